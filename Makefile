@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pvio top-level Makefile.
+#
+# Userspace parts build into $(O) (default: build/); the kernel modules build
+# with Kbuild against $(KDIR).  Each directory owns a fragment (<dir>/<dir>.mk)
+# that appends to the variables below; this file only wires them together.
+#
+#   make                 every userspace part
+#   make modules         the guest kernel modules (KDIR=...)
+#   make check           the whole test suite (installs what it needs)
+#   make lint            checkpatch, sparse, clang-format, cppcheck, shellcheck
+#   make bench           the benchmarks
+#   make demo            the end-to-end demo
+#   make SAN=asan|tsan   sanitizer builds (default output build-asan/, build-tsan/)
+
+SAN ?=
+ifeq ($(SAN),)
+O ?= build
+else
+O ?= build-$(SAN)
+endif
+
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+OPT ?= -O2
+CFLAGS_BASE := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-D_GNU_SOURCE -pthread -I$(CURDIR)/ring -I$(CURDIR)/protocol -I$(CURDIR)
+LDFLAGS_BASE := -pthread
+ifeq ($(SAN),asan)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=address,undefined
+endif
+ifeq ($(SAN),tsan)
+CFLAGS_BASE += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_BASE += -fsanitize=thread
+endif
+CFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
+
+# KDIR: headers of the newest kernel installed under /lib/modules or /usr/src.
+KDIR ?= $(shell scripts/kdir.sh)
+
+# Filled in by the fragments.
+PROGS :=		# userspace programs: $(O)/...
+UNIT_TESTS :=		# host unit tests (TAP programs), also run under sanitizers
+INTEGRATION_TESTS :=	# host tests that start daemons / peers (TAP programs or scripts)
+VM_TESTS :=		# tests that boot a guest (TAP scripts)
+BENCHES :=		# benchmark commands (make bench)
+
+.PHONY: all modules check check-unit check-san check-integration check-vm lint bench demo \
+	clean deps modules_install
+all:
+
+# Every fragment: one per part, owned by that part.
+include $(sort $(wildcard ring/*.mk protocol/*.mk backend/*.mk frontend/*.mk frontend/*/*.mk \
+	tests/*.mk tests/*/*.mk scripts/*.mk))
+
+all: $(PROGS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+deps:
+	scripts/deps.sh
+
+# The suite: unit tests, the same under ASan+UBSan and TSan, then the tests
+# against real peers and in guests.  scripts/tap-run prints "N passed, N failed".
+check: deps
+	scripts/check.sh
+
+check-unit: $(UNIT_TESTS)
+	scripts/tap-run $(UNIT_TESTS)
+
+lint:
+	scripts/lint.sh
+
+bench: all
+	scripts/bench.sh
+
+demo: deps
+	scripts/demo.sh
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
+	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * pvring_compat.h - the one place where the ring sees which world it is in.
+ *
+ * The ring code (every .c and .h file in ring/) is compiled unchanged into the guest
+ * kernel modules, the host daemon and the userspace tests.  Everything it
+ * needs from its environment comes from here:
+ *
+ *   pvring_load_acquire(p)      load with acquire semantics
+ *   pvring_store_release(p, v)  store with release semantics
+ *   pvring_mb()                 full barrier (store->load ordering)
+ *   READ_ONCE(x), WRITE_ONCE(x, v)  single, untorn accesses to shared memory
+ *   likely(), unlikely(), u8/u16/u32/u64, __le16/32/64 and their conversions
+ *
+ * In the kernel the barriers are the virt_* family, which stay SMP barriers
+ * even in a UP guest: the other side of the ring is a host CPU, not a CPU of
+ * this kernel.  In userspace they are C11 atomics, which ThreadSanitizer
+ * understands.
+ */
+#ifndef PVRING_COMPAT_H
+#define PVRING_COMPAT_H
+
+#ifdef __KERNEL__
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/build_bug.h>
+#include <asm/barrier.h>
+#include <asm/byteorder.h>
+
+#define pvring_load_acquire(p)		virt_load_acquire(p)
+#define pvring_store_release(p, v)	virt_store_release(p, v)
+#define pvring_mb()			virt_mb()
+
+#else /* !__KERNEL__ */
+
+#include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/types.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#endif
+
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+#define pvring_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define pvring_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define pvring_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#define cpu_to_le16(x)	((__le16)htole16(x))
+#define cpu_to_le32(x)	((__le32)htole32(x))
+#define cpu_to_le64(x)	((__le64)htole64(x))
+#define le16_to_cpu(x)	le16toh((__u16)(x))
+#define le32_to_cpu(x)	le32toh((__u32)(x))
+#define le64_to_cpu(x)	le64toh((__u64)(x))
+
+#endif /* __KERNEL__ */
+
+#endif /* PVRING_COMPAT_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * pvring_drv.c - slow paths of the driver side of a split virtqueue: set-up,
+ * teardown and delayed callbacks.  The fast paths are inline in pvring_drv.h.
+ */
+#include "pvring_drv.h"
+
+#ifdef __KERNEL__
+#include <linux/export.h>
+#define PVRING_EXPORT(sym) EXPORT_SYMBOL_GPL(sym)
+#else
+#define PVRING_EXPORT(sym)
+#endif
+
+/**
+ * pvring_drv_init - set up the driver side of a ring on caller-owned memory
+ * @vr: the ring state to fill in
+ * @cfg: sizes and memory; the shared areas need not be zeroed
+ *
+ * Zeroes the shared areas, links every descriptor into the free list and
+ * enables used-buffer notifications.  Must be done before the device is told
+ * where the ring is (DRIVER_OK / queue_enable), so no barrier is needed.
+ *
+ * Return: 0, or -EINVAL for a size that is not a power of two up to 32768, a
+ * missing area, or an indirect pool whose table size is out of range.
+ */
+int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
+{
+	unsigned int i;
+
+	if (!pvring_size_valid(cfg->num) || !cfg->desc || !cfg->avail || !cfg->used ||
+	    !cfg->slot)
+		return -EINVAL;
+	if (cfg->indirect && (cfg->indirect_max < 2 || cfg->indirect_max > PVRING_MAX_SIZE))
+		return -EINVAL;
+
+	memset(vr, 0, sizeof(*vr));
+	vr->desc = cfg->desc;
+	vr->avail = cfg->avail;
+	vr->used = cfg->used;
+	vr->used_event = pvring_used_event(vr->avail, cfg->num);
+	vr->avail_event = pvring_avail_event(vr->used, cfg->num);
+	vr->slot = cfg->slot;
+	vr->indirect = cfg->indirect;
+	vr->indirect_addr = cfg->indirect_addr;
+	vr->indirect_max = cfg->indirect ? cfg->indirect_max : 0;
+	vr->num = cfg->num;
+	vr->mask = cfg->num - 1;
+	vr->num_free = cfg->num;
+	vr->event_idx = cfg->event_idx;
+
+	memset(vr->desc, 0, pvring_desc_bytes(vr->num));
+	memset(vr->avail, 0, pvring_avail_bytes(vr->num));
+	memset(vr->used, 0, pvring_used_bytes(vr->num));
+	for (i = 0; i < vr->num; i++) {
+		vr->slot[i].token = NULL;
+		vr->slot[i].in_len = 0;
+		vr->slot[i].ndesc = 0;
+		vr->slot[i].next = (u16)(i + 1);	/* the last link is never followed */
+	}
+	return 0;
+}
+PVRING_EXPORT(pvring_drv_init);
+
+/**
+ * pvring_drv_detach_unused - take back a buffer the device never used
+ * @vr: the ring, after the device was reset (it no longer touches the ring)
+ *
+ * Return: the token of one buffer still in flight, or NULL when none is left.
+ * Call until NULL to release every buffer on teardown or after a device error.
+ */
+void *pvring_drv_detach_unused(struct pvring_drv *vr)
+{
+	unsigned int i;
+	void *token;
+
+	for (i = 0; i < vr->num; i++) {
+		token = vr->slot[i].token;
+		if (!token)
+			continue;
+		__pvring_drv_detach(vr, (u16)i);
+		return token;
+	}
+	return NULL;
+}
+PVRING_EXPORT(pvring_drv_detach_unused);
+
+/**
+ * pvring_drv_enable_cb_delayed - re-enable notifications, but late
+ * @vr: the ring
+ *
+ * With EVENT_IDX, asks to be notified only when about three quarters of the
+ * buffers now in flight are used, to batch completions (a transmit queue
+ * reaping sent frames is the typical user).  Without it, same as
+ * pvring_drv_enable_cb().
+ *
+ * Return: true when it is safe to wait for the notification.
+ */
+bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
+{
+	u16 pending;
+
+	if (!vr->event_idx)
+		return pvring_drv_enable_cb(vr);
+	vr->avail_flags &= ~PVRING_AVAIL_F_NO_INTERRUPT;
+	pending = (u16)(vr->avail_idx - vr->last_used);
+	WRITE_ONCE(*vr->used_event, cpu_to_le16((u16)(vr->last_used + pending * 3 / 4)));
+	/* D4, as in pvring_drv_enable_cb(). */
+	pvring_mb();
+	if (!pvring_drv_more_used(vr))
+		return true;
+	return (u16)(vr->used_idx - vr->last_used) <= (u16)(pending * 3 / 4);
+}
+PVRING_EXPORT(pvring_drv_enable_cb_delayed);
