@@ -86,7 +86,8 @@ static inline int pvring_mem_xlate(const struct pvring_mem *mem, u64 gpa, u64 le
 {
 	unsigned int n = 0;
 
-	if (unlikely(gpa + len < gpa))
+	/* The last byte, not the end, must not wrap: [2^64 - 1, 2^64) is fine. */
+	if (unlikely(len && gpa + len - 1 < gpa))
 		return -EFAULT;
 	while (len) {
 		const struct pvring_mem_region *r = pvring_mem_find(mem, gpa);
