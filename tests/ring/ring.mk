@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/ring: unit tests, the two-thread torture test and pvio-ringbench.
+#
+# The unit tests use the kernel's kselftest harness, taken at build time from
+# Debian's linux-source tarball into build/linux-tools/ (shared by every $(O),
+# never committed).  scripts/linux-tools.sh does the same job once it lands;
+# this rule only extracts when the header is missing.
+
+RING_TEST_DIR := $(O)/tests/ring
+LINUX_SRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
+KSFT_DIR := build/linux-tools/tools/testing/selftests
+KSFT_HARNESS := $(KSFT_DIR)/kselftest_harness.h
+
+# -Wno-empty-body: the harness's ASSERT_* expand to "for (...) ;", which clang flags;
+# -Wno-sign-compare: EXPECT_EQ(5, size) compares the literal's type with the value's.
+RING_TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(KSFT_DIR) -I$(CURDIR)/tests/ring \
+	-Wno-empty-body -Wno-sign-compare
+
+RING_UNIT_TESTS := $(RING_TEST_DIR)/ring_mem_test $(RING_TEST_DIR)/ring_drv_test \
+	$(RING_TEST_DIR)/ring_dev_test $(RING_TEST_DIR)/ring_torture
+
+UNIT_TESTS += $(RING_UNIT_TESTS)
+PROGS += $(RING_UNIT_TESTS) $(O)/pvio-ringbench
+BENCHES += $(O)/pvio-ringbench --compare-rte-ring
+
+# Extract into a temporary directory and rename, so a parallel or interrupted
+# make never sees half a header.
+$(KSFT_HARNESS):
+	@test -n "$(LINUX_SRC_TAR)" || { echo "tests/ring: no /usr/src/linux-source-*.tar.xz;" \
+		"install linux-source-6.1 (scripts/deps.sh)" >&2; exit 1; }
+	@rm -rf build/linux-tools/.ksft.tmp && mkdir -p build/linux-tools/.ksft.tmp $(KSFT_DIR)
+	tar -xJf $(LINUX_SRC_TAR) -C build/linux-tools/.ksft.tmp --strip-components=1 \
+		--wildcards '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	mv build/linux-tools/.ksft.tmp/tools/testing/selftests/kselftest.h $(KSFT_DIR)/
+	mv build/linux-tools/.ksft.tmp/tools/testing/selftests/kselftest_harness.h $(KSFT_DIR)/
+	@rm -rf build/linux-tools/.ksft.tmp
+
+$(RING_TEST_DIR)/%.o: tests/ring/%.c $(KSFT_HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(RING_TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(RING_UNIT_TESTS): %: %.o $(RING_OBJS)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS)
+
+# pvio-ringbench links DPDK's rte_ring for the comparison when libdpdk is
+# installed; without it the comparison says so and the rest still runs.
+RTE_RING_CFLAGS := $(shell pkg-config --exists libdpdk 2>/dev/null && \
+	echo "-DPVIO_HAVE_RTE_RING $$(pkg-config --cflags-only-I libdpdk) -include rte_config.h")
+RTE_RING_LIBS := $(shell pkg-config --exists libdpdk 2>/dev/null && echo "-lrte_ring -lrte_eal")
+
+$(RING_TEST_DIR)/ringbench.o: tests/ring/ringbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(CURDIR)/tests/ring $(RTE_RING_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/pvio-ringbench: $(RING_TEST_DIR)/ringbench.o $(RING_OBJS)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RTE_RING_LIBS)
