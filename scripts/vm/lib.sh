@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by the VM harness scripts (mkinitramfs.sh, run.sh,
+# backend.sh) and the tests/vm/ scripts.  Source it; it defines functions
+# and a few variables only and changes no shell options.
+#
+#   VM_TOP        the repository's top directory
+#   VM_CACHE      build/vm/ (override with PVIO_VM_CACHE): cached cpio parts,
+#                 the KVM probe result
+#
+# Environment knobs read here:
+#   PVIO_VM_KVER    guest kernel version (default: see vm_kver)
+#   PVIO_VM_KERNEL  guest kernel image (default: /boot/vmlinuz-$KVER)
+#   PVIO_VM_ACCEL   auto (default), tcg or kvm
+
+VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VM_CACHE=${PVIO_VM_CACHE:-$VM_TOP/build/vm}
+
+# Messages go to stderr prefixed with "# " so they never break a TAP stream.
+vm_log()
+{
+	printf '# %s: %s\n' "${VM_PROG:-vm}" "$*" >&2
+}
+
+vm_die()
+{
+	vm_log "error: $*"
+	exit "${VM_DIE_RC:-3}"
+}
+
+# vm_need CMD...: fail naming the package when a command is missing.
+vm_need()
+{
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			vm_die "'$c' not found; install it (scripts/deps.sh, or apt-get install $(vm_pkg_of "$c"))"
+	done
+}
+
+vm_pkg_of()
+{
+	case $1 in
+	qemu-system-x86_64) echo qemu-system-x86 ;;
+	qemu-storage-daemon | qemu-img) echo qemu-utils ;;
+	busybox) echo busybox-static ;;
+	cpio) echo cpio ;;
+	fio) echo fio ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# vm_kver: the guest kernel version.  PVIO_VM_KVER wins; otherwise the version
+# of the kernel headers that scripts/kdir.sh picks (the modules are built
+# against them), provided /boot/vmlinuz-<that> and /lib/modules/<that> exist;
+# otherwise the newest /boot/vmlinuz-* that has /lib/modules/<ver>.
+vm_kver()
+{
+	local kdir v k
+	if [ -n "${PVIO_VM_KVER:-}" ]; then
+		echo "$PVIO_VM_KVER"
+		return 0
+	fi
+	kdir=$("$VM_TOP/scripts/kdir.sh" 2>/dev/null || true)
+	if [ -n "$kdir" ]; then
+		case $kdir in
+		/lib/modules/*/build) v=${kdir#/lib/modules/}; v=${v%/build} ;;
+		*/linux-headers-*) v=${kdir##*/linux-headers-} ;;
+		*) v= ;;
+		esac
+		if [ -n "$v" ] && [ -f "/boot/vmlinuz-$v" ] && [ -d "/lib/modules/$v" ]; then
+			echo "$v"
+			return 0
+		fi
+	fi
+	for k in $(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' 2>/dev/null | sort -V -r); do
+		v=${k#vmlinuz-}
+		if [ -d "/lib/modules/$v" ]; then
+			echo "$v"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# vm_kernel KVER: the kernel image to boot.
+vm_kernel()
+{
+	if [ -n "${PVIO_VM_KERNEL:-}" ]; then
+		echo "$PVIO_VM_KERNEL"
+	else
+		echo "/boot/vmlinuz-$1"
+	fi
+}
+
+# vm_can_run: 0 when a guest can be booted here (QEMU, a readable kernel and
+# its modules, busybox, cpio); otherwise prints why on stdout and returns 1.
+# The tests use it to SKIP rather than fail on a machine without the tools.
+vm_can_run()
+{
+	local c kver kernel
+	for c in qemu-system-x86_64 busybox cpio gzip; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			echo "$c not installed ($(vm_pkg_of "$c"))"
+			return 1
+		fi
+	done
+	if ! kver=$(vm_kver); then
+		echo "no guest kernel: no /boot/vmlinuz-* with /lib/modules/<version>"
+		return 1
+	fi
+	kernel=$(vm_kernel "$kver")
+	if [ ! -r "$kernel" ]; then
+		echo "guest kernel $kernel not readable"
+		return 1
+	fi
+	return 0
+}
+
+# vm_wait_socket PATH TIMEOUT_S PID: wait until PATH is a socket, failing
+# early when PID (the process that should create it) has exited.
+vm_wait_socket()
+{
+	local path=$1 timeout=$2 pid=${3:-} i
+	for ((i = 0; i < timeout * 20; i++)); do
+		[ -S "$path" ] && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			vm_log "process $pid exited before creating socket $path"
+			return 1
+		fi
+		sleep 0.05
+	done
+	vm_log "socket $path did not appear within ${timeout}s"
+	return 1
+}
+
+# vm_stop_pid PID [GRACE_S]: SIGTERM, wait up to GRACE_S (default 5), then
+# SIGKILL.  Only for processes this shell started.
+vm_stop_pid()
+{
+	local pid=$1 grace=${2:-5} i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || {
+		wait "$pid" 2>/dev/null || true
+		return 0
+	}
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < grace * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# vm_accel: "kvm" when /dev/kvm is usable AND a probe boot of the guest
+# kernel under KVM reaches /init; "tcg" otherwise.  The probe's result is
+# cached in $VM_CACHE/accel-<kver>-<host kernel>; PVIO_VM_ACCEL=tcg|kvm
+# skips the probe.
+vm_accel()
+{
+	local want=${PVIO_VM_ACCEL:-auto} kver cache
+	case $want in
+	tcg | kvm)
+		echo "$want"
+		return 0
+		;;
+	auto) ;;
+	*) vm_die "PVIO_VM_ACCEL=$want: expected auto, tcg or kvm" ;;
+	esac
+	if [ ! -w /dev/kvm ]; then
+		echo tcg
+		return 0
+	fi
+	kver=$(vm_kver) || {
+		echo tcg
+		return 0
+	}
+	cache=$VM_CACHE/accel-$kver-$(uname -r)
+	if [ ! -s "$cache" ]; then
+		mkdir -p "$VM_CACHE"
+		if "$VM_TOP/scripts/vm/probe-kvm.sh" >/dev/null 2>&1; then
+			echo kvm >"$cache.tmp.$$"
+		else
+			echo tcg >"$cache.tmp.$$"
+		fi
+		mv -f "$cache.tmp.$$" "$cache"
+	fi
+	cat "$cache"
+}
