@@ -97,3 +97,7 @@ demo: deps
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
 	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# make print-VAR: the value of VAR (scripts/check.sh reads the test lists).
+print-%:
+	@echo $($*)

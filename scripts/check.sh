@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole test suite: what `make check` runs (after scripts/deps.sh).
+#
+#   1. make, then $(UNIT_TESTS) and $(SCRIPT_TESTS)         natively
+#   2. $(UNIT_TESTS) again from `make SAN=asan` (ASan+UBSan) and
+#      `make SAN=tsan` builds, with PVIO_SANITIZER=asan|tsan in the
+#      environment so a test can scale its counts down
+#   3. make modules (with -Werror), when a Kbuild with objects exists
+#   4. $(INTEGRATION_TESTS)
+#   5. $(VM_TESTS)
+#
+# The lists come from the fragments (`make print-VAR`).  A build that fails
+# counts as one failed test and its phase's tests are not run; the other
+# phases still run.  Everything goes through scripts/tap-run into one results
+# directory, and the run ends with exactly one "N passed, N failed" line.
+# Exit status is non-zero when anything failed.
+#
+# Environment:
+#   CHECK_PHASES="unit san modules integration vm"   phases to run (default all)
+#   CHECK_SANITIZERS="asan tsan"                      sanitizer builds to run
+#   JOBS=N                                            make -j (default: nproc)
+#   CI=true                                           skips count as failures
+#   plus tap-run's TAP_RUN_* variables (see scripts/tap-run).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+TAP_RUN=$root/scripts/tap-run
+PHASES=${CHECK_PHASES:-unit san modules integration vm}
+SANITIZERS=${CHECK_SANITIZERS:-asan tsan}
+JOBS=${JOBS:-$(nproc)}
+MAKE=(make --no-print-directory)
+
+results=$(mktemp -d "${TMPDIR:-/tmp}/pvio-check.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+
+want_phase() {
+	case " $PHASES " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+banner() {
+	echo
+	echo "# ==== check: $* ===="
+}
+
+# print_var VAR [MAKE ARGS...]: the value of a make variable, one word a line.
+print_var() {
+	local var=$1
+	shift
+	"${MAKE[@]}" -s "$@" "print-$var" | tr -s '[:space:]' '\n' | sed '/^$/d'
+}
+
+# group_cmds: read words on stdin, print one command a line.  A word that
+# starts with '-' or holds no '/' is an argument of the command before it;
+# any other word starts a new command (so a list may carry arguments:
+# "build/t1 build/t2 --quick" is two tests, the second with --quick).
+group_cmds() {
+	local w cur=
+	while read -r w; do
+		if [ -n "$cur" ] && { [[ $w == -* ]] || [[ $w != */* ]]; }; then
+			cur="$cur $w"
+		else
+			[ -z "$cur" ] || echo "$cur"
+			cur=$w
+		fi
+	done
+	[ -z "$cur" ] || echo "$cur"
+}
+
+# tests_of VAR [MAKE ARGS...] -> array "tests"
+tests_of() {
+	mapfile -t tests < <(print_var "$@" | group_cmds)
+}
+
+# targets_of: the first word of each test that lives in a build dir (the
+# make targets to build); scripts in the tree need no build.
+targets_of() {
+	local t
+	targets=()
+	for t in "$@"; do
+		t=${t%% *}
+		case "$t" in
+		build*/*) targets+=("$t") ;;
+		esac
+	done
+}
+
+# build PHASE NAME MAKE-ARGS...: run make; record a failure if it fails.
+build() {
+	local phase=$1 name=$2
+	shift 2
+	echo "# check: [$phase] make $*"
+	if "${MAKE[@]}" -j"$JOBS" "$@"; then
+		return 0
+	fi
+	"$TAP_RUN" --results-dir "$results" --phase "$phase" \
+		--record "$name" fail "make $* failed (see the compiler output above)"
+	return 1
+}
+
+run_tests() {
+	local phase=$1
+	shift
+	"$TAP_RUN" --results-dir "$results" --phase "$phase" "$@" || true
+}
+
+# Make sure the Makefile has the print-% rule this script relies on.
+if ! "${MAKE[@]}" -s print-O >/dev/null 2>&1; then
+	echo "check.sh: error: 'make print-O' failed; the top-level Makefile needs" \
+		"the rule 'print-%: ; @echo \$(\$*)'" >&2
+	exit 2
+fi
+
+if want_phase unit; then
+	banner "1. build and unit tests"
+	tests_of UNIT_TESTS
+	targets_of "${tests[@]}"
+	if build unit "build (make)" all "${targets[@]}"; then
+		run_tests unit "${tests[@]}"
+	fi
+	tests_of SCRIPT_TESTS
+	run_tests scripts "${tests[@]}"
+fi
+
+if want_phase san; then
+	for san in $SANITIZERS; do
+		banner "2. unit tests under $san"
+		tests_of UNIT_TESTS "SAN=$san"
+		targets_of "${tests[@]}"
+		if [ "${#targets[@]}" -eq 0 ]; then
+			echo "# check: no unit tests to build under $san"
+			continue
+		fi
+		build "$san" "build (make SAN=$san)" "SAN=$san" "${targets[@]}" || continue
+		wrap=()
+		if [ "$san" = tsan ] && setarch -R true 2>/dev/null; then
+			# TSan's shadow layout breaks under large mmap randomization
+			# (vm.mmap_rnd_bits > 28 on newer kernels); run without ASLR.
+			wrap=(setarch -R)
+		fi
+		PVIO_SANITIZER=$san \
+			ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1} \
+			UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+			TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+			TAP_RUN_TIMEOUT_SCALE=${TAP_RUN_TIMEOUT_SCALE:-2} \
+			"${wrap[@]}" "$TAP_RUN" --results-dir "$results" --phase "$san" "${tests[@]}" || true
+	done
+fi
+
+if want_phase modules; then
+	banner "3. kernel modules"
+	if [ -f Kbuild ] && grep -Eq '^[[:space:]]*obj-(y|m|\$\()' Kbuild; then
+		kdir=$("${MAKE[@]}" -s print-KDIR)
+		if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
+			"$TAP_RUN" --results-dir "$results" --phase modules --record "make modules" fail \
+				"no kernel headers found (KDIR='$kdir'); install linux-headers-amd64 (scripts/deps.sh) or set KDIR"
+		elif build modules "make modules" modules KCFLAGS=-Werror; then
+			"$TAP_RUN" --results-dir "$results" --phase modules --record "make modules" pass \
+				"built against $kdir with -Werror"
+		fi
+	else
+		echo "# check: no Kbuild with objects yet; nothing to build"
+	fi
+fi
+
+if want_phase integration; then
+	banner "4. integration tests"
+	tests_of INTEGRATION_TESTS
+	targets_of "${tests[@]}"
+	if [ "${#targets[@]}" -eq 0 ] || build integration "build (integration)" "${targets[@]}"; then
+		run_tests integration "${tests[@]}"
+	fi
+fi
+
+if want_phase vm; then
+	banner "5. VM tests"
+	tests_of VM_TESTS
+	targets_of "${tests[@]}"
+	if [ "${#targets[@]}" -eq 0 ] || build vm "build (VM tests)" "${targets[@]}"; then
+		run_tests vm "${tests[@]}"
+	fi
+fi
+
+banner "summary"
+"$TAP_RUN" --summary "$results"
