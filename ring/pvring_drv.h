@@ -246,15 +246,21 @@ static inline void __pvring_drv_detach(struct pvring_drv *vr, u16 head)
  *
  * Reads used->idx (acquire) when everything seen so far has been reaped.
  * Marks the ring broken when the device moved it by more than the ring size.
+ * Return: false on a broken ring.
  */
 static inline bool pvring_drv_more_used(struct pvring_drv *vr)
 {
 	u16 idx;
 
-	if (vr->used_idx != vr->last_used)
-		return true;
+	/*
+	 * Broken first: entries seen before the ring broke are not to be
+	 * trusted either, and "more" on a broken ring would keep a caller's
+	 * reap / enable_cb loop spinning forever.
+	 */
 	if (unlikely(vr->broken))
 		return false;
+	if (vr->used_idx != vr->last_used)
+		return true;
 	/*
 	 * D2: the used entries and the data the device wrote are read only
 	 * after the index.  Pairs with V2, the device's store-release of
@@ -326,7 +332,8 @@ static inline void pvring_drv_disable_cb(struct pvring_drv *vr)
  *
  * Return: true when nothing is pending, so it is safe to wait for the next
  * notification; false when used entries arrived meanwhile, which the caller
- * must reap (no notification will come for them).
+ * must reap (no notification will come for them).  True on a broken ring:
+ * there is nothing to reap, the caller checks pvring_drv_broken().
  */
 static inline bool pvring_drv_enable_cb(struct pvring_drv *vr)
 {
