@@ -94,7 +94,9 @@ PVRING_EXPORT(pvring_drv_detach_unused);
  * reaping sent frames is the typical user).  Without it, same as
  * pvring_drv_enable_cb().
  *
- * Return: true when it is safe to wait for the notification.
+ * Return: true when it is safe to wait for the notification (also on a broken
+ * ring: nothing to reap, see pvring_drv_broken()); false when the device is
+ * already past the point, so no notification will come: reap now.
  */
 bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 {
@@ -107,7 +109,12 @@ bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 	WRITE_ONCE(*vr->used_event, cpu_to_le16((u16)(vr->last_used + pending * 3 / 4)));
 	/* D4, as in pvring_drv_enable_cb(). */
 	pvring_mb();
-	if (!pvring_drv_more_used(vr))
+	/*
+	 * Read used->idx afresh even when unreaped entries are already known:
+	 * the cached index may be from before the device crossed the new
+	 * used_event, and then no notification will come.
+	 */
+	if (unlikely(vr->broken) || !__pvring_drv_used_read(vr))
 		return true;
 	return (u16)(vr->used_idx - vr->last_used) <= (u16)(pending * 3 / 4);
 }

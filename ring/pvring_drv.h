@@ -240,27 +240,15 @@ static inline void __pvring_drv_detach(struct pvring_drv *vr, u16 head)
 	slot[head].token = NULL;
 }
 
-/**
- * pvring_drv_more_used - are there used entries to reap?
- * @vr: the ring
- *
- * Reads used->idx (acquire) when everything seen so far has been reaped.
- * Marks the ring broken when the device moved it by more than the ring size.
- * Return: false on a broken ring.
+/*
+ * __pvring_drv_used_read - read used->idx now, check it and cache it.
+ * Return: false when the device moved it by more than the ring size (the
+ * ring is then broken).
  */
-static inline bool pvring_drv_more_used(struct pvring_drv *vr)
+static inline bool __pvring_drv_used_read(struct pvring_drv *vr)
 {
 	u16 idx;
 
-	/*
-	 * Broken first: entries seen before the ring broke are not to be
-	 * trusted either, and "more" on a broken ring would keep a caller's
-	 * reap / enable_cb loop spinning forever.
-	 */
-	if (unlikely(vr->broken))
-		return false;
-	if (vr->used_idx != vr->last_used)
-		return true;
 	/*
 	 * D2: the used entries and the data the device wrote are read only
 	 * after the index.  Pairs with V2, the device's store-release of
@@ -272,7 +260,31 @@ static inline bool pvring_drv_more_used(struct pvring_drv *vr)
 		return false;
 	}
 	vr->used_idx = idx;
-	return idx != vr->last_used;
+	return true;
+}
+
+/**
+ * pvring_drv_more_used - are there used entries to reap?
+ * @vr: the ring
+ *
+ * Reads used->idx (acquire) when everything seen so far has been reaped.
+ * Marks the ring broken when the device moved it by more than the ring size.
+ * Return: false on a broken ring.
+ */
+static inline bool pvring_drv_more_used(struct pvring_drv *vr)
+{
+	/*
+	 * Broken first: entries seen before the ring broke are not to be
+	 * trusted either, and "more" on a broken ring would keep a caller's
+	 * reap / enable_cb loop spinning forever.
+	 */
+	if (unlikely(vr->broken))
+		return false;
+	if (vr->used_idx != vr->last_used)
+		return true;
+	if (!__pvring_drv_used_read(vr))
+		return false;
+	return vr->used_idx != vr->last_used;
 }
 
 /**
