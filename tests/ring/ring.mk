@@ -4,8 +4,7 @@
 #
 # The unit tests use the kernel's kselftest harness, taken at build time from
 # Debian's linux-source tarball into build/linux-tools/ (shared by every $(O),
-# never committed).  scripts/linux-tools.sh does the same job once it lands;
-# this rule only extracts when the header is missing.
+# never committed), by scripts/linux-tools.sh or, without it, by tar here.
 
 RING_TEST_DIR := $(O)/tests/ring
 LINUX_SRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
@@ -24,9 +23,13 @@ UNIT_TESTS += $(RING_UNIT_TESTS)
 PROGS += $(RING_UNIT_TESTS) $(O)/pvio-ringbench
 BENCHES += $(O)/pvio-ringbench --compare-rte-ring
 
-# Extract into a temporary directory and rename, so a parallel or interrupted
+# scripts/linux-tools.sh when it is there (same layout, cached); otherwise
+# extract into a temporary directory and rename, so a parallel or interrupted
 # make never sees half a header.
 $(KSFT_HARNESS):
+ifneq ($(wildcard scripts/linux-tools.sh),)
+	scripts/linux-tools.sh >/dev/null
+else
 	@test -n "$(LINUX_SRC_TAR)" || { echo "tests/ring: no /usr/src/linux-source-*.tar.xz;" \
 		"install linux-source-6.1 (scripts/deps.sh)" >&2; exit 1; }
 	@rm -rf build/linux-tools/.ksft.tmp && mkdir -p build/linux-tools/.ksft.tmp $(KSFT_DIR)
@@ -36,6 +39,7 @@ $(KSFT_HARNESS):
 	mv build/linux-tools/.ksft.tmp/tools/testing/selftests/kselftest.h $(KSFT_DIR)/
 	mv build/linux-tools/.ksft.tmp/tools/testing/selftests/kselftest_harness.h $(KSFT_DIR)/
 	@rm -rf build/linux-tools/.ksft.tmp
+endif
 
 $(RING_TEST_DIR)/%.o: tests/ring/%.c $(KSFT_HARNESS)
 	@mkdir -p $(dir $@)
