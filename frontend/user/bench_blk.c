@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_blk.c - pvio-bench blk: fio-like block workloads over vhost-user-blk.
+ *
+ * Each queue gets a thread that keeps --iodepth requests in flight.  With
+ * --verify every write carries vu_pattern (seed + device offset) and every
+ * read is checked against it; the region is filled first so reads of blocks
+ * not yet written by the workload still have something to check.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu.h"
+#include "pvio_bench.h"
+
+enum bench_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
+
+static const char *const bench_rw_names[] = {
+	[RW_READ] = "read", [RW_WRITE] = "write", [RW_RANDREAD] = "randread",
+	[RW_RANDWRITE] = "randwrite", [RW_RANDRW] = "randrw",
+};
+
+struct blk_cfg {
+	const char *socket;
+	enum bench_rw rw;
+	uint64_t bs;
+	unsigned int iodepth;
+	unsigned int queues;
+	double runtime;
+	uint64_t size;			/* bytes of the device to use; 0: all */
+	bool verify;
+	bool no_fill;			/* --verify-existing: data is from an earlier run */
+	bool json;
+	bool poll;
+	bool no_indirect;
+	bool hugetlb;
+	uint64_t seed;
+	unsigned int rwmixread;		/* percent reads for randrw */
+	int timeout_ms;
+};
+
+struct blk_thread {
+	pthread_t tid;
+	struct vu_blk *blk;
+	const struct blk_cfg *cfg;
+	unsigned int qi;
+	uint8_t *bufs;			/* iodepth * bs, guest memory */
+	uint64_t rng;
+	uint64_t seq_pos;		/* next offset for sequential workloads */
+	uint64_t seq_start, seq_end;
+	_Atomic uint64_t ios;		/* read by the progress line */
+	uint64_t bytes;
+	uint64_t reads, writes;
+	struct vu_hist hist;
+	int err;
+};
+
+static uint64_t blk_rand(struct blk_thread *t)
+{
+	/* xorshift64*: fast, per thread, good enough to pick offsets. */
+	t->rng ^= t->rng >> 12;
+	t->rng ^= t->rng << 25;
+	t->rng ^= t->rng >> 27;
+	return t->rng * 0x2545f4914f6cdd1dull;
+}
+
+static void blk_prep(struct blk_thread *t, struct vu_blk_req *req, unsigned int slot)
+{
+	const struct blk_cfg *c = t->cfg;
+	uint64_t nblocks = c->size / c->bs;
+	bool write;
+
+	switch (c->rw) {
+	case RW_READ:
+	case RW_WRITE:
+		if (t->seq_pos + c->bs > t->seq_end)
+			t->seq_pos = t->seq_start;
+		req->offset = t->seq_pos;
+		t->seq_pos += c->bs;
+		write = c->rw == RW_WRITE;
+		break;
+	default:
+		req->offset = (blk_rand(t) % nblocks) * c->bs;
+		write = c->rw == RW_RANDWRITE ||
+			(c->rw == RW_RANDRW && blk_rand(t) % 100 >= c->rwmixread);
+		break;
+	}
+	req->type = write ? PVIO_BLK_T_OUT : PVIO_BLK_T_IN;
+	req->buf = t->bufs + (size_t)slot * c->bs;
+	req->len = (uint32_t)c->bs;
+	req->priv = (void *)(uintptr_t)slot;
+	if (write && c->verify)
+		vu_pattern_fill(req->buf, c->bs, c->seed, req->offset);
+}
+
+static int blk_verify(struct blk_thread *t, struct vu_blk_req *req)
+{
+	struct vu_pattern_miss miss;
+
+	if (vu_pattern_check(req->buf, req->len, t->cfg->seed, req->offset, &miss) == 0)
+		return 0;
+	fprintf(stderr,
+		"pvio-bench: VERIFY FAILED: queue %u, %u-byte read at offset %" PRIu64
+		" (0x%" PRIx64 "): word at device offset %" PRIu64 " (0x%" PRIx64
+		") is 0x%016" PRIx64 ", expected 0x%016" PRIx64 " (seed %" PRIu64 ")\n",
+		t->qi, req->len, req->offset, req->offset, miss.offset, miss.offset, miss.found,
+		miss.expected, t->cfg->seed);
+	return -EILSEQ;
+}
+
+/* Keep the queue full until told to stop, then drain what is in flight. */
+static void *blk_thread_run(void *arg)
+{
+	struct blk_thread *t = arg;
+	struct vu_blk *blk = t->blk;
+	struct vu_blk_req *done[256], *req;
+	unsigned int slot, inflight = 0;
+	int n, i, r;
+
+	for (slot = 0; slot < t->cfg->iodepth; slot++) {
+		req = vu_blk_req_get(blk, t->qi);
+		blk_prep(t, req, slot);
+		req->submit_ns = bench_now_ns();
+		r = vu_blk_submit(blk, t->qi, req);
+		if (r)
+			goto fail;
+		inflight++;
+	}
+	while (inflight) {
+		n = vu_blk_wait(blk, t->qi, done, 256, -1);
+		if (n < 0) {
+			r = n;
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t now = bench_now_ns();
+
+			req = done[i];
+			inflight--;
+			if (req->result) {
+				r = vu_dev_err(&blk->dev, req->result,
+					       "%s of %u bytes at offset %" PRIu64 " failed: %s",
+					       req->type == PVIO_BLK_T_IN ? "read" : "write",
+					       req->len, req->offset, strerror(-req->result));
+				goto fail;
+			}
+			vu_hist_add(&t->hist, now - req->submit_ns);
+			t->bytes += req->len;
+			if (req->type == PVIO_BLK_T_IN) {
+				t->reads++;
+				if (t->cfg->verify && blk_verify(t, req)) {
+					r = -EILSEQ;
+					goto fail_quiet;
+				}
+			} else {
+				t->writes++;
+			}
+			atomic_fetch_add_explicit(&t->ios, 1, memory_order_relaxed);
+			if (bench_should_stop()) {
+				vu_blk_req_put(blk, t->qi, req);
+				continue;
+			}
+			blk_prep(t, req, (unsigned int)(uintptr_t)req->priv);
+			req->submit_ns = bench_now_ns();
+			r = vu_blk_submit(blk, t->qi, req);
+			if (r)
+				goto fail;
+			inflight++;
+		}
+	}
+	return NULL;
+
+fail:
+	fprintf(stderr, "pvio-bench: queue %u: %s\n", t->qi,
+		vu_dev_errmsg(&blk->dev)[0] ? vu_dev_errmsg(&blk->dev) : strerror(-r));
+fail_quiet:
+	t->err = r;
+	bench_fail();
+	return NULL;
+}
+
+/* --verify: write the pattern over the whole region first, at full depth. */
+static int blk_fill(struct vu_blk *blk, const struct blk_cfg *c, uint8_t *bufs)
+{
+	struct vu_blk_req *done[64], *req;
+	uint64_t off = 0, completed = 0, total = c->size / c->bs;
+	int n, i;
+
+	while (completed < total) {
+		while (off < total * c->bs && (req = vu_blk_req_get(blk, 0))) {
+			req->type = PVIO_BLK_T_OUT;
+			req->offset = off;
+			req->len = (uint32_t)c->bs;
+			/* The request's own buffer: it is not reused while in flight. */
+			req->buf = bufs + (size_t)(req - blk->bq[0].reqs) * c->bs;
+			vu_pattern_fill(req->buf, c->bs, c->seed, off);
+			if (vu_blk_submit(blk, 0, req))
+				return -EIO;
+			off += c->bs;
+		}
+		n = vu_blk_wait(blk, 0, done, 64, -1);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++) {
+			if (done[i]->result)
+				return vu_dev_err(&blk->dev, done[i]->result,
+						  "fill write at %" PRIu64 " failed", done[i]->offset);
+			vu_blk_req_put(blk, 0, done[i]);
+		}
+		completed += n;
+	}
+	return 0;
+}
+
+static uint64_t blk_count(void *arg)
+{
+	struct blk_thread *t = arg;
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < t->cfg->queues; i++)
+		n += atomic_load_explicit(&t[i].ios, memory_order_relaxed);
+	return n;
+}
+
+static int blk_parse(int argc, char **argv, struct blk_cfg *c)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "rw", required_argument, NULL, 'w' },
+		{ "bs", required_argument, NULL, 'b' },
+		{ "iodepth", required_argument, NULL, 'd' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "runtime", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "verify-existing", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "poll", no_argument, NULL, 'p' },
+		{ "no-indirect", no_argument, NULL, 'I' },
+		{ "hugetlb", no_argument, NULL, 'H' },
+		{ "seed", required_argument, NULL, 'e' },
+		{ "rwmixread", required_argument, NULL, 'm' },
+		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int i;
+	int o;
+
+	*c = (struct blk_cfg){ .rw = RW_RANDREAD, .bs = 4096, .iodepth = 32, .queues = 1,
+			       .runtime = 5, .seed = 1, .rwmixread = 50 };
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			c->socket = optarg;
+			break;
+		case 'w':
+			for (i = 0; i < 5; i++)
+				if (!strcmp(optarg, bench_rw_names[i]))
+					break;
+			if (i == 5) {
+				fprintf(stderr, "pvio-bench: --rw %s: want read, write, randread, randwrite or randrw\n",
+					optarg);
+				return -EINVAL;
+			}
+			c->rw = (enum bench_rw)i;
+			break;
+		case 'b':
+			if (vu_parse_size(optarg, &c->bs) || c->bs < 512 || c->bs % 512 ||
+			    c->bs > (4u << 20)) {
+				fprintf(stderr, "pvio-bench: --bs %s: want a multiple of 512 up to 4M\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'd':
+			c->iodepth = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'q':
+			c->queues = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			c->runtime = strtod(optarg, NULL);
+			break;
+		case 'S':
+			if (vu_parse_size(optarg, &c->size)) {
+				fprintf(stderr, "pvio-bench: --size %s: not a size\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			c->verify = true;
+			break;
+		case 'V':
+			c->verify = true;
+			c->no_fill = true;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'p':
+			c->poll = true;
+			break;
+		case 'I':
+			c->no_indirect = true;
+			break;
+		case 'H':
+			c->hugetlb = true;
+			break;
+		case 'e':
+			c->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'm':
+			c->rwmixread = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'T':
+			c->timeout_ms = (int)strtol(optarg, NULL, 0);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (!c->socket) {
+		fprintf(stderr, "pvio-bench: --socket PATH is required\n");
+		return -EINVAL;
+	}
+	if (!c->iodepth || c->iodepth > 4096 || !c->queues || c->queues > VU_MAX_QUEUES ||
+	    c->runtime <= 0 || c->rwmixread > 100) {
+		fprintf(stderr, "pvio-bench: --iodepth 1..4096, --queues 1..%u, --runtime > 0, --rwmixread 0..100\n",
+			VU_MAX_QUEUES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * bench_blk_main - pvio-bench blk
+ * @argc: arguments after "pvio-bench"
+ * @argv: "blk" and its options
+ *
+ * Return: the exit status: 0, 1 on an I/O or verify failure, 2 on bad usage.
+ */
+int bench_blk_main(int argc, char **argv)
+{
+	struct vu_blk_opts bo = { 0 };
+	struct blk_thread *th;
+	struct vu_blk blk;
+	struct blk_cfg c;
+	struct vu_hist hist;
+	uint64_t ios = 0, bytes = 0, reads = 0, writes = 0, t0, t1;
+	double cpu0, cpu1, secs;
+	unsigned int i;
+	int r, status = 0;
+
+	if (blk_parse(argc, argv, &c))
+		return 2;
+	bo.socket_path = c.socket;
+	bo.num_queues = c.queues;
+	bo.depth = c.iodepth;
+	bo.buf_bytes = (size_t)c.queues * c.iodepth * c.bs + 4096 * c.queues;
+	bo.hugetlb = c.hugetlb;
+	bo.no_indirect = c.no_indirect;
+	bo.timeout_ms = c.timeout_ms;
+	r = vu_blk_open(&blk, &bo);
+	if (r) {
+		fprintf(stderr, "pvio-bench: %s\n", vu_dev_errmsg(&blk.dev));
+		return 1;
+	}
+	if (!c.size || c.size > blk.capacity_bytes)
+		c.size = blk.capacity_bytes;
+	c.size -= c.size % c.bs;
+	if (c.size < c.bs) {
+		fprintf(stderr, "pvio-bench: device has %" PRIu64 " bytes, less than one block\n",
+			blk.capacity_bytes);
+		status = 1;
+		goto out_close;
+	}
+	if ((c.rw != RW_READ && c.rw != RW_RANDREAD) &&
+	    vu_dev_has(&blk.dev, PVIO_BLK_F_RO)) {
+		fprintf(stderr, "pvio-bench: the back-end exports a read-only device; use --rw read or randread\n");
+		status = 2;
+		goto out_close;
+	}
+
+	th = calloc(c.queues, sizeof(*th));
+	if (!th) {
+		status = 1;
+		goto out_close;
+	}
+	for (i = 0; i < c.queues; i++) {
+		uint64_t span = c.size / c.queues / c.bs * c.bs;
+
+		th[i].blk = &blk;
+		th[i].cfg = &c;
+		th[i].qi = i;
+		th[i].bufs = vu_blk_alloc(&blk, (size_t)c.iodepth * c.bs);
+		th[i].rng = c.seed * 0x9e3779b97f4a7c15ull + i + 1;
+		/* Sequential queues each walk their own slice (the whole device if it is small). */
+		th[i].seq_start = span >= c.bs ? i * span : 0;
+		th[i].seq_end = span >= c.bs ? th[i].seq_start + span : c.size;
+		th[i].seq_pos = th[i].seq_start;
+		vu_hist_init(&th[i].hist);
+		blk.bq[i].poll = c.poll;
+		if (c.poll)
+			pvring_drv_disable_cb(&blk.bq[i].q->ring);
+	}
+	if (c.verify && !c.no_fill) {
+		r = blk_fill(&blk, &c, th[0].bufs);
+		if (r) {
+			fprintf(stderr, "pvio-bench: filling the device for --verify: %s\n",
+				vu_dev_errmsg(&blk.dev));
+			status = 1;
+			goto out_free;
+		}
+	}
+
+	cpu0 = bench_cpu_seconds();
+	t0 = bench_now_ns();
+	for (i = 0; i < c.queues; i++) {
+		r = pthread_create(&th[i].tid, NULL, blk_thread_run, &th[i]);
+		if (r) {
+			fprintf(stderr, "pvio-bench: pthread_create: %s\n", strerror(r));
+			bench_fail();
+			c.queues = i;
+			break;
+		}
+	}
+	bench_run_clock(c.runtime, blk_count, th, "IOPS");
+	for (i = 0; i < c.queues; i++)
+		pthread_join(th[i].tid, NULL);
+	t1 = bench_now_ns();
+	cpu1 = bench_cpu_seconds();
+
+	vu_hist_init(&hist);
+	for (i = 0; i < c.queues; i++) {
+		vu_hist_merge(&hist, &th[i].hist);
+		ios += th[i].ios;
+		bytes += th[i].bytes;
+		reads += th[i].reads;
+		writes += th[i].writes;
+	}
+	if (bench_failed_flag()) {
+		status = 1;
+		goto out_free;
+	}
+	secs = (t1 - t0) / 1e9;
+	if (c.json) {
+		printf("{\"device\":\"blk\",\"rw\":\"%s\",\"bs\":%" PRIu64 ",\"iodepth\":%u,"
+		       "\"queues\":%u,\"runtime_s\":%.3f,\"ios\":%" PRIu64 ",\"reads\":%" PRIu64
+		       ",\"writes\":%" PRIu64 ",\"iops\":%.1f,\"bw_bytes\":%.0f,"
+		       "\"lat_ns_mean\":%.0f,\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64
+		       ",\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64
+		       ",\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n",
+		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, secs, ios, reads, writes,
+		       ios / secs, bytes / secs, vu_hist_mean(&hist), vu_hist_percentile(&hist, 50),
+		       vu_hist_percentile(&hist, 99), vu_hist_percentile(&hist, 99.9),
+		       hist.count ? hist.max : 0, ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
+		       c.verify ? "true" : "false");
+	} else {
+		printf("blk %s bs=%" PRIu64 " iodepth=%u queues=%u%s%s: %.2f s on %s\n",
+		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, c.poll ? " poll" : "",
+		       c.verify ? " verify" : "", secs, c.socket);
+		printf("  IOPS %.0f  bw %.1f MiB/s  (%" PRIu64 " reads, %" PRIu64 " writes)\n",
+		       ios / secs, bytes / secs / 1048576.0, reads, writes);
+		bench_print_lat(&hist);
+		printf("  cpu: %.0f ns per I/O (%.2f s user+sys)%s\n",
+		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0.0, cpu1 - cpu0,
+		       c.verify ? "; verify: all reads matched" : "");
+	}
+out_free:
+	free(th);
+out_close:
+	vu_blk_close(&blk);
+	return status;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vu.h - pvio's userspace vhost-user front-end driver.
+ *
+ * The driver plays the part QEMU plays for a guest: it connects to a
+ * vhost-user back-end's Unix socket, hands it "guest memory" (a memfd mapped
+ * into this process, guest-physical address = offset in the memfd), sets up
+ * split virtqueues over ring/pvring_drv.h in that memory and then drives a
+ * block, net or console device without any VM.
+ *
+ * Split into one file per concern:
+ *   vu_dev.c      socket, message exchange with timeouts, negotiation
+ *   vu_mem.c      the memfd guest memory and its bump allocator
+ *   vu_queue.c    one virtqueue: ring memory, kick and call eventfds, waiting
+ *   vu_blk.c      virtio-blk requests (asynchronous submit/reap)
+ *   vu_net.c      virtio-net frames (12-byte header, MRG_RXBUF)
+ *   vu_console.c  virtio-console ports
+ *
+ * Errors are 0 / -errno.  Every failure also leaves a sentence in
+ * vu_dev_errmsg() saying what went wrong, against which socket, and what the
+ * peer sent, because the caller usually just prints it and exits.
+ *
+ * Concurrency: set-up and teardown are single-threaded.  Afterwards each
+ * queue may be driven by its own thread (one thread per queue); the control
+ * socket is not touched on the data path.
+ */
+#ifndef PVIO_VU_H
+#define PVIO_VU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvring_drv.h"
+#include "vhost_user.h"
+#include "virtio_config.h"
+#include "virtio_blk.h"
+#include "virtio_net.h"
+#include "virtio_console.h"
+
+#define VU_TIMEOUT_MS_DEFAULT	5000	/* for every reply and every wait */
+#define VU_QUEUE_SIZE_DEFAULT	128
+#define VU_MAX_QUEUES		64
+
+/* The guest memory: one memfd, mapped once, shared with the back-end. */
+struct vu_mem {
+	int fd;			/* memfd, or -1 */
+	void *base;		/* our mapping; guest-physical 0 */
+	size_t size;		/* bytes mapped (and shared) */
+	size_t used;		/* bump allocator: bytes handed out from base */
+	bool hugetlb;		/* MFD_HUGETLB backing */
+};
+
+struct vu_dev;
+
+/* One virtqueue of the device. */
+struct vu_queue {
+	struct vu_dev *dev;
+	unsigned int index;		/* vhost-user vring index */
+	unsigned int num;		/* ring size */
+	struct pvring_drv ring;		/* driver side, over guest memory */
+	struct pvring_drv_slot *slot;	/* private slot array (num entries) */
+	int kick_fd;			/* eventfd we write to notify the back-end */
+	int call_fd;			/* eventfd the back-end writes on completion */
+	unsigned long kicks;		/* statistics: notifications sent */
+	unsigned long waits;		/* statistics: sleeps on call_fd */
+};
+
+/* What the caller asks of vu_dev_open(). */
+struct vu_dev_opts {
+	const char *socket_path;
+	unsigned int device_id;		/* PVIO_ID_BLOCK/NET/CONSOLE, for messages only */
+	int timeout_ms;			/* per reply and per wait; 0: default */
+	size_t mem_size;		/* bytes of guest memory (rounded up) */
+	bool hugetlb;			/* back guest memory with hugetlbfs pages */
+	uint64_t features;		/* device features the caller can use */
+	uint64_t required;		/* features without which it cannot work */
+	unsigned int num_queues;	/* queues to set up; 0: all the back-end has */
+	unsigned int queue_size;	/* power of two; 0: default */
+	unsigned int indirect_max;	/* 0: no indirect tables, else per-chain max */
+	size_t config_size;		/* bytes of device config to read (GET_CONFIG) */
+};
+
+struct vu_dev {
+	char path[108];			/* the socket, for messages */
+	int sock;			/* connected Unix socket, or -1 */
+	int timeout_ms;
+	uint64_t dev_features;		/* what the back-end offered */
+	uint64_t features;		/* negotiated */
+	uint64_t protocol_features;	/* negotiated, 0 without F_PROTOCOL_FEATURES */
+	unsigned int max_queues;	/* GET_QUEUE_NUM, or 1... */
+	struct vu_mem mem;
+	struct vu_queue *queues;
+	unsigned int nqueues;
+	uint8_t config[VHOST_USER_CONFIG_SIZE_MAX];	/* device config, GET_CONFIG */
+	size_t config_len;		/* bytes valid in config, 0 without CONFIG */
+	char errmsg[512];		/* last error, for the user */
+};
+
+/* vu_dev.c */
+int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts);
+void vu_dev_close(struct vu_dev *dev);
+const char *vu_dev_errmsg(const struct vu_dev *dev);
+int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len);
+int vu_dev_connect(struct vu_dev *dev, const char *path, int timeout_ms);
+int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts);
+int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts);
+bool vu_dev_has(const struct vu_dev *dev, unsigned int feature);
+
+/* vu_mem.c */
+int vu_mem_init(struct vu_mem *mem, size_t size, bool hugetlb);
+void vu_mem_destroy(struct vu_mem *mem);
+void *vu_mem_alloc(struct vu_mem *mem, size_t size, size_t align);
+
+/**
+ * vu_mem_gpa - the guest-physical address of a pointer into guest memory
+ * @mem: the guest memory
+ * @p: a pointer returned by vu_mem_alloc() or inside such a buffer
+ *
+ * Return: the address the back-end sees (the offset in the memfd).
+ */
+static inline uint64_t vu_mem_gpa(const struct vu_mem *mem, const void *p)
+{
+	return (uint64_t)((const char *)p - (const char *)mem->base);
+}
+
+static inline bool vu_mem_contains(const struct vu_mem *mem, const void *p, size_t len)
+{
+	const char *c = p, *b = mem->base;
+
+	return c >= b && len <= mem->size && (size_t)(c - b) <= mem->size - len;
+}
+
+/* vu_queue.c */
+int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index,
+		  unsigned int num, unsigned int indirect_max);
+void vu_queue_destroy(struct vu_queue *q);
+int vu_queue_wait(struct vu_queue *q, int timeout_ms);
+
+/**
+ * vu_queue_kick - notify the back-end of new buffers if it wants to be
+ * @q: the queue, after one or more pvring_drv_add()
+ */
+void vu_queue_kick(struct vu_queue *q);
+
+/* vu_blk.c: a block device. */
+struct vu_blk_req {
+	/* Filled in by the caller before vu_blk_submit(). */
+	unsigned int type;		/* PVIO_BLK_T_* */
+	uint64_t offset;		/* bytes, multiple of 512 */
+	void *buf;			/* in guest memory (vu_dev_alloc); NULL for FLUSH */
+	uint32_t len;			/* bytes: data, or range for DISCARD/WRITE_ZEROES */
+	bool unmap;			/* WRITE_ZEROES: the device may deallocate */
+	void *priv;			/* caller's cookie */
+	uint64_t submit_ns;		/* caller's, e.g. for latency */
+	/* Filled in on completion. */
+	int result;			/* 0, -EIO, -EOPNOTSUPP, -EPROTO */
+	uint32_t done_len;		/* bytes the device wrote (incl. status byte) */
+	/* Private. */
+	struct vu_blk_shared *shared;	/* header, segment, status: in guest memory */
+	struct vu_blk_req *next_free;
+};
+
+struct vu_blk_queue {
+	struct vu_queue *q;
+	struct vu_blk_req *reqs;	/* depth requests */
+	struct vu_blk_req *free;	/* free list */
+	unsigned int depth;
+	unsigned int inflight;
+	bool poll;			/* busy-poll the used ring instead of sleeping */
+};
+
+struct vu_blk {
+	struct vu_dev dev;
+	struct pvio_blk_config cfg;	/* what GET_CONFIG said (zero without CONFIG) */
+	uint64_t capacity_bytes;
+	unsigned int blk_size;
+	struct vu_blk_queue *bq;
+	unsigned int nqueues;
+};
+
+struct vu_blk_opts {
+	const char *socket_path;
+	unsigned int num_queues;	/* 0: 1 */
+	unsigned int depth;		/* requests in flight per queue; 0: 32 */
+	size_t buf_bytes;		/* extra guest memory for data buffers */
+	bool hugetlb;
+	bool no_indirect;
+	int timeout_ms;
+};
+
+int vu_blk_open(struct vu_blk *blk, const struct vu_blk_opts *opts);
+void vu_blk_close(struct vu_blk *blk);
+void *vu_blk_alloc(struct vu_blk *blk, size_t size);
+struct vu_blk_req *vu_blk_req_get(struct vu_blk *blk, unsigned int qi);
+void vu_blk_req_put(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req);
+int vu_blk_submit(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req);
+void vu_blk_kick(struct vu_blk *blk, unsigned int qi);
+int vu_blk_reap(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max);
+int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max,
+		int timeout_ms);
+int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t offset,
+		void *buf, uint32_t len);
+int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len);
+
+/* vu_net.c: a network device with one queue pair. */
+struct vu_net {
+	struct vu_dev dev;
+	struct pvio_net_config cfg;
+	struct vu_queue *rxq, *txq;
+	uint8_t *rxbufs;		/* rxq->num buffers of rx_buf_size, guest memory */
+	uint8_t *txbufs;		/* txq->num buffers of tx_buf_size, guest memory */
+	unsigned int rx_buf_size;
+	unsigned int tx_buf_size;
+	uint16_t *tx_free;		/* stack of free tx buffer numbers */
+	unsigned int tx_nfree;
+	bool mrg_rxbuf;
+	unsigned long rx_dropped;	/* frames larger than the caller's buffer */
+};
+
+struct vu_net_opts {
+	const char *socket_path;
+	unsigned int queue_size;	/* 0: 256 */
+	unsigned int max_frame;		/* 0: 1514 */
+	bool no_mrg_rxbuf;
+	bool hugetlb;
+	int timeout_ms;
+};
+
+int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts);
+void vu_net_close(struct vu_net *net);
+int vu_net_send(struct vu_net *net, const void *frame, size_t len);
+int vu_net_flush(struct vu_net *net);
+int vu_net_reap_tx(struct vu_net *net);
+int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
+int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
+
+/* vu_console.c: a console device; port 0, more with MULTIPORT. */
+struct vu_console_port {
+	struct vu_queue *rxq, *txq;
+	uint8_t *rxbufs;		/* rxq->num buffers of VU_CONSOLE_BUF */
+	uint8_t *txbuf;			/* one tx buffer, VU_CONSOLE_BUF */
+	bool open;			/* the device said PORT_OPEN 1 */
+	bool added;			/* DEVICE_ADD seen (port 0 always) */
+	uint8_t pending[4096];		/* received but not yet read */
+	size_t pending_len;
+};
+
+#define VU_CONSOLE_BUF		4096
+#define VU_CONSOLE_MAX_PORTS	8
+
+struct vu_console {
+	struct vu_dev dev;
+	struct pvio_console_config cfg;
+	bool multiport;
+	unsigned int nports;
+	struct vu_console_port ports[VU_CONSOLE_MAX_PORTS];
+	struct vu_queue *c_rxq, *c_txq;	/* control queues with MULTIPORT */
+	uint8_t *c_rxbufs;
+	uint8_t *c_txbuf;
+};
+
+struct vu_console_opts {
+	const char *socket_path;
+	unsigned int max_ports;		/* ports to drive (MULTIPORT) */
+	int timeout_ms;
+};
+
+int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts);
+void vu_console_close(struct vu_console *con);
+int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len);
+int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t len,
+		    int timeout_ms);
+
+#endif /* PVIO_VU_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_bench.c - latency histogram, verify patterns and size parsing for
+ * pvio-bench (see vu_bench.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu_bench.h"
+
+/**
+ * vu_hist_init - an empty histogram
+ * @h: the histogram
+ */
+void vu_hist_init(struct vu_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+}
+
+/**
+ * vu_hist_index - the bucket of a value
+ * @v: the value
+ *
+ * Return: an index below VU_HIST_BUCKETS.
+ */
+unsigned int vu_hist_index(uint64_t v)
+{
+	unsigned int msb, shift;
+
+	if (v < VU_HIST_SUB)
+		return (unsigned int)v;
+	msb = 63 - (unsigned int)__builtin_clzll(v);
+	shift = msb - VU_HIST_SUB_BITS;
+	return (shift + 1) * VU_HIST_SUB + (unsigned int)((v >> shift) & (VU_HIST_SUB - 1));
+}
+
+/**
+ * vu_hist_lower - the smallest value of a bucket
+ * @idx: a bucket index
+ *
+ * Return: the lower bound; the bucket spans 1 << (idx / 32 - 1) values above 32.
+ */
+uint64_t vu_hist_lower(unsigned int idx)
+{
+	unsigned int shift;
+
+	if (idx < VU_HIST_SUB)
+		return idx;
+	shift = idx / VU_HIST_SUB - 1;
+	return (uint64_t)(VU_HIST_SUB + idx % VU_HIST_SUB) << shift;
+}
+
+/**
+ * vu_hist_merge - add one histogram into another
+ * @dst: the sum
+ * @src: added
+ */
+void vu_hist_merge(struct vu_hist *dst, const struct vu_hist *src)
+{
+	unsigned int i;
+
+	for (i = 0; i < VU_HIST_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+/**
+ * vu_hist_percentile - the value below which @pct percent of samples fall
+ * @h: the histogram
+ * @pct: 0..100
+ *
+ * Return: the middle of the bucket holding that sample, clamped to the
+ * observed min and max (so p100 is the maximum exactly); 0 when empty.
+ */
+uint64_t vu_hist_percentile(const struct vu_hist *h, double pct)
+{
+	uint64_t rank, seen = 0, lo, width, v;
+	unsigned int i;
+
+	if (!h->count)
+		return 0;
+	if (pct <= 0)
+		return h->min;
+	if (pct >= 100)
+		return h->max;
+	/* The sample of rank ceil(pct% of count), 1-based. */
+	rank = (uint64_t)((double)h->count * pct / 100.0);
+	if ((double)rank < (double)h->count * pct / 100.0)
+		rank++;
+	if (rank == 0)
+		rank = 1;
+	for (i = 0; i < VU_HIST_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen >= rank)
+			break;
+	}
+	if (i == VU_HIST_BUCKETS)
+		return h->max;
+	lo = vu_hist_lower(i);
+	width = i < VU_HIST_SUB ? 1 : 1ull << (i / VU_HIST_SUB - 1);
+	v = lo + width / 2;
+	if (v < h->min)
+		v = h->min;
+	if (v > h->max)
+		v = h->max;
+	return v;
+}
+
+/* splitmix64's finaliser: every input bit affects every output bit. */
+static inline uint64_t vu_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+/**
+ * vu_pattern_word - the pattern word at a device offset
+ * @seed: the run's seed
+ * @offset: device byte offset, a multiple of 8
+ */
+uint64_t vu_pattern_word(uint64_t seed, uint64_t offset)
+{
+	return vu_mix64(seed * 0x9e3779b97f4a7c15ull + (offset >> 3) + 1);
+}
+
+/**
+ * vu_pattern_fill - fill a buffer with the pattern of the range it will be written to
+ * @buf: 8-byte aligned buffer
+ * @len: bytes, a multiple of 8
+ * @seed: the run's seed
+ * @offset: device byte offset of @buf[0], a multiple of 8
+ */
+void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = vu_pattern_word(seed, offset + i * 8);
+}
+
+/**
+ * vu_pattern_check - compare a buffer read from @offset with the pattern
+ * @buf: 8-byte aligned buffer
+ * @len: bytes, a multiple of 8
+ * @seed: the run's seed
+ * @offset: device byte offset @buf was read from
+ * @miss: on mismatch, where and what (may be NULL)
+ *
+ * Return: 0 when it matches, -EILSEQ at the first wrong word.
+ */
+int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
+		     struct vu_pattern_miss *miss)
+{
+	const uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		uint64_t want = vu_pattern_word(seed, offset + i * 8);
+
+		if (w[i] == want)
+			continue;
+		if (miss) {
+			miss->offset = offset + i * 8;
+			miss->expected = want;
+			miss->found = w[i];
+		}
+		return -EILSEQ;
+	}
+	return 0;
+}
+
+/**
+ * vu_parse_size - parse a byte count with an optional k/m/g/t suffix
+ * @s: the text ("4k", "1M", "4096", "1g")
+ * @out: the bytes
+ *
+ * Return: 0, or -EINVAL for anything else (including overflow).
+ */
+int vu_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end && strchr("kmgtKMGT", *end)) {
+		/* k=10, m=20, g=30, t=40: the position in "kmgt" picks the power. */
+		shift = 10 * (unsigned int)(strchr("kmgt", *end | 0x20) - "kmgt" + 1);
+		end++;
+	}
+	if (*end == 'i' || *end == 'I')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (~0ull >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vu_bench.h - what pvio-bench measures with: a latency histogram and
+ * self-checking data patterns.  Kept apart from the driver so the unit tests
+ * can take them without a back-end.
+ */
+#ifndef PVIO_VU_BENCH_H
+#define PVIO_VU_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Log-linear histogram: values below 32 have a bucket each; above, every
+ * power of two is split into 32 buckets, so a bucket is at most 1/32 (3.1%)
+ * of its value wide.  Fixed size, no allocation, mergeable: each thread keeps
+ * its own and the report merges them.
+ */
+#define VU_HIST_SUB_BITS	5
+#define VU_HIST_SUB		(1u << VU_HIST_SUB_BITS)
+#define VU_HIST_BUCKETS		((64 - VU_HIST_SUB_BITS + 1) * VU_HIST_SUB)
+
+struct vu_hist {
+	uint64_t count;
+	uint64_t sum;			/* for the mean; ns sums fit for centuries */
+	uint64_t min, max;
+	uint64_t bucket[VU_HIST_BUCKETS];
+};
+
+void vu_hist_init(struct vu_hist *h);
+void vu_hist_merge(struct vu_hist *dst, const struct vu_hist *src);
+uint64_t vu_hist_percentile(const struct vu_hist *h, double pct);
+unsigned int vu_hist_index(uint64_t v);
+uint64_t vu_hist_lower(unsigned int idx);
+
+static inline void vu_hist_add(struct vu_hist *h, uint64_t v)
+{
+	h->bucket[vu_hist_index(v)]++;
+	h->count++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+static inline double vu_hist_mean(const struct vu_hist *h)
+{
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
+}
+
+/*
+ * Data patterns for --verify: the 8-byte word at device byte offset o holds
+ * vu_pattern_word(seed, o).  It depends only on the seed and the absolute
+ * offset, so any block can be checked on its own, in any order, on any queue,
+ * and a block read back from the wrong place fails.
+ */
+uint64_t vu_pattern_word(uint64_t seed, uint64_t offset);
+void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset);
+
+struct vu_pattern_miss {
+	uint64_t offset;		/* device byte offset of the first bad word */
+	uint64_t expected;
+	uint64_t found;
+};
+
+int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
+		     struct vu_pattern_miss *miss);
+
+/* Parse "4k", "1M", "512", "2g" (powers of 1024); 0 or -EINVAL. */
+int vu_parse_size(const char *s, uint64_t *out);
+
+#endif /* PVIO_VU_BENCH_H */

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_dev.c - the vhost-user control connection: messages, negotiation and
+ * device start (QEMU docs/interop/vhost-user.rst).
+ *
+ * The back-end is a peer we do not trust to behave: every reply is awaited
+ * with poll() and a timeout, its header is checked (request code, REPLY
+ * flag, version, exact size) before the payload is used, stray file
+ * descriptors are closed, and a closed socket is reported as such.  So a
+ * back-end that dies, hangs or talks nonsense costs at most one timeout and
+ * leaves a sentence in dev->errmsg.
+ *
+ * Order of the conversation (what QEMU does for a vhost-user device):
+ *   SET_OWNER, GET_FEATURES, [GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES],
+ *   [GET_QUEUE_NUM], [GET_CONFIG], SET_FEATURES, SET_MEM_TABLE, then per
+ *   queue SET_VRING_NUM, SET_VRING_BASE, SET_VRING_ADDR, SET_VRING_CALL,
+ *   SET_VRING_KICK, and [SET_VRING_ENABLE 1] once all queues are set up.
+ * With REPLY_ACK every request without a reply of its own carries
+ * NEED_REPLY, so each step is confirmed before the next.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vu.h"
+
+static const char *const vu_msg_names[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
+	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
+	[VHOST_USER_SET_OWNER] = "SET_OWNER",
+	[VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
+	[VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
+	[VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
+	[VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
+	[VHOST_USER_GET_VRING_BASE] = "GET_VRING_BASE",
+	[VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
+	[VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+	[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
+	[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+	[VHOST_USER_SET_STATUS] = "SET_STATUS",
+};
+
+static const char *vu_msg_name(unsigned int req)
+{
+	if (req < VHOST_USER_REQUEST_MAX && vu_msg_names[req])
+		return vu_msg_names[req];
+	return "request";
+}
+
+/*
+ * Protocol features we implement.  Everything else (LOG_SHMFD, BACKEND_REQ,
+ * INFLIGHT_SHMFD, ...) needs machinery a benchmark client has no use for, and
+ * leaving it off keeps the back-end from expecting it.
+ */
+#define VU_PROTOCOL_FEATURES \
+	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
+
+/**
+ * vu_dev_err - record an error for the user
+ * @dev: the device
+ * @err: the -errno to return
+ * @fmt: what went wrong
+ *
+ * Return: @err, so callers can write "return vu_dev_err(...)".
+ */
+int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
+{
+	int n;
+	va_list ap;
+
+	n = snprintf(dev->errmsg, sizeof(dev->errmsg), "vhost-user %s: ", dev->path);
+	if (n < 0 || (size_t)n >= sizeof(dev->errmsg))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(dev->errmsg + n, sizeof(dev->errmsg) - n, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/**
+ * vu_dev_errmsg - the last error, as a sentence
+ * @dev: the device
+ *
+ * Return: the message, or "" when nothing failed.
+ */
+const char *vu_dev_errmsg(const struct vu_dev *dev)
+{
+	return dev->errmsg;
+}
+
+/**
+ * vu_dev_has - was a feature negotiated?
+ * @dev: the device after negotiation
+ * @feature: a virtio feature bit number
+ */
+bool vu_dev_has(const struct vu_dev *dev, unsigned int feature)
+{
+	return dev->features & PVIO_BIT(feature);
+}
+
+static bool vu_dev_has_proto(const struct vu_dev *dev, unsigned int feature)
+{
+	return dev->protocol_features & PVIO_BIT(feature);
+}
+
+static int64_t vu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until the socket is ready for @events or the deadline passes.  A
+ * hang-up is not an error here: the following recv/send reports it better.
+ */
+static int vu_sock_wait(struct vu_dev *dev, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = dev->sock, .events = events };
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = deadline - vu_now_ms();
+		if (left < 0)
+			left = 0;
+		r = poll(&pfd, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static void vu_close_fds(const struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		size_t i, n;
+		int *fds;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		fds = (int *)CMSG_DATA(c);
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+	}
+}
+
+/*
+ * Send one message with up to VHOST_USER_MAX_FDS descriptors.  The header and
+ * payload go in one sendmsg(); a stream socket may still take them in parts,
+ * so the rest is sent after waiting for room, bounded by the timeout.
+ */
+static int vu_msg_send(struct vu_dev *dev, struct vhost_user_msg *msg, const int *fds,
+		       unsigned int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+		struct cmsghdr align;
+	} cbuf;
+	size_t total = sizeof(msg->hdr) + msg->hdr.size, done = 0;
+	int64_t deadline = vu_now_ms() + dev->timeout_ms;
+	const char *name = vu_msg_name(msg->hdr.request);
+	ssize_t n;
+	int r;
+
+	while (done < total) {
+		struct iovec iov = { (char *)msg + done, total - done };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		if (!done && nfds) {
+			struct cmsghdr *c;
+
+			memset(&cbuf, 0, sizeof(cbuf));
+			mh.msg_control = cbuf.buf;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+		}
+		n = sendmsg(dev->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			r = vu_sock_wait(dev, POLLOUT, deadline);
+			if (r == -ETIMEDOUT)
+				return vu_dev_err(dev, r, "back-end did not take %s within %d ms",
+						  name, dev->timeout_ms);
+			if (r)
+				return vu_dev_err(dev, r, "poll: %s", strerror(-r));
+			continue;
+		}
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return vu_dev_err(dev, -ECONNRESET,
+					  "back-end closed the connection (sending %s)", name);
+		return vu_dev_err(dev, n < 0 ? -errno : -EIO, "sending %s: %s", name,
+				  n < 0 ? strerror(errno) : "short write");
+	}
+	return 0;
+}
+
+/* Receive exactly @len bytes before the deadline; fds that come along are closed. */
+static int vu_sock_recv(struct vu_dev *dev, void *buf, size_t len, int64_t deadline,
+			const char *name)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+		struct cmsghdr align;
+	} cbuf;
+	size_t done = 0;
+	ssize_t n;
+	int r;
+
+	while (done < len) {
+		struct iovec iov = { (char *)buf + done, len - done };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf) };
+
+		r = vu_sock_wait(dev, POLLIN, deadline);
+		if (r == -ETIMEDOUT)
+			return vu_dev_err(dev, r,
+					  "no reply to %s within %d ms: the back-end is not answering",
+					  name, dev->timeout_ms);
+		if (r)
+			return vu_dev_err(dev, r, "poll: %s", strerror(-r));
+		n = recvmsg(dev->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return vu_dev_err(dev, -errno, "receiving the reply to %s: %s", name,
+					  strerror(errno));
+		/* No reply of ours carries fds: whatever came is the peer's mistake. */
+		vu_close_fds(&mh);
+		if (n == 0)
+			return vu_dev_err(dev, -ECONNRESET,
+					  "back-end closed the connection while we waited for the reply to %s",
+					  name);
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Receive the reply to @req and check its header: the request code must be
+ * the one we sent, the REPLY flag and version 1 set, and the size exactly
+ * @size (every reply we take has a fixed size).  The payload lands in
+ * msg->payload.
+ */
+static int vu_msg_recv_reply(struct vu_dev *dev, unsigned int req, struct vhost_user_msg *msg,
+			     size_t size)
+{
+	int64_t deadline = vu_now_ms() + dev->timeout_ms;
+	const char *name = vu_msg_name(req);
+	int r;
+
+	r = vu_sock_recv(dev, &msg->hdr, sizeof(msg->hdr), deadline, name);
+	if (r)
+		return r;
+	if (msg->hdr.request != req)
+		return vu_dev_err(dev, -EPROTO,
+				  "reply to %s (%u) carries request code %u: the back-end is out of step",
+				  name, req, msg->hdr.request);
+	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY))
+		return vu_dev_err(dev, -EPROTO,
+				  "reply to %s has flags 0x%x, want version 1 and REPLY (0x%x)",
+				  name, msg->hdr.flags, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY);
+	if (msg->hdr.size != size) {
+		/* Drain a sane-sized payload so the stream stays in step for the message. */
+		if (msg->hdr.size <= VHOST_USER_PAYLOAD_MAX)
+			vu_sock_recv(dev, &msg->payload, msg->hdr.size, deadline, name);
+		return vu_dev_err(dev, -EPROTO, "reply to %s has %u payload bytes, expected %zu",
+				  name, msg->hdr.size, size);
+	}
+	return vu_sock_recv(dev, &msg->payload, size, deadline, name);
+}
+
+static void vu_msg_init(struct vhost_user_msg *msg, unsigned int req, size_t size)
+{
+	memset(&msg->hdr, 0, sizeof(msg->hdr));
+	msg->hdr.request = req;
+	msg->hdr.flags = VHOST_USER_VERSION;
+	msg->hdr.size = (uint32_t)size;
+}
+
+/*
+ * Send a request that has no reply of its own.  With REPLY_ACK it asks for
+ * one and checks the u64 status (0 = success), so a back-end that rejects a
+ * step says so here instead of failing obscurely later.
+ */
+static int vu_msg_call(struct vu_dev *dev, struct vhost_user_msg *msg, const int *fds,
+		       unsigned int nfds)
+{
+	unsigned int req = msg->hdr.request;
+	struct vhost_user_msg reply;
+	int r;
+
+	if (vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		msg->hdr.flags |= VHOST_USER_FLAG_NEED_REPLY;
+	r = vu_msg_send(dev, msg, fds, nfds);
+	if (r || !(msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY))
+		return r;
+	r = vu_msg_recv_reply(dev, req, &reply, sizeof(reply.payload.u64));
+	if (r)
+		return r;
+	if (reply.payload.u64)
+		return vu_dev_err(dev, -EIO, "back-end rejected %s (status %llu)",
+				  vu_msg_name(req), (unsigned long long)reply.payload.u64);
+	return 0;
+}
+
+static int vu_msg_get_u64(struct vu_dev *dev, unsigned int req, uint64_t *val)
+{
+	struct vhost_user_msg msg;
+	int r;
+
+	vu_msg_init(&msg, req, 0);
+	r = vu_msg_send(dev, &msg, NULL, 0);
+	if (r)
+		return r;
+	r = vu_msg_recv_reply(dev, req, &msg, sizeof(msg.payload.u64));
+	if (r)
+		return r;
+	*val = msg.payload.u64;
+	return 0;
+}
+
+static int vu_msg_set_u64(struct vu_dev *dev, unsigned int req, uint64_t val)
+{
+	struct vhost_user_msg msg;
+
+	vu_msg_init(&msg, req, sizeof(msg.payload.u64));
+	msg.payload.u64 = val;
+	return vu_msg_call(dev, &msg, NULL, 0);
+}
+
+static int vu_msg_set_state(struct vu_dev *dev, unsigned int req, unsigned int index,
+			    unsigned int num)
+{
+	struct vhost_user_msg msg;
+
+	vu_msg_init(&msg, req, sizeof(msg.payload.state));
+	msg.payload.state.index = index;
+	msg.payload.state.num = num;
+	return vu_msg_call(dev, &msg, NULL, 0);
+}
+
+/**
+ * vu_dev_connect - connect to a back-end's socket
+ * @dev: zeroed device; sock, path and timeout are filled in
+ * @path: the Unix socket path the back-end listens on
+ * @timeout_ms: per-reply timeout (0: VU_TIMEOUT_MS_DEFAULT)
+ *
+ * Return: 0, -ENAMETOOLONG, or the -errno of socket()/connect().
+ */
+int vu_dev_connect(struct vu_dev *dev, const char *path, int timeout_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	dev->sock = -1;
+	dev->timeout_ms = timeout_ms > 0 ? timeout_ms : VU_TIMEOUT_MS_DEFAULT;
+	snprintf(dev->path, sizeof(dev->path), "%s", path);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vu_dev_err(dev, -ENAMETOOLONG, "socket path longer than %zu bytes",
+				  sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	dev->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (dev->sock < 0)
+		return vu_dev_err(dev, -errno, "socket: %s", strerror(errno));
+	if (connect(dev->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(dev->sock);
+		dev->sock = -1;
+		return vu_dev_err(dev, err,
+				  "cannot connect: %s (is the back-end running and listening there?)",
+				  strerror(-err));
+	}
+	return 0;
+}
+
+/**
+ * vu_dev_negotiate - agree on features and read the device config
+ * @dev: a connected device
+ * @opts: the features the caller can use and needs, queues wanted
+ *
+ * Return: 0, -ENOTSUP when a required feature is missing, or the error of a
+ * message exchange.
+ */
+int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
+{
+	uint64_t want, pf = 0, qnum;
+	struct vhost_user_msg msg;
+	int r;
+
+	/* No payload, and no ack: REPLY_ACK is not negotiated yet. */
+	vu_msg_init(&msg, VHOST_USER_SET_OWNER, 0);
+	r = vu_msg_send(dev, &msg, NULL, 0);
+	if (r)
+		return r;
+	r = vu_msg_get_u64(dev, VHOST_USER_GET_FEATURES, &dev->dev_features);
+	if (r)
+		return r;
+
+	if (dev->dev_features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)) {
+		r = vu_msg_get_u64(dev, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
+		if (r)
+			return r;
+		pf &= VU_PROTOCOL_FEATURES;
+		r = vu_msg_set_u64(dev, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
+		if (r)
+			return r;
+		/* Only now may requests carry NEED_REPLY. */
+		dev->protocol_features = pf;
+	}
+
+	dev->max_queues = 1;
+	if (vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_MQ)) {
+		r = vu_msg_get_u64(dev, VHOST_USER_GET_QUEUE_NUM, &qnum);
+		if (r)
+			return r;
+		if (qnum == 0 || qnum > 0xffff)
+			return vu_dev_err(dev, -EPROTO, "GET_QUEUE_NUM says %llu queues",
+					  (unsigned long long)qnum);
+		dev->max_queues = (unsigned int)qnum;
+	}
+
+	if (opts->config_size && vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG)) {
+		r = vu_dev_get_config(dev, dev->config, opts->config_size);
+		if (r)
+			return r;
+		dev->config_len = opts->config_size;
+	}
+
+	want = opts->features | PVIO_BIT(PVIO_F_VERSION_1);
+	dev->features = dev->dev_features & want;
+	if ((dev->features & opts->required) != opts->required)
+		return vu_dev_err(dev, -ENOTSUP,
+				  "back-end lacks required features 0x%llx (it offers 0x%llx)",
+				  (unsigned long long)(opts->required & ~dev->features),
+				  (unsigned long long)dev->dev_features);
+	if (!(dev->features & PVIO_BIT(PVIO_F_VERSION_1)))
+		return vu_dev_err(dev, -ENOTSUP,
+				  "back-end does not offer VIRTIO_F_VERSION_1; legacy devices are not supported");
+	/*
+	 * Echo PROTOCOL_FEATURES back: it makes rings start disabled until
+	 * SET_VRING_ENABLE, so no back-end runs a ring we have not finished.
+	 */
+	if (dev->dev_features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+		dev->features |= PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	return vu_msg_set_u64(dev, VHOST_USER_SET_FEATURES, dev->features);
+}
+
+/**
+ * vu_dev_get_config - read the device configuration space (GET_CONFIG)
+ * @dev: a device that negotiated PROTOCOL_F_CONFIG
+ * @buf: filled with @len bytes from offset 0
+ * @len: at most VHOST_USER_CONFIG_SIZE_MAX
+ *
+ * Return: 0, -ENOTSUP without PROTOCOL_F_CONFIG, -EPROTO when the back-end
+ * answers with another size (it means "failed" in vhost-user).
+ */
+int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len)
+{
+	const size_t hdr = offsetof(struct vhost_user_config, payload);
+	struct vhost_user_msg msg;
+	int r;
+
+	if (!vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
+		return vu_dev_err(dev, -ENOTSUP, "back-end does not support GET_CONFIG");
+	if (len > VHOST_USER_CONFIG_SIZE_MAX)
+		return vu_dev_err(dev, -EINVAL, "config read of %zu bytes", len);
+	vu_msg_init(&msg, VHOST_USER_GET_CONFIG, hdr + len);
+	memset(&msg.payload.config, 0, sizeof(msg.payload.config));
+	msg.payload.config.offset = 0;
+	msg.payload.config.size = (uint32_t)len;
+	r = vu_msg_send(dev, &msg, NULL, 0);
+	if (r)
+		return r;
+	r = vu_msg_recv_reply(dev, VHOST_USER_GET_CONFIG, &msg, hdr + len);
+	if (r)
+		return r;
+	if (msg.payload.config.size != len)
+		return vu_dev_err(dev, -EPROTO, "GET_CONFIG reply is for %u bytes, asked %zu",
+				  msg.payload.config.size, len);
+	memcpy(buf, msg.payload.config.payload, len);
+	return 0;
+}
+
+static int vu_dev_set_mem_table(struct vu_dev *dev)
+{
+	struct vhost_user_mem_region reg = {
+		.guest_phys_addr = 0,		/* guest-physical = offset in the memfd */
+		.memory_size = dev->mem.size,
+		.userspace_addr = (uint64_t)(uintptr_t)dev->mem.base,
+		.mmap_offset = 0,
+	};
+	struct vhost_user_msg msg;
+
+	vu_msg_init(&msg, VHOST_USER_SET_MEM_TABLE,
+		    offsetof(struct vhost_user_memory, regions) + sizeof(reg));
+	memset(&msg.payload.memory, 0, sizeof(msg.payload.memory));
+	msg.payload.memory.nregions = 1;
+	memcpy(msg.payload.raw + offsetof(struct vhost_user_memory, regions), &reg, sizeof(reg));
+	return vu_msg_call(dev, &msg, &dev->mem.fd, 1);
+}
+
+static int vu_dev_queue_start(struct vu_dev *dev, struct vu_queue *q)
+{
+	struct vhost_user_msg msg;
+	int r;
+
+	r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_NUM, q->index, q->num);
+	if (r)
+		return r;
+	r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index, 0);
+	if (r)
+		return r;
+	vu_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));
+	memset(&msg.payload.addr, 0, sizeof(msg.payload.addr));
+	msg.payload.addr.index = q->index;
+	msg.payload.addr.desc_user_addr = (uint64_t)(uintptr_t)q->ring.desc;
+	msg.payload.addr.avail_user_addr = (uint64_t)(uintptr_t)q->ring.avail;
+	msg.payload.addr.used_user_addr = (uint64_t)(uintptr_t)q->ring.used;
+	r = vu_msg_call(dev, &msg, NULL, 0);
+	if (r)
+		return r;
+	/*
+	 * Call before kick: a back-end starts the ring when it gets the kick fd
+	 * and must already know where to signal completions.
+	 */
+	vu_msg_init(&msg, VHOST_USER_SET_VRING_CALL, sizeof(msg.payload.u64));
+	msg.payload.u64 = q->index;
+	r = vu_msg_call(dev, &msg, &q->call_fd, 1);
+	if (r)
+		return r;
+	vu_msg_init(&msg, VHOST_USER_SET_VRING_KICK, sizeof(msg.payload.u64));
+	msg.payload.u64 = q->index;
+	return vu_msg_call(dev, &msg, &q->kick_fd, 1);
+}
+
+/**
+ * vu_dev_start - share memory, set up and enable the queues
+ * @dev: a negotiated device whose guest memory and queues are initialised
+ * @opts: unused for now (reserved for per-queue options)
+ *
+ * Return: 0 or the error of a message exchange.
+ */
+int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts)
+{
+	unsigned int i;
+	int r;
+
+	r = vu_dev_set_mem_table(dev);
+	if (r)
+		return r;
+	for (i = 0; i < dev->nqueues; i++) {
+		r = vu_dev_queue_start(dev, &dev->queues[i]);
+		if (r)
+			return r;
+	}
+	if (!(dev->features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
+	for (i = 0; i < dev->nqueues; i++) {
+		r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_ENABLE, dev->queues[i].index, 1);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/**
+ * vu_dev_open - connect, negotiate, and start a device with its queues
+ * @dev: filled in (need not be zeroed)
+ * @opts: what to connect to and what to ask for
+ *
+ * Queues are vhost-user vrings 0..num_queues-1; the device layer decides what
+ * each one is for.
+ *
+ * Return: 0, or -errno with vu_dev_errmsg() saying why.
+ */
+int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts)
+{
+	unsigned int qsize = opts->queue_size ? opts->queue_size : VU_QUEUE_SIZE_DEFAULT;
+	unsigned int i, nq;
+	size_t ring_bytes;
+	int r;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->sock = -1;
+	dev->mem.fd = -1;
+	r = vu_dev_connect(dev, opts->socket_path, opts->timeout_ms);
+	if (r)
+		return r;
+	r = vu_dev_negotiate(dev, opts);
+	if (r)
+		goto err_close_sock;
+
+	nq = opts->num_queues ? opts->num_queues : dev->max_queues;
+	if (nq > dev->max_queues || nq > VU_MAX_QUEUES) {
+		r = vu_dev_err(dev, -EINVAL, "%u queues asked, the back-end has %u", nq,
+			       dev->max_queues);
+		goto err_close_sock;
+	}
+	if (!pvring_size_valid(qsize)) {
+		r = vu_dev_err(dev, -EINVAL, "queue size %u is not a power of two up to 32768",
+			       qsize);
+		goto err_close_sock;
+	}
+
+	/* Rings, indirect tables and alignment slack, then the caller's share. */
+	ring_bytes = pvring_desc_bytes(qsize) + pvring_avail_bytes(qsize) +
+		     pvring_used_bytes(qsize) + 4096;
+	ring_bytes += (size_t)qsize * opts->indirect_max * sizeof(struct pvring_desc);
+	r = vu_mem_init(&dev->mem, opts->mem_size + nq * ring_bytes, opts->hugetlb);
+	if (r) {
+		vu_dev_err(dev, r, "cannot create %zu bytes of %sguest memory: %s",
+			   opts->mem_size + nq * ring_bytes, opts->hugetlb ? "hugetlb " : "",
+			   strerror(-r));
+		goto err_close_sock;
+	}
+	dev->queues = calloc(nq, sizeof(*dev->queues));
+	if (!dev->queues) {
+		r = vu_dev_err(dev, -ENOMEM, "out of memory");
+		goto err_destroy_mem;
+	}
+	for (i = 0; i < nq; i++) {
+		r = vu_queue_init(&dev->queues[i], dev, i, qsize,
+				  vu_dev_has(dev, PVIO_F_INDIRECT_DESC) ? opts->indirect_max : 0);
+		if (r)
+			goto err_destroy_queues;
+		dev->nqueues = i + 1;
+	}
+	r = vu_dev_start(dev, opts);
+	if (r)
+		goto err_destroy_queues;
+	return 0;
+
+err_destroy_queues:
+	for (i = 0; i < dev->nqueues; i++)
+		vu_queue_destroy(&dev->queues[i]);
+	free(dev->queues);
+	dev->queues = NULL;
+	dev->nqueues = 0;
+err_destroy_mem:
+	vu_mem_destroy(&dev->mem);
+err_close_sock:
+	close(dev->sock);
+	dev->sock = -1;
+	return r;
+}
+
+/**
+ * vu_dev_close - disconnect and free everything
+ * @dev: an open device (or one whose vu_dev_open() failed: then a no-op)
+ *
+ * Closing the socket is the vhost-user way to stop a device: the back-end
+ * stops its rings and unmaps our memory.
+ */
+void vu_dev_close(struct vu_dev *dev)
+{
+	unsigned int i;
+
+	if (dev->sock >= 0)
+		close(dev->sock);
+	dev->sock = -1;
+	for (i = 0; i < dev->nqueues; i++)
+		vu_queue_destroy(&dev->queues[i]);
+	free(dev->queues);
+	dev->queues = NULL;
+	dev->nqueues = 0;
+	vu_mem_destroy(&dev->mem);
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_queue.c - one virtqueue of the front-end: its ring in guest memory, the
+ * kick eventfd (we -> back-end) and the call eventfd (back-end -> we).
+ *
+ * The data path is pvring_drv: callers add buffers and reap used ones
+ * directly on q->ring.  This file only adds what needs the operating system:
+ * notifying the back-end, and sleeping until it completes something, bounded
+ * by a timeout and cut short when the back-end's socket hangs up.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vu.h"
+
+/**
+ * vu_queue_init - allocate a queue's ring in guest memory and its eventfds
+ * @q: the queue
+ * @dev: its device (guest memory already created, features negotiated)
+ * @index: the vhost-user vring index
+ * @num: ring size, power of two
+ * @indirect_max: descriptors per indirect table, 0 for none
+ *
+ * Return: 0, -ENOMEM when guest memory is too small, or eventfd's -errno.
+ */
+int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index,
+		  unsigned int num, unsigned int indirect_max)
+{
+	struct pvring_drv_config cfg = { .num = num };
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->dev = dev;
+	q->index = index;
+	q->num = num;
+	q->kick_fd = -1;
+	q->call_fd = -1;
+	cfg.event_idx = vu_dev_has(dev, PVIO_F_EVENT_IDX);
+	cfg.desc = vu_mem_alloc(&dev->mem, pvring_desc_bytes(num), 4096);
+	cfg.avail = vu_mem_alloc(&dev->mem, pvring_avail_bytes(num), 64);
+	cfg.used = vu_mem_alloc(&dev->mem, pvring_used_bytes(num), 4096);
+	if (indirect_max >= 2) {
+		cfg.indirect = vu_mem_alloc(&dev->mem, (size_t)num * indirect_max *
+					    sizeof(struct pvring_desc), 64);
+		cfg.indirect_addr = vu_mem_gpa(&dev->mem, cfg.indirect);
+		cfg.indirect_max = indirect_max;
+		if (!cfg.indirect)
+			return vu_dev_err(dev, -ENOMEM, "guest memory too small for queue %u",
+					  index);
+	}
+	if (!cfg.desc || !cfg.avail || !cfg.used)
+		return vu_dev_err(dev, -ENOMEM, "guest memory too small for queue %u", index);
+	q->slot = calloc(num, sizeof(*q->slot));
+	if (!q->slot)
+		return vu_dev_err(dev, -ENOMEM, "out of memory");
+	cfg.slot = q->slot;
+	r = pvring_drv_init(&q->ring, &cfg);
+	if (r) {
+		vu_dev_err(dev, r, "cannot set up ring %u of size %u", index, num);
+		goto err_free_slot;
+	}
+	q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->kick_fd < 0 || q->call_fd < 0) {
+		r = vu_dev_err(dev, -errno, "eventfd: %s", strerror(errno));
+		goto err_close_fds;
+	}
+	return 0;
+
+err_close_fds:
+	if (q->kick_fd >= 0)
+		close(q->kick_fd);
+	if (q->call_fd >= 0)
+		close(q->call_fd);
+	q->kick_fd = q->call_fd = -1;
+err_free_slot:
+	free(q->slot);
+	q->slot = NULL;
+	return r;
+}
+
+/**
+ * vu_queue_destroy - free a queue's private state and eventfds
+ * @q: the queue; its ring memory goes with the guest memory
+ */
+void vu_queue_destroy(struct vu_queue *q)
+{
+	if (q->kick_fd >= 0)
+		close(q->kick_fd);
+	if (q->call_fd >= 0)
+		close(q->call_fd);
+	q->kick_fd = q->call_fd = -1;
+	free(q->slot);
+	q->slot = NULL;
+}
+
+void vu_queue_kick(struct vu_queue *q)
+{
+	uint64_t one = 1;
+
+	if (!pvring_drv_kick_prepare(&q->ring))
+		return;
+	q->kicks++;
+	/* EAGAIN means the counter is already huge: the back-end will look anyway. */
+	if (write(q->kick_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static int64_t vu_queue_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Has the back-end closed the control socket?  (Data on it is unexpected, not fatal.) */
+static bool vu_queue_peer_gone(struct vu_dev *dev)
+{
+	char c;
+	ssize_t n = recv(dev->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/**
+ * vu_queue_wait - sleep until the back-end has used a buffer
+ * @q: the queue
+ * @timeout_ms: at most this long; <0: the device's timeout
+ *
+ * Re-enables used-buffer notifications with pvring_drv_enable_cb(), which
+ * re-checks the used ring after publishing the request, so a completion that
+ * lands between our check and the sleep is never missed.  Notifications are
+ * disabled again before returning: a busy caller reaps without them.
+ *
+ * Return: 0 when used buffers are ready to reap, -ETIMEDOUT, -ECONNRESET when
+ * the back-end closed its socket, -EIO when it broke the ring.
+ */
+int vu_queue_wait(struct vu_queue *q, int timeout_ms)
+{
+	struct vu_dev *dev = q->dev;
+	struct pollfd pfd[2] = {
+		{ .fd = q->call_fd, .events = POLLIN },
+		{ .fd = dev->sock, .events = POLLIN },
+	};
+	int64_t deadline, left;
+	uint64_t cnt;
+	int r;
+
+	if (timeout_ms < 0)
+		timeout_ms = dev->timeout_ms;
+	deadline = vu_queue_now_ms() + timeout_ms;
+	for (;;) {
+		if (pvring_drv_more_used(&q->ring))
+			return 0;
+		if (pvring_drv_broken(&q->ring))
+			return vu_dev_err(dev, -EIO,
+					  "back-end broke queue %u (used index or id out of range)",
+					  q->index);
+		if (!pvring_drv_enable_cb(&q->ring)) {
+			pvring_drv_disable_cb(&q->ring);
+			continue;
+		}
+		left = deadline - vu_queue_now_ms();
+		if (left <= 0) {
+			pvring_drv_disable_cb(&q->ring);
+			return vu_dev_err(dev, -ETIMEDOUT,
+					  "queue %u: back-end completed nothing within %d ms",
+					  q->index, timeout_ms);
+		}
+		q->waits++;
+		r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)left);
+		pvring_drv_disable_cb(&q->ring);
+		if (r < 0 && errno != EINTR)
+			return vu_dev_err(dev, -errno, "poll: %s", strerror(errno));
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			/* Drain it; the ring, not the count, says what completed. */
+			if (read(q->call_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+				return vu_dev_err(dev, -errno, "read call eventfd: %s",
+						  strerror(errno));
+		}
+		if (r > 0 && pfd[1].revents) {
+			if (vu_queue_peer_gone(dev))
+				return vu_dev_err(dev, -ECONNRESET,
+						  "back-end closed the connection with requests in flight on queue %u",
+						  q->index);
+			pfd[1].fd = -1;	/* a stray message: stop watching for this wait */
+		}
+	}
+}
