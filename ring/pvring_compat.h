@@ -30,9 +30,9 @@
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
-#define pvring_load_acquire(p)		virt_load_acquire(p)
-#define pvring_store_release(p, v)	virt_store_release(p, v)
-#define pvring_mb()			virt_mb()
+#define pvring_load_acquire(p) virt_load_acquire(p)
+#define pvring_store_release(p, v) virt_store_release(p, v)
+#define pvring_mb() virt_mb()
 
 #else /* !__KERNEL__ */
 
@@ -51,23 +51,23 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 
 #ifndef likely
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
-#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-#define pvring_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
-#define pvring_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
-#define pvring_mb()			__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define pvring_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define pvring_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define pvring_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
-#define cpu_to_le16(x)	((__le16)htole16(x))
-#define cpu_to_le32(x)	((__le32)htole32(x))
-#define cpu_to_le64(x)	((__le64)htole64(x))
-#define le16_to_cpu(x)	le16toh((__u16)(x))
-#define le32_to_cpu(x)	le32toh((__u32)(x))
-#define le64_to_cpu(x)	le64toh((__u64)(x))
+#define cpu_to_le16(x) ((__le16)htole16(x))
+#define cpu_to_le32(x) ((__le32)htole32(x))
+#define cpu_to_le64(x) ((__le64)htole64(x))
+#define le16_to_cpu(x) le16toh((__u16)(x))
+#define le32_to_cpu(x) le32toh((__u32)(x))
+#define le64_to_cpu(x) le64toh((__u64)(x))
 
 #endif /* __KERNEL__ */
 

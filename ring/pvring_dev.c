@@ -19,8 +19,8 @@ int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg)
 {
 	if (!pvring_size_valid(cfg->num) || !cfg->desc || !cfg->avail || !cfg->used || !cfg->mem)
 		return -EINVAL;
-	if ((uintptr_t)cfg->desc % PVRING_DESC_ALIGN || (uintptr_t)cfg->avail % PVRING_AVAIL_ALIGN ||
-	    (uintptr_t)cfg->used % PVRING_USED_ALIGN)
+	if ((uintptr_t)cfg->desc % PVRING_DESC_ALIGN ||
+	    (uintptr_t)cfg->avail % PVRING_AVAIL_ALIGN || (uintptr_t)cfg->used % PVRING_USED_ALIGN)
 		return -EINVAL;
 
 	memset(vr, 0, sizeof(*vr));

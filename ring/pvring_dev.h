@@ -35,42 +35,42 @@ struct pvring_dev {
 	struct pvring_desc *desc;
 	struct pvring_avail *avail;
 	struct pvring_used *used;
-	__le16 *used_event;		/* in avail, written by the driver */
-	__le16 *avail_event;		/* in used, written by us */
+	__le16 *used_event; /* in avail, written by the driver */
+	__le16 *avail_event; /* in used, written by us */
 
 	/* Private. */
-	const struct pvring_mem *mem;	/* translates descriptor addresses */
+	const struct pvring_mem *mem; /* translates descriptor addresses */
 	u16 num;
-	u16 mask;			/* num - 1 */
-	u16 last_avail;			/* next avail entry to pop */
-	u16 avail_idx;			/* avail->idx as last read */
-	u16 used_idx;			/* shadow of used->idx (we are its only writer) */
-	u16 signalled_used;		/* used_idx when we last decided to notify */
-	bool signalled_valid;		/* signalled_used means something */
-	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
-	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
-	bool broken;			/* the driver broke the protocol */
+	u16 mask; /* num - 1 */
+	u16 last_avail; /* next avail entry to pop */
+	u16 avail_idx; /* avail->idx as last read */
+	u16 used_idx; /* shadow of used->idx (we are its only writer) */
+	u16 signalled_used; /* used_idx when we last decided to notify */
+	bool signalled_valid; /* signalled_used means something */
+	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool broken; /* the driver broke the protocol */
 };
 
 struct pvring_dev_config {
-	unsigned int num;		/* power of two, 1..32768 */
+	unsigned int num; /* power of two, 1..32768 */
 	bool event_idx;
 	bool indirect;
-	void *desc;			/* host addresses of the three areas */
+	void *desc; /* host addresses of the three areas */
 	void *avail;
 	void *used;
 	const struct pvring_mem *mem;
-	u16 last_avail;			/* where to resume (VHOST_USER_SET_VRING_BASE) */
+	u16 last_avail; /* where to resume (VHOST_USER_SET_VRING_BASE) */
 };
 
 /* A popped chain: seg[0, nout) readable, seg[nout, nseg) writable. */
 struct pvring_chain {
-	u16 head;			/* for pvring_dev_push_used() */
-	bool head_valid;		/* head may be pushed (also after an error) */
+	u16 head; /* for pvring_dev_push_used() */
+	bool head_valid; /* head may be pushed (also after an error) */
 	unsigned int nseg;
 	unsigned int nout;
-	u64 out_len;			/* readable bytes */
-	u64 in_len;			/* writable bytes */
+	u64 out_len; /* readable bytes */
+	u64 in_len; /* writable bytes */
 };
 
 int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg);

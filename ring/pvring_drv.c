@@ -28,8 +28,7 @@ int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 {
 	unsigned int i;
 
-	if (!pvring_size_valid(cfg->num) || !cfg->desc || !cfg->avail || !cfg->used ||
-	    !cfg->slot)
+	if (!pvring_size_valid(cfg->num) || !cfg->desc || !cfg->avail || !cfg->used || !cfg->slot)
 		return -EINVAL;
 	if (cfg->indirect && (cfg->indirect_max < 2 || cfg->indirect_max > PVRING_MAX_SIZE))
 		return -EINVAL;
@@ -56,10 +55,11 @@ int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 		vr->slot[i].token = NULL;
 		vr->slot[i].in_len = 0;
 		vr->slot[i].ndesc = 0;
-		vr->slot[i].next = (u16)(i + 1);	/* the last link is never followed */
+		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
 	}
 	return 0;
 }
+
 PVRING_EXPORT(pvring_drv_init);
 
 /**
@@ -83,6 +83,7 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 	}
 	return NULL;
 }
+
 PVRING_EXPORT(pvring_drv_detach_unused);
 
 /**
@@ -118,4 +119,5 @@ bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 		return true;
 	return (u16)(vr->used_idx - vr->last_used) <= (u16)(pending * 3 / 4);
 }
+
 PVRING_EXPORT(pvring_drv_enable_cb_delayed);

@@ -31,16 +31,16 @@
 
 /* One segment of a buffer, as the device will address it. */
 struct pvring_sg {
-	u64 addr;	/* device-visible (DMA / guest-physical) address */
-	u32 len;	/* bytes */
+	u64 addr; /* device-visible (DMA / guest-physical) address */
+	u32 len; /* bytes */
 };
 
 /* Private per-descriptor state; never shared with the device. */
 struct pvring_drv_slot {
-	void *token;	/* caller's cookie while this head is in flight, else NULL */
-	u32 in_len;	/* writable bytes in the chain: the bound for used len */
-	u16 ndesc;	/* descriptors the chain takes in the main table */
-	u16 next;	/* free-list / chain link: the truth, not desc[].next */
+	void *token; /* caller's cookie while this head is in flight, else NULL */
+	u32 in_len; /* writable bytes in the chain: the bound for used len */
+	u16 ndesc; /* descriptors the chain takes in the main table */
+	u16 next; /* free-list / chain link: the truth, not desc[].next */
 };
 
 struct pvring_drv {
@@ -48,38 +48,38 @@ struct pvring_drv {
 	struct pvring_desc *desc;
 	struct pvring_avail *avail;
 	struct pvring_used *used;
-	__le16 *used_event;		/* in avail, written by us */
-	__le16 *avail_event;		/* in used, written by the device */
+	__le16 *used_event; /* in avail, written by us */
+	__le16 *avail_event; /* in used, written by the device */
 
 	/* Private. */
-	struct pvring_drv_slot *slot;	/* num entries */
-	struct pvring_desc *indirect;	/* num * indirect_max entries, or NULL */
-	u64 indirect_addr;		/* device address of indirect[0] */
-	u16 indirect_max;		/* descriptors per indirect table */
+	struct pvring_drv_slot *slot; /* num entries */
+	struct pvring_desc *indirect; /* num * indirect_max entries, or NULL */
+	u64 indirect_addr; /* device address of indirect[0] */
+	u16 indirect_max; /* descriptors per indirect table */
 	u16 num;
-	u16 mask;			/* num - 1 */
-	u16 free_head;			/* first free descriptor */
-	u16 num_free;			/* free descriptors in the main table */
-	u16 avail_idx;			/* shadow of avail->idx (we are its only writer) */
-	u16 kicked_idx;			/* avail_idx when we last decided about a kick */
-	u16 last_used;			/* next used entry to reap */
-	u16 used_idx;			/* used->idx as last read */
-	u16 avail_flags;		/* shadow of avail->flags */
-	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
-	bool broken;			/* the device broke the protocol: all calls fail */
+	u16 mask; /* num - 1 */
+	u16 free_head; /* first free descriptor */
+	u16 num_free; /* free descriptors in the main table */
+	u16 avail_idx; /* shadow of avail->idx (we are its only writer) */
+	u16 kicked_idx; /* avail_idx when we last decided about a kick */
+	u16 last_used; /* next used entry to reap */
+	u16 used_idx; /* used->idx as last read */
+	u16 avail_flags; /* shadow of avail->flags */
+	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
+	bool broken; /* the device broke the protocol: all calls fail */
 };
 
 struct pvring_drv_config {
-	unsigned int num;		/* power of two, 1..32768 */
+	unsigned int num; /* power of two, 1..32768 */
 	bool event_idx;
-	void *desc;			/* pvring_desc_bytes(num), 16-byte aligned */
-	void *avail;			/* pvring_avail_bytes(num), 2-byte aligned */
-	void *used;			/* pvring_used_bytes(num), 4-byte aligned */
-	struct pvring_drv_slot *slot;	/* num entries */
+	void *desc; /* pvring_desc_bytes(num), 16-byte aligned */
+	void *avail; /* pvring_avail_bytes(num), 2-byte aligned */
+	void *used; /* pvring_used_bytes(num), 4-byte aligned */
+	struct pvring_drv_slot *slot; /* num entries */
 	/* Optional (VIRTIO_F_INDIRECT_DESC): num tables of indirect_max entries. */
 	struct pvring_desc *indirect;
 	u64 indirect_addr;
-	unsigned int indirect_max;	/* 2..PVRING_MAX_SIZE */
+	unsigned int indirect_max; /* 2..PVRING_MAX_SIZE */
 };
 
 int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg);
@@ -100,8 +100,8 @@ static inline unsigned int pvring_drv_num_free(const struct pvring_drv *vr)
  * __pvring_drv_fill - write one descriptor of a chain.  Unchecked: the caller
  * has reserved @d.
  */
-static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_sg *sg,
-				     u16 flags, u16 next)
+static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_sg *sg, u16 flags,
+				     u16 next)
 {
 	d->addr = cpu_to_le64(sg->addr);
 	d->len = cpu_to_le32(sg->len);
@@ -153,8 +153,9 @@ static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *
 				in_len += sg[i].len;
 			__pvring_drv_fill(&table[i], &sg[i], flags, i + 1 < total ? i + 1 : 0);
 		}
-		vr->desc[head].addr = cpu_to_le64(vr->indirect_addr + (u64)head * vr->indirect_max *
-						  sizeof(struct pvring_desc));
+		vr->desc[head].addr =
+			cpu_to_le64(vr->indirect_addr +
+				    (u64)head * vr->indirect_max * sizeof(struct pvring_desc));
 		vr->desc[head].len = cpu_to_le32(total * sizeof(struct pvring_desc));
 		vr->desc[head].flags = cpu_to_le16(PVRING_DESC_F_INDIRECT);
 		vr->desc[head].next = 0;

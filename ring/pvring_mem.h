@@ -15,12 +15,12 @@
 #include "pvring_compat.h"
 
 /* vhost-user's historic limit; GET_MAX_MEM_SLOTS may not answer more. */
-#define PVRING_MEM_REGIONS_MAX	32
+#define PVRING_MEM_REGIONS_MAX 32
 
 struct pvring_mem_region {
-	u64 gpa;	/* first guest-physical address */
-	u64 size;	/* bytes, > 0 */
-	u8 *hva;	/* where gpa is mapped in this process */
+	u64 gpa; /* first guest-physical address */
+	u64 size; /* bytes, > 0 */
+	u8 *hva; /* where gpa is mapped in this process */
 };
 
 struct pvring_mem {
@@ -34,8 +34,7 @@ struct pvring_seg {
 	size_t len;
 };
 
-static inline const struct pvring_mem_region *pvring_mem_find(const struct pvring_mem *mem,
-							      u64 gpa)
+static inline const struct pvring_mem_region *pvring_mem_find(const struct pvring_mem *mem, u64 gpa)
 {
 	unsigned int i;
 

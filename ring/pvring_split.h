@@ -19,44 +19,44 @@
 
 #include "pvring_compat.h"
 
-#define PVRING_MAX_SIZE		32768
+#define PVRING_MAX_SIZE 32768
 
 /* Descriptor flags (virtio 1.2 §2.7.5). */
-#define PVRING_DESC_F_NEXT	1	/* the chain continues at .next */
-#define PVRING_DESC_F_WRITE	2	/* device-writable (else device-readable) */
-#define PVRING_DESC_F_INDIRECT	4	/* .addr/.len is a table of descriptors */
+#define PVRING_DESC_F_NEXT 1 /* the chain continues at .next */
+#define PVRING_DESC_F_WRITE 2 /* device-writable (else device-readable) */
+#define PVRING_DESC_F_INDIRECT 4 /* .addr/.len is a table of descriptors */
 
 /* avail->flags: the driver does not want used-buffer notifications. */
-#define PVRING_AVAIL_F_NO_INTERRUPT	1
+#define PVRING_AVAIL_F_NO_INTERRUPT 1
 /* used->flags: the device does not want available-buffer notifications. */
-#define PVRING_USED_F_NO_NOTIFY		1
+#define PVRING_USED_F_NO_NOTIFY 1
 
 /* Feature bits the ring itself implements (virtio 1.2 §6). */
-#define PVRING_F_INDIRECT_DESC	28
-#define PVRING_F_EVENT_IDX	29
+#define PVRING_F_INDIRECT_DESC 28
+#define PVRING_F_EVENT_IDX 29
 
 struct pvring_desc {
-	__le64 addr;	/* guest-physical (bus) address of the buffer */
-	__le32 len;	/* bytes */
-	__le16 flags;	/* PVRING_DESC_F_* */
-	__le16 next;	/* next descriptor when flags has F_NEXT */
+	__le64 addr; /* guest-physical (bus) address of the buffer */
+	__le32 len; /* bytes */
+	__le16 flags; /* PVRING_DESC_F_* */
+	__le16 next; /* next descriptor when flags has F_NEXT */
 };
 
 struct pvring_avail {
-	__le16 flags;	/* PVRING_AVAIL_F_* */
-	__le16 idx;	/* where the driver puts the next entry (free-running) */
-	__le16 ring[];	/* heads of chains; then __le16 used_event */
+	__le16 flags; /* PVRING_AVAIL_F_* */
+	__le16 idx; /* where the driver puts the next entry (free-running) */
+	__le16 ring[]; /* heads of chains; then __le16 used_event */
 };
 
 struct pvring_used_elem {
-	__le32 id;	/* head of the chain the device is done with */
-	__le32 len;	/* bytes the device wrote into the chain's writable part */
+	__le32 id; /* head of the chain the device is done with */
+	__le32 len; /* bytes the device wrote into the chain's writable part */
 };
 
 struct pvring_used {
-	__le16 flags;	/* PVRING_USED_F_* */
-	__le16 idx;	/* where the device puts the next entry (free-running) */
-	struct pvring_used_elem ring[];	/* then __le16 avail_event */
+	__le16 flags; /* PVRING_USED_F_* */
+	__le16 idx; /* where the device puts the next entry (free-running) */
+	struct pvring_used_elem ring[]; /* then __le16 avail_event */
 };
 
 _Static_assert(sizeof(struct pvring_desc) == 16, "virtq_desc is 16 bytes");
@@ -64,9 +64,9 @@ _Static_assert(sizeof(struct pvring_avail) == 4, "virtq_avail header is 4 bytes"
 _Static_assert(sizeof(struct pvring_used_elem) == 8, "virtq_used_elem is 8 bytes");
 _Static_assert(sizeof(struct pvring_used) == 4, "virtq_used header is 4 bytes");
 
-#define PVRING_DESC_ALIGN	16
-#define PVRING_AVAIL_ALIGN	2
-#define PVRING_USED_ALIGN	4
+#define PVRING_DESC_ALIGN 16
+#define PVRING_AVAIL_ALIGN 2
+#define PVRING_USED_ALIGN 4
 
 static inline size_t pvring_desc_bytes(unsigned int num)
 {
