@@ -72,7 +72,7 @@ struct pvblk_cmd {
  * @name: "req.N"
  */
 struct pvblk_vq {
-	spinlock_t lock;
+	spinlock_t lock;	/* the ring of @vq, @sg */
 	struct pvio_vq *vq;
 	struct pvblk *blk;
 	struct pvblk_cmd *cmds;

@@ -52,12 +52,12 @@ static DEFINE_IDA(pvio_index_ida);
 
 u8 pvio_get_status(struct pvio_device *dev)
 {
-	return pvio_common_read8(dev, device_status);
+	return ioread8(&dev->common->device_status);
 }
 
 void pvio_add_status(struct pvio_device *dev, u8 status)
 {
-	pvio_common_write8(dev, device_status, pvio_get_status(dev) | status);
+	iowrite8(pvio_get_status(dev) | status, &dev->common->device_status);
 }
 
 /**
@@ -84,7 +84,7 @@ void pvio_device_reset(struct pvio_device *dev)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(PVIO_RESET_TIMEOUT_MS);
 
-	pvio_common_write8(dev, device_status, 0);
+	iowrite8(0, &dev->common->device_status);
 	/*
 	 * Modern devices may reset asynchronously: the reset is done when the
 	 * status reads back 0 (§4.1.4.3.2).  A device that was unplugged reads
@@ -146,7 +146,7 @@ static u64 pvio_cread(struct pvio_device *dev, unsigned int off, unsigned int le
 		return 0;
 	}
 	do {
-		gen = pvio_common_read8(dev, config_generation);
+		gen = ioread8(&dev->common->config_generation);
 		switch (len) {
 		case 1:
 			val = ioread8(p);
@@ -161,7 +161,7 @@ static u64 pvio_cread(struct pvio_device *dev, unsigned int off, unsigned int le
 			val = ioread32(p) | ((u64)ioread32(p + 4) << 32);
 			break;
 		}
-		gen2 = pvio_common_read8(dev, config_generation);
+		gen2 = ioread8(&dev->common->config_generation);
 		if (++tries > PVIO_CONFIG_RETRIES) {
 			dev_warn_ratelimited(&dev->dev, "config generation keeps changing\n");
 			break;
@@ -268,19 +268,19 @@ static u64 pvio_get_device_features(struct pvio_device *dev)
 {
 	u64 f;
 
-	pvio_common_write32(dev, device_feature_select, 0);
-	f = pvio_common_read32(dev, device_feature);
-	pvio_common_write32(dev, device_feature_select, 1);
-	f |= (u64)pvio_common_read32(dev, device_feature) << 32;
+	iowrite32(0, &dev->common->device_feature_select);
+	f = ioread32(&dev->common->device_feature);
+	iowrite32(1, &dev->common->device_feature_select);
+	f |= (u64)ioread32(&dev->common->device_feature) << 32;
 	return f;
 }
 
 static void pvio_set_driver_features(struct pvio_device *dev, u64 f)
 {
-	pvio_common_write32(dev, driver_feature_select, 0);
-	pvio_common_write32(dev, driver_feature, (u32)f);
-	pvio_common_write32(dev, driver_feature_select, 1);
-	pvio_common_write32(dev, driver_feature, f >> 32);
+	iowrite32(0, &dev->common->driver_feature_select);
+	iowrite32((u32)f, &dev->common->driver_feature);
+	iowrite32(1, &dev->common->driver_feature_select);
+	iowrite32(f >> 32, &dev->common->driver_feature);
 }
 
 /*
@@ -686,7 +686,7 @@ static void pvio_pci_shutdown(struct pci_dev *pci)
 	struct pvio_device *dev = pci_get_drvdata(pci);
 
 	/* Stop DMA before the next kernel (kexec) or the firmware looks at memory. */
-	pvio_common_write8(dev, device_status, 0);
+	iowrite8(0, &dev->common->device_status);
 	pci_clear_master(pci);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pvio_internal.h - what the files of pvio_core.ko share and frontends do not
- * see: the register accessors of the common configuration structure.
+ * see.  Registers of the common configuration structure are accessed as
+ * ioread/iowrite of &dev->common->field, at the field's natural width.
  */
 #ifndef PVIO_INTERNAL_H
 #define PVIO_INTERNAL_H
@@ -9,13 +10,6 @@
 #include <linux/io.h>
 
 #include "pvio.h"
-
-#define pvio_common_read8(dev, field) ioread8(&(dev)->common->field)
-#define pvio_common_read16(dev, field) ioread16(&(dev)->common->field)
-#define pvio_common_read32(dev, field) ioread32(&(dev)->common->field)
-#define pvio_common_write8(dev, field, v) iowrite8((v), &(dev)->common->field)
-#define pvio_common_write16(dev, field, v) iowrite16((v), &(dev)->common->field)
-#define pvio_common_write32(dev, field, v) iowrite32((v), &(dev)->common->field)
 
 /* 64-bit registers are written as two 32-bit halves, low first (§4.1.3.1). */
 static inline void pvio_iowrite64_twopart(u64 val, __le64 __iomem *reg)

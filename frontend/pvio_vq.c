@@ -191,29 +191,29 @@ static int pvio_vq_activate(struct pvio_device *dev, struct pvio_vq *vq)
 	size_t used_off = (void *)vq->ring.used - vq->ring_mem;
 	u64 notify_off;
 
-	pvio_common_write16(dev, queue_select, vq->index);
-	pvio_common_write16(dev, queue_size, vq->num);
+	iowrite16(vq->index, &dev->common->queue_select);
+	iowrite16(vq->num, &dev->common->queue_size);
 	pvio_iowrite64_twopart(vq->ring_dma, &dev->common->queue_desc);
 	pvio_iowrite64_twopart(vq->ring_dma + avail_off, &dev->common->queue_driver);
 	pvio_iowrite64_twopart(vq->ring_dma + used_off, &dev->common->queue_device);
 	if (vq->vector != PVIO_PCI_NO_VECTOR) {
-		pvio_common_write16(dev, queue_msix_vector, vq->vector);
+		iowrite16(vq->vector, &dev->common->queue_msix_vector);
 		/* A device out of vectors answers NO_VECTOR (§4.1.5.1.2.1). */
-		if (pvio_common_read16(dev, queue_msix_vector) != vq->vector) {
+		if (ioread16(&dev->common->queue_msix_vector) != vq->vector) {
 			dev_err(&dev->dev, "queue %u: device refused MSI-X vector %u\n", vq->index,
 				vq->vector);
 			return -EBUSY;
 		}
 	}
 	/* The notify address comes from the device: keep it inside the mapping. */
-	notify_off = (u64)pvio_common_read16(dev, queue_notify_off) * dev->notify_mult;
+	notify_off = (u64)ioread16(&dev->common->queue_notify_off) * dev->notify_mult;
 	if (notify_off + sizeof(u16) > dev->notify_len) {
 		dev_err(&dev->dev, "queue %u: notify offset %llu is beyond the notify area (%zu)\n",
 			vq->index, notify_off, dev->notify_len);
 		return -EINVAL;
 	}
 	vq->notify = dev->notify_base + notify_off;
-	pvio_common_write16(dev, queue_enable, 1);
+	iowrite16(1, &dev->common->queue_enable);
 	return 0;
 }
 
@@ -237,8 +237,8 @@ static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvqs, struct ir
 	if (err)
 		goto err_free_vectors;
 	dev->config_irq_requested = true;
-	pvio_common_write16(dev, config_msix_vector, 0);
-	if (pvio_common_read16(dev, config_msix_vector) != 0) {
+	iowrite16(0, &dev->common->config_msix_vector);
+	if (ioread16(&dev->common->config_msix_vector) != 0) {
 		dev_err(&dev->dev, "device refused the MSI-X config vector\n");
 		err = -EBUSY;
 		goto err_free_config_irq;
@@ -291,9 +291,9 @@ int pvio_find_vqs(struct pvio_device *dev, unsigned int nvqs, struct pvio_vq *vq
 
 	if (dev->vqs || !nvqs)
 		return -EINVAL;
-	if (nvqs > pvio_common_read16(dev, num_queues)) {
+	if (nvqs > ioread16(&dev->common->num_queues)) {
 		dev_err(&dev->dev, "%u queues wanted, the device has %u\n", nvqs,
-			pvio_common_read16(dev, num_queues));
+			ioread16(&dev->common->num_queues));
 		return -ENOENT;
 	}
 	dev->vqs = kcalloc(nvqs, sizeof(*dev->vqs), GFP_KERNEL);
@@ -312,9 +312,9 @@ int pvio_find_vqs(struct pvio_device *dev, unsigned int nvqs, struct pvio_vq *vq
 	for (i = 0; i < nvqs; i++) {
 		struct pvio_vq *vq;
 
-		pvio_common_write16(dev, queue_select, i);
-		num = pvio_common_read16(dev, queue_size);
-		if (!num || pvio_common_read16(dev, queue_enable)) {
+		iowrite16(i, &dev->common->queue_select);
+		num = ioread16(&dev->common->queue_size);
+		if (!num || ioread16(&dev->common->queue_enable)) {
 			dev_err(&dev->dev, "queue %u is unavailable (size %u)\n", i, num);
 			err = -ENOENT;
 			goto err_del_vqs;
