@@ -45,7 +45,7 @@ VU_INTEGRATION_TESTS := $(VU_TEST_DIR)/vu_fault_test $(VU_TEST_DIR)/vu_blk_test
 UNIT_TESTS += $(VU_UNIT_TESTS)
 INTEGRATION_TESTS += $(VU_INTEGRATION_TESTS)
 PROGS += $(VU_UNIT_TESTS) $(VU_INTEGRATION_TESTS)
-# BENCHES += scripts/bench-compare (pending)
+BENCHES += scripts/bench-compare
 
 .PHONY: bench-blk check-user
 bench-blk: $(O)/pvio-bench
