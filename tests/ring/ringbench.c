@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ringbench.c - pvio-ringbench: the cost of a split-ring round trip.
+ *
+ * The driver (CPU 0) and the device (CPU 1) share one ring; a request is one
+ * 64-byte readable descriptor that goes driver add -> device pop (with the
+ * full chain walk and address translation) -> device push used -> driver
+ * reap.  For each batch size the driver adds a batch whenever that many
+ * descriptors are free, decides about a kick once per batch, and reaps
+ * whatever is used; the device pops everything available and pushes it back
+ * with one index update.  Both sides poll, but behave as if they slept:
+ * when idle they enable notifications (with the race-free re-check) and
+ * disable them again on finding work, so kick_prepare() and should_notify()
+ * give the notification counts a sleeping pair would see.
+ *
+ *   ns_per_req, cycles_per_req  steady-state cost per request: the median
+ *                               over chunks of 8192 requests
+ *   rtt_ns                      one batch alone: add B, wait for all B back
+ *                               (median of 2000)
+ *   kicks_per_req, irqs_per_req notifications the two sides would send
+ *
+ * Cycles are TSC cycles, calibrated against CLOCK_MONOTONIC.  Medians, and
+ * the best of --reps runs, because on a shared machine a polling thread that
+ * loses its CPU for a time slice stalls the other side too; that is noise
+ * from the machine, not a cost of the ring.
+ *
+ * --compare-rte-ring also moves pointers through DPDK's rte_ring
+ * (single-producer / single-consumer, bulk of 32, 4096 entries) between the
+ * same two CPUs, as DPDK's ring_perf_autotest does, and prints cycles per
+ * element and the ratio to the batch-32 round trip.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#ifdef PVIO_HAVE_RTE_RING
+#include <rte_ring.h>
+#endif
+
+#include "ring_test.h"
+
+#define BENCH_BUF	64
+#define BENCH_CHUNK	8192		/* requests per timed chunk */
+#define BENCH_RTT	2000		/* batches timed alone */
+
+struct bench {
+	struct tring t;
+	unsigned int batch;
+	u64 requests;
+	atomic_int go;			/* 1: run; 2: stop */
+	u64 kicks;			/* driver thread only */
+	u64 irqs;			/* device thread only */
+	u64 *chunk;			/* TSC cycles of each BENCH_CHUNK requests */
+	u64 nchunk;
+	u64 rtt[BENCH_RTT];		/* TSC cycles of each lone batch */
+};
+
+struct bench_result {
+	unsigned int batch;
+	bool event_idx;
+	double ns, cycles, kicks, irqs, rtt_ns;
+};
+
+static double tsc_ghz;
+
+static void bench_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* TSC ticks per nanosecond, over 100 ms of CLOCK_MONOTONIC. */
+static double bench_calibrate(void)
+{
+	double t0 = bench_now(), t1;
+	u64 c0 = __rdtsc(), c1;
+
+	do
+		t1 = bench_now();
+	while (t1 - t0 < 0.1);
+	c1 = __rdtsc();
+	return (double)(c1 - c0) / ((t1 - t0) * 1e9);
+}
+
+static void *bench_device(void *arg)
+{
+	struct bench *b = arg;
+	struct pvring_dev *vr = &b->t.dev;
+	struct pvring_used_elem pend[256];
+	struct pvring_seg seg[2];
+	struct pvring_chain c;
+	unsigned int n = 0;
+	bool notify_on = false;
+	int r;
+
+	bench_pin(1);
+	pvring_dev_disable_notify(vr);
+	while (atomic_load_explicit(&b->go, memory_order_acquire) == 0)
+		_mm_pause();
+	for (;;) {
+		r = pvring_dev_pop(vr, &c, seg, 2);
+		if (r == 1) {
+			if (notify_on) {
+				pvring_dev_disable_notify(vr);
+				notify_on = false;
+			}
+			pend[n].id = (__le32)c.head;
+			pend[n].len = 0;
+			if (++n < 256)
+				continue;
+		} else if (unlikely(r < 0)) {
+			fprintf(stderr, "pvio-ringbench: device pop failed: %d\n", r);
+			exit(1);
+		}
+		if (n) {
+			pvring_dev_push_used_batch(vr, pend, n);
+			n = 0;
+			b->irqs += pvring_dev_should_notify(vr);
+			continue;
+		}
+		if (atomic_load_explicit(&b->go, memory_order_relaxed) == 2)
+			break;
+		if (!notify_on) {
+			/* Going idle: this is where a real device would sleep. */
+			notify_on = true;
+			pvring_dev_enable_notify(vr);
+		}
+		_mm_pause();
+	}
+	return NULL;
+}
+
+/* Driver: add @n requests from the slot the free list hands out. */
+static inline void bench_add(struct bench *b, unsigned int n)
+{
+	struct pvring_drv *vr = &b->t.drv;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u16 head = vr->free_head;	/* a token and a buffer per head */
+		struct pvring_sg sg = { tring_gpa(&b->t, (size_t)head * BENCH_BUF), BENCH_BUF };
+
+		if (unlikely(pvring_drv_add(vr, &sg, 1, 0, (void *)(uintptr_t)(head + 1)))) {
+			fprintf(stderr, "pvio-ringbench: add failed\n");
+			exit(1);
+		}
+	}
+	b->kicks += pvring_drv_kick_prepare(vr);
+}
+
+static void bench_driver(struct bench *b)
+{
+	struct pvring_drv *vr = &b->t.drv;
+	u64 submitted = 0, done = 0, next = BENCH_CHUNK, c0;
+	bool cb_on = false;
+	unsigned int i;
+	u32 len;
+
+	/* Steady state: keep the ring busy, batch by batch. */
+	c0 = __rdtsc();
+	while (done < b->requests) {
+		if (done >= next) {
+			u64 c1 = __rdtsc();
+
+			b->chunk[b->nchunk++] = c1 - c0;
+			c0 = c1;
+			next += BENCH_CHUNK;
+		}
+		bool reaped = false;
+
+		if (submitted < b->requests && pvring_drv_num_free(vr) >= b->batch) {
+			bench_add(b, b->batch);
+			submitted += b->batch;
+		}
+		while (pvring_drv_get_used(vr, &len)) {
+			done++;
+			reaped = true;
+		}
+		if (reaped) {
+			if (cb_on) {
+				pvring_drv_disable_cb(vr);
+				cb_on = false;
+			}
+		} else if (!cb_on && pvring_drv_num_free(vr) < b->batch) {
+			/* Nothing to do but wait: a real driver would sleep here. */
+			cb_on = true;
+			pvring_drv_enable_cb(vr);
+		}
+	}
+
+	/* Latency: one batch alone in the ring, until all of it is back. */
+	for (i = 0; i < BENCH_RTT; i++) {
+		unsigned int got = 0;
+
+		c0 = __rdtsc();
+		bench_add(b, b->batch);
+		while (got < b->batch) {
+			if (pvring_drv_get_used(vr, &len))
+				got++;
+		}
+		b->rtt[i] = __rdtsc() - c0;
+	}
+}
+
+static int bench_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double bench_median(u64 *v, u64 n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_u64);
+	return (double)v[n / 2];
+}
+
+static int bench_case(unsigned int num, unsigned int batch, bool event_idx, u64 requests,
+		      struct bench_result *res)
+{
+	struct bench *b;
+	pthread_t dev;
+
+	if (posix_memalign((void **)&b, 64, sizeof(*b)))
+		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
+	if (tring_init(&b->t, num, event_idx, 0, (size_t)num * BENCH_BUF))
+		return -ENOMEM;
+	b->batch = batch;
+	b->requests = requests - requests % batch;
+	b->chunk = calloc(b->requests / BENCH_CHUNK + 1, sizeof(*b->chunk));
+	if (!b->chunk)
+		return -ENOMEM;
+	if (pthread_create(&dev, NULL, bench_device, b))
+		return -EAGAIN;
+	bench_pin(0);
+	atomic_store_explicit(&b->go, 1, memory_order_release);
+	bench_driver(b);
+	atomic_store_explicit(&b->go, 2, memory_order_release);
+	pthread_join(dev, NULL);
+	if (pvring_drv_broken(&b->t.drv) || pvring_dev_broken(&b->t.dev))
+		return -EIO;
+
+	res->batch = batch;
+	res->event_idx = event_idx;
+	res->cycles = bench_median(b->chunk, b->nchunk) / BENCH_CHUNK;
+	res->ns = res->cycles / tsc_ghz;
+	/* Over both passes: every request counts once. */
+	res->kicks = (double)b->kicks / (double)(b->requests + BENCH_RTT * batch);
+	res->irqs = (double)b->irqs / (double)(b->requests + BENCH_RTT * batch);
+	res->rtt_ns = bench_median(b->rtt, BENCH_RTT) / tsc_ghz;
+	free(b->chunk);
+	tring_fini(&b->t);
+	free(b);
+	return 0;
+}
+
+#ifdef PVIO_HAVE_RTE_RING
+#define RTE_BULK	32
+#define RTE_SIZE	4096
+
+struct rte_bench {
+	struct rte_ring *r;
+	u64 elems;
+	atomic_int go;
+};
+
+static void *rte_consumer(void *arg)
+{
+	struct rte_bench *rb = arg;
+	void *obj[RTE_BULK];
+	u64 got = 0;
+
+	bench_pin(1);
+	while (atomic_load_explicit(&rb->go, memory_order_acquire) == 0)
+		_mm_pause();
+	while (got < rb->elems) {
+		if (rte_ring_sc_dequeue_bulk(rb->r, obj, RTE_BULK, NULL))
+			got += RTE_BULK;
+		else
+			_mm_pause();
+	}
+	return NULL;
+}
+
+/*
+ * Cycles per element of an SP/SC bulk-32 transfer between CPU 0 and CPU 1:
+ * the median over chunks of 64 Ki elements, timed at the producer, which
+ * can run at most one ring (4096) ahead of the consumer.
+ */
+static int bench_rte_ring(u64 elems, double *cycles)
+{
+	struct rte_bench rb = { .elems = elems - elems % 65536 };
+	void *obj[RTE_BULK];
+	ssize_t sz = rte_ring_get_memsize(RTE_SIZE);
+	u64 sent = 0, c0, *chunk, n = 0;
+	pthread_t cons;
+	unsigned int i;
+
+	/* rte_ring_init() on our own memory: no EAL, no hugepages needed. */
+	if (sz < 0 || posix_memalign((void **)&rb.r, 128, (size_t)sz))
+		return -ENOMEM;
+	if (rte_ring_init(rb.r, "pvio-ringbench", RTE_SIZE, RING_F_SP_ENQ | RING_F_SC_DEQ))
+		return -EINVAL;
+	for (i = 0; i < RTE_BULK; i++)
+		obj[i] = (void *)(uintptr_t)(i + 1);
+	chunk = calloc(rb.elems / 65536 + 1, sizeof(*chunk));
+	if (!chunk || pthread_create(&cons, NULL, rte_consumer, &rb))
+		return -EAGAIN;
+	bench_pin(0);
+	atomic_store_explicit(&rb.go, 1, memory_order_release);
+	c0 = __rdtsc();
+	while (sent < rb.elems) {
+		if (rte_ring_sp_enqueue_bulk(rb.r, obj, RTE_BULK, NULL)) {
+			sent += RTE_BULK;
+			if (!(sent & 65535)) {
+				u64 c1 = __rdtsc();
+
+				chunk[n++] = c1 - c0;
+				c0 = c1;
+			}
+		} else {
+			_mm_pause();
+		}
+	}
+	pthread_join(cons, NULL);
+	*cycles = bench_median(chunk, n) / 65536;
+	free(chunk);
+	free(rb.r);
+	return 0;
+}
+#endif
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--json] [--compare-rte-ring] [--requests N] [--num N] [--reps N]\n"
+		"  --json              one JSON object per case\n"
+		"  --compare-rte-ring  also measure DPDK rte_ring SP/SC bulk-32\n"
+		"  --requests N        requests per case (default 2000000)\n"
+		"  --num N             ring size, power of two >= 128 (default 256)\n"
+		"  --reps N            runs per case, the best is reported (default 3)\n",
+		prog);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int batches[] = { 1, 8, 32, 128 };
+	struct bench_result res[8], best;
+	unsigned int num = 256, reps = 3, nres = 0, i, r;
+	u64 requests = 2000000;
+	bool json = false, rte = false;
+	double ratio_base = 0;
+	int ev, ret;
+
+	for (i = 1; i < (unsigned int)argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--compare-rte-ring")) {
+			rte = true;
+		} else if (!strcmp(argv[i], "--requests") && i + 1 < (unsigned int)argc) {
+			requests = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--num") && i + 1 < (unsigned int)argc) {
+			num = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--reps") && i + 1 < (unsigned int)argc) {
+			reps = strtoul(argv[++i], NULL, 0);
+		} else {
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (!pvring_size_valid(num) || num < 128 || requests < 1000 || !reps) {
+		fprintf(stderr, "pvio-ringbench: --num must be a power of two from 128 to 32768,"
+			" --requests at least 1000, --reps at least 1\n");
+		return 2;
+	}
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		fprintf(stderr, "pvio-ringbench: warning: one CPU, both sides share it\n");
+	tsc_ghz = bench_calibrate();
+
+	if (!json)
+		printf("pvio-ringbench: ring of %u, %" PRIu64 " requests per case, best of %u,"
+		       " TSC %.3f GHz\n\n"
+		       "%6s %9s %10s %12s %10s %10s %10s\n", num, requests, reps, tsc_ghz,
+		       "batch", "event_idx", "ns/req", "cycles/req", "kicks/req", "irqs/req",
+		       "rtt_ns");
+	for (ev = 0; ev <= 1; ev++) {
+		for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+			for (r = 0; r < reps; r++) {
+				ret = bench_case(num, batches[i], ev, requests, &res[nres]);
+				if (ret) {
+					fprintf(stderr, "pvio-ringbench: batch %u: %s\n", batches[i],
+						strerror(-ret));
+					return 1;
+				}
+				if (!r || res[nres].cycles < best.cycles)
+					best = res[nres];
+				if (r && res[nres].rtt_ns < best.rtt_ns)
+					best.rtt_ns = res[nres].rtt_ns;
+			}
+			res[nres] = best;
+			if (batches[i] == 32 && (!ratio_base || best.cycles < ratio_base))
+				ratio_base = best.cycles;
+			if (json)
+				printf("{\"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,"
+				       " \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,"
+				       " \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n",
+				       best.batch, best.event_idx ? "true" : "false", best.ns,
+				       best.cycles, best.kicks, best.irqs, best.rtt_ns, num);
+			else
+				printf("%6u %9s %10.2f %12.2f %10.5f %10.5f %10.1f\n", best.batch,
+				       best.event_idx ? "yes" : "no", best.ns, best.cycles,
+				       best.kicks, best.irqs, best.rtt_ns);
+			fflush(stdout);
+			nres++;
+		}
+	}
+
+	if (rte) {
+#ifdef PVIO_HAVE_RTE_RING
+		double cyc = 0, c;
+
+		for (r = 0; r < reps; r++) {
+			if (bench_rte_ring(requests * 4, &c)) {
+				fprintf(stderr, "pvio-ringbench: rte_ring set-up failed\n");
+				return 1;
+			}
+			if (!r || c < cyc)
+				cyc = c;
+		}
+		if (json)
+			printf("{\"rte_ring\": \"sp_sc_bulk\", \"bulk\": %u, \"size\": %u,"
+			       " \"ns_per_elem\": %.2f, \"cycles_per_elem\": %.2f,"
+			       " \"ratio_batch32\": %.2f}\n", RTE_BULK, RTE_SIZE, cyc / tsc_ghz, cyc,
+			       ratio_base / cyc);
+		else
+			printf("\nrte_ring SP/SC bulk-%u (%u entries): %.2f ns, %.2f cycles per"
+			       " element\npvring batch-32 round trip / rte_ring element: %.2fx\n",
+			       RTE_BULK, RTE_SIZE, cyc / tsc_ghz, cyc, ratio_base / cyc);
+#else
+		fprintf(stderr, "pvio-ringbench: built without DPDK (pkg-config libdpdk):"
+			" no rte_ring comparison\n");
+#endif
+	}
+	return 0;
+}
