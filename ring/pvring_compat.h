@@ -60,7 +60,21 @@ typedef uint64_t u64;
 
 #define pvring_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define pvring_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#ifdef __SANITIZE_THREAD__
+/*
+ * GCC refuses atomic_thread_fence() under -fsanitize=thread (-Wtsan: TSan
+ * does not model fences).  A seq_cst read-modify-write is a full barrier in
+ * hardware on the architectures we run TSan on (x86 LOCK, arm64 LSE with
+ * acquire+release), which keeps the store->load ordering of D3/D4/V3/V4.
+ */
+#define pvring_mb()                                                    \
+	do {                                                           \
+		int __pvring_mb = 0;                                   \
+		__atomic_fetch_add(&__pvring_mb, 0, __ATOMIC_SEQ_CST); \
+	} while (0)
+#else
 #define pvring_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 
 #define cpu_to_le16(x) ((__le16)htole16(x))
 #define cpu_to_le32(x) ((__le32)htole32(x))
