@@ -14,7 +14,6 @@
  *   vu_queue.c    one virtqueue: ring memory, kick and call eventfds, waiting
  *   vu_blk.c      virtio-blk requests (asynchronous submit/reap)
  *   vu_net.c      virtio-net frames (12-byte header, MRG_RXBUF)
- *   vu_console.c  virtio-console ports
  *
  * Errors are 0 / -errno.  Every failure also leaves a sentence in
  * vu_dev_errmsg() saying what went wrong, against which socket, and what the
@@ -76,6 +75,7 @@ struct vu_dev_opts {
 	uint64_t features;		/* device features the caller can use */
 	uint64_t required;		/* features without which it cannot work */
 	unsigned int num_queues;	/* queues to set up; 0: all the back-end has */
+	bool queue_pairs;		/* GET_QUEUE_NUM counts rx/tx pairs (net) */
 	unsigned int queue_size;	/* power of two; 0: default */
 	unsigned int indirect_max;	/* 0: no indirect tables, else per-chain max */
 	size_t config_size;		/* bytes of device config to read (GET_CONFIG) */
@@ -224,6 +224,7 @@ struct vu_net_opts {
 	const char *socket_path;
 	unsigned int queue_size;	/* 0: 256 */
 	unsigned int max_frame;		/* 0: 1514 */
+	unsigned int rx_buf_size;	/* bytes per receive buffer; 0: 2048 */
 	bool no_mrg_rxbuf;
 	bool hugetlb;
 	int timeout_ms;
@@ -236,42 +237,5 @@ int vu_net_flush(struct vu_net *net);
 int vu_net_reap_tx(struct vu_net *net);
 int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
 int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
-
-/* vu_console.c: a console device; port 0, more with MULTIPORT. */
-struct vu_console_port {
-	struct vu_queue *rxq, *txq;
-	uint8_t *rxbufs;		/* rxq->num buffers of VU_CONSOLE_BUF */
-	uint8_t *txbuf;			/* one tx buffer, VU_CONSOLE_BUF */
-	bool open;			/* the device said PORT_OPEN 1 */
-	bool added;			/* DEVICE_ADD seen (port 0 always) */
-	uint8_t pending[4096];		/* received but not yet read */
-	size_t pending_len;
-};
-
-#define VU_CONSOLE_BUF		4096
-#define VU_CONSOLE_MAX_PORTS	8
-
-struct vu_console {
-	struct vu_dev dev;
-	struct pvio_console_config cfg;
-	bool multiport;
-	unsigned int nports;
-	struct vu_console_port ports[VU_CONSOLE_MAX_PORTS];
-	struct vu_queue *c_rxq, *c_txq;	/* control queues with MULTIPORT */
-	uint8_t *c_rxbufs;
-	uint8_t *c_txbuf;
-};
-
-struct vu_console_opts {
-	const char *socket_path;
-	unsigned int max_ports;		/* ports to drive (MULTIPORT) */
-	int timeout_ms;
-};
-
-int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts);
-void vu_console_close(struct vu_console *con);
-int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len);
-int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t len,
-		    int timeout_ms);
 
 #endif /* PVIO_VU_H */

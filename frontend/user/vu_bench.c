@@ -4,6 +4,7 @@
  * pvio-bench (see vu_bench.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,5 +215,93 @@ int vu_parse_size(const char *s, uint64_t *out)
 	if (shift && v > (~0ull >> shift))
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+struct vu_frame_body {
+	uint8_t dst[6], src[6];
+	uint8_t type[2];		/* big-endian EtherType */
+	uint8_t seq[8];			/* little-endian, unaligned-safe */
+	uint8_t ts[8];
+	uint8_t len[4];
+	uint8_t csum[4];		/* FNV-1a over bytes 12..len, csum zeroed */
+} __attribute__((packed));
+
+static uint32_t vu_frame_csum(const uint8_t *p, size_t len)
+{
+	const size_t csum_at = offsetof(struct vu_frame_body, csum);
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 12; i < len; i++) {
+		uint8_t b = (i >= csum_at && i < csum_at + 4) ? 0 : p[i];
+
+		h = (h ^ b) * 16777619u;
+	}
+	return h;
+}
+
+/**
+ * vu_frame_build - a self-checking test frame
+ * @frame: at least @len bytes
+ * @len: VU_FRAME_MIN up to any size
+ * @seq: sequence number to carry
+ * @ts_ns: timestamp to carry (for round-trip latency)
+ */
+void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns)
+{
+	struct vu_frame_body *f = frame;
+	uint8_t *p = frame;
+	uint32_t c, l = (uint32_t)len;
+	size_t i;
+
+	memcpy(f->dst, "\x02\x00\x00\x00\x00\x02", 6);
+	memcpy(f->src, "\x02\x00\x00\x00\x00\x01", 6);
+	f->type[0] = VU_FRAME_ETHERTYPE >> 8;
+	f->type[1] = VU_FRAME_ETHERTYPE & 0xff;
+	for (i = 0; i < 8; i++) {
+		f->seq[i] = (uint8_t)(seq >> (8 * i));
+		f->ts[i] = (uint8_t)(ts_ns >> (8 * i));
+	}
+	for (i = 0; i < 4; i++)
+		f->len[i] = (uint8_t)(l >> (8 * i));
+	for (i = sizeof(*f); i < len; i++)
+		p[i] = (uint8_t)(seq + i * 7);
+	c = vu_frame_csum(p, len);
+	for (i = 0; i < 4; i++)
+		f->csum[i] = (uint8_t)(c >> (8 * i));
+}
+
+/**
+ * vu_frame_check - verify a test frame that came back
+ * @frame: the frame
+ * @len: its length as received
+ * @seq: out: its sequence number
+ * @ts_ns: out: its timestamp
+ *
+ * Return: 0, or -EILSEQ when the type, length or checksum is wrong.
+ */
+int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns)
+{
+	const struct vu_frame_body *f = frame;
+	uint64_t s = 0, t = 0;
+	uint32_t l = 0, c = 0;
+	size_t i;
+
+	if (len < sizeof(*f) || f->type[0] != VU_FRAME_ETHERTYPE >> 8 ||
+	    f->type[1] != (VU_FRAME_ETHERTYPE & 0xff))
+		return -EILSEQ;
+	for (i = 0; i < 8; i++) {
+		s |= (uint64_t)f->seq[i] << (8 * i);
+		t |= (uint64_t)f->ts[i] << (8 * i);
+	}
+	for (i = 0; i < 4; i++) {
+		l |= (uint32_t)f->len[i] << (8 * i);
+		c |= (uint32_t)f->csum[i] << (8 * i);
+	}
+	if (l != len || c != vu_frame_csum(frame, len))
+		return -EILSEQ;
+	*seq = s;
+	*ts_ns = t;
 	return 0;
 }

@@ -67,6 +67,18 @@ struct vu_pattern_miss {
 int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
 		     struct vu_pattern_miss *miss);
 
+/*
+ * Test frames for the net benchmark and tests: Ethernet to 02:00:00:00:00:02
+ * from 02:00:00:00:00:01, EtherType 0x88b5 (local experimental), then a
+ * sequence number, a timestamp, the length and a checksum over everything
+ * after the MAC addresses, so a reflector may swap the addresses.
+ */
+#define VU_FRAME_MIN		60
+#define VU_FRAME_ETHERTYPE	0x88b5
+
+void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns);
+int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns);
+
 /* Parse "4k", "1M", "512", "2g" (powers of 1024); 0 or -EINVAL. */
 int vu_parse_size(const char *s, uint64_t *out);
 

@@ -447,6 +447,9 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
 					  (unsigned long long)qnum);
 		dev->max_queues = (unsigned int)qnum;
 	}
+	/* A net back-end counts queue pairs (QEMU reads it so too); one pair without MQ. */
+	if (opts->queue_pairs)
+		dev->max_queues *= 2;
 
 	if (opts->config_size && vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG)) {
 		r = vu_dev_get_config(dev, dev->config, opts->config_size);

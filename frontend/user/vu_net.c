@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_net.c - virtio-net over the vhost-user front-end (virtio 1.2 §5.1), one
+ * queue pair: vring 0 receives, vring 1 transmits.
+ *
+ * Every frame travels behind the 12-byte struct pvio_net_hdr (VERSION_1).
+ * Transmit: header and frame are copied into one device-readable buffer
+ * from a pool of txq->num buffers (ANY_LAYOUT is implied by VERSION_1).
+ * Receive: rxq->num device-writable buffers stay posted; with MRG_RXBUF a
+ * frame may span several of them, the first header's num_buffers says how
+ * many, and each is reposted as soon as it is copied out.
+ *
+ * One thread at a time per device (the two queues share the caller).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu.h"
+
+#define VU_NET_HDR	sizeof(struct pvio_net_hdr)
+
+static int vu_net_post_rx(struct vu_net *net, uint8_t *buf)
+{
+	struct pvring_sg sg = { vu_mem_gpa(&net->dev.mem, buf), net->rx_buf_size };
+
+	return pvring_drv_add(&net->rxq->ring, &sg, 0, 1, buf);
+}
+
+/**
+ * vu_net_open - connect to a vhost-user net back-end and post receive buffers
+ * @net: filled in
+ * @opts: socket, ring size, largest frame, whether to offer MRG_RXBUF
+ *
+ * Return: 0 or -errno; vu_dev_errmsg(&net->dev) says why.
+ */
+int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts)
+{
+	unsigned int qsize = opts->queue_size ? opts->queue_size : 256;
+	unsigned int max_frame = opts->max_frame ? opts->max_frame : 1514;
+	struct vu_dev_opts dopts = {
+		.socket_path = opts->socket_path,
+		.device_id = PVIO_ID_NET,
+		.timeout_ms = opts->timeout_ms,
+		.hugetlb = opts->hugetlb,
+		.features = PVIO_BIT(PVIO_F_EVENT_IDX) |
+			    (opts->no_mrg_rxbuf ? 0 : PVIO_BIT(PVIO_NET_F_MRG_RXBUF)),
+		.num_queues = 2,
+		.queue_pairs = true,
+		.queue_size = qsize,
+	};
+	unsigned int i;
+	int r;
+
+	memset(net, 0, sizeof(*net));
+	if (max_frame < 60 || max_frame > 65535)
+		return -EINVAL;
+	net->tx_buf_size = (unsigned int)(VU_NET_HDR + max_frame + 63) & ~63u;
+	/* Without MRG_RXBUF a buffer must hold the largest frame whole. */
+	net->rx_buf_size = opts->rx_buf_size ? opts->rx_buf_size : 2048;
+	dopts.mem_size = (size_t)qsize * (net->tx_buf_size + net->rx_buf_size +
+					  VU_NET_HDR + max_frame) + (1u << 20);
+	r = vu_dev_open(&net->dev, &dopts);
+	if (r)
+		return r;
+	net->mrg_rxbuf = vu_dev_has(&net->dev, PVIO_NET_F_MRG_RXBUF);
+	if (!net->mrg_rxbuf && net->rx_buf_size < VU_NET_HDR + max_frame)
+		net->rx_buf_size = (unsigned int)(VU_NET_HDR + max_frame);
+	net->rxq = &net->dev.queues[0];
+	net->txq = &net->dev.queues[1];
+	net->rxbufs = vu_mem_alloc(&net->dev.mem, (size_t)net->rxq->num * net->rx_buf_size, 64);
+	net->txbufs = vu_mem_alloc(&net->dev.mem, (size_t)net->txq->num * net->tx_buf_size, 64);
+	net->tx_free = calloc(net->txq->num, sizeof(*net->tx_free));
+	if (!net->rxbufs || !net->txbufs || !net->tx_free) {
+		r = vu_dev_err(&net->dev, -ENOMEM, "out of memory for net buffers");
+		goto err_close_dev;
+	}
+	for (i = 0; i < net->txq->num; i++)
+		net->tx_free[net->tx_nfree++] = (uint16_t)i;
+	for (i = 0; i < net->rxq->num; i++) {
+		r = vu_net_post_rx(net, net->rxbufs + (size_t)i * net->rx_buf_size);
+		if (r) {
+			vu_dev_err(&net->dev, r, "posting receive buffer %u", i);
+			goto err_close_dev;
+		}
+	}
+	vu_queue_kick(net->rxq);
+	return 0;
+
+err_close_dev:
+	free(net->tx_free);
+	net->tx_free = NULL;
+	vu_dev_close(&net->dev);
+	return r;
+}
+
+/**
+ * vu_net_close - disconnect and free
+ * @net: an open net device
+ */
+void vu_net_close(struct vu_net *net)
+{
+	vu_dev_close(&net->dev);
+	free(net->tx_free);
+	net->tx_free = NULL;
+}
+
+/**
+ * vu_net_reap_tx - take back transmit buffers the back-end has sent
+ * @net: the device
+ *
+ * Return: buffers reclaimed, or -EIO when the back-end broke the ring.
+ */
+int vu_net_reap_tx(struct vu_net *net)
+{
+	uint8_t *buf;
+	uint32_t len;
+	int n = 0;
+
+	while ((buf = pvring_drv_get_used(&net->txq->ring, &len))) {
+		net->tx_free[net->tx_nfree++] = (uint16_t)((buf - net->txbufs) / net->tx_buf_size);
+		n++;
+	}
+	if (pvring_drv_broken(&net->txq->ring))
+		return vu_dev_err(&net->dev, -EIO, "back-end broke the transmit queue");
+	return n;
+}
+
+/**
+ * vu_net_send - queue one frame for transmission (no notification yet)
+ * @net: the device
+ * @frame: Ethernet frame without FCS
+ * @len: bytes, 14 up to the max_frame given at open
+ *
+ * Call vu_net_flush() after a batch to notify the back-end.
+ *
+ * Return: 0, -EAGAIN when every transmit buffer is in flight, -EMSGSIZE,
+ * -EIO when the ring is broken.
+ */
+int vu_net_send(struct vu_net *net, const void *frame, size_t len)
+{
+	struct pvring_sg sg;
+	uint8_t *buf;
+	int r;
+
+	if (len < 14 || VU_NET_HDR + len > net->tx_buf_size)
+		return -EMSGSIZE;
+	if (!net->tx_nfree) {
+		r = vu_net_reap_tx(net);
+		if (r < 0)
+			return r;
+		if (!net->tx_nfree)
+			return -EAGAIN;
+	}
+	buf = net->txbufs + (size_t)net->tx_free[--net->tx_nfree] * net->tx_buf_size;
+	/* No offloads negotiated: an all-zero header (num_buffers is rx-only). */
+	memset(buf, 0, VU_NET_HDR);
+	memcpy(buf + VU_NET_HDR, frame, len);
+	sg.addr = vu_mem_gpa(&net->dev.mem, buf);
+	sg.len = (uint32_t)(VU_NET_HDR + len);
+	r = pvring_drv_add(&net->txq->ring, &sg, 1, 0, buf);
+	if (r) {
+		net->tx_nfree++;
+		return r == -EIO ? vu_dev_err(&net->dev, r, "transmit queue is broken") : r;
+	}
+	return 0;
+}
+
+/**
+ * vu_net_flush - notify the back-end of queued frames, if it wants that
+ * @net: the device
+ *
+ * Return: 0.
+ */
+int vu_net_flush(struct vu_net *net)
+{
+	vu_queue_kick(net->txq);
+	return 0;
+}
+
+/**
+ * vu_net_recv - take one received frame
+ * @net: the device
+ * @frame: where to copy it
+ * @cap: bytes available at @frame
+ *
+ * Return: the frame's length, -EAGAIN when nothing is there, -EMSGSIZE when
+ * it did not fit (dropped, counted in rx_dropped), -EPROTO for a frame the
+ * back-end described impossibly, -EIO for a broken ring.
+ */
+int vu_net_recv(struct vu_net *net, void *frame, size_t cap)
+{
+	struct pvring_drv *ring = &net->rxq->ring;
+	const struct pvio_net_hdr *hdr;
+	unsigned int nbufs, i;
+	size_t total = 0, take;
+	uint8_t *buf;
+	uint32_t len;
+	int err = 0;
+
+	buf = pvring_drv_get_used(ring, &len);
+	if (!buf) {
+		if (pvring_drv_broken(ring))
+			return vu_dev_err(&net->dev, -EIO, "back-end broke the receive queue");
+		return -EAGAIN;
+	}
+	hdr = (const struct pvio_net_hdr *)buf;
+	/* Read the device's header once; bound what it claims by what exists. */
+	nbufs = net->mrg_rxbuf ? le16_to_cpu(READ_ONCE(hdr->num_buffers)) : 1;
+	if (len < VU_NET_HDR || nbufs == 0 || nbufs > net->rxq->num) {
+		vu_net_post_rx(net, buf);
+		vu_queue_kick(net->rxq);
+		return vu_dev_err(&net->dev, -EPROTO,
+				  "received buffer of %u bytes claiming %u buffers", len, nbufs);
+	}
+	for (i = 0;; i++) {
+		size_t off = i ? 0 : VU_NET_HDR;
+		size_t n = len - off;
+
+		take = total < cap ? (cap - total < n ? cap - total : n) : 0;
+		memcpy((uint8_t *)frame + total, buf + off, take);
+		if (take < n)
+			err = -EMSGSIZE;
+		total += n;
+		vu_net_post_rx(net, buf);
+		if (i + 1 == nbufs)
+			break;
+		/* The device publishes all of a frame's buffers with one index update. */
+		buf = pvring_drv_get_used(ring, &len);
+		if (!buf) {
+			err = vu_dev_err(&net->dev, -EPROTO,
+					 "frame announced %u buffers, only %u used", nbufs, i + 1);
+			break;
+		}
+	}
+	vu_queue_kick(net->rxq);
+	if (err == -EMSGSIZE)
+		net->rx_dropped++;
+	return err ? err : (int)total;
+}
+
+/**
+ * vu_net_wait_rx - sleep until a frame arrives
+ * @net: the device
+ * @timeout_ms: at most this long (<0: the device's timeout)
+ *
+ * Return: 0 when something can be received, -ETIMEDOUT, -ECONNRESET, -EIO.
+ */
+int vu_net_wait_rx(struct vu_net *net, int timeout_ms)
+{
+	return vu_queue_wait(net->rxq, timeout_ms);
+}
