@@ -40,7 +40,8 @@ $(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VU_LIB)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 VU_UNIT_TESTS := $(VU_TEST_DIR)/vu_bench_test
-VU_INTEGRATION_TESTS := $(VU_TEST_DIR)/vu_fault_test $(VU_TEST_DIR)/vu_blk_test
+VU_INTEGRATION_TESTS := $(VU_TEST_DIR)/vu_fault_test $(VU_TEST_DIR)/vu_blk_test \
+	$(VU_TEST_DIR)/vu_net_test
 
 UNIT_TESTS += $(VU_UNIT_TESTS)
 INTEGRATION_TESTS += $(VU_INTEGRATION_TESTS)

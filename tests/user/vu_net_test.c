@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_net_test - the userspace driver's virtio-net against DPDK's vhost PMD:
+ * dpdk-testpmd with net_vhost0 forwards (macswap, port looped to itself)
+ * every frame we transmit back to our receive queue.  Frames of many sizes
+ * carry a checksum and a sequence number; each must come back intact, with
+ * its MAC addresses swapped, exactly once.  Variants: MRG_RXBUF with 2 KiB
+ * buffers, MRG_RXBUF with 512-byte buffers (large frames span several), and
+ * without MRG_RXBUF.
+ */
+#include <stdint.h>
+
+#include "kselftest_harness.h"
+#include "vu.h"
+#include "vu_bench.h"
+#include "vu_test.h"
+
+#define NFRAMES		3000
+#define WINDOW		64
+
+FIXTURE(net) {
+	char dir[64], sock[128], log[128];
+	pid_t pmd;
+	int stdin_pipe[2];
+	struct vu_net net;
+	bool open;
+	char why[256];
+};
+
+FIXTURE_VARIANT(net) {
+	unsigned int rx_buf_size;
+	bool no_mrg;
+};
+
+FIXTURE_VARIANT_ADD(net, mrg_2k) { .rx_buf_size = 2048 };
+FIXTURE_VARIANT_ADD(net, mrg_512) { .rx_buf_size = 512 };
+FIXTURE_VARIANT_ADD(net, no_mrg) { .rx_buf_size = 2048, .no_mrg = true };
+
+static long meminfo(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* testpmd needs ~64 free 2 MiB pages; scripts/hugepages.sh when it exists, else do it here. */
+static int ensure_hugepages(void)
+{
+	char cmd[256];
+	FILE *f;
+
+	if (meminfo("HugePages_Free:") >= 64)
+		return 0;
+	if (access("scripts/hugepages.sh", X_OK) == 0) {
+		snprintf(cmd, sizeof(cmd), "scripts/hugepages.sh >/dev/null 2>&1");
+		if (system(cmd) == 0 && meminfo("HugePages_Free:") >= 64)
+			return 0;
+	}
+	f = fopen("/proc/sys/vm/nr_hugepages", "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", meminfo("HugePages_Total:") + 128);
+	fclose(f);
+	return meminfo("HugePages_Free:") >= 64 ? 0 : -1;
+}
+
+static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_fd)
+{
+	char *const argv[] = { "dpdk-testpmd", "-l", "0-1", "--no-pci", "--single-file-segments",
+			       "--file-prefix", prefix, "-m", "256", "--vdev", vdev, "--",
+			       "--forward-mode=macswap", "--port-topology=loop", "--auto-start",
+			       "--nb-cores=1", "--total-num-mbufs=8192", NULL };
+
+	return vu_test_spawn(argv, log, stdin_fd);
+}
+
+FIXTURE_SETUP(net)
+{
+	struct vu_net_opts o = { .queue_size = 256, .rx_buf_size = variant->rx_buf_size,
+				 .no_mrg_rxbuf = variant->no_mrg, .timeout_ms = 5000 };
+	char vdev[200], prefix[64];
+	int r;
+
+	self->open = false;
+	self->pmd = 0;
+	if (access("/usr/bin/dpdk-testpmd", X_OK)) {
+		snprintf(self->why, sizeof(self->why), "dpdk-testpmd not installed (apt-get install dpdk)");
+		SKIP(return, "%s", self->why);
+	}
+	if (ensure_hugepages()) {
+		snprintf(self->why, sizeof(self->why), "no free hugepages for testpmd");
+		SKIP(return, "%s", self->why);
+	}
+	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-vu-net.%d", getpid());
+	mkdir(self->dir, 0700);
+	snprintf(self->sock, sizeof(self->sock), "%s/sock", self->dir);
+	snprintf(self->log, sizeof(self->log), "%s/testpmd.log", self->dir);
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", self->sock);
+	snprintf(prefix, sizeof(prefix), "pvio-vu-net-%d", getpid());
+	/* testpmd quits when stdin ends: hand it a pipe we never write. */
+	ASSERT_EQ(0, pipe(self->stdin_pipe));
+	self->pmd = start_testpmd(vdev, prefix, self->log, self->stdin_pipe[0]);
+	r = vu_test_wait_socket(self->sock, self->pmd, 30000);
+	if (r)
+		vu_test_dump_log(self->log);
+	ASSERT_EQ(0, r) TH_LOG("testpmd did not create %s", self->sock);
+	o.socket_path = self->sock;
+	r = vu_net_open(&self->net, &o);
+	if (r)
+		vu_test_dump_log(self->log);
+	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->net.dev));
+	self->open = true;
+}
+
+FIXTURE_TEARDOWN(net)
+{
+	if (self->open)
+		vu_net_close(&self->net);
+	vu_test_stop(self->pmd);
+	unlink(self->sock);
+	unlink(self->log);
+	rmdir(self->dir);
+}
+
+TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
+{
+	static uint8_t seen[NFRAMES];
+	uint8_t frame[2048] __attribute__((aligned(8)));
+	unsigned int sent = 0, got = 0, inflight, i;
+	uint64_t seq, ts;
+	int r;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	ASSERT_EQ(variant->no_mrg, !self->net.mrg_rxbuf);
+	while (got < NFRAMES) {
+		/* A window at a time: never more in flight than receive buffers. */
+		for (inflight = 0; inflight < WINDOW && sent < NFRAMES; inflight++, sent++) {
+			size_t len = VU_FRAME_MIN + (sent * 97) % (1514 - VU_FRAME_MIN + 1);
+
+			vu_frame_build(frame, len, sent, len);
+			r = vu_net_send(&self->net, frame, len);
+			if (r == -EAGAIN) {
+				ASSERT_LE(0, vu_net_reap_tx(&self->net));
+				r = vu_net_send(&self->net, frame, len);
+			}
+			ASSERT_EQ(0, r) TH_LOG("send %u: %s", sent, vu_dev_errmsg(&self->net.dev));
+		}
+		vu_net_flush(&self->net);
+		while (inflight) {
+			r = vu_net_recv(&self->net, frame, sizeof(frame));
+			if (r == -EAGAIN) {
+				r = vu_net_wait_rx(&self->net, 5000);
+				ASSERT_EQ(0, r) TH_LOG("%u of %u frames back; then: %s", got, sent,
+						       vu_dev_errmsg(&self->net.dev));
+				continue;
+			}
+			ASSERT_LT(0, r) TH_LOG("recv: %d %s", r, vu_dev_errmsg(&self->net.dev));
+			ASSERT_EQ(0, vu_frame_check(frame, (size_t)r, &seq, &ts))
+				TH_LOG("frame of %d bytes corrupted", r);
+			ASSERT_EQ(ts, (uint64_t)r) TH_LOG("length changed: sent %llu, got %d",
+							  (unsigned long long)ts, r);
+			ASSERT_LT(seq, (uint64_t)NFRAMES);
+			ASSERT_EQ(0, seen[seq]) TH_LOG("frame %llu came back twice",
+						       (unsigned long long)seq);
+			/* macswap: the destination is now our source address. */
+			ASSERT_EQ(0, memcmp(frame, "\x02\x00\x00\x00\x00\x01", 6));
+			seen[seq] = 1;
+			got++;
+			inflight--;
+		}
+		ASSERT_LE(0, vu_net_reap_tx(&self->net));
+	}
+	for (i = 0; i < NFRAMES; i++)
+		ASSERT_EQ(1, seen[i]);
+	EXPECT_EQ(0u, self->net.rx_dropped);
+}
+
+TEST_HARNESS_MAIN
