@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared by the tests/guest/*.sh VM tests of the pvio kernel modules (source
+# it).  On top of tests/vm/lib.sh (the VM harness: vmt_init, vmt_prog, TAP,
+# back-ends):
+#
+#   pvg_modules          build pvio_core.ko and pvio_blk.ko when missing or
+#                        older than their sources; SKIP (exit 4) without
+#                        kernel headers.  Sets PVG_CORE_KO, PVG_BLK_KO.
+#   pvg_when_logged CONSOLE PATTERN CMD...
+#                        in the background: run CMD once PATTERN shows up in
+#                        the guest's kernel log (the guest asks the host for
+#                        an action by writing "pvio-test: ..." to /dev/kmsg)
+#   pvg_qmp SOCKET CMD [JSON]   one QMP command (tests/guest/qmp.py)
+
+# shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+
+PVG_DIR=$VM_TOP/tests/guest
+PVG_CORE_KO=$VM_TOP/pvio_core.ko
+PVG_BLK_KO=$VM_TOP/pvio_blk.ko
+PVG_WATCHERS=()
+
+pvg_modules()
+{
+	local kdir stale=0 f
+	kdir=${KDIR:-$("$VM_TOP/scripts/kdir.sh")}
+	if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
+		echo "1..0 # SKIP no kernel headers to build the modules (linux-headers-$(uname -r))"
+		exit 4
+	fi
+	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/*.[ch] "$VM_TOP"/ring/pvring_drv.[ch] \
+		"$VM_TOP"/ring/pvring_split.h "$VM_TOP"/ring/pvring_compat.h "$VM_TOP"/protocol/*.h; do
+		if [ ! -f "$PVG_CORE_KO" ] || [ ! -f "$PVG_BLK_KO" ] ||
+			[ "$f" -nt "$PVG_CORE_KO" ] || [ "$f" -nt "$PVG_BLK_KO" ]; then
+			stale=1
+			break
+		fi
+	done
+	if [ "$stale" = 1 ]; then
+		# Tests run in parallel: one build at a time (make itself is
+		# cheap when another test just built the modules).
+		mkdir -p "$VM_TOP/build"
+		flock "$VM_TOP/build/modules.lock" \
+			make -C "$VM_TOP" --no-print-directory -s modules "KDIR=$kdir" >&2 ||
+			vm_die "make modules failed"
+	fi
+}
+
+pvg_qmp()
+{
+	"$PVG_DIR/qmp.py" "$@"
+}
+
+pvg_when_logged()
+{
+	local console=$1 pattern=$2
+	shift 2
+	(
+		for _ in $(seq 1 3000); do
+			if grep -a -q -E "$pattern" "$console" 2>/dev/null; then
+				echo "# host: guest asked for: $pattern" >&2
+				"$@" >&2 || echo "# host: '$*' failed" >&2
+				exit 0
+			fi
+			sleep 0.1
+		done
+		echo "# host: '$pattern' never appeared in the guest's log" >&2
+	) &
+	PVG_WATCHERS+=("$!")
+}
+
+# pvg_watchers_stop: end the watchers that are still waiting.
+pvg_watchers_stop()
+{
+	local pid
+	for pid in "${PVG_WATCHERS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	PVG_WATCHERS=()
+}
