@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - pviod's command line.
+ *
+ *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
+ *                     [,direct=on|off][,serial=ID] [--device ...]
+ *         [--workers=N] [--poll=on|off] [--poll-budget=US] [--log-level=LEVEL]
+ *
+ * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
+ * flushed); 1 when a device cannot be set up (the message names the file
+ * and errno); 2 for a bad argument.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pviod.h"
+
+#define PVIOD_EXIT_FAIL		1
+#define PVIOD_EXIT_USAGE	2
+#define PVIOD_DEVICES_MAX	64
+
+static void pviod_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pviod --device blk,socket=PATH,file=IMAGE[,OPTION...] [--device ...] [OPTION...]\n"
+		"\n"
+		"vhost-user back-end daemon: serves virtio devices to QEMU (or another\n"
+		"vhost-user front-end) over Unix sockets it creates.\n"
+		"\n"
+		"Block device options (--device blk,...):\n"
+		"  socket=PATH        the vhost-user socket to create (required)\n"
+		"  file=IMAGE         raw image file or block device (required)\n"
+		"  queues=N           virtqueues offered, 1..%d (default 1); QEMU's num-queues\n"
+		"                     must not exceed it\n"
+		"  readonly=on|off    refuse writes, offer VIRTIO_BLK_F_RO (default off)\n"
+		"  direct=on|off      O_DIRECT (default on; falls back when unsupported)\n"
+		"  serial=ID          GET_ID answer, up to 20 bytes\n"
+		"\n"
+		"Options:\n"
+		"  -d, --device SPEC      add a device (may repeat)\n"
+		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
+		"      --poll on|off      busy-poll rings and completions before sleeping\n"
+		"      --poll-budget US   how long an idle worker polls (default 50)\n"
+		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          the version\n"
+		"\n"
+		"QEMU: -chardev socket,id=c0,path=PATH\n"
+		"      -device vhost-user-blk-pci,chardev=c0,num-queues=N\n"
+		"      with guest memory shared (e.g. -object memory-backend-memfd,id=m,size=1G,share=on\n"
+		"      -machine memory-backend=m).  See pviod(8).\n",
+		PVIOD_QUEUES_MAX);
+}
+
+static int pviod_parse_uint(const char *opt, const char *val, unsigned long lo, unsigned long hi,
+			    unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || !*val || *end || v < lo || v > hi) {
+		fprintf(stderr, "pviod: %s %s: expected a number in %lu..%lu\n", opt, val, lo, hi);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "poll", required_argument, NULL, 'p' },
+		{ "poll-budget", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pviod_worker_config wcfg = { .nworkers = 1, .poll_budget_us = 50 };
+	const char *specs[PVIOD_DEVICES_MAX];
+	struct pviod_device *devices = NULL, **tail = &devices, *dev;
+	unsigned int nspecs = 0, i;
+	sigset_t set;
+	int c, ret, status = 0;
+
+	while ((c = getopt_long(argc, argv, "d:w:l:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (nspecs == PVIOD_DEVICES_MAX) {
+				fprintf(stderr, "pviod: at most %d --device\n", PVIOD_DEVICES_MAX);
+				return PVIOD_EXIT_USAGE;
+			}
+			specs[nspecs++] = optarg;
+			break;
+		case 'w':
+			if (pviod_parse_uint("--workers", optarg, 1, PVIOD_WORKERS_MAX,
+					     &wcfg.nworkers))
+				return PVIOD_EXIT_USAGE;
+			break;
+		case 'p':
+			if (!strcmp(optarg, "on")) {
+				wcfg.poll = true;
+			} else if (!strcmp(optarg, "off")) {
+				wcfg.poll = false;
+			} else {
+				fprintf(stderr, "pviod: --poll %s: expected on or off\n", optarg);
+				return PVIOD_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			if (pviod_parse_uint("--poll-budget", optarg, 1, 10000000,
+					     &wcfg.poll_budget_us))
+				return PVIOD_EXIT_USAGE;
+			break;
+		case 'l':
+			ret = pviod_log_level_parse(optarg);
+			if (ret < 0) {
+				fprintf(stderr,
+					"pviod: --log-level %s: expected error, warning, info or debug\n",
+					optarg);
+				return PVIOD_EXIT_USAGE;
+			}
+			pviod_log_level = ret;
+			break;
+		case 'h':
+			pviod_usage(stdout);
+			return 0;
+		case 'V':
+			printf("pviod %s\n", PVIOD_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'pviod --help'.\n");
+			return PVIOD_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pviod: unexpected argument '%s'; devices are given with --device\n",
+			argv[optind]);
+		return PVIOD_EXIT_USAGE;
+	}
+	if (!nspecs) {
+		fprintf(stderr, "pviod: no --device given; try 'pviod --help'\n");
+		return PVIOD_EXIT_USAGE;
+	}
+
+	/*
+	 * Every thread inherits this mask: the signals are read only through
+	 * the control loop's signalfd, and a closed peer is an EPIPE, not a
+	 * SIGPIPE.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = pviod_workers_start(&wcfg);
+	if (ret)
+		return PVIOD_EXIT_FAIL;
+	for (i = 0; i < nspecs; i++) {
+		ret = pviod_device_parse(specs[i], &dev);
+		if (ret) {
+			status = ret == -EINVAL ? PVIOD_EXIT_USAGE : PVIOD_EXIT_FAIL;
+			goto out_free_devices;
+		}
+		*tail = dev;
+		tail = &dev->next;
+		if (pviod_device_listen(dev)) {
+			status = PVIOD_EXIT_FAIL;
+			goto out_free_devices;
+		}
+	}
+	if (pviod_event_run(devices))
+		status = PVIOD_EXIT_FAIL;
+
+out_free_devices:
+	pviod_workers_stop();
+	while ((dev = devices)) {
+		devices = dev->next;
+		pviod_device_free(dev);
+	}
+	return status;
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pviod.h - the vhost-user back-end daemon: devices, queues, workers.
+ *
+ * Threads and ownership:
+ *
+ *   control thread   the listening and connection sockets, every vhost-user
+ *                    message, the memory table and every queue's set-up
+ *                    state (event.c, vu_*.c).
+ *   workers          one io_uring each; a running queue belongs to exactly one
+ *                    worker, which reads its kicks, pops its chains, submits
+ *                    and completes its I/O and signals its call eventfd
+ *                    (worker.c, the device's queue_kick).
+ *
+ * A queue moves between the two by pviod_worker_queue_start() and
+ * pviod_worker_queue_stop(), both called by the control thread and both
+ * synchronous: stop returns only once the worker has completed every request
+ * of that queue.  Anything a worker reads (memory table, ring addresses, fds)
+ * is therefore changed by the control thread only while the queue is stopped,
+ * which is why no lock protects it.
+ */
+#ifndef PVIOD_H
+#define PVIOD_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <liburing.h>
+
+#include "pvring_dev.h"
+#include "vhost_user.h"
+#include "virtio_config.h"
+#include "vu_mem.h"
+
+#define PVIOD_VERSION		"0.1.0"
+#define PVIOD_QUEUES_MAX	64	/* per device; GET_QUEUE_NUM answers at most this */
+#define PVIOD_WORKERS_MAX	64
+
+/* --- logging (log.c) ------------------------------------------------------ */
+
+enum pviod_log_level { PVIOD_LOG_ERR, PVIOD_LOG_WARN, PVIOD_LOG_INFO, PVIOD_LOG_DEBUG };
+
+extern int pviod_log_level;
+
+void pviod_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pviod_log_level_parse(const char *s);
+
+#define pr_err(...)	pviod_log(PVIOD_LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)	pviod_log(PVIOD_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)	pviod_log(PVIOD_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)	do { if (pviod_log_level >= PVIOD_LOG_DEBUG) \
+					pviod_log(PVIOD_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/*
+ * A rate limit for messages a hostile guest can trigger at will: at most
+ * burst messages per interval, then one "suppressed" count.
+ */
+struct pviod_ratelimit {
+	uint64_t begin_ns;
+	unsigned int printed;
+	unsigned int missed;
+};
+
+bool pviod_ratelimit_ok(struct pviod_ratelimit *rl);
+
+/* --- asynchronous completions ---------------------------------------------- */
+
+/*
+ * Every SQE a worker or the control thread submits carries a pointer to one
+ * of these as user_data (0 for SQEs whose completion is ignored, such as
+ * cancels); the CQE's result goes to ->complete.
+ */
+struct pviod_io {
+	void (*complete)(struct pviod_io *io, int res);
+};
+
+/* --- queues ---------------------------------------------------------------- */
+
+struct pviod_device;
+struct pviod_worker;
+
+struct pviod_queue {
+	struct pviod_device *dev;
+	unsigned int index;
+	struct pviod_worker *worker;	/* fixed at creation */
+
+	/* vhost-user set-up state: control thread; read by the worker while running. */
+	unsigned int num;		/* SET_VRING_NUM */
+	uint64_t desc_uaddr;		/* SET_VRING_ADDR, front-end addresses */
+	uint64_t avail_uaddr;
+	uint64_t used_uaddr;
+	bool addr_set;
+	uint16_t base;			/* SET_VRING_BASE; last_avail while stopped */
+	int kick_fd;			/* -1: none (the ring is not started) */
+	int call_fd;			/* -1: never notify */
+	int err_fd;			/* -1: none */
+	bool enabled;			/* SET_VRING_ENABLE, or implied */
+	bool running;			/* handed to the worker */
+
+	/* Data path: the worker's while running. */
+	struct pvring_dev ring;
+	struct pviod_io kick_io;	/* the read on kick_fd */
+	uint64_t kick_val;		/* its buffer */
+	bool kick_armed;		/* kick_io is in flight */
+	bool stopping;			/* draining for pviod_worker_queue_stop() */
+	bool broken;			/* the ring or a request broke the protocol */
+	bool throttled;			/* stopped popping: no free request slot */
+	bool notify_pending;		/* used entries pushed since the last signal */
+	unsigned int inflight;		/* requests popped and not yet pushed */
+	struct pviod_queue *worker_next;	/* the worker's list of running queues */
+	struct pviod_queue *dirty_next;	/* the worker's list to signal after a batch */
+	bool dirty;
+	struct pviod_ratelimit rl;
+	void *priv;			/* the device's per-queue state */
+};
+
+/* --- devices --------------------------------------------------------------- */
+
+/**
+ * struct pviod_device_ops - what a device type plugs into pviod
+ *
+ * Called on the control thread unless marked "worker".  Functions returning
+ * int return 0 or -errno.
+ */
+struct pviod_device_ops {
+	const char *name;
+	/* Device-type and ring feature bits offered (not VHOST_USER_F_PROTOCOL_FEATURES). */
+	uint64_t (*features)(struct pviod_device *dev);
+	/* The driver's choice, already checked to be a subset of features(). */
+	int (*features_set)(struct pviod_device *dev, uint64_t features);
+	/* Read or write @len bytes of config space at @off (bounds already checked). */
+	int (*config_read)(struct pviod_device *dev, uint32_t off, void *buf, uint32_t len);
+	int (*config_write)(struct pviod_device *dev, uint32_t off, const void *buf, uint32_t len);
+	uint32_t config_size;
+	/* Before the queue goes to its worker: allocate per-queue state. */
+	int (*queue_start)(struct pviod_device *dev, struct pviod_queue *q);
+	/* After the worker drained it. */
+	void (*queue_stop)(struct pviod_device *dev, struct pviod_queue *q);
+	/* Worker: pop and submit what the ring holds (after a kick or a completion). */
+	void (*queue_kick)(struct pviod_queue *q);
+	/* On exit, after every queue stopped: make data durable. */
+	int (*flush)(struct pviod_device *dev);
+	void (*destroy)(struct pviod_device *dev);
+};
+
+/* The vhost-user session with one front-end (reset on disconnect). */
+struct vu_session {
+	uint64_t features;		/* SET_FEATURES */
+	uint64_t protocol_features;	/* SET_PROTOCOL_FEATURES */
+	bool features_set;
+	bool owner;
+	uint8_t status;			/* SET_STATUS */
+	struct vu_mem mem;
+};
+
+struct pviod_device {
+	const struct pviod_device_ops *ops;
+	char *name;			/* for messages: "blk0" */
+	char *socket_path;
+	int listen_fd;
+	int conn_fd;			/* -1: waiting for a front-end */
+	struct pviod_io listen_io;	/* control thread's polls */
+	struct pviod_io conn_io;
+	unsigned int nqueues;
+	struct pviod_queue *queues;
+	struct vu_session vu;
+	/* Set by a worker when a ring breaks; GET_STATUS reports it. */
+	int needs_reset;
+	void *priv;
+	struct pviod_device *next;
+};
+
+/* --- workers (worker.c) ---------------------------------------------------- */
+
+struct pviod_worker_config {
+	unsigned int nworkers;
+	bool poll;			/* busy-poll rings before sleeping */
+	unsigned int poll_budget_us;	/* how long to poll an idle worker */
+};
+
+int pviod_workers_start(const struct pviod_worker_config *cfg);
+void pviod_workers_stop(void);
+struct pviod_worker *pviod_worker_pick(void);
+int pviod_worker_queue_start(struct pviod_queue *q);
+void pviod_worker_queue_stop(struct pviod_queue *q);
+struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
+void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len);
+void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
+
+/* --- devices (device.c) ---------------------------------------------------- */
+
+int pviod_device_parse(const char *spec, struct pviod_device **out);
+int pviod_device_init(struct pviod_device *dev, const struct pviod_device_ops *ops,
+		      const char *socket_path, unsigned int nqueues);
+int pviod_device_listen(struct pviod_device *dev);
+void pviod_device_free(struct pviod_device *dev);
+void pviod_device_queues_stop(struct pviod_device *dev);
+int pviod_device_queues_resume(struct pviod_device *dev);
+
+/* --- the block device (blk.c) ---------------------------------------------- */
+
+int pviod_blk_create(const char *opts, struct pviod_device **out);
+
+/* --- control loop (event.c) ------------------------------------------------ */
+
+int pviod_event_run(struct pviod_device *devices);
+void pviod_conn_close(struct pviod_device *dev);
+int pviod_conn_handle(struct pviod_device *dev);
+
+#endif /* PVIOD_H */

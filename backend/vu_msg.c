@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_msg.c - vhost-user requests: the table, the central check, dispatch,
+ * replies, and the device-wide handlers (the per-queue ones are in
+ * vu_vring.c).
+ *
+ * Every request goes through vu_msg_check() before any handler runs: known
+ * request, payload size, fd count (surplus fds are closed there, so no
+ * handler ever sees an fd it did not ask for), queue index below the queue
+ * count, protocol feature negotiated, and the rule's payload check.  A
+ * request that fails it is malformed and the connection is closed.
+ *
+ * Replies: a request with VU_MSG_REPLY is always answered by its handler's
+ * payload and never acked on top; any other request is acked (u64 0 or a
+ * positive errno) when REPLY_ACK was negotiated and the front-end set
+ * NEED_REPLY.  A handler that fails without an ack to carry the error closes
+ * the connection, since the front-end would otherwise carry on with a state
+ * we refused.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pviod.h"
+#include "vu_msg.h"
+#include "vu_socket.h"
+
+#define VU_PROTOCOL_FEATURES                                                                   \
+	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |      \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                                              \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                 \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+
+/**
+ * vu_msg_protocol_features - the protocol features pviod offers
+ */
+uint64_t vu_msg_protocol_features(void)
+{
+	return VU_PROTOCOL_FEATURES;
+}
+
+static bool vu_proto_has(const struct pviod_device *dev, unsigned int bit)
+{
+	return dev->vu.protocol_features & PVIO_BIT(bit);
+}
+
+static uint64_t vu_features_offered(struct pviod_device *dev)
+{
+	return dev->ops->features(dev) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+}
+
+static void vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
+{
+	msg->hdr.size = sizeof(msg->payload.u64);
+	msg->payload.u64 = v;
+}
+
+/* --- device-wide requests --------------------------------------------------- */
+
+static int vu_get_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			   unsigned int nfds)
+{
+	vu_reply_u64(msg, vu_features_offered(dev));
+	return 0;
+}
+
+static int vu_set_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			   unsigned int nfds)
+{
+	uint64_t f = msg->payload.u64, offered = vu_features_offered(dev);
+	unsigned int i;
+	int ret;
+
+	if (f & ~offered) {
+		pr_err("%s: SET_FEATURES 0x%llx: bits 0x%llx were not offered", dev->name,
+		       (unsigned long long)f, (unsigned long long)(f & ~offered));
+		return -EINVAL;
+	}
+	pr_debug("%s: features 0x%llx", dev->name, (unsigned long long)f);
+	/* Running rings pick up EVENT_IDX / INDIRECT_DESC only at (re)start. */
+	pviod_device_queues_stop(dev);
+	ret = dev->ops->features_set ? dev->ops->features_set(dev, f) : 0;
+	if (!ret) {
+		dev->vu.features = f;
+		dev->vu.features_set = true;
+		/*
+		 * Without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled from
+		 * the start (they run once their kick fd arrives); with it they
+		 * wait for SET_VRING_ENABLE.
+		 */
+		if (!(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+			for (i = 0; i < dev->nqueues; i++)
+				dev->queues[i].enabled = true;
+	}
+	return ret ?: pviod_device_queues_resume(dev);
+}
+
+static int vu_get_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg,
+				    int *fds, unsigned int nfds)
+{
+	vu_reply_u64(msg, VU_PROTOCOL_FEATURES);
+	return 0;
+}
+
+static int vu_set_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg,
+				    int *fds, unsigned int nfds)
+{
+	uint64_t f = msg->payload.u64;
+
+	if (f & ~VU_PROTOCOL_FEATURES) {
+		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered",
+		       dev->name, (unsigned long long)f,
+		       (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
+		return -EINVAL;
+	}
+	dev->vu.protocol_features = f;
+	return 0;
+}
+
+static int vu_set_owner(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			unsigned int nfds)
+{
+	dev->vu.owner = true;
+	return 0;
+}
+
+/*
+ * RESET_OWNER (deprecated) and RESET_DEVICE: every ring stopped and back to
+ * its initial state, features and status forgotten.  The memory table and
+ * the protocol features stay: the session itself goes on.
+ */
+static int vu_reset_device(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			   unsigned int nfds)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nqueues; i++)
+		vu_vring_reset(&dev->queues[i]);
+	dev->vu.features = 0;
+	dev->vu.features_set = false;
+	dev->vu.status = 0;
+	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
+	if (dev->ops->features_set)
+		dev->ops->features_set(dev, 0);
+	return 0;
+}
+
+static int vu_set_mem_table_check(const struct pviod_device *dev, const struct vhost_user_msg *msg,
+				  unsigned int nfds)
+{
+	uint32_t n = msg->payload.memory.nregions;
+
+	if (n == 0 || n > VHOST_USER_MEM_REGIONS_MAX || msg->hdr.size != 8 + n * 32 || nfds != n)
+		return -EINVAL;
+	return 0;
+}
+
+static int vu_set_mem_table(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			    unsigned int nfds)
+{
+	struct vhost_user_memory table;
+	int ret;
+
+	/* An aligned copy: the payload sits at offset 12 of a packed message. */
+	memcpy(&table, &msg->payload.memory, sizeof(table));
+	/* The data path reads the table: nothing may run while it changes. */
+	pviod_device_queues_stop(dev);
+	ret = vu_mem_table_set(&dev->vu.mem, &table, fds, nfds);
+	if (ret)
+		pr_err("%s: SET_MEM_TABLE: %s", dev->name, strerror(-ret));
+	/* The mappings hold the files; the fds are closed by the dispatcher. */
+	return ret ?: pviod_device_queues_resume(dev);
+}
+
+static int vu_get_max_mem_slots(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+				unsigned int nfds)
+{
+	vu_reply_u64(msg, PVRING_MEM_REGIONS_MAX);
+	return 0;
+}
+
+static int vu_add_mem_reg(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			  unsigned int nfds)
+{
+	struct vhost_user_mem_region_single reg;
+	int ret;
+
+	memcpy(&reg, &msg->payload.mem_reg, sizeof(reg));
+	pviod_device_queues_stop(dev);
+	ret = vu_mem_region_add(&dev->vu.mem, &reg.region, fds[0]);
+	if (ret)
+		pr_err("%s: ADD_MEM_REG: %s", dev->name, strerror(-ret));
+	return ret ?: pviod_device_queues_resume(dev);
+}
+
+static int vu_rem_mem_reg(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			  unsigned int nfds)
+{
+	struct vhost_user_mem_region_single reg;
+	int ret;
+
+	memcpy(&reg, &msg->payload.mem_reg, sizeof(reg));
+	pviod_device_queues_stop(dev);
+	ret = vu_mem_region_remove(&dev->vu.mem, &reg.region);
+	if (ret)
+		pr_err("%s: REM_MEM_REG gpa 0x%llx: no such region", dev->name,
+		       (unsigned long long)reg.region.guest_phys_addr);
+	/* Resume even on failure: the table is unchanged then. */
+	return pviod_device_queues_resume(dev) ?: ret;
+}
+
+static int vu_get_queue_num(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			    unsigned int nfds)
+{
+	vu_reply_u64(msg, dev->nqueues);
+	return 0;
+}
+
+static int vu_config_check(const struct pviod_device *dev, const struct vhost_user_msg *msg,
+			   unsigned int nfds)
+{
+	uint32_t size = msg->payload.config.size;
+
+	if (size > VHOST_USER_CONFIG_SIZE_MAX || msg->hdr.size != 12 + size)
+		return -EINVAL;
+	return 0;
+}
+
+static int vu_get_config(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			 unsigned int nfds)
+{
+	uint32_t have = dev->ops->config_size;
+	struct vhost_user_config c;
+	int ret = 0;
+
+	/* An aligned copy: the payload sits at offset 12 of a packed message. */
+	memcpy(&c, &msg->payload.config, sizeof(c));
+	/*
+	 * Bytes past the device's config space read as zero (QEMU may ask
+	 * for its own, differently sized struct).  An offset out of range is
+	 * answered, as the spec says, with an empty payload.
+	 */
+	if (c.offset > VHOST_USER_CONFIG_SIZE_MAX || c.size > VHOST_USER_CONFIG_SIZE_MAX - c.offset) {
+		pr_err("%s: GET_CONFIG offset %u size %u: out of range", dev->name, c.offset,
+		       c.size);
+		msg->hdr.size = 0;
+		return 0;
+	}
+	memset(c.payload, 0, sizeof(c.payload));
+	if (c.offset < have && dev->ops->config_read) {
+		uint32_t len = c.size < have - c.offset ? c.size : have - c.offset;
+
+		ret = dev->ops->config_read(dev, c.offset, c.payload, len);
+	}
+	memcpy(&msg->payload.config, &c, sizeof(c));
+	if (ret)
+		msg->hdr.size = 0;
+	return 0;
+}
+
+static int vu_set_config(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			 unsigned int nfds)
+{
+	struct vhost_user_config c;
+
+	memcpy(&c, &msg->payload.config, sizeof(c));
+	if (!dev->ops->config_write || c.offset >= dev->ops->config_size ||
+	    c.size > dev->ops->config_size - c.offset)
+		return -EPERM;
+	return dev->ops->config_write(dev, c.offset, c.payload, c.size);
+}
+
+static int vu_set_status(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			 unsigned int nfds)
+{
+	if (msg->payload.u64 > 0xff)
+		return -EINVAL;
+	dev->vu.status = (uint8_t)msg->payload.u64;
+	/* Writing 0 is the driver's reset: a past ring error is forgotten. */
+	if (!dev->vu.status)
+		__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int vu_get_status(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			 unsigned int nfds)
+{
+	uint64_t st = dev->vu.status;
+
+	if (__atomic_load_n(&dev->needs_reset, __ATOMIC_RELAXED))
+		st |= PVIO_STATUS_DEVICE_NEEDS_RESET;
+	vu_reply_u64(msg, st);
+	return 0;
+}
+
+/* --- the table ---------------------------------------------------------------- */
+
+#define VU_RULE(req, sz, fl, nfd, pf, chk, fn)                                                 \
+	[VHOST_USER_##req] = { .name = #req, .size = (sz), .flags = (fl), .fds_max = (nfd),   \
+			       .proto = (pf), .check = (chk), .handle = (fn) }
+
+static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
+	VU_RULE(GET_FEATURES, 0, VU_MSG_REPLY, 0, VU_MSG_NO_PROTO, NULL, vu_get_features),
+	VU_RULE(SET_FEATURES, 8, 0, 0, VU_MSG_NO_PROTO, NULL, vu_set_features),
+	VU_RULE(SET_OWNER, 0, 0, 0, VU_MSG_NO_PROTO, NULL, vu_set_owner),
+	VU_RULE(RESET_OWNER, 0, 0, 0, VU_MSG_NO_PROTO, NULL, vu_reset_device),
+	VU_RULE(SET_MEM_TABLE, 8, VU_MSG_SIZE_MIN, VHOST_USER_MEM_REGIONS_MAX, VU_MSG_NO_PROTO,
+		vu_set_mem_table_check, vu_set_mem_table),
+	VU_RULE(SET_VRING_NUM, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL, vu_vring_set_num),
+	VU_RULE(SET_VRING_ADDR, 40, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
+		vu_vring_set_addr),
+	VU_RULE(SET_VRING_BASE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
+		vu_vring_set_base),
+	VU_RULE(GET_VRING_BASE, 8, VU_MSG_QUEUE_STATE | VU_MSG_REPLY, 0, VU_MSG_NO_PROTO, NULL,
+		vu_vring_get_base),
+	VU_RULE(SET_VRING_KICK, 8, VU_MSG_QUEUE_FD, 1, VU_MSG_NO_PROTO, NULL, vu_vring_set_kick),
+	VU_RULE(SET_VRING_CALL, 8, VU_MSG_QUEUE_FD, 1, VU_MSG_NO_PROTO, NULL, vu_vring_set_call),
+	VU_RULE(SET_VRING_ERR, 8, VU_MSG_QUEUE_FD, 1, VU_MSG_NO_PROTO, NULL, vu_vring_set_err),
+	VU_RULE(GET_PROTOCOL_FEATURES, 0, VU_MSG_REPLY, 0, VU_MSG_NO_PROTO, NULL,
+		vu_get_protocol_features),
+	VU_RULE(SET_PROTOCOL_FEATURES, 8, 0, 0, VU_MSG_NO_PROTO, NULL, vu_set_protocol_features),
+	VU_RULE(GET_QUEUE_NUM, 0, VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_MQ, NULL,
+		vu_get_queue_num),
+	/*
+	 * "Sent only when VHOST_USER_F_PROTOCOL_FEATURES has been
+	 * negotiated": some front-ends send it before SET_FEATURES, and we
+	 * always offer the bit, so it is not made a rule.
+	 */
+	VU_RULE(SET_VRING_ENABLE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
+		vu_vring_set_enable),
+	VU_RULE(GET_CONFIG, 12, VU_MSG_SIZE_MIN | VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_CONFIG,
+		vu_config_check, vu_get_config),
+	VU_RULE(SET_CONFIG, 12, VU_MSG_SIZE_MIN, 0, VHOST_USER_PROTOCOL_F_CONFIG, vu_config_check,
+		vu_set_config),
+	VU_RULE(RESET_DEVICE, 0, 0, 0, VHOST_USER_PROTOCOL_F_RESET_DEVICE, NULL, vu_reset_device),
+	VU_RULE(GET_MAX_MEM_SLOTS, 0, VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+		NULL, vu_get_max_mem_slots),
+	VU_RULE(ADD_MEM_REG, 40, 0, 1, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, NULL,
+		vu_add_mem_reg),
+	/* The spec lets the front-end pass the region's fd along; it is closed unused. */
+	VU_RULE(REM_MEM_REG, 40, 0, 1, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, NULL,
+		vu_rem_mem_reg),
+	VU_RULE(SET_STATUS, 8, 0, 0, VHOST_USER_PROTOCOL_F_STATUS, NULL, vu_set_status),
+	VU_RULE(GET_STATUS, 0, VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_STATUS, NULL, vu_get_status),
+};
+
+/**
+ * vu_msg_rule_get - the rule for a request code
+ * @request: hdr.request
+ *
+ * Return: the rule, or NULL for a request pviod does not implement.
+ */
+const struct vu_msg_rule *vu_msg_rule_get(uint32_t request)
+{
+	if (request >= VHOST_USER_REQUEST_MAX || !vu_msg_rules[request].handle)
+		return NULL;
+	return &vu_msg_rules[request];
+}
+
+/**
+ * vu_msg_check - the central check every request passes before its handler
+ * @dev: the device (queue count, negotiated protocol features)
+ * @msg: the request
+ * @fds: the fds that came with it
+ * @nfds: how many
+ * @rule: out: the request's rule
+ *
+ * On failure every fd is closed; on success those beyond the rule's count
+ * cannot exist (that is a failure too), so the handler sees only fds it
+ * expects.
+ *
+ * Return: 0; -EOPNOTSUPP for an unknown request or one whose protocol
+ * feature was not negotiated; -EMSGSIZE for a wrong payload size; -EBADF for
+ * a wrong fd count; -ERANGE for a queue index out of range; -EINVAL when the
+ * rule's payload check fails.
+ */
+int vu_msg_check(const struct pviod_device *dev, const struct vhost_user_msg *msg, int *fds,
+		 unsigned int nfds, const struct vu_msg_rule **rule)
+{
+	const struct vu_msg_rule *r = vu_msg_rule_get(msg->hdr.request);
+	const char *name = r ? r->name : "unknown";
+	uint64_t idx = 0;
+	int ret;
+
+	*rule = r;
+	if (!r) {
+		pr_err("%s: vhost-user request %u is not supported", dev->name, msg->hdr.request);
+		ret = -EOPNOTSUPP;
+		goto err_close_fds;
+	}
+	if (r->proto != VU_MSG_NO_PROTO && !vu_proto_has(dev, (unsigned int)r->proto)) {
+		pr_err("%s: %s without its protocol feature (bit %d) negotiated", dev->name, name,
+		       r->proto);
+		ret = -EOPNOTSUPP;
+		goto err_close_fds;
+	}
+	if ((r->flags & VU_MSG_SIZE_MIN) ? msg->hdr.size < r->size : msg->hdr.size != r->size) {
+		pr_err("%s: %s with a payload of %u bytes, expected %s%u", dev->name, name,
+		       msg->hdr.size, (r->flags & VU_MSG_SIZE_MIN) ? "at least " : "", r->size);
+		ret = -EMSGSIZE;
+		goto err_close_fds;
+	}
+	if (nfds > r->fds_max) {
+		pr_err("%s: %s with %u fds, at most %u", dev->name, name, nfds, r->fds_max);
+		ret = -EBADF;
+		goto err_close_fds;
+	}
+	if (r->flags & VU_MSG_QUEUE_STATE)
+		idx = msg->payload.state.index;
+	if (r->flags & VU_MSG_QUEUE_FD) {
+		uint64_t v = msg->payload.u64;
+		bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
+
+		if (v & ~(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) {
+			pr_err("%s: %s: reserved bits set in 0x%llx", dev->name, name,
+			       (unsigned long long)v);
+			ret = -EINVAL;
+			goto err_close_fds;
+		}
+		if (nfds != (nofd ? 0u : 1u)) {
+			pr_err("%s: %s with %u fds and NOFD %s", dev->name, name, nfds,
+			       nofd ? "set" : "clear");
+			ret = -EBADF;
+			goto err_close_fds;
+		}
+		idx = v & VHOST_USER_VRING_IDX_MASK;
+	}
+	if ((r->flags & (VU_MSG_QUEUE_STATE | VU_MSG_QUEUE_FD)) && idx >= dev->nqueues) {
+		pr_err("%s: %s for queue %llu, the device has %u", dev->name, name,
+		       (unsigned long long)idx, dev->nqueues);
+		ret = -ERANGE;
+		goto err_close_fds;
+	}
+	if (r->check) {
+		ret = r->check(dev, msg, nfds);
+		if (ret) {
+			pr_err("%s: %s: malformed payload (%u bytes, %u fds)", dev->name, name,
+			       msg->hdr.size, nfds);
+			goto err_close_fds;
+		}
+	}
+	return 0;
+
+err_close_fds:
+	vu_fds_close(fds, nfds);
+	return ret;
+}
+
+/**
+ * vu_msg_dispatch - check, handle and answer one request
+ * @dev: the device, connected (replies go to dev->conn_fd)
+ * @msg: the request; rewritten into the reply
+ * @fds: its fds; every one is closed or taken by the time this returns
+ * @nfds: how many
+ *
+ * Return: 0 to keep the connection; -errno to close it (malformed request,
+ * a failure that no ack could report, or the reply could not be sent).
+ */
+int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+		    unsigned int nfds)
+{
+	const struct vu_msg_rule *r;
+	uint32_t flags = msg->hdr.flags;
+	bool ack;
+	int ret;
+
+	ret = vu_msg_check(dev, msg, fds, nfds, &r);
+	if (ret) {
+		if (ret == -EOPNOTSUPP && (flags & VHOST_USER_FLAG_NEED_REPLY) &&
+		    vu_proto_has(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK) && !r)
+			goto send_ack;
+		return ret;
+	}
+	pr_debug("%s: %s (%u bytes, %u fds)", dev->name, r->name, msg->hdr.size, nfds);
+	ret = r->handle(dev, msg, fds, nfds);
+	vu_fds_close(fds, nfds);
+	if (r->flags & VU_MSG_REPLY) {
+		if (ret)
+			return ret;
+		msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+		return vu_socket_send(dev->conn_fd, msg, NULL, 0);
+	}
+	/* Checked after the handler: SET_PROTOCOL_FEATURES may just have enabled it. */
+	ack = (flags & VHOST_USER_FLAG_NEED_REPLY) &&
+	      vu_proto_has(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	if (!ack)
+		return ret;
+send_ack:
+	msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+	vu_reply_u64(msg, ret < 0 ? (uint64_t)-ret : 0);
+	return vu_socket_send(dev->conn_fd, msg, NULL, 0);
+}
+
+/**
+ * vu_session_reset - forget everything a front-end set up (it disconnected)
+ * @dev: the device
+ *
+ * Stops every ring (completing what is in flight), closes their fds, unmaps
+ * the memory and clears the negotiated features.
+ */
+void vu_session_reset(struct pviod_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nqueues; i++)
+		vu_vring_reset(&dev->queues[i]);
+	vu_mem_clear(&dev->vu.mem);
+	memset(&dev->vu, 0, sizeof(dev->vu));
+	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
+	if (dev->ops->features_set)
+		dev->ops->features_set(dev, 0);
+}

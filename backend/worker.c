@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * worker.c - the data-path threads, one io_uring each.
+ *
+ * A worker owns the queues handed to it: it keeps one 8-byte read of each
+ * queue's kick eventfd in flight on its ring (kicks are read through
+ * io_uring, never with a blocking read), lets the device pop and submit on
+ * each kick, completes the device's I/O from the same ring, and after each
+ * batch of completions signals the call eventfd of every queue whose
+ * pvring_dev_should_notify() says so: one signal per batch, not per request.
+ *
+ * The control thread talks to a worker only through commands (start a
+ * queue, stop one, exit) on a mutex-protected list, announced by an eventfd
+ * the worker also reads through its ring; the control thread waits on a
+ * condition variable until the command is done.  The mutex hand-off orders
+ * everything the control thread set up before the worker touches it, and
+ * everything the worker did before the control thread reuses it.
+ *
+ * Busy-poll (--poll=on): an idle worker keeps looking at its rings' avail
+ * indices and its completion queue for poll_budget_us before it sleeps in
+ * io_uring_submit_and_wait(); the kick reads stay armed throughout, so no
+ * kick can be lost across the switch.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "pviod.h"
+
+#define PVIOD_WORKER_SQ_ENTRIES	256
+#define PVIOD_WORKER_CQ_ENTRIES	4096
+
+enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT };
+
+struct pviod_cmd {
+	enum pviod_cmd_type type;
+	struct pviod_queue *q;
+	bool done;			/* under the worker's lock */
+	int ret;
+	struct pviod_cmd *next;
+};
+
+struct pviod_worker {
+	unsigned int id;
+	pthread_t thread;
+	struct io_uring ring;
+	bool poll;
+	unsigned int poll_budget_us;
+
+	/* Commands from the control thread. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pviod_cmd *cmds;		/* posted, not yet taken (lock) */
+	int cmd_fd;			/* eventfd: a command was posted */
+	struct pviod_io cmd_io;
+	uint64_t cmd_val;
+
+	/* The worker's own. */
+	struct pviod_cmd *stopping;	/* stop commands waiting for their queue to drain */
+	struct pviod_queue *queues;	/* running queues */
+	struct pviod_queue *dirty;	/* queues with pushes (or a stall) this batch */
+	bool exit;
+};
+
+static struct pviod_worker *pviod_workers;
+static unsigned int pviod_nworkers;
+static unsigned int pviod_worker_next;
+
+static void pviod_worker_cmd_arm(struct pviod_worker *w);
+static void pviod_queue_kick_arm(struct pviod_queue *q);
+
+/**
+ * pviod_worker_sqe - an SQE on the worker's ring, submitting if it is full
+ * @w: the worker (called on its thread)
+ *
+ * Return: the SQE, or NULL when even a submit freed none (the caller fails
+ * the request).
+ */
+struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (unlikely(!sqe)) {
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+static void pviod_queue_dirty(struct pviod_queue *q)
+{
+	struct pviod_worker *w = q->worker;
+
+	if (!q->dirty) {
+		q->dirty = true;
+		q->dirty_next = w->dirty;
+		w->dirty = q;
+	}
+}
+
+/**
+ * pviod_queue_complete - push a finished chain to the used ring
+ * @q: the queue (worker thread)
+ * @head: the chain's head
+ * @len: bytes written into its writable part
+ *
+ * The call eventfd is signalled after the current batch of completions.
+ */
+void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len)
+{
+	pvring_dev_push_used(&q->ring, head, len);
+	q->inflight--;
+	q->notify_pending = true;
+	pviod_queue_dirty(q);
+}
+
+/**
+ * pviod_queue_break - the driver broke the ring: stop serving this queue
+ * @q: the queue (worker thread)
+ * @why: what was wrong, for the log
+ * @err: the ring's errno
+ *
+ * Requests already in flight still complete.  The front-end learns of it
+ * through the queue's error eventfd and, with the STATUS protocol feature,
+ * DEVICE_NEEDS_RESET in GET_STATUS; every other queue and device goes on.
+ */
+void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
+{
+	struct pviod_device *dev = q->dev;
+
+	if (q->broken)
+		return;
+	q->broken = true;
+	if (pviod_ratelimit_ok(&q->rl))
+		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it",
+		       dev->name, q->index, why, strerror(-err));
+	if (q->err_fd >= 0)
+		eventfd_write(q->err_fd, 1);
+	if (dev->vu.protocol_features & PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+		__atomic_store_n(&dev->needs_reset, 1, __ATOMIC_RELAXED);
+}
+
+static void pviod_queue_kick_done(struct pviod_io *io, int res)
+{
+	struct pviod_queue *q = (struct pviod_queue *)((char *)io -
+						       offsetof(struct pviod_queue, kick_io));
+
+	q->kick_armed = false;
+	if (q->stopping)
+		return;
+	if (res < 0 && res != -EINTR && res != -EAGAIN) {
+		pviod_queue_break(q, "reading the kick eventfd failed", res);
+		return;
+	}
+	if (!q->broken) {
+		q->dev->ops->queue_kick(q);
+		pviod_queue_kick_arm(q);
+	}
+}
+
+static void pviod_queue_kick_arm(struct pviod_queue *q)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
+
+	if (!sqe) {
+		pviod_queue_break(q, "no room to read the kick eventfd", -EBUSY);
+		return;
+	}
+	io_uring_prep_read(sqe, q->kick_fd, &q->kick_val, sizeof(q->kick_val), 0);
+	io_uring_sqe_set_data(sqe, &q->kick_io);
+	q->kick_armed = true;
+}
+
+/* After a batch: one call per queue that pushed, and resume stalled queues. */
+static void pviod_worker_flush_dirty(struct pviod_worker *w)
+{
+	struct pviod_queue *q;
+
+	while ((q = w->dirty)) {
+		w->dirty = q->dirty_next;
+		q->dirty = false;
+		if (q->throttled && !q->stopping && !q->broken) {
+			q->throttled = false;
+			q->dev->ops->queue_kick(q);
+		}
+		if (q->notify_pending) {
+			q->notify_pending = false;
+			if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+				eventfd_write(q->call_fd, 1);
+		}
+	}
+}
+
+static void pviod_worker_cmd_finish(struct pviod_worker *w, struct pviod_cmd *c, int ret)
+{
+	pthread_mutex_lock(&w->lock);
+	c->ret = ret;
+	c->done = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void pviod_worker_queue_unlink(struct pviod_worker *w, struct pviod_queue *q)
+{
+	struct pviod_queue **pp;
+
+	for (pp = &w->queues; *pp; pp = &(*pp)->worker_next) {
+		if (*pp == q) {
+			*pp = q->worker_next;
+			break;
+		}
+	}
+	q->worker_next = NULL;
+}
+
+/* Finish every stop command whose queue has nothing left in flight. */
+static void pviod_worker_reap_stops(struct pviod_worker *w)
+{
+	struct pviod_cmd **pp = &w->stopping, *c;
+
+	while ((c = *pp)) {
+		struct pviod_queue *q = c->q;
+
+		if (q->inflight || q->kick_armed) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		pviod_worker_queue_unlink(w, q);
+		/* A last signal so the driver sees the final completions. */
+		if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+			eventfd_write(q->call_fd, 1);
+		pviod_worker_cmd_finish(w, c, 0);
+	}
+}
+
+static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
+{
+	struct pviod_queue *q = c->q;
+	struct io_uring_sqe *sqe;
+
+	switch (c->type) {
+	case PVIOD_CMD_START:
+		q->stopping = false;
+		q->dirty = false;
+		q->worker_next = w->queues;
+		w->queues = q;
+		pviod_queue_kick_arm(q);
+		/* Chains made available while the queue was stopped got no kick of their own. */
+		if (!q->broken)
+			q->dev->ops->queue_kick(q);
+		pviod_worker_cmd_finish(w, c, 0);
+		break;
+	case PVIOD_CMD_STOP:
+		q->stopping = true;
+		if (q->kick_armed) {
+			sqe = pviod_worker_sqe(w);
+			if (sqe) {
+				io_uring_prep_cancel64(sqe, (uintptr_t)&q->kick_io, 0);
+				io_uring_sqe_set_data(sqe, NULL);
+			}
+		}
+		c->next = w->stopping;
+		w->stopping = c;
+		break;
+	case PVIOD_CMD_EXIT:
+		w->exit = true;
+		pviod_worker_cmd_finish(w, c, 0);
+		break;
+	}
+}
+
+static void pviod_worker_cmd_done(struct pviod_io *io, int res)
+{
+	struct pviod_worker *w = (struct pviod_worker *)((char *)io -
+							 offsetof(struct pviod_worker, cmd_io));
+	struct pviod_cmd *list, *c, *rev = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	list = w->cmds;
+	w->cmds = NULL;
+	pthread_mutex_unlock(&w->lock);
+	/* Posted newest first: run them in the order they were posted. */
+	while (list) {
+		c = list;
+		list = c->next;
+		c->next = rev;
+		rev = c;
+	}
+	while (rev) {
+		c = rev;
+		rev = c->next;
+		c->next = NULL;
+		pviod_worker_cmd_run(w, c);
+	}
+	if (!w->exit)
+		pviod_worker_cmd_arm(w);
+}
+
+static void pviod_worker_cmd_arm(struct pviod_worker *w)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(w);
+
+	/* The ring was just submitted by pviod_worker_sqe(): there is room. */
+	io_uring_prep_read(sqe, w->cmd_fd, &w->cmd_val, sizeof(w->cmd_val), 0);
+	io_uring_sqe_set_data(sqe, &w->cmd_io);
+}
+
+static unsigned int pviod_worker_reap(struct pviod_worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		struct pviod_io *io = io_uring_cqe_get_data(cqe);
+
+		n++;
+		if (io)
+			io->complete(io, cqe->res);
+	}
+	io_uring_cq_advance(&w->ring, n);
+	return n;
+}
+
+static uint64_t pviod_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Busy-poll: did any ring or the completion queue have work? */
+static bool pviod_worker_poll_once(struct pviod_worker *w)
+{
+	struct pviod_queue *q;
+	bool busy = false;
+
+	io_uring_submit(&w->ring);
+	if (pviod_worker_reap(w))
+		busy = true;
+	for (q = w->queues; q; q = q->worker_next) {
+		if (q->stopping || q->broken || q->throttled)
+			continue;
+		if (pvring_dev_avail(&q->ring) > 0) {
+			q->dev->ops->queue_kick(q);
+			busy = true;
+		}
+	}
+	return busy;
+}
+
+static void *pviod_worker_main(void *arg)
+{
+	struct pviod_worker *w = arg;
+	uint64_t idle_since = 0;
+	int ret;
+
+	pviod_worker_cmd_arm(w);
+	while (!w->exit) {
+		pviod_worker_flush_dirty(w);
+		pviod_worker_reap_stops(w);
+		if (w->exit)
+			break;
+		if (w->poll && w->queues) {
+			if (pviod_worker_poll_once(w)) {
+				idle_since = 0;
+				continue;
+			}
+			if (!idle_since)
+				idle_since = pviod_now_us();
+			if (pviod_now_us() - idle_since < w->poll_budget_us)
+				continue;
+			idle_since = 0;
+		}
+		ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
+			pr_err("worker %u: io_uring_submit_and_wait: %s", w->id, strerror(-ret));
+			break;
+		}
+		pviod_worker_reap(w);
+	}
+	return NULL;
+}
+
+/* Post a command and wait until the worker has done it. */
+static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type,
+			    struct pviod_queue *q)
+{
+	struct pviod_cmd c = { .type = type, .q = q };
+
+	pthread_mutex_lock(&w->lock);
+	c.next = w->cmds;
+	w->cmds = &c;
+	pthread_mutex_unlock(&w->lock);
+	eventfd_write(w->cmd_fd, 1);
+	pthread_mutex_lock(&w->lock);
+	while (!c.done)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return c.ret;
+}
+
+/**
+ * pviod_worker_queue_start - hand a set-up queue to its worker
+ * @q: the queue; q->ring initialised (control thread)
+ *
+ * Return: 0.
+ */
+int pviod_worker_queue_start(struct pviod_queue *q)
+{
+	q->kick_io.complete = pviod_queue_kick_done;
+	return pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+}
+
+/**
+ * pviod_worker_queue_stop - take a queue back once it has drained
+ * @q: a running queue (control thread)
+ *
+ * Stops reading its kicks and waits until every request it popped has been
+ * completed and pushed.
+ */
+void pviod_worker_queue_stop(struct pviod_queue *q)
+{
+	pviod_worker_cmd(q->worker, PVIOD_CMD_STOP, q);
+}
+
+/**
+ * pviod_worker_pick - the worker for the next queue created (round-robin)
+ */
+struct pviod_worker *pviod_worker_pick(void)
+{
+	return &pviod_workers[pviod_worker_next++ % pviod_nworkers];
+}
+
+static void pviod_worker_destroy(struct pviod_worker *w)
+{
+	io_uring_queue_exit(&w->ring);
+	close(w->cmd_fd);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+}
+
+/**
+ * pviod_workers_start - create the worker threads
+ * @cfg: how many, and whether they busy-poll
+ *
+ * Return: 0 or -errno.
+ */
+int pviod_workers_start(const struct pviod_worker_config *cfg)
+{
+	struct io_uring_params p;
+	unsigned int i;
+	int ret;
+
+	if (!cfg->nworkers || cfg->nworkers > PVIOD_WORKERS_MAX)
+		return -EINVAL;
+	pviod_workers = calloc(cfg->nworkers, sizeof(*pviod_workers));
+	if (!pviod_workers)
+		return -ENOMEM;
+	for (i = 0; i < cfg->nworkers; i++) {
+		struct pviod_worker *w = &pviod_workers[i];
+
+		w->id = i;
+		w->poll = cfg->poll;
+		w->poll_budget_us = cfg->poll_budget_us;
+		w->cmd_io.complete = pviod_worker_cmd_done;
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cond, NULL);
+		w->cmd_fd = eventfd(0, EFD_CLOEXEC);
+		if (w->cmd_fd < 0) {
+			ret = -errno;
+			goto err_destroy;
+		}
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = PVIOD_WORKER_CQ_ENTRIES;
+		ret = io_uring_queue_init_params(PVIOD_WORKER_SQ_ENTRIES, &w->ring, &p);
+		if (ret) {
+			close(w->cmd_fd);
+			goto err_destroy;
+		}
+		ret = -pthread_create(&w->thread, NULL, pviod_worker_main, w);
+		if (ret) {
+			pviod_worker_destroy(w);
+			goto err_destroy;
+		}
+		pviod_nworkers = i + 1;
+	}
+	return 0;
+
+err_destroy:
+	pr_err("starting worker %u: %s", i, strerror(-ret));
+	pviod_workers_stop();
+	return ret;
+}
+
+/**
+ * pviod_workers_stop - end and join every worker (their queues are stopped)
+ */
+void pviod_workers_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < pviod_nworkers; i++) {
+		pviod_worker_cmd(&pviod_workers[i], PVIOD_CMD_EXIT, NULL);
+		pthread_join(pviod_workers[i].thread, NULL);
+		pviod_worker_destroy(&pviod_workers[i]);
+	}
+	free(pviod_workers);
+	pviod_workers = NULL;
+	pviod_nworkers = 0;
+}
