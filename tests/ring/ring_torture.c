@@ -63,11 +63,11 @@ struct torture_cfg {
  */
 static const struct torture_cfg runs[] = {
 	{ "event_idx, indirect, notify", 256, true, 4, true, 24 },
-	{ "flags, indirect, notify", 128, false, 4, true, 16 },
-	{ "event_idx, direct, notify", 64, true, 0, true, 6 },
-	{ "flags, direct, notify", 16, false, 0, true, 2 },
-	{ "event_idx, indirect, poll", 256, true, 6, false, 32 },
-	{ "flags, direct, poll", 32, false, 0, false, 16 },
+	{ "flags, indirect, notify", 128, false, 4, true, 12 },
+	{ "event_idx, direct, notify", 64, true, 0, true, 4 },
+	{ "flags, direct, notify", 16, false, 0, true, 1 },
+	{ "event_idx, indirect, poll", 256, true, 6, false, 40 },
+	{ "flags, direct, poll", 32, false, 0, false, 19 },
 };
 
 /* What the driver remembers about a request in flight. */
