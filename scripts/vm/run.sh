@@ -18,8 +18,10 @@
 #                            Options: readonly=on|off, cache=, discard=,
 #                            format= go to the drive, others to the device
 #                            (num-queues=, serial=, id=...).  The device id
-#                            defaults to vblkN, the block node to drive-vblkN
-#                            (QMP block_resize node-name or device_del id).
+#                            defaults to vblkN, the drive to drive-vblkN:
+#                            scripts/vm/qmp.py SOCK block_resize
+#                            '{"device": "drive-vblk0", "size": BYTES}',
+#                            qmp.py SOCK device_del '{"id": "vblk0"}'.
 #   --vhost-user-blk SOCK[,opt=v...]  vhost-user-blk-pci on a back-end's
 #                            socket (num-queues=, id=..., default id vublkN)
 #   --net-vhost-user SOCK[,queues=N][,opt=v...]  virtio-net-pci on a
@@ -27,7 +29,8 @@
 #   --virtio-serial SOCK[,name=NAME][,console]  a virtio-serial-pci port
 #                            (virtserialport, or virtconsole with ",console")
 #                            on a unix socket that QEMU listens on
-#   --qmp SOCK               QMP monitor on a unix socket (QEMU listens)
+#   --qmp SOCK               QMP monitor on a unix socket (QEMU listens);
+#                            send commands with scripts/vm/qmp.py
 #   --tap FILE               also copy the guest's TAP here (it is always
 #                            printed on stdout)
 #   --console FILE           keep the guest kernel log here (default: a temp
@@ -318,7 +321,7 @@ if [ -n "$bad" ]; then
 fi
 
 if [ "$rc" != 0 ]; then
-	vm_log "exit $rc; last lines of the guest kernel log ($console):"
+	vm_log "exit $rc; the last lines of the guest kernel log (run.sh --console FILE keeps it all):"
 	tail -n 40 "$console" | tr -d '\r' | sed 's/^/#   /' >&2
 fi
 exit "$rc"
