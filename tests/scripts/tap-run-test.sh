@@ -30,6 +30,7 @@ fake() {
 }
 
 fake pass 'echo "TAP version 13"; echo 1..3; echo "ok 1 - a"; echo "ok 2 - b # SKIP no kvm"; echo "ok 3 - c # XFAIL known"'
+fake allskip 'echo 1..2; echo "ok 1 # SKIP no kvm"; echo "ok 2 # SKIP no kvm"'
 fake allpass 'echo 1..2; echo "ok 1 a"; echo "ok 2 b"'
 fake fail 'echo 1..2; echo "ok 1 - a"; echo "not ok 2 - b"; exit 1'
 fake planskip 'echo "1..0 # SKIP no hugepages"; exit 4'
@@ -75,14 +76,17 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..24"
 expect "all pass" 0 "2 passed, 0 failed" CI= -- ./allpass
 expect "pass with a skipped and an xfail point" 0 "2 passed, 0 failed, 1 skipped" CI= -- ./pass
 expect "not ok fails" 1 "1 passed, 1 failed" CI= -- ./fail
 expect "plan 1..0 with SKIP directive skips" 0 "0 passed, 0 failed, 1 skipped" CI= -- ./planskip
 expect "exit 4 skips" 0 "0 passed, 0 failed, 1 skipped" CI= -- ./exit4
 expect "CI=true: a skip fails" 1 "0 passed, 1 failed" CI=true -- ./exit4
-expect "CI=true: a skipped point fails" 1 "2 passed, 1 failed" CI=true -- ./pass
+expect "CI=true: a skipped point next to passes stays a skip" 0 "2 passed, 0 failed, 1 skipped" CI=true -- ./pass
+expect "CI=true, TAP_RUN_STRICT_SKIP=1: a skipped point fails" 1 "2 passed, 1 failed" CI=true TAP_RUN_STRICT_SKIP=1 -- ./pass
+expect "CI=true: every point skipped fails" 1 "0 passed, 2 failed" CI=true -- ./allskip
+expect "every point skipped is a skip without CI" 0 "0 passed, 0 failed, 2 skipped" CI= -- ./allskip
 expect "CI=true: allow-skip marker" 0 "0 passed, 0 failed, 1 skipped" CI=true -- ./allowed
 expect "CI=true: TAP_RUN_ALLOW_SKIP" 0 "0 passed, 0 failed, 1 skipped" CI=true TAP_RUN_ALLOW_SKIP=exit4 -- ./exit4
 expect "CI=true: --allow-skip" 0 "0 passed, 0 failed, 1 skipped" CI=true -- --allow-skip ./planskip
