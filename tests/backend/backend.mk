@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/backend: pviod's unit tests (no QEMU: a socketpair plays the
+# front-end), the VM test with the stock virtio_blk, and the check of the man
+# page and systemd unit.
+#
+# The kselftest harness comes from Debian's linux-source tarball into
+# build/linux-tools/ (never committed): by scripts/linux-tools.sh, or the
+# rule in tests/ring/ring.mk; only when neither exists is it extracted here.
+
+BACKEND_TEST_DIR := $(O)/tests/backend
+BACKEND_KSFT_DIR := build/linux-tools/tools/testing/selftests
+BACKEND_KSFT_HARNESS := $(BACKEND_KSFT_DIR)/kselftest_harness.h
+
+BACKEND_TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(BACKEND_KSFT_DIR) -I$(CURDIR)/backend \
+	-Wno-empty-body -Wno-sign-compare
+
+BACKEND_UNIT_TESTS := $(BACKEND_TEST_DIR)/vu_msg_test $(BACKEND_TEST_DIR)/vu_mem_test \
+	$(BACKEND_TEST_DIR)/blk_req_test
+
+UNIT_TESTS += $(BACKEND_UNIT_TESTS)
+PROGS += $(BACKEND_UNIT_TESTS)
+INTEGRATION_TESTS += tests/backend/docs_check.sh
+VM_TESTS += tests/backend/vm_pviod_blk.sh
+
+ifeq ($(wildcard scripts/linux-tools.sh tests/ring/ring.mk),)
+$(BACKEND_KSFT_HARNESS):
+	@rm -rf build/linux-tools/.ksft-backend.tmp
+	@mkdir -p build/linux-tools/.ksft-backend.tmp $(BACKEND_KSFT_DIR)
+	tar -xJf $(firstword $(wildcard /usr/src/linux-source-*.tar.xz)) \
+		-C build/linux-tools/.ksft-backend.tmp --strip-components=1 \
+		--wildcards '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	mv build/linux-tools/.ksft-backend.tmp/tools/testing/selftests/kselftest*.h \
+		$(BACKEND_KSFT_DIR)/
+	@rm -rf build/linux-tools/.ksft-backend.tmp
+else ifeq ($(wildcard tests/ring/ring.mk),)
+$(BACKEND_KSFT_HARNESS):
+	scripts/linux-tools.sh >/dev/null
+endif
+
+$(BACKEND_TEST_DIR)/%.o: tests/backend/%.c $(BACKEND_KSFT_HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BACKEND_TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BACKEND_UNIT_TESTS): %: %.o $(PVIOD_OBJS)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_msg_test - pviod's vhost-user message handling, driven through a
+ * socketpair: the test is the front-end, pviod_conn_handle() the back-end
+ * handling one message at a time.  The central check (sizes, fds, queue
+ * index, unknown requests), REPLY_ACK without double replies, and a whole
+ * session that maps memory, starts a ring and serves virtio-blk requests
+ * from a memfd "guest" into a temporary image.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "blk.h"
+#include "vu_msg.h"
+#include "vu_socket.h"
+
+#define GUEST_SIZE	(1u << 20)
+#define GUEST_UVA	0x7000000000ull		/* the "front-end's" address of gpa 0 */
+#define RING_NUM	16	/* each request takes 3 descriptors at 3 * its number */
+#define DESC_GPA	0x0000
+#define AVAIL_GPA	0x1000
+#define USED_GPA	0x2000
+#define BUF_GPA		0x10000
+
+static unsigned int fd_count(void)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+FIXTURE(vu)
+{
+	int sv[2];
+	char dir[64];
+	char img[96];
+	struct pviod_device *dev;
+};
+
+FIXTURE_SETUP(vu)
+{
+	struct pviod_worker_config wc = { .nworkers = 1 };
+	struct timeval tv = { .tv_sec = 2 };
+	char opts[256];
+	int fd;
+
+	pviod_log_level = PVIOD_LOG_ERR - 1;	/* quiet: errors are expected here */
+	strcpy(self->dir, "/tmp/pviod-test.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->img, sizeof(self->img), "%s/img", self->dir);
+	fd = open(self->img, O_CREAT | O_RDWR, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	ASSERT_EQ(0, pviod_workers_start(&wc));
+	snprintf(opts, sizeof(opts), "socket=%s/s,file=%s,queues=2,direct=off,serial=unit",
+		 self->dir, self->img);
+	ASSERT_EQ(0, pviod_blk_create(opts, &self->dev));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, self->sv));
+	setsockopt(self->sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	self->dev->conn_fd = self->sv[0];
+}
+
+FIXTURE_TEARDOWN(vu)
+{
+	char cmd[128];
+
+	vu_session_reset(self->dev);
+	pviod_workers_stop();
+	pviod_device_free(self->dev);
+	close(self->sv[0]);
+	close(self->sv[1]);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+	if (system(cmd))
+		TH_LOG("could not remove %s", self->dir);
+}
+
+/* Send one request and let pviod handle it; returns what the handling returned. */
+static int xfer(struct __test_metadata *_metadata, FIXTURE_DATA(vu) *self, uint32_t req,
+		uint32_t flags, const void *payload, uint32_t size, const int *fds,
+		unsigned int nfds)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = req;
+	m.hdr.flags = VHOST_USER_VERSION | flags;
+	m.hdr.size = size;
+	if (size)
+		memcpy(&m.payload, payload, size);
+	if (vu_socket_send(self->sv[1], &m, fds, nfds)) {
+		TH_LOG("send failed");
+		return -999;
+	}
+	return pviod_conn_handle(self->dev);
+}
+
+static int reply(FIXTURE_DATA(vu) *self, struct vhost_user_msg *m)
+{
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned int nfds;
+
+	return vu_socket_recv(self->sv[1], m, fds, &nfds);
+}
+
+static bool no_reply_pending(FIXTURE_DATA(vu) *self)
+{
+	char c;
+
+	return recv(self->sv[1], &c, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN;
+}
+
+static uint64_t u64_of(const struct vhost_user_msg *m)
+{
+	uint64_t v;
+
+	memcpy(&v, &m->payload, sizeof(v));
+	return v;
+}
+
+TEST_F(vu, get_features)
+{
+	struct vhost_user_msg m;
+	uint64_t f;
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	EXPECT_EQ(VHOST_USER_GET_FEATURES, m.hdr.request);
+	EXPECT_EQ(VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY, m.hdr.flags);
+	ASSERT_EQ(8, m.hdr.size);
+	f = u64_of(&m);
+	EXPECT_TRUE(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	EXPECT_TRUE(f & PVIO_BIT(PVIO_F_VERSION_1));
+	EXPECT_TRUE(f & PVIO_BIT(PVIO_F_EVENT_IDX));
+	EXPECT_TRUE(f & PVIO_BIT(PVIO_BLK_F_FLUSH));
+}
+
+TEST_F(vu, wrong_sizes)
+{
+	uint64_t v = 0;
+
+	EXPECT_EQ(-EMSGSIZE, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &v, 4, NULL, 0));
+	/* A closed connection would be re-accepted; the handler refused first. */
+	EXPECT_EQ(-EMSGSIZE, xfer(_metadata, self, VHOST_USER_GET_FEATURES, 0, &v, 8, NULL, 0));
+	EXPECT_EQ(-EMSGSIZE, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &v, 8, NULL, 0));
+	EXPECT_TRUE(no_reply_pending(self));
+}
+
+TEST_F(vu, extra_fds_closed)
+{
+	unsigned int before;
+	uint64_t v = 0;
+	int efd[2];
+
+	efd[0] = eventfd(0, EFD_CLOEXEC);
+	efd[1] = eventfd(0, EFD_CLOEXEC);
+	before = fd_count();
+	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_OWNER, 0, NULL, 0, efd, 2));
+	/* Both received copies were closed by the central check. */
+	EXPECT_EQ(before, fd_count());
+	/* KICK without NOFD needs exactly one fd; CALL with NOFD none. */
+	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, efd, 2));
+	EXPECT_EQ(before, fd_count());
+	v = VHOST_USER_VRING_NOFD_MASK;
+	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, efd, 1));
+	EXPECT_EQ(before, fd_count());
+	close(efd[0]);
+	close(efd[1]);
+}
+
+TEST_F(vu, bad_queue_index)
+{
+	struct vhost_user_vring_state st = { .index = 2, .num = 8 };
+	uint64_t v = 5 | VHOST_USER_VRING_NOFD_MASK;
+
+	EXPECT_EQ(-ERANGE, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+	EXPECT_EQ(-ERANGE, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, NULL, 0));
+	st.index = 1;
+	EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+	st.num = 6;	/* not a power of two */
+	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+}
+
+TEST_F(vu, unknown_and_unnegotiated_requests)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	struct vhost_user_msg m;
+
+	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, 99, 0, NULL, 0, NULL, 0));
+	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, VHOST_USER_SET_LOG_BASE, 0, NULL, 0, NULL, 0));
+	/* GET_CONFIG before CONFIG was negotiated. */
+	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, VHOST_USER_GET_QUEUE_NUM, 0, NULL, 0, NULL, 0));
+	EXPECT_TRUE(no_reply_pending(self));
+	/* With REPLY_ACK and NEED_REPLY an unknown request gets an error ack instead. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, 99, VHOST_USER_FLAG_NEED_REPLY, NULL, 0, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	EXPECT_NE(0, u64_of(&m));
+}
+
+TEST_F(vu, reply_ack_once)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG);
+	struct vhost_user_vring_state st = { .index = 0, .num = 3 };
+	struct vhost_user_msg m;
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES,
+			  VHOST_USER_FLAG_NEED_REPLY, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	EXPECT_EQ(8, m.hdr.size);
+	EXPECT_EQ(0, u64_of(&m));
+	/* A failing request with NEED_REPLY: error ack, connection kept. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, VHOST_USER_FLAG_NEED_REPLY,
+			  &st, 8, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	EXPECT_EQ(EINVAL, u64_of(&m));
+	/* A request with its own reply is answered once, not acked on top. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_QUEUE_NUM, VHOST_USER_FLAG_NEED_REPLY,
+			  NULL, 0, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	EXPECT_EQ(2, u64_of(&m));
+	EXPECT_TRUE(no_reply_pending(self));
+	/* Without NEED_REPLY nothing comes back. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0));
+	EXPECT_TRUE(no_reply_pending(self));
+}
+
+TEST_F(vu, get_config)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG);
+	struct vhost_user_config c = { .offset = 0, .size = 60 };
+	struct pvio_blk_config bc;
+	struct vhost_user_msg m;
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_CONFIG, 0, &c, 12 + 60, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	ASSERT_EQ(12 + 60, m.hdr.size);
+	memcpy(&bc, m.payload.raw + 12, 60);
+	EXPECT_EQ(2048, le64_to_cpu(bc.capacity));
+	EXPECT_EQ(2, le16_to_cpu(bc.num_queues));
+	/* The payload size must match the config size it claims. */
+	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_GET_CONFIG, 0, &c, 12 + 8, NULL, 0));
+}
+
+TEST_F(vu, bad_version)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_GET_FEATURES;
+	m.hdr.flags = 2;
+	ASSERT_EQ(0, vu_socket_send(self->sv[1], &m, NULL, 0));
+	EXPECT_EQ(-EPROTO, pviod_conn_handle(self->dev));
+}
+
+TEST_F(vu, mem_table_fd_count)
+{
+	struct vhost_user_memory t = { .nregions = 2 };
+	int efd = eventfd(0, EFD_CLOEXEC);
+	unsigned int before = fd_count();
+
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 2 * 32, &efd,
+				1));
+	EXPECT_EQ(before, fd_count());
+	close(efd);
+}
+
+/*
+ * A whole session: memory from a memfd, one ring, blk requests written by
+ * hand as a driver would, answered through the used ring and the call fd.
+ */
+struct guest {
+	int memfd;
+	uint8_t *mem;
+	struct pvring_desc *desc;
+	struct pvring_avail *avail;
+	struct pvring_used *used;
+	int kick, call;
+	uint16_t avail_idx;
+};
+
+static void guest_req(struct guest *g, uint16_t head, uint32_t type, uint64_t sector,
+		      uint64_t data_gpa, uint32_t len, bool data_writable)
+{
+	struct pvio_blk_req_hdr *hdr = (void *)(g->mem + BUF_GPA + head * 0x100);
+	uint16_t d = head * 3;
+
+	hdr->type = cpu_to_le32(type);
+	hdr->ioprio = 0;
+	hdr->sector = cpu_to_le64(sector);
+	g->desc[d] = (struct pvring_desc){ cpu_to_le64(BUF_GPA + head * 0x100), cpu_to_le32(16),
+					   cpu_to_le16(PVRING_DESC_F_NEXT), cpu_to_le16(d + 1) };
+	g->desc[d + 1] = (struct pvring_desc){ cpu_to_le64(data_gpa), cpu_to_le32(len),
+					       cpu_to_le16(PVRING_DESC_F_NEXT |
+							   (data_writable ? PVRING_DESC_F_WRITE : 0)),
+					       cpu_to_le16(d + 2) };
+	g->desc[d + 2] = (struct pvring_desc){ cpu_to_le64(BUF_GPA + head * 0x100 + 0x80),
+					       cpu_to_le32(1), cpu_to_le16(PVRING_DESC_F_WRITE), 0 };
+	g->mem[BUF_GPA + head * 0x100 + 0x80] = 0xff;
+	g->avail->ring[g->avail_idx % RING_NUM] = cpu_to_le16(d);
+	pvring_store_release(&g->avail->idx, cpu_to_le16(++g->avail_idx));
+}
+
+static uint8_t guest_status(struct guest *g, uint16_t head)
+{
+	return g->mem[BUF_GPA + head * 0x100 + 0x80];
+}
+
+/* The len the device gave back for request @head (the latest if several). */
+static uint32_t guest_used_len(struct guest *g, uint16_t head)
+{
+	uint16_t i, n = le16_to_cpu(g->used->idx);
+	uint32_t len = ~0u;
+
+	for (i = 0; i < n; i++)
+		if (le32_to_cpu(g->used->ring[i % RING_NUM].id) == head * 3u)
+			len = le32_to_cpu(g->used->ring[i % RING_NUM].len);
+	return len;
+}
+
+static bool guest_wait_used(struct guest *g, uint16_t n)
+{
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (le16_to_cpu(pvring_load_acquire(&g->used->idx)) == n)
+			return eventfd_read(g->call, &v) == 0;
+		usleep(1000);
+	}
+	return false;
+}
+
+TEST_F(vu, session_blk_io)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	struct vhost_user_memory t = { .nregions = 1 };
+	struct vhost_user_vring_state st;
+	struct vhost_user_vring_addr a;
+	struct vhost_user_msg m;
+	struct guest g = { 0 };
+	uint8_t buf[4096];
+	uint64_t v;
+	int fd;
+
+	g.memfd = memfd_create("guest", MFD_CLOEXEC);
+	ASSERT_EQ(0, ftruncate(g.memfd, GUEST_SIZE));
+	g.mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g.memfd, 0);
+	ASSERT_NE(MAP_FAILED, g.mem);
+	g.desc = (void *)(g.mem + DESC_GPA);
+	g.avail = (void *)(g.mem + AVAIL_GPA);
+	g.used = (void *)(g.mem + USED_GPA);
+	g.kick = eventfd(0, EFD_CLOEXEC);
+	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0));
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY,
+			  &t, 8 + 32, &g.memfd, 1));
+	ASSERT_EQ(0, reply(self, &m));
+	ASSERT_EQ(0, u64_of(&m));
+	st = (struct vhost_user_vring_state){ 0, RING_NUM };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+	st.num = 0;
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0));
+	a = (struct vhost_user_vring_addr){ .index = 0, .desc_user_addr = GUEST_UVA + DESC_GPA,
+					    .used_user_addr = GUEST_UVA + USED_GPA,
+					    .avail_user_addr = GUEST_UVA + AVAIL_GPA };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+	v = 0;
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &g.call, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &g.kick, 1));
+	/* PROTOCOL_FEATURES negotiated: the ring waits for SET_VRING_ENABLE. */
+	EXPECT_FALSE(self->dev->queues[0].running);
+	st = (struct vhost_user_vring_state){ 0, 1 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
+	EXPECT_TRUE(self->dev->queues[0].running);
+
+	/* OUT 4 KiB at sector 8, then IN it back elsewhere. */
+	memset(g.mem + 0x20000, 0x5a, 4096);
+	guest_req(&g, 0, PVIO_BLK_T_OUT, 8, 0x20000, 4096, false);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 1));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 0));
+	guest_req(&g, 1, PVIO_BLK_T_IN, 8, 0x30000, 4096, true);
+	guest_req(&g, 2, PVIO_BLK_T_FLUSH, 0, 0x40000, 0, false);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 3));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 1));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 2));
+	EXPECT_EQ(0, memcmp(g.mem + 0x20000, g.mem + 0x30000, 4096));
+	/* A used element's len counts the data and the status byte. */
+	EXPECT_EQ(4097, guest_used_len(&g, 1));
+	/* Unsupported type, out of range, and a descriptor outside memory. */
+	guest_req(&g, 0, 42, 0, 0x20000, 512, false);
+	guest_req(&g, 1, PVIO_BLK_T_IN, 2048, 0x30000, 512, true);
+	guest_req(&g, 2, PVIO_BLK_T_IN, 0, GUEST_SIZE + 4096, 512, true);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 6));
+	EXPECT_EQ(PVIO_BLK_S_UNSUPP, guest_status(&g, 0));
+	EXPECT_EQ(PVIO_BLK_S_IOERR, guest_status(&g, 1));
+	EXPECT_EQ(0, guest_used_len(&g, 2));	/* bad chain: returned empty */
+	/* The ring goes on after a bad chain. */
+	guest_req(&g, 3, PVIO_BLK_T_GET_ID, 0, 0x30000, 20, true);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 7));
+	EXPECT_EQ(0, memcmp(g.mem + 0x30000, "unit", 5));
+
+	/* The image holds the write. */
+	fd = open(self->img, O_RDONLY);
+	ASSERT_EQ(4096, pread(fd, buf, 4096, 8 * 512));
+	close(fd);
+	EXPECT_EQ(0x5a, buf[0]);
+	EXPECT_EQ(0x5a, buf[4095]);
+
+	/* GET_VRING_BASE stops the ring and returns the next avail index. */
+	st = (struct vhost_user_vring_state){ 0, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	memcpy(&st, &m.payload, sizeof(st));
+	EXPECT_EQ(7, st.num);
+	EXPECT_FALSE(self->dev->queues[0].running);
+
+	/* A jumping avail index breaks the ring; the connection and other queues live on. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &g.kick, 1));
+	pvring_store_release(&g.avail->idx, cpu_to_le16(g.avail_idx + 100));
+	eventfd_write(g.kick, 1);
+	usleep(100000);
+	EXPECT_TRUE(self->dev->queues[0].broken);
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+
+	close(g.kick);
+	close(g.call);
+	munmap(g.mem, GUEST_SIZE);
+	close(g.memfd);
+}
+
+TEST_HARNESS_MAIN
