@@ -7,7 +7,8 @@
 # missing.
 
 VM_TESTS += tests/guest/pvio_blk_builtin.sh tests/guest/pvio_blk_vhost_user.sh \
-	tests/guest/pvio_blk_pviod.sh tests/guest/pvio_blk_lifecycle.sh
+	tests/guest/pvio_blk_pviod.sh tests/guest/pvio_blk_lifecycle.sh \
+	tests/guest/pvio_blk_intx.sh
 
 # Same guest boot: fio 4k randread QD1/QD32, pvio_blk against stock virtio_blk.
 BENCHES += tests/guest/pvio_blk_bench.sh

@@ -6,12 +6,16 @@
 # flush, discard, write-zeroes, capacity) on /dev/pvda, the read-only checks
 # on /dev/pvdb, a fio verify job, then a stamp the host finds in the image.
 #
+# PVG_INTX=1 (pvio_blk_intx.sh): the guest boots with pci=nomsi, so the
+# queues share the INTx line and the ISR byte.
+#
 # timeout=240
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vmt_init pvio_blk_builtin
+intx=${PVG_INTX:-0}
+if [ "$intx" = 1 ]; then vmt_init pvio_blk_intx; else vmt_init pvio_blk_builtin; fi
 pvg_modules
 
 bv=$(vmt_prog blk_verify)
@@ -30,13 +34,15 @@ if command -v fio >/dev/null 2>&1; then
 	fio_opt=(--fio)
 	fio_env=PVIO_FIO=1
 fi
+extra=
+[ "$intx" = 1 ] && extra=pci=nomsi
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
 	--blk-builtin "$disk,num-queues=2" --blk-builtin "$ro,readonly=on" \
-	--append "PVIO_BLK_DEV=/dev/pvda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_DEV=/dev/pvda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env $extra" \
 	--append "PVIO_BLK_RO_DEV=/dev/pvdb PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "

@@ -53,7 +53,8 @@ echo "# pvda is $pvio, features $(cat "/sys/bus/pvio/devices/$pvio/features")"
 # -- identity and queues
 serial=$(cat /sys/block/pvda/serial 2>/dev/null)
 check "serial from GET_ID is '${PVG_SERIAL:-}' (got '$serial')" [ "$serial" = "${PVG_SERIAL:-}" ]
-nq=$(ls /sys/block/pvda/mq | wc -l)
+nq=0
+for q in /sys/block/pvda/mq/*; do [ -e "$q" ] && nq=$((nq + 1)); done
 check "pvda has ${PVG_QUEUES:-1} hardware queues (has $nq)" [ "$nq" = "${PVG_QUEUES:-1}" ]
 check "one MSI-X vector per queue plus config" \
 	[ "$(grep -c "$pvio" /proc/interrupts)" = $((${PVG_QUEUES:-1} + 1)) ]
