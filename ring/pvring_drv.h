@@ -60,7 +60,8 @@ struct pvring_drv {
 	u16 mask; /* num - 1 */
 	u16 free_head; /* first free descriptor */
 	u16 num_free; /* free descriptors in the main table */
-	u16 avail_idx; /* shadow of avail->idx (we are its only writer) */
+	u16 avail_idx; /* next avail->idx: entries staged so far */
+	u16 published_idx; /* avail->idx as last stored (we are its only writer) */
 	u16 kicked_idx; /* avail_idx when we last decided about a kick */
 	u16 last_used; /* next used entry to reap */
 	u16 used_idx; /* used->idx as last read */
@@ -110,7 +111,7 @@ static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_
 }
 
 /**
- * pvring_drv_add - offer a buffer to the device
+ * pvring_drv_stage - prepare a buffer for the device, without publishing it
  * @vr: the ring
  * @sg: @out device-readable segments followed by @in device-writable ones
  * @out: number of readable segments
@@ -119,13 +120,14 @@ static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_
  *
  * Uses one indirect table when the ring has them and the chain has more than
  * one segment; otherwise takes out + in descriptors of the main table.  The
- * buffer is visible to the device on return; whether to notify it is
- * pvring_drv_kick_prepare()'s decision, so several adds can share one kick.
+ * device does not see the buffer until pvring_drv_publish() or
+ * pvring_drv_kick_prepare(): staging a batch and publishing it once moves the
+ * avail index's cache line to the device once per batch, not per buffer.
  *
  * Return: 0, -ENOSPC when the ring is full, -EINVAL for an empty or oversized
  * chain or a NULL token, -EIO when the ring is broken.
  */
-static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *sg,
+static inline int pvring_drv_stage(struct pvring_drv *vr, const struct pvring_sg *sg,
 				 unsigned int out, unsigned int in, void *token)
 {
 	unsigned int total = out + in, i;
@@ -188,27 +190,63 @@ static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *
 
 	vr->avail->ring[vr->avail_idx & vr->mask] = cpu_to_le16(head);
 	vr->avail_idx++;
+	return 0;
+}
+
+/**
+ * pvring_drv_publish - make every staged buffer visible to the device
+ * @vr: the ring
+ */
+static inline void pvring_drv_publish(struct pvring_drv *vr)
+{
+	if (vr->published_idx == vr->avail_idx)
+		return;
+	vr->published_idx = vr->avail_idx;
 	/*
-	 * D1: the descriptors and the ring entry above are visible before the new
-	 * index.  Pairs with V1, the device's load-acquire of avail->idx in
-	 * pvring_dev_avail().
+	 * D1: the descriptors and ring entries written by pvring_drv_stage() are
+	 * visible before the new index.  Pairs with V1, the device's
+	 * load-acquire of avail->idx in pvring_dev_avail().
 	 */
 	pvring_store_release(&vr->avail->idx, cpu_to_le16(vr->avail_idx));
-	return 0;
+}
+
+/**
+ * pvring_drv_add - offer a buffer to the device, visible on return
+ * @vr: the ring
+ * @sg: @out device-readable segments followed by @in device-writable ones
+ * @out: number of readable segments
+ * @in: number of writable segments
+ * @token: non-NULL cookie returned by pvring_drv_get_used()
+ *
+ * pvring_drv_stage() then pvring_drv_publish().  Whether to notify the device
+ * is pvring_drv_kick_prepare()'s decision, so several adds can share one kick.
+ *
+ * Return: as pvring_drv_stage().
+ */
+static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *sg,
+				 unsigned int out, unsigned int in, void *token)
+{
+	int ret = pvring_drv_stage(vr, sg, out, in, token);
+
+	if (likely(!ret))
+		pvring_drv_publish(vr);
+	return ret;
 }
 
 /**
  * pvring_drv_kick_prepare - decide whether the device needs a notification
  * @vr: the ring
  *
- * Call after one or more pvring_drv_add(); true means "notify the device now".
- * With EVENT_IDX the device's avail_event decides, otherwise its NO_NOTIFY
- * flag.
+ * Call after one or more pvring_drv_add() or pvring_drv_stage(); publishes
+ * what is staged, then true means "notify the device now".  With EVENT_IDX the
+ * device's avail_event decides, otherwise its NO_NOTIFY flag.
  */
 static inline bool pvring_drv_kick_prepare(struct pvring_drv *vr)
 {
 	u16 old_idx = vr->kicked_idx, new_idx = vr->avail_idx;
 	bool kick;
+
+	pvring_drv_publish(vr);
 
 	/*
 	 * D3: our avail->idx store is visible before we read what the device

@@ -151,6 +151,7 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 	*pvring_used_event(t->avail, t->num) = cpu_to_le16(idx);
 	*pvring_avail_event(t->used, t->num) = cpu_to_le16(idx);
 	t->drv.avail_idx = idx;
+	t->drv.published_idx = idx;
 	t->drv.kicked_idx = idx;
 	t->drv.last_used = idx;
 	t->drv.used_idx = idx;

@@ -157,7 +157,7 @@ static inline void bench_add(struct bench *b, unsigned int n)
 		u16 head = vr->free_head;	/* a token and a buffer per head */
 		struct pvring_sg sg = { tring_gpa(&b->t, (size_t)head * BENCH_BUF), BENCH_BUF };
 
-		if (unlikely(pvring_drv_add(vr, &sg, 1, 0, (void *)(uintptr_t)(head + 1)))) {
+		if (unlikely(pvring_drv_stage(vr, &sg, 1, 0, (void *)(uintptr_t)(head + 1)))) {
 			fprintf(stderr, "pvio-ringbench: add failed\n");
 			exit(1);
 		}
