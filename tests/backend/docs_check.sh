@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pviod's man page and systemd unit, exercised (TAP 13):
+#   - man -l renders Documentation/pviod.8 without a warning;
+#   - every option of `pviod --help` is in the man page;
+#   - systemd-analyze verify accepts Documentation/pviod.service.  verify
+#     checks that ExecStart's binary exists, so the unit is verified as a
+#     copy whose ExecStart points at the pviod just built, and with MANPATH
+#     holding this man page (verify runs `man pviod(8)` for Documentation=).
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
+n=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pviod-docs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+
+echo "TAP version 13"
+
+if command -v man >/dev/null 2>&1; then
+	if MANWIDTH=80 man --warnings -l "$top/Documentation/pviod.8" >"$tmp/man.txt" \
+		2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
+		ok "man -l Documentation/pviod.8 renders without warnings"
+	else
+		sed 's/^/# /' "$tmp/man.err"
+		not_ok "man -l Documentation/pviod.8 renders without warnings"
+	fi
+else
+	skip "man -l Documentation/pviod.8" "man-db not installed"
+fi
+
+if [ -x "$pviod" ] && [ -s "$tmp/man.txt" ]; then
+	missing=
+	for o in $("$pviod" --help | grep -oE -- '--[a-z-]+|\b[a-z]+=' | sort -u); do
+		grep -qF -- "$o" "$tmp/man.txt" || missing+=" $o"
+	done
+	if [ -z "$missing" ]; then
+		ok "every option of pviod --help is in the man page"
+	else
+		not_ok "options missing from the man page:$missing"
+	fi
+else
+	skip "pviod --help options in the man page" "no $pviod or no rendered man page"
+fi
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	if [ -x "$pviod" ]; then
+		sed "s|^ExecStart=/usr/local/bin/pviod|ExecStart=$pviod|" \
+			"$top/Documentation/pviod.service" >"$tmp/pviod.service"
+		mkdir -p "$tmp/man/man8"
+		cp "$top/Documentation/pviod.8" "$tmp/man/man8/"
+		if MANPATH=$tmp/man systemd-analyze verify "$tmp/pviod.service" >"$tmp/verify.out" 2>&1 &&
+			! grep -v -e '^$' "$tmp/verify.out" | grep -q .; then
+			ok "systemd-analyze verify pviod.service"
+		else
+			sed 's/^/# /' "$tmp/verify.out"
+			not_ok "systemd-analyze verify pviod.service"
+		fi
+	else
+		skip "systemd-analyze verify pviod.service" "$pviod not built"
+	fi
+else
+	skip "systemd-analyze verify pviod.service" "systemd not installed"
+fi
+
+echo "1..$n"
+[ "$failed" = 0 ]
