@@ -22,6 +22,7 @@ struct pviod_device_type {
 /* net and console plug in here. */
 static const struct pviod_device_type pviod_device_types[] = {
 	{ "blk", pviod_blk_create },
+	{ "console", pviod_console_create },
 };
 
 static unsigned int pviod_device_count;
@@ -45,7 +46,7 @@ int pviod_device_parse(const char *spec, struct pviod_device **out)
 		if (strlen(t->name) == len && !strncmp(spec, t->name, len))
 			return t->create(spec[len] ? spec + len + 1 : "", out);
 	}
-	fprintf(stderr, "pviod: --device %s: unknown device type '%.*s' (known: blk)\n", spec,
+	fprintf(stderr, "pviod: --device %s: unknown device type '%.*s' (known: blk, console)\n", spec,
 		(int)len, spec);
 	return -EINVAL;
 }

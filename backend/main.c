@@ -41,6 +41,16 @@ static void pviod_usage(FILE *f)
 		"  direct=on|off      O_DIRECT (default on; falls back when unsupported)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
 		"\n"
+		"Console options (--device console,...; see Documentation/console.rst):\n"
+		"  socket=PATH        the vhost-user socket to create (required)\n"
+		"  out=SINK           pty[:LINK], unix:PATH, file:PATH or stdio (required);\n"
+		"                     port k >= 1 uses PATH.k (LINK.k)\n"
+		"  ports=N            ports (MULTIPORT max_nr_ports), default 1\n"
+		"  names=A:B:...      port names (port 0 first; empty: unnamed)\n"
+		"  buffer=BYTES       output buffered per port before the guest waits (1 MiB)\n"
+		"  stall-ms=MS        a reader taking nothing this long loses output (1000)\n"
+		"  SIGUSR1 prints per-port byte and loss counts\n"
+		"\n"
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
@@ -160,6 +170,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);	/* console statistics, read by console.c */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

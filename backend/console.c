@@ -1,0 +1,1296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * console.c - the virtio-console device (virtio 1.2 §5.3): F_SIZE,
+ * F_MULTIPORT with named ports, F_EMERG_WRITE.
+ *
+ * Queues: 0/1 port 0 receive/transmit, 2/3 control receive/transmit, then
+ * 2k+2 / 2k+3 receive/transmit of port k >= 1.
+ *
+ * Every port has an output sink (out=pty|unix:PATH|file:PATH|stdio; port k
+ * >= 1 uses PATH.k, a pty each; stdio serves port 0 only) and two bounded
+ * byte rings under the device lock:
+ *
+ *   out   guest -> sink.  A worker's queue_kick copies transmit chains in and
+ *         completes them at once; the device's I/O thread writes them to
+ *         the sink.  While a reader is connected and keeps up, a full ring
+ *         holds the transmit queue back (the guest waits, no byte is lost).
+ *         With no reader, or one that accepted nothing for stall_ms, every
+ *         byte that does not fit is dropped and counted: the guest, and
+ *         every other queue on the same worker, never waits on a sink.
+ *   in    sink -> guest.  The I/O thread reads the sink only while there is
+ *         room and the guest has the port open; a worker copies it into
+ *         receive chains.
+ *
+ * Threads: workers run queue_kick (the rings are theirs); the I/O thread
+ * owns the sink fds; the control thread runs features/config/start/stop.
+ * Wake-ups go both ways through eventfds: the I/O thread wakes a queue by
+ * writing to a dup() of the queue's kick eventfd (taken in queue_start,
+ * closed in queue_stop, both under the lock), so the worker runs the
+ * queue's kick handler as if the driver had kicked; a worker wakes the I/O
+ * thread through io_wake_fd.  No fd is ever written to outside the lock
+ * that guards its lifetime.
+ *
+ * Losses, traffic and state are printed on SIGUSR1 and when pviod exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "pviod.h"
+#include "virtio_console.h"
+
+#define PVIOD_CON_PORTS_MAX	((PVIOD_QUEUES_MAX - 2) / 2)
+#define PVIOD_CON_SEGS		64
+#define PVIOD_CON_IN_SIZE	(64u << 10)	/* sink -> guest ring per port */
+#define PVIOD_CON_OUT_DEFAULT	(1u << 20)	/* guest -> sink, buffer= */
+#define PVIOD_CON_OUT_SLACK	(256u << 10)	/* room for the chain that crosses the bound */
+#define PVIOD_CON_STALL_MS	1000
+#define PVIOD_CON_CTRL_MAX	256		/* queued control messages */
+#define PVIOD_CON_NAME_MAX	120
+#define PVIOD_CON_TICK_MS	200		/* window-size and stall checks */
+
+enum pviod_con_out { PVIOD_CON_PTY, PVIOD_CON_UNIX, PVIOD_CON_FILE, PVIOD_CON_STDIO };
+
+/* A byte ring; the device lock protects it. */
+struct pviod_con_buf {
+	uint8_t *data;
+	size_t cap;			/* bytes allocated */
+	size_t head;			/* oldest byte */
+	size_t len;			/* bytes held */
+};
+
+/* One control message waiting for a control receive buffer. */
+struct pviod_con_msg {
+	uint32_t len;
+	uint8_t buf[sizeof(struct pvio_console_control) + PVIOD_CON_NAME_MAX];
+};
+
+struct pviod_con;
+
+struct pviod_con_port {
+	struct pviod_con *con;
+	unsigned int id;
+	char *name;			/* PORT_NAME, NULL: unnamed */
+	char *path;			/* unix socket / file / pty link, NULL for stdio */
+	char pts[64];			/* pty: the slave's name */
+
+	/* The I/O thread's. */
+	int listen_fd;			/* unix: the server socket, else -1 */
+	int in_fd;			/* read host input from, -1: none */
+	int out_fd;			/* write guest output to, -1: none */
+	int pty_slave_fd;		/* pty: held open so the master never sees EIO */
+	bool is_tty;			/* out_fd is a terminal: poll its window size */
+	int64_t progress_ms;		/* last time the sink took bytes, or the ring was empty */
+
+	/* The device lock's. */
+	struct pviod_con_buf out;	/* guest -> sink */
+	struct pviod_con_buf in;	/* sink -> guest */
+	size_t out_limit;		/* hold the guest back above this many bytes */
+	bool host_open;			/* a reader is connected (always for pty/file/stdio) */
+	bool stalled;			/* the reader took nothing for stall_ms: drop */
+	bool guest_open;		/* PORT_OPEN 1 from the driver (port 0: always) */
+	bool guest_ready;		/* PORT_READY 1: control messages may name the port */
+	bool tx_blocked;		/* the transmit kick stopped at out_limit */
+	uint16_t cols, rows;		/* last window size seen */
+	uint64_t tx_bytes;		/* guest -> sink, written */
+	uint64_t rx_bytes;		/* sink -> guest, delivered */
+	uint64_t lost_bytes;		/* guest output dropped */
+	uint64_t disconnects;		/* readers that went away */
+};
+
+struct pviod_con {
+	struct pviod_device *dev;
+	enum pviod_con_out out_kind;
+	unsigned int nports;
+	unsigned int stall_ms;
+	struct pviod_con_port *ports;
+	pthread_t io_thread;
+	bool io_started;
+	int io_wake_fd;			/* eventfd: workers and destroy wake the I/O thread */
+	int sig_fd;			/* SIGUSR1 signalfd, only on the first console, else -1 */
+
+	/* Everything below is under lock. */
+	pthread_mutex_t lock;		/* ports' buffers and state, ctrl, wake_fd, config */
+	int *wake_fd;			/* per queue: dup of its kick eventfd, -1 when stopped */
+	bool multiport;			/* negotiated */
+	bool exit;			/* destroy asks the I/O thread to end */
+	struct pviod_con_msg *ctrl;	/* control messages for the driver, a ring */
+	unsigned int ctrl_head, ctrl_len;
+	uint64_t ctrl_dropped;
+	uint32_t emerg_chars;		/* characters written to emerg_wr */
+	struct pviod_con *next_all;	/* pviod_con_all */
+};
+
+/* Every console device, for the SIGUSR1 dump. */
+static pthread_mutex_t pviod_con_all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pviod_con *pviod_con_all;		/* under pviod_con_all_lock */
+
+static int64_t pviod_con_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct pviod_con *pviod_con_of(struct pviod_device *dev)
+{
+	return dev->priv;
+}
+
+/* --- byte rings -------------------------------------------------------------- */
+
+static size_t pviod_con_buf_room(const struct pviod_con_buf *b)
+{
+	return b->cap - b->len;
+}
+
+/* Append up to @len bytes; returns how many fitted. */
+static size_t pviod_con_buf_put(struct pviod_con_buf *b, const void *src, size_t len)
+{
+	size_t n = len < pviod_con_buf_room(b) ? len : pviod_con_buf_room(b), done = 0;
+
+	while (done < n) {
+		size_t tail = (b->head + b->len) % b->cap;
+		size_t chunk = b->cap - tail < n - done ? b->cap - tail : n - done;
+
+		memcpy(b->data + tail, (const uint8_t *)src + done, chunk);
+		b->len += chunk;
+		done += chunk;
+	}
+	return n;
+}
+
+/* The contiguous readable part at the head. */
+static size_t pviod_con_buf_peek(const struct pviod_con_buf *b, const uint8_t **p)
+{
+	size_t n = b->cap - b->head < b->len ? b->cap - b->head : b->len;
+
+	*p = b->data + b->head;
+	return n;
+}
+
+static void pviod_con_buf_consume(struct pviod_con_buf *b, size_t n)
+{
+	b->head = (b->head + n) % b->cap;
+	b->len -= n;
+	if (!b->len)
+		b->head = 0;
+}
+
+/* The contiguous free part at the tail. */
+static size_t pviod_con_buf_tail(struct pviod_con_buf *b, uint8_t **p)
+{
+	size_t tail = (b->head + b->len) % b->cap;
+	size_t n = b->cap - tail < pviod_con_buf_room(b) ? b->cap - tail : pviod_con_buf_room(b);
+
+	*p = b->data + tail;
+	return n;
+}
+
+/* --- wake-ups (lock held) -------------------------------------------------------- */
+
+static void pviod_con_queue_wake(struct pviod_con *con, unsigned int qi)
+{
+	if (qi < con->dev->nqueues && con->wake_fd[qi] >= 0)
+		eventfd_write(con->wake_fd[qi], 1);
+}
+
+static void pviod_con_io_wake(struct pviod_con *con)
+{
+	eventfd_write(con->io_wake_fd, 1);
+}
+
+static unsigned int pviod_con_rxq(unsigned int port)
+{
+	return port ? 2 * port + 2 : 0;
+}
+
+static unsigned int pviod_con_txq(unsigned int port)
+{
+	return pviod_con_rxq(port) + 1;
+}
+
+/* Queue a control message for the driver (multiport only); lock held. */
+static void pviod_con_ctrl_send(struct pviod_con *con, unsigned int id, uint16_t event,
+				uint16_t value, const void *extra, size_t extra_len)
+{
+	struct pvio_console_control c = {
+		.id = cpu_to_le32(id), .event = cpu_to_le16(event), .value = cpu_to_le16(value),
+	};
+	struct pviod_con_msg *m;
+
+	if (!con->multiport)
+		return;
+	if (con->ctrl_len == PVIOD_CON_CTRL_MAX) {
+		con->ctrl_dropped++;
+		return;
+	}
+	m = &con->ctrl[(con->ctrl_head + con->ctrl_len++) % PVIOD_CON_CTRL_MAX];
+	memcpy(m->buf, &c, sizeof(c));
+	memcpy(m->buf + sizeof(c), extra, extra_len);
+	m->len = (uint32_t)(sizeof(c) + extra_len);
+	pviod_con_queue_wake(con, 2);
+}
+
+static void pviod_con_ctrl_resize(struct pviod_con *con, struct pviod_con_port *p)
+{
+	/* Linux reads cols then rows, as protocol/virtio_console.h lays it out. */
+	struct pvio_console_resize r = { .cols = cpu_to_le16(p->cols), .rows = cpu_to_le16(p->rows) };
+
+	if (p->guest_ready)
+		pviod_con_ctrl_send(con, p->id, PVIO_CONSOLE_RESIZE, 0, &r, sizeof(r));
+}
+
+/* --- segments ------------------------------------------------------------------- */
+
+/* Copy the readable part of a chain into @b; returns bytes that did not fit. */
+static uint64_t pviod_con_chain_to_buf(struct pviod_con_buf *b, const struct pvring_seg *seg,
+				       unsigned int nout)
+{
+	uint64_t lost = 0;
+	unsigned int i;
+
+	for (i = 0; i < nout; i++)
+		lost += seg[i].len - pviod_con_buf_put(b, seg[i].base, seg[i].len);
+	return lost;
+}
+
+/* Fill the writable part of a chain from @b; returns bytes written. */
+static uint32_t pviod_con_buf_to_chain(struct pviod_con_buf *b, const struct pvring_seg *seg,
+				       unsigned int nout, unsigned int nseg)
+{
+	uint32_t done = 0;
+	unsigned int i;
+
+	for (i = nout; i < nseg && b->len; i++) {
+		size_t off = 0;
+
+		while (off < seg[i].len && b->len) {
+			const uint8_t *p;
+			size_t n = pviod_con_buf_peek(b, &p);
+
+			if (n > seg[i].len - off)
+				n = seg[i].len - off;
+			memcpy((uint8_t *)seg[i].base + off, p, n);
+			pviod_con_buf_consume(b, n);
+			off += n;
+			done += (uint32_t)n;
+		}
+	}
+	return done;
+}
+
+/* Pop one chain; 1, 0 when empty, <0 after breaking the queue. */
+static int pviod_con_pop(struct pviod_queue *q, struct pvring_chain *c, struct pvring_seg *seg)
+{
+	int ret;
+
+	for (;;) {
+		ret = pvring_dev_pop(&q->ring, c, seg, PVIOD_CON_SEGS);
+		if (ret >= 0)
+			return ret;
+		if (ret == -EIO) {
+			pviod_queue_break(q, "the avail ring is corrupt", ret);
+			return ret;
+		}
+		/* A bad chain with a good head: return it empty, go on. */
+		if (pviod_ratelimit_ok(&q->rl))
+			pr_err("%s: queue %u: bad descriptor chain at head %u: %s", q->dev->name,
+			       q->index, c->head, strerror(-ret));
+		q->inflight++;
+		pviod_queue_complete(q, c->head, 0);
+	}
+}
+
+/* --- the data path (worker) --------------------------------------------------------- */
+
+static void pviod_con_tx_kick(struct pviod_con *con, struct pviod_queue *q,
+			      struct pviod_con_port *p)
+{
+	struct pvring_seg seg[PVIOD_CON_SEGS];
+	struct pvring_chain c;
+	bool wake = false;
+	int ret;
+
+	pvring_dev_disable_notify(&q->ring);
+	pthread_mutex_lock(&con->lock);
+	for (;;) {
+		if (p->host_open && !p->stalled && p->out.len >= p->out_limit) {
+			/* The I/O thread wakes the queue once the sink took some. */
+			p->tx_blocked = true;
+			break;
+		}
+		ret = pviod_con_pop(q, &c, seg);
+		if (ret < 0)
+			break;
+		if (ret == 0) {
+			pthread_mutex_unlock(&con->lock);
+			if (pvring_dev_enable_notify(&q->ring))
+				return;
+			pvring_dev_disable_notify(&q->ring);
+			pthread_mutex_lock(&con->lock);
+			continue;
+		}
+		q->inflight++;
+		if (p->host_open)
+			p->lost_bytes += pviod_con_chain_to_buf(&p->out, seg, c.nout);
+		else
+			p->lost_bytes += c.out_len;
+		wake = wake || p->out.len;
+		pviod_queue_complete(q, c.head, 0);
+	}
+	if (wake)
+		pviod_con_io_wake(con);
+	pthread_mutex_unlock(&con->lock);
+}
+
+static void pviod_con_rx_kick(struct pviod_con *con, struct pviod_queue *q,
+			      struct pviod_con_port *p)
+{
+	struct pvring_seg seg[PVIOD_CON_SEGS];
+	size_t before = p->in.len;
+	struct pvring_chain c;
+	uint32_t n;
+	int ret;
+
+	pvring_dev_disable_notify(&q->ring);
+	pthread_mutex_lock(&con->lock);
+	before = p->in.len;
+	while (p->in.len) {
+		ret = pviod_con_pop(q, &c, seg);
+		if (ret < 0)
+			break;
+		if (ret == 0) {
+			pthread_mutex_unlock(&con->lock);
+			if (pvring_dev_enable_notify(&q->ring))
+				goto out_wake;
+			pvring_dev_disable_notify(&q->ring);
+			pthread_mutex_lock(&con->lock);
+			continue;
+		}
+		q->inflight++;
+		n = pviod_con_buf_to_chain(&p->in, seg, c.nout, c.nseg);
+		p->rx_bytes += n;
+		pviod_queue_complete(q, c.head, n);
+	}
+	pthread_mutex_unlock(&con->lock);
+out_wake:
+	/* Room again: the I/O thread may read the sink. */
+	if (before == p->in.cap)
+		pviod_con_io_wake(con);
+}
+
+/* A control message from the driver; lock held. */
+static void pviod_con_ctrl_handle(struct pviod_con *con, const struct pvio_console_control *c)
+{
+	uint32_t id = le32_to_cpu(c->id);
+	uint16_t event = le16_to_cpu(c->event), value = le16_to_cpu(c->value);
+	struct pviod_con_port *p;
+	unsigned int i;
+
+	if (event == PVIO_CONSOLE_DEVICE_READY) {
+		if (value != 1) {
+			pr_warn("%s: the driver failed to set up the device", con->dev->name);
+			return;
+		}
+		for (i = 0; i < con->nports; i++)
+			pviod_con_ctrl_send(con, i, PVIO_CONSOLE_DEVICE_ADD, 0, NULL, 0);
+		return;
+	}
+	if (id >= con->nports) {
+		if (pviod_ratelimit_ok(&con->dev->queues[3].rl))
+			pr_warn("%s: control event %u for port %u, which does not exist",
+				con->dev->name, event, id);
+		return;
+	}
+	p = &con->ports[id];
+	switch (event) {
+	case PVIO_CONSOLE_PORT_READY:
+		if (value != 1) {
+			pr_warn("%s: port %u: the driver failed to add it", con->dev->name, id);
+			return;
+		}
+		p->guest_ready = true;
+		if (id == 0) {
+			pviod_con_ctrl_send(con, 0, PVIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+			if (p->cols && p->rows)
+				pviod_con_ctrl_resize(con, p);
+		}
+		if (p->name)
+			pviod_con_ctrl_send(con, id, PVIO_CONSOLE_PORT_NAME, 0, p->name,
+					    strlen(p->name) + 1);
+		pviod_con_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, p->host_open, NULL, 0);
+		break;
+	case PVIO_CONSOLE_PORT_OPEN:
+		p->guest_open = value || id == 0;
+		if (!p->guest_open)
+			p->in.len = p->in.head = 0;	/* as Linux does: unread input goes */
+		pviod_con_io_wake(con);
+		break;
+	default:
+		if (pviod_ratelimit_ok(&con->dev->queues[3].rl))
+			pr_warn("%s: port %u: unexpected control event %u from the driver",
+				con->dev->name, id, event);
+	}
+}
+
+static void pviod_con_ctrl_tx_kick(struct pviod_con *con, struct pviod_queue *q)
+{
+	struct pvring_seg seg[PVIOD_CON_SEGS];
+	struct pvio_console_control msg;
+	struct pvring_chain c;
+	int ret;
+
+	pvring_dev_disable_notify(&q->ring);
+	for (;;) {
+		ret = pviod_con_pop(q, &c, seg);
+		if (ret < 0)
+			return;
+		if (ret == 0) {
+			if (pvring_dev_enable_notify(&q->ring))
+				return;
+			pvring_dev_disable_notify(&q->ring);
+			continue;
+		}
+		q->inflight++;
+		if (c.out_len < sizeof(msg)) {
+			if (pviod_ratelimit_ok(&q->rl))
+				pr_warn("%s: control message of %llu bytes ignored", q->dev->name,
+					(unsigned long long)c.out_len);
+		} else {
+			struct pviod_con_buf b = { .data = (uint8_t *)&msg, .cap = sizeof(msg) };
+
+			pviod_con_chain_to_buf(&b, seg, c.nout);
+			pthread_mutex_lock(&con->lock);
+			pviod_con_ctrl_handle(con, &msg);
+			pthread_mutex_unlock(&con->lock);
+		}
+		pviod_queue_complete(q, c.head, 0);
+	}
+}
+
+static void pviod_con_ctrl_rx_kick(struct pviod_con *con, struct pviod_queue *q)
+{
+	struct pvring_seg seg[PVIOD_CON_SEGS];
+	struct pvring_chain c;
+	int ret;
+
+	pvring_dev_disable_notify(&q->ring);
+	pthread_mutex_lock(&con->lock);
+	while (con->ctrl_len) {
+		struct pviod_con_msg *m = &con->ctrl[con->ctrl_head];
+		struct pviod_con_buf b = { .data = m->buf, .cap = sizeof(m->buf), .len = m->len };
+		uint32_t n;
+
+		ret = pviod_con_pop(q, &c, seg);
+		if (ret < 0)
+			break;
+		if (ret == 0) {
+			pthread_mutex_unlock(&con->lock);
+			if (pvring_dev_enable_notify(&q->ring))
+				return;
+			pvring_dev_disable_notify(&q->ring);
+			pthread_mutex_lock(&con->lock);
+			continue;
+		}
+		q->inflight++;
+		n = pviod_con_buf_to_chain(&b, seg, c.nout, c.nseg);
+		if (n < m->len && pviod_ratelimit_ok(&q->rl))
+			pr_warn("%s: control buffer of %llu bytes too small for a %u-byte message",
+				q->dev->name, (unsigned long long)c.in_len, m->len);
+		con->ctrl_head = (con->ctrl_head + 1) % PVIOD_CON_CTRL_MAX;
+		con->ctrl_len--;
+		pviod_queue_complete(q, c.head, n);
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
+static void pviod_con_queue_kick(struct pviod_queue *q)
+{
+	struct pviod_con *con = pviod_con_of(q->dev);
+	unsigned int port = q->index < 2 ? 0 : (q->index - 2) / 2;
+
+	if (q->index == 2)
+		pviod_con_ctrl_rx_kick(con, q);
+	else if (q->index == 3)
+		pviod_con_ctrl_tx_kick(con, q);
+	else if (port >= con->nports)
+		return;
+	else if (q->index & 1)
+		pviod_con_tx_kick(con, q, &con->ports[port]);
+	else
+		pviod_con_rx_kick(con, q, &con->ports[port]);
+}
+
+/* --- control thread ------------------------------------------------------------------ */
+
+static int pviod_con_queue_start(struct pviod_device *dev, struct pviod_queue *q)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+	int fd = dup(q->kick_fd);
+
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&con->lock);
+	con->wake_fd[q->index] = fd;
+	pthread_mutex_unlock(&con->lock);
+	return 0;
+}
+
+static void pviod_con_queue_stop(struct pviod_device *dev, struct pviod_queue *q)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+
+	pthread_mutex_lock(&con->lock);
+	if (con->wake_fd[q->index] >= 0)
+		close(con->wake_fd[q->index]);
+	con->wake_fd[q->index] = -1;
+	pthread_mutex_unlock(&con->lock);
+}
+
+static uint64_t pviod_con_features(struct pviod_device *dev)
+{
+	return PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_EVENT_IDX) |
+	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
+	       PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT) | PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE);
+}
+
+/* Called with 0 on reset and disconnect: forget the driver's view of every port. */
+static int pviod_con_features_set(struct pviod_device *dev, uint64_t features)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+	unsigned int i;
+
+	pthread_mutex_lock(&con->lock);
+	con->multiport = features & PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT);
+	con->ctrl_len = 0;
+	for (i = 0; i < con->nports; i++) {
+		struct pviod_con_port *p = &con->ports[i];
+
+		p->guest_ready = false;
+		/* Without MULTIPORT port 0 is open from the start. */
+		p->guest_open = i == 0;
+	}
+	pviod_con_io_wake(con);
+	pthread_mutex_unlock(&con->lock);
+	return 0;
+}
+
+static int pviod_con_config_read(struct pviod_device *dev, uint32_t off, void *buf, uint32_t len)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+	struct pvio_console_config cfg = { .max_nr_ports = cpu_to_le32(con->nports) };
+
+	pthread_mutex_lock(&con->lock);
+	cfg.cols = cpu_to_le16(con->ports[0].cols);
+	cfg.rows = cpu_to_le16(con->ports[0].rows);
+	pthread_mutex_unlock(&con->lock);
+	memcpy(buf, (const uint8_t *)&cfg + off, len);
+	return 0;
+}
+
+/* emerg_wr: one character for port 0, no queue needed (virtio 1.2 §5.3.4). */
+static int pviod_con_config_write(struct pviod_device *dev, uint32_t off, const void *buf,
+				  uint32_t len)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+	struct pviod_con_port *p = &con->ports[0];
+	uint32_t v = 0;
+	uint8_t ch;
+
+	if (off != offsetof(struct pvio_console_config, emerg_wr) || len != sizeof(v))
+		return -EINVAL;
+	memcpy(&v, buf, sizeof(v));
+	ch = (uint8_t)le32_to_cpu(v);
+	pthread_mutex_lock(&con->lock);
+	con->emerg_chars++;
+	if (!p->host_open || !pviod_con_buf_put(&p->out, &ch, 1))
+		p->lost_bytes++;
+	pviod_con_io_wake(con);
+	pthread_mutex_unlock(&con->lock);
+	return 0;
+}
+
+/* --- sinks (I/O thread) ------------------------------------------------------------------ */
+
+static void pviod_con_stats_print(struct pviod_con *con)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&con->lock);
+	for (i = 0; i < con->nports; i++) {
+		struct pviod_con_port *p = &con->ports[i];
+
+		pr_info("%s: port %u%s%s: to sink %llu bytes, lost %llu, from sink %llu, buffered %zu, reader %s%s, %llu disconnects",
+			con->dev->name, i, p->name ? " " : "", p->name ? p->name : "",
+			(unsigned long long)p->tx_bytes, (unsigned long long)p->lost_bytes,
+			(unsigned long long)p->rx_bytes, p->out.len,
+			p->host_open ? "connected" : "none", p->stalled ? " (stalled)" : "",
+			(unsigned long long)p->disconnects);
+	}
+	if (con->ctrl_dropped || con->emerg_chars)
+		pr_info("%s: %llu control messages dropped, %u emergency characters",
+			con->dev->name, (unsigned long long)con->ctrl_dropped, con->emerg_chars);
+	pthread_mutex_unlock(&con->lock);
+}
+
+/* The reader went away (lock held): drop what it did not take. */
+static void pviod_con_sink_close(struct pviod_con *con, struct pviod_con_port *p, const char *why)
+{
+	pr_info("%s: port %u: reader disconnected (%s); %zu buffered bytes dropped",
+		con->dev->name, p->id, why, p->out.len);
+	close(p->in_fd);
+	p->in_fd = p->out_fd = -1;
+	p->host_open = false;
+	p->stalled = false;
+	p->disconnects++;
+	p->lost_bytes += p->out.len;
+	p->out.len = p->out.head = 0;
+	if (p->tx_blocked) {
+		p->tx_blocked = false;
+		pviod_con_queue_wake(con, pviod_con_txq(p->id));
+	}
+	if (p->guest_ready)
+		pviod_con_ctrl_send(con, p->id, PVIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
+}
+
+static void pviod_con_accept(struct pviod_con *con, struct pviod_con_port *p)
+{
+	int fd = accept4(p->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (p->in_fd >= 0) {
+		pr_warn("%s: port %u: '%s' already has a reader; refusing another", con->dev->name,
+			p->id, p->path);
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&con->lock);
+	p->in_fd = p->out_fd = fd;
+	p->host_open = true;
+	p->stalled = false;
+	p->progress_ms = pviod_con_now_ms();
+	if (p->guest_ready)
+		pviod_con_ctrl_send(con, p->id, PVIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+	pthread_mutex_unlock(&con->lock);
+	pr_info("%s: port %u: reader connected on %s", con->dev->name, p->id, p->path);
+}
+
+static void pviod_con_sink_write(struct pviod_con *con, struct pviod_con_port *p)
+{
+	const uint8_t *data;
+	ssize_t n;
+	size_t len;
+
+	pthread_mutex_lock(&con->lock);
+	while (p->out_fd >= 0 && (len = pviod_con_buf_peek(&p->out, &data))) {
+		n = write(p->out_fd, data, len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (p->listen_fd >= 0) {
+				pviod_con_sink_close(con, p, strerror(errno));
+				break;
+			}
+			/* A file or terminal that fails: count it, keep the guest going. */
+			if (pviod_ratelimit_ok(&con->dev->queues[pviod_con_txq(p->id)].rl))
+				pr_err("%s: port %u: writing the sink: %s", con->dev->name, p->id,
+				       strerror(errno));
+			p->lost_bytes += p->out.len;
+			p->out.len = p->out.head = 0;
+			break;
+		}
+		pviod_con_buf_consume(&p->out, (size_t)n);
+		p->tx_bytes += (uint64_t)n;
+		p->progress_ms = pviod_con_now_ms();
+		if (p->stalled) {
+			pr_info("%s: port %u: reader resumed", con->dev->name, p->id);
+			p->stalled = false;
+		}
+	}
+	if (p->tx_blocked && p->out.len < p->out_limit) {
+		p->tx_blocked = false;
+		pviod_con_queue_wake(con, pviod_con_txq(p->id));
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
+static void pviod_con_sink_read(struct pviod_con *con, struct pviod_con_port *p)
+{
+	uint8_t *dst;
+	ssize_t n;
+	size_t room;
+
+	pthread_mutex_lock(&con->lock);
+	room = pviod_con_buf_tail(&p->in, &dst);
+	if (!room || !p->guest_open) {
+		pthread_mutex_unlock(&con->lock);
+		return;
+	}
+	n = read(p->in_fd, dst, room);
+	if (n > 0) {
+		p->in.len += (size_t)n;
+		pviod_con_queue_wake(con, pviod_con_rxq(p->id));
+	} else if (p->listen_fd >= 0 && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
+		pviod_con_sink_close(con, p, n == 0 ? "end of file" : strerror(errno));
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		/* stdin closed or a pty error: stop reading, keep writing. */
+		p->in_fd = -1;
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
+/* Every tick: window sizes, and readers that stopped reading. */
+static void pviod_con_tick(struct pviod_con *con, int64_t now)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&con->lock);
+	for (i = 0; i < con->nports; i++) {
+		struct pviod_con_port *p = &con->ports[i];
+		struct winsize ws;
+
+		if (p->is_tty && ioctl(p->out_fd, TIOCGWINSZ, &ws) == 0 &&
+		    (ws.ws_col != p->cols || ws.ws_row != p->rows)) {
+			p->cols = ws.ws_col;
+			p->rows = ws.ws_row;
+			pr_info("%s: port %u: window %ux%u", con->dev->name, i, p->cols, p->rows);
+			pviod_con_ctrl_resize(con, p);
+		}
+		if (!p->out.len) {
+			p->progress_ms = now;
+		} else if (!p->stalled && now - p->progress_ms >= con->stall_ms) {
+			pr_warn("%s: port %u: the reader took nothing for %u ms; dropping output beyond %zu bytes until it reads again",
+				con->dev->name, i, con->stall_ms, p->out_limit);
+			p->stalled = true;
+			if (p->tx_blocked) {
+				p->tx_blocked = false;
+				pviod_con_queue_wake(con, pviod_con_txq(i));
+			}
+		}
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
+static void pviod_con_stats_all(void)
+{
+	struct pviod_con *c;
+
+	pthread_mutex_lock(&pviod_con_all_lock);
+	for (c = pviod_con_all; c; c = c->next_all)
+		pviod_con_stats_print(c);
+	pthread_mutex_unlock(&pviod_con_all_lock);
+}
+
+static void *pviod_con_io_main(void *arg)
+{
+	struct pviod_con *con = arg;
+	unsigned int nfd = 2 + 2 * con->nports, i, n;
+	struct pollfd *pfd = calloc(nfd, sizeof(*pfd));
+	struct pviod_con_port **who = calloc(nfd, sizeof(*who));
+	int64_t next_tick = 0, now;
+	uint64_t v;
+
+	if (!pfd || !who) {
+		pr_err("%s: console I/O thread: out of memory", con->dev->name);
+		goto out_free;
+	}
+	for (;;) {
+		pthread_mutex_lock(&con->lock);
+		if (con->exit) {
+			pthread_mutex_unlock(&con->lock);
+			break;
+		}
+		pfd[0] = (struct pollfd){ .fd = con->io_wake_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = con->sig_fd, .events = POLLIN };
+		n = 2;
+		for (i = 0; i < con->nports; i++) {
+			struct pviod_con_port *p = &con->ports[i];
+
+			if (p->listen_fd >= 0 && p->in_fd < 0) {
+				who[n] = p;
+				pfd[n++] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
+			}
+			if (p->in_fd >= 0 && p->in_fd == p->out_fd) {
+				who[n] = p;
+				pfd[n++] = (struct pollfd){
+					.fd = p->in_fd,
+					.events = (short)((p->guest_open && pviod_con_buf_room(&p->in) ?
+							   POLLIN : 0) | (p->out.len ? POLLOUT : 0)),
+				};
+				continue;
+			}
+			if (p->in_fd >= 0 && p->guest_open && pviod_con_buf_room(&p->in)) {
+				who[n] = p;
+				pfd[n++] = (struct pollfd){ .fd = p->in_fd, .events = POLLIN };
+			}
+			if (p->out_fd >= 0 && p->out.len) {
+				who[n] = p;
+				pfd[n++] = (struct pollfd){ .fd = p->out_fd, .events = POLLOUT };
+			}
+		}
+		pthread_mutex_unlock(&con->lock);
+
+		if (poll(pfd, n, PVIOD_CON_TICK_MS) < 0 && errno != EINTR) {
+			pr_err("%s: console I/O thread: poll: %s", con->dev->name, strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN)
+			eventfd_read(con->io_wake_fd, &v);
+		if (con->sig_fd >= 0 && (pfd[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(con->sig_fd, &si, sizeof(si)) == sizeof(si))
+				pviod_con_stats_all();
+		}
+		for (i = 2; i < n; i++) {
+			struct pviod_con_port *p = who[i];
+
+			if (!pfd[i].revents)
+				continue;
+			if (pfd[i].fd == p->listen_fd) {
+				pviod_con_accept(con, p);
+				continue;
+			}
+			if (pfd[i].revents & POLLOUT)
+				pviod_con_sink_write(con, p);
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR) && p->in_fd == pfd[i].fd)
+				pviod_con_sink_read(con, p);
+			else if (pfd[i].revents & (POLLHUP | POLLERR) && p->listen_fd >= 0 &&
+				 p->out_fd == pfd[i].fd) {
+				pthread_mutex_lock(&con->lock);
+				pviod_con_sink_close(con, p, "hang-up");
+				pthread_mutex_unlock(&con->lock);
+			}
+		}
+		/* Output that arrived while we slept: try it before the next poll. */
+		for (i = 0; i < con->nports; i++)
+			if (con->ports[i].out_fd >= 0)
+				pviod_con_sink_write(con, &con->ports[i]);
+		now = pviod_con_now_ms();
+		if (now >= next_tick) {
+			pviod_con_tick(con, now);
+			next_tick = now + PVIOD_CON_TICK_MS;
+		}
+	}
+out_free:
+	free(who);
+	free(pfd);
+	return NULL;
+}
+
+/* --- set-up ------------------------------------------------------------------------------- */
+
+static char *pviod_con_port_path(const char *base, unsigned int id)
+{
+	char *s;
+
+	if (!id)
+		return strdup(base);
+	if (asprintf(&s, "%s.%u", base, id) < 0)
+		return NULL;
+	return s;
+}
+
+static int pviod_con_fd_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int pviod_con_sink_open_pty(struct pviod_con *con, struct pviod_con_port *p)
+{
+	struct termios tio;
+	int m, ret;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, p->pts, sizeof(p->pts))) {
+		ret = -errno;
+		goto err_close;
+	}
+	/* Held open, raw: the master never sees EIO, and nothing is echoed. */
+	p->pty_slave_fd = open(p->pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->pty_slave_fd < 0) {
+		ret = -errno;
+		goto err_close;
+	}
+	if (tcgetattr(p->pty_slave_fd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(p->pty_slave_fd, TCSANOW, &tio);
+	}
+	if (p->path) {
+		unlink(p->path);
+		if (symlink(p->pts, p->path)) {
+			ret = -errno;
+			pr_err("%s: port %u: cannot link '%s' to %s: %s", con->dev->name, p->id,
+			       p->path, p->pts, strerror(-ret));
+			goto err_close_slave;
+		}
+	}
+	p->in_fd = p->out_fd = m;
+	p->is_tty = true;
+	p->host_open = true;
+	pr_info("%s: port %u: pty %s%s%s", con->dev->name, p->id, p->pts, p->path ? " <- " : "",
+		p->path ? p->path : "");
+	return 0;
+
+err_close_slave:
+	close(p->pty_slave_fd);
+	p->pty_slave_fd = -1;
+err_close:
+	if (!ret)
+		ret = -EIO;
+	if (m >= 0)
+		close(m);
+	return ret;
+}
+
+static int pviod_con_sink_open(struct pviod_con *con, struct pviod_con_port *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	switch (con->out_kind) {
+	case PVIOD_CON_PTY:
+		return pviod_con_sink_open_pty(con, p);
+	case PVIOD_CON_FILE:
+		fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0644);
+		if (fd < 0) {
+			ret = -errno;
+			pr_err("%s: port %u: cannot open output file '%s': %s", con->dev->name,
+			       p->id, p->path, strerror(-ret));
+			return ret;
+		}
+		p->out_fd = fd;
+		p->host_open = true;
+		return 0;
+	case PVIOD_CON_STDIO:
+		p->in_fd = STDIN_FILENO;
+		p->out_fd = STDOUT_FILENO;
+		p->is_tty = isatty(STDOUT_FILENO);
+		pviod_con_fd_nonblock(STDIN_FILENO);
+		pviod_con_fd_nonblock(STDOUT_FILENO);
+		p->host_open = true;
+		return 0;
+	case PVIOD_CON_UNIX:
+		if (strlen(p->path) >= sizeof(sa.sun_path)) {
+			pr_err("%s: port %u: socket path '%s' is longer than %zu bytes",
+			       con->dev->name, p->id, p->path, sizeof(sa.sun_path) - 1);
+			return -ENAMETOOLONG;
+		}
+		strcpy(sa.sun_path, p->path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return -errno;
+		unlink(p->path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+			ret = -errno;
+			pr_err("%s: port %u: cannot listen on '%s': %s", con->dev->name, p->id,
+			       p->path, strerror(-ret));
+			close(fd);
+			return ret;
+		}
+		p->listen_fd = fd;
+		pr_info("%s: port %u: output socket %s", con->dev->name, p->id, p->path);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void pviod_con_destroy(struct pviod_device *dev)
+{
+	struct pviod_con *con = pviod_con_of(dev);
+	struct pviod_con **pp;
+	unsigned int i;
+
+	if (!con)
+		return;
+	if (con->io_started) {
+		pthread_mutex_lock(&con->lock);
+		con->exit = true;
+		pviod_con_io_wake(con);
+		pthread_mutex_unlock(&con->lock);
+		pthread_join(con->io_thread, NULL);
+		/* Whatever the sinks can take now, then the totals. */
+		for (i = 0; i < con->nports; i++)
+			if (con->ports[i].out_fd >= 0)
+				pviod_con_sink_write(con, &con->ports[i]);
+		pviod_con_stats_print(con);
+	}
+	pthread_mutex_lock(&pviod_con_all_lock);
+	for (pp = &pviod_con_all; *pp; pp = &(*pp)->next_all) {
+		if (*pp == con) {
+			*pp = con->next_all;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pviod_con_all_lock);
+	for (i = 0; con->ports && i < con->nports; i++) {
+		struct pviod_con_port *p = &con->ports[i];
+
+		if (p->in_fd > STDERR_FILENO)
+			close(p->in_fd);
+		if (p->out_fd > STDERR_FILENO && p->out_fd != p->in_fd)
+			close(p->out_fd);
+		if (p->pty_slave_fd >= 0)
+			close(p->pty_slave_fd);
+		if (p->listen_fd >= 0) {
+			close(p->listen_fd);
+			unlink(p->path);
+		} else if (con->out_kind == PVIOD_CON_PTY && p->path) {
+			unlink(p->path);
+		}
+		free(p->out.data);
+		free(p->in.data);
+		free(p->name);
+		free(p->path);
+	}
+	for (i = 0; con->wake_fd && i < dev->nqueues; i++)
+		if (con->wake_fd[i] >= 0)
+			close(con->wake_fd[i]);
+	if (con->io_wake_fd >= 0)
+		close(con->io_wake_fd);
+	if (con->sig_fd >= 0)
+		close(con->sig_fd);
+	pthread_mutex_destroy(&con->lock);
+	free(con->wake_fd);
+	free(con->ctrl);
+	free(con->ports);
+	free(con);
+	dev->priv = NULL;
+}
+
+static const struct pviod_device_ops pviod_con_ops = {
+	.name = "console",
+	.features = pviod_con_features,
+	.features_set = pviod_con_features_set,
+	.config_read = pviod_con_config_read,
+	.config_write = pviod_con_config_write,
+	.config_size = sizeof(struct pvio_console_config),
+	.queue_start = pviod_con_queue_start,
+	.queue_stop = pviod_con_queue_stop,
+	.queue_kick = pviod_con_queue_kick,
+	.destroy = pviod_con_destroy,
+};
+
+static int pviod_con_parse_uint(const char *key, const char *val, unsigned long lo,
+				unsigned long hi, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(val, &end, 10);
+	if (errno || !*val || *end || *out < lo || *out > hi) {
+		fprintf(stderr, "pviod: --device console: %s=%s: expected %lu..%lu\n", key, val,
+			lo, hi);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, char *names,
+				size_t buffer)
+{
+	unsigned int i;
+	char *tok = names;
+	int ret;
+
+	for (i = 0; i < con->nports; i++) {
+		struct pviod_con_port *p = &con->ports[i];
+		char *end = tok ? strchr(tok, ':') : NULL;
+
+		if (end)
+			*end = '\0';
+		p->con = con;
+		p->id = i;
+		p->listen_fd = p->in_fd = p->out_fd = p->pty_slave_fd = -1;
+		p->guest_open = i == 0;
+		p->out_limit = buffer;
+		if (tok && *tok) {
+			if (strlen(tok) >= PVIOD_CON_NAME_MAX || strchr(tok, '/')) {
+				fprintf(stderr,
+					"pviod: --device console: port name '%s' must be shorter than %d bytes and have no '/'\n",
+					tok, PVIOD_CON_NAME_MAX);
+				return -EINVAL;
+			}
+			p->name = strdup(tok);
+		}
+		tok = end ? end + 1 : NULL;
+		if (out_path && !(p->path = pviod_con_port_path(out_path, i)))
+			return -ENOMEM;
+		p->out.cap = buffer + PVIOD_CON_OUT_SLACK;
+		p->in.cap = PVIOD_CON_IN_SIZE;
+		p->out.data = malloc(p->out.cap);
+		p->in.data = malloc(p->in.cap);
+		if (!p->out.data || !p->in.data)
+			return -ENOMEM;
+		ret = pviod_con_sink_open(con, p);
+		if (ret)
+			return ret;
+	}
+	if (tok)
+		fprintf(stderr, "pviod: --device console: more names than ports=%u; extra ignored\n",
+			con->nports);
+	return 0;
+}
+
+/**
+ * pviod_console_create - a console device from its --device options
+ * @opts: "socket=PATH,out=pty[:LINK]|unix:PATH|file:PATH|stdio[,ports=N]
+ *        [,names=NAME0:NAME1:...][,buffer=BYTES][,stall-ms=MS]" (after "console,")
+ * @out: the device (not yet listening)
+ *
+ * Port k >= 1 of unix:PATH, file:PATH and pty:LINK uses PATH.k; out=stdio
+ * serves one port.
+ *
+ * Return: 0; -EINVAL for a bad option (the message says which); the sink's
+ * open error otherwise (the message names the path).
+ */
+int pviod_console_create(const char *opts, struct pviod_device **out)
+{
+	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *sink = NULL;
+	char *names = NULL, *out_path = NULL;
+	unsigned long nports = 1, buffer = PVIOD_CON_OUT_DEFAULT, stall = PVIOD_CON_STALL_MS;
+	struct pviod_device *dev = NULL;
+	struct pviod_con *con = NULL;
+	sigset_t set;
+	unsigned int i;
+	int ret = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (!val) {
+			fprintf(stderr, "pviod: --device console: '%s' is not key=value\n", tok);
+			goto err_free_copy;
+		}
+		*val++ = '\0';
+		if (!strcmp(tok, "socket")) {
+			socket_path = val;
+		} else if (!strcmp(tok, "out")) {
+			sink = val;
+		} else if (!strcmp(tok, "names")) {
+			names = val;
+		} else if (!strcmp(tok, "ports")) {
+			if (pviod_con_parse_uint(tok, val, 1, PVIOD_CON_PORTS_MAX, &nports))
+				goto err_free_copy;
+		} else if (!strcmp(tok, "buffer")) {
+			if (pviod_con_parse_uint(tok, val, 4096, 1ul << 30, &buffer))
+				goto err_free_copy;
+		} else if (!strcmp(tok, "stall-ms")) {
+			if (pviod_con_parse_uint(tok, val, 1, 3600000, &stall))
+				goto err_free_copy;
+		} else {
+			fprintf(stderr,
+				"pviod: --device console: unknown option '%s' (socket, out, ports, names, buffer, stall-ms)\n",
+				tok);
+			goto err_free_copy;
+		}
+	}
+	if (!socket_path || !*socket_path || !sink) {
+		fprintf(stderr, "pviod: --device console: socket=PATH and out=pty|unix:PATH|file:PATH|stdio are required\n");
+		goto err_free_copy;
+	}
+	dev = calloc(1, sizeof(*dev));
+	con = calloc(1, sizeof(*con));
+	if (!dev || !con) {
+		free(con);
+		ret = -ENOMEM;
+		goto err_free_dev;
+	}
+	dev->priv = con;
+	con->dev = dev;
+	con->io_wake_fd = con->sig_fd = -1;
+	pthread_mutex_init(&con->lock, NULL);
+	if (!strcmp(sink, "pty") || !strncmp(sink, "pty:", 4)) {
+		con->out_kind = PVIOD_CON_PTY;
+		out_path = sink[3] ? sink + 4 : NULL;
+	} else if (!strncmp(sink, "unix:", 5) && sink[5]) {
+		con->out_kind = PVIOD_CON_UNIX;
+		out_path = sink + 5;
+	} else if (!strncmp(sink, "file:", 5) && sink[5]) {
+		con->out_kind = PVIOD_CON_FILE;
+		out_path = sink + 5;
+	} else if (!strcmp(sink, "stdio")) {
+		con->out_kind = PVIOD_CON_STDIO;
+		if (nports > 1) {
+			fprintf(stderr, "pviod: --device console: out=stdio serves one port; use ports=1 or another out=\n");
+			goto err_free_dev;
+		}
+	} else {
+		fprintf(stderr, "pviod: --device console: out=%s: expected pty, pty:LINK, unix:PATH, file:PATH or stdio\n",
+			sink);
+		goto err_free_dev;
+	}
+	con->nports = (unsigned int)nports;
+	con->stall_ms = (unsigned int)stall;
+	ret = pviod_device_init(dev, &pviod_con_ops, socket_path, 2 * con->nports + 2);
+	if (ret)
+		goto err_free_dev;
+	/* All of a device's queues on one worker: its sinks cost one thread's time only. */
+	for (i = 1; i < dev->nqueues; i++)
+		dev->queues[i].worker = dev->queues[0].worker;
+	con->ports = calloc(con->nports, sizeof(*con->ports));
+	con->wake_fd = malloc(dev->nqueues * sizeof(*con->wake_fd));
+	con->ctrl = calloc(PVIOD_CON_CTRL_MAX, sizeof(*con->ctrl));
+	con->io_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!con->ports || !con->wake_fd || !con->ctrl || con->io_wake_fd < 0) {
+		ret = -ENOMEM;
+		goto err_free_dev;
+	}
+	for (i = 0; i < dev->nqueues; i++)
+		con->wake_fd[i] = -1;
+	ret = pviod_con_ports_init(con, out_path, names, buffer);
+	if (ret)
+		goto err_free_dev;
+
+	pthread_mutex_lock(&pviod_con_all_lock);
+	if (!pviod_con_all) {
+		/* main() blocks SIGUSR1 in every thread; the first console reads it. */
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		con->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	}
+	con->next_all = pviod_con_all;
+	pviod_con_all = con;
+	pthread_mutex_unlock(&pviod_con_all_lock);
+
+	ret = -pthread_create(&con->io_thread, NULL, pviod_con_io_main, con);
+	if (ret)
+		goto err_free_dev;
+	con->io_started = true;
+	pr_info("%s: %u port%s, output buffer %lu bytes, stall %lu ms", dev->name, con->nports,
+		con->nports > 1 ? "s" : "", buffer, stall);
+	free(copy);
+	*out = dev;
+	return 0;
+
+err_free_dev:
+	if (dev) {
+		pviod_con_destroy(dev);
+		pviod_device_free(dev);
+	}
+err_free_copy:
+	free(copy);
+	return ret;
+}
