@@ -202,6 +202,10 @@ int pviod_device_queues_resume(struct pviod_device *dev);
 
 int pviod_blk_create(const char *opts, struct pviod_device **out);
 
+/* --- the console device (console.c) --------------------------------------- */
+
+int pviod_console_create(const char *opts, struct pviod_device **out);
+
 /* --- control loop (event.c) ------------------------------------------------ */
 
 int pviod_event_run(struct pviod_device *devices);
