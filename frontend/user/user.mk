@@ -3,7 +3,7 @@
 # frontend/user: the userspace vhost-user front-end (libpvio-vu.a) and
 # pvio-bench.  Tests live in tests/user/user.mk.
 
-VU_SRCS := vu_dev.c vu_mem.c vu_queue.c vu_blk.c vu_net.c vu_bench.c
+VU_SRCS := vu_dev.c vu_mem.c vu_queue.c vu_blk.c vu_net.c vu_bench.c vu_console.c
 VU_OBJS := $(addprefix $(O)/frontend/user/,$(VU_SRCS:.c=.o))
 VU_LIB := $(O)/libpvio-vu.a
 VU_CFLAGS_EXTRA := -I$(CURDIR)/frontend/user

@@ -238,4 +238,61 @@ int vu_net_reap_tx(struct vu_net *net);
 int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
 int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
 
+/* --- vu_console.c: a console device (owned by the console author) ------------------ */
+
+#define VU_CONSOLE_PORTS_MAX	((VU_MAX_QUEUES - 2) / 2)
+#define VU_CONSOLE_NAME_MAX	128
+
+/* One port: its two queues and what the control queue said about it. */
+struct vu_console_port {
+	struct vu_queue *rxq, *txq;
+	uint8_t *rxbufs;		/* rxq->num buffers of buf_size, guest memory */
+	uint8_t *txbufs;		/* txq->num buffers of buf_size, guest memory */
+	uint16_t *tx_free;		/* stack of free transmit buffer numbers */
+	unsigned int tx_nfree;
+	uint8_t *rx_cur;		/* a received buffer not yet read to its end */
+	uint32_t rx_cur_len, rx_cur_off;
+	bool added;			/* DEVICE_ADD seen (port 0 without MULTIPORT: always) */
+	bool console;			/* CONSOLE_PORT seen */
+	bool host_open;			/* last PORT_OPEN from the device */
+	char name[VU_CONSOLE_NAME_MAX];	/* PORT_NAME, "" when none */
+	uint16_t cols, rows;		/* last RESIZE */
+	unsigned int resizes;		/* RESIZE messages seen */
+};
+
+struct vu_console {
+	struct vu_dev dev;
+	struct pvio_console_config cfg;	/* GET_CONFIG at open */
+	bool multiport;			/* MULTIPORT negotiated */
+	unsigned int nports;		/* max_nr_ports, or 1 */
+	unsigned int buf_size;		/* bytes per data buffer */
+	struct vu_console_port *ports;
+	struct vu_queue *crxq, *ctxq;	/* control queues (MULTIPORT) */
+	uint8_t *crxbufs;		/* control receive buffers */
+	uint8_t *ctxbufs;		/* control transmit buffers */
+	uint16_t *ctx_free;
+	unsigned int ctx_nfree;
+	unsigned long ctrl_msgs;	/* control messages received */
+};
+
+struct vu_console_opts {
+	const char *socket_path;
+	unsigned int queue_size;	/* 0: 128 */
+	unsigned int buf_size;		/* bytes per data buffer; 0: 4096 */
+	bool no_multiport;		/* do not negotiate MULTIPORT */
+	int timeout_ms;
+};
+
+int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts);
+void vu_console_close(struct vu_console *con);
+int vu_console_ctrl_poll(struct vu_console *con);
+int vu_console_port_open(struct vu_console *con, unsigned int port, bool open);
+int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len);
+int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t cap);
+int vu_console_wait_rx(struct vu_console *con, unsigned int port, int timeout_ms);
+int vu_console_wait_ctrl(struct vu_console *con, int timeout_ms);
+int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_ms);
+
+/* --- end of vu_console.c --------------------------------------------------------- */
+
 #endif /* PVIO_VU_H */

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_console.c - virtio-console over the vhost-user front-end (virtio 1.2
+ * §5.3): port 0 on vrings 0/1; with MULTIPORT the control queues on 2/3 and
+ * port k on 2k+2 / 2k+3.
+ *
+ * Open negotiates MULTIPORT and SIZE, posts every receive buffer, sends
+ * DEVICE_READY and answers each DEVICE_ADD with PORT_READY, the way Linux's
+ * virtio_console does.  Control messages from the device (CONSOLE_PORT,
+ * PORT_NAME, PORT_OPEN, RESIZE) are taken whenever the caller reads, writes
+ * or waits, and recorded in struct vu_console_port.
+ *
+ * Data: transmit copies into a pool of device-readable buffers (one chain
+ * each); receive keeps every rx buffer posted and hands out bytes in order,
+ * reposting a buffer once it has been read to its end.  Everything the
+ * device writes (lengths, control messages) is bounded before use.
+ *
+ * One thread at a time per device.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vu.h"
+
+#define VU_CON_CTRL_BUF		(sizeof(struct pvio_console_control) + VU_CONSOLE_NAME_MAX)
+
+static int vu_console_post(struct vu_console *con, struct vu_queue *q, uint8_t *buf,
+			   uint32_t len)
+{
+	struct pvring_sg sg = { vu_mem_gpa(&con->dev.mem, buf), len };
+
+	return pvring_drv_add(&q->ring, &sg, 0, 1, buf);
+}
+
+static int vu_console_ctrl_send(struct vu_console *con, unsigned int id, uint16_t event,
+				uint16_t value)
+{
+	struct pvio_console_control c = {
+		.id = cpu_to_le32(id), .event = cpu_to_le16(event), .value = cpu_to_le16(value),
+	};
+	struct pvring_sg sg;
+	uint8_t *buf;
+	uint32_t len;
+	int r;
+
+	while ((buf = pvring_drv_get_used(&con->ctxq->ring, &len)))
+		con->ctx_free[con->ctx_nfree++] = (uint16_t)((buf - con->ctxbufs) / sizeof(c));
+	if (!con->ctx_nfree) {
+		r = vu_queue_wait(con->ctxq, -1);
+		if (r)
+			return r;
+		return vu_console_ctrl_send(con, id, event, value);
+	}
+	buf = con->ctxbufs + (size_t)con->ctx_free[--con->ctx_nfree] * sizeof(c);
+	memcpy(buf, &c, sizeof(c));
+	sg.addr = vu_mem_gpa(&con->dev.mem, buf);
+	sg.len = sizeof(c);
+	r = pvring_drv_add(&con->ctxq->ring, &sg, 1, 0, buf);
+	if (r)
+		return vu_dev_err(&con->dev, r, "control transmit queue is broken");
+	vu_queue_kick(con->ctxq);
+	return 0;
+}
+
+static int vu_console_ctrl_handle(struct vu_console *con, const uint8_t *buf, uint32_t len)
+{
+	struct pvio_console_control c;
+	struct pvio_console_resize rs;
+	struct vu_console_port *p;
+	uint32_t id;
+
+	if (len < sizeof(c))
+		return vu_dev_err(&con->dev, -EPROTO, "control message of %u bytes", len);
+	memcpy(&c, buf, sizeof(c));
+	id = le32_to_cpu(c.id);
+	con->ctrl_msgs++;
+	if (id >= con->nports)
+		return vu_dev_err(&con->dev, -EPROTO, "control event %u for port %u of %u",
+				  le16_to_cpu(c.event), id, con->nports);
+	p = &con->ports[id];
+	switch (le16_to_cpu(c.event)) {
+	case PVIO_CONSOLE_DEVICE_ADD:
+		p->added = true;
+		return vu_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_READY, 1);
+	case PVIO_CONSOLE_DEVICE_REMOVE:
+		p->added = false;
+		p->host_open = false;
+		return 0;
+	case PVIO_CONSOLE_CONSOLE_PORT:
+		p->console = true;
+		/* As Linux: a console port is open on the guest side from the start. */
+		return vu_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
+	case PVIO_CONSOLE_PORT_OPEN:
+		p->host_open = le16_to_cpu(c.value) != 0;
+		return 0;
+	case PVIO_CONSOLE_PORT_NAME:
+		len -= sizeof(c);
+		if (len >= sizeof(p->name))
+			len = sizeof(p->name) - 1;
+		memcpy(p->name, buf + sizeof(c), len);
+		p->name[len] = '\0';
+		return 0;
+	case PVIO_CONSOLE_RESIZE:
+		if (len < sizeof(c) + sizeof(rs))
+			return vu_dev_err(&con->dev, -EPROTO, "RESIZE of %u bytes", len);
+		memcpy(&rs, buf + sizeof(c), sizeof(rs));
+		p->cols = le16_to_cpu(rs.cols);
+		p->rows = le16_to_cpu(rs.rows);
+		p->resizes++;
+		return 0;
+	default:
+		return vu_dev_err(&con->dev, -EPROTO, "unknown control event %u",
+				  le16_to_cpu(c.event));
+	}
+}
+
+/**
+ * vu_console_ctrl_poll - take every control message the device has sent
+ * @con: the console
+ *
+ * Return: messages handled, or -errno (-EPROTO for a message that makes no
+ * sense, -EIO for a broken ring).
+ */
+int vu_console_ctrl_poll(struct vu_console *con)
+{
+	uint8_t *buf;
+	uint32_t len;
+	int n = 0, r = 0;
+
+	if (!con->multiport)
+		return 0;
+	while ((buf = pvring_drv_get_used(&con->crxq->ring, &len))) {
+		if (len > VU_CON_CTRL_BUF) {
+			r = vu_dev_err(&con->dev, -EPROTO, "control message of %u bytes in a %zu-byte buffer",
+				       len, VU_CON_CTRL_BUF);
+		} else {
+			r = vu_console_ctrl_handle(con, buf, len);
+		}
+		vu_console_post(con, con->crxq, buf, VU_CON_CTRL_BUF);
+		if (r)
+			break;
+		n++;
+	}
+	vu_queue_kick(con->crxq);
+	if (!r && pvring_drv_broken(&con->crxq->ring))
+		r = vu_dev_err(&con->dev, -EIO, "back-end broke the control receive queue");
+	return r ? r : n;
+}
+
+/**
+ * vu_console_wait_ctrl - sleep until a control message arrives, then take it
+ * @con: the console
+ * @timeout_ms: at most this long (<0: the device's timeout)
+ *
+ * Return: messages handled (>0), -ETIMEDOUT, or another -errno.
+ */
+int vu_console_wait_ctrl(struct vu_console *con, int timeout_ms)
+{
+	int r;
+
+	if (!con->multiport)
+		return -EOPNOTSUPP;
+	r = vu_queue_wait(con->crxq, timeout_ms);
+	return r ? r : vu_console_ctrl_poll(con);
+}
+
+/**
+ * vu_console_open - connect to a vhost-user console and bring its ports up
+ * @con: filled in
+ * @opts: socket, ring and buffer sizes, whether to negotiate MULTIPORT
+ *
+ * With MULTIPORT, returns once every port was added (DEVICE_ADD answered
+ * with PORT_READY); names and PORT_OPEN may follow later, see
+ * vu_console_wait_ctrl().
+ *
+ * Return: 0 or -errno; vu_dev_errmsg(&con->dev) says why.
+ */
+int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
+{
+	unsigned int qsize = opts->queue_size ? opts->queue_size : 128, i, j, added;
+	unsigned int bufsz = opts->buf_size ? opts->buf_size : 4096;
+	struct vu_dev_opts dopts = {
+		.socket_path = opts->socket_path,
+		.device_id = PVIO_ID_CONSOLE,
+		.timeout_ms = opts->timeout_ms,
+		.features = PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
+			    (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT)),
+		.num_queues = opts->no_multiport ? 2 : 0,
+		.queue_size = qsize,
+		.config_size = sizeof(struct pvio_console_config),
+	};
+	int r;
+
+	memset(con, 0, sizeof(*con));
+	con->buf_size = bufsz;
+	/* Enough for 2 x (VU_MAX_QUEUES / 2) data queues' buffers plus control. */
+	dopts.mem_size = (size_t)VU_MAX_QUEUES * qsize * bufsz + (4u << 20);
+	r = vu_dev_open(&con->dev, &dopts);
+	if (r)
+		return r;
+	memcpy(&con->cfg, con->dev.config,
+	       con->dev.config_len < sizeof(con->cfg) ? con->dev.config_len : sizeof(con->cfg));
+	con->multiport = vu_dev_has(&con->dev, PVIO_CONSOLE_F_MULTIPORT);
+	con->nports = 1;
+	if (con->multiport) {
+		con->nports = le32_to_cpu(con->cfg.max_nr_ports);
+		if (!con->nports || con->nports > (con->dev.nqueues - 2) / 2) {
+			r = vu_dev_err(&con->dev, -EPROTO,
+				       "max_nr_ports %u does not fit the %u queues the back-end has",
+				       con->nports, con->dev.nqueues);
+			goto err_close_dev;
+		}
+		con->crxq = &con->dev.queues[2];
+		con->ctxq = &con->dev.queues[3];
+	}
+	con->ports = calloc(con->nports, sizeof(*con->ports));
+	if (!con->ports) {
+		r = vu_dev_err(&con->dev, -ENOMEM, "out of memory");
+		goto err_close_dev;
+	}
+	for (i = 0; i < con->nports; i++) {
+		struct vu_console_port *p = &con->ports[i];
+
+		p->rxq = &con->dev.queues[i ? 2 * i + 2 : 0];
+		p->txq = &con->dev.queues[i ? 2 * i + 3 : 1];
+		p->added = !con->multiport;
+		p->rxbufs = vu_mem_alloc(&con->dev.mem, (size_t)p->rxq->num * bufsz, 64);
+		p->txbufs = vu_mem_alloc(&con->dev.mem, (size_t)p->txq->num * bufsz, 64);
+		p->tx_free = calloc(p->txq->num, sizeof(*p->tx_free));
+		if (!p->rxbufs || !p->txbufs || !p->tx_free) {
+			r = vu_dev_err(&con->dev, -ENOMEM, "out of memory for port %u buffers", i);
+			goto err_free_ports;
+		}
+		for (j = 0; j < p->txq->num; j++)
+			p->tx_free[p->tx_nfree++] = (uint16_t)j;
+		for (j = 0; j < p->rxq->num; j++)
+			vu_console_post(con, p->rxq, p->rxbufs + (size_t)j * bufsz, bufsz);
+		vu_queue_kick(p->rxq);
+	}
+	if (!con->multiport)
+		return 0;
+
+	con->crxbufs = vu_mem_alloc(&con->dev.mem, (size_t)con->crxq->num * VU_CON_CTRL_BUF, 64);
+	con->ctxbufs = vu_mem_alloc(&con->dev.mem, (size_t)con->ctxq->num *
+				    sizeof(struct pvio_console_control), 64);
+	con->ctx_free = calloc(con->ctxq->num, sizeof(*con->ctx_free));
+	if (!con->crxbufs || !con->ctxbufs || !con->ctx_free) {
+		r = vu_dev_err(&con->dev, -ENOMEM, "out of memory for control buffers");
+		goto err_free_ports;
+	}
+	for (j = 0; j < con->ctxq->num; j++)
+		con->ctx_free[con->ctx_nfree++] = (uint16_t)j;
+	for (j = 0; j < con->crxq->num; j++)
+		vu_console_post(con, con->crxq, con->crxbufs + (size_t)j * VU_CON_CTRL_BUF,
+				VU_CON_CTRL_BUF);
+	vu_queue_kick(con->crxq);
+	r = vu_console_ctrl_send(con, 0, PVIO_CONSOLE_DEVICE_READY, 1);
+	if (r)
+		goto err_free_ports;
+	for (;;) {
+		for (added = 0, i = 0; i < con->nports; i++)
+			added += con->ports[i].added;
+		if (added == con->nports)
+			return 0;
+		r = vu_console_wait_ctrl(con, -1);
+		if (r < 0)
+			goto err_free_ports;
+	}
+
+err_free_ports:
+	vu_console_close(con);
+	return r;
+err_close_dev:
+	vu_dev_close(&con->dev);
+	return r;
+}
+
+/**
+ * vu_console_close - disconnect and free
+ * @con: an open console
+ */
+void vu_console_close(struct vu_console *con)
+{
+	unsigned int i;
+
+	vu_dev_close(&con->dev);
+	for (i = 0; con->ports && i < con->nports; i++)
+		free(con->ports[i].tx_free);
+	free(con->ports);
+	free(con->ctx_free);
+	con->ports = NULL;
+	con->ctx_free = NULL;
+}
+
+/**
+ * vu_console_port_open - tell the device the port is open or closed on our side
+ * @con: the console (MULTIPORT)
+ * @port: the port
+ * @open: PORT_OPEN value
+ *
+ * Return: 0 or -errno.
+ */
+int vu_console_port_open(struct vu_console *con, unsigned int port, bool open)
+{
+	if (!con->multiport)
+		return port ? -EINVAL : 0;
+	if (port >= con->nports)
+		return -EINVAL;
+	return vu_console_ctrl_send(con, port, PVIO_CONSOLE_PORT_OPEN, open);
+}
+
+static void vu_console_reap_tx(struct vu_console_port *p, unsigned int bufsz)
+{
+	uint8_t *buf;
+	uint32_t len;
+
+	while ((buf = pvring_drv_get_used(&p->txq->ring, &len)))
+		p->tx_free[p->tx_nfree++] = (uint16_t)((size_t)(buf - p->txbufs) / bufsz);
+}
+
+/**
+ * vu_console_write - queue bytes on a port and notify the device
+ * @con: the console
+ * @port: the port
+ * @buf: the bytes
+ * @len: how many
+ *
+ * Return: bytes queued (possibly fewer than @len), -EAGAIN when every
+ * transmit buffer is in flight, -EINVAL for a port that does not exist,
+ * -EIO for a broken ring.
+ */
+int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len)
+{
+	struct vu_console_port *p;
+	size_t done = 0;
+	int r;
+
+	if (port >= con->nports)
+		return -EINVAL;
+	p = &con->ports[port];
+	vu_console_ctrl_poll(con);
+	vu_console_reap_tx(p, con->buf_size);
+	while (done < len && p->tx_nfree) {
+		uint16_t slot = p->tx_free[--p->tx_nfree];
+		uint8_t *b = p->txbufs + (size_t)slot * con->buf_size;
+		size_t n = len - done < con->buf_size ? len - done : con->buf_size;
+		struct pvring_sg sg = { vu_mem_gpa(&con->dev.mem, b), (uint32_t)n };
+
+		memcpy(b, (const uint8_t *)buf + done, n);
+		r = pvring_drv_add(&p->txq->ring, &sg, 1, 0, b);
+		if (r) {
+			p->tx_nfree++;
+			return vu_dev_err(&con->dev, r, "port %u: transmit queue is broken", port);
+		}
+		done += n;
+	}
+	vu_queue_kick(p->txq);
+	if (pvring_drv_broken(&p->txq->ring))
+		return vu_dev_err(&con->dev, -EIO, "port %u: back-end broke the transmit queue",
+				  port);
+	return done ? (int)done : -EAGAIN;
+}
+
+/**
+ * vu_console_tx_drain - wait until the device took every queued byte
+ * @con: the console
+ * @port: the port
+ * @timeout_ms: per wait (<0: the device's timeout)
+ *
+ * Return: 0, -ETIMEDOUT, or another -errno.
+ */
+int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_ms)
+{
+	struct vu_console_port *p;
+	int r;
+
+	if (port >= con->nports)
+		return -EINVAL;
+	p = &con->ports[port];
+	for (;;) {
+		vu_console_reap_tx(p, con->buf_size);
+		if (p->tx_nfree == p->txq->num)
+			return 0;
+		r = vu_queue_wait(p->txq, timeout_ms);
+		if (r)
+			return r;
+	}
+}
+
+/**
+ * vu_console_read - take received bytes from a port
+ * @con: the console
+ * @port: the port
+ * @buf: where to copy them
+ * @cap: at most this many
+ *
+ * Return: bytes copied, -EAGAIN when nothing is there, -EPROTO when the
+ * device claims to have written more than the buffer holds, -EIO for a
+ * broken ring.
+ */
+int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t cap)
+{
+	struct vu_console_port *p;
+	size_t done = 0;
+	bool reposted = false;
+
+	if (port >= con->nports)
+		return -EINVAL;
+	p = &con->ports[port];
+	vu_console_ctrl_poll(con);
+	while (done < cap) {
+		size_t n;
+
+		if (!p->rx_cur) {
+			p->rx_cur = pvring_drv_get_used(&p->rxq->ring, &p->rx_cur_len);
+			if (!p->rx_cur)
+				break;
+			p->rx_cur_off = 0;
+			if (p->rx_cur_len > con->buf_size) {
+				vu_console_post(con, p->rxq, p->rx_cur, con->buf_size);
+				p->rx_cur = NULL;
+				vu_queue_kick(p->rxq);
+				return vu_dev_err(&con->dev, -EPROTO,
+						  "port %u: %u bytes used of a %u-byte buffer", port,
+						  p->rx_cur_len, con->buf_size);
+			}
+		}
+		n = p->rx_cur_len - p->rx_cur_off;
+		if (n > cap - done)
+			n = cap - done;
+		memcpy((uint8_t *)buf + done, p->rx_cur + p->rx_cur_off, n);
+		done += n;
+		p->rx_cur_off += (uint32_t)n;
+		if (p->rx_cur_off == p->rx_cur_len) {
+			vu_console_post(con, p->rxq, p->rx_cur, con->buf_size);
+			p->rx_cur = NULL;
+			reposted = true;
+		}
+	}
+	if (reposted)
+		vu_queue_kick(p->rxq);
+	if (!done && pvring_drv_broken(&p->rxq->ring))
+		return vu_dev_err(&con->dev, -EIO, "port %u: back-end broke the receive queue",
+				  port);
+	return done ? (int)done : -EAGAIN;
+}
+
+/**
+ * vu_console_wait_rx - sleep until a port has received bytes
+ * @con: the console
+ * @port: the port
+ * @timeout_ms: at most this long (<0: the device's timeout)
+ *
+ * Return: 0, -ETIMEDOUT, -ECONNRESET, -EIO.
+ */
+int vu_console_wait_rx(struct vu_console *con, unsigned int port, int timeout_ms)
+{
+	if (port >= con->nports)
+		return -EINVAL;
+	if (con->ports[port].rx_cur)
+		return 0;
+	return vu_queue_wait(con->ports[port].rxq, timeout_ms);
+}

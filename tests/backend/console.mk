@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The console device: pviod's console driven by the userspace driver
+# (tests/user/vu_console_test.c, built by tests/user/user.mk's vu_% rule).
+
+CONSOLE_INTEGRATION_TESTS := $(O)/tests/user/vu_console_test
+
+INTEGRATION_TESTS += $(CONSOLE_INTEGRATION_TESTS)
+PROGS += $(CONSOLE_INTEGRATION_TESTS)
+
+.PHONY: check-console
+check-console: $(CONSOLE_INTEGRATION_TESTS) $(O)/pviod
+	$(CONSOLE_INTEGRATION_TESTS)

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vu_console_test - pviod's console device driven by the userspace driver.
+ *
+ *   names           ports=3 with names: DEVICE_ADD for each, CONSOLE_PORT for
+ *                   port 0, PORT_NAME for the named ones
+ *   resize          out=pty: a TIOCSWINSZ on the pty reaches us as RESIZE
+ *   transfer_*      MiBs each way through a unix sink, byte-exact (a PRNG
+ *                   stream checked by the peer and by us), variants for the
+ *                   port and the buffer size
+ *   reader_gone     the reader reads a little and disconnects: the driver's
+ *                   writes keep completing, pviod counts the loss (SIGUSR1)
+ *   reader_stuck    the reader connects and never reads: the same, after
+ *                   stall-ms
+ */
+#include <poll.h>
+#include <stdint.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+
+#include "kselftest_harness.h"
+#include "vu.h"
+#include "vu_test.h"
+
+#define MIB		(1u << 20)
+
+struct prng {
+	uint64_t s;
+};
+
+static uint8_t prng_next(struct prng *r)
+{
+	r->s = r->s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint8_t)(r->s >> 33);
+}
+
+static void prng_fill(struct prng *r, uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = prng_next(r);
+}
+
+static uint64_t fnv(uint64_t h, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static int start_pviod(const char *dir, const char *opts, const char *log, pid_t *pid,
+		       char *sock, size_t socklen, char *why, size_t whylen)
+{
+	char exe[PATH_MAX], pviod[PATH_MAX + 16], arg[1024];
+
+	if (getenv("PVIOD")) {
+		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
+	} else {
+		vu_test_exe_dir(exe, sizeof(exe));
+		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
+	}
+	if (access(pviod, X_OK)) {
+		snprintf(why, whylen, "pviod not built (%.180s); set PVIOD=path", pviod);
+		return -ENOENT;
+	}
+	snprintf(sock, socklen, "%s/vu.sock", dir);
+	snprintf(arg, sizeof(arg), "console,socket=%s,%s", sock, opts);
+	{
+		char *const argv[] = { pviod, "--device", arg, NULL };
+
+		*pid = vu_test_spawn(argv, log, -1);
+	}
+	if (vu_test_wait_socket(sock, *pid, 5000)) {
+		snprintf(why, whylen, "pviod did not create %s", sock);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (int i = 0; i < 250; i++) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
+		usleep(20000);
+	}
+	close(fd);
+	return -1;
+}
+
+/* Take control messages until @cond holds or 5 s pass. */
+#define WAIT_CTRL(con, cond) ({							\
+	long __end = vu_test_ms() + 5000;					\
+	vu_console_ctrl_poll(con);						\
+	while (!(cond) && vu_test_ms() < __end)					\
+		vu_console_wait_ctrl(con, 200);					\
+	(cond);									\
+})
+
+static bool log_has(const char *log, const char *needle, char *line, size_t len)
+{
+	FILE *f = fopen(log, "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, (int)len, f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+FIXTURE(con) {
+	char dir[64], sock[128], log[128], out[128], why[256];
+	pid_t pviod;
+	struct vu_console con;
+	bool open;
+};
+
+FIXTURE_VARIANT(con) {
+	const char *opts;		/* after socket=...; %s: the directory */
+	unsigned int port;		/* for the transfer tests */
+	unsigned int mib;
+	unsigned int buf_size;
+};
+
+FIXTURE_VARIANT_ADD(con, port1_4k) {
+	.opts = "out=unix:%s/out,ports=3,names=:org.pvio.a:org.pvio.b", .port = 1, .mib = 8,
+	.buf_size = 4096 };
+FIXTURE_VARIANT_ADD(con, port0_64k) {
+	.opts = "out=unix:%s/out,ports=2", .port = 0, .mib = 16, .buf_size = 65536 };
+FIXTURE_VARIANT_ADD(con, port2_small_buffer) {
+	.opts = "out=unix:%s/out,ports=3,buffer=8192", .port = 2, .mib = 4, .buf_size = 1024 };
+
+FIXTURE_SETUP(con)
+{
+	char opts[512];
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vu_console.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
+	snprintf(opts, sizeof(opts), variant->opts, self->dir);
+	if (!strncmp(_metadata->name, "resize", 6))
+		snprintf(opts, sizeof(opts), "out=pty:%s/pty,ports=2", self->dir);
+	else if (!strncmp(_metadata->name, "reader_", 7))
+		snprintf(opts, sizeof(opts), "out=unix:%s/out,ports=2,buffer=65536,stall-ms=300",
+			 self->dir);
+	if (start_pviod(self->dir, opts, self->log, &self->pviod, self->sock, sizeof(self->sock),
+			self->why, sizeof(self->why)))
+		return;
+	struct vu_console_opts o = { .socket_path = self->sock, .buf_size = variant->buf_size };
+
+	ASSERT_EQ(0, vu_console_open(&self->con, &o)) {
+		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
+		vu_test_dump_log(self->log);
+	}
+	self->open = true;
+}
+
+FIXTURE_TEARDOWN(con)
+{
+	char cmd[160];
+
+	if (self->open)
+		vu_console_close(&self->con);
+	vu_test_stop(self->pviod);
+	if (self->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+		if (system(cmd))
+			TH_LOG("cannot remove %s", self->dir);
+	}
+}
+
+TEST_F_TIMEOUT(con, names, 30)
+{
+	struct vu_console *c = &self->con;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	ASSERT_TRUE(c->multiport);
+	ASSERT_GE(c->nports, 2u);
+	for (unsigned int i = 0; i < c->nports; i++)
+		EXPECT_TRUE(c->ports[i].added);
+	EXPECT_TRUE(WAIT_CTRL(c, c->ports[0].console));
+	if (strstr(variant->opts, "names=")) {
+		ASSERT_TRUE(WAIT_CTRL(c, c->ports[2].name[0] != '\0'));
+		EXPECT_STREQ("org.pvio.a", c->ports[1].name);
+		EXPECT_STREQ("org.pvio.b", c->ports[2].name);
+		EXPECT_STREQ("", c->ports[0].name);
+	}
+}
+
+TEST_F_TIMEOUT(con, resize, 30)
+{
+	struct vu_console *c = &self->con;
+	struct winsize ws = { .ws_col = 132, .ws_row = 43 };
+	char pty[160];
+	int fd;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	snprintf(pty, sizeof(pty), "%s/pty", self->dir);
+	fd = open(pty, O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TIOCSWINSZ, &ws));
+	ASSERT_TRUE(WAIT_CTRL(c, c->ports[0].resizes && c->ports[0].cols == 132));
+	EXPECT_EQ(43, c->ports[0].rows);
+	/* port 1 has its own pty and window */
+	snprintf(pty, sizeof(pty), "%s/pty.1", self->dir);
+	close(fd);
+	fd = open(pty, O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, fd);
+	ws.ws_col = 90;
+	ws.ws_row = 30;
+	ASSERT_EQ(0, ioctl(fd, TIOCSWINSZ, &ws));
+	ASSERT_TRUE(WAIT_CTRL(c, c->ports[1].resizes && c->ports[1].cols == 90));
+	EXPECT_EQ(30, c->ports[1].rows);
+	close(fd);
+}
+
+/* The peer on pviod's unix sink: send @bytes of stream 1, then check @bytes of stream 2. */
+static int peer_run(const char *path, size_t bytes)
+{
+	struct prng tx = { 1 }, rx = { 2 };
+	uint8_t buf[65536], want[65536];
+	size_t sent = 0, got = 0;
+	int fd = unix_connect(path);
+
+	if (fd < 0)
+		return 10;
+	while (sent < bytes) {
+		size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+		ssize_t w;
+
+		prng_fill(&tx, buf, n);
+		for (size_t off = 0; off < n; off += (size_t)w) {
+			w = write(fd, buf + off, n - off);
+			if (w <= 0)
+				return 11;
+		}
+		sent += n;
+	}
+	while (got < bytes) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			return 12;
+		prng_fill(&rx, want, (size_t)n);
+		if (memcmp(buf, want, (size_t)n))
+			return 13;
+		got += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(con, transfer, 240)
+{
+	struct vu_console *c = &self->con;
+	size_t bytes = (size_t)variant->mib * MIB, got = 0, sent = 0;
+	struct prng in = { 1 }, outp = { 2 };
+	uint64_t h_got = 1469598103934665603ull, h_want = h_got;
+	static uint8_t buf[65536], want[65536];
+	unsigned int port = variant->port;
+	char path[160];
+	long t0, t1, t2;
+	int status, r;
+	pid_t peer;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	if (port)
+		snprintf(path, sizeof(path), "%s/out.%u", self->dir, port);
+	else
+		snprintf(path, sizeof(path), "%s/out", self->dir);
+	peer = fork();
+	ASSERT_LE(0, peer);
+	if (!peer)
+		_exit(peer_run(path, bytes));
+	ASSERT_TRUE(WAIT_CTRL(c, c->ports[port].host_open));
+	ASSERT_EQ(0, vu_console_port_open(c, port, true));
+	t0 = vu_test_ms();
+	/* host -> driver */
+	while (got < bytes) {
+		r = vu_console_read(c, port, buf, sizeof(buf));
+		if (r == -EAGAIN) {
+			r = vu_console_wait_rx(c, port, 10000);
+			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes,
+					       vu_dev_errmsg(&c->dev));
+			continue;
+		}
+		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		prng_fill(&in, want, (size_t)r);
+		h_got = fnv(h_got, buf, (size_t)r);
+		h_want = fnv(h_want, want, (size_t)r);
+		got += (size_t)r;
+	}
+	ASSERT_EQ(h_want, h_got);
+	t1 = vu_test_ms();
+	/* driver -> host, checked by the peer */
+	while (sent < bytes) {
+		size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+
+		prng_fill(&outp, buf, n);
+		for (size_t off = 0; off < n; off += (size_t)r) {
+			r = vu_console_write(c, port, buf + off, n - off);
+			if (r == -EAGAIN) {
+				ASSERT_EQ(0, vu_queue_wait(c->ports[port].txq, 10000));
+				r = 0;
+				continue;
+			}
+			ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		}
+		sent += n;
+	}
+	ASSERT_EQ(0, vu_console_tx_drain(c, port, 10000));
+	ASSERT_EQ(peer, waitpid(peer, &status, 0));
+	t2 = vu_test_ms();
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("peer check failed (code %d)",
+						  WEXITSTATUS(status));
+	TH_LOG("port %u: %u MiB in %ld ms, %u MiB out in %ld ms", port, variant->mib, t1 - t0,
+	       variant->mib, t2 - t1);
+}
+
+/* Write @bytes as fast as the device takes them; every write must complete. */
+static int write_all(struct __test_metadata *_metadata, struct vu_console *c, unsigned int port,
+		     size_t bytes)
+{
+	static uint8_t buf[65536];
+	size_t sent = 0;
+	int r;
+
+	memset(buf, 'x', sizeof(buf));
+	while (sent < bytes) {
+		r = vu_console_write(c, port, buf, bytes - sent < sizeof(buf) ?
+				     bytes - sent : sizeof(buf));
+		if (r == -EAGAIN) {
+			r = vu_queue_wait(c->ports[port].txq, 5000);
+			if (r)
+				return r;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		sent += (size_t)r;
+	}
+	return vu_console_tx_drain(c, port, 5000);
+}
+
+static void check_loss(struct __test_metadata *_metadata, FIXTURE_DATA(con) *self)
+{
+	char line[512];
+
+	kill(self->pviod, SIGUSR1);
+	usleep(500000);
+	ASSERT_TRUE(log_has(self->log, "console0: port 1: to sink", line, sizeof(line)));
+	TH_LOG("%s", strtok(line, "\n"));
+	EXPECT_EQ(NULL, strstr(line, "lost 0,"));
+}
+
+TEST_F_TIMEOUT(con, reader_gone, 60)
+{
+	struct vu_console *c = &self->con;
+	char path[160], buf[4096];
+	int fd;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	snprintf(path, sizeof(path), "%s/out.1", self->dir);
+	fd = unix_connect(path);
+	ASSERT_LE(0, fd);
+	ASSERT_TRUE(WAIT_CTRL(c, c->ports[1].host_open));
+	ASSERT_EQ(0, vu_console_port_open(c, 1, true));
+	ASSERT_EQ(0, write_all(_metadata, c, 1, 64 * 1024));
+	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+	ASSERT_TRUE(WAIT_CTRL(c, !c->ports[1].host_open));
+	/* Nobody reads: 32 MiB must still complete, dropped and counted. */
+	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+	/* Port 0 keeps working meanwhile. */
+	ASSERT_EQ(0, write_all(_metadata, c, 0, 4096));
+	check_loss(_metadata, self);
+}
+
+TEST_F_TIMEOUT(con, reader_stuck, 60)
+{
+	struct vu_console *c = &self->con;
+	char path[160];
+	int fd;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	snprintf(path, sizeof(path), "%s/out.1", self->dir);
+	fd = unix_connect(path);
+	ASSERT_LE(0, fd);
+	ASSERT_TRUE(WAIT_CTRL(c, c->ports[1].host_open));
+	ASSERT_EQ(0, vu_console_port_open(c, 1, true));
+	/* Connected, never reads: after stall-ms the writes complete again. */
+	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+	check_loss(_metadata, self);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
