@@ -41,8 +41,12 @@ struct pvio_console_control {
 #define PVIO_CONSOLE_PORT_NAME		7	/* device -> driver, + name bytes */
 
 /*
- * The spec orders cols then rows; Linux's virtio_console reads rows first.  Which
- * one a peer uses must be checked against that peer (see Documentation/console.rst).
+ * Follows RESIZE: cols first, then rows.  This is what Linux 6.1's
+ * virtio_console reads (drivers/char/virtio_console.c, handle_control_message():
+ * a struct { cols; rows; } whose fields it passes on as set_console_size(rows,
+ * cols)) and the same order as cols/rows in the config space.  The virtio 1.2
+ * text lists rows first; that order matches no driver (see
+ * Documentation/console.rst).
  */
 struct pvio_console_resize {
 	__le16 cols;
