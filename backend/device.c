@@ -23,6 +23,7 @@ struct pviod_device_type {
 static const struct pviod_device_type pviod_device_types[] = {
 	{ "blk", pviod_blk_create },
 	{ "console", pviod_console_create },
+	{ "net", pviod_net_create },
 };
 
 static unsigned int pviod_device_count;
@@ -46,8 +47,8 @@ int pviod_device_parse(const char *spec, struct pviod_device **out)
 		if (strlen(t->name) == len && !strncmp(spec, t->name, len))
 			return t->create(spec[len] ? spec + len + 1 : "", out);
 	}
-	fprintf(stderr, "pviod: --device %s: unknown device type '%.*s' (known: blk, console)\n", spec,
-		(int)len, spec);
+	fprintf(stderr, "pviod: --device %s: unknown device type '%.*s' (known: blk, console, net)\n",
+		spec, (int)len, spec);
 	return -EINVAL;
 }
 

@@ -206,6 +206,10 @@ int pviod_blk_create(const char *opts, struct pviod_device **out);
 
 int pviod_console_create(const char *opts, struct pviod_device **out);
 
+/* --- the network device (net.c) ------------------------------------------- */
+
+int pviod_net_create(const char *opts, struct pviod_device **out);
+
 /* --- control loop (event.c) ------------------------------------------------ */
 
 int pviod_event_run(struct pviod_device *devices);

@@ -1,0 +1,951 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net.c - the virtio-net device (virtio 1.2 §5.1): features, config space,
+ * the control queue, and the data path every back-end shares.
+ *
+ * Transmit (driver -> back-end): a kick pops up to PVIOD_NET_BATCH chains,
+ * checks each header (net_hdr.c), and hands the back-end an iovec whose
+ * first element is our copy of the header and the rest the guest's own
+ * segments, so the tap writes straight from guest memory (no copy); the
+ * used entries of the batch are published with one index store and the
+ * driver is signalled once per batch, as EVENT_IDX asks.
+ *
+ * Receive (back-end -> driver): pviod_net_rx_put() copies a frame into as
+ * many receive chains as it needs (one without MRG_RXBUF), writes
+ * num_buffers into the first, and stages the used entries; the caller
+ * publishes and signals once per batch with pviod_net_rx_flush().  When the
+ * driver has posted too few buffers the chains taken for that frame are
+ * given back (last_avail rewound: nothing was published) and the frame is
+ * dropped and counted: a guest that stops receiving never stalls its
+ * sender, another port, or another device.
+ *
+ * A back-end with a receive source (tap fd, switch inbox eventfd) has it
+ * polled through the pair's worker's io_uring; the poll is re-armed after
+ * each drain and not armed while the driver has no buffers (we wait for its
+ * rx kick instead, so frames stay queued in the tap and TCP sees
+ * back-pressure rather than loss).
+ *
+ * Threads: see net.h.  The rx and tx queue of a pair share one worker.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "net.h"
+
+#define PVIOD_NET_CTRL_MAX	1024	/* command bytes we read (MAC tables of up to ~160 entries) */
+
+static struct pviod_net *pviod_net_of(struct pviod_device *dev)
+{
+	return dev->priv;
+}
+
+static uint64_t pviod_net_features_get(const struct pviod_net *net)
+{
+	return __atomic_load_n(&net->features, __ATOMIC_RELAXED);
+}
+
+/* --- receive ----------------------------------------------------------------------- */
+
+/* May the pair's worker touch the rx ring?  Only ever called on that worker. */
+static bool pviod_net_rx_ok(struct pviod_net_pair *p)
+{
+	/* Acquire: pairs with the release in queue_start, after pvring_dev_init(). */
+	return __atomic_load_n(&p->rx_live, __ATOMIC_ACQUIRE) && !p->rxq->stopping &&
+	       !p->rxq->broken && !p->rx_broken;
+}
+
+/**
+ * pviod_net_rx_ready - does the driver have receive buffers posted?
+ * @p: the pair (its worker)
+ *
+ * Return: true when a frame could be received now.
+ */
+bool pviod_net_rx_ready(struct pviod_net_pair *p)
+{
+	struct pvring_dev *vr = &p->rxq->ring;
+
+	if (!pviod_net_rx_ok(p))
+		return false;
+	return vr->last_avail != vr->avail_idx || pvring_dev_avail(vr) > 0;
+}
+
+/* A position in a source iovec. */
+struct pviod_net_cursor {
+	const struct iovec *iov;
+	unsigned int niov;
+	unsigned int i;
+	size_t off;
+};
+
+/* Copy up to @n bytes from @src into @seg (from its start); advances @src. */
+static size_t pviod_net_copy(struct pviod_net_cursor *src, const struct pvring_seg *seg,
+			     unsigned int nseg, size_t n)
+{
+	unsigned int si = 0;
+	size_t so = 0, done = 0;
+
+	while (done < n && si < nseg && src->i < src->niov) {
+		size_t a = seg[si].len - so, b = src->iov[src->i].iov_len - src->off, k;
+
+		k = a < b ? a : b;
+		if (k > n - done)
+			k = n - done;
+		memcpy((uint8_t *)seg[si].base + so, (const uint8_t *)src->iov[src->i].iov_base +
+		       src->off, k);
+		done += k;
+		so += k;
+		src->off += k;
+		if (so == seg[si].len) {
+			si++;
+			so = 0;
+		}
+		if (src->off == src->iov[src->i].iov_len) {
+			src->i++;
+			src->off = 0;
+		}
+	}
+	return done;
+}
+
+/* Where byte @off of the chain lies (the header's num_buffers may straddle segments). */
+static uint8_t *pviod_net_seg_byte(const struct pvring_seg *seg, unsigned int nseg, size_t off)
+{
+	unsigned int i;
+
+	for (i = 0; i < nseg; i++) {
+		if (off < seg[i].len)
+			return (uint8_t *)seg[i].base + off;
+		off -= seg[i].len;
+	}
+	return NULL;
+}
+
+/*
+ * The receiver cannot take an offload it did not negotiate: complete a
+ * partial checksum here (linearising into the bounce buffer unless the
+ * frame is already there), refuse a GSO frame.
+ */
+static int pviod_net_rx_fixup(struct pviod_net_pair *p, struct pvio_net_hdr *h,
+			      const struct iovec **iovp, unsigned int *niovp, size_t len,
+			      struct iovec *tmp)
+{
+	uint64_t f = pviod_net_features_get(p->net);
+	unsigned int gso = h->gso_type & ~PVIO_NET_HDR_GSO_ECN;
+	const struct iovec *iov = *iovp;
+	uint8_t *frame = p->bounce + PVIOD_NET_HDR_LEN;
+	size_t frame_len = len - PVIOD_NET_HDR_LEN, done = 0;
+	unsigned int i;
+
+	if ((gso == PVIO_NET_HDR_GSO_TCPV4 && !(f & PVIO_BIT(PVIO_NET_F_GUEST_TSO4))) ||
+	    (gso == PVIO_NET_HDR_GSO_TCPV6 && !(f & PVIO_BIT(PVIO_NET_F_GUEST_TSO6))) ||
+	    (gso != PVIO_NET_HDR_GSO_NONE && gso != PVIO_NET_HDR_GSO_TCPV4 &&
+	     gso != PVIO_NET_HDR_GSO_TCPV6))
+		return -EOPNOTSUPP;
+	if (f & PVIO_BIT(PVIO_NET_F_GUEST_CSUM))
+		return 0;
+	if (h->flags & PVIO_NET_HDR_F_NEEDS_CSUM) {
+		if (!(*niovp == 2 && iov[1].iov_base == frame)) {
+			for (i = 1; i < *niovp; i++) {
+				memcpy(frame + done, iov[i].iov_base, iov[i].iov_len);
+				done += iov[i].iov_len;
+			}
+		}
+		if (pviod_net_csum_fill(h, frame, frame_len))
+			return -EINVAL;
+		tmp[0] = iov[0];
+		tmp[1].iov_base = frame;
+		tmp[1].iov_len = frame_len;
+		*iovp = tmp;
+		*niovp = 2;
+	}
+	/* §5.1.6.4.1: without GUEST_CSUM the device sets flags to zero. */
+	h->flags = 0;
+	return 0;
+}
+
+/**
+ * pviod_net_rx_put - copy one frame into the driver's receive buffers
+ * @p: the pair (called on its worker)
+ * @iov: iov[0] is a 12-byte struct pvio_net_hdr, the rest the frame
+ * @niov: elements in @iov, >= 1
+ * @len: total bytes in @iov
+ *
+ * The used entries are staged; pviod_net_rx_flush() publishes them.
+ *
+ * Return: 0; -ENOBUFS when the driver has too few buffers (counted, the
+ * frame is dropped); -EOPNOTSUPP for an offload the driver did not
+ * negotiate; -EIO when the rx queue is not running or broke.
+ */
+int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
+		     size_t len)
+{
+	struct pviod_net *net = p->net;
+	struct pvring_dev *vr = &p->rxq->ring;
+	unsigned int hdr_len = net->hdr_len, nbuf = 0, first_nseg = 0;
+	struct pvring_seg first[4];
+	struct pviod_net_cursor src;
+	struct pvio_net_hdr h;
+	struct iovec hiov, tmp[2];
+	uint16_t saved = vr->last_avail;
+	struct pvring_chain c;
+	size_t need, left;
+	bool mrg = hdr_len == PVIOD_NET_HDR_LEN &&
+		   (pviod_net_features_get(net) & PVIO_BIT(PVIO_NET_F_MRG_RXBUF));
+	int ret;
+
+	if (!pviod_net_rx_ok(p)) {
+		p->st.rx_dropped++;
+		return -EIO;
+	}
+	memcpy(&h, iov[0].iov_base, sizeof(h));
+	ret = pviod_net_rx_fixup(p, &h, &iov, &niov, len, tmp);
+	if (ret) {
+		p->st.rx_dropped++;
+		return ret;
+	}
+	h.num_buffers = cpu_to_le16(1);
+	hiov.iov_base = &h;
+	hiov.iov_len = hdr_len;
+	need = hdr_len + len - PVIOD_NET_HDR_LEN;
+	left = need;
+
+	while (left) {
+		struct pviod_net_cursor hsrc = { .iov = &hiov, .niov = 1 };
+		unsigned int skip = 0;
+		size_t put = 0, room;
+
+		ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
+		if (ret == 0 || (ret > 0 && !mrg && c.in_len < need)) {
+			/* Nothing published yet: hand every chain of this frame back. */
+			vr->last_avail = saved;
+			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
+			p->rx_staged -= nbuf;
+			p->st.rx_no_buf++;
+			return -ENOBUFS;
+		}
+		if (ret < 0 || c.nout || (!nbuf && c.in_len < hdr_len)) {
+			vr->last_avail = saved;
+			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
+			p->rx_staged -= nbuf;
+			p->rx_broken = true;
+			p->st.rx_dropped++;
+			pviod_queue_break(p->rxq, ret == -EIO ? "the avail ring is corrupt" :
+					  "a receive chain is unusable", ret < 0 ? ret : -EINVAL);
+			return -EIO;
+		}
+		room = c.in_len < left ? (size_t)c.in_len : left;
+		if (!nbuf) {
+			/* The header goes first; remember where num_buffers landed. */
+			put = pviod_net_copy(&hsrc, p->rxseg, c.nseg, hdr_len);
+			first_nseg = c.nseg < 4 ? c.nseg : 4;
+			memcpy(first, p->rxseg, first_nseg * sizeof(first[0]));
+			/* Advance past the header within the chain's segments. */
+			while (skip < c.nseg && put >= p->rxseg[skip].len) {
+				put -= p->rxseg[skip].len;
+				skip++;
+			}
+			if (skip < c.nseg) {
+				p->rxseg[skip].base = (uint8_t *)p->rxseg[skip].base + put;
+				p->rxseg[skip].len -= put;
+			}
+			src = (struct pviod_net_cursor){ .iov = iov, .niov = niov, .i = 1 };
+			pviod_net_copy(&src, p->rxseg + skip, c.nseg - skip, room - hdr_len);
+		} else {
+			pviod_net_copy(&src, p->rxseg, c.nseg, room);
+		}
+		__pvring_dev_put(vr, c.head, (uint32_t)room);
+		nbuf++;
+		p->rx_staged++;
+		left -= room;
+		if (!room)
+			break;	/* a zero-length chain: cannot make progress */
+	}
+	if (left) {
+		vr->last_avail = saved;
+		vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
+		p->rx_staged -= nbuf;
+		p->st.rx_dropped++;
+		return -ENOBUFS;
+	}
+	if (nbuf > 1) {
+		uint8_t *lo = pviod_net_seg_byte(first, first_nseg, 10);
+		uint8_t *hi = pviod_net_seg_byte(first, first_nseg, 11);
+
+		if (lo && hi) {
+			*lo = (uint8_t)nbuf;
+			*hi = (uint8_t)(nbuf >> 8);
+		}
+	}
+	p->st.rx_frames++;
+	p->st.rx_bytes += len - PVIOD_NET_HDR_LEN;
+	return 0;
+}
+
+/**
+ * pviod_net_rx_flush - publish the staged receive entries and signal once
+ * @p: the pair (its worker)
+ */
+void pviod_net_rx_flush(struct pviod_net_pair *p)
+{
+	struct pviod_queue *q = p->rxq;
+
+	if (!p->rx_staged)
+		return;
+	p->rx_staged = 0;
+	__pvring_dev_publish(&q->ring);
+	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+		eventfd_write(q->call_fd, 1);
+}
+
+static void pviod_net_src_drain(struct pviod_net_pair *p);
+
+static void pviod_net_src_ready(struct pviod_io *io, int res)
+{
+	struct pviod_net_pair *p = (struct pviod_net_pair *)((char *)io -
+							     offsetof(struct pviod_net_pair, src_io));
+
+	p->src_armed = false;
+	/* A stopped queue is drained again by the kick its restart gives. */
+	if (!pviod_net_rx_ok(p) || p->rx_wait_buf)
+		return;
+	pviod_net_src_drain(p);
+}
+
+static void pviod_net_src_arm(struct pviod_net_pair *p)
+{
+	struct io_uring_sqe *sqe;
+
+	if (p->src_armed || p->src_fd < 0)
+		return;
+	sqe = pviod_worker_sqe(p->rxq->worker);
+	if (!sqe)
+		return;		/* retried on the next rx kick */
+	io_uring_prep_poll_add(sqe, p->src_fd, POLLIN);
+	io_uring_sqe_set_data(sqe, &p->src_io);
+	p->src_armed = true;
+}
+
+/* Move what the source holds into the driver's buffers, a bounded amount per call. */
+static void pviod_net_src_drain(struct pviod_net_pair *p)
+{
+	const struct pviod_net_backend_ops *be = p->net->be;
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < PVIOD_NET_KICK_BUDGET; i++) {
+		struct iovec iov[2];
+
+		if (!pviod_net_rx_ok(p))
+			goto out_flush;
+		if (!pviod_net_rx_ready(p)) {
+			pviod_net_rx_flush(p);
+			/* Wait for the driver's rx kick unless buffers raced in. */
+			if (pvring_dev_enable_notify(&p->rxq->ring)) {
+				p->rx_wait_buf = true;
+				return;
+			}
+			pvring_dev_disable_notify(&p->rxq->ring);
+			continue;
+		}
+		n = be->rx_read(p, p->bounce, PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX);
+		if (n == -EAGAIN)
+			break;
+		if (n < (int)(PVIOD_NET_HDR_LEN + PVIOD_NET_ETH_HLEN)) {
+			p->st.rx_dropped++;
+			continue;
+		}
+		iov[0].iov_base = p->bounce;
+		iov[0].iov_len = PVIOD_NET_HDR_LEN;
+		iov[1].iov_base = p->bounce + PVIOD_NET_HDR_LEN;
+		iov[1].iov_len = (size_t)n - PVIOD_NET_HDR_LEN;
+		pviod_net_rx_put(p, iov, 2, (size_t)n);
+		if (p->rx_staged >= PVIOD_NET_BATCH)
+			pviod_net_rx_flush(p);
+	}
+	pviod_net_src_arm(p);
+out_flush:
+	pviod_net_rx_flush(p);
+}
+
+static void pviod_net_rx_kick(struct pviod_queue *q)
+{
+	struct pviod_net_pair *p = q->priv;
+
+	/* The driver posted buffers (or the queue just started). */
+	pvring_dev_disable_notify(&q->ring);
+	p->rx_wait_buf = false;
+	if (p->src_fd >= 0)
+		pviod_net_src_drain(p);
+}
+
+/* --- transmit ------------------------------------------------------------------------ */
+
+static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain *c)
+{
+	struct pviod_net *net = p->net;
+	unsigned int hdr_len = net->hdr_len, i, niov = 1;
+	struct pviod_net_cursor dst;
+	struct pvio_net_hdr h = { 0 };
+	size_t skip = hdr_len, frame_len;
+	int ret;
+
+	if (c->out_len < hdr_len || c->out_len - hdr_len > PVIOD_NET_FRAME_MAX) {
+		p->st.tx_bad_chain++;
+		if (pviod_ratelimit_ok(&p->rl))
+			pr_warn("%s: tx queue %u: chain of %llu readable bytes dropped",
+				net->dev->name, p->index, (unsigned long long)c->out_len);
+		return;
+	}
+	/* Copy the header out once (it may span segments); never read it from guest memory again. */
+	{
+		struct pvring_seg hseg = { &h, hdr_len };
+		struct iovec segs[PVIOD_NET_SEGS];
+
+		for (i = 0; i < c->nout; i++) {
+			segs[i].iov_base = p->txseg[i].base;
+			segs[i].iov_len = p->txseg[i].len;
+		}
+		dst = (struct pviod_net_cursor){ .iov = segs, .niov = c->nout };
+		pviod_net_copy(&dst, &hseg, 1, hdr_len);
+	}
+	h.num_buffers = 0;
+	frame_len = (size_t)c->out_len - hdr_len;
+	ret = pviod_net_hdr_check(&h, frame_len, pviod_net_features_get(net));
+	if (ret) {
+		p->st.tx_bad_hdr++;
+		if (pviod_ratelimit_ok(&p->rl))
+			pr_warn("%s: tx queue %u: bad header (flags 0x%x gso %u hdr_len %u gso_size %u csum %u+%u, frame %zu): %s; dropped",
+				net->dev->name, p->index, h.flags, h.gso_type,
+				le16_to_cpu(h.hdr_len), le16_to_cpu(h.gso_size),
+				le16_to_cpu(h.csum_start), le16_to_cpu(h.csum_offset), frame_len,
+				strerror(-ret));
+		return;
+	}
+	/* Always a 12-byte header towards the back-end; the frame stays in guest memory. */
+	p->txiov[0].iov_base = &h;
+	p->txiov[0].iov_len = PVIOD_NET_HDR_LEN;
+	for (i = 0; i < c->nout; i++) {
+		size_t l = p->txseg[i].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		p->txiov[niov].iov_base = (uint8_t *)p->txseg[i].base + skip;
+		p->txiov[niov].iov_len = l - skip;
+		skip = 0;
+		niov++;
+	}
+	p->st.tx_frames++;
+	p->st.tx_bytes += frame_len;
+	net->be->tx(p, p->txiov, niov, PVIOD_NET_HDR_LEN + frame_len);
+}
+
+static void pviod_net_tx_publish(struct pviod_queue *q)
+{
+	__pvring_dev_publish(&q->ring);
+	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+		eventfd_write(q->call_fd, 1);
+}
+
+static void pviod_net_tx_kick(struct pviod_queue *q)
+{
+	struct pviod_net_pair *p = q->priv;
+	const struct pviod_net_backend_ops *be = p->net->be;
+	struct pvring_dev *vr = &q->ring;
+	unsigned int total = 0, n;
+	struct pvring_chain c;
+	int ret = 0;
+
+	pvring_dev_disable_notify(vr);
+	for (;;) {
+		for (n = 0; n < PVIOD_NET_BATCH; n++) {
+			ret = pvring_dev_pop(vr, &c, p->txseg, PVIOD_NET_SEGS);
+			if (ret <= 0 && (ret == 0 || !c.head_valid))
+				break;
+			if (ret < 0) {
+				p->st.tx_bad_chain++;
+				if (pviod_ratelimit_ok(&p->rl))
+					pr_warn("%s: tx queue %u: bad descriptor chain at head %u: %s",
+						p->net->dev->name, p->index, c.head,
+						strerror(-ret));
+			} else {
+				pviod_net_tx_one(p, &c);
+			}
+			__pvring_dev_put(vr, c.head, 0);
+		}
+		if (be->tx_flush)
+			be->tx_flush(p);
+		if (n)
+			pviod_net_tx_publish(q);
+		if (ret < 0 && !c.head_valid) {
+			pviod_queue_break(q, "the avail ring is corrupt", ret);
+			return;
+		}
+		total += n;
+		if (n == PVIOD_NET_BATCH) {
+			if (total < PVIOD_NET_KICK_BUDGET)
+				continue;
+			/* Yield to the worker's other queues; our own kick brings us back. */
+			eventfd_write(q->kick_fd, 1);
+			return;
+		}
+		if (pvring_dev_enable_notify(vr))
+			return;
+		if (pvring_dev_broken(vr)) {
+			pviod_queue_break(q, "the avail index jumped", -EIO);
+			return;
+		}
+		pvring_dev_disable_notify(vr);
+	}
+}
+
+/* --- control queue -------------------------------------------------------------------- */
+
+static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size_t len)
+{
+	const struct pvio_net_ctrl_hdr *ch = (const void *)cmd;
+	const uint8_t *data = cmd + sizeof(*ch);
+	size_t dlen = len - sizeof(*ch);
+	uint32_t n1, n2;
+	uint16_t pairs;
+
+	switch (ch->class) {
+	case PVIO_NET_CTRL_RX:
+		if (ch->cmd > PVIO_NET_CTRL_RX_NOBCAST || dlen < 1)
+			return PVIO_NET_ERR;
+		/* Every frame is delivered anyway: the modes are recorded, not enforced. */
+		if (data[0])
+			net->rx_mode |= (uint8_t)(1u << ch->cmd);
+		else
+			net->rx_mode &= (uint8_t)~(1u << ch->cmd);
+		return PVIO_NET_OK;
+	case PVIO_NET_CTRL_MAC:
+		if (ch->cmd == PVIO_NET_CTRL_MAC_ADDR_SET) {
+			if (dlen < 6)
+				return PVIO_NET_ERR;
+			memcpy(net->mac, data, 6);
+			return PVIO_NET_OK;
+		}
+		if (ch->cmd != PVIO_NET_CTRL_MAC_TABLE_SET || dlen < 4)
+			return PVIO_NET_ERR;
+		/* Two tables (unicast, multicast), each a le32 count and 6-byte entries. */
+		memcpy(&n1, data, 4);
+		n1 = le32_to_cpu(n1);
+		if (n1 > (dlen - 4) / 6 || dlen - 4 - (size_t)n1 * 6 < 4)
+			return PVIO_NET_ERR;
+		memcpy(&n2, data + 4 + (size_t)n1 * 6, 4);
+		n2 = le32_to_cpu(n2);
+		if (n2 > (dlen - 8 - (size_t)n1 * 6) / 6)
+			return PVIO_NET_ERR;
+		return PVIO_NET_OK;
+	case PVIO_NET_CTRL_MQ:
+		if (ch->cmd != PVIO_NET_CTRL_MQ_VQ_PAIRS_SET || dlen < 2)
+			return PVIO_NET_ERR;
+		memcpy(&pairs, data, 2);
+		pairs = le16_to_cpu(pairs);
+		if (pairs < 1 || pairs > net->npairs)
+			return PVIO_NET_ERR;
+		net->active_pairs = pairs;
+		return PVIO_NET_OK;
+	default:
+		return PVIO_NET_ERR;
+	}
+}
+
+static void pviod_net_ctrl_kick(struct pviod_queue *q)
+{
+	struct pviod_net *net = pviod_net_of(q->dev);
+	struct pvring_seg seg[16];
+	uint8_t cmd[PVIOD_NET_CTRL_MAX];
+	struct pvring_chain c;
+	unsigned int i, budget;
+	int ret;
+
+	pvring_dev_disable_notify(&q->ring);
+	for (budget = 0; budget < PVIOD_NET_KICK_BUDGET; budget++) {
+		size_t got = 0;
+		uint8_t ack = PVIO_NET_ERR;
+		uint32_t used = 0;
+
+		ret = pvring_dev_pop(&q->ring, &c, seg, 16);
+		if (ret == 0) {
+			if (pvring_dev_enable_notify(&q->ring))
+				break;
+			pvring_dev_disable_notify(&q->ring);
+			continue;
+		}
+		if (ret < 0 && !c.head_valid) {
+			pviod_queue_break(q, "the control ring is corrupt", ret);
+			break;
+		}
+		if (ret > 0) {
+			for (i = 0; i < c.nout && got < sizeof(cmd); i++) {
+				size_t k = seg[i].len < sizeof(cmd) - got ? seg[i].len :
+									     sizeof(cmd) - got;
+
+				memcpy(cmd + got, seg[i].base, k);
+				got += k;
+			}
+			if (got >= sizeof(struct pvio_net_ctrl_hdr) && c.out_len <= sizeof(cmd))
+				ack = pviod_net_ctrl_do(net, cmd, got);
+			/* The ack is the chain's last writable byte. */
+			if (c.nseg > c.nout) {
+				struct pvring_seg *last = &seg[c.nseg - 1];
+
+				WRITE_ONCE(((uint8_t *)last->base)[last->len - 1], ack);
+				used = 1;
+			}
+			pr_debug("%s: control class %u cmd %u: %s", q->dev->name, cmd[0], cmd[1],
+				 ack == PVIO_NET_OK ? "ok" : "error");
+		}
+		pvring_dev_push_used(&q->ring, c.head, used);
+	}
+	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+		eventfd_write(q->call_fd, 1);
+}
+
+/* --- queues ----------------------------------------------------------------------------- */
+
+static bool pviod_net_is_ctrl(const struct pviod_net *net, const struct pviod_queue *q)
+{
+	return q->index == 2 * net->npairs;
+}
+
+static void pviod_net_queue_kick(struct pviod_queue *q)
+{
+	struct pviod_net *net = pviod_net_of(q->dev);
+
+	if (pviod_net_is_ctrl(net, q))
+		pviod_net_ctrl_kick(q);
+	else if (q->index & 1)
+		pviod_net_tx_kick(q);
+	else
+		pviod_net_rx_kick(q);
+}
+
+static int pviod_net_queue_start(struct pviod_device *dev, struct pviod_queue *q)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+	struct pviod_net_pair *p;
+
+	if (pviod_net_is_ctrl(net, q))
+		return 0;
+	p = &net->pairs[q->index / 2];
+	q->priv = p;
+	if (!(q->index & 1)) {
+		p->rx_broken = false;
+		p->rx_wait_buf = false;
+		p->rx_staged = 0;
+		/* Release: the ring set up by pvring_dev_init() before the worker looks. */
+		__atomic_store_n(&p->rx_live, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+static void pviod_net_queue_stop(struct pviod_device *dev, struct pviod_queue *q)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+
+	if (!pviod_net_is_ctrl(net, q) && !(q->index & 1))
+		__atomic_store_n(&net->pairs[q->index / 2].rx_live, 0, __ATOMIC_RELEASE);
+}
+
+/* --- features and config ------------------------------------------------------------- */
+
+static uint64_t pviod_net_features(struct pviod_device *dev)
+{
+	return PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_EVENT_IDX) |
+	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_NET_F_MAC) |
+	       PVIO_BIT(PVIO_NET_F_STATUS) | PVIO_BIT(PVIO_NET_F_MTU) |
+	       PVIO_BIT(PVIO_NET_F_MRG_RXBUF) | PVIO_BIT(PVIO_NET_F_CSUM) |
+	       PVIO_BIT(PVIO_NET_F_GUEST_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
+	       PVIO_BIT(PVIO_NET_F_HOST_TSO6) | PVIO_BIT(PVIO_NET_F_GUEST_TSO4) |
+	       PVIO_BIT(PVIO_NET_F_GUEST_TSO6) | PVIO_BIT(PVIO_NET_F_CTRL_VQ) |
+	       PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) |
+	       PVIO_BIT(PVIO_NET_F_MQ);
+}
+
+static int pviod_net_features_set(struct pviod_device *dev, uint64_t f)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+	int ret = 0;
+
+	/* virtio 1.2 §5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF, else 10. */
+	net->hdr_len = f & (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_NET_F_MRG_RXBUF)) ?
+			       PVIOD_NET_HDR_LEN : PVIOD_NET_HDR_LEN - 2;
+	net->active_pairs = 1;
+	if (net->be->features_set)
+		ret = net->be->features_set(net, f);
+	if (!ret)
+		__atomic_store_n(&net->features, f, __ATOMIC_RELAXED);
+	return ret;
+}
+
+static int pviod_net_config_read(struct pviod_device *dev, uint32_t off, void *buf, uint32_t len)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+
+	memcpy(net->config.mac, net->mac, 6);
+	memcpy(buf, (const uint8_t *)&net->config + off, len);
+	return 0;
+}
+
+static int pviod_net_config_write(struct pviod_device *dev, uint32_t off, const void *buf,
+				  uint32_t len)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+
+	/* Legacy drivers set the MAC address by writing it; nothing else is writable. */
+	if (off + len > 6)
+		return -EPERM;
+	memcpy(net->mac + off, buf, len);
+	return 0;
+}
+
+static void pviod_net_destroy(struct pviod_device *dev)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+	unsigned int i;
+
+	if (!net)
+		return;
+	for (i = 0; i < net->npairs; i++) {
+		struct pviod_net_stats *s = &net->pairs[i].st;
+
+		if (s->tx_frames || s->rx_frames || s->rx_no_buf || s->tx_bad_hdr)
+			pr_info("%s: pair %u: tx %llu frames %llu bytes, %llu bad header, %llu bad chain, %llu dropped; rx %llu frames %llu bytes, %llu no buffer, %llu dropped",
+				dev->name, i, (unsigned long long)s->tx_frames,
+				(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_bad_hdr,
+				(unsigned long long)s->tx_bad_chain,
+				(unsigned long long)s->tx_dropped, (unsigned long long)s->rx_frames,
+				(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_no_buf,
+				(unsigned long long)s->rx_dropped);
+	}
+	if (net->be && net->be->close)
+		net->be->close(net);
+	for (i = 0; i < net->npairs; i++)
+		free(net->pairs[i].bounce);
+	free(net->be_arg);
+	free(net);
+	dev->priv = NULL;
+}
+
+static const struct pviod_device_ops pviod_net_ops = {
+	.name = "net",
+	.features = pviod_net_features,
+	.features_set = pviod_net_features_set,
+	.config_read = pviod_net_config_read,
+	.config_write = pviod_net_config_write,
+	.config_size = sizeof(struct pvio_net_config),
+	.queue_start = pviod_net_queue_start,
+	.queue_stop = pviod_net_queue_stop,
+	.queue_kick = pviod_net_queue_kick,
+	.destroy = pviod_net_destroy,
+};
+
+/* --- the loop back-end ------------------------------------------------------------------ */
+
+static void pviod_net_loop_tx(struct pviod_net_pair *p, const struct iovec *iov,
+			      unsigned int niov, size_t len)
+{
+	/* Same worker as our rx queue: reflect straight into it. */
+	if (pviod_net_rx_put(p, iov, niov, len))
+		p->st.tx_dropped++;
+}
+
+static const struct pviod_net_backend_ops pviod_net_loop_ops = {
+	.name = "loop",
+	.tx = pviod_net_loop_tx,
+	.tx_flush = pviod_net_rx_flush,
+};
+
+/* --- creation ---------------------------------------------------------------------------- */
+
+static int pviod_net_mac_parse(const char *s, uint8_t *mac)
+{
+	unsigned int b[6], i;
+	char end;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)b[i];
+	}
+	/* A multicast address cannot be a station's. */
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+static int pviod_net_uint(const char *key, const char *val, unsigned long lo, unsigned long hi,
+			  unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || !*val || *end || v < lo || v > hi) {
+		fprintf(stderr, "pviod: --device net: %s=%s: expected %lu..%lu\n", key, val, lo, hi);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/**
+ * pviod_net_create - a net device from its --device options
+ * @opts: "socket=PATH,backend=tap:IFNAME|switch:NAME|loop[,queues=N][,mac=MAC][,mtu=N]"
+ *        (what follows "net,")
+ * @out: the device (not yet listening)
+ *
+ * Return: 0; -EINVAL for a bad option (the message says which); the
+ * back-end's error otherwise (the message names the interface and errno).
+ */
+int pviod_net_create(const char *opts, struct pviod_device **out)
+{
+	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *backend = NULL;
+	const struct pviod_net_backend_ops *be = NULL;
+	unsigned int queues = 1, mtu = PVIOD_NET_MTU_DEFAULT, i;
+	uint8_t mac[6] = { 0x02, 0x70, 0x76, 0, 0, 0 };
+	bool have_mac = false;
+	struct pviod_device *dev = NULL;
+	struct pviod_net *net = NULL;
+	const char *arg = "";
+	uint32_t h = 2166136261u;
+	int ret = -EINVAL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+
+		if (!val) {
+			fprintf(stderr, "pviod: --device net: '%s' is not key=value\n", tok);
+			goto err_free_copy;
+		}
+		*val++ = '\0';
+		if (!strcmp(tok, "socket")) {
+			socket_path = val;
+		} else if (!strcmp(tok, "backend")) {
+			backend = val;
+		} else if (!strcmp(tok, "queues")) {
+			if (pviod_net_uint(tok, val, 1, PVIOD_NET_PAIRS_MAX, &queues))
+				goto err_free_copy;
+		} else if (!strcmp(tok, "mtu")) {
+			if (pviod_net_uint(tok, val, 68, PVIOD_NET_FRAME_MAX - PVIOD_NET_ETH_HLEN - 4,
+					   &mtu))
+				goto err_free_copy;
+		} else if (!strcmp(tok, "mac")) {
+			if (pviod_net_mac_parse(val, mac)) {
+				fprintf(stderr,
+					"pviod: --device net: mac=%s: expected a unicast xx:xx:xx:xx:xx:xx\n",
+					val);
+				goto err_free_copy;
+			}
+			have_mac = true;
+		} else {
+			fprintf(stderr,
+				"pviod: --device net: unknown option '%s' (socket, backend, queues, mac, mtu)\n",
+				tok);
+			goto err_free_copy;
+		}
+	}
+	if (!socket_path || !*socket_path || !backend) {
+		fprintf(stderr,
+			"pviod: --device net: socket=PATH and backend=tap:IFNAME|switch:NAME|loop are required\n");
+		goto err_free_copy;
+	}
+	if (!strcmp(backend, "loop")) {
+		be = &pviod_net_loop_ops;
+	} else if (!strncmp(backend, "tap:", 4) && backend[4]) {
+		be = &pviod_net_tap_ops;
+		arg = backend + 4;
+	} else if (!strncmp(backend, "switch:", 7) && backend[7]) {
+		be = &pviod_net_switch_ops;
+		arg = backend + 7;
+	} else {
+		fprintf(stderr,
+			"pviod: --device net: backend=%s: expected tap:IFNAME, switch:NAME or loop\n",
+			backend);
+		goto err_free_copy;
+	}
+	if (!have_mac) {
+		/* Stable across restarts: derived from the socket path (FNV-1a). */
+		for (i = 0; socket_path[i]; i++)
+			h = (h ^ (uint8_t)socket_path[i]) * 16777619u;
+		mac[3] = (uint8_t)(h >> 16);
+		mac[4] = (uint8_t)(h >> 8);
+		mac[5] = (uint8_t)h;
+	}
+
+	dev = calloc(1, sizeof(*dev));
+	net = calloc(1, sizeof(*net) + queues * sizeof(net->pairs[0]));
+	if (!dev || !net) {
+		free(net);
+		ret = -ENOMEM;
+		goto err_free_dev;
+	}
+	dev->priv = net;
+	net->dev = dev;
+	net->be = be;
+	net->npairs = queues;
+	net->mtu = mtu;
+	net->hdr_len = PVIOD_NET_HDR_LEN;
+	net->active_pairs = 1;
+	memcpy(net->mac, mac, 6);
+	net->be_arg = strdup(arg);
+	net->config.status = cpu_to_le16(PVIO_NET_S_LINK_UP);
+	net->config.max_virtqueue_pairs = cpu_to_le16((uint16_t)queues);
+	net->config.mtu = cpu_to_le16((uint16_t)mtu);
+	net->config.speed = cpu_to_le32(0xffffffffu);
+	net->config.duplex = 0xff;
+	ret = pviod_device_init(dev, &pviod_net_ops, socket_path, 2 * queues + 1);
+	if (ret || !net->be_arg)
+		goto err_free_dev;
+	for (i = 0; i < queues; i++) {
+		struct pviod_net_pair *p = &net->pairs[i];
+
+		p->net = net;
+		p->index = i;
+		p->rxq = &dev->queues[2 * i];
+		p->txq = &dev->queues[2 * i + 1];
+		/* One thread serves the pair: the loop and the drain touch both rings. */
+		p->rxq->worker = p->txq->worker;
+		p->src_fd = -1;
+		p->src_io.complete = pviod_net_src_ready;
+		p->bounce = malloc(PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX);
+		if (!p->bounce) {
+			ret = -ENOMEM;
+			goto err_free_dev;
+		}
+	}
+	if (be->open) {
+		ret = be->open(net, arg);
+		if (ret) {
+			net->be = NULL;
+			goto err_free_dev;
+		}
+	}
+	pr_info("%s: backend %s%s%s, %u queue pair%s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u",
+		dev->name, be->name, *arg ? ":" : "", arg, queues, queues > 1 ? "s" : "", mac[0],
+		mac[1], mac[2], mac[3], mac[4], mac[5], mtu);
+	free(copy);
+	*out = dev;
+	return 0;
+
+err_free_dev:
+	if (dev) {
+		pviod_net_destroy(dev);
+		pviod_device_free(dev);
+	}
+err_free_copy:
+	free(copy);
+	return ret;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * net.h - pviod's virtio-net device: what net.c (the device), net_hdr.c (the
+ * header checks), net_fdb.c (the switch's address table) and the back-ends
+ * (net_tap.c, net_switch.c, and the loop in net.c) share.
+ *
+ * Queues: rx0, tx0, rx1, tx1, ..., then the control queue.  Each queue pair
+ * is served by ONE worker (net.c gives the rx queue the tx queue's worker),
+ * so everything that touches a pair's two rings runs on one thread: the
+ * transmit kick, the loop's reflection into rx, and the draining of the
+ * pair's receive source (the tap fd, or the switch port's inbox) into rx.
+ * No lock is taken on the data path of a pair; the switch hands frames
+ * between ports (possibly on different workers) through each port's inbox,
+ * which has its own lock, never through another port's ring.
+ */
+#ifndef PVIOD_NET_H
+#define PVIOD_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "pviod.h"
+#include "virtio_net.h"
+
+#define PVIOD_NET_PAIRS_MAX	16
+/* The largest frame either way: a 64 KiB GSO super-frame plus Ethernet and VLAN headers. */
+#define PVIOD_NET_FRAME_MAX	(65535 + 14 + 4)
+#define PVIOD_NET_HDR_LEN	((unsigned int)sizeof(struct pvio_net_hdr))
+#define PVIOD_NET_ETH_HLEN	14
+#define PVIOD_NET_SEGS		128	/* host segments of one chain */
+#define PVIOD_NET_BATCH		64	/* chains popped per round before one publish + notify */
+#define PVIOD_NET_KICK_BUDGET	256	/* chains per kick before yielding to other queues */
+#define PVIOD_NET_MTU_DEFAULT	1500
+
+/* Per queue pair; written only by the pair's worker (read at exit for the log). */
+struct pviod_net_stats {
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t tx_bad_hdr;		/* header failed pviod_net_hdr_check() */
+	uint64_t tx_bad_chain;		/* unusable descriptor chain */
+	uint64_t tx_dropped;		/* back-end could not take it */
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t rx_no_buf;		/* dropped: the guest posted too few receive buffers */
+	uint64_t rx_dropped;		/* dropped: offload the guest did not negotiate, bad chain */
+};
+
+struct pviod_net;
+struct pviod_net_pair;
+
+/**
+ * struct pviod_net_backend_ops - where a net device's frames go and come from
+ *
+ * Frames cross this interface with a 12-byte struct pvio_net_hdr in front
+ * (num_buffers ignored), already checked.
+ */
+struct pviod_net_backend_ops {
+	const char *name;
+	/* Creation (control thread): set up, and each pair's ->src_fd (-1: none). */
+	int (*open)(struct pviod_net *net, const char *arg);
+	void (*close)(struct pviod_net *net);
+	/* The driver's features changed (control thread, queues stopped). */
+	int (*features_set)(struct pviod_net *net, uint64_t features);
+	/* Worker: send one frame; iov[0] is the header. */
+	void (*tx)(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
+		   size_t len);
+	/* Worker: end of a transmit batch (the loop publishes its rx here). */
+	void (*tx_flush)(struct pviod_net_pair *p);
+	/*
+	 * Worker, when ->src_fd polled readable: one frame (header first) into
+	 * @buf; its length, or -EAGAIN when the source is empty.
+	 */
+	int (*rx_read)(struct pviod_net_pair *p, void *buf, size_t cap);
+};
+
+struct pviod_net_pair {
+	struct pviod_net *net;
+	unsigned int index;
+	struct pviod_queue *rxq;
+	struct pviod_queue *txq;
+	/* rx ring set up and handed to the worker (set by the control thread, atomic). */
+	int rx_live;
+	/* Worker-owned. */
+	bool rx_broken;			/* a bad rx chain: drop until the queue restarts */
+	bool rx_wait_buf;		/* source not polled until the driver posts buffers */
+	bool src_armed;			/* poll on src_fd in flight */
+	unsigned int rx_staged;		/* used entries put, not yet published */
+	unsigned int tx_budget;
+	int src_fd;			/* readable when rx_read has frames; -1: none */
+	struct pviod_io src_io;
+	uint8_t *bounce;		/* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX */
+	struct pvring_seg txseg[PVIOD_NET_SEGS];
+	struct pvring_seg rxseg[PVIOD_NET_SEGS];
+	struct iovec txiov[PVIOD_NET_SEGS + 1];
+	struct pviod_net_stats st;
+	struct pviod_ratelimit rl;
+	void *be;			/* the back-end's per-pair state */
+};
+
+struct pviod_net {
+	struct pviod_device *dev;
+	const struct pviod_net_backend_ops *be;
+	char *be_arg;			/* interface or switch name */
+	unsigned int npairs;
+	unsigned int mtu;
+	uint8_t mac[6];
+	uint64_t features;		/* negotiated; atomic (the switch reads a peer's) */
+	unsigned int hdr_len;		/* 12, or 10 for a legacy driver without MRG_RXBUF */
+	/* Control queue state (worker of the control queue). */
+	uint8_t rx_mode;		/* bit per PVIO_NET_CTRL_RX_* command that is on */
+	unsigned int active_pairs;
+	struct pvio_net_config config;
+	void *be_priv;
+	struct pviod_net_pair pairs[];
+};
+
+/* net.c */
+int pviod_net_create(const char *opts, struct pviod_device **out);
+int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
+		     size_t len);
+void pviod_net_rx_flush(struct pviod_net_pair *p);
+bool pviod_net_rx_ready(struct pviod_net_pair *p);
+
+/* net_hdr.c: pure, unit-tested. */
+int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);
+int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
+uint64_t pviod_net_tap_offloads(uint64_t features);
+
+/*
+ * net_fdb.c: the switch's forwarding table, pure (the caller locks and gives
+ * the time), unit-tested.  Set-associative: a bucket of PVIOD_NET_FDB_WAYS
+ * entries per hash, so learning and lookup are bounded; a full bucket
+ * evicts its oldest entry.
+ */
+#define PVIOD_NET_FDB_BUCKETS	256
+#define PVIOD_NET_FDB_WAYS	4
+#define PVIOD_NET_FDB_AGE_NS	(300ULL * 1000000000ULL)	/* as Linux bridges */
+
+struct pviod_net_fdb_entry {
+	uint8_t mac[6];
+	const void *port;		/* NULL: free */
+	uint64_t seen_ns;
+};
+
+struct pviod_net_fdb {
+	uint64_t age_ns;
+	struct pviod_net_fdb_entry e[PVIOD_NET_FDB_BUCKETS][PVIOD_NET_FDB_WAYS];
+};
+
+void pviod_net_fdb_init(struct pviod_net_fdb *fdb, uint64_t age_ns);
+void pviod_net_fdb_learn(struct pviod_net_fdb *fdb, const uint8_t *mac, const void *port,
+			 uint64_t now_ns);
+const void *pviod_net_fdb_lookup(struct pviod_net_fdb *fdb, const uint8_t *mac, uint64_t now_ns);
+void pviod_net_fdb_forget_port(struct pviod_net_fdb *fdb, const void *port);
+
+/* net_tap.c, net_switch.c */
+extern const struct pviod_net_backend_ops pviod_net_tap_ops;
+extern const struct pviod_net_backend_ops pviod_net_switch_ops;
+
+#endif /* PVIOD_NET_H */
