@@ -241,7 +241,9 @@ static void pviod_con_ctrl_send(struct pviod_con *con, unsigned int id, uint16_t
 	}
 	m = &con->ctrl[(con->ctrl_head + con->ctrl_len++) % PVIOD_CON_CTRL_MAX];
 	memcpy(m->buf, &c, sizeof(c));
-	memcpy(m->buf + sizeof(c), extra, extra_len);
+	/* Most messages carry nothing after the header: memcpy(NULL) is undefined. */
+	if (extra_len)
+		memcpy(m->buf + sizeof(c), extra, extra_len);
 	m->len = (uint32_t)(sizeof(c) + extra_len);
 	pviod_con_queue_wake(con, 2);
 }
