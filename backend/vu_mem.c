@@ -71,6 +71,17 @@ static int vu_mem_region_map(struct vu_mem *mem, const struct vhost_user_mem_reg
 	 */
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	/*
+	 * A region that runs past the end of its file maps fine, but the first
+	 * access beyond the end raises SIGBUS in pviod: refuse it here.
+	 */
+	if (S_ISREG(st.st_mode) && (r->mmap_offset > (uint64_t)st.st_size ||
+				    r->memory_size > (uint64_t)st.st_size - r->mmap_offset)) {
+		pr_err("memory region gpa 0x%llx size 0x%llx at offset 0x%llx: past the end of its file (%llu bytes)",
+		       (unsigned long long)r->guest_phys_addr, (unsigned long long)r->memory_size,
+		       (unsigned long long)r->mmap_offset, (unsigned long long)st.st_size);
+		return -EINVAL;
+	}
 	page = sysconf(_SC_PAGESIZE);
 	if (st.st_blksize > page && S_ISREG(st.st_mode))
 		page = st.st_blksize;
