@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Write the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/.
+
+Small, hand-made inputs that reach deep states at once: a whole vhost-user
+session up to a running ring, valid and broken descriptor chains, one
+virtio-blk request of each type, net headers with and without offloads,
+console control messages.  Regression inputs (regress-*) found by fuzzing
+are committed beside these and never regenerated.  Run from anywhere:
+    tests/fuzz/gen_seeds.py
+"""
+import os
+import struct
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# --- vu_msg: [fd spec][request u32][flags u32][size u32][payload] ---
+VER = 1
+NEED_REPLY = 1 << 3
+MEMFD, EVENTFD, KICK = 0x00, 0x10, 0x40
+
+
+def msg(req, payload=b"", fds=0, kind=MEMFD, flags=VER):
+    return bytes([fds | kind]) + struct.pack("<III", req, flags, len(payload)) + payload
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def state(i, n):
+    return struct.pack("<II", i, n)
+
+
+UVA = 0x7000000000
+PF = (1 << 0) | (1 << 3) | (1 << 9) | (1 << 13) | (1 << 15) | (1 << 16)
+FEAT = (1 << 32) | (1 << 30) | (1 << 28) | (1 << 29)
+
+
+def session(region_size=0x10000, num=16, extra=b"", ring=0):
+    s = msg(15) + msg(16, u64(PF)) + msg(1) + msg(2, u64(FEAT))
+    s += msg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, region_size, UVA, 0), 1,
+             MEMFD, VER | NEED_REPLY)
+    s += msg(8, state(0, num)) + msg(10, state(0, 0))
+    s += msg(9, struct.pack("<IIQQQQ", 0, 0, UVA + ring, UVA + ring + 0x2000,
+                            UVA + ring + 0x1000, 0))
+    s += msg(13, u64(0), 1, EVENTFD) + msg(14, u64(0), 1, EVENTFD)
+    s += msg(12, u64(0), 1, EVENTFD | KICK) + msg(18, state(0, 1), flags=VER | NEED_REPLY)
+    return s + extra
+
+
+put("vu_msg", "session", session())
+put("vu_msg", "session-status-config",
+    session(extra=msg(39, u64(15)) + msg(40) + msg(24, struct.pack("<III", 0, 60, 0) +
+            bytes(60)) + msg(11, state(0, 0)) + msg(34)))
+# A region larger than the memfd behind it, the rings past the file's end.
+put("vu_msg", "regress-region-past-eof", session(region_size=0x100000, ring=0x80000))
+put("vu_msg", "session-memslots",
+    msg(16, u64(PF)) + msg(36) + msg(37, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
+        UVA + 0x100000, 0), 1) + msg(38, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
+        UVA + 0x100000, 0)))
+put("vu_msg", "queue-num-bad", msg(16, u64(PF)) + msg(17) + msg(8, state(1, 3)) +
+    msg(8, state(5, 8)) + msg(8, state(0, 65536)))
+put("vu_msg", "unknown", msg(16, u64(PF)) + msg(99, flags=VER | NEED_REPLY) + msg(6))
+put("vu_msg", "too-many-fds", msg(3, b"", 9, EVENTFD))
+put("vu_msg", "cut-mid-message", msg(1) + bytes([0]) + struct.pack("<III", 2, VER, 8) + b"\1\2")
+
+# --- ring: [mode][max_seg][last_avail u16] then guest memory from gpa 0 ---
+# avail at gpa 0, descriptor table at 0x800, buffers from 0x1000.
+DESC = 0x800
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+
+def ring_seed(mode, descs, heads, extra=None, max_seg=16, last=0):
+    mem = bytearray(0x2000)
+    struct.pack_into("<HH", mem, 0, 0, (last + len(heads)) & 0xffff)
+    for i, h in enumerate(heads):
+        struct.pack_into("<H", mem, 4 + 2 * ((last + i) % (1 << (mode & 0xf))), h)
+    for i, (addr, ln, fl, nx) in enumerate(descs):
+        struct.pack_into("<QIHH", mem, DESC + 16 * i, addr, ln, fl, nx)
+    for off, data in (extra or {}).items():
+        if off + len(data) > len(mem):
+            mem.extend(bytes(off + len(data) - len(mem)))
+        mem[off:off + len(data)] = data
+    # The target pads with zeros: trailing ones need not be stored.
+    return bytes([mode, max_seg]) + struct.pack("<H", last) + bytes(mem).rstrip(b"\0")
+
+
+blk3 = [(0x1000, 16, F_NEXT, 1), (0x1100, 512, F_NEXT | F_WRITE, 2), (0x1400, 1, F_WRITE, 0)]
+put("ring", "chain3", ring_seed(4, blk3, [0]))
+put("ring", "straddle", ring_seed(4, [(0x7f00, 0x200, F_WRITE, 0)], [0]))
+put("ring", "loop", ring_seed(4, [(0x1000, 16, F_NEXT, 1), (0x1000, 16, F_NEXT, 0)], [0]))
+ind = b"".join(struct.pack("<QIHH", *d) for d in blk3)
+put("ring", "indirect", ring_seed(0x24, [(0x1800, len(ind), F_INDIRECT, 0)], [0],
+                                    {0x1800: ind}))
+put("ring", "indirect-nested", ring_seed(0x24, [(0x1800, 32, F_INDIRECT, 0)], [0],
+        {0x1800: struct.pack("<QIHH", 0x1900, 16, F_INDIRECT, 0) + bytes(16)}))
+put("ring", "wrap-top", ring_seed(4, [(0xfffffffffffff800, 0x1000, F_WRITE, 0)], [0]))
+put("ring", "event-idx-wrap", ring_seed(0x12, blk3[:1], [0, 0, 0], last=0xfffe))
+
+# --- blk_req: [nseg][nout][limits] then (len, bytes) per segment ---
+LIM = (11 << 3) | 0x6  # 2048 sectors, FLUSH, DISCARD
+
+
+def hdr(t, sector):
+    return struct.pack("<IIQ", t, 0, sector)
+
+
+def blk_seed(segs, nout, lim=LIM):
+    out = bytes([len(segs) - 1 if len(segs) else 0, nout, lim])
+    for s in segs:
+        out += bytes([len(s)]) + s
+    return out
+
+
+put("blk_req", "in", blk_seed([hdr(0, 8), bytes(200), b"\xff"], 1))
+put("blk_req", "out", blk_seed([hdr(1, 8), bytes(200), b"\xff"], 2))
+put("blk_req", "out-ro", blk_seed([hdr(1, 8), bytes(200), b"\xff"], 2, LIM | 1))
+put("blk_req", "flush", blk_seed([hdr(4, 0), b"\xff"], 1))
+put("blk_req", "get-id", blk_seed([hdr(8, 0), bytes(20) + b"\xff"], 1))
+put("blk_req", "discard", blk_seed([hdr(11, 0) + struct.pack("<QII", 8, 8, 0), b"\xff"], 1))
+put("blk_req", "write-zeroes-unmap",
+    blk_seed([hdr(13, 0), struct.pack("<QII", 2040, 8, 1), b"\xff"], 2))
+put("blk_req", "short-hdr", blk_seed([hdr(0, 0)[:9], b"\xff"], 1))
+
+# --- net_hdr: [features][12-byte header][frame] ---
+eth_ip_tcp = bytes(14 + 20 + 20) + bytes(100)
+put("net_hdr", "plain", bytes([0]) + bytes(12) + eth_ip_tcp)
+put("net_hdr", "csum", bytes([1]) + struct.pack("<BBHHHHH", 1, 0, 0, 0, 34, 16, 0) + eth_ip_tcp)
+put("net_hdr", "tso4", bytes([3]) + struct.pack("<BBHHHHH", 1, 1, 54, 1448, 34, 16, 0) + eth_ip_tcp)
+put("net_hdr", "csum-out", bytes([1]) + struct.pack("<BBHHHHH", 1, 0, 0, 0, 150, 16, 0) + eth_ip_tcp)
+
+# --- console: [ports-1 | MULTIPORT 8 | names 16] then records ---
+def ctrl(pid, event, value):
+    return bytes([0, 1, 8]) + struct.pack("<IHH", pid, event, value)
+
+
+def rx(n=1, ln=128):
+    return bytes([1, n - 1]) + bytes([ln] * n)
+
+
+put("console", "ready", bytes([3 | 8 | 16]) + ctrl(0, 0, 1) + rx() + ctrl(1, 3, 1) + rx() +
+    rx() + ctrl(1, 6, 1) + rx(2, 4) + ctrl(9, 3, 1))
+put("console", "split", bytes([1 | 8]) + bytes([0, 2, 3]) + b"\0\0\0" + bytes([5]) +
+    struct.pack("<HHB", 0, 0, 1) + rx())
