@@ -158,13 +158,18 @@ if want checkpatch && [ "${#CFILES[@]}" -gt 0 ]; then
 	done
 	out=$lintdir/checkpatch.out
 	: >"$out"
+	# Run from build/lint with absolute paths: in a git work tree checkpatch
+	# drops a .checkpatch-camelcase.git.* cache file into its cwd.
 	for g in "${!group[@]}"; do
 		mapfile -t files < <(printf '%s' "${group[$g]}")
-		perl "$lt/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
-			--no-summary --max-line-length=100 --ignore "$g" -f "${files[@]}" >>"$out" 2>&1 || true
+		files=("${files[@]/#/$root/}")
+		(cd "$lintdir" && perl "$lt/scripts/checkpatch.pl" --no-tree --strict --terse \
+			--show-types --no-summary --max-line-length=100 --ignore "$g" \
+			-f "${files[@]}") >>"$out" 2>&1 || true
 	done
+	sed -i "s|^$root/||" "$out"
 	if [ -s "$out" ]; then
-		sort -t: -k1,1 -k2,2n "$out"
+		awk 1 "$out" | sort -t: -k1,1 -k2,2n
 		fail "checkpatch: $(wc -l <"$out") findings"
 	fi
 fi
@@ -176,9 +181,14 @@ if want clang-format && [ "${#CFILES[@]}" -gt 0 ]; then
 	out=$lintdir/clang-format.out
 	clang-format --style="file:$style" --dry-run --Werror "${CFILES[@]}" >"$out" 2>&1 || true
 	if [ -s "$out" ]; then
-		cat "$out"
-		nfiles=$(grep -oE '^[^:]+:[0-9]+:[0-9]+: error' "$out" | cut -d: -f1 | sort -u | wc -l)
-		fail "clang-format: $nfiles files need formatting (scripts/lint.sh --fix FILE... rewrites them)"
+		# One line per file: how many places differ and the first one
+		# (the full diff: clang-format --style=file:$style FILE | diff FILE -).
+		grep -E '^[^ :]+:[0-9]+:[0-9]+: error' "$out" |
+			awk -F: '{ n[$1]++; if (!($1 in first)) first[$1] = $2 }
+				END { for (f in n) printf "%s:%s: clang-format: %d place(s) differ\n", f, first[f], n[f] }' |
+			sort
+		nfiles=$(grep -oE '^[^ :]+:[0-9]+:[0-9]+: error' "$out" | cut -d: -f1 | sort -u | wc -l)
+		fail "clang-format: $nfiles file(s) need formatting (scripts/lint.sh --fix FILE... rewrites them)"
 	fi
 fi
 
@@ -192,6 +202,7 @@ if want cppcheck; then
 	done
 	if [ "${#ufiles[@]}" -gt 0 ]; then
 		echo "lint: cppcheck on ${#ufiles[@]} userspace C files"
+		mkdir -p "$lintdir/cppcheck"
 		out=$lintdir/cppcheck.out
 		# Headers are checked through the .c files that include them.
 		if ! cppcheck --quiet --error-exitcode=1 --std=c11 --language=c \
@@ -200,7 +211,7 @@ if want cppcheck; then
 			--template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
 			-D__linux__ -D__x86_64__ -D_GNU_SOURCE -U__KERNEL__ \
 			-I ring -I protocol -I . -I build/linux-tools/tools/testing/selftests \
-			-j "$(nproc)" --cppcheck-build-dir="$lintdir" \
+			-j "$(nproc)" --cppcheck-build-dir="$lintdir/cppcheck" \
 			"${ufiles[@]}" >"$out" 2>&1; then
 			cat "$out"
 			fail "cppcheck: $(grep -c ': \(error\|warning\|style\|performance\|portability\):' "$out" || true) findings"
@@ -211,7 +222,9 @@ fi
 if want shellcheck && [ "${#SHFILES[@]}" -gt 0 ]; then
 	need shellcheck
 	echo "lint: shellcheck on ${#SHFILES[@]} scripts"
-	if ! shellcheck -x -f gcc "${SHFILES[@]}"; then
+	# -P SCRIPTDIR: "source" paths and "# shellcheck source=" directives are
+	# relative to the script, not to the repository root.
+	if ! shellcheck -x -P SCRIPTDIR -f gcc "${SHFILES[@]}"; then
 		fail "shellcheck"
 	fi
 fi
