@@ -43,6 +43,7 @@ fake noplan 'echo "ok 1"'
 fake short 'echo 1..5; echo "ok 1"; echo "ok 2"'
 fake nested 'echo 1..2; echo "    1..1"; echo "    ok 1 sub"; echo "ok 1 parent"; echo "    1..1"; echo "    not ok 1 inner"; echo "ok 2 parent2"'
 fake splat 'echo 1..1; echo "[    1.234] WARNING: CPU: 0 PID: 1 at drivers/foo.c:1"; echo "ok 1"'
+fake debugword 'echo 1..1; echo "# DEBUG: not a kernel BUG line"; echo "ok 1"'
 fake badexit 'echo 1..1; echo "ok 1"; exit 3'
 fake args 'echo "1..$#"; i=1; for a; do echo "ok $i arg $a"; i=$((i + 1)); done'
 fake todo 'echo 1..2; echo "ok 1"; echo "not ok 2 later # TODO not yet"'
@@ -76,7 +77,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..25"
 expect "all pass" 0 "2 passed, 0 failed" CI= -- ./allpass
 expect "pass with a skipped and an xfail point" 0 "2 passed, 0 failed, 1 skipped" CI= -- ./pass
 expect "not ok fails" 1 "1 passed, 1 failed" CI= -- ./fail
@@ -97,6 +98,7 @@ expect "no plan fails" 1 "1 passed, 1 failed" CI= -- ./noplan
 expect "missing points fail" 1 "2 passed, 3 failed" CI= -- ./short
 expect "nested not ok fails" 1 "2 passed, 1 failed" CI= -- ./nested
 expect "kernel splat fails" 1 "1 passed, 1 failed" CI= -- ./splat
+expect "DEBUG: is not a splat" 0 "1 passed, 0 failed" CI= -- ./debugword
 expect "non-zero exit fails" 1 "1 passed, 1 failed" CI= -- ./badexit
 expect "arguments and TODO" 0 "4 passed, 0 failed, 1 skipped" CI= -- "./args x y z" ./todo
 expect "leftover daemon is killed, test passes" 0 "1 passed, 0 failed" CI= -- ./daemon
