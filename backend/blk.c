@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 
 #include "blk.h"
+#include "inflight.h"
 
 #define PVIOD_BLK_INFLIGHT_MAX	256
 
@@ -398,7 +399,7 @@ static void pviod_blk_queue_kick(struct pviod_queue *q)
 	pvring_dev_disable_notify(&q->ring);
 	for (;;) {
 		while ((req = bq->free)) {
-			ret = pvring_dev_pop(&q->ring, &c, req->seg, PVIOD_BLK_SEGS);
+			ret = pviod_queue_pop(q, &c, req->seg, PVIOD_BLK_SEGS);
 			if (ret == 0)
 				break;
 			if (ret == -EIO) {

@@ -3,9 +3,11 @@
  * event.c - the control thread's loop, on its own io_uring.
  *
  * One poll is armed per device: on the listening socket while no front-end
- * is connected, on the connection while one is.  A readable connection
- * yields one message, handled to the end (including waiting for a queue to
- * drain) before the next poll.  A malformed message or a closed connection
+ * is connected, on the connection while one is.  A readable connection is
+ * read without blocking into its struct vu_rx: a whole message is handled
+ * to the end (including waiting for a queue to drain), a partial one waits
+ * in the buffer for the next poll, so a peer that stalls mid-message holds
+ * only its own connection.  A malformed message or a closed connection
  * ends that session only: its queues stop, its memory is unmapped, and the
  * device listens again so the front-end can reconnect; other devices are
  * not touched.  SIGTERM and SIGINT arrive through a signalfd polled on the
@@ -21,6 +23,9 @@
 #include "pviod.h"
 #include "vu_msg.h"
 #include "vu_socket.h"
+
+/* Messages handled per readable event of one connection before the others' turn. */
+#define PVIOD_CONN_BURST	16
 
 struct pviod_event_loop {
 	struct io_uring ring;
@@ -55,6 +60,7 @@ void pviod_conn_close(struct pviod_device *dev)
 	if (dev->conn_fd < 0)
 		return;
 	vu_session_reset(dev);
+	vu_rx_reset(&dev->rx);
 	close(dev->conn_fd);
 	dev->conn_fd = -1;
 	pr_info("%s: front-end disconnected; waiting for a new connection on %s", dev->name,
@@ -63,30 +69,46 @@ void pviod_conn_close(struct pviod_device *dev)
 		pviod_poll_arm(dev->listen_fd, &dev->listen_io);
 }
 
+/*
+ * Receive what has arrived; dispatch the message once it is whole.
+ * Return: 1 when a message was handled, 0 when the rest has not arrived,
+ * -errno to close the connection.
+ */
+static int pviod_conn_rx(struct pviod_device *dev)
+{
+	struct vu_rx *rx = &dev->rx;
+	int ret;
+
+	ret = vu_socket_recv_step(dev->conn_fd, rx);
+	if (ret <= 0) {
+		if (ret < 0 && ret != -ECONNRESET)
+			pr_err("%s: reading a vhost-user message: %s", dev->name, strerror(-ret));
+		return ret;
+	}
+	ret = vu_msg_dispatch(dev, &rx->msg, rx->fds, rx->nfds);
+	/* The dispatcher took or closed every fd. */
+	vu_rx_init(rx);
+	if (ret) {
+		pr_err("%s: closing the connection after request %u: %s", dev->name,
+		       rx->msg.hdr.request, strerror(-ret));
+		return ret;
+	}
+	return 1;
+}
+
 /**
- * pviod_conn_handle - read and handle one message
+ * pviod_conn_handle - receive from the connection, handle a message if whole
  * @dev: a connected device
+ *
+ * Never blocks: a partial message stays in dev->rx until the rest arrives.
  *
  * Return: 0 to keep the connection, -errno to close it.
  */
 int pviod_conn_handle(struct pviod_device *dev)
 {
-	struct vhost_user_msg msg;
-	int fds[VHOST_USER_MAX_FDS];
-	unsigned int nfds;
-	int ret;
+	int ret = pviod_conn_rx(dev);
 
-	ret = vu_socket_recv(dev->conn_fd, &msg, fds, &nfds);
-	if (ret) {
-		if (ret != -ECONNRESET)
-			pr_err("%s: reading a vhost-user message: %s", dev->name, strerror(-ret));
-		return ret;
-	}
-	ret = vu_msg_dispatch(dev, &msg, fds, nfds);
-	if (ret)
-		pr_err("%s: closing the connection after request %u: %s", dev->name,
-		       msg.hdr.request, strerror(-ret));
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 static void pviod_listen_done(struct pviod_io *io, int res)
@@ -113,6 +135,8 @@ static void pviod_conn_done(struct pviod_io *io, int res)
 {
 	struct pviod_device *dev = (struct pviod_device *)((char *)io -
 							   offsetof(struct pviod_device, conn_io));
+	unsigned int i;
+	int ret;
 
 	if (dev->conn_fd < 0)
 		return;
@@ -120,9 +144,18 @@ static void pviod_conn_done(struct pviod_io *io, int res)
 		pviod_conn_close(dev);
 		return;
 	}
-	if (pviod_conn_handle(dev)) {
-		pviod_conn_close(dev);
-		return;
+	/*
+	 * What is queued, up to a bound: a front-end that floods requests
+	 * gets its turn again after the other devices' events.
+	 */
+	for (i = 0; i < PVIOD_CONN_BURST; i++) {
+		ret = pviod_conn_rx(dev);
+		if (ret < 0) {
+			pviod_conn_close(dev);
+			return;
+		}
+		if (!ret)
+			break;
 	}
 	pviod_poll_arm(dev->conn_fd, &dev->conn_io);
 }

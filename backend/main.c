@@ -60,6 +60,11 @@ static void pviod_usage(FILE *f)
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
 		"\n"
+		"Testing only (never in production: the device then lies to the guest):\n"
+		"      --fault MODE[:N]   after N honest completions (default 0) corrupt every\n"
+		"                         used element: used-id (an id past the ring), used-dup\n"
+		"                         (a head not in flight), used-len (len 0xffffffff)\n"
+		"\n"
 		"QEMU: -chardev socket,id=c0,path=PATH\n"
 		"      -device vhost-user-blk-pci,chardev=c0,num-queues=N\n"
 		"      with guest memory shared (e.g. -object memory-backend-memfd,id=m,size=1G,share=on\n"
@@ -91,6 +96,7 @@ int main(int argc, char **argv)
 		{ "poll", required_argument, NULL, 'p' },
 		{ "poll-budget", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "fault", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -140,6 +146,16 @@ int main(int argc, char **argv)
 				return PVIOD_EXIT_USAGE;
 			}
 			pviod_log_level = ret;
+			break;
+		case 'F':
+			if (pviod_fault_parse(optarg)) {
+				fprintf(stderr,
+					"pviod: --fault %s: expected used-id, used-dup or used-len, optionally :N\n",
+					optarg);
+				return PVIOD_EXIT_USAGE;
+			}
+			fprintf(stderr, "pviod: --fault %s: TEST MODE, the devices will corrupt their used rings\n",
+				optarg);
 			break;
 		case 'h':
 			pviod_usage(stdout);

@@ -32,6 +32,7 @@
 #include "vhost_user.h"
 #include "virtio_config.h"
 #include "vu_mem.h"
+#include "vu_socket.h"
 
 #define PVIOD_VERSION		"0.1.0"
 #define PVIOD_QUEUES_MAX	64	/* per device; GET_QUEUE_NUM answers at most this */
@@ -79,6 +80,7 @@ struct pviod_io {
 
 struct pviod_device;
 struct pviod_worker;
+struct pviod_inflight_region;
 
 struct pviod_queue {
 	struct pviod_device *dev;
@@ -113,6 +115,16 @@ struct pviod_queue {
 	bool dirty;
 	struct pviod_ratelimit rl;
 	void *priv;			/* the device's per-queue state */
+
+	/*
+	 * In-flight tracking (inflight.c): set up by the control thread while
+	 * the queue is stopped, then the worker's.
+	 */
+	struct pviod_inflight_region *ifl;	/* this queue's region; NULL: untracked */
+	uint64_t ifl_counter;		/* the next pop's counter */
+	uint16_t *resubmit;		/* heads to pop again first, by counter */
+	unsigned int resubmit_num;
+	unsigned int resubmit_pos;	/* next one to pop */
 };
 
 /* --- devices --------------------------------------------------------------- */
@@ -144,6 +156,21 @@ struct pviod_device_ops {
 	void (*destroy)(struct pviod_device *dev);
 };
 
+/**
+ * struct pviod_inflight_area - the device's mapping of the in-flight area
+ * @addr: the mapping (GET/SET_INFLIGHT_FD), NULL when none; changed only
+ *        while every queue is stopped
+ * @size: its length
+ * @num_queues: regions in it
+ * @queue_size: desc_num of each region
+ */
+struct pviod_inflight_area {
+	void *addr;
+	uint64_t size;
+	uint16_t num_queues;
+	uint16_t queue_size;
+};
+
 /* The vhost-user session with one front-end (reset on disconnect). */
 struct vu_session {
 	uint64_t features;		/* SET_FEATURES */
@@ -152,6 +179,7 @@ struct vu_session {
 	bool owner;
 	uint8_t status;			/* SET_STATUS */
 	struct vu_mem mem;
+	struct pviod_inflight_area inflight;
 };
 
 struct pviod_device {
@@ -162,6 +190,7 @@ struct pviod_device {
 	int conn_fd;			/* -1: waiting for a front-end */
 	struct pviod_io listen_io;	/* control thread's polls */
 	struct pviod_io conn_io;
+	struct vu_rx rx;		/* the message being received on conn_fd */
 	unsigned int nqueues;
 	struct pviod_queue *queues;
 	struct vu_session vu;
@@ -187,6 +216,27 @@ void pviod_worker_queue_stop(struct pviod_queue *q);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
 void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len);
 void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
+
+/*
+ * Test-only fault injection (--fault, worker.c): after @after completions
+ * every used element is corrupted, so that tests can watch the guest's
+ * driver cope with a lying device.
+ */
+enum pviod_fault_mode {
+	PVIOD_FAULT_NONE,
+	PVIOD_FAULT_USED_ID,		/* an id past the ring size */
+	PVIOD_FAULT_USED_DUP,		/* the previous head again: not in flight */
+	PVIOD_FAULT_USED_LEN,		/* len 0xffffffff */
+};
+
+struct pviod_fault {
+	enum pviod_fault_mode mode;
+	unsigned long after;		/* completions served honestly first */
+	unsigned long count;		/* completions so far (atomic) */
+};
+
+extern struct pviod_fault pviod_fault;
+int pviod_fault_parse(const char *spec);
 
 /* --- devices (device.c) ---------------------------------------------------- */
 

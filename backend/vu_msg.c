@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inflight.h"
 #include "pviod.h"
 #include "vu_msg.h"
 #include "vu_socket.h"
@@ -29,7 +30,8 @@
 	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |      \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                                              \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                 \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |               \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 /**
  * vu_msg_protocol_features - the protocol features pviod offers
@@ -293,6 +295,37 @@ static int vu_get_status(struct pviod_device *dev, struct vhost_user_msg *msg, i
 	return 0;
 }
 
+/*
+ * GET_INFLIGHT_FD: the reply carries the new area's fd in fds[0]
+ * (VU_MSG_REPLY_FD), which the dispatcher closes once it is sent.
+ */
+static int vu_get_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			      unsigned int nfds)
+{
+	struct vhost_user_inflight inf;
+	int ret;
+
+	memcpy(&inf, &msg->payload.inflight, sizeof(inf));
+	ret = pviod_inflight_get(dev, &inf, &fds[0]);
+	if (ret)
+		return ret;
+	memcpy(&msg->payload.inflight, &inf, sizeof(inf));
+	msg->hdr.size = sizeof(inf);
+	return 0;
+}
+
+static int vu_set_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+			      unsigned int nfds)
+{
+	struct vhost_user_inflight inf;
+
+	if (nfds != 1)
+		return -EBADF;
+	memcpy(&inf, &msg->payload.inflight, sizeof(inf));
+	/* The mapping holds the file; the dispatcher closes the fd. */
+	return pviod_inflight_set(dev, &inf, fds[0]);
+}
+
 /* --- the table ---------------------------------------------------------------- */
 
 #define VU_RULE(req, sz, fl, nfd, pf, chk, fn)                                                 \
@@ -342,6 +375,10 @@ static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 		vu_rem_mem_reg),
 	VU_RULE(SET_STATUS, 8, 0, 0, VHOST_USER_PROTOCOL_F_STATUS, NULL, vu_set_status),
 	VU_RULE(GET_STATUS, 0, VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_STATUS, NULL, vu_get_status),
+	VU_RULE(GET_INFLIGHT_FD, 24, VU_MSG_REPLY | VU_MSG_REPLY_FD, 0,
+		VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, NULL, vu_get_inflight_fd),
+	VU_RULE(SET_INFLIGHT_FD, 24, 0, 1, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, NULL,
+		vu_set_inflight_fd),
 };
 
 /**
@@ -475,10 +512,21 @@ int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *f
 	ret = r->handle(dev, msg, fds, nfds);
 	vu_fds_close(fds, nfds);
 	if (r->flags & VU_MSG_REPLY) {
-		if (ret)
-			return ret;
-		msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
-		return vu_socket_send(dev->conn_fd, msg, NULL, 0);
+		int rfd = -1;
+
+		if (r->flags & VU_MSG_REPLY_FD) {
+			/* The handler's fd for the reply: sent, then closed here. */
+			rfd = fds[0];
+			fds[0] = -1;
+		}
+		if (!ret) {
+			msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+			ret = vu_socket_send(dev->conn_fd, msg, rfd >= 0 ? &rfd : NULL,
+					     rfd >= 0 ? 1 : 0);
+		}
+		if (rfd >= 0)
+			close(rfd);
+		return ret;
 	}
 	/* Checked after the handler: SET_PROTOCOL_FEATURES may just have enabled it. */
 	ack = (flags & VHOST_USER_FLAG_NEED_REPLY) &&
@@ -505,6 +553,7 @@ void vu_session_reset(struct pviod_device *dev)
 	for (i = 0; i < dev->nqueues; i++)
 		vu_vring_reset(&dev->queues[i]);
 	vu_mem_clear(&dev->vu.mem);
+	pviod_inflight_clear(dev);
 	memset(&dev->vu, 0, sizeof(dev->vu));
 	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
 	if (dev->ops->features_set)

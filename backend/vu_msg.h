@@ -12,6 +12,7 @@
 #define VU_MSG_QUEUE_STATE	0x02	/* payload starts with a u32 queue index */
 #define VU_MSG_QUEUE_FD		0x04	/* u64 index | NOFD: one fd unless NOFD */
 #define VU_MSG_REPLY		0x08	/* always answered: never an extra REPLY_ACK */
+#define VU_MSG_REPLY_FD		0x10	/* the handler leaves the reply's fd in fds[0] */
 
 #define VU_MSG_NO_PROTO		(-1)
 

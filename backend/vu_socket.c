@@ -2,10 +2,14 @@
 /*
  * vu_socket.c - the vhost-user Unix socket.
  *
- * A message is read with two reads: the 12-byte header (with the SCM_RIGHTS
- * fds, which ride on the first byte) and then exactly hdr.size payload bytes.
- * Nothing here interprets the message beyond the header's version and size;
- * that is vu_msg.c's table.
+ * A message is the 12-byte header (with the SCM_RIGHTS fds, which ride on
+ * its first byte) and then exactly hdr.size payload bytes.  pviod reads it
+ * with vu_socket_recv_step(), which never blocks: whatever has arrived is
+ * added to the connection's struct vu_rx, and the control loop polls again
+ * for the rest, so a front-end that sends half a message holds nothing but
+ * its own connection.  vu_socket_recv() is the blocking form, for front-ends
+ * (the unit tests).  Nothing here interprets the message beyond the
+ * header's version and size; that is vu_msg.c's table.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -219,13 +223,148 @@ err_close_fds:
 }
 
 /**
+ * vu_rx_init - an empty receive buffer, no fds
+ * @rx: the buffer (a zeroed one is empty too: only @nfds fds are valid)
+ */
+void vu_rx_init(struct vu_rx *rx)
+{
+	unsigned int i;
+
+	rx->got = 0;
+	rx->nfds = 0;
+	for (i = 0; i < VHOST_USER_MAX_FDS; i++)
+		rx->fds[i] = -1;
+}
+
+/**
+ * vu_rx_reset - drop a partial message: close its fds, start again
+ * @rx: the buffer
+ */
+void vu_rx_reset(struct vu_rx *rx)
+{
+	vu_fds_close(rx->fds, rx->nfds);
+	vu_rx_init(rx);
+}
+
+/* Keep the fds of one recvmsg(); -EPROTO when they are more than a message may carry. */
+static int vu_rx_take_fds(struct vu_rx *rx, struct msghdr *mh)
+{
+	struct cmsghdr *cmsg;
+	int ret = 0;
+
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		unsigned int k, cnt;
+		int *data;
+
+		if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (unsigned int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		data = (int *)CMSG_DATA(cmsg);
+		for (k = 0; k < cnt; k++) {
+			int rfd;
+
+			memcpy(&rfd, &data[k], sizeof(rfd));
+			if (rx->nfds < VHOST_USER_MAX_FDS) {
+				rx->fds[rx->nfds++] = rfd;
+			} else {
+				close(rfd);
+				ret = -EPROTO;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		ret = -EPROTO;
+	if (ret)
+		pr_err("vhost-user: more than %d fds with one message", VHOST_USER_MAX_FDS);
+	return ret;
+}
+
+/**
+ * vu_socket_recv_step - receive what has arrived of the current message
+ * @fd: the connection (need not be O_NONBLOCK: every read is MSG_DONTWAIT)
+ * @rx: the message so far; complete when this returns 1
+ *
+ * Reads at most up to the end of the current message, never into the next
+ * one.  After 1, the caller dispatches rx->msg with rx->fds (taking or
+ * closing them) and calls vu_rx_init() before the next step.
+ *
+ * Return: 1 when the message is complete (the payload past hdr.size is
+ * zeroed); 0 when the rest has not arrived yet (poll and call again);
+ * -ECONNRESET when the peer closed (also mid-message); -EPROTO for a bad
+ * version, too many fds or a payload over VHOST_USER_PAYLOAD_MAX; another
+ * -errno from recvmsg().  On error the buffer is reset (fds closed).
+ */
+int vu_socket_recv_step(int fd, struct vu_rx *rx)
+{
+	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
+	const size_t hlen = sizeof(rx->msg.hdr);
+	ssize_t got;
+	int ret;
+
+	for (;;) {
+		size_t want = rx->got < hlen ? hlen : hlen + rx->msg.hdr.size;
+		struct iovec iov = {
+			.iov_base = (char *)&rx->msg + rx->got,
+			.iov_len = want - rx->got,
+		};
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control,
+			.msg_controllen = sizeof(control),
+		};
+
+		if (rx->got == want)
+			break;
+		got = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (got <= 0) {
+			ret = got ? -errno : -ECONNRESET;
+			goto err_reset;
+		}
+		ret = vu_rx_take_fds(rx, &mh);
+		if (ret)
+			goto err_reset;
+		rx->got += (size_t)got;
+		if (rx->got != hlen)
+			continue;
+		/* The header is complete: is the rest of the message acceptable? */
+		if ((rx->msg.hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
+			pr_err("vhost-user: request %u: version %u, expected %u",
+			       rx->msg.hdr.request, rx->msg.hdr.flags & VHOST_USER_VERSION_MASK,
+			       VHOST_USER_VERSION);
+			ret = -EPROTO;
+			goto err_reset;
+		}
+		if (rx->msg.hdr.size > VHOST_USER_PAYLOAD_MAX) {
+			pr_err("vhost-user: request %u: payload of %u bytes, at most %d",
+			       rx->msg.hdr.request, rx->msg.hdr.size, VHOST_USER_PAYLOAD_MAX);
+			ret = -EPROTO;
+			goto err_reset;
+		}
+	}
+	/* Handlers may read a fixed-size struct past a short payload: zeros, not stale bytes. */
+	memset((char *)&rx->msg.payload + rx->msg.hdr.size, 0,
+	       sizeof(rx->msg.payload) - rx->msg.hdr.size);
+	return 1;
+
+err_reset:
+	vu_rx_reset(rx);
+	return ret;
+}
+
+/**
  * vu_socket_send - send one message (header and hdr.size payload bytes)
  * @fd: the connection
  * @msg: the message
  * @fds: fds to pass along, or NULL
  * @nfds: how many
  *
- * Return: 0 or -errno (never SIGPIPE).
+ * Return: 0 or -errno (never SIGPIPE; -EAGAIN when the peer's socket buffer
+ * is full: it is not reading).
  */
 int vu_socket_send(int fd, const struct vhost_user_msg *msg, const int *fds, unsigned int nfds)
 {
@@ -252,7 +391,12 @@ int vu_socket_send(int fd, const struct vhost_user_msg *msg, const int *fds, uns
 		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
 	}
 	for (;;) {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		/*
+		 * Never wait for a front-end that does not read its replies:
+		 * the control thread serves every device.  A full socket
+		 * buffer (-EAGAIN) closes that connection.
+		 */
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

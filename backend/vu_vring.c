@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inflight.h"
 #include "pviod.h"
 #include "vu_msg.h"
 
@@ -65,6 +66,10 @@ static int vu_vring_start(struct pviod_queue *q)
 	q->broken = false;
 	q->throttled = false;
 	q->inflight = 0;
+	/* Before the worker pops: where to resume and what to resubmit. */
+	ret = pviod_inflight_queue_recover(q);
+	if (ret)
+		return ret;
 	ret = dev->ops->queue_start ? dev->ops->queue_start(dev, q) : 0;
 	if (ret)
 		return ret;

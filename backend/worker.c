@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "inflight.h"
 #include "pviod.h"
 
 #define PVIOD_WORKER_SQ_ENTRIES	256
@@ -90,6 +91,71 @@ struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w)
 	return sqe;
 }
 
+struct pviod_fault pviod_fault;
+
+/**
+ * pviod_fault_parse - --fault MODE[:N] (test only)
+ * @spec: used-id, used-dup or used-len, optionally ":N" completions first
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pviod_fault_parse(const char *spec)
+{
+	static const char *const names[] = {
+		[PVIOD_FAULT_USED_ID] = "used-id",
+		[PVIOD_FAULT_USED_DUP] = "used-dup",
+		[PVIOD_FAULT_USED_LEN] = "used-len",
+	};
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	unsigned int i;
+	char *end;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i]) != n || strncmp(spec, names[i], n))
+			continue;
+		pviod_fault.mode = i;
+		pviod_fault.after = 0;
+		if (colon) {
+			errno = 0;
+			pviod_fault.after = strtoul(colon + 1, &end, 10);
+			if (errno || !colon[1] || *end)
+				return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Corrupt one used element once the honest completions are spent. */
+static void pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *len)
+{
+	static __thread uint16_t prev_head;
+	unsigned long n = __atomic_fetch_add(&pviod_fault.count, 1, __ATOMIC_RELAXED);
+	uint16_t h = *head;
+
+	if (n >= pviod_fault.after) {
+		if (n == pviod_fault.after)
+			pr_warn("%s: queue %u: --fault: corrupting used elements from now on",
+				q->dev->name, q->index);
+		switch (pviod_fault.mode) {
+		case PVIOD_FAULT_USED_ID:
+			/* The field is 32 bits wide; the ring holds num entries. */
+			*head = (uint16_t)(q->num + (h & 7));
+			break;
+		case PVIOD_FAULT_USED_DUP:
+			*head = prev_head;
+			break;
+		case PVIOD_FAULT_USED_LEN:
+			*len = UINT32_MAX;
+			break;
+		default:
+			break;
+		}
+	}
+	prev_head = h;
+}
+
 static void pviod_queue_dirty(struct pviod_queue *q)
 {
 	struct pviod_worker *w = q->worker;
@@ -111,7 +177,9 @@ static void pviod_queue_dirty(struct pviod_queue *q)
  */
 void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len)
 {
-	pvring_dev_push_used(&q->ring, head, len);
+	if (unlikely(pviod_fault.mode != PVIOD_FAULT_NONE))
+		pviod_fault_apply(q, &head, &len);
+	pviod_inflight_put(q, head, len);
 	q->inflight--;
 	q->notify_pending = true;
 	pviod_queue_dirty(q);
