@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * badinput - hostile front-ends against a running pviod (TAP 13).
+ *
+ * One pviod serves three disks: "a" takes the abuse, "b" is a witness driven
+ * through the userspace driver (frontend/user), "ro" is read-only.  Every
+ * test opens a raw vhost-user connection to a (or ro), sets it up as far as
+ * it needs, does one hostile thing and asserts the exact outcome:
+ *
+ *   ACK(errno)   the request is refused with an error REPLY_ACK, the
+ *                connection lives on (a GET_FEATURES is still answered)
+ *   CLOSED       pviod closes the connection (a malformed message)
+ *   EMPTY        the bad chain comes back in the used ring with length 0
+ *   IOERR/UNSUPP the request completes with that status byte
+ *   BROKEN       the queue breaks: its error eventfd fires and GET_STATUS
+ *                reports DEVICE_NEEDS_RESET
+ *
+ * and after every test that pviod is alive and disk b still writes and reads
+ * back a fresh pattern through the driver.  Ring-level attacks write the
+ * descriptor table and avail ring by hand in the memfd "guest memory" this
+ * test shares with pviod; nothing here goes through a test hook in pviod.
+ *
+ * PVIOD=path overrides $(O)/pviod.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vu.h"
+#include "vu_test.h"
+
+#define GUEST_SIZE	(1u << 20)
+#define UVA		0x7000000000ull	/* our "front-end address" of gpa 0 */
+#define NUM		16
+#define DESC_GPA	0x0000
+#define AVAIL_GPA	0x1000
+#define USED_GPA	0x2000
+#define HDR_GPA		0x10000
+#define STATUS_GPA	0x10100
+#define DATA_GPA	0x11000
+#define IND_GPA		0x20000
+#define DISK_SECTORS	2048		/* 1 MiB images */
+#define WAIT_MS		2000
+#define DISCARD_SEG_MAX	16		/* pviod's config max_discard_seg */
+
+#define PF_WANTED (PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                                  \
+		   PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
+#define F_WANTED (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_INDIRECT_DESC) |                  \
+		  PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+
+static char sock_a[PATH_MAX], sock_b[PATH_MAX], sock_ro[PATH_MAX], logpath[PATH_MAX];
+static pid_t pviod_pid;
+static struct vu_blk witness;
+static uint8_t *witness_buf;
+static unsigned int witness_round;
+static unsigned int inputs;	/* hostile messages / chains sent */
+
+/* A raw front-end: socket, memfd guest memory, one ring on queue 0. */
+struct raw {
+	int sock;
+	int memfd;
+	uint8_t *mem;
+	struct pvring_desc *desc;
+	struct pvring_avail *avail;
+	struct pvring_used *used;
+	int kick, call, err;
+	uint16_t avail_idx;
+};
+
+/* --- the raw protocol ------------------------------------------------------------- */
+
+static int raw_connect(struct raw *r, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->memfd = r->kick = r->call = r->err = -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* pviod serves one front-end per device: wait for the last one's reset. */
+	for (i = 0; i < 200; i++) {
+		r->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(r->sock, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return 0;
+		close(r->sock);
+		usleep(10000);
+	}
+	return -errno;
+}
+
+static void raw_close(struct raw *r)
+{
+	if (r->sock >= 0)
+		close(r->sock);
+	if (r->mem)
+		munmap(r->mem, GUEST_SIZE);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	if (r->kick >= 0)
+		close(r->kick);
+	if (r->call >= 0)
+		close(r->call);
+	if (r->err >= 0)
+		close(r->err);
+	r->sock = -1;
+}
+
+static int raw_send_bytes(struct raw *r, const void *buf, size_t len, const int *fds,
+			  unsigned int nfds)
+{
+	char control[CMSG_SPACE(16 * sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+
+	inputs++;
+	if (nfds) {
+		memset(control, 0, sizeof(control));
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
+	}
+	return sendmsg(r->sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+}
+
+static int raw_send(struct raw *r, uint32_t req, uint32_t flags, const void *payload,
+		    uint32_t size, const int *fds, unsigned int nfds)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = req;
+	m.hdr.flags = VHOST_USER_VERSION | flags;
+	m.hdr.size = size;
+	if (size)
+		memcpy(&m.payload, payload, size);
+	return raw_send_bytes(r, &m, sizeof(m.hdr) + size, fds, nfds);
+}
+
+/* One reply: 0, -ECONNRESET when pviod closed the connection, -ETIMEDOUT. */
+static int raw_recv(struct raw *r, struct vhost_user_msg *m)
+{
+	struct pollfd pfd = { .fd = r->sock, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pfd, 1, WAIT_MS) != 1)
+		return -ETIMEDOUT;
+	n = recv(r->sock, &m->hdr, sizeof(m->hdr), MSG_WAITALL);
+	if (n <= 0)
+		return -ECONNRESET;
+	if (n != sizeof(m->hdr) || m->hdr.size > VHOST_USER_PAYLOAD_MAX)
+		return -EPROTO;
+	if (m->hdr.size && recv(r->sock, &m->payload, m->hdr.size, MSG_WAITALL) != m->hdr.size)
+		return -ECONNRESET;
+	return 0;
+}
+
+/* Send with NEED_REPLY; the acked value (0 or a positive errno), or -errno. */
+static long raw_ack(struct raw *r, uint32_t req, const void *payload, uint32_t size,
+		    const int *fds, unsigned int nfds)
+{
+	struct vhost_user_msg m;
+	uint64_t v;
+	int ret;
+
+	ret = raw_send(r, req, VHOST_USER_FLAG_NEED_REPLY, payload, size, fds, nfds);
+	if (ret)
+		return ret;
+	ret = raw_recv(r, &m);
+	if (ret)
+		return ret;
+	if (m.hdr.size != 8)
+		return -EPROTO;
+	memcpy(&v, &m.payload, 8);
+	return (long)v;
+}
+
+static int raw_get_u64(struct raw *r, uint32_t req, uint64_t *v)
+{
+	struct vhost_user_msg m;
+	int ret;
+
+	ret = raw_send(r, req, 0, NULL, 0, NULL, 0);
+	if (ret)
+		return ret;
+	ret = raw_recv(r, &m);
+	if (ret)
+		return ret;
+	memcpy(v, &m.payload, 8);
+	return m.hdr.size == 8 ? 0 : -EPROTO;
+}
+
+/* The connection is closed by pviod: the next read sees EOF. */
+static bool raw_closed(struct raw *r)
+{
+	struct vhost_user_msg m;
+
+	return raw_recv(r, &m) == -ECONNRESET;
+}
+
+/* The connection lives: GET_FEATURES is answered. */
+static bool raw_alive(struct raw *r)
+{
+	uint64_t v;
+
+	return raw_get_u64(r, VHOST_USER_GET_FEATURES, &v) == 0 && (v & F_WANTED) == F_WANTED;
+}
+
+static int raw_negotiate(struct raw *r)
+{
+	uint64_t pf = PF_WANTED, f = F_WANTED;
+	int ret;
+
+	ret = raw_send(r, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0);
+	if (ret)
+		return ret;
+	return raw_ack(r, VHOST_USER_SET_FEATURES, &f, 8, NULL, 0) ? -EPROTO : 0;
+}
+
+static int raw_mem(struct raw *r)
+{
+	struct vhost_user_memory t = { .nregions = 1 };
+
+	r->memfd = memfd_create("badinput-guest", MFD_CLOEXEC);
+	if (r->memfd < 0 || ftruncate(r->memfd, GUEST_SIZE))
+		return -errno;
+	r->mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	if (r->mem == MAP_FAILED) {
+		r->mem = NULL;
+		return -errno;
+	}
+	r->desc = (void *)(r->mem + DESC_GPA);
+	r->avail = (void *)(r->mem + AVAIL_GPA);
+	r->used = (void *)(r->mem + USED_GPA);
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, UVA, 0 };
+	return raw_ack(r, VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, &r->memfd, 1) ? -EPROTO : 0;
+}
+
+/* Negotiate, map memory and start queue 0 with kick, call and err eventfds. */
+static int raw_setup(struct raw *r, const char *path)
+{
+	struct vhost_user_vring_state st = { 0, NUM };
+	struct vhost_user_vring_addr a = {
+		.index = 0, .desc_user_addr = UVA + DESC_GPA, .used_user_addr = UVA + USED_GPA,
+		.avail_user_addr = UVA + AVAIL_GPA,
+	};
+	uint64_t v = 0;
+
+	if (raw_connect(r, path) || raw_negotiate(r) || raw_mem(r))
+		return -1;
+	r->kick = eventfd(0, EFD_CLOEXEC);
+	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	r->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0))
+		return -2;
+	st.num = 0;
+	if (raw_ack(r, VHOST_USER_SET_VRING_BASE, &st, 8, NULL, 0) ||
+	    raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) ||
+	    raw_ack(r, VHOST_USER_SET_VRING_CALL, &v, 8, &r->call, 1) ||
+	    raw_ack(r, VHOST_USER_SET_VRING_ERR, &v, 8, &r->err, 1) ||
+	    raw_ack(r, VHOST_USER_SET_VRING_KICK, &v, 8, &r->kick, 1))
+		return -3;
+	st.num = 1;
+	return raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &st, 8, NULL, 0) ? -4 : 0;
+}
+
+/* --- hand-made chains ---------------------------------------------------------------- */
+
+static void desc_set(struct pvring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
+		     uint16_t next)
+{
+	d->addr = cpu_to_le64(addr);
+	d->len = cpu_to_le32(len);
+	d->flags = cpu_to_le16(flags);
+	d->next = cpu_to_le16(next);
+}
+
+static void hdr_set(struct raw *r, uint32_t type, uint64_t sector)
+{
+	struct pvio_blk_req_hdr *h = (void *)(r->mem + HDR_GPA);
+
+	h->type = cpu_to_le32(type);
+	h->ioprio = 0;
+	h->sector = cpu_to_le64(sector);
+	r->mem[STATUS_GPA] = 0xee;	/* "untouched" */
+}
+
+/* The usual three descriptors at 0..2: header, data, status. */
+static void chain3(struct raw *r, uint32_t type, uint64_t sector, uint64_t data, uint32_t len,
+		   bool data_write)
+{
+	hdr_set(r, type, sector);
+	desc_set(&r->desc[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
+	desc_set(&r->desc[1], data, len, PVRING_DESC_F_NEXT | (data_write ? PVRING_DESC_F_WRITE : 0),
+		 2);
+	desc_set(&r->desc[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
+}
+
+/* Make head available (moving avail->idx by @step) and kick. */
+static void avail_push(struct raw *r, uint16_t head, uint16_t step)
+{
+	r->avail->ring[r->avail_idx % NUM] = cpu_to_le16(head);
+	r->avail_idx += step;
+	pvring_store_release(&r->avail->idx, cpu_to_le16(r->avail_idx));
+	eventfd_write(r->kick, 1);
+	inputs++;
+}
+
+/* Wait for used->idx to reach @n; the len of the last used element, or -1. */
+static long used_wait(struct raw *r, uint16_t n)
+{
+	long t;
+
+	for (t = 0; t < WAIT_MS; t += 2) {
+		if (le16_to_cpu(pvring_load_acquire(&r->used->idx)) == n)
+			return le32_to_cpu(r->used->ring[(n - 1) % NUM].len);
+		usleep(2000);
+	}
+	return -1;
+}
+
+static bool err_fired(struct raw *r)
+{
+	struct pollfd pfd = { .fd = r->err, .events = POLLIN };
+
+	return poll(&pfd, 1, WAIT_MS) == 1;
+}
+
+static bool needs_reset(struct raw *r)
+{
+	uint64_t st = 0;
+
+	return raw_get_u64(r, VHOST_USER_GET_STATUS, &st) == 0 &&
+	       (st & PVIO_STATUS_DEVICE_NEEDS_RESET);
+}
+
+/* --- the checks after every test ------------------------------------------------------- */
+
+static bool pviod_alive(void)
+{
+	int status;
+
+	return waitpid(pviod_pid, &status, WNOHANG) == 0 && kill(pviod_pid, 0) == 0;
+}
+
+static bool witness_ok(char *why, size_t len)
+{
+	uint64_t off = (uint64_t)(witness_round % 64) * 4096;
+	int ret;
+
+	witness_round++;
+	memset(witness_buf, 0x40 + witness_round % 64, 4096);
+	ret = vu_blk_sync(&witness, 0, PVIO_BLK_T_OUT, off, witness_buf, 4096);
+	if (ret) {
+		snprintf(why, len, "device b: write: %s", strerror(-ret));
+		return false;
+	}
+	memset(witness_buf, 0, 4096);
+	ret = vu_blk_sync(&witness, 0, PVIO_BLK_T_IN, off, witness_buf, 4096);
+	if (ret) {
+		snprintf(why, len, "device b: read: %s", strerror(-ret));
+		return false;
+	}
+	if (witness_buf[0] != 0x40 + witness_round % 64 ||
+	    witness_buf[4095] != 0x40 + witness_round % 64) {
+		snprintf(why, len, "device b: read back the wrong data");
+		return false;
+	}
+	return true;
+}
+
+/* --- the tests --------------------------------------------------------------------------- */
+
+/* Each returns NULL on success, else what went wrong; *what says the outcome seen. */
+typedef const char *(*bad_fn)(struct raw *r);
+
+#define CHECK(cond, msg) do { if (!(cond)) return (msg); } while (0)
+#define SETUP(r) CHECK(raw_setup((r), sock_a) == 0, "set-up of device a failed")
+
+/* A bad chain with a good head: returned with length 0, status untouched, ring goes on. */
+static const char *expect_empty(struct raw *r)
+{
+	CHECK(used_wait(r, 1) == 0, "bad chain not returned with used len 0");
+	CHECK(r->mem[STATUS_GPA] == 0xee, "status byte written for a bad chain");
+	/* The queue goes on: a good request after it. */
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
+	avail_push(r, 0, 1);
+	CHECK(used_wait(r, 2) == 513, "the ring did not go on after the bad chain");
+	CHECK(r->mem[STATUS_GPA] == PVIO_BLK_S_OK, "good request after a bad chain failed");
+	return NULL;
+}
+
+static const char *expect_status(struct raw *r, uint8_t st, long len)
+{
+	CHECK(used_wait(r, 1) == len, "wrong used len");
+	CHECK(r->mem[STATUS_GPA] == st, "wrong status byte");
+	return NULL;
+}
+
+static const char *expect_broken(struct raw *r)
+{
+	CHECK(err_fired(r), "error eventfd not signalled");
+	CHECK(needs_reset(r), "GET_STATUS lacks DEVICE_NEEDS_RESET");
+	return NULL;
+}
+
+static const char *t_desc_outside_memory(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, GUEST_SIZE + 0x1000, 512, true);
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_desc_straddles_region(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, GUEST_SIZE - 256, 512, true);
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+/*
+ * A zero-length descriptor has no byte: the last writable byte is then the
+ * data buffer's last, which takes the status; 511 data bytes are no whole
+ * sector, so IOERR lands there and the status descriptor is untouched.
+ */
+static const char *t_desc_len_zero_status(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
+	desc_set(&r->desc[2], STATUS_GPA, 0, PVRING_DESC_F_WRITE, 0);
+	r->mem[DATA_GPA + 511] = 0xee;
+	avail_push(r, 0, 1);
+	CHECK(used_wait(r, 1) == 1, "used len not 1");
+	CHECK(r->mem[DATA_GPA + 511] == PVIO_BLK_S_IOERR, "IOERR not in the last writable byte");
+	CHECK(r->mem[STATUS_GPA] == 0xee, "zero-length descriptor written");
+	return NULL;
+}
+
+static const char *t_desc_len_zero_data(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 0, true);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_OK, 1);
+}
+
+static const char *t_desc_len_4g(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 0xffffffffu, true);
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_chain_loop(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
+	desc_set(&r->desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT, 0);	/* back to the head */
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_indirect_in_indirect(struct raw *r)
+{
+	struct pvring_desc *t;
+
+	SETUP(r);
+	t = (void *)(r->mem + IND_GPA);
+	hdr_set(r, PVIO_BLK_T_IN, 0);
+	desc_set(&t[0], IND_GPA + 0x100, 48, PVRING_DESC_F_INDIRECT, 0);
+	desc_set(&r->desc[0], IND_GPA, 16, PVRING_DESC_F_INDIRECT, 0);
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_indirect_len_not_16(struct raw *r)
+{
+	struct pvring_desc *t;
+
+	SETUP(r);
+	t = (void *)(r->mem + IND_GPA);
+	hdr_set(r, PVIO_BLK_T_IN, 0);
+	desc_set(&t[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
+	desc_set(&t[1], DATA_GPA, 512, PVRING_DESC_F_NEXT | PVRING_DESC_F_WRITE, 2);
+	desc_set(&t[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
+	desc_set(&r->desc[0], IND_GPA, 40, PVRING_DESC_F_INDIRECT, 0);
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_avail_idx_jump(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
+	avail_push(r, 0, NUM + 1);
+	return expect_broken(r);
+}
+
+static const char *t_avail_head_out_of_range(struct raw *r)
+{
+	SETUP(r);
+	avail_push(r, NUM + 3, 1);
+	return expect_broken(r);
+}
+
+static const char *t_ring_size_not_pow2(struct raw *r)
+{
+	struct vhost_user_vring_state st = { 0, 100 };
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == EINVAL, "not ACK(EINVAL)");
+	CHECK(raw_alive(r), "connection lost");
+	return NULL;
+}
+
+static const char *t_ring_size_too_big(struct raw *r)
+{
+	struct vhost_user_vring_state st = { 0, 65536 };
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == EINVAL, "not ACK(EINVAL)");
+	CHECK(raw_alive(r), "connection lost");
+	return NULL;
+}
+
+static const char *t_ring_addr_outside(struct raw *r)
+{
+	struct vhost_user_vring_state st = { 0, NUM };
+	struct vhost_user_vring_addr a = {
+		.index = 0, .desc_user_addr = UVA + GUEST_SIZE - 64,	/* 256 bytes needed */
+		.used_user_addr = UVA + USED_GPA, .avail_user_addr = UVA + AVAIL_GPA,
+	};
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0 && raw_mem(r) == 0, "connect");
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == 0, "SET_VRING_NUM");
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) == EFAULT,
+	      "not ACK(EFAULT)");
+	a.desc_user_addr = 0x1000;	/* below every region */
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) == EFAULT,
+	      "not ACK(EFAULT) below memory");
+	CHECK(raw_alive(r), "connection lost");
+	return NULL;
+}
+
+static const char *mem_table_bad(struct raw *r, const struct vhost_user_mem_region *reg,
+				 unsigned int n, long want)
+{
+	struct vhost_user_memory t = { .nregions = n };
+	int fds[VHOST_USER_MEM_REGIONS_MAX], i;
+	long ret;
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	for (i = 0; i < (int)n; i++) {
+		fds[i] = memfd_create("badinput", MFD_CLOEXEC);
+		CHECK(fds[i] >= 0 && ftruncate(fds[i], GUEST_SIZE) == 0, "memfd");
+		t.regions[i] = reg[i];
+	}
+	ret = raw_ack(r, VHOST_USER_SET_MEM_TABLE, &t, 8 + 32 * n, fds, n);
+	for (i = 0; i < (int)n; i++)
+		close(fds[i]);
+	CHECK(ret == want, "not the expected ACK");
+	CHECK(raw_alive(r), "connection lost");
+	return NULL;
+}
+
+static const char *t_mem_overlap(struct raw *r)
+{
+	struct vhost_user_mem_region reg[2] = {
+		{ 0, 0x80000, UVA, 0 }, { 0x40000, 0x80000, UVA + 0x100000, 0 },
+	};
+
+	return mem_table_bad(r, reg, 2, EINVAL);
+}
+
+static const char *t_mem_zero_size(struct raw *r)
+{
+	struct vhost_user_mem_region reg[1] = { { 0, 0, UVA, 0 } };
+
+	return mem_table_bad(r, reg, 1, EINVAL);
+}
+
+static const char *t_mem_past_eof(struct raw *r)
+{
+	struct vhost_user_mem_region reg[1] = { { 0, 16 * GUEST_SIZE, UVA, 0 } };
+
+	return mem_table_bad(r, reg, 1, EINVAL);
+}
+
+static const char *t_mem_too_many(struct raw *r)
+{
+	struct vhost_user_memory t = { .nregions = VHOST_USER_MEM_REGIONS_MAX + 1 };
+	int fd = memfd_create("badinput", MFD_CLOEXEC);
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	/* A payload that claims 9 regions: bigger than the table can be. */
+	CHECK(raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
+		       8 + 32 * VHOST_USER_MEM_REGIONS_MAX, &fd, 1) == 0, "send");
+	close(fd);
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_wrong_size(struct raw *r)
+{
+	uint64_t v = 0;
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send(r, VHOST_USER_SET_FEATURES, 0, &v, 4, NULL, 0) == 0, "send");
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_payload_too_big(struct raw *r)
+{
+	struct vhost_user_hdr h = { VHOST_USER_SET_FEATURES, VHOST_USER_VERSION, 65536 };
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send_bytes(r, &h, sizeof(h), NULL, 0) == 0, "send");
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_bad_version(struct raw *r)
+{
+	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, 2, 0 };
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send_bytes(r, &h, sizeof(h), NULL, 0) == 0, "send");
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_too_many_fds(struct raw *r)
+{
+	int e[2] = { eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send(r, VHOST_USER_SET_OWNER, 0, NULL, 0, e, 2) == 0, "send");
+	close(e[0]);
+	close(e[1]);
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_more_fds_than_protocol(struct raw *r)
+{
+	int e[12], i;
+
+	for (i = 0; i < 12; i++)
+		e[i] = eventfd(0, EFD_CLOEXEC);
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, e, 12) == 0, "send");
+	for (i = 0; i < 12; i++)
+		close(e[i]);
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_too_few_fds(struct raw *r)
+{
+	uint64_t v = 0;	/* NOFD clear: one fd is due */
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send(r, VHOST_USER_SET_VRING_KICK, 0, &v, 8, NULL, 0) == 0, "send");
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_unknown_request(struct raw *r)
+{
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	CHECK(raw_ack(r, 99, NULL, 0, NULL, 0) == EOPNOTSUPP, "not ACK(EOPNOTSUPP)");
+	CHECK(raw_ack(r, VHOST_USER_SET_LOG_BASE, NULL, 0, NULL, 0) == EOPNOTSUPP,
+	      "SET_LOG_BASE not ACK(EOPNOTSUPP)");
+	CHECK(raw_alive(r), "connection lost");
+	return NULL;
+}
+
+static const char *t_queue_index_out_of_range(struct raw *r)
+{
+	struct vhost_user_vring_state st = { 7, NUM };
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	CHECK(raw_send(r, VHOST_USER_SET_VRING_NUM, VHOST_USER_FLAG_NEED_REPLY, &st, 8, NULL, 0) ==
+	      0, "send");
+	CHECK(raw_closed(r), "connection not closed");
+	return NULL;
+}
+
+static const char *t_kick_before_ring(struct raw *r)
+{
+	uint64_t v = 0;
+	int kick = eventfd(0, EFD_CLOEXEC);
+	long ret;
+
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	ret = raw_ack(r, VHOST_USER_SET_VRING_KICK, &v, 8, &kick, 1);
+	eventfd_write(kick, 1);
+	close(kick);
+	CHECK(ret == 0, "SET_VRING_KICK before the ring not ACK(0)");
+	v = 1;
+	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &(struct vhost_user_vring_state){ 0, 1 }, 8,
+		      NULL, 0) == 0, "SET_VRING_ENABLE");
+	CHECK(raw_alive(r), "connection lost");
+	CHECK(!needs_reset(r), "device needs reset after a kick on nothing");
+	return NULL;
+}
+
+static const char *t_header_too_short(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
+	desc_set(&r->desc[0], HDR_GPA, 8, PVRING_DESC_F_NEXT, 1);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_IOERR, 1);
+}
+
+static const char *t_status_readonly(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
+	desc_set(&r->desc[2], STATUS_GPA, 1, 0, 0);	/* not device-writable */
+	avail_push(r, 0, 1);
+	return expect_empty(r);
+}
+
+static const char *t_sectors_beyond_capacity(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_IN, DISK_SECTORS, DATA_GPA, 512, true);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_IOERR, 1);
+}
+
+static const char *t_sectors_wrap(struct raw *r)
+{
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_OUT, ~0ull - 1, DATA_GPA, 4096, false);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_IOERR, 1);
+}
+
+static const char *t_write_readonly_disk(struct raw *r)
+{
+	CHECK(raw_setup(r, sock_ro) == 0, "set-up of device ro failed");
+	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_IOERR, 1);
+}
+
+static const char *t_discard_too_many(struct raw *r)
+{
+	struct pvio_blk_discard_wz_seg *s;
+	int i;
+
+	SETUP(r);
+	s = (void *)(r->mem + DATA_GPA);
+	for (i = 0; i < DISCARD_SEG_MAX + 1; i++) {
+		s[i].sector = cpu_to_le64(i * 8);
+		s[i].num_sectors = cpu_to_le32(8);
+		s[i].flags = 0;
+	}
+	chain3(r, PVIO_BLK_T_DISCARD, 0, DATA_GPA, (DISCARD_SEG_MAX + 1) * 16,
+	       false);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_IOERR, 1);
+}
+
+static const char *t_disconnect_mid_message(struct raw *r)
+{
+	struct vhost_user_hdr h = { VHOST_USER_SET_VRING_ADDR, VHOST_USER_VERSION, 40 };
+	char buf[sizeof(h) + 10] = { 0 };
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	memcpy(buf, &h, sizeof(h));
+	CHECK(raw_send_bytes(r, buf, sizeof(buf), NULL, 0) == 0, "send");
+	raw_close(r);
+	/* pviod must take a new front-end on the same socket. */
+	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "reconnect");
+	CHECK(raw_alive(r), "new connection not served");
+	return NULL;
+}
+
+static const char *t_disconnect_mid_header(struct raw *r)
+{
+	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, 0 };
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	CHECK(raw_send_bytes(r, &h, 5, NULL, 0) == 0, "send");
+	raw_close(r);
+	CHECK(raw_connect(r, sock_a) == 0 && raw_alive(r), "new connection not served");
+	return NULL;
+}
+
+static const char *t_sigpipe(struct raw *r)
+{
+	int i;
+
+	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	/* Replies owed to a peer that is gone: pviod writes into a dead socket. */
+	for (i = 0; i < 64; i++)
+		CHECK(raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0) == 0, "send");
+	shutdown(r->sock, SHUT_RD);
+	raw_close(r);
+	usleep(200000);
+	CHECK(raw_connect(r, sock_a) == 0 && raw_alive(r), "new connection not served");
+	return NULL;
+}
+
+static const char *t_session_after_break(struct raw *r)
+{
+	/* A broken queue is per-device: a fresh session on a works again. */
+	SETUP(r);
+	chain3(r, PVIO_BLK_T_OUT, 8, DATA_GPA, 4096, false);
+	avail_push(r, 0, 1);
+	return expect_status(r, PVIO_BLK_S_OK, 1);
+}
+
+static const struct {
+	const char *name;
+	const char *outcome;
+	bad_fn fn;
+} tests[] = {
+	{ "desc_addr_outside_guest_memory", "EMPTY", t_desc_outside_memory },
+	{ "desc_straddles_end_of_region", "EMPTY", t_desc_straddles_region },
+	{ "desc_len_zero_status", "IOERR in the last writable byte", t_desc_len_zero_status },
+	{ "desc_len_zero_data", "OK, len 1", t_desc_len_zero_data },
+	{ "desc_len_2^32-1", "EMPTY", t_desc_len_4g },
+	{ "chain_loop", "EMPTY", t_chain_loop },
+	{ "indirect_inside_indirect", "EMPTY", t_indirect_in_indirect },
+	{ "indirect_len_not_multiple_of_16", "EMPTY", t_indirect_len_not_16 },
+	{ "avail_idx_jumps_past_ring_size", "BROKEN", t_avail_idx_jump },
+	{ "avail_head_out_of_range", "BROKEN", t_avail_head_out_of_range },
+	{ "ring_size_not_power_of_two", "ACK(EINVAL)", t_ring_size_not_pow2 },
+	{ "ring_size_above_32768", "ACK(EINVAL)", t_ring_size_too_big },
+	{ "ring_addresses_outside_memory", "ACK(EFAULT)", t_ring_addr_outside },
+	{ "mem_table_overlapping_regions", "ACK(EINVAL)", t_mem_overlap },
+	{ "mem_table_zero_sized_region", "ACK(EINVAL)", t_mem_zero_size },
+	{ "mem_table_region_past_end_of_file", "ACK(EINVAL)", t_mem_past_eof },
+	{ "mem_table_too_many_regions", "CLOSED", t_mem_too_many },
+	{ "message_wrong_size", "CLOSED", t_wrong_size },
+	{ "message_payload_over_4096", "CLOSED", t_payload_too_big },
+	{ "message_bad_version", "CLOSED", t_bad_version },
+	{ "too_many_fds_for_request", "CLOSED", t_too_many_fds },
+	{ "more_fds_than_protocol_allows", "CLOSED", t_more_fds_than_protocol },
+	{ "too_few_fds", "CLOSED", t_too_few_fds },
+	{ "unknown_request_codes", "ACK(EOPNOTSUPP)", t_unknown_request },
+	{ "queue_index_out_of_range", "CLOSED", t_queue_index_out_of_range },
+	{ "kick_before_ring_is_set", "ACK(0), ignored", t_kick_before_ring },
+	{ "request_header_too_short", "IOERR", t_header_too_short },
+	{ "status_byte_in_readonly_desc", "EMPTY", t_status_readonly },
+	{ "sectors_beyond_capacity", "IOERR", t_sectors_beyond_capacity },
+	{ "sector_wraps_64_bits", "IOERR", t_sectors_wrap },
+	{ "write_to_readonly_disk", "IOERR", t_write_readonly_disk },
+	{ "discard_too_many_segments", "IOERR", t_discard_too_many },
+	{ "disconnect_mid_message", "reconnect served", t_disconnect_mid_message },
+	{ "disconnect_mid_header", "reconnect served", t_disconnect_mid_header },
+	{ "sigpipe_reply_to_gone_peer", "reconnect served", t_sigpipe },
+	{ "session_after_broken_ring", "OK", t_session_after_break },
+};
+
+static int image(const char *dir, const char *name, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "%s/%s.img", dir, name);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, DISK_SECTORS * 512)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/pvio-badinput.XXXXXX", exe[PATH_MAX], pviod[PATH_MAX + 16];
+	char img_a[PATH_MAX], img_b[PATH_MAX], img_ro[PATH_MAX], why[256];
+	char dev_a[2 * PATH_MAX + 64], dev_b[2 * PATH_MAX + 64], dev_ro[2 * PATH_MAX + 64];
+	unsigned int n = sizeof(tests) / sizeof(tests[0]), i, failed = 0;
+	struct vu_blk_opts bo = { 0 };
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	printf("TAP version 13\n1..%u\n", n);
+	fflush(stdout);
+	if (getenv("PVIOD")) {
+		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
+	} else {
+		vu_test_exe_dir(exe, sizeof(exe));
+		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
+	}
+	if (!mkdtemp(dir) || image(dir, "a", img_a, sizeof(img_a)) ||
+	    image(dir, "b", img_b, sizeof(img_b)) || image(dir, "ro", img_ro, sizeof(img_ro))) {
+		printf("Bail out! temporary images in /tmp\n");
+		return 1;
+	}
+	snprintf(sock_a, sizeof(sock_a), "%s/a.sock", dir);
+	snprintf(sock_b, sizeof(sock_b), "%s/b.sock", dir);
+	snprintf(sock_ro, sizeof(sock_ro), "%s/ro.sock", dir);
+	snprintf(logpath, sizeof(logpath), "%s/pviod.log", dir);
+	snprintf(dev_a, sizeof(dev_a), "blk,socket=%s,file=%s,direct=off,queues=1", sock_a, img_a);
+	snprintf(dev_b, sizeof(dev_b), "blk,socket=%s,file=%s,direct=off", sock_b, img_b);
+	snprintf(dev_ro, sizeof(dev_ro), "blk,socket=%s,file=%s,readonly=on", sock_ro, img_ro);
+	{
+		char *const argv[] = { pviod, "--device", dev_a, "--device", dev_b,
+				       "--device", dev_ro, NULL };
+
+		pviod_pid = vu_test_spawn(argv, logpath, -1);
+	}
+	if (vu_test_wait_socket(sock_a, pviod_pid, 5000) ||
+	    vu_test_wait_socket(sock_b, pviod_pid, 5000) ||
+	    vu_test_wait_socket(sock_ro, pviod_pid, 5000)) {
+		vu_test_dump_log(logpath);
+		printf("Bail out! pviod (%s) did not start\n", pviod);
+		return 1;
+	}
+	bo.socket_path = sock_b;
+	bo.depth = 1;
+	bo.buf_bytes = 1 << 16;
+	ret = vu_blk_open(&witness, &bo);
+	if (ret) {
+		printf("Bail out! device b: %s\n", vu_dev_errmsg(&witness.dev));
+		vu_test_stop(pviod_pid);
+		return 1;
+	}
+	witness_buf = vu_blk_alloc(&witness, 4096);
+
+	for (i = 0; i < n; i++) {
+		struct raw r = { .sock = -1, .memfd = -1, .kick = -1, .call = -1, .err = -1 };
+		unsigned int before = inputs;
+		const char *err;
+
+		if (getenv("BADINPUT_ONLY") && strcmp(getenv("BADINPUT_ONLY"), tests[i].name)) {
+			printf("ok %u %s # SKIP not selected\n", i + 1, tests[i].name);
+			continue;
+		}
+		err = tests[i].fn(&r);
+
+		raw_close(&r);
+		if (!err && !pviod_alive())
+			err = "pviod died";
+		if (!err && !witness_ok(why, sizeof(why)))
+			err = why;
+		if (err) {
+			failed++;
+			printf("not ok %u %s # expected %s: %s\n", i + 1, tests[i].name,
+			       tests[i].outcome, err);
+		} else {
+			printf("ok %u %s\n# %s: %s; %u hostile inputs; pviod alive, device b serves\n",
+			       i + 1, tests[i].name, tests[i].name, tests[i].outcome,
+			       inputs - before);
+		}
+		fflush(stdout);
+		if (!pviod_alive()) {
+			vu_test_dump_log(logpath);
+			printf("Bail out! pviod died\n");
+			return 1;
+		}
+	}
+	printf("# %u hostile inputs in %u tests, %u failed\n", inputs, n, failed);
+	vu_blk_close(&witness);
+	vu_test_stop(pviod_pid);
+	if (failed)
+		vu_test_dump_log(logpath);
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			fprintf(stderr, "# could not remove %s\n", dir);
+	}
+	return failed ? 1 : 0;
+}
