@@ -45,3 +45,18 @@ $(BACKEND_TEST_DIR)/%.o: tests/backend/%.c $(BACKEND_KSFT_HARNESS)
 
 $(BACKEND_UNIT_TESTS): %: %.o $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
+
+# Crash recovery (tests/backend/crash_recovery.sh): crash_writer is both the
+# guest's workload (static, like tests/vm's guest programs: no sanitizer
+# runtimes) and the host's check of the image.
+BACKEND_CRASH_WRITER := $(BACKEND_TEST_DIR)/crash_writer
+PROGS += $(BACKEND_CRASH_WRITER)
+VM_TESTS += tests/backend/crash_recovery.sh
+
+$(BACKEND_CRASH_WRITER): tests/backend/crash_writer.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE $(CFLAGS) \
+		-o $@ $< -static
+
+# A front-end stalled mid-message must not hold the other devices.
+INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh

@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM test: pviod crash recovery with in-flight tracking
+# (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, Documentation/reliability.rst).
+#
+# A guest with the stock virtio_blk runs crash_writer on a pviod disk
+# (vhost-user-blk-pci, QEMU's chardev with reconnect=1, 2 queues): 4
+# processes writing 4 KiB blocks with O_DIRECT and reading each back.  The
+# host kills pviod with SIGKILL at random moments CRASH_KILLS times
+# (default 20), restarting it each time and waiting until the guest's
+# progress (in its kernel log) moves again, then CRASH_TERMS times (default
+# 3) with SIGTERM (pviod must exit 0).  The guest reports its progress in
+# the control disk.  Then it writes STOP into a small
+# control disk (QEMU's own virtio-blk); the guest re-reads every block it
+# wrote and powers off; the host replays the guest's writes and checks that
+# the image holds every write the guest saw complete.
+#
+# timeout=300
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../vm/lib.sh
+. "$top/tests/vm/lib.sh"
+vmt_init crash_recovery
+
+if ! why=$(vm_backend_can pviod); then
+	echo "1..0 # SKIP $why"
+	exit 4
+fi
+kills=${CRASH_KILLS:-20}
+terms=${CRASH_TERMS:-3}
+nproc=4
+pviod=$(vm_pviod)
+cw=$VM_TOP/$VMT_O/tests/backend/crash_writer
+make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/backend/crash_writer" >&2 ||
+	vm_die "cannot build $cw"
+sock=$VMT_TMP/blk.sock
+disk=$VMT_TMP/disk.img
+ctrl=$VMT_TMP/ctrl.img
+console=$VMT_TMP/console.log
+plog=$VMT_TMP/pviod.log
+size=$((32 << 20))
+truncate -s "$size" "$disk"
+truncate -s $((1 << 20)) "$ctrl"
+: >"$console"
+seed=$(vmt_seed)
+t0=$(date +%s)
+echo "# pviod $pviod, seed $seed, $kills SIGKILLs, $terms SIGTERMs"
+
+pviod_pid=
+pviod_start()
+{
+	rm -f "$sock"
+	"$pviod" --device "blk,socket=$sock,file=$disk,queues=2" --workers 2 \
+		--log-level "${CRASH_LOG_LEVEL:-info}" </dev/null \
+		>>"$plog" 2>&1 &
+	pviod_pid=$!
+	vm_wait_socket "$sock" 10 "$pviod_pid"
+}
+
+# The guest's last progress figure (writes completed, which it writes into
+# the control disk's second sector every second), 0 before the first.
+progress()
+{
+	local p
+	p=$(dd if="$ctrl" bs=512 skip=1 count=1 status=none | tr -d '\0' | head -n 1)
+	p=${p#progress }
+	[[ $p =~ ^[0-9]+$ ]] || p=0
+	echo "$p"
+}
+
+# Wait until the guest's progress passes $1 (I/O flows again): 0, or 1 after $2 s.
+wait_progress()
+{
+	local from=$1 limit=$2 i p
+	for ((i = 0; i < limit * 10; i++)); do
+		p=$(progress)
+		if [ -n "$p" ] && [ "$p" -gt "$from" ]; then
+			return 0
+		fi
+		if ! kill -0 "$vm_pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+cleanup_pviod()
+{
+	[ -z "$pviod_pid" ] || kill -KILL "$pviod_pid" 2>/dev/null || true
+}
+trap 'cleanup_pviod; vmt_cleanup' EXIT
+
+pviod_start || vm_die "pviod did not start"
+"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
+	-a "$cw" -t "$VM_TOP/tests/backend/crash_recovery_guest.sh"
+
+rc=0
+"$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 280 --tap "$VMT_TMP/tap" \
+	--console "$console" \
+	--vhost-user-blk "$sock,num-queues=2" --blk-builtin "$ctrl" \
+	--append "CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))" \
+	--append "CW_CTRL_SECTORS=$(((1 << 20) / 512))" >"$VMT_TMP/run.out" &
+vm_pid=$!
+
+wait_progress 0 120 || echo "# the guest's writes did not start"
+
+# SIGKILL at random moments; each restart must let the guest's I/O go on.
+survived=0
+for ((k = 1; k <= kills; k++)); do
+	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + (r % 1500) / 1000 }')"
+	before=$(progress)
+	kill -KILL "$pviod_pid"
+	wait "$pviod_pid" 2>/dev/null || true
+	pviod_start || break
+	if ! wait_progress "${before:-0}" 30; then
+		echo "# kill $k: the guest's I/O did not resume within 30 s"
+		break
+	fi
+	survived=$((survived + 1))
+done
+tap_check "$survived of $kills SIGKILLs survived: I/O resumed after each restart" \
+	[ "$survived" = "$kills" ]
+
+tsurvived=0
+for ((k = 1; k <= terms; k++)); do
+	sleep 1
+	before=$(progress)
+	kill -TERM "$pviod_pid"
+	st=0
+	wait "$pviod_pid" || st=$?
+	if [ "$st" != 0 ]; then
+		echo "# SIGTERM $k: pviod exited $st"
+		break
+	fi
+	pviod_start || break
+	wait_progress "${before:-0}" 30 || break
+	tsurvived=$((tsurvived + 1))
+done
+tap_check "$tsurvived of $terms SIGTERMs: pviod exited 0, I/O resumed after each restart" \
+	[ "$tsurvived" = "$terms" ]
+echo "# guest progress before STOP: $(progress) writes"
+
+printf 'STOP' | dd of="$ctrl" conv=notrunc status=none
+wait "$vm_pid" || rc=$?
+tap_merge "$VMT_TMP/tap" "guest: "
+tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
+
+kill -TERM "$pviod_pid"
+prc=0
+wait "$pviod_pid" || prc=$?
+pviod_pid=
+tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+resub=$(grep -c 'resubmitting' "$plog" || true)
+echo "# pviod resubmitted in-flight requests after $resub of the restarts"
+
+counts=$(sed -n 's/^# counts: //p' "$VMT_TMP/tap" | tail -n 1)
+# shellcheck disable=SC2086 # one argument per writer
+tap_check "host: the image holds every write the guest saw complete" \
+	"$cw" check "$disk" "$seed" "$nproc" $counts
+if [ "$rc" != 0 ] || [ "$prc" != 0 ]; then
+	sed 's/^/# pviod: /' "$plog" | tail -40
+	sed 's/^/# run: /' "$VMT_TMP/run.out" | tail -20
+fi
+echo "# $((survived + tsurvived)) restarts survived in $(($(date +%s) - t0)) s"
+tap_end

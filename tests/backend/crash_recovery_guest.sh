@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of tests/backend/crash_recovery.sh (/test in the initramfs,
+# busybox sh; its output is the TAP stream): find the pviod disk and the
+# host's control disk by size and run crash_writer until the host writes
+# STOP into the control disk.
+
+echo "1..1"
+data=
+ctrl=
+i=0
+while [ "$i" -lt 50 ]; do
+	for s in /sys/block/vd*; do
+		[ -e "$s/size" ] || continue
+		case $(cat "$s/size") in
+		"$CW_DATA_SECTORS") data=/dev/${s##*/} ;;
+		"$CW_CTRL_SECTORS") ctrl=/dev/${s##*/} ;;
+		esac
+	done
+	[ -n "$data" ] && [ -n "$ctrl" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -z "$data" ] || [ -z "$ctrl" ]; then
+	echo "not ok 1 disks of $CW_DATA_SECTORS and $CW_CTRL_SECTORS sectors not found"
+	exit 1
+fi
+echo "# data $data, control $ctrl, seed $CW_SEED, $CW_NPROC writers"
+# The first line was the plan: crash_writer's own plan line is not printed.
+/bin/crash_writer run "$data" "$ctrl" "$CW_SEED" "$CW_NPROC"
