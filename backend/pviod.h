@@ -225,7 +225,7 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
 enum pviod_fault_mode {
 	PVIOD_FAULT_NONE,
 	PVIOD_FAULT_USED_ID,		/* an id past the ring size */
-	PVIOD_FAULT_USED_DUP,		/* the previous head again: not in flight */
+	PVIOD_FAULT_USED_DUP,		/* each element pushed twice: then not in flight */
 	PVIOD_FAULT_USED_LEN,		/* len 0xffffffff */
 };
 

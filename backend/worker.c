@@ -127,12 +127,13 @@ int pviod_fault_parse(const char *spec)
 	return -EINVAL;
 }
 
-/* Corrupt one used element once the honest completions are spent. */
-static void pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *len)
+/*
+ * Corrupt one used element once the honest completions are spent.
+ * Return: true when the element must be pushed a second time (used-dup).
+ */
+static bool pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *len)
 {
-	static __thread uint16_t prev_head;
 	unsigned long n = __atomic_fetch_add(&pviod_fault.count, 1, __ATOMIC_RELAXED);
-	uint16_t h = *head;
 
 	if (n >= pviod_fault.after) {
 		if (n == pviod_fault.after)
@@ -141,11 +142,11 @@ static void pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *l
 		switch (pviod_fault.mode) {
 		case PVIOD_FAULT_USED_ID:
 			/* The field is 32 bits wide; the ring holds num entries. */
-			*head = (uint16_t)(q->num + (h & 7));
+			*head = (uint16_t)(q->num + (*head & 7));
 			break;
 		case PVIOD_FAULT_USED_DUP:
-			*head = prev_head;
-			break;
+			/* The second copy names a head the driver no longer has in flight. */
+			return true;
 		case PVIOD_FAULT_USED_LEN:
 			*len = UINT32_MAX;
 			break;
@@ -153,7 +154,7 @@ static void pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *l
 			break;
 		}
 	}
-	prev_head = h;
+	return false;
 }
 
 static void pviod_queue_dirty(struct pviod_queue *q)
@@ -177,9 +178,13 @@ static void pviod_queue_dirty(struct pviod_queue *q)
  */
 void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len)
 {
+	bool twice = false;
+
 	if (unlikely(pviod_fault.mode != PVIOD_FAULT_NONE))
-		pviod_fault_apply(q, &head, &len);
+		twice = pviod_fault_apply(q, &head, &len);
 	pviod_inflight_put(q, head, len);
+	if (unlikely(twice))
+		pvring_dev_push_used(&q->ring, head, len);
 	q->inflight--;
 	q->notify_pending = true;
 	pviod_queue_dirty(q);

@@ -60,3 +60,7 @@ $(BACKEND_CRASH_WRITER): tests/backend/crash_writer.c
 
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh
+
+# pvio_blk against pviod --fault (a device that lies); listed here, beside
+# the pviod test mode it exercises, so tests/guest/guest.mk stays untouched.
+VM_TESTS += tests/guest/pvio_blk_fault.sh
