@@ -35,6 +35,7 @@ trap 'stop_pviods; vmt_cleanup' EXIT
 
 devs=()
 disks=
+letters=(a b c)
 i=0
 for mode in used-id used-dup used-len; do
 	truncate -s 64M "$VMT_TMP/$mode.img"
@@ -44,7 +45,7 @@ for mode in used-id used-dup used-len; do
 	pids+=("$!")
 	vm_wait_socket "$VMT_TMP/$mode.sock" 10 "$!" || vm_die "pviod --fault $mode did not start"
 	devs+=(--vhost-user-blk "$VMT_TMP/$mode.sock,num-queues=1")
-	disks+=",pvd$(printf "\\$(printf %o $((97 + i)))"):$mode"
+	disks+=",pvd${letters[$i]}:$mode"
 	i=$((i + 1))
 done
 

@@ -51,9 +51,12 @@ for spec in $(echo "$FAULT_DISKS" | tr , ' '); do
 		point $? "$d ($mode): a read fails with EIO once the device lies"
 		[ "$broken" = 1 ]
 		point $? "$d ($mode): the pvio device is marked broken"
-		dd if="/dev/$d" of=/dev/null bs=4096 count=1 skip=$((61 * 256)) 2>/tmp/dd.err
-		[ $? != 0 ] && grep -q -E "I/O error|Input/output error" /tmp/dd.err
-		point $? "$d ($mode): later I/O fails at once with EIO"
+		late=1
+		if ! dd if="/dev/$d" of=/dev/null bs=4096 count=1 skip=$((61 * 256)) \
+			2>/tmp/dd.err; then
+			grep -q -E "I/O error|Input/output error" /tmp/dd.err && late=0
+		fi
+		point "$late" "$d ($mode): later I/O fails at once with EIO"
 		;;
 	esac
 done
