@@ -883,6 +883,8 @@ static void pvcon_ctrl_work(struct work_struct *work)
 
 static int pvcon_find_vqs(struct pvcon *con)
 {
+	/* No spreading (a console is not a hot path), but a descriptor pvio_core can use. */
+	struct irq_affinity desc = { };
 	struct pvio_vq_info *info;
 	unsigned int i;
 	int err;
@@ -907,7 +909,7 @@ static int pvcon_find_vqs(struct pvcon *con)
 			info[i].priv = &con->ports[port];
 		}
 	}
-	err = pvio_find_vqs(con->pdev, con->nvqs, con->vqs, info, 0, NULL);
+	err = pvio_find_vqs(con->pdev, con->nvqs, con->vqs, info, 0, &desc);
 	kfree(info);
 	if (err)
 		return err;

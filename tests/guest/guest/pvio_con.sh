@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of tests/guest/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5.
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+say() { echo "pvio-test: $*" > /dev/kmsg; }
+echo "TAP version 13"
+ko() { find /lib/modules -name "$1.ko" | head -1; }
+check "insmod pvio_core types=8 (console)" insmod "$(ko pvio_core)" types=8
+check "insmod pvio_con" insmod "$(ko pvio_con)"
+for _ in $(seq 50); do [ -e /dev/vport0p1 ] && [ -e /dev/hvc0 ] && break; sleep 0.1; done
+check "/dev/hvc0 exists" [ -c /dev/hvc0 ]
+check "/dev/vport0p1 exists" [ -c /dev/vport0p1 ]
+# PORT_NAME follows DEVICE_ADD: the name can lag the node by a moment.
+for _ in $(seq 50); do name=$(cat /sys/class/pvio-ports/vport0p1/name); [ -n "$name" ] && break; sleep 0.1; done
+check "port 1 named org.pvio.test in sysfs (got '$name')" [ "$name" = org.pvio.test ]
+mkdir -p /dev/virtio-ports && ln -sf ../vport0p1 "/dev/virtio-ports/$name"
+# shell on hvc0
+setsid sh -c 'exec sh </dev/hvc0 >/dev/hvc0 2>&1' &
+say shell
+for _ in $(seq 100); do [ -s /tmp/hvc-said ] && break; sleep 0.1; done
+check "a command ran through the shell on hvc0" [ "$(cat /tmp/hvc-said 2>/dev/null)" = hvc-42 ]
+# MiBs each way, the host echoes what it sent us back through us
+say port
+head -c "$PVC_BYTES" /dev/virtio-ports/org.pvio.test > /tmp/d
+got=$(md5sum /tmp/d | cut -d' ' -f1)
+check "host -> guest $PVC_BYTES bytes, md5 $got" [ "$got" = "$PVC_MD5" ]
+cat /tmp/d > /dev/virtio-ports/org.pvio.test
+check "guest -> host write completed" true
+# throughput guest -> host
+perf=$((64 << 20))
+exec 3>/dev/vport0p1
+say "perf $perf"
+t0=$(date +%s.%N 2>/dev/null || date +%s)
+dd if=/dev/zero bs=65536 count=$((perf / 65536)) >&3 2>/dev/null
+exec 3>&-
+check "guest wrote $perf bytes" true
+# hot-add / remove
+say hotadd
+for _ in $(seq 100); do [ -e /dev/vport0p2 ] && break; sleep 0.1; done
+check "hot-added port appears as /dev/vport0p2" [ -c /dev/vport0p2 ]
+check "hot-added port named org.pvio.hot" [ "$(cat /sys/class/pvio-ports/vport0p2/name 2>/dev/null)" = org.pvio.hot ]
+say hotdel
+for _ in $(seq 100); do [ ! -e /dev/vport0p2 ] && break; sleep 0.1; done
+check "hot-removed port is gone" [ ! -e /dev/vport0p2 ]
+echo "1..$n"
