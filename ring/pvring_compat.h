@@ -30,8 +30,12 @@
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
+/* Each barrier's pairing is stated where it is used: D1-D4 and V1-V4. */
+/* Acquire: later loads stay after it (D2, V1). */
 #define pvring_load_acquire(p) virt_load_acquire(p)
+/* Release: earlier stores are visible first (D1, V2). */
 #define pvring_store_release(p, v) virt_store_release(p, v)
+/* Full: a store before it is visible before a load after it (D3, D4, V3, V4). */
 #define pvring_mb() virt_mb()
 
 #else /* !__KERNEL__ */
