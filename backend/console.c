@@ -700,7 +700,10 @@ static void pviod_con_sink_write(struct pviod_con *con, struct pviod_con_port *p
 	size_t len;
 
 	pthread_mutex_lock(&con->lock);
-	while (p->out_fd >= 0 && (len = pviod_con_buf_peek(&p->out, &data))) {
+	while (p->out_fd >= 0) {
+		len = pviod_con_buf_peek(&p->out, &data);
+		if (!len)
+			break;
 		n = write(p->out_fd, data, len);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)

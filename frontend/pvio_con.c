@@ -958,7 +958,8 @@ static void pvcon_buffers_free(struct pvcon *con)
 		if (port->tx_mem)
 			dma_free_coherent(dma, PVCON_TX_BUFS * PVCON_TX_BUF, port->tx_mem,
 					  port->tx_dma);
-		port->rx_mem = port->tx_mem = NULL;
+		port->rx_mem = NULL;
+		port->tx_mem = NULL;
 		port->setup = false;
 	}
 	if (con->ctrl_rx_mem)
@@ -967,7 +968,8 @@ static void pvcon_buffers_free(struct pvcon *con)
 	if (con->ctrl_tx_mem)
 		dma_free_coherent(dma, PVCON_CTRL_BUFS * sizeof(struct pvio_console_control),
 				  con->ctrl_tx_mem, con->ctrl_tx_dma);
-	con->ctrl_rx_mem = con->ctrl_tx_mem = NULL;
+	con->ctrl_rx_mem = NULL;
+	con->ctrl_tx_mem = NULL;
 }
 
 static int pvcon_probe(struct pvio_device *pdev)
