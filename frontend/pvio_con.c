@@ -883,8 +883,6 @@ static void pvcon_ctrl_work(struct work_struct *work)
 
 static int pvcon_find_vqs(struct pvcon *con)
 {
-	/* No spreading (a console is not a hot path), but a descriptor pvio_core can use. */
-	struct irq_affinity desc = { };
 	struct pvio_vq_info *info;
 	unsigned int i;
 	int err;
@@ -909,7 +907,7 @@ static int pvcon_find_vqs(struct pvcon *con)
 			info[i].priv = &con->ports[port];
 		}
 	}
-	err = pvio_find_vqs(con->pdev, con->nvqs, con->vqs, info, 0, &desc);
+	err = pvio_find_vqs(con->pdev, con->nvqs, con->vqs, info, 0, NULL);
 	kfree(info);
 	if (err)
 		return err;

@@ -220,15 +220,18 @@ static int pvio_vq_activate(struct pvio_device *dev, struct pvio_vq *vq)
 /* Asks for nvqs + 1 MSI-X vectors: 0 for config changes, i + 1 for queue i. */
 static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvqs, struct irq_affinity *desc)
 {
-	struct irq_affinity default_desc = { .pre_vectors = 1 };
 	unsigned int flags = PCI_IRQ_MSIX;
 	int n, err;
 
-	if (!desc)
-		desc = &default_desc;
-	else
+	/*
+	 * A descriptor without PCI_IRQ_AFFINITY makes the PCI core WARN: pass
+	 * one only when the frontend asked for managed affinity, with the
+	 * config vector kept out of the spreading.
+	 */
+	if (desc) {
 		flags |= PCI_IRQ_AFFINITY;
-	desc->pre_vectors = 1;
+		desc->pre_vectors = 1;
+	}
 	n = pci_alloc_irq_vectors_affinity(dev->pci, nvqs + 1, nvqs + 1, flags, desc);
 	if (n < 0)
 		return n;
