@@ -104,6 +104,7 @@ const char *vu_dev_errmsg(const struct vu_dev *dev);
 int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len);
+int vu_dev_config_write(struct vu_dev *dev, uint32_t offset, const void *buf, size_t len);
 int vu_dev_connect(struct vu_dev *dev, const char *path, int timeout_ms);
 int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts);
 int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts);

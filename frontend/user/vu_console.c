@@ -4,9 +4,10 @@
  * §5.3): port 0 on vrings 0/1; with MULTIPORT the control queues on 2/3 and
  * port k on 2k+2 / 2k+3.
  *
- * Open negotiates MULTIPORT and SIZE, posts every receive buffer, sends
- * DEVICE_READY and answers each DEVICE_ADD with PORT_READY, the way Linux's
- * virtio_console does.  Control messages from the device (CONSOLE_PORT,
+ * Open negotiates MULTIPORT, SIZE and EMERG_WRITE (the caller writes emerg_wr
+ * with vu_dev_config_write()), posts every receive buffer, sends DEVICE_READY
+ * and answers each DEVICE_ADD with PORT_READY, the way Linux's virtio_console
+ * does.  Control messages from the device (CONSOLE_PORT,
  * PORT_NAME, PORT_OPEN, RESIZE) are taken whenever the caller reads, writes
  * or waits, and recorded in struct vu_console_port.
  *
@@ -185,6 +186,7 @@ int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
 		.device_id = PVIO_ID_CONSOLE,
 		.timeout_ms = opts->timeout_ms,
 		.features = PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
+			    PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE) |
 			    (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT)),
 		.num_queues = opts->no_multiport ? 2 : 0,
 		.queue_size = qsize,

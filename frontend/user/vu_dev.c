@@ -513,6 +513,37 @@ int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len)
 	return 0;
 }
 
+/**
+ * vu_dev_config_write - write the device configuration space (SET_CONFIG)
+ * @dev: a device that negotiated PROTOCOL_F_CONFIG
+ * @offset: byte offset in the config space
+ * @buf: @len bytes to write there
+ * @len: at most VHOST_USER_CONFIG_SIZE_MAX - @offset
+ *
+ * Asks for a REPLY_ACK when the back-end offers it, so a refused write is
+ * seen; without REPLY_ACK the write is unacknowledged (vhost-user has no
+ * reply to SET_CONFIG).
+ *
+ * Return: 0, -ENOTSUP without PROTOCOL_F_CONFIG, -EINVAL on a bad range, or
+ * the back-end's error from the ack.
+ */
+int vu_dev_config_write(struct vu_dev *dev, uint32_t offset, const void *buf, size_t len)
+{
+	const size_t hdr = offsetof(struct vhost_user_config, payload);
+	struct vhost_user_msg msg;
+
+	if (!vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
+		return vu_dev_err(dev, -ENOTSUP, "back-end does not support SET_CONFIG");
+	if (offset > VHOST_USER_CONFIG_SIZE_MAX || len > VHOST_USER_CONFIG_SIZE_MAX - offset)
+		return vu_dev_err(dev, -EINVAL, "config write of %zu bytes at %u", len, offset);
+	vu_msg_init(&msg, VHOST_USER_SET_CONFIG, hdr + len);
+	memset(&msg.payload.config, 0, sizeof(msg.payload.config));
+	msg.payload.config.offset = offset;
+	msg.payload.config.size = (uint32_t)len;
+	memcpy(msg.payload.config.payload, buf, len);
+	return vu_msg_call(dev, &msg, NULL, 0);
+}
+
 static int vu_dev_set_mem_table(struct vu_dev *dev)
 {
 	struct vhost_user_mem_region reg = {

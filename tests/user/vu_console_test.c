@@ -12,6 +12,11 @@
  *                   writes keep completing, pviod counts the loss (SIGUSR1)
  *   reader_stuck    the reader connects and never reads: the same, after
  *                   stall-ms
+ *   port0.*         port 0 alone: the driver declining MULTIPORT (pviod
+ *                   ports=3 or ports=1) and MULTIPORT with ports=1:
+ *     echo          1 MiB each way on port 0, byte-exact
+ *     emerg         F_EMERG_WRITE: characters written to config emerg_wr
+ *                   (SET_CONFIG) come out of port 0's sink, in order
  */
 #include <poll.h>
 #include <stdint.h>
@@ -108,7 +113,7 @@ static bool log_has(const char *log, const char *needle, char *line, size_t len)
 	if (!f)
 		return false;
 	while (!found && fgets(line, (int)len, f))
-		found = strstr(line, needle) != NULL;
+		found = !!strstr(line, needle);
 	fclose(f);
 	return found;
 }
@@ -319,8 +324,9 @@ TEST_F_TIMEOUT(con, transfer, 240)
 	ASSERT_EQ(0, vu_console_tx_drain(c, port, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
 	t2 = vu_test_ms();
-	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("peer check failed (code %d)",
-						  WEXITSTATUS(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
+	}
 	TH_LOG("port %u: %u MiB in %ld ms, %u MiB out in %ld ms", port, variant->mib, t1 - t0,
 	       variant->mib, t2 - t1);
 }
@@ -401,6 +407,167 @@ TEST_F_TIMEOUT(con, reader_stuck, 60)
 	/* Connected, never reads: after stall-ms the writes complete again. */
 	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vu_dev_errmsg(&c->dev));
 	check_loss(_metadata, self);
+	close(fd);
+}
+
+/* Port 0 alone: with and without MULTIPORT, emergency writes. */
+FIXTURE(port0) {
+	char dir[64], sock[128], log[128], out[160], why[256];
+	pid_t pviod;
+	struct vu_console con;
+	bool open;
+};
+
+FIXTURE_VARIANT(port0) {
+	const char *opts;		/* after socket=...; %s: the directory */
+	bool no_multiport;		/* the driver declines MULTIPORT */
+};
+
+FIXTURE_VARIANT_ADD(port0, decline_multiport_ports3) {
+	.opts = "out=unix:%s/out,ports=3", .no_multiport = true };
+FIXTURE_VARIANT_ADD(port0, decline_multiport_ports1) {
+	.opts = "out=unix:%s/out,ports=1", .no_multiport = true };
+FIXTURE_VARIANT_ADD(port0, multiport_ports1) {
+	.opts = "out=unix:%s/out,ports=1", .no_multiport = false };
+
+FIXTURE_SETUP(port0)
+{
+	char opts[512];
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vu_console.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
+	snprintf(self->out, sizeof(self->out), "%s/out", self->dir);
+	snprintf(opts, sizeof(opts), variant->opts, self->dir);
+	if (start_pviod(self->dir, opts, self->log, &self->pviod, self->sock, sizeof(self->sock),
+			self->why, sizeof(self->why)))
+		return;
+	struct vu_console_opts o = { .socket_path = self->sock,
+				     .no_multiport = variant->no_multiport };
+
+	ASSERT_EQ(0, vu_console_open(&self->con, &o)) {
+		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
+		vu_test_dump_log(self->log);
+	}
+	self->open = true;
+	ASSERT_EQ(!variant->no_multiport, self->con.multiport);
+	if (variant->no_multiport) {
+		/* Port 0 only, no control queues. */
+		ASSERT_EQ(1u, self->con.nports);
+		ASSERT_EQ(NULL, self->con.crxq);
+		ASSERT_TRUE(self->con.ports[0].added);
+		/* Port 1 does not exist for the driver. */
+		ASSERT_EQ(-EINVAL, vu_console_port_open(&self->con, 1, true));
+	}
+}
+
+FIXTURE_TEARDOWN(port0)
+{
+	char cmd[160];
+
+	if (self->open)
+		vu_console_close(&self->con);
+	vu_test_stop(self->pviod);
+	if (self->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+		if (system(cmd))
+			TH_LOG("cannot remove %s", self->dir);
+	}
+}
+
+TEST_F_TIMEOUT(port0, echo, 120)
+{
+	struct vu_console *c = &self->con;
+	const size_t bytes = MIB;
+	struct prng in = { 1 }, outp = { 2 };
+	static uint8_t buf[65536], want[65536];
+	size_t got = 0, sent = 0;
+	int status, r;
+	pid_t peer;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	peer = fork();
+	ASSERT_LE(0, peer);
+	if (!peer)
+		_exit(peer_run(self->out, bytes));
+	ASSERT_TRUE(!c->multiport || WAIT_CTRL(c, c->ports[0].host_open));
+	ASSERT_EQ(0, vu_console_port_open(c, 0, true));
+	while (got < bytes) {
+		r = vu_console_read(c, 0, buf, sizeof(buf));
+		if (r == -EAGAIN) {
+			ASSERT_EQ(0, vu_console_wait_rx(c, 0, 10000))
+				TH_LOG("%zu of %zu bytes: %s", got, bytes, vu_dev_errmsg(&c->dev));
+			continue;
+		}
+		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		prng_fill(&in, want, (size_t)r);
+		ASSERT_EQ(0, memcmp(buf, want, (size_t)r)) TH_LOG("at byte %zu", got);
+		got += (size_t)r;
+	}
+	while (sent < bytes) {
+		size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
+
+		prng_fill(&outp, buf, n);
+		for (size_t off = 0; off < n; off += (size_t)r) {
+			r = vu_console_write(c, 0, buf + off, n - off);
+			if (r == -EAGAIN) {
+				ASSERT_EQ(0, vu_queue_wait(c->ports[0].txq, 10000));
+				r = 0;
+				continue;
+			}
+			ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		}
+		sent += n;
+	}
+	ASSERT_EQ(0, vu_console_tx_drain(c, 0, 10000));
+	ASSERT_EQ(peer, waitpid(peer, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
+	}
+}
+
+TEST_F_TIMEOUT(port0, emerg, 30)
+{
+	static const char msg[] = "emergency: pvio says hi\n";
+	struct vu_console *c = &self->con;
+	char got[sizeof(msg)] = "";
+	size_t n = 0;
+	int fd;
+
+	if (!self->open)
+		SKIP(return, "%s", self->why);
+	ASSERT_TRUE(vu_dev_has(&c->dev, PVIO_CONSOLE_F_EMERG_WRITE));
+	fd = unix_connect(self->out);
+	ASSERT_LE(0, fd);
+	/* pviod drops emergency characters while nobody reads port 0. */
+	ASSERT_TRUE(!c->multiport || WAIT_CTRL(c, c->ports[0].host_open));
+	if (!c->multiport)
+		usleep(300000);
+	for (size_t i = 0; i < sizeof(msg) - 1; i++) {
+		__le32 v = cpu_to_le32((uint8_t)msg[i]);
+
+		ASSERT_EQ(0, vu_dev_config_write(&c->dev,
+						 offsetof(struct pvio_console_config, emerg_wr),
+						 &v, sizeof(v)))
+			TH_LOG("%s", vu_dev_errmsg(&c->dev));
+	}
+	/* Only emerg_wr is writable: pviod refuses a write elsewhere. */
+	{
+		__le16 cols = cpu_to_le16(80);
+
+		EXPECT_NE(0, vu_dev_config_write(&c->dev, 0, &cols, sizeof(cols)));
+	}
+	while (n < sizeof(msg) - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		ASSERT_EQ(1, poll(&p, 1, 5000)) TH_LOG("%zu of %zu characters", n, sizeof(msg) - 1);
+		r = read(fd, got + n, sizeof(msg) - 1 - n);
+		ASSERT_LT(0, r);
+		n += (size_t)r;
+	}
+	EXPECT_STREQ(msg, got);
 	close(fd);
 }
 
