@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/backend/net: pviod's net device.
+#
+#   net_hdr_test    unit: transmit header checks, software checksum, tap offloads,
+#                   the switch's forwarding table (learning, moves, ageing)
+#   net_loop.sh     integration: pvio-bench net reflect --verify against backend=loop
+#   net_dpdk.sh     integration: dpdk-testpmd virtio_user (io, txonly) against loop
+#   net_vm_tap.sh   VM: stock virtio_net on vhost-user, backend=tap in a netns
+#                   (ping, TCP transfer with checksums both ends, MTU 9000)
+#   net_vm_switch.sh  VM: two guests ping each other through backend=switch
+#   net_bench.sh    bench: 64-byte pps, testpmd virtio_user txonly against
+#                   pviod loop and against DPDK's vhost PMD, same run
+#
+# Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
+
+NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test
+
+UNIT_TESTS += $(NET_TEST_UNIT)
+PROGS += $(NET_TEST_UNIT)
+INTEGRATION_TESTS += tests/backend/net_loop.sh tests/backend/net_dpdk.sh
+VM_TESTS += tests/backend/net_vm_tap.sh tests/backend/net_vm_switch.sh
+BENCHES += tests/backend/net_bench.sh
+
+$(NET_TEST_UNIT): %: %.o $(PVIOD_OBJS)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
