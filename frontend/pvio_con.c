@@ -83,6 +83,7 @@ struct pvcon;
  * @console: CONSOLE_PORT: served by hvc, no character device
  * @hvc: the hvc console, or NULL
  * @vtermno: its hvc terminal number
+ * @hvc_resize_ok: @hvc passed pvcon_hvc_layout_ok(): RESIZE is forwarded
  * @name: PORT_NAME, or NULL (con->lock; read by sysfs under it)
  * @cdev: the character device
  * @dev: its struct device (sysfs, /dev node), NULL when not created
@@ -116,6 +117,7 @@ struct pvcon_port {
 	bool console;
 	struct hvc_struct *hvc;
 	u32 vtermno;
+	bool hvc_resize_ok;
 	char *name;
 	struct cdev cdev;
 	struct device *dev;
@@ -709,6 +711,11 @@ static int pvcon_port_console_add(struct pvcon_port *port)
 		port->console = false;
 		return err;
 	}
+	port->hvc_resize_ok = pvcon_hvc_layout_ok(port->hvc, port->vtermno, 0, &pvcon_hv_ops);
+	if (!port->hvc_resize_ok)
+		dev_warn(&port->con->pdev->dev,
+			 "port %u: struct hvc_struct is not Linux 6.1's layout: window size changes are not passed to hvc\n",
+			 port->id);
 	port->host_open = true;
 	return 0;
 }
@@ -782,6 +789,7 @@ static void pvcon_port_remove(struct pvcon_port *port)
 static void pvcon_ctrl_handle(struct pvcon *con, const u8 *buf, u32 len)
 {
 	struct pvio_console_control c;
+	struct pvio_console_resize rs;
 	struct pvcon_port *port;
 	u16 event, value;
 	u32 id;
@@ -837,7 +845,15 @@ static void pvcon_ctrl_handle(struct pvcon *con, const u8 *buf, u32 len)
 		}
 		break;
 	case PVIO_CONSOLE_RESIZE:
-		/* hvc_resize() needs struct hvc_struct, which linux-headers lack. */
+		/* struct pvio_console_resize is cols, then rows (Documentation/console.rst). */
+		if (port->hvc && port->hvc_resize_ok && len >= sizeof(c) + sizeof(rs)) {
+			struct winsize ws = {};
+
+			memcpy(&rs, buf + sizeof(c), sizeof(rs));
+			ws.ws_col = le16_to_cpu(rs.cols);
+			ws.ws_row = le16_to_cpu(rs.rows);
+			pvcon_hvc_resize(port->hvc, ws);
+		}
 		break;
 	default:
 		dev_err_ratelimited(&con->pdev->dev, "port %u: unknown control event %u\n", id,

@@ -4,17 +4,47 @@
  *
  * drivers/tty/hvc/hvc_console.h is not shipped in linux-headers, so the
  * exported interface pvio_con calls is declared here.  It must match the
- * target kernel's header: struct hv_ops below is Linux 6.1's layout (checked
- * against linux-source-6.1); struct hvc_struct is used only as an opaque
- * pointer.
+ * target kernel's header: struct hv_ops and struct hvc_struct below are
+ * Linux 6.1's layouts (checked against linux-source-6.1's hvc_console.h).
+ * Every member type comes from the installed headers, so only the order of
+ * the members is copied, not any config-dependent size.
+ *
+ * struct hvc_struct is needed for one thing: hvc_resize(), a static inline
+ * in hvc_console.h that takes hp->lock around the exported __hvc_resize().
+ * pvcon_hvc_layout_ok() checks the copy against what hvc_alloc() filled in
+ * (vtermno, ops, data) before pvio_con ever touches hp->lock; on a kernel
+ * whose layout differs, resize is not forwarded (and pvio_con says so).
  */
 #ifndef PVIO_CON_HVC_H
 #define PVIO_CON_HVC_H
 
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/termios.h>
+#include <linux/tty_port.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
-struct hvc_struct;
+struct hv_ops;
+
+/* Linux 6.1 drivers/tty/hvc/hvc_console.h; hvc_console.c owns every field. */
+struct hvc_struct {
+	struct tty_port port;
+	spinlock_t lock;
+	int index;
+	int do_wakeup;
+	char *outbuf;
+	int outbuf_size;
+	int n_outbuf;
+	u32 vtermno;
+	const struct hv_ops *ops;
+	int irq_requested;
+	int data;
+	struct winsize ws;
+	struct work_struct tty_resize;
+	struct list_head next;
+	unsigned long flags;
+};
 
 struct hv_ops {
 	int (*get_chars)(u32 vtermno, char *buf, int count);
@@ -33,5 +63,27 @@ struct hvc_struct *hvc_alloc(u32 vtermno, int data, const struct hv_ops *ops, in
 int hvc_remove(struct hvc_struct *hp);
 void hvc_kick(void);
 void __hvc_resize(struct hvc_struct *hp, struct winsize ws);
+
+/*
+ * pvcon_hvc_layout_ok - does @hp, just returned by hvc_alloc(@vtermno, @data,
+ * @ops), look like the layout above?  hvc_alloc() stores these three before
+ * it returns; a kernel with another member order fails the check (a false
+ * "ok" needs all three to land on equal values by chance).
+ */
+static inline bool pvcon_hvc_layout_ok(const struct hvc_struct *hp, u32 vtermno, int data,
+				       const struct hv_ops *ops)
+{
+	return hp->vtermno == vtermno && hp->ops == ops && hp->data == data;
+}
+
+/* hvc_console.h's hvc_resize(): __hvc_resize() wants hp->lock held. */
+static inline void pvcon_hvc_resize(struct hvc_struct *hp, struct winsize ws)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&hp->lock, flags);
+	__hvc_resize(hp, ws);
+	spin_unlock_irqrestore(&hp->lock, flags);
+}
 
 #endif /* PVIO_CON_HVC_H */
