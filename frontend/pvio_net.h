@@ -30,20 +30,20 @@
 #include "pvio.h"
 #include "virtio_net.h"
 
-#define PVNET_DRV_NAME		"pvio_net"
-#define PVNET_DRV_VERSION	"1.0"
+#define PVNET_DRV_NAME "pvio_net"
+#define PVNET_DRV_VERSION "1.0"
 
 /* Header before every frame: 12 bytes, VERSION_1 is always negotiated. */
-#define PVNET_HDR_LEN		sizeof(struct pvio_net_hdr)
+#define PVNET_HDR_LEN sizeof(struct pvio_net_hdr)
 /* Bytes of a received frame copied into the skb head; the rest stays in pages. */
-#define PVNET_COPY_LEN		128
+#define PVNET_COPY_LEN 128
 /* A transmitted frame: header, linear part, page fragments. */
-#define PVNET_TX_SEGS		(MAX_SKB_FRAGS + 2)
+#define PVNET_TX_SEGS (MAX_SKB_FRAGS + 2)
 /* A "big" receive buffer (no MRG_RXBUF, guest TSO): header + 64 KiB frame. */
-#define PVNET_BIG_LEN		(PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + 65535)
-#define PVNET_BIG_PAGES		DIV_ROUND_UP(PVNET_BIG_LEN, PAGE_SIZE)
+#define PVNET_BIG_LEN (PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + 65535)
+#define PVNET_BIG_PAGES DIV_ROUND_UP(PVNET_BIG_LEN, PAGE_SIZE)
 /* Largest MTU the device may be asked for (F_MTU absent). */
-#define PVNET_MAX_MTU		(65535 - ETH_HLEN - VLAN_HLEN)
+#define PVNET_MAX_MTU (65535 - ETH_HLEN - VLAN_HLEN)
 
 /**
  * struct pvnet_qstats - counters of one queue, for ethtool -S and stats64
@@ -201,7 +201,7 @@ struct pvnet {
 	unsigned int rx_buf_len;
 	unsigned int tx_min_free;
 	struct delayed_work refill;
-	spinlock_t refill_lock;	/* refill_enabled */
+	spinlock_t refill_lock; /* refill_enabled */
 	bool refill_enabled;
 	struct work_struct broken_work;
 	bool broken_done;
@@ -228,8 +228,7 @@ netdev_tx_t pvnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 extern const struct ethtool_ops pvnet_ethtool_ops;
 int pvnet_set_pairs(struct pvnet *net, unsigned int pairs);
 
-static inline void pvnet_stats_add(struct pvnet_qstats *s, unsigned int packets,
-				   unsigned int bytes)
+static inline void pvnet_stats_add(struct pvnet_qstats *s, unsigned int packets, unsigned int bytes)
 {
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_add(&s->packets, packets);

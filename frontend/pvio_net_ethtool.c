@@ -14,7 +14,7 @@
 #include "pvio_net.h"
 
 /* The counters of one queue, in ethtool -S order. */
-static const char * const pvnet_qstat_names[] = { "packets", "bytes", "drops", "kicks" };
+static const char *const pvnet_qstat_names[] = { "packets", "bytes", "drops", "kicks" };
 #define PVNET_NQSTATS ARRAY_SIZE(pvnet_qstat_names)
 
 static void pvnet_get_drvinfo(struct net_device *dev, struct ethtool_drvinfo *info)
@@ -86,8 +86,7 @@ static void pvnet_read_qstats(struct pvnet_qstats *s, u64 *out)
 	} while (u64_stats_fetch_retry(&s->syncp, start));
 }
 
-static void pvnet_get_ethtool_stats(struct net_device *dev, struct ethtool_stats *stats,
-				    u64 *data)
+static void pvnet_get_ethtool_stats(struct net_device *dev, struct ethtool_stats *stats, u64 *data)
 {
 	struct pvnet *net = netdev_priv(dev);
 	unsigned int i;

@@ -29,7 +29,7 @@
 
 #define PVNET_CFG(field) offsetof(struct pvio_net_config, field)
 /* Longest wait for the device to answer a control command. */
-#define PVNET_CTRL_TIMEOUT_MS	3000
+#define PVNET_CTRL_TIMEOUT_MS 3000
 
 static unsigned int max_queue_pairs;
 module_param(max_queue_pairs, uint, 0444);
@@ -92,8 +92,7 @@ static void pvnet_refill_work(struct work_struct *work)
  * without a control queue, -EIO when the device refused it or is broken,
  * -ETIMEDOUT (the device is then broken).
  */
-static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data,
-			  unsigned int len)
+static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data, unsigned int len)
 {
 	struct pvnet_ctrl *c = net->ctrl;
 	struct pvring_drv *ring;
@@ -115,7 +114,7 @@ static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data,
 	c->hdr.class = class;
 	c->hdr.cmd = cmd;
 	memcpy(c->data, data, len);
-	c->ack = 0xff;	/* anything but what the device writes is an error */
+	c->ack = 0xff; /* anything but what the device writes is an error */
 	sg[n].addr = net->ctrl_dma + offsetof(struct pvnet_ctrl, hdr);
 	sg[n++].len = sizeof(c->hdr);
 	if (len) {
@@ -271,7 +270,8 @@ static void pvnet_broken_work(struct work_struct *work)
 		} else {
 			pvnet_reclaim(net);
 		}
-		netdev_err_once(net->dev, "device broken: carrier off, buffers reclaimed; reload the driver or reset the device to recover\n");
+		netdev_err(net->dev,
+			   "broken device: carrier off, buffers freed; reload pvio_net\n");
 	}
 	rtnl_unlock();
 }
@@ -373,7 +373,8 @@ static unsigned int pvnet_max_pairs(struct pvio_device *pdev)
 	if (pvio_has_feature(pdev, PVIO_NET_F_MQ) && pvio_has_feature(pdev, PVIO_NET_F_CTRL_VQ)) {
 		n = pvio_cread16(pdev, PVNET_CFG(max_virtqueue_pairs));
 		if (n < PVIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > PVIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
-			dev_warn(&pdev->dev, "ignoring max_virtqueue_pairs %u: not in 1..32768\n", n);
+			dev_warn(&pdev->dev, "ignoring max_virtqueue_pairs %u: not in 1..32768\n",
+				 n);
 			n = 1;
 		}
 	}
@@ -516,7 +517,8 @@ static void pvnet_setup_netdev(struct pvnet *net)
 			dev->max_mtu = mtu;
 			dev->mtu = mtu;
 		} else {
-			dev_warn(&pdev->dev, "ignoring device MTU %u: below %u\n", mtu, ETH_MIN_MTU);
+			dev_warn(&pdev->dev, "ignoring device MTU %u: below %u\n", mtu,
+				 ETH_MIN_MTU);
 		}
 	}
 	/*
@@ -525,12 +527,13 @@ static void pvnet_setup_netdev(struct pvnet *net)
 	 * Small: header plus the largest frame.
 	 */
 	if (net->mergeable)
-		net->rx_buf_len = guest_tso || dev->max_mtu > ETH_DATA_LEN ? PAGE_SIZE :
-				  ALIGN(PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN,
-					L1_CACHE_BYTES);
+		net->rx_buf_len = guest_tso || dev->max_mtu > ETH_DATA_LEN ?
+					  PAGE_SIZE :
+					  ALIGN(PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN,
+						L1_CACHE_BYTES);
 	else
-		net->rx_buf_len = ALIGN(PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + dev->max_mtu,
-					L1_CACHE_BYTES);
+		net->rx_buf_len =
+			ALIGN(PVNET_HDR_LEN + ETH_HLEN + VLAN_HLEN + dev->max_mtu, L1_CACHE_BYTES);
 
 	if (pvio_has_feature(pdev, PVIO_NET_F_MAC)) {
 		for (i = 0; i < ETH_ALEN; i++)
@@ -542,6 +545,13 @@ static void pvnet_setup_netdev(struct pvnet *net)
 		dev_warn(&pdev->dev, "ignoring invalid MAC %pM from the device\n", mac);
 	}
 	eth_hw_addr_random(dev);
+}
+
+static const char *pvnet_buf_kind(const struct pvnet *net)
+{
+	if (net->mergeable)
+		return "mergeable";
+	return net->big ? "big" : "small";
 }
 
 static int pvnet_probe(struct pvio_device *pdev)
@@ -601,10 +611,8 @@ static int pvnet_probe(struct pvio_device *pdev)
 	if (err)
 		goto err_reset;
 	pvnet_update_link(net);
-	netdev_info(dev, "%pM, %u/%u queue pairs, %s rx buffers of %u bytes, mtu %u (max %u), features %#llx\n",
-		    dev->dev_addr, net->curr_pairs, max_pairs,
-		    net->mergeable ? "mergeable" : net->big ? "big" : "small",
-		    net->big ? (unsigned int)PVNET_BIG_LEN : net->rx_buf_len, dev->mtu,
+	netdev_info(dev, "%pM, %u/%u queue pairs, %s rx buffers, mtu %u/%u, features %#llx\n",
+		    dev->dev_addr, net->curr_pairs, max_pairs, pvnet_buf_kind(net), dev->mtu,
 		    dev->max_mtu, pdev->features);
 	return 0;
 
@@ -617,8 +625,7 @@ err_reset:
 	pvnet_free_queues(net);
 err_free_ctrl:
 	if (net->ctrl)
-		dma_free_coherent(pvio_dma_dev(pdev), sizeof(*net->ctrl), net->ctrl,
-				  net->ctrl_dma);
+		dma_free_coherent(pvio_dma_dev(pdev), sizeof(*net->ctrl), net->ctrl, net->ctrl_dma);
 err_del_vqs:
 	pvio_device_reset(pdev);
 	pvio_del_vqs(pdev);
@@ -645,8 +652,7 @@ static void pvnet_remove(struct pvio_device *pdev)
 	pvio_del_vqs(pdev);
 	pvnet_free_queues(net);
 	if (net->ctrl)
-		dma_free_coherent(pvio_dma_dev(pdev), sizeof(*net->ctrl), net->ctrl,
-				  net->ctrl_dma);
+		dma_free_coherent(pvio_dma_dev(pdev), sizeof(*net->ctrl), net->ctrl, net->ctrl_dma);
 	kfree(net->rqs);
 	kfree(net->sqs);
 	free_netdev(dev);

@@ -262,8 +262,7 @@ static bool pvnet_skb_add(struct sk_buff *skb, struct page *page, void *buf, uns
 		skb_frag_t *f = &sh->frags[n - 1];
 
 		/* Buffers carved one after the other from a frag: often contiguous. */
-		if (skb_frag_page(f) == page &&
-		    skb_frag_off(f) + skb_frag_size(f) == off) {
+		if (skb_frag_page(f) == page && skb_frag_off(f) + skb_frag_size(f) == off) {
 			skb_coalesce_rx_frag(skb, n - 1, len, truesize);
 			/* The frag already holds a reference to this page. */
 			put_page(page);
@@ -382,8 +381,7 @@ static struct sk_buff *pvnet_rx_frame(struct pvnet_rq *rq, struct pvnet_rx_slot 
 	if (unlikely(nbufs == 1 && len < PVNET_HDR_LEN + ETH_HLEN))
 		goto err_drop;
 
-	skb = pvnet_skb_start(rq, s->page, s->buf + PVNET_HDR_LEN, len - PVNET_HDR_LEN,
-			      truesize);
+	skb = pvnet_skb_start(rq, s->page, s->buf + PVNET_HDR_LEN, len - PVNET_HDR_LEN, truesize);
 	if (unlikely(!skb)) {
 		put_page(s->page);
 		pvnet_rx_skip(rq, nbufs - 1);

@@ -23,7 +23,7 @@
 #include "pvio_net.h"
 
 /* Reaps at most this many frames per call from start_xmit. */
-#define PVNET_TX_REAP_XMIT	64
+#define PVNET_TX_REAP_XMIT 64
 
 /**
  * pvnet_sq_init - allocate the slots and headers of a transmit queue
