@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark (make bench): in-guest TCP throughput of pvio_net and of the
+# stock virtio_net on the same QEMU virtio-net-pci device (tap netdev in a
+# network namespace), in the same guest boot, alternating drivers
+# (PVG_ROUNDS rounds).  A bounded HTTP transfer each way (busybox wget
+# against tests/guest/pvio_net_peer.py), timed in the guest.  Prints Mbit/s
+# per driver and direction and the pvio/stock ratio; under TCG only the
+# ratio means anything.
+#
+#   PVG_BENCH_MB=N   MiB per transfer (default 64)
+#   PVG_ROUNDS=N     rounds of pvio then stock (default 2)
+#
+# timeout=600
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vmt_init pvio_net_bench
+pvg_modules
+# shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
+. "$PVG_DIR/pvio_net_lib.sh"
+pvn_need
+
+pvn_netns_up 1
+pvn_peer_start
+pvn_initrd bench
+
+rc=0
+pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 580 --mem 768 \
+	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
+	--append "PVG_MODE=bench PVG_SHA=$PVN_SHA PVG_BENCH_MB=${PVG_BENCH_MB:-64} PVG_ROUNDS=${PVG_ROUNDS:-2}" -- \
+	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off" \
+	-device "virtio-net-pci,netdev=n0" >/dev/null || rc=$?
+
+tap_merge "$VMT_TMP/tap" "guest: "
+tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
+for dir in rx tx; do
+	pv=$(awk -v d="$dir" '$2 == "bench:" && $3 == "pvio" && $4 == d { s += $5; n++ }
+		END { if (n) printf "%.1f", s / n }' "$VMT_TMP/tap")
+	st=$(awk -v d="$dir" '$2 == "bench:" && $3 == "stock" && $4 == d { s += $5; n++ }
+		END { if (n) printf "%.1f", s / n }' "$VMT_TMP/tap")
+	if [ -n "$pv" ] && [ -n "$st" ] && [ "$st" != 0.0 ]; then
+		ratio=$(awk -v a="$pv" -v b="$st" 'BEGIN { printf "%.3f", a / b }')
+		echo "# bench: TCP $dir (guest view): pvio_net $pv Mbit/s, virtio_net $st Mbit/s, ratio $ratio"
+		tap_ok "TCP $dir ratio pvio_net/virtio_net = $ratio (TCG: only the ratio counts)"
+	else
+		tap_fail "TCP $dir: no figures for both drivers"
+	fi
+done
+tap_end

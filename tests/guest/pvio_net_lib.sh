@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared by the tests/guest/pvio_net_*.sh VM tests (source it after lib.sh
+# and vmt_init):
+#
+#   pvn_need             SKIP (exit 4) without ip, python3 or root
+#   pvn_netns_up QUEUES  a network namespace with a multi-queue TAP device
+#                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit
+#   pvn_in_ns CMD...     run CMD in the namespace
+#   pvn_peer_start       the host peer (pvio_net_peer.py) on 10.98.0.1:8000
+#                        serving a random 4 MiB text blob ($PVN_SHA its sha256);
+#                        its log is $VMT_TMP/peer.log
+#   pvn_initrd MODE      $VMT_TMP/initrd: pvio modules (not loaded), stock
+#                        virtio_pci/virtio_net (not loaded), ethtool, the
+#                        blob and pvio_net_guest.sh as /test
+
+PVN_NS=
+PVN_TAP=pvtap0
+PVN_SHA=
+PVN_PEER_PID=
+
+pvn_need()
+{
+	local t
+	for t in ip python3; do
+		command -v "$t" >/dev/null || {
+			echo "1..0 # SKIP $t not installed"
+			exit 4
+		}
+	done
+	[ "$(id -u)" = 0 ] || {
+		echo "1..0 # SKIP network namespaces need root"
+		exit 4
+	}
+	# pvg_modules looks at pvio_core.ko and pvio_blk.ko only.
+	for t in "$VM_TOP"/frontend/pvio_net*.[ch] "$VM_TOP"/Kbuild; do
+		if [ ! -f "$VM_TOP/pvio_net.ko" ] || [ "$t" -nt "$VM_TOP/pvio_net.ko" ]; then
+			flock "$VM_TOP/build/modules.lock" \
+				make -C "$VM_TOP" --no-print-directory -s modules >&2 ||
+				vm_die "make modules failed"
+			break
+		fi
+	done
+}
+
+pvn_cleanup()
+{
+	if [ -n "$PVN_PEER_PID" ]; then
+		kill "$PVN_PEER_PID" 2>/dev/null || true
+		wait "$PVN_PEER_PID" 2>/dev/null || true
+	fi
+	[ -z "$PVN_NS" ] || ip netns del "$PVN_NS" 2>/dev/null || true
+	vmt_cleanup
+}
+
+pvn_in_ns()
+{
+	ip netns exec "$PVN_NS" "$@"
+}
+
+pvn_netns_up()
+{
+	local queues=$1 mq=
+	PVN_NS=pvnet$$
+	trap pvn_cleanup EXIT
+	[ "$queues" -gt 1 ] && mq=multi_queue
+	ip netns add "$PVN_NS"
+	pvn_in_ns ip link set lo up
+	# shellcheck disable=SC2086 # $mq is one word or none
+	pvn_in_ns ip tuntap add dev "$PVN_TAP" mode tap $mq
+	pvn_in_ns ip link set "$PVN_TAP" mtu 9000
+	pvn_in_ns ip addr add 10.98.0.1/24 dev "$PVN_TAP"
+	pvn_in_ns ip link set "$PVN_TAP" up
+}
+
+pvn_peer_start()
+{
+	# Text: busybox wget --post-file sends a file only up to its first NUL.
+	head -c $((2 << 20)) /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$VMT_TMP/blob"
+	PVN_SHA=$(sha256sum "$VMT_TMP/blob" | cut -d' ' -f1)
+	# The TAP has no carrier until QEMU opens it: bind to the address anyway.
+	pvn_in_ns sysctl -q -w net.ipv4.ip_nonlocal_bind=1
+	# Not through pvn_in_ns: $! must be the peer itself, for the EXIT trap.
+	ip netns exec "$PVN_NS" python3 "$PVG_DIR/pvio_net_peer.py" --blob "$VMT_TMP/blob" \
+		</dev/null >/dev/null 2>"$VMT_TMP/peer.log" &
+	PVN_PEER_PID=$!
+}
+
+pvn_initrd()
+{
+	local ethtool=()
+	if command -v ethtool >/dev/null; then
+		ethtool=(--bin "$(command -v ethtool)")
+	fi
+	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${ethtool[@]}" \
+		-M virtio_pci -M virtio_net --ko-noload "$PVG_CORE_KO" \
+		--ko-noload "$VM_TOP/pvio_net.ko" -a "$VMT_TMP/blob:/blob" \
+		-t "$PVG_DIR/pvio_net_guest.sh"
+}
