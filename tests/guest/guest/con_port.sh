@@ -27,7 +27,8 @@ run_test()
 {
 	drv=$1 class=$2
 	port=$(find_port "$class")
-	check "$drv: port $name appears (${port:-none})" [ -n "$port" ] || return
+	check "$drv: port $name appears (${port:-none})" [ -n "$port" ]
+	[ -n "$port" ] || return
 	echo "# con_port_test on $drv, /dev/$port"
 	/bin/con_port_test --dev "/dev/$port" --sysfs "/sys/class/$class/$port" --name "$name"
 	check "$drv: con_port_test exit status 0" [ $? = 0 ]

@@ -33,7 +33,6 @@ check "guest -> host write completed" true
 perf=$((64 << 20))
 exec 3>/dev/vport0p1
 say "perf $perf"
-t0=$(date +%s.%N 2>/dev/null || date +%s)
 dd if=/dev/zero bs=65536 count=$((perf / 65536)) >&3 2>/dev/null
 exec 3>&-
 check "guest wrote $perf bytes" true
