@@ -12,6 +12,7 @@
 #   PVG_SHA=HEX         sha256 of /blob (the host serves the same file)
 #   PVG_QUEUES=N        queue pairs of the device (ethtool -l, -L)
 #   PVG_BENCH_MB=N      MiB per throughput run (bench mode, default 64)
+#   PVG_DRIVER=stock    peer mode with the stock virtio_net instead
 
 n=0
 failed=0
@@ -200,14 +201,22 @@ bench()
 # peer: the functional subset against another back-end (pviod).
 peer()
 {
-	check "insmod pvio_core types=2 (net)" insmod "$(ko pvio_core)" types=2
-	check "insmod pvio_net" insmod "$(ko pvio_net)"
+	if [ "${PVG_DRIVER:-pvio}" = stock ]; then
+		check "modprobe virtio_net" sh -c "modprobe virtio_pci && modprobe virtio_net"
+	else
+		check "insmod pvio_core types=2 (net)" insmod "$(ko pvio_core)" types=2
+		check "insmod pvio_net" insmod "$(ko pvio_net)"
+	fi
 	wait_for 10 have_eth0 || { echo "Bail out! no eth0"; exit 1; }
 	check "link up, host answers ping" up_eth0
 	check "ping -c 5" ping -c 5 -W 5 "$HOST"
 	check "TCP host -> guest, sha256 verified" blob_down
 	check "TCP guest -> host, sha256 verified by the host" blob_up
-	check "rmmod pvio_net pvio_core" rmmod pvio_net pvio_core
+	if [ "${PVG_DRIVER:-pvio}" = stock ]; then
+		check "rmmod virtio_net virtio_pci" rmmod virtio_net virtio_pci
+	else
+		check "rmmod pvio_net pvio_core" rmmod pvio_net pvio_core
+	fi
 }
 
 echo "TAP version 13"
