@@ -24,6 +24,15 @@
  * In-flight requests per queue are bounded by a fixed pool (min(ring size,
  * 256)): a guest that never reaps completions stalls its own queue, not
  * pviod's memory.
+ *
+ * io_uring completes a read or write inline, in the submitting syscall, only
+ * when the file can be told not to block (FMODE_NOWAIT, which preadv2()
+ * reports as RWF_NOWAIT support).  tmpfs and hugetlbfs lack it, so io_uring
+ * hands every request on them to an io-wq thread: a second thread hop per
+ * request, two wake-ups, for a copy that never waits for a device.  For such
+ * an image (inline=auto, the default) IN and OUT run with preadv()/pwritev()
+ * on the worker instead, still straight between guest memory and the file;
+ * FLUSH, DISCARD and WRITE_ZEROES keep going through io_uring.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +43,11 @@
 #include <unistd.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
 
 #include "blk.h"
 #include "inflight.h"
@@ -85,6 +97,8 @@ struct pviod_blk {
 	bool is_blkdev;
 	uint32_t dio_align;		/* memory and offset alignment for O_DIRECT */
 	bool no_zero_range;		/* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP */
+	bool inline_opt;		/* inline=auto (true) or off */
+	bool rw_inline;			/* IN/OUT with preadv/pwritev on the worker */
 	struct pviod_blk_limits lim;
 	struct pvio_blk_config config;
 };
@@ -127,48 +141,87 @@ static void pviod_blk_req_fail(struct pviod_blk_req *req, const char *what, int 
 
 static void pviod_blk_rw_submit(struct pviod_blk_req *req);
 
-static void pviod_blk_rw_done(struct pviod_io *io, int res)
+/*
+ * Account a transfer of @res bytes (or an error).  Return: true when the
+ * request is short and another readv/writev must move the rest (the kernel
+ * may split at its own limits), false when it is finished, failed or not.
+ */
+static bool pviod_blk_rw_advance(struct pviod_blk_req *req, int res)
 {
-	struct pviod_blk_req *req = (struct pviod_blk_req *)io;
 	struct pviod_blk_parsed *p = &req->p;
 	size_t n;
 
-	req->pending--;
 	if (res < 0) {
 		pviod_blk_req_fail(req, p->type == PVIO_BLK_T_IN ? "read" : "write", res);
-		goto out_finish;
+		return false;
 	}
 	if (res == 0) {
 		/* The image shrank under us. */
 		pviod_blk_req_fail(req, "short transfer", -EIO);
-		goto out_finish;
+		return false;
 	}
 	req->done += (uint64_t)res;
-	if (req->done < p->data_len) {
-		/* Short: go on with the rest (the kernel may split at its own limits). */
-		n = (size_t)res;
-		while (p->ndata && n >= p->data->len) {
-			n -= p->data->len;
-			p->data++;
-			p->ndata--;
-		}
-		if (p->ndata && n) {
-			p->data->base = (char *)p->data->base + n;
-			p->data->len -= n;
-		}
+	if (req->done >= p->data_len)
+		return false;
+	n = (size_t)res;
+	while (p->ndata && n >= p->data->len) {
+		n -= p->data->len;
+		p->data++;
+		p->ndata--;
+	}
+	if (p->ndata && n) {
+		p->data->base = (char *)p->data->base + n;
+		p->data->len -= n;
+	}
+	return true;
+}
+
+static void pviod_blk_rw_done(struct pviod_io *io, int res)
+{
+	struct pviod_blk_req *req = (struct pviod_blk_req *)io;
+
+	req->pending--;
+	if (pviod_blk_rw_advance(req, res)) {
 		pviod_blk_rw_submit(req);
 		return;
 	}
-out_finish:
+	pviod_blk_req_finish(req);
+}
+
+/* A memory-backed image (see the top of the file): the copy, here and now. */
+static void pviod_blk_rw_inline(struct pviod_blk_req *req)
+{
+	struct pviod_blk_parsed *p = &req->p;
+	ssize_t n;
+	int res;
+
+	do {
+		off_t off = (off_t)((p->sector << PVIO_BLK_SECTOR_SHIFT) + req->done);
+		const struct iovec *iov = (const struct iovec *)p->data;
+
+		do {
+			if (p->type == PVIO_BLK_T_IN)
+				n = preadv(req->fd, iov, (int)p->ndata, off);
+			else
+				n = pwritev(req->fd, iov, (int)p->ndata, off);
+		} while (n < 0 && errno == EINTR);
+		/* io_uring's results are ints too; the request is bounded well below. */
+		res = n < 0 ? -errno : (int)(n > INT_MAX ? INT_MAX : n);
+	} while (pviod_blk_rw_advance(req, res));
 	pviod_blk_req_finish(req);
 }
 
 static void pviod_blk_rw_submit(struct pviod_blk_req *req)
 {
-	struct io_uring_sqe *sqe = pviod_worker_sqe(req->q->worker);
+	struct io_uring_sqe *sqe;
 	struct pviod_blk_parsed *p = &req->p;
 	uint64_t off = (p->sector << PVIO_BLK_SECTOR_SHIFT) + req->done;
 
+	if (pviod_blk_of(req->q->dev)->rw_inline) {
+		pviod_blk_rw_inline(req);
+		return;
+	}
+	sqe = pviod_worker_sqe(req->q->worker);
 	if (!sqe) {
 		pviod_blk_req_fail(req, "submission queue full", -EBUSY);
 		pviod_blk_req_finish(req);
@@ -566,6 +619,33 @@ static uint32_t pviod_blk_dio_align(int fd, bool is_blkdev)
 	return PVIO_BLK_SECTOR_SIZE;
 }
 
+/*
+ * Would io_uring hand every IN/OUT on this image to an io-wq thread, for data
+ * that is in memory anyway?  Then IN/OUT run on the worker (top of the file).
+ * The RWF_NOWAIT probe keeps io_uring for kernels whose tmpfs completes
+ * inline by itself.
+ */
+static bool pviod_blk_inline_probe(const struct pviod_blk *blk)
+{
+	struct statfs sfs;
+	struct iovec iov;
+	void *buf;
+	bool ret;
+
+	if (blk->is_blkdev || fstatfs(blk->fd, &sfs) < 0)
+		return false;
+	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)
+		return false;
+	/* Aligned for an O_DIRECT fd (tmpfs has O_DIRECT since Linux 6.6). */
+	if (posix_memalign(&buf, 4096, 4096))
+		return false;
+	iov.iov_base = buf;
+	iov.iov_len = 4096;
+	ret = preadv2(blk->fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+	free(buf);
+	return ret;
+}
+
 static int pviod_blk_open(struct pviod_device *dev, struct pviod_blk *blk)
 {
 	int flags = (blk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -616,6 +696,7 @@ static int pviod_blk_open(struct pviod_device *dev, struct pviod_blk *blk)
 	} else {
 		bytes = (uint64_t)st.st_size;
 	}
+	blk->rw_inline = blk->inline_opt && pviod_blk_inline_probe(blk);
 	blk->dio_align = pviod_blk_dio_align(blk->fd, blk->is_blkdev);
 	if (blk->dio_align < PVIO_BLK_SECTOR_SIZE || blk->dio_align & (blk->dio_align - 1))
 		blk->dio_align = PVIO_BLK_SECTOR_SIZE;
@@ -644,9 +725,11 @@ static int pviod_blk_open(struct pviod_device *dev, struct pviod_blk *blk)
 	cfg->max_write_zeroes_sectors = cpu_to_le32(PVIOD_BLK_DISCARD_SECTORS_MAX);
 	cfg->max_write_zeroes_seg = cpu_to_le32(PVIOD_BLK_DISCARD_SEG_MAX);
 	cfg->write_zeroes_may_unmap = 1;
-	pr_info("%s: '%s': %llu sectors, %s%s, DIO alignment %u", dev->name, blk->path,
+	pr_info("%s: '%s': %llu sectors, %s%s%s, DIO alignment %u", dev->name, blk->path,
 		(unsigned long long)blk->lim.capacity, blk->direct ? "O_DIRECT" : "buffered",
-		blk->readonly ? ", read-only" : "", blk->dio_align);
+		blk->readonly ? ", read-only" : "",
+		blk->rw_inline ? ", in-memory: reads and writes on the worker" : "",
+		blk->dio_align);
 	return 0;
 
 err_close:
@@ -674,7 +757,8 @@ static int pviod_opt_bool(const char *key, const char *val, bool *out)
 
 /**
  * pviod_blk_create - a block device from its --device options
- * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,serial=ID]"
+ * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,inline=auto|off]
+ *        [,serial=ID]"
  *        (what follows "blk,")
  * @out: the device, listening on its socket
  *
@@ -686,7 +770,7 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
 	const char *serial = "";
 	unsigned long queues = 1;
-	bool readonly = false, direct = true;
+	bool readonly = false, direct = true, inline_rw = true;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
 	int ret = -EINVAL;
@@ -719,6 +803,16 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 		} else if (!strcmp(tok, "direct")) {
 			if (pviod_opt_bool(tok, val, &direct))
 				goto err_free_copy;
+		} else if (!strcmp(tok, "inline")) {
+			if (!strcmp(val, "auto")) {
+				inline_rw = true;
+			} else if (!strcmp(val, "off")) {
+				inline_rw = false;
+			} else {
+				fprintf(stderr,
+					"pviod: --device blk: inline=%s: expected auto or off\n", val);
+				goto err_free_copy;
+			}
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(val) > PVIO_BLK_ID_BYTES) {
 				fprintf(stderr, "pviod: --device blk: serial=%s: at most %d bytes\n",
@@ -728,7 +822,7 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 			serial = val;
 		} else {
 			fprintf(stderr,
-				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, serial)\n",
+				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, serial)\n",
 				tok);
 			goto err_free_copy;
 		}
@@ -750,6 +844,7 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 	blk->path = strdup(file);
 	blk->readonly = readonly;
 	blk->direct = direct;
+	blk->inline_opt = inline_rw;
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec has it. */
 	strncpy(blk->serial, serial, sizeof(blk->serial));
 	ret = pviod_device_init(dev, &pviod_blk_ops, socket_path, (unsigned int)queues);

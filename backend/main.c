@@ -3,7 +3,7 @@
  * main.c - pviod's command line.
  *
  *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
- *                     [,direct=on|off][,serial=ID] [--device ...]
+ *                     [,direct=on|off][,inline=auto|off][,serial=ID] [--device ...]
  *         [--workers=N] [--poll=on|off] [--poll-budget=US] [--log-level=LEVEL]
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
@@ -39,6 +39,9 @@ static void pviod_usage(FILE *f)
 		"                     must not exceed it\n"
 		"  readonly=on|off    refuse writes, offer VIRTIO_BLK_F_RO (default off)\n"
 		"  direct=on|off      O_DIRECT (default on; falls back when unsupported)\n"
+		"  inline=auto|off    auto: reads and writes of an image in memory (tmpfs,\n"
+		"                     hugetlbfs) that io_uring cannot do without a thread hop\n"
+		"                     run on the worker (default auto)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
 		"\n"
 		"Console options (--device console,...; see Documentation/console.rst):\n"
@@ -54,7 +57,7 @@ static void pviod_usage(FILE *f)
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
-		"      --poll on|off      busy-poll rings and completions before sleeping\n"
+		"      --poll on|off      busy-poll rings and completions (no kicks), then sleep\n"
 		"      --poll-budget US   how long an idle worker polls (default 50)\n"
 		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  -h, --help             this text\n"
