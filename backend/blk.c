@@ -479,6 +479,9 @@ static void pviod_blk_queue_kick(struct pviod_queue *q)
 			q->throttled = true;
 			return;
 		}
+		/* The worker looks again soon, and asks for kicks only before it sleeps. */
+		if (q->polled)
+			return;
 		if (pvring_dev_enable_notify(&q->ring))
 			return;
 		if (pvring_dev_broken(&q->ring)) {

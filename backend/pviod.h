@@ -109,6 +109,7 @@ struct pviod_queue {
 	bool broken;			/* the ring or a request broke the protocol */
 	bool throttled;			/* stopped popping: no free request slot */
 	bool notify_pending;		/* used entries pushed since the last signal */
+	bool polled;			/* the worker busy-polls the ring: kicks stay off */
 	unsigned int inflight;		/* requests popped and not yet pushed */
 	struct pviod_queue *worker_next;	/* the worker's list of running queues */
 	struct pviod_queue *dirty_next;	/* the worker's list to signal after a batch */
@@ -149,7 +150,11 @@ struct pviod_device_ops {
 	int (*queue_start)(struct pviod_device *dev, struct pviod_queue *q);
 	/* After the worker drained it. */
 	void (*queue_stop)(struct pviod_device *dev, struct pviod_queue *q);
-	/* Worker: pop and submit what the ring holds (after a kick or a completion). */
+	/*
+	 * Worker: pop and submit what the ring holds (after a kick or a
+	 * completion).  Unless q->polled, re-enable kicks before returning with
+	 * an empty ring; when polled, the worker does that before it sleeps.
+	 */
 	void (*queue_kick)(struct pviod_queue *q);
 	/* On exit, after every queue stopped: make data durable. */
 	int (*flush)(struct pviod_device *dev);

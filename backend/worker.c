@@ -16,10 +16,14 @@
  * everything the control thread set up before the worker touches it, and
  * everything the worker did before the control thread reuses it.
  *
- * Busy-poll (--poll=on): an idle worker keeps looking at its rings' avail
- * indices and its completion queue for poll_budget_us before it sleeps in
- * io_uring_submit_and_wait(); the kick reads stay armed throughout, so no
- * kick can be lost across the switch.
+ * Busy-poll (--poll=on): the worker keeps looking at its rings' avail
+ * indices and its completion queue, with no system call unless it has SQEs
+ * to submit, until it has been idle for poll_budget_us; then it sleeps in
+ * io_uring_submit_and_wait().  While it polls, its rings ask the driver for
+ * no kicks (q->polled: the device leaves notifications disabled), so a
+ * driver that polls too exchanges no eventfd signal at all; they are
+ * re-enabled, race-free, just before the worker sleeps.  The kick reads stay
+ * armed throughout, so no kick can be lost across the switch.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -247,6 +251,25 @@ static void pviod_queue_kick_arm(struct pviod_queue *q)
 	q->kick_armed = true;
 }
 
+/*
+ * Signal a queue's call eventfd through the ring: the write goes out with the
+ * io_uring_enter() the worker makes next anyway (to submit, or to sleep), one
+ * system call less per batch than eventfd_write().  The used index was stored
+ * before, and that system call orders it before the signal.
+ */
+static void pviod_queue_call(struct pviod_queue *q)
+{
+	static const uint64_t one = 1;
+	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
+
+	if (unlikely(!sqe)) {
+		eventfd_write(q->call_fd, 1);
+		return;
+	}
+	io_uring_prep_write(sqe, q->call_fd, &one, sizeof(one), 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}
+
 /* After a batch: one call per queue that pushed, and resume stalled queues. */
 static void pviod_worker_flush_dirty(struct pviod_worker *w)
 {
@@ -262,7 +285,7 @@ static void pviod_worker_flush_dirty(struct pviod_worker *w)
 		if (q->notify_pending) {
 			q->notify_pending = false;
 			if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
-				eventfd_write(q->call_fd, 1);
+				pviod_queue_call(q);
 		}
 	}
 }
@@ -302,6 +325,11 @@ static void pviod_worker_reap_stops(struct pviod_worker *w)
 			continue;
 		}
 		*pp = c->next;
+		/*
+		 * The control thread may close the call fd once the stop is done:
+		 * a signal still queued for it (pviod_queue_call()) goes out now.
+		 */
+		io_uring_submit(&w->ring);
 		pviod_worker_queue_unlink(w, q);
 		/* A last signal so the driver sees the final completions. */
 		if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
@@ -319,6 +347,7 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 	case PVIOD_CMD_START:
 		q->stopping = false;
 		q->dirty = false;
+		q->polled = w->poll;
 		q->worker_next = w->queues;
 		w->queues = q;
 		pviod_queue_kick_arm(q);
@@ -411,19 +440,46 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 {
 	struct pviod_queue *q;
 	bool busy = false;
+	int n;
 
-	io_uring_submit(&w->ring);
-	if (pviod_worker_reap(w))
-		busy = true;
+	/* Rings first, so what they add is submitted in this same pass. */
 	for (q = w->queues; q; q = q->worker_next) {
 		if (q->stopping || q->broken || q->throttled)
 			continue;
-		if (pvring_dev_avail(&q->ring) > 0) {
+		n = pvring_dev_avail(&q->ring);
+		if (n > 0) {
 			q->dev->ops->queue_kick(q);
 			busy = true;
+		} else if (n < 0) {
+			pviod_queue_break(q, "the avail index jumped", n);
 		}
 	}
+	/* No system call when nothing is queued (liburing checks). */
+	io_uring_submit(&w->ring);
+	if (pviod_worker_reap(w))
+		busy = true;
 	return busy;
+}
+
+/*
+ * Before an idle polling worker sleeps: ask every ring for kicks again.
+ * Return: false when a ring got chains meanwhile (no kick will come for
+ * them): poll on instead.
+ */
+static bool pviod_worker_poll_stop(struct pviod_worker *w)
+{
+	struct pviod_queue *q;
+	bool idle = true;
+
+	for (q = w->queues; q; q = q->worker_next) {
+		if (q->stopping || q->broken || q->throttled)
+			continue;
+		if (!pvring_dev_enable_notify(&q->ring)) {
+			pvring_dev_disable_notify(&q->ring);
+			idle = false;
+		}
+	}
+	return idle;
 }
 
 static void *pviod_worker_main(void *arg)
@@ -448,6 +504,8 @@ static void *pviod_worker_main(void *arg)
 			if (pviod_now_us() - idle_since < w->poll_budget_us)
 				continue;
 			idle_since = 0;
+			if (!pviod_worker_poll_stop(w))
+				continue;
 		}
 		ret = io_uring_submit_and_wait(&w->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
