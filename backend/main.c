@@ -27,7 +27,8 @@
 static void pviod_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pviod --device blk,socket=PATH,file=IMAGE[,OPTION...] [--device ...] [OPTION...]\n"
+		"Usage: pviod --device TYPE,socket=PATH,OPTION... [--device ...] [OPTION...]\n"
+		"       TYPE: blk, net or console\n"
 		"\n"
 		"vhost-user back-end daemon: serves virtio devices to QEMU (or another\n"
 		"vhost-user front-end) over Unix sockets it creates.\n"
@@ -43,6 +44,15 @@ static void pviod_usage(FILE *f)
 		"                     hugetlbfs) that io_uring cannot do without a thread hop\n"
 		"                     run on the worker (default auto)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
+		"\n"
+		"Net device options (--device net,...; see Documentation/net.rst):\n"
+		"  socket=PATH        the vhost-user socket to create (required)\n"
+		"  backend=BE         tap:IFNAME (created if missing, offloads passed through),\n"
+		"                     switch:NAME (built-in L2 switch joining every port with\n"
+		"                     that NAME) or loop (every frame goes back) (required)\n"
+		"  queues=N           queue pairs (MQ), default 1\n"
+		"  mac=MAC            the guest's MAC (default: derived from the socket path)\n"
+		"  mtu=N              offered with VIRTIO_NET_F_MTU (default 1500)\n"
 		"\n"
 		"Console options (--device console,...; see Documentation/console.rst):\n"
 		"  socket=PATH        the vhost-user socket to create (required)\n"
