@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# DKMS packaging: copy the sources to /usr/src/pvio-<version>, then
+# dkms add / build / remove against the guest kernel's installed headers,
+# and check that each module in dkms.conf was built.  Leaves nothing behind.
+#
+# timeout=600
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+n=0
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n $*"; failed=1; }
+failed=0
+
+echo "TAP version 13"
+if ! command -v dkms >/dev/null; then
+	echo "1..0 # SKIP dkms not installed (scripts/deps.sh installs it)"
+	exit 4
+fi
+kdir=$("$top/scripts/kdir.sh")
+if [ -z "$kdir" ]; then
+	echo "1..0 # SKIP no kernel headers (linux-headers-amd64)"
+	exit 4
+fi
+kver=$(basename "$(dirname "$kdir")")
+case $kdir in
+/usr/src/linux-headers-*) kver=${kdir#/usr/src/linux-headers-} ;;
+esac
+name=pvio
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+# A version of our own, so a pvio already installed with DKMS is not touched.
+ver="$ver.test$$"
+src=/usr/src/$name-$ver
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup()
+{
+	dkms remove "$name/$ver" --all >/dev/null 2>&1 || true
+	rm -rf "$src" "/var/lib/dkms/$name/$ver"
+}
+trap cleanup EXIT
+
+mkdir -p "$src"
+# Only what Kbuild needs; no build outputs.
+cp -r "$top/Kbuild" "$top/ring" "$top/protocol" "$top/frontend" "$src/"
+sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$top/dkms.conf" >"$src/dkms.conf"
+rm -rf "$src/frontend/user"
+find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
+
+if dkms add "$name/$ver" >"$src.log" 2>&1; then
+	ok "dkms add $name/$ver"
+else
+	not_ok "dkms add $name/$ver"
+	sed 's/^/# /' "$src.log"
+fi
+if dkms build "$name/$ver" -k "$kver" >>"$src.log" 2>&1; then
+	ok "dkms build for $kver"
+else
+	not_ok "dkms build for $kver"
+	sed 's/^/# /' "$src.log" | tail -n 30
+	tail -n 30 "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null | sed 's/^/# /'
+fi
+while read -r m; do
+	if [ -f "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko" ] ||
+		ls "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko"* >/dev/null 2>&1; then
+		ok "$m.ko built by dkms"
+	else
+		not_ok "$m.ko built by dkms"
+	fi
+done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$top/dkms.conf")
+# Every module Kbuild builds is in dkms.conf.
+for m in $(sed -n 's/^obj-m *+*= *//p' "$top/Kbuild" | tr ' ' '\n' | sed -n 's/\.o$//p'); do
+	if grep -q "BUILT_MODULE_NAME\[[0-9]*\]=\"$m\"" "$top/dkms.conf"; then
+		ok "$m (Kbuild) is listed in dkms.conf"
+	else
+		not_ok "$m (Kbuild) is listed in dkms.conf"
+	fi
+done
+rm -f "$src.log"
+echo "1..$n"
+exit "$failed"
