@@ -234,6 +234,13 @@ static void pviod_blk_rw_submit(struct pviod_blk_req *req)
 	io_uring_sqe_set_data(sqe, &req->io);
 	req->io.complete = pviod_blk_rw_done;
 	req->pending++;
+	/*
+	 * Now, not with the batch: one io_uring_enter() for a batch plugs the
+	 * block layer until every request of it is set up, so the device
+	 * starts on the first only after the last (fio submits one by one
+	 * too).  4 KiB randread at QD32 on a virtio disk: 51k -> 65k IOPS.
+	 */
+	pviod_worker_submit(req->q->worker);
 }
 
 /* May O_DIRECT take this request as it is? */

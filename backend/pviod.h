@@ -219,6 +219,7 @@ struct pviod_worker *pviod_worker_pick(void);
 int pviod_worker_queue_start(struct pviod_queue *q);
 void pviod_worker_queue_stop(struct pviod_queue *q);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
+void pviod_worker_submit(struct pviod_worker *w);
 void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len);
 void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
 

@@ -95,6 +95,17 @@ struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w)
 	return sqe;
 }
 
+/**
+ * pviod_worker_submit - submit what is queued on the worker's ring now
+ * @w: the worker (called on its thread)
+ *
+ * For requests that should not wait for the end of the batch.
+ */
+void pviod_worker_submit(struct pviod_worker *w)
+{
+	io_uring_submit(&w->ring);
+}
+
 struct pviod_fault pviod_fault;
 
 /**
