@@ -38,6 +38,7 @@ struct blk_cfg {
 	bool no_fill;			/* --verify-existing: data is from an earlier run */
 	bool json;
 	bool poll;
+	unsigned int poll_us;		/* --poll-budget: sleep after this long idle */
 	bool no_indirect;
 	bool hugetlb;
 	uint64_t seed;
@@ -243,6 +244,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		{ "verify-existing", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "poll", no_argument, NULL, 'p' },
+		{ "poll-budget", required_argument, NULL, 'P' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "hugetlb", no_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 'e' },
@@ -306,6 +308,10 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 			break;
 		case 'p':
 			c->poll = true;
+			break;
+		case 'P':
+			c->poll = true;
+			c->poll_us = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'I':
 			c->no_indirect = true;
@@ -407,6 +413,7 @@ int bench_blk_main(int argc, char **argv)
 		th[i].seq_pos = th[i].seq_start;
 		vu_hist_init(&th[i].hist);
 		blk.bq[i].poll = c.poll;
+		blk.bq[i].poll_us = c.poll_us;
 		if (c.poll)
 			pvring_drv_disable_cb(&blk.bq[i].q->ring);
 	}

@@ -114,8 +114,8 @@ static void usage(FILE *f)
 		"usage: pvio-bench blk --socket PATH [--rw read|write|randread|randwrite|randrw]\n"
 		"                      [--bs 4k] [--iodepth N] [--queues N] [--runtime SEC]\n"
 		"                      [--size BYTES] [--verify | --verify-existing] [--seed N]\n"
-		"                      [--rwmixread PCT]\n"
-		"                      [--poll] [--no-indirect] [--hugetlb] [--timeout-ms MS] [--json]\n"
+		"                      [--rwmixread PCT] [--poll] [--poll-budget US]\n"
+		"                      [--no-indirect] [--hugetlb] [--timeout-ms MS] [--json]\n"
 		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64]\n"
 		"                      [--burst N] [--runtime SEC] [--verify] [--timeout-ms MS] [--json]\n");
 }

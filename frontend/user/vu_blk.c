@@ -358,6 +358,14 @@ static int64_t vu_blk_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t vu_blk_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /**
  * vu_blk_wait - collect at least one completed request
  * @blk: the device
@@ -367,8 +375,10 @@ static int64_t vu_blk_now_ms(void)
  * @timeout_ms: at most this long (<0: the device's timeout)
  *
  * Busy-polls the used ring when the queue's poll flag is set, else sleeps on
- * the call eventfd.  Either way gives up after the timeout, and notices a
- * back-end that closed its socket.
+ * the call eventfd.  With a poll_us budget, a poll that sees nothing complete
+ * for that long sleeps too: a back-end that is not running (another task has
+ * its CPU) then gets the CPU we would spin on.  Either way gives up after the
+ * timeout, and notices a back-end that closed its socket.
  *
  * Return: the number reaped (>0), -ETIMEDOUT, -ECONNRESET or -EIO.
  */
@@ -376,8 +386,9 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
 		int timeout_ms)
 {
 	struct vu_blk_queue *bq = &blk->bq[qi];
-	int64_t deadline;
+	int64_t deadline, poll_end = 0;
 	unsigned long spins = 0;
+	bool spin = bq->poll;
 	int r;
 
 	if (timeout_ms < 0)
@@ -389,11 +400,17 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
 		return vu_dev_err(&blk->dev, -EINVAL, "queue %u: waiting with nothing in flight",
 				  qi);
 	deadline = vu_blk_now_ms() + timeout_ms;
+	if (spin && bq->poll_us)
+		poll_end = vu_blk_now_us() + bq->poll_us;
 	for (;;) {
-		if (bq->poll) {
+		if (spin) {
 			r = vu_blk_reap(blk, qi, done, max);
 			if (r)
 				return r;
+			if (poll_end && !(spins % 16) && vu_blk_now_us() > poll_end) {
+				spin = false;
+				continue;
+			}
 			/* Look at the clock and the socket only now and then. */
 			if (++spins % 4096)
 				continue;
