@@ -171,7 +171,7 @@ struct vu_blk_queue {
 	unsigned int depth;
 	unsigned int inflight;
 	bool poll;			/* busy-poll the used ring instead of sleeping */
-	unsigned int poll_us;		/* with poll: sleep after this many us idle; 0: never */
+	unsigned int poll_us;		/* poll: sleep after this many us idle (0: never) */
 };
 
 struct vu_blk {
