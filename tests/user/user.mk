@@ -49,7 +49,7 @@ PROGS += $(VU_UNIT_TESTS) $(VU_INTEGRATION_TESTS)
 BENCHES += scripts/bench-compare
 
 .PHONY: bench-blk check-user
-bench-blk: $(O)/pvio-bench
+bench-blk: $(O)/pvio-bench $(O)/pviod
 	scripts/bench-compare
 
 check-user: $(VU_UNIT_TESTS) $(VU_INTEGRATION_TESTS)
