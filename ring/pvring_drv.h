@@ -128,7 +128,7 @@ static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_
  * chain or a NULL token, -EIO when the ring is broken.
  */
 static inline int pvring_drv_stage(struct pvring_drv *vr, const struct pvring_sg *sg,
-				 unsigned int out, unsigned int in, void *token)
+				   unsigned int out, unsigned int in, void *token)
 {
 	unsigned int total = out + in, i;
 	struct pvring_drv_slot *slot = vr->slot;
