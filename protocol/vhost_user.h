@@ -17,6 +17,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 /* Front-end -> back-end requests. */
 #define VHOST_USER_NONE				0
 #define VHOST_USER_GET_FEATURES			1	/* reply: u64 */
@@ -171,6 +176,8 @@ struct vhost_user_msg {
 		__u8 raw[VHOST_USER_PAYLOAD_MAX];
 	} payload;
 } __attribute__((packed));
+
+/* clang-format on */
 
 _Static_assert(sizeof(struct vhost_user_hdr) == 12, "vhost-user header is 12 bytes");
 _Static_assert(sizeof(struct vhost_user_vring_state) == 8, "vring state is 8 bytes");

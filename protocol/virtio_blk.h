@@ -13,6 +13,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 /* Feature bits (§5.2.3). */
 #define PVIO_BLK_F_SIZE_MAX		1	/* size_max is valid */
 #define PVIO_BLK_F_SEG_MAX		2	/* seg_max is valid */
@@ -93,6 +98,8 @@ struct pvio_blk_discard_wz_seg {
 };
 
 #define PVIO_BLK_WZ_F_UNMAP		1	/* WRITE_ZEROES may deallocate */
+
+/* clang-format on */
 
 _Static_assert(sizeof(struct pvio_blk_config) == 72, "virtio_blk_config is 72 bytes");
 _Static_assert(__builtin_offsetof(struct pvio_blk_config, writeback) == 32, "writeback at 32");

@@ -8,6 +8,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 /* Device status (§2.1), set by the driver in this order. */
 #define PVIO_STATUS_ACKNOWLEDGE		1	/* the guest noticed the device */
 #define PVIO_STATUS_DRIVER		2	/* it knows how to drive it */
@@ -36,5 +41,7 @@
 #define PVIO_ID_NET			1
 #define PVIO_ID_BLOCK			2
 #define PVIO_ID_CONSOLE			3
+
+/* clang-format on */
 
 #endif /* PVIO_VIRTIO_CONFIG_H */

@@ -13,6 +13,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 #define PVIO_CONSOLE_F_SIZE		0	/* cols/rows are valid */
 #define PVIO_CONSOLE_F_MULTIPORT	1	/* control queues, max_nr_ports */
 #define PVIO_CONSOLE_F_EMERG_WRITE	2	/* emerg_wr is writable */
@@ -52,6 +57,8 @@ struct pvio_console_resize {
 	__le16 cols;
 	__le16 rows;
 };
+
+/* clang-format on */
 
 _Static_assert(sizeof(struct pvio_console_config) == 12, "virtio_console_config is 12 bytes");
 _Static_assert(sizeof(struct pvio_console_control) == 8, "virtio_console_control is 8 bytes");

@@ -12,6 +12,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 /* Feature bits (§5.1.3). */
 #define PVIO_NET_F_CSUM			0	/* device handles partial csum (tx) */
 #define PVIO_NET_F_GUEST_CSUM		1	/* driver handles partial csum (rx) */
@@ -99,6 +104,8 @@ struct pvio_net_ctrl_hdr {
 #define  PVIO_NET_CTRL_MQ_VQ_PAIRS_MAX	0x8000
 #define PVIO_NET_CTRL_GUEST_OFFLOADS	5
 #define  PVIO_NET_CTRL_GUEST_OFFLOADS_SET 0	/* le64 offloads */
+
+/* clang-format on */
 
 _Static_assert(sizeof(struct pvio_net_config) == 24, "virtio_net_config is 24 bytes");
 _Static_assert(sizeof(struct pvio_net_hdr) == 12, "virtio_net_hdr (VERSION_1) is 12 bytes");

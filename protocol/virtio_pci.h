@@ -8,6 +8,11 @@
 
 #include <linux/types.h>
 
+/*
+ * The wire tables below are aligned by hand, one column for values and one
+ * for comments, to read like the spec; clang-format would collapse them.
+ */
+/* clang-format off */
 #define PVIO_PCI_VENDOR_ID		0x1af4
 /* Transitional devices: 0x1000 + (type-specific); modern: 0x1040 + type. */
 #define PVIO_PCI_DEVICE_TRANS_NET	0x1000
@@ -70,6 +75,8 @@ struct pvio_pci_common_cfg {
 /* ISR status bits (§4.1.4.5), read-to-clear. */
 #define PVIO_PCI_ISR_QUEUE		0x1
 #define PVIO_PCI_ISR_CONFIG		0x2
+
+/* clang-format on */
 
 _Static_assert(sizeof(struct pvio_pci_cap) == 16, "virtio_pci_cap is 16 bytes");
 _Static_assert(sizeof(struct pvio_pci_notify_cap) == 20, "virtio_pci_notify_cap is 20 bytes");
