@@ -515,6 +515,12 @@ static bool pvcon_gone(struct pvcon_port *port)
 	return !READ_ONCE(port->present) || pvio_device_is_broken(port->con->pdev);
 }
 
+/* What ends a blocking read's wait: data, the port gone, or the host closed. */
+static bool pvcon_read_wakes(struct pvcon_port *port)
+{
+	return pvcon_rx_ready(port) || pvcon_gone(port) || !READ_ONCE(port->host_open);
+}
+
 static ssize_t pvcon_fop_read(struct file *filp, char __user *ubuf, size_t count, loff_t *ppos)
 {
 	struct pvcon_port *port = filp->private_data;
@@ -539,8 +545,7 @@ static ssize_t pvcon_fop_read(struct file *filp, char __user *ubuf, size_t count
 			err = -EAGAIN;
 			goto out_unlock;
 		}
-		err = wait_event_interruptible(port->waitq, pvcon_rx_ready(port) ||
-					       pvcon_gone(port) || !READ_ONCE(port->host_open));
+		err = wait_event_interruptible(port->waitq, pvcon_read_wakes(port));
 		if (err)
 			goto out_unlock;
 	}

@@ -25,12 +25,25 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
-struct hv_ops;
+struct hvc_struct;
+
+/* Linux 6.1's, first: struct hvc_struct points at a const one. */
+struct hv_ops {
+	int (*get_chars)(u32 vtermno, char *buf, int count);
+	int (*put_chars)(u32 vtermno, const char *buf, int count);
+	int (*flush)(u32 vtermno, bool wait);
+	int (*notifier_add)(struct hvc_struct *hp, int irq);
+	void (*notifier_del)(struct hvc_struct *hp, int irq);
+	void (*notifier_hangup)(struct hvc_struct *hp, int irq);
+	int (*tiocmget)(struct hvc_struct *hp);
+	int (*tiocmset)(struct hvc_struct *hp, unsigned int set, unsigned int clear);
+	void (*dtr_rts)(struct hvc_struct *hp, int raise);
+};
 
 /* Linux 6.1 drivers/tty/hvc/hvc_console.h; hvc_console.c owns every field. */
 struct hvc_struct {
 	struct tty_port port;
-	spinlock_t lock;
+	spinlock_t lock; /* hvc_console.c's; held around __hvc_resize() */
 	int index;
 	int do_wakeup;
 	char *outbuf;
@@ -44,18 +57,6 @@ struct hvc_struct {
 	struct work_struct tty_resize;
 	struct list_head next;
 	unsigned long flags;
-};
-
-struct hv_ops {
-	int (*get_chars)(u32 vtermno, char *buf, int count);
-	int (*put_chars)(u32 vtermno, const char *buf, int count);
-	int (*flush)(u32 vtermno, bool wait);
-	int (*notifier_add)(struct hvc_struct *hp, int irq);
-	void (*notifier_del)(struct hvc_struct *hp, int irq);
-	void (*notifier_hangup)(struct hvc_struct *hp, int irq);
-	int (*tiocmget)(struct hvc_struct *hp);
-	int (*tiocmset)(struct hvc_struct *hp, unsigned int set, unsigned int clear);
-	void (*dtr_rts)(struct hvc_struct *hp, int raise);
 };
 
 int hvc_instantiate(u32 vtermno, int index, const struct hv_ops *ops);

@@ -527,7 +527,7 @@ static int pvio_pci_map_caps(struct pvio_device *dev)
 	u8 common_bar, isr_bar, notify_bar, cfg_bar;
 	u32 common_off, isr_off, notify_off, cfg_off;
 	u32 common_len, isr_len, notify_len, cfg_len;
-	int notify_pos, cfg_pos, err;
+	int notify_pos, mult_pos, cfg_pos, err;
 
 	if (!pvio_pci_find_cap(pci, PVIO_PCI_CAP_COMMON_CFG, sizeof(struct pvio_pci_common_cfg),
 			       &common_bar, &common_off, &common_len)) {
@@ -544,9 +544,8 @@ static int pvio_pci_map_caps(struct pvio_device *dev)
 		dev_err(&pci->dev, "no usable notify capability\n");
 		return -ENODEV;
 	}
-	pci_read_config_dword(pci, notify_pos + offsetof(struct pvio_pci_notify_cap,
-							 notify_off_multiplier),
-			      &dev->notify_mult);
+	mult_pos = notify_pos + offsetof(struct pvio_pci_notify_cap, notify_off_multiplier);
+	pci_read_config_dword(pci, mult_pos, &dev->notify_mult);
 	/* Device config is optional: some device types have none. */
 	cfg_pos = pvio_pci_find_cap(pci, PVIO_PCI_CAP_DEVICE_CFG, 1, &cfg_bar, &cfg_off, &cfg_len);
 
