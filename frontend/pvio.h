@@ -141,7 +141,7 @@ struct pvio_device {
 	bool intx_requested;
 	bool config_irq_requested;
 	bool broken;
-	spinlock_t config_lock;	/* config_enabled, config_pending */
+	spinlock_t config_lock; /* config_enabled, config_pending */
 	bool config_enabled;
 	bool config_pending;
 	struct work_struct config_work;

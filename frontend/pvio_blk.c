@@ -49,16 +49,17 @@ MODULE_PARM_DESC(queue_depth, "requests per hardware queue (0: the ring size)");
 
 static unsigned int io_timeout = 30;
 module_param(io_timeout, uint, 0644);
-MODULE_PARM_DESC(io_timeout, "seconds before a request times out and the device is reset (0: never)");
+MODULE_PARM_DESC(io_timeout,
+		 "seconds before a request times out and the device is reset (0: never)");
 
 static int pvblk_major;
 static DEFINE_IDA(pvblk_index_ida);
 
 /* Header and status of one request, in DMA-coherent memory. */
 struct pvblk_cmd {
-	struct pvio_blk_req_hdr hdr;	/* read by the device */
-	u8 status;			/* written by the device: PVIO_BLK_S_* */
-	u8 pad[15];			/* keeps each command on its own 32 bytes */
+	struct pvio_blk_req_hdr hdr; /* read by the device */
+	u8 status; /* written by the device: PVIO_BLK_S_* */
+	u8 pad[15]; /* keeps each command on its own 32 bytes */
 };
 
 /**
@@ -72,7 +73,7 @@ struct pvblk_cmd {
  * @name: "req.N"
  */
 struct pvblk_vq {
-	spinlock_t lock;	/* the ring of @vq, @sg */
+	spinlock_t lock; /* the ring of @vq, @sg */
 	struct pvio_vq *vq;
 	struct pvblk *blk;
 	struct pvblk_cmd *cmds;
@@ -138,7 +139,7 @@ static blk_status_t pvblk_status(u8 status)
 		return BLK_STS_OK;
 	case PVIO_BLK_S_UNSUPP:
 		return BLK_STS_NOTSUPP;
-	default:	/* S_IOERR, and whatever else a device may write */
+	default: /* S_IOERR, and whatever else a device may write */
 		return BLK_STS_IOERR;
 	}
 }
@@ -169,8 +170,8 @@ static void pvblk_complete_rq(struct request *req)
 }
 
 /* Builds the DISCARD / WRITE_ZEROES payload: one range per bio. */
-static blk_status_t pvblk_setup_ranges(struct pvblk *blk, struct request *req,
-				       struct pvblk_req *br, bool unmap)
+static blk_status_t pvblk_setup_ranges(struct pvblk *blk, struct request *req, struct pvblk_req *br,
+				       bool unmap)
 {
 	unsigned short segs = blk_rq_nr_discard_segments(req);
 	struct pvio_blk_discard_wz_seg *range;
@@ -199,8 +200,8 @@ static blk_status_t pvblk_setup_ranges(struct pvblk *blk, struct request *req,
 		}
 	}
 	br->payload_len = n * sizeof(*range);
-	br->payload_dma = dma_map_single(pvio_dma_dev(blk->pdev), range, br->payload_len,
-					 DMA_TO_DEVICE);
+	br->payload_dma =
+		dma_map_single(pvio_dma_dev(blk->pdev), range, br->payload_len, DMA_TO_DEVICE);
 	if (dma_mapping_error(pvio_dma_dev(blk->pdev), br->payload_dma)) {
 		kfree(range);
 		return BLK_STS_RESOURCE;
@@ -228,8 +229,8 @@ static blk_status_t pvblk_map_data(struct pvblk *blk, struct request *req, struc
 }
 
 /* Header, payload and data mapping of @req; 0 in *@type for unsupported ops. */
-static blk_status_t pvblk_setup_req(struct pvblk *blk, struct request *req,
-				    struct pvblk_req *br, u32 *type)
+static blk_status_t pvblk_setup_req(struct pvblk *blk, struct request *req, struct pvblk_req *br,
+				    u32 *type)
 {
 	br->nents = 0;
 	br->payload = NULL;
@@ -252,7 +253,7 @@ static blk_status_t pvblk_setup_req(struct pvblk *blk, struct request *req,
 	case REQ_OP_WRITE_ZEROES:
 		*type = PVIO_BLK_T_WRITE_ZEROES;
 		return pvblk_setup_ranges(blk, req, br, !(req->cmd_flags & REQ_NOUNMAP));
-	case REQ_OP_DRV_IN:	/* GET_ID, from pvblk_get_id() */
+	case REQ_OP_DRV_IN: /* GET_ID, from pvblk_get_id() */
 		*type = PVIO_BLK_T_GET_ID;
 		br->dir = DMA_FROM_DEVICE;
 		break;
@@ -318,8 +319,8 @@ static blk_status_t pvblk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_
 
 	cmd->hdr.type = cpu_to_le32(type);
 	cmd->hdr.ioprio = 0;
-	cmd->hdr.sector = cpu_to_le64(type == PVIO_BLK_T_IN || type == PVIO_BLK_T_OUT ?
-				      blk_rq_pos(req) : 0);
+	cmd->hdr.sector =
+		cpu_to_le64(type == PVIO_BLK_T_IN || type == PVIO_BLK_T_OUT ? blk_rq_pos(req) : 0);
 	/* Anything but a status the device wrote reads as an error. */
 	cmd->status = 0xff;
 	br->status = BLK_STS_IOERR;
@@ -602,7 +603,7 @@ static unsigned int pvblk_nr_queues(struct pvio_device *pdev)
 	if (pvio_has_feature(pdev, PVIO_BLK_F_MQ))
 		n = pvio_cread16(pdev, PVBLK_CFG(num_queues));
 	if (!n)
-		n = 1;	/* a device claiming MQ with 0 queues still has one */
+		n = 1; /* a device claiming MQ with 0 queues still has one */
 	n = min_t(unsigned int, n, nr_cpu_ids);
 	if (num_request_queues)
 		n = min(n, num_request_queues);
@@ -703,8 +704,9 @@ static void pvblk_setup_limits(struct pvblk *blk)
 		if (v >= SECTOR_SIZE && v <= PAGE_SIZE && is_power_of_2(v))
 			lbs = v;
 		else
-			dev_warn(&pdev->dev, "ignoring block size %u: not a power of two in 512..%lu\n",
-				 v, PAGE_SIZE);
+			dev_warn(&pdev->dev,
+				 "ignoring block size %u: not a power of two in 512..%lu\n", v,
+				 PAGE_SIZE);
 	}
 	blk_queue_logical_block_size(q, lbs);
 
@@ -768,8 +770,8 @@ static int pvblk_probe(struct pvio_device *pdev)
 		return -ENOMEM;
 	blk->pdev = pdev;
 	INIT_WORK(&blk->broken_work, pvblk_broken_work);
-	blk->index = ida_alloc_max(&pvblk_index_ida,
-				   (1 << (MINORBITS - PVBLK_PART_BITS)) - 1, GFP_KERNEL);
+	blk->index = ida_alloc_max(&pvblk_index_ida, (1 << (MINORBITS - PVBLK_PART_BITS)) - 1,
+				   GFP_KERNEL);
 	if (blk->index < 0) {
 		err = blk->index;
 		goto err_free_blk;
@@ -846,7 +848,8 @@ static int pvblk_probe(struct pvio_device *pdev)
 	err = device_add_disk(&pdev->dev, blk->disk, pvblk_attr_groups);
 	if (err)
 		goto err_reset;
-	dev_info(&pdev->dev, "%s: %llu sectors, %u queue(s) of depth %u, %u segments, features %#llx\n",
+	dev_info(&pdev->dev,
+		 "%s: %llu sectors, %u queue(s) of depth %u, %u segments, features %#llx\n",
 		 blk->disk->disk_name, get_capacity(blk->disk), blk->nvqs, blk->depth,
 		 blk->max_segs, pdev->features);
 	return 0;
@@ -910,8 +913,8 @@ static void pvblk_config_changed(struct pvio_device *pdev)
 	u64 capacity = pvio_cread64(pdev, PVBLK_CFG(capacity));
 
 	if (capacity != get_capacity(blk->disk))
-		dev_info(&pdev->dev, "%s: capacity changed to %llu sectors\n",
-			 blk->disk->disk_name, capacity);
+		dev_info(&pdev->dev, "%s: capacity changed to %llu sectors\n", blk->disk->disk_name,
+			 capacity);
 	set_capacity_and_notify(blk->disk, capacity);
 }
 

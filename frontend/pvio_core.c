@@ -141,8 +141,9 @@ static u64 pvio_cread(struct pvio_device *dev, unsigned int off, unsigned int le
 	u64 val = 0;
 
 	if (!dev->device_cfg || off + len > dev->device_cfg_len || off + len < off) {
-		dev_warn_ratelimited(&dev->dev, "config read of %u bytes at %u is out of range (%zu)\n",
-				     len, off, dev->device_cfg_len);
+		dev_warn_ratelimited(&dev->dev,
+				     "config read of %u bytes at %u is out of range (%zu)\n", len,
+				     off, dev->device_cfg_len);
 		return 0;
 	}
 	do {
@@ -310,7 +311,8 @@ static int pvio_negotiate(struct pvio_device *dev, struct pvio_driver *drv)
 
 	dev->device_features = pvio_get_device_features(dev);
 	if (!(dev->device_features & PVIO_BIT(PVIO_F_VERSION_1))) {
-		dev_err(&dev->dev, "device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n");
+		dev_err(&dev->dev,
+			"device does not offer VIRTIO_F_VERSION_1; legacy devices are not supported\n");
 		return -ENODEV;
 	}
 	dev->features = dev->device_features & wanted;
@@ -531,7 +533,8 @@ static int pvio_pci_map_caps(struct pvio_device *dev)
 
 	if (!pvio_pci_find_cap(pci, PVIO_PCI_CAP_COMMON_CFG, sizeof(struct pvio_pci_common_cfg),
 			       &common_bar, &common_off, &common_len)) {
-		dev_info(&pci->dev, "no modern virtio interface (legacy-only device); not binding\n");
+		dev_info(&pci->dev,
+			 "no modern virtio interface (legacy-only device); not binding\n");
 		return -ENODEV;
 	}
 	if (!pvio_pci_find_cap(pci, PVIO_PCI_CAP_ISR_CFG, 1, &isr_bar, &isr_off, &isr_len)) {
@@ -691,7 +694,7 @@ static void pvio_pci_shutdown(struct pci_dev *pci)
 
 static const struct pci_device_id pvio_pci_ids[] = {
 	{ PCI_DEVICE(PVIO_PCI_VENDOR_ID, PCI_ANY_ID) },
-	{ 0 }
+	{ 0 } /* end of table */
 };
 MODULE_DEVICE_TABLE(pci, pvio_pci_ids);
 

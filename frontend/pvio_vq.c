@@ -119,9 +119,8 @@ static void pvio_vq_free(struct pvio_device *dev, struct pvio_vq *vq)
 }
 
 /* Allocates the ring memory of queue @index and sets up the driver side. */
-static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index,
-				     unsigned int num, unsigned int indirect_max,
-				     const struct pvio_vq_info *info)
+static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index, unsigned int num,
+				     unsigned int indirect_max, const struct pvio_vq_info *info)
 {
 	struct device *dma = pvio_dma_dev(dev);
 	struct pvring_drv_config cfg = { .num = num };
@@ -158,8 +157,8 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 		vq->indirect_mem = dma_alloc_coherent(dma, vq->indirect_bytes, &vq->indirect_dma,
 						      GFP_KERNEL | __GFP_NOWARN);
 		if (!vq->indirect_mem)
-			dev_info(&dev->dev, "queue %u: no memory for indirect tables, going without\n",
-				 index);
+			dev_info(&dev->dev,
+				 "queue %u: no memory for indirect tables, going without\n", index);
 	}
 
 	cfg.event_idx = pvio_has_feature(dev, PVIO_F_EVENT_IDX);
