@@ -87,6 +87,7 @@ wait_progress()
 	return 1
 }
 
+# shellcheck disable=SC2317 # called from the EXIT trap below
 cleanup_pviod()
 {
 	[ -z "$pviod_pid" ] || kill -KILL "$pviod_pid" 2>/dev/null || true

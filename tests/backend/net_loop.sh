@@ -24,6 +24,7 @@ net_pviod_start "$NET_TMP/pviod.log" --device "net,socket=$sock,backend=loop,mtu
 	{ tap_fail "pviod started"; tap_end; }
 tap_ok "pviod started with a loop net device"
 
+# shellcheck disable=SC2317 # called through tap_check below
 reflect()
 {
 	local size=$1 out=$NET_TMP/reflect.$1

@@ -58,6 +58,7 @@ net_pviod_start "$NET_TMP/pviod.log" ip netns exec "$ns" "$(net_bin pviod)" \
 	{ tap_fail "pviod started in netns $ns"; tap_end; }
 # The redirect must be inside the checked command, not on tap_check (which
 # would swallow the "ok" line with it).
+# shellcheck disable=SC2016 # $1 is expanded by the inner sh, not here
 tap_check "pviod created pvtap0 in netns $ns" sh -c 'ip -n "$1" link show pvtap0 >/dev/null' _ "$ns"
 ip -n "$ns" link set pvtap0 mtu 9000 up
 ip -n "$ns" addr add 10.99.0.1/24 dev pvtap0

@@ -91,6 +91,7 @@ tap_check "host: the guest's stamp (with its WRITE_ZEROES range) is in the image
 tap_check "host: the read-only image is unchanged" [ "$(sha256sum <"$ro")" = "$ro_sum" ]
 
 # [1M, 2M) of dz.img: zeroes, and a hole (SEEK_DATA skips past it).
+# shellcheck disable=SC2317 # called through tap_check below
 dz_hole()
 {
 	python3 - "$dz" <<'PY'

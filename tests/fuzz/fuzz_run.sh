@@ -15,7 +15,7 @@
 # timeout=900
 set -uo pipefail
 
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 seconds=${FUZZ_SMOKE_SECONDS:-10}
 if [ "${1:-}" = --seconds ]; then
 	seconds=$2
@@ -39,7 +39,8 @@ if ! make --no-print-directory -s fuzz-build >"$out.log" 2>&1; then
 	exit 1
 fi
 targets=${FUZZ_TARGETS:-$(make --no-print-directory -s print-FUZZ_ALL)}
-set -- $targets
+read -r -a tlist <<<"$targets"
+set -- "${tlist[@]}"
 echo "TAP version 13"
 echo "1..$#"
 i=0
