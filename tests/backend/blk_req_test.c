@@ -9,7 +9,7 @@
 #include "kselftest_harness.h"
 #include "blk.h"
 
-#define CAP	2048	/* sectors */
+#define CAP 2048 /* sectors */
 
 struct chain {
 	struct pvring_seg seg[8];
@@ -70,7 +70,7 @@ TEST(out_header_data_in_one_segment)
 
 	memset(&ch, 0, sizeof(ch));
 	memcpy(buf, &hdr, sizeof(hdr));
-	seg_add(&ch, buf, 10, false);		/* the header split 10 + 6 */
+	seg_add(&ch, buf, 10, false); /* the header split 10 + 6 */
 	seg_add(&ch, buf + 10, sizeof(buf) - 10, false);
 	seg_add(&ch, tail, sizeof(tail), true);
 	ASSERT_EQ(0, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
@@ -149,8 +149,7 @@ TEST(unknown_type)
 	EXPECT_EQ(0, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
 }
 
-static void range_set(struct chain *ch, unsigned int i, uint64_t sector, uint32_t n,
-		      uint32_t flags)
+static void range_set(struct chain *ch, unsigned int i, uint64_t sector, uint32_t n, uint32_t flags)
 {
 	struct pvio_blk_discard_wz_seg s = {
 		.sector = cpu_to_le64(sector),
@@ -203,7 +202,7 @@ TEST(discard_too_many_ranges)
 	ASSERT_EQ(0, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
 	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_ranges_parse(&p, &lim_rw, out, &n));
 
-	chain_std(&ch, PVIO_BLK_T_DISCARD, 0, 24);	/* not a multiple of 16 */
+	chain_std(&ch, PVIO_BLK_T_DISCARD, 0, 24); /* not a multiple of 16 */
 	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
 }
 

@@ -10,12 +10,12 @@
 #include "kselftest_harness.h"
 #include "pviod.h"
 
-#define MB	(1ull << 20)
+#define MB (1ull << 20)
 
 FIXTURE(mem)
 {
 	int fd;
-	uint8_t *front;		/* the "front-end's" mapping of the memfd */
+	uint8_t *front; /* the "front-end's" mapping of the memfd */
 	struct vu_mem mem;
 };
 
@@ -41,10 +41,12 @@ static struct vhost_user_memory two_regions(void)
 {
 	struct vhost_user_memory t = { .nregions = 2 };
 
-	t.regions[0] = (struct vhost_user_mem_region){ .guest_phys_addr = 0, .memory_size = MB,
+	t.regions[0] = (struct vhost_user_mem_region){ .guest_phys_addr = 0,
+						       .memory_size = MB,
 						       .userspace_addr = 0x10000000,
 						       .mmap_offset = 2 * MB };
-	t.regions[1] = (struct vhost_user_mem_region){ .guest_phys_addr = MB, .memory_size = MB,
+	t.regions[1] = (struct vhost_user_mem_region){ .guest_phys_addr = MB,
+						       .memory_size = MB,
 						       .userspace_addr = 0x20000000,
 						       .mmap_offset = 0 };
 	return t;

@@ -21,13 +21,13 @@
 #include "vu_msg.h"
 #include "vu_socket.h"
 
-#define GUEST_SIZE	(1u << 20)
-#define GUEST_UVA	0x7000000000ull		/* the "front-end's" address of gpa 0 */
-#define RING_NUM	16	/* each request takes 3 descriptors at 3 * its number */
-#define DESC_GPA	0x0000
-#define AVAIL_GPA	0x1000
-#define USED_GPA	0x2000
-#define BUF_GPA		0x10000
+#define GUEST_SIZE (1u << 20)
+#define GUEST_UVA 0x7000000000ull /* the "front-end's" address of gpa 0 */
+#define RING_NUM 16 /* each request takes 3 descriptors at 3 * its number */
+#define DESC_GPA 0x0000
+#define AVAIL_GPA 0x1000
+#define USED_GPA 0x2000
+#define BUF_GPA 0x10000
 
 static unsigned int fd_count(void)
 {
@@ -56,7 +56,7 @@ FIXTURE_SETUP(vu)
 	char opts[256];
 	int fd;
 
-	pviod_log_level = PVIOD_LOG_ERR - 1;	/* quiet: errors are expected here */
+	pviod_log_level = PVIOD_LOG_ERR - 1; /* quiet: errors are expected here */
 	strcpy(self->dir, "/tmp/pviod-test.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->img, sizeof(self->img), "%s/img", self->dir);
@@ -88,7 +88,7 @@ FIXTURE_TEARDOWN(vu)
 }
 
 /* Send one request and let pviod handle it; returns what the handling returned. */
-static int xfer(struct __test_metadata *_metadata, FIXTURE_DATA(vu) *self, uint32_t req,
+static int xfer(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, uint32_t req,
 		uint32_t flags, const void *payload, uint32_t size, const int *fds,
 		unsigned int nfds)
 {
@@ -107,7 +107,7 @@ static int xfer(struct __test_metadata *_metadata, FIXTURE_DATA(vu) *self, uint3
 	return pviod_conn_handle(self->dev);
 }
 
-static int reply(FIXTURE_DATA(vu) *self, struct vhost_user_msg *m)
+static int reply(FIXTURE_DATA(vu) * self, struct vhost_user_msg *m)
 {
 	int fds[VHOST_USER_MAX_FDS];
 	unsigned int nfds;
@@ -115,7 +115,7 @@ static int reply(FIXTURE_DATA(vu) *self, struct vhost_user_msg *m)
 	return vu_socket_recv(self->sv[1], m, fds, &nfds);
 }
 
-static bool no_reply_pending(FIXTURE_DATA(vu) *self)
+static bool no_reply_pending(FIXTURE_DATA(vu) * self)
 {
 	char c;
 
@@ -189,7 +189,7 @@ TEST_F(vu, bad_queue_index)
 	EXPECT_EQ(-ERANGE, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, NULL, 0));
 	st.index = 1;
 	EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
-	st.num = 6;	/* not a power of two */
+	st.num = 6; /* not a power of two */
 	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
 }
 
@@ -201,7 +201,8 @@ TEST_F(vu, unknown_and_unnegotiated_requests)
 	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, 99, 0, NULL, 0, NULL, 0));
 	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, VHOST_USER_SET_LOG_BASE, 0, NULL, 0, NULL, 0));
 	/* GET_CONFIG before CONFIG was negotiated. */
-	EXPECT_EQ(-EOPNOTSUPP, xfer(_metadata, self, VHOST_USER_GET_QUEUE_NUM, 0, NULL, 0, NULL, 0));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  xfer(_metadata, self, VHOST_USER_GET_QUEUE_NUM, 0, NULL, 0, NULL, 0));
 	EXPECT_TRUE(no_reply_pending(self));
 	/* With REPLY_ACK and NEED_REPLY an unknown request gets an error ack instead. */
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
@@ -274,8 +275,8 @@ TEST_F(vu, mem_table_fd_count)
 	unsigned int before = fd_count();
 
 	ASSERT_LE(0, efd);
-	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 2 * 32, &efd,
-				1));
+	EXPECT_EQ(-EINVAL,
+		  xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 2 * 32, &efd, 1));
 	EXPECT_EQ(before, fd_count());
 	close(efd);
 }
@@ -305,12 +306,14 @@ static void guest_req(struct guest *g, uint16_t head, uint32_t type, uint64_t se
 	hdr->sector = cpu_to_le64(sector);
 	g->desc[d] = (struct pvring_desc){ cpu_to_le64(BUF_GPA + head * 0x100), cpu_to_le32(16),
 					   cpu_to_le16(PVRING_DESC_F_NEXT), cpu_to_le16(d + 1) };
-	g->desc[d + 1] = (struct pvring_desc){ cpu_to_le64(data_gpa), cpu_to_le32(len),
-					       cpu_to_le16(PVRING_DESC_F_NEXT |
-							   (data_writable ? PVRING_DESC_F_WRITE : 0)),
-					       cpu_to_le16(d + 2) };
+	g->desc[d + 1] = (struct pvring_desc){
+		cpu_to_le64(data_gpa), cpu_to_le32(len),
+		cpu_to_le16(PVRING_DESC_F_NEXT | (data_writable ? PVRING_DESC_F_WRITE : 0)),
+		cpu_to_le16(d + 2)
+	};
 	g->desc[d + 2] = (struct pvring_desc){ cpu_to_le64(BUF_GPA + head * 0x100 + 0x80),
-					       cpu_to_le32(1), cpu_to_le16(PVRING_DESC_F_WRITE), 0 };
+					       cpu_to_le32(1), cpu_to_le16(PVRING_DESC_F_WRITE),
+					       0 };
 	g->mem[BUF_GPA + head * 0x100 + 0x80] = 0xff;
 	g->avail->ring[g->avail_idx % RING_NUM] = cpu_to_le16(d);
 	pvring_store_release(&g->avail->idx, cpu_to_le16(++g->avail_idx));
@@ -372,15 +375,16 @@ TEST_F(vu, session_blk_io)
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0));
 	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY,
-			  &t, 8 + 32, &g.memfd, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
+			  8 + 32, &g.memfd, 1));
 	ASSERT_EQ(0, reply(self, &m));
 	ASSERT_EQ(0, u64_of(&m));
 	st = (struct vhost_user_vring_state){ 0, RING_NUM };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
 	st.num = 0;
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0));
-	a = (struct vhost_user_vring_addr){ .index = 0, .desc_user_addr = GUEST_UVA + DESC_GPA,
+	a = (struct vhost_user_vring_addr){ .index = 0,
+					    .desc_user_addr = GUEST_UVA + DESC_GPA,
 					    .used_user_addr = GUEST_UVA + USED_GPA,
 					    .avail_user_addr = GUEST_UVA + AVAIL_GPA };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
@@ -416,7 +420,7 @@ TEST_F(vu, session_blk_io)
 	ASSERT_TRUE(guest_wait_used(&g, 6));
 	EXPECT_EQ(PVIO_BLK_S_UNSUPP, guest_status(&g, 0));
 	EXPECT_EQ(PVIO_BLK_S_IOERR, guest_status(&g, 1));
-	EXPECT_EQ(0, guest_used_len(&g, 2));	/* bad chain: returned empty */
+	EXPECT_EQ(0, guest_used_len(&g, 2)); /* bad chain: returned empty */
 	/* The ring goes on after a bad chain. */
 	guest_req(&g, 3, PVIO_BLK_T_GET_ID, 0, 0x30000, 20, true);
 	eventfd_write(g.kick, 1);

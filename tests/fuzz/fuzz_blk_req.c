@@ -113,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (nr == 0 || nr > PVIOD_BLK_DISCARD_SEG_MAX)
 					abort();
 				for (i = 0; i < nr; i++)
-					if (!ranges[i].num_sectors || ranges[i].sector > lim.capacity ||
+					if (!ranges[i].num_sectors ||
+					    ranges[i].sector > lim.capacity ||
 					    ranges[i].num_sectors > lim.capacity - ranges[i].sector)
 						abort();
 			}

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		features |= PVIO_BIT(PVIO_NET_F_HOST_TSO6);
 	if (data[0] & 8)
 		features |= PVIO_BIT(PVIO_NET_F_GUEST_CSUM);
-	features |= (uint64_t)(data[0] >> 4) << 7;	/* GUEST_TSO4 .. HOST_TSO4 range */
+	features |= (uint64_t)(data[0] >> 4) << 7; /* GUEST_TSO4 .. HOST_TSO4 range */
 	memcpy(&h, data + 1, sizeof(h));
 	len = size - 1 - sizeof(h);
 	frame = malloc(len ? len : 1);

@@ -30,10 +30,10 @@
 
 #include "pvring_dev.h"
 
-#define FUZZ_R0_SIZE	0x8000
-#define FUZZ_DESC_GPA	0x800
+#define FUZZ_R0_SIZE 0x8000
+#define FUZZ_DESC_GPA 0x800
 #define FUZZ_NUM_LOG2_MAX 9
-#define FUZZ_SEG_MAX	64
+#define FUZZ_SEG_MAX 64
 
 static const struct {
 	u64 gpa;

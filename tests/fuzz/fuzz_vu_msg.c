@@ -33,7 +33,7 @@
 #include "vu_msg.h"
 #include "vu_socket.h"
 
-#define FUZZ_FDS_MAX	10
+#define FUZZ_FDS_MAX 10
 
 static struct pviod_device *fuzz_dev;
 

@@ -42,9 +42,9 @@
 
 #include "kselftest_harness.h"
 
-#define HANGUP_MAGIC	"PVIO-PEER-HANGUP\n"
-#define HANGUP_SECS	2
-#define LARGE_BYTES	(8u << 20)
+#define HANGUP_MAGIC "PVIO-PEER-HANGUP\n"
+#define HANGUP_SECS 2
+#define LARGE_BYTES (8u << 20)
 
 static const char *cp_dev;
 static const char *cp_sysfs;
@@ -123,7 +123,8 @@ static int cp_open(int flags)
 }
 
 /* The 6.1 harness has timeouts only for fixture tests: an empty fixture. */
-FIXTURE(slow) {
+FIXTURE(slow)
+{
 	int unused;
 };
 

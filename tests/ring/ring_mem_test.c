@@ -13,15 +13,16 @@
  * space, as with QEMU's RAM split at 4 GiB), C after a hole, and a fourth at
  * the very top of the 64-bit space for the wrap tests.
  */
-FIXTURE(mem) {
+FIXTURE(mem)
+{
 	u8 a[4096], b[4096], c[4096], top[4096];
 	struct pvring_mem mem;
 };
 
-#define GPA_A	0x1000ULL
-#define GPA_B	(GPA_A + 4096)
-#define GPA_C	0x100000ULL
-#define GPA_TOP	(~0ULL - 4095)	/* last byte is 2^64 - 1 */
+#define GPA_A 0x1000ULL
+#define GPA_B (GPA_A + 4096)
+#define GPA_C 0x100000ULL
+#define GPA_TOP (~0ULL - 4095) /* last byte is 2^64 - 1 */
 
 FIXTURE_SETUP(mem)
 {
@@ -188,11 +189,18 @@ TEST(size_valid)
 	for (n = 0; n <= 65536 * 2; n++) {
 		bool pow2 = n && !(n & (n - 1));
 
+		/*
+		 * clang-format off/on around an assert with a chained TH_LOG(): clang-format
+		 * would start TH_LOG() on a line of its own, as if it were a statement apart
+		 * from the assert.
+		 */
+		/* clang-format off */
 		ASSERT_EQ(pow2 && n <= 32768, pvring_size_valid(n))
 			TH_LOG("size %u", n);
+		/* clang-format on */
 		valid += pvring_size_valid(n);
 	}
-	EXPECT_EQ(16, valid);	/* 1, 2, 4 ... 32768 */
+	EXPECT_EQ(16, valid); /* 1, 2, 4 ... 32768 */
 	EXPECT_FALSE(pvring_size_valid(0));
 	EXPECT_FALSE(pvring_size_valid(3));
 	EXPECT_FALSE(pvring_size_valid(65536));

@@ -22,20 +22,20 @@
 #include "pvring_drv.h"
 #include "pvring_dev.h"
 
-#define TRING_POOL_GPA	0x100000000ULL
-#define TRING_IND_GPA	0x300000000ULL
+#define TRING_POOL_GPA 0x100000000ULL
+#define TRING_IND_GPA 0x300000000ULL
 
 struct tring {
 	unsigned int num;
 	bool event_idx;
 	bool indirect;
 	unsigned int indirect_max;
-	void *area;			/* desc, avail and used, page aligned */
+	void *area; /* desc, avail and used, page aligned */
 	struct pvring_desc *desc;
 	struct pvring_avail *avail;
 	struct pvring_used *used;
 	struct pvring_drv_slot *slot;
-	struct pvring_desc *ind;	/* num * indirect_max, or NULL */
+	struct pvring_desc *ind; /* num * indirect_max, or NULL */
 	u8 *pool;
 	size_t pool_size;
 	struct pvring_mem mem;
