@@ -42,7 +42,7 @@ static unsigned int fuzz_chain(const uint8_t *data, size_t size, size_t *pos,
 		return 0;
 	n = 1 + data[(*pos)++] % FUZZ_CON_SEGS;
 	for (i = 0; i < n; i++) {
-		size_t len = *pos < size ? data[(*pos)++] : 0, k = 0;
+		size_t len = *pos < size ? data[(*pos)++] : 0, k;
 
 		seg[i].base = malloc(len ? len : 1);
 		if (!seg[i].base)
@@ -60,7 +60,7 @@ static unsigned int fuzz_chain(const uint8_t *data, size_t size, size_t *pos,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *names[] = { "console", "org.qemu.guest_agent.0", "a", "" };
+	static const char *const names[] = { "console", "org.qemu.guest_agent.0", "a", "" };
 	struct pviod_device dev = { .name = "con-fuzz" };
 	struct pviod_con con = { .dev = &dev };
 	struct pvring_seg seg[FUZZ_CON_SEGS];
