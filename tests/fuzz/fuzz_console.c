@@ -112,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		} else if (con.ctrl_len) {
 			struct pviod_con_msg *m = &con.ctrl[con.ctrl_head];
-			struct pviod_con_buf b = { .data = m->buf, .cap = sizeof(m->buf),
+			struct pviod_con_buf b = { .data = m->buf,
+						   .cap = sizeof(m->buf),
 						   .len = m->len };
 
 			if (m->len > sizeof(m->buf))
