@@ -508,6 +508,7 @@ static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q
 		if (bq) {
 			free(bq->reqs);
 			free(bq);
+			q->priv = NULL;
 		}
 		bq = calloc(1, sizeof(*bq));
 		if (!bq)

@@ -364,8 +364,8 @@ static void pviod_con_rx_kick(struct pviod_con *con, struct pviod_queue *q,
 			      struct pviod_con_port *p)
 {
 	struct pvring_seg seg[PVIOD_CON_SEGS];
-	size_t before = p->in.len;
 	struct pvring_chain c;
+	size_t before;
 	uint32_t n;
 	int ret;
 
