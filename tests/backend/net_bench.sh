@@ -9,23 +9,37 @@
 # the front-end's transmit ring (testpmd TX-packets / seconds); the ratio
 # pviod / vhost PMD is printed last.  PVIO_NET_BENCH_SECS (default 5).
 #
+# PVIO_NET_BENCH_MODE=txonly (default) or io.  In txonly mode the front-end
+# posts no receive buffers, so a back-end that reflects drops each frame
+# after taking it: pviod drops it after reading its header, the vhost PMD
+# after copying it into an mbuf.  In io mode (--tx-first) the front-end
+# posts receive buffers and sends back what it receives, so frames circulate
+# and both back-ends copy every frame into the front-end's receive ring.
+#
 # On a loaded machine the figures move a lot; run it alone.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
 net_init net_bench
 secs=${PVIO_NET_BENCH_SECS:-5}
+mode=${PVIO_NET_BENCH_MODE:-txonly}
+case $mode in
+txonly) front_args=(--forward-mode=txonly) ;;
+io) front_args=(--forward-mode=io --tx-first --burst=64 --rxd=1024 --txd=1024) ;;
+*) echo "net_bench.sh: PVIO_NET_BENCH_MODE is txonly or io, not '$mode'" >&2; exit 2 ;;
+esac
+echo "# mode $mode, ${secs}s per back-end"
 if ! why=$(net_testpmd_can); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
 
-# front SOCK OUT: txonly for $secs seconds; prints TX-packets.
+# front SOCK OUT: $mode for $secs seconds; prints TX-packets.
 front()
 {
 	(sleep "$secs"; echo) | timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
 		--single-file-segments --file-prefix "pvio-nb-f$$" -m 256 \
-		--vdev "net_virtio_user0,path=$1,queues=1" -- --forward-mode=txonly \
+		--vdev "net_virtio_user0,path=$1,queues=1" -- "${front_args[@]}" \
 		--nb-cores=1 --port-topology=loop --total-num-mbufs=8192 --txpkts=64 \
 		>"$2" 2>&1 || return 1
 	grep -m1 -E '^ +TX-packets:' "$2" | awk '{print $2}'
