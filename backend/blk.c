@@ -288,7 +288,7 @@ static void pviod_blk_flush_submit(struct pviod_blk *blk, struct pviod_blk_req *
 static void pviod_blk_get_id(struct pviod_blk *blk, struct pviod_blk_req *req)
 {
 	struct pviod_blk_parsed *p = &req->p;
-	size_t want = p->data_len < PVIO_BLK_ID_BYTES ? p->data_len : PVIO_BLK_ID_BYTES;
+	size_t want = pviod_min_u64(p->data_len, PVIO_BLK_ID_BYTES);
 	size_t done = 0;
 	unsigned int i;
 
@@ -502,7 +502,7 @@ static void pviod_blk_queue_kick(struct pviod_queue *q)
 static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q)
 {
 	struct pviod_blk_queue *bq = q->priv;
-	unsigned int i, n = q->num < PVIOD_BLK_INFLIGHT_MAX ? q->num : PVIOD_BLK_INFLIGHT_MAX;
+	unsigned int i, n = pviod_min_u64(q->num, PVIOD_BLK_INFLIGHT_MAX);
 
 	if (!bq || bq->nreqs != n) {
 		if (bq) {

@@ -217,7 +217,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 	while (left) {
 		struct pviod_net_cursor hsrc = { .iov = &hiov, .niov = 1 };
 		unsigned int skip = 0;
-		size_t put = 0, room;
+		size_t put, room;
 
 		ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
 		if (ret == 0 || (ret > 0 && !mrg && c.in_len < need)) {
@@ -677,7 +677,7 @@ static int pviod_net_features_set(struct pviod_device *dev, uint64_t f)
 	int ret = 0;
 
 	/* virtio 1.2 §5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF, else 10. */
-	net->hdr_len = f & (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_NET_F_MRG_RXBUF)) ?
+	net->hdr_len = (f & (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_NET_F_MRG_RXBUF))) ?
 			       PVIOD_NET_HDR_LEN : PVIOD_NET_HDR_LEN - 2;
 	net->active_pairs = 1;
 	if (net->be->features_set)

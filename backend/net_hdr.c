@@ -111,7 +111,7 @@ int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len
 	sum = pviod_net_csum_add(0, frame + start, frame_len - start);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	c = (uint16_t)~sum;
+	c = (uint16_t)(0xffff - sum);	/* ~sum in 16 bits: sum <= 0xffff now */
 	/* UDP sends 0 as "no checksum": a computed 0 goes out as 0xffff (RFC 768). */
 	if (!c)
 		c = 0xffff;

@@ -38,6 +38,12 @@
 #define PVIOD_QUEUES_MAX	64	/* per device; GET_QUEUE_NUM answers at most this */
 #define PVIOD_WORKERS_MAX	64
 
+/* The smaller of two sizes (a function: both arguments evaluated once). */
+static inline uint64_t pviod_min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* --- logging (log.c) ------------------------------------------------------ */
 
 enum pviod_log_level { PVIOD_LOG_ERR, PVIOD_LOG_WARN, PVIOD_LOG_INFO, PVIOD_LOG_DEBUG };
