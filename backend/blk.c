@@ -52,7 +52,7 @@
 #include "blk.h"
 #include "inflight.h"
 
-#define PVIOD_BLK_INFLIGHT_MAX	256
+#define PVIOD_BLK_INFLIGHT_MAX 256
 
 struct pviod_blk;
 struct pviod_blk_req;
@@ -63,20 +63,20 @@ struct pviod_blk_range {
 	struct pviod_blk_req *req;
 	uint64_t off;
 	uint64_t len;
-	int mode;			/* fallocate mode */
-	bool relinked;			/* the punch + allocate fallback already ran */
+	int mode; /* fallocate mode */
+	bool relinked; /* the punch + allocate fallback already ran */
 };
 
 struct pviod_blk_req {
-	struct pviod_io io;		/* readv / writev / fsync completion */
+	struct pviod_io io; /* readv / writev / fsync completion */
 	struct pviod_queue *q;
 	struct pviod_blk_req *next_free;
 	uint16_t head;
-	uint8_t status;			/* PVIO_BLK_S_* so far */
-	unsigned int pending;		/* SQEs not yet completed */
-	int fd;				/* which fd IN/OUT uses */
+	uint8_t status; /* PVIO_BLK_S_* so far */
+	unsigned int pending; /* SQEs not yet completed */
+	int fd; /* which fd IN/OUT uses */
 	struct pviod_blk_parsed p;
-	uint64_t done;			/* IN/OUT bytes transferred so far */
+	uint64_t done; /* IN/OUT bytes transferred so far */
 	struct pviod_blk_range range[PVIOD_BLK_DISCARD_SEG_MAX];
 	struct pvring_seg seg[PVIOD_BLK_SEGS];
 };
@@ -90,15 +90,15 @@ struct pviod_blk_queue {
 struct pviod_blk {
 	char *path;
 	char serial[PVIO_BLK_ID_BYTES];
-	int fd;				/* O_DIRECT when direct, else buffered */
-	int fd_buffered;		/* for requests O_DIRECT cannot take; == fd when !direct */
+	int fd; /* O_DIRECT when direct, else buffered */
+	int fd_buffered; /* for requests O_DIRECT cannot take; == fd when !direct */
 	bool direct;
 	bool readonly;
 	bool is_blkdev;
-	uint32_t dio_align;		/* memory and offset alignment for O_DIRECT */
-	bool no_zero_range;		/* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP */
-	bool inline_opt;		/* inline=auto (true) or off */
-	bool rw_inline;			/* IN/OUT with preadv/pwritev on the worker */
+	uint32_t dio_align; /* memory and offset alignment for O_DIRECT */
+	bool no_zero_range; /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP */
+	bool inline_opt; /* inline=auto (true) or off */
+	bool rw_inline; /* IN/OUT with preadv/pwritev on the worker */
 	struct pviod_blk_limits lim;
 	struct pvio_blk_config config;
 };
@@ -118,8 +118,8 @@ static void pviod_blk_req_finish(struct pviod_blk_req *req)
 
 	/* The data and the status byte are written before the used entry (V2). */
 	WRITE_ONCE(*req->p.status, req->status);
-	if (req->status == PVIO_BLK_S_OK && (req->p.type == PVIO_BLK_T_IN ||
-					     req->p.type == PVIO_BLK_T_GET_ID))
+	if (req->status == PVIO_BLK_S_OK &&
+	    (req->p.type == PVIO_BLK_T_IN || req->p.type == PVIO_BLK_T_GET_ID))
 		len += (uint32_t)req->done;
 	pr_debug("%s: queue %u: head %u type %u sector %llu len %u: status %u", q->dev->name,
 		 q->index, req->head, req->p.type, (unsigned long long)req->p.sector, len,
@@ -329,8 +329,8 @@ static void pviod_blk_range_done(struct pviod_io *io, int res)
 		res = 0;
 	}
 	if (res < 0)
-		pviod_blk_req_fail(req, req->p.type == PVIO_BLK_T_DISCARD ? "discard" :
-					"write zeroes", res);
+		pviod_blk_req_fail(
+			req, req->p.type == PVIO_BLK_T_DISCARD ? "discard" : "write zeroes", res);
 	if (!req->pending)
 		pviod_blk_req_finish(req);
 }
@@ -375,7 +375,8 @@ static void pviod_blk_discard(struct pviod_blk *blk, struct pviod_blk_req *req)
 		r->off = seg[i].sector << PVIO_BLK_SECTOR_SHIFT;
 		r->len = (uint64_t)seg[i].num_sectors << PVIO_BLK_SECTOR_SHIFT;
 		r->relinked = false;
-		if (req->p.type == PVIO_BLK_T_WRITE_ZEROES && !(seg[i].flags & PVIO_BLK_WZ_F_UNMAP)) {
+		if (req->p.type == PVIO_BLK_T_WRITE_ZEROES &&
+		    !(seg[i].flags & PVIO_BLK_WZ_F_UNMAP)) {
 			if (zero_range) {
 				mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 				ok = pviod_blk_range_submit(r, mode, false);
@@ -821,13 +822,15 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 				inline_rw = false;
 			} else {
 				fprintf(stderr,
-					"pviod: --device blk: inline=%s: expected auto or off\n", val);
+					"pviod: --device blk: inline=%s: expected auto or off\n",
+					val);
 				goto err_free_copy;
 			}
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(val) > PVIO_BLK_ID_BYTES) {
-				fprintf(stderr, "pviod: --device blk: serial=%s: at most %d bytes\n",
-					val, PVIO_BLK_ID_BYTES);
+				fprintf(stderr,
+					"pviod: --device blk: serial=%s: at most %d bytes\n", val,
+					PVIO_BLK_ID_BYTES);
 				goto err_free_copy;
 			}
 			serial = val;

@@ -13,12 +13,15 @@
 #include "virtio_config.h"
 
 /* Segments the driver may use for data (config seg_max). */
+/* A table aligned by hand, values and comments in columns. */
+/* clang-format off */
 #define PVIOD_BLK_SEG_MAX		254
 /* Room for the header, data and status, and for buffers split at region edges. */
 #define PVIOD_BLK_SEGS			(PVIOD_BLK_SEG_MAX + 10)
 #define PVIOD_BLK_SIZE_MAX		(1u << 20)	/* config size_max, per segment */
 #define PVIOD_BLK_DISCARD_SEG_MAX	16
 #define PVIOD_BLK_DISCARD_SECTORS_MAX	(1u << 22)	/* 2 GiB per range */
+/* clang-format on */
 
 /*
  * The data segments go to readv/writev as they are: a pvring_seg must be an
@@ -32,27 +35,26 @@ static_assert(offsetof(struct pvring_seg, len) == offsetof(struct iovec, iov_len
 
 /* One request, taken apart. */
 struct pviod_blk_parsed {
-	uint32_t type;			/* PVIO_BLK_T_* */
+	uint32_t type; /* PVIO_BLK_T_* */
 	uint64_t sector;
-	uint8_t *status;		/* the status byte, in guest memory */
-	struct pvring_seg *data;	/* the data segments (inside the chain's array) */
+	uint8_t *status; /* the status byte, in guest memory */
+	struct pvring_seg *data; /* the data segments (inside the chain's array) */
 	unsigned int ndata;
-	uint64_t data_len;		/* bytes in data[] */
+	uint64_t data_len; /* bytes in data[] */
 };
 
 /* What the parser needs to know about the disk. */
 struct pviod_blk_limits {
-	uint64_t capacity;		/* sectors */
+	uint64_t capacity; /* sectors */
 	bool readonly;
-	bool flush;			/* FLUSH offered */
-	bool discard;			/* DISCARD and WRITE_ZEROES offered */
+	bool flush; /* FLUSH offered */
+	bool discard; /* DISCARD and WRITE_ZEROES offered */
 };
 
 int pviod_blk_req_parse(struct pviod_blk_parsed *p, struct pvring_seg *seg,
 			const struct pvring_chain *c, const struct pviod_blk_limits *lim);
 int pviod_blk_ranges_parse(const struct pviod_blk_parsed *p, const struct pviod_blk_limits *lim,
 			   struct pvio_blk_discard_wz_seg *out, unsigned int *n);
-size_t pviod_seg_copy_from(void *dst, const struct pvring_seg *seg, unsigned int nseg,
-			   size_t len);
+size_t pviod_seg_copy_from(void *dst, const struct pvring_seg *seg, unsigned int nseg, size_t len);
 
 #endif /* PVIOD_BLK_H */

@@ -52,24 +52,24 @@
 #include "pviod.h"
 #include "virtio_console.h"
 
-#define PVIOD_CON_PORTS_MAX	((PVIOD_QUEUES_MAX - 2) / 2)
-#define PVIOD_CON_SEGS		64
-#define PVIOD_CON_IN_SIZE	(64u << 10)	/* sink -> guest ring per port */
-#define PVIOD_CON_OUT_DEFAULT	(1u << 20)	/* guest -> sink, buffer= */
-#define PVIOD_CON_OUT_SLACK	(256u << 10)	/* room for the chain that crosses the bound */
-#define PVIOD_CON_STALL_MS	1000
-#define PVIOD_CON_CTRL_MAX	256		/* queued control messages */
-#define PVIOD_CON_NAME_MAX	120
-#define PVIOD_CON_TICK_MS	200		/* window-size and stall checks */
+#define PVIOD_CON_PORTS_MAX ((PVIOD_QUEUES_MAX - 2) / 2)
+#define PVIOD_CON_SEGS 64
+#define PVIOD_CON_IN_SIZE (64u << 10) /* sink -> guest ring per port */
+#define PVIOD_CON_OUT_DEFAULT (1u << 20) /* guest -> sink, buffer= */
+#define PVIOD_CON_OUT_SLACK (256u << 10) /* room for the chain that crosses the bound */
+#define PVIOD_CON_STALL_MS 1000
+#define PVIOD_CON_CTRL_MAX 256 /* queued control messages */
+#define PVIOD_CON_NAME_MAX 120
+#define PVIOD_CON_TICK_MS 200 /* window-size and stall checks */
 
 enum pviod_con_out { PVIOD_CON_PTY, PVIOD_CON_UNIX, PVIOD_CON_FILE, PVIOD_CON_STDIO };
 
 /* A byte ring; the device lock protects it. */
 struct pviod_con_buf {
 	uint8_t *data;
-	size_t cap;			/* bytes allocated */
-	size_t head;			/* oldest byte */
-	size_t len;			/* bytes held */
+	size_t cap; /* bytes allocated */
+	size_t head; /* oldest byte */
+	size_t len; /* bytes held */
 };
 
 /* One control message waiting for a control receive buffer. */
@@ -83,32 +83,32 @@ struct pviod_con;
 struct pviod_con_port {
 	struct pviod_con *con;
 	unsigned int id;
-	char *name;			/* PORT_NAME, NULL: unnamed */
-	char *path;			/* unix socket / file / pty link, NULL for stdio */
-	char pts[64];			/* pty: the slave's name */
+	char *name; /* PORT_NAME, NULL: unnamed */
+	char *path; /* unix socket / file / pty link, NULL for stdio */
+	char pts[64]; /* pty: the slave's name */
 
 	/* The I/O thread's. */
-	int listen_fd;			/* unix: the server socket, else -1 */
-	int in_fd;			/* read host input from, -1: none */
-	int out_fd;			/* write guest output to, -1: none */
-	int pty_slave_fd;		/* pty: held open so the master never sees EIO */
-	bool is_tty;			/* out_fd is a terminal: poll its window size */
-	int64_t progress_ms;		/* last time the sink took bytes, or the ring was empty */
+	int listen_fd; /* unix: the server socket, else -1 */
+	int in_fd; /* read host input from, -1: none */
+	int out_fd; /* write guest output to, -1: none */
+	int pty_slave_fd; /* pty: held open so the master never sees EIO */
+	bool is_tty; /* out_fd is a terminal: poll its window size */
+	int64_t progress_ms; /* last time the sink took bytes, or the ring was empty */
 
 	/* The device lock's. */
-	struct pviod_con_buf out;	/* guest -> sink */
-	struct pviod_con_buf in;	/* sink -> guest */
-	size_t out_limit;		/* hold the guest back above this many bytes */
-	bool host_open;			/* a reader is connected (always for pty/file/stdio) */
-	bool stalled;			/* the reader took nothing for stall_ms: drop */
-	bool guest_open;		/* PORT_OPEN 1 from the driver (port 0: always) */
-	bool guest_ready;		/* PORT_READY 1: control messages may name the port */
-	bool tx_blocked;		/* the transmit kick stopped at out_limit */
-	uint16_t cols, rows;		/* last window size seen */
-	uint64_t tx_bytes;		/* guest -> sink, written */
-	uint64_t rx_bytes;		/* sink -> guest, delivered */
-	uint64_t lost_bytes;		/* guest output dropped */
-	uint64_t disconnects;		/* readers that went away */
+	struct pviod_con_buf out; /* guest -> sink */
+	struct pviod_con_buf in; /* sink -> guest */
+	size_t out_limit; /* hold the guest back above this many bytes */
+	bool host_open; /* a reader is connected (always for pty/file/stdio) */
+	bool stalled; /* the reader took nothing for stall_ms: drop */
+	bool guest_open; /* PORT_OPEN 1 from the driver (port 0: always) */
+	bool guest_ready; /* PORT_READY 1: control messages may name the port */
+	bool tx_blocked; /* the transmit kick stopped at out_limit */
+	uint16_t cols, rows; /* last window size seen */
+	uint64_t tx_bytes; /* guest -> sink, written */
+	uint64_t rx_bytes; /* sink -> guest, delivered */
+	uint64_t lost_bytes; /* guest output dropped */
+	uint64_t disconnects; /* readers that went away */
 };
 
 struct pviod_con {
@@ -119,24 +119,24 @@ struct pviod_con {
 	struct pviod_con_port *ports;
 	pthread_t io_thread;
 	bool io_started;
-	int io_wake_fd;			/* eventfd: workers and destroy wake the I/O thread */
-	int sig_fd;			/* SIGUSR1 signalfd, only on the first console, else -1 */
+	int io_wake_fd; /* eventfd: workers and destroy wake the I/O thread */
+	int sig_fd; /* SIGUSR1 signalfd, only on the first console, else -1 */
 
 	/* Everything below is under lock. */
-	pthread_mutex_t lock;		/* ports' buffers and state, ctrl, wake_fd, config */
-	int *wake_fd;			/* per queue: dup of its kick eventfd, -1 when stopped */
-	bool multiport;			/* negotiated */
-	bool exit;			/* destroy asks the I/O thread to end */
-	struct pviod_con_msg *ctrl;	/* control messages for the driver, a ring */
+	pthread_mutex_t lock; /* ports' buffers and state, ctrl, wake_fd, config */
+	int *wake_fd; /* per queue: dup of its kick eventfd, -1 when stopped */
+	bool multiport; /* negotiated */
+	bool exit; /* destroy asks the I/O thread to end */
+	struct pviod_con_msg *ctrl; /* control messages for the driver, a ring */
 	unsigned int ctrl_head, ctrl_len;
 	uint64_t ctrl_dropped;
-	uint32_t emerg_chars;		/* characters written to emerg_wr */
-	struct pviod_con *next_all;	/* pviod_con_all */
+	uint32_t emerg_chars; /* characters written to emerg_wr */
+	struct pviod_con *next_all; /* pviod_con_all */
 };
 
 /* Every console device, for the SIGUSR1 dump. */
 static pthread_mutex_t pviod_con_all_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pviod_con *pviod_con_all;		/* under pviod_con_all_lock */
+static struct pviod_con *pviod_con_all; /* under pviod_con_all_lock */
 
 static int64_t pviod_con_now_ms(void)
 {
@@ -229,7 +229,9 @@ static void pviod_con_ctrl_send(struct pviod_con *con, unsigned int id, uint16_t
 				uint16_t value, const void *extra, size_t extra_len)
 {
 	struct pvio_console_control c = {
-		.id = cpu_to_le32(id), .event = cpu_to_le16(event), .value = cpu_to_le16(value),
+		.id = cpu_to_le32(id),
+		.event = cpu_to_le16(event),
+		.value = cpu_to_le16(value),
 	};
 	struct pviod_con_msg *m;
 
@@ -251,7 +253,8 @@ static void pviod_con_ctrl_send(struct pviod_con *con, unsigned int id, uint16_t
 static void pviod_con_ctrl_resize(struct pviod_con *con, struct pviod_con_port *p)
 {
 	/* Linux reads cols then rows, as protocol/virtio_console.h lays it out. */
-	struct pvio_console_resize r = { .cols = cpu_to_le16(p->cols), .rows = cpu_to_le16(p->rows) };
+	struct pvio_console_resize r = { .cols = cpu_to_le16(p->cols),
+					 .rows = cpu_to_le16(p->rows) };
 
 	if (p->guest_ready)
 		pviod_con_ctrl_send(con, p->id, PVIO_CONSOLE_RESIZE, 0, &r, sizeof(r));
@@ -440,7 +443,7 @@ static void pviod_con_ctrl_handle(struct pviod_con *con, const struct pvio_conso
 	case PVIO_CONSOLE_PORT_OPEN:
 		p->guest_open = value || id == 0;
 		if (!p->guest_open)
-			p->in.len = p->in.head = 0;	/* as Linux does: unread input goes */
+			p->in.len = p->in.head = 0; /* as Linux does: unread input goes */
 		pviod_con_io_wake(con);
 		break;
 	default:
@@ -653,8 +656,8 @@ static void pviod_con_stats_print(struct pviod_con *con)
 /* The reader went away (lock held): drop what it did not take. */
 static void pviod_con_sink_close(struct pviod_con *con, struct pviod_con_port *p, const char *why)
 {
-	pr_info("%s: port %u: reader disconnected (%s); %zu buffered bytes dropped",
-		con->dev->name, p->id, why, p->out.len);
+	pr_info("%s: port %u: reader disconnected (%s); %zu buffered bytes dropped", con->dev->name,
+		p->id, why, p->out.len);
 	close(p->in_fd);
 	p->in_fd = p->out_fd = -1;
 	p->host_open = false;
@@ -835,8 +838,11 @@ static void *pviod_con_io_main(void *arg)
 				who[n] = p;
 				pfd[n++] = (struct pollfd){
 					.fd = p->in_fd,
-					.events = (short)((p->guest_open && pviod_con_buf_room(&p->in) ?
-							   POLLIN : 0) | (p->out.len ? POLLOUT : 0)),
+					.events = (short)((p->guest_open && pviod_con_buf_room(
+										    &p->in) ?
+								   POLLIN :
+								   0) |
+							  (p->out.len ? POLLOUT : 0)),
 				};
 				continue;
 			}
@@ -1104,8 +1110,8 @@ static int pviod_con_parse_uint(const char *key, const char *val, unsigned long 
 	errno = 0;
 	*out = strtoul(val, &end, 10);
 	if (errno || !*val || *end || *out < lo || *out > hi) {
-		fprintf(stderr, "pviod: --device console: %s=%s: expected %lu..%lu\n", key, val,
-			lo, hi);
+		fprintf(stderr, "pviod: --device console: %s=%s: expected %lu..%lu\n", key, val, lo,
+			hi);
 		return -EINVAL;
 	}
 	return 0;
@@ -1152,7 +1158,8 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 			return ret;
 	}
 	if (tok)
-		fprintf(stderr, "pviod: --device console: more names than ports=%u; extra ignored\n",
+		fprintf(stderr,
+			"pviod: --device console: more names than ports=%u; extra ignored\n",
 			con->nports);
 	return 0;
 }
@@ -1213,7 +1220,8 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 		}
 	}
 	if (!socket_path || !*socket_path || !sink) {
-		fprintf(stderr, "pviod: --device console: socket=PATH and out=pty|unix:PATH|file:PATH|stdio are required\n");
+		fprintf(stderr,
+			"pviod: --device console: socket=PATH and out=pty|unix:PATH|file:PATH|stdio are required\n");
 		goto err_free_copy;
 	}
 	dev = calloc(1, sizeof(*dev));
@@ -1239,11 +1247,13 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	} else if (!strcmp(sink, "stdio")) {
 		con->out_kind = PVIOD_CON_STDIO;
 		if (nports > 1) {
-			fprintf(stderr, "pviod: --device console: out=stdio serves one port; use ports=1 or another out=\n");
+			fprintf(stderr,
+				"pviod: --device console: out=stdio serves one port; use ports=1 or another out=\n");
 			goto err_free_dev;
 		}
 	} else {
-		fprintf(stderr, "pviod: --device console: out=%s: expected pty, pty:LINK, unix:PATH, file:PATH or stdio\n",
+		fprintf(stderr,
+			"pviod: --device console: out=%s: expected pty, pty:LINK, unix:PATH, file:PATH or stdio\n",
 			sink);
 		goto err_free_dev;
 	}

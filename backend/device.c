@@ -47,8 +47,9 @@ int pviod_device_parse(const char *spec, struct pviod_device **out)
 		if (strlen(t->name) == len && !strncmp(spec, t->name, len))
 			return t->create(spec[len] ? spec + len + 1 : "", out);
 	}
-	fprintf(stderr, "pviod: --device %s: unknown device type '%.*s' (known: blk, console, net)\n",
-		spec, (int)len, spec);
+	fprintf(stderr,
+		"pviod: --device %s: unknown device type '%.*s' (known: blk, console, net)\n", spec,
+		(int)len, spec);
 	return -EINVAL;
 }
 

@@ -25,7 +25,7 @@
 #include "vu_socket.h"
 
 /* Messages handled per readable event of one connection before the others' turn. */
-#define PVIOD_CONN_BURST	16
+#define PVIOD_CONN_BURST 16
 
 struct pviod_event_loop {
 	struct io_uring ring;
@@ -113,8 +113,8 @@ int pviod_conn_handle(struct pviod_device *dev)
 
 static void pviod_listen_done(struct pviod_io *io, int res)
 {
-	struct pviod_device *dev = (struct pviod_device *)((char *)io -
-							   offsetof(struct pviod_device, listen_io));
+	struct pviod_device *dev =
+		(struct pviod_device *)((char *)io - offsetof(struct pviod_device, listen_io));
 	int ret;
 
 	if (res < 0 && res != -EINTR) {
@@ -133,8 +133,8 @@ static void pviod_listen_done(struct pviod_io *io, int res)
 
 static void pviod_conn_done(struct pviod_io *io, int res)
 {
-	struct pviod_device *dev = (struct pviod_device *)((char *)io -
-							   offsetof(struct pviod_device, conn_io));
+	struct pviod_device *dev =
+		(struct pviod_device *)((char *)io - offsetof(struct pviod_device, conn_io));
 	unsigned int i;
 	int ret;
 

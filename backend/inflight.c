@@ -274,7 +274,7 @@ int pviod_inflight_queue_recover(struct pviod_queue *q)
 		if (r->desc[i].inflight == 1)
 			n++;
 		else
-			r->desc[i].inflight = 0;	/* anything else is noise */
+			r->desc[i].inflight = 0; /* anything else is noise */
 	}
 	if (n) {
 		q->resubmit = calloc(n, sizeof(*q->resubmit));

@@ -21,24 +21,24 @@
 
 #include "pviod.h"
 
-#define PVIOD_INFLIGHT_VERSION	1
-#define PVIOD_INFLIGHT_ALIGN	64	/* each queue's region starts on a cache line */
+#define PVIOD_INFLIGHT_VERSION 1
+#define PVIOD_INFLIGHT_ALIGN 64 /* each queue's region starts on a cache line */
 
 /* DescStateSplit of the spec: the state of one head descriptor. */
 struct pviod_inflight_desc {
-	uint8_t inflight;		/* popped, not yet in the used ring */
+	uint8_t inflight; /* popped, not yet in the used ring */
 	uint8_t padding[5];
-	uint16_t next;			/* the last batch of used heads, as a list */
-	uint64_t counter;		/* pop order: resubmit in increasing counter */
+	uint16_t next; /* the last batch of used heads, as a list */
+	uint64_t counter; /* pop order: resubmit in increasing counter */
 };
 
 /* QueueRegionSplit of the spec: one queue's region. */
 struct pviod_inflight_region {
-	uint64_t features;		/* 0 */
-	uint16_t version;		/* PVIOD_INFLIGHT_VERSION; 0: never initialised */
-	uint16_t desc_num;		/* the queue size */
-	uint16_t last_batch_head;	/* head of the list of the last used batch */
-	uint16_t used_idx;		/* used->idx once the last batch was accounted */
+	uint64_t features; /* 0 */
+	uint16_t version; /* PVIOD_INFLIGHT_VERSION; 0: never initialised */
+	uint16_t desc_num; /* the queue size */
+	uint16_t last_batch_head; /* head of the list of the last used batch */
+	uint16_t used_idx; /* used->idx once the last batch was accounted */
 	struct pviod_inflight_desc desc[];
 };
 
@@ -61,7 +61,7 @@ int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c, struct pvring
  * steps is therefore all the ordering the spec's steps need (x86-TSO and, on
  * weaker CPUs, the kernel's full barrier on exit drain the store buffer).
  */
-#define pviod_inflight_barrier()	__atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define pviod_inflight_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 /**
  * pviod_inflight_get_head - the spec's "receiving available buffers" steps

@@ -50,8 +50,7 @@ int pviod_log_level_parse(const char *s)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(pviod_log_names) / sizeof(pviod_log_names[0]); i++) {
-		if (!strcasecmp(s, pviod_log_names[i]) ||
-		    (s[0] == (char)('0' + i) && s[1] == '\0'))
+		if (!strcasecmp(s, pviod_log_names[i]) || (s[0] == (char)('0' + i) && s[1] == '\0'))
 			return (int)i;
 	}
 	if (!strcasecmp(s, "warn") || !strcasecmp(s, "err"))
@@ -59,8 +58,8 @@ int pviod_log_level_parse(const char *s)
 	return -EINVAL;
 }
 
-#define PVIOD_RL_INTERVAL_NS	5000000000ull
-#define PVIOD_RL_BURST		10
+#define PVIOD_RL_INTERVAL_NS 5000000000ull
+#define PVIOD_RL_BURST 10
 
 /**
  * pviod_ratelimit_ok - may a rate-limited message be printed now?

@@ -20,9 +20,9 @@
 
 #include "pviod.h"
 
-#define PVIOD_EXIT_FAIL		1
-#define PVIOD_EXIT_USAGE	2
-#define PVIOD_DEVICES_MAX	64
+#define PVIOD_EXIT_FAIL 1
+#define PVIOD_EXIT_USAGE 2
+#define PVIOD_DEVICES_MAX 64
 
 static void pviod_usage(FILE *f)
 {
@@ -168,7 +168,8 @@ int main(int argc, char **argv)
 					optarg);
 				return PVIOD_EXIT_USAGE;
 			}
-			fprintf(stderr, "pviod: --fault %s: TEST MODE, the devices will corrupt their used rings\n",
+			fprintf(stderr,
+				"pviod: --fault %s: TEST MODE, the devices will corrupt their used rings\n",
 				optarg);
 			break;
 		case 'h':
@@ -183,7 +184,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pviod: unexpected argument '%s'; devices are given with --device\n",
+		fprintf(stderr,
+			"pviod: unexpected argument '%s'; devices are given with --device\n",
 			argv[optind]);
 		return PVIOD_EXIT_USAGE;
 	}
@@ -200,7 +202,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);	/* console statistics, read by console.c */
+	sigaddset(&set, SIGUSR1); /* console statistics, read by console.c */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

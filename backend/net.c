@@ -37,7 +37,7 @@
 
 #include "net.h"
 
-#define PVIOD_NET_CTRL_MAX	1024	/* command bytes we read (MAC tables of up to ~160 entries) */
+#define PVIOD_NET_CTRL_MAX 1024 /* command bytes we read (MAC tables of up to ~160 entries) */
 
 static struct pviod_net *pviod_net_of(struct pviod_device *dev)
 {
@@ -95,8 +95,8 @@ static size_t pviod_net_copy(struct pviod_net_cursor *src, const struct pvring_s
 		k = a < b ? a : b;
 		if (k > n - done)
 			k = n - done;
-		memcpy((uint8_t *)seg[si].base + so, (const uint8_t *)src->iov[src->i].iov_base +
-		       src->off, k);
+		memcpy((uint8_t *)seg[si].base + so,
+		       (const uint8_t *)src->iov[src->i].iov_base + src->off, k);
 		done += k;
 		so += k;
 		src->off += k;
@@ -234,8 +234,10 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 			p->rx_staged -= nbuf;
 			p->rx_broken = true;
 			p->st.rx_dropped++;
-			pviod_queue_break(p->rxq, ret == -EIO ? "the avail ring is corrupt" :
-					  "a receive chain is unusable", ret < 0 ? ret : -EINVAL);
+			pviod_queue_break(p->rxq,
+					  ret == -EIO ? "the avail ring is corrupt" :
+							"a receive chain is unusable",
+					  ret < 0 ? ret : -EINVAL);
 			return -EIO;
 		}
 		room = c.in_len < left ? (size_t)c.in_len : left;
@@ -263,7 +265,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		p->rx_staged++;
 		left -= room;
 		if (!room)
-			break;	/* a zero-length chain: cannot make progress */
+			break; /* a zero-length chain: cannot make progress */
 	}
 	if (left) {
 		vr->last_avail = saved;
@@ -306,8 +308,8 @@ static void pviod_net_src_drain(struct pviod_net_pair *p);
 
 static void pviod_net_src_ready(struct pviod_io *io, int res)
 {
-	struct pviod_net_pair *p = (struct pviod_net_pair *)((char *)io -
-							     offsetof(struct pviod_net_pair, src_io));
+	struct pviod_net_pair *p =
+		(struct pviod_net_pair *)((char *)io - offsetof(struct pviod_net_pair, src_io));
 
 	p->src_armed = false;
 	/* A stopped queue is drained again by the kick its restart gives. */
@@ -324,7 +326,7 @@ static void pviod_net_src_arm(struct pviod_net_pair *p)
 		return;
 	sqe = pviod_worker_sqe(p->rxq->worker);
 	if (!sqe)
-		return;		/* retried on the next rx kick */
+		return; /* retried on the next rx kick */
 	io_uring_prep_poll_add(sqe, p->src_fd, POLLIN);
 	io_uring_sqe_set_data(sqe, &p->src_io);
 	p->src_armed = true;
@@ -523,7 +525,7 @@ static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size
 		if (data[0])
 			net->rx_mode |= (uint8_t)(1u << ch->cmd);
 		else
-			net->rx_mode &= (uint8_t)~(1u << ch->cmd);
+			net->rx_mode &= (uint8_t) ~(1u << ch->cmd);
 		return PVIO_NET_OK;
 	case PVIO_NET_CTRL_MAC:
 		if (ch->cmd == PVIO_NET_CTRL_MAC_ADDR_SET) {
@@ -587,7 +589,7 @@ static void pviod_net_ctrl_kick(struct pviod_queue *q)
 		if (ret > 0) {
 			for (i = 0; i < c.nout && got < sizeof(cmd); i++) {
 				size_t k = seg[i].len < sizeof(cmd) - got ? seg[i].len :
-									     sizeof(cmd) - got;
+									    sizeof(cmd) - got;
 
 				memcpy(cmd + got, seg[i].base, k);
 				got += k;
@@ -678,7 +680,8 @@ static int pviod_net_features_set(struct pviod_device *dev, uint64_t f)
 
 	/* virtio 1.2 §5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF, else 10. */
 	net->hdr_len = (f & (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_NET_F_MRG_RXBUF))) ?
-			       PVIOD_NET_HDR_LEN : PVIOD_NET_HDR_LEN - 2;
+			       PVIOD_NET_HDR_LEN :
+			       PVIOD_NET_HDR_LEN - 2;
 	net->active_pairs = 1;
 	if (net->be->features_set)
 		ret = net->be->features_set(net, f);
@@ -751,8 +754,8 @@ static const struct pviod_device_ops pviod_net_ops = {
 
 /* --- the loop back-end ------------------------------------------------------------------ */
 
-static void pviod_net_loop_tx(struct pviod_net_pair *p, const struct iovec *iov,
-			      unsigned int niov, size_t len)
+static void pviod_net_loop_tx(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
+			      size_t len)
 {
 	/* Same worker as our rx queue: reflect straight into it. */
 	if (pviod_net_rx_put(p, iov, niov, len))
@@ -792,7 +795,8 @@ static int pviod_net_uint(const char *key, const char *val, unsigned long lo, un
 	errno = 0;
 	v = strtoul(val, &end, 10);
 	if (errno || !*val || *end || v < lo || v > hi) {
-		fprintf(stderr, "pviod: --device net: %s=%s: expected %lu..%lu\n", key, val, lo, hi);
+		fprintf(stderr, "pviod: --device net: %s=%s: expected %lu..%lu\n", key, val, lo,
+			hi);
 		return -EINVAL;
 	}
 	*out = (unsigned int)v;
@@ -839,8 +843,8 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 			if (pviod_net_uint(tok, val, 1, PVIOD_NET_PAIRS_MAX, &queues))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "mtu")) {
-			if (pviod_net_uint(tok, val, 68, PVIOD_NET_FRAME_MAX - PVIOD_NET_ETH_HLEN - 4,
-					   &mtu))
+			if (pviod_net_uint(tok, val, 68,
+					   PVIOD_NET_FRAME_MAX - PVIOD_NET_ETH_HLEN - 4, &mtu))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "mac")) {
 			if (pviod_net_mac_parse(val, mac)) {

@@ -23,6 +23,8 @@
 #include "pviod.h"
 #include "virtio_net.h"
 
+/* A table aligned by hand, values and comments in columns. */
+/* clang-format off */
 #define PVIOD_NET_PAIRS_MAX	16
 /* The largest frame either way: a 64 KiB GSO super-frame plus Ethernet and VLAN headers. */
 #define PVIOD_NET_FRAME_MAX	(65535 + 14 + 4)
@@ -32,18 +34,19 @@
 #define PVIOD_NET_BATCH		64	/* chains popped per round before one publish + notify */
 #define PVIOD_NET_KICK_BUDGET	256	/* chains per kick before yielding to other queues */
 #define PVIOD_NET_MTU_DEFAULT	1500
+/* clang-format on */
 
 /* Per queue pair; written only by the pair's worker (read at exit for the log). */
 struct pviod_net_stats {
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
-	uint64_t tx_bad_hdr;		/* header failed pviod_net_hdr_check() */
-	uint64_t tx_bad_chain;		/* unusable descriptor chain */
-	uint64_t tx_dropped;		/* back-end could not take it */
+	uint64_t tx_bad_hdr; /* header failed pviod_net_hdr_check() */
+	uint64_t tx_bad_chain; /* unusable descriptor chain */
+	uint64_t tx_dropped; /* back-end could not take it */
 	uint64_t rx_frames;
 	uint64_t rx_bytes;
-	uint64_t rx_no_buf;		/* dropped: the guest posted too few receive buffers */
-	uint64_t rx_dropped;		/* dropped: offload the guest did not negotiate, bad chain */
+	uint64_t rx_no_buf; /* dropped: the guest posted too few receive buffers */
+	uint64_t rx_dropped; /* dropped: offload the guest did not negotiate, bad chain */
 };
 
 struct pviod_net;
@@ -82,33 +85,33 @@ struct pviod_net_pair {
 	/* rx ring set up and handed to the worker (set by the control thread, atomic). */
 	int rx_live;
 	/* Worker-owned. */
-	bool rx_broken;			/* a bad rx chain: drop until the queue restarts */
-	bool rx_wait_buf;		/* source not polled until the driver posts buffers */
-	bool src_armed;			/* poll on src_fd in flight */
-	unsigned int rx_staged;		/* used entries put, not yet published */
+	bool rx_broken; /* a bad rx chain: drop until the queue restarts */
+	bool rx_wait_buf; /* source not polled until the driver posts buffers */
+	bool src_armed; /* poll on src_fd in flight */
+	unsigned int rx_staged; /* used entries put, not yet published */
 	unsigned int tx_budget;
-	int src_fd;			/* readable when rx_read has frames; -1: none */
+	int src_fd; /* readable when rx_read has frames; -1: none */
 	struct pviod_io src_io;
-	uint8_t *bounce;		/* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX */
+	uint8_t *bounce; /* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX */
 	struct pvring_seg txseg[PVIOD_NET_SEGS];
 	struct pvring_seg rxseg[PVIOD_NET_SEGS];
 	struct iovec txiov[PVIOD_NET_SEGS + 1];
 	struct pviod_net_stats st;
 	struct pviod_ratelimit rl;
-	void *be;			/* the back-end's per-pair state */
+	void *be; /* the back-end's per-pair state */
 };
 
 struct pviod_net {
 	struct pviod_device *dev;
 	const struct pviod_net_backend_ops *be;
-	char *be_arg;			/* interface or switch name */
+	char *be_arg; /* interface or switch name */
 	unsigned int npairs;
 	unsigned int mtu;
 	uint8_t mac[6];
-	uint64_t features;		/* negotiated; atomic (the switch reads a peer's) */
-	unsigned int hdr_len;		/* 12, or 10 for a legacy driver without MRG_RXBUF */
+	uint64_t features; /* negotiated; atomic (the switch reads a peer's) */
+	unsigned int hdr_len; /* 12, or 10 for a legacy driver without MRG_RXBUF */
 	/* Control queue state (worker of the control queue). */
-	uint8_t rx_mode;		/* bit per PVIO_NET_CTRL_RX_* command that is on */
+	uint8_t rx_mode; /* bit per PVIO_NET_CTRL_RX_* command that is on */
 	unsigned int active_pairs;
 	struct pvio_net_config config;
 	void *be_priv;
@@ -133,13 +136,13 @@ uint64_t pviod_net_tap_offloads(uint64_t features);
  * entries per hash, so learning and lookup are bounded; a full bucket
  * evicts its oldest entry.
  */
-#define PVIOD_NET_FDB_BUCKETS	256
-#define PVIOD_NET_FDB_WAYS	4
-#define PVIOD_NET_FDB_AGE_NS	(300ULL * 1000000000ULL)	/* as Linux bridges */
+#define PVIOD_NET_FDB_BUCKETS 256
+#define PVIOD_NET_FDB_WAYS 4
+#define PVIOD_NET_FDB_AGE_NS (300ULL * 1000000000ULL) /* as Linux bridges */
 
 struct pviod_net_fdb_entry {
 	uint8_t mac[6];
-	const void *port;		/* NULL: free */
+	const void *port; /* NULL: free */
 	uint64_t seen_ns;
 };
 

@@ -49,7 +49,7 @@ int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t
 			return -EINVAL;
 	}
 	if (h->gso_type & PVIO_NET_HDR_GSO_ECN)
-		return -EOPNOTSUPP;	/* HOST_ECN is not offered */
+		return -EOPNOTSUPP; /* HOST_ECN is not offered */
 	switch (gso) {
 	case PVIO_NET_HDR_GSO_NONE:
 		return 0;
@@ -63,7 +63,7 @@ int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t
 		break;
 	case PVIO_NET_HDR_GSO_UDP:
 	case PVIO_NET_HDR_GSO_UDP_L4:
-		return -EOPNOTSUPP;	/* HOST_UFO / HOST_USO are not offered */
+		return -EOPNOTSUPP; /* HOST_UFO / HOST_USO are not offered */
 	default:
 		return -EINVAL;
 	}
@@ -111,7 +111,7 @@ int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len
 	sum = pviod_net_csum_add(0, frame + start, frame_len - start);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	c = (uint16_t)(0xffff - sum);	/* ~sum in 16 bits: sum <= 0xffff now */
+	c = (uint16_t)(0xffff - sum); /* ~sum in 16 bits: sum <= 0xffff now */
 	/* UDP sends 0 as "no checksum": a computed 0 goes out as 0xffff (RFC 768). */
 	if (!c)
 		c = 0xffff;

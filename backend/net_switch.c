@@ -28,29 +28,29 @@
 
 #include "net.h"
 
-#define PVIOD_NET_INBOX_SLOTS	512	/* frames queued per port */
-#define PVIOD_NET_SWITCH_PORTS	64	/* ports a frame is flooded to at most */
+#define PVIOD_NET_INBOX_SLOTS 512 /* frames queued per port */
+#define PVIOD_NET_SWITCH_PORTS 64 /* ports a frame is flooded to at most */
 
 struct pviod_net_frame {
-	size_t len;			/* header + frame */
+	size_t len; /* header + frame */
 	uint8_t data[];
 };
 
 struct pviod_net_port {
 	struct pviod_net *net;
 	struct pviod_net_switch *sw;
-	struct pviod_net_port *next;	/* sw->ports */
+	struct pviod_net_port *next; /* sw->ports */
 	/* The inbox: frames for our pair 0's receive queue. */
 	pthread_mutex_t lock;
 	struct pviod_net_frame *slot[PVIOD_NET_INBOX_SLOTS];
-	unsigned int head, count;	/* under lock */
-	int efd;			/* eventfd, readable while frames wait */
-	uint64_t dropped;		/* inbox full or guest not receiving (atomic) */
+	unsigned int head, count; /* under lock */
+	int efd; /* eventfd, readable while frames wait */
+	uint64_t dropped; /* inbox full or guest not receiving (atomic) */
 };
 
 struct pviod_net_switch {
 	char *name;
-	unsigned int refs;		/* ports; under pviod_net_switches_lock */
+	unsigned int refs; /* ports; under pviod_net_switches_lock */
 	struct pviod_net_switch *next;
 	pthread_mutex_t lock;
 	struct pviod_net_port *ports;

@@ -80,7 +80,9 @@ static int pviod_net_tap_open(struct pviod_net *net, const char *ifname)
 			if (fd != -EINVAL || net->npairs > 1)
 				pr_err("%s: tap %s: TUNSETIFF (queue %u): %s%s", net->dev->name,
 				       ifname, i, strerror(-fd),
-				       fd == -EINVAL ? " (an existing interface of another kind, or without multi_queue?)" : "");
+				       fd == -EINVAL ?
+					       " (an existing interface of another kind, or without multi_queue?)" :
+					       "");
 			goto err_close;
 		}
 		net->pairs[i].src_fd = fd;
@@ -121,8 +123,8 @@ static int pviod_net_tap_features_set(struct pviod_net *net, uint64_t features)
 	return 0;
 }
 
-static void pviod_net_tap_tx(struct pviod_net_pair *p, const struct iovec *iov,
-			     unsigned int niov, size_t len)
+static void pviod_net_tap_tx(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
+			     size_t len)
 {
 	ssize_t n = writev(p->src_fd, iov, (int)niov);
 

@@ -34,9 +34,9 @@
 #include "vu_mem.h"
 #include "vu_socket.h"
 
-#define PVIOD_VERSION		"0.1.0"
-#define PVIOD_QUEUES_MAX	64	/* per device; GET_QUEUE_NUM answers at most this */
-#define PVIOD_WORKERS_MAX	64
+#define PVIOD_VERSION "0.1.0"
+#define PVIOD_QUEUES_MAX 64 /* per device; GET_QUEUE_NUM answers at most this */
+#define PVIOD_WORKERS_MAX 64
 
 /* The smaller of two sizes (a function: both arguments evaluated once). */
 static inline uint64_t pviod_min_u64(uint64_t a, uint64_t b)
@@ -53,11 +53,14 @@ extern int pviod_log_level;
 void pviod_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pviod_log_level_parse(const char *s);
 
-#define pr_err(...)	pviod_log(PVIOD_LOG_ERR, __VA_ARGS__)
-#define pr_warn(...)	pviod_log(PVIOD_LOG_WARN, __VA_ARGS__)
-#define pr_info(...)	pviod_log(PVIOD_LOG_INFO, __VA_ARGS__)
-#define pr_debug(...)	do { if (pviod_log_level >= PVIOD_LOG_DEBUG) \
-					pviod_log(PVIOD_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define pr_err(...) pviod_log(PVIOD_LOG_ERR, __VA_ARGS__)
+#define pr_warn(...) pviod_log(PVIOD_LOG_WARN, __VA_ARGS__)
+#define pr_info(...) pviod_log(PVIOD_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...)                                            \
+	do {                                                     \
+		if (pviod_log_level >= PVIOD_LOG_DEBUG)          \
+			pviod_log(PVIOD_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 /*
  * A rate limit for messages a hostile guest can trigger at will: at most
@@ -91,47 +94,47 @@ struct pviod_inflight_region;
 struct pviod_queue {
 	struct pviod_device *dev;
 	unsigned int index;
-	struct pviod_worker *worker;	/* fixed at creation */
+	struct pviod_worker *worker; /* fixed at creation */
 
 	/* vhost-user set-up state: control thread; read by the worker while running. */
-	unsigned int num;		/* SET_VRING_NUM */
-	uint64_t desc_uaddr;		/* SET_VRING_ADDR, front-end addresses */
+	unsigned int num; /* SET_VRING_NUM */
+	uint64_t desc_uaddr; /* SET_VRING_ADDR, front-end addresses */
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	bool addr_set;
-	uint16_t base;			/* SET_VRING_BASE; last_avail while stopped */
-	int kick_fd;			/* -1: none (the ring is not started) */
-	int call_fd;			/* -1: never notify */
-	int err_fd;			/* -1: none */
-	bool enabled;			/* SET_VRING_ENABLE, or implied */
-	bool running;			/* handed to the worker */
+	uint16_t base; /* SET_VRING_BASE; last_avail while stopped */
+	int kick_fd; /* -1: none (the ring is not started) */
+	int call_fd; /* -1: never notify */
+	int err_fd; /* -1: none */
+	bool enabled; /* SET_VRING_ENABLE, or implied */
+	bool running; /* handed to the worker */
 
 	/* Data path: the worker's while running. */
 	struct pvring_dev ring;
-	struct pviod_io kick_io;	/* the read on kick_fd */
-	uint64_t kick_val;		/* its buffer */
-	bool kick_armed;		/* kick_io is in flight */
-	bool stopping;			/* draining for pviod_worker_queue_stop() */
-	bool broken;			/* the ring or a request broke the protocol */
-	bool throttled;			/* stopped popping: no free request slot */
-	bool notify_pending;		/* used entries pushed since the last signal */
-	bool polled;			/* the worker busy-polls the ring: kicks stay off */
-	unsigned int inflight;		/* requests popped and not yet pushed */
-	struct pviod_queue *worker_next;	/* the worker's list of running queues */
-	struct pviod_queue *dirty_next;	/* the worker's list to signal after a batch */
+	struct pviod_io kick_io; /* the read on kick_fd */
+	uint64_t kick_val; /* its buffer */
+	bool kick_armed; /* kick_io is in flight */
+	bool stopping; /* draining for pviod_worker_queue_stop() */
+	bool broken; /* the ring or a request broke the protocol */
+	bool throttled; /* stopped popping: no free request slot */
+	bool notify_pending; /* used entries pushed since the last signal */
+	bool polled; /* the worker busy-polls the ring: kicks stay off */
+	unsigned int inflight; /* requests popped and not yet pushed */
+	struct pviod_queue *worker_next; /* the worker's list of running queues */
+	struct pviod_queue *dirty_next; /* the worker's list to signal after a batch */
 	bool dirty;
 	struct pviod_ratelimit rl;
-	void *priv;			/* the device's per-queue state */
+	void *priv; /* the device's per-queue state */
 
 	/*
 	 * In-flight tracking (inflight.c): set up by the control thread while
 	 * the queue is stopped, then the worker's.
 	 */
-	struct pviod_inflight_region *ifl;	/* this queue's region; NULL: untracked */
-	uint64_t ifl_counter;		/* the next pop's counter */
-	uint16_t *resubmit;		/* heads to pop again first, by counter */
+	struct pviod_inflight_region *ifl; /* this queue's region; NULL: untracked */
+	uint64_t ifl_counter; /* the next pop's counter */
+	uint16_t *resubmit; /* heads to pop again first, by counter */
 	unsigned int resubmit_num;
-	unsigned int resubmit_pos;	/* next one to pop */
+	unsigned int resubmit_pos; /* next one to pop */
 };
 
 /* --- devices --------------------------------------------------------------- */
@@ -184,24 +187,24 @@ struct pviod_inflight_area {
 
 /* The vhost-user session with one front-end (reset on disconnect). */
 struct vu_session {
-	uint64_t features;		/* SET_FEATURES */
-	uint64_t protocol_features;	/* SET_PROTOCOL_FEATURES */
+	uint64_t features; /* SET_FEATURES */
+	uint64_t protocol_features; /* SET_PROTOCOL_FEATURES */
 	bool features_set;
 	bool owner;
-	uint8_t status;			/* SET_STATUS */
+	uint8_t status; /* SET_STATUS */
 	struct vu_mem mem;
 	struct pviod_inflight_area inflight;
 };
 
 struct pviod_device {
 	const struct pviod_device_ops *ops;
-	char *name;			/* for messages: "blk0" */
+	char *name; /* for messages: "blk0" */
 	char *socket_path;
 	int listen_fd;
-	int conn_fd;			/* -1: waiting for a front-end */
-	struct pviod_io listen_io;	/* control thread's polls */
+	int conn_fd; /* -1: waiting for a front-end */
+	struct pviod_io listen_io; /* control thread's polls */
 	struct pviod_io conn_io;
-	struct vu_rx rx;		/* the message being received on conn_fd */
+	struct vu_rx rx; /* the message being received on conn_fd */
 	unsigned int nqueues;
 	struct pviod_queue *queues;
 	struct vu_session vu;
@@ -215,8 +218,8 @@ struct pviod_device {
 
 struct pviod_worker_config {
 	unsigned int nworkers;
-	bool poll;			/* busy-poll rings before sleeping */
-	unsigned int poll_budget_us;	/* how long to poll an idle worker */
+	bool poll; /* busy-poll rings before sleeping */
+	unsigned int poll_budget_us; /* how long to poll an idle worker */
 };
 
 int pviod_workers_start(const struct pviod_worker_config *cfg);
@@ -236,15 +239,15 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
  */
 enum pviod_fault_mode {
 	PVIOD_FAULT_NONE,
-	PVIOD_FAULT_USED_ID,		/* an id past the ring size */
-	PVIOD_FAULT_USED_DUP,		/* each element pushed twice: then not in flight */
-	PVIOD_FAULT_USED_LEN,		/* len 0xffffffff */
+	PVIOD_FAULT_USED_ID, /* an id past the ring size */
+	PVIOD_FAULT_USED_DUP, /* each element pushed twice: then not in flight */
+	PVIOD_FAULT_USED_LEN, /* len 0xffffffff */
 };
 
 struct pviod_fault {
 	enum pviod_fault_mode mode;
-	unsigned long after;		/* completions served honestly first */
-	unsigned long count;		/* completions so far (atomic) */
+	unsigned long after; /* completions served honestly first */
+	unsigned long count; /* completions so far (atomic) */
 };
 
 extern struct pviod_fault pviod_fault;

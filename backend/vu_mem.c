@@ -89,7 +89,7 @@ static int vu_mem_region_map(struct vu_mem *mem, const struct vhost_user_mem_reg
 	skip = r->mmap_offset - map_off;
 	len = r->memory_size + skip;
 #if SIZE_MAX < UINT64_MAX
-	if (len > SIZE_MAX)	/* a 32-bit pviod cannot map it */
+	if (len > SIZE_MAX) /* a 32-bit pviod cannot map it */
 		return -EINVAL;
 #endif
 	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd,
@@ -146,8 +146,8 @@ void vu_mem_clear(struct vu_mem *mem)
  *
  * Return: 0 or -errno.
  */
-int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table,
-		     const int *fds, unsigned int nfds)
+int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table, const int *fds,
+		     unsigned int nfds)
 {
 	struct vu_mem tmp;
 	unsigned int i;

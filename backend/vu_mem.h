@@ -17,18 +17,18 @@
 
 /* What we keep beside each pvring_mem region: entry i describes region[i]. */
 struct vu_mem_map {
-	uint64_t uva;			/* the front-end's address of region gpa */
-	void *mmap_base;		/* our mapping, for munmap */
+	uint64_t uva; /* the front-end's address of region gpa */
+	void *mmap_base; /* our mapping, for munmap */
 	size_t mmap_size;
 };
 
 struct vu_mem {
-	struct pvring_mem ring;		/* gpa -> hva, read by the data path */
+	struct pvring_mem ring; /* gpa -> hva, read by the data path */
 	struct vu_mem_map map[PVRING_MEM_REGIONS_MAX];
 };
 
-int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table,
-		     const int *fds, unsigned int nfds);
+int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table, const int *fds,
+		     unsigned int nfds);
 int vu_mem_region_add(struct vu_mem *mem, const struct vhost_user_mem_region *r, int fd);
 int vu_mem_region_remove(struct vu_mem *mem, const struct vhost_user_mem_region *r);
 void vu_mem_clear(struct vu_mem *mem);

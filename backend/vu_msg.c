@@ -26,11 +26,11 @@
 #include "vu_msg.h"
 #include "vu_socket.h"
 
-#define VU_PROTOCOL_FEATURES                                                                   \
-	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |      \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                                              \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                 \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) |               \
+#define VU_PROTOCOL_FEATURES                                                                     \
+	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                                                \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                   \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 /**
@@ -97,22 +97,21 @@ static int vu_set_features(struct pviod_device *dev, struct vhost_user_msg *msg,
 	return ret ?: pviod_device_queues_resume(dev);
 }
 
-static int vu_get_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg,
-				    int *fds, unsigned int nfds)
+static int vu_get_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+				    unsigned int nfds)
 {
 	vu_reply_u64(msg, VU_PROTOCOL_FEATURES);
 	return 0;
 }
 
-static int vu_set_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg,
-				    int *fds, unsigned int nfds)
+static int vu_set_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+				    unsigned int nfds)
 {
 	uint64_t f = msg->payload.u64;
 
 	if (f & ~VU_PROTOCOL_FEATURES) {
-		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered",
-		       dev->name, (unsigned long long)f,
-		       (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
+		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered", dev->name,
+		       (unsigned long long)f, (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
 		return -EINVAL;
 	}
 	dev->vu.protocol_features = f;
@@ -242,7 +241,8 @@ static int vu_get_config(struct pviod_device *dev, struct vhost_user_msg *msg, i
 	 * for its own, differently sized struct).  An offset out of range is
 	 * answered, as the spec says, with an empty payload.
 	 */
-	if (c.offset > VHOST_USER_CONFIG_SIZE_MAX || c.size > VHOST_USER_CONFIG_SIZE_MAX - c.offset) {
+	if (c.offset > VHOST_USER_CONFIG_SIZE_MAX ||
+	    c.size > VHOST_USER_CONFIG_SIZE_MAX - c.offset) {
 		pr_err("%s: GET_CONFIG offset %u size %u: out of range", dev->name, c.offset,
 		       c.size);
 		msg->hdr.size = 0;
@@ -328,9 +328,14 @@ static int vu_set_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *m
 
 /* --- the table ---------------------------------------------------------------- */
 
-#define VU_RULE(req, sz, fl, nfd, pf, chk, fn)                                                 \
-	[VHOST_USER_##req] = { .name = #req, .size = (sz), .flags = (fl), .fds_max = (nfd),   \
-			       .proto = (pf), .check = (chk), .handle = (fn) }
+#define VU_RULE(req, sz, fl, nfd, pf, chk, fn)   \
+	[VHOST_USER_##req] = { .name = #req,     \
+			       .size = (sz),     \
+			       .flags = (fl),    \
+			       .fds_max = (nfd), \
+			       .proto = (pf),    \
+			       .check = (chk),   \
+			       .handle = (fn) }
 
 static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 	VU_RULE(GET_FEATURES, 0, VU_MSG_REPLY, 0, VU_MSG_NO_PROTO, NULL, vu_get_features),
@@ -342,8 +347,7 @@ static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 	VU_RULE(SET_VRING_NUM, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL, vu_vring_set_num),
 	VU_RULE(SET_VRING_ADDR, 40, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
 		vu_vring_set_addr),
-	VU_RULE(SET_VRING_BASE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
-		vu_vring_set_base),
+	VU_RULE(SET_VRING_BASE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL, vu_vring_set_base),
 	VU_RULE(GET_VRING_BASE, 8, VU_MSG_QUEUE_STATE | VU_MSG_REPLY, 0, VU_MSG_NO_PROTO, NULL,
 		vu_vring_get_base),
 	VU_RULE(SET_VRING_KICK, 8, VU_MSG_QUEUE_FD, 1, VU_MSG_NO_PROTO, NULL, vu_vring_set_kick),

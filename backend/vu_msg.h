@@ -8,13 +8,16 @@
 #include "pviod.h"
 
 /* Rule flags. */
+/* A table aligned by hand, values and comments in columns. */
+/* clang-format off */
 #define VU_MSG_SIZE_MIN		0x01	/* .size is a minimum, .check sees the rest */
 #define VU_MSG_QUEUE_STATE	0x02	/* payload starts with a u32 queue index */
 #define VU_MSG_QUEUE_FD		0x04	/* u64 index | NOFD: one fd unless NOFD */
 #define VU_MSG_REPLY		0x08	/* always answered: never an extra REPLY_ACK */
 #define VU_MSG_REPLY_FD		0x10	/* the handler leaves the reply's fd in fds[0] */
+/* clang-format on */
 
-#define VU_MSG_NO_PROTO		(-1)
+#define VU_MSG_NO_PROTO (-1)
 
 /**
  * struct vu_msg_rule - what one request must look like

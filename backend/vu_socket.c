@@ -27,7 +27,7 @@
  * A front-end that sent a header must send the rest promptly: the control
  * thread serves every device, so one stalled peer may hold it this long.
  */
-#define VU_SOCKET_TIMEOUT_S	5
+#define VU_SOCKET_TIMEOUT_S 5
 
 /**
  * vu_fds_close - close received fds that nobody took
@@ -212,8 +212,7 @@ int vu_socket_recv(int fd, struct vhost_user_msg *msg, int *fds, unsigned int *n
 	if (ret)
 		goto err_close_fds;
 	/* Handlers may read a fixed-size struct past a short payload: zeros, not stale bytes. */
-	memset((char *)&msg->payload + msg->hdr.size, 0,
-	       sizeof(msg->payload) - msg->hdr.size);
+	memset((char *)&msg->payload + msg->hdr.size, 0, sizeof(msg->payload) - msg->hdr.size);
 	return 0;
 
 err_close_fds:

@@ -35,15 +35,15 @@
 #include "inflight.h"
 #include "pviod.h"
 
-#define PVIOD_WORKER_SQ_ENTRIES	256
-#define PVIOD_WORKER_CQ_ENTRIES	4096
+#define PVIOD_WORKER_SQ_ENTRIES 256
+#define PVIOD_WORKER_CQ_ENTRIES 4096
 
 enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT };
 
 struct pviod_cmd {
 	enum pviod_cmd_type type;
 	struct pviod_queue *q;
-	bool done;			/* under the worker's lock */
+	bool done; /* under the worker's lock */
 	int ret;
 	struct pviod_cmd *next;
 };
@@ -58,15 +58,15 @@ struct pviod_worker {
 	/* Commands from the control thread. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct pviod_cmd *cmds;		/* posted, not yet taken (lock) */
-	int cmd_fd;			/* eventfd: a command was posted */
+	struct pviod_cmd *cmds; /* posted, not yet taken (lock) */
+	int cmd_fd; /* eventfd: a command was posted */
 	struct pviod_io cmd_io;
 	uint64_t cmd_val;
 
 	/* The worker's own. */
-	struct pviod_cmd *stopping;	/* stop commands waiting for their queue to drain */
-	struct pviod_queue *queues;	/* running queues */
-	struct pviod_queue *dirty;	/* queues with pushes (or a stall) this batch */
+	struct pviod_cmd *stopping; /* stop commands waiting for their queue to drain */
+	struct pviod_queue *queues; /* running queues */
+	struct pviod_queue *dirty; /* queues with pushes (or a stall) this batch */
 	bool exit;
 };
 
@@ -223,8 +223,8 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
 		return;
 	q->broken = true;
 	if (pviod_ratelimit_ok(&q->rl))
-		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it",
-		       dev->name, q->index, why, strerror(-err));
+		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it", dev->name,
+		       q->index, why, strerror(-err));
 	if (q->err_fd >= 0)
 		eventfd_write(q->err_fd, 1);
 	if (dev->vu.protocol_features & PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
@@ -233,8 +233,8 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
 
 static void pviod_queue_kick_done(struct pviod_io *io, int res)
 {
-	struct pviod_queue *q = (struct pviod_queue *)((char *)io -
-						       offsetof(struct pviod_queue, kick_io));
+	struct pviod_queue *q =
+		(struct pviod_queue *)((char *)io - offsetof(struct pviod_queue, kick_io));
 
 	q->kick_armed = false;
 	if (q->stopping)
@@ -388,8 +388,8 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 
 static void pviod_worker_cmd_done(struct pviod_io *io, int res)
 {
-	struct pviod_worker *w = (struct pviod_worker *)((char *)io -
-							 offsetof(struct pviod_worker, cmd_io));
+	struct pviod_worker *w =
+		(struct pviod_worker *)((char *)io - offsetof(struct pviod_worker, cmd_io));
 	struct pviod_cmd *list, *c, *rev = NULL;
 
 	pthread_mutex_lock(&w->lock);
@@ -427,7 +427,8 @@ static unsigned int pviod_worker_reap(struct pviod_worker *w)
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
 
-	io_uring_for_each_cqe(&w->ring, head, cqe) {
+	io_uring_for_each_cqe(&w->ring, head, cqe)
+	{
 		struct pviod_io *io = io_uring_cqe_get_data(cqe);
 
 		n++;
@@ -529,8 +530,7 @@ static void *pviod_worker_main(void *arg)
 }
 
 /* Post a command and wait until the worker has done it. */
-static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type,
-			    struct pviod_queue *q)
+static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type, struct pviod_queue *q)
 {
 	struct pviod_cmd c = { .type = type, .q = q };
 

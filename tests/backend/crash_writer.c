@@ -36,9 +36,9 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#define CW_BS		4096
-#define CW_MAGIC	0x6372617368777200ULL	/* "crashwr\0" */
-#define CW_NPROC_MAX	16
+#define CW_BS 4096
+#define CW_MAGIC 0x6372617368777200ULL /* "crashwr\0" */
+#define CW_NPROC_MAX 16
 
 static uint64_t cw_mix(uint64_t x)
 {
@@ -81,8 +81,8 @@ static int cw_check(const uint64_t *b, uint64_t seed, uint64_t off, uint64_t gen
 	if (!memcmp(b, want, CW_BS))
 		return 0;
 bad:
-	printf("# %s: block at %" PRIu64 ": expected generation %" PRIu64
-	       ", found offset %" PRIu64 " generation %" PRIu64 "%s\n",
+	printf("# %s: block at %" PRIu64 ": expected generation %" PRIu64 ", found offset %" PRIu64
+	       " generation %" PRIu64 "%s\n",
 	       who, off, gen, b[0], (uint64_t)(b[1] ^ CW_MAGIC),
 	       b[0] == off && (b[1] ^ CW_MAGIC) == gen ? " (torn)" : "");
 	return -1;
@@ -96,7 +96,7 @@ static int cw_stop_requested(int ctrl, void *buf)
 }
 
 struct cw_shared {
-	volatile uint64_t count[CW_NPROC_MAX];	/* writes seen complete */
+	volatile uint64_t count[CW_NPROC_MAX]; /* writes seen complete */
 	volatile int stop;
 	volatile int failed[CW_NPROC_MAX];
 };
@@ -206,7 +206,8 @@ static int cw_run(const char *dev, const char *ctrl_dev, uint64_t seed, unsigned
 	}
 	for (total = 0, w = 0; w < nproc; w++)
 		total += sh->count[w];
-	printf("%s 1 %u writers: %" PRIu64 " writes completed, each read back and verified, then every block re-read\n",
+	printf("%s 1 %u writers: %" PRIu64
+	       " writes completed, each read back and verified, then every block re-read\n",
 	       failed ? "not ok" : "ok", nproc, total);
 	printf("# counts:");
 	for (w = 0; w < nproc; w++)

@@ -13,15 +13,19 @@
 #include "kselftest_harness.h"
 #include "net.h"
 
-#define F_ALL	(PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) | \
-		 PVIO_BIT(PVIO_NET_F_HOST_TSO6))
+#define F_ALL                                                         \
+	(PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) | \
+	 PVIO_BIT(PVIO_NET_F_HOST_TSO6))
 
 static struct pvio_net_hdr hdr(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size,
 			       uint16_t cs, uint16_t co)
 {
 	struct pvio_net_hdr h = {
-		.flags = flags, .gso_type = gso, .hdr_len = cpu_to_le16(hdr_len),
-		.gso_size = cpu_to_le16(gso_size), .csum_start = cpu_to_le16(cs),
+		.flags = flags,
+		.gso_type = gso,
+		.hdr_len = cpu_to_le16(hdr_len),
+		.gso_size = cpu_to_le16(gso_size),
+		.csum_start = cpu_to_le16(cs),
 		.csum_offset = cpu_to_le16(co),
 	};
 	return h;
@@ -76,8 +80,8 @@ TEST(csum_needs_feature_and_fits)
 
 TEST(gso_checks)
 {
-	struct pvio_net_hdr h = hdr(PVIO_NET_HDR_F_NEEDS_CSUM, PVIO_NET_HDR_GSO_TCPV4, 54, 1448,
-				    34, 16);
+	struct pvio_net_hdr h =
+		hdr(PVIO_NET_HDR_F_NEEDS_CSUM, PVIO_NET_HDR_GSO_TCPV4, 54, 1448, 34, 16);
 
 	EXPECT_EQ(0, pviod_net_hdr_check(&h, 30000, F_ALL));
 	EXPECT_EQ(-EOPNOTSUPP, pviod_net_hdr_check(&h, 30000, PVIO_BIT(PVIO_NET_F_CSUM)));
@@ -90,8 +94,8 @@ TEST(gso_checks)
 	EXPECT_EQ(-EINVAL, pviod_net_hdr_check(&h, 30000, F_ALL));
 	h = hdr(PVIO_NET_HDR_F_NEEDS_CSUM, PVIO_NET_HDR_GSO_TCPV6, 74, 1428, 54, 16);
 	EXPECT_EQ(0, pviod_net_hdr_check(&h, 30000, F_ALL));
-	EXPECT_EQ(-EOPNOTSUPP, pviod_net_hdr_check(&h, 30000, F_ALL &
-						   ~PVIO_BIT(PVIO_NET_F_HOST_TSO6)));
+	EXPECT_EQ(-EOPNOTSUPP,
+		  pviod_net_hdr_check(&h, 30000, F_ALL & ~PVIO_BIT(PVIO_NET_F_HOST_TSO6)));
 	h.gso_type = PVIO_NET_HDR_GSO_UDP;
 	EXPECT_EQ(-EOPNOTSUPP, pviod_net_hdr_check(&h, 30000, F_ALL));
 	h.gso_type = PVIO_NET_HDR_GSO_TCPV4 | PVIO_NET_HDR_GSO_ECN;
@@ -110,7 +114,7 @@ TEST(csum_fill_verifies)
 
 	memcpy(f + 42, "hello", 5);
 	f[34 + 4] = 0;
-	f[34 + 5] = 13;		/* UDP length */
+	f[34 + 5] = 13; /* UDP length */
 	/* A made-up pseudo-header partial sum, as a driver would store it. */
 	f[34 + 6] = 0x12;
 	f[34 + 7] = 0x34;
@@ -175,7 +179,7 @@ TEST(fdb_full_bucket_evicts_oldest)
 	/* Same hash: only the first byte differs, and it is XORed into the hash as is. */
 	for (i = 0; i <= PVIOD_NET_FDB_WAYS; i++) {
 		m[1] = (uint8_t)i;
-		m[2] = (uint8_t)i;	/* cancels m[1] in the hash */
+		m[2] = (uint8_t)i; /* cancels m[1] in the hash */
 		pviod_net_fdb_learn(&fdb, m, &p, 100 + i);
 	}
 	/* The first one (oldest) went; the newest is there. */
