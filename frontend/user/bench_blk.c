@@ -55,7 +55,7 @@ struct blk_thread {
 	uint64_t rng;
 	uint64_t seq_pos;		/* next offset for sequential workloads */
 	uint64_t seq_start, seq_end;
-	_Atomic uint64_t ios;		/* read by the progress line */
+	atomic_uint_least64_t ios;	/* read by the progress line */
 	uint64_t bytes;
 	uint64_t reads, writes;
 	struct vu_hist hist;
@@ -338,7 +338,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 	}
 	if (!c->iodepth || c->iodepth > 4096 || !c->queues || c->queues > VU_MAX_QUEUES ||
 	    c->runtime <= 0 || c->rwmixread > 100) {
-		fprintf(stderr, "pvio-bench: --iodepth 1..4096, --queues 1..%u, --runtime > 0, --rwmixread 0..100\n",
+		fprintf(stderr, "pvio-bench: --iodepth 1..4096, --queues 1..%d, --runtime > 0, --rwmixread 0..100\n",
 			VU_MAX_QUEUES);
 		return -EINVAL;
 	}
@@ -458,16 +458,19 @@ int bench_blk_main(int argc, char **argv)
 	}
 	secs = (t1 - t0) / 1e9;
 	if (c.json) {
-		printf("{\"device\":\"blk\",\"rw\":\"%s\",\"bs\":%" PRIu64 ",\"iodepth\":%u,"
-		       "\"queues\":%u,\"runtime_s\":%.3f,\"ios\":%" PRIu64 ",\"reads\":%" PRIu64
-		       ",\"writes\":%" PRIu64 ",\"iops\":%.1f,\"bw_bytes\":%.0f,"
-		       "\"lat_ns_mean\":%.0f,\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64
-		       ",\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64
-		       ",\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n",
-		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, secs, ios, reads, writes,
-		       ios / secs, bytes / secs, vu_hist_mean(&hist), vu_hist_percentile(&hist, 50),
-		       vu_hist_percentile(&hist, 99), vu_hist_percentile(&hist, 99.9),
-		       hist.count ? hist.max : 0, ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
+		/* One line of JSON, written a few fields at a time. */
+		printf("{\"device\":\"blk\",\"rw\":\"%s\",\"bs\":%" PRIu64 ",", bench_rw_names[c.rw],
+		       c.bs);
+		printf("\"iodepth\":%u,\"queues\":%u,\"runtime_s\":%.3f,", c.iodepth, c.queues, secs);
+		printf("\"ios\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 ",", ios, reads,
+		       writes);
+		printf("\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,", ios / secs,
+		       bytes / secs, vu_hist_mean(&hist));
+		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
+		       vu_hist_percentile(&hist, 50), vu_hist_percentile(&hist, 99));
+		printf("\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64 ",",
+		       vu_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
+		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n", ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
 		       c.verify ? "true" : "false");
 	} else {
 		printf("blk %s bs=%" PRIu64 " iodepth=%u queues=%u%s%s: %.2f s on %s\n",

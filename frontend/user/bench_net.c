@@ -29,7 +29,7 @@ struct net_run {
 	unsigned int frame_size, burst;
 	bool verify, json, poll;
 	double runtime;
-	_Atomic uint64_t frames;	/* counted: sent (tx) or received (rx, reflect) */
+	atomic_uint_least64_t frames;	/* counted: sent (tx) or received (rx, reflect) */
 	uint64_t bytes, sent, bad;
 	struct vu_hist hist;
 	int err;
@@ -255,21 +255,23 @@ int bench_net_main(int argc, char **argv)
 	secs = (t1 - t0) / 1e9;
 	n = atomic_load(&nr->frames);
 	if (nr->json) {
-		printf("{\"device\":\"net\",\"mode\":\"%s\",\"frame_size\":%u,\"runtime_s\":%.3f,"
-		       "\"frames\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bad\":%" PRIu64
-		       ",\"pps\":%.1f,\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,"
-		       "\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",\"lat_ns_p999\":%" PRIu64
-		       ",\"cpu_ns_per_frame\":%.0f}\n",
-		       modes[nr->mode], nr->frame_size, secs, n, nr->sent, nr->bad, n / secs,
-		       n / secs, nr->bytes / secs, vu_hist_mean(&nr->hist),
-		       vu_hist_percentile(&nr->hist, 50), vu_hist_percentile(&nr->hist, 99),
+		/* One line of JSON, written a few fields at a time. */
+		printf("{\"device\":\"net\",\"mode\":\"%s\",\"frame_size\":%u,\"runtime_s\":%.3f,",
+		       modes[nr->mode], nr->frame_size, secs);
+		printf("\"frames\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bad\":%" PRIu64 ",", n, nr->sent,
+		       nr->bad);
+		printf("\"pps\":%.1f,\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,", n / secs,
+		       n / secs, nr->bytes / secs, vu_hist_mean(&nr->hist));
+		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
+		       vu_hist_percentile(&nr->hist, 50), vu_hist_percentile(&nr->hist, 99));
+		printf("\"lat_ns_p999\":%" PRIu64 ",\"cpu_ns_per_frame\":%.0f}\n",
 		       vu_hist_percentile(&nr->hist, 99.9), n ? (cpu1 - cpu0) * 1e9 / n : 0);
 	} else {
 		printf("net %s frame=%u: %.2f s on %s\n", modes[nr->mode], nr->frame_size, secs,
 		       no.socket_path);
-		printf("  %.0f packets/s  %.1f Mbit/s  (%" PRIu64 " frames, %" PRIu64
-		       " sent, %" PRIu64 " bad)\n", n / secs, nr->bytes * 8 / secs / 1e6, n,
-		       nr->sent, nr->bad);
+		printf("  %.0f packets/s  %.1f Mbit/s", n / secs, nr->bytes * 8 / secs / 1e6);
+		printf("  (%" PRIu64 " frames, %" PRIu64 " sent, %" PRIu64 " bad)\n", n, nr->sent,
+		       nr->bad);
 		if (nr->mode == NET_REFLECT)
 			bench_print_lat(&nr->hist);
 		printf("  cpu: %.0f ns per frame\n", n ? (cpu1 - cpu0) * 1e9 / n : 0.0);

@@ -108,7 +108,7 @@ void bench_print_lat(const struct vu_hist *h)
 	       h->max / 1e3);
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: pvio-bench blk --socket PATH [--rw read|write|randread|randwrite|randrw]\n"
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "blk"))
@@ -136,10 +136,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "net"))
 		return bench_net_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	fprintf(stderr, "pvio-bench: unknown device '%s' (want blk or net)\n", argv[1]);
-	usage(stderr);
+	print_usage(stderr);
 	return 2;
 }

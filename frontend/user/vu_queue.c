@@ -78,7 +78,8 @@ err_close_fds:
 		close(q->kick_fd);
 	if (q->call_fd >= 0)
 		close(q->call_fd);
-	q->kick_fd = q->call_fd = -1;
+	q->kick_fd = -1;
+	q->call_fd = -1;
 err_free_slot:
 	free(q->slot);
 	q->slot = NULL;
@@ -95,7 +96,8 @@ void vu_queue_destroy(struct vu_queue *q)
 		close(q->kick_fd);
 	if (q->call_fd >= 0)
 		close(q->call_fd);
-	q->kick_fd = q->call_fd = -1;
+	q->kick_fd = -1;
+	q->call_fd = -1;
 	free(q->slot);
 	q->slot = NULL;
 }
