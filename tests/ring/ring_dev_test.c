@@ -49,8 +49,12 @@ FIXTURE_TEARDOWN(dev)
 	tring_fini(&self->t);
 }
 
-/* Pop, expecting @err with the head still to be completed, ring not broken. */
-static void expect_bad_chain(struct __test_metadata *_metadata, FIXTURE_DATA(dev) *self,
+/*
+ * Pop, expecting @err with the head still to be completed, ring not broken.
+ * struct _test_data_dev is FIXTURE_DATA(dev) spelled out: as a parameter type,
+ * checkpatch and clang-format read the macro as a multiplication.
+ */
+static void expect_bad_chain(struct __test_metadata *_metadata, struct _test_data_dev *self,
 			     u16 head, int err)
 {
 	struct tring *t = &self->t;
@@ -515,7 +519,7 @@ TEST_F(dev, enable_disable_notify)
 TEST(init_invalid)
 {
 	static const unsigned int bad[] = { 0, 3, 12, 32769, 65535, 65536 };
-	static __attribute__((aligned(4096))) u8 area[3][4096];
+	static u8 area[3][4096] __attribute__((aligned(4096)));
 	struct pvring_mem mem = { .nregions = 0 };
 	struct pvring_dev_config cfg;
 	struct pvring_dev vr;

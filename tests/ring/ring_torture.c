@@ -142,7 +142,7 @@ static void torture_pin(int cpu)
 static inline void torture_relax(unsigned int *spins)
 {
 	if (++*spins & 255) {
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef __x86_64__
 		__builtin_ia32_pause();
 #endif
 		return;
@@ -455,7 +455,7 @@ static double torture_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int torture_run(const struct torture_cfg *cfg, u64 count, u64 seed, int n)
@@ -518,11 +518,11 @@ static int torture_run(const struct torture_cfg *cfg, u64 count, u64 seed, int n
 	if (!tt->failed && tt->popped != count)
 		torture_fail(tt, "device: popped %" PRIu64 " of %" PRIu64, tt->popped, count);
 	ok = !tt->failed;
-	printf("# %s: num %u, %" PRIu64 " requests in %.2f s (%.0f ns/req), kicks/req %.4f,"
-	       " irqs/req %.4f, sleeps: driver %" PRIu64 " device %" PRIu64 "\n",
-	       cfg->name, cfg->num, count, dt, dt * 1e9 / (double)count,
-	       (double)tt->kicks / (double)count, (double)tt->irqs / (double)count,
-	       tt->waits_drv, tt->waits_dev);
+	printf("# %s: num %u, %" PRIu64 " requests in %.2f s (%.0f ns/req),", cfg->name, cfg->num,
+	       count, dt, dt * 1e9 / (double)count);
+	printf(" kicks/req %.4f, irqs/req %.4f,", (double)tt->kicks / (double)count,
+	       (double)tt->irqs / (double)count);
+	printf(" sleeps: driver %" PRIu64 " device %" PRIu64 "\n", tt->waits_drv, tt->waits_dev);
 	if (ok)
 		printf("ok %d - torture %s\n", n, cfg->name);
 	else
@@ -548,9 +548,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--seed") && i + 1 < (unsigned int)argc) {
 			seed = strtoull(argv[++i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: %s [--count N] [--seed S]\n"
-				"  N requests in all (default 10000000, 200000 with PVIO_SANITIZER"
-				" set)\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [--count N] [--seed S]\n"
+				"  N requests in all (default 10000000, 200000 with PVIO_SANITIZER set)\n",
+				argv[0]);
 			return 2;
 		}
 	}

@@ -83,7 +83,7 @@ static double bench_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* TSC ticks per nanosecond, over 100 ms of CLOCK_MONOTONIC. */
@@ -346,9 +346,33 @@ static int bench_rte_ring(u64 elems, double *cycles)
 	free(rb.r);
 	return 0;
 }
+
+/* rte_ring's cycles per element @cyc against pvring's batch-32 round trip @base. */
+static void bench_print_rte_json(double cyc, double base)
+{
+	printf("{\"rte_ring\": \"sp_sc_bulk\", \"bulk\": %u, \"size\": %u,", RTE_BULK, RTE_SIZE);
+	printf(" \"ns_per_elem\": %.2f, \"cycles_per_elem\": %.2f,", cyc / tsc_ghz, cyc);
+	printf(" \"ratio_batch32\": %.2f}\n", base / cyc);
+}
+
+static void bench_print_rte(double cyc, double base)
+{
+	printf("\nrte_ring SP/SC bulk-%u (%u entries): %.2f ns, %.2f cycles per element\n",
+	       RTE_BULK, RTE_SIZE, cyc / tsc_ghz, cyc);
+	printf("pvring batch-32 round trip / rte_ring element: %.2fx\n", base / cyc);
+}
 #endif
 
-static void usage(const char *prog)
+/* One JSON object per case, on one line. */
+static void bench_print_json(const struct bench_result *b, unsigned int num)
+{
+	printf("{\"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,", b->batch,
+	       b->event_idx ? "true" : "false", b->ns);
+	printf(" \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,", b->cycles, b->kicks);
+	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns, num);
+}
+
+static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--json] [--compare-rte-ring] [--requests N] [--num N] [--reps N]\n"
@@ -382,25 +406,25 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < (unsigned int)argc) {
 			reps = strtoul(argv[++i], NULL, 0);
 		} else {
-			usage(argv[0]);
+			print_usage(argv[0]);
 			return 2;
 		}
 	}
 	if (!pvring_size_valid(num) || num < 128 || requests < 1000 || !reps) {
-		fprintf(stderr, "pvio-ringbench: --num must be a power of two from 128 to 32768,"
-			" --requests at least 1000, --reps at least 1\n");
+		fprintf(stderr,
+			"pvio-ringbench: --num must be a power of two from 128 to 32768, --requests at least 1000, --reps at least 1\n");
 		return 2;
 	}
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		fprintf(stderr, "pvio-ringbench: warning: one CPU, both sides share it\n");
 	tsc_ghz = bench_calibrate();
 
-	if (!json)
-		printf("pvio-ringbench: ring of %u, %" PRIu64 " requests per case, best of %u,"
-		       " TSC %.3f GHz\n\n"
-		       "%6s %9s %10s %12s %10s %10s %10s\n", num, requests, reps, tsc_ghz,
-		       "batch", "event_idx", "ns/req", "cycles/req", "kicks/req", "irqs/req",
-		       "rtt_ns");
+	if (!json) {
+		printf("pvio-ringbench: ring of %u, %" PRIu64 " requests per case,", num, requests);
+		printf(" best of %u, TSC %.3f GHz\n\n", reps, tsc_ghz);
+		printf("%6s %9s %10s %12s %10s %10s %10s\n", "batch", "event_idx", "ns/req",
+		       "cycles/req", "kicks/req", "irqs/req", "rtt_ns");
+	}
 	for (ev = 0; ev <= 1; ev++) {
 		for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
 			for (r = 0; r < reps; r++) {
@@ -419,11 +443,7 @@ int main(int argc, char **argv)
 			if (batches[i] == 32 && (!ratio_base || best.cycles < ratio_base))
 				ratio_base = best.cycles;
 			if (json)
-				printf("{\"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,"
-				       " \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,"
-				       " \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n",
-				       best.batch, best.event_idx ? "true" : "false", best.ns,
-				       best.cycles, best.kicks, best.irqs, best.rtt_ns, num);
+				bench_print_json(&best, num);
 			else
 				printf("%6u %9s %10.2f %12.2f %10.5f %10.5f %10.1f\n", best.batch,
 				       best.event_idx ? "yes" : "no", best.ns, best.cycles,
@@ -446,17 +466,12 @@ int main(int argc, char **argv)
 				cyc = c;
 		}
 		if (json)
-			printf("{\"rte_ring\": \"sp_sc_bulk\", \"bulk\": %u, \"size\": %u,"
-			       " \"ns_per_elem\": %.2f, \"cycles_per_elem\": %.2f,"
-			       " \"ratio_batch32\": %.2f}\n", RTE_BULK, RTE_SIZE, cyc / tsc_ghz, cyc,
-			       ratio_base / cyc);
+			bench_print_rte_json(cyc, ratio_base);
 		else
-			printf("\nrte_ring SP/SC bulk-%u (%u entries): %.2f ns, %.2f cycles per"
-			       " element\npvring batch-32 round trip / rte_ring element: %.2fx\n",
-			       RTE_BULK, RTE_SIZE, cyc / tsc_ghz, cyc, ratio_base / cyc);
+			bench_print_rte(cyc, ratio_base);
 #else
-		fprintf(stderr, "pvio-ringbench: built without DPDK (pkg-config libdpdk):"
-			" no rte_ring comparison\n");
+		fprintf(stderr,
+			"pvio-ringbench: built without DPDK (pkg-config libdpdk): no rte_ring comparison\n");
 #endif
 	}
 	return 0;
