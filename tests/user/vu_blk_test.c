@@ -53,7 +53,12 @@ FIXTURE_VARIANT_ADD(blk, pviod_q4_d8_64k) {
 FIXTURE_VARIANT_ADD(blk, pviod_q2_d128) {
 	.backend = BE_PVIOD, .queues = 2, .depth = 128, .bs = 4096 };
 
-static int start_backend(FIXTURE_DATA(blk) *self, const FIXTURE_VARIANT(blk) *variant,
+/*
+ * struct _test_data_blk and _fixture_variant_blk are FIXTURE_DATA(blk) and
+ * FIXTURE_VARIANT(blk) spelled out: as a parameter type,
+ * checkpatch and clang-format read the macro as a multiplication.
+ */
+static int start_backend(struct _test_data_blk *self, const struct _fixture_variant_blk *variant,
 			 char *why, size_t whylen)
 {
 	char exe[PATH_MAX], pviod[PATH_MAX + 16], arg[512], nq[16];
@@ -71,8 +76,8 @@ static int start_backend(FIXTURE_DATA(blk) *self, const FIXTURE_VARIANT(blk) *va
 
 		snprintf(bd, sizeof(bd), "driver=file,node-name=f,filename=%s", self->img);
 		snprintf(exp, sizeof(exp),
-			 "type=vhost-user-blk,id=e,node-name=disk,addr.type=unix,addr.path=%s,"
-			 "writable=on,num-queues=%s", self->sock, nq);
+			 "type=vhost-user-blk,id=e,node-name=disk,addr.type=unix,addr.path=%s,writable=on,num-queues=%s",
+			 self->sock, nq);
 		char *const argv[] = { "qemu-storage-daemon", "--blockdev", bd, "--blockdev",
 				       "driver=raw,node-name=disk,file=f", "--export", exp, NULL };
 

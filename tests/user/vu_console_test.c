@@ -96,14 +96,32 @@ static int unix_connect(const char *path)
 	return -1;
 }
 
-/* Take control messages until @cond holds or 5 s pass. */
-#define WAIT_CTRL(con, cond) ({							\
-	long __end = vu_test_ms() + 5000;					\
-	vu_console_ctrl_poll(con);						\
-	while (!(cond) && vu_test_ms() < __end)					\
-		vu_console_wait_ctrl(con, 200);					\
-	(cond);									\
-})
+/* Wait up to 200 ms for control messages; false once @end_ms has passed. */
+static bool wait_ctrl_more(struct vu_console *con, long end_ms)
+{
+	if (vu_test_ms() >= end_ms)
+		return false;
+	vu_console_wait_ctrl(con, 200);
+	return true;
+}
+
+/*
+ * Take control messages until @cond holds or 5 s pass.  A macro because
+ * @cond is an expression over the ports that the control messages update:
+ * it is evaluated again after each batch (once per loop, in one place).
+ */
+#define WAIT_CTRL(con, cond)							\
+	({									\
+		struct vu_console *__con = (con);				\
+		long __end = vu_test_ms() + 5000;				\
+		bool __ok;							\
+										\
+		vu_console_ctrl_poll(__con);					\
+		do {								\
+			__ok = (cond);						\
+		} while (!__ok && wait_ctrl_more(__con, __end));		\
+		__ok;								\
+	})
 
 static bool log_has(const char *log, const char *needle, char *line, size_t len)
 {
@@ -356,7 +374,11 @@ static int write_all(struct __test_metadata *_metadata, struct vu_console *c, un
 	return vu_console_tx_drain(c, port, 5000);
 }
 
-static void check_loss(struct __test_metadata *_metadata, FIXTURE_DATA(con) *self)
+/*
+ * struct _test_data_con is FIXTURE_DATA(con) spelled out: as a parameter type,
+ * checkpatch and clang-format read the macro as a multiplication.
+ */
+static void check_loss(struct __test_metadata *_metadata, struct _test_data_con *self)
 {
 	char line[512];
 

@@ -11,6 +11,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 
@@ -41,7 +42,7 @@ struct fake {
 	struct pvring_used *used;	/* the driver's used ring (same process) */
 	unsigned int num;
 	int kick_fd, call_fd;
-	volatile bool stop;
+	atomic_bool stop;		/* set by the test, polled by the fake */
 };
 
 static int fake_recv(struct fake *f, struct vhost_user_msg *m, int *fds, int *nfds)
@@ -94,7 +95,8 @@ static void *fake_run(void *arg)
 	f->csock = accept(f->lsock, NULL, NULL);
 	if (f->csock < 0)
 		return NULL;
-	while (!f->stop && fake_recv(f, &m, fds, &nfds) == 0) {
+	while (!atomic_load_explicit(&f->stop, memory_order_relaxed) &&
+	       fake_recv(f, &m, fds, &nfds) == 0) {
 		unsigned int req = m.hdr.request;
 		bool ack = m.hdr.flags & VHOST_USER_FLAG_NEED_REPLY;
 
@@ -271,7 +273,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 	TH_LOG("%ld ms: %s", elapsed, vu_dev_errmsg(&self->blk.dev));
 	if (variant->during_io)
 		vu_blk_close(&self->blk);
-	self->fake.stop = true;
+	atomic_store_explicit(&self->fake.stop, true, memory_order_relaxed);
 }
 
 TEST(connect_refused)

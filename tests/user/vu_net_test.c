@@ -36,7 +36,7 @@ FIXTURE_VARIANT_ADD(net, mrg_2k) { .rx_buf_size = 2048 };
 FIXTURE_VARIANT_ADD(net, mrg_512) { .rx_buf_size = 512 };
 FIXTURE_VARIANT_ADD(net, no_mrg) { .rx_buf_size = 2048, .no_mrg = true };
 
-static long meminfo(const char *key)
+static long meminfo_value(const char *key)
 {
 	char line[128];
 	long v = -1;
@@ -57,19 +57,19 @@ static int ensure_hugepages(void)
 	char cmd[256];
 	FILE *f;
 
-	if (meminfo("HugePages_Free:") >= 64)
+	if (meminfo_value("HugePages_Free:") >= 64)
 		return 0;
 	if (access("scripts/hugepages.sh", X_OK) == 0) {
 		snprintf(cmd, sizeof(cmd), "scripts/hugepages.sh >/dev/null 2>&1");
-		if (system(cmd) == 0 && meminfo("HugePages_Free:") >= 64)
+		if (system(cmd) == 0 && meminfo_value("HugePages_Free:") >= 64)
 			return 0;
 	}
 	f = fopen("/proc/sys/vm/nr_hugepages", "w");
 	if (!f)
 		return -1;
-	fprintf(f, "%ld\n", meminfo("HugePages_Total:") + 128);
+	fprintf(f, "%ld\n", meminfo_value("HugePages_Total:") + 128);
 	fclose(f);
-	return meminfo("HugePages_Free:") >= 64 ? 0 : -1;
+	return meminfo_value("HugePages_Free:") >= 64 ? 0 : -1;
 }
 
 static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_fd)
