@@ -83,7 +83,10 @@ static int raw_connect(struct raw *r, const char *path)
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	r->memfd = r->kick = r->call = r->err = -1;
+	r->memfd = -1;
+	r->kick = -1;
+	r->call = -1;
+	r->err = -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	/* pviod serves one front-end per device: wait for the last one's reset. */
 	for (i = 0; i < 200; i++) {
@@ -386,39 +389,45 @@ static bool witness_ok(char *why, size_t len)
 /* Each returns NULL on success, else what went wrong; *what says the outcome seen. */
 typedef const char *(*bad_fn)(struct raw *r);
 
-#define CHECK(cond, msg) do { if (!(cond)) return (msg); } while (0)
-#define SETUP(r) CHECK(raw_setup((r), sock_a) == 0, "set-up of device a failed")
-
 /* A bad chain with a good head: returned with length 0, status untouched, ring goes on. */
 static const char *expect_empty(struct raw *r)
 {
-	CHECK(used_wait(r, 1) == 0, "bad chain not returned with used len 0");
-	CHECK(r->mem[STATUS_GPA] == 0xee, "status byte written for a bad chain");
+	if (used_wait(r, 1))
+		return "bad chain not returned with used len 0";
+	if (r->mem[STATUS_GPA] != 0xee)
+		return "status byte written for a bad chain";
 	/* The queue goes on: a good request after it. */
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
 	avail_push(r, 0, 1);
-	CHECK(used_wait(r, 2) == 513, "the ring did not go on after the bad chain");
-	CHECK(r->mem[STATUS_GPA] == PVIO_BLK_S_OK, "good request after a bad chain failed");
+	if (used_wait(r, 2) != 513)
+		return "the ring did not go on after the bad chain";
+	if (r->mem[STATUS_GPA] != PVIO_BLK_S_OK)
+		return "good request after a bad chain failed";
 	return NULL;
 }
 
 static const char *expect_status(struct raw *r, uint8_t st, long len)
 {
-	CHECK(used_wait(r, 1) == len, "wrong used len");
-	CHECK(r->mem[STATUS_GPA] == st, "wrong status byte");
+	if (used_wait(r, 1) != len)
+		return "wrong used len";
+	if (r->mem[STATUS_GPA] != st)
+		return "wrong status byte";
 	return NULL;
 }
 
 static const char *expect_broken(struct raw *r)
 {
-	CHECK(err_fired(r), "error eventfd not signalled");
-	CHECK(needs_reset(r), "GET_STATUS lacks DEVICE_NEEDS_RESET");
+	if (!err_fired(r))
+		return "error eventfd not signalled";
+	if (!needs_reset(r))
+		return "GET_STATUS lacks DEVICE_NEEDS_RESET";
 	return NULL;
 }
 
 static const char *t_desc_outside_memory(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, GUEST_SIZE + 0x1000, 512, true);
 	avail_push(r, 0, 1);
 	return expect_empty(r);
@@ -426,7 +435,8 @@ static const char *t_desc_outside_memory(struct raw *r)
 
 static const char *t_desc_straddles_region(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, GUEST_SIZE - 256, 512, true);
 	avail_push(r, 0, 1);
 	return expect_empty(r);
@@ -439,20 +449,25 @@ static const char *t_desc_straddles_region(struct raw *r)
  */
 static const char *t_desc_len_zero_status(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
 	desc_set(&r->desc[2], STATUS_GPA, 0, PVRING_DESC_F_WRITE, 0);
 	r->mem[DATA_GPA + 511] = 0xee;
 	avail_push(r, 0, 1);
-	CHECK(used_wait(r, 1) == 1, "used len not 1");
-	CHECK(r->mem[DATA_GPA + 511] == PVIO_BLK_S_IOERR, "IOERR not in the last writable byte");
-	CHECK(r->mem[STATUS_GPA] == 0xee, "zero-length descriptor written");
+	if (used_wait(r, 1) != 1)
+		return "used len not 1";
+	if (r->mem[DATA_GPA + 511] != PVIO_BLK_S_IOERR)
+		return "IOERR not in the last writable byte";
+	if (r->mem[STATUS_GPA] != 0xee)
+		return "zero-length descriptor written";
 	return NULL;
 }
 
 static const char *t_desc_len_zero_data(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 0, true);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_OK, 1);
@@ -460,7 +475,8 @@ static const char *t_desc_len_zero_data(struct raw *r)
 
 static const char *t_desc_len_4g(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 0xffffffffu, true);
 	avail_push(r, 0, 1);
 	return expect_empty(r);
@@ -468,7 +484,8 @@ static const char *t_desc_len_4g(struct raw *r)
 
 static const char *t_chain_loop(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
 	desc_set(&r->desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT, 0);	/* back to the head */
 	avail_push(r, 0, 1);
@@ -479,7 +496,8 @@ static const char *t_indirect_in_indirect(struct raw *r)
 {
 	struct pvring_desc *t;
 
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	t = (void *)(r->mem + IND_GPA);
 	hdr_set(r, PVIO_BLK_T_IN, 0);
 	desc_set(&t[0], IND_GPA + 0x100, 48, PVRING_DESC_F_INDIRECT, 0);
@@ -492,7 +510,8 @@ static const char *t_indirect_len_not_16(struct raw *r)
 {
 	struct pvring_desc *t;
 
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	t = (void *)(r->mem + IND_GPA);
 	hdr_set(r, PVIO_BLK_T_IN, 0);
 	desc_set(&t[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
@@ -505,7 +524,8 @@ static const char *t_indirect_len_not_16(struct raw *r)
 
 static const char *t_avail_idx_jump(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
 	avail_push(r, 0, NUM + 1);
 	return expect_broken(r);
@@ -513,7 +533,8 @@ static const char *t_avail_idx_jump(struct raw *r)
 
 static const char *t_avail_head_out_of_range(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	avail_push(r, NUM + 3, 1);
 	return expect_broken(r);
 }
@@ -522,9 +543,12 @@ static const char *t_ring_size_not_pow2(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 0, 100 };
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == EINVAL, "not ACK(EINVAL)");
-	CHECK(raw_alive(r), "connection lost");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
+	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) != EINVAL)
+		return "not ACK(EINVAL)";
+	if (!raw_alive(r))
+		return "connection lost";
 	return NULL;
 }
 
@@ -532,9 +556,12 @@ static const char *t_ring_size_too_big(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 0, 65536 };
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == EINVAL, "not ACK(EINVAL)");
-	CHECK(raw_alive(r), "connection lost");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
+	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) != EINVAL)
+		return "not ACK(EINVAL)";
+	if (!raw_alive(r))
+		return "connection lost";
 	return NULL;
 }
 
@@ -546,14 +573,17 @@ static const char *t_ring_addr_outside(struct raw *r)
 		.used_user_addr = UVA + USED_GPA, .avail_user_addr = UVA + AVAIL_GPA,
 	};
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0 && raw_mem(r) == 0, "connect");
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) == 0, "SET_VRING_NUM");
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) == EFAULT,
-	      "not ACK(EFAULT)");
+	if (raw_connect(r, sock_a) || raw_negotiate(r) || raw_mem(r))
+		return "connect";
+	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0))
+		return "SET_VRING_NUM";
+	if (raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != EFAULT)
+		return "not ACK(EFAULT)";
 	a.desc_user_addr = 0x1000;	/* below every region */
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) == EFAULT,
-	      "not ACK(EFAULT) below memory");
-	CHECK(raw_alive(r), "connection lost");
+	if (raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != EFAULT)
+		return "not ACK(EFAULT) below memory";
+	if (!raw_alive(r))
+		return "connection lost";
 	return NULL;
 }
 
@@ -564,17 +594,21 @@ static const char *mem_table_bad(struct raw *r, const struct vhost_user_mem_regi
 	int fds[VHOST_USER_MEM_REGIONS_MAX], i;
 	long ret;
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
 	for (i = 0; i < (int)n; i++) {
 		fds[i] = memfd_create("badinput", MFD_CLOEXEC);
-		CHECK(fds[i] >= 0 && ftruncate(fds[i], GUEST_SIZE) == 0, "memfd");
+		if (fds[i] < 0 || ftruncate(fds[i], GUEST_SIZE))
+			return "memfd";
 		t.regions[i] = reg[i];
 	}
 	ret = raw_ack(r, VHOST_USER_SET_MEM_TABLE, &t, 8 + 32 * n, fds, n);
 	for (i = 0; i < (int)n; i++)
 		close(fds[i]);
-	CHECK(ret == want, "not the expected ACK");
-	CHECK(raw_alive(r), "connection lost");
+	if (ret != want)
+		return "not the expected ACK";
+	if (!raw_alive(r))
+		return "connection lost";
 	return NULL;
 }
 
@@ -606,12 +640,14 @@ static const char *t_mem_too_many(struct raw *r)
 	struct vhost_user_memory t = { .nregions = VHOST_USER_MEM_REGIONS_MAX + 1 };
 	int fd = memfd_create("badinput", MFD_CLOEXEC);
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
 	/* A payload that claims 9 regions: bigger than the table can be. */
-	CHECK(raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
-		       8 + 32 * VHOST_USER_MEM_REGIONS_MAX, &fd, 1) == 0, "send");
+	if (raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t, 8 + 32 * VHOST_USER_MEM_REGIONS_MAX, &fd, 1))
+		return "send";
 	close(fd);
-	CHECK(raw_closed(r), "connection not closed");
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -619,9 +655,12 @@ static const char *t_wrong_size(struct raw *r)
 {
 	uint64_t v = 0;
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send(r, VHOST_USER_SET_FEATURES, 0, &v, 4, NULL, 0) == 0, "send");
-	CHECK(raw_closed(r), "connection not closed");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send(r, VHOST_USER_SET_FEATURES, 0, &v, 4, NULL, 0))
+		return "send";
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -629,9 +668,12 @@ static const char *t_payload_too_big(struct raw *r)
 {
 	struct vhost_user_hdr h = { VHOST_USER_SET_FEATURES, VHOST_USER_VERSION, 65536 };
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send_bytes(r, &h, sizeof(h), NULL, 0) == 0, "send");
-	CHECK(raw_closed(r), "connection not closed");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send_bytes(r, &h, sizeof(h), NULL, 0))
+		return "send";
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -639,9 +681,12 @@ static const char *t_bad_version(struct raw *r)
 {
 	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, 2, 0 };
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send_bytes(r, &h, sizeof(h), NULL, 0) == 0, "send");
-	CHECK(raw_closed(r), "connection not closed");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send_bytes(r, &h, sizeof(h), NULL, 0))
+		return "send";
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -649,11 +694,14 @@ static const char *t_too_many_fds(struct raw *r)
 {
 	int e[2] = { eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC) };
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send(r, VHOST_USER_SET_OWNER, 0, NULL, 0, e, 2) == 0, "send");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send(r, VHOST_USER_SET_OWNER, 0, NULL, 0, e, 2))
+		return "send";
 	close(e[0]);
 	close(e[1]);
-	CHECK(raw_closed(r), "connection not closed");
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -663,11 +711,14 @@ static const char *t_more_fds_than_protocol(struct raw *r)
 
 	for (i = 0; i < 12; i++)
 		e[i] = eventfd(0, EFD_CLOEXEC);
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, e, 12) == 0, "send");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, e, 12))
+		return "send";
 	for (i = 0; i < 12; i++)
 		close(e[i]);
-	CHECK(raw_closed(r), "connection not closed");
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -675,19 +726,25 @@ static const char *t_too_few_fds(struct raw *r)
 {
 	uint64_t v = 0;	/* NOFD clear: one fd is due */
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send(r, VHOST_USER_SET_VRING_KICK, 0, &v, 8, NULL, 0) == 0, "send");
-	CHECK(raw_closed(r), "connection not closed");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send(r, VHOST_USER_SET_VRING_KICK, 0, &v, 8, NULL, 0))
+		return "send";
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
 static const char *t_unknown_request(struct raw *r)
 {
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
-	CHECK(raw_ack(r, 99, NULL, 0, NULL, 0) == EOPNOTSUPP, "not ACK(EOPNOTSUPP)");
-	CHECK(raw_ack(r, VHOST_USER_SET_LOG_BASE, NULL, 0, NULL, 0) == EOPNOTSUPP,
-	      "SET_LOG_BASE not ACK(EOPNOTSUPP)");
-	CHECK(raw_alive(r), "connection lost");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
+	if (raw_ack(r, 99, NULL, 0, NULL, 0) != EOPNOTSUPP)
+		return "not ACK(EOPNOTSUPP)";
+	if (raw_ack(r, VHOST_USER_SET_LOG_BASE, NULL, 0, NULL, 0) != EOPNOTSUPP)
+		return "SET_LOG_BASE not ACK(EOPNOTSUPP)";
+	if (!raw_alive(r))
+		return "connection lost";
 	return NULL;
 }
 
@@ -695,10 +752,12 @@ static const char *t_queue_index_out_of_range(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 7, NUM };
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
-	CHECK(raw_send(r, VHOST_USER_SET_VRING_NUM, VHOST_USER_FLAG_NEED_REPLY, &st, 8, NULL, 0) ==
-	      0, "send");
-	CHECK(raw_closed(r), "connection not closed");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
+	if (raw_send(r, VHOST_USER_SET_VRING_NUM, VHOST_USER_FLAG_NEED_REPLY, &st, 8, NULL, 0))
+		return "send";
+	if (!raw_closed(r))
+		return "connection not closed";
 	return NULL;
 }
 
@@ -708,22 +767,27 @@ static const char *t_kick_before_ring(struct raw *r)
 	int kick = eventfd(0, EFD_CLOEXEC);
 	long ret;
 
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "connect");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "connect";
 	ret = raw_ack(r, VHOST_USER_SET_VRING_KICK, &v, 8, &kick, 1);
 	eventfd_write(kick, 1);
 	close(kick);
-	CHECK(ret == 0, "SET_VRING_KICK before the ring not ACK(0)");
+	if (ret)
+		return "SET_VRING_KICK before the ring not ACK(0)";
 	v = 1;
-	CHECK(raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &(struct vhost_user_vring_state){ 0, 1 }, 8,
-		      NULL, 0) == 0, "SET_VRING_ENABLE");
-	CHECK(raw_alive(r), "connection lost");
-	CHECK(!needs_reset(r), "device needs reset after a kick on nothing");
+	if (raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &(struct vhost_user_vring_state){ 0, 1 }, 8, NULL, 0))
+		return "SET_VRING_ENABLE";
+	if (!raw_alive(r))
+		return "connection lost";
+	if (needs_reset(r))
+		return "device needs reset after a kick on nothing";
 	return NULL;
 }
 
 static const char *t_header_too_short(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
 	desc_set(&r->desc[0], HDR_GPA, 8, PVRING_DESC_F_NEXT, 1);
 	avail_push(r, 0, 1);
@@ -732,7 +796,8 @@ static const char *t_header_too_short(struct raw *r)
 
 static const char *t_status_readonly(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
 	desc_set(&r->desc[2], STATUS_GPA, 1, 0, 0);	/* not device-writable */
 	avail_push(r, 0, 1);
@@ -741,7 +806,8 @@ static const char *t_status_readonly(struct raw *r)
 
 static const char *t_sectors_beyond_capacity(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, DISK_SECTORS, DATA_GPA, 512, true);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_IOERR, 1);
@@ -749,7 +815,8 @@ static const char *t_sectors_beyond_capacity(struct raw *r)
 
 static const char *t_sectors_wrap(struct raw *r)
 {
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_OUT, ~0ull - 1, DATA_GPA, 4096, false);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_IOERR, 1);
@@ -757,7 +824,8 @@ static const char *t_sectors_wrap(struct raw *r)
 
 static const char *t_write_readonly_disk(struct raw *r)
 {
-	CHECK(raw_setup(r, sock_ro) == 0, "set-up of device ro failed");
+	if (raw_setup(r, sock_ro))
+		return "set-up of device ro failed";
 	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_IOERR, 1);
@@ -768,7 +836,8 @@ static const char *t_discard_too_many(struct raw *r)
 	struct pvio_blk_discard_wz_seg *s;
 	int i;
 
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	s = (void *)(r->mem + DATA_GPA);
 	for (i = 0; i < DISCARD_SEG_MAX + 1; i++) {
 		s[i].sector = cpu_to_le64(i * 8);
@@ -786,13 +855,17 @@ static const char *t_disconnect_mid_message(struct raw *r)
 	struct vhost_user_hdr h = { VHOST_USER_SET_VRING_ADDR, VHOST_USER_VERSION, 40 };
 	char buf[sizeof(h) + 10] = { 0 };
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	if (raw_connect(r, sock_a))
+		return "connect";
 	memcpy(buf, &h, sizeof(h));
-	CHECK(raw_send_bytes(r, buf, sizeof(buf), NULL, 0) == 0, "send");
+	if (raw_send_bytes(r, buf, sizeof(buf), NULL, 0))
+		return "send";
 	raw_close(r);
 	/* pviod must take a new front-end on the same socket. */
-	CHECK(raw_connect(r, sock_a) == 0 && raw_negotiate(r) == 0, "reconnect");
-	CHECK(raw_alive(r), "new connection not served");
+	if (raw_connect(r, sock_a) || raw_negotiate(r))
+		return "reconnect";
+	if (!raw_alive(r))
+		return "new connection not served";
 	return NULL;
 }
 
@@ -800,10 +873,13 @@ static const char *t_disconnect_mid_header(struct raw *r)
 {
 	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, 0 };
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
-	CHECK(raw_send_bytes(r, &h, 5, NULL, 0) == 0, "send");
+	if (raw_connect(r, sock_a))
+		return "connect";
+	if (raw_send_bytes(r, &h, 5, NULL, 0))
+		return "send";
 	raw_close(r);
-	CHECK(raw_connect(r, sock_a) == 0 && raw_alive(r), "new connection not served");
+	if (raw_connect(r, sock_a) || !raw_alive(r))
+		return "new connection not served";
 	return NULL;
 }
 
@@ -811,21 +887,25 @@ static const char *t_sigpipe(struct raw *r)
 {
 	int i;
 
-	CHECK(raw_connect(r, sock_a) == 0, "connect");
+	if (raw_connect(r, sock_a))
+		return "connect";
 	/* Replies owed to a peer that is gone: pviod writes into a dead socket. */
 	for (i = 0; i < 64; i++)
-		CHECK(raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0) == 0, "send");
+		if (raw_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0))
+			return "send";
 	shutdown(r->sock, SHUT_RD);
 	raw_close(r);
 	usleep(200000);
-	CHECK(raw_connect(r, sock_a) == 0 && raw_alive(r), "new connection not served");
+	if (raw_connect(r, sock_a) || !raw_alive(r))
+		return "new connection not served";
 	return NULL;
 }
 
 static const char *t_session_after_break(struct raw *r)
 {
 	/* A broken queue is per-device: a fresh session on a works again. */
-	SETUP(r);
+	if (raw_setup(r, sock_a))
+		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_OUT, 8, DATA_GPA, 4096, false);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_OK, 1);
