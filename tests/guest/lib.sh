@@ -12,7 +12,8 @@
 #                        in the background: run CMD once PATTERN shows up in
 #                        the guest's kernel log (the guest asks the host for
 #                        an action by writing "pvio-test: ..." to /dev/kmsg)
-#   pvg_qmp SOCKET CMD [JSON]   one QMP command (tests/guest/qmp.py)
+#   pvg_qmp SOCKET CMD [JSON]   one QMP command (scripts/vm/qmp.py; waits up to
+#                        10 s for the monitor)
 
 # shellcheck source-path=SCRIPTDIR source=../vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
@@ -50,7 +51,7 @@ pvg_modules()
 
 pvg_qmp()
 {
-	"$PVG_DIR/qmp.py" "$@"
+	"$VM_TOP/scripts/vm/qmp.py" --wait 10 "$@"
 }
 
 pvg_when_logged()
