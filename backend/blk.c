@@ -328,9 +328,11 @@ static void pviod_blk_range_done(struct pviod_io *io, int res)
 		/* The allocate half of a failed link: the punch reported the error. */
 		res = 0;
 	}
-	if (res < 0)
-		pviod_blk_req_fail(
-			req, req->p.type == PVIO_BLK_T_DISCARD ? "discard" : "write zeroes", res);
+	if (res < 0) {
+		const char *what = req->p.type == PVIO_BLK_T_DISCARD ? "discard" : "write zeroes";
+
+		pviod_blk_req_fail(req, what, res);
+	}
 	if (!req->pending)
 		pviod_blk_req_finish(req);
 }
@@ -749,18 +751,20 @@ err_close:
 	if (blk->fd != blk->fd_buffered)
 		close(blk->fd);
 	close(blk->fd_buffered);
-	blk->fd = blk->fd_buffered = -1;
+	blk->fd = -1;
+	blk->fd_buffered = -1;
 	return ret;
 }
 
 static int pviod_opt_bool(const char *key, const char *val, bool *out)
 {
-	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "true") ||
+	    !strcmp(val, "1")) {
 		*out = true;
-	else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "false") ||
-		 !strcmp(val, "0"))
+	} else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "false") ||
+		   !strcmp(val, "0")) {
 		*out = false;
-	else {
+	} else {
 		fprintf(stderr, "pviod: --device blk: %s=%s: expected on or off\n", key, val);
 		return -EINVAL;
 	}
@@ -853,7 +857,8 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 		ret = -ENOMEM;
 		goto err_free_dev;
 	}
-	blk->fd = blk->fd_buffered = -1;
+	blk->fd = -1;
+	blk->fd_buffered = -1;
 	dev->priv = blk;
 	blk->path = strdup(file);
 	blk->readonly = readonly;

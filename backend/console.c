@@ -442,8 +442,11 @@ static void pviod_con_ctrl_handle(struct pviod_con *con, const struct pvio_conso
 		break;
 	case PVIO_CONSOLE_PORT_OPEN:
 		p->guest_open = value || id == 0;
-		if (!p->guest_open)
-			p->in.len = p->in.head = 0; /* as Linux does: unread input goes */
+		if (!p->guest_open) {
+			/* As Linux does: unread input goes. */
+			p->in.len = 0;
+			p->in.head = 0;
+		}
 		pviod_con_io_wake(con);
 		break;
 	default:
@@ -659,12 +662,14 @@ static void pviod_con_sink_close(struct pviod_con *con, struct pviod_con_port *p
 	pr_info("%s: port %u: reader disconnected (%s); %zu buffered bytes dropped", con->dev->name,
 		p->id, why, p->out.len);
 	close(p->in_fd);
-	p->in_fd = p->out_fd = -1;
+	p->in_fd = -1;
+	p->out_fd = -1;
 	p->host_open = false;
 	p->stalled = false;
 	p->disconnects++;
 	p->lost_bytes += p->out.len;
-	p->out.len = p->out.head = 0;
+	p->out.len = 0;
+	p->out.head = 0;
 	if (p->tx_blocked) {
 		p->tx_blocked = false;
 		pviod_con_queue_wake(con, pviod_con_txq(p->id));
@@ -686,7 +691,8 @@ static void pviod_con_accept(struct pviod_con *con, struct pviod_con_port *p)
 		return;
 	}
 	pthread_mutex_lock(&con->lock);
-	p->in_fd = p->out_fd = fd;
+	p->in_fd = fd;
+	p->out_fd = fd;
 	p->host_open = true;
 	p->stalled = false;
 	p->progress_ms = pviod_con_now_ms();
@@ -720,7 +726,8 @@ static void pviod_con_sink_write(struct pviod_con *con, struct pviod_con_port *p
 				pr_err("%s: port %u: writing the sink: %s", con->dev->name, p->id,
 				       strerror(errno));
 			p->lost_bytes += p->out.len;
-			p->out.len = p->out.head = 0;
+			p->out.len = 0;
+			p->out.head = 0;
 			break;
 		}
 		pviod_con_buf_consume(&p->out, (size_t)n);
@@ -835,15 +842,14 @@ static void *pviod_con_io_main(void *arg)
 				pfd[n++] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
 			}
 			if (p->in_fd >= 0 && p->in_fd == p->out_fd) {
+				short ev = 0;
+
+				if (p->guest_open && pviod_con_buf_room(&p->in))
+					ev |= POLLIN;
+				if (p->out.len)
+					ev |= POLLOUT;
 				who[n] = p;
-				pfd[n++] = (struct pollfd){
-					.fd = p->in_fd,
-					.events = (short)((p->guest_open && pviod_con_buf_room(
-										    &p->in) ?
-								   POLLIN :
-								   0) |
-							  (p->out.len ? POLLOUT : 0)),
-				};
+				pfd[n++] = (struct pollfd){ .fd = p->in_fd, .events = ev };
 				continue;
 			}
 			if (p->in_fd >= 0 && p->guest_open && pviod_con_buf_room(&p->in)) {
@@ -880,10 +886,11 @@ static void *pviod_con_io_main(void *arg)
 			}
 			if (pfd[i].revents & POLLOUT)
 				pviod_con_sink_write(con, p);
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR) && p->in_fd == pfd[i].fd)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR) &&
+			    p->in_fd == pfd[i].fd) {
 				pviod_con_sink_read(con, p);
-			else if (pfd[i].revents & (POLLHUP | POLLERR) && p->listen_fd >= 0 &&
-				 p->out_fd == pfd[i].fd) {
+			} else if (pfd[i].revents & (POLLHUP | POLLERR) && p->listen_fd >= 0 &&
+				   p->out_fd == pfd[i].fd) {
 				pthread_mutex_lock(&con->lock);
 				pviod_con_sink_close(con, p, "hang-up");
 				pthread_mutex_unlock(&con->lock);
@@ -956,7 +963,8 @@ static int pviod_con_sink_open_pty(struct pviod_con *con, struct pviod_con_port 
 			goto err_close_slave;
 		}
 	}
-	p->in_fd = p->out_fd = m;
+	p->in_fd = m;
+	p->out_fd = m;
 	p->is_tty = true;
 	p->host_open = true;
 	pr_info("%s: port %u: pty %s%s%s", con->dev->name, p->id, p->pts, p->path ? " <- " : "",
@@ -1132,7 +1140,10 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 			*end = '\0';
 		p->con = con;
 		p->id = i;
-		p->listen_fd = p->in_fd = p->out_fd = p->pty_slave_fd = -1;
+		p->listen_fd = -1;
+		p->in_fd = -1;
+		p->out_fd = -1;
+		p->pty_slave_fd = -1;
 		p->guest_open = i == 0;
 		p->out_limit = buffer;
 		if (tok && *tok) {
@@ -1145,8 +1156,11 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 			p->name = strdup(tok);
 		}
 		tok = end ? end + 1 : NULL;
-		if (out_path && !(p->path = pviod_con_port_path(out_path, i)))
-			return -ENOMEM;
+		if (out_path) {
+			p->path = pviod_con_port_path(out_path, i);
+			if (!p->path)
+				return -ENOMEM;
+		}
 		p->out.cap = buffer + PVIOD_CON_OUT_SLACK;
 		p->in.cap = PVIOD_CON_IN_SIZE;
 		p->out.data = malloc(p->out.cap);
@@ -1233,7 +1247,8 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	}
 	dev->priv = con;
 	con->dev = dev;
-	con->io_wake_fd = con->sig_fd = -1;
+	con->io_wake_fd = -1;
+	con->sig_fd = -1;
 	pthread_mutex_init(&con->lock, NULL);
 	if (!strcmp(sink, "pty") || !strncmp(sink, "pty:", 4)) {
 		con->out_kind = PVIOD_CON_PTY;

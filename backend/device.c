@@ -85,7 +85,9 @@ int pviod_device_init(struct pviod_device *dev, const struct pviod_device_ops *o
 
 		q->dev = dev;
 		q->index = i;
-		q->kick_fd = q->call_fd = q->err_fd = -1;
+		q->kick_fd = -1;
+		q->call_fd = -1;
+		q->err_fd = -1;
 		q->worker = pviod_worker_pick();
 	}
 	return 0;

@@ -328,7 +328,8 @@ int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c, struct pvring
 		if (q->resubmit_pos == q->resubmit_num) {
 			free(q->resubmit);
 			q->resubmit = NULL;
-			q->resubmit_num = q->resubmit_pos = 0;
+			q->resubmit_num = 0;
+			q->resubmit_pos = 0;
 		}
 		ret = pvring_dev_walk(&q->ring, c, seg, max_seg);
 		return ret < 0 ? ret : 1;

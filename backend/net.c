@@ -403,7 +403,10 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 				net->dev->name, p->index, (unsigned long long)c->out_len);
 		return;
 	}
-	/* Copy the header out once (it may span segments); never read it from guest memory again. */
+	/*
+	 * Copy the header out once (it may span segments); never read it from
+	 * guest memory again.
+	 */
 	{
 		struct pvring_seg hseg = { &h, hdr_len };
 		struct iovec segs[PVIOD_NET_SEGS];
@@ -516,16 +519,18 @@ static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size
 	size_t dlen = len - sizeof(*ch);
 	uint32_t n1, n2;
 	uint16_t pairs;
+	uint8_t bit;
 
 	switch (ch->class) {
 	case PVIO_NET_CTRL_RX:
 		if (ch->cmd > PVIO_NET_CTRL_RX_NOBCAST || dlen < 1)
 			return PVIO_NET_ERR;
 		/* Every frame is delivered anyway: the modes are recorded, not enforced. */
+		bit = (uint8_t)(1u << ch->cmd);
 		if (data[0])
-			net->rx_mode |= (uint8_t)(1u << ch->cmd);
+			net->rx_mode |= bit;
 		else
-			net->rx_mode &= (uint8_t) ~(1u << ch->cmd);
+			net->rx_mode &= (uint8_t)~bit;
 		return PVIO_NET_OK;
 	case PVIO_NET_CTRL_MAC:
 		if (ch->cmd == PVIO_NET_CTRL_MAC_ADDR_SET) {

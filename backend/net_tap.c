@@ -63,6 +63,8 @@ err_close:
 
 static int pviod_net_tap_open(struct pviod_net *net, const char *ifname)
 {
+	static const char hint[] =
+		" (an existing interface of another kind, or without multi_queue?)";
 	unsigned int i;
 	int fd;
 
@@ -79,10 +81,7 @@ static int pviod_net_tap_open(struct pviod_net *net, const char *ifname)
 		if (fd < 0) {
 			if (fd != -EINVAL || net->npairs > 1)
 				pr_err("%s: tap %s: TUNSETIFF (queue %u): %s%s", net->dev->name,
-				       ifname, i, strerror(-fd),
-				       fd == -EINVAL ?
-					       " (an existing interface of another kind, or without multi_queue?)" :
-					       "");
+				       ifname, i, strerror(-fd), fd == -EINVAL ? hint : "");
 			goto err_close;
 		}
 		net->pairs[i].src_fd = fd;
@@ -131,7 +130,10 @@ static void pviod_net_tap_tx(struct pviod_net_pair *p, const struct iovec *iov, 
 	if (n == (ssize_t)len)
 		return;
 	p->st.tx_dropped++;
-	/* EAGAIN / ENOBUFS: the interface is down or its queue full; that is a drop, not an error. */
+	/*
+	 * EAGAIN / ENOBUFS: the interface is down or its queue full; that is a
+	 * drop, not an error.
+	 */
 	if (n < 0 && errno != EAGAIN && errno != EIO && pviod_ratelimit_ok(&p->rl))
 		pr_warn("%s: tap %s: write of %zu bytes: %s", p->net->dev->name, p->net->be_arg,
 			len, strerror(errno));

@@ -133,7 +133,9 @@ void vu_vring_reset(struct pviod_queue *q)
 	vu_fd_replace(&q->err_fd, -1);
 	q->num = 0;
 	q->addr_set = false;
-	q->desc_uaddr = q->avail_uaddr = q->used_uaddr = 0;
+	q->desc_uaddr = 0;
+	q->avail_uaddr = 0;
+	q->used_uaddr = 0;
 	q->base = 0;
 	q->enabled = false;
 	q->broken = false;

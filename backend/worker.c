@@ -37,6 +37,7 @@
 
 #define PVIOD_WORKER_SQ_ENTRIES 256
 #define PVIOD_WORKER_CQ_ENTRIES 4096
+#define PVIOD_WORKER_REAP_BATCH 64 /* CQEs taken per look at the queue */
 
 enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT };
 
@@ -422,20 +423,25 @@ static void pviod_worker_cmd_arm(struct pviod_worker *w)
 	io_uring_sqe_set_data(sqe, &w->cmd_io);
 }
 
+/*
+ * Run every completion, including those that the handlers' own submissions
+ * post meanwhile, until the completion queue is empty.
+ */
 static unsigned int pviod_worker_reap(struct pviod_worker *w)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int head, n = 0;
+	struct io_uring_cqe *cqes[PVIOD_WORKER_REAP_BATCH];
+	unsigned int i, got, n = 0;
 
-	io_uring_for_each_cqe(&w->ring, head, cqe)
-	{
-		struct pviod_io *io = io_uring_cqe_get_data(cqe);
+	while ((got = io_uring_peek_batch_cqe(&w->ring, cqes, PVIOD_WORKER_REAP_BATCH))) {
+		for (i = 0; i < got; i++) {
+			struct pviod_io *io = io_uring_cqe_get_data(cqes[i]);
 
-		n++;
-		if (io)
-			io->complete(io, cqe->res);
+			if (io)
+				io->complete(io, cqes[i]->res);
+		}
+		io_uring_cq_advance(&w->ring, got);
+		n += got;
 	}
-	io_uring_cq_advance(&w->ring, n);
 	return n;
 }
 
