@@ -95,10 +95,11 @@ static int cw_stop_requested(int ctrl, void *buf)
 	return !memcmp(buf, "STOP", 4);
 }
 
+/* Shared by the fork()ed writers and the parent: every access is __atomic_*(). */
 struct cw_shared {
-	volatile uint64_t count[CW_NPROC_MAX]; /* writes seen complete */
-	volatile int stop;
-	volatile int failed[CW_NPROC_MAX];
+	uint64_t count[CW_NPROC_MAX]; /* writes seen complete */
+	int stop;
+	int failed[CW_NPROC_MAX];
 };
 
 static int cw_worker(const char *dev, uint64_t seed, unsigned int w, unsigned int nproc,
@@ -117,7 +118,7 @@ static int cw_worker(const char *dev, uint64_t seed, unsigned int w, unsigned in
 	gen = calloc(nblocks, sizeof(*gen));
 	if (!gen || posix_memalign((void **)&buf, CW_BS, CW_BS))
 		return 1;
-	for (i = 1; !sh->stop && !bad; i++) {
+	for (i = 1; !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED) && !bad; i++) {
 		uint64_t b = cw_block(seed, w, i, nblocks), off = base + b * CW_BS;
 
 		cw_fill(buf, seed, off, i);
@@ -128,7 +129,7 @@ static int cw_worker(const char *dev, uint64_t seed, unsigned int w, unsigned in
 			break;
 		}
 		gen[b] = i;
-		sh->count[w] = i;
+		__atomic_store_n(&sh->count[w], i, __ATOMIC_RELAXED);
 		memset(buf, 0xa5, CW_BS);
 		if (pread(fd, buf, CW_BS, (off_t)off) != CW_BS ||
 		    cw_check(buf, seed, off, i, "read-back")) {
@@ -149,7 +150,7 @@ static int cw_worker(const char *dev, uint64_t seed, unsigned int w, unsigned in
 		    cw_check(buf, seed, base + i * CW_BS, gen[i], "final pass"))
 			bad = 1;
 	}
-	sh->failed[w] = bad;
+	__atomic_store_n(&sh->failed[w], bad, __ATOMIC_RELAXED);
 	close(fd);
 	return bad;
 }
@@ -182,7 +183,7 @@ static int cw_run(const char *dev, const char *ctrl_dev, uint64_t seed, unsigned
 		if (++secs % 4)
 			continue;
 		for (total = 0, w = 0; w < nproc; w++)
-			total += sh->count[w];
+			total += __atomic_load_n(&sh->count[w], __ATOMIC_RELAXED);
 		/* The host reads this to see that I/O resumed after a restart. */
 		memset(pbuf, 0, 512);
 		snprintf(pbuf, 512, "progress %" PRIu64 "\n", total);
@@ -194,24 +195,24 @@ static int cw_run(const char *dev, const char *ctrl_dev, uint64_t seed, unsigned
 			last = total;
 		}
 		for (w = 0; w < nproc; w++)
-			if (sh->failed[w])
+			if (__atomic_load_n(&sh->failed[w], __ATOMIC_RELAXED))
 				break;
 		if (w < nproc)
 			break;
 	}
-	sh->stop = 1;
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	for (w = 0; w < nproc; w++) {
 		if (waitpid(pids[w], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			failed = 1;
 	}
 	for (total = 0, w = 0; w < nproc; w++)
-		total += sh->count[w];
+		total += __atomic_load_n(&sh->count[w], __ATOMIC_RELAXED);
 	printf("%s 1 %u writers: %" PRIu64
 	       " writes completed, each read back and verified, then every block re-read\n",
 	       failed ? "not ok" : "ok", nproc, total);
 	printf("# counts:");
 	for (w = 0; w < nproc; w++)
-		printf(" %" PRIu64, sh->count[w]);
+		printf(" %" PRIu64, __atomic_load_n(&sh->count[w], __ATOMIC_RELAXED));
 	printf("\n");
 	return failed;
 }

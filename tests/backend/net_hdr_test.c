@@ -183,9 +183,11 @@ TEST(fdb_full_bucket_evicts_oldest)
 		pviod_net_fdb_learn(&fdb, m, &p, 100 + i);
 	}
 	/* The first one (oldest) went; the newest is there. */
-	m[1] = m[2] = 0;
+	m[1] = 0;
+	m[2] = 0;
 	EXPECT_EQ(NULL, pviod_net_fdb_lookup(&fdb, m, 200));
-	m[1] = m[2] = PVIOD_NET_FDB_WAYS;
+	m[1] = PVIOD_NET_FDB_WAYS;
+	m[2] = PVIOD_NET_FDB_WAYS;
 	EXPECT_EQ(&p, pviod_net_fdb_lookup(&fdb, m, 200));
 }
 
