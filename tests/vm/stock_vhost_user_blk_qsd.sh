@@ -1,64 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# VM test: vhost-user-blk-pci (num-queues=2) served by qemu-storage-daemon,
-# with the guest's stock virtio_blk: the same checks as stock_virtio_blk.sh,
-# plus a read-only export and a short fio verify job on both queues.
-# The back-end is one word: BACKEND=pviod runs the same test against pviod.
+# VM test: vhost-user-blk-pci served by qemu-storage-daemon, with the guest's
+# stock virtio_blk (tests/vm/vhost_user_blk.sh).  BACKEND=pviod runs the same
+# test against pviod.
 #
 # timeout=240
-set -euo pipefail
-
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vmt_init stock_vhost_user_blk_qsd
-
-backend=${BACKEND:-qsd}
-if ! why=$(vm_backend_can "$backend"); then
-	echo "1..0 # SKIP $why"
-	exit 4
-fi
-bv=$(vmt_prog blk_verify)
-disk=$VMT_TMP/disk.img
-ro=$VMT_TMP/ro.img
-size=$((64 << 20))
-truncate -s "$size" "$disk"
-head -c $((8 << 20)) /dev/urandom >"$ro"
-ro_sum=$(sha256sum <"$ro")
-seed=$(vmt_seed)
-echo "# back-end $backend, stamp seed $seed"
-
-vm_backend_blk_start "$backend" "$VMT_TMP/rw.sock" "$disk" queues=2 ||
-	vm_die "cannot start $backend on $disk"
-vm_backend_blk_start "$backend" "$VMT_TMP/ro.sock" "$ro" readonly=on ||
-	vm_die "cannot start a read-only $backend on $ro"
-
-fio_opt=()
-fio_env=
-if command -v fio >/dev/null 2>&1; then
-	fio_opt=(--fio)
-	fio_env=PVIO_FIO=1
-fi
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_blk -m virtio_pci \
-	"${fio_opt[@]}" -a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
-
-rc=0
-"$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 150 --tap "$VMT_TMP/tap" \
-	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2" --vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1" \
-	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
-	--append "PVIO_BLK_RO_DEV=/dev/vdb PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
-
-tap_merge "$VMT_TMP/tap" "guest: "
-[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
-tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
-be_rc=0
-vm_backend_stop_all || be_rc=1
-if [ "$be_rc" != 0 ] || [ "$rc" != 0 ]; then
-	vm_backend_log "$VMT_TMP/rw.sock"
-	vm_backend_log "$VMT_TMP/ro.sock"
-fi
-tap_check "host: $backend stopped cleanly" [ "$be_rc" = 0 ]
-tap_check "host: the guest's stamp is in the image after power-off" \
-	"$bv" check "$disk" "$seed"
-tap_check "host: the read-only image is unchanged" [ "$(sha256sum <"$ro")" = "$ro_sum" ]
-tap_end
+DRIVER=stock exec "$(dirname "${BASH_SOURCE[0]}")/vhost_user_blk.sh" "$@"

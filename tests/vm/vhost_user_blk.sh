@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM test: vhost-user-blk-pci disks (a 2-queue one and a read-only one) on a
+# back-end, driven by a guest driver: blk_verify on the 2-queue disk, the
+# read-only checks on the other, a fio verify job on both queues, and the
+# host-side stamp check after power-off.  Run through its wrappers:
+#
+#   DRIVER  stock (the guest's virtio_blk, the default) or pvio (pvio_blk)
+#   BACKEND qsd (qemu-storage-daemon, the default) or pviod
+#
+# tests/vm/stock_vhost_user_blk_qsd.sh, tests/guest/pvio_blk_vhost_user.sh
+# and tests/guest/pvio_blk_pviod.sh are those combinations.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../guest/lib.sh"
+backend=${BACKEND:-qsd}
+driver=${DRIVER:-stock}
+case $driver in
+stock) guest_mods=(-m virtio_blk -m virtio_pci) dev=/dev/vda ro_dev=/dev/vdb ;;
+pvio) guest_mods=() dev=/dev/pvda ro_dev=/dev/pvdb ;;
+*) echo "vhost_user_blk.sh: DRIVER is stock or pvio, not '$driver'" >&2; exit 2 ;;
+esac
+vmt_init "vhost_user_blk_${driver}_$backend"
+if ! why=$(vm_backend_can "$backend"); then
+	echo "1..0 # SKIP $why"
+	exit 4
+fi
+if [ "$driver" = pvio ]; then
+	pvg_modules
+	guest_mods=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
+fi
+
+bv=$(vmt_prog blk_verify)
+disk=$VMT_TMP/disk.img
+ro=$VMT_TMP/ro.img
+size=$((64 << 20))
+truncate -s "$size" "$disk"
+head -c $((8 << 20)) /dev/urandom >"$ro"
+ro_sum=$(sha256sum <"$ro")
+seed=$(vmt_seed)
+echo "# back-end $backend, stamp seed $seed"
+
+vm_backend_blk_start "$backend" "$VMT_TMP/rw.sock" "$disk" queues=2 ||
+	vm_die "cannot start $backend on $disk"
+vm_backend_blk_start "$backend" "$VMT_TMP/ro.sock" "$ro" readonly=on ||
+	vm_die "cannot start a read-only $backend on $ro"
+
+fio_opt=()
+fio_env=
+if command -v fio >/dev/null 2>&1; then
+	fio_opt=(--fio)
+	fio_env=PVIO_FIO=1
+fi
+"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
+	"${guest_mods[@]}" -a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
+
+rc=0
+"$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
+	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2" \
+	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1" \
+	--append "PVIO_BLK_DEV=$dev PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_RO_DEV=$ro_dev PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
+
+tap_merge "$VMT_TMP/tap" "guest: "
+[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
+be_rc=0
+vm_backend_stop_all || be_rc=1
+if [ "$be_rc" != 0 ] || [ "$rc" != 0 ]; then
+	vm_backend_log "$VMT_TMP/rw.sock"
+	vm_backend_log "$VMT_TMP/ro.sock"
+fi
+tap_check "host: $backend stopped cleanly" [ "$be_rc" = 0 ]
+tap_check "host: the guest's stamp is in the image after power-off" \
+	"$bv" check "$disk" "$seed"
+tap_check "host: the read-only image is unchanged" [ "$(sha256sum <"$ro")" = "$ro_sum" ]
+tap_end
