@@ -48,8 +48,11 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 CHECKS=${LINT_CHECKS:-checkpatch clang-format cppcheck shellcheck build sparse}
 C_DIRS=(ring protocol frontend backend tests)
-lintdir=$root/build/lint
-mkdir -p "$lintdir"
+# A directory of this run's own: two lint runs at once must not mix their
+# findings (both used to write build/lint/*.out).
+mkdir -p "$root/build"
+lintdir=$(mktemp -d "$root/build/lint.XXXXXX")
+trap 'rm -rf "$lintdir"' EXIT
 
 fix=0
 if [ "${1:-}" = --fix ]; then
@@ -160,7 +163,7 @@ if want checkpatch && [ "${#CFILES[@]}" -gt 0 ]; then
 	err=$lintdir/checkpatch.err
 	: >"$out"
 	: >"$err"
-	# Run from build/lint with absolute paths: in a git work tree checkpatch
+	# Run from $lintdir with absolute paths: in a git work tree checkpatch
 	# drops a .checkpatch-camelcase.git.* cache file into its cwd.
 	for g in "${!group[@]}"; do
 		mapfile -t files < <(printf '%s' "${group[$g]}")
