@@ -21,10 +21,17 @@
 
 enum bench_rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
 
+/* One name a line; clang-format would pack them into misaligned columns. */
+/* clang-format off */
 static const char *const bench_rw_names[] = {
-	[RW_READ] = "read", [RW_WRITE] = "write", [RW_RANDREAD] = "randread",
-	[RW_RANDWRITE] = "randwrite", [RW_RANDRW] = "randrw",
+	[RW_READ] = "read",
+	[RW_WRITE] = "write",
+	[RW_RANDREAD] = "randread",
+	[RW_RANDWRITE] = "randwrite",
+	[RW_RANDRW] = "randrw",
 };
+
+/* clang-format on */
 
 struct blk_cfg {
 	const char *socket;
@@ -33,16 +40,16 @@ struct blk_cfg {
 	unsigned int iodepth;
 	unsigned int queues;
 	double runtime;
-	uint64_t size;			/* bytes of the device to use; 0: all */
+	uint64_t size; /* bytes of the device to use; 0: all */
 	bool verify;
-	bool no_fill;			/* --verify-existing: data is from an earlier run */
+	bool no_fill; /* --verify-existing: data is from an earlier run */
 	bool json;
 	bool poll;
-	unsigned int poll_us;		/* --poll-budget: sleep after this long idle */
+	unsigned int poll_us; /* --poll-budget: sleep after this long idle */
 	bool no_indirect;
 	bool hugetlb;
 	uint64_t seed;
-	unsigned int rwmixread;		/* percent reads for randrw */
+	unsigned int rwmixread; /* percent reads for randrw */
 	int timeout_ms;
 };
 
@@ -51,11 +58,11 @@ struct blk_thread {
 	struct vu_blk *blk;
 	const struct blk_cfg *cfg;
 	unsigned int qi;
-	uint8_t *bufs;			/* iodepth * bs, guest memory */
+	uint8_t *bufs; /* iodepth * bs, guest memory */
 	uint64_t rng;
-	uint64_t seq_pos;		/* next offset for sequential workloads */
+	uint64_t seq_pos; /* next offset for sequential workloads */
 	uint64_t seq_start, seq_end;
-	atomic_uint_least64_t ios;	/* read by the progress line */
+	atomic_uint_least64_t ios; /* read by the progress line */
 	uint64_t bytes;
 	uint64_t reads, writes;
 	struct vu_hist hist;
@@ -211,7 +218,8 @@ static int blk_fill(struct vu_blk *blk, const struct blk_cfg *c, uint8_t *bufs)
 		for (i = 0; i < n; i++) {
 			if (done[i]->result)
 				return vu_dev_err(&blk->dev, done[i]->result,
-						  "fill write at %" PRIu64 " failed", done[i]->offset);
+						  "fill write at %" PRIu64 " failed",
+						  done[i]->offset);
 			vu_blk_req_put(blk, 0, done[i]);
 		}
 		completed += n;
@@ -255,8 +263,13 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 	unsigned int i;
 	int o;
 
-	*c = (struct blk_cfg){ .rw = RW_RANDREAD, .bs = 4096, .iodepth = 32, .queues = 1,
-			       .runtime = 5, .seed = 1, .rwmixread = 50 };
+	*c = (struct blk_cfg){ .rw = RW_RANDREAD,
+			       .bs = 4096,
+			       .iodepth = 32,
+			       .queues = 1,
+			       .runtime = 5,
+			       .seed = 1,
+			       .rwmixread = 50 };
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -267,7 +280,8 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 				if (!strcmp(optarg, bench_rw_names[i]))
 					break;
 			if (i == 5) {
-				fprintf(stderr, "pvio-bench: --rw %s: want read, write, randread, randwrite or randrw\n",
+				fprintf(stderr,
+					"pvio-bench: --rw %s: want read, write, randread, randwrite or randrw\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -276,7 +290,8 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		case 'b':
 			if (vu_parse_size(optarg, &c->bs) || c->bs < 512 || c->bs % 512 ||
 			    c->bs > (4u << 20)) {
-				fprintf(stderr, "pvio-bench: --bs %s: want a multiple of 512 up to 4M\n",
+				fprintf(stderr,
+					"pvio-bench: --bs %s: want a multiple of 512 up to 4M\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -338,7 +353,8 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 	}
 	if (!c->iodepth || c->iodepth > 4096 || !c->queues || c->queues > VU_MAX_QUEUES ||
 	    c->runtime <= 0 || c->rwmixread > 100) {
-		fprintf(stderr, "pvio-bench: --iodepth 1..4096, --queues 1..%d, --runtime > 0, --rwmixread 0..100\n",
+		fprintf(stderr,
+			"pvio-bench: --iodepth 1..4096, --queues 1..%d, --runtime > 0, --rwmixread 0..100\n",
 			VU_MAX_QUEUES);
 		return -EINVAL;
 	}
@@ -387,9 +403,9 @@ int bench_blk_main(int argc, char **argv)
 		status = 1;
 		goto out_close;
 	}
-	if ((c.rw != RW_READ && c.rw != RW_RANDREAD) &&
-	    vu_dev_has(&blk.dev, PVIO_BLK_F_RO)) {
-		fprintf(stderr, "pvio-bench: the back-end exports a read-only device; use --rw read or randread\n");
+	if ((c.rw != RW_READ && c.rw != RW_RANDREAD) && vu_dev_has(&blk.dev, PVIO_BLK_F_RO)) {
+		fprintf(stderr,
+			"pvio-bench: the back-end exports a read-only device; use --rw read or randread\n");
 		status = 2;
 		goto out_close;
 	}
@@ -459,19 +475,20 @@ int bench_blk_main(int argc, char **argv)
 	secs = (t1 - t0) / 1e9;
 	if (c.json) {
 		/* One line of JSON, written a few fields at a time. */
-		printf("{\"device\":\"blk\",\"rw\":\"%s\",\"bs\":%" PRIu64 ",", bench_rw_names[c.rw],
-		       c.bs);
-		printf("\"iodepth\":%u,\"queues\":%u,\"runtime_s\":%.3f,", c.iodepth, c.queues, secs);
-		printf("\"ios\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 ",", ios, reads,
-		       writes);
+		printf("{\"device\":\"blk\",\"rw\":\"%s\",\"bs\":%" PRIu64 ",",
+		       bench_rw_names[c.rw], c.bs);
+		printf("\"iodepth\":%u,\"queues\":%u,\"runtime_s\":%.3f,", c.iodepth, c.queues,
+		       secs);
+		printf("\"ios\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 ",", ios,
+		       reads, writes);
 		printf("\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,", ios / secs,
 		       bytes / secs, vu_hist_mean(&hist));
 		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
 		       vu_hist_percentile(&hist, 50), vu_hist_percentile(&hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64 ",",
 		       vu_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
-		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n", ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
-		       c.verify ? "true" : "false");
+		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n",
+		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0, c.verify ? "true" : "false");
 	} else {
 		printf("blk %s bs=%" PRIu64 " iodepth=%u queues=%u%s%s: %.2f s on %s\n",
 		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, c.poll ? " poll" : "",

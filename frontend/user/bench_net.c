@@ -29,7 +29,7 @@ struct net_run {
 	unsigned int frame_size, burst;
 	bool verify, json, poll;
 	double runtime;
-	atomic_uint_least64_t frames;	/* counted: sent (tx) or received (rx, reflect) */
+	atomic_uint_least64_t frames; /* counted: sent (tx) or received (rx, reflect) */
 	uint64_t bytes, sent, bad;
 	struct vu_hist hist;
 	int err;
@@ -79,7 +79,8 @@ static int net_loop(struct net_run *nr)
 				inflight++;
 				did = true;
 				if (nr->mode == NET_TX) {
-					atomic_fetch_add_explicit(&nr->frames, 1, memory_order_relaxed);
+					atomic_fetch_add_explicit(&nr->frames, 1,
+								  memory_order_relaxed);
 					nr->bytes += nr->frame_size;
 				}
 			}
@@ -106,7 +107,8 @@ static int net_loop(struct net_run *nr)
 				atomic_fetch_add_explicit(&nr->frames, 1, memory_order_relaxed);
 				if (vu_frame_check(frame, (size_t)r, &rseq, &ts)) {
 					if (nr->verify && nr->mode == NET_REFLECT) {
-						fprintf(stderr, "pvio-bench: VERIFY FAILED: received frame of %d bytes does not match what was sent (bad checksum or length)\n",
+						fprintf(stderr,
+							"pvio-bench: VERIFY FAILED: received frame of %d bytes does not match what was sent (bad checksum or length)\n",
 							r);
 						return -EILSEQ;
 					}
@@ -189,7 +191,8 @@ int bench_net_main(int argc, char **argv)
 			for (r = 0; r < 3 && strcmp(optarg, modes[r]); r++)
 				;
 			if (r == 3) {
-				fprintf(stderr, "pvio-bench: --mode %s: want tx, rx or reflect\n", optarg);
+				fprintf(stderr, "pvio-bench: --mode %s: want tx, rx or reflect\n",
+					optarg);
 				return 2;
 			}
 			nr->mode = (enum net_mode)r;
@@ -221,7 +224,8 @@ int bench_net_main(int argc, char **argv)
 	}
 	if (!no.socket_path || nr->frame_size < VU_FRAME_MIN || nr->frame_size > 9000 ||
 	    !nr->burst || nr->burst > 256 || nr->runtime <= 0) {
-		fprintf(stderr, "pvio-bench net: --socket PATH required; --frame-size 60..9000, --burst 1..256, --runtime > 0\n");
+		fprintf(stderr,
+			"pvio-bench net: --socket PATH required; --frame-size 60..9000, --burst 1..256, --runtime > 0\n");
 		return 2;
 	}
 	no.max_frame = nr->frame_size > 1514 ? nr->frame_size : 1514;
@@ -247,8 +251,9 @@ int bench_net_main(int argc, char **argv)
 	t1 = bench_now_ns();
 	cpu1 = bench_cpu_seconds();
 	if (r) {
-		fprintf(stderr, "pvio-bench: %s\n", vu_dev_errmsg(&nr->net.dev)[0] ?
-			vu_dev_errmsg(&nr->net.dev) : strerror(-r));
+		fprintf(stderr, "pvio-bench: %s\n",
+			vu_dev_errmsg(&nr->net.dev)[0] ? vu_dev_errmsg(&nr->net.dev) :
+							 strerror(-r));
 		status = 1;
 		goto out;
 	}
@@ -258,10 +263,10 @@ int bench_net_main(int argc, char **argv)
 		/* One line of JSON, written a few fields at a time. */
 		printf("{\"device\":\"net\",\"mode\":\"%s\",\"frame_size\":%u,\"runtime_s\":%.3f,",
 		       modes[nr->mode], nr->frame_size, secs);
-		printf("\"frames\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bad\":%" PRIu64 ",", n, nr->sent,
-		       nr->bad);
-		printf("\"pps\":%.1f,\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,", n / secs,
-		       n / secs, nr->bytes / secs, vu_hist_mean(&nr->hist));
+		printf("\"frames\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bad\":%" PRIu64 ",", n,
+		       nr->sent, nr->bad);
+		printf("\"pps\":%.1f,\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,",
+		       n / secs, n / secs, nr->bytes / secs, vu_hist_mean(&nr->hist));
 		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
 		       vu_hist_percentile(&nr->hist, 50), vu_hist_percentile(&nr->hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"cpu_ns_per_frame\":%.0f}\n",

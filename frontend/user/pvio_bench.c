@@ -59,8 +59,8 @@ double bench_cpu_seconds(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
 }
 
 /*
@@ -104,8 +104,7 @@ void bench_print_lat(const struct vu_hist *h)
 {
 	printf("  lat (us): mean %.2f  p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
 	       vu_hist_mean(h) / 1e3, vu_hist_percentile(h, 50) / 1e3,
-	       vu_hist_percentile(h, 99) / 1e3, vu_hist_percentile(h, 99.9) / 1e3,
-	       h->max / 1e3);
+	       vu_hist_percentile(h, 99) / 1e3, vu_hist_percentile(h, 99.9) / 1e3, h->max / 1e3);
 }
 
 static void print_usage(FILE *f)

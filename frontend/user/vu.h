@@ -37,17 +37,17 @@
 #include "virtio_net.h"
 #include "virtio_console.h"
 
-#define VU_TIMEOUT_MS_DEFAULT	5000	/* for every reply and every wait */
-#define VU_QUEUE_SIZE_DEFAULT	128
-#define VU_MAX_QUEUES		64
+#define VU_TIMEOUT_MS_DEFAULT 5000 /* for every reply and every wait */
+#define VU_QUEUE_SIZE_DEFAULT 128
+#define VU_MAX_QUEUES 64
 
 /* The guest memory: one memfd, mapped once, shared with the back-end. */
 struct vu_mem {
-	int fd;			/* memfd, or -1 */
-	void *base;		/* our mapping; guest-physical 0 */
-	size_t size;		/* bytes mapped (and shared) */
-	size_t used;		/* bump allocator: bytes handed out from base */
-	bool hugetlb;		/* MFD_HUGETLB backing */
+	int fd; /* memfd, or -1 */
+	void *base; /* our mapping; guest-physical 0 */
+	size_t size; /* bytes mapped (and shared) */
+	size_t used; /* bump allocator: bytes handed out from base */
+	bool hugetlb; /* MFD_HUGETLB backing */
 };
 
 struct vu_dev;
@@ -55,46 +55,46 @@ struct vu_dev;
 /* One virtqueue of the device. */
 struct vu_queue {
 	struct vu_dev *dev;
-	unsigned int index;		/* vhost-user vring index */
-	unsigned int num;		/* ring size */
-	struct pvring_drv ring;		/* driver side, over guest memory */
-	struct pvring_drv_slot *slot;	/* private slot array (num entries) */
-	int kick_fd;			/* eventfd we write to notify the back-end */
-	int call_fd;			/* eventfd the back-end writes on completion */
-	unsigned long kicks;		/* statistics: notifications sent */
-	unsigned long waits;		/* statistics: sleeps on call_fd */
+	unsigned int index; /* vhost-user vring index */
+	unsigned int num; /* ring size */
+	struct pvring_drv ring; /* driver side, over guest memory */
+	struct pvring_drv_slot *slot; /* private slot array (num entries) */
+	int kick_fd; /* eventfd we write to notify the back-end */
+	int call_fd; /* eventfd the back-end writes on completion */
+	unsigned long kicks; /* statistics: notifications sent */
+	unsigned long waits; /* statistics: sleeps on call_fd */
 };
 
 /* What the caller asks of vu_dev_open(). */
 struct vu_dev_opts {
 	const char *socket_path;
-	unsigned int device_id;		/* PVIO_ID_BLOCK/NET/CONSOLE, for messages only */
-	int timeout_ms;			/* per reply and per wait; 0: default */
-	size_t mem_size;		/* bytes of guest memory (rounded up) */
-	bool hugetlb;			/* back guest memory with hugetlbfs pages */
-	uint64_t features;		/* device features the caller can use */
-	uint64_t required;		/* features without which it cannot work */
-	unsigned int num_queues;	/* queues to set up; 0: all the back-end has */
-	bool queue_pairs;		/* GET_QUEUE_NUM counts rx/tx pairs (net) */
-	unsigned int queue_size;	/* power of two; 0: default */
-	unsigned int indirect_max;	/* 0: no indirect tables, else per-chain max */
-	size_t config_size;		/* bytes of device config to read (GET_CONFIG) */
+	unsigned int device_id; /* PVIO_ID_BLOCK/NET/CONSOLE, for messages only */
+	int timeout_ms; /* per reply and per wait; 0: default */
+	size_t mem_size; /* bytes of guest memory (rounded up) */
+	bool hugetlb; /* back guest memory with hugetlbfs pages */
+	uint64_t features; /* device features the caller can use */
+	uint64_t required; /* features without which it cannot work */
+	unsigned int num_queues; /* queues to set up; 0: all the back-end has */
+	bool queue_pairs; /* GET_QUEUE_NUM counts rx/tx pairs (net) */
+	unsigned int queue_size; /* power of two; 0: default */
+	unsigned int indirect_max; /* 0: no indirect tables, else per-chain max */
+	size_t config_size; /* bytes of device config to read (GET_CONFIG) */
 };
 
 struct vu_dev {
-	char path[108];			/* the socket, for messages */
-	int sock;			/* connected Unix socket, or -1 */
+	char path[108]; /* the socket, for messages */
+	int sock; /* connected Unix socket, or -1 */
 	int timeout_ms;
-	uint64_t dev_features;		/* what the back-end offered */
-	uint64_t features;		/* negotiated */
-	uint64_t protocol_features;	/* negotiated, 0 without F_PROTOCOL_FEATURES */
-	unsigned int max_queues;	/* GET_QUEUE_NUM, or 1... */
+	uint64_t dev_features; /* what the back-end offered */
+	uint64_t features; /* negotiated */
+	uint64_t protocol_features; /* negotiated, 0 without F_PROTOCOL_FEATURES */
+	unsigned int max_queues; /* GET_QUEUE_NUM, or 1... */
 	struct vu_mem mem;
 	struct vu_queue *queues;
 	unsigned int nqueues;
-	uint8_t config[VHOST_USER_CONFIG_SIZE_MAX];	/* device config, GET_CONFIG */
-	size_t config_len;		/* bytes valid in config, 0 without CONFIG */
-	char errmsg[512];		/* last error, for the user */
+	uint8_t config[VHOST_USER_CONFIG_SIZE_MAX]; /* device config, GET_CONFIG */
+	size_t config_len; /* bytes valid in config, 0 without CONFIG */
+	char errmsg[512]; /* last error, for the user */
 };
 
 /* vu_dev.c */
@@ -135,8 +135,8 @@ static inline bool vu_mem_contains(const struct vu_mem *mem, const void *p, size
 }
 
 /* vu_queue.c */
-int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index,
-		  unsigned int num, unsigned int indirect_max);
+int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, unsigned int num,
+		  unsigned int indirect_max);
 void vu_queue_destroy(struct vu_queue *q);
 int vu_queue_wait(struct vu_queue *q, int timeout_ms);
 
@@ -149,34 +149,34 @@ void vu_queue_kick(struct vu_queue *q);
 /* vu_blk.c: a block device. */
 struct vu_blk_req {
 	/* Filled in by the caller before vu_blk_submit(). */
-	unsigned int type;		/* PVIO_BLK_T_* */
-	uint64_t offset;		/* bytes, multiple of 512 */
-	void *buf;			/* in guest memory (vu_dev_alloc); NULL for FLUSH */
-	uint32_t len;			/* bytes: data, or range for DISCARD/WRITE_ZEROES */
-	bool unmap;			/* WRITE_ZEROES: the device may deallocate */
-	void *priv;			/* caller's cookie */
-	uint64_t submit_ns;		/* caller's, e.g. for latency */
+	unsigned int type; /* PVIO_BLK_T_* */
+	uint64_t offset; /* bytes, multiple of 512 */
+	void *buf; /* in guest memory (vu_dev_alloc); NULL for FLUSH */
+	uint32_t len; /* bytes: data, or range for DISCARD/WRITE_ZEROES */
+	bool unmap; /* WRITE_ZEROES: the device may deallocate */
+	void *priv; /* caller's cookie */
+	uint64_t submit_ns; /* caller's, e.g. for latency */
 	/* Filled in on completion. */
-	int result;			/* 0, -EIO, -EOPNOTSUPP, -EPROTO */
-	uint32_t done_len;		/* bytes the device wrote (incl. status byte) */
+	int result; /* 0, -EIO, -EOPNOTSUPP, -EPROTO */
+	uint32_t done_len; /* bytes the device wrote (incl. status byte) */
 	/* Private. */
-	struct vu_blk_shared *shared;	/* header, segment, status: in guest memory */
+	struct vu_blk_shared *shared; /* header, segment, status: in guest memory */
 	struct vu_blk_req *next_free;
 };
 
 struct vu_blk_queue {
 	struct vu_queue *q;
-	struct vu_blk_req *reqs;	/* depth requests */
-	struct vu_blk_req *free;	/* free list */
+	struct vu_blk_req *reqs; /* depth requests */
+	struct vu_blk_req *free; /* free list */
 	unsigned int depth;
 	unsigned int inflight;
-	bool poll;			/* busy-poll the used ring instead of sleeping */
-	unsigned int poll_us;		/* poll: sleep after this many us idle (0: never) */
+	bool poll; /* busy-poll the used ring instead of sleeping */
+	unsigned int poll_us; /* poll: sleep after this many us idle (0: never) */
 };
 
 struct vu_blk {
 	struct vu_dev dev;
-	struct pvio_blk_config cfg;	/* what GET_CONFIG said (zero without CONFIG) */
+	struct pvio_blk_config cfg; /* what GET_CONFIG said (zero without CONFIG) */
 	uint64_t capacity_bytes;
 	unsigned int blk_size;
 	struct vu_blk_queue *bq;
@@ -185,9 +185,9 @@ struct vu_blk {
 
 struct vu_blk_opts {
 	const char *socket_path;
-	unsigned int num_queues;	/* 0: 1 */
-	unsigned int depth;		/* requests in flight per queue; 0: 32 */
-	size_t buf_bytes;		/* extra guest memory for data buffers */
+	unsigned int num_queues; /* 0: 1 */
+	unsigned int depth; /* requests in flight per queue; 0: 32 */
+	size_t buf_bytes; /* extra guest memory for data buffers */
 	bool hugetlb;
 	bool no_indirect;
 	int timeout_ms;
@@ -203,8 +203,8 @@ void vu_blk_kick(struct vu_blk *blk, unsigned int qi);
 int vu_blk_reap(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max);
 int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max,
 		int timeout_ms);
-int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t offset,
-		void *buf, uint32_t len);
+int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t offset, void *buf,
+		uint32_t len);
 int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len);
 
 /* vu_net.c: a network device with one queue pair. */
@@ -212,21 +212,21 @@ struct vu_net {
 	struct vu_dev dev;
 	struct pvio_net_config cfg;
 	struct vu_queue *rxq, *txq;
-	uint8_t *rxbufs;		/* rxq->num buffers of rx_buf_size, guest memory */
-	uint8_t *txbufs;		/* txq->num buffers of tx_buf_size, guest memory */
+	uint8_t *rxbufs; /* rxq->num buffers of rx_buf_size, guest memory */
+	uint8_t *txbufs; /* txq->num buffers of tx_buf_size, guest memory */
 	unsigned int rx_buf_size;
 	unsigned int tx_buf_size;
-	uint16_t *tx_free;		/* stack of free tx buffer numbers */
+	uint16_t *tx_free; /* stack of free tx buffer numbers */
 	unsigned int tx_nfree;
 	bool mrg_rxbuf;
-	unsigned long rx_dropped;	/* frames larger than the caller's buffer */
+	unsigned long rx_dropped; /* frames larger than the caller's buffer */
 };
 
 struct vu_net_opts {
 	const char *socket_path;
-	unsigned int queue_size;	/* 0: 256 */
-	unsigned int max_frame;		/* 0: 1514 */
-	unsigned int rx_buf_size;	/* bytes per receive buffer; 0: 2048 */
+	unsigned int queue_size; /* 0: 256 */
+	unsigned int max_frame; /* 0: 1514 */
+	unsigned int rx_buf_size; /* bytes per receive buffer; 0: 2048 */
 	bool no_mrg_rxbuf;
 	bool hugetlb;
 	int timeout_ms;
@@ -242,46 +242,46 @@ int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
 
 /* --- vu_console.c: a console device (owned by the console author) ------------------ */
 
-#define VU_CONSOLE_PORTS_MAX	((VU_MAX_QUEUES - 2) / 2)
-#define VU_CONSOLE_NAME_MAX	128
+#define VU_CONSOLE_PORTS_MAX ((VU_MAX_QUEUES - 2) / 2)
+#define VU_CONSOLE_NAME_MAX 128
 
 /* One port: its two queues and what the control queue said about it. */
 struct vu_console_port {
 	struct vu_queue *rxq, *txq;
-	uint8_t *rxbufs;		/* rxq->num buffers of buf_size, guest memory */
-	uint8_t *txbufs;		/* txq->num buffers of buf_size, guest memory */
-	uint16_t *tx_free;		/* stack of free transmit buffer numbers */
+	uint8_t *rxbufs; /* rxq->num buffers of buf_size, guest memory */
+	uint8_t *txbufs; /* txq->num buffers of buf_size, guest memory */
+	uint16_t *tx_free; /* stack of free transmit buffer numbers */
 	unsigned int tx_nfree;
-	uint8_t *rx_cur;		/* a received buffer not yet read to its end */
+	uint8_t *rx_cur; /* a received buffer not yet read to its end */
 	uint32_t rx_cur_len, rx_cur_off;
-	bool added;			/* DEVICE_ADD seen (port 0 without MULTIPORT: always) */
-	bool console;			/* CONSOLE_PORT seen */
-	bool host_open;			/* last PORT_OPEN from the device */
-	char name[VU_CONSOLE_NAME_MAX];	/* PORT_NAME, "" when none */
-	uint16_t cols, rows;		/* last RESIZE */
-	unsigned int resizes;		/* RESIZE messages seen */
+	bool added; /* DEVICE_ADD seen (port 0 without MULTIPORT: always) */
+	bool console; /* CONSOLE_PORT seen */
+	bool host_open; /* last PORT_OPEN from the device */
+	char name[VU_CONSOLE_NAME_MAX]; /* PORT_NAME, "" when none */
+	uint16_t cols, rows; /* last RESIZE */
+	unsigned int resizes; /* RESIZE messages seen */
 };
 
 struct vu_console {
 	struct vu_dev dev;
-	struct pvio_console_config cfg;	/* GET_CONFIG at open */
-	bool multiport;			/* MULTIPORT negotiated */
-	unsigned int nports;		/* max_nr_ports, or 1 */
-	unsigned int buf_size;		/* bytes per data buffer */
+	struct pvio_console_config cfg; /* GET_CONFIG at open */
+	bool multiport; /* MULTIPORT negotiated */
+	unsigned int nports; /* max_nr_ports, or 1 */
+	unsigned int buf_size; /* bytes per data buffer */
 	struct vu_console_port *ports;
-	struct vu_queue *crxq, *ctxq;	/* control queues (MULTIPORT) */
-	uint8_t *crxbufs;		/* control receive buffers */
-	uint8_t *ctxbufs;		/* control transmit buffers */
+	struct vu_queue *crxq, *ctxq; /* control queues (MULTIPORT) */
+	uint8_t *crxbufs; /* control receive buffers */
+	uint8_t *ctxbufs; /* control transmit buffers */
 	uint16_t *ctx_free;
 	unsigned int ctx_nfree;
-	unsigned long ctrl_msgs;	/* control messages received */
+	unsigned long ctrl_msgs; /* control messages received */
 };
 
 struct vu_console_opts {
 	const char *socket_path;
-	unsigned int queue_size;	/* 0: 128 */
-	unsigned int buf_size;		/* bytes per data buffer; 0: 4096 */
-	bool no_multiport;		/* do not negotiate MULTIPORT */
+	unsigned int queue_size; /* 0: 128 */
+	unsigned int buf_size; /* bytes per data buffer; 0: 4096 */
+	bool no_multiport; /* do not negotiate MULTIPORT */
 	int timeout_ms;
 };
 

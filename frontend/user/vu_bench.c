@@ -220,11 +220,11 @@ int vu_parse_size(const char *s, uint64_t *out)
 
 struct vu_frame_body {
 	uint8_t dst[6], src[6];
-	uint8_t type[2];		/* big-endian EtherType */
-	uint8_t seq[8];			/* little-endian, unaligned-safe */
+	uint8_t type[2]; /* big-endian EtherType */
+	uint8_t seq[8]; /* little-endian, unaligned-safe */
 	uint8_t ts[8];
 	uint8_t len[4];
-	uint8_t csum[4];		/* FNV-1a over bytes 12..len, csum zeroed */
+	uint8_t csum[4]; /* FNV-1a over bytes 12..len, csum zeroed */
 } __attribute__((packed));
 
 static uint32_t vu_frame_csum(const uint8_t *p, size_t len)

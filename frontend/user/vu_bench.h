@@ -16,13 +16,13 @@
  * of its value wide.  Fixed size, no allocation, mergeable: each thread keeps
  * its own and the report merges them.
  */
-#define VU_HIST_SUB_BITS	5
-#define VU_HIST_SUB		(1u << VU_HIST_SUB_BITS)
-#define VU_HIST_BUCKETS		((64 - VU_HIST_SUB_BITS + 1) * VU_HIST_SUB)
+#define VU_HIST_SUB_BITS 5
+#define VU_HIST_SUB (1u << VU_HIST_SUB_BITS)
+#define VU_HIST_BUCKETS ((64 - VU_HIST_SUB_BITS + 1) * VU_HIST_SUB)
 
 struct vu_hist {
 	uint64_t count;
-	uint64_t sum;			/* for the mean; ns sums fit for centuries */
+	uint64_t sum; /* for the mean; ns sums fit for centuries */
 	uint64_t min, max;
 	uint64_t bucket[VU_HIST_BUCKETS];
 };
@@ -59,7 +59,7 @@ uint64_t vu_pattern_word(uint64_t seed, uint64_t offset);
 void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset);
 
 struct vu_pattern_miss {
-	uint64_t offset;		/* device byte offset of the first bad word */
+	uint64_t offset; /* device byte offset of the first bad word */
 	uint64_t expected;
 	uint64_t found;
 };
@@ -73,8 +73,8 @@ int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset
  * sequence number, a timestamp, the length and a checksum over everything
  * after the MAC addresses, so a reflector may swap the addresses.
  */
-#define VU_FRAME_MIN		60
-#define VU_FRAME_ETHERTYPE	0x88b5
+#define VU_FRAME_MIN 60
+#define VU_FRAME_ETHERTYPE 0x88b5
 
 void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns);
 int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns);

@@ -18,7 +18,7 @@
 
 #include "vu.h"
 
-#define VU_HUGE_PAGE	(2u << 20)
+#define VU_HUGE_PAGE (2u << 20)
 
 /**
  * vu_mem_init - create and map the guest memory

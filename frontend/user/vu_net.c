@@ -18,7 +18,7 @@
 
 #include "vu.h"
 
-#define VU_NET_HDR	sizeof(struct pvio_net_hdr)
+#define VU_NET_HDR sizeof(struct pvio_net_hdr)
 
 static int vu_net_post_rx(struct vu_net *net, uint8_t *buf)
 {
@@ -58,8 +58,9 @@ int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts)
 	net->tx_buf_size = (unsigned int)(VU_NET_HDR + max_frame + 63) & ~63u;
 	/* Without MRG_RXBUF a buffer must hold the largest frame whole. */
 	net->rx_buf_size = opts->rx_buf_size ? opts->rx_buf_size : 2048;
-	dopts.mem_size = (size_t)qsize * (net->tx_buf_size + net->rx_buf_size +
-					  VU_NET_HDR + max_frame) + (1u << 20);
+	dopts.mem_size =
+		(size_t)qsize * (net->tx_buf_size + net->rx_buf_size + VU_NET_HDR + max_frame) +
+		(1u << 20);
 	r = vu_dev_open(&net->dev, &dopts);
 	if (r)
 		return r;
