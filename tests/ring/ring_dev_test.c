@@ -9,29 +9,34 @@
 
 #include "ring_test.h"
 
-#define POOL	(64 << 10)
-#define NSEG	16
+#define POOL (64 << 10)
+#define NSEG 16
 
-FIXTURE(dev) {
+FIXTURE(dev)
+{
 	struct tring t;
 	struct pvring_seg seg[NSEG];
 	struct pvring_chain c;
-	struct pvring_desc *itab;	/* a host view of the indirect region */
+	struct pvring_desc *itab; /* a host view of the indirect region */
 	u64 itab_gpa;
 };
 
-FIXTURE_VARIANT(dev) {
+FIXTURE_VARIANT(dev)
+{
 	unsigned int num;
 	bool event_idx;
 	bool indirect;
 	u16 start;
 };
 
+/* clang-format would glue the brace to the macro, which checkpatch rejects. */
+/* clang-format off */
 FIXTURE_VARIANT_ADD(dev, n4) { .num = 4, .start = 65534 };
 FIXTURE_VARIANT_ADD(dev, n4_ind) { .num = 4, .indirect = true };
 FIXTURE_VARIANT_ADD(dev, n16_ev_ind) { .num = 16, .event_idx = true, .indirect = true,
 				       .start = 65530 };
 FIXTURE_VARIANT_ADD(dev, n1024_ev) { .num = 1024, .event_idx = true };
+/* clang-format on */
 
 FIXTURE_SETUP(dev)
 {
@@ -89,8 +94,8 @@ TEST_F(dev, pop_mixed_chain)
 
 	tring_desc_set(t, NULL, 2, tring_gpa(t, 0), 10, PVRING_DESC_F_NEXT, 0);
 	tring_desc_set(t, NULL, 0, tring_gpa(t, 100), 20, PVRING_DESC_F_NEXT, 3);
-	tring_desc_set(t, NULL, 3, tring_gpa(t, 200), 30,
-		       PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT, 1);
+	tring_desc_set(t, NULL, 3, tring_gpa(t, 200), 30, PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT,
+		       1);
 	tring_desc_set(t, NULL, 1, tring_gpa(t, 300), 40, PVRING_DESC_F_WRITE, 0);
 	tring_avail_put(t, 2);
 	EXPECT_EQ(1, pvring_dev_avail(&t->dev));
@@ -133,8 +138,8 @@ TEST_F(dev, pop_too_many_segments)
 	if (t->num < 4)
 		SKIP(return, "needs 4 descriptors");
 	for (i = 0; i < 4; i++)
-		tring_desc_set(t, NULL, i, tring_gpa(t, 64 * i), 8,
-			       i < 3 ? PVRING_DESC_F_NEXT : 0, (u16)(i + 1));
+		tring_desc_set(t, NULL, i, tring_gpa(t, 64 * i), 8, i < 3 ? PVRING_DESC_F_NEXT : 0,
+			       (u16)(i + 1));
 	tring_avail_put(t, 0);
 	EXPECT_EQ(-ENOBUFS, pvring_dev_pop(&t->dev, &self->c, self->seg, 3));
 	EXPECT_TRUE(self->c.head_valid);
@@ -228,8 +233,7 @@ TEST_F(dev, bad_readable_after_writable)
 {
 	struct tring *t = &self->t;
 
-	tring_desc_set(t, NULL, 1, tring_gpa(t, 0), 8,
-		       PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT, 2);
+	tring_desc_set(t, NULL, 1, tring_gpa(t, 0), 8, PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT, 2);
 	tring_desc_set(t, NULL, 2, tring_gpa(t, 8), 8, 0, 0);
 	expect_bad_chain(_metadata, self, 1, -EINVAL);
 }
@@ -343,8 +347,8 @@ TEST_F(dev, bad_indirect_with_next)
 		SKIP(return, "indirect not negotiated");
 	tring_desc_set(t, self->itab, 0, tring_gpa(t, 0), 16, 0, 0);
 	tring_desc_set(t, NULL, 2, tring_gpa(t, 0), 8, 0, 0);
-	tring_desc_set(t, NULL, 1, self->itab_gpa, 16,
-		       PVRING_DESC_F_INDIRECT | PVRING_DESC_F_NEXT, 2);
+	tring_desc_set(t, NULL, 1, self->itab_gpa, 16, PVRING_DESC_F_INDIRECT | PVRING_DESC_F_NEXT,
+		       2);
 	expect_bad_chain(_metadata, self, 1, -EINVAL);
 }
 
@@ -420,7 +424,7 @@ TEST_F(dev, push_used_batch)
 	unsigned int i, n = t->num < 4 ? t->num : 4;
 
 	for (i = 0; i < n; i++) {
-		e[i].id = (__le32)(n - 1 - i);	/* CPU order, as documented */
+		e[i].id = (__le32)(n - 1 - i); /* CPU order, as documented */
 		e[i].len = (__le32)(10 * i);
 	}
 	pvring_dev_push_used_batch(&t->dev, e, n);
@@ -536,7 +540,7 @@ TEST(init_invalid)
 	}
 	for (cfg.num = 1; cfg.num <= PVRING_MAX_SIZE; cfg.num <<= 1) {
 		if (cfg.num > 128)
-			break;	/* the areas above hold 128 used entries at most */
+			break; /* the areas above hold 128 used entries at most */
 		EXPECT_EQ(0, pvring_dev_init(&vr, &cfg)) TH_LOG("num %u", cfg.num);
 	}
 	cfg.num = 4;

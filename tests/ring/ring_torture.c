@@ -38,22 +38,22 @@
 
 #include "ring_test.h"
 
-#define MAX_OUT		3
-#define MAX_IN		3
-#define MAX_SEG		(MAX_OUT + MAX_IN)
-#define SEG_MAX_LEN	64
-#define AREA		(MAX_SEG * SEG_MAX_LEN)	/* pool bytes per request */
-#define CANARY		0xee
-#define WAIT_MS		10000
-#define NREGIONS	8
+#define MAX_OUT 3
+#define MAX_IN 3
+#define MAX_SEG (MAX_OUT + MAX_IN)
+#define SEG_MAX_LEN 64
+#define AREA (MAX_SEG * SEG_MAX_LEN) /* pool bytes per request */
+#define CANARY 0xee
+#define WAIT_MS 10000
+#define NREGIONS 8
 
 struct torture_cfg {
 	const char *name;
 	unsigned int num;
 	bool event_idx;
-	unsigned int indirect_max;	/* 0: direct only */
-	bool notify;			/* eventfds; else both sides poll */
-	unsigned int weight;		/* share of the requests */
+	unsigned int indirect_max; /* 0: direct only */
+	bool notify; /* eventfds; else both sides poll */
+	unsigned int weight; /* share of the requests */
 };
 
 /*
@@ -73,10 +73,10 @@ static const struct torture_cfg runs[] = {
 /* What the driver remembers about a request in flight. */
 struct torture_req {
 	unsigned int out, in;
-	u32 off[MAX_SEG];		/* pool offsets */
+	u32 off[MAX_SEG]; /* pool offsets */
 	u32 len[MAX_SEG];
-	u32 want;			/* writable bytes the device must fill */
-	u32 seed;			/* checksum of the readable bytes */
+	u32 want; /* writable bytes the device must fill */
+	u32 seed; /* checksum of the readable bytes */
 	struct torture_req *next_free;
 };
 
@@ -210,8 +210,7 @@ static u32 torture_serve(struct torture *tt, const struct pvring_chain *c,
 		seed = 0x5a5a5a5a;
 	}
 	if (want > c->in_len) {
-		torture_fail(tt, "device: asked to write %u of %" PRIu64 " bytes", want,
-			     c->in_len);
+		torture_fail(tt, "device: asked to write %u of %" PRIu64 " bytes", want, c->in_len);
 		return 0;
 	}
 	k = 0;
@@ -277,7 +276,8 @@ static void *torture_device(void *arg)
 		}
 		tt->waits_dev++;
 		if (!torture_wait(tt, tt->kick_fd)) {
-			torture_fail(tt, "device: no kick for %d ms with the ring empty (lost kick)",
+			torture_fail(tt,
+				     "device: no kick for %d ms with the ring empty (lost kick)",
 				     WAIT_MS);
 			break;
 		}
@@ -433,15 +433,18 @@ static void torture_driver(struct torture *tt)
 			continue;
 		}
 		/* Nothing to do until completions come: enable, re-check, sleep. */
-		if (t->event_idx && (tring_rand(&rnd) & 1) ? !pvring_drv_enable_cb_delayed(&t->drv)
-							   : !pvring_drv_enable_cb(&t->drv)) {
+		if (t->event_idx && (tring_rand(&rnd) & 1) ?
+			    !pvring_drv_enable_cb_delayed(&t->drv) :
+			    !pvring_drv_enable_cb(&t->drv)) {
 			pvring_drv_disable_cb(&t->drv);
 			continue;
 		}
 		tt->waits_drv++;
 		if (!torture_wait(tt, tt->call_fd)) {
-			torture_fail(tt, "driver: no interrupt for %d ms with %" PRIu64
-				     " in flight (lost interrupt)", WAIT_MS, inflight);
+			torture_fail(tt,
+				     "driver: no interrupt for %d ms with %" PRIu64
+				     " in flight (lost interrupt)",
+				     WAIT_MS, inflight);
 			break;
 		}
 		pvring_drv_disable_cb(&t->drv);

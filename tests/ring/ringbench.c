@@ -45,20 +45,20 @@
 
 #include "ring_test.h"
 
-#define BENCH_BUF	64
-#define BENCH_CHUNK	8192		/* requests per timed chunk */
-#define BENCH_RTT	2000		/* batches timed alone */
+#define BENCH_BUF 64
+#define BENCH_CHUNK 8192 /* requests per timed chunk */
+#define BENCH_RTT 2000 /* batches timed alone */
 
 struct bench {
 	struct tring t;
 	unsigned int batch;
 	u64 requests;
-	atomic_int go;			/* 1: run; 2: stop */
-	u64 kicks;			/* driver thread only */
-	u64 irqs;			/* device thread only */
-	u64 *chunk;			/* TSC cycles of each BENCH_CHUNK requests */
+	atomic_int go; /* 1: run; 2: stop */
+	u64 kicks; /* driver thread only */
+	u64 irqs; /* device thread only */
+	u64 *chunk; /* TSC cycles of each BENCH_CHUNK requests */
 	u64 nchunk;
-	u64 rtt[BENCH_RTT];		/* TSC cycles of each lone batch */
+	u64 rtt[BENCH_RTT]; /* TSC cycles of each lone batch */
 };
 
 struct bench_result {
@@ -154,7 +154,7 @@ static inline void bench_add(struct bench *b, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		u16 head = vr->free_head;	/* a token and a buffer per head */
+		u16 head = vr->free_head; /* a token and a buffer per head */
 		struct pvring_sg sg = { tring_gpa(&b->t, (size_t)head * BENCH_BUF), BENCH_BUF };
 
 		if (unlikely(pvring_drv_stage(vr, &sg, 1, 0, (void *)(uintptr_t)(head + 1)))) {
@@ -273,8 +273,8 @@ static int bench_case(unsigned int num, unsigned int batch, bool event_idx, u64 
 }
 
 #ifdef PVIO_HAVE_RTE_RING
-#define RTE_BULK	32
-#define RTE_SIZE	4096
+#define RTE_BULK 32
+#define RTE_SIZE 4096
 
 struct rte_bench {
 	struct rte_ring *r;
@@ -369,7 +369,8 @@ static void bench_print_json(const struct bench_result *b, unsigned int num)
 	printf("{\"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,", b->batch,
 	       b->event_idx ? "true" : "false", b->ns);
 	printf(" \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,", b->cycles, b->kicks);
-	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns, num);
+	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns,
+	       num);
 }
 
 static void print_usage(const char *prog)
@@ -430,8 +431,8 @@ int main(int argc, char **argv)
 			for (r = 0; r < reps; r++) {
 				ret = bench_case(num, batches[i], ev, requests, &res[nres]);
 				if (ret) {
-					fprintf(stderr, "pvio-ringbench: batch %u: %s\n", batches[i],
-						strerror(-ret));
+					fprintf(stderr, "pvio-ringbench: batch %u: %s\n",
+						batches[i], strerror(-ret));
 					return 1;
 				}
 				if (!r || res[nres].cycles < best.cycles)
