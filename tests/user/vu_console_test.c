@@ -27,7 +27,7 @@
 #include "vu.h"
 #include "vu_test.h"
 
-#define MIB		(1u << 20)
+#define MIB (1u << 20)
 
 struct prng {
 	uint64_t s;
@@ -52,8 +52,8 @@ static uint64_t fnv(uint64_t h, const uint8_t *b, size_t n)
 	return h;
 }
 
-static int start_pviod(const char *dir, const char *opts, const char *log, pid_t *pid,
-		       char *sock, size_t socklen, char *why, size_t whylen)
+static int start_pviod(const char *dir, const char *opts, const char *log, pid_t *pid, char *sock,
+		       size_t socklen, char *why, size_t whylen)
 {
 	char exe[PATH_MAX], pviod[PATH_MAX + 16], arg[1024];
 
@@ -110,17 +110,16 @@ static bool wait_ctrl_more(struct vu_console *con, long end_ms)
  * @cond is an expression over the ports that the control messages update:
  * it is evaluated again after each batch (once per loop, in one place).
  */
-#define WAIT_CTRL(con, cond)							\
-	({									\
-		struct vu_console *__con = (con);				\
-		long __end = vu_test_ms() + 5000;				\
-		bool __ok;							\
-										\
-		vu_console_ctrl_poll(__con);					\
-		do {								\
-			__ok = (cond);						\
-		} while (!__ok && wait_ctrl_more(__con, __end));		\
-		__ok;								\
+#define WAIT_CTRL(con, cond)                                     \
+	({                                                       \
+		struct vu_console *__con = (con);                \
+		long __end = vu_test_ms() + 5000;                \
+		bool __ok;                                       \
+		vu_console_ctrl_poll(__con);                     \
+		do {                                             \
+			__ok = (cond);                           \
+		} while (!__ok && wait_ctrl_more(__con, __end)); \
+		__ok;                                            \
 	})
 
 static bool log_has(const char *log, const char *needle, char *line, size_t len)
@@ -136,20 +135,24 @@ static bool log_has(const char *log, const char *needle, char *line, size_t len)
 	return found;
 }
 
-FIXTURE(con) {
+FIXTURE(con)
+{
 	char dir[64], sock[128], log[128], out[128], why[256];
 	pid_t pviod;
 	struct vu_console con;
 	bool open;
 };
 
-FIXTURE_VARIANT(con) {
-	const char *opts;		/* after socket=...; %s: the directory */
-	unsigned int port;		/* for the transfer tests */
+FIXTURE_VARIANT(con)
+{
+	const char *opts; /* after socket=...; %s: the directory */
+	unsigned int port; /* for the transfer tests */
 	unsigned int mib;
 	unsigned int buf_size;
 };
 
+/* clang-format would glue the brace to the macro, which checkpatch rejects. */
+/* clang-format off */
 FIXTURE_VARIANT_ADD(con, port1_4k) {
 	.opts = "out=unix:%s/out,ports=3,names=:org.pvio.a:org.pvio.b", .port = 1, .mib = 8,
 	.buf_size = 4096 };
@@ -157,6 +160,7 @@ FIXTURE_VARIANT_ADD(con, port0_64k) {
 	.opts = "out=unix:%s/out,ports=2", .port = 0, .mib = 16, .buf_size = 65536 };
 FIXTURE_VARIANT_ADD(con, port2_small_buffer) {
 	.opts = "out=unix:%s/out,ports=3,buffer=8192", .port = 2, .mib = 4, .buf_size = 1024 };
+/* clang-format on */
 
 FIXTURE_SETUP(con)
 {
@@ -176,7 +180,8 @@ FIXTURE_SETUP(con)
 		return;
 	struct vu_console_opts o = { .socket_path = self->sock, .buf_size = variant->buf_size };
 
-	ASSERT_EQ(0, vu_console_open(&self->con, &o)) {
+	ASSERT_EQ(0, vu_console_open(&self->con, &o))
+	{
 		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
 		vu_test_dump_log(self->log);
 	}
@@ -283,6 +288,7 @@ static int peer_run(const char *path, size_t bytes)
 TEST_F_TIMEOUT(con, transfer, 240)
 {
 	struct vu_console *c = &self->con;
+	const char *emsg = vu_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
 	size_t bytes = (size_t)variant->mib * MIB, got = 0, sent = 0;
 	struct prng in = { 1 }, outp = { 2 };
 	uint64_t h_got = 1469598103934665603ull, h_want = h_got;
@@ -311,8 +317,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 		r = vu_console_read(c, port, buf, sizeof(buf));
 		if (r == -EAGAIN) {
 			r = vu_console_wait_rx(c, port, 10000);
-			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes,
-					       vu_dev_errmsg(&c->dev));
+			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes, emsg);
 			continue;
 		}
 		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
@@ -342,7 +347,8 @@ TEST_F_TIMEOUT(con, transfer, 240)
 	ASSERT_EQ(0, vu_console_tx_drain(c, port, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
 	t2 = vu_test_ms();
-	EXPECT_EQ(0, WEXITSTATUS(status)) {
+	EXPECT_EQ(0, WEXITSTATUS(status))
+	{
 		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
 	}
 	TH_LOG("port %u: %u MiB in %ld ms, %u MiB out in %ld ms", port, variant->mib, t1 - t0,
@@ -359,8 +365,8 @@ static int write_all(struct __test_metadata *_metadata, struct vu_console *c, un
 
 	memset(buf, 'x', sizeof(buf));
 	while (sent < bytes) {
-		r = vu_console_write(c, port, buf, bytes - sent < sizeof(buf) ?
-				     bytes - sent : sizeof(buf));
+		r = vu_console_write(c, port, buf,
+				     bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf));
 		if (r == -EAGAIN) {
 			r = vu_queue_wait(c->ports[port].txq, 5000);
 			if (r)
@@ -433,24 +439,28 @@ TEST_F_TIMEOUT(con, reader_stuck, 60)
 }
 
 /* Port 0 alone: with and without MULTIPORT, emergency writes. */
-FIXTURE(port0) {
+FIXTURE(port0)
+{
 	char dir[64], sock[128], log[128], out[160], why[256];
 	pid_t pviod;
 	struct vu_console con;
 	bool open;
 };
 
-FIXTURE_VARIANT(port0) {
-	const char *opts;		/* after socket=...; %s: the directory */
-	bool no_multiport;		/* the driver declines MULTIPORT */
+FIXTURE_VARIANT(port0)
+{
+	const char *opts; /* after socket=...; %s: the directory */
+	bool no_multiport; /* the driver declines MULTIPORT */
 };
 
+/* clang-format off */
 FIXTURE_VARIANT_ADD(port0, decline_multiport_ports3) {
 	.opts = "out=unix:%s/out,ports=3", .no_multiport = true };
 FIXTURE_VARIANT_ADD(port0, decline_multiport_ports1) {
 	.opts = "out=unix:%s/out,ports=1", .no_multiport = true };
 FIXTURE_VARIANT_ADD(port0, multiport_ports1) {
 	.opts = "out=unix:%s/out,ports=1", .no_multiport = false };
+/* clang-format on */
 
 FIXTURE_SETUP(port0)
 {
@@ -467,7 +477,8 @@ FIXTURE_SETUP(port0)
 	struct vu_console_opts o = { .socket_path = self->sock,
 				     .no_multiport = variant->no_multiport };
 
-	ASSERT_EQ(0, vu_console_open(&self->con, &o)) {
+	ASSERT_EQ(0, vu_console_open(&self->con, &o))
+	{
 		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
 		vu_test_dump_log(self->log);
 	}
@@ -500,6 +511,7 @@ FIXTURE_TEARDOWN(port0)
 TEST_F_TIMEOUT(port0, echo, 120)
 {
 	struct vu_console *c = &self->con;
+	const char *emsg = vu_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
 	const size_t bytes = MIB;
 	struct prng in = { 1 }, outp = { 2 };
 	static uint8_t buf[65536], want[65536];
@@ -518,8 +530,8 @@ TEST_F_TIMEOUT(port0, echo, 120)
 	while (got < bytes) {
 		r = vu_console_read(c, 0, buf, sizeof(buf));
 		if (r == -EAGAIN) {
-			ASSERT_EQ(0, vu_console_wait_rx(c, 0, 10000))
-				TH_LOG("%zu of %zu bytes: %s", got, bytes, vu_dev_errmsg(&c->dev));
+			r = vu_console_wait_rx(c, 0, 10000);
+			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes, emsg);
 			continue;
 		}
 		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
@@ -544,7 +556,8 @@ TEST_F_TIMEOUT(port0, echo, 120)
 	}
 	ASSERT_EQ(0, vu_console_tx_drain(c, 0, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status)) {
+	EXPECT_EQ(0, WEXITSTATUS(status))
+	{
 		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
 	}
 }
@@ -554,8 +567,9 @@ TEST_F_TIMEOUT(port0, emerg, 30)
 	static const char msg[] = "emergency: pvio says hi\n";
 	struct vu_console *c = &self->con;
 	char got[sizeof(msg)] = "";
+	const uint32_t emerg = offsetof(struct pvio_console_config, emerg_wr);
 	size_t n = 0;
-	int fd;
+	int fd, wr;
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
@@ -569,10 +583,8 @@ TEST_F_TIMEOUT(port0, emerg, 30)
 	for (size_t i = 0; i < sizeof(msg) - 1; i++) {
 		__le32 v = cpu_to_le32((uint8_t)msg[i]);
 
-		ASSERT_EQ(0, vu_dev_config_write(&c->dev,
-						 offsetof(struct pvio_console_config, emerg_wr),
-						 &v, sizeof(v)))
-			TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		wr = vu_dev_config_write(&c->dev, emerg, &v, sizeof(v));
+		ASSERT_EQ(0, wr) TH_LOG("%s", vu_dev_errmsg(&c->dev));
 	}
 	/* Only emerg_wr is writable: pviod refuses a write elsewhere. */
 	{

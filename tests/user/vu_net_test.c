@@ -8,17 +8,18 @@
  * buffers, MRG_RXBUF with 512-byte buffers (large frames span several), and
  * without MRG_RXBUF.
  */
-#include <stdint.h>
+#include <inttypes.h>
 
 #include "kselftest_harness.h"
 #include "vu.h"
 #include "vu_bench.h"
 #include "vu_test.h"
 
-#define NFRAMES		3000
-#define WINDOW		64
+#define NFRAMES 3000
+#define WINDOW 64
 
-FIXTURE(net) {
+FIXTURE(net)
+{
 	char dir[64], sock[128], log[128];
 	pid_t pmd;
 	int stdin_pipe[2];
@@ -27,14 +28,18 @@ FIXTURE(net) {
 	char why[256];
 };
 
-FIXTURE_VARIANT(net) {
+FIXTURE_VARIANT(net)
+{
 	unsigned int rx_buf_size;
 	bool no_mrg;
 };
 
+/* clang-format would glue the brace to the macro, which checkpatch rejects. */
+/* clang-format off */
 FIXTURE_VARIANT_ADD(net, mrg_2k) { .rx_buf_size = 2048 };
 FIXTURE_VARIANT_ADD(net, mrg_512) { .rx_buf_size = 512 };
 FIXTURE_VARIANT_ADD(net, no_mrg) { .rx_buf_size = 2048, .no_mrg = true };
+/* clang-format on */
 
 static long meminfo_value(const char *key)
 {
@@ -74,25 +79,42 @@ static int ensure_hugepages(void)
 
 static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_fd)
 {
-	char *const argv[] = { "dpdk-testpmd", "-l", "0-1", "--no-pci", "--single-file-segments",
-			       "--file-prefix", prefix, "-m", "256", "--vdev", vdev, "--",
-			       "--forward-mode=macswap", "--port-topology=loop", "--auto-start",
-			       "--nb-cores=1", "--total-num-mbufs=8192", NULL };
+	char *const argv[] = { "dpdk-testpmd",
+			       "-l",
+			       "0-1",
+			       "--no-pci",
+			       "--single-file-segments",
+			       "--file-prefix",
+			       prefix,
+			       "-m",
+			       "256",
+			       "--vdev",
+			       vdev,
+			       "--",
+			       "--forward-mode=macswap",
+			       "--port-topology=loop",
+			       "--auto-start",
+			       "--nb-cores=1",
+			       "--total-num-mbufs=8192",
+			       NULL };
 
 	return vu_test_spawn(argv, log, stdin_fd);
 }
 
 FIXTURE_SETUP(net)
 {
-	struct vu_net_opts o = { .queue_size = 256, .rx_buf_size = variant->rx_buf_size,
-				 .no_mrg_rxbuf = variant->no_mrg, .timeout_ms = 5000 };
+	struct vu_net_opts o = { .queue_size = 256,
+				 .rx_buf_size = variant->rx_buf_size,
+				 .no_mrg_rxbuf = variant->no_mrg,
+				 .timeout_ms = 5000 };
 	char vdev[200], prefix[64];
 	int r;
 
 	self->open = false;
 	self->pmd = 0;
 	if (access("/usr/bin/dpdk-testpmd", X_OK)) {
-		snprintf(self->why, sizeof(self->why), "dpdk-testpmd not installed (apt-get install dpdk)");
+		snprintf(self->why, sizeof(self->why),
+			 "dpdk-testpmd not installed (apt-get install dpdk)");
 		SKIP(return, "%s", self->why);
 	}
 	if (ensure_hugepages()) {
@@ -135,8 +157,9 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 	static uint8_t seen[NFRAMES];
 	uint8_t frame[2048] __attribute__((aligned(8)));
 	unsigned int sent = 0, got = 0, inflight, i;
+	const char *emsg = vu_dev_errmsg(&self->net.dev); /* the device's buffer: the latest */
 	uint64_t seq, ts;
-	int r;
+	int r, bad;
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
@@ -159,18 +182,15 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 			r = vu_net_recv(&self->net, frame, sizeof(frame));
 			if (r == -EAGAIN) {
 				r = vu_net_wait_rx(&self->net, 5000);
-				ASSERT_EQ(0, r) TH_LOG("%u of %u frames back; then: %s", got, sent,
-						       vu_dev_errmsg(&self->net.dev));
+				ASSERT_EQ(0, r) TH_LOG("%u of %u frames back: %s", got, sent, emsg);
 				continue;
 			}
 			ASSERT_LT(0, r) TH_LOG("recv: %d %s", r, vu_dev_errmsg(&self->net.dev));
-			ASSERT_EQ(0, vu_frame_check(frame, (size_t)r, &seq, &ts))
-				TH_LOG("frame of %d bytes corrupted", r);
-			ASSERT_EQ(ts, (uint64_t)r) TH_LOG("length changed: sent %llu, got %d",
-							  (unsigned long long)ts, r);
+			bad = vu_frame_check(frame, (size_t)r, &seq, &ts);
+			ASSERT_EQ(0, bad) TH_LOG("frame of %d bytes corrupted", r);
+			ASSERT_EQ(ts, (uint64_t)r) TH_LOG("sent %" PRIu64 " bytes, got %d", ts, r);
 			ASSERT_LT(seq, (uint64_t)NFRAMES);
-			ASSERT_EQ(0, seen[seq]) TH_LOG("frame %llu came back twice",
-						       (unsigned long long)seq);
+			ASSERT_EQ(0, seen[seq]) TH_LOG("frame %" PRIu64 " came back twice", seq);
 			/* macswap: the destination is now our source address. */
 			ASSERT_EQ(0, memcmp(frame, "\x02\x00\x00\x00\x00\x01", 6));
 			seen[seq] = 1;
