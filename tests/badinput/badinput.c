@@ -37,31 +37,33 @@
 #include "vu.h"
 #include "vu_test.h"
 
-#define GUEST_SIZE	(1u << 20)
-#define UVA		0x7000000000ull	/* our "front-end address" of gpa 0 */
-#define NUM		16
-#define DESC_GPA	0x0000
-#define AVAIL_GPA	0x1000
-#define USED_GPA	0x2000
-#define HDR_GPA		0x10000
-#define STATUS_GPA	0x10100
-#define DATA_GPA	0x11000
-#define IND_GPA		0x20000
-#define DISK_SECTORS	2048		/* 1 MiB images */
-#define WAIT_MS		2000
-#define DISCARD_SEG_MAX	16		/* pviod's config max_discard_seg */
+#define GUEST_SIZE (1u << 20)
+#define UVA 0x7000000000ull /* our "front-end address" of gpa 0 */
+#define NUM 16
+#define DESC_GPA 0x0000
+#define AVAIL_GPA 0x1000
+#define USED_GPA 0x2000
+#define HDR_GPA 0x10000
+#define STATUS_GPA 0x10100
+#define DATA_GPA 0x11000
+#define IND_GPA 0x20000
+#define DISK_SECTORS 2048 /* 1 MiB images */
+#define WAIT_MS 2000
+#define DISCARD_SEG_MAX 16 /* pviod's config max_discard_seg */
 
-#define PF_WANTED (PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                                  \
-		   PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
-#define F_WANTED (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_INDIRECT_DESC) |                  \
-		  PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+#define PF_WANTED                                                                             \
+	(PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
+#define F_WANTED                                                       \
+	(PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_INDIRECT_DESC) | \
+	 PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
 static char sock_a[PATH_MAX], sock_b[PATH_MAX], sock_ro[PATH_MAX], logpath[PATH_MAX];
 static pid_t pviod_pid;
 static struct vu_blk witness;
 static uint8_t *witness_buf;
 static unsigned int witness_round;
-static unsigned int inputs;	/* hostile messages / chains sent */
+static unsigned int inputs; /* hostile messages / chains sent */
 
 /* A raw front-end: socket, memfd guest memory, one ring on queue 0. */
 struct raw {
@@ -138,8 +140,8 @@ static int raw_send_bytes(struct raw *r, const void *buf, size_t len, const int 
 	return sendmsg(r->sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
-static int raw_send(struct raw *r, uint32_t req, uint32_t flags, const void *payload,
-		    uint32_t size, const int *fds, unsigned int nfds)
+static int raw_send(struct raw *r, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
+		    const int *fds, unsigned int nfds)
 {
 	struct vhost_user_msg m;
 
@@ -171,8 +173,8 @@ static int raw_recv(struct raw *r, struct vhost_user_msg *m)
 }
 
 /* Send with NEED_REPLY; the acked value (0 or a positive errno), or -errno. */
-static long raw_ack(struct raw *r, uint32_t req, const void *payload, uint32_t size,
-		    const int *fds, unsigned int nfds)
+static long raw_ack(struct raw *r, uint32_t req, const void *payload, uint32_t size, const int *fds,
+		    unsigned int nfds)
 {
 	struct vhost_user_msg m;
 	uint64_t v;
@@ -256,7 +258,9 @@ static int raw_setup(struct raw *r, const char *path)
 {
 	struct vhost_user_vring_state st = { 0, NUM };
 	struct vhost_user_vring_addr a = {
-		.index = 0, .desc_user_addr = UVA + DESC_GPA, .used_user_addr = UVA + USED_GPA,
+		.index = 0,
+		.desc_user_addr = UVA + DESC_GPA,
+		.used_user_addr = UVA + USED_GPA,
 		.avail_user_addr = UVA + AVAIL_GPA,
 	};
 	uint64_t v = 0;
@@ -297,7 +301,7 @@ static void hdr_set(struct raw *r, uint32_t type, uint64_t sector)
 	h->type = cpu_to_le32(type);
 	h->ioprio = 0;
 	h->sector = cpu_to_le64(sector);
-	r->mem[STATUS_GPA] = 0xee;	/* "untouched" */
+	r->mem[STATUS_GPA] = 0xee; /* "untouched" */
 }
 
 /* The usual three descriptors at 0..2: header, data, status. */
@@ -306,8 +310,8 @@ static void chain3(struct raw *r, uint32_t type, uint64_t sector, uint64_t data,
 {
 	hdr_set(r, type, sector);
 	desc_set(&r->desc[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
-	desc_set(&r->desc[1], data, len, PVRING_DESC_F_NEXT | (data_write ? PVRING_DESC_F_WRITE : 0),
-		 2);
+	desc_set(&r->desc[1], data, len,
+		 PVRING_DESC_F_NEXT | (data_write ? PVRING_DESC_F_WRITE : 0), 2);
 	desc_set(&r->desc[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
 }
 
@@ -487,7 +491,7 @@ static const char *t_chain_loop(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
-	desc_set(&r->desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT, 0);	/* back to the head */
+	desc_set(&r->desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT, 0); /* back to the head */
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -569,8 +573,10 @@ static const char *t_ring_addr_outside(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 0, NUM };
 	struct vhost_user_vring_addr a = {
-		.index = 0, .desc_user_addr = UVA + GUEST_SIZE - 64,	/* 256 bytes needed */
-		.used_user_addr = UVA + USED_GPA, .avail_user_addr = UVA + AVAIL_GPA,
+		.index = 0,
+		.desc_user_addr = UVA + GUEST_SIZE - 64, /* 256 bytes needed */
+		.used_user_addr = UVA + USED_GPA,
+		.avail_user_addr = UVA + AVAIL_GPA,
 	};
 
 	if (raw_connect(r, sock_a) || raw_negotiate(r) || raw_mem(r))
@@ -579,7 +585,7 @@ static const char *t_ring_addr_outside(struct raw *r)
 		return "SET_VRING_NUM";
 	if (raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != EFAULT)
 		return "not ACK(EFAULT)";
-	a.desc_user_addr = 0x1000;	/* below every region */
+	a.desc_user_addr = 0x1000; /* below every region */
 	if (raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) != EFAULT)
 		return "not ACK(EFAULT) below memory";
 	if (!raw_alive(r))
@@ -615,7 +621,8 @@ static const char *mem_table_bad(struct raw *r, const struct vhost_user_mem_regi
 static const char *t_mem_overlap(struct raw *r)
 {
 	struct vhost_user_mem_region reg[2] = {
-		{ 0, 0x80000, UVA, 0 }, { 0x40000, 0x80000, UVA + 0x100000, 0 },
+		{ 0, 0x80000, UVA, 0 },
+		{ 0x40000, 0x80000, UVA + 0x100000, 0 },
 	};
 
 	return mem_table_bad(r, reg, 2, EINVAL);
@@ -643,7 +650,8 @@ static const char *t_mem_too_many(struct raw *r)
 	if (raw_connect(r, sock_a) || raw_negotiate(r))
 		return "connect";
 	/* A payload that claims 9 regions: bigger than the table can be. */
-	if (raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t, 8 + 32 * VHOST_USER_MEM_REGIONS_MAX, &fd, 1))
+	if (raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
+		     8 + 32 * VHOST_USER_MEM_REGIONS_MAX, &fd, 1))
 		return "send";
 	close(fd);
 	if (!raw_closed(r))
@@ -724,7 +732,7 @@ static const char *t_more_fds_than_protocol(struct raw *r)
 
 static const char *t_too_few_fds(struct raw *r)
 {
-	uint64_t v = 0;	/* NOFD clear: one fd is due */
+	uint64_t v = 0; /* NOFD clear: one fd is due */
 
 	if (raw_connect(r, sock_a))
 		return "connect";
@@ -775,7 +783,8 @@ static const char *t_kick_before_ring(struct raw *r)
 	if (ret)
 		return "SET_VRING_KICK before the ring not ACK(0)";
 	v = 1;
-	if (raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &(struct vhost_user_vring_state){ 0, 1 }, 8, NULL, 0))
+	if (raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &(struct vhost_user_vring_state){ 0, 1 }, 8,
+		    NULL, 0))
 		return "SET_VRING_ENABLE";
 	if (!raw_alive(r))
 		return "connection lost";
@@ -799,7 +808,7 @@ static const char *t_status_readonly(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
-	desc_set(&r->desc[2], STATUS_GPA, 1, 0, 0);	/* not device-writable */
+	desc_set(&r->desc[2], STATUS_GPA, 1, 0, 0); /* not device-writable */
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -844,8 +853,7 @@ static const char *t_discard_too_many(struct raw *r)
 		s[i].num_sectors = cpu_to_le32(8);
 		s[i].flags = 0;
 	}
-	chain3(r, PVIO_BLK_T_DISCARD, 0, DATA_GPA, (DISCARD_SEG_MAX + 1) * 16,
-	       false);
+	chain3(r, PVIO_BLK_T_DISCARD, 0, DATA_GPA, (DISCARD_SEG_MAX + 1) * 16, false);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_IOERR, 1);
 }
@@ -1000,8 +1008,8 @@ int main(void)
 	snprintf(dev_b, sizeof(dev_b), "blk,socket=%s,file=%s,direct=off", sock_b, img_b);
 	snprintf(dev_ro, sizeof(dev_ro), "blk,socket=%s,file=%s,readonly=on", sock_ro, img_ro);
 	{
-		char *const argv[] = { pviod, "--device", dev_a, "--device", dev_b,
-				       "--device", dev_ro, NULL };
+		char *const argv[] = { pviod, "--device", dev_a,  "--device",
+				       dev_b, "--device", dev_ro, NULL };
 
 		pviod_pid = vu_test_spawn(argv, logpath, -1);
 	}
@@ -1044,9 +1052,9 @@ int main(void)
 			printf("not ok %u %s # expected %s: %s\n", i + 1, tests[i].name,
 			       tests[i].outcome, err);
 		} else {
-			printf("ok %u %s\n# %s: %s; %u hostile inputs; pviod alive, device b serves\n",
-			       i + 1, tests[i].name, tests[i].name, tests[i].outcome,
-			       inputs - before);
+			printf("ok %u %s\n", i + 1, tests[i].name);
+			printf("# %s: %s; %u hostile inputs; pviod alive, device b serves\n",
+			       tests[i].name, tests[i].outcome, inputs - before);
 		}
 		fflush(stdout);
 		if (!pviod_alive()) {
