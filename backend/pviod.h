@@ -242,6 +242,7 @@ enum pviod_fault_mode {
 	PVIOD_FAULT_USED_ID, /* an id past the ring size */
 	PVIOD_FAULT_USED_DUP, /* each element pushed twice: then not in flight */
 	PVIOD_FAULT_USED_LEN, /* len 0xffffffff */
+	PVIOD_FAULT_WORKER_DIE, /* once: the queue's worker acts as if its io_uring failed */
 };
 
 struct pviod_fault {

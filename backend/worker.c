@@ -69,6 +69,10 @@ struct pviod_worker {
 	struct pviod_queue *queues; /* running queues */
 	struct pviod_queue *dirty; /* queues with pushes (or a stall) this batch */
 	bool exit;
+	/* Its io_uring failed: every command fails at once with -EIO (lock). */
+	bool dead;
+	/* --fault worker-die: fail the next wait as if the ring had (test only). */
+	bool fault_die;
 };
 
 static struct pviod_worker *pviod_workers;
@@ -121,6 +125,7 @@ int pviod_fault_parse(const char *spec)
 		[PVIOD_FAULT_USED_ID] = "used-id",
 		[PVIOD_FAULT_USED_DUP] = "used-dup",
 		[PVIOD_FAULT_USED_LEN] = "used-len",
+		[PVIOD_FAULT_WORKER_DIE] = "worker-die",
 	};
 	const char *colon = strchr(spec, ':');
 	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -151,6 +156,15 @@ static bool pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *l
 {
 	unsigned long n = __atomic_fetch_add(&pviod_fault.count, 1, __ATOMIC_RELAXED);
 
+	if (pviod_fault.mode == PVIOD_FAULT_WORKER_DIE) {
+		/* Once; this element itself is pushed honestly. */
+		if (n == pviod_fault.after) {
+			pr_warn("%s: queue %u: --fault: failing worker %u", q->dev->name, q->index,
+				q->worker->id);
+			q->worker->fault_die = true;
+		}
+		return false;
+	}
 	if (n >= pviod_fault.after) {
 		if (n == pviod_fault.after)
 			pr_warn("%s: queue %u: --fault: corrupting used elements from now on",
@@ -500,6 +514,31 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w)
 	return idle;
 }
 
+/*
+ * The worker's io_uring failed and it leaves its loop: answer every command
+ * posted or waiting for a queue to drain with -EIO, and every later one at
+ * once (pviod_worker_cmd()), so the control thread never waits on a worker
+ * that is gone.
+ */
+static void pviod_worker_die(struct pviod_worker *w)
+{
+	struct pviod_cmd *c, *list;
+
+	pthread_mutex_lock(&w->lock);
+	w->dead = true;
+	list = w->cmds;
+	w->cmds = NULL;
+	pthread_mutex_unlock(&w->lock);
+	while ((c = list)) {
+		list = c->next;
+		pviod_worker_cmd_finish(w, c, -EIO);
+	}
+	while ((c = w->stopping)) {
+		w->stopping = c->next;
+		pviod_worker_cmd_finish(w, c, -EIO);
+	}
+}
+
 static void *pviod_worker_main(void *arg)
 {
 	struct pviod_worker *w = arg;
@@ -525,9 +564,14 @@ static void *pviod_worker_main(void *arg)
 			if (!pviod_worker_poll_stop(w))
 				continue;
 		}
-		ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (unlikely(w->fault_die))
+			ret = -EIO;
+		else
+			ret = io_uring_submit_and_wait(&w->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
-			pr_err("worker %u: io_uring_submit_and_wait: %s", w->id, strerror(-ret));
+			pr_err("worker %u: io_uring_submit_and_wait: %s; its queues stop being served",
+			       w->id, strerror(-ret));
+			pviod_worker_die(w);
 			break;
 		}
 		pviod_worker_reap(w);
@@ -541,6 +585,10 @@ static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type, st
 	struct pviod_cmd c = { .type = type, .q = q };
 
 	pthread_mutex_lock(&w->lock);
+	if (w->dead) {
+		pthread_mutex_unlock(&w->lock);
+		return -EIO;
+	}
 	c.next = w->cmds;
 	w->cmds = &c;
 	pthread_mutex_unlock(&w->lock);
@@ -556,12 +604,22 @@ static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type, st
  * pviod_worker_queue_start - hand a set-up queue to its worker
  * @q: the queue; q->ring initialised (control thread)
  *
- * Return: 0.
+ * A queue whose worker died moves to a live one.
+ *
+ * Return: 0, or -EIO when no worker is alive.
  */
 int pviod_worker_queue_start(struct pviod_queue *q)
 {
+	int ret;
+
 	q->kick_io.complete = pviod_queue_kick_done;
-	return pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+	ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+	if (ret == -EIO) {
+		/* Its worker is dead (pviod_worker_die()): move to one alive. */
+		q->worker = pviod_worker_pick();
+		ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+	}
+	return ret;
 }
 
 /**
@@ -577,11 +635,25 @@ void pviod_worker_queue_stop(struct pviod_queue *q)
 }
 
 /**
- * pviod_worker_pick - the worker for the next queue created (round-robin)
+ * pviod_worker_pick - the worker for the next queue created (round-robin,
+ * skipping workers whose io_uring failed)
  */
 struct pviod_worker *pviod_worker_pick(void)
 {
-	return &pviod_workers[pviod_worker_next++ % pviod_nworkers];
+	struct pviod_worker *w = &pviod_workers[0];
+	unsigned int i;
+	bool dead;
+
+	/* Round robin over the workers still alive; a dead one fails the start. */
+	for (i = 0; i < pviod_nworkers; i++) {
+		w = &pviod_workers[pviod_worker_next++ % pviod_nworkers];
+		pthread_mutex_lock(&w->lock);
+		dead = w->dead;
+		pthread_mutex_unlock(&w->lock);
+		if (!dead)
+			return w;
+	}
+	return w;
 }
 
 static void pviod_worker_destroy(struct pviod_worker *w)

@@ -59,7 +59,7 @@ $(BACKEND_CRASH_WRITER): tests/backend/crash_writer.c
 		-o $@ $< -static
 
 # A front-end stalled mid-message must not hold the other devices.
-INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh
+INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
 
 # pvio_blk against pviod --fault (a device that lies); listed here, beside
 # the pviod test mode it exercises, so tests/guest/guest.mk stays untouched.
