@@ -3,15 +3,22 @@
  * net.c - the virtio-net device (virtio 1.2 §5.1): features, config space,
  * the control queue, and the data path every back-end shares.
  *
- * Transmit (driver -> back-end): a kick pops up to PVIOD_NET_BATCH chains,
- * checks each header (net_hdr.c), and hands the back-end an iovec whose
- * first element is our copy of the header and the rest the guest's own
- * segments, so the tap writes straight from guest memory (no copy); the
- * used entries of the batch are published with one index store and the
- * driver is signalled once per batch, as EVENT_IDX asks.
+ * Transmit (driver -> back-end): bursts of up to PVIOD_NET_BATCH chains,
+ * sized by one read of avail->idx per burst; each chain is popped (and
+ * validated) by the ring, its header copied out once and checked
+ * (net_hdr.c), and the back-end gets an iovec whose first element is our
+ * copy of the header and the rest the guest's own segments, so the tap
+ * writes straight from guest memory (no copy).  The burst's used entries
+ * go out with one pvring_dev_push_used_batch() (one index store) and at
+ * most one signal, as EVENT_IDX asks.  A polled ring (--poll on) is left
+ * with kicks off and the kick budget is not re-queued through the eventfd:
+ * the worker looks again, and asks for kicks only before it sleeps.
  *
- * Receive (back-end -> driver): pviod_net_rx_put() copies a frame into as
- * many receive chains as it needs (one without MRG_RXBUF), writes
+ * Receive (back-end -> driver): pviod_net_rx_put() takes a fast path when
+ * the frame is contiguous and the next receive chain's first segment holds
+ * header and frame (the usual DPDK and Linux buffers): our checked header
+ * and the frame go in with two memcpy()s.  Otherwise it copies a frame into
+ * as many receive chains as it needs (one without MRG_RXBUF), writes
  * num_buffers into the first, and stages the used entries; the caller
  * publishes and signals once per batch with pviod_net_rx_flush().  When the
  * driver has posted too few buffers the chains taken for that frame are
@@ -168,6 +175,45 @@ static int pviod_net_rx_fixup(struct pviod_net_pair *p, struct pvio_net_hdr *h,
 	return 0;
 }
 
+/*
+ * The common case (a contiguous frame, a receive chain whose first segment
+ * holds header and frame: DPDK's and Linux's small buffers): one pop and two
+ * plain copies, no cursor.  @h is our checked copy of the header, never the
+ * sender's bytes.
+ *
+ * Return: 1 when the frame went in; -ENOBUFS when the driver has no buffer
+ * posted (counted); 0 with the ring as it was (a chain popped here is given
+ * back: the generic path pops it again, and reports what is wrong with it).
+ */
+static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_net_hdr *h,
+				   unsigned int hdr_len, const void *frame, size_t frame_len)
+{
+	struct pvring_dev *vr = &p->rxq->ring;
+	struct pvring_chain c;
+	uint8_t *dst;
+	int ret;
+
+	ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
+	if (ret == 0) {
+		p->st.rx_no_buf++;
+		return -ENOBUFS;
+	}
+	if (unlikely(ret != 1 || c.nout || p->rxseg[0].len < hdr_len + frame_len)) {
+		/* Nothing was published: un-consume the avail entry if we took one. */
+		if (ret == 1 || c.head_valid)
+			vr->last_avail--;
+		return 0;
+	}
+	dst = p->rxseg[0].base;
+	memcpy(dst, h, hdr_len);
+	memcpy(dst + hdr_len, frame, frame_len);
+	__pvring_dev_put(vr, c.head, (uint32_t)(hdr_len + frame_len));
+	p->rx_staged++;
+	p->st.rx_frames++;
+	p->st.rx_bytes += frame_len;
+	return 1;
+}
+
 /**
  * pviod_net_rx_put - copy one frame into the driver's receive buffers
  * @p: the pair (called on its worker)
@@ -209,6 +255,11 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		return ret;
 	}
 	h.num_buffers = cpu_to_le16(1);
+	if (likely(niov == 2)) {
+		ret = pviod_net_rx_put_linear(p, &h, hdr_len, iov[1].iov_base, iov[1].iov_len);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
 	hiov.iov_base = &h;
 	hiov.iov_len = hdr_len;
 	need = hdr_len + len - PVIOD_NET_HDR_LEN;
@@ -407,7 +458,9 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 	 * Copy the header out once (it may span segments); never read it from
 	 * guest memory again.
 	 */
-	{
+	if (likely(p->txseg[0].len >= hdr_len)) {
+		memcpy(&h, p->txseg[0].base, hdr_len);
+	} else {
 		struct pvring_seg hseg = { &h, hdr_len };
 		struct iovec segs[PVIOD_NET_SEGS];
 
@@ -451,9 +504,11 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 	net->be->tx(p, p->txiov, niov, PVIOD_NET_HDR_LEN + frame_len);
 }
 
-static void pviod_net_tx_publish(struct pviod_queue *q)
+/* One burst's used entries with one index store, and at most one signal. */
+static void pviod_net_tx_publish(struct pviod_queue *q, const struct pvring_used_elem *used,
+				 unsigned int n)
 {
-	__pvring_dev_publish(&q->ring);
+	pvring_dev_push_used_batch(&q->ring, used, n);
 	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
 		eventfd_write(q->call_fd, 1);
 }
@@ -462,44 +517,58 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 	const struct pviod_net_backend_ops *be = p->net->be;
+	struct pvring_used_elem used[PVIOD_NET_BATCH];
 	struct pvring_dev *vr = &q->ring;
-	unsigned int total = 0, n;
+	unsigned int total = 0, n, i;
 	struct pvring_chain c;
-	int ret = 0;
+	int avail, ret = 0;
 
 	pvring_dev_disable_notify(vr);
 	for (;;) {
-		for (n = 0; n < PVIOD_NET_BATCH; n++) {
+		/* One look at avail->idx per burst; the pops below use the cached index. */
+		avail = pvring_dev_avail(vr);
+		if (unlikely(avail < 0)) {
+			pviod_queue_break(q, "the avail index jumped", avail);
+			return;
+		}
+		n = avail < PVIOD_NET_BATCH ? (unsigned int)avail : PVIOD_NET_BATCH;
+		for (i = 0; i < n; i++) {
 			ret = pvring_dev_pop(vr, &c, p->txseg, PVIOD_NET_SEGS);
-			if (ret <= 0 && (ret == 0 || !c.head_valid))
-				break;
-			if (ret < 0) {
+			if (unlikely(ret <= 0 && !c.head_valid))
+				break; /* the avail ring is corrupt: broken below */
+			if (likely(ret > 0)) {
+				pviod_net_tx_one(p, &c);
+			} else {
 				p->st.tx_bad_chain++;
 				if (pviod_ratelimit_ok(&p->rl))
 					pr_warn("%s: tx queue %u: bad descriptor chain at head %u: %s",
 						p->net->dev->name, p->index, c.head,
 						strerror(-ret));
-			} else {
-				pviod_net_tx_one(p, &c);
 			}
-			__pvring_dev_put(vr, c.head, 0);
+			used[i].id = c.head;
+			used[i].len = 0;
 		}
+		/* The back-end's batch first (the loop's rx), then one used index store. */
 		if (be->tx_flush)
 			be->tx_flush(p);
-		if (n)
-			pviod_net_tx_publish(q);
-		if (ret < 0 && !c.head_valid) {
-			pviod_queue_break(q, "the avail ring is corrupt", ret);
+		if (i)
+			pviod_net_tx_publish(q, used, i);
+		if (unlikely(i < n)) {
+			pviod_queue_break(q, "the avail ring is corrupt", ret ? ret : -EIO);
 			return;
 		}
 		total += n;
-		if (n == PVIOD_NET_BATCH) {
+		if (n) {
 			if (total < PVIOD_NET_KICK_BUDGET)
 				continue;
-			/* Yield to the worker's other queues; our own kick brings us back. */
-			eventfd_write(q->kick_fd, 1);
+			/* Yield to the worker's other queues; a poll or our kick brings us back. */
+			if (!q->polled)
+				eventfd_write(q->kick_fd, 1);
 			return;
 		}
+		/* The worker looks again soon, and asks for kicks only before it sleeps. */
+		if (q->polled)
+			return;
 		if (pvring_dev_enable_notify(vr))
 			return;
 		if (pvring_dev_broken(vr)) {
