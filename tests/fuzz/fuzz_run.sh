@@ -21,16 +21,17 @@ if [ "${1:-}" = --seconds ]; then
 	seconds=$2
 fi
 out=build-fuzz
+mkdir -p "$out"
 
 if ! command -v clang >/dev/null; then
 	echo "1..0 # SKIP clang not installed (apt-get install clang libclang-rt-14-dev)"
 	exit 4
 fi
-if ! make --no-print-directory -s fuzz-build >"$out.log" 2>&1; then
+if ! make --no-print-directory -s fuzz-build >"$out/build.log" 2>&1; then
 	all=$(make --no-print-directory -s print-FUZZ_ALL)
 	n=$(wc -w <<<"$all")
 	echo "1..$n"
-	sed 's/^/# /' "$out.log" | tail -20
+	sed 's/^/# /' "$out/build.log" | tail -20
 	i=0
 	for t in $all; do
 		i=$((i + 1))
