@@ -8,7 +8,7 @@
 # prerequisites are expanded when the rule is read.
 
 PVIOD_OBJS := $(addprefix $(O)/backend/, log.o vu_socket.o vu_msg.o vu_mem.o vu_vring.o \
-	worker.o event.o device.o blk.o blk_req.o console.o inflight.o) $(O)/ring/pvring_dev.o
+	worker.o event.o device.o options.o blk.o blk_req.o console.o inflight.o) $(O)/ring/pvring_dev.o
 
 PROGS += $(O)/pviod
 

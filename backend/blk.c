@@ -756,21 +756,6 @@ err_close:
 	return ret;
 }
 
-static int pviod_opt_bool(const char *key, const char *val, bool *out)
-{
-	if (!strcmp(val, "on") || !strcmp(val, "yes") || !strcmp(val, "true") ||
-	    !strcmp(val, "1")) {
-		*out = true;
-	} else if (!strcmp(val, "off") || !strcmp(val, "no") || !strcmp(val, "false") ||
-		   !strcmp(val, "0")) {
-		*out = false;
-	} else {
-		fprintf(stderr, "pviod: --device blk: %s=%s: expected on or off\n", key, val);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /**
  * pviod_blk_create - a block device from its --device options
  * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,inline=auto|off]
@@ -794,30 +779,22 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(tok, '='), *end;
+		char *val;
 
-		if (!val) {
-			fprintf(stderr, "pviod: --device blk: '%s' is not key=value\n", tok);
+		if (pviod_opt_split("blk", tok, &val))
 			goto err_free_copy;
-		}
-		*val++ = '\0';
 		if (!strcmp(tok, "socket")) {
 			socket_path = val;
 		} else if (!strcmp(tok, "file")) {
 			file = val;
 		} else if (!strcmp(tok, "queues")) {
-			errno = 0;
-			queues = strtoul(val, &end, 10);
-			if (errno || *end || !*val || queues < 1 || queues > PVIOD_QUEUES_MAX) {
-				fprintf(stderr, "pviod: --device blk: queues=%s: expected 1..%d\n",
-					val, PVIOD_QUEUES_MAX);
+			if (pviod_opt_uint("blk", tok, val, 1, PVIOD_QUEUES_MAX, &queues))
 				goto err_free_copy;
-			}
 		} else if (!strcmp(tok, "readonly")) {
-			if (pviod_opt_bool(tok, val, &readonly))
+			if (pviod_opt_bool("blk", tok, val, &readonly))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "direct")) {
-			if (pviod_opt_bool(tok, val, &direct))
+			if (pviod_opt_bool("blk", tok, val, &direct))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "inline")) {
 			if (!strcmp(val, "auto")) {

@@ -1110,21 +1110,6 @@ static const struct pviod_device_ops pviod_con_ops = {
 	.destroy = pviod_con_destroy,
 };
 
-static int pviod_con_parse_uint(const char *key, const char *val, unsigned long lo,
-				unsigned long hi, unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(val, &end, 10);
-	if (errno || !*val || *end || *out < lo || *out > hi) {
-		fprintf(stderr, "pviod: --device console: %s=%s: expected %lu..%lu\n", key, val, lo,
-			hi);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, char *names,
 				size_t buffer)
 {
@@ -1204,13 +1189,10 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(tok, '=');
+		char *val;
 
-		if (!val) {
-			fprintf(stderr, "pviod: --device console: '%s' is not key=value\n", tok);
+		if (pviod_opt_split("console", tok, &val))
 			goto err_free_copy;
-		}
-		*val++ = '\0';
 		if (!strcmp(tok, "socket")) {
 			socket_path = val;
 		} else if (!strcmp(tok, "out")) {
@@ -1218,13 +1200,13 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 		} else if (!strcmp(tok, "names")) {
 			names = val;
 		} else if (!strcmp(tok, "ports")) {
-			if (pviod_con_parse_uint(tok, val, 1, PVIOD_CON_PORTS_MAX, &nports))
+			if (pviod_opt_uint("console", tok, val, 1, PVIOD_CON_PORTS_MAX, &nports))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "buffer")) {
-			if (pviod_con_parse_uint(tok, val, 4096, 1ul << 30, &buffer))
+			if (pviod_opt_uint("console", tok, val, 4096, 1ul << 30, &buffer))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "stall-ms")) {
-			if (pviod_con_parse_uint(tok, val, 1, 3600000, &stall))
+			if (pviod_opt_uint("console", tok, val, 1, 3600000, &stall))
 				goto err_free_copy;
 		} else {
 			fprintf(stderr,

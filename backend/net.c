@@ -860,23 +860,6 @@ static int pviod_net_mac_parse(const char *s, uint8_t *mac)
 	return mac[0] & 1 ? -EINVAL : 0;
 }
 
-static int pviod_net_uint(const char *key, const char *val, unsigned long lo, unsigned long hi,
-			  unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno || !*val || *end || v < lo || v > hi) {
-		fprintf(stderr, "pviod: --device net: %s=%s: expected %lu..%lu\n", key, val, lo,
-			hi);
-		return -EINVAL;
-	}
-	*out = (unsigned int)v;
-	return 0;
-}
-
 /**
  * pviod_net_create - a net device from its --device options
  * @opts: "socket=PATH,backend=tap:IFNAME|switch:NAME|loop[,queues=N][,mac=MAC][,mtu=N]"
@@ -890,7 +873,8 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *backend = NULL;
 	const struct pviod_net_backend_ops *be = NULL;
-	unsigned int queues = 1, mtu = PVIOD_NET_MTU_DEFAULT, i;
+	unsigned long queues = 1, mtu = PVIOD_NET_MTU_DEFAULT;
+	unsigned int i;
 	uint8_t mac[6] = { 0x02, 0x70, 0x76, 0, 0, 0 };
 	bool have_mac = false;
 	struct pviod_device *dev = NULL;
@@ -902,22 +886,19 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *val = strchr(tok, '=');
+		char *val;
 
-		if (!val) {
-			fprintf(stderr, "pviod: --device net: '%s' is not key=value\n", tok);
+		if (pviod_opt_split("net", tok, &val))
 			goto err_free_copy;
-		}
-		*val++ = '\0';
 		if (!strcmp(tok, "socket")) {
 			socket_path = val;
 		} else if (!strcmp(tok, "backend")) {
 			backend = val;
 		} else if (!strcmp(tok, "queues")) {
-			if (pviod_net_uint(tok, val, 1, PVIOD_NET_PAIRS_MAX, &queues))
+			if (pviod_opt_uint("net", tok, val, 1, PVIOD_NET_PAIRS_MAX, &queues))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "mtu")) {
-			if (pviod_net_uint(tok, val, 68,
+			if (pviod_opt_uint("net", tok, val, 68,
 					   PVIOD_NET_FRAME_MAX - PVIOD_NET_ETH_HLEN - 4, &mtu))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "mac")) {
@@ -1011,7 +992,7 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 			goto err_free_dev;
 		}
 	}
-	pr_info("%s: backend %s%s%s, %u queue pair%s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u",
+	pr_info("%s: backend %s%s%s, %lu queue pair%s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %lu",
 		dev->name, be->name, *arg ? ":" : "", arg, queues, queues > 1 ? "s" : "", mac[0],
 		mac[1], mac[2], mac[3], mac[4], mac[5], mtu);
 	free(copy);

@@ -254,6 +254,13 @@ struct pviod_fault {
 extern struct pviod_fault pviod_fault;
 int pviod_fault_parse(const char *spec);
 
+/* --- --device options (options.c) ------------------------------------------- */
+
+int pviod_opt_split(const char *type, char *tok, char **val);
+int pviod_opt_uint(const char *type, const char *key, const char *val, unsigned long lo,
+		   unsigned long hi, unsigned long *out);
+int pviod_opt_bool(const char *type, const char *key, const char *val, bool *out);
+
 /* --- devices (device.c) ---------------------------------------------------- */
 
 int pviod_device_parse(const char *spec, struct pviod_device **out);
