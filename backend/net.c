@@ -214,6 +214,33 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
 	return 1;
 }
 
+/*
+ * The driver's receive filter, before any copy or checksum: the frame's
+ * first bytes are read in place when the first frame segment holds them
+ * (always, from the tap, the switch and the loop's usual buffers), else
+ * gathered into 18 bytes on the stack.
+ */
+static bool pviod_net_rx_filter(struct pviod_net_pair *p, const struct iovec *iov,
+				unsigned int niov, size_t len)
+{
+	const struct pviod_net_filter *f = &p->net->filter;
+	size_t flen = len - PVIOD_NET_HDR_LEN, want = flen < 18 ? flen : 18, got = 0;
+	uint8_t eth[18];
+	unsigned int i;
+
+	if (likely(!__atomic_load_n(&f->on, __ATOMIC_RELAXED)))
+		return true;
+	if (likely(niov >= 2 && iov[1].iov_len >= want))
+		return __pviod_net_filter_accept(f, iov[1].iov_base, flen);
+	for (i = 1; i < niov && got < want; i++) {
+		size_t k = iov[i].iov_len < want - got ? iov[i].iov_len : want - got;
+
+		memcpy(eth + got, iov[i].iov_base, k);
+		got += k;
+	}
+	return __pviod_net_filter_accept(f, eth, got);
+}
+
 /**
  * pviod_net_rx_put - copy one frame into the driver's receive buffers
  * @p: the pair (called on its worker)
@@ -223,7 +250,8 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
  *
  * The used entries are staged; pviod_net_rx_flush() publishes them.
  *
- * Return: 0; -ENOBUFS when the driver has too few buffers (counted, the
+ * Return: 0 (also when the driver's receive filter refused the frame:
+ * counted in rx_filtered); -ENOBUFS when the driver has too few buffers (counted, the
  * frame is dropped); -EOPNOTSUPP for an offload the driver did not
  * negotiate; -EIO when the rx queue is not running or broke.
  */
@@ -247,6 +275,10 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 	if (!pviod_net_rx_ok(p)) {
 		p->st.rx_dropped++;
 		return -EIO;
+	}
+	if (unlikely(!pviod_net_rx_filter(p, iov, niov, len))) {
+		p->st.rx_filtered++;
+		return 0;
 	}
 	memcpy(&h, iov[0].iov_base, sizeof(h));
 	ret = pviod_net_rx_fixup(p, &h, &iov, &niov, len, tmp);
@@ -581,47 +613,33 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 
 /* --- control queue -------------------------------------------------------------------- */
 
+/*
+ * One command; @len >= 2.  RX mode, MAC and VLAN commands go to the
+ * receive filter (net_filter.c checks them); MQ is ours.
+ */
 static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size_t len)
 {
 	const struct pvio_net_ctrl_hdr *ch = (const void *)cmd;
 	const uint8_t *data = cmd + sizeof(*ch);
 	size_t dlen = len - sizeof(*ch);
-	uint32_t n1, n2;
 	uint16_t pairs;
-	uint8_t bit;
+	uint8_t ack;
 
 	switch (ch->class) {
 	case PVIO_NET_CTRL_RX:
-		if (ch->cmd > PVIO_NET_CTRL_RX_NOBCAST || dlen < 1)
-			return PVIO_NET_ERR;
-		/* Every frame is delivered anyway: the modes are recorded, not enforced. */
-		bit = (uint8_t)(1u << ch->cmd);
-		if (data[0])
-			net->rx_mode |= bit;
-		else
-			net->rx_mode &= (uint8_t)~bit;
-		return PVIO_NET_OK;
 	case PVIO_NET_CTRL_MAC:
-		if (ch->cmd == PVIO_NET_CTRL_MAC_ADDR_SET) {
-			if (dlen < 6)
-				return PVIO_NET_ERR;
+	case PVIO_NET_CTRL_VLAN:
+		pthread_mutex_lock(&net->filter_lock);
+		ack = pviod_net_filter_ctrl(&net->filter, pviod_net_features_get(net), ch->class,
+					    ch->cmd, data, dlen);
+		/* The config space shows the address the driver set. */
+		if (ack == PVIO_NET_OK && ch->class == PVIO_NET_CTRL_MAC &&
+		    ch->cmd == PVIO_NET_CTRL_MAC_ADDR_SET)
 			memcpy(net->mac, data, 6);
-			return PVIO_NET_OK;
-		}
-		if (ch->cmd != PVIO_NET_CTRL_MAC_TABLE_SET || dlen < 4)
-			return PVIO_NET_ERR;
-		/* Two tables (unicast, multicast), each a le32 count and 6-byte entries. */
-		memcpy(&n1, data, 4);
-		n1 = le32_to_cpu(n1);
-		if (n1 > (dlen - 4) / 6 || dlen - 4 - (size_t)n1 * 6 < 4)
-			return PVIO_NET_ERR;
-		memcpy(&n2, data + 4 + (size_t)n1 * 6, 4);
-		n2 = le32_to_cpu(n2);
-		if (n2 > (dlen - 8 - (size_t)n1 * 6) / 6)
-			return PVIO_NET_ERR;
-		return PVIO_NET_OK;
+		pthread_mutex_unlock(&net->filter_lock);
+		return ack;
 	case PVIO_NET_CTRL_MQ:
-		if (ch->cmd != PVIO_NET_CTRL_MQ_VQ_PAIRS_SET || dlen < 2)
+		if (ch->cmd != PVIO_NET_CTRL_MQ_VQ_PAIRS_SET || dlen != 2)
 			return PVIO_NET_ERR;
 		memcpy(&pairs, data, 2);
 		pairs = le16_to_cpu(pairs);
@@ -743,7 +761,8 @@ static uint64_t pviod_net_features(struct pviod_device *dev)
 	       PVIO_BIT(PVIO_NET_F_GUEST_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
 	       PVIO_BIT(PVIO_NET_F_HOST_TSO6) | PVIO_BIT(PVIO_NET_F_GUEST_TSO4) |
 	       PVIO_BIT(PVIO_NET_F_GUEST_TSO6) | PVIO_BIT(PVIO_NET_F_CTRL_VQ) |
-	       PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) |
+	       PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_RX_EXTRA) |
+	       PVIO_BIT(PVIO_NET_F_CTRL_VLAN) | PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) |
 	       PVIO_BIT(PVIO_NET_F_MQ);
 }
 
@@ -757,6 +776,10 @@ static int pviod_net_features_set(struct pviod_device *dev, uint64_t f)
 			       PVIOD_NET_HDR_LEN :
 			       PVIOD_NET_HDR_LEN - 2;
 	net->active_pairs = 1;
+	/* A new driver starts unfiltered, whatever the last one programmed. */
+	pthread_mutex_lock(&net->filter_lock);
+	pviod_net_filter_init(&net->filter, net->mac, f & PVIO_BIT(PVIO_NET_F_CTRL_VLAN));
+	pthread_mutex_unlock(&net->filter_lock);
 	if (net->be->features_set)
 		ret = net->be->features_set(net, f);
 	if (!ret)
@@ -781,7 +804,10 @@ static int pviod_net_config_write(struct pviod_device *dev, uint32_t off, const 
 	/* Legacy drivers set the MAC address by writing it; nothing else is writable. */
 	if (off + len > 6)
 		return -EPERM;
+	pthread_mutex_lock(&net->filter_lock);
 	memcpy(net->mac + off, buf, len);
+	pviod_net_filter_mac_set(&net->filter, net->mac);
+	pthread_mutex_unlock(&net->filter_lock);
 	return 0;
 }
 
@@ -795,20 +821,22 @@ static void pviod_net_destroy(struct pviod_device *dev)
 	for (i = 0; i < net->npairs; i++) {
 		struct pviod_net_stats *s = &net->pairs[i].st;
 
-		if (s->tx_frames || s->rx_frames || s->rx_no_buf || s->tx_bad_hdr)
-			pr_info("%s: pair %u: tx %llu frames %llu bytes, %llu bad header, %llu bad chain, %llu dropped; rx %llu frames %llu bytes, %llu no buffer, %llu dropped",
+		if (s->tx_frames || s->rx_frames || s->rx_no_buf || s->tx_bad_hdr || s->rx_filtered)
+			pr_info("%s: pair %u: tx %llu frames %llu bytes, %llu bad header, %llu bad chain, %llu dropped; rx %llu frames %llu bytes, %llu no buffer, %llu dropped, %llu filtered",
 				dev->name, i, (unsigned long long)s->tx_frames,
 				(unsigned long long)s->tx_bytes, (unsigned long long)s->tx_bad_hdr,
 				(unsigned long long)s->tx_bad_chain,
 				(unsigned long long)s->tx_dropped, (unsigned long long)s->rx_frames,
 				(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_no_buf,
-				(unsigned long long)s->rx_dropped);
+				(unsigned long long)s->rx_dropped,
+				(unsigned long long)s->rx_filtered);
 	}
 	if (net->be && net->be->close)
 		net->be->close(net);
 	for (i = 0; i < net->npairs; i++)
 		free(net->pairs[i].bounce);
 	free(net->be_arg);
+	pthread_mutex_destroy(&net->filter_lock);
 	free(net);
 	dev->priv = NULL;
 }
@@ -959,6 +987,8 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 	net->hdr_len = PVIOD_NET_HDR_LEN;
 	net->active_pairs = 1;
 	memcpy(net->mac, mac, 6);
+	pthread_mutex_init(&net->filter_lock, NULL);
+	pviod_net_filter_init(&net->filter, mac, false);
 	net->be_arg = strdup(arg);
 	net->config.status = cpu_to_le16(PVIO_NET_S_LINK_UP);
 	net->config.max_virtqueue_pairs = cpu_to_le16((uint16_t)queues);

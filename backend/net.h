@@ -16,6 +16,7 @@
 #ifndef PVIOD_NET_H
 #define PVIOD_NET_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -47,6 +48,34 @@ struct pviod_net_stats {
 	uint64_t rx_bytes;
 	uint64_t rx_no_buf; /* dropped: the guest posted too few receive buffers */
 	uint64_t rx_dropped; /* dropped: offload the guest did not negotiate, bad chain */
+	uint64_t rx_filtered; /* dropped by the driver's RX mode / MAC / VLAN filter */
+};
+
+/*
+ * The receive filter the driver programs through the control queue
+ * (CTRL_RX, CTRL_MAC, CTRL_VLAN), net_filter.c.  Off (every frame is
+ * delivered) until the driver sends its first CTRL_RX or CTRL_MAC command:
+ * QEMU keeps the control queue to itself and never tells us the guest's
+ * MAC, so a device that has never been told must not filter.
+ *
+ * Written by one thread at a time (net->filter_lock); read by every pair's
+ * worker without a lock, under a sequence count: the writer makes @seq odd,
+ * writes, makes it even again; a reader that saw it odd or changed looks
+ * again.  @on is read first and alone, so the unfiltered path is one load.
+ */
+#define PVIOD_NET_MAC_TABLE_MAX 64 /* entries per table; a larger table is refused */
+#define PVIOD_NET_VLAN_IDS 4096
+
+struct pviod_net_filter {
+	uint32_t seq; /* odd while being written; atomic */
+	uint8_t on; /* a CTRL_RX or CTRL_MAC command was received; atomic */
+	uint8_t rx_mode; /* bit per PVIO_NET_CTRL_RX_* that is on */
+	uint8_t vlan_on; /* F_CTRL_VLAN negotiated: tagged frames must be in @vlan */
+	uint8_t uc_n, mc_n; /* entries in @uc, @mc */
+	uint8_t mac[6]; /* the device's address */
+	uint8_t uc[PVIOD_NET_MAC_TABLE_MAX][6];
+	uint8_t mc[PVIOD_NET_MAC_TABLE_MAX][6];
+	uint64_t vlan[PVIOD_NET_VLAN_IDS / 64]; /* bit per VLAN id */
 };
 
 struct pviod_net;
@@ -111,8 +140,9 @@ struct pviod_net {
 	uint64_t features; /* negotiated; atomic (the switch reads a peer's) */
 	unsigned int hdr_len; /* 12, or 10 for a legacy driver without MRG_RXBUF */
 	/* Control queue state (worker of the control queue). */
-	uint8_t rx_mode; /* bit per PVIO_NET_CTRL_RX_* command that is on */
 	unsigned int active_pairs;
+	pthread_mutex_t filter_lock; /* writers of @filter: control queue, config writes */
+	struct pviod_net_filter filter;
 	struct pvio_net_config config;
 	void *be_priv;
 	struct pviod_net_pair pairs[];
@@ -129,6 +159,31 @@ bool pviod_net_rx_ready(struct pviod_net_pair *p);
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);
 int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
 uint64_t pviod_net_tap_offloads(uint64_t features);
+
+/* net_filter.c: pure (the caller serialises writers), unit-tested. */
+void pviod_net_filter_init(struct pviod_net_filter *f, const uint8_t *mac, bool vlan_on);
+void pviod_net_filter_mac_set(struct pviod_net_filter *f, const uint8_t *mac);
+uint8_t pviod_net_filter_ctrl(struct pviod_net_filter *f, uint64_t features, uint8_t cls,
+			      uint8_t cmd, const uint8_t *data, size_t len);
+bool __pviod_net_filter_accept(const struct pviod_net_filter *f, const uint8_t *eth, size_t len);
+
+/**
+ * pviod_net_filter_accept - may the driver receive this frame?
+ * @f: the device's filter
+ * @eth: the frame's first min(@len, 18) bytes (destination, source, type, VLAN tag)
+ * @len: the frame's length
+ *
+ * One relaxed load while the driver never programmed a filter.
+ *
+ * Return: true to deliver.
+ */
+static inline bool pviod_net_filter_accept(const struct pviod_net_filter *f, const uint8_t *eth,
+					   size_t len)
+{
+	if (likely(!__atomic_load_n(&f->on, __ATOMIC_RELAXED)))
+		return true;
+	return __pviod_net_filter_accept(f, eth, len);
+}
 
 /*
  * net_fdb.c: the switch's forwarding table, pure (the caller locks and gives

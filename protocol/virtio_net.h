@@ -36,6 +36,7 @@
 #define PVIO_NET_F_CTRL_VQ		17
 #define PVIO_NET_F_CTRL_RX		18
 #define PVIO_NET_F_CTRL_VLAN		19
+#define PVIO_NET_F_CTRL_RX_EXTRA	20	/* ALLUNI, NOMULTI, NOUNI, NOBCAST */
 #define PVIO_NET_F_GUEST_ANNOUNCE	21
 #define PVIO_NET_F_MQ			22
 #define PVIO_NET_F_CTRL_MAC_ADDR	23
@@ -96,7 +97,9 @@ struct pvio_net_ctrl_hdr {
 #define PVIO_NET_CTRL_MAC		1
 #define  PVIO_NET_CTRL_MAC_TABLE_SET	0	/* two tables: le32 count, 6-byte entries */
 #define  PVIO_NET_CTRL_MAC_ADDR_SET	1
-#define PVIO_NET_CTRL_VLAN		2
+#define PVIO_NET_CTRL_VLAN		2	/* le16 vid, 0..4095 */
+#define  PVIO_NET_CTRL_VLAN_ADD		0
+#define  PVIO_NET_CTRL_VLAN_DEL		1
 #define PVIO_NET_CTRL_ANNOUNCE		3
 #define PVIO_NET_CTRL_MQ		4
 #define  PVIO_NET_CTRL_MQ_VQ_PAIRS_SET	0	/* le16 virtqueue_pairs */

@@ -220,6 +220,8 @@ struct vu_net {
 	unsigned int tx_nfree;
 	bool mrg_rxbuf;
 	unsigned long rx_dropped; /* frames larger than the caller's buffer */
+	struct vu_queue *ctrlq; /* vring 2 with opts->ctrl_vq, else NULL */
+	uint8_t *ctrlbuf; /* one command: header, data, ack; guest memory */
 };
 
 struct vu_net_opts {
@@ -230,7 +232,12 @@ struct vu_net_opts {
 	bool no_mrg_rxbuf;
 	bool hugetlb;
 	int timeout_ms;
+	/* Negotiate the control queue (CTRL_RX, CTRL_RX_EXTRA, CTRL_MAC_ADDR, CTRL_VLAN). */
+	bool ctrl_vq;
 };
+
+/* Command data vu_net_ctrl() takes (virtio-net's largest: a MAC table). */
+#define VU_NET_CTRL_DATA_MAX 1022
 
 int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts);
 void vu_net_close(struct vu_net *net);
@@ -239,6 +246,7 @@ int vu_net_flush(struct vu_net *net);
 int vu_net_reap_tx(struct vu_net *net);
 int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
 int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
+int vu_net_ctrl(struct vu_net *net, uint8_t cls, uint8_t cmd, const void *data, size_t len);
 
 /* --- vu_console.c: a console device (owned by the console author) ------------------ */
 

@@ -670,6 +670,9 @@ int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	if (r)
 		goto err_close_sock;
 
+	/* A net device's control queue follows its queue pairs (not in GET_QUEUE_NUM). */
+	if (opts->queue_pairs && vu_dev_has(dev, PVIO_NET_F_CTRL_VQ))
+		dev->max_queues++;
 	nq = opts->num_queues ? opts->num_queues : dev->max_queues;
 	if (nq > dev->max_queues || nq > VU_MAX_QUEUES) {
 		r = vu_dev_err(dev, -EINVAL, "%u queues asked, the back-end has %u", nq,

@@ -19,6 +19,11 @@
 #include "vu.h"
 
 #define VU_NET_HDR sizeof(struct pvio_net_hdr)
+#define VU_NET_CTRL_FEATURES                                                       \
+	(PVIO_BIT(PVIO_NET_F_CTRL_VQ) | PVIO_BIT(PVIO_NET_F_CTRL_RX) |             \
+	 PVIO_BIT(PVIO_NET_F_CTRL_RX_EXTRA) | PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) | \
+	 PVIO_BIT(PVIO_NET_F_CTRL_VLAN))
+#define VU_NET_CTRL_BUF (2 + VU_NET_CTRL_DATA_MAX + 1)
 
 static int vu_net_post_rx(struct vu_net *net, uint8_t *buf)
 {
@@ -44,8 +49,10 @@ int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts)
 		.timeout_ms = opts->timeout_ms,
 		.hugetlb = opts->hugetlb,
 		.features = PVIO_BIT(PVIO_F_EVENT_IDX) |
-			    (opts->no_mrg_rxbuf ? 0 : PVIO_BIT(PVIO_NET_F_MRG_RXBUF)),
-		.num_queues = 2,
+			    (opts->no_mrg_rxbuf ? 0 : PVIO_BIT(PVIO_NET_F_MRG_RXBUF)) |
+			    (opts->ctrl_vq ? VU_NET_CTRL_FEATURES : 0),
+		.required = opts->ctrl_vq ? PVIO_BIT(PVIO_NET_F_CTRL_VQ) : 0,
+		.num_queues = opts->ctrl_vq ? 3 : 2,
 		.queue_pairs = true,
 		.queue_size = qsize,
 	};
@@ -60,7 +67,7 @@ int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts)
 	net->rx_buf_size = opts->rx_buf_size ? opts->rx_buf_size : 2048;
 	dopts.mem_size =
 		(size_t)qsize * (net->tx_buf_size + net->rx_buf_size + VU_NET_HDR + max_frame) +
-		(1u << 20);
+		(1u << 20) + (opts->ctrl_vq ? VU_NET_CTRL_BUF + 64 : 0);
 	r = vu_dev_open(&net->dev, &dopts);
 	if (r)
 		return r;
@@ -72,6 +79,14 @@ int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts)
 	net->rxbufs = vu_mem_alloc(&net->dev.mem, (size_t)net->rxq->num * net->rx_buf_size, 64);
 	net->txbufs = vu_mem_alloc(&net->dev.mem, (size_t)net->txq->num * net->tx_buf_size, 64);
 	net->tx_free = calloc(net->txq->num, sizeof(*net->tx_free));
+	if (opts->ctrl_vq) {
+		net->ctrlq = &net->dev.queues[2];
+		net->ctrlbuf = vu_mem_alloc(&net->dev.mem, VU_NET_CTRL_BUF, 64);
+		if (!net->ctrlbuf) {
+			r = vu_dev_err(&net->dev, -ENOMEM, "out of memory for the control buffer");
+			goto err_close_dev;
+		}
+	}
 	if (!net->rxbufs || !net->txbufs || !net->tx_free) {
 		r = vu_dev_err(&net->dev, -ENOMEM, "out of memory for net buffers");
 		goto err_close_dev;
@@ -250,4 +265,48 @@ int vu_net_recv(struct vu_net *net, void *frame, size_t cap)
 int vu_net_wait_rx(struct vu_net *net, int timeout_ms)
 {
 	return vu_queue_wait(net->rxq, timeout_ms);
+}
+
+/**
+ * vu_net_ctrl - send one control-queue command and wait for its ack
+ * @net: a device opened with opts->ctrl_vq
+ * @cls: PVIO_NET_CTRL_* class
+ * @cmd: the command in that class
+ * @data: its data (sent as given: the caller may send a malformed command)
+ * @len: bytes at @data, up to VU_NET_CTRL_DATA_MAX
+ *
+ * Return: 0 when the device acked PVIO_NET_OK; -EPROTO for PVIO_NET_ERR;
+ * -EOPNOTSUPP without a control queue; -EMSGSIZE; -ETIMEDOUT, -ECONNRESET
+ * or -EIO from waiting.
+ */
+int vu_net_ctrl(struct vu_net *net, uint8_t cls, uint8_t cmd, const void *data, size_t len)
+{
+	struct pvring_sg sg[2];
+	uint8_t *buf = net->ctrlbuf, *ack;
+	uint32_t used_len;
+	int r;
+
+	if (!net->ctrlq)
+		return -EOPNOTSUPP;
+	if (len > VU_NET_CTRL_DATA_MAX)
+		return -EMSGSIZE;
+	buf[0] = cls;
+	buf[1] = cmd;
+	if (len)
+		memcpy(buf + 2, data, len);
+	ack = buf + 2 + len;
+	*ack = 0xff; /* neither OK nor ERR until the device writes it */
+	sg[0] = (struct pvring_sg){ vu_mem_gpa(&net->dev.mem, buf), (uint32_t)(2 + len) };
+	sg[1] = (struct pvring_sg){ vu_mem_gpa(&net->dev.mem, ack), 1 };
+	r = pvring_drv_add(&net->ctrlq->ring, sg, 1, 1, buf);
+	if (r)
+		return vu_dev_err(&net->dev, r, "control queue: cannot add the command");
+	vu_queue_kick(net->ctrlq);
+	while (!pvring_drv_get_used(&net->ctrlq->ring, &used_len)) {
+		r = vu_queue_wait(net->ctrlq, -1);
+		if (r)
+			return vu_dev_err(&net->dev, r, "control class %u cmd %u: no answer", cls,
+					  cmd);
+	}
+	return READ_ONCE(*ack) == PVIO_NET_OK ? 0 : -EPROTO;
 }

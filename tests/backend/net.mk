@@ -4,6 +4,9 @@
 #
 #   net_hdr_test    unit: transmit header checks, software checksum, tap offloads,
 #                   the switch's forwarding table (learning, moves, ageing)
+#   net_filter_test unit: the receive filter (RX modes, MAC table, MAC address,
+#                   VLANs) and the control commands that program it
+#                   (its integration test is tests/user/vu_net_filter_test)
 #   net_loop.sh     integration: pvio-bench net reflect --verify against backend=loop
 #   net_dpdk.sh     integration: dpdk-testpmd virtio_user (io, txonly) against loop
 #   net_vm_tap.sh   VM: stock virtio_net on vhost-user, backend=tap in a netns
@@ -14,7 +17,7 @@
 #
 # Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
 
-NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test
+NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test $(O)/tests/backend/net_filter_test
 
 UNIT_TESTS += $(NET_TEST_UNIT)
 PROGS += $(NET_TEST_UNIT)

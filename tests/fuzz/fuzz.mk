@@ -58,7 +58,8 @@ $(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/bl
 $(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
 
-$(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/net_hdr.o
+$(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/net_hdr.o \
+		$(FUZZ_O)/backend/net_filter.o
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
 # console.c is included by its target (its control path is static).

@@ -12,6 +12,11 @@
  * A header that passes pviod_net_hdr_check() gets its checksum filled in by
  * pviod_net_csum_fill() when it asks for one; ASan catches any byte either
  * touches outside the frame.  The offload helpers run on the feature set.
+ *
+ * The same bytes also program the receive filter (backend/net_filter.c):
+ * bytes 1-2 read as a control command's class (mod 3: RX, MAC, VLAN) and
+ * command, the frame as its data; then the frame goes through the filter's
+ * decision, and a second command (with filtering surely on) and decision.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 1 };
+	struct pviod_net_filter filt;
 	struct pvio_net_hdr h;
 	uint64_t features = 0;
 	size_t len;
@@ -50,6 +57,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret == 0 && (h.flags & PVIO_NET_HDR_F_NEEDS_CSUM))
 		(void)pviod_net_csum_fill(&h, frame, len);
 	(void)pviod_net_tap_offloads(features);
+
+	memset(&filt, 0, sizeof(filt));
+	pviod_net_filter_init(&filt, mac, data[0] & 1);
+	ret = pviod_net_filter_ctrl(&filt, ~0ULL, data[1] % 3, data[2] & 7, frame, len);
+	if (ret != PVIO_NET_OK && ret != PVIO_NET_ERR)
+		abort();
+	(void)pviod_net_filter_accept(&filt, frame, len);
+	ret = pviod_net_filter_ctrl(&filt, ~0ULL, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET,
+				    frame, len);
+	if (ret == PVIO_NET_OK && !filt.on)
+		abort();
+	(void)pviod_net_filter_accept(&filt, frame, len);
 	free(frame);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #                   closes, stays silent, or answers nonsense
 #   vu_blk_test     integration: qemu-storage-daemon and pviod
 #   vu_net_test     integration: DPDK testpmd (net_vhost) loopback
+#   vu_net_filter_test  integration: pviod's receive filter on two switch ports,
+#                   programmed through the control queue
 #
 # The kselftest harness comes from tests/ring/ring.mk's extraction rule when
 # that fragment is present (it sorts first); otherwise this one extracts it.
@@ -41,7 +43,7 @@ $(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VU_LIB)
 
 VU_UNIT_TESTS := $(VU_TEST_DIR)/vu_bench_test
 VU_INTEGRATION_TESTS := $(VU_TEST_DIR)/vu_fault_test $(VU_TEST_DIR)/vu_blk_test \
-	$(VU_TEST_DIR)/vu_net_test
+	$(VU_TEST_DIR)/vu_net_test $(VU_TEST_DIR)/vu_net_filter_test
 
 UNIT_TESTS += $(VU_UNIT_TESTS)
 INTEGRATION_TESTS += $(VU_INTEGRATION_TESTS)
