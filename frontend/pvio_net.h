@@ -15,13 +15,20 @@
  *   transmit queue  the netdev TX queue lock (__netif_tx_lock): taken by
  *                   ndo_start_xmit and by the TX NAPI poll that reaps sent
  *                   frames.  The interrupt only schedules NAPI.
- *   control queue   RTNL: commands are sent from ndo/ethtool paths and probe
- *                   with RTNL held, one at a time, and polled for completion.
+ *   control queue   pvnet.ctrl_lock, a mutex: one command at a time, polled
+ *                   for completion.  Taken by the ndo/ethtool paths and probe
+ *                   (with RTNL held: RTNL nests outside ctrl_lock), by the
+ *                   rx_mode work (without RTNL) and by the broken work before
+ *                   it takes the ring's buffers back.
+ *
+ * ndo_set_rx_mode runs under the address-list spinlock: it only schedules
+ * rx_mode_work, which copies the lists and sends CTRL_RX / CTRL_MAC.
  */
 #ifndef PVIO_NET_H
 #define PVIO_NET_H
 
 #include <linux/if_vlan.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/u64_stats_sync.h>
@@ -44,6 +51,20 @@
 #define PVNET_BIG_PAGES DIV_ROUND_UP(PVNET_BIG_LEN, PAGE_SIZE)
 /* Largest MTU the device may be asked for (F_MTU absent). */
 #define PVNET_MAX_MTU (65535 - ETH_HLEN - VLAN_HLEN)
+/*
+ * Entries per MAC filter table sent with CTRL_MAC_TABLE_SET (QEMU keeps 64 in
+ * all).  A longer unicast list turns promiscuous mode on, a longer multicast
+ * list all-multicast.
+ */
+#define PVNET_MAC_TABLE_MAX 64
+/* Command data: the two MAC tables, each a le32 count and its entries. */
+#define PVNET_CTRL_DATA_LEN (2 * (sizeof(__le32) + PVNET_MAC_TABLE_MAX * ETH_ALEN))
+
+/* CTRL_VLAN commands (§5.1.6.5.3), for protocol headers that lack them. */
+#ifndef PVIO_NET_CTRL_VLAN_ADD
+#define PVIO_NET_CTRL_VLAN_ADD 0
+#define PVIO_NET_CTRL_VLAN_DEL 1
+#endif
 
 /**
  * struct pvnet_qstats - counters of one queue, for ethtool -S and stats64
@@ -161,7 +182,7 @@ struct pvnet_sq {
  */
 struct pvnet_ctrl {
 	struct pvio_net_ctrl_hdr hdr;
-	u8 data[64];
+	u8 data[PVNET_CTRL_DATA_LEN];
 	u8 ack;
 };
 
@@ -172,8 +193,14 @@ struct pvnet_ctrl {
  * @rqs: receive queues, @max_pairs of them
  * @sqs: transmit queues, @max_pairs of them
  * @cvq: control queue, or NULL without F_CTRL_VQ
- * @ctrl: command buffers of @cvq, under RTNL
+ * @ctrl: command buffers of @cvq, under @ctrl_lock
  * @ctrl_dma: device address of @ctrl
+ * @ctrl_lock: serializes the commands on @cvq (see the top of the file)
+ * @ctrl_refused: classes of commands the device answered PVIO_NET_ERR to,
+ *	one bit per class, so that each is logged once; atomic bitops
+ * @rx_mode_work: sends the receive mode and MAC tables (ndo_set_rx_mode)
+ * @rx_mode_enabled: @rx_mode_work may be scheduled (probe done, not removed);
+ *	written under the netdev address-list lock (netif_addr_lock_bh)
  * @max_pairs: queue pairs set up (F_MQ: max_virtqueue_pairs, capped)
  * @curr_pairs: queue pairs in use (ethtool -L), under RTNL
  * @mergeable: F_MRG_RXBUF: a received frame may span buffers
@@ -194,6 +221,10 @@ struct pvnet {
 	struct pvio_vq *cvq;
 	struct pvnet_ctrl *ctrl;
 	dma_addr_t ctrl_dma;
+	struct mutex ctrl_lock; /* the control queue and @ctrl */
+	unsigned long ctrl_refused;
+	struct work_struct rx_mode_work;
+	bool rx_mode_enabled;
 	unsigned int max_pairs;
 	unsigned int curr_pairs;
 	bool mergeable;

@@ -86,13 +86,8 @@ static void pvnet_refill_work(struct work_struct *work)
 
 /* ---- control queue ------------------------------------------------------ */
 
-/*
- * Sends one command and waits for its ack.  Under RTNL (which serializes
- * every use of the control queue and its buffers).  Returns 0, -EOPNOTSUPP
- * without a control queue, -EIO when the device refused it or is broken,
- * -ETIMEDOUT (the device is then broken).
- */
-static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data, unsigned int len)
+/* pvnet_ctrl_cmd() under ctrl_lock. */
+static int __pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data, unsigned int len)
 {
 	struct pvnet_ctrl *c = net->ctrl;
 	struct pvring_drv *ring;
@@ -103,9 +98,7 @@ static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data,
 	u32 used;
 	int err;
 
-	ASSERT_RTNL();
-	if (!net->cvq)
-		return -EOPNOTSUPP;
+	lockdep_assert_held(&net->ctrl_lock);
 	if (WARN_ON_ONCE(len > sizeof(c->data)))
 		return -EINVAL;
 	if (pvio_device_is_broken(net->pdev))
@@ -148,6 +141,37 @@ static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data,
 	return READ_ONCE(c->ack) == PVIO_NET_OK ? 0 : -EIO;
 }
 
+/*
+ * Sends one command and waits for its ack.  Process context; takes
+ * ctrl_lock.  Returns 0, -EOPNOTSUPP without a control queue, -EIO when the
+ * device refused it or is broken, -ETIMEDOUT (the device is then broken).
+ */
+static int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data, unsigned int len)
+{
+	int err;
+
+	if (!net->cvq)
+		return -EOPNOTSUPP;
+	mutex_lock(&net->ctrl_lock);
+	err = __pvnet_ctrl_cmd(net, class, cmd, data, len);
+	mutex_unlock(&net->ctrl_lock);
+	return err;
+}
+
+/*
+ * Logs a failed command, once per command class: a device that does not
+ * implement a class answers every such command with PVIO_NET_ERR, and the
+ * interface works on without it.
+ */
+static void pvnet_ctrl_warn(struct pvnet *net, u8 class, u8 cmd, int err)
+{
+	if (class >= BITS_PER_LONG || test_and_set_bit(class, &net->ctrl_refused))
+		return;
+	netdev_warn(net->dev,
+		    "control command class %u cmd %u failed (%d); carrying on without it\n", class,
+		    cmd, err);
+}
+
 /**
  * pvnet_set_pairs - select how many queue pairs the device uses
  * @net: the device
@@ -179,6 +203,150 @@ int pvnet_set_pairs(struct pvnet *net, unsigned int pairs)
 		return err;
 	net->curr_pairs = pairs;
 	return 0;
+}
+
+/* ---- receive filters: RX mode, MAC tables, VLANs ------------------------ */
+
+/*
+ * Copies up to PVNET_MAC_TABLE_MAX addresses of @list after a le32 count at
+ * @p.  Under the address-list lock.  Returns the bytes written, or 0 when the
+ * list is too long (the count is then 0 and the caller opens the filter).
+ */
+static size_t pvnet_mac_table_fill(u8 *p, struct netdev_hw_addr_list *list)
+{
+	unsigned int n = netdev_hw_addr_list_count(list);
+	struct netdev_hw_addr *ha;
+	size_t off = sizeof(__le32);
+	__le32 count;
+
+	count = cpu_to_le32(n > PVNET_MAC_TABLE_MAX ? 0 : n);
+	memcpy(p, &count, sizeof(count));
+	if (n > PVNET_MAC_TABLE_MAX)
+		return 0;
+	netdev_hw_addr_list_for_each(ha, list) {
+		ether_addr_copy(p + off, ha->addr);
+		off += ETH_ALEN;
+	}
+	return off;
+}
+
+/*
+ * Sends the receive mode (CTRL_RX: promiscuous, all-multicast) and the
+ * unicast and multicast filter tables (CTRL_MAC_TABLE_SET) the stack asked
+ * for in ndo_set_rx_mode.  Process context, without RTNL: the address lists
+ * are copied under their lock, the commands sent under ctrl_lock.  A device
+ * that refuses them keeps filtering as it did; that is logged once.
+ */
+static void pvnet_rx_mode_work(struct work_struct *work)
+{
+	struct pvnet *net = container_of(work, struct pvnet, rx_mode_work);
+	struct net_device *dev = net->dev;
+	size_t uc_len, mc_len;
+	u8 promisc, allmulti;
+	u8 *tables;
+	int err;
+
+	tables = kmalloc(PVNET_CTRL_DATA_LEN, GFP_KERNEL);
+	if (!tables)
+		return;
+	netif_addr_lock_bh(dev);
+	uc_len = pvnet_mac_table_fill(tables, &dev->uc);
+	/* An overflowing table is sent empty: the flags below let everything in. */
+	promisc = !!(dev->flags & IFF_PROMISC) || !uc_len;
+	uc_len = max(uc_len, sizeof(__le32));
+	mc_len = pvnet_mac_table_fill(tables + uc_len, &dev->mc);
+	allmulti = !!(dev->flags & IFF_ALLMULTI) || !mc_len;
+	mc_len = max(mc_len, sizeof(__le32));
+	netif_addr_unlock_bh(dev);
+
+	err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_RX, PVIO_NET_CTRL_RX_PROMISC, &promisc,
+			     sizeof(promisc));
+	if (!err)
+		err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_RX, PVIO_NET_CTRL_RX_ALLMULTI, &allmulti,
+				     sizeof(allmulti));
+	if (err)
+		pvnet_ctrl_warn(net, PVIO_NET_CTRL_RX, PVIO_NET_CTRL_RX_PROMISC, err);
+	err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET, tables,
+			     uc_len + mc_len);
+	if (err)
+		pvnet_ctrl_warn(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET, err);
+	netdev_dbg(dev, "rx mode: promisc %u allmulti %u, %zu uc / %zu mc table bytes\n", promisc,
+		   allmulti, uc_len, mc_len);
+	kfree(tables);
+}
+
+static void pvnet_rx_mode_enable(struct pvnet *net, bool on)
+{
+	netif_addr_lock_bh(net->dev);
+	net->rx_mode_enabled = on;
+	netif_addr_unlock_bh(net->dev);
+}
+
+/* Under the address-list lock (atomic): the commands go from a work item. */
+static void pvnet_set_rx_mode(struct net_device *dev)
+{
+	struct pvnet *net = netdev_priv(dev);
+
+	if (net->rx_mode_enabled)
+		schedule_work(&net->rx_mode_work);
+}
+
+/*
+ * With F_CTRL_MAC_ADDR the device learns the new address over the control
+ * queue.  Without it a virtio 1.x device's config mac is read-only: when the
+ * device has an address of its own (F_MAC) it may filter on it, so a change
+ * is refused rather than silently losing traffic.  Under RTNL.
+ */
+static int pvnet_set_mac_address(struct net_device *dev, void *p)
+{
+	struct pvnet *net = netdev_priv(dev);
+	struct sockaddr *sa = p;
+	int err;
+
+	err = eth_prepare_mac_addr_change(dev, p);
+	if (err)
+		return err;
+	if (net->cvq && pvio_has_feature(net->pdev, PVIO_NET_F_CTRL_MAC_ADDR)) {
+		err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_ADDR_SET,
+				     sa->sa_data, ETH_ALEN);
+		if (err) {
+			netdev_warn(dev, "device refused MAC address %pM (%d)\n", sa->sa_data, err);
+			return err;
+		}
+	} else if (pvio_has_feature(net->pdev, PVIO_NET_F_MAC)) {
+		netdev_warn(dev,
+			    "cannot change the MAC: the device lacks VIRTIO_NET_F_CTRL_MAC_ADDR\n");
+		return -EOPNOTSUPP;
+	}
+	eth_commit_mac_addr_change(dev, p);
+	return 0;
+}
+
+/*
+ * CTRL_VLAN (F_CTRL_VLAN, NETIF_F_HW_VLAN_CTAG_FILTER): the device drops
+ * tagged frames whose VLAN is not in its table.  A refusal is logged once
+ * and not returned, so that the VLAN device still comes up.  Under RTNL.
+ */
+static int pvnet_vlan_rx_vid(struct net_device *dev, u8 cmd, u16 vid)
+{
+	struct pvnet *net = netdev_priv(dev);
+	__le16 v = cpu_to_le16(vid);
+	int err;
+
+	err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_VLAN, cmd, &v, sizeof(v));
+	if (err)
+		pvnet_ctrl_warn(net, PVIO_NET_CTRL_VLAN, cmd, err);
+	return 0;
+}
+
+static int pvnet_vlan_rx_add_vid(struct net_device *dev, __be16 proto, u16 vid)
+{
+	return pvnet_vlan_rx_vid(dev, PVIO_NET_CTRL_VLAN_ADD, vid);
+}
+
+static int pvnet_vlan_rx_kill_vid(struct net_device *dev, __be16 proto, u16 vid)
+{
+	return pvnet_vlan_rx_vid(dev, PVIO_NET_CTRL_VLAN_DEL, vid);
 }
 
 /* ---- link, config changes, broken device --------------------------------- */
@@ -223,9 +391,13 @@ static void pvnet_reclaim(struct pvnet *net)
 		pvnet_tx_detach_all(&net->sqs[i]);
 		__netif_tx_unlock_bh(txq);
 	}
-	if (net->cvq)
+	if (net->cvq) {
+		/* A command in flight has given up: the device was broken or reset. */
+		mutex_lock(&net->ctrl_lock);
 		while (pvring_drv_detach_unused(&net->cvq->ring))
 			;
+		mutex_unlock(&net->ctrl_lock);
+	}
 }
 
 static void pvnet_napi_disable_all(struct pvnet *net)
@@ -361,6 +533,10 @@ static const struct net_device_ops pvnet_netdev_ops = {
 	.ndo_get_stats64 = pvnet_get_stats64,
 	.ndo_change_mtu = pvnet_change_mtu,
 	.ndo_validate_addr = eth_validate_addr,
+	.ndo_set_mac_address = pvnet_set_mac_address,
+	.ndo_set_rx_mode = pvnet_set_rx_mode,
+	.ndo_vlan_rx_add_vid = pvnet_vlan_rx_add_vid,
+	.ndo_vlan_rx_kill_vid = pvnet_vlan_rx_kill_vid,
 	.ndo_features_check = passthru_features_check,
 };
 
@@ -504,6 +680,10 @@ static void pvnet_setup_netdev(struct pvnet *net)
 	if (pvio_has_feature(pdev, PVIO_NET_F_GUEST_CSUM))
 		dev->features |= NETIF_F_RXCSUM;
 	dev->vlan_features = dev->features;
+	/* Not in hw_features: the device filters until it is reset. */
+	if (pvio_has_feature(pdev, PVIO_NET_F_CTRL_VQ) &&
+	    pvio_has_feature(pdev, PVIO_NET_F_CTRL_VLAN))
+		dev->features |= NETIF_F_HW_VLAN_CTAG_FILTER;
 
 	net->mergeable = pvio_has_feature(pdev, PVIO_NET_F_MRG_RXBUF);
 	net->big = !net->mergeable && guest_tso;
@@ -570,8 +750,10 @@ static int pvnet_probe(struct pvio_device *pdev)
 	net->dev = dev;
 	net->max_pairs = max_pairs;
 	spin_lock_init(&net->refill_lock);
+	mutex_init(&net->ctrl_lock);
 	INIT_DELAYED_WORK(&net->refill, pvnet_refill_work);
 	INIT_WORK(&net->broken_work, pvnet_broken_work);
+	INIT_WORK(&net->rx_mode_work, pvnet_rx_mode_work);
 
 	net->rqs = kcalloc(max_pairs, sizeof(*net->rqs), GFP_KERNEL);
 	net->sqs = kcalloc(max_pairs, sizeof(*net->sqs), GFP_KERNEL);
@@ -606,16 +788,28 @@ static int pvnet_probe(struct pvio_device *pdev)
 	rtnl_unlock();
 	if (err)
 		goto err_reset;
+	/* A random address is ours alone: tell the device, which may filter on it. */
+	if (!pvio_has_feature(pdev, PVIO_NET_F_MAC) &&
+	    pvio_has_feature(pdev, PVIO_NET_F_CTRL_MAC_ADDR)) {
+		err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_ADDR_SET,
+				     dev->dev_addr, ETH_ALEN);
+		if (err)
+			pvnet_ctrl_warn(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_ADDR_SET, err);
+	}
 
+	pvnet_rx_mode_enable(net, true);
 	err = register_netdev(dev);
 	if (err)
-		goto err_reset;
+		goto err_rx_mode;
 	pvnet_update_link(net);
 	netdev_info(dev, "%pM, %u/%u queue pairs, %s rx buffers, mtu %u/%u, features %#llx\n",
 		    dev->dev_addr, net->curr_pairs, max_pairs, pvnet_buf_kind(net), dev->mtu,
 		    dev->max_mtu, pdev->features);
 	return 0;
 
+err_rx_mode:
+	pvnet_rx_mode_enable(net, false);
+	cancel_work_sync(&net->rx_mode_work);
 err_reset:
 	pvio_device_reset(pdev);
 	cancel_work_sync(&net->broken_work);
@@ -643,6 +837,8 @@ static void pvnet_remove(struct pvio_device *pdev)
 
 	/* Closes the device: NAPI disabled, no refill pending. */
 	unregister_netdev(dev);
+	pvnet_rx_mode_enable(net, false);
+	cancel_work_sync(&net->rx_mode_work);
 	cancel_work_sync(&net->broken_work);
 	cancel_delayed_work_sync(&net->refill);
 	dev_set_drvdata(&pdev->dev, NULL);
@@ -668,7 +864,9 @@ static struct pvio_driver pvnet_driver = {
 		    PVIO_BIT(PVIO_NET_F_HOST_TSO6) | PVIO_BIT(PVIO_NET_F_HOST_ECN) |
 		    PVIO_BIT(PVIO_NET_F_MRG_RXBUF) | PVIO_BIT(PVIO_NET_F_STATUS) |
 		    PVIO_BIT(PVIO_NET_F_CTRL_VQ) | PVIO_BIT(PVIO_NET_F_MQ) |
-		    PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_EVENT_IDX),
+		    PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_VLAN) |
+		    PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) | PVIO_BIT(PVIO_F_INDIRECT_DESC) |
+		    PVIO_BIT(PVIO_F_EVENT_IDX),
 	.probe = pvnet_probe,
 	.remove = pvnet_remove,
 	.config_changed = pvnet_config_changed,

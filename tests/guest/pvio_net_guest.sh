@@ -13,6 +13,7 @@
 #   PVG_QUEUES=N        queue pairs of the device (ethtool -l, -L)
 #   PVG_BENCH_MB=N      MiB per throughput run (bench mode, default 64)
 #   PVG_DRIVER=stock    peer mode with the stock virtio_net instead
+#   PVG_VLAN=1          the host has VLAN 5 on its TAP (10.98.5.1/24)
 
 n=0
 failed=0
@@ -79,6 +80,94 @@ stat_of() { ethtool -S eth0 | awk -v k="$1:" '$1 == k { print $2 }'; }
 # centiseconds of uptime
 now_cs() { awk '{ printf "%d", $1 * 100 }' /proc/uptime; }
 
+rx_packets() { cat /sys/class/net/eth0/statistics/rx_packets; }
+
+# host_sends DST [LLADDR]: the host sends DST 50 UDP datagrams (through a neighbour
+# entry DST -> LLADDR when given); prints the frames eth0 received meanwhile,
+# the HTTP exchange included (a few).  50 or more: the device let them in.
+host_sends()
+{
+	r0=$(rx_packets)
+	wget -q -O /dev/null "$URL/send?dst=$1&n=50${2:+&lladdr=$2}" 2>/dev/null
+	echo $(($(rx_packets) - r0))
+}
+let_in() { [ "$1" -ge 50 ]; }
+kept_out() { [ "$1" -lt 25 ]; }
+
+# filters: receive mode, MAC filter tables, MAC address and VLANs, all over
+# the control queue; QEMU's virtio-net enforces them (receive_filter()).
+filters()
+{
+	FOREIGN=52:54:00:de:ad:01
+	NEWMAC=52:54:00:aa:bb:cc
+	oldmac=$(cat /sys/class/net/eth0/address)
+
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "not promiscuous: the device keeps out frames to $FOREIGN ($d in)" kept_out "$d"
+	check "promisc on" ip link set eth0 promisc on
+	sleep 0.5
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "promiscuous: the device lets in frames to $FOREIGN ($d in)" let_in "$d"
+	check "ping while promiscuous" ping -c 3 -W 5 "$HOST"
+	check "promisc off" ip link set eth0 promisc off
+	sleep 0.5
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "promisc off again: frames to $FOREIGN kept out ($d in)" kept_out "$d"
+	check "TCP host -> guest after promisc off" blob_down
+
+	# The host learns the new MAC from the gratuitous ARP (arp_notify).
+	echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_notify
+	check "ip link set eth0 address $NEWMAC (was $oldmac)" ip link set eth0 address $NEWMAC
+	check "eth0 has the new MAC" [ "$(cat /sys/class/net/eth0/address)" = $NEWMAC ]
+	arping -U -c 1 -I eth0 10.98.0.2 >/dev/null 2>&1
+	reply=$(wget -q -O - "$URL/neigh?ip=10.98.0.2" 2>/dev/null)
+	echo "$reply" | sed 's/^/# host: /'
+	check "the host reaches the guest after the MAC change (UDP, port unreachable back)" \
+		sh -c "echo '$reply' | grep -q '^reach ok'"
+	check "the host's neighbour entry has the new MAC $NEWMAC" \
+		sh -c "echo '$reply' | grep -qi 'lladdr $NEWMAC'"
+	check "TCP host -> guest with the new MAC" blob_down
+	d=$(host_sends 10.98.0.99 "$oldmac")
+	check "frames to the old MAC $oldmac are kept out now ($d in)" kept_out "$d"
+	check "MAC back to $oldmac" ip link set eth0 address "$oldmac"
+	arping -U -c 1 -I eth0 10.98.0.2 >/dev/null 2>&1
+	check "ping with the old MAC again" wait_for 10 ping_host
+
+	# 224.1.2.3 is 01:00:5e:01:02:03 on the wire.
+	if [ -x /usr/local/bin/ip ]; then
+		d=$(host_sends 224.1.2.3)
+		check "multicast to 224.1.2.3 kept out before ip maddr add ($d in)" kept_out "$d"
+		check "ip maddr add 01:00:5e:01:02:03" \
+			/usr/local/bin/ip maddr add 01:00:5e:01:02:03 dev eth0
+		sleep 0.5
+		d=$(host_sends 224.1.2.3)
+		check "multicast to 224.1.2.3 let in after ip maddr add ($d in)" let_in "$d"
+		check "ip maddr del 01:00:5e:01:02:03" \
+			/usr/local/bin/ip maddr del 01:00:5e:01:02:03 dev eth0
+		sleep 0.5
+		d=$(host_sends 224.1.2.3)
+		check "multicast to 224.1.2.3 kept out after ip maddr del ($d in)" kept_out "$d"
+	else
+		ok "# SKIP ip maddr: no iproute2 ip in the initramfs (busybox ip has no maddr)"
+	fi
+
+	if ! modprobe 8021q 2>/dev/null; then
+		ok "# SKIP VLAN: no 8021q module in the initramfs"
+		return
+	fi
+	check "ip link add eth0.5 (VLAN 5)" sh -c \
+		'ip link add link eth0 name eth0.5 type vlan id 5 2>/dev/null || vconfig add eth0 5'
+	check "eth0.5 up, 10.98.5.2/24" sh -c \
+		'ip addr add 10.98.5.2/24 dev eth0.5 && ip link set eth0.5 up'
+	if [ "${PVG_VLAN:-0}" = 1 ]; then
+		check "ping over VLAN 5" wait_for 20 sh -c 'ping -c 1 -W 2 10.98.5.1 >/dev/null 2>&1'
+	else
+		ok "# SKIP ping over VLAN 5: the host kernel has no 8021q for $HOST's side"
+	fi
+	check "ip link del eth0.5" ip link del eth0.5
+	check "ping on eth0 after the VLAN is gone" ping -c 2 -W 5 "$HOST"
+}
+
 functional()
 {
 	check "insmod pvio_core types=2 (net)" insmod "$(ko pvio_core)" types=2
@@ -99,6 +188,7 @@ functional()
 	check "ethtool -S tx_queue_0_kicks > 0" [ "$(stat_of tx_queue_0_kicks)" -gt 0 ]
 	check "/proc/net/dev has eth0" grep -q "eth0:" /proc/net/dev
 	grep "eth0:" /proc/net/dev | sed 's/^ */# /'
+	filters
 
 	if [ "$QUEUES" -gt 1 ]; then
 		check "ethtool -l: $QUEUES combined max" \

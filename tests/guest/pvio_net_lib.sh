@@ -6,19 +6,23 @@
 #
 #   pvn_need             SKIP (exit 4) without ip, python3 or root
 #   pvn_netns_up QUEUES  a network namespace with a multi-queue TAP device
-#                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit
+#                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit.
+#                        With 8021q on the host, VLAN 5 on it too: $PVN_TAP.5,
+#                        10.98.5.1/24, and PVN_VLAN=1 (else 0)
 #   pvn_in_ns CMD...     run CMD in the namespace
 #   pvn_peer_start       the host peer (pvio_net_peer.py) on 10.98.0.1:8000
 #                        serving a random 4 MiB text blob ($PVN_SHA its sha256);
 #                        its log is $VMT_TMP/peer.log
 #   pvn_initrd MODE      $VMT_TMP/initrd: pvio modules (not loaded), stock
-#                        virtio_pci/virtio_net (not loaded), ethtool, the
-#                        blob and pvio_net_guest.sh as /test
+#                        virtio_pci/virtio_net/8021q (not loaded), ethtool and
+#                        iproute2's ip (/usr/local/bin, for ip maddr) when
+#                        installed, the blob and pvio_net_guest.sh as /test
 
 PVN_NS=
 PVN_TAP=pvtap0
 PVN_SHA=
 PVN_PEER_PID=
+PVN_VLAN=0
 
 pvn_need()
 {
@@ -72,6 +76,11 @@ pvn_netns_up()
 	pvn_in_ns ip link set "$PVN_TAP" mtu 9000
 	pvn_in_ns ip addr add 10.98.0.1/24 dev "$PVN_TAP"
 	pvn_in_ns ip link set "$PVN_TAP" up
+	if pvn_in_ns ip link add link "$PVN_TAP" name "$PVN_TAP.5" type vlan id 5 2>/dev/null; then
+		pvn_in_ns ip addr add 10.98.5.1/24 dev "$PVN_TAP.5"
+		pvn_in_ns ip link set "$PVN_TAP.5" up
+		PVN_VLAN=1
+	fi
 }
 
 pvn_peer_start()
@@ -83,18 +92,24 @@ pvn_peer_start()
 	pvn_in_ns sysctl -q -w net.ipv4.ip_nonlocal_bind=1
 	# Not through pvn_in_ns: $! must be the peer itself, for the EXIT trap.
 	ip netns exec "$PVN_NS" python3 "$PVG_DIR/pvio_net_peer.py" --blob "$VMT_TMP/blob" \
+		--dev "$PVN_TAP" \
 		</dev/null >/dev/null 2>"$VMT_TMP/peer.log" &
 	PVN_PEER_PID=$!
 }
 
 pvn_initrd()
 {
-	local ethtool=()
+	local bins=() ip
 	if command -v ethtool >/dev/null; then
-		ethtool=(--bin "$(command -v ethtool)")
+		bins=(--bin "$(command -v ethtool)")
 	fi
-	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${ethtool[@]}" \
-		-M virtio_pci -M virtio_net --ko-noload "$PVG_CORE_KO" \
+	# iproute2 (busybox ip has no maddr); busybox's own ip stays first in PATH.
+	ip=$(command -v ip || true)
+	if [ -n "$ip" ] && ! readlink -f "$ip" | grep -q busybox; then
+		bins+=(--bin "$ip")
+	fi
+	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${bins[@]}" \
+		-M virtio_pci -M virtio_net -M 8021q --ko-noload "$PVG_CORE_KO" \
 		--ko-noload "$VM_TOP/pvio_net.ko" -a "$VMT_TMP/blob:/blob" \
 		-t "$PVG_DIR/pvio_net_guest.sh"
 }

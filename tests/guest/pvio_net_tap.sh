@@ -6,7 +6,9 @@
 # the TAP (multi-queue, host side 10.98.0.1/24) in it, so no traffic leaves
 # this machine.  The guest (pvio_net_guest.sh, PVG_MODE=func) checks ping,
 # TCP transfers both ways with sha256 verified at both ends, ethtool -i/-S/
-# -l/-L, MTU 9000 with 8 KB pings, and rmmod under traffic then reload.
+# -l/-L, the receive filters over the control queue (MAC change, promiscuous
+# mode, a multicast address, a VLAN), MTU 9000 with 8 KB pings, and rmmod
+# under traffic then reload.
 #
 #   PVG_MRG=off   the device without mergeable receive buffers (big buffers)
 #
@@ -29,7 +31,7 @@ pvn_initrd func
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues" -- \
+	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues PVG_VLAN=$PVN_VLAN" -- \
 	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off,queues=$queues" \
 	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVG_MRG:-on}" \
 	>/dev/null || rc=$?
