@@ -60,12 +60,6 @@
 /* Command data: the two MAC tables, each a le32 count and its entries. */
 #define PVNET_CTRL_DATA_LEN (2 * (sizeof(__le32) + PVNET_MAC_TABLE_MAX * ETH_ALEN))
 
-/* CTRL_VLAN commands (§5.1.6.5.3), for protocol headers that lack them. */
-#ifndef PVIO_NET_CTRL_VLAN_ADD
-#define PVIO_NET_CTRL_VLAN_ADD 0
-#define PVIO_NET_CTRL_VLAN_DEL 1
-#endif
-
 /**
  * struct pvnet_qstats - counters of one queue, for ethtool -S and stats64
  * @syncp: consistent 64-bit reads on 32-bit machines
