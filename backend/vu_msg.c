@@ -289,7 +289,8 @@ static int vu_get_status(struct pviod_device *dev, struct vhost_user_msg *msg, i
 {
 	uint64_t st = dev->vu.status;
 
-	if (__atomic_load_n(&dev->needs_reset, __ATOMIC_RELAXED))
+	/* Pairs with the release store in pviod_queue_break(). */
+	if (__atomic_load_n(&dev->needs_reset, __ATOMIC_ACQUIRE))
 		st |= PVIO_STATUS_DEVICE_NEEDS_RESET;
 	vu_reply_u64(msg, st);
 	return 0;

@@ -240,10 +240,15 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
 	if (pviod_ratelimit_ok(&q->rl))
 		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it", dev->name,
 		       q->index, why, strerror(-err));
+	/*
+	 * The state first, then the notification: a front-end that answers
+	 * the error eventfd with GET_STATUS must see DEVICE_NEEDS_RESET.
+	 * Pairs with the acquire load in vu_get_status().
+	 */
+	if (dev->vu.protocol_features & PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+		__atomic_store_n(&dev->needs_reset, 1, __ATOMIC_RELEASE);
 	if (q->err_fd >= 0)
 		eventfd_write(q->err_fd, 1);
-	if (dev->vu.protocol_features & PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
-		__atomic_store_n(&dev->needs_reset, 1, __ATOMIC_RELAXED);
 }
 
 static void pviod_queue_kick_done(struct pviod_io *io, int res)
