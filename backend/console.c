@@ -321,6 +321,34 @@ static int pviod_con_pop(struct pviod_queue *q, struct pvring_chain *c, struct p
 	}
 }
 
+/*
+ * pviod_con_pop_locked - the next chain of @q, with con->lock held
+ *
+ * When the ring is empty, kicks are re-enabled with the lock dropped, so the
+ * race-free re-check never waits on the I/O thread.
+ *
+ * Return: 1 with a chain, counted in flight (lock held); 0 when the ring is
+ * empty and kicks are on (lock released); -EAGAIN when chains arrived
+ * meanwhile (lock held again: re-check the caller's condition, pop again);
+ * -EIO when the ring is broken (lock held).
+ */
+static int pviod_con_pop_locked(struct pviod_con *con, struct pviod_queue *q,
+				struct pvring_chain *c, struct pvring_seg *seg)
+{
+	int ret = pviod_con_pop(q, c, seg);
+
+	if (ret > 0)
+		q->inflight++;
+	if (ret != 0)
+		return ret;
+	pthread_mutex_unlock(&con->lock);
+	if (pvring_dev_enable_notify(&q->ring))
+		return 0;
+	pvring_dev_disable_notify(&q->ring);
+	pthread_mutex_lock(&con->lock);
+	return -EAGAIN;
+}
+
 /* --- the data path (worker) --------------------------------------------------------- */
 
 static void pviod_con_tx_kick(struct pviod_con *con, struct pviod_queue *q,
@@ -339,18 +367,13 @@ static void pviod_con_tx_kick(struct pviod_con *con, struct pviod_queue *q,
 			p->tx_blocked = true;
 			break;
 		}
-		ret = pviod_con_pop(q, &c, seg);
+		ret = pviod_con_pop_locked(con, q, &c, seg);
+		if (ret == -EAGAIN)
+			continue;
 		if (ret < 0)
 			break;
-		if (ret == 0) {
-			pthread_mutex_unlock(&con->lock);
-			if (pvring_dev_enable_notify(&q->ring))
-				return;
-			pvring_dev_disable_notify(&q->ring);
-			pthread_mutex_lock(&con->lock);
-			continue;
-		}
-		q->inflight++;
+		if (ret == 0)
+			return;
 		if (p->host_open)
 			p->lost_bytes += pviod_con_chain_to_buf(&p->out, seg, c.nout);
 		else
@@ -376,18 +399,13 @@ static void pviod_con_rx_kick(struct pviod_con *con, struct pviod_queue *q,
 	pthread_mutex_lock(&con->lock);
 	before = p->in.len;
 	while (p->in.len) {
-		ret = pviod_con_pop(q, &c, seg);
+		ret = pviod_con_pop_locked(con, q, &c, seg);
+		if (ret == -EAGAIN)
+			continue;
 		if (ret < 0)
 			break;
-		if (ret == 0) {
-			pthread_mutex_unlock(&con->lock);
-			if (pvring_dev_enable_notify(&q->ring))
-				goto out_wake;
-			pvring_dev_disable_notify(&q->ring);
-			pthread_mutex_lock(&con->lock);
-			continue;
-		}
-		q->inflight++;
+		if (ret == 0)
+			goto out_wake;
 		n = pviod_con_buf_to_chain(&p->in, seg, c.nout, c.nseg);
 		p->rx_bytes += n;
 		pviod_queue_complete(q, c.head, n);
@@ -504,18 +522,13 @@ static void pviod_con_ctrl_rx_kick(struct pviod_con *con, struct pviod_queue *q)
 		struct pviod_con_buf b = { .data = m->buf, .cap = sizeof(m->buf), .len = m->len };
 		uint32_t n;
 
-		ret = pviod_con_pop(q, &c, seg);
+		ret = pviod_con_pop_locked(con, q, &c, seg);
+		if (ret == -EAGAIN)
+			continue;
 		if (ret < 0)
 			break;
-		if (ret == 0) {
-			pthread_mutex_unlock(&con->lock);
-			if (pvring_dev_enable_notify(&q->ring))
-				return;
-			pvring_dev_disable_notify(&q->ring);
-			pthread_mutex_lock(&con->lock);
-			continue;
-		}
-		q->inflight++;
+		if (ret == 0)
+			return;
 		n = pviod_con_buf_to_chain(&b, seg, c.nout, c.nseg);
 		if (n < m->len && pviod_ratelimit_ok(&q->rl))
 			pr_warn("%s: control buffer of %llu bytes too small for a %u-byte message",
