@@ -135,28 +135,89 @@ static uint8_t *pviod_net_seg_byte(const struct pvring_seg *seg, unsigned int ns
 /*
  * The receiver cannot take an offload it did not negotiate: complete a
  * partial checksum here (linearising into the bounce buffer unless the
- * frame is already there), refuse a GSO frame.
+ * frame is already there); segment a TCP super-frame it has no GUEST_TSO4/6
+ * (or, with GSO_ECN, no GUEST_ECN) for in software (net_gso.c), as Linux's
+ * GSO does, and put each segment through pviod_net_rx_put() like any frame
+ * (filtered and counted one by one); refuse UDP GSO.
+ *
+ * A segment is built in p->gso_seg, never in p->bounce (which may hold the
+ * super-frame), and it never asks for a software checksum: without
+ * GUEST_CSUM net_gso.c computes it, so its rx_put() copies nothing here.
+ *
+ * Return: 0 with *@segmented false: deliver @h and *@iovp.  With
+ * *@segmented true: the frame was consumed as segments, and this is the
+ * first error a segment's pviod_net_rx_put() returned (already counted), or
+ * 0.  Otherwise (*@segmented false, nothing counted): -EOPNOTSUPP (UDP GSO),
+ * -EINVAL / -EMSGSIZE / -EPROTONOSUPPORT (a super-frame that cannot be
+ * segmented, see pviod_net_gso_init()), -EINVAL (a bad partial checksum).
  */
 static int pviod_net_rx_fixup(struct pviod_net_pair *p, struct pvio_net_hdr *h,
 			      const struct iovec **iovp, unsigned int *niovp, size_t len,
-			      struct iovec *tmp)
+			      struct iovec *tmp, bool *segmented)
 {
 	uint64_t f = pviod_net_features_get(p->net);
 	unsigned int gso = h->gso_type & ~PVIO_NET_HDR_GSO_ECN;
 	const struct iovec *iov = *iovp;
 	uint8_t *frame = p->bounce + PVIOD_NET_HDR_LEN;
 	size_t frame_len = len - PVIOD_NET_HDR_LEN, done = 0;
+	bool linear = *niovp == 2 && iov[1].iov_base == frame;
 	unsigned int i;
 
-	if ((gso == PVIO_NET_HDR_GSO_TCPV4 && !(f & PVIO_BIT(PVIO_NET_F_GUEST_TSO4))) ||
-	    (gso == PVIO_NET_HDR_GSO_TCPV6 && !(f & PVIO_BIT(PVIO_NET_F_GUEST_TSO6))) ||
-	    (gso != PVIO_NET_HDR_GSO_NONE && gso != PVIO_NET_HDR_GSO_TCPV4 &&
-	     gso != PVIO_NET_HDR_GSO_TCPV6))
-		return -EOPNOTSUPP;
+	*segmented = false;
+	if (unlikely(gso != PVIO_NET_HDR_GSO_NONE)) {
+		unsigned int tso = gso == PVIO_NET_HDR_GSO_TCPV4 ? PVIO_NET_F_GUEST_TSO4 :
+								   PVIO_NET_F_GUEST_TSO6;
+		struct pviod_net_gso g;
+		struct iovec siov[2];
+		int ret, first = 0, n;
+
+		if (gso != PVIO_NET_HDR_GSO_TCPV4 && gso != PVIO_NET_HDR_GSO_TCPV6)
+			return -EOPNOTSUPP;
+		if ((f & PVIO_BIT(tso)) &&
+		    (!(h->gso_type & PVIO_NET_HDR_GSO_ECN) || (f & PVIO_BIT(PVIO_NET_F_GUEST_ECN))))
+			return 0; /* the receiver takes it whole */
+		/* One contiguous frame: in place, or gathered into the bounce buffer. */
+		if (*niovp == 2) {
+			frame = iov[1].iov_base;
+		} else {
+			for (i = 1; i < *niovp; i++) {
+				memcpy(frame + done, iov[i].iov_base, iov[i].iov_len);
+				done += iov[i].iov_len;
+			}
+		}
+		ret = pviod_net_gso_init(&g, h, frame, frame_len);
+		if (ret) {
+			if (pviod_ratelimit_ok(&p->rl))
+				pr_warn("%s: rx queue %u: cannot segment a %zu-byte GSO frame for a receiver without TSO: %s",
+					p->net->dev->name, p->index, frame_len, strerror(-ret));
+			return ret;
+		}
+		*segmented = true;
+		siov[0].iov_base = p->gso_seg;
+		siov[0].iov_len = PVIOD_NET_HDR_LEN;
+		siov[1].iov_base = p->gso_seg + PVIOD_NET_HDR_LEN;
+		for (i = 0; i < g.nsegs; i++) {
+			n = pviod_net_gso_seg(&g, i, f & PVIO_BIT(PVIO_NET_F_GUEST_CSUM),
+					      (struct pvio_net_hdr *)p->gso_seg, siov[1].iov_base,
+					      PVIOD_NET_FRAME_MAX);
+			if (n < 0)
+				return first ? first : n; /* cannot happen: the buffer fits any */
+			siov[1].iov_len = (size_t)n;
+			ret = pviod_net_rx_put(p, siov, 2, PVIOD_NET_HDR_LEN + (size_t)n);
+			if (ret && !first)
+				first = ret;
+			if (ret == -EIO)
+				break; /* the queue stopped or broke: the rest would fail alike */
+			/* A super-frame is up to 45 frames: let the driver see them in batches. */
+			if (p->rx_staged >= PVIOD_NET_BATCH)
+				pviod_net_rx_flush(p);
+		}
+		return first;
+	}
 	if (f & PVIO_BIT(PVIO_NET_F_GUEST_CSUM))
 		return 0;
 	if (h->flags & PVIO_NET_HDR_F_NEEDS_CSUM) {
-		if (!(*niovp == 2 && iov[1].iov_base == frame)) {
+		if (!linear) {
 			for (i = 1; i < *niovp; i++) {
 				memcpy(frame + done, iov[i].iov_base, iov[i].iov_len);
 				done += iov[i].iov_len;
@@ -250,10 +311,17 @@ static bool pviod_net_rx_filter(struct pviod_net_pair *p, const struct iovec *io
  *
  * The used entries are staged; pviod_net_rx_flush() publishes them.
  *
+ * A TCP super-frame for a driver without the matching GUEST_TSO4/6 is
+ * segmented in software and each segment put through here (filtered and
+ * counted as a frame of its own).
+ *
  * Return: 0 (also when the driver's receive filter refused the frame:
  * counted in rx_filtered); -ENOBUFS when the driver has too few buffers (counted, the
  * frame is dropped); -EOPNOTSUPP for an offload the driver did not
- * negotiate; -EIO when the rx queue is not running or broke.
+ * negotiate and pviod cannot do for it (UDP GSO); -EINVAL, -EMSGSIZE or
+ * -EPROTONOSUPPORT for a super-frame that cannot be segmented (counted in
+ * rx_dropped); -EIO when the rx queue is not running or broke.  For a
+ * segmented frame, the first error of its segments.
  */
 int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
 		     size_t len)
@@ -270,6 +338,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 	size_t need, left;
 	bool mrg = hdr_len == PVIOD_NET_HDR_LEN &&
 		   (pviod_net_features_get(net) & PVIO_BIT(PVIO_NET_F_MRG_RXBUF));
+	bool segmented;
 	int ret;
 
 	if (!pviod_net_rx_ok(p)) {
@@ -281,7 +350,9 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		return 0;
 	}
 	memcpy(&h, iov[0].iov_base, sizeof(h));
-	ret = pviod_net_rx_fixup(p, &h, &iov, &niov, len, tmp);
+	ret = pviod_net_rx_fixup(p, &h, &iov, &niov, len, tmp, &segmented);
+	if (unlikely(segmented))
+		return ret; /* each segment went through here: counted already */
 	if (ret) {
 		p->st.rx_dropped++;
 		return ret;
@@ -833,8 +904,10 @@ static void pviod_net_destroy(struct pviod_device *dev)
 	}
 	if (net->be && net->be->close)
 		net->be->close(net);
-	for (i = 0; i < net->npairs; i++)
+	for (i = 0; i < net->npairs; i++) {
 		free(net->pairs[i].bounce);
+		free(net->pairs[i].gso_seg);
+	}
 	free(net->be_arg);
 	pthread_mutex_destroy(&net->filter_lock);
 	free(net);
@@ -1010,7 +1083,8 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 		p->src_fd = -1;
 		p->src_io.complete = pviod_net_src_ready;
 		p->bounce = malloc(PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX);
-		if (!p->bounce) {
+		p->gso_seg = malloc(PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX);
+		if (!p->bounce || !p->gso_seg) {
 			ret = -ENOMEM;
 			goto err_free_dev;
 		}

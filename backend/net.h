@@ -121,7 +121,8 @@ struct pviod_net_pair {
 	unsigned int tx_budget;
 	int src_fd; /* readable when rx_read has frames; -1: none */
 	struct pviod_io src_io;
-	uint8_t *bounce; /* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX */
+	uint8_t *bounce; /* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX: a tap / switch frame */
+	uint8_t *gso_seg; /* as large: one segment of a super-frame segmented in software */
 	struct pvring_seg txseg[PVIOD_NET_SEGS];
 	struct pvring_seg rxseg[PVIOD_NET_SEGS];
 	struct iovec txiov[PVIOD_NET_SEGS + 1];
@@ -159,6 +160,37 @@ bool pviod_net_rx_ready(struct pviod_net_pair *p);
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);
 int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
 uint64_t pviod_net_tap_offloads(uint64_t features);
+
+/*
+ * net_gso.c: pure, unit-tested (tests/backend/net_gso_test.c).  Software
+ * segmentation of a TCP super-frame (gso_type TCPV4 / TCPV6, ECN or not)
+ * for a receiver that did not negotiate the matching GUEST_TSO4/6 (or
+ * GUEST_ECN), as Linux's GSO does, and the flow hash the switch spreads a
+ * port's received frames over its active queue pairs with.
+ */
+#define PVIOD_NET_GSO_HDR_MAX 160 /* Ethernet + 2 VLAN tags + IPv4 with options + TCP: 142 */
+#define PVIOD_NET_FLOW_BYTES 128 /* frame bytes pviod_net_flow_hash() may look at */
+
+struct pviod_net_gso {
+	const uint8_t *frame; /* the super-frame (payload read from here) */
+	size_t payload; /* bytes after the headers */
+	unsigned int l3_off; /* IP header: after Ethernet and VLAN tags */
+	unsigned int l4_off; /* TCP header */
+	unsigned int hdr_len; /* through the TCP header: copied into every segment */
+	unsigned int mss; /* gso_size: payload bytes per segment */
+	unsigned int nsegs;
+	bool ipv6;
+	uint16_t ip_id; /* IPv4: the first segment's id; +1 per segment */
+	uint32_t seq; /* the first segment's sequence number */
+	uint32_t pseudo; /* pseudo-header sum: addresses and protocol */
+	uint8_t hdr[PVIOD_NET_GSO_HDR_MAX]; /* the headers, copied once */
+};
+
+int pviod_net_gso_init(struct pviod_net_gso *g, const struct pvio_net_hdr *h, const uint8_t *frame,
+		       size_t len);
+int pviod_net_gso_seg(const struct pviod_net_gso *g, unsigned int i, bool partial,
+		      struct pvio_net_hdr *h, uint8_t *out, size_t cap);
+uint32_t pviod_net_flow_hash(const uint8_t *frame, size_t len);
 
 /* net_filter.c: pure (the caller serialises writers), unit-tested. */
 void pviod_net_filter_init(struct pviod_net_filter *f, const uint8_t *mac, bool vlan_on);

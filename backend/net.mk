@@ -5,7 +5,8 @@
 # link) already exists; pviod's own rule was read with the older value, so
 # the objects are added to its prerequisites here too ($^ links them all).
 
-PVIOD_NET_OBJS := $(addprefix $(O)/backend/, net.o net_hdr.o net_filter.o net_fdb.o net_tap.o net_switch.o)
+PVIOD_NET_OBJS := $(addprefix $(O)/backend/, net.o net_hdr.o net_gso.o net_filter.o net_fdb.o \
+	net_tap.o net_switch.o)
 
 PVIOD_OBJS += $(PVIOD_NET_OBJS)
 

@@ -4,6 +4,8 @@
 #
 #   net_hdr_test    unit: transmit header checks, software checksum, tap offloads,
 #                   the switch's forwarding table (learning, moves, ageing)
+#   net_gso_test    unit: software TCP segmentation (GSO) for receivers without
+#                   GUEST_TSO4/6, checked on the bytes, and the flow hash
 #   net_filter_test unit: the receive filter (RX modes, MAC table, MAC address,
 #                   VLANs) and the control commands that program it
 #                   (its integration test is tests/user/vu_net_filter_test)
@@ -17,7 +19,8 @@
 #
 # Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
 
-NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test $(O)/tests/backend/net_filter_test
+NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test $(O)/tests/backend/net_filter_test \
+	$(O)/tests/backend/net_gso_test
 
 UNIT_TESTS += $(NET_TEST_UNIT)
 PROGS += $(NET_TEST_UNIT)
