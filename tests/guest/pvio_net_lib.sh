@@ -6,15 +6,16 @@
 #
 #   pvn_need             SKIP (exit 4) without ip, python3 or root
 #   pvn_netns_up QUEUES  a network namespace with a multi-queue TAP device
-#                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit.
-#                        With 8021q on the host, VLAN 5 on it too: $PVN_TAP.5,
-#                        10.98.5.1/24, and PVN_VLAN=1 (else 0)
+#                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit
 #   pvn_in_ns CMD...     run CMD in the namespace
 #   pvn_peer_start       the host peer (pvio_net_peer.py) on 10.98.0.1:8000
 #                        serving a random 4 MiB text blob ($PVN_SHA its sha256);
-#                        its log is $VMT_TMP/peer.log
+#                        its log is $VMT_TMP/peer.log.  It also answers ARP
+#                        and ping as 10.98.5.1 on VLAN 5 of the TAP (a raw
+#                        socket: the host kernel needs no 8021q)
 #   pvn_initrd MODE      $VMT_TMP/initrd: pvio modules (not loaded), stock
-#                        virtio_pci/virtio_net/8021q (not loaded), ethtool and
+#                        virtio_pci/virtio_net/8021q (with garp, mrp, stp,
+#                        llc) (not loaded), ethtool and
 #                        iproute2's ip (/usr/local/bin, for ip maddr) when
 #                        installed, the blob and pvio_net_guest.sh as /test
 
@@ -22,7 +23,6 @@ PVN_NS=
 PVN_TAP=pvtap0
 PVN_SHA=
 PVN_PEER_PID=
-PVN_VLAN=0
 
 pvn_need()
 {
@@ -76,23 +76,19 @@ pvn_netns_up()
 	pvn_in_ns ip link set "$PVN_TAP" mtu 9000
 	pvn_in_ns ip addr add 10.98.0.1/24 dev "$PVN_TAP"
 	pvn_in_ns ip link set "$PVN_TAP" up
-	if pvn_in_ns ip link add link "$PVN_TAP" name "$PVN_TAP.5" type vlan id 5 2>/dev/null; then
-		pvn_in_ns ip addr add 10.98.5.1/24 dev "$PVN_TAP.5"
-		pvn_in_ns ip link set "$PVN_TAP.5" up
-		PVN_VLAN=1
-	fi
 }
 
 pvn_peer_start()
 {
 	# Text: busybox wget --post-file sends a file only up to its first NUL.
 	head -c $((2 << 20)) /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$VMT_TMP/blob"
+	# shellcheck disable=SC2034 # read by the tests that source this file
 	PVN_SHA=$(sha256sum "$VMT_TMP/blob" | cut -d' ' -f1)
 	# The TAP has no carrier until QEMU opens it: bind to the address anyway.
 	pvn_in_ns sysctl -q -w net.ipv4.ip_nonlocal_bind=1
 	# Not through pvn_in_ns: $! must be the peer itself, for the EXIT trap.
 	ip netns exec "$PVN_NS" python3 "$PVG_DIR/pvio_net_peer.py" --blob "$VMT_TMP/blob" \
-		--dev "$PVN_TAP" \
+		--dev "$PVN_TAP" --vlan 5 \
 		</dev/null >/dev/null 2>"$VMT_TMP/peer.log" &
 	PVN_PEER_PID=$!
 }

@@ -31,7 +31,7 @@ pvn_initrd func
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues PVG_VLAN=$PVN_VLAN" -- \
+	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues" -- \
 	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off,queues=$queues" \
 	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVG_MRG:-on}" \
 	>/dev/null || rc=$?
