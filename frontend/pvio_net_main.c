@@ -666,6 +666,14 @@ static void pvnet_setup_netdev(struct pvnet *net)
 	dev->netdev_ops = &pvnet_netdev_ops;
 	dev->ethtool_ops = &pvnet_ethtool_ops;
 	dev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+	/*
+	 * The unicast list goes to the device's MAC table (rx_mode_work); without
+	 * IFF_UNICAST_FLT the stack would turn promiscuous mode on instead for
+	 * every secondary address (a macvlan, a bridge fdb entry).
+	 */
+	if (pvio_has_feature(pdev, PVIO_NET_F_CTRL_VQ) &&
+	    pvio_has_feature(pdev, PVIO_NET_F_CTRL_RX))
+		dev->priv_flags |= IFF_UNICAST_FLT;
 	dev->features = NETIF_F_HIGHDMA;
 	if (pvio_has_feature(pdev, PVIO_NET_F_CSUM)) {
 		dev->hw_features |= NETIF_F_HW_CSUM | NETIF_F_SG;

@@ -113,11 +113,25 @@ host_sends_vlan()
 }
 ping_vlan() { ping -c 1 -W 2 10.98.5.1 >/dev/null 2>&1; }
 
+# relearn: the host learns eth0's MAC again (gratuitous ARP), then answers.
+relearn()
+{
+	arping -U -c 1 -I eth0 10.98.0.2 >/dev/null 2>&1
+	wait_for 10 ping_host
+}
+
+# set_mac MAC: eth0's address (CTRL_MAC_ADDR_SET), and the host learns it.
+set_mac() { ip link set eth0 address "$1" && relearn; }
+
 FOREIGN=52:54:00:de:ad:01
 NEWMAC=52:54:00:aa:bb:cc
+UCMAC=52:54:00:aa:bb:dd
+# iproute2's ip (maddr, macvlan, allmulticast), when pvn_initrd packed it
+IP2=/usr/local/bin/ip
 
 # filters: receive mode, MAC filter tables, MAC address and VLANs, all over
 # the control queue; QEMU's virtio-net enforces them (receive_filter()).
+# Leaves VLAN 5 (eth0.5) in place for reinit.
 filters()
 {
 	oldmac=$(cat /sys/class/net/eth0/address)
@@ -196,6 +210,121 @@ filters()
 	sleep 0.5
 	d=$(host_sends_vlan 6)
 	check "promisc off again: VLAN 6 frames kept out ($d in)" kept_out "$d"
+}
+
+# filters_hold WHEN: everything reinit programmed is in effect.  A device
+# reset would undo it all: QEMU's turns promiscuous mode on, empties the
+# MAC tables and the VLAN table, and restores the config MAC.
+filters_hold()
+{
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "$1: not promiscuous, frames to $FOREIGN kept out ($d in)" kept_out "$d"
+	d=$(host_sends 10.98.0.98 $NEWMAC)
+	check "$1: frames to $NEWMAC (CTRL_MAC_ADDR_SET) let in ($d in)" let_in "$d"
+	d=$(host_sends 10.98.0.97 $UCMAC)
+	check "$1: frames to $UCMAC (unicast table) let in ($d in)" let_in "$d"
+	d=$(host_sends 224.1.2.3)
+	check "$1: multicast to 224.1.2.3 (multicast table) let in ($d in)" let_in "$d"
+	d=$(host_sends 224.1.2.4)
+	check "$1: not all-multicast, 224.1.2.4 kept out ($d in)" kept_out "$d"
+	d=$(host_sends_vlan 5)
+	check "$1: VLAN 5 let in ($d in)" let_in "$d"
+	d=$(host_sends_vlan 6)
+	check "$1: VLAN 6 kept out ($d in)" kept_out "$d"
+	check "$1: ping over VLAN 5" wait_for 10 ping_vlan
+}
+
+# pairs_hold WHEN: 8 flows at once complete, on more than one transmit queue.
+pairs_hold()
+{
+	q=0
+	while [ $q -lt "$QUEUES" ]; do
+		eval "tx0_$q=$(stat_of tx_queue_${q}_packets)"
+		q=$((q + 1))
+	done
+	i=0
+	while [ $i -lt 4 ]; do
+		wget -q -O /dev/null "$URL/stream?n=4000000" &
+		blob_up &
+		i=$((i + 1))
+	done
+	wait
+	check "$1: TCP host -> guest" blob_down
+	used=0
+	q=0
+	while [ $q -lt "$QUEUES" ]; do
+		eval "t0=\$tx0_$q"
+		[ "$(stat_of tx_queue_${q}_packets)" -gt "$t0" ] && used=$((used + 1))
+		q=$((q + 1))
+	done
+	check "$1: 8 flows used $used of $QUEUES transmit queues" [ "$used" -gt 1 ]
+}
+
+# add_macvlan: mv0 on eth0 with $UCMAC, up: the address goes on eth0's
+# unicast list (the device's unicast MAC table, IFF_UNICAST_FLT).
+add_macvlan()
+{
+	modprobe macvlan && $IP2 link add link eth0 name mv0 address $UCMAC type macvlan &&
+		$IP2 link set mv0 up
+}
+
+# down_up: ip link set eth0 down, then up; the host learns the MAC again.
+down_up()
+{
+	ip link set eth0 down && ip link set eth0 up && wait_for 10 carrier_up && relearn
+}
+
+# reinit: pvio_net resets the device only when it is broken, and then
+# keeps it so until the module is reloaded (a new netdev, programmed
+# afresh).  The paths that re-initialise a live eth0 are down/up and
+# ethtool -L: after each, what the control queue programmed (RX mode, MAC
+# tables, MAC address, VLANs, queue pairs) must still be in effect.
+reinit()
+{
+	if [ ! -x $IP2 ] || [ ! -e /sys/class/net/eth0.5 ]; then
+		ok "# SKIP filters across down/up and ethtool -L: no iproute2 ip or no VLAN 5"
+		return
+	fi
+	oldmac=$(cat /sys/class/net/eth0/address)
+	echo 1 >/proc/sys/net/ipv4/conf/eth0/arp_notify
+	check "reinit: MAC $NEWMAC" set_mac $NEWMAC
+	check "reinit: ip maddr add 01:00:5e:01:02:03" $IP2 maddr add 01:00:5e:01:02:03 dev eth0
+	check "reinit: macvlan mv0 with $UCMAC (eth0's unicast list)" add_macvlan
+	sleep 0.5
+	filters_hold "before"
+
+	check "ip link set eth0 down; up" down_up
+	filters_hold "after down/up"
+	if [ "$QUEUES" -gt 1 ]; then
+		pairs_hold "after down/up"
+		check "ethtool -L combined 1" ethtool -L eth0 combined 1
+		filters_hold "after ethtool -L combined 1"
+		check "ethtool -L combined $QUEUES" ethtool -L eth0 combined "$QUEUES"
+		filters_hold "after ethtool -L combined $QUEUES"
+		pairs_hold "after ethtool -L combined $QUEUES"
+	fi
+
+	check "promisc on" ip link set eth0 promisc on
+	check "ip link set eth0 down; up (promiscuous)" down_up
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "after down/up: still promiscuous, frames to $FOREIGN let in ($d in)" let_in "$d"
+	d=$(host_sends_vlan 6)
+	check "after down/up: still promiscuous, VLAN 6 let in ($d in)" let_in "$d"
+	check "promisc off" ip link set eth0 promisc off
+	check "allmulticast on" $IP2 link set eth0 allmulticast on
+	check "ip link set eth0 down; up (all-multicast)" down_up
+	d=$(host_sends 224.1.2.4)
+	check "after down/up: still all-multicast, 224.1.2.4 let in ($d in)" let_in "$d"
+	d=$(host_sends 10.98.0.99 $FOREIGN)
+	check "after down/up: frames to $FOREIGN kept out ($d in)" kept_out "$d"
+	check "allmulticast off" $IP2 link set eth0 allmulticast off
+	sleep 0.5
+	d=$(host_sends 224.1.2.4)
+	check "all-multicast off: 224.1.2.4 kept out ($d in)" kept_out "$d"
+
+	check "ip link del mv0" $IP2 link del mv0
+	check "ip maddr del 01:00:5e:01:02:03" $IP2 maddr del 01:00:5e:01:02:03 dev eth0
+	check "MAC back to $oldmac" set_mac "$oldmac"
 	check "ip link del eth0.5" ip link del eth0.5
 	d=$(host_sends_vlan 5)
 	check "VLAN 5 frames kept out after ip link del eth0.5 (CTRL_VLAN_DEL) ($d in)" \
@@ -225,6 +354,7 @@ functional()
 	check "/proc/net/dev has eth0" grep -q "eth0:" /proc/net/dev
 	grep "eth0:" /proc/net/dev | sed 's/^ */# /'
 	filters
+	reinit
 
 	if [ "$QUEUES" -gt 1 ]; then
 		check "ethtool -l: $QUEUES combined max" \

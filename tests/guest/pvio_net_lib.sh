@@ -15,7 +15,7 @@
 #                        socket: the host kernel needs no 8021q)
 #   pvn_initrd MODE      $VMT_TMP/initrd: pvio modules (not loaded), stock
 #                        virtio_pci/virtio_net/8021q (with garp, mrp, stp,
-#                        llc) (not loaded), ethtool and
+#                        llc)/macvlan (not loaded), ethtool and
 #                        iproute2's ip (/usr/local/bin, for ip maddr) when
 #                        installed, the blob and pvio_net_guest.sh as /test
 
@@ -105,7 +105,7 @@ pvn_initrd()
 		bins+=(--bin "$ip")
 	fi
 	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${bins[@]}" \
-		-M virtio_pci -M virtio_net -M 8021q --ko-noload "$PVG_CORE_KO" \
+		-M virtio_pci -M virtio_net -M 8021q -M macvlan --ko-noload "$PVG_CORE_KO" \
 		--ko-noload "$VM_TOP/pvio_net.ko" -a "$VMT_TMP/blob:/blob" \
 		-t "$PVG_DIR/pvio_net_guest.sh"
 }
