@@ -8,10 +8,11 @@
  * is served by ONE worker (net.c gives the rx queue the tx queue's worker),
  * so everything that touches a pair's two rings runs on one thread: the
  * transmit kick, the loop's reflection into rx, and the draining of the
- * pair's receive source (the tap fd, or the switch port's inbox) into rx.
- * No lock is taken on the data path of a pair; the switch hands frames
- * between ports (possibly on different workers) through each port's inbox,
- * which has its own lock, never through another port's ring.
+ * pair's receive source (the tap fd, or the switch port's inbox for that
+ * pair) into rx.  No lock is taken on the data path of a pair; the switch
+ * hands frames between ports (possibly on different workers) through the
+ * receiving pair's inbox, which has its own lock, never through another
+ * port's ring.
  */
 #ifndef PVIOD_NET_H
 #define PVIOD_NET_H
@@ -140,7 +141,11 @@ struct pviod_net {
 	uint8_t mac[6];
 	uint64_t features; /* negotiated; atomic (the switch reads a peer's) */
 	unsigned int hdr_len; /* 12, or 10 for a legacy driver without MRG_RXBUF */
-	/* Control queue state (worker of the control queue). */
+	/*
+	 * Control queue state (worker of the control queue): the pairs the
+	 * driver receives on (VQ_PAIRS_SET; 1 without MQ).  The switch reads a
+	 * peer's with a relaxed load to spread frames over them (net_switch.c).
+	 */
 	unsigned int active_pairs;
 	pthread_mutex_t filter_lock; /* writers of @filter: control queue, config writes */
 	struct pviod_net_filter filter;
