@@ -458,6 +458,31 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 		eventfd_write(q->call_fd, 1);
 }
 
+/**
+ * pviod_net_rx_prefetch - start loading what receiving @n frames will touch
+ * @p: the pair (its worker)
+ * @n: frames about to be received
+ * @bufs: false: the receive chains' head descriptors; true: their first
+ *        buffers (call with false first, early enough for those to arrive)
+ */
+void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
+{
+	struct pvring_dev *vr = &p->rxq->ring;
+	unsigned int i;
+
+	if (!pviod_net_rx_ok(p))
+		return;
+	if (!bufs) {
+		if (pvring_dev_avail(vr) <= 0)
+			return;
+		for (i = 0; i < n; i++)
+			pvring_dev_prefetch_desc(vr, i);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		pvring_dev_prefetch_buf(vr, i, true);
+}
+
 static void pviod_net_src_drain(struct pviod_net_pair *p);
 
 static void pviod_net_src_ready(struct pviod_io *io, int res)
@@ -503,6 +528,7 @@ static void pviod_net_src_drain(struct pviod_net_pair *p)
 			/* Wait for the driver's rx kick unless buffers raced in. */
 			if (pvring_dev_enable_notify(&p->rxq->ring)) {
 				p->rx_wait_buf = true;
+				p->rxq->poll_skip = false;
 				return;
 			}
 			pvring_dev_disable_notify(&p->rxq->ring);
@@ -532,16 +558,22 @@ static void pviod_net_rx_kick(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 
-	/* The driver posted buffers (or the queue just started). */
+	/*
+	 * The driver posted buffers (or the queue just started).  A polling
+	 * worker need not look at this ring again until the source finds it
+	 * empty: pviod_net_rx_put() reads the avail index when it has a frame.
+	 */
 	pvring_dev_disable_notify(&q->ring);
 	p->rx_wait_buf = false;
+	q->poll_skip = true;
 	if (p->src_fd >= 0)
 		pviod_net_src_drain(p);
 }
 
 /* --- transmit ------------------------------------------------------------------------ */
 
-static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain *c)
+static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain *c,
+			     const struct pvring_seg *seg)
 {
 	struct pviod_net *net = p->net;
 	unsigned int hdr_len = net->hdr_len, i, niov = 1;
@@ -561,15 +593,15 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 	 * Copy the header out once (it may span segments); never read it from
 	 * guest memory again.
 	 */
-	if (likely(p->txseg[0].len >= hdr_len)) {
-		memcpy(&h, p->txseg[0].base, hdr_len);
+	if (likely(seg[0].len >= hdr_len)) {
+		memcpy(&h, seg[0].base, hdr_len);
 	} else {
 		struct pvring_seg hseg = { &h, hdr_len };
 		struct iovec segs[PVIOD_NET_SEGS];
 
 		for (i = 0; i < c->nout; i++) {
-			segs[i].iov_base = p->txseg[i].base;
-			segs[i].iov_len = p->txseg[i].len;
+			segs[i].iov_base = seg[i].base;
+			segs[i].iov_len = seg[i].len;
 		}
 		dst = (struct pviod_net_cursor){ .iov = segs, .niov = c->nout };
 		pviod_net_copy(&dst, &hseg, 1, hdr_len);
@@ -591,13 +623,13 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 	p->txiov[0].iov_base = &h;
 	p->txiov[0].iov_len = PVIOD_NET_HDR_LEN;
 	for (i = 0; i < c->nout; i++) {
-		size_t l = p->txseg[i].len;
+		size_t l = seg[i].len;
 
 		if (skip >= l) {
 			skip -= l;
 			continue;
 		}
-		p->txiov[niov].iov_base = (uint8_t *)p->txseg[i].base + skip;
+		p->txiov[niov].iov_base = (uint8_t *)seg[i].base + skip;
 		p->txiov[niov].iov_len = l - skip;
 		skip = 0;
 		niov++;
@@ -616,15 +648,59 @@ static void pviod_net_tx_publish(struct pviod_queue *q, const struct pvring_used
 		eventfd_write(q->call_fd, 1);
 }
 
+/*
+ * Pass 1 over a burst of @n chains: pop them all, starting the load of each
+ * one's descriptors and first frame bytes before the first is served, so
+ * the cache misses on the driver's lines overlap.  A chain with more than
+ * PVIOD_NET_TXB_SEGS segments is walked again into p->txseg and ends the
+ * burst.
+ *
+ * Return: how many were popped (their heads are valid); fewer than @n
+ * (and *@err set) when the avail ring is corrupt.
+ */
+static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvring_dev *vr,
+					   unsigned int n, int *err)
+{
+	const struct pviod_net_backend_ops *be = p->net->be;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		pvring_dev_prefetch_desc(vr, i);
+	if (be->tx_prefetch)
+		be->tx_prefetch(p, n, false);
+	for (i = 0; i < n; i++) {
+		struct pviod_net_txb *b = &p->txb[i];
+
+		b->big = false;
+		ret = pvring_dev_pop(vr, &b->c, b->seg, PVIOD_NET_TXB_SEGS);
+		if (unlikely(ret == -ENOBUFS && b->c.head_valid)) {
+			ret = pvring_dev_walk(vr, &b->c, p->txseg, PVIOD_NET_SEGS);
+			ret = ret < 0 ? ret : 1;
+			b->big = true;
+			n = i + 1;
+		}
+		b->ret = ret;
+		if (unlikely(ret <= 0 && !b->c.head_valid)) {
+			*err = ret ? ret : -EIO;
+			return i;
+		}
+		if (likely(ret > 0 && !b->big && b->c.nout))
+			pvring_prefetch(b->seg[0].base);
+	}
+	if (be->tx_prefetch)
+		be->tx_prefetch(p, n, true);
+	return n;
+}
+
 static void pviod_net_tx_kick(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 	const struct pviod_net_backend_ops *be = p->net->be;
 	struct pvring_used_elem used[PVIOD_NET_BATCH];
 	struct pvring_dev *vr = &q->ring;
-	unsigned int total = 0, n, i;
-	struct pvring_chain c;
-	int avail, ret = 0;
+	unsigned int total = 0, n, got, i;
+	int avail, err = 0;
 
 	pvring_dev_disable_notify(vr);
 	for (;;) {
@@ -635,33 +711,34 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 			return;
 		}
 		n = avail < PVIOD_NET_BATCH ? (unsigned int)avail : PVIOD_NET_BATCH;
-		for (i = 0; i < n; i++) {
-			ret = pvring_dev_pop(vr, &c, p->txseg, PVIOD_NET_SEGS);
-			if (unlikely(ret <= 0 && !c.head_valid))
-				break; /* the avail ring is corrupt: broken below */
-			if (likely(ret > 0)) {
-				pviod_net_tx_one(p, &c);
+		got = pviod_net_tx_pop_burst(p, vr, n, &err);
+		/* Pass 2: serve them in order. */
+		for (i = 0; i < got; i++) {
+			struct pviod_net_txb *b = &p->txb[i];
+
+			if (likely(b->ret > 0)) {
+				pviod_net_tx_one(p, &b->c, b->big ? p->txseg : b->seg);
 			} else {
 				p->st.tx_bad_chain++;
 				if (pviod_ratelimit_ok(&p->rl))
 					pr_warn("%s: tx queue %u: bad descriptor chain at head %u: %s",
-						p->net->dev->name, p->index, c.head,
-						strerror(-ret));
+						p->net->dev->name, p->index, b->c.head,
+						strerror(-b->ret));
 			}
-			used[i].id = c.head;
+			used[i].id = b->c.head;
 			used[i].len = 0;
 		}
 		/* The back-end's batch first (the loop's rx), then one used index store. */
 		if (be->tx_flush)
 			be->tx_flush(p);
-		if (i)
-			pviod_net_tx_publish(q, used, i);
-		if (unlikely(i < n)) {
-			pviod_queue_break(q, "the avail ring is corrupt", ret ? ret : -EIO);
+		if (got)
+			pviod_net_tx_publish(q, used, got);
+		if (unlikely(err)) {
+			pviod_queue_break(q, "the avail ring is corrupt", err);
 			return;
 		}
-		total += n;
-		if (n) {
+		total += got;
+		if (got) {
 			if (total < PVIOD_NET_KICK_BUDGET)
 				continue;
 			/* Yield to the worker's other queues; a poll or our kick brings us back. */
@@ -941,6 +1018,7 @@ static const struct pviod_net_backend_ops pviod_net_loop_ops = {
 	.name = "loop",
 	.tx = pviod_net_loop_tx,
 	.tx_flush = pviod_net_rx_flush,
+	.tx_prefetch = pviod_net_rx_prefetch,
 };
 
 /* --- creation ---------------------------------------------------------------------------- */

@@ -35,6 +35,7 @@
 #define PVIOD_NET_SEGS		128	/* host segments of one chain */
 #define PVIOD_NET_BATCH		64	/* chains popped per round before one publish + notify */
 #define PVIOD_NET_KICK_BUDGET	256	/* chains per kick before yielding to other queues */
+#define PVIOD_NET_TXB_SEGS	4	/* segments of a transmit chain kept per burst slot */
 #define PVIOD_NET_MTU_DEFAULT	1500
 /* clang-format on */
 
@@ -104,6 +105,12 @@ struct pviod_net_backend_ops {
 	 * Worker, when ->src_fd polled readable: one frame (header first) into
 	 * @buf; its length, or -EAGAIN when the source is empty.
 	 */
+	/*
+	 * Worker, optional: @n frames are about to be sent; start loading what
+	 * receiving them will touch (the loop's rx descriptors, then with
+	 * @bufs its rx buffers).
+	 */
+	void (*tx_prefetch)(struct pviod_net_pair *p, unsigned int n, bool bufs);
 	int (*rx_read)(struct pviod_net_pair *p, void *buf, size_t cap);
 };
 
@@ -113,6 +120,14 @@ struct pviod_net_pair {
 	struct pviod_queue *rxq;
 	struct pviod_queue *txq;
 	/* rx ring set up and handed to the worker (set by the control thread, atomic). */
+/* A transmit chain popped in the first pass over a burst (net.c). */
+struct pviod_net_txb {
+	struct pvring_chain c;
+	int ret; /* pvring_dev_pop()'s */
+	bool big; /* its segments are in the pair's txseg, not in @seg */
+	struct pvring_seg seg[PVIOD_NET_TXB_SEGS];
+};
+
 	int rx_live;
 	/* Worker-owned. */
 	bool rx_broken; /* a bad rx chain: drop until the queue restarts */
@@ -124,7 +139,8 @@ struct pviod_net_pair {
 	struct pviod_io src_io;
 	uint8_t *bounce; /* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX: a tap / switch frame */
 	uint8_t *gso_seg; /* as large: one segment of a super-frame segmented in software */
-	struct pvring_seg txseg[PVIOD_NET_SEGS];
+	struct pviod_net_txb txb[PVIOD_NET_BATCH]; /* the transmit burst being served */
+	struct pvring_seg txseg[PVIOD_NET_SEGS]; /* a burst's last chain, when it has many */
 	struct pvring_seg rxseg[PVIOD_NET_SEGS];
 	struct iovec txiov[PVIOD_NET_SEGS + 1];
 	struct pviod_net_stats st;
@@ -166,6 +182,10 @@ int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t
 int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
 uint64_t pviod_net_tap_offloads(uint64_t features);
 
+void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
+
+/* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
+void pviod_net_queue_stats(struct pviod_queue *q);
 /*
  * net_gso.c: pure, unit-tested (tests/backend/net_gso_test.c).  Software
  * segmentation of a TCP super-frame (gso_type TCPV4 / TCPV6, ECN or not)

@@ -129,6 +129,12 @@ struct pviod_queue {
 	/*
 	 * In-flight tracking (inflight.c): set up by the control thread while
 	 * the queue is stopped, then the worker's.
+	/*
+	 * The device set it: the busy-polling worker need not look at this
+	 * ring (a net rx ring the device takes buffers from when it has a
+	 * frame); cleared at every start.  Kicks are read as always.
+	 */
+	bool poll_skip;
 	 */
 	struct pviod_inflight_region *ifl; /* this queue's region; NULL: untracked */
 	uint64_t ifl_counter; /* the next pop's counter */

@@ -65,6 +65,7 @@ static int vu_vring_start(struct pviod_queue *q)
 	}
 	q->broken = false;
 	q->throttled = false;
+	q->poll_skip = false;
 	q->inflight = 0;
 	/* Before the worker pops: where to resume and what to resubmit. */
 	ret = pviod_inflight_queue_recover(q);

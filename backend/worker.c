@@ -481,7 +481,7 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 
 	/* Rings first, so what they add is submitted in this same pass. */
 	for (q = w->queues; q; q = q->worker_next) {
-		if (q->stopping || q->broken || q->throttled)
+		if (q->stopping || q->broken || q->throttled || q->poll_skip)
 			continue;
 		n = pvring_dev_avail(&q->ring);
 		if (n > 0) {
@@ -509,7 +509,7 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w)
 	bool idle = true;
 
 	for (q = w->queues; q; q = q->worker_next) {
-		if (q->stopping || q->broken || q->throttled)
+		if (q->stopping || q->broken || q->throttled || q->poll_skip)
 			continue;
 		if (!pvring_dev_enable_notify(&q->ring)) {
 			pvring_dev_disable_notify(&q->ring);

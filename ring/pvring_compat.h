@@ -27,6 +27,7 @@
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/build_bug.h>
+#include <linux/prefetch.h>
 #include <asm/barrier.h>
 #include <asm/byteorder.h>
 
@@ -37,6 +38,10 @@
 #define pvring_store_release(p, v) virt_store_release(p, v)
 /* Full: a store before it is visible before a load after it (D3, D4, V3, V4). */
 #define pvring_mb() virt_mb()
+
+/* Hints: start loading a cache line that is about to be read / written. */
+#define pvring_prefetch(p) prefetch(p)
+#define pvring_prefetchw(p) prefetchw(p)
 
 #else /* !__KERNEL__ */
 
@@ -64,6 +69,8 @@ typedef uint64_t u64;
 
 #define pvring_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define pvring_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define pvring_prefetch(p) __builtin_prefetch(p, 0)
+#define pvring_prefetchw(p) __builtin_prefetch(p, 1)
 #ifdef __SANITIZE_THREAD__
 /*
  * GCC refuses atomic_thread_fence() under -fsanitize=thread (-Wtsan: TSan

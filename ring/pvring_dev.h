@@ -50,6 +50,7 @@ struct pvring_dev {
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
 	bool broken; /* the driver broke the protocol */
+	bool no_notify; /* we wrote NO_NOTIFY to used->flags and nothing since */
 };
 
 struct pvring_dev_config {
@@ -105,6 +106,69 @@ static inline int pvring_dev_avail(struct pvring_dev *vr)
 	}
 	vr->avail_idx = idx;
 	return n;
+}
+
+/*
+ * The head the pop @ahead chains from now will take, or -1 when that far
+ * is past the avail index last read.  For prefetching only: pop reads the
+ * entry again and checks it.
+ */
+static inline int pvring_dev_peek_head(const struct pvring_dev *vr, unsigned int ahead)
+{
+	u16 slot = (u16)(vr->last_avail + ahead), head;
+
+	if ((u16)(vr->avail_idx - vr->last_avail) <= ahead)
+		return -1;
+	head = le16_to_cpu(READ_ONCE(vr->avail->ring[slot & vr->mask]));
+	return head < vr->num ? head : -1;
+}
+
+/**
+ * pvring_dev_prefetch_desc - start loading the head descriptor of a later pop
+ * @vr: the ring, after pvring_dev_avail()
+ * @ahead: 0 for the next pop, 1 for the one after, ...
+ *
+ * A hint for a device that pops a burst: issue it for the whole burst
+ * first, so the descriptors' cache misses overlap instead of coming one
+ * per pop.  Nothing it reads is trusted.
+ */
+static inline void pvring_dev_prefetch_desc(const struct pvring_dev *vr, unsigned int ahead)
+{
+	int head = pvring_dev_peek_head(vr, ahead);
+
+	if (head >= 0)
+		pvring_prefetch(&vr->desc[head]);
+}
+
+/**
+ * pvring_dev_prefetch_buf - start loading the first buffer of a later pop
+ * @vr: the ring, after pvring_dev_avail() (and best after
+ *      pvring_dev_prefetch_desc() for the same chain)
+ * @ahead: as for pvring_dev_prefetch_desc()
+ * @write: the device will write the buffer (a receive buffer)
+ *
+ * A hint, like pvring_dev_prefetch_desc(): the address is translated (and
+ * so bounded) but not otherwise trusted; an indirect head is skipped.
+ */
+static inline void pvring_dev_prefetch_buf(const struct pvring_dev *vr, unsigned int ahead,
+					   bool write)
+{
+	int head = pvring_dev_peek_head(vr, ahead);
+	const struct pvring_desc *d;
+	void *p;
+
+	if (head < 0)
+		return;
+	d = &vr->desc[head];
+	if (le16_to_cpu(READ_ONCE(d->flags)) & PVRING_DESC_F_INDIRECT)
+		return;
+	p = pvring_mem_ptr(vr->mem, le64_to_cpu(READ_ONCE(d->addr)), 1);
+	if (!p)
+		return;
+	if (write)
+		pvring_prefetchw(p);
+	else
+		pvring_prefetch(p);
 }
 
 /* Copy one descriptor out of shared memory, each field read exactly once. */
@@ -317,8 +381,14 @@ static inline bool pvring_dev_should_notify(struct pvring_dev *vr)
  */
 static inline void pvring_dev_disable_notify(struct pvring_dev *vr)
 {
-	if (!vr->event_idx)
+	/*
+	 * Once: the flags share a cache line with used->idx, which the
+	 * driver reads all the time; a store per poll would pull it back.
+	 */
+	if (!vr->event_idx && !vr->no_notify) {
 		WRITE_ONCE(vr->used->flags, cpu_to_le16(PVRING_USED_F_NO_NOTIFY));
+		vr->no_notify = true;
+	}
 }
 
 /**
@@ -335,6 +405,7 @@ static inline bool pvring_dev_enable_notify(struct pvring_dev *vr)
 		WRITE_ONCE(*vr->avail_event, cpu_to_le16(vr->last_avail));
 	else
 		WRITE_ONCE(vr->used->flags, 0);
+	vr->no_notify = false;
 	/*
 	 * V4: our request for kicks is visible before we look at avail->idx
 	 * again.  Pairs with D3, the full barrier in pvring_drv_kick_prepare():
