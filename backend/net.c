@@ -1017,8 +1017,8 @@ static void pviod_net_loop_tx(struct pviod_net_pair *p, const struct iovec *iov,
 static const struct pviod_net_backend_ops pviod_net_loop_ops = {
 	.name = "loop",
 	.tx = pviod_net_loop_tx,
-	.tx_flush = pviod_net_rx_flush,
 	.tx_prefetch = pviod_net_rx_prefetch,
+	.tx_flush = pviod_net_rx_flush,
 };
 
 /* --- creation ---------------------------------------------------------------------------- */

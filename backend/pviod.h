@@ -119,6 +119,12 @@ struct pviod_queue {
 	bool throttled; /* stopped popping: no free request slot */
 	bool notify_pending; /* used entries pushed since the last signal */
 	bool polled; /* the worker busy-polls the ring: kicks stay off */
+	/*
+	 * The device set it: the busy-polling worker need not look at this
+	 * ring (a net rx ring the device takes buffers from when it has a
+	 * frame); cleared at every start.  Kicks are read as always.
+	 */
+	bool poll_skip;
 	unsigned int inflight; /* requests popped and not yet pushed */
 	struct pviod_queue *worker_next; /* the worker's list of running queues */
 	struct pviod_queue *dirty_next; /* the worker's list to signal after a batch */
@@ -129,12 +135,6 @@ struct pviod_queue {
 	/*
 	 * In-flight tracking (inflight.c): set up by the control thread while
 	 * the queue is stopped, then the worker's.
-	/*
-	 * The device set it: the busy-polling worker need not look at this
-	 * ring (a net rx ring the device takes buffers from when it has a
-	 * frame); cleared at every start.  Kicks are read as always.
-	 */
-	bool poll_skip;
 	 */
 	struct pviod_inflight_region *ifl; /* this queue's region; NULL: untracked */
 	uint64_t ifl_counter; /* the next pop's counter */
