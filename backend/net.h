@@ -99,27 +99,21 @@ struct pviod_net_backend_ops {
 	/* Worker: send one frame; iov[0] is the header. */
 	void (*tx)(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
 		   size_t len);
-	/* Worker: end of a transmit batch (the loop publishes its rx here). */
-	void (*tx_flush)(struct pviod_net_pair *p);
-	/*
-	 * Worker, when ->src_fd polled readable: one frame (header first) into
-	 * @buf; its length, or -EAGAIN when the source is empty.
-	 */
 	/*
 	 * Worker, optional: @n frames are about to be sent; start loading what
 	 * receiving them will touch (the loop's rx descriptors, then with
 	 * @bufs its rx buffers).
 	 */
 	void (*tx_prefetch)(struct pviod_net_pair *p, unsigned int n, bool bufs);
+	/* Worker: end of a transmit batch (the loop publishes its rx here). */
+	void (*tx_flush)(struct pviod_net_pair *p);
+	/*
+	 * Worker, when ->src_fd polled readable: one frame (header first) into
+	 * @buf; its length, or -EAGAIN when the source is empty.
+	 */
 	int (*rx_read)(struct pviod_net_pair *p, void *buf, size_t cap);
 };
 
-struct pviod_net_pair {
-	struct pviod_net *net;
-	unsigned int index;
-	struct pviod_queue *rxq;
-	struct pviod_queue *txq;
-	/* rx ring set up and handed to the worker (set by the control thread, atomic). */
 /* A transmit chain popped in the first pass over a burst (net.c). */
 struct pviod_net_txb {
 	struct pvring_chain c;
@@ -128,6 +122,12 @@ struct pviod_net_txb {
 	struct pvring_seg seg[PVIOD_NET_TXB_SEGS];
 };
 
+struct pviod_net_pair {
+	struct pviod_net *net;
+	unsigned int index;
+	struct pviod_queue *rxq;
+	struct pviod_queue *txq;
+	/* rx ring set up and handed to the worker (set by the control thread, atomic). */
 	int rx_live;
 	/* Worker-owned. */
 	bool rx_broken; /* a bad rx chain: drop until the queue restarts */
@@ -176,16 +176,13 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		     size_t len);
 void pviod_net_rx_flush(struct pviod_net_pair *p);
 bool pviod_net_rx_ready(struct pviod_net_pair *p);
+void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
 
 /* net_hdr.c: pure, unit-tested. */
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);
 int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
 uint64_t pviod_net_tap_offloads(uint64_t features);
 
-void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
-
-/* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
-void pviod_net_queue_stats(struct pviod_queue *q);
 /*
  * net_gso.c: pure, unit-tested (tests/backend/net_gso_test.c).  Software
  * segmentation of a TCP super-frame (gso_type TCPV4 / TCPV6, ECN or not)
