@@ -87,6 +87,21 @@ struct pviod_blk_queue {
 	unsigned int nreqs;
 };
 
+/*
+ * Per queue, for SIGUSR1 and the exit log: written by the queue's worker
+ * alone (plain stores, a few per request), read there (queue_stats) or once
+ * the workers are joined.  Kept apart from struct pviod_blk_queue, which
+ * queue_start may reallocate, so they add up across sessions.
+ */
+struct pviod_blk_stats {
+	uint64_t requests; /* completed, whatever the outcome */
+	uint64_t reads, read_bytes; /* IN that succeeded */
+	uint64_t writes, write_bytes; /* OUT that succeeded */
+	uint64_t flushes; /* FLUSH that succeeded */
+	uint64_t other; /* GET_ID, DISCARD, WRITE_ZEROES that succeeded */
+	uint64_t errors; /* IOERR or UNSUPP, or a chain given back empty */
+};
+
 struct pviod_blk {
 	char *path;
 	char serial[PVIO_BLK_ID_BYTES];
@@ -101,6 +116,7 @@ struct pviod_blk {
 	bool rw_inline; /* IN/OUT with preadv/pwritev on the worker */
 	struct pviod_blk_limits lim;
 	struct pvio_blk_config config;
+	struct pviod_blk_stats *stats; /* [dev->nqueues] */
 };
 
 static struct pviod_blk *pviod_blk_of(struct pviod_device *dev)
@@ -109,6 +125,34 @@ static struct pviod_blk *pviod_blk_of(struct pviod_device *dev)
 }
 
 /* --- completion ----------------------------------------------------------- */
+
+/* Worker: a request of @q completed with @status, @bytes of data moved. */
+static void pviod_blk_count(struct pviod_queue *q, uint32_t type, uint8_t status, uint64_t bytes)
+{
+	struct pviod_blk_stats *st = &pviod_blk_of(q->dev)->stats[q->index];
+
+	st->requests++;
+	if (status != PVIO_BLK_S_OK) {
+		st->errors++;
+		return;
+	}
+	switch (type) {
+	case PVIO_BLK_T_IN:
+		st->reads++;
+		st->read_bytes += bytes;
+		break;
+	case PVIO_BLK_T_OUT:
+		st->writes++;
+		st->write_bytes += bytes;
+		break;
+	case PVIO_BLK_T_FLUSH:
+		st->flushes++;
+		break;
+	default:
+		st->other++;
+		break;
+	}
+}
 
 static void pviod_blk_req_finish(struct pviod_blk_req *req)
 {
@@ -124,6 +168,7 @@ static void pviod_blk_req_finish(struct pviod_blk_req *req)
 	pr_debug("%s: queue %u: head %u type %u sector %llu len %u: status %u", q->dev->name,
 		 q->index, req->head, req->p.type, (unsigned long long)req->p.sector, len,
 		 req->status);
+	pviod_blk_count(q, req->p.type, req->status, req->done);
 	req->next_free = bq->free;
 	bq->free = req;
 	pviod_queue_complete(q, req->head, len);
@@ -418,6 +463,7 @@ static void pviod_blk_req_start(struct pviod_blk *blk, struct pviod_blk_req *req
 		if (pviod_ratelimit_ok(&req->q->rl))
 			pr_err("%s: queue %u: request without a status byte", req->q->dev->name,
 			       req->q->index);
+		pviod_blk_count(req->q, 0, PVIO_BLK_S_IOERR, 0);
 		req->next_free = bq->free;
 		bq->free = req;
 		pviod_queue_complete(req->q, c->head, 0);
@@ -476,6 +522,7 @@ static void pviod_blk_queue_kick(struct pviod_queue *q)
 				if (pviod_ratelimit_ok(&q->rl))
 					pr_err("%s: queue %u: bad descriptor chain at head %u: %s",
 					       q->dev->name, q->index, c.head, strerror(-ret));
+				pviod_blk_count(q, 0, PVIO_BLK_S_IOERR, 0);
 				req->next_free = bq->free;
 				bq->free = req;
 				pviod_queue_complete(q, c.head, 0);
@@ -572,11 +619,32 @@ static int pviod_blk_flush(struct pviod_device *dev)
 	return -errno;
 }
 
+static void pviod_blk_stats_print(struct pviod_device *dev, unsigned int qi)
+{
+	const struct pviod_blk_stats *st = &pviod_blk_of(dev)->stats[qi];
+
+	pr_info("%s: queue %u: %llu requests: %llu reads %llu bytes, %llu writes %llu bytes, %llu flushes, %llu other, %llu errors",
+		dev->name, qi, (unsigned long long)st->requests, (unsigned long long)st->reads,
+		(unsigned long long)st->read_bytes, (unsigned long long)st->writes,
+		(unsigned long long)st->write_bytes, (unsigned long long)st->flushes,
+		(unsigned long long)st->other, (unsigned long long)st->errors);
+}
+
+/* SIGUSR1, on the queue's worker (the counters' one writer). */
+static void pviod_blk_queue_stats(struct pviod_queue *q)
+{
+	pviod_blk_stats_print(q->dev, q->index);
+}
+
 static void pviod_blk_destroy(struct pviod_device *dev)
 {
 	struct pviod_blk *blk = pviod_blk_of(dev);
 	unsigned int i;
 
+	/* The workers are joined (or never had the queues): the totals. */
+	for (i = 0; blk && blk->stats && i < dev->nqueues; i++)
+		if (blk->stats[i].requests)
+			pviod_blk_stats_print(dev, i);
 	for (i = 0; i < dev->nqueues; i++) {
 		struct pviod_blk_queue *bq = dev->queues[i].priv;
 
@@ -592,6 +660,7 @@ static void pviod_blk_destroy(struct pviod_device *dev)
 		close(blk->fd_buffered);
 	if (blk->fd >= 0)
 		close(blk->fd);
+	free(blk->stats);
 	free(blk->path);
 	free(blk);
 	dev->priv = NULL;
@@ -605,6 +674,7 @@ static const struct pviod_device_ops pviod_blk_ops = {
 	.queue_start = pviod_blk_queue_start,
 	.queue_stop = pviod_blk_queue_stop,
 	.queue_kick = pviod_blk_queue_kick,
+	.queue_stats = pviod_blk_queue_stats,
 	.flush = pviod_blk_flush,
 	.destroy = pviod_blk_destroy,
 };
@@ -846,6 +916,11 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 	ret = pviod_device_init(dev, &pviod_blk_ops, socket_path, (unsigned int)queues);
 	if (ret)
 		goto err_free_dev;
+	blk->stats = calloc(dev->nqueues, sizeof(*blk->stats));
+	if (!blk->stats) {
+		ret = -ENOMEM;
+		goto err_free_dev;
+	}
 	ret = pviod_blk_open(dev, blk);
 	if (ret)
 		goto err_free_dev;

@@ -30,12 +30,12 @@
  * thread through io_wake_fd.  No fd is ever written to outside the lock
  * that guards its lifetime.
  *
- * Losses, traffic and state are printed on SIGUSR1 and when pviod exits.
+ * Losses, traffic and state are logged on SIGUSR1 (the ->stats op, on
+ * device.c's stats thread, under the lock) and when pviod exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +44,6 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -120,7 +119,6 @@ struct pviod_con {
 	pthread_t io_thread;
 	bool io_started;
 	int io_wake_fd; /* eventfd: workers and destroy wake the I/O thread */
-	int sig_fd; /* SIGUSR1 signalfd, only on the first console, else -1 */
 
 	/* Everything below is under lock. */
 	pthread_mutex_t lock; /* ports' buffers and state, ctrl, wake_fd, config */
@@ -131,12 +129,7 @@ struct pviod_con {
 	unsigned int ctrl_head, ctrl_len;
 	uint64_t ctrl_dropped;
 	uint32_t emerg_chars; /* characters written to emerg_wr */
-	struct pviod_con *next_all; /* pviod_con_all */
 };
-
-/* Every console device, for the SIGUSR1 dump. */
-static pthread_mutex_t pviod_con_all_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pviod_con *pviod_con_all; /* under pviod_con_all_lock */
 
 static int64_t pviod_con_now_ms(void)
 {
@@ -669,6 +662,12 @@ static void pviod_con_stats_print(struct pviod_con *con)
 	pthread_mutex_unlock(&con->lock);
 }
 
+/* SIGUSR1: the stats thread (every counter is under the lock). */
+static void pviod_con_stats(struct pviod_device *dev)
+{
+	pviod_con_stats_print(pviod_con_of(dev));
+}
+
 /* The reader went away (lock held): drop what it did not take. */
 static void pviod_con_sink_close(struct pviod_con *con, struct pviod_con_port *p, const char *why)
 {
@@ -815,20 +814,10 @@ static void pviod_con_tick(struct pviod_con *con, int64_t now)
 	pthread_mutex_unlock(&con->lock);
 }
 
-static void pviod_con_stats_all(void)
-{
-	struct pviod_con *c;
-
-	pthread_mutex_lock(&pviod_con_all_lock);
-	for (c = pviod_con_all; c; c = c->next_all)
-		pviod_con_stats_print(c);
-	pthread_mutex_unlock(&pviod_con_all_lock);
-}
-
 static void *pviod_con_io_main(void *arg)
 {
 	struct pviod_con *con = arg;
-	unsigned int nfd = 2 + 2 * con->nports, i, n;
+	unsigned int nfd = 1 + 2 * con->nports, i, n;
 	struct pollfd *pfd = calloc(nfd, sizeof(*pfd));
 	struct pviod_con_port **who = calloc(nfd, sizeof(*who));
 	int64_t next_tick = 0, now;
@@ -845,8 +834,7 @@ static void *pviod_con_io_main(void *arg)
 			break;
 		}
 		pfd[0] = (struct pollfd){ .fd = con->io_wake_fd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = con->sig_fd, .events = POLLIN };
-		n = 2;
+		n = 1;
 		for (i = 0; i < con->nports; i++) {
 			struct pviod_con_port *p = &con->ports[i];
 
@@ -882,13 +870,7 @@ static void *pviod_con_io_main(void *arg)
 		}
 		if (pfd[0].revents & POLLIN)
 			eventfd_read(con->io_wake_fd, &v);
-		if (con->sig_fd >= 0 && (pfd[1].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			if (read(con->sig_fd, &si, sizeof(si)) == sizeof(si))
-				pviod_con_stats_all();
-		}
-		for (i = 2; i < n; i++) {
+		for (i = 1; i < n; i++) {
 			struct pviod_con_port *p = who[i];
 
 			if (!pfd[i].revents)
@@ -1050,7 +1032,6 @@ static int pviod_con_sink_open(struct pviod_con *con, struct pviod_con_port *p)
 static void pviod_con_destroy(struct pviod_device *dev)
 {
 	struct pviod_con *con = pviod_con_of(dev);
-	struct pviod_con **pp;
 	unsigned int i;
 
 	if (!con)
@@ -1067,14 +1048,6 @@ static void pviod_con_destroy(struct pviod_device *dev)
 				pviod_con_sink_write(con, &con->ports[i]);
 		pviod_con_stats_print(con);
 	}
-	pthread_mutex_lock(&pviod_con_all_lock);
-	for (pp = &pviod_con_all; *pp; pp = &(*pp)->next_all) {
-		if (*pp == con) {
-			*pp = con->next_all;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&pviod_con_all_lock);
 	for (i = 0; con->ports && i < con->nports; i++) {
 		struct pviod_con_port *p = &con->ports[i];
 
@@ -1100,8 +1073,6 @@ static void pviod_con_destroy(struct pviod_device *dev)
 			close(con->wake_fd[i]);
 	if (con->io_wake_fd >= 0)
 		close(con->io_wake_fd);
-	if (con->sig_fd >= 0)
-		close(con->sig_fd);
 	pthread_mutex_destroy(&con->lock);
 	free(con->wake_fd);
 	free(con->ctrl);
@@ -1120,6 +1091,7 @@ static const struct pviod_device_ops pviod_con_ops = {
 	.queue_start = pviod_con_queue_start,
 	.queue_stop = pviod_con_queue_stop,
 	.queue_kick = pviod_con_queue_kick,
+	.stats = pviod_con_stats,
 	.destroy = pviod_con_destroy,
 };
 
@@ -1195,7 +1167,6 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	unsigned long nports = 1, buffer = PVIOD_CON_OUT_DEFAULT, stall = PVIOD_CON_STALL_MS;
 	struct pviod_device *dev = NULL;
 	struct pviod_con *con = NULL;
-	sigset_t set;
 	unsigned int i;
 	int ret = -EINVAL;
 
@@ -1243,7 +1214,6 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	dev->priv = con;
 	con->dev = dev;
 	con->io_wake_fd = -1;
-	con->sig_fd = -1;
 	pthread_mutex_init(&con->lock, NULL);
 	if (!strcmp(sink, "pty") || !strncmp(sink, "pty:", 4)) {
 		con->out_kind = PVIOD_CON_PTY;
@@ -1288,17 +1258,6 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	ret = pviod_con_ports_init(con, out_path, names, buffer);
 	if (ret)
 		goto err_free_dev;
-
-	pthread_mutex_lock(&pviod_con_all_lock);
-	if (!pviod_con_all) {
-		/* main() blocks SIGUSR1 in every thread; the first console reads it. */
-		sigemptyset(&set);
-		sigaddset(&set, SIGUSR1);
-		con->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	}
-	con->next_all = pviod_con_all;
-	pviod_con_all = con;
-	pthread_mutex_unlock(&pviod_con_all_lock);
 
 	ret = -pthread_create(&con->io_thread, NULL, pviod_con_io_main, con);
 	if (ret)

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * device.c - what every device type shares: the --device dispatch, the
- * queue array, the socket, and stopping / resuming all queues around a
- * change the data path must not see half-done.
+ * queue array, the socket, stopping / resuming all queues around a change
+ * the data path must not see half-done, and the SIGUSR1 counters.
+ *
+ * SIGUSR1 (blocked in every thread by main()) is read from a signalfd by a
+ * thread of its own, the stats thread, so a dump never waits for the
+ * control thread (busy with a slow front-end) and never slows it.  For each
+ * device in turn it posts one command per queue to the queue's worker, which
+ * logs that queue's counters (->queue_stats: they are written by that worker
+ * alone, with plain stores), then calls ->stats for what the device keeps
+ * under its own locks.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 
 #include "pviod.h"
 #include "vu_msg.h"
@@ -162,4 +174,119 @@ int pviod_device_queues_resume(struct pviod_device *dev)
 			ret = r;
 	}
 	return ret;
+}
+
+/**
+ * pviod_device_stats_log - log the counters of every device (SIGUSR1)
+ * @devices: the device list (fixed once the stats thread runs)
+ *
+ * Called on the stats thread while every worker runs: a queue's counters
+ * are logged by its worker (pviod_worker_queue_stats()), in device and
+ * queue order, one command at a time.
+ */
+void pviod_device_stats_log(struct pviod_device *devices)
+{
+	struct pviod_device *dev;
+	unsigned int i;
+
+	for (dev = devices; dev; dev = dev->next) {
+		for (i = 0; dev->ops->queue_stats && i < dev->nqueues; i++)
+			if (pviod_worker_queue_stats(&dev->queues[i]))
+				pr_warn("%s: queue %u: its worker failed: no counters", dev->name,
+					i);
+		if (dev->ops->stats)
+			dev->ops->stats(dev);
+	}
+}
+
+/* The stats thread: its signalfd, the eventfd that ends it, what it logs. */
+static struct pviod_stats_thread {
+	pthread_t thread;
+	bool started;
+	int sig_fd;
+	int stop_fd;
+	struct pviod_device *devices;
+} pviod_stats = { .sig_fd = -1, .stop_fd = -1 };
+
+static void *pviod_stats_main(void *arg)
+{
+	struct pviod_stats_thread *t = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = t->sig_fd, .events = POLLIN },
+		{ .fd = t->stop_fd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("stats thread: poll: %s; SIGUSR1 is ignored from now on",
+			       strerror(errno));
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (read(t->sig_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		pr_info("SIGUSR1: counters of every device");
+		pviod_device_stats_log(t->devices);
+	}
+	return NULL;
+}
+
+/**
+ * pviod_device_stats_start - log every device's counters on each SIGUSR1
+ * @devices: every device, created (the list must not change until
+ *           pviod_device_stats_stop()); SIGUSR1 blocked in every thread
+ *
+ * Return: 0 or -errno (reported).
+ */
+int pviod_device_stats_start(struct pviod_device *devices)
+{
+	struct pviod_stats_thread *t = &pviod_stats;
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	t->devices = devices;
+	t->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	t->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (t->sig_fd < 0 || t->stop_fd < 0) {
+		ret = -errno;
+		goto err_close;
+	}
+	ret = -pthread_create(&t->thread, NULL, pviod_stats_main, t);
+	if (ret)
+		goto err_close;
+	t->started = true;
+	return 0;
+
+err_close:
+	pr_err("cannot set up SIGUSR1 (the counters' dump): %s", strerror(-ret));
+	pviod_device_stats_stop();
+	return ret;
+}
+
+/**
+ * pviod_device_stats_stop - end the stats thread (before the workers stop)
+ *
+ * A dump under way completes first.  Nothing when it never started.
+ */
+void pviod_device_stats_stop(void)
+{
+	struct pviod_stats_thread *t = &pviod_stats;
+
+	if (t->started) {
+		eventfd_write(t->stop_fd, 1);
+		pthread_join(t->thread, NULL);
+		t->started = false;
+	}
+	if (t->sig_fd >= 0)
+		close(t->sig_fd);
+	if (t->stop_fd >= 0)
+		close(t->stop_fd);
+	t->sig_fd = -1;
+	t->stop_fd = -1;
 }

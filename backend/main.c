@@ -8,7 +8,7 @@
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
  * flushed); 1 when a device cannot be set up (the message names the file
- * and errno); 2 for a bad argument.
+ * and errno); 2 for a bad argument.  SIGUSR1 logs every device's counters.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,7 +62,6 @@ static void pviod_usage(FILE *f)
 		"  names=A:B:...      port names (port 0 first; empty: unnamed)\n"
 		"  buffer=BYTES       output buffered per port before the guest waits (1 MiB)\n"
 		"  stall-ms=MS        a reader taking nothing this long loses output (1000)\n"
-		"  SIGUSR1 prints per-port byte and loss counts\n"
 		"\n"
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
@@ -72,6 +71,12 @@ static void pviod_usage(FILE *f)
 		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
+		"\n"
+		"Signals:\n"
+		"  SIGTERM, SIGINT    drain in-flight requests, flush the images, exit 0\n"
+		"  SIGUSR1            log every device's counters: blk per queue (requests,\n"
+		"                     bytes, errors), net per queue pair (frames, bytes,\n"
+		"                     drops by reason), console per port (bytes, losses)\n"
 		"\n"
 		"Testing only (never in production: the device then lies to the guest):\n"
 		"      --fault MODE[:N]   after N honest completions (default 0) corrupt every\n"
@@ -203,7 +208,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1); /* console statistics, read by console.c */
+	sigaddset(&set, SIGUSR1); /* counters, read by the stats thread (device.c) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -223,10 +228,16 @@ int main(int argc, char **argv)
 			goto out_free_devices;
 		}
 	}
+	if (pviod_device_stats_start(devices)) {
+		status = PVIOD_EXIT_FAIL;
+		goto out_free_devices;
+	}
 	if (pviod_event_run(devices))
 		status = PVIOD_EXIT_FAIL;
 
 out_free_devices:
+	/* Before the workers: a SIGUSR1 dump posts commands to them. */
+	pviod_device_stats_stop();
 	pviod_workers_stop();
 	while ((dev = devices)) {
 		devices = dev->next;

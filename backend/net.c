@@ -793,7 +793,7 @@ static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size
 		pairs = le16_to_cpu(pairs);
 		if (pairs < 1 || pairs > net->npairs)
 			return PVIO_NET_ERR;
-		net->active_pairs = pairs;
+		__atomic_store_n(&net->active_pairs, pairs, __ATOMIC_RELAXED);
 		return PVIO_NET_OK;
 	default:
 		return PVIO_NET_ERR;
@@ -923,7 +923,7 @@ static int pviod_net_features_set(struct pviod_device *dev, uint64_t f)
 	net->hdr_len = (f & (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_NET_F_MRG_RXBUF))) ?
 			       PVIOD_NET_HDR_LEN :
 			       PVIOD_NET_HDR_LEN - 2;
-	net->active_pairs = 1;
+	__atomic_store_n(&net->active_pairs, 1, __ATOMIC_RELAXED);
 	/* A new driver starts unfiltered, whatever the last one programmed. */
 	pthread_mutex_lock(&net->filter_lock);
 	pviod_net_filter_init(&net->filter, net->mac, f & PVIO_BIT(PVIO_NET_F_CTRL_VLAN));

@@ -39,7 +39,10 @@
 #define PVIOD_NET_MTU_DEFAULT	1500
 /* clang-format on */
 
-/* Per queue pair; written only by the pair's worker (read at exit for the log). */
+/*
+ * Per queue pair; written only by the pair's worker, read there on SIGUSR1
+ * (net_stats.c) and at exit for the log.
+ */
 struct pviod_net_stats {
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
@@ -177,6 +180,9 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 void pviod_net_rx_flush(struct pviod_net_pair *p);
 bool pviod_net_rx_ready(struct pviod_net_pair *p);
 void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
+
+/* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
+void pviod_net_queue_stats(struct pviod_queue *q);
 
 /* net_hdr.c: pure, unit-tested. */
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);

@@ -6,7 +6,7 @@
 # the objects are added to its prerequisites here too ($^ links them all).
 
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/, net.o net_hdr.o net_gso.o net_filter.o net_fdb.o \
-	net_tap.o net_switch.o)
+	net_tap.o net_switch.o net_stats.o)
 
 PVIOD_OBJS += $(PVIOD_NET_OBJS)
 

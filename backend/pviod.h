@@ -11,6 +11,8 @@
  *                    worker, which reads its kicks, pops its chains, submits
  *                    and completes its I/O and signals its call eventfd
  *                    (worker.c, the device's queue_kick).
+ *   stats thread     waits for SIGUSR1 and has every device log its
+ *                    counters (device.c): a queue's are read by its worker.
  *
  * A queue moves between the two by pviod_worker_queue_start() and
  * pviod_worker_queue_stop(), both called by the control thread and both
@@ -18,6 +20,10 @@
  * of that queue.  Anything a worker reads (memory table, ring addresses, fds)
  * is therefore changed by the control thread only while the queue is stopped,
  * which is why no lock protects it.
+ *
+ * A queue's data-path counters are written by its worker with plain stores
+ * and read only by that worker (the queue_stats op, on a command the stats
+ * thread posts), or once every worker has been joined.
  */
 #ifndef PVIOD_H
 #define PVIOD_H
@@ -94,7 +100,11 @@ struct pviod_inflight_region;
 struct pviod_queue {
 	struct pviod_device *dev;
 	unsigned int index;
-	struct pviod_worker *worker; /* fixed at creation */
+	/*
+	 * Fixed at creation; moved (release store) only when its worker died,
+	 * by the control thread in pviod_worker_queue_start().
+	 */
+	struct pviod_worker *worker;
 
 	/* vhost-user set-up state: control thread; read by the worker while running. */
 	unsigned int num; /* SET_VRING_NUM */
@@ -171,6 +181,17 @@ struct pviod_device_ops {
 	 * an empty ring; when polled, the worker does that before it sleeps.
 	 */
 	void (*queue_kick)(struct pviod_queue *q);
+	/*
+	 * SIGUSR1 (pviod_device_stats_log()), worker: log the counters of @q,
+	 * running or stopped.  Runs on q->worker, the one thread that writes a
+	 * queue's data-path counters, so they need no lock and no atomics.
+	 */
+	void (*queue_stats)(struct pviod_queue *q);
+	/*
+	 * SIGUSR1, the stats thread, after every queue_stats of the device:
+	 * log what is not a queue's worker's alone (under the device's locks).
+	 */
+	void (*stats)(struct pviod_device *dev);
 	/* On exit, after every queue stopped: make data durable. */
 	int (*flush)(struct pviod_device *dev);
 	void (*destroy)(struct pviod_device *dev);
@@ -233,6 +254,7 @@ void pviod_workers_stop(void);
 struct pviod_worker *pviod_worker_pick(void);
 int pviod_worker_queue_start(struct pviod_queue *q);
 void pviod_worker_queue_stop(struct pviod_queue *q);
+int pviod_worker_queue_stats(struct pviod_queue *q);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
 void pviod_worker_submit(struct pviod_worker *w);
 void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len);
@@ -276,6 +298,9 @@ int pviod_device_listen(struct pviod_device *dev);
 void pviod_device_free(struct pviod_device *dev);
 void pviod_device_queues_stop(struct pviod_device *dev);
 int pviod_device_queues_resume(struct pviod_device *dev);
+void pviod_device_stats_log(struct pviod_device *devices);
+int pviod_device_stats_start(struct pviod_device *devices);
+void pviod_device_stats_stop(void);
 
 /* --- the block device (blk.c) ---------------------------------------------- */
 

@@ -10,9 +10,10 @@
  * pvring_dev_should_notify() says so: one signal per batch, not per request.
  *
  * The control thread talks to a worker only through commands (start a
- * queue, stop one, exit) on a mutex-protected list, announced by an eventfd
- * the worker also reads through its ring; the control thread waits on a
- * condition variable until the command is done.  The mutex hand-off orders
+ * queue, stop one, exit; the stats thread's: log a queue's counters) on a
+ * mutex-protected list, announced by an eventfd the worker also reads
+ * through its ring; the poster waits on a condition variable until the
+ * command is done.  The mutex hand-off orders
  * everything the control thread set up before the worker touches it, and
  * everything the worker did before the control thread reuses it.
  *
@@ -39,7 +40,7 @@
 #define PVIOD_WORKER_CQ_ENTRIES 4096
 #define PVIOD_WORKER_REAP_BATCH 64 /* CQEs taken per look at the queue */
 
-enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT };
+enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_STATS };
 
 struct pviod_cmd {
 	enum pviod_cmd_type type;
@@ -403,6 +404,11 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 		w->exit = true;
 		pviod_worker_cmd_finish(w, c, 0);
 		break;
+	case PVIOD_CMD_STATS:
+		/* Here, on the one thread that writes the queue's counters. */
+		q->dev->ops->queue_stats(q);
+		pviod_worker_cmd_finish(w, c, 0);
+		break;
 	}
 }
 
@@ -620,8 +626,11 @@ int pviod_worker_queue_start(struct pviod_queue *q)
 	q->kick_io.complete = pviod_queue_kick_done;
 	ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
 	if (ret == -EIO) {
-		/* Its worker is dead (pviod_worker_die()): move to one alive. */
-		q->worker = pviod_worker_pick();
+		/*
+		 * Its worker is dead (pviod_worker_die()): move to one alive.
+		 * Pairs with the acquire load in pviod_worker_queue_stats().
+		 */
+		__atomic_store_n(&q->worker, pviod_worker_pick(), __ATOMIC_RELEASE);
 		ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
 	}
 	return ret;
@@ -637,6 +646,23 @@ int pviod_worker_queue_start(struct pviod_queue *q)
 void pviod_worker_queue_stop(struct pviod_queue *q)
 {
 	pviod_worker_cmd(q->worker, PVIOD_CMD_STOP, q);
+}
+
+/**
+ * pviod_worker_queue_stats - have the queue's worker log its counters
+ * @q: a queue whose device has ->queue_stats, running or not (the stats
+ *     thread, while every worker runs)
+ *
+ * Synchronous.  The worker is the one thread that writes the queue's
+ * counters, so it reads them without a lock; when the queue moved away from
+ * a dead worker, the release store in pviod_worker_queue_start() orders the
+ * dead worker's last stores (its pviod_worker_die()) before this load.
+ *
+ * Return: 0, or -EIO when the queue's worker is gone (nothing logged).
+ */
+int pviod_worker_queue_stats(struct pviod_queue *q)
+{
+	return pviod_worker_cmd(__atomic_load_n(&q->worker, __ATOMIC_ACQUIRE), PVIOD_CMD_STATS, q);
 }
 
 /**

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_stats.c - a net device's counters on SIGUSR1.
+ *
+ * Each pair's struct pviod_net_stats is written with plain stores by the
+ * pair's worker (the tx queue's, which net.c also gives the rx queue), so it
+ * is read there too: device.c's stats thread posts a command per queue to
+ * the queue's worker (pviod_worker_queue_stats()), and the pair is logged on
+ * its tx queue's turn.  The rx queue and the control queue log nothing.
+ */
+#include "net.h"
+
+/**
+ * pviod_net_queue_stats - log a queue pair's counters (the queue_stats op)
+ * @q: a queue of a net device; the pair is logged when it is the tx queue
+ *
+ * Worker: q->worker, the one thread that writes the pair's counters.  The
+ * line has the words of the one pviod_net_destroy() logs at exit.
+ */
+void pviod_net_queue_stats(struct pviod_queue *q)
+{
+	struct pviod_net *net = q->dev->priv;
+	const struct pviod_net_stats *s;
+	unsigned int i = q->index / 2;
+
+	if (!(q->index & 1) || i >= net->npairs)
+		return;
+	s = &net->pairs[i].st;
+	pr_info("%s: pair %u: tx %llu frames %llu bytes, %llu bad header, %llu bad chain, %llu dropped; rx %llu frames %llu bytes, %llu no buffer, %llu dropped, %llu filtered",
+		q->dev->name, i, (unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes,
+		(unsigned long long)s->tx_bad_hdr, (unsigned long long)s->tx_bad_chain,
+		(unsigned long long)s->tx_dropped, (unsigned long long)s->rx_frames,
+		(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_no_buf,
+		(unsigned long long)s->rx_dropped, (unsigned long long)s->rx_filtered);
+}
