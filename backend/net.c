@@ -1001,6 +1001,7 @@ static const struct pviod_device_ops pviod_net_ops = {
 	.queue_start = pviod_net_queue_start,
 	.queue_stop = pviod_net_queue_stop,
 	.queue_kick = pviod_net_queue_kick,
+	.queue_stats = pviod_net_queue_stats,
 	.destroy = pviod_net_destroy,
 };
 
