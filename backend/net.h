@@ -67,13 +67,16 @@ struct pviod_net_stats {
  * worker without a lock, under a sequence count: the writer makes @seq odd,
  * writes, makes it even again; a reader that saw it odd or changed looks
  * again.  @on is read first and alone, so the unfiltered path is one load.
+ * Every field is accessed with relaxed atomics only (net_filter.c's
+ * helpers, a byte or a VLAN word at a time): loads that meet a store are
+ * then defined, and a torn table is what @seq throws away.
  */
 #define PVIOD_NET_MAC_TABLE_MAX 64 /* entries per table; a larger table is refused */
 #define PVIOD_NET_VLAN_IDS 4096
 
 struct pviod_net_filter {
-	uint32_t seq; /* odd while being written; atomic */
-	uint8_t on; /* a CTRL_RX or CTRL_MAC command was received; atomic */
+	uint32_t seq; /* odd while being written; acquire / release */
+	uint8_t on; /* a CTRL_RX or CTRL_MAC command was received */
 	uint8_t rx_mode; /* bit per PVIO_NET_CTRL_RX_* that is on */
 	uint8_t vlan_on; /* F_CTRL_VLAN negotiated: tagged frames must be in @vlan */
 	uint8_t uc_n, mc_n; /* entries in @uc, @mc */
