@@ -18,27 +18,25 @@
  * and after every test that pviod is alive and disk b still writes and reads
  * back a fresh pattern through the driver.  Ring-level attacks write the
  * descriptor table and avail ring by hand in the memfd "guest memory" this
- * test shares with pviod; nothing here goes through a test hook in pviod.
+ * test shares with pviod (the raw front-end of raw.c, shared with
+ * badnet.c); nothing here goes through a test hook in pviod.
  *
  * PVIOD=path overrides $(O)/pviod.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "raw.h"
 #include "vu.h"
 #include "vu_test.h"
 
 #define GUEST_SIZE (1u << 20)
-#define UVA 0x7000000000ull /* our "front-end address" of gpa 0 */
 #define NUM 16
 #define DESC_GPA 0x0000
 #define AVAIL_GPA 0x1000
@@ -63,157 +61,8 @@ static pid_t pviod_pid;
 static struct vu_blk witness;
 static uint8_t *witness_buf;
 static unsigned int witness_round;
-static unsigned int inputs; /* hostile messages / chains sent */
 
-/* A raw front-end: socket, memfd guest memory, one ring on queue 0. */
-struct raw {
-	int sock;
-	int memfd;
-	uint8_t *mem;
-	struct pvring_desc *desc;
-	struct pvring_avail *avail;
-	struct pvring_used *used;
-	int kick, call, err;
-	uint16_t avail_idx;
-};
-
-/* --- the raw protocol ------------------------------------------------------------- */
-
-static int raw_connect(struct raw *r, const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int i;
-
-	memset(r, 0, sizeof(*r));
-	r->memfd = -1;
-	r->kick = -1;
-	r->call = -1;
-	r->err = -1;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	/* pviod serves one front-end per device: wait for the last one's reset. */
-	for (i = 0; i < 200; i++) {
-		r->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (connect(r->sock, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return 0;
-		close(r->sock);
-		usleep(10000);
-	}
-	return -errno;
-}
-
-static void raw_close(struct raw *r)
-{
-	if (r->sock >= 0)
-		close(r->sock);
-	if (r->mem)
-		munmap(r->mem, GUEST_SIZE);
-	if (r->memfd >= 0)
-		close(r->memfd);
-	if (r->kick >= 0)
-		close(r->kick);
-	if (r->call >= 0)
-		close(r->call);
-	if (r->err >= 0)
-		close(r->err);
-	r->sock = -1;
-}
-
-static int raw_send_bytes(struct raw *r, const void *buf, size_t len, const int *fds,
-			  unsigned int nfds)
-{
-	char control[CMSG_SPACE(16 * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
-
-	inputs++;
-	if (nfds) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	}
-	return sendmsg(r->sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
-}
-
-static int raw_send(struct raw *r, uint32_t req, uint32_t flags, const void *payload, uint32_t size,
-		    const int *fds, unsigned int nfds)
-{
-	struct vhost_user_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.hdr.request = req;
-	m.hdr.flags = VHOST_USER_VERSION | flags;
-	m.hdr.size = size;
-	if (size)
-		memcpy(&m.payload, payload, size);
-	return raw_send_bytes(r, &m, sizeof(m.hdr) + size, fds, nfds);
-}
-
-/* One reply: 0, -ECONNRESET when pviod closed the connection, -ETIMEDOUT. */
-static int raw_recv(struct raw *r, struct vhost_user_msg *m)
-{
-	struct pollfd pfd = { .fd = r->sock, .events = POLLIN };
-	ssize_t n;
-
-	if (poll(&pfd, 1, WAIT_MS) != 1)
-		return -ETIMEDOUT;
-	n = recv(r->sock, &m->hdr, sizeof(m->hdr), MSG_WAITALL);
-	if (n <= 0)
-		return -ECONNRESET;
-	if (n != sizeof(m->hdr) || m->hdr.size > VHOST_USER_PAYLOAD_MAX)
-		return -EPROTO;
-	if (m->hdr.size && recv(r->sock, &m->payload, m->hdr.size, MSG_WAITALL) != m->hdr.size)
-		return -ECONNRESET;
-	return 0;
-}
-
-/* Send with NEED_REPLY; the acked value (0 or a positive errno), or -errno. */
-static long raw_ack(struct raw *r, uint32_t req, const void *payload, uint32_t size, const int *fds,
-		    unsigned int nfds)
-{
-	struct vhost_user_msg m;
-	uint64_t v;
-	int ret;
-
-	ret = raw_send(r, req, VHOST_USER_FLAG_NEED_REPLY, payload, size, fds, nfds);
-	if (ret)
-		return ret;
-	ret = raw_recv(r, &m);
-	if (ret)
-		return ret;
-	if (m.hdr.size != 8)
-		return -EPROTO;
-	memcpy(&v, &m.payload, 8);
-	return (long)v;
-}
-
-static int raw_get_u64(struct raw *r, uint32_t req, uint64_t *v)
-{
-	struct vhost_user_msg m;
-	int ret;
-
-	ret = raw_send(r, req, 0, NULL, 0, NULL, 0);
-	if (ret)
-		return ret;
-	ret = raw_recv(r, &m);
-	if (ret)
-		return ret;
-	memcpy(v, &m.payload, 8);
-	return m.hdr.size == 8 ? 0 : -EPROTO;
-}
-
-/* The connection is closed by pviod: the next read sees EOF. */
-static bool raw_closed(struct raw *r)
-{
-	struct vhost_user_msg m;
-
-	return raw_recv(r, &m) == -ECONNRESET;
-}
+/* --- the raw protocol (raw.c), set up for a disk ----------------------------------- */
 
 /* The connection lives: GET_FEATURES is answered. */
 static bool raw_alive(struct raw *r)
@@ -223,76 +72,20 @@ static bool raw_alive(struct raw *r)
 	return raw_get_u64(r, VHOST_USER_GET_FEATURES, &v) == 0 && (v & F_WANTED) == F_WANTED;
 }
 
-static int raw_negotiate(struct raw *r)
+static int raw_negotiate_blk(struct raw *r)
 {
-	uint64_t pf = PF_WANTED, f = F_WANTED;
-	int ret;
-
-	ret = raw_send(r, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0);
-	if (ret)
-		return ret;
-	return raw_ack(r, VHOST_USER_SET_FEATURES, &f, 8, NULL, 0) ? -EPROTO : 0;
-}
-
-static int raw_mem(struct raw *r)
-{
-	struct vhost_user_memory t = { .nregions = 1 };
-
-	r->memfd = memfd_create("badinput-guest", MFD_CLOEXEC);
-	if (r->memfd < 0 || ftruncate(r->memfd, GUEST_SIZE))
-		return -errno;
-	r->mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
-	if (r->mem == MAP_FAILED) {
-		r->mem = NULL;
-		return -errno;
-	}
-	r->desc = (void *)(r->mem + DESC_GPA);
-	r->avail = (void *)(r->mem + AVAIL_GPA);
-	r->used = (void *)(r->mem + USED_GPA);
-	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, UVA, 0 };
-	return raw_ack(r, VHOST_USER_SET_MEM_TABLE, &t, 8 + 32, &r->memfd, 1) ? -EPROTO : 0;
+	return raw_negotiate(r, PF_WANTED, F_WANTED);
 }
 
 /* Negotiate, map memory and start queue 0 with kick, call and err eventfds. */
 static int raw_setup(struct raw *r, const char *path)
 {
-	struct vhost_user_vring_state st = { 0, NUM };
-	struct vhost_user_vring_addr a = {
-		.index = 0,
-		.desc_user_addr = UVA + DESC_GPA,
-		.used_user_addr = UVA + USED_GPA,
-		.avail_user_addr = UVA + AVAIL_GPA,
-	};
-	uint64_t v = 0;
-
-	if (raw_connect(r, path) || raw_negotiate(r) || raw_mem(r))
+	if (raw_connect(r, path) || raw_negotiate_blk(r) || raw_mem(r, GUEST_SIZE, 1))
 		return -1;
-	r->kick = eventfd(0, EFD_CLOEXEC);
-	r->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r->err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0))
-		return -2;
-	st.num = 0;
-	if (raw_ack(r, VHOST_USER_SET_VRING_BASE, &st, 8, NULL, 0) ||
-	    raw_ack(r, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0) ||
-	    raw_ack(r, VHOST_USER_SET_VRING_CALL, &v, 8, &r->call, 1) ||
-	    raw_ack(r, VHOST_USER_SET_VRING_ERR, &v, 8, &r->err, 1) ||
-	    raw_ack(r, VHOST_USER_SET_VRING_KICK, &v, 8, &r->kick, 1))
-		return -3;
-	st.num = 1;
-	return raw_ack(r, VHOST_USER_SET_VRING_ENABLE, &st, 8, NULL, 0) ? -4 : 0;
+	return raw_vring(r, 0, NUM, 0, DESC_GPA, AVAIL_GPA, USED_GPA);
 }
 
 /* --- hand-made chains ---------------------------------------------------------------- */
-
-static void desc_set(struct pvring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
-		     uint16_t next)
-{
-	d->addr = cpu_to_le64(addr);
-	d->len = cpu_to_le32(len);
-	d->flags = cpu_to_le16(flags);
-	d->next = cpu_to_le16(next);
-}
 
 static void hdr_set(struct raw *r, uint32_t type, uint64_t sector)
 {
@@ -309,48 +102,27 @@ static void chain3(struct raw *r, uint32_t type, uint64_t sector, uint64_t data,
 		   bool data_write)
 {
 	hdr_set(r, type, sector);
-	desc_set(&r->desc[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
-	desc_set(&r->desc[1], data, len,
-		 PVRING_DESC_F_NEXT | (data_write ? PVRING_DESC_F_WRITE : 0), 2);
-	desc_set(&r->desc[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
+	raw_desc_set(&r->vq[0].desc[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
+	raw_desc_set(&r->vq[0].desc[1], data, len,
+		     PVRING_DESC_F_NEXT | (data_write ? PVRING_DESC_F_WRITE : 0), 2);
+	raw_desc_set(&r->vq[0].desc[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
 }
 
 /* Make head available (moving avail->idx by @step) and kick. */
 static void avail_push(struct raw *r, uint16_t head, uint16_t step)
 {
-	r->avail->ring[r->avail_idx % NUM] = cpu_to_le16(head);
-	r->avail_idx += step;
-	pvring_store_release(&r->avail->idx, cpu_to_le16(r->avail_idx));
-	eventfd_write(r->kick, 1);
-	inputs++;
+	raw_avail_add(&r->vq[0], head);
+	r->vq[0].avail_idx += step - 1;
+	raw_avail_publish(&r->vq[0]);
+	raw_kick(&r->vq[0]);
 }
 
 /* Wait for used->idx to reach @n; the len of the last used element, or -1. */
 static long used_wait(struct raw *r, uint16_t n)
 {
-	long t;
-
-	for (t = 0; t < WAIT_MS; t += 2) {
-		if (le16_to_cpu(pvring_load_acquire(&r->used->idx)) == n)
-			return le32_to_cpu(r->used->ring[(n - 1) % NUM].len);
-		usleep(2000);
-	}
-	return -1;
-}
-
-static bool err_fired(struct raw *r)
-{
-	struct pollfd pfd = { .fd = r->err, .events = POLLIN };
-
-	return poll(&pfd, 1, WAIT_MS) == 1;
-}
-
-static bool needs_reset(struct raw *r)
-{
-	uint64_t st = 0;
-
-	return raw_get_u64(r, VHOST_USER_GET_STATUS, &st) == 0 &&
-	       (st & PVIO_STATUS_DEVICE_NEEDS_RESET);
+	if (!raw_used_wait(&r->vq[0], n))
+		return -1;
+	return le32_to_cpu(r->vq[0].used->ring[(n - 1) % NUM].len);
 }
 
 /* --- the checks after every test ------------------------------------------------------- */
@@ -421,9 +193,9 @@ static const char *expect_status(struct raw *r, uint8_t st, long len)
 
 static const char *expect_broken(struct raw *r)
 {
-	if (!err_fired(r))
+	if (!raw_fired(r->vq[0].err, WAIT_MS))
 		return "error eventfd not signalled";
-	if (!needs_reset(r))
+	if (!raw_needs_reset(r))
 		return "GET_STATUS lacks DEVICE_NEEDS_RESET";
 	return NULL;
 }
@@ -456,7 +228,7 @@ static const char *t_desc_len_zero_status(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
-	desc_set(&r->desc[2], STATUS_GPA, 0, PVRING_DESC_F_WRITE, 0);
+	raw_desc_set(&r->vq[0].desc[2], STATUS_GPA, 0, PVRING_DESC_F_WRITE, 0);
 	r->mem[DATA_GPA + 511] = 0xee;
 	avail_push(r, 0, 1);
 	if (used_wait(r, 1) != 1)
@@ -491,7 +263,8 @@ static const char *t_chain_loop(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
-	desc_set(&r->desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT, 0); /* back to the head */
+	raw_desc_set(&r->vq[0].desc[1], DATA_GPA, 512, PVRING_DESC_F_NEXT,
+		     0); /* back to the head */
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -504,8 +277,8 @@ static const char *t_indirect_in_indirect(struct raw *r)
 		return "set-up of device a failed";
 	t = (void *)(r->mem + IND_GPA);
 	hdr_set(r, PVIO_BLK_T_IN, 0);
-	desc_set(&t[0], IND_GPA + 0x100, 48, PVRING_DESC_F_INDIRECT, 0);
-	desc_set(&r->desc[0], IND_GPA, 16, PVRING_DESC_F_INDIRECT, 0);
+	raw_desc_set(&t[0], IND_GPA + 0x100, 48, PVRING_DESC_F_INDIRECT, 0);
+	raw_desc_set(&r->vq[0].desc[0], IND_GPA, 16, PVRING_DESC_F_INDIRECT, 0);
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -518,10 +291,10 @@ static const char *t_indirect_len_not_16(struct raw *r)
 		return "set-up of device a failed";
 	t = (void *)(r->mem + IND_GPA);
 	hdr_set(r, PVIO_BLK_T_IN, 0);
-	desc_set(&t[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
-	desc_set(&t[1], DATA_GPA, 512, PVRING_DESC_F_NEXT | PVRING_DESC_F_WRITE, 2);
-	desc_set(&t[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
-	desc_set(&r->desc[0], IND_GPA, 40, PVRING_DESC_F_INDIRECT, 0);
+	raw_desc_set(&t[0], HDR_GPA, 16, PVRING_DESC_F_NEXT, 1);
+	raw_desc_set(&t[1], DATA_GPA, 512, PVRING_DESC_F_NEXT | PVRING_DESC_F_WRITE, 2);
+	raw_desc_set(&t[2], STATUS_GPA, 1, PVRING_DESC_F_WRITE, 0);
+	raw_desc_set(&r->vq[0].desc[0], IND_GPA, 40, PVRING_DESC_F_INDIRECT, 0);
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -547,7 +320,7 @@ static const char *t_ring_size_not_pow2(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 0, 100 };
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) != EINVAL)
 		return "not ACK(EINVAL)";
@@ -560,7 +333,7 @@ static const char *t_ring_size_too_big(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 0, 65536 };
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0) != EINVAL)
 		return "not ACK(EINVAL)";
@@ -574,12 +347,12 @@ static const char *t_ring_addr_outside(struct raw *r)
 	struct vhost_user_vring_state st = { 0, NUM };
 	struct vhost_user_vring_addr a = {
 		.index = 0,
-		.desc_user_addr = UVA + GUEST_SIZE - 64, /* 256 bytes needed */
-		.used_user_addr = UVA + USED_GPA,
-		.avail_user_addr = UVA + AVAIL_GPA,
+		.desc_user_addr = RAW_UVA + GUEST_SIZE - 64, /* 256 bytes needed */
+		.used_user_addr = RAW_UVA + USED_GPA,
+		.avail_user_addr = RAW_UVA + AVAIL_GPA,
 	};
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r) || raw_mem(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r) || raw_mem(r, GUEST_SIZE, 1))
 		return "connect";
 	if (raw_ack(r, VHOST_USER_SET_VRING_NUM, &st, 8, NULL, 0))
 		return "SET_VRING_NUM";
@@ -600,7 +373,7 @@ static const char *mem_table_bad(struct raw *r, const struct vhost_user_mem_regi
 	int fds[VHOST_USER_MEM_REGIONS_MAX], i;
 	long ret;
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	for (i = 0; i < (int)n; i++) {
 		fds[i] = memfd_create("badinput", MFD_CLOEXEC);
@@ -621,8 +394,8 @@ static const char *mem_table_bad(struct raw *r, const struct vhost_user_mem_regi
 static const char *t_mem_overlap(struct raw *r)
 {
 	struct vhost_user_mem_region reg[2] = {
-		{ 0, 0x80000, UVA, 0 },
-		{ 0x40000, 0x80000, UVA + 0x100000, 0 },
+		{ 0, 0x80000, RAW_UVA, 0 },
+		{ 0x40000, 0x80000, RAW_UVA + 0x100000, 0 },
 	};
 
 	return mem_table_bad(r, reg, 2, EINVAL);
@@ -630,14 +403,14 @@ static const char *t_mem_overlap(struct raw *r)
 
 static const char *t_mem_zero_size(struct raw *r)
 {
-	struct vhost_user_mem_region reg[1] = { { 0, 0, UVA, 0 } };
+	struct vhost_user_mem_region reg[1] = { { 0, 0, RAW_UVA, 0 } };
 
 	return mem_table_bad(r, reg, 1, EINVAL);
 }
 
 static const char *t_mem_past_eof(struct raw *r)
 {
-	struct vhost_user_mem_region reg[1] = { { 0, 16 * GUEST_SIZE, UVA, 0 } };
+	struct vhost_user_mem_region reg[1] = { { 0, 16 * GUEST_SIZE, RAW_UVA, 0 } };
 
 	return mem_table_bad(r, reg, 1, EINVAL);
 }
@@ -647,7 +420,7 @@ static const char *t_mem_too_many(struct raw *r)
 	struct vhost_user_memory t = { .nregions = VHOST_USER_MEM_REGIONS_MAX + 1 };
 	int fd = memfd_create("badinput", MFD_CLOEXEC);
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	/* A payload that claims 9 regions: bigger than the table can be. */
 	if (raw_send(r, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
@@ -745,7 +518,7 @@ static const char *t_too_few_fds(struct raw *r)
 
 static const char *t_unknown_request(struct raw *r)
 {
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	if (raw_ack(r, 99, NULL, 0, NULL, 0) != EOPNOTSUPP)
 		return "not ACK(EOPNOTSUPP)";
@@ -760,7 +533,7 @@ static const char *t_queue_index_out_of_range(struct raw *r)
 {
 	struct vhost_user_vring_state st = { 7, NUM };
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	if (raw_send(r, VHOST_USER_SET_VRING_NUM, VHOST_USER_FLAG_NEED_REPLY, &st, 8, NULL, 0))
 		return "send";
@@ -775,7 +548,7 @@ static const char *t_kick_before_ring(struct raw *r)
 	int kick = eventfd(0, EFD_CLOEXEC);
 	long ret;
 
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "connect";
 	ret = raw_ack(r, VHOST_USER_SET_VRING_KICK, &v, 8, &kick, 1);
 	eventfd_write(kick, 1);
@@ -788,7 +561,7 @@ static const char *t_kick_before_ring(struct raw *r)
 		return "SET_VRING_ENABLE";
 	if (!raw_alive(r))
 		return "connection lost";
-	if (needs_reset(r))
+	if (raw_needs_reset(r))
 		return "device needs reset after a kick on nothing";
 	return NULL;
 }
@@ -798,7 +571,7 @@ static const char *t_header_too_short(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
-	desc_set(&r->desc[0], HDR_GPA, 8, PVRING_DESC_F_NEXT, 1);
+	raw_desc_set(&r->vq[0].desc[0], HDR_GPA, 8, PVRING_DESC_F_NEXT, 1);
 	avail_push(r, 0, 1);
 	return expect_status(r, PVIO_BLK_S_IOERR, 1);
 }
@@ -808,7 +581,7 @@ static const char *t_status_readonly(struct raw *r)
 	if (raw_setup(r, sock_a))
 		return "set-up of device a failed";
 	chain3(r, PVIO_BLK_T_OUT, 0, DATA_GPA, 512, false);
-	desc_set(&r->desc[2], STATUS_GPA, 1, 0, 0); /* not device-writable */
+	raw_desc_set(&r->vq[0].desc[2], STATUS_GPA, 1, 0, 0); /* not device-writable */
 	avail_push(r, 0, 1);
 	return expect_empty(r);
 }
@@ -870,7 +643,7 @@ static const char *t_disconnect_mid_message(struct raw *r)
 		return "send";
 	raw_close(r);
 	/* pviod must take a new front-end on the same socket. */
-	if (raw_connect(r, sock_a) || raw_negotiate(r))
+	if (raw_connect(r, sock_a) || raw_negotiate_blk(r))
 		return "reconnect";
 	if (!raw_alive(r))
 		return "new connection not served";
@@ -1032,14 +805,15 @@ int main(void)
 	witness_buf = vu_blk_alloc(&witness, 4096);
 
 	for (i = 0; i < n; i++) {
-		struct raw r = { .sock = -1, .memfd = -1, .kick = -1, .call = -1, .err = -1 };
-		unsigned int before = inputs;
+		struct raw r;
+		unsigned int before = raw_inputs;
 		const char *err;
 
 		if (getenv("BADINPUT_ONLY") && strcmp(getenv("BADINPUT_ONLY"), tests[i].name)) {
 			printf("ok %u %s # SKIP not selected\n", i + 1, tests[i].name);
 			continue;
 		}
+		raw_init(&r);
 		err = tests[i].fn(&r);
 
 		raw_close(&r);
@@ -1054,7 +828,7 @@ int main(void)
 		} else {
 			printf("ok %u %s\n", i + 1, tests[i].name);
 			printf("# %s: %s; %u hostile inputs; pviod alive, device b serves\n",
-			       tests[i].name, tests[i].outcome, inputs - before);
+			       tests[i].name, tests[i].outcome, raw_inputs - before);
 		}
 		fflush(stdout);
 		if (!pviod_alive()) {
@@ -1063,7 +837,7 @@ int main(void)
 			return 1;
 		}
 	}
-	printf("# %u hostile inputs in %u tests, %u failed\n", inputs, n, failed);
+	printf("# %u hostile inputs in %u tests, %u failed\n", raw_inputs, n, failed);
 	vu_blk_close(&witness);
 	vu_test_stop(pviod_pid);
 	if (failed)

@@ -1,19 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/badinput: hostile front-ends against a running pviod serving three
-# disks (one abused, one witness driven through frontend/user, one
-# read-only); see the header of badinput.c for the outcomes asserted.
+# tests/badinput: hostile front-ends against a running pviod, both through
+# the raw vhost-user front-end of raw.c (descriptor tables and avail rings
+# written by hand):
+#   badinput  three disks (one abused, one witness driven through
+#             frontend/user, one read-only); see the header of badinput.c
+#   badnet    two loop net devices (one abused, one witness); see the
+#             header of badnet.c
 
 BADINPUT := $(O)/tests/badinput/badinput
+BADNET := $(O)/tests/badinput/badnet
+BADINPUT_RAW := $(O)/tests/badinput/raw.o
 BADINPUT_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/frontend/user -I$(CURDIR)/tests/user
 
 $(O)/tests/badinput/%.o: tests/badinput/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BADINPUT_CFLAGS) -MMD -MP -c -o $@ $<
 
-# pviod is what it runs: built with it.
-$(BADINPUT): $(O)/tests/badinput/badinput.o $(VU_LIB) | $(O)/pviod
-	$(CC) -o $@ $< $(VU_LIB) $(ALL_LDFLAGS)
+# pviod is what they run: built with them.
+$(BADINPUT): $(O)/tests/badinput/badinput.o $(BADINPUT_RAW) $(VU_LIB) | $(O)/pviod
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
 
-PROGS += $(BADINPUT)
-INTEGRATION_TESTS += $(BADINPUT)
+$(BADNET): $(O)/tests/badinput/badnet.o $(BADINPUT_RAW) $(VU_LIB) | $(O)/pviod
+	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
+
+PROGS += $(BADINPUT) $(BADNET)
+INTEGRATION_TESTS += $(BADINPUT) $(BADNET)
