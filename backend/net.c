@@ -328,8 +328,8 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 {
 	struct pviod_net *net = p->net;
 	struct pvring_dev *vr = &p->rxq->ring;
-	unsigned int hdr_len = net->hdr_len, nbuf = 0, first_nseg = 0;
-	struct pvring_seg first[4];
+	unsigned int hdr_len = net->hdr_len, nbuf = 0;
+	uint8_t *nb_lo = NULL, *nb_hi = NULL; /* where the header's num_buffers landed */
 	struct pviod_net_cursor src;
 	struct pvio_net_hdr h;
 	struct iovec hiov, tmp[2];
@@ -374,15 +374,14 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		size_t put, room;
 
 		ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
-		if (ret == 0 || (ret > 0 && !mrg && c.in_len < need)) {
-			/* Nothing published yet: hand every chain of this frame back. */
-			vr->last_avail = saved;
-			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
-			p->rx_staged -= nbuf;
-			p->st.rx_no_buf++;
-			return -ENOBUFS;
-		}
-		if (ret < 0 || c.nout || (!nbuf && c.in_len < hdr_len)) {
+		/*
+		 * A chain no driver may post, whatever the frame's size: one
+		 * that is not all writable, or with MRG_RXBUF one smaller than
+		 * the header (virtio 1.2 §5.1.6.3.1: each buffer holds at least
+		 * the header then).  The queue breaks.  Without MRG_RXBUF a
+		 * short chain is only too small for this frame (below).
+		 */
+		if (ret < 0 || (ret > 0 && (c.nout || (mrg && c.in_len < hdr_len)))) {
 			vr->last_avail = saved;
 			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
 			p->rx_staged -= nbuf;
@@ -394,12 +393,22 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 					  ret < 0 ? ret : -EINVAL);
 			return -EIO;
 		}
+		if (ret == 0 || (!mrg && c.in_len < need)) {
+			/* Nothing published yet: hand every chain of this frame back. */
+			vr->last_avail = saved;
+			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
+			p->rx_staged -= nbuf;
+			p->st.rx_no_buf++;
+			return -ENOBUFS;
+		}
 		room = c.in_len < left ? (size_t)c.in_len : left;
 		if (!nbuf) {
 			/* The header goes first; remember where num_buffers landed. */
 			put = pviod_net_copy(&hsrc, p->rxseg, c.nseg, hdr_len);
-			first_nseg = c.nseg < 4 ? c.nseg : 4;
-			memcpy(first, p->rxseg, first_nseg * sizeof(first[0]));
+			if (mrg) {
+				nb_lo = pviod_net_seg_byte(p->rxseg, c.nseg, 10);
+				nb_hi = pviod_net_seg_byte(p->rxseg, c.nseg, 11);
+			}
 			/* Advance past the header within the chain's segments. */
 			while (skip < c.nseg && put >= p->rxseg[skip].len) {
 				put -= p->rxseg[skip].len;
@@ -428,14 +437,9 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		p->st.rx_dropped++;
 		return -ENOBUFS;
 	}
-	if (nbuf > 1) {
-		uint8_t *lo = pviod_net_seg_byte(first, first_nseg, 10);
-		uint8_t *hi = pviod_net_seg_byte(first, first_nseg, 11);
-
-		if (lo && hi) {
-			*lo = (uint8_t)nbuf;
-			*hi = (uint8_t)(nbuf >> 8);
-		}
+	if (nbuf > 1 && nb_lo && nb_hi) {
+		*nb_lo = (uint8_t)nbuf;
+		*nb_hi = (uint8_t)(nbuf >> 8);
 	}
 	p->st.rx_frames++;
 	p->st.rx_bytes += len - PVIOD_NET_HDR_LEN;
@@ -477,6 +481,7 @@ void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
 			return;
 		for (i = 0; i < n; i++)
 			pvring_dev_prefetch_desc(vr, i);
+		pvring_dev_prefetch_used(vr, n);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -576,6 +581,7 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 			     const struct pvring_seg *seg)
 {
 	struct pviod_net *net = p->net;
+	uint64_t features = pviod_net_features_get(net);
 	unsigned int hdr_len = net->hdr_len, i, niov = 1;
 	struct pviod_net_cursor dst;
 	struct pvio_net_hdr h = { 0 };
@@ -591,9 +597,15 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 	}
 	/*
 	 * Copy the header out once (it may span segments); never read it from
-	 * guest memory again.
+	 * guest memory again.  Without CSUM and HOST_TSO4/6 it is not read at
+	 * all: virtio 1.2 §5.1.6.2.1 has the driver send flags 0 and
+	 * GSO_NONE then, so it carries nothing for us, and the driver wrote
+	 * its cache line last: skipping it saves a miss per frame.  h stays
+	 * zero, which is what the driver must have sent.
 	 */
-	if (likely(seg[0].len >= hdr_len)) {
+	if (!(features & PVIOD_NET_TX_HDR_OFFLOADS)) {
+		/* nothing to read */
+	} else if (likely(seg[0].len >= hdr_len)) {
 		memcpy(&h, seg[0].base, hdr_len);
 	} else {
 		struct pvring_seg hseg = { &h, hdr_len };
@@ -606,9 +618,14 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 		dst = (struct pviod_net_cursor){ .iov = segs, .niov = c->nout };
 		pviod_net_copy(&dst, &hseg, 1, hdr_len);
 	}
+	/*
+	 * §5.1.6.2.2: the device ignores flag bits it does not use on
+	 * transmit (DATA_VALID, RSC_INFO, unknown ones); num_buffers is ours.
+	 */
+	h.flags &= PVIO_NET_HDR_F_NEEDS_CSUM;
 	h.num_buffers = 0;
 	frame_len = (size_t)c->out_len - hdr_len;
-	ret = pviod_net_hdr_check(&h, frame_len, pviod_net_features_get(net));
+	ret = pviod_net_hdr_check(&h, frame_len, features);
 	if (ret) {
 		p->st.tx_bad_hdr++;
 		if (pviod_ratelimit_ok(&p->rl))
@@ -667,6 +684,7 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 
 	for (i = 0; i < n; i++)
 		pvring_dev_prefetch_desc(vr, i);
+	pvring_dev_prefetch_used(vr, n);
 	if (be->tx_prefetch)
 		be->tx_prefetch(p, n, false);
 	for (i = 0; i < n; i++) {

@@ -24,7 +24,7 @@
  * Return: 0; -EMSGSIZE for a frame shorter than an Ethernet header or
  * longer than PVIOD_NET_FRAME_MAX; -EOPNOTSUPP for an offload that was not
  * negotiated (checksum without CSUM, TSO without HOST_TSO4/6, UDP
- * fragmentation, ECN); -EINVAL for unknown flags or GSO types, or offsets
+ * fragmentation, ECN); -EINVAL for unknown GSO types, or offsets
  * (csum_start, csum_offset, hdr_len, gso_size) that do not fit the frame.
  */
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features)
@@ -37,9 +37,11 @@ int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t
 
 	if (frame_len < PVIOD_NET_ETH_HLEN || frame_len > PVIOD_NET_FRAME_MAX)
 		return -EMSGSIZE;
-	/* DATA_VALID is meaningful only on receive; drivers may leave it set. */
-	if (h->flags & ~(PVIO_NET_HDR_F_NEEDS_CSUM | PVIO_NET_HDR_F_DATA_VALID))
-		return -EINVAL;
+	/*
+	 * Flags other than NEEDS_CSUM (DATA_VALID and RSC_INFO mean something
+	 * only on receive; others are unknown) are ignored, as virtio 1.2
+	 * §5.1.6.2.2 has the device do: the caller clears them.
+	 */
 	if (h->flags & PVIO_NET_HDR_F_NEEDS_CSUM) {
 		if (!(features & PVIO_BIT(PVIO_NET_F_CSUM)))
 			return -EOPNOTSUPP;
