@@ -577,13 +577,40 @@ static void pviod_net_rx_kick(struct pviod_queue *q)
 
 /* --- transmit ------------------------------------------------------------------------ */
 
+/*
+ * Copy the transmit header out once (it may span segments); it is never
+ * read from guest memory again.  §5.1.6.2.2: flag bits the device does not
+ * use on transmit (DATA_VALID, RSC_INFO, unknown ones) are ignored;
+ * num_buffers is ours.
+ */
+static void pviod_net_tx_hdr_read(struct pvio_net_hdr *h, unsigned int hdr_len,
+				  const struct pvring_chain *c, const struct pvring_seg *seg)
+{
+	if (likely(seg[0].len >= hdr_len)) {
+		memcpy(h, seg[0].base, hdr_len);
+	} else {
+		struct pvring_seg hseg = { h, hdr_len };
+		struct iovec segs[PVIOD_NET_SEGS];
+		struct pviod_net_cursor src;
+		unsigned int i;
+
+		for (i = 0; i < c->nout; i++) {
+			segs[i].iov_base = seg[i].base;
+			segs[i].iov_len = seg[i].len;
+		}
+		src = (struct pviod_net_cursor){ .iov = segs, .niov = c->nout };
+		pviod_net_copy(&src, &hseg, 1, hdr_len);
+	}
+	h->flags &= PVIO_NET_HDR_F_NEEDS_CSUM;
+	h->num_buffers = 0;
+}
+
 static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain *c,
 			     const struct pvring_seg *seg)
 {
 	struct pviod_net *net = p->net;
 	uint64_t features = pviod_net_features_get(net);
 	unsigned int hdr_len = net->hdr_len, i, niov = 1;
-	struct pviod_net_cursor dst;
 	struct pvio_net_hdr h = { 0 };
 	size_t skip = hdr_len, frame_len;
 	int ret;
@@ -596,36 +623,20 @@ static void pviod_net_tx_one(struct pviod_net_pair *p, const struct pvring_chain
 		return;
 	}
 	/*
-	 * Copy the header out once (it may span segments); never read it from
-	 * guest memory again.  Without CSUM and HOST_TSO4/6 it is not read at
-	 * all: virtio 1.2 §5.1.6.2.1 has the driver send flags 0 and
-	 * GSO_NONE then, so it carries nothing for us, and the driver wrote
-	 * its cache line last: skipping it saves a miss per frame.  h stays
-	 * zero, which is what the driver must have sent.
+	 * Without CSUM and HOST_TSO4/6 the header is not read at all: virtio
+	 * 1.2 §5.1.6.2.1 has the driver send flags 0 and GSO_NONE then, so it
+	 * carries nothing for us, and the driver wrote its cache line last:
+	 * skipping it saves a miss per frame.  h stays zero (and untouched:
+	 * the back-end reads it whole, best from one store).
 	 */
-	if (!(features & PVIOD_NET_TX_HDR_OFFLOADS)) {
-		/* nothing to read */
-	} else if (likely(seg[0].len >= hdr_len)) {
-		memcpy(&h, seg[0].base, hdr_len);
-	} else {
-		struct pvring_seg hseg = { &h, hdr_len };
-		struct iovec segs[PVIOD_NET_SEGS];
-
-		for (i = 0; i < c->nout; i++) {
-			segs[i].iov_base = seg[i].base;
-			segs[i].iov_len = seg[i].len;
-		}
-		dst = (struct pviod_net_cursor){ .iov = segs, .niov = c->nout };
-		pviod_net_copy(&dst, &hseg, 1, hdr_len);
-	}
-	/*
-	 * §5.1.6.2.2: the device ignores flag bits it does not use on
-	 * transmit (DATA_VALID, RSC_INFO, unknown ones); num_buffers is ours.
-	 */
-	h.flags &= PVIO_NET_HDR_F_NEEDS_CSUM;
-	h.num_buffers = 0;
 	frame_len = (size_t)c->out_len - hdr_len;
-	ret = pviod_net_hdr_check(&h, frame_len, features);
+	if (features & PVIOD_NET_TX_HDR_OFFLOADS) {
+		pviod_net_tx_hdr_read(&h, hdr_len, c, seg);
+		ret = pviod_net_hdr_check(&h, frame_len, features);
+	} else {
+		/* What pviod_net_hdr_check() finds wrong with a zero header. */
+		ret = frame_len < PVIOD_NET_ETH_HLEN ? -EMSGSIZE : 0;
+	}
 	if (ret) {
 		p->st.tx_bad_hdr++;
 		if (pviod_ratelimit_ok(&p->rl))
@@ -679,6 +690,7 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 					   unsigned int n, int *err)
 {
 	const struct pviod_net_backend_ops *be = p->net->be;
+	bool hdr_read = pviod_net_features_get(p->net) & PVIOD_NET_TX_HDR_OFFLOADS;
 	unsigned int i;
 	int ret;
 
@@ -703,7 +715,8 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 			*err = ret ? ret : -EIO;
 			return i;
 		}
-		if (likely(ret > 0 && !b->big && b->c.nout))
+		/* The header, when pviod_net_tx_one() will read it. */
+		if (hdr_read && likely(ret > 0 && !b->big && b->c.nout))
 			pvring_prefetch(b->seg[0].base);
 	}
 	if (be->tx_prefetch)

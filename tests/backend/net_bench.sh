@@ -11,10 +11,14 @@
 # PVIO_NET_BENCH_MODE: io (default), txonly, or "io txonly" for both.  In
 # txonly mode the front-end posts no receive buffers, so a back-end that
 # reflects drops each frame after taking it: pviod drops it after reading
-# its header, the vhost PMD after copying it into an mbuf.  In io mode
-# (--tx-first) the front-end posts receive buffers and sends back what it
-# receives, so frames circulate and both back-ends copy every frame into the
-# front-end's receive ring: the fair comparison.
+# its header, the vhost PMD after copying it into an mbuf.  In io mode the
+# front-end posts receive buffers and sends back what it receives, so
+# frames circulate and both back-ends copy every frame into the front-end's
+# receive ring: the fair comparison.  It starts with `start tx_first N`
+# (PVIO_NET_BENCH_BURSTS, default 8) bursts of 64, so 512 frames circulate
+# and neither side waits for the other: a throughput figure.  With 1 burst
+# (testpmd's --tx-first) the 64 frames move in convoys and the figure swings
+# by 3x from run to run with how the two sides happen to take turns.
 #
 # This machine's two cores are noisy (one run can be 30% off the next), so
 # the two back-ends take turns, PVIO_NET_BENCH_ROUNDS times (default 3) of
@@ -37,17 +41,21 @@ if ! why=$(net_testpmd_can); then
 	exit 4
 fi
 
-# front MODE SOCK OUT: MODE for $secs seconds; prints TX-packets.
+bursts=${PVIO_NET_BENCH_BURSTS:-8}
+
+# front MODE SOCK OUT: MODE for $secs seconds (testpmd's interactive
+# prompt: start, wait, stop); prints TX-packets.
 front()
 {
-	local args
+	local args start
 	case $1 in
-	txonly) args=(--forward-mode=txonly) ;;
-	io) args=(--forward-mode=io --tx-first --burst=64 --rxd=1024 --txd=1024) ;;
+	txonly) args=(--forward-mode=txonly) start=start ;;
+	io) args=(--forward-mode=io --burst=64 --rxd=1024 --txd=1024) start="start tx_first $bursts" ;;
 	esac
-	(sleep "$secs"; echo) | timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
+	(sleep 2; echo "$start"; sleep "$secs"; echo stop; sleep 1; echo quit) |
+		timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
 		--single-file-segments --file-prefix "pvio-nb-f$$" -m 256 \
-		--vdev "net_virtio_user0,path=$2,queues=1" -- "${args[@]}" \
+		--vdev "net_virtio_user0,path=$2,queues=1" -- -i "${args[@]}" \
 		--nb-cores=1 --port-topology=loop --total-num-mbufs=8192 --txpkts=64 \
 		>"$3" 2>&1 || return 1
 	grep -m1 -E '^ +TX-packets:' "$3" | awk '{print $2}'
@@ -72,7 +80,7 @@ vhost_round()
 {
 	local tx vpid i
 	rm -f "$NET_TMP/v.sock"
-	(sleep $((secs + 8)); echo) | timeout $((secs + 40)) dpdk-testpmd --main-lcore 1 -l 0-1 \
+	(sleep $((secs + 12)); echo) | timeout $((secs + 40)) dpdk-testpmd --main-lcore 1 -l 0-1 \
 		--no-pci --single-file-segments --file-prefix "pvio-nb-v$$" -m 256 \
 		--vdev "net_vhost0,iface=$NET_TMP/v.sock,queues=1" -- --forward-mode=io \
 		--nb-cores=1 --port-topology=loop --total-num-mbufs=16384 \
