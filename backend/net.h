@@ -33,7 +33,7 @@
 #define PVIOD_NET_HDR_LEN	((unsigned int)sizeof(struct pvio_net_hdr))
 #define PVIOD_NET_ETH_HLEN	14
 #define PVIOD_NET_SEGS		128	/* host segments of one chain */
-#define PVIOD_NET_BATCH		32	/* chains popped per round before one publish + notify */
+#define PVIOD_NET_BATCH		64	/* chains popped per round before one publish + notify */
 #define PVIOD_NET_KICK_BUDGET	256	/* chains per kick before yielding to other queues */
 #define PVIOD_NET_TXB_SEGS	4	/* segments of a transmit chain kept per burst slot */
 /* The offloads a transmit header can ask for; with none negotiated it is all zero. */
