@@ -231,8 +231,15 @@ static int pviod_net_rx_fixup(struct pviod_net_pair *p, struct pvio_net_hdr *h,
 		*iovp = tmp;
 		*niovp = 2;
 	}
-	/* §5.1.6.4.1: without GUEST_CSUM the device sets flags to zero. */
-	h->flags = 0;
+	/*
+	 * §5.1.6.4.1: without GUEST_CSUM the device sets flags to zero.  Only
+	 * when they are not: a byte store into *h, read back whole by the
+	 * copy into the driver's buffer, could not be forwarded to that load,
+	 * which would then wait for every older store to leave the store
+	 * buffer (see pviod_net_rx_put_linear()).
+	 */
+	if (h->flags)
+		h->flags = 0;
 	return 0;
 }
 
@@ -252,8 +259,21 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
 	struct pvring_dev *vr = &p->rxq->ring;
 	struct pvring_chain c;
 	uint8_t *dst;
+	uint16_t head;
 	int ret;
 
+	if (p->rxb_next < p->rxb_n) {
+		const struct pviod_net_rxb *b = &p->rxb[p->rxb_next];
+
+		if (unlikely(b->seg.len < hdr_len + frame_len)) {
+			pviod_net_rx_unreserve(p);
+			return 0;
+		}
+		p->rxb_next++;
+		dst = b->seg.base;
+		head = b->head;
+		goto put;
+	}
 	ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
 	if (ret == 0) {
 		p->st.rx_no_buf++;
@@ -266,9 +286,24 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
 		return 0;
 	}
 	dst = p->rxseg[0].base;
-	memcpy(dst, h, hdr_len);
+	head = c.head;
+put:
+	/*
+	 * Fixed-size copies: the first ten bytes of *h as the caller stored
+	 * them, num_buffers (always 1 here) from a register.  A variable-size
+	 * copy of *h reads back, across two of its stores, what was just
+	 * written: the load then waits for the store buffer to drain, and
+	 * with the previous frames' stores to the driver's lines still
+	 * missing, that costs a cross-core round trip per frame.
+	 */
+	memcpy(dst, h, 10);
+	if (hdr_len == PVIOD_NET_HDR_LEN) {
+		__le16 one = cpu_to_le16(1);
+
+		memcpy(dst + 10, &one, sizeof(one));
+	}
 	memcpy(dst + hdr_len, frame, frame_len);
-	__pvring_dev_put(vr, c.head, (uint32_t)(hdr_len + frame_len));
+	__pvring_dev_put(vr, head, (uint32_t)(hdr_len + frame_len));
 	p->rx_staged++;
 	p->st.rx_frames++;
 	p->st.rx_bytes += frame_len;
@@ -333,8 +368,8 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 	struct pviod_net_cursor src;
 	struct pvio_net_hdr h;
 	struct iovec hiov, tmp[2];
-	uint16_t saved = vr->last_avail;
 	struct pvring_chain c;
+	uint16_t saved;
 	size_t need, left;
 	bool mrg = hdr_len == PVIOD_NET_HDR_LEN &&
 		   (pviod_net_features_get(net) & PVIO_BIT(PVIO_NET_F_MRG_RXBUF));
@@ -363,6 +398,9 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		if (ret)
 			return ret < 0 ? ret : 0;
 	}
+	/* The general path pops at last_avail: hand back what was popped ahead. */
+	pviod_net_rx_unreserve(p);
+	saved = vr->last_avail;
 	hiov.iov_base = &h;
 	hiov.iov_len = hdr_len;
 	need = hdr_len + len - PVIOD_NET_HDR_LEN;
@@ -454,6 +492,7 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 {
 	struct pviod_queue *q = p->rxq;
 
+	pviod_net_rx_unreserve(p);
 	if (!p->rx_staged)
 		return;
 	p->rx_staged = 0;
@@ -463,11 +502,62 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 }
 
 /**
- * pviod_net_rx_prefetch - start loading what receiving @n frames will touch
+ * pviod_net_rx_unreserve - hand back the receive chains popped ahead and not used
  * @p: the pair (its worker)
- * @n: frames about to be received
- * @bufs: false: the receive chains' head descriptors; true: their first
- *        buffers (call with false first, early enough for those to arrive)
+ *
+ * They are the last chains popped and nothing of theirs was published, so
+ * the driver never sees the difference.  Every path that pops the rx ring
+ * other than pviod_net_rx_put_linear(), and every publish, calls this first.
+ */
+void pviod_net_rx_unreserve(struct pviod_net_pair *p)
+{
+	p->rxq->ring.last_avail -= (uint16_t)(p->rxb_n - p->rxb_next);
+	p->rxb_n = 0;
+	p->rxb_next = 0;
+}
+
+/*
+ * Pop up to @n receive chains of one writable segment each ahead of their
+ * frames, and start owning the first two lines of each buffer (a 12-byte
+ * header and a small frame; DPDK's buffers put the header just before a
+ * line boundary).  Popping a burst in one loop overlaps the descriptor
+ * misses, and the buffers' ownership requests go out long before the
+ * copies that need them.  Stops at the first chain of another shape,
+ * handed back for pviod_net_rx_put()'s general path to pop and judge.
+ */
+static void pviod_net_rx_reserve(struct pviod_net_pair *p, unsigned int n)
+{
+	struct pvring_dev *vr = &p->rxq->ring;
+	struct pviod_net_rxb *b;
+	struct pvring_chain c;
+	unsigned int i;
+	int ret;
+
+	pviod_net_rx_unreserve(p);
+	for (i = 0; i < n; i++) {
+		b = &p->rxb[i];
+		ret = pvring_dev_pop(vr, &c, &b->seg, 1);
+		if (unlikely(ret != 1 || c.nout)) {
+			if (ret == 1 || c.head_valid)
+				vr->last_avail--;
+			break;
+		}
+		b->head = c.head;
+		pvring_prefetchw(b->seg.base);
+		if (b->seg.len > 64)
+			pvring_prefetchw((uint8_t *)b->seg.base + 64);
+	}
+	p->rxb_n = i;
+}
+
+/**
+ * pviod_net_rx_prefetch - get ready to receive @n frames
+ * @p: the pair (its worker)
+ * @n: frames about to be received, <= PVIOD_NET_BATCH
+ * @bufs: false: start loading the receive chains' head descriptors and used
+ *        entries; true (later, once those have had time to arrive): pop the
+ *        chains ahead and start owning their buffers (pviod_net_rx_reserve());
+ *        the caller ends the batch with pviod_net_rx_flush()
  */
 void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
 {
@@ -476,16 +566,15 @@ void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
 
 	if (!pviod_net_rx_ok(p))
 		return;
-	if (!bufs) {
-		if (pvring_dev_avail(vr) <= 0)
-			return;
-		for (i = 0; i < n; i++)
-			pvring_dev_prefetch_desc(vr, i);
-		pvring_dev_prefetch_used(vr, n);
+	if (bufs) {
+		pviod_net_rx_reserve(p, n);
 		return;
 	}
+	if (pvring_dev_avail(vr) <= 0)
+		return;
 	for (i = 0; i < n; i++)
-		pvring_dev_prefetch_buf(vr, i, true);
+		pvring_dev_prefetch_desc(vr, i);
+	pvring_dev_prefetch_used(vr, n);
 }
 
 static void pviod_net_src_drain(struct pviod_net_pair *p);
@@ -934,7 +1023,7 @@ static void pviod_net_queue_stop(struct pviod_device *dev, struct pviod_queue *q
 static uint64_t pviod_net_features(struct pviod_device *dev)
 {
 	return PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_EVENT_IDX) |
-	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_NET_F_MAC) |
+	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_IN_ORDER) | PVIO_BIT(PVIO_NET_F_MAC) |
 	       PVIO_BIT(PVIO_NET_F_STATUS) | PVIO_BIT(PVIO_NET_F_MTU) |
 	       PVIO_BIT(PVIO_NET_F_MRG_RXBUF) | PVIO_BIT(PVIO_NET_F_CSUM) |
 	       PVIO_BIT(PVIO_NET_F_GUEST_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |

@@ -37,8 +37,9 @@
 #define PVIOD_NET_KICK_BUDGET	256	/* chains per kick before yielding to other queues */
 #define PVIOD_NET_TXB_SEGS	4	/* segments of a transmit chain kept per burst slot */
 /* The offloads a transmit header can ask for; with none negotiated it is all zero. */
-#define PVIOD_NET_TX_HDR_OFFLOADS \
-	(PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) | PVIO_BIT(PVIO_NET_F_HOST_TSO6))
+#define PVIOD_NET_TX_HDR_OFFLOADS                                   \
+	(PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) | \
+	 PVIO_BIT(PVIO_NET_F_HOST_TSO6))
 #define PVIOD_NET_MTU_DEFAULT	1500
 /* clang-format on */
 
@@ -110,8 +111,9 @@ struct pviod_net_backend_ops {
 		   size_t len);
 	/*
 	 * Worker, optional: @n frames are about to be sent; start loading what
-	 * receiving them will touch (the loop's rx descriptors, then with
-	 * @bufs its rx buffers).
+	 * receiving them will touch (the loop: its rx descriptors; then, with
+	 * @bufs, it pops that many rx chains ahead and starts owning their
+	 * buffers' first lines).
 	 */
 	void (*tx_prefetch)(struct pviod_net_pair *p, unsigned int n, bool bufs);
 	/* Worker: end of a transmit batch (the loop publishes its rx here). */
@@ -121,6 +123,15 @@ struct pviod_net_backend_ops {
 	 * @buf; its length, or -EAGAIN when the source is empty.
 	 */
 	int (*rx_read)(struct pviod_net_pair *p, void *buf, size_t cap);
+};
+
+/*
+ * A receive chain popped ahead of its frame (net.c, pviod_net_rx_reserve()):
+ * one writable segment, the common shape of DPDK's and Linux's buffers.
+ */
+struct pviod_net_rxb {
+	uint16_t head;
+	struct pvring_seg seg;
 };
 
 /* A transmit chain popped in the first pass over a burst (net.c). */
@@ -143,12 +154,19 @@ struct pviod_net_pair {
 	bool rx_wait_buf; /* source not polled until the driver posts buffers */
 	bool src_armed; /* poll on src_fd in flight */
 	unsigned int rx_staged; /* used entries put, not yet published */
+	/*
+	 * Receive chains popped ahead (rxb[rxb_next, rxb_n) not used yet): the
+	 * last ones popped, so handing them back is last_avail -= their count.
+	 */
+	unsigned int rxb_n;
+	unsigned int rxb_next;
 	unsigned int tx_budget;
 	int src_fd; /* readable when rx_read has frames; -1: none */
 	struct pviod_io src_io;
 	uint8_t *bounce; /* PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX: a tap / switch frame */
 	uint8_t *gso_seg; /* as large: one segment of a super-frame segmented in software */
 	struct pviod_net_txb txb[PVIOD_NET_BATCH]; /* the transmit burst being served */
+	struct pviod_net_rxb rxb[PVIOD_NET_BATCH]; /* receive chains popped ahead */
 	struct pvring_seg txseg[PVIOD_NET_SEGS]; /* a burst's last chain, when it has many */
 	struct pvring_seg rxseg[PVIOD_NET_SEGS];
 	struct iovec txiov[PVIOD_NET_SEGS + 1];
@@ -186,6 +204,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 void pviod_net_rx_flush(struct pviod_net_pair *p);
 bool pviod_net_rx_ready(struct pviod_net_pair *p);
 void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
+void pviod_net_rx_unreserve(struct pviod_net_pair *p);
 
 /* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
 void pviod_net_queue_stats(struct pviod_queue *q);

@@ -70,7 +70,20 @@ typedef uint64_t u64;
 #define pvring_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define pvring_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define pvring_prefetch(p) __builtin_prefetch(p, 0)
+#if defined(__x86_64__) && !defined(__PRFCHW__)
+/*
+ * Without -mprfchw GCC turns __builtin_prefetch(p, 1) into a read prefetch:
+ * the line arrives shared and the store that follows still waits for the
+ * other core to give it up.  PREFETCHW asks for ownership.  x86-64 CPUs
+ * that do not report PRFCHW (Intel before Broadwell) decode it as a NOP.
+ */
+static inline void pvring_prefetchw(const void *p)
+{
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+}
+#else
 #define pvring_prefetchw(p) __builtin_prefetch(p, 1)
+#endif
 #ifdef __SANITIZE_THREAD__
 /*
  * GCC refuses atomic_thread_fence() under -fsanitize=thread (-Wtsan: TSan

@@ -26,7 +26,9 @@ enum net_mode { NET_TX, NET_RX, NET_REFLECT };
 struct net_run {
 	struct vu_net net;
 	enum net_mode mode;
-	unsigned int frame_size, burst;
+	unsigned int frame_size, burst; /* frame_size: the largest of sizes[] */
+	unsigned int sizes[8], nsizes; /* frame sizes, taken in turn (--frame-size A,B,...) */
+	const char *sizes_arg;
 	bool verify, json, poll;
 	double runtime;
 	atomic_uint_least64_t frames; /* counted: sent (tx) or received (rx, reflect) */
@@ -69,8 +71,10 @@ static int net_loop(struct net_run *nr)
 			for (i = 0; i < nr->burst; i++) {
 				if (nr->mode == NET_REFLECT && inflight >= nr->net.rxq->num / 2)
 					break;
-				vu_frame_build(frame, nr->frame_size, seq, bench_now_ns());
-				r = vu_net_send(&nr->net, frame, nr->frame_size);
+				unsigned int size = nr->sizes[seq % nr->nsizes];
+
+				vu_frame_build(frame, size, seq, bench_now_ns());
+				r = vu_net_send(&nr->net, frame, size);
 				if (r == -EAGAIN)
 					break;
 				if (r)
@@ -81,7 +85,7 @@ static int net_loop(struct net_run *nr)
 				if (nr->mode == NET_TX) {
 					atomic_fetch_add_explicit(&nr->frames, 1,
 								  memory_order_relaxed);
-					nr->bytes += nr->frame_size;
+					nr->bytes += size;
 				}
 			}
 			vu_net_flush(&nr->net);
@@ -147,6 +151,31 @@ static int net_loop(struct net_run *nr)
 	return 0;
 }
 
+/* "64" or "64,1514,9000": the sizes frames take in turn. */
+static int net_sizes_parse(struct net_run *nr, const char *arg)
+{
+	const char *p = arg;
+	unsigned int n = 0, max = 0;
+	unsigned long v;
+	char *end;
+
+	do {
+		if (n == sizeof(nr->sizes) / sizeof(nr->sizes[0]))
+			return -EINVAL;
+		v = strtoul(p, &end, 0);
+		if (end == p || v < VU_FRAME_MIN || v > 9000 || (*end && *end != ','))
+			return -EINVAL;
+		nr->sizes[n++] = (unsigned int)v;
+		if (v > max)
+			max = (unsigned int)v;
+		p = end + 1;
+	} while (*end);
+	nr->nsizes = n;
+	nr->frame_size = max;
+	nr->sizes_arg = arg;
+	return 0;
+}
+
 /**
  * bench_net_main - pvio-bench net
  * @argc: arguments after "pvio-bench"
@@ -180,6 +209,9 @@ int bench_net_main(int argc, char **argv)
 		return 1;
 	nr->mode = NET_REFLECT;
 	nr->frame_size = 64;
+	nr->sizes[0] = 64;
+	nr->nsizes = 1;
+	nr->sizes_arg = "64";
 	nr->burst = 32;
 	nr->runtime = 5;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -198,7 +230,12 @@ int bench_net_main(int argc, char **argv)
 			nr->mode = (enum net_mode)r;
 			break;
 		case 'f':
-			nr->frame_size = (unsigned int)strtoul(optarg, NULL, 0);
+			if (net_sizes_parse(nr, optarg)) {
+				fprintf(stderr,
+					"pvio-bench net: --frame-size %s: want 60..9000, or up to 8 of them separated by commas\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'b':
 			nr->burst = (unsigned int)strtoul(optarg, NULL, 0);
@@ -222,8 +259,7 @@ int bench_net_main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!no.socket_path || nr->frame_size < VU_FRAME_MIN || nr->frame_size > 9000 ||
-	    !nr->burst || nr->burst > 256 || nr->runtime <= 0) {
+	if (!no.socket_path || !nr->burst || nr->burst > 256 || nr->runtime <= 0) {
 		fprintf(stderr,
 			"pvio-bench net: --socket PATH required; --frame-size 60..9000, --burst 1..256, --runtime > 0\n");
 		return 2;
@@ -272,7 +308,7 @@ int bench_net_main(int argc, char **argv)
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"cpu_ns_per_frame\":%.0f}\n",
 		       vu_hist_percentile(&nr->hist, 99.9), n ? (cpu1 - cpu0) * 1e9 / n : 0);
 	} else {
-		printf("net %s frame=%u: %.2f s on %s\n", modes[nr->mode], nr->frame_size, secs,
+		printf("net %s frame=%s: %.2f s on %s\n", modes[nr->mode], nr->sizes_arg, secs,
 		       no.socket_path);
 		printf("  %.0f packets/s  %.1f Mbit/s", n / secs, nr->bytes * 8 / secs / 1e6);
 		printf("  (%" PRIu64 " frames, %" PRIu64 " sent, %" PRIu64 " bad)\n", n, nr->sent,

@@ -115,7 +115,7 @@ static void print_usage(FILE *f)
 		"                      [--size BYTES] [--verify | --verify-existing] [--seed N]\n"
 		"                      [--rwmixread PCT] [--poll] [--poll-budget US]\n"
 		"                      [--no-indirect] [--hugetlb] [--timeout-ms MS] [--json]\n"
-		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64]\n"
+		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64[,1514,...]]\n"
 		"                      [--burst N] [--runtime SEC] [--verify] [--timeout-ms MS] [--json]\n");
 }
 

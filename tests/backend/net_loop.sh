@@ -5,7 +5,8 @@
 # --verify, frontend/user/vu_net.c) against pviod's net device with the loop
 # back-end.  Every frame carries a checksum and a sequence number and must
 # come back intact: 64-byte frames, full-size 1514-byte frames, and 9000-byte
-# frames that span several 2 KiB receive buffers (MRG_RXBUF, num_buffers).
+# frames that span several 2 KiB receive buffers (MRG_RXBUF, num_buffers),
+# and a mix of those sizes.
 # The driver then reconnects (a new session on the same socket), and pviod
 # must exit 0 on SIGTERM with no error logged.
 #
@@ -41,6 +42,11 @@ reflect()
 for size in 64 1514 9000; do
 	tap_check "reflect ${size}-byte frames, all verified, none bad" reflect "$size"
 done
+# Sizes in turn: a transmit burst whose receive chains were popped ahead
+# (one buffer each) meets a frame that needs several, hands the rest back
+# and takes the general path; every frame must still come back intact.
+tap_check "reflect 64/1514/9000/2000-byte frames in turn, all verified" \
+	reflect 64,64,1514,64,9000,64,2000
 tap_check "a second session on the same socket reflects too" reflect 64
 
 prc=0
