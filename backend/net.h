@@ -116,6 +116,12 @@ struct pviod_net_backend_ops {
 	 * buffers' first lines).
 	 */
 	void (*tx_prefetch)(struct pviod_net_pair *p, unsigned int n, bool bufs);
+	/*
+	 * Worker, optional: serve the transmit burst p->txb[0, @n) in order,
+	 * each chain through pviod_net_tx_serve() unless the back-end has a
+	 * faster way for it.  Without it every chain goes through ->tx.
+	 */
+	void (*tx_burst)(struct pviod_net_pair *p, unsigned int n);
 	/* Worker: end of a transmit batch (the loop publishes its rx here). */
 	void (*tx_flush)(struct pviod_net_pair *p);
 	/*
@@ -205,6 +211,7 @@ void pviod_net_rx_flush(struct pviod_net_pair *p);
 bool pviod_net_rx_ready(struct pviod_net_pair *p);
 void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
 void pviod_net_rx_unreserve(struct pviod_net_pair *p);
+void pviod_net_tx_serve(struct pviod_net_pair *p, const struct pviod_net_txb *b);
 
 /* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
 void pviod_net_queue_stats(struct pviod_queue *q);
