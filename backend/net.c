@@ -1035,8 +1035,8 @@ static void pviod_net_queue_stop(struct pviod_device *dev, struct pviod_queue *q
 static uint64_t pviod_net_features(struct pviod_device *dev)
 {
 	return PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_EVENT_IDX) |
-	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_IN_ORDER) | PVIO_BIT(PVIO_NET_F_MAC) |
-	       PVIO_BIT(PVIO_NET_F_STATUS) | PVIO_BIT(PVIO_NET_F_MTU) |
+	       PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_IN_ORDER) |
+	       PVIO_BIT(PVIO_NET_F_MAC) | PVIO_BIT(PVIO_NET_F_STATUS) | PVIO_BIT(PVIO_NET_F_MTU) |
 	       PVIO_BIT(PVIO_NET_F_MRG_RXBUF) | PVIO_BIT(PVIO_NET_F_CSUM) |
 	       PVIO_BIT(PVIO_NET_F_GUEST_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
 	       PVIO_BIT(PVIO_NET_F_HOST_TSO6) | PVIO_BIT(PVIO_NET_F_GUEST_TSO4) |
