@@ -239,7 +239,7 @@ bool pvnet_rx_refill(struct pvnet_rq *rq, gfp_t gfp);
 void pvnet_rx_detach_all(struct pvnet_rq *rq);
 int pvnet_rx_poll(struct napi_struct *napi, int budget);
 void pvnet_rx_done(struct pvio_vq *vq);
-void pvnet_refill_schedule(struct pvnet *net);
+void pvnet_refill_schedule(struct pvnet *net, unsigned long delay);
 
 /* pvio_net_tx.c */
 int pvnet_sq_init(struct pvnet *net, struct pvnet_sq *sq);

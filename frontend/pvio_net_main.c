@@ -40,18 +40,21 @@ module_param(mergeable, bool, 0444);
 MODULE_PARM_DESC(mergeable, "use mergeable receive buffers when offered (default yes)");
 
 /**
- * pvnet_refill_schedule - retry filling the receive rings later
+ * pvnet_refill_schedule - retry filling the receive rings from process context
  * @net: the device
+ * @delay: jiffies to wait first: 0 after a GFP_ATOMIC failure (the work's
+ *         GFP_KERNEL may reclaim, and a ring left short starves the device),
+ *         HZ / 2 when the work itself found no memory
  *
  * Any context.  Only while the device is open.
  */
-void pvnet_refill_schedule(struct pvnet *net)
+void pvnet_refill_schedule(struct pvnet *net, unsigned long delay)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&net->refill_lock, flags);
 	if (net->refill_enabled)
-		schedule_delayed_work(&net->refill, HZ / 2);
+		schedule_delayed_work(&net->refill, delay);
 	spin_unlock_irqrestore(&net->refill_lock, flags);
 }
 
@@ -81,7 +84,7 @@ static void pvnet_refill_work(struct work_struct *work)
 		local_bh_enable();
 	}
 	if (again)
-		pvnet_refill_schedule(net);
+		pvnet_refill_schedule(net, HZ / 2);
 }
 
 /* ---- control queue ------------------------------------------------------ */
@@ -467,7 +470,7 @@ static int pvnet_open(struct net_device *dev)
 	pvnet_refill_enable(net, true);
 	for (i = 0; i < net->max_pairs; i++)
 		if (!pvnet_rx_refill(&net->rqs[i], GFP_KERNEL))
-			pvnet_refill_schedule(net);
+			pvnet_refill_schedule(net, HZ / 2);
 	pvnet_napi_enable_all(net);
 	netif_tx_start_all_queues(dev);
 	pvnet_update_link(net);

@@ -475,8 +475,15 @@ int pvnet_rx_poll(struct napi_struct *napi, int budget)
 		napi_complete_done(napi, done);
 		return min(done, budget - 1);
 	}
-	if (pvring_drv_num_free(ring) > rq->vq->num / 2 && !pvnet_rx_refill(rq, GFP_ATOMIC))
-		pvnet_refill_schedule(rq->net);
+	/*
+	 * Refill once a few polls' worth is free, not half the ring: with
+	 * GUEST_TSO a 64 KiB frame takes 16 page buffers, so half of a 256
+	 * ring is only 8 frames, and a device that finds the ring empty
+	 * stops reading its source until the next kick.
+	 */
+	if (pvring_drv_num_free(ring) > min_t(unsigned int, budget, rq->vq->num) / 2 &&
+	    !pvnet_rx_refill(rq, GFP_ATOMIC))
+		pvnet_refill_schedule(rq->net, 0);
 
 	if (done < budget) {
 		/*
