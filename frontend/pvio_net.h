@@ -246,6 +246,7 @@ int pvnet_sq_init(struct pvnet *net, struct pvnet_sq *sq);
 void pvnet_sq_free(struct pvnet *net, struct pvnet_sq *sq);
 void pvnet_tx_detach_all(struct pvnet_sq *sq);
 int pvnet_tx_poll(struct napi_struct *napi, int budget);
+void pvnet_tx_clean(struct pvnet_sq *sq, int budget);
 void pvnet_tx_done(struct pvio_vq *vq);
 netdev_tx_t pvnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 

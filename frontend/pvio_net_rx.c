@@ -463,6 +463,9 @@ int pvnet_rx_poll(struct napi_struct *napi, int budget)
 	int done = 0;
 	u32 len;
 
+	/* Sent frames first: the ACKs below may let TCP send more (pvnet_tx_clean()). */
+	if (rq->index < rq->net->dev->real_num_tx_queues)
+		pvnet_tx_clean(&rq->net->sqs[rq->index], budget);
 	while (done < budget && (s = pvring_drv_get_used(ring, &len)) != NULL) {
 		pvnet_rx_one(rq, s, len, &packets, &bytes);
 		done++;

@@ -294,6 +294,30 @@ int pvnet_tx_poll(struct napi_struct *napi, int budget)
 }
 
 /**
+ * pvnet_tx_clean - reap a transmit queue's sent frames from its pair's RX poll
+ * @sq: the queue
+ * @budget: the RX poll's budget (frames are freed in bulk)
+ *
+ * TCP small queues lets a socket queue more only once its sent skbs are
+ * freed, and the ACKs that say so arrive on the pair's receive queue: reaping
+ * here, as virtio_net does, frees them without waiting for the transmit
+ * interrupt, which the queue asks for only when 3/4 of what is in flight
+ * is done.  Skipped when someone else holds the TX queue lock (they reap).
+ */
+void pvnet_tx_clean(struct pvnet_sq *sq, int budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(sq->net->dev, sq->index);
+
+	if (!__netif_tx_trylock(txq))
+		return;
+	pvnet_tx_reap(sq, UINT_MAX, budget);
+	if (netif_tx_queue_stopped(txq) && pvnet_tx_room(sq) &&
+	    !pvio_device_is_broken(sq->net->pdev))
+		netif_tx_wake_queue(txq);
+	__netif_tx_unlock(txq);
+}
+
+/**
  * pvnet_tx_done - used-buffer interrupt of a transmit queue (hard-irq)
  * @vq: the queue
  */

@@ -7,8 +7,8 @@
 # driver, then PVG_ROUNDS rounds whose order alternates (pvio, stock, then
 # stock, pvio, ...).  A bounded HTTP transfer each way (busybox wget
 # against tests/guest/pvio_net_peer.py), timed in the guest.  Prints Mbit/s
-# per driver and direction (medians over the rounds) and the pvio/stock
-# ratio; under TCG only the ratio means anything.  A transfer is timed in
+# per driver and direction (medians over the rounds) and the median of the
+# rounds' pvio/stock ratios; under TCG only the ratio means anything.  A transfer is timed in
 # centiseconds, so it should last a second or more (the default 256 MiB).
 #
 #   PVG_BENCH_MB=N   MiB per transfer (default 256)
@@ -38,20 +38,29 @@ pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 580 --mem 1
 
 tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
-# median DRIVER DIR: the median of that driver's figures in that direction.
-median()
+# figures DRIVER DIR: that driver's figures in that direction, round by round.
+figures()
 {
 	awk -v drv="$1" -v d="$2" '$2 == "bench:" && $3 == drv && $4 == d { print $5 }' \
-		"$VMT_TMP/tap" | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		"$VMT_TMP/tap"
 }
 
+median()
+{
+	sort -n | awk '{ v[NR] = $1 }
+		END { if (NR) printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The machine's speed drifts over a run (other work on the host), so each
+# round's two figures, taken a few seconds apart, are compared with each
+# other, and the median of those ratios is the result.
 for dir in rx tx; do
-	pv=$(median pvio "$dir")
-	st=$(median stock "$dir")
-	if [ -n "$pv" ] && [ -n "$st" ] && [ "$st" != 0.0 ]; then
-		ratio=$(awk -v a="$pv" -v b="$st" 'BEGIN { printf "%.3f", a / b }')
-		echo "# bench: TCP $dir (guest view): pvio_net $pv Mbit/s, virtio_net $st Mbit/s, ratio $ratio"
+	pv=$(figures pvio "$dir" | median)
+	st=$(figures stock "$dir" | median)
+	ratio=$(paste <(figures pvio "$dir") <(figures stock "$dir") |
+		awk 'NF == 2 && $2 > 0 { printf "%.3f\n", $1 / $2 }' | median)
+	if [ -n "$ratio" ]; then
+		echo "# bench: TCP $dir (guest view): medians pvio_net $pv Mbit/s, virtio_net $st Mbit/s; median of the per-round ratios $ratio"
 		tap_ok "TCP $dir ratio pvio_net/virtio_net = $ratio (TCG: only the ratio counts)"
 	else
 		tap_fail "TCP $dir: no figures for both drivers"
