@@ -141,37 +141,6 @@ static inline void pvring_dev_prefetch_desc(const struct pvring_dev *vr, unsigne
 }
 
 /**
- * pvring_dev_prefetch_buf - start loading the first buffer of a later pop
- * @vr: the ring, after pvring_dev_avail() (and best after
- *      pvring_dev_prefetch_desc() for the same chain)
- * @ahead: as for pvring_dev_prefetch_desc()
- * @write: the device will write the buffer (a receive buffer)
- *
- * A hint, like pvring_dev_prefetch_desc(): the address is translated (and
- * so bounded) but not otherwise trusted; an indirect head is skipped.
- */
-static inline void pvring_dev_prefetch_buf(const struct pvring_dev *vr, unsigned int ahead,
-					   bool write)
-{
-	int head = pvring_dev_peek_head(vr, ahead);
-	const struct pvring_desc *d;
-	void *p;
-
-	if (head < 0)
-		return;
-	d = &vr->desc[head];
-	if (le16_to_cpu(READ_ONCE(d->flags)) & PVRING_DESC_F_INDIRECT)
-		return;
-	p = pvring_mem_ptr(vr->mem, le64_to_cpu(READ_ONCE(d->addr)), 1);
-	if (!p)
-		return;
-	if (write)
-		pvring_prefetchw(p);
-	else
-		pvring_prefetch(p);
-}
-
-/**
  * pvring_dev_prefetch_used - start owning the used entries of the next @n pushes
  * @vr: the ring
  * @n: pushes about to come

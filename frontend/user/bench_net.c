@@ -69,10 +69,10 @@ static int net_loop(struct net_run *nr)
 		if (nr->mode != NET_RX) {
 			/* Reflect keeps at most a ring's worth outstanding, so none are dropped. */
 			for (i = 0; i < nr->burst; i++) {
-				if (nr->mode == NET_REFLECT && inflight >= nr->net.rxq->num / 2)
-					break;
 				unsigned int size = nr->sizes[seq % nr->nsizes];
 
+				if (nr->mode == NET_REFLECT && inflight >= nr->net.rxq->num / 2)
+					break;
 				vu_frame_build(frame, size, seq, bench_now_ns());
 				r = vu_net_send(&nr->net, frame, size);
 				if (r == -EAGAIN)
