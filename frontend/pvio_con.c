@@ -428,7 +428,12 @@ static void pvcon_rx_done(struct pvio_vq *vq)
 	if (pvring_drv_broken(&vq->ring))
 		pvio_device_broken(port->con->pdev, "receive ring broken");
 	wake_up_interruptible(&port->waitq);
-	if (port->console)
+	/*
+	 * Not port->console: that is set before hvc_alloc(), and the first
+	 * hvc_alloc() creates the khvcd thread hvc_kick() wakes; a kick before
+	 * then is wake_up_process(NULL).  port->hvc is published after it.
+	 */
+	if (READ_ONCE(port->hvc))
 		hvc_kick();
 }
 
@@ -693,6 +698,7 @@ static const struct file_operations pvcon_fops = {
 
 static int pvcon_port_console_add(struct pvcon_port *port)
 {
+	struct hvc_struct *hvc;
 	unsigned long flags;
 	int v = ida_alloc(&pvcon_vterm_ida, GFP_KERNEL);
 
@@ -704,11 +710,10 @@ static int pvcon_port_console_add(struct pvcon_port *port)
 	list_add_tail(&port->list, &pvcon_consoles);
 	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
 	/* The first free hvc index: hvc0 when no other console came first. */
-	port->hvc = hvc_alloc(port->vtermno, 0, &pvcon_hv_ops, PAGE_SIZE);
-	if (IS_ERR(port->hvc)) {
-		int err = PTR_ERR(port->hvc);
+	hvc = hvc_alloc(port->vtermno, 0, &pvcon_hv_ops, PAGE_SIZE);
+	if (IS_ERR(hvc)) {
+		int err = PTR_ERR(hvc);
 
-		port->hvc = NULL;
 		spin_lock_irqsave(&pvcon_consoles_lock, flags);
 		list_del(&port->list);
 		spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
@@ -716,7 +721,9 @@ static int pvcon_port_console_add(struct pvcon_port *port)
 		port->console = false;
 		return err;
 	}
-	port->hvc_resize_ok = pvcon_hvc_layout_ok(port->hvc, port->vtermno, 0, &pvcon_hv_ops);
+	port->hvc_resize_ok = pvcon_hvc_layout_ok(hvc, port->vtermno, 0, &pvcon_hv_ops);
+	/* pvcon_rx_done() kicks hvc from now on (khvcd exists: hvc_alloc() made it). */
+	WRITE_ONCE(port->hvc, hvc);
 	/*
 	 * The message is longer than a line either way; clang-format would break
 	 * after "dev_warn(", which checkpatch rejects (OPEN_ENDED_LINE).
@@ -738,7 +745,7 @@ static void pvcon_port_console_del(struct pvcon_port *port)
 	if (!port->hvc)
 		return;
 	hvc_remove(port->hvc);
-	port->hvc = NULL;
+	WRITE_ONCE(port->hvc, NULL);
 	spin_lock_irqsave(&pvcon_consoles_lock, flags);
 	list_del(&port->list);
 	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
