@@ -233,7 +233,7 @@ int pviod_inflight_queue_recover(struct pviod_queue *q)
 {
 	struct pviod_device *dev = q->dev;
 	struct pviod_inflight_region *r = pviod_inflight_region_of(dev, q->index);
-	uint16_t used = q->ring.used_idx, batch, head;
+	uint16_t used = pvring_dev_used_index(&q->ring), batch, head;
 	unsigned int i, n = 0;
 	uint64_t max = 0;
 
@@ -297,8 +297,7 @@ int pviod_inflight_queue_recover(struct pviod_queue *q)
 				max = r->desc[i].counter;
 	}
 	q->ifl_counter = max + 1;
-	q->ring.last_avail = (uint16_t)(used + n);
-	q->ring.avail_idx = q->ring.last_avail;
+	pvring_dev_set_base(&q->ring, (uint16_t)(used + n));
 	q->ifl = r;
 	return 0;
 }
@@ -324,14 +323,13 @@ int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c, struct pvring
 
 	if (unlikely(q->resubmit_pos < q->resubmit_num)) {
 		c->head = q->resubmit[q->resubmit_pos++];
-		c->head_valid = true;
 		if (q->resubmit_pos == q->resubmit_num) {
 			free(q->resubmit);
 			q->resubmit = NULL;
 			q->resubmit_num = 0;
 			q->resubmit_pos = 0;
 		}
-		ret = pvring_dev_walk(&q->ring, c, seg, max_seg);
+		ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg);
 		return ret < 0 ? ret : 1;
 	}
 	ret = pvring_dev_pop(&q->ring, c, seg, max_seg);

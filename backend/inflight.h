@@ -114,7 +114,7 @@ static inline void pviod_inflight_put(struct pviod_queue *q, uint16_t head, uint
 	pviod_inflight_barrier();
 	r->desc[head].inflight = 0;
 	pviod_inflight_barrier();
-	r->used_idx = q->ring.used_idx;
+	r->used_idx = pvring_dev_used_index(&q->ring);
 }
 
 #endif /* PVIOD_INFLIGHT_H */

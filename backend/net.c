@@ -9,7 +9,7 @@
  * (net_hdr.c), and the back-end gets an iovec whose first element is our
  * copy of the header and the rest the guest's own segments, so the tap
  * writes straight from guest memory (no copy).  The burst's used entries
- * go out with one pvring_dev_push_used_batch() (one index store) and at
+ * go out with one pvring_dev_publish() (one index store) and at
  * most one signal, as EVENT_IDX asks.  A polled ring (--poll on) is left
  * with kicks off and the kick budget is not re-queued through the eventfd:
  * the worker looks again, and asks for kicks only before it sleeps.
@@ -22,9 +22,9 @@
  * num_buffers into the first, and stages the used entries; the caller
  * publishes and signals once per batch with pviod_net_rx_flush().  When the
  * driver has posted too few buffers the chains taken for that frame are
- * given back (last_avail rewound: nothing was published) and the frame is
- * dropped and counted: a guest that stops receiving never stalls its
- * sender, another port, or another device.
+ * given back (pvring_dev_unput() and pvring_dev_unpop(): nothing was
+ * published) and the frame is dropped and counted: a guest that stops
+ * receiving never stalls its sender, another port, or another device.
  *
  * A back-end with a receive source (tap fd, switch inbox eventfd) has it
  * polled through the pair's worker's io_uring; the poll is re-armed after
@@ -78,7 +78,7 @@ bool pviod_net_rx_ready(struct pviod_net_pair *p)
 
 	if (!pviod_net_rx_ok(p))
 		return false;
-	return vr->last_avail != vr->avail_idx || pvring_dev_avail(vr) > 0;
+	return pvring_dev_has_avail(vr);
 }
 
 /* A position in a source iovec. */
@@ -280,9 +280,9 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
 		return -ENOBUFS;
 	}
 	if (unlikely(ret != 1 || c.nout || p->rxseg[0].len < hdr_len + frame_len)) {
-		/* Nothing was published: un-consume the avail entry if we took one. */
+		/* Nothing was published: give the chain back if we took one. */
 		if (ret == 1 || c.head_valid)
-			vr->last_avail--;
+			pvring_dev_unpop(vr, 1);
 		return 0;
 	}
 	dst = p->rxseg[0].base;
@@ -303,11 +303,25 @@ put:
 		memcpy(dst + 10, &one, sizeof(one));
 	}
 	memcpy(dst + hdr_len, frame, frame_len);
-	__pvring_dev_put(vr, head, (uint32_t)(hdr_len + frame_len));
+	pvring_dev_put(vr, head, (uint32_t)(hdr_len + frame_len));
 	p->rx_staged++;
 	p->st.rx_frames++;
 	p->st.rx_bytes += frame_len;
 	return 1;
+}
+
+/*
+ * A frame did not fit after all: take back the @nput used entries it was
+ * staged into and give back the @npop chains it popped (nothing of either
+ * was published, so the driver never sees the difference).
+ */
+static void pviod_net_rx_giveback(struct pviod_net_pair *p, unsigned int nput, unsigned int npop)
+{
+	struct pvring_dev *vr = &p->rxq->ring;
+
+	pvring_dev_unput(vr, nput);
+	pvring_dev_unpop(vr, npop);
+	p->rx_staged -= nput;
 }
 
 /*
@@ -363,13 +377,12 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 {
 	struct pviod_net *net = p->net;
 	struct pvring_dev *vr = &p->rxq->ring;
-	unsigned int hdr_len = net->hdr_len, nbuf = 0;
+	unsigned int hdr_len = net->hdr_len, nbuf = 0, npop = 0;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL; /* where the header's num_buffers landed */
 	struct pviod_net_cursor src;
 	struct pvio_net_hdr h;
 	struct iovec hiov, tmp[2];
 	struct pvring_chain c;
-	uint16_t saved;
 	size_t need, left;
 	bool mrg = hdr_len == PVIOD_NET_HDR_LEN &&
 		   (pviod_net_features_get(net) & PVIO_BIT(PVIO_NET_F_MRG_RXBUF));
@@ -398,9 +411,8 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		if (ret)
 			return ret < 0 ? ret : 0;
 	}
-	/* The general path pops at last_avail: hand back what was popped ahead. */
+	/* The general path pops in order: hand back what was popped ahead. */
 	pviod_net_rx_unreserve(p);
-	saved = vr->last_avail;
 	hiov.iov_base = &h;
 	hiov.iov_len = hdr_len;
 	need = hdr_len + len - PVIOD_NET_HDR_LEN;
@@ -412,6 +424,8 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		size_t put, room;
 
 		ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
+		if (ret > 0 || c.head_valid)
+			npop++;
 		/*
 		 * A chain no driver may post, whatever the frame's size: one
 		 * that is not all writable, or with MRG_RXBUF one smaller than
@@ -420,9 +434,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		 * short chain is only too small for this frame (below).
 		 */
 		if (ret < 0 || (ret > 0 && (c.nout || (mrg && c.in_len < hdr_len)))) {
-			vr->last_avail = saved;
-			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
-			p->rx_staged -= nbuf;
+			pviod_net_rx_giveback(p, nbuf, npop);
 			p->rx_broken = true;
 			p->st.rx_dropped++;
 			pviod_queue_break(p->rxq,
@@ -433,9 +445,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		}
 		if (ret == 0 || (!mrg && c.in_len < need)) {
 			/* Nothing published yet: hand every chain of this frame back. */
-			vr->last_avail = saved;
-			vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
-			p->rx_staged -= nbuf;
+			pviod_net_rx_giveback(p, nbuf, npop);
 			p->st.rx_no_buf++;
 			return -ENOBUFS;
 		}
@@ -461,7 +471,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		} else {
 			pviod_net_copy(&src, p->rxseg, c.nseg, room);
 		}
-		__pvring_dev_put(vr, c.head, (uint32_t)room);
+		pvring_dev_put(vr, c.head, (uint32_t)room);
 		nbuf++;
 		p->rx_staged++;
 		left -= room;
@@ -469,9 +479,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 			break; /* a zero-length chain: cannot make progress */
 	}
 	if (left) {
-		vr->last_avail = saved;
-		vr->used_idx = (uint16_t)(vr->used_idx - nbuf);
-		p->rx_staged -= nbuf;
+		pviod_net_rx_giveback(p, nbuf, npop);
 		p->st.rx_dropped++;
 		return -ENOBUFS;
 	}
@@ -496,7 +504,7 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 	if (!p->rx_staged)
 		return;
 	p->rx_staged = 0;
-	__pvring_dev_publish(&q->ring);
+	pvring_dev_publish(&q->ring);
 	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
 		eventfd_write(q->call_fd, 1);
 }
@@ -511,7 +519,8 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
  */
 void pviod_net_rx_unreserve(struct pviod_net_pair *p)
 {
-	p->rxq->ring.last_avail -= (uint16_t)(p->rxb_n - p->rxb_next);
+	if (p->rxb_n != p->rxb_next)
+		pvring_dev_unpop(&p->rxq->ring, p->rxb_n - p->rxb_next);
 	p->rxb_n = 0;
 	p->rxb_next = 0;
 }
@@ -539,7 +548,7 @@ static void pviod_net_rx_reserve(struct pviod_net_pair *p, unsigned int n)
 		ret = pvring_dev_pop(vr, &c, &b->seg, 1);
 		if (unlikely(ret != 1 || c.nout)) {
 			if (ret == 1 || c.head_valid)
-				vr->last_avail--;
+				pvring_dev_unpop(vr, 1);
 			break;
 		}
 		b->head = c.head;
@@ -774,10 +783,13 @@ void pviod_net_tx_serve(struct pviod_net_pair *p, const struct pviod_net_txb *b)
 }
 
 /* One burst's used entries with one index store, and at most one signal. */
-static void pviod_net_tx_publish(struct pviod_queue *q, const struct pvring_used_elem *used,
-				 unsigned int n)
+static void pviod_net_tx_publish(struct pviod_net_pair *p, struct pviod_queue *q, unsigned int n)
 {
-	pvring_dev_push_used_batch(&q->ring, used, n);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		pvring_dev_put(&q->ring, p->txb[i].c.head, 0);
+	pvring_dev_publish(&q->ring);
 	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
 		eventfd_write(q->call_fd, 1);
 }
@@ -786,7 +798,7 @@ static void pviod_net_tx_publish(struct pviod_queue *q, const struct pvring_used
  * Pass 1 over a burst of @n chains: pop them all, starting the load of each
  * one's descriptors and first frame bytes before the first is served, so
  * the cache misses on the driver's lines overlap.  A chain with more than
- * PVIOD_NET_TXB_SEGS segments is walked again into p->txseg and ends the
+ * PVIOD_NET_TXB_SEGS segments is popped again into p->txseg and ends the
  * burst.
  *
  * Return: how many were popped (their heads are valid); fewer than @n
@@ -811,8 +823,9 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 		b->big = false;
 		ret = pvring_dev_pop(vr, &b->c, b->seg, PVIOD_NET_TXB_SEGS);
 		if (unlikely(ret == -ENOBUFS && b->c.head_valid)) {
-			ret = pvring_dev_walk(vr, &b->c, p->txseg, PVIOD_NET_SEGS);
-			ret = ret < 0 ? ret : 1;
+			/* Again, into the array that takes the most a chain may have. */
+			pvring_dev_unpop(vr, 1);
+			ret = pvring_dev_pop(vr, &b->c, p->txseg, PVIOD_NET_SEGS);
 			b->big = true;
 			n = i + 1;
 		}
@@ -834,7 +847,6 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 	const struct pviod_net_backend_ops *be = p->net->be;
-	struct pvring_used_elem used[PVIOD_NET_BATCH];
 	struct pvring_dev *vr = &q->ring;
 	unsigned int total = 0, n, got, i;
 	int avail, err = 0;
@@ -856,15 +868,11 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 			for (i = 0; i < got; i++)
 				pviod_net_tx_serve(p, &p->txb[i]);
 		}
-		for (i = 0; i < got; i++) {
-			used[i].id = p->txb[i].c.head;
-			used[i].len = 0;
-		}
 		/* The back-end's batch first (the loop's rx), then one used index store. */
 		if (be->tx_flush)
 			be->tx_flush(p);
 		if (got)
-			pviod_net_tx_publish(q, used, got);
+			pviod_net_tx_publish(p, q, got);
 		if (unlikely(err)) {
 			pviod_queue_break(q, "the avail ring is corrupt", err);
 			return;
@@ -1211,7 +1219,7 @@ static void pviod_net_loop_tx_burst(struct pviod_net_pair *p, unsigned int n)
 		memcpy(dst, &hdr_lo, sizeof(hdr_lo));
 		memcpy(dst + sizeof(hdr_lo), &hdr_hi, sizeof(hdr_hi));
 		memcpy(dst + PVIOD_NET_HDR_LEN, frame, len);
-		__pvring_dev_put(rx, r->head, (uint32_t)(PVIOD_NET_HDR_LEN + len));
+		pvring_dev_put(rx, r->head, (uint32_t)(PVIOD_NET_HDR_LEN + len));
 		p->rx_staged++;
 		frames++;
 		bytes += len;

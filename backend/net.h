@@ -162,7 +162,7 @@ struct pviod_net_pair {
 	unsigned int rx_staged; /* used entries put, not yet published */
 	/*
 	 * Receive chains popped ahead (rxb[rxb_next, rxb_n) not used yet): the
-	 * last ones popped, so handing them back is last_avail -= their count.
+	 * last ones popped, so pvring_dev_unpop() hands them back.
 	 */
 	unsigned int rxb_n;
 	unsigned int rxb_next;

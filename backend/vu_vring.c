@@ -33,6 +33,25 @@ static void vu_fd_replace(int *slot, int fd)
 	*slot = fd;
 }
 
+/*
+ * Where the ring's three areas (desc, driver, device: vhost-user's desc,
+ * avail and used addresses) of the queue's size are mapped.
+ * Return: 0, or -EFAULT when one is not wholly inside the memory table.
+ */
+static int vu_vring_areas(const struct vu_mem *mem, const struct pviod_queue *q, uint64_t desc,
+			  uint64_t driver, uint64_t device, void **desc_hva, void **driver_hva,
+			  void **device_hva)
+{
+	struct pvring_layout l;
+
+	if (pvring_layout(PVRING_SPLIT, q->num, &l))
+		return -EINVAL;
+	*desc_hva = vu_mem_uva_to_hva(mem, desc, l.desc_bytes);
+	*driver_hva = vu_mem_uva_to_hva(mem, driver, l.driver_bytes);
+	*device_hva = vu_mem_uva_to_hva(mem, device, l.device_bytes);
+	return *desc_hva && *driver_hva && *device_hva ? 0 : -EFAULT;
+}
+
 /* Translate the ring's front-end addresses and set up the device side. */
 static int vu_vring_start(struct pviod_queue *q)
 {
@@ -43,15 +62,14 @@ static int vu_vring_start(struct pviod_queue *q)
 		.event_idx = dev->vu.features & PVIO_BIT(PVIO_F_EVENT_IDX),
 		.indirect = dev->vu.features & PVIO_BIT(PVIO_F_INDIRECT_DESC),
 		.mem = &mem->ring,
-		.last_avail = q->base,
+		.base = q->base,
 	};
 	int ret;
 
-	cfg.desc = vu_mem_uva_to_hva(mem, q->desc_uaddr, pvring_desc_bytes(q->num));
 	/* The event fields are accessed only with EVENT_IDX, but QEMU always maps them. */
-	cfg.avail = vu_mem_uva_to_hva(mem, q->avail_uaddr, pvring_avail_bytes(q->num));
-	cfg.used = vu_mem_uva_to_hva(mem, q->used_uaddr, pvring_used_bytes(q->num));
-	if (!cfg.desc || !cfg.avail || !cfg.used) {
+	ret = vu_vring_areas(mem, q, q->desc_uaddr, q->avail_uaddr, q->used_uaddr, &cfg.desc,
+			     &cfg.driver, &cfg.device);
+	if (ret) {
 		pr_err("%s: queue %u: ring addresses (desc 0x%llx avail 0x%llx used 0x%llx, %u entries) are not in the memory table",
 		       dev->name, q->index, (unsigned long long)q->desc_uaddr,
 		       (unsigned long long)q->avail_uaddr, (unsigned long long)q->used_uaddr,
@@ -78,8 +96,7 @@ static int vu_vring_start(struct pviod_queue *q)
 	if (ret)
 		goto err_device_stop;
 	q->running = true;
-	pr_debug("%s: queue %u started at avail %u, used %u", dev->name, q->index, q->base,
-		 q->ring.used_idx);
+	pr_debug("%s: queue %u started at %u", dev->name, q->index, pvring_dev_base(&q->ring));
 	return 0;
 
 err_device_stop:
@@ -101,7 +118,7 @@ void vu_vring_stop(struct pviod_queue *q)
 		return;
 	pviod_worker_queue_stop(q);
 	q->running = false;
-	q->base = q->ring.last_avail;
+	q->base = pvring_dev_base(&q->ring);
 	if (q->dev->ops->queue_stop)
 		q->dev->ops->queue_stop(q->dev, q);
 	pr_debug("%s: queue %u stopped at avail %u", q->dev->name, q->index, q->base);
@@ -189,6 +206,7 @@ int vu_vring_set_addr(struct pviod_device *dev, struct vhost_user_msg *msg, int 
 {
 	struct vhost_user_vring_addr addr, *a = &addr;
 	struct pviod_queue *q;
+	void *area[3];
 
 	/* An aligned copy: the payload sits at offset 12 of a packed message. */
 	memcpy(&addr, &msg->payload.addr, sizeof(addr));
@@ -199,9 +217,8 @@ int vu_vring_set_addr(struct pviod_device *dev, struct vhost_user_msg *msg, int 
 	if (a->flags & VHOST_USER_VRING_F_LOG)
 		return -EOPNOTSUPP;
 	if (q->num && dev->vu.mem.ring.nregions &&
-	    (!vu_mem_uva_to_hva(&dev->vu.mem, a->desc_user_addr, pvring_desc_bytes(q->num)) ||
-	     !vu_mem_uva_to_hva(&dev->vu.mem, a->avail_user_addr, pvring_avail_bytes(q->num)) ||
-	     !vu_mem_uva_to_hva(&dev->vu.mem, a->used_user_addr, pvring_used_bytes(q->num)))) {
+	    vu_vring_areas(&dev->vu.mem, q, a->desc_user_addr, a->avail_user_addr,
+			   a->used_user_addr, &area[0], &area[1], &area[2])) {
 		pr_err("%s: queue %u: SET_VRING_ADDR outside the memory table", dev->name,
 		       q->index);
 		return -EFAULT;

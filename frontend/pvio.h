@@ -43,7 +43,7 @@ struct pvio_device;
 
 /**
  * struct pvio_vq - one virtqueue of a pvio device
- * @ring: driver side of the split ring; the frontend serializes all calls
+ * @ring: driver side of the ring; the frontend serializes all calls
  * @dev: the device this queue belongs to
  * @callback: called from the queue's interrupt (hard-irq context)
  * @priv: the frontend's cookie for this queue
@@ -52,9 +52,11 @@ struct pvio_device;
  * @notify: address to write @index to, to kick the device
  * @vector: MSI-X vector index, or PVIO_PCI_NO_VECTOR with INTx
  * @irq: Linux irq number of @vector (0 with INTx)
- * @ring_mem: CPU address of the desc/avail/used areas (one coherent block)
+ * @ring_mem: CPU address of the ring's three areas (one coherent block)
  * @ring_dma: device address of @ring_mem
  * @ring_bytes: size of @ring_mem
+ * @driver_off: where the driver area starts in @ring_mem (the desc area at 0)
+ * @device_off: where the device area starts in @ring_mem
  * @indirect_mem: indirect descriptor pool, or NULL
  * @indirect_dma: device address of @indirect_mem
  * @indirect_bytes: size of @indirect_mem
@@ -74,6 +76,8 @@ struct pvio_vq {
 	void *ring_mem;
 	dma_addr_t ring_dma;
 	size_t ring_bytes;
+	size_t driver_off;
+	size_t device_off;
 	void *indirect_mem;
 	dma_addr_t indirect_dma;
 	size_t indirect_bytes;

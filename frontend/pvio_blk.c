@@ -801,7 +801,7 @@ static int pvblk_probe(struct pvio_device *pdev)
 	for (i = 0; i < blk->nvqs; i++) {
 		struct pvio_vq *vq = blk->vqs[i].vq;
 
-		if (vq->ring.indirect) {
+		if (pvring_drv_has_indirect(&vq->ring)) {
 			blk->depth = min(blk->depth, vq->num);
 		} else {
 			blk->max_segs = min(blk->max_segs, max(vq->num / 2, 3U) - 2);

@@ -630,7 +630,7 @@ static int pvnet_init_queues(struct pvnet *net)
 	/* With indirect tables a frame takes one ring entry, else up to all its segments. */
 	net->tx_min_free = 1;
 	for (i = 0; i < net->max_pairs; i++)
-		if (!net->sqs[i].vq->ring.indirect)
+		if (!pvring_drv_has_indirect(&net->sqs[i].vq->ring))
 			net->tx_min_free = PVNET_TX_SEGS;
 	for (i = 0; i < net->max_pairs; i++) {
 		err = pvnet_rq_init(net, &net->rqs[i]);

@@ -21,8 +21,8 @@ static unsigned int max_queue_size = 1024;
 module_param(max_queue_size, uint, 0444);
 MODULE_PARM_DESC(max_queue_size, "largest ring size used (power of two, default 1024)");
 
-/* The used ring starts on its own cache line, away from what the driver writes. */
-#define PVIO_USED_ALIGN 64
+/* The device's area starts on its own cache line, away from what the driver writes. */
+#define PVIO_DEVICE_AREA_ALIGN 64
 
 static irqreturn_t pvio_vq_interrupt(int irq, void *opaque)
 {
@@ -124,7 +124,7 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 {
 	struct device *dma = pvio_dma_dev(dev);
 	struct pvring_drv_config cfg = { .num = num };
-	size_t avail_off, used_off;
+	struct pvring_layout l;
 	struct pvio_vq *vq;
 	int err;
 
@@ -144,16 +144,22 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 	if (!vq->slot)
 		goto err_free;
 
-	avail_off = pvring_desc_bytes(num);
-	used_off = ALIGN(avail_off + pvring_avail_bytes(num), PVIO_USED_ALIGN);
-	vq->ring_bytes = used_off + pvring_used_bytes(num);
+	err = pvring_layout(PVRING_SPLIT, num, &l);
+	if (err) {
+		pvio_vq_free(dev, vq);
+		return ERR_PTR(err);
+	}
+	/* One block: desc, then the driver area, then the device area on its own lines. */
+	vq->driver_off = ALIGN(l.desc_bytes, l.driver_align);
+	vq->device_off = ALIGN(vq->driver_off + l.driver_bytes, PVIO_DEVICE_AREA_ALIGN);
+	vq->ring_bytes = vq->device_off + l.device_bytes;
 	vq->ring_mem = dma_alloc_coherent(dma, vq->ring_bytes, &vq->ring_dma, GFP_KERNEL);
 	if (!vq->ring_mem)
 		goto err_free;
 
 	/* Indirect tables are an optimisation: go without them if memory is short. */
 	if (indirect_max >= 2 && pvio_has_feature(dev, PVIO_F_INDIRECT_DESC)) {
-		vq->indirect_bytes = (size_t)num * indirect_max * sizeof(struct pvring_desc);
+		vq->indirect_bytes = num * pvring_indirect_bytes(indirect_max);
 		vq->indirect_mem = dma_alloc_coherent(dma, vq->indirect_bytes, &vq->indirect_dma,
 						      GFP_KERNEL | __GFP_NOWARN);
 		if (!vq->indirect_mem)
@@ -163,8 +169,8 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 
 	cfg.event_idx = pvio_has_feature(dev, PVIO_F_EVENT_IDX);
 	cfg.desc = vq->ring_mem;
-	cfg.avail = vq->ring_mem + avail_off;
-	cfg.used = vq->ring_mem + used_off;
+	cfg.driver = vq->ring_mem + vq->driver_off;
+	cfg.device = vq->ring_mem + vq->device_off;
 	cfg.slot = vq->slot;
 	if (vq->indirect_mem) {
 		cfg.indirect = vq->indirect_mem;
@@ -186,15 +192,13 @@ err_free:
 /* Tells the device where queue @vq is, with which vector, and enables it. */
 static int pvio_vq_activate(struct pvio_device *dev, struct pvio_vq *vq)
 {
-	size_t avail_off = pvring_desc_bytes(vq->num);
-	size_t used_off = (void *)vq->ring.used - vq->ring_mem;
 	u64 notify_off;
 
 	iowrite16(vq->index, &dev->common->queue_select);
 	iowrite16(vq->num, &dev->common->queue_size);
 	pvio_iowrite64_twopart(vq->ring_dma, &dev->common->queue_desc);
-	pvio_iowrite64_twopart(vq->ring_dma + avail_off, &dev->common->queue_driver);
-	pvio_iowrite64_twopart(vq->ring_dma + used_off, &dev->common->queue_device);
+	pvio_iowrite64_twopart(vq->ring_dma + vq->driver_off, &dev->common->queue_driver);
+	pvio_iowrite64_twopart(vq->ring_dma + vq->device_off, &dev->common->queue_device);
 	if (vq->vector != PVIO_PCI_NO_VECTOR) {
 		iowrite16(vq->vector, &dev->common->queue_msix_vector);
 		/* A device out of vectors answers NO_VECTOR (§4.1.5.1.2.1). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * pvring_drv.c - slow paths of the driver side of a split virtqueue: set-up,
- * teardown and delayed callbacks.  The fast paths are inline in pvring_drv.h.
+ * pvring_drv.c - slow paths of the driver side: set-up, teardown and
+ * delayed callbacks, for every format.  The fast paths are inline in
+ * pvring_drv.h and the format's header.
  */
 #include "pvring_drv.h"
 
@@ -12,33 +13,55 @@
 #define PVRING_EXPORT(sym)
 #endif
 
+/* The split format's set-up: zeroed areas, every descriptor free. */
+int pvring_drv_init_split(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
+{
+	struct pvring_drv_split *s = &vr->split;
+	unsigned int i;
+
+	s->desc = cfg->desc;
+	s->avail = cfg->driver;
+	s->used = cfg->device;
+	s->used_event = pvring_used_event(s->avail, cfg->num);
+	s->avail_event = pvring_avail_event(s->used, cfg->num);
+
+	memset(s->desc, 0, pvring_desc_bytes(vr->num));
+	memset(s->avail, 0, pvring_avail_bytes(vr->num));
+	memset(s->used, 0, pvring_used_bytes(vr->num));
+	for (i = 0; i < vr->num; i++) {
+		vr->slot[i].token = NULL;
+		vr->slot[i].in_len = 0;
+		vr->slot[i].ndesc = 0;
+		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
+	}
+	return 0;
+}
+
 /**
  * pvring_drv_init - set up the driver side of a ring on caller-owned memory
  * @vr: the ring state to fill in
- * @cfg: sizes and memory; the shared areas need not be zeroed
+ * @cfg: format, size and memory; the shared areas need not be zeroed
  *
- * Zeroes the shared areas, links every descriptor into the free list and
- * enables used-buffer notifications.  Must be done before the device is told
- * where the ring is (DRIVER_OK / queue_enable), so no barrier is needed.
+ * Zeroes the shared areas, makes every descriptor free and enables
+ * used-buffer notifications.  Must be done before the device is told where
+ * the ring is (DRIVER_OK / queue_enable), so no barrier is needed.
  *
- * Return: 0, or -EINVAL for a size that is not a power of two up to 32768, a
- * missing area, or an indirect pool whose table size is out of range.
+ * Return: 0, or -EINVAL for an unknown format, a size the format does not
+ * allow, a missing area, or an indirect pool whose table size is out of
+ * range.
  */
 int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 {
-	unsigned int i;
+	struct pvring_layout l;
 
-	if (!pvring_size_valid(cfg->num) || !cfg->desc || !cfg->avail || !cfg->used || !cfg->slot)
+	if (pvring_layout(cfg->format, cfg->num, &l) || !cfg->desc || !cfg->driver ||
+	    !cfg->device || !cfg->slot)
 		return -EINVAL;
 	if (cfg->indirect && (cfg->indirect_max < 2 || cfg->indirect_max > PVRING_MAX_SIZE))
 		return -EINVAL;
 
 	memset(vr, 0, sizeof(*vr));
-	vr->desc = cfg->desc;
-	vr->avail = cfg->avail;
-	vr->used = cfg->used;
-	vr->used_event = pvring_used_event(vr->avail, cfg->num);
-	vr->avail_event = pvring_avail_event(vr->used, cfg->num);
+	vr->format = cfg->format;
 	vr->slot = cfg->slot;
 	vr->indirect = cfg->indirect;
 	vr->indirect_addr = cfg->indirect_addr;
@@ -47,17 +70,7 @@ int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 	vr->mask = cfg->num - 1;
 	vr->num_free = cfg->num;
 	vr->event_idx = cfg->event_idx;
-
-	memset(vr->desc, 0, pvring_desc_bytes(vr->num));
-	memset(vr->avail, 0, pvring_avail_bytes(vr->num));
-	memset(vr->used, 0, pvring_used_bytes(vr->num));
-	for (i = 0; i < vr->num; i++) {
-		vr->slot[i].token = NULL;
-		vr->slot[i].in_len = 0;
-		vr->slot[i].ndesc = 0;
-		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
-	}
-	return 0;
+	return pvring_drv_init_split(vr, cfg);
 }
 
 PVRING_EXPORT(pvring_drv_init);
@@ -78,13 +91,33 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 		token = vr->slot[i].token;
 		if (!token)
 			continue;
-		__pvring_drv_detach(vr, (u16)i);
+		__pvring_drv_detach_split(vr, (u16)i);
 		return token;
 	}
 	return NULL;
 }
 
 PVRING_EXPORT(pvring_drv_detach_unused);
+
+bool pvring_drv_enable_cb_delayed_split(struct pvring_drv *vr)
+{
+	struct pvring_drv_split *s = &vr->split;
+	u16 pending;
+
+	s->avail_flags &= ~PVRING_AVAIL_F_NO_INTERRUPT;
+	pending = (u16)(s->avail_idx - s->last_used);
+	WRITE_ONCE(*s->used_event, cpu_to_le16((u16)(s->last_used + pending * 3 / 4)));
+	/* D4, as in pvring_drv_enable_cb_split(). */
+	pvring_mb();
+	/*
+	 * Read used->idx afresh even when unreaped entries are already known:
+	 * the cached index may be from before the device crossed the new
+	 * used_event, and then no notification will come.
+	 */
+	if (unlikely(vr->broken) || !__pvring_drv_used_read_split(vr))
+		return true;
+	return (u16)(s->used_idx - s->last_used) <= (u16)(pending * 3 / 4);
+}
 
 /**
  * pvring_drv_enable_cb_delayed - re-enable notifications, but late
@@ -101,23 +134,9 @@ PVRING_EXPORT(pvring_drv_detach_unused);
  */
 bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 {
-	u16 pending;
-
 	if (!vr->event_idx)
 		return pvring_drv_enable_cb(vr);
-	vr->avail_flags &= ~PVRING_AVAIL_F_NO_INTERRUPT;
-	pending = (u16)(vr->avail_idx - vr->last_used);
-	WRITE_ONCE(*vr->used_event, cpu_to_le16((u16)(vr->last_used + pending * 3 / 4)));
-	/* D4, as in pvring_drv_enable_cb(). */
-	pvring_mb();
-	/*
-	 * Read used->idx afresh even when unreaped entries are already known:
-	 * the cached index may be from before the device crossed the new
-	 * used_event, and then no notification will come.
-	 */
-	if (unlikely(vr->broken) || !__pvring_drv_used_read(vr))
-		return true;
-	return (u16)(vr->used_idx - vr->last_used) <= (u16)(pending * 3 / 4);
+	return pvring_drv_enable_cb_delayed_split(vr);
 }
 
 PVRING_EXPORT(pvring_drv_enable_cb_delayed);

@@ -59,6 +59,7 @@ struct vu_queue {
 	unsigned int num; /* ring size */
 	struct pvring_drv ring; /* driver side, over guest memory */
 	struct pvring_drv_slot *slot; /* private slot array (num entries) */
+	void *area[3]; /* desc, driver and device areas, for SET_VRING_ADDR */
 	int kick_fd; /* eventfd we write to notify the back-end */
 	int call_fd; /* eventfd the back-end writes on completion */
 	unsigned long kicks; /* statistics: notifications sent */

@@ -593,9 +593,9 @@ static int vu_dev_queue_start(struct vu_dev *dev, struct vu_queue *q)
 	vu_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));
 	memset(&msg.payload.addr, 0, sizeof(msg.payload.addr));
 	msg.payload.addr.index = q->index;
-	msg.payload.addr.desc_user_addr = (uint64_t)(uintptr_t)q->ring.desc;
-	msg.payload.addr.avail_user_addr = (uint64_t)(uintptr_t)q->ring.avail;
-	msg.payload.addr.used_user_addr = (uint64_t)(uintptr_t)q->ring.used;
+	msg.payload.addr.desc_user_addr = (uint64_t)(uintptr_t)q->area[0];
+	msg.payload.addr.avail_user_addr = (uint64_t)(uintptr_t)q->area[1];
+	msg.payload.addr.used_user_addr = (uint64_t)(uintptr_t)q->area[2];
 	r = vu_msg_call(dev, &msg, NULL, 0);
 	if (r)
 		return r;

@@ -33,6 +33,7 @@ int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, un
 		  unsigned int indirect_max)
 {
 	struct pvring_drv_config cfg = { .num = num };
+	struct pvring_layout l;
 	int r;
 
 	memset(q, 0, sizeof(*q));
@@ -42,11 +43,16 @@ int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, un
 	q->kick_fd = -1;
 	q->call_fd = -1;
 	cfg.event_idx = vu_dev_has(dev, PVIO_F_EVENT_IDX);
-	cfg.desc = vu_mem_alloc(&dev->mem, pvring_desc_bytes(num), 4096);
-	cfg.avail = vu_mem_alloc(&dev->mem, pvring_avail_bytes(num), 64);
-	cfg.used = vu_mem_alloc(&dev->mem, pvring_used_bytes(num), 4096);
+	r = pvring_layout(cfg.format, num, &l);
+	if (r)
+		return vu_dev_err(dev, r, "ring %u: size %u is not a power of two up to %u", index,
+				  num, PVRING_MAX_SIZE);
+	/* Each area on lines of its own: the two sides write different ones. */
+	cfg.desc = vu_mem_alloc(&dev->mem, l.desc_bytes, 4096);
+	cfg.driver = vu_mem_alloc(&dev->mem, l.driver_bytes, 64);
+	cfg.device = vu_mem_alloc(&dev->mem, l.device_bytes, 4096);
 	if (indirect_max >= 2) {
-		size_t ind_bytes = (size_t)num * indirect_max * sizeof(struct pvring_desc);
+		size_t ind_bytes = num * pvring_indirect_bytes(indirect_max);
 
 		cfg.indirect = vu_mem_alloc(&dev->mem, ind_bytes, 64);
 		cfg.indirect_addr = vu_mem_gpa(&dev->mem, cfg.indirect);
@@ -55,12 +61,15 @@ int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, un
 			return vu_dev_err(dev, -ENOMEM, "guest memory too small for queue %u",
 					  index);
 	}
-	if (!cfg.desc || !cfg.avail || !cfg.used)
+	if (!cfg.desc || !cfg.driver || !cfg.device)
 		return vu_dev_err(dev, -ENOMEM, "guest memory too small for queue %u", index);
 	q->slot = calloc(num, sizeof(*q->slot));
 	if (!q->slot)
 		return vu_dev_err(dev, -ENOMEM, "out of memory");
 	cfg.slot = q->slot;
+	q->area[0] = cfg.desc;
+	q->area[1] = cfg.driver;
+	q->area[2] = cfg.device;
 	r = pvring_drv_init(&q->ring, &cfg);
 	if (r) {
 		vu_dev_err(dev, r, "cannot set up ring %u of size %u", index, num);

@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mode = data[0];
 	num = 1u << ((data[0] & 0xf) > FUZZ_NUM_LOG2_MAX ? FUZZ_NUM_LOG2_MAX : (data[0] & 0xf));
 	max_seg = 1 + data[1] % FUZZ_SEG_MAX;
-	cfg.last_avail = (u16)(data[2] | data[3] << 8);
+	cfg.base = (u16)(data[2] | data[3] << 8);
 	data += 4;
 	size -= 4;
 
@@ -101,9 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.num = num;
 	cfg.event_idx = mode & 0x10;
 	cfg.indirect = mode & 0x20;
-	cfg.avail = mem.region[0].hva;
+	cfg.driver = mem.region[0].hva;
 	cfg.desc = mem.region[0].hva + FUZZ_DESC_GPA;
-	cfg.used = used;
+	cfg.device = used;
 	cfg.mem = &mem;
 	if (pvring_dev_init(&vr, &cfg))
 		abort();

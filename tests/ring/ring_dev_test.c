@@ -71,7 +71,7 @@ static void expect_bad_chain(struct __test_metadata *_metadata, struct _test_dat
 	EXPECT_EQ(head, self->c.head);
 	EXPECT_FALSE(pvring_dev_broken(&t->dev));
 	/* The entry was consumed: the ring moves on. */
-	EXPECT_EQ((u16)(avail + 1), t->dev.last_avail);
+	EXPECT_EQ((u16)(avail + 1), pvring_dev_base(&t->dev));
 	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
 	/* It can be completed with an error, and a good chain still works. */
 	pvring_dev_push_used(&t->dev, head, 0);
@@ -415,19 +415,19 @@ TEST_F(dev, bad_indirect_entries)
 	expect_bad_chain(_metadata, self, 1, -EINVAL);
 }
 
-/* Used ring: single and batched pushes, and what the driver sees. */
-TEST_F(dev, push_used_batch)
+/* Used ring: puts stay invisible until published, then appear at once. */
+TEST_F(dev, put_publish)
 {
 	struct tring *t = &self->t;
-	struct pvring_used_elem e[4];
 	u16 idx = le16_to_cpu(t->used->idx);
 	unsigned int i, n = t->num < 4 ? t->num : 4;
 
-	for (i = 0; i < n; i++) {
-		e[i].id = (__le32)(n - 1 - i); /* CPU order, as documented */
-		e[i].len = (__le32)(10 * i);
-	}
-	pvring_dev_push_used_batch(&t->dev, e, n);
+	for (i = 0; i < n; i++)
+		pvring_dev_put(&t->dev, (u16)(n - 1 - i), 10 * i);
+	EXPECT_EQ(n, pvring_dev_staged(&t->dev));
+	EXPECT_EQ(idx, le16_to_cpu(t->used->idx));
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ(0, pvring_dev_staged(&t->dev));
 	EXPECT_EQ((u16)(idx + n), le16_to_cpu(t->used->idx));
 	for (i = 0; i < n; i++) {
 		struct pvring_used_elem *u = &t->used->ring[(u16)(idx + i) & (t->num - 1)];
@@ -438,6 +438,58 @@ TEST_F(dev, push_used_batch)
 	pvring_dev_push_used(&t->dev, 3, 77);
 	EXPECT_EQ((u16)(idx + n + 1), le16_to_cpu(t->used->idx));
 	EXPECT_EQ(77, le32_to_cpu(t->used->ring[(u16)(idx + n) & (t->num - 1)].len));
+}
+
+/* An element put and taken back before the publish is never seen. */
+TEST_F(dev, unput)
+{
+	struct tring *t = &self->t;
+	u16 idx = le16_to_cpu(t->used->idx);
+
+	if (t->num < 2)
+		SKIP(return, "needs two entries");
+	pvring_dev_put(&t->dev, 1, 11);
+	pvring_dev_put(&t->dev, 0, 22);
+	pvring_dev_unput(&t->dev, 1);
+	EXPECT_EQ(1, pvring_dev_staged(&t->dev));
+	pvring_dev_put(&t->dev, 0, 33);
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ((u16)(idx + 2), le16_to_cpu(t->used->idx));
+	EXPECT_EQ(11, le32_to_cpu(t->used->ring[idx & (t->num - 1)].len));
+	EXPECT_EQ(33, le32_to_cpu(t->used->ring[(u16)(idx + 1) & (t->num - 1)].len));
+	/* All taken back: the index does not move. */
+	pvring_dev_put(&t->dev, 1, 44);
+	pvring_dev_unput(&t->dev, 1);
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ((u16)(idx + 2), le16_to_cpu(t->used->idx));
+}
+
+/* Chains given back are popped again, the same ones in the same order. */
+TEST_F(dev, unpop)
+{
+	struct tring *t = &self->t;
+	struct pvring_seg seg[4];
+	struct pvring_chain c;
+	unsigned int i, n = t->num < 3 ? t->num : 3;
+	u16 heads[3];
+
+	for (i = 0; i < n; i++) {
+		tring_desc_set(t, NULL, i, tring_gpa(t, 64 * i), 16, PVRING_DESC_F_WRITE, 0);
+		tring_avail_put(t, (u16)i);
+	}
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, seg, 4));
+		heads[i] = c.head;
+	}
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, seg, 4));
+	pvring_dev_unpop(&t->dev, n - 1);
+	for (i = 1; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, seg, 4));
+		EXPECT_EQ(heads[i], c.head);
+		EXPECT_EQ(tring_hva(t, 64 * i), (u8 *)seg[0].base);
+	}
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, seg, 4));
+	EXPECT_EQ((u16)le16_to_cpu(t->avail->idx), (u16)pvring_dev_base(&t->dev));
 }
 
 /* Device-side notification decisions, EVENT_IDX arithmetic against used_event. */
@@ -508,7 +560,7 @@ TEST_F(dev, enable_disable_notify)
 	EXPECT_TRUE(pvring_dev_enable_notify(&t->dev));
 	EXPECT_EQ(0, le16_to_cpu(t->used->flags));
 	if (t->event_idx)
-		EXPECT_EQ(t->dev.last_avail, le16_to_cpu(*ae));
+		EXPECT_EQ(pvring_dev_base(&t->dev), le16_to_cpu(*ae));
 	/* A chain arrives while notifications were off: enable sees it. */
 	pvring_dev_disable_notify(&t->dev);
 	tring_desc_set(t, NULL, 0, tring_gpa(t, 0), 8, 0, 0);
@@ -517,7 +569,7 @@ TEST_F(dev, enable_disable_notify)
 	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
 	EXPECT_TRUE(pvring_dev_enable_notify(&t->dev));
 	if (t->event_idx)
-		EXPECT_EQ(t->dev.last_avail, le16_to_cpu(*ae));
+		EXPECT_EQ(pvring_dev_base(&t->dev), le16_to_cpu(*ae));
 }
 
 TEST(init_invalid)
@@ -531,8 +583,8 @@ TEST(init_invalid)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.desc = area[0];
-	cfg.avail = area[1];
-	cfg.used = area[2];
+	cfg.driver = area[1];
+	cfg.device = area[2];
 	cfg.mem = &mem;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cfg.num = bad[i];
@@ -547,12 +599,12 @@ TEST(init_invalid)
 	cfg.desc = area[0] + 8;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
 	cfg.desc = area[0];
-	cfg.avail = area[1] + 1;
+	cfg.driver = area[1] + 1;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
-	cfg.avail = area[1];
-	cfg.used = area[2] + 2;
+	cfg.driver = area[1];
+	cfg.device = area[2] + 2;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
-	cfg.used = area[2];
+	cfg.device = area[2];
 	cfg.mem = NULL;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
 	cfg.mem = &mem;
@@ -560,11 +612,11 @@ TEST(init_invalid)
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
 	/* Resume where a previous device stopped; used->idx comes from the ring. */
 	cfg.desc = area[0];
-	cfg.last_avail = 65000;
+	cfg.base = 65000;
 	((struct pvring_used *)area[2])->idx = cpu_to_le16(64999);
 	ASSERT_EQ(0, pvring_dev_init(&vr, &cfg));
-	EXPECT_EQ(65000, vr.last_avail);
-	EXPECT_EQ(64999, vr.used_idx);
+	EXPECT_EQ(65000, pvring_dev_base(&vr));
+	EXPECT_EQ(64999, pvring_dev_used_index(&vr));
 	((struct pvring_avail *)area[1])->idx = cpu_to_le16(65002);
 	EXPECT_EQ(2, pvring_dev_avail(&vr));
 }

@@ -128,7 +128,7 @@ TEST_F(drv, add_invalid)
 	EXPECT_EQ(-EINVAL, pvring_drv_add(&t->drv, sg, 0, 0, tok(0)));
 	EXPECT_EQ(-EINVAL, pvring_drv_add(&t->drv, sg, 1, 0, NULL));
 	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
-	EXPECT_EQ(t->dev.last_avail, le16_to_cpu(t->avail->idx));
+	EXPECT_EQ(pvring_dev_base(&t->dev), le16_to_cpu(t->avail->idx));
 }
 
 /* A chain longer than the ring (and than an indirect table) cannot be added. */
@@ -453,7 +453,7 @@ TEST_F(drv, callbacks)
 	 * flags mode clears NO_INTERRUPT.  (No if/else around the two EXPECTs:
 	 * the harness macros are not single statements.)
 	 */
-	EXPECT_EQ(t->event_idx ? t->drv.last_used : 0,
+	EXPECT_EQ(t->event_idx ? t->drv.split.last_used : 0,
 		  le16_to_cpu(t->event_idx ? *pvring_used_event(t->avail, t->num) :
 					     t->avail->flags));
 
@@ -524,7 +524,7 @@ TEST_F(drv, enable_cb_delayed)
 		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
 		heads[i] = c.head;
 	}
-	base = t->drv.last_used;
+	base = t->drv.split.last_used;
 	EXPECT_TRUE(pvring_drv_enable_cb_delayed(&t->drv));
 	if (!t->event_idx) {
 		/* Same as enable_cb: the first completion notifies. */
@@ -745,8 +745,8 @@ TEST(init_invalid)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.desc = area[0];
-	cfg.avail = area[1];
-	cfg.used = area[2];
+	cfg.driver = area[1];
+	cfg.device = area[2];
 	cfg.slot = slot;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cfg.num = bad[i];
@@ -757,12 +757,12 @@ TEST(init_invalid)
 	cfg.desc = NULL;
 	EXPECT_EQ(-EINVAL, pvring_drv_init(&vr, &cfg));
 	cfg.desc = area[0];
-	cfg.avail = NULL;
+	cfg.driver = NULL;
 	EXPECT_EQ(-EINVAL, pvring_drv_init(&vr, &cfg));
-	cfg.avail = area[1];
-	cfg.used = NULL;
+	cfg.driver = area[1];
+	cfg.device = NULL;
 	EXPECT_EQ(-EINVAL, pvring_drv_init(&vr, &cfg));
-	cfg.used = area[2];
+	cfg.device = area[2];
 	cfg.slot = NULL;
 	EXPECT_EQ(-EINVAL, pvring_drv_init(&vr, &cfg));
 	cfg.slot = slot;

@@ -104,8 +104,8 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 	dcfg.num = num;
 	dcfg.event_idx = event_idx;
 	dcfg.desc = t->desc;
-	dcfg.avail = t->avail;
-	dcfg.used = t->used;
+	dcfg.driver = t->avail;
+	dcfg.device = t->used;
 	dcfg.slot = t->slot;
 	if (t->indirect) {
 		dcfg.indirect = t->ind;
@@ -121,8 +121,8 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 	vcfg.event_idx = event_idx;
 	vcfg.indirect = t->indirect;
 	vcfg.desc = t->desc;
-	vcfg.avail = t->avail;
-	vcfg.used = t->used;
+	vcfg.driver = t->avail;
+	vcfg.device = t->used;
 	vcfg.mem = &t->mem;
 	return pvring_dev_init(&t->dev, &vcfg);
 }
@@ -150,21 +150,21 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 	t->used->idx = cpu_to_le16(idx);
 	*pvring_used_event(t->avail, t->num) = cpu_to_le16(idx);
 	*pvring_avail_event(t->used, t->num) = cpu_to_le16(idx);
-	t->drv.avail_idx = idx;
-	t->drv.published_idx = idx;
-	t->drv.kicked_idx = idx;
-	t->drv.last_used = idx;
-	t->drv.used_idx = idx;
+	t->drv.split.avail_idx = idx;
+	t->drv.split.published_idx = idx;
+	t->drv.split.kicked_idx = idx;
+	t->drv.split.last_used = idx;
+	t->drv.split.used_idx = idx;
 
 	memset(&vcfg, 0, sizeof(vcfg));
 	vcfg.num = t->num;
 	vcfg.event_idx = t->event_idx;
 	vcfg.indirect = t->indirect;
 	vcfg.desc = t->desc;
-	vcfg.avail = t->avail;
-	vcfg.used = t->used;
+	vcfg.driver = t->avail;
+	vcfg.device = t->used;
 	vcfg.mem = &t->mem;
-	vcfg.last_avail = idx;
+	vcfg.base = idx;
 	pvring_dev_init(&t->dev, &vcfg);
 }
 

@@ -229,9 +229,10 @@ static void *torture_device(void *arg)
 	struct torture *tt = arg;
 	struct tring *t = &tt->t;
 	struct pvring_seg seg[2 * MAX_SEG];
-	struct pvring_used_elem pend[16];
 	struct pvring_chain c;
 	unsigned int npend = 0, batch = 1, spins = 0;
+	u16 head = 0;
+	u32 len = 0;
 	u64 rnd = tt->seed ^ 0xdeadbeef;
 	int r;
 
@@ -244,18 +245,21 @@ static void *torture_device(void *arg)
 			break;
 		}
 		if (r == 1) {
-			pend[npend].id = (__le32)c.head;
-			pend[npend].len = (__le32)torture_serve(tt, &c, seg);
+			head = c.head;
+			len = (u32)torture_serve(tt, &c, seg);
 			tt->popped++;
-			if (++npend < batch)
-				continue;
+			/* A lone completion sometimes goes out in one call. */
+			if (++npend == 1 && batch == 1 && (tring_rand(&rnd) & 1)) {
+				pvring_dev_push_used(&t->dev, head, len);
+			} else {
+				pvring_dev_put(&t->dev, head, len);
+				if (npend < batch)
+					continue;
+			}
 		}
 		/* Ring empty or batch full: publish, maybe notify. */
 		if (npend) {
-			if (npend == 1 && (tring_rand(&rnd) & 1))
-				pvring_dev_push_used(&t->dev, (u16)pend[0].id, pend[0].len);
-			else
-				pvring_dev_push_used_batch(&t->dev, pend, npend);
+			pvring_dev_publish(&t->dev);
 			npend = 0;
 			batch = 1 + tring_rand(&rnd) % 16;
 			if (pvring_dev_should_notify(&t->dev)) {

@@ -103,7 +103,6 @@ static void *bench_device(void *arg)
 {
 	struct bench *b = arg;
 	struct pvring_dev *vr = &b->t.dev;
-	struct pvring_used_elem pend[256];
 	struct pvring_seg seg[2];
 	struct pvring_chain c;
 	unsigned int n = 0;
@@ -121,8 +120,7 @@ static void *bench_device(void *arg)
 				pvring_dev_disable_notify(vr);
 				notify_on = false;
 			}
-			pend[n].id = (__le32)c.head;
-			pend[n].len = 0;
+			pvring_dev_put(vr, c.head, 0);
 			if (++n < 256)
 				continue;
 		} else if (unlikely(r < 0)) {
@@ -130,7 +128,7 @@ static void *bench_device(void *arg)
 			exit(1);
 		}
 		if (n) {
-			pvring_dev_push_used_batch(vr, pend, n);
+			pvring_dev_publish(vr);
 			n = 0;
 			b->irqs += pvring_dev_should_notify(vr);
 			continue;
