@@ -1,16 +1,32 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# backend: pviod, the vhost-user back-end daemon.
+# backend: pviod, the vhost-user back-end daemon, one folder a part:
 #
+#   core/        the daemon: event loop, workers, queues, devices, logging
+#   vhost-user/  the front-end's socket, messages, memory table, vrings, in-flight area
+#   blk/         the virtio-blk device
+#   net/         the virtio-net device and its back-ends (tap, switch, loop)
+#   console/     the virtio-console device
+#
+# Sources include each other by folder ("core/pviod.h"), from backend/.
 # PVIOD_OBJS is everything but main(), so the unit tests in tests/backend/
-# link the same code the daemon runs.  The ring's objects are named here, not
+# link the same code the daemon runs.  The ring's object is named here, not
 # taken from $(RING_OBJS): ring/ring.mk is included after this fragment, and
 # prerequisites are expanded when the rule is read.
 
-PVIOD_OBJS := $(addprefix $(O)/backend/, log.o vu_socket.o vu_msg.o vu_mem.o vu_vring.o \
-	worker.o event.o device.o options.o blk.o blk_req.o console.o inflight.o) $(O)/ring/pvring_dev.o
+PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o device.o)
+PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o)
+PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o)
+PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o hdr.o gso.o filter.o fdb.o tap.o \
+	switch.o stats.o)
+PVIOD_CONSOLE_OBJS := $(O)/backend/console/device.o
+
+PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_OBJS) \
+	$(PVIOD_CONSOLE_OBJS) $(O)/ring/pvring_dev.o
 
 PROGS += $(O)/pviod
 
-$(O)/pviod: $(O)/backend/main.o $(PVIOD_OBJS)
+$(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
+
+$(O)/pviod: $(O)/backend/core/main.o $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring

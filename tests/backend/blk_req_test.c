@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "blk.h"
+#include "blk/blk.h"
 
 #define CAP 2048 /* sectors */
 

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
-#include "net.h"
+#include "net/net.h"
 
 #define F_ALL                                                                \
 	(PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_RX_EXTRA) | \

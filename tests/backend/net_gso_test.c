@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "net.h"
+#include "net/net.h"
 
 #define BUF_MAX (PVIOD_NET_FRAME_MAX + 64)
 

@@ -11,7 +11,7 @@
 #include <linux/if_tun.h>
 
 #include "kselftest_harness.h"
-#include "net.h"
+#include "net/net.h"
 
 #define F_ALL                                                         \
 	(PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) | \

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "pviod.h"
+#include "core/pviod.h"
 
 #define MB (1ull << 20)
 

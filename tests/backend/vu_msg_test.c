@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "blk.h"
-#include "vu_msg.h"
-#include "vu_socket.h"
+#include "blk/blk.h"
+#include "vhost-user/msg.h"
+#include "vhost-user/socket.h"
 
 #define GUEST_SIZE (1u << 20)
 #define GUEST_UVA 0x7000000000ull /* the "front-end's" address of gpa 0 */

@@ -28,10 +28,10 @@ FUZZ_PVIOD_OBJS := $(patsubst $(O)/%,$(FUZZ_O)/%,$(PVIOD_OBJS))
 
 FUZZ_ALL := ring blk_req vu_msg
 # Targets against device code that lands in other commits: built once it exists.
-ifneq ($(wildcard backend/net_hdr.c),)
+ifneq ($(wildcard backend/net/hdr.c),)
 FUZZ_ALL += net_hdr
 endif
-ifneq ($(wildcard backend/console.c),)
+ifneq ($(wildcard backend/console/device.c),)
 FUZZ_ALL += console
 endif
 FUZZ_TARGETS ?= $(FUZZ_ALL)
@@ -52,19 +52,19 @@ $(FUZZ_O)/%.o: %.c
 $(FUZZ_O)/fuzz_ring: $(FUZZ_O)/tests/fuzz/fuzz_ring.o $(FUZZ_O)/ring/pvring_dev.o
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
-$(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/blk_req.o
+$(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/blk/request.o
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
 $(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
 
-$(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/net_hdr.o \
-		$(FUZZ_O)/backend/net_filter.o
+$(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/net/hdr.o \
+		$(FUZZ_O)/backend/net/filter.o
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
-# console.c is included by its target (its control path is static).
+# console/device.c is included by its target (its control path is static).
 $(FUZZ_O)/fuzz_console: $(FUZZ_O)/tests/fuzz/fuzz_console.o \
-		$(filter-out $(FUZZ_O)/backend/console.o,$(FUZZ_PVIOD_OBJS))
+		$(filter-out $(FUZZ_O)/backend/console/device.o,$(FUZZ_PVIOD_OBJS))
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
 
 -include $(shell find $(FUZZ_O) -name '*.d' 2>/dev/null)

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blk.h"
+#include "blk/blk.h"
 
 #define FUZZ_SEGS 16
 

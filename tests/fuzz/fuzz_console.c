@@ -22,7 +22,7 @@
  * catches a byte read or written outside.  No control message may exceed its
  * slot, and the queue of them never exceeds PVIOD_CON_CTRL_MAX.
  */
-#include "../../backend/console.c"
+#include "../../backend/console/device.c"
 
 #define FUZZ_CON_SEGS 8
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "net/net.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

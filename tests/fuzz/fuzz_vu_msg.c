@@ -29,9 +29,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-#include "blk.h"
-#include "vu_msg.h"
-#include "vu_socket.h"
+#include "blk/blk.h"
+#include "vhost-user/msg.h"
+#include "vhost-user/socket.h"
 
 #define FUZZ_FDS_MAX 10
 

@@ -20,8 +20,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "pviod.h"
-#include "vu_socket.h"
+#include "core/pviod.h"
+#include "vhost-user/socket.h"
 
 /*
  * A front-end that sent a header must send the rest promptly: the control

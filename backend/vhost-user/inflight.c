@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "inflight.h"
+#include "vhost-user/inflight.h"
 
 /**
  * pviod_inflight_region_size - bytes one queue's region takes in the area

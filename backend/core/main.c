@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 
 #define PVIOD_EXIT_FAIL 1
 #define PVIOD_EXIT_USAGE 2

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "blk.h"
+#include "blk/blk.h"
 
 /**
  * pviod_seg_copy_from - gather bytes from segments into a local buffer

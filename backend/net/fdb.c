@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "net.h"
+#include "net/net.h"
 
 static unsigned int pviod_net_fdb_hash(const uint8_t *mac)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <linux/if_tun.h>
 
-#include "net.h"
+#include "net/net.h"
 
 /**
  * pviod_net_hdr_check - may this transmit header go out?

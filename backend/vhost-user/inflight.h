@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 
 #define PVIOD_INFLIGHT_VERSION 1
 #define PVIOD_INFLIGHT_ALIGN 64 /* each queue's region starts on a cache line */

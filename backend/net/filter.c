@@ -29,7 +29,7 @@
  */
 #include <string.h>
 
-#include "net.h"
+#include "net/net.h"
 
 static uint8_t pviod_net_filter_ld8(const uint8_t *p)
 {

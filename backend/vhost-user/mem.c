@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "pviod.h"
-#include "vu_mem.h"
+#include "core/pviod.h"
+#include "vhost-user/mem.h"
 
 static void vu_mem_map_release(struct vu_mem_map *m)
 {

@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 
 int pviod_log_level = PVIOD_LOG_INFO;
 

@@ -49,8 +49,8 @@
 #include <sys/statfs.h>
 #include <sys/uio.h>
 
-#include "blk.h"
-#include "inflight.h"
+#include "blk/blk.h"
+#include "vhost-user/inflight.h"
 
 #define PVIOD_BLK_INFLIGHT_MAX 256
 

@@ -27,7 +27,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "net.h"
+#include "net/net.h"
 
 /* clang-format off */
 #define PVIOD_ETH_P_IP		0x0800

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 
 /**
  * pviod_opt_split - split one "key=value" token in place

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inflight.h"
-#include "pviod.h"
-#include "vu_msg.h"
-#include "vu_socket.h"
+#include "vhost-user/inflight.h"
+#include "core/pviod.h"
+#include "vhost-user/msg.h"
+#include "vhost-user/socket.h"
 
 #define VU_PROTOCOL_FEATURES                                                                     \
 	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \

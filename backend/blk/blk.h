@@ -8,7 +8,7 @@
 
 #include <sys/uio.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 #include "virtio_blk.h"
 #include "virtio_config.h"
 

@@ -22,9 +22,9 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
-#include "pviod.h"
-#include "vu_msg.h"
-#include "vu_socket.h"
+#include "core/pviod.h"
+#include "vhost-user/msg.h"
+#include "vhost-user/socket.h"
 
 struct pviod_device_type {
 	const char *name;

@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inflight.h"
-#include "pviod.h"
-#include "vu_msg.h"
+#include "vhost-user/inflight.h"
+#include "core/pviod.h"
+#include "vhost-user/msg.h"
 
 static bool vu_vring_ready(const struct pviod_queue *q)
 {

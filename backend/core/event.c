@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
-#include "pviod.h"
-#include "vu_msg.h"
-#include "vu_socket.h"
+#include "core/pviod.h"
+#include "vhost-user/msg.h"
+#include "vhost-user/socket.h"
 
 /* Messages handled per readable event of one connection before the others' turn. */
 #define PVIOD_CONN_BURST 16

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 #include "virtio_net.h"
 
 /* A table aligned by hand, values and comments in columns. */

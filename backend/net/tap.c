@@ -21,7 +21,7 @@
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 
-#include "net.h"
+#include "net/net.h"
 
 static int pviod_net_tap_fd_open(struct pviod_net *net, const char *ifname, bool mq)
 {

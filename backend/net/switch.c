@@ -41,7 +41,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "net.h"
+#include "net/net.h"
 
 #define PVIOD_NET_INBOX_SLOTS 512 /* frames queued per port */
 #define PVIOD_NET_SWITCH_PORTS 64 /* ports a frame is flooded to at most */

@@ -33,8 +33,8 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "inflight.h"
-#include "pviod.h"
+#include "vhost-user/inflight.h"
+#include "core/pviod.h"
 
 #define PVIOD_WORKER_SQ_ENTRIES 256
 #define PVIOD_WORKER_CQ_ENTRIES 4096

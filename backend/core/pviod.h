@@ -37,8 +37,8 @@
 #include "pvring_dev.h"
 #include "vhost_user.h"
 #include "virtio_config.h"
-#include "vu_mem.h"
-#include "vu_socket.h"
+#include "vhost-user/mem.h"
+#include "vhost-user/socket.h"
 
 #define PVIOD_VERSION "0.1.0"
 #define PVIOD_QUEUES_MAX 64 /* per device; GET_QUEUE_NUM answers at most this */

@@ -8,7 +8,7 @@
  * the queue's worker (pviod_worker_queue_stats()), and the pair is logged on
  * its tx queue's turn.  The rx queue and the control queue log nothing.
  */
-#include "net.h"
+#include "net/net.h"
 
 /**
  * pviod_net_queue_stats - log a queue pair's counters (the queue_stats op)

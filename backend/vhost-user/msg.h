@@ -5,7 +5,7 @@
 #ifndef PVIOD_VU_MSG_H
 #define PVIOD_VU_MSG_H
 
-#include "pviod.h"
+#include "core/pviod.h"
 
 /* Rule flags. */
 /* A table aligned by hand, values and comments in columns. */

@@ -48,7 +48,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "pviod.h"
+#include "core/pviod.h"
 #include "virtio_console.h"
 
 #define PVIOD_CON_PORTS_MAX ((PVIOD_QUEUES_MAX - 2) / 2)

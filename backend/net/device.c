@@ -42,7 +42,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "net.h"
+#include "net/net.h"
 
 #define PVIOD_NET_CTRL_MAX 1024 /* command bytes we read (MAC tables of up to ~160 entries) */
 
