@@ -2,11 +2,14 @@
 #
 # backend: pviod, the vhost-user back-end daemon, one folder a part:
 #
-#   core/        the daemon: event loop, workers, queues, devices, logging
+#   core/        what every device runs on: workers, the queue core, the control
+#                loop, the device object, logging, option parsing
 #   vhost-user/  the front-end's socket, messages, memory table, vrings, in-flight area
 #   blk/         the virtio-blk device
 #   net/         the virtio-net device and its back-ends (tap, switch, loop)
 #   console/     the virtio-console device
+#   daemon/      pviod itself: the command line, the context, the device list,
+#                the SIGUSR1 counters
 #
 # Sources include each other by folder ("core/pviod.h"), from backend/.
 # PVIOD_OBJS is everything but main(), so the unit tests in tests/backend/
@@ -14,19 +17,23 @@
 # taken from $(RING_OBJS): ring/ring.mk is included after this fragment, and
 # prerequisites are expanded when the rule is read.
 
-PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o device.o)
-PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o)
+PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o \
+	device.o)
+PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
+	conn.o)
 PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o hdr.o gso.o filter.o fdb.o tap.o \
 	switch.o stats.o)
 PVIOD_CONSOLE_OBJS := $(O)/backend/console/device.o
 
+PVIOD_DAEMON_OBJS := $(addprefix $(O)/backend/daemon/, daemon.o stats.o)
+
 PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_OBJS) \
-	$(PVIOD_CONSOLE_OBJS) $(O)/ring/pvring_dev.o
+	$(PVIOD_CONSOLE_OBJS) $(PVIOD_DAEMON_OBJS) $(O)/ring/pvring_dev.o
 
 PROGS += $(O)/pviod
 
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 
-$(O)/pviod: $(O)/backend/core/main.o $(PVIOD_OBJS)
+$(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring

@@ -87,6 +87,12 @@ static inline bool pvring_dev_broken(const struct pvring_dev *vr)
 	return vr->broken;
 }
 
+/* The queue size: chain heads are below it. */
+static inline unsigned int pvring_dev_size(const struct pvring_dev *vr)
+{
+	return vr->num;
+}
+
 /**
  * pvring_dev_avail - how many chains are waiting
  * @vr: the ring

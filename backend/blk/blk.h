@@ -8,7 +8,7 @@
 
 #include <sys/uio.h>
 
-#include "core/pviod.h"
+#include "core/device.h"
 #include "virtio_blk.h"
 #include "virtio_config.h"
 
@@ -56,5 +56,9 @@ int pviod_blk_req_parse(struct pviod_blk_parsed *p, struct pvring_seg *seg,
 int pviod_blk_ranges_parse(const struct pviod_blk_parsed *p, const struct pviod_blk_limits *lim,
 			   struct pvio_blk_discard_wz_seg *out, unsigned int *n);
 size_t pviod_seg_copy_from(void *dst, const struct pvring_seg *seg, unsigned int nseg, size_t len);
+
+/* device.c */
+int pviod_blk_create(const struct pviod_env *env, const char *name, const char *opts,
+		     struct pviod_device **out);
 
 #endif /* PVIOD_BLK_H */

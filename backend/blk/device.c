@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk.c - the virtio-blk device: a raw image file or block device served
+ * device.c - the virtio-blk device: a raw image file or block device served
  * with io_uring.
  *
  * IN and OUT go straight between guest memory and the file: the chain's
@@ -50,7 +50,8 @@
 #include <sys/uio.h>
 
 #include "blk/blk.h"
-#include "vhost-user/inflight.h"
+#include "core/options.h"
+#include "core/worker.h"
 
 #define PVIOD_BLK_INFLIGHT_MAX 256
 
@@ -497,7 +498,7 @@ static void pviod_blk_req_start(struct pviod_blk *blk, struct pviod_blk_req *req
 	}
 }
 
-static void pviod_blk_queue_kick(struct pviod_queue *q)
+static enum pviod_serve pviod_blk_queue_serve(struct pviod_queue *q)
 {
 	struct pviod_blk *blk = pviod_blk_of(q->dev);
 	struct pviod_blk_queue *bq = q->priv;
@@ -505,54 +506,35 @@ static void pviod_blk_queue_kick(struct pviod_queue *q)
 	struct pviod_blk_req *req;
 	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
-	for (;;) {
-		while ((req = bq->free)) {
-			ret = pviod_queue_pop(q, &c, req->seg, PVIOD_BLK_SEGS);
-			if (ret == 0)
-				break;
-			if (ret == -EIO) {
-				pviod_queue_break(q, "the avail ring is corrupt", ret);
-				return;
-			}
-			bq->free = req->next_free;
-			q->inflight++;
-			if (ret < 0) {
-				/* A bad chain with a good head: return it empty, go on. */
-				if (pviod_ratelimit_ok(&q->rl))
-					pr_err("%s: queue %u: bad descriptor chain at head %u: %s",
-					       q->dev->name, q->index, c.head, strerror(-ret));
-				pviod_blk_count(q, 0, PVIO_BLK_S_IOERR, 0);
-				req->next_free = bq->free;
-				bq->free = req;
-				pviod_queue_complete(q, c.head, 0);
-				continue;
-			}
-			req->q = q;
-			pviod_blk_req_start(blk, req, &c);
+	while ((req = bq->free)) {
+		ret = pviod_queue_pop(q, &c, req->seg, PVIOD_BLK_SEGS);
+		if (ret == 0)
+			return PVIOD_SERVE_EMPTY;
+		if (ret == -EIO)
+			return PVIOD_SERVE_EMPTY; /* the queue broke */
+		bq->free = req->next_free;
+		if (ret < 0) {
+			/* A bad chain with a good head: return it empty, go on. */
+			if (pviod_ratelimit_ok(&q->rl))
+				pr_err("%s: queue %u: bad descriptor chain at head %u: %s",
+				       q->dev->name, q->index, c.head, strerror(-ret));
+			pviod_blk_count(q, 0, PVIO_BLK_S_IOERR, 0);
+			req->next_free = bq->free;
+			bq->free = req;
+			pviod_queue_complete(q, c.head, 0);
+			continue;
 		}
-		if (!bq->free) {
-			/* Resumed from pviod_worker_flush_dirty() when a request completes. */
-			q->throttled = true;
-			return;
-		}
-		/* The worker looks again soon, and asks for kicks only before it sleeps. */
-		if (q->polled)
-			return;
-		if (pvring_dev_enable_notify(&q->ring))
-			return;
-		if (pvring_dev_broken(&q->ring)) {
-			pviod_queue_break(q, "the avail index jumped", -EIO);
-			return;
-		}
-		pvring_dev_disable_notify(&q->ring);
+		req->q = q;
+		pviod_blk_req_start(blk, req, &c);
 	}
+	/* Every request slot is taken: a completion gives one back and runs us again. */
+	return PVIOD_SERVE_BLOCKED;
 }
 
 static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q)
 {
 	struct pviod_blk_queue *bq = q->priv;
-	unsigned int i, n = pviod_min_u64(q->num, PVIOD_BLK_INFLIGHT_MAX);
+	unsigned int i, n = pviod_min_u64(pvring_dev_size(&q->ring), PVIOD_BLK_INFLIGHT_MAX);
 
 	if (!bq || bq->nreqs != n) {
 		if (bq) {
@@ -673,7 +655,7 @@ static const struct pviod_device_ops pviod_blk_ops = {
 	.config_size = sizeof(struct pvio_blk_config),
 	.queue_start = pviod_blk_queue_start,
 	.queue_stop = pviod_blk_queue_stop,
-	.queue_kick = pviod_blk_queue_kick,
+	.queue_serve = pviod_blk_queue_serve,
 	.queue_stats = pviod_blk_queue_stats,
 	.flush = pviod_blk_flush,
 	.destroy = pviod_blk_destroy,
@@ -828,6 +810,8 @@ err_close:
 
 /**
  * pviod_blk_create - a block device from its --device options
+ * @env: what it is created in
+ * @name: its name, for messages
  * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,inline=auto|off]
  *        [,serial=ID]"
  *        (what follows "blk,")
@@ -836,7 +820,8 @@ err_close:
  * Return: 0; -EINVAL for a bad option (the message says which); the open
  * or socket error otherwise (the message names the file and errno).
  */
-int pviod_blk_create(const char *opts, struct pviod_device **out)
+int pviod_blk_create(const struct pviod_env *env, const char *name, const char *opts,
+		     struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
 	const char *serial = "";
@@ -913,7 +898,7 @@ int pviod_blk_create(const char *opts, struct pviod_device **out)
 	blk->inline_opt = inline_rw;
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec has it. */
 	strncpy(blk->serial, serial, sizeof(blk->serial));
-	ret = pviod_device_init(dev, &pviod_blk_ops, socket_path, (unsigned int)queues);
+	ret = pviod_device_init(dev, env, &pviod_blk_ops, name, socket_path, (unsigned int)queues);
 	if (ret)
 		goto err_free_dev;
 	blk->stats = calloc(dev->nqueues, sizeof(*blk->stats));

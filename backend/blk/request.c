@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk_req.c - taking a virtio-blk request apart (virtio 1.2 §5.2.6).
+ * request.c - taking a virtio-blk request apart (virtio 1.2 §5.2.6).
  *
  * Input is a chain the ring already walked and translated: readable segments
  * then writable ones, each inside guest memory.  Nothing here assumes the

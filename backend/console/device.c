@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * console.c - the virtio-console device (virtio 1.2 §5.3): F_SIZE,
+ * device.c - the virtio-console device (virtio 1.2 §5.3): F_SIZE,
  * F_MULTIPORT with named ports, F_EMERG_WRITE.
  *
  * Queues: 0/1 port 0 receive/transmit, 2/3 control receive/transmit, then
@@ -10,7 +10,7 @@
  * >= 1 uses PATH.k, a pty each; stdio serves port 0 only) and two bounded
  * byte rings under the device lock:
  *
- *   out   guest -> sink.  A worker's queue_kick copies transmit chains in and
+ *   out   guest -> sink.  A worker's queue_serve copies transmit chains in and
  *         completes them at once; the device's I/O thread writes them to
  *         the sink.  While a reader is connected and keeps up, a full ring
  *         holds the transmit queue back (the guest waits, no byte is lost).
@@ -21,7 +21,7 @@
  *         room and the guest has the port open; a worker copies it into
  *         receive chains.
  *
- * Threads: workers run queue_kick (the rings are theirs); the I/O thread
+ * Threads: workers run queue_serve (the rings are theirs); the I/O thread
  * owns the sink fds; the control thread runs features/config/start/stop.
  * Wake-ups go both ways through eventfds: the I/O thread wakes a queue by
  * writing to a dup() of the queue's kick eventfd (taken in queue_start,
@@ -31,11 +31,12 @@
  * that guards its lifetime.
  *
  * Losses, traffic and state are logged on SIGUSR1 (the ->stats op, on
- * device.c's stats thread, under the lock) and when pviod exits.
+ * the daemon's stats thread, under the lock) and when pviod exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "core/pviod.h"
+#include "console/console.h"
+#include "core/options.h"
 #include "virtio_console.h"
 
 #define PVIOD_CON_PORTS_MAX ((PVIOD_QUEUES_MAX - 2) / 2)
@@ -292,81 +294,45 @@ static uint32_t pviod_con_buf_to_chain(struct pviod_con_buf *b, const struct pvr
 	return done;
 }
 
-/* Pop one chain; 1, 0 when empty, <0 after breaking the queue. */
+/*
+ * Pop one chain: 1, 0 when the ring is empty, -EIO when it broke.  A bad
+ * chain with a good head is given back empty and the next one popped.
+ */
 static int pviod_con_pop(struct pviod_queue *q, struct pvring_chain *c, struct pvring_seg *seg)
 {
 	int ret;
 
 	for (;;) {
-		ret = pvring_dev_pop(&q->ring, c, seg, PVIOD_CON_SEGS);
-		if (ret >= 0)
+		ret = pviod_queue_pop(q, c, seg, PVIOD_CON_SEGS);
+		if (ret >= 0 || ret == -EIO)
 			return ret;
-		if (ret == -EIO) {
-			pviod_queue_break(q, "the avail ring is corrupt", ret);
-			return ret;
-		}
-		/* A bad chain with a good head: return it empty, go on. */
 		if (pviod_ratelimit_ok(&q->rl))
 			pr_err("%s: queue %u: bad descriptor chain at head %u: %s", q->dev->name,
 			       q->index, c->head, strerror(-ret));
-		q->inflight++;
 		pviod_queue_complete(q, c->head, 0);
 	}
 }
 
-/*
- * pviod_con_pop_locked - the next chain of @q, with con->lock held
- *
- * When the ring is empty, kicks are re-enabled with the lock dropped, so the
- * race-free re-check never waits on the I/O thread.
- *
- * Return: 1 with a chain, counted in flight (lock held); 0 when the ring is
- * empty and kicks are on (lock released); -EAGAIN when chains arrived
- * meanwhile (lock held again: re-check the caller's condition, pop again);
- * -EIO when the ring is broken (lock held).
- */
-static int pviod_con_pop_locked(struct pviod_con *con, struct pviod_queue *q,
-				struct pvring_chain *c, struct pvring_seg *seg)
-{
-	int ret = pviod_con_pop(q, c, seg);
-
-	if (ret > 0)
-		q->inflight++;
-	if (ret != 0)
-		return ret;
-	pthread_mutex_unlock(&con->lock);
-	if (pvring_dev_enable_notify(&q->ring))
-		return 0;
-	pvring_dev_disable_notify(&q->ring);
-	pthread_mutex_lock(&con->lock);
-	return -EAGAIN;
-}
-
 /* --- the data path (worker) --------------------------------------------------------- */
 
-static void pviod_con_tx_kick(struct pviod_con *con, struct pviod_queue *q,
-			      struct pviod_con_port *p)
+static enum pviod_serve pviod_con_tx_serve(struct pviod_con *con, struct pviod_queue *q,
+					   struct pviod_con_port *p)
 {
+	enum pviod_serve r = PVIOD_SERVE_EMPTY;
 	struct pvring_seg seg[PVIOD_CON_SEGS];
 	struct pvring_chain c;
 	bool wake = false;
-	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
 	pthread_mutex_lock(&con->lock);
 	for (;;) {
 		if (p->host_open && !p->stalled && p->out.len >= p->out_limit) {
 			/* The I/O thread wakes the queue once the sink took some. */
 			p->tx_blocked = true;
+			r = PVIOD_SERVE_BLOCKED;
 			break;
 		}
-		ret = pviod_con_pop_locked(con, q, &c, seg);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret < 0)
+		if (pviod_con_pop(q, &c, seg) <= 0)
 			break;
-		if (ret == 0)
-			return;
 		if (p->host_open)
 			p->lost_bytes += pviod_con_chain_to_buf(&p->out, seg, c.nout);
 		else
@@ -377,37 +343,35 @@ static void pviod_con_tx_kick(struct pviod_con *con, struct pviod_queue *q,
 	if (wake)
 		pviod_con_io_wake(con);
 	pthread_mutex_unlock(&con->lock);
+	return r;
 }
 
-static void pviod_con_rx_kick(struct pviod_con *con, struct pviod_queue *q,
-			      struct pviod_con_port *p)
+static enum pviod_serve pviod_con_rx_serve(struct pviod_con *con, struct pviod_queue *q,
+					   struct pviod_con_port *p)
 {
+	enum pviod_serve r = PVIOD_SERVE_IDLE;
 	struct pvring_seg seg[PVIOD_CON_SEGS];
 	struct pvring_chain c;
 	size_t before;
 	uint32_t n;
-	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
 	pthread_mutex_lock(&con->lock);
 	before = p->in.len;
 	while (p->in.len) {
-		ret = pviod_con_pop_locked(con, q, &c, seg);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret < 0)
+		if (pviod_con_pop(q, &c, seg) <= 0) {
+			/* Input waits for buffers: the driver's kick brings us back. */
+			r = PVIOD_SERVE_EMPTY;
 			break;
-		if (ret == 0)
-			goto out_wake;
+		}
 		n = pviod_con_buf_to_chain(&p->in, seg, c.nout, c.nseg);
 		p->rx_bytes += n;
 		pviod_queue_complete(q, c.head, n);
 	}
 	pthread_mutex_unlock(&con->lock);
-out_wake:
 	/* Room again: the I/O thread may read the sink. */
-	if (before == p->in.cap)
+	if (before == p->in.cap && before != p->in.len)
 		pviod_con_io_wake(con);
+	return r;
 }
 
 /* A control message from the driver; lock held. */
@@ -467,25 +431,13 @@ static void pviod_con_ctrl_handle(struct pviod_con *con, const struct pvio_conso
 	}
 }
 
-static void pviod_con_ctrl_tx_kick(struct pviod_con *con, struct pviod_queue *q)
+static enum pviod_serve pviod_con_ctrl_tx_serve(struct pviod_con *con, struct pviod_queue *q)
 {
 	struct pvring_seg seg[PVIOD_CON_SEGS];
 	struct pvio_console_control msg;
 	struct pvring_chain c;
-	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
-	for (;;) {
-		ret = pviod_con_pop(q, &c, seg);
-		if (ret < 0)
-			return;
-		if (ret == 0) {
-			if (pvring_dev_enable_notify(&q->ring))
-				return;
-			pvring_dev_disable_notify(&q->ring);
-			continue;
-		}
-		q->inflight++;
+	while (pviod_con_pop(q, &c, seg) > 0) {
 		if (c.out_len < sizeof(msg)) {
 			if (pviod_ratelimit_ok(&q->rl))
 				pr_warn("%s: control message of %llu bytes ignored", q->dev->name,
@@ -500,28 +452,25 @@ static void pviod_con_ctrl_tx_kick(struct pviod_con *con, struct pviod_queue *q)
 		}
 		pviod_queue_complete(q, c.head, 0);
 	}
+	return PVIOD_SERVE_EMPTY;
 }
 
-static void pviod_con_ctrl_rx_kick(struct pviod_con *con, struct pviod_queue *q)
+static enum pviod_serve pviod_con_ctrl_rx_serve(struct pviod_con *con, struct pviod_queue *q)
 {
+	enum pviod_serve r = PVIOD_SERVE_IDLE;
 	struct pvring_seg seg[PVIOD_CON_SEGS];
 	struct pvring_chain c;
-	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
 	pthread_mutex_lock(&con->lock);
 	while (con->ctrl_len) {
 		struct pviod_con_msg *m = &con->ctrl[con->ctrl_head];
 		struct pviod_con_buf b = { .data = m->buf, .cap = sizeof(m->buf), .len = m->len };
 		uint32_t n;
 
-		ret = pviod_con_pop_locked(con, q, &c, seg);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret < 0)
+		if (pviod_con_pop(q, &c, seg) <= 0) {
+			r = PVIOD_SERVE_EMPTY;
 			break;
-		if (ret == 0)
-			return;
+		}
 		n = pviod_con_buf_to_chain(&b, seg, c.nout, c.nseg);
 		if (n < m->len && pviod_ratelimit_ok(&q->rl))
 			pr_warn("%s: control buffer of %llu bytes too small for a %u-byte message",
@@ -531,23 +480,23 @@ static void pviod_con_ctrl_rx_kick(struct pviod_con *con, struct pviod_queue *q)
 		pviod_queue_complete(q, c.head, n);
 	}
 	pthread_mutex_unlock(&con->lock);
+	return r;
 }
 
-static void pviod_con_queue_kick(struct pviod_queue *q)
+static enum pviod_serve pviod_con_queue_serve(struct pviod_queue *q)
 {
 	struct pviod_con *con = pviod_con_of(q->dev);
 	unsigned int port = q->index < 2 ? 0 : (q->index - 2) / 2;
 
 	if (q->index == 2)
-		pviod_con_ctrl_rx_kick(con, q);
-	else if (q->index == 3)
-		pviod_con_ctrl_tx_kick(con, q);
-	else if (port >= con->nports)
-		return;
-	else if (q->index & 1)
-		pviod_con_tx_kick(con, q, &con->ports[port]);
-	else
-		pviod_con_rx_kick(con, q, &con->ports[port]);
+		return pviod_con_ctrl_rx_serve(con, q);
+	if (q->index == 3)
+		return pviod_con_ctrl_tx_serve(con, q);
+	if (port >= con->nports)
+		return PVIOD_SERVE_IDLE;
+	if (q->index & 1)
+		return pviod_con_tx_serve(con, q, &con->ports[port]);
+	return pviod_con_rx_serve(con, q, &con->ports[port]);
 }
 
 /* --- control thread ------------------------------------------------------------------ */
@@ -1090,7 +1039,7 @@ static const struct pviod_device_ops pviod_con_ops = {
 	.config_size = sizeof(struct pvio_console_config),
 	.queue_start = pviod_con_queue_start,
 	.queue_stop = pviod_con_queue_stop,
-	.queue_kick = pviod_con_queue_kick,
+	.queue_serve = pviod_con_queue_serve,
 	.stats = pviod_con_stats,
 	.destroy = pviod_con_destroy,
 };
@@ -1150,6 +1099,8 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 
 /**
  * pviod_console_create - a console device from its --device options
+ * @env: what it is created in
+ * @name: its name, for messages
  * @opts: "socket=PATH,out=pty[:LINK]|unix:PATH|file:PATH|stdio[,ports=N]
  *        [,names=NAME0:NAME1:...][,buffer=BYTES][,stall-ms=MS]" (after "console,")
  * @out: the device (not yet listening)
@@ -1160,7 +1111,8 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
  * Return: 0; -EINVAL for a bad option (the message says which); the sink's
  * open error otherwise (the message names the path).
  */
-int pviod_console_create(const char *opts, struct pviod_device **out)
+int pviod_console_create(const struct pviod_env *env, const char *name, const char *opts,
+			 struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *sink = NULL;
 	char *names = NULL, *out_path = NULL;
@@ -1239,7 +1191,7 @@ int pviod_console_create(const char *opts, struct pviod_device **out)
 	}
 	con->nports = (unsigned int)nports;
 	con->stall_ms = (unsigned int)stall;
-	ret = pviod_device_init(dev, &pviod_con_ops, socket_path, 2 * con->nports + 2);
+	ret = pviod_device_init(dev, env, &pviod_con_ops, name, socket_path, 2 * con->nports + 2);
 	if (ret)
 		goto err_free_dev;
 	/* All of a device's queues on one worker: its sinks cost one thread's time only. */

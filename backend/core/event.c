@@ -1,245 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * event.c - the control thread's loop, on its own io_uring.
+ * event.c - the control thread's loop.
  *
- * One poll is armed per device: on the listening socket while no front-end
- * is connected, on the connection while one is.  A readable connection is
- * read without blocking into its struct vu_rx: a whole message is handled
- * to the end (including waiting for a queue to drain), a partial one waits
- * in the buffer for the next poll, so a peer that stalls mid-message holds
- * only its own connection.  A malformed message or a closed connection
- * ends that session only: its queues stop, its memory is unmapped, and the
- * device listens again so the front-end can reconnect; other devices are
- * not touched.  SIGTERM and SIGINT arrive through a signalfd polled on the
- * same ring.
+ * Control traffic is a few messages per second at most; what matters is
+ * that it is simple to reason about: epoll, level-triggered, one event per
+ * wait.  A handler may add and remove any descriptor, its own included; a
+ * removed one is never reported again, so the objects behind it may go at
+ * once (a device deleted while another device's message is handled).
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
+#include <sys/epoll.h>
 
-#include "core/pviod.h"
-#include "vhost-user/msg.h"
-#include "vhost-user/socket.h"
+#include "core/event.h"
+#include "core/log.h"
 
-/* Messages handled per readable event of one connection before the others' turn. */
-#define PVIOD_CONN_BURST 16
-
-struct pviod_event_loop {
-	struct io_uring ring;
-	struct pviod_io signal_io;
-	int signal_fd;
-	bool quit;
-};
-
-static struct pviod_event_loop *pviod_loop;
-
-static void pviod_poll_arm(int fd, struct pviod_io *io)
+/**
+ * pviod_event_init - an empty loop
+ * @loop: the loop
+ *
+ * Return: 0 or -errno.
+ */
+int pviod_event_init(struct pviod_event_loop *loop)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&pviod_loop->ring);
-
-	if (!sqe) {
-		io_uring_submit(&pviod_loop->ring);
-		sqe = io_uring_get_sqe(&pviod_loop->ring);
-	}
-	io_uring_prep_poll_add(sqe, fd, POLLIN);
-	io_uring_sqe_set_data(sqe, io);
+	loop->quit = false;
+	loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	return loop->epoll_fd < 0 ? -errno : 0;
 }
 
 /**
- * pviod_conn_close - end the session with the front-end; listen again
- * @dev: the device
- *
- * Every queue stops once its in-flight requests completed, every fd the
- * front-end passed is closed and its memory unmapped.
+ * pviod_event_fini - release the loop (its descriptors are the callers')
+ * @loop: the loop
  */
-void pviod_conn_close(struct pviod_device *dev)
+void pviod_event_fini(struct pviod_event_loop *loop)
 {
-	if (dev->conn_fd < 0)
-		return;
-	vu_session_reset(dev);
-	vu_rx_reset(&dev->rx);
-	close(dev->conn_fd);
-	dev->conn_fd = -1;
-	pr_info("%s: front-end disconnected; waiting for a new connection on %s", dev->name,
-		dev->socket_path);
-	if (pviod_loop && dev->listen_fd >= 0)
-		pviod_poll_arm(dev->listen_fd, &dev->listen_io);
-}
-
-/*
- * Receive what has arrived; dispatch the message once it is whole.
- * Return: 1 when a message was handled, 0 when the rest has not arrived,
- * -errno to close the connection.
- */
-static int pviod_conn_rx(struct pviod_device *dev)
-{
-	struct vu_rx *rx = &dev->rx;
-	int ret;
-
-	ret = vu_socket_recv_step(dev->conn_fd, rx);
-	if (ret <= 0) {
-		if (ret < 0 && ret != -ECONNRESET)
-			pr_err("%s: reading a vhost-user message: %s", dev->name, strerror(-ret));
-		return ret;
-	}
-	ret = vu_msg_dispatch(dev, &rx->msg, rx->fds, rx->nfds);
-	/* The dispatcher took or closed every fd. */
-	vu_rx_init(rx);
-	if (ret) {
-		pr_err("%s: closing the connection after request %u: %s", dev->name,
-		       rx->msg.hdr.request, strerror(-ret));
-		return ret;
-	}
-	return 1;
+	if (loop->epoll_fd >= 0)
+		close(loop->epoll_fd);
+	loop->epoll_fd = -1;
 }
 
 /**
- * pviod_conn_handle - receive from the connection, handle a message if whole
- * @dev: a connected device
+ * pviod_event_add - run @io->complete whenever @fd is readable
+ * @loop: the loop
+ * @fd: the descriptor, not yet in the loop
+ * @io: the handler; it stays in use until pviod_event_del()
  *
- * Never blocks: a partial message stays in dev->rx until the rest arrives.
- *
- * Return: 0 to keep the connection, -errno to close it.
+ * Return: 0 or -errno.
  */
-int pviod_conn_handle(struct pviod_device *dev)
+int pviod_event_add(struct pviod_event_loop *loop, int fd, struct pviod_io *io)
 {
-	int ret = pviod_conn_rx(dev);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = io };
 
-	return ret < 0 ? ret : 0;
-}
-
-static void pviod_listen_done(struct pviod_io *io, int res)
-{
-	struct pviod_device *dev =
-		(struct pviod_device *)((char *)io - offsetof(struct pviod_device, listen_io));
-	int ret;
-
-	if (res < 0 && res != -EINTR) {
-		pr_err("%s: poll on the listening socket: %s", dev->name, strerror(-res));
-		return;
-	}
-	ret = vu_socket_accept(dev->listen_fd, &dev->conn_fd);
-	if (ret) {
-		pr_warn("%s: accept: %s", dev->name, strerror(-ret));
-		pviod_poll_arm(dev->listen_fd, &dev->listen_io);
-		return;
-	}
-	pr_info("%s: front-end connected", dev->name);
-	pviod_poll_arm(dev->conn_fd, &dev->conn_io);
-}
-
-static void pviod_conn_done(struct pviod_io *io, int res)
-{
-	struct pviod_device *dev =
-		(struct pviod_device *)((char *)io - offsetof(struct pviod_device, conn_io));
-	unsigned int i;
-	int ret;
-
-	if (dev->conn_fd < 0)
-		return;
-	if (res < 0 && res != -EINTR) {
-		pviod_conn_close(dev);
-		return;
-	}
-	/*
-	 * What is queued, up to a bound: a front-end that floods requests
-	 * gets its turn again after the other devices' events.
-	 */
-	for (i = 0; i < PVIOD_CONN_BURST; i++) {
-		ret = pviod_conn_rx(dev);
-		if (ret < 0) {
-			pviod_conn_close(dev);
-			return;
-		}
-		if (!ret)
-			break;
-	}
-	pviod_poll_arm(dev->conn_fd, &dev->conn_io);
-}
-
-static void pviod_signal_done(struct pviod_io *io, int res)
-{
-	struct signalfd_siginfo si;
-
-	if (read(pviod_loop->signal_fd, &si, sizeof(si)) == sizeof(si))
-		pr_info("signal %u: draining in-flight requests and exiting", si.ssi_signo);
-	pviod_loop->quit = true;
+	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
 /**
- * pviod_event_run - serve every device until SIGTERM or SIGINT
- * @devices: the devices, listening; SIGTERM/SIGINT blocked in every thread
- *
- * On the way out every queue is drained and every image flushed.
- *
- * Return: 0, or -errno when the loop could not run or a flush failed.
+ * pviod_event_del - stop watching @fd (before it is closed)
+ * @loop: the loop
+ * @fd: a descriptor in the loop
  */
-int pviod_event_run(struct pviod_device *devices)
+void pviod_event_del(struct pviod_event_loop *loop, int fd)
 {
-	struct pviod_event_loop loop = { .signal_fd = -1 };
-	struct pviod_device *dev;
-	sigset_t set;
-	int ret;
+	epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
 
-	ret = io_uring_queue_init(64, &loop.ring, 0);
-	if (ret) {
-		pr_err("io_uring_queue_init: %s", strerror(-ret));
-		return ret;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	loop.signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (loop.signal_fd < 0) {
-		ret = -errno;
-		goto err_ring_exit;
-	}
-	loop.signal_io.complete = pviod_signal_done;
-	pviod_loop = &loop;
-	pviod_poll_arm(loop.signal_fd, &loop.signal_io);
-	for (dev = devices; dev; dev = dev->next) {
-		dev->listen_io.complete = pviod_listen_done;
-		dev->conn_io.complete = pviod_conn_done;
-		pviod_poll_arm(dev->listen_fd, &dev->listen_io);
-	}
-
-	while (!loop.quit) {
-		struct io_uring_cqe *cqe;
+/**
+ * pviod_event_run - handle events until a handler sets loop->quit
+ * @loop: the loop
+ *
+ * Return: 0, or -errno when waiting failed.
+ */
+int pviod_event_run(struct pviod_event_loop *loop)
+{
+	while (!loop->quit) {
+		struct epoll_event ev;
 		struct pviod_io *io;
+		int n;
 
-		ret = io_uring_submit_and_wait(&loop.ring, 1);
-		if (ret < 0 && ret != -EINTR) {
-			pr_err("control loop: %s", strerror(-ret));
-			break;
-		}
-		while (!loop.quit && io_uring_peek_cqe(&loop.ring, &cqe) == 0) {
-			int res = cqe->res;
+		n = epoll_wait(loop->epoll_fd, &ev, 1, -1);
+		if (n < 0) {
+			int err = errno;
 
-			io = io_uring_cqe_get_data(cqe);
-			/* Seen first: the handler may arm new polls on this ring. */
-			io_uring_cqe_seen(&loop.ring, cqe);
-			if (io)
-				io->complete(io, res);
+			if (err == EINTR)
+				continue;
+			pr_err("control loop: epoll_wait: %s", strerror(err));
+			return -err;
 		}
+		if (n == 0)
+			continue;
+		io = ev.data.ptr;
+		io->complete(io, 0);
 	}
-
-	ret = 0;
-	for (dev = devices; dev; dev = dev->next) {
-		pviod_device_queues_stop(dev);
-		if (dev->ops->flush && dev->ops->flush(dev))
-			ret = -EIO;
-		if (dev->conn_fd >= 0) {
-			vu_session_reset(dev);
-			close(dev->conn_fd);
-			dev->conn_fd = -1;
-		}
-	}
-	pviod_loop = NULL;
-	close(loop.signal_fd);
-err_ring_exit:
-	io_uring_queue_exit(&loop.ring);
-	return ret;
+	return 0;
 }

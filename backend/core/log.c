@@ -4,12 +4,13 @@
  * one line each, prefixed with the level, and a rate limit for messages a
  * guest can provoke.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "core/pviod.h"
+#include "core/log.h"
 
 int pviod_log_level = PVIOD_LOG_INFO;
 

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/pviod.h"
+#include "core/log.h"
+#include "core/options.h"
 
 /**
  * pviod_opt_split - split one "key=value" token in place

@@ -4,27 +4,27 @@
  *
  * A worker owns the queues handed to it: it keeps one 8-byte read of each
  * queue's kick eventfd in flight on its ring (kicks are read through
- * io_uring, never with a blocking read), lets the device pop and submit on
- * each kick, completes the device's I/O from the same ring, and after each
- * batch of completions signals the call eventfd of every queue whose
- * pvring_dev_should_notify() says so: one signal per batch, not per request.
+ * io_uring, never with a blocking read), runs the queue on each kick
+ * (core/queue.c), completes the devices' I/O from the same ring, and after
+ * each batch of completions publishes and signals every queue that put
+ * something: one used-index store and at most one signal per queue and
+ * batch, not per request.
  *
- * The control thread talks to a worker only through commands (start a
- * queue, stop one, exit; the stats thread's: log a queue's counters) on a
- * mutex-protected list, announced by an eventfd the worker also reads
- * through its ring; the poster waits on a condition variable until the
- * command is done.  The mutex hand-off orders
- * everything the control thread set up before the worker touches it, and
- * everything the worker did before the control thread reuses it.
+ * Other threads talk to a worker only through commands (start a queue, stop
+ * one, run a function on a queue's thread, exit) on a mutex-protected list,
+ * announced by an eventfd the worker also reads through its ring; the
+ * poster waits on a condition variable until the command is done.  The
+ * mutex hand-off orders everything the poster set up before the worker
+ * touches it, and everything the worker did before the poster reuses it.
  *
- * Busy-poll (--poll=on): the worker keeps looking at its rings' avail
+ * Busy-poll (--poll on): the worker keeps looking at its rings' avail
  * indices and its completion queue, with no system call unless it has SQEs
  * to submit, until it has been idle for poll_budget_us; then it sleeps in
  * io_uring_submit_and_wait().  While it polls, its rings ask the driver for
- * no kicks (q->polled: the device leaves notifications disabled), so a
- * driver that polls too exchanges no eventfd signal at all; they are
- * re-enabled, race-free, just before the worker sleeps.  The kick reads stay
- * armed throughout, so no kick can be lost across the switch.
+ * no kicks (q->polled: the queue leaves them disabled), so a driver that
+ * polls too exchanges no eventfd signal at all; they are re-enabled,
+ * race-free, just before the worker sleeps.  The kick reads stay armed
+ * throughout, so no kick can be lost across the switch.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,56 +33,27 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "vhost-user/inflight.h"
-#include "core/pviod.h"
+#include "core/queue.h"
+#include "core/worker.h"
 
 #define PVIOD_WORKER_SQ_ENTRIES 256
 #define PVIOD_WORKER_CQ_ENTRIES 4096
 #define PVIOD_WORKER_REAP_BATCH 64 /* CQEs taken per look at the queue */
 #define PVIOD_WORKER_IDLE_POLLS 64 /* empty busy-polls between looks at the clock */
 
-enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_STATS };
+enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_CALL };
 
 struct pviod_cmd {
 	enum pviod_cmd_type type;
 	struct pviod_queue *q;
+	void (*fn)(struct pviod_queue *q, void *arg); /* PVIOD_CMD_CALL */
+	void *arg;
 	bool done; /* under the worker's lock */
 	int ret;
 	struct pviod_cmd *next;
 };
 
-struct pviod_worker {
-	unsigned int id;
-	pthread_t thread;
-	struct io_uring ring;
-	bool poll;
-	unsigned int poll_budget_us;
-
-	/* Commands from the control thread. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct pviod_cmd *cmds; /* posted, not yet taken (lock) */
-	int cmd_fd; /* eventfd: a command was posted */
-	struct pviod_io cmd_io;
-	uint64_t cmd_val;
-
-	/* The worker's own. */
-	struct pviod_cmd *stopping; /* stop commands waiting for their queue to drain */
-	struct pviod_queue *queues; /* running queues */
-	struct pviod_queue *dirty; /* queues with pushes (or a stall) this batch */
-	bool exit;
-	/* Its io_uring failed: every command fails at once with -EIO (lock). */
-	bool dead;
-	/* --fault worker-die: fail the next wait as if the ring had (test only). */
-	bool fault_die;
-};
-
-static struct pviod_worker *pviod_workers;
-static unsigned int pviod_nworkers;
-static unsigned int pviod_worker_next;
-
 static void pviod_worker_cmd_arm(struct pviod_worker *w);
-static void pviod_queue_kick_arm(struct pviod_queue *q);
 
 /**
  * pviod_worker_sqe - an SQE on the worker's ring, submitting if it is full
@@ -113,213 +84,42 @@ void pviod_worker_submit(struct pviod_worker *w)
 	io_uring_submit(&w->ring);
 }
 
-struct pviod_fault pviod_fault;
-
 /**
- * pviod_fault_parse - --fault MODE[:N] (test only)
- * @spec: used-id, used-dup or used-len, optionally ":N" completions first
- *
- * Return: 0 or -EINVAL.
+ * pviod_worker_ready - run a queue again before the worker sleeps
+ * @w: the worker (called on its thread)
+ * @q: one of its queues, that stopped with work left
  */
-int pviod_fault_parse(const char *spec)
+void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q)
 {
-	static const char *const names[] = {
-		[PVIOD_FAULT_USED_ID] = "used-id",
-		[PVIOD_FAULT_USED_DUP] = "used-dup",
-		[PVIOD_FAULT_USED_LEN] = "used-len",
-		[PVIOD_FAULT_WORKER_DIE] = "worker-die",
-	};
-	const char *colon = strchr(spec, ':');
-	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-	unsigned int i;
-	char *end;
-
-	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i]) != n || strncmp(spec, names[i], n))
-			continue;
-		pviod_fault.mode = i;
-		pviod_fault.after = 0;
-		if (colon) {
-			errno = 0;
-			pviod_fault.after = strtoul(colon + 1, &end, 10);
-			if (errno || !colon[1] || *end)
-				return -EINVAL;
-		}
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/*
- * Corrupt one used element once the honest completions are spent.
- * Return: true when the element must be pushed a second time (used-dup).
- */
-static bool pviod_fault_apply(struct pviod_queue *q, uint16_t *head, uint32_t *len)
-{
-	unsigned long n = __atomic_fetch_add(&pviod_fault.count, 1, __ATOMIC_RELAXED);
-
-	if (pviod_fault.mode == PVIOD_FAULT_WORKER_DIE) {
-		/* Once; this element itself is pushed honestly. */
-		if (n == pviod_fault.after) {
-			pr_warn("%s: queue %u: --fault: failing worker %u", q->dev->name, q->index,
-				q->worker->id);
-			q->worker->fault_die = true;
-		}
-		return false;
-	}
-	if (n >= pviod_fault.after) {
-		if (n == pviod_fault.after)
-			pr_warn("%s: queue %u: --fault: corrupting used elements from now on",
-				q->dev->name, q->index);
-		switch (pviod_fault.mode) {
-		case PVIOD_FAULT_USED_ID:
-			/* The field is 32 bits wide; the ring holds num entries. */
-			*head = (uint16_t)(q->num + (*head & 7));
-			break;
-		case PVIOD_FAULT_USED_DUP:
-			/* The second copy names a head the driver no longer has in flight. */
-			return true;
-		case PVIOD_FAULT_USED_LEN:
-			*len = UINT32_MAX;
-			break;
-		default:
-			break;
-		}
-	}
-	return false;
-}
-
-static void pviod_queue_dirty(struct pviod_queue *q)
-{
-	struct pviod_worker *w = q->worker;
-
-	if (!q->dirty) {
-		q->dirty = true;
-		q->dirty_next = w->dirty;
-		w->dirty = q;
-	}
-}
-
-/**
- * pviod_queue_complete - push a finished chain to the used ring
- * @q: the queue (worker thread)
- * @head: the chain's head
- * @len: bytes written into its writable part
- *
- * The call eventfd is signalled after the current batch of completions.
- */
-void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len)
-{
-	bool twice = false;
-
-	if (unlikely(pviod_fault.mode != PVIOD_FAULT_NONE))
-		twice = pviod_fault_apply(q, &head, &len);
-	pviod_inflight_put(q, head, len);
-	if (unlikely(twice))
-		pvring_dev_push_used(&q->ring, head, len);
-	q->inflight--;
-	q->notify_pending = true;
-	pviod_queue_dirty(q);
-}
-
-/**
- * pviod_queue_break - the driver broke the ring: stop serving this queue
- * @q: the queue (worker thread)
- * @why: what was wrong, for the log
- * @err: the ring's errno
- *
- * Requests already in flight still complete.  The front-end learns of it
- * through the queue's error eventfd and, with the STATUS protocol feature,
- * DEVICE_NEEDS_RESET in GET_STATUS; every other queue and device goes on.
- */
-void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
-{
-	struct pviod_device *dev = q->dev;
-
-	if (q->broken)
+	if (q->ready)
 		return;
-	q->broken = true;
-	if (pviod_ratelimit_ok(&q->rl))
-		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it", dev->name,
-		       q->index, why, strerror(-err));
-	/*
-	 * The state first, then the notification: a front-end that answers
-	 * the error eventfd with GET_STATUS must see DEVICE_NEEDS_RESET.
-	 * Pairs with the acquire load in vu_get_status().
-	 */
-	if (dev->vu.protocol_features & PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS))
-		__atomic_store_n(&dev->needs_reset, 1, __ATOMIC_RELEASE);
-	if (q->err_fd >= 0)
-		eventfd_write(q->err_fd, 1);
+	q->ready = true;
+	q->ready_next = w->ready;
+	w->ready = q;
 }
 
-static void pviod_queue_kick_done(struct pviod_io *io, int res)
-{
-	struct pviod_queue *q =
-		(struct pviod_queue *)((char *)io - offsetof(struct pviod_queue, kick_io));
-
-	q->kick_armed = false;
-	if (q->stopping)
-		return;
-	if (res < 0 && res != -EINTR && res != -EAGAIN) {
-		pviod_queue_break(q, "reading the kick eventfd failed", res);
-		return;
-	}
-	if (!q->broken) {
-		q->dev->ops->queue_kick(q);
-		pviod_queue_kick_arm(q);
-	}
-}
-
-static void pviod_queue_kick_arm(struct pviod_queue *q)
-{
-	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
-
-	if (!sqe) {
-		pviod_queue_break(q, "no room to read the kick eventfd", -EBUSY);
-		return;
-	}
-	io_uring_prep_read(sqe, q->kick_fd, &q->kick_val, sizeof(q->kick_val), 0);
-	io_uring_sqe_set_data(sqe, &q->kick_io);
-	q->kick_armed = true;
-}
-
-/*
- * Signal a queue's call eventfd through the ring: the write goes out with the
- * io_uring_enter() the worker makes next anyway (to submit, or to sleep), one
- * system call less per batch than eventfd_write().  The used index was stored
- * before, and that system call orders it before the signal.
- */
-static void pviod_queue_call(struct pviod_queue *q)
-{
-	static const uint64_t one = 1;
-	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
-
-	if (unlikely(!sqe)) {
-		eventfd_write(q->call_fd, 1);
-		return;
-	}
-	io_uring_prep_write(sqe, q->call_fd, &one, sizeof(one), 0);
-	io_uring_sqe_set_data(sqe, NULL);
-}
-
-/* After a batch: one call per queue that pushed, and resume stalled queues. */
+/* After a batch: publish and signal every queue that put something. */
 static void pviod_worker_flush_dirty(struct pviod_worker *w)
 {
 	struct pviod_queue *q;
 
 	while ((q = w->dirty)) {
 		w->dirty = q->dirty_next;
-		q->dirty = false;
-		if (q->throttled && !q->stopping && !q->broken) {
-			q->throttled = false;
-			q->dev->ops->queue_kick(q);
-		}
-		if (q->notify_pending) {
-			q->notify_pending = false;
-			if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
-				pviod_queue_call(q);
-		}
+		pviod_queue_flush(q);
+	}
+}
+
+/* The queues that stopped with work left get their next turn. */
+static void pviod_worker_run_ready(struct pviod_worker *w)
+{
+	struct pviod_queue *q, *list = w->ready;
+
+	w->ready = NULL;
+	while ((q = list)) {
+		list = q->ready_next;
+		q->ready = false;
+		if (!q->stopping && !q->broken)
+			pviod_queue_run(q);
 	}
 }
 
@@ -345,7 +145,11 @@ static void pviod_worker_queue_unlink(struct pviod_worker *w, struct pviod_queue
 	q->worker_next = NULL;
 }
 
-/* Finish every stop command whose queue has nothing left in flight. */
+/*
+ * Finish every stop command whose queue has nothing left in flight.  Runs
+ * after the dirty and ready lists were emptied, so a stopped queue is on
+ * no list of the worker's any more.
+ */
 static void pviod_worker_reap_stops(struct pviod_worker *w)
 {
 	struct pviod_cmd **pp = &w->stopping, *c;
@@ -353,14 +157,14 @@ static void pviod_worker_reap_stops(struct pviod_worker *w)
 	while ((c = *pp)) {
 		struct pviod_queue *q = c->q;
 
-		if (q->inflight || q->kick_armed) {
+		if (q->inflight || q->kick_armed || q->dirty || q->ready) {
 			pp = &c->next;
 			continue;
 		}
 		*pp = c->next;
 		/*
 		 * The control thread may close the call fd once the stop is done:
-		 * a signal still queued for it (pviod_queue_call()) goes out now.
+		 * a signal still queued for it (pviod_queue_flush()) goes out now.
 		 */
 		io_uring_submit(&w->ring);
 		pviod_worker_queue_unlink(w, q);
@@ -378,15 +182,10 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 
 	switch (c->type) {
 	case PVIOD_CMD_START:
-		q->stopping = false;
-		q->dirty = false;
 		q->polled = w->poll;
 		q->worker_next = w->queues;
 		w->queues = q;
-		pviod_queue_kick_arm(q);
-		/* Chains made available while the queue was stopped got no kick of their own. */
-		if (!q->broken)
-			q->dev->ops->queue_kick(q);
+		pviod_queue_started(q);
 		pviod_worker_cmd_finish(w, c, 0);
 		break;
 	case PVIOD_CMD_STOP:
@@ -405,9 +204,9 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 		w->exit = true;
 		pviod_worker_cmd_finish(w, c, 0);
 		break;
-	case PVIOD_CMD_STATS:
+	case PVIOD_CMD_CALL:
 		/* Here, on the one thread that writes the queue's counters. */
-		q->dev->ops->queue_stats(q);
+		c->fn(q, c->arg);
 		pviod_worker_cmd_finish(w, c, 0);
 		break;
 	}
@@ -479,6 +278,12 @@ static uint64_t pviod_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* May the busy-polling worker look at this ring? */
+static bool pviod_worker_pollable(const struct pviod_queue *q)
+{
+	return !q->stopping && !q->broken && !q->blocked && !q->idle;
+}
+
 /* Busy-poll: did any ring or the completion queue have work? */
 static bool pviod_worker_poll_once(struct pviod_worker *w)
 {
@@ -488,11 +293,12 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 
 	/* Rings first, so what they add is submitted in this same pass. */
 	for (q = w->queues; q; q = q->worker_next) {
-		if (q->stopping || q->broken || q->throttled || q->poll_skip)
+		if (!pviod_worker_pollable(q))
 			continue;
 		n = pvring_dev_avail(&q->ring);
 		if (n > 0) {
-			q->dev->ops->queue_kick(q);
+			q->stats.polls++;
+			pviod_queue_run(q);
 			busy = true;
 		} else if (n < 0) {
 			pviod_queue_break(q, "the avail index jumped", n);
@@ -520,7 +326,7 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w)
 	bool idle = true;
 
 	for (q = w->queues; q; q = q->worker_next) {
-		if (q->stopping || q->broken || q->throttled || q->poll_skip)
+		if (!pviod_worker_pollable(q))
 			continue;
 		if (!pvring_dev_enable_notify(&q->ring)) {
 			pvring_dev_disable_notify(&q->ring);
@@ -533,8 +339,8 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w)
 /*
  * The worker's io_uring failed and it leaves its loop: answer every command
  * posted or waiting for a queue to drain with -EIO, and every later one at
- * once (pviod_worker_cmd()), so the control thread never waits on a worker
- * that is gone.
+ * once (pviod_worker_cmd()), so no other thread ever waits on a worker that
+ * is gone.
  */
 static void pviod_worker_die(struct pviod_worker *w)
 {
@@ -565,9 +371,17 @@ static void *pviod_worker_main(void *arg)
 	pviod_worker_cmd_arm(w);
 	while (!w->exit) {
 		pviod_worker_flush_dirty(w);
+		pviod_worker_run_ready(w);
+		pviod_worker_flush_dirty(w);
 		pviod_worker_reap_stops(w);
 		if (w->exit)
 			break;
+		if (w->ready) {
+			/* Work left: a look at the completions, no sleep. */
+			io_uring_submit(&w->ring);
+			pviod_worker_reap(w);
+			continue;
+		}
 		if (w->poll && w->queues) {
 			if (pviod_worker_poll_once(w)) {
 				idle_since = 0;
@@ -607,47 +421,47 @@ static void *pviod_worker_main(void *arg)
 }
 
 /* Post a command and wait until the worker has done it. */
-static int pviod_worker_cmd(struct pviod_worker *w, enum pviod_cmd_type type, struct pviod_queue *q)
+static int pviod_worker_cmd(struct pviod_worker *w, struct pviod_cmd *c)
 {
-	struct pviod_cmd c = { .type = type, .q = q };
-
 	pthread_mutex_lock(&w->lock);
 	if (w->dead) {
 		pthread_mutex_unlock(&w->lock);
 		return -EIO;
 	}
-	c.next = w->cmds;
-	w->cmds = &c;
+	c->next = w->cmds;
+	w->cmds = c;
 	pthread_mutex_unlock(&w->lock);
 	eventfd_write(w->cmd_fd, 1);
 	pthread_mutex_lock(&w->lock);
-	while (!c.done)
+	while (!c->done)
 		pthread_cond_wait(&w->cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
-	return c.ret;
+	return c->ret;
 }
 
 /**
  * pviod_worker_queue_start - hand a set-up queue to its worker
+ * @ws: the workers, for a queue whose worker died
  * @q: the queue; q->ring initialised (control thread)
  *
  * A queue whose worker died moves to a live one.
  *
  * Return: 0, or -EIO when no worker is alive.
  */
-int pviod_worker_queue_start(struct pviod_queue *q)
+int pviod_worker_queue_start(struct pviod_workers *ws, struct pviod_queue *q)
 {
+	struct pviod_cmd c = { .type = PVIOD_CMD_START, .q = q };
 	int ret;
 
-	q->kick_io.complete = pviod_queue_kick_done;
-	ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+	ret = pviod_worker_cmd(q->worker, &c);
 	if (ret == -EIO) {
 		/*
 		 * Its worker is dead (pviod_worker_die()): move to one alive.
-		 * Pairs with the acquire load in pviod_worker_queue_stats().
+		 * Pairs with the acquire load in pviod_worker_queue_call().
 		 */
-		__atomic_store_n(&q->worker, pviod_worker_pick(), __ATOMIC_RELEASE);
-		ret = pviod_worker_cmd(q->worker, PVIOD_CMD_START, q);
+		__atomic_store_n(&q->worker, pviod_worker_pick(ws), __ATOMIC_RELEASE);
+		c = (struct pviod_cmd){ .type = PVIOD_CMD_START, .q = q };
+		ret = pviod_worker_cmd(q->worker, &c);
 	}
 	return ret;
 }
@@ -656,44 +470,51 @@ int pviod_worker_queue_start(struct pviod_queue *q)
  * pviod_worker_queue_stop - take a queue back once it has drained
  * @q: a running queue (control thread)
  *
- * Stops reading its kicks and waits until every request it popped has been
- * completed and pushed.
+ * Stops reading its kicks and waits until every chain it popped has been
+ * put and published.
  */
 void pviod_worker_queue_stop(struct pviod_queue *q)
 {
-	pviod_worker_cmd(q->worker, PVIOD_CMD_STOP, q);
+	struct pviod_cmd c = { .type = PVIOD_CMD_STOP, .q = q };
+
+	pviod_worker_cmd(q->worker, &c);
 }
 
 /**
- * pviod_worker_queue_stats - have the queue's worker log its counters
- * @q: a queue whose device has ->queue_stats, running or not (the stats
- *     thread, while every worker runs)
+ * pviod_worker_queue_call - run @fn on the queue's worker and wait for it
+ * @q: a queue, running or not (any thread but the worker's)
+ * @fn: what to run, with @q and @arg
+ * @arg: for @fn
  *
- * Synchronous.  The worker is the one thread that writes the queue's
- * counters, so it reads them without a lock; when the queue moved away from
- * a dead worker, the release store in pviod_worker_queue_start() orders the
- * dead worker's last stores (its pviod_worker_die()) before this load.
+ * The worker is the one thread that writes the queue's counters, so @fn
+ * reads them without a lock; when the queue moved away from a dead worker,
+ * the release store in pviod_worker_queue_start() orders the dead worker's
+ * last stores (its pviod_worker_die()) before this load.
  *
- * Return: 0, or -EIO when the queue's worker is gone (nothing logged).
+ * Return: 0, or -EIO when the queue's worker is gone (@fn did not run).
  */
-int pviod_worker_queue_stats(struct pviod_queue *q)
+int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue *q, void *arg),
+			    void *arg)
 {
-	return pviod_worker_cmd(__atomic_load_n(&q->worker, __ATOMIC_ACQUIRE), PVIOD_CMD_STATS, q);
+	struct pviod_cmd c = { .type = PVIOD_CMD_CALL, .q = q, .fn = fn, .arg = arg };
+
+	return pviod_worker_cmd(__atomic_load_n(&q->worker, __ATOMIC_ACQUIRE), &c);
 }
 
 /**
  * pviod_worker_pick - the worker for the next queue created (round-robin,
  * skipping workers whose io_uring failed)
+ * @ws: the workers
  */
-struct pviod_worker *pviod_worker_pick(void)
+struct pviod_worker *pviod_worker_pick(struct pviod_workers *ws)
 {
-	struct pviod_worker *w = &pviod_workers[0];
+	struct pviod_worker *w = &ws->w[0];
 	unsigned int i;
 	bool dead;
 
 	/* Round robin over the workers still alive; a dead one fails the start. */
-	for (i = 0; i < pviod_nworkers; i++) {
-		w = &pviod_workers[pviod_worker_next++ % pviod_nworkers];
+	for (i = 0; i < ws->n; i++) {
+		w = &ws->w[ws->next++ % ws->n];
 		pthread_mutex_lock(&w->lock);
 		dead = w->dead;
 		pthread_mutex_unlock(&w->lock);
@@ -713,11 +534,12 @@ static void pviod_worker_destroy(struct pviod_worker *w)
 
 /**
  * pviod_workers_start - create the worker threads
+ * @ws: where to keep them (zeroed)
  * @cfg: how many, and whether they busy-poll
  *
- * Return: 0 or -errno.
+ * Return: 0 or -errno (reported).
  */
-int pviod_workers_start(const struct pviod_worker_config *cfg)
+int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_config *cfg)
 {
 	struct io_uring_params p;
 	unsigned int i;
@@ -725,11 +547,11 @@ int pviod_workers_start(const struct pviod_worker_config *cfg)
 
 	if (!cfg->nworkers || cfg->nworkers > PVIOD_WORKERS_MAX)
 		return -EINVAL;
-	pviod_workers = calloc(cfg->nworkers, sizeof(*pviod_workers));
-	if (!pviod_workers)
+	ws->w = calloc(cfg->nworkers, sizeof(*ws->w));
+	if (!ws->w)
 		return -ENOMEM;
 	for (i = 0; i < cfg->nworkers; i++) {
-		struct pviod_worker *w = &pviod_workers[i];
+		struct pviod_worker *w = &ws->w[i];
 
 		w->id = i;
 		w->poll = cfg->poll;
@@ -755,29 +577,32 @@ int pviod_workers_start(const struct pviod_worker_config *cfg)
 			pviod_worker_destroy(w);
 			goto err_destroy;
 		}
-		pviod_nworkers = i + 1;
+		ws->n = i + 1;
 	}
 	return 0;
 
 err_destroy:
 	pr_err("starting worker %u: %s", i, strerror(-ret));
-	pviod_workers_stop();
+	pviod_workers_stop(ws);
 	return ret;
 }
 
 /**
  * pviod_workers_stop - end and join every worker (their queues are stopped)
+ * @ws: the workers
  */
-void pviod_workers_stop(void)
+void pviod_workers_stop(struct pviod_workers *ws)
 {
 	unsigned int i;
 
-	for (i = 0; i < pviod_nworkers; i++) {
-		pviod_worker_cmd(&pviod_workers[i], PVIOD_CMD_EXIT, NULL);
-		pthread_join(pviod_workers[i].thread, NULL);
-		pviod_worker_destroy(&pviod_workers[i]);
+	for (i = 0; i < ws->n; i++) {
+		struct pviod_cmd c = { .type = PVIOD_CMD_EXIT };
+
+		pviod_worker_cmd(&ws->w[i], &c);
+		pthread_join(ws->w[i].thread, NULL);
+		pviod_worker_destroy(&ws->w[i]);
 	}
-	free(pviod_workers);
-	pviod_workers = NULL;
-	pviod_nworkers = 0;
+	free(ws->w);
+	ws->w = NULL;
+	ws->n = 0;
 }

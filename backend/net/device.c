@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net.c - the virtio-net device (virtio 1.2 §5.1): features, config space,
+ * device.c - the virtio-net device (virtio 1.2 §5.1): features, config space,
  * the control queue, and the data path every back-end shares.
  *
  * Transmit (driver -> back-end): bursts of up to PVIOD_NET_BATCH chains,
@@ -42,6 +42,8 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "core/options.h"
+#include "core/worker.h"
 #include "net/net.h"
 
 #define PVIOD_NET_CTRL_MAX 1024 /* command bytes we read (MAC tables of up to ~160 entries) */
@@ -256,7 +258,6 @@ static int pviod_net_rx_fixup(struct pviod_net_pair *p, struct pvio_net_hdr *h,
 static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_net_hdr *h,
 				   unsigned int hdr_len, const void *frame, size_t frame_len)
 {
-	struct pvring_dev *vr = &p->rxq->ring;
 	struct pvring_chain c;
 	uint8_t *dst;
 	uint16_t head;
@@ -274,15 +275,15 @@ static int pviod_net_rx_put_linear(struct pviod_net_pair *p, const struct pvio_n
 		head = b->head;
 		goto put;
 	}
-	ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
+	ret = pviod_queue_pop(p->rxq, &c, p->rxseg, PVIOD_NET_SEGS);
 	if (ret == 0) {
 		p->st.rx_no_buf++;
 		return -ENOBUFS;
 	}
 	if (unlikely(ret != 1 || c.nout || p->rxseg[0].len < hdr_len + frame_len)) {
 		/* Nothing was published: give the chain back if we took one. */
-		if (ret == 1 || c.head_valid)
-			pvring_dev_unpop(vr, 1);
+		if (c.head_valid)
+			pviod_queue_unpop(p->rxq, 1);
 		return 0;
 	}
 	dst = p->rxseg[0].base;
@@ -303,7 +304,7 @@ put:
 		memcpy(dst + 10, &one, sizeof(one));
 	}
 	memcpy(dst + hdr_len, frame, frame_len);
-	pvring_dev_put(vr, head, (uint32_t)(hdr_len + frame_len));
+	pviod_queue_put(p->rxq, head, (uint32_t)(hdr_len + frame_len));
 	p->rx_staged++;
 	p->st.rx_frames++;
 	p->st.rx_bytes += frame_len;
@@ -317,10 +318,8 @@ put:
  */
 static void pviod_net_rx_giveback(struct pviod_net_pair *p, unsigned int nput, unsigned int npop)
 {
-	struct pvring_dev *vr = &p->rxq->ring;
-
-	pvring_dev_unput(vr, nput);
-	pvring_dev_unpop(vr, npop);
+	pviod_queue_unput(p->rxq, nput);
+	pviod_queue_unpop(p->rxq, npop);
 	p->rx_staged -= nput;
 }
 
@@ -376,7 +375,6 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		     size_t len)
 {
 	struct pviod_net *net = p->net;
-	struct pvring_dev *vr = &p->rxq->ring;
 	unsigned int hdr_len = net->hdr_len, nbuf = 0, npop = 0;
 	uint8_t *nb_lo = NULL, *nb_hi = NULL; /* where the header's num_buffers landed */
 	struct pviod_net_cursor src;
@@ -423,8 +421,8 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		unsigned int skip = 0;
 		size_t put, room;
 
-		ret = pvring_dev_pop(vr, &c, p->rxseg, PVIOD_NET_SEGS);
-		if (ret > 0 || c.head_valid)
+		ret = pviod_queue_pop(p->rxq, &c, p->rxseg, PVIOD_NET_SEGS);
+		if (c.head_valid)
 			npop++;
 		/*
 		 * A chain no driver may post, whatever the frame's size: one
@@ -471,7 +469,7 @@ int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned
 		} else {
 			pviod_net_copy(&src, p->rxseg, c.nseg, room);
 		}
-		pvring_dev_put(vr, c.head, (uint32_t)room);
+		pviod_queue_put(p->rxq, c.head, (uint32_t)room);
 		nbuf++;
 		p->rx_staged++;
 		left -= room;
@@ -504,9 +502,7 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 	if (!p->rx_staged)
 		return;
 	p->rx_staged = 0;
-	pvring_dev_publish(&q->ring);
-	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
-		eventfd_write(q->call_fd, 1);
+	pviod_queue_notify(q);
 }
 
 /**
@@ -520,7 +516,7 @@ void pviod_net_rx_flush(struct pviod_net_pair *p)
 void pviod_net_rx_unreserve(struct pviod_net_pair *p)
 {
 	if (p->rxb_n != p->rxb_next)
-		pvring_dev_unpop(&p->rxq->ring, p->rxb_n - p->rxb_next);
+		pviod_queue_unpop(p->rxq, p->rxb_n - p->rxb_next);
 	p->rxb_n = 0;
 	p->rxb_next = 0;
 }
@@ -536,7 +532,6 @@ void pviod_net_rx_unreserve(struct pviod_net_pair *p)
  */
 static void pviod_net_rx_reserve(struct pviod_net_pair *p, unsigned int n)
 {
-	struct pvring_dev *vr = &p->rxq->ring;
 	struct pviod_net_rxb *b;
 	struct pvring_chain c;
 	unsigned int i;
@@ -545,10 +540,10 @@ static void pviod_net_rx_reserve(struct pviod_net_pair *p, unsigned int n)
 	pviod_net_rx_unreserve(p);
 	for (i = 0; i < n; i++) {
 		b = &p->rxb[i];
-		ret = pvring_dev_pop(vr, &c, &b->seg, 1);
+		ret = pviod_queue_pop(p->rxq, &c, &b->seg, 1);
 		if (unlikely(ret != 1 || c.nout)) {
-			if (ret == 1 || c.head_valid)
-				pvring_dev_unpop(vr, 1);
+			if (c.head_valid)
+				pviod_queue_unpop(p->rxq, 1);
 			break;
 		}
 		b->head = c.head;
@@ -586,18 +581,16 @@ void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
 	pvring_dev_prefetch_used(vr, n);
 }
 
-static void pviod_net_src_drain(struct pviod_net_pair *p);
-
 static void pviod_net_src_ready(struct pviod_io *io, int res)
 {
 	struct pviod_net_pair *p =
 		(struct pviod_net_pair *)((char *)io - offsetof(struct pviod_net_pair, src_io));
 
 	p->src_armed = false;
-	/* A stopped queue is drained again by the kick its restart gives. */
+	/* A stopped queue is drained again by the run its restart gives. */
 	if (!pviod_net_rx_ok(p) || p->rx_wait_buf)
 		return;
-	pviod_net_src_drain(p);
+	pviod_queue_run(p->rxq);
 }
 
 static void pviod_net_src_arm(struct pviod_net_pair *p)
@@ -614,8 +607,13 @@ static void pviod_net_src_arm(struct pviod_net_pair *p)
 	p->src_armed = true;
 }
 
-/* Move what the source holds into the driver's buffers, a bounded amount per call. */
-static void pviod_net_src_drain(struct pviod_net_pair *p)
+/*
+ * Move what the source holds into the driver's buffers, a bounded amount per
+ * call.  Return: PVIOD_SERVE_EMPTY when the driver has no buffer for the
+ * next frame (its kick, or a busy-poll, brings us back); PVIOD_SERVE_IDLE
+ * otherwise, with the source's poll armed when frames may come.
+ */
+static enum pviod_serve pviod_net_src_drain(struct pviod_net_pair *p)
 {
 	const struct pviod_net_backend_ops *be = p->net->be;
 	unsigned int i;
@@ -628,14 +626,9 @@ static void pviod_net_src_drain(struct pviod_net_pair *p)
 			goto out_flush;
 		if (!pviod_net_rx_ready(p)) {
 			pviod_net_rx_flush(p);
-			/* Wait for the driver's rx kick unless buffers raced in. */
-			if (pvring_dev_enable_notify(&p->rxq->ring)) {
-				p->rx_wait_buf = true;
-				p->rxq->poll_skip = false;
-				return;
-			}
-			pvring_dev_disable_notify(&p->rxq->ring);
-			continue;
+			/* Frames stay in the source: TCP sees back-pressure, not loss. */
+			p->rx_wait_buf = true;
+			return PVIOD_SERVE_EMPTY;
 		}
 		n = be->rx_read(p, p->bounce, PVIOD_NET_HDR_LEN + PVIOD_NET_FRAME_MAX);
 		if (n == -EAGAIN)
@@ -655,22 +648,23 @@ static void pviod_net_src_drain(struct pviod_net_pair *p)
 	pviod_net_src_arm(p);
 out_flush:
 	pviod_net_rx_flush(p);
+	return PVIOD_SERVE_IDLE;
 }
 
-static void pviod_net_rx_kick(struct pviod_queue *q)
+/*
+ * The driver posted buffers, the source has frames, or the queue just
+ * started.  The ring is idle unless the source has frames and the driver
+ * no buffer: pviod_net_rx_put() reads the avail index when it has a frame,
+ * so neither kicks nor busy-polls are needed.
+ */
+static enum pviod_serve pviod_net_rx_serve(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 
-	/*
-	 * The driver posted buffers (or the queue just started).  A polling
-	 * worker need not look at this ring again until the source finds it
-	 * empty: pviod_net_rx_put() reads the avail index when it has a frame.
-	 */
-	pvring_dev_disable_notify(&q->ring);
 	p->rx_wait_buf = false;
-	q->poll_skip = true;
-	if (p->src_fd >= 0)
-		pviod_net_src_drain(p);
+	if (p->src_fd < 0)
+		return PVIOD_SERVE_IDLE; /* the loop: frames come from its own tx */
+	return pviod_net_src_drain(p);
 }
 
 /* --- transmit ------------------------------------------------------------------------ */
@@ -782,16 +776,14 @@ void pviod_net_tx_serve(struct pviod_net_pair *p, const struct pviod_net_txb *b)
 			p->index, b->c.head, strerror(-b->ret));
 }
 
-/* One burst's used entries with one index store, and at most one signal. */
+/* One burst's used entries with one index store; the signal after the worker's batch. */
 static void pviod_net_tx_publish(struct pviod_net_pair *p, struct pviod_queue *q, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		pvring_dev_put(&q->ring, p->txb[i].c.head, 0);
-	pvring_dev_publish(&q->ring);
-	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
-		eventfd_write(q->call_fd, 1);
+		pviod_queue_put(q, p->txb[i].c.head, 0);
+	pviod_queue_publish(q);
 }
 
 /*
@@ -821,11 +813,11 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 		struct pviod_net_txb *b = &p->txb[i];
 
 		b->big = false;
-		ret = pvring_dev_pop(vr, &b->c, b->seg, PVIOD_NET_TXB_SEGS);
+		ret = pviod_queue_pop(p->txq, &b->c, b->seg, PVIOD_NET_TXB_SEGS);
 		if (unlikely(ret == -ENOBUFS && b->c.head_valid)) {
 			/* Again, into the array that takes the most a chain may have. */
-			pvring_dev_unpop(vr, 1);
-			ret = pvring_dev_pop(vr, &b->c, p->txseg, PVIOD_NET_SEGS);
+			pviod_queue_unpop(p->txq, 1);
+			ret = pviod_queue_pop(p->txq, &b->c, p->txseg, PVIOD_NET_SEGS);
 			b->big = true;
 			n = i + 1;
 		}
@@ -843,7 +835,7 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 	return n;
 }
 
-static void pviod_net_tx_kick(struct pviod_queue *q)
+static enum pviod_serve pviod_net_tx_serve_ring(struct pviod_queue *q)
 {
 	struct pviod_net_pair *p = q->priv;
 	const struct pviod_net_backend_ops *be = p->net->be;
@@ -851,13 +843,12 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 	unsigned int total = 0, n, got, i;
 	int avail, err = 0;
 
-	pvring_dev_disable_notify(vr);
 	for (;;) {
 		/* One look at avail->idx per burst; the pops below use the cached index. */
 		avail = pvring_dev_avail(vr);
 		if (unlikely(avail < 0)) {
 			pviod_queue_break(q, "the avail index jumped", avail);
-			return;
+			return PVIOD_SERVE_EMPTY;
 		}
 		n = avail < PVIOD_NET_BATCH ? (unsigned int)avail : PVIOD_NET_BATCH;
 		got = pviod_net_tx_pop_burst(p, vr, n, &err);
@@ -873,29 +864,14 @@ static void pviod_net_tx_kick(struct pviod_queue *q)
 			be->tx_flush(p);
 		if (got)
 			pviod_net_tx_publish(p, q, got);
-		if (unlikely(err)) {
-			pviod_queue_break(q, "the avail ring is corrupt", err);
-			return;
-		}
+		if (unlikely(err))
+			return PVIOD_SERVE_EMPTY; /* the queue broke */
+		if (!got)
+			return PVIOD_SERVE_EMPTY;
 		total += got;
-		if (got) {
-			if (total < PVIOD_NET_KICK_BUDGET)
-				continue;
-			/* Yield to the worker's other queues; a poll or our kick brings us back. */
-			if (!q->polled)
-				eventfd_write(q->kick_fd, 1);
-			return;
-		}
-		/* The worker looks again soon, and asks for kicks only before it sleeps. */
-		if (q->polled)
-			return;
-		if (pvring_dev_enable_notify(vr))
-			return;
-		if (pvring_dev_broken(vr)) {
-			pviod_queue_break(q, "the avail index jumped", -EIO);
-			return;
-		}
-		pvring_dev_disable_notify(vr);
+		/* Then the worker's other queues' turn. */
+		if (total >= PVIOD_NET_KICK_BUDGET)
+			return PVIOD_SERVE_MORE;
 	}
 }
 
@@ -940,7 +916,7 @@ static uint8_t pviod_net_ctrl_do(struct pviod_net *net, const uint8_t *cmd, size
 	}
 }
 
-static void pviod_net_ctrl_kick(struct pviod_queue *q)
+static enum pviod_serve pviod_net_ctrl_serve(struct pviod_queue *q)
 {
 	struct pviod_net *net = pviod_net_of(q->dev);
 	struct pvring_seg seg[16];
@@ -949,23 +925,14 @@ static void pviod_net_ctrl_kick(struct pviod_queue *q)
 	unsigned int i, budget;
 	int ret;
 
-	pvring_dev_disable_notify(&q->ring);
 	for (budget = 0; budget < PVIOD_NET_KICK_BUDGET; budget++) {
 		size_t got = 0;
 		uint8_t ack = PVIO_NET_ERR;
 		uint32_t used = 0;
 
-		ret = pvring_dev_pop(&q->ring, &c, seg, 16);
-		if (ret == 0) {
-			if (pvring_dev_enable_notify(&q->ring))
-				break;
-			pvring_dev_disable_notify(&q->ring);
-			continue;
-		}
-		if (ret < 0 && !c.head_valid) {
-			pviod_queue_break(q, "the control ring is corrupt", ret);
-			break;
-		}
+		ret = pviod_queue_pop(q, &c, seg, 16);
+		if (ret == 0 || !c.head_valid)
+			return PVIOD_SERVE_EMPTY; /* empty, or the queue broke */
 		if (ret > 0) {
 			for (i = 0; i < c.nout && got < sizeof(cmd); i++) {
 				size_t k = seg[i].len < sizeof(cmd) - got ? seg[i].len :
@@ -986,10 +953,9 @@ static void pviod_net_ctrl_kick(struct pviod_queue *q)
 			pr_debug("%s: control class %u cmd %u: %s", q->dev->name, cmd[0], cmd[1],
 				 ack == PVIO_NET_OK ? "ok" : "error");
 		}
-		pvring_dev_push_used(&q->ring, c.head, used);
+		pviod_queue_complete(q, c.head, used);
 	}
-	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
-		eventfd_write(q->call_fd, 1);
+	return PVIOD_SERVE_MORE;
 }
 
 /* --- queues ----------------------------------------------------------------------------- */
@@ -999,16 +965,15 @@ static bool pviod_net_is_ctrl(const struct pviod_net *net, const struct pviod_qu
 	return q->index == 2 * net->npairs;
 }
 
-static void pviod_net_queue_kick(struct pviod_queue *q)
+static enum pviod_serve pviod_net_queue_serve(struct pviod_queue *q)
 {
 	struct pviod_net *net = pviod_net_of(q->dev);
 
 	if (pviod_net_is_ctrl(net, q))
-		pviod_net_ctrl_kick(q);
-	else if (q->index & 1)
-		pviod_net_tx_kick(q);
-	else
-		pviod_net_rx_kick(q);
+		return pviod_net_ctrl_serve(q);
+	if (q->index & 1)
+		return pviod_net_tx_serve_ring(q);
+	return pviod_net_rx_serve(q);
 }
 
 static int pviod_net_queue_start(struct pviod_device *dev, struct pviod_queue *q)
@@ -1140,7 +1105,7 @@ static const struct pviod_device_ops pviod_net_ops = {
 	.config_size = sizeof(struct pvio_net_config),
 	.queue_start = pviod_net_queue_start,
 	.queue_stop = pviod_net_queue_stop,
-	.queue_kick = pviod_net_queue_kick,
+	.queue_serve = pviod_net_queue_serve,
 	.queue_stats = pviod_net_queue_stats,
 	.destroy = pviod_net_destroy,
 };
@@ -1190,7 +1155,6 @@ static const uint8_t *pviod_net_tx_frame(const struct pviod_net_txb *b, size_t *
 static void pviod_net_loop_tx_burst(struct pviod_net_pair *p, unsigned int n)
 {
 	struct pviod_net *net = p->net;
-	struct pvring_dev *rx = &p->rxq->ring;
 	bool fast = !(pviod_net_features_get(net) & PVIOD_NET_TX_HDR_OFFLOADS) &&
 		    net->hdr_len == PVIOD_NET_HDR_LEN &&
 		    !__atomic_load_n(&net->filter.on, __ATOMIC_RELAXED) && pviod_net_rx_ok(p);
@@ -1219,7 +1183,7 @@ static void pviod_net_loop_tx_burst(struct pviod_net_pair *p, unsigned int n)
 		memcpy(dst, &hdr_lo, sizeof(hdr_lo));
 		memcpy(dst + sizeof(hdr_lo), &hdr_hi, sizeof(hdr_hi));
 		memcpy(dst + PVIOD_NET_HDR_LEN, frame, len);
-		pvring_dev_put(rx, r->head, (uint32_t)(PVIOD_NET_HDR_LEN + len));
+		pviod_queue_put(p->rxq, r->head, (uint32_t)(PVIOD_NET_HDR_LEN + len));
 		p->rx_staged++;
 		frames++;
 		bytes += len;
@@ -1261,6 +1225,8 @@ static int pviod_net_mac_parse(const char *s, uint8_t *mac)
 
 /**
  * pviod_net_create - a net device from its --device options
+ * @env: what it is created in
+ * @name: its name, for messages
  * @opts: "socket=PATH,backend=tap:IFNAME|switch:NAME|loop[,queues=N][,mac=MAC][,mtu=N]"
  *        (what follows "net,")
  * @out: the device (not yet listening)
@@ -1268,7 +1234,8 @@ static int pviod_net_mac_parse(const char *s, uint8_t *mac)
  * Return: 0; -EINVAL for a bad option (the message says which); the
  * back-end's error otherwise (the message names the interface and errno).
  */
-int pviod_net_create(const char *opts, struct pviod_device **out)
+int pviod_net_create(const struct pviod_env *env, const char *name, const char *opts,
+		     struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *backend = NULL;
 	const struct pviod_net_backend_ops *be = NULL;
@@ -1366,7 +1333,7 @@ int pviod_net_create(const char *opts, struct pviod_device **out)
 	net->config.mtu = cpu_to_le16((uint16_t)mtu);
 	net->config.speed = cpu_to_le32(0xffffffffu);
 	net->config.duplex = 0xff;
-	ret = pviod_device_init(dev, &pviod_net_ops, socket_path, 2 * queues + 1);
+	ret = pviod_device_init(dev, env, &pviod_net_ops, name, socket_path, 2 * queues + 1);
 	if (ret || !net->be_arg)
 		goto err_free_dev;
 	for (i = 0; i < queues; i++) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_fdb.c - the L2 switch's forwarding database: which port each source
+ * fdb.c - the L2 switch's forwarding database: which port each source
  * MAC address was last seen on, forgotten after age_ns without traffic.
  *
  * No locking and no clock here: net_switch.c holds the switch's lock and

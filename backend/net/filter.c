@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_filter.c - the receive filter a virtio-net driver programs through
+ * filter.c - the receive filter a virtio-net driver programs through
  * the control queue (virtio 1.2 §5.1.6.5.1-3): RX modes, the MAC table, the
  * device's MAC address and the VLAN filter, and the per-frame decision.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_gso.c - frame parsing for the net device: software segmentation of
+ * gso.c - frame parsing for the net device: software segmentation of
  * TCP super-frames (GSO) for a receiver that did not negotiate GUEST_TSO4/6,
  * and the flow hash the switch uses to pick a receiving queue pair.
  *

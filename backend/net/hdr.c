@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_hdr.c - checks on the virtio-net header a driver puts before each
+ * hdr.c - checks on the virtio-net header a driver puts before each
  * frame it transmits, the software checksum for a receiver that did not
  * negotiate GUEST_CSUM, and the mapping from guest features to tap offloads.
  *

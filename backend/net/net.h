@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "core/pviod.h"
+#include "core/device.h"
 #include "virtio_net.h"
 
 /* A table aligned by hand, values and comments in columns. */
@@ -204,7 +204,8 @@ struct pviod_net {
 };
 
 /* net.c */
-int pviod_net_create(const char *opts, struct pviod_device **out);
+int pviod_net_create(const struct pviod_env *env, const char *name, const char *opts,
+		     struct pviod_device **out);
 int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
 		     size_t len);
 void pviod_net_rx_flush(struct pviod_net_pair *p);

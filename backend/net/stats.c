@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_stats.c - a net device's counters on SIGUSR1.
+ * stats.c - a net device's counters on SIGUSR1.
  *
  * Each pair's struct pviod_net_stats is written with plain stores by the
- * pair's worker (the tx queue's, which net.c also gives the rx queue), so it
- * is read there too: device.c's stats thread posts a command per queue to
- * the queue's worker (pviod_worker_queue_stats()), and the pair is logged on
+ * pair's worker (the tx queue's, which device.c also gives the rx queue), so
+ * it is read there too: the daemon's stats thread has each queue's worker
+ * run the queue_stats op (pviod_device_stats_log()), and the pair is logged on
  * its tx queue's turn.  The rx queue and the control queue log nothing.
  */
 #include "net/net.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_switch.c - the switch back-end: every net device with the same
+ * switch.c - the switch back-end: every net device with the same
  * backend=switch:NAME is a port of one L2 learning switch inside pviod, so
  * guests talk to each other with no kernel in the path.
  *

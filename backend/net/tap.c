@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_tap.c - the tap back-end: one fd of a multi-queue TAP interface per
+ * tap.c - the tap back-end: one fd of a multi-queue TAP interface per
  * queue pair, with the virtio-net header in front of every frame.
  *
  * IFF_VNET_HDR with TUNSETVNETHDRSZ 12 makes the tap speak exactly the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_mem.c - mapping the front-end's memory regions and translating into them.
+ * mem.c - mapping the front-end's memory regions and translating into them.
  *
  * The table is replaced only while every queue of the device is stopped
  * (vu_msg.c quiesces them), so the data path never sees a region vanish.
@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "core/pviod.h"
+#include "core/log.h"
 #include "vhost-user/mem.h"
 
 static void vu_mem_map_release(struct vu_mem_map *m)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu_mem.h - the front-end's memory, as vhost-user hands it over.
+ * mem.h - the front-end's memory, as vhost-user hands it over.
  *
  * Each region arrives as an fd with an offset, a guest-physical range and the
  * front-end's own virtual address for it.  Descriptors carry guest-physical

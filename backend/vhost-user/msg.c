@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_msg.c - vhost-user requests: the table, the central check, dispatch,
+ * msg.c - vhost-user requests: the table, the central check, dispatch,
  * replies, and the device-wide handlers (the per-queue ones are in
- * vu_vring.c).
+ * vring.c).
  *
  * Every request goes through vu_msg_check() before any handler runs: known
  * request, payload size, fd count (surplus fds are closed there, so no
@@ -22,9 +22,8 @@
 #include <unistd.h>
 
 #include "vhost-user/inflight.h"
-#include "core/pviod.h"
 #include "vhost-user/msg.h"
-#include "vhost-user/socket.h"
+#include "vhost-user/vu.h"
 
 #define VU_PROTOCOL_FEATURES                                                                     \
 	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |        \
@@ -41,14 +40,9 @@ uint64_t vu_msg_protocol_features(void)
 	return VU_PROTOCOL_FEATURES;
 }
 
-static bool vu_proto_has(const struct pviod_device *dev, unsigned int bit)
+static uint64_t vu_features_offered(struct vu_dev *vu)
 {
-	return dev->vu.protocol_features & PVIO_BIT(bit);
-}
-
-static uint64_t vu_features_offered(struct pviod_device *dev)
-{
-	return dev->ops->features(dev) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	return vu->dev->ops->features(vu->dev) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
 static void vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
@@ -59,69 +53,69 @@ static void vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
 
 /* --- device-wide requests --------------------------------------------------- */
 
-static int vu_get_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_get_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			   unsigned int nfds)
 {
-	vu_reply_u64(msg, vu_features_offered(dev));
+	vu_reply_u64(msg, vu_features_offered(vu));
 	return 0;
 }
 
-static int vu_set_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_set_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			   unsigned int nfds)
 {
-	uint64_t f = msg->payload.u64, offered = vu_features_offered(dev);
+	uint64_t f = msg->payload.u64, offered = vu_features_offered(vu);
 	unsigned int i;
 	int ret;
 
 	if (f & ~offered) {
-		pr_err("%s: SET_FEATURES 0x%llx: bits 0x%llx were not offered", dev->name,
+		pr_err("%s: SET_FEATURES 0x%llx: bits 0x%llx were not offered", vu->dev->name,
 		       (unsigned long long)f, (unsigned long long)(f & ~offered));
 		return -EINVAL;
 	}
-	pr_debug("%s: features 0x%llx", dev->name, (unsigned long long)f);
+	pr_debug("%s: features 0x%llx", vu->dev->name, (unsigned long long)f);
 	/* Running rings pick up EVENT_IDX / INDIRECT_DESC only at (re)start. */
-	pviod_device_queues_stop(dev);
-	ret = dev->ops->features_set ? dev->ops->features_set(dev, f) : 0;
+	vu_queues_stop(vu);
+	ret = vu->dev->ops->features_set ? vu->dev->ops->features_set(vu->dev, f) : 0;
 	if (!ret) {
-		dev->vu.features = f;
-		dev->vu.features_set = true;
+		vu->s.features = f;
+		vu->s.features_set = true;
 		/*
 		 * Without VHOST_USER_F_PROTOCOL_FEATURES rings are enabled from
 		 * the start (they run once their kick fd arrives); with it they
 		 * wait for SET_VRING_ENABLE.
 		 */
 		if (!(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
-			for (i = 0; i < dev->nqueues; i++)
-				dev->queues[i].enabled = true;
+			for (i = 0; i < vu->dev->nqueues; i++)
+				vu->vring[i].enabled = true;
 	}
-	return ret ?: pviod_device_queues_resume(dev);
+	return ret ?: vu_queues_resume(vu);
 }
 
-static int vu_get_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_get_protocol_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 				    unsigned int nfds)
 {
 	vu_reply_u64(msg, VU_PROTOCOL_FEATURES);
 	return 0;
 }
 
-static int vu_set_protocol_features(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_set_protocol_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 				    unsigned int nfds)
 {
 	uint64_t f = msg->payload.u64;
 
 	if (f & ~VU_PROTOCOL_FEATURES) {
-		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered", dev->name,
-		       (unsigned long long)f, (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
+		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered",
+		       vu->dev->name, (unsigned long long)f,
+		       (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
 		return -EINVAL;
 	}
-	dev->vu.protocol_features = f;
+	vu->s.protocol_features = f;
 	return 0;
 }
 
-static int vu_set_owner(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			unsigned int nfds)
+static int vu_set_owner(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	dev->vu.owner = true;
+	vu->s.owner = true;
 	return 0;
 }
 
@@ -130,23 +124,23 @@ static int vu_set_owner(struct pviod_device *dev, struct vhost_user_msg *msg, in
  * its initial state, features and status forgotten.  The memory table and
  * the protocol features stay: the session itself goes on.
  */
-static int vu_reset_device(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_reset_device(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			   unsigned int nfds)
 {
 	unsigned int i;
 
-	for (i = 0; i < dev->nqueues; i++)
-		vu_vring_reset(&dev->queues[i]);
-	dev->vu.features = 0;
-	dev->vu.features_set = false;
-	dev->vu.status = 0;
-	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
-	if (dev->ops->features_set)
-		dev->ops->features_set(dev, 0);
+	for (i = 0; i < vu->dev->nqueues; i++)
+		vu_vring_reset(vu, i);
+	vu->s.features = 0;
+	vu->s.features_set = false;
+	vu->s.status = 0;
+	__atomic_store_n(&vu->dev->needs_reset, 0, __ATOMIC_RELAXED);
+	if (vu->dev->ops->features_set)
+		vu->dev->ops->features_set(vu->dev, 0);
 	return 0;
 }
 
-static int vu_set_mem_table_check(const struct pviod_device *dev, const struct vhost_user_msg *msg,
+static int vu_set_mem_table_check(const struct vu_dev *vu, const struct vhost_user_msg *msg,
 				  unsigned int nfds)
 {
 	uint32_t n = msg->payload.memory.nregions;
@@ -156,7 +150,7 @@ static int vu_set_mem_table_check(const struct pviod_device *dev, const struct v
 	return 0;
 }
 
-static int vu_set_mem_table(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_set_mem_table(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			    unsigned int nfds)
 {
 	struct vhost_user_memory table;
@@ -165,59 +159,59 @@ static int vu_set_mem_table(struct pviod_device *dev, struct vhost_user_msg *msg
 	/* An aligned copy: the payload sits at offset 12 of a packed message. */
 	memcpy(&table, &msg->payload.memory, sizeof(table));
 	/* The data path reads the table: nothing may run while it changes. */
-	pviod_device_queues_stop(dev);
-	ret = vu_mem_table_set(&dev->vu.mem, &table, fds, nfds);
+	vu_queues_stop(vu);
+	ret = vu_mem_table_set(&vu->s.mem, &table, fds, nfds);
 	if (ret)
-		pr_err("%s: SET_MEM_TABLE: %s", dev->name, strerror(-ret));
+		pr_err("%s: SET_MEM_TABLE: %s", vu->dev->name, strerror(-ret));
 	/* The mappings hold the files; the fds are closed by the dispatcher. */
-	return ret ?: pviod_device_queues_resume(dev);
+	return ret ?: vu_queues_resume(vu);
 }
 
-static int vu_get_max_mem_slots(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_get_max_mem_slots(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 				unsigned int nfds)
 {
 	vu_reply_u64(msg, PVRING_MEM_REGIONS_MAX);
 	return 0;
 }
 
-static int vu_add_mem_reg(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_add_mem_reg(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			  unsigned int nfds)
 {
 	struct vhost_user_mem_region_single reg;
 	int ret;
 
 	memcpy(&reg, &msg->payload.mem_reg, sizeof(reg));
-	pviod_device_queues_stop(dev);
-	ret = vu_mem_region_add(&dev->vu.mem, &reg.region, fds[0]);
+	vu_queues_stop(vu);
+	ret = vu_mem_region_add(&vu->s.mem, &reg.region, fds[0]);
 	if (ret)
-		pr_err("%s: ADD_MEM_REG: %s", dev->name, strerror(-ret));
-	return ret ?: pviod_device_queues_resume(dev);
+		pr_err("%s: ADD_MEM_REG: %s", vu->dev->name, strerror(-ret));
+	return ret ?: vu_queues_resume(vu);
 }
 
-static int vu_rem_mem_reg(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_rem_mem_reg(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			  unsigned int nfds)
 {
 	struct vhost_user_mem_region_single reg;
 	int ret;
 
 	memcpy(&reg, &msg->payload.mem_reg, sizeof(reg));
-	pviod_device_queues_stop(dev);
-	ret = vu_mem_region_remove(&dev->vu.mem, &reg.region);
+	vu_queues_stop(vu);
+	ret = vu_mem_region_remove(&vu->s.mem, &reg.region);
 	if (ret)
-		pr_err("%s: REM_MEM_REG gpa 0x%llx: no such region", dev->name,
+		pr_err("%s: REM_MEM_REG gpa 0x%llx: no such region", vu->dev->name,
 		       (unsigned long long)reg.region.guest_phys_addr);
 	/* Resume even on failure: the table is unchanged then. */
-	return pviod_device_queues_resume(dev) ?: ret;
+	return vu_queues_resume(vu) ?: ret;
 }
 
-static int vu_get_queue_num(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_get_queue_num(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			    unsigned int nfds)
 {
-	vu_reply_u64(msg, dev->nqueues);
+	vu_reply_u64(msg, vu->dev->nqueues);
 	return 0;
 }
 
-static int vu_config_check(const struct pviod_device *dev, const struct vhost_user_msg *msg,
+static int vu_config_check(const struct vu_dev *vu, const struct vhost_user_msg *msg,
 			   unsigned int nfds)
 {
 	uint32_t size = msg->payload.config.size;
@@ -227,10 +221,9 @@ static int vu_config_check(const struct pviod_device *dev, const struct vhost_us
 	return 0;
 }
 
-static int vu_get_config(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			 unsigned int nfds)
+static int vu_get_config(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	uint32_t have = dev->ops->config_size;
+	uint32_t have = vu->dev->ops->config_size;
 	struct vhost_user_config c;
 	int ret = 0;
 
@@ -243,16 +236,16 @@ static int vu_get_config(struct pviod_device *dev, struct vhost_user_msg *msg, i
 	 */
 	if (c.offset > VHOST_USER_CONFIG_SIZE_MAX ||
 	    c.size > VHOST_USER_CONFIG_SIZE_MAX - c.offset) {
-		pr_err("%s: GET_CONFIG offset %u size %u: out of range", dev->name, c.offset,
+		pr_err("%s: GET_CONFIG offset %u size %u: out of range", vu->dev->name, c.offset,
 		       c.size);
 		msg->hdr.size = 0;
 		return 0;
 	}
 	memset(c.payload, 0, sizeof(c.payload));
-	if (c.offset < have && dev->ops->config_read) {
+	if (c.offset < have && vu->dev->ops->config_read) {
 		uint32_t len = c.size < have - c.offset ? c.size : have - c.offset;
 
-		ret = dev->ops->config_read(dev, c.offset, c.payload, len);
+		ret = vu->dev->ops->config_read(vu->dev, c.offset, c.payload, len);
 	}
 	memcpy(&msg->payload.config, &c, sizeof(c));
 	if (ret)
@@ -260,37 +253,34 @@ static int vu_get_config(struct pviod_device *dev, struct vhost_user_msg *msg, i
 	return 0;
 }
 
-static int vu_set_config(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			 unsigned int nfds)
+static int vu_set_config(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	struct vhost_user_config c;
 
 	memcpy(&c, &msg->payload.config, sizeof(c));
-	if (!dev->ops->config_write || c.offset >= dev->ops->config_size ||
-	    c.size > dev->ops->config_size - c.offset)
+	if (!vu->dev->ops->config_write || c.offset >= vu->dev->ops->config_size ||
+	    c.size > vu->dev->ops->config_size - c.offset)
 		return -EPERM;
-	return dev->ops->config_write(dev, c.offset, c.payload, c.size);
+	return vu->dev->ops->config_write(vu->dev, c.offset, c.payload, c.size);
 }
 
-static int vu_set_status(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			 unsigned int nfds)
+static int vu_set_status(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	if (msg->payload.u64 > 0xff)
 		return -EINVAL;
-	dev->vu.status = (uint8_t)msg->payload.u64;
+	vu->s.status = (uint8_t)msg->payload.u64;
 	/* Writing 0 is the driver's reset: a past ring error is forgotten. */
-	if (!dev->vu.status)
-		__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
+	if (!vu->s.status)
+		__atomic_store_n(&vu->dev->needs_reset, 0, __ATOMIC_RELAXED);
 	return 0;
 }
 
-static int vu_get_status(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			 unsigned int nfds)
+static int vu_get_status(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	uint64_t st = dev->vu.status;
+	uint64_t st = vu->s.status;
 
 	/* Pairs with the release store in pviod_queue_break(). */
-	if (__atomic_load_n(&dev->needs_reset, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&vu->dev->needs_reset, __ATOMIC_ACQUIRE))
 		st |= PVIO_STATUS_DEVICE_NEEDS_RESET;
 	vu_reply_u64(msg, st);
 	return 0;
@@ -300,14 +290,14 @@ static int vu_get_status(struct pviod_device *dev, struct vhost_user_msg *msg, i
  * GET_INFLIGHT_FD: the reply carries the new area's fd in fds[0]
  * (VU_MSG_REPLY_FD), which the dispatcher closes once it is sent.
  */
-static int vu_get_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_get_inflight_fd(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			      unsigned int nfds)
 {
 	struct vhost_user_inflight inf;
 	int ret;
 
 	memcpy(&inf, &msg->payload.inflight, sizeof(inf));
-	ret = pviod_inflight_get(dev, &inf, &fds[0]);
+	ret = vu_inflight_get(vu, &inf, &fds[0]);
 	if (ret)
 		return ret;
 	memcpy(&msg->payload.inflight, &inf, sizeof(inf));
@@ -315,7 +305,7 @@ static int vu_get_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *m
 	return 0;
 }
 
-static int vu_set_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
+static int vu_set_inflight_fd(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 			      unsigned int nfds)
 {
 	struct vhost_user_inflight inf;
@@ -324,7 +314,7 @@ static int vu_set_inflight_fd(struct pviod_device *dev, struct vhost_user_msg *m
 		return -EBADF;
 	memcpy(&inf, &msg->payload.inflight, sizeof(inf));
 	/* The mapping holds the file; the dispatcher closes the fd. */
-	return pviod_inflight_set(dev, &inf, fds[0]);
+	return vu_inflight_set(vu, &inf, fds[0]);
 }
 
 /* --- the table ---------------------------------------------------------------- */
@@ -401,7 +391,7 @@ const struct vu_msg_rule *vu_msg_rule_get(uint32_t request)
 
 /**
  * vu_msg_check - the central check every request passes before its handler
- * @dev: the device (queue count, negotiated protocol features)
+ * @vu: the device's vhost-user side (queue count, negotiated protocol features)
  * @msg: the request
  * @fds: the fds that came with it
  * @nfds: how many
@@ -416,7 +406,7 @@ const struct vu_msg_rule *vu_msg_rule_get(uint32_t request)
  * a wrong fd count; -ERANGE for a queue index out of range; -EINVAL when the
  * rule's payload check fails.
  */
-int vu_msg_check(const struct pviod_device *dev, const struct vhost_user_msg *msg, int *fds,
+int vu_msg_check(const struct vu_dev *vu, const struct vhost_user_msg *msg, int *fds,
 		 unsigned int nfds, const struct vu_msg_rule **rule)
 {
 	const struct vu_msg_rule *r = vu_msg_rule_get(msg->hdr.request);
@@ -426,24 +416,25 @@ int vu_msg_check(const struct pviod_device *dev, const struct vhost_user_msg *ms
 
 	*rule = r;
 	if (!r) {
-		pr_err("%s: vhost-user request %u is not supported", dev->name, msg->hdr.request);
+		pr_err("%s: vhost-user request %u is not supported", vu->dev->name,
+		       msg->hdr.request);
 		ret = -EOPNOTSUPP;
 		goto err_close_fds;
 	}
-	if (r->proto != VU_MSG_NO_PROTO && !vu_proto_has(dev, (unsigned int)r->proto)) {
-		pr_err("%s: %s without its protocol feature (bit %d) negotiated", dev->name, name,
-		       r->proto);
+	if (r->proto != VU_MSG_NO_PROTO && !vu_proto_has(vu, (unsigned int)r->proto)) {
+		pr_err("%s: %s without its protocol feature (bit %d) negotiated", vu->dev->name,
+		       name, r->proto);
 		ret = -EOPNOTSUPP;
 		goto err_close_fds;
 	}
 	if ((r->flags & VU_MSG_SIZE_MIN) ? msg->hdr.size < r->size : msg->hdr.size != r->size) {
-		pr_err("%s: %s with a payload of %u bytes, expected %s%u", dev->name, name,
+		pr_err("%s: %s with a payload of %u bytes, expected %s%u", vu->dev->name, name,
 		       msg->hdr.size, (r->flags & VU_MSG_SIZE_MIN) ? "at least " : "", r->size);
 		ret = -EMSGSIZE;
 		goto err_close_fds;
 	}
 	if (nfds > r->fds_max) {
-		pr_err("%s: %s with %u fds, at most %u", dev->name, name, nfds, r->fds_max);
+		pr_err("%s: %s with %u fds, at most %u", vu->dev->name, name, nfds, r->fds_max);
 		ret = -EBADF;
 		goto err_close_fds;
 	}
@@ -454,29 +445,29 @@ int vu_msg_check(const struct pviod_device *dev, const struct vhost_user_msg *ms
 		bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
 
 		if (v & ~(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) {
-			pr_err("%s: %s: reserved bits set in 0x%llx", dev->name, name,
+			pr_err("%s: %s: reserved bits set in 0x%llx", vu->dev->name, name,
 			       (unsigned long long)v);
 			ret = -EINVAL;
 			goto err_close_fds;
 		}
 		if (nfds != (nofd ? 0u : 1u)) {
-			pr_err("%s: %s with %u fds and NOFD %s", dev->name, name, nfds,
+			pr_err("%s: %s with %u fds and NOFD %s", vu->dev->name, name, nfds,
 			       nofd ? "set" : "clear");
 			ret = -EBADF;
 			goto err_close_fds;
 		}
 		idx = v & VHOST_USER_VRING_IDX_MASK;
 	}
-	if ((r->flags & (VU_MSG_QUEUE_STATE | VU_MSG_QUEUE_FD)) && idx >= dev->nqueues) {
-		pr_err("%s: %s for queue %llu, the device has %u", dev->name, name,
-		       (unsigned long long)idx, dev->nqueues);
+	if ((r->flags & (VU_MSG_QUEUE_STATE | VU_MSG_QUEUE_FD)) && idx >= vu->dev->nqueues) {
+		pr_err("%s: %s for queue %llu, the device has %u", vu->dev->name, name,
+		       (unsigned long long)idx, vu->dev->nqueues);
 		ret = -ERANGE;
 		goto err_close_fds;
 	}
 	if (r->check) {
-		ret = r->check(dev, msg, nfds);
+		ret = r->check(vu, msg, nfds);
 		if (ret) {
-			pr_err("%s: %s: malformed payload (%u bytes, %u fds)", dev->name, name,
+			pr_err("%s: %s: malformed payload (%u bytes, %u fds)", vu->dev->name, name,
 			       msg->hdr.size, nfds);
 			goto err_close_fds;
 		}
@@ -490,7 +481,7 @@ err_close_fds:
 
 /**
  * vu_msg_dispatch - check, handle and answer one request
- * @dev: the device, connected (replies go to dev->conn_fd)
+ * @vu: the device's vhost-user side, connected (replies go to vu->conn_fd)
  * @msg: the request; rewritten into the reply
  * @fds: its fds; every one is closed or taken by the time this returns
  * @nfds: how many
@@ -498,23 +489,22 @@ err_close_fds:
  * Return: 0 to keep the connection; -errno to close it (malformed request,
  * a failure that no ack could report, or the reply could not be sent).
  */
-int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		    unsigned int nfds)
+int vu_msg_dispatch(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	const struct vu_msg_rule *r;
 	uint32_t flags = msg->hdr.flags;
 	bool ack;
 	int ret;
 
-	ret = vu_msg_check(dev, msg, fds, nfds, &r);
+	ret = vu_msg_check(vu, msg, fds, nfds, &r);
 	if (ret) {
 		if (ret == -EOPNOTSUPP && (flags & VHOST_USER_FLAG_NEED_REPLY) &&
-		    vu_proto_has(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK) && !r)
+		    vu_proto_has(vu, VHOST_USER_PROTOCOL_F_REPLY_ACK) && !r)
 			goto send_ack;
 		return ret;
 	}
-	pr_debug("%s: %s (%u bytes, %u fds)", dev->name, r->name, msg->hdr.size, nfds);
-	ret = r->handle(dev, msg, fds, nfds);
+	pr_debug("%s: %s (%u bytes, %u fds)", vu->dev->name, r->name, msg->hdr.size, nfds);
+	ret = r->handle(vu, msg, fds, nfds);
 	vu_fds_close(fds, nfds);
 	if (r->flags & VU_MSG_REPLY) {
 		int rfd = -1;
@@ -526,7 +516,7 @@ int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *f
 		}
 		if (!ret) {
 			msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
-			ret = vu_socket_send(dev->conn_fd, msg, rfd >= 0 ? &rfd : NULL,
+			ret = vu_socket_send(vu->conn_fd, msg, rfd >= 0 ? &rfd : NULL,
 					     rfd >= 0 ? 1 : 0);
 		}
 		if (rfd >= 0)
@@ -535,31 +525,32 @@ int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *f
 	}
 	/* Checked after the handler: SET_PROTOCOL_FEATURES may just have enabled it. */
 	ack = (flags & VHOST_USER_FLAG_NEED_REPLY) &&
-	      vu_proto_has(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	      vu_proto_has(vu, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	if (!ack)
 		return ret;
 send_ack:
 	msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
 	vu_reply_u64(msg, ret < 0 ? (uint64_t)-ret : 0);
-	return vu_socket_send(dev->conn_fd, msg, NULL, 0);
+	return vu_socket_send(vu->conn_fd, msg, NULL, 0);
 }
 
 /**
  * vu_session_reset - forget everything a front-end set up (it disconnected)
- * @dev: the device
+ * @vu: the device's vhost-user side
  *
  * Stops every ring (completing what is in flight), closes their fds, unmaps
  * the memory and clears the negotiated features.
  */
-void vu_session_reset(struct pviod_device *dev)
+void vu_session_reset(struct vu_dev *vu)
 {
+	struct pviod_device *dev = vu->dev;
 	unsigned int i;
 
 	for (i = 0; i < dev->nqueues; i++)
-		vu_vring_reset(&dev->queues[i]);
-	vu_mem_clear(&dev->vu.mem);
-	pviod_inflight_clear(dev);
-	memset(&dev->vu, 0, sizeof(dev->vu));
+		vu_vring_reset(vu, i);
+	vu_mem_clear(&vu->s.mem);
+	vu_inflight_clear(vu);
+	memset(&vu->s, 0, sizeof(vu->s));
 	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
 	if (dev->ops->features_set)
 		dev->ops->features_set(dev, 0);

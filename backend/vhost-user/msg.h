@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu_msg.h - the vhost-user message table and its one central check.
+ * msg.h - the vhost-user message table and its one central check (msg.c),
+ * and the per-queue requests (vring.c).
  */
 #ifndef PVIOD_VU_MSG_H
 #define PVIOD_VU_MSG_H
 
-#include "core/pviod.h"
+#include "vhost-user/vu.h"
 
 /* Rule flags. */
 /* A table aligned by hand, values and comments in columns. */
@@ -37,39 +38,27 @@ struct vu_msg_rule {
 	uint8_t flags;
 	uint8_t fds_max;
 	int8_t proto;
-	int (*check)(const struct pviod_device *dev, const struct vhost_user_msg *msg,
-		     unsigned int nfds);
-	int (*handle)(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
+	int (*check)(const struct vu_dev *vu, const struct vhost_user_msg *msg, unsigned int nfds);
+	int (*handle)(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
 };
 
 const struct vu_msg_rule *vu_msg_rule_get(uint32_t request);
-int vu_msg_check(const struct pviod_device *dev, const struct vhost_user_msg *msg, int *fds,
+int vu_msg_check(const struct vu_dev *vu, const struct vhost_user_msg *msg, int *fds,
 		 unsigned int nfds, const struct vu_msg_rule **rule);
-int vu_msg_dispatch(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		    unsigned int nfds);
-void vu_session_reset(struct pviod_device *dev);
+int vu_msg_dispatch(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
 uint64_t vu_msg_protocol_features(void);
 
 /* vu_vring.c: the per-queue requests. */
-int vu_vring_set_num(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		     unsigned int nfds);
-int vu_vring_set_addr(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
-int vu_vring_set_base(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
-int vu_vring_get_base(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
-int vu_vring_set_kick(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
-int vu_vring_set_call(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds);
-int vu_vring_set_err(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		     unsigned int nfds);
-int vu_vring_set_enable(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			unsigned int nfds);
-int vu_vring_update(struct pviod_queue *q);
-void vu_vring_stop(struct pviod_queue *q);
-void vu_vring_reset(struct pviod_queue *q);
+int vu_vring_set_num(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_get_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_kick(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_call(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_err(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_set_enable(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
+int vu_vring_update(struct vu_dev *vu, unsigned int index);
+void vu_vring_stop(struct vu_dev *vu, unsigned int index);
+void vu_vring_reset(struct vu_dev *vu, unsigned int index);
 
 #endif /* PVIOD_VU_MSG_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_socket.c - the vhost-user Unix socket.
+ * socket.c - the vhost-user Unix socket.
  *
  * A message is the 12-byte header (with the SCM_RIGHTS fds, which ride on
  * its first byte) and then exactly hdr.size payload bytes.  pviod reads it
@@ -20,7 +20,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
-#include "core/pviod.h"
+#include "core/log.h"
 #include "vhost-user/socket.h"
 
 /*

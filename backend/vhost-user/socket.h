@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu_socket.h - the vhost-user Unix socket: listen, accept, one message in
+ * socket.h - the vhost-user Unix socket: listen, accept, one message in
  * with its fds, one reply out.
  */
 #ifndef PVIOD_VU_SOCKET_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_vring.c - per-queue vhost-user state and the requests that set it.
+ * vring.c - per-queue vhost-user state and the requests that set it.
  *
  * A queue runs (belongs to a worker) exactly when it has a kick fd, is
  * enabled, and has a size and addresses: vu_vring_update() moves it to that
@@ -17,13 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/worker.h"
 #include "vhost-user/inflight.h"
-#include "core/pviod.h"
 #include "vhost-user/msg.h"
+#include "virtio_config.h"
 
-static bool vu_vring_ready(const struct pviod_queue *q)
+static bool vu_vring_ready(const struct vu_dev *vu, unsigned int index)
 {
-	return q->kick_fd >= 0 && q->enabled && q->addr_set && q->num;
+	const struct vu_vring *vr = &vu->vring[index];
+
+	return vu->dev->queues[index].kick_fd >= 0 && vr->enabled && vr->addr_set && vr->num;
 }
 
 static void vu_fd_replace(int *slot, int fd)
@@ -35,16 +38,16 @@ static void vu_fd_replace(int *slot, int fd)
 
 /*
  * Where the ring's three areas (desc, driver, device: vhost-user's desc,
- * avail and used addresses) of the queue's size are mapped.
+ * avail and used addresses) of @num entries are mapped.
  * Return: 0, or -EFAULT when one is not wholly inside the memory table.
  */
-static int vu_vring_areas(const struct vu_mem *mem, const struct pviod_queue *q, uint64_t desc,
+static int vu_vring_areas(const struct vu_mem *mem, unsigned int num, uint64_t desc,
 			  uint64_t driver, uint64_t device, void **desc_hva, void **driver_hva,
 			  void **device_hva)
 {
 	struct pvring_layout l;
 
-	if (pvring_layout(PVRING_SPLIT, q->num, &l))
+	if (pvring_layout(PVRING_SPLIT, num, &l))
 		return -EINVAL;
 	*desc_hva = vu_mem_uva_to_hva(mem, desc, l.desc_bytes);
 	*driver_hva = vu_mem_uva_to_hva(mem, driver, l.driver_bytes);
@@ -53,50 +56,51 @@ static int vu_vring_areas(const struct vu_mem *mem, const struct pviod_queue *q,
 }
 
 /* Translate the ring's front-end addresses and set up the device side. */
-static int vu_vring_start(struct pviod_queue *q)
+static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 {
-	struct pviod_device *dev = q->dev;
-	const struct vu_mem *mem = &dev->vu.mem;
+	struct pviod_device *dev = vu->dev;
+	struct pviod_queue *q = &dev->queues[index];
+	struct vu_vring *vr = &vu->vring[index];
+	const struct vu_mem *mem = &vu->s.mem;
 	struct pvring_dev_config cfg = {
-		.num = q->num,
-		.event_idx = dev->vu.features & PVIO_BIT(PVIO_F_EVENT_IDX),
-		.indirect = dev->vu.features & PVIO_BIT(PVIO_F_INDIRECT_DESC),
+		.num = vr->num,
+		.event_idx = vu->s.features & PVIO_BIT(PVIO_F_EVENT_IDX),
+		.indirect = vu->s.features & PVIO_BIT(PVIO_F_INDIRECT_DESC),
 		.mem = &mem->ring,
-		.base = q->base,
+		.base = vr->base,
 	};
 	int ret;
 
 	/* The event fields are accessed only with EVENT_IDX, but QEMU always maps them. */
-	ret = vu_vring_areas(mem, q, q->desc_uaddr, q->avail_uaddr, q->used_uaddr, &cfg.desc,
-			     &cfg.driver, &cfg.device);
+	ret = vu_vring_areas(mem, vr->num, vr->desc_uaddr, vr->avail_uaddr, vr->used_uaddr,
+			     &cfg.desc, &cfg.driver, &cfg.device);
 	if (ret) {
 		pr_err("%s: queue %u: ring addresses (desc 0x%llx avail 0x%llx used 0x%llx, %u entries) are not in the memory table",
-		       dev->name, q->index, (unsigned long long)q->desc_uaddr,
-		       (unsigned long long)q->avail_uaddr, (unsigned long long)q->used_uaddr,
-		       q->num);
+		       dev->name, index, (unsigned long long)vr->desc_uaddr,
+		       (unsigned long long)vr->avail_uaddr, (unsigned long long)vr->used_uaddr,
+		       vr->num);
 		return -EFAULT;
 	}
 	ret = pvring_dev_init(&q->ring, &cfg);
 	if (ret) {
-		pr_err("%s: queue %u: misaligned ring", dev->name, q->index);
+		pr_err("%s: queue %u: misaligned ring", dev->name, index);
 		return ret;
 	}
 	q->broken = false;
-	q->throttled = false;
-	q->poll_skip = false;
 	q->inflight = 0;
+	q->fault = dev->env->fault;
 	/* Before the worker pops: where to resume and what to resubmit. */
-	ret = pviod_inflight_queue_recover(q);
+	ret = vu_inflight_queue_recover(vu, index);
 	if (ret)
 		return ret;
 	ret = dev->ops->queue_start ? dev->ops->queue_start(dev, q) : 0;
 	if (ret)
 		return ret;
-	ret = pviod_worker_queue_start(q);
+	ret = pviod_worker_queue_start(dev->env->workers, q);
 	if (ret)
 		goto err_device_stop;
 	q->running = true;
-	pr_debug("%s: queue %u started at %u", dev->name, q->index, pvring_dev_base(&q->ring));
+	pr_debug("%s: queue %u started at %u", dev->name, index, pvring_dev_base(&q->ring));
 	return 0;
 
 err_device_stop:
@@ -107,67 +111,105 @@ err_device_stop:
 
 /**
  * vu_vring_stop - take a running queue back from its worker
- * @q: the queue
+ * @vu: the device's vhost-user side
+ * @index: the queue
  *
- * Returns once every request of the queue completed; q->base then holds the
- * next avail index to process.
+ * Returns once every request of the queue completed; the vring's base then
+ * holds where a restart resumes.
  */
-void vu_vring_stop(struct pviod_queue *q)
+void vu_vring_stop(struct vu_dev *vu, unsigned int index)
 {
+	struct pviod_device *dev = vu->dev;
+	struct pviod_queue *q = &dev->queues[index];
+
 	if (!q->running)
 		return;
 	pviod_worker_queue_stop(q);
 	q->running = false;
-	q->base = pvring_dev_base(&q->ring);
-	if (q->dev->ops->queue_stop)
-		q->dev->ops->queue_stop(q->dev, q);
-	pr_debug("%s: queue %u stopped at avail %u", q->dev->name, q->index, q->base);
+	vu->vring[index].base = pvring_dev_base(&q->ring);
+	if (dev->ops->queue_stop)
+		dev->ops->queue_stop(dev, q);
+	pr_debug("%s: queue %u stopped at %u", dev->name, index, vu->vring[index].base);
 }
 
 /**
  * vu_vring_update - start or stop the queue to match its state
- * @q: the queue
+ * @vu: the device's vhost-user side
+ * @index: the queue
  *
  * Return: 0, or the start error (the queue stays stopped).
  */
-int vu_vring_update(struct pviod_queue *q)
+int vu_vring_update(struct vu_dev *vu, unsigned int index)
 {
-	if (vu_vring_ready(q) && !q->running)
-		return vu_vring_start(q);
-	if (!vu_vring_ready(q) && q->running)
-		vu_vring_stop(q);
+	bool running = vu->dev->queues[index].running;
+
+	if (vu_vring_ready(vu, index) && !running)
+		return vu_vring_start(vu, index);
+	if (!vu_vring_ready(vu, index) && running)
+		vu_vring_stop(vu, index);
 	return 0;
 }
 
 /**
  * vu_vring_reset - stop the queue and return it to its initial state
- * @q: the queue
+ * @vu: the device's vhost-user side
+ * @index: the queue
  */
-void vu_vring_reset(struct pviod_queue *q)
+void vu_vring_reset(struct vu_dev *vu, unsigned int index)
 {
-	vu_vring_stop(q);
+	struct pviod_queue *q = &vu->dev->queues[index];
+
+	vu_vring_stop(vu, index);
 	vu_fd_replace(&q->kick_fd, -1);
 	vu_fd_replace(&q->call_fd, -1);
 	vu_fd_replace(&q->err_fd, -1);
-	q->num = 0;
-	q->addr_set = false;
-	q->desc_uaddr = 0;
-	q->avail_uaddr = 0;
-	q->used_uaddr = 0;
-	q->base = 0;
-	q->enabled = false;
+	memset(&vu->vring[index], 0, sizeof(vu->vring[index]));
 	q->broken = false;
 }
 
-static struct pviod_queue *vu_vring_of(struct pviod_device *dev, const struct vhost_user_msg *msg)
+/**
+ * vu_queues_stop - stop every running queue (in-flight requests complete)
+ * @vu: the device's vhost-user side
+ *
+ * The queues' state is kept; vu_queues_resume() starts again the ones that
+ * are ready.
+ */
+void vu_queues_stop(struct vu_dev *vu)
 {
-	/* vu_msg_check() bounded the index. */
-	return &dev->queues[msg->payload.state.index];
+	unsigned int i;
+
+	for (i = 0; i < vu->dev->nqueues; i++)
+		vu_vring_stop(vu, i);
+}
+
+/**
+ * vu_queues_resume - start every queue that is ready to run
+ * @vu: the device's vhost-user side
+ *
+ * Return: 0, or the first start error (the other queues are still started).
+ */
+int vu_queues_resume(struct vu_dev *vu)
+{
+	unsigned int i;
+	int ret = 0, r;
+
+	for (i = 0; i < vu->dev->nqueues; i++) {
+		r = vu_vring_update(vu, i);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+/* The queue a QUEUE_STATE request names (vu_msg_check() bounded it). */
+static unsigned int vu_vring_index(const struct vhost_user_msg *msg)
+{
+	return msg->payload.state.index;
 }
 
 /**
  * vu_vring_set_num - VHOST_USER_SET_VRING_NUM
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request
  * @fds: none
  * @nfds: 0
@@ -175,25 +217,24 @@ static struct pviod_queue *vu_vring_of(struct pviod_device *dev, const struct vh
  * Return: 0, -EINVAL for a size that is not a power of two up to 32768,
  * -EBUSY while the ring runs.
  */
-int vu_vring_set_num(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		     unsigned int nfds)
+int vu_vring_set_num(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of(dev, msg);
+	unsigned int i = vu_vring_index(msg);
 
 	if (!pvring_size_valid(msg->payload.state.num)) {
-		pr_err("%s: queue %u: size %u is not a power of two in 1..%u", dev->name, q->index,
+		pr_err("%s: queue %u: size %u is not a power of two in 1..%u", vu->dev->name, i,
 		       msg->payload.state.num, PVRING_MAX_SIZE);
 		return -EINVAL;
 	}
-	if (q->running)
+	if (vu->dev->queues[i].running)
 		return -EBUSY;
-	q->num = msg->payload.state.num;
+	vu->vring[i].num = msg->payload.state.num;
 	return 0;
 }
 
 /**
  * vu_vring_set_addr - VHOST_USER_SET_VRING_ADDR
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request: front-end virtual addresses of the three areas
  * @fds: none
  * @nfds: 0
@@ -201,39 +242,38 @@ int vu_vring_set_num(struct pviod_device *dev, struct vhost_user_msg *msg, int *
  * Return: 0, -EOPNOTSUPP for dirty logging (not offered), -EFAULT when the
  * memory table is there and the areas are not in it.
  */
-int vu_vring_set_addr(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds)
+int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	struct vhost_user_vring_addr addr, *a = &addr;
-	struct pviod_queue *q;
+	struct vu_vring *vr;
 	void *area[3];
 
 	/* An aligned copy: the payload sits at offset 12 of a packed message. */
 	memcpy(&addr, &msg->payload.addr, sizeof(addr));
-	q = &dev->queues[a->index];
+	vr = &vu->vring[a->index];
 
 	if (a->flags & ~VHOST_USER_VRING_F_LOG)
 		return -EINVAL;
 	if (a->flags & VHOST_USER_VRING_F_LOG)
 		return -EOPNOTSUPP;
-	if (q->num && dev->vu.mem.ring.nregions &&
-	    vu_vring_areas(&dev->vu.mem, q, a->desc_user_addr, a->avail_user_addr,
+	if (vr->num && vu->s.mem.ring.nregions &&
+	    vu_vring_areas(&vu->s.mem, vr->num, a->desc_user_addr, a->avail_user_addr,
 			   a->used_user_addr, &area[0], &area[1], &area[2])) {
-		pr_err("%s: queue %u: SET_VRING_ADDR outside the memory table", dev->name,
-		       q->index);
+		pr_err("%s: queue %u: SET_VRING_ADDR outside the memory table", vu->dev->name,
+		       a->index);
 		return -EFAULT;
 	}
-	vu_vring_stop(q);
-	q->desc_uaddr = a->desc_user_addr;
-	q->avail_uaddr = a->avail_user_addr;
-	q->used_uaddr = a->used_user_addr;
-	q->addr_set = true;
-	return vu_vring_update(q);
+	vu_vring_stop(vu, a->index);
+	vr->desc_uaddr = a->desc_user_addr;
+	vr->avail_uaddr = a->avail_user_addr;
+	vr->used_uaddr = a->used_user_addr;
+	vr->addr_set = true;
+	return vu_vring_update(vu, a->index);
 }
 
 /**
  * vu_vring_set_base - VHOST_USER_SET_VRING_BASE: where to resume popping
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request
  * @fds: none
  * @nfds: 0
@@ -241,22 +281,21 @@ int vu_vring_set_addr(struct pviod_device *dev, struct vhost_user_msg *msg, int 
  * Return: 0, -EINVAL for an index over 16 bits (split rings only), -EBUSY
  * while the ring runs.
  */
-int vu_vring_set_base(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds)
+int vu_vring_set_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of(dev, msg);
+	unsigned int i = vu_vring_index(msg);
 
 	if (msg->payload.state.num > 0xffff)
 		return -EINVAL;
-	if (q->running)
+	if (vu->dev->queues[i].running)
 		return -EBUSY;
-	q->base = (uint16_t)msg->payload.state.num;
+	vu->vring[i].base = msg->payload.state.num;
 	return 0;
 }
 
 /**
  * vu_vring_get_base - VHOST_USER_GET_VRING_BASE: stop the ring
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request, rewritten into the reply {index, next avail index}
  * @fds: none
  * @nfds: 0
@@ -266,28 +305,28 @@ int vu_vring_set_base(struct pviod_device *dev, struct vhost_user_msg *msg, int 
  *
  * Return: 0.
  */
-int vu_vring_get_base(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds)
+int vu_vring_get_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of(dev, msg);
+	unsigned int i = vu_vring_index(msg);
+	struct pviod_queue *q = &vu->dev->queues[i];
 
-	vu_vring_stop(q);
+	vu_vring_stop(vu, i);
 	vu_fd_replace(&q->kick_fd, -1);
 	q->broken = false;
 	msg->hdr.size = sizeof(msg->payload.state);
-	msg->payload.state.num = q->base;
+	msg->payload.state.num = vu->vring[i].base;
 	return 0;
 }
 
-static struct pviod_queue *vu_vring_of_fd_msg(struct pviod_device *dev,
-					      const struct vhost_user_msg *msg)
+/* The queue an fd request names (vu_msg_check() bounded it). */
+static unsigned int vu_vring_fd_index(const struct vhost_user_msg *msg)
 {
-	return &dev->queues[msg->payload.u64 & VHOST_USER_VRING_IDX_MASK];
+	return msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
 }
 
 /**
  * vu_vring_set_kick - VHOST_USER_SET_VRING_KICK: the ring may start
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request
  * @fds: the kick eventfd (taken)
  * @nfds: 1 (0 with NOFD)
@@ -295,25 +334,24 @@ static struct pviod_queue *vu_vring_of_fd_msg(struct pviod_device *dev,
  * Return: 0, -EOPNOTSUPP for NOFD (polling without a kick fd is not
  * offered), or the start error.
  */
-int vu_vring_set_kick(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds)
+int vu_vring_set_kick(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of_fd_msg(dev, msg);
+	unsigned int i = vu_vring_fd_index(msg);
 
 	if (!nfds) {
-		pr_err("%s: queue %u: SET_VRING_KICK without an fd is not supported", dev->name,
-		       q->index);
+		pr_err("%s: queue %u: SET_VRING_KICK without an fd is not supported", vu->dev->name,
+		       i);
 		return -EOPNOTSUPP;
 	}
-	vu_vring_stop(q);
-	vu_fd_replace(&q->kick_fd, fds[0]);
+	vu_vring_stop(vu, i);
+	vu_fd_replace(&vu->dev->queues[i].kick_fd, fds[0]);
 	fds[0] = -1;
-	return vu_vring_update(q);
+	return vu_vring_update(vu, i);
 }
 
 /**
  * vu_vring_set_call - VHOST_USER_SET_VRING_CALL
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request
  * @fds: the call eventfd (taken), none with NOFD (then never signalled)
  * @nfds: 0 or 1
@@ -323,55 +361,52 @@ int vu_vring_set_kick(struct pviod_device *dev, struct vhost_user_msg *msg, int 
  *
  * Return: 0 or the restart error.
  */
-int vu_vring_set_call(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		      unsigned int nfds)
+int vu_vring_set_call(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of_fd_msg(dev, msg);
+	unsigned int i = vu_vring_fd_index(msg);
 
-	vu_vring_stop(q);
-	vu_fd_replace(&q->call_fd, nfds ? fds[0] : -1);
+	vu_vring_stop(vu, i);
+	vu_fd_replace(&vu->dev->queues[i].call_fd, nfds ? fds[0] : -1);
 	if (nfds)
 		fds[0] = -1;
-	return vu_vring_update(q);
+	return vu_vring_update(vu, i);
 }
 
 /**
  * vu_vring_set_err - VHOST_USER_SET_VRING_ERR: signalled when the ring breaks
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request
  * @fds: the eventfd (taken), none with NOFD
  * @nfds: 0 or 1
  *
  * Return: 0 or the restart error.
  */
-int vu_vring_set_err(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-		     unsigned int nfds)
+int vu_vring_set_err(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of_fd_msg(dev, msg);
+	unsigned int i = vu_vring_fd_index(msg);
 
-	vu_vring_stop(q);
-	vu_fd_replace(&q->err_fd, nfds ? fds[0] : -1);
+	vu_vring_stop(vu, i);
+	vu_fd_replace(&vu->dev->queues[i].err_fd, nfds ? fds[0] : -1);
 	if (nfds)
 		fds[0] = -1;
-	return vu_vring_update(q);
+	return vu_vring_update(vu, i);
 }
 
 /**
  * vu_vring_set_enable - VHOST_USER_SET_VRING_ENABLE
- * @dev: the device
+ * @vu: the device's vhost-user side
  * @msg: the request; num 1 enables, 0 disables (in-flight requests complete)
  * @fds: none
  * @nfds: 0
  *
  * Return: 0, -EINVAL for another value, or the start error.
  */
-int vu_vring_set_enable(struct pviod_device *dev, struct vhost_user_msg *msg, int *fds,
-			unsigned int nfds)
+int vu_vring_set_enable(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
-	struct pviod_queue *q = vu_vring_of(dev, msg);
+	unsigned int i = vu_vring_index(msg);
 
 	if (msg->payload.state.num > 1)
 		return -EINVAL;
-	q->enabled = msg->payload.state.num;
-	return vu_vring_update(q);
+	vu->vring[i].enabled = msg->payload.state.num;
+	return vu_vring_update(vu, i);
 }

@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "core/pviod.h"
+#include "core/log.h"
+#include "vhost-user/mem.h"
 
 #define MB (1ull << 20)
 

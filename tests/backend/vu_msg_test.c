@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vu_msg_test - pviod's vhost-user message handling, driven through a
- * socketpair: the test is the front-end, pviod_conn_handle() the back-end
+ * socketpair: the test is the front-end, vu_conn_handle() the back-end
  * handling one message at a time.  The central check (sizes, fds, queue
  * index, unknown requests), REPLY_ACK without double replies, and a whole
  * session that maps memory, starts a ring and serves virtio-blk requests
  * from a memfd "guest" into a temporary image.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -18,6 +19,7 @@
 
 #include "kselftest_harness.h"
 #include "blk/blk.h"
+#include "core/worker.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
 
@@ -46,6 +48,8 @@ FIXTURE(vu)
 	int sv[2];
 	char dir[64];
 	char img[96];
+	struct pviod_workers workers;
+	struct pviod_env env;
 	struct pviod_device *dev;
 };
 
@@ -64,21 +68,26 @@ FIXTURE_SETUP(vu)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
 	close(fd);
-	ASSERT_EQ(0, pviod_workers_start(&wc));
+	ASSERT_EQ(0, pviod_workers_start(&self->workers, &wc));
+	/* No control loop: the test hands each message to vu_conn_handle(). */
+	self->env.workers = &self->workers;
 	snprintf(opts, sizeof(opts), "socket=%s/s,file=%s,queues=2,direct=off,serial=unit",
 		 self->dir, self->img);
-	ASSERT_EQ(0, pviod_blk_create(opts, &self->dev));
+	ASSERT_EQ(0, pviod_blk_create(&self->env, "blk0", opts, &self->dev));
+	ASSERT_EQ(0, vu_dev_new(self->dev));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, self->sv));
 	setsockopt(self->sv[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	self->dev->conn_fd = self->sv[0];
+	self->dev->vu->conn_fd = self->sv[0];
 }
 
 FIXTURE_TEARDOWN(vu)
 {
 	char cmd[128];
 
-	vu_session_reset(self->dev);
-	pviod_workers_stop();
+	vu_session_reset(self->dev->vu);
+	self->dev->vu->conn_fd = -1; /* the test's, closed below */
+	vu_dev_detach(self->dev);
+	pviod_workers_stop(&self->workers);
 	pviod_device_free(self->dev);
 	close(self->sv[0]);
 	close(self->sv[1]);
@@ -104,7 +113,7 @@ static int xfer(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, uint
 		TH_LOG("send failed");
 		return -999;
 	}
-	return pviod_conn_handle(self->dev);
+	return vu_conn_handle(self->dev->vu);
 }
 
 static int reply(FIXTURE_DATA(vu) * self, struct vhost_user_msg *m)
@@ -265,7 +274,7 @@ TEST_F(vu, bad_version)
 	m.hdr.request = VHOST_USER_GET_FEATURES;
 	m.hdr.flags = 2;
 	ASSERT_EQ(0, vu_socket_send(self->sv[1], &m, NULL, 0));
-	EXPECT_EQ(-EPROTO, pviod_conn_handle(self->dev));
+	EXPECT_EQ(-EPROTO, vu_conn_handle(self->dev->vu));
 }
 
 TEST_F(vu, mem_table_fd_count)

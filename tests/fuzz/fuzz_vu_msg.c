@@ -13,7 +13,7 @@
  *   size payload bytes; when the input ends first, what is left is sent and
  *        the peer shuts its side down (a peer that disconnects mid-message)
  *
- * Each message goes through a socketpair into pviod_conn_handle(), replies
+ * Each message goes through a socketpair into vu_conn_handle(), replies
  * are drained; when pviod asks to close the connection the session is reset
  * as the event loop would, and the input ends.  After every input the session
  * is reset and no fd may be left open (the lowest free fd number is the same
@@ -30,11 +30,14 @@
 #include <sys/socket.h>
 
 #include "blk/blk.h"
+#include "core/worker.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
 
 #define FUZZ_FDS_MAX 10
 
+static struct pviod_workers fuzz_workers;
+static struct pviod_env fuzz_env;
 static struct pviod_device *fuzz_dev;
 
 /* The lowest free fd number: it rises when an fd leaks. */
@@ -61,11 +64,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (fd < 0 || ftruncate(fd, 1 << 20))
 		abort();
 	close(fd);
-	if (pviod_workers_start(&wc))
+	if (pviod_workers_start(&fuzz_workers, &wc))
 		abort();
+	/* No control loop: each message is handed to vu_conn_handle(). */
+	fuzz_env.workers = &fuzz_workers;
 	snprintf(opts, sizeof(opts), "socket=%s/s,file=%s,queues=2,direct=off,serial=fuzz", dir,
 		 img);
-	if (pviod_blk_create(opts, &fuzz_dev))
+	if (pviod_blk_create(&fuzz_env, "blk0", opts, &fuzz_dev) || vu_dev_new(fuzz_dev))
 		abort();
 	/* The image stays open; its name and directory are not needed any more. */
 	unlink(img);
@@ -128,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		abort();
-	dev->conn_fd = sv[0];
+	dev->vu->conn_fd = sv[0];
 
 	while (size - pos >= 1 + sizeof(struct vhost_user_hdr)) {
 		uint8_t spec = data[pos++];
@@ -161,15 +166,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			close(fds[i]);
 		if (cut)
 			shutdown(sv[1], SHUT_WR);
-		if (pviod_conn_handle(dev))
+		if (vu_conn_handle(dev->vu))
 			break;
 		fuzz_drain(sv[1]);
 		if (cut)
 			break;
 	}
-	/* What pviod_conn_close() does, minus the event loop. */
-	vu_session_reset(dev);
-	dev->conn_fd = -1;
+	/* What vu_conn_close() does, minus the event loop. */
+	vu_session_reset(dev->vu);
+	dev->vu->conn_fd = -1;
 	close(sv[0]);
 	close(sv[1]);
 	fd = fuzz_fd_lowest();

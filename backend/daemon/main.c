@@ -18,11 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/pviod.h"
+#include "daemon/pviod.h"
 
 #define PVIOD_EXIT_FAIL 1
 #define PVIOD_EXIT_USAGE 2
-#define PVIOD_DEVICES_MAX 64
 
 static void pviod_usage(FILE *f)
 {
@@ -122,8 +121,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pviod_worker_config wcfg = { .nworkers = 1, .poll_budget_us = 50 };
+	struct pviod_fault fault = { .mode = PVIOD_FAULT_NONE };
 	const char *specs[PVIOD_DEVICES_MAX];
-	struct pviod_device *devices = NULL, **tail = &devices, *dev;
+	struct pviod p = { 0 };
 	unsigned int nspecs = 0, i;
 	sigset_t set;
 	int c, ret, status = 0;
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 			pviod_log_level = ret;
 			break;
 		case 'F':
-			if (pviod_fault_parse(optarg)) {
+			if (pviod_fault_parse(&fault, optarg)) {
 				fprintf(stderr,
 					"pviod: --fault %s: expected used-id, used-dup or used-len, optionally :N\n",
 					optarg);
@@ -208,40 +208,29 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1); /* counters, read by the stats thread (device.c) */
+	sigaddset(&set, SIGUSR1); /* counters, read by the stats thread (stats.c) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = pviod_workers_start(&wcfg);
-	if (ret)
+	if (pviod_init(&p, &wcfg, &fault))
 		return PVIOD_EXIT_FAIL;
 	for (i = 0; i < nspecs; i++) {
-		ret = pviod_device_parse(specs[i], &dev);
+		ret = pviod_device_add(&p, specs[i], NULL);
 		if (ret) {
 			status = ret == -EINVAL ? PVIOD_EXIT_USAGE : PVIOD_EXIT_FAIL;
-			goto out_free_devices;
-		}
-		*tail = dev;
-		tail = &dev->next;
-		if (pviod_device_listen(dev)) {
-			status = PVIOD_EXIT_FAIL;
-			goto out_free_devices;
+			goto out_fini;
 		}
 	}
-	if (pviod_device_stats_start(devices)) {
+	if (pviod_stats_start(&p)) {
 		status = PVIOD_EXIT_FAIL;
-		goto out_free_devices;
+		goto out_fini;
 	}
-	if (pviod_event_run(devices))
+	if (pviod_run(&p))
 		status = PVIOD_EXIT_FAIL;
 
-out_free_devices:
-	/* Before the workers: a SIGUSR1 dump posts commands to them. */
-	pviod_device_stats_stop();
-	pviod_workers_stop();
-	while ((dev = devices)) {
-		devices = dev->next;
-		pviod_device_free(dev);
-	}
+out_fini:
+	/* Every device drained, flushed and removed; a flush failure fails the exit. */
+	if (pviod_fini(&p) && !status)
+		status = PVIOD_EXIT_FAIL;
 	return status;
 }

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * device.h - a pviod device: what a device type (blk/, net/, console/)
+ * plugs in, and what every device has (device.c).
+ *
+ * A device is reached through its own object only: the workers, the
+ * control loop and the test faults it uses are in the struct pviod_env it
+ * was created in, so devices can be created and destroyed while others
+ * run.  The transport that connects it to a driver (vhost-user/) keeps its
+ * state behind @vu.
+ */
+#ifndef PVIOD_CORE_DEVICE_H
+#define PVIOD_CORE_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/queue.h"
+#include "virtio_config.h"
+
+#define PVIOD_QUEUES_MAX 64 /* per device; GET_QUEUE_NUM answers at most this */
+
+struct pviod_device;
+struct pviod_workers;
+struct pviod_event_loop;
+struct vu_dev;
+
+/* What devices are created in: the daemon's threads and test settings. */
+struct pviod_env {
+	struct pviod_workers *workers; /* the data path */
+	struct pviod_event_loop *loop; /* the control thread */
+	const struct pviod_fault *fault; /* test-only corruption, NULL when off */
+};
+
+/**
+ * struct pviod_device_ops - what a device type plugs into pviod
+ *
+ * Called on the control thread unless marked "worker".  Functions returning
+ * int return 0 or -errno.
+ */
+struct pviod_device_ops {
+	const char *name;
+	/* Device-type and ring feature bits offered (not VHOST_USER_F_PROTOCOL_FEATURES). */
+	uint64_t (*features)(struct pviod_device *dev);
+	/* The driver's choice, already checked to be a subset of features(). */
+	int (*features_set)(struct pviod_device *dev, uint64_t features);
+	/* Read or write @len bytes of config space at @off (bounds already checked). */
+	int (*config_read)(struct pviod_device *dev, uint32_t off, void *buf, uint32_t len);
+	int (*config_write)(struct pviod_device *dev, uint32_t off, const void *buf, uint32_t len);
+	uint32_t config_size;
+	/* Before the queue goes to its worker: set up per-queue state. */
+	int (*queue_start)(struct pviod_device *dev, struct pviod_queue *q);
+	/* After the worker drained it. */
+	void (*queue_stop)(struct pviod_device *dev, struct pviod_queue *q);
+	/*
+	 * Worker: serve what the ring holds, through pviod_queue_pop() and
+	 * pviod_queue_complete() / _put() + _publish(), and say why it
+	 * stopped (core/queue.h).  Notifications are the core's business.
+	 */
+	enum pviod_serve (*queue_serve)(struct pviod_queue *q);
+	/*
+	 * SIGUSR1, worker: log the counters of @q, running or stopped.  Runs
+	 * on q->worker, the one thread that writes a queue's data-path
+	 * counters, so they need no lock and no atomics.
+	 */
+	void (*queue_stats)(struct pviod_queue *q);
+	/*
+	 * SIGUSR1, the stats thread, after every queue_stats of the device:
+	 * log what is not a queue's worker's alone (under the device's locks).
+	 */
+	void (*stats)(struct pviod_device *dev);
+	/* Before the device goes away, every queue stopped: make data durable. */
+	int (*flush)(struct pviod_device *dev);
+	/* Free the type's state (dev->priv); also after a failed create. */
+	void (*destroy)(struct pviod_device *dev);
+};
+
+struct pviod_device {
+	const struct pviod_device_ops *ops;
+	const struct pviod_env *env;
+	char *name; /* for messages: "blk0" */
+	char *socket_path; /* where the transport listens */
+	unsigned int nqueues;
+	struct pviod_queue *queues;
+	/* Set by a worker when a ring breaks; GET_STATUS reports it. */
+	int needs_reset;
+	struct vu_dev *vu; /* the transport's state, NULL until it listens */
+	void *priv; /* the device type's */
+	struct pviod_device *next; /* the daemon's list */
+};
+
+int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
+		      const struct pviod_device_ops *ops, const char *name, const char *socket_path,
+		      unsigned int nqueues);
+void pviod_device_free(struct pviod_device *dev);
+void pviod_device_stats_log(struct pviod_device *dev);
+
+/*
+ * A device type: how `--device TYPE,...` creates one.  @name is the
+ * device's ("blk0"), @opts what follows "TYPE,".  Return: 0; -EINVAL for a
+ * bad option (a message says which); another -errno when the device could
+ * not be set up (a message names the file and errno).
+ */
+struct pviod_device_type {
+	const char *name;
+	int (*create)(const struct pviod_env *env, const char *name, const char *opts,
+		      struct pviod_device **out);
+};
+
+#endif /* PVIOD_CORE_DEVICE_H */

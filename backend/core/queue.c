@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * queue.c - the data path every device's queues share: kicks, the serve
+ * loop with its race-free re-check, publishing used chains with in-flight
+ * tracking, signalling the driver, breaking a queue, test faults.
+ *
+ * Runs on the queue's worker (worker.c calls in here), except
+ * pviod_queue_init() and pviod_fault_parse(), which run before any worker
+ * sees the queue.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include "core/device.h"
+#include "core/queue.h"
+#include "core/worker.h"
+#include "virtio_config.h"
+
+/*
+ * How often one run re-enables kicks and finds chains again before it lets
+ * the worker's other queues have a turn (a driver that keeps adding just in
+ * time could otherwise hold the worker).
+ */
+#define PVIOD_QUEUE_RECHECKS 4
+
+static void pviod_queue_kick_arm(struct pviod_queue *q);
+
+/**
+ * pviod_fault_parse - --fault MODE[:N] (test only)
+ * @f: where to put it
+ * @spec: used-id, used-dup, used-len or worker-die, optionally ":N"
+ *        completions first
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pviod_fault_parse(struct pviod_fault *f, const char *spec)
+{
+	static const char *const names[] = {
+		[PVIOD_FAULT_USED_ID] = "used-id",
+		[PVIOD_FAULT_USED_DUP] = "used-dup",
+		[PVIOD_FAULT_USED_LEN] = "used-len",
+		[PVIOD_FAULT_WORKER_DIE] = "worker-die",
+	};
+	const char *colon = strchr(spec, ':');
+	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+	unsigned int i;
+	char *end;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i]) != n || strncmp(spec, names[i], n))
+			continue;
+		f->mode = i;
+		f->after = 0;
+		f->count = 0;
+		if (colon) {
+			errno = 0;
+			f->after = strtoul(colon + 1, &end, 10);
+			if (errno || !colon[1] || *end)
+				return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Corrupt one used element once the honest completions are spent (the
+ * fault is the daemon's, shared by every worker: its count is atomic).
+ * Return: true when the element must be put a second time (used-dup).
+ */
+bool __pviod_queue_fault(struct pviod_queue *q, uint16_t *head, uint32_t *len)
+{
+	struct pviod_fault *f = (struct pviod_fault *)q->fault;
+	unsigned long n = __atomic_fetch_add(&f->count, 1, __ATOMIC_RELAXED);
+
+	if (f->mode == PVIOD_FAULT_WORKER_DIE) {
+		/* Once; this element itself is put honestly. */
+		if (n == f->after) {
+			pr_warn("%s: queue %u: --fault: failing worker %u", q->dev->name, q->index,
+				q->worker->id);
+			q->worker->fault_die = true;
+		}
+		return false;
+	}
+	if (n < f->after)
+		return false;
+	if (n == f->after)
+		pr_warn("%s: queue %u: --fault: corrupting used elements from now on", q->dev->name,
+			q->index);
+	switch (f->mode) {
+	case PVIOD_FAULT_USED_ID:
+		/* The field is 32 bits wide; the ring holds size entries. */
+		*head = (uint16_t)(pvring_dev_size(&q->ring) + (*head & 7));
+		break;
+	case PVIOD_FAULT_USED_DUP:
+		/* The second copy names a head the driver no longer has in flight. */
+		return true;
+	case PVIOD_FAULT_USED_LEN:
+		*len = UINT32_MAX;
+		break;
+	default:
+		break;
+	}
+	return false;
+}
+
+static void pviod_queue_kick_done(struct pviod_io *io, int res)
+{
+	struct pviod_queue *q =
+		(struct pviod_queue *)((char *)io - offsetof(struct pviod_queue, kick_io));
+
+	q->kick_armed = false;
+	if (q->stopping)
+		return;
+	if (res < 0 && res != -EINTR && res != -EAGAIN) {
+		pviod_queue_break(q, "reading the kick eventfd failed", res);
+		return;
+	}
+	q->stats.kicks++;
+	if (!q->broken) {
+		pviod_queue_run(q);
+		pviod_queue_kick_arm(q);
+	}
+}
+
+/* Keep one 8-byte read of the kick eventfd in flight on the worker's ring. */
+static void pviod_queue_kick_arm(struct pviod_queue *q)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
+
+	if (!sqe) {
+		pviod_queue_break(q, "no room to read the kick eventfd", -EBUSY);
+		return;
+	}
+	io_uring_prep_read(sqe, q->kick_fd, &q->kick_val, sizeof(q->kick_val), 0);
+	io_uring_sqe_set_data(sqe, &q->kick_io);
+	q->kick_armed = true;
+}
+
+/**
+ * pviod_queue_init - a queue's initial state, before any worker sees it
+ * @q: zeroed
+ * @dev: its device
+ * @index: its index on the device
+ */
+void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned int index)
+{
+	q->dev = dev;
+	q->index = index;
+	q->kick_fd = -1;
+	q->call_fd = -1;
+	q->err_fd = -1;
+	q->kick_io.complete = pviod_queue_kick_done;
+}
+
+/**
+ * pviod_queue_started - the worker takes a queue over (worker.c)
+ * @q: the queue, with its ring set up and its worker's flags copied
+ *
+ * Chains made available while the queue was stopped got no kick of their
+ * own: they are served now.
+ */
+void pviod_queue_started(struct pviod_queue *q)
+{
+	q->stopping = false;
+	q->dirty = false;
+	q->ready = false;
+	q->blocked = false;
+	q->idle = false;
+	q->notify_pending = false;
+	pviod_queue_kick_arm(q);
+	if (!q->broken)
+		pviod_queue_run(q);
+}
+
+/**
+ * pviod_queue_run - serve the queue until it is empty, blocked or idle
+ * @q: the queue (worker), after a kick, a busy-poll that found chains, or
+ *     when what blocked it may have come back
+ *
+ * Kicks are off while the device serves.  When the ring was empty they are
+ * asked for again and the ring looked at once more (the driver may have
+ * added chains before it saw the request: no kick would come for those);
+ * a busy-polling worker leaves them off and asks only before it sleeps.
+ */
+void pviod_queue_run(struct pviod_queue *q)
+{
+	unsigned int i;
+
+	q->stats.runs++;
+	q->blocked = false;
+	for (i = 0; i < PVIOD_QUEUE_RECHECKS; i++) {
+		enum pviod_serve r;
+
+		if (q->stopping || q->broken)
+			return;
+		pvring_dev_disable_notify(&q->ring);
+		r = q->dev->ops->queue_serve(q);
+		q->idle = r == PVIOD_SERVE_IDLE;
+		switch (r) {
+		case PVIOD_SERVE_IDLE:
+			return;
+		case PVIOD_SERVE_BLOCKED:
+			q->blocked = true;
+			return;
+		case PVIOD_SERVE_MORE:
+			pviod_worker_ready(q->worker, q);
+			return;
+		case PVIOD_SERVE_EMPTY:
+			break;
+		}
+		if (q->polled || q->broken)
+			return;
+		if (pvring_dev_enable_notify(&q->ring))
+			return;
+		if (pvring_dev_broken(&q->ring)) {
+			pviod_queue_break(q, "the avail index jumped", -EIO);
+			return;
+		}
+	}
+	/* Chains keep arriving just as kicks are asked for: others first. */
+	pviod_worker_ready(q->worker, q);
+}
+
+/**
+ * pviod_queue_break - the driver broke the ring: stop serving this queue
+ * @q: the queue (worker thread)
+ * @why: what was wrong, for the log
+ * @err: the ring's errno
+ *
+ * Requests already in flight still complete.  The front-end learns of it
+ * through the queue's error eventfd and DEVICE_NEEDS_RESET in the device
+ * status; every other queue and device goes on.
+ */
+void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
+{
+	struct pviod_device *dev = q->dev;
+
+	if (q->broken)
+		return;
+	q->broken = true;
+	if (pviod_ratelimit_ok(&q->rl))
+		pr_err("%s: queue %u: %s (%s): queue stopped until the driver resets it", dev->name,
+		       q->index, why, strerror(-err));
+	/*
+	 * The state first, then the notification: a front-end that answers
+	 * the error eventfd with GET_STATUS must see DEVICE_NEEDS_RESET.
+	 * Pairs with the acquire load of the transport's status read.
+	 */
+	__atomic_store_n(&dev->needs_reset, 1, __ATOMIC_RELEASE);
+	if (q->err_fd >= 0)
+		eventfd_write(q->err_fd, 1);
+}
+
+/*
+ * Publish what was put (the spec's steps 2-4 of "supplying used buffers"
+ * with a region: the used index, then the batch's heads no longer in
+ * flight, then the region's used_idx).
+ */
+static void __pviod_queue_publish(struct pviod_queue *q)
+{
+	struct vhost_user_inflight_region *r = q->ifl;
+	unsigned int n = pvring_dev_staged(&q->ring), size, i;
+	uint16_t head;
+
+	if (!n)
+		return;
+	pvring_dev_publish(&q->ring);
+	q->notify_pending = true;
+	if (!r)
+		return;
+	pviod_inflight_barrier();
+	/* The front-end can write the region: every link is bounded. */
+	size = pvring_dev_size(&q->ring);
+	head = r->last_batch_head;
+	for (i = 0; i < n && head < size; i++) {
+		r->desc[head].inflight = 0;
+		head = r->desc[head].next;
+	}
+	pviod_inflight_barrier();
+	r->used_idx = pvring_dev_used_index(&q->ring);
+}
+
+/**
+ * pviod_queue_publish - make what was put visible to the driver now
+ * @q: the queue (worker)
+ *
+ * The driver is signalled, if it wants it, once the worker's current
+ * batch is done.
+ */
+void pviod_queue_publish(struct pviod_queue *q)
+{
+	__pviod_queue_publish(q);
+	if (q->notify_pending && !q->dirty)
+		__pviod_queue_dirty(q);
+}
+
+/* Signal the call eventfd through the worker's ring (see pviod_queue_flush()). */
+static void pviod_queue_call(struct pviod_queue *q)
+{
+	static const uint64_t one = 1;
+	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
+
+	q->stats.calls++;
+	if (unlikely(!sqe)) {
+		eventfd_write(q->call_fd, 1);
+		return;
+	}
+	io_uring_prep_write(sqe, q->call_fd, &one, sizeof(one), 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}
+
+/**
+ * pviod_queue_notify - publish what was put and signal the driver now
+ * @q: the queue (worker)
+ *
+ * For a device that hands the driver a batch in the middle of a long run
+ * (a receive queue filled from a busy source) and wants it seen at once.
+ */
+void pviod_queue_notify(struct pviod_queue *q)
+{
+	__pviod_queue_publish(q);
+	if (!q->notify_pending)
+		return;
+	q->notify_pending = false;
+	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring)) {
+		q->stats.calls++;
+		eventfd_write(q->call_fd, 1);
+	}
+}
+
+/* Put @q on its worker's list of queues to flush after this batch. */
+void __pviod_queue_dirty(struct pviod_queue *q)
+{
+	struct pviod_worker *w = q->worker;
+
+	q->dirty = true;
+	q->dirty_next = w->dirty;
+	w->dirty = q;
+}
+
+/**
+ * pviod_queue_flush - the end of a worker's batch, for a queue on its list
+ * @q: the queue (worker.c, just taken off the dirty list)
+ *
+ * Publishes what was put, lets a blocked queue go on (a completion may
+ * have freed what it waited for), and signals the driver once for all of
+ * it, through the worker's ring: the write goes out with the io_uring_enter()
+ * the worker makes next anyway (to submit, or to sleep), one system call
+ * less than eventfd_write(); the used index was stored before, and that
+ * system call orders it before the signal.
+ */
+void pviod_queue_flush(struct pviod_queue *q)
+{
+	q->dirty = false;
+	__pviod_queue_publish(q);
+	if (q->blocked && !q->stopping && !q->broken)
+		pviod_queue_run(q);
+	if (!q->notify_pending)
+		return;
+	q->notify_pending = false;
+	if (q->call_fd >= 0 && pvring_dev_should_notify(&q->ring))
+		pviod_queue_call(q);
+}
+
+/**
+ * pviod_queue_resubmit_free - forget the chains left to serve again
+ * @q: the queue (stopped, or its worker)
+ */
+void pviod_queue_resubmit_free(struct pviod_queue *q)
+{
+	free(q->resubmit);
+	q->resubmit = NULL;
+	q->resubmit_num = 0;
+	q->resubmit_pos = 0;
+}
+
+/*
+ * pviod_queue_pop() for a chain a dead pviod left in flight: walked again
+ * from the descriptor table (the driver cannot have reused it: it never
+ * saw it completed), still marked in flight with its old counter.
+ */
+int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
+			       struct pvring_seg *seg, unsigned int max_seg)
+{
+	int ret;
+
+	c->head = q->resubmit[q->resubmit_pos++];
+	if (q->resubmit_pos == q->resubmit_num)
+		pviod_queue_resubmit_free(q);
+	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg);
+	if (c->head_valid)
+		q->inflight++;
+	return ret < 0 ? ret : 1;
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * queue.h - one virtqueue of a pviod device: the data path every device type
+ * shares (queue.c).
+ *
+ * A device type serves its queues through the calls below and nothing else:
+ * it never touches the ring's notification state, never signals the driver
+ * itself and never re-codes the "disable kicks, drain, enable, re-check"
+ * loop.  That loop is pviod_queue_run()'s.  The queue's worker runs it on
+ * every kick, on every busy-poll that finds chains and when a blocked queue
+ * may go on; it calls the device's ->queue_serve, which pops with
+ * pviod_queue_pop(), gives chains back with pviod_queue_complete() (or
+ * pviod_queue_put() then pviod_queue_publish() for a burst), and says why it
+ * stopped (enum pviod_serve).  The driver is signalled once per batch of the
+ * worker, when it asked for it.
+ *
+ * In-flight tracking (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD): while the queue
+ * has a region (q->ifl), every pop and every publish updates it in the order
+ * the spec's steps give, so that whatever instruction pviod dies at, the
+ * region says exactly which chains to serve again (vhost-user/inflight.c
+ * reads it back).
+ *
+ * Threads: everything below runs on q->worker while the queue runs; the
+ * transport (vhost-user/) sets up the fds and the ring while it is stopped,
+ * and pviod_worker_queue_start() / _stop() hand it over.
+ */
+#ifndef PVIOD_CORE_QUEUE_H
+#define PVIOD_CORE_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pvring_dev.h"
+#include "vhost_user_inflight.h"
+#include "core/event.h"
+#include "core/log.h"
+
+struct pviod_device;
+struct pviod_worker;
+
+/* Why ->queue_serve returned. */
+enum pviod_serve {
+	/* The ring is empty: ask the driver for kicks (unless the worker polls). */
+	PVIOD_SERVE_EMPTY,
+	/* The budget ran out with chains left: the worker comes back soon. */
+	PVIOD_SERVE_MORE,
+	/*
+	 * Out of something of the device's own (request slots, room in a
+	 * buffer): the queue runs again on its next kick, or on the next
+	 * pviod_queue_complete() of the queue.
+	 */
+	PVIOD_SERVE_BLOCKED,
+	/*
+	 * Nothing to do until an event of the device's (a frame, console
+	 * input): neither kicks nor busy-polls of this ring are needed.
+	 */
+	PVIOD_SERVE_IDLE,
+};
+
+/*
+ * Test-only fault injection (pviod --fault): after @after completions
+ * every used element is corrupted, so that tests can watch a driver cope
+ * with a lying device.
+ */
+enum pviod_fault_mode {
+	PVIOD_FAULT_NONE,
+	PVIOD_FAULT_USED_ID, /* an id past the ring size */
+	PVIOD_FAULT_USED_DUP, /* each element put twice: then not in flight */
+	PVIOD_FAULT_USED_LEN, /* len 0xffffffff */
+	PVIOD_FAULT_WORKER_DIE, /* once: the queue's worker acts as if its io_uring failed */
+};
+
+struct pviod_fault {
+	enum pviod_fault_mode mode;
+	unsigned long after; /* completions served honestly first */
+	unsigned long count; /* completions so far (atomic: every worker adds) */
+};
+
+int pviod_fault_parse(struct pviod_fault *f, const char *spec);
+
+/* What the core counts for every queue (the worker's; read on its thread). */
+struct pviod_queue_stats {
+	uint64_t kicks; /* kick eventfd reads */
+	uint64_t calls; /* used-buffer notifications sent */
+	uint64_t polls; /* busy-polls that found chains */
+	uint64_t runs; /* pviod_queue_run() calls */
+};
+
+struct pviod_queue {
+	struct pviod_device *dev;
+	unsigned int index;
+	/*
+	 * Fixed at creation; moved (release store) only when its worker died,
+	 * by the control thread in pviod_worker_queue_start().
+	 */
+	struct pviod_worker *worker;
+
+	/* Set up by the transport while stopped; read by the worker while running. */
+	int kick_fd; /* -1: none (the queue cannot run) */
+	int call_fd; /* -1: never notify */
+	int err_fd; /* -1: none */
+	struct pvring_dev ring;
+	const struct pviod_fault *fault; /* NULL unless --fault is on */
+	bool running; /* handed to the worker (control thread's view) */
+
+	/* The worker's while running. */
+	struct pviod_io kick_io; /* the read on kick_fd */
+	uint64_t kick_val; /* its buffer */
+	bool kick_armed; /* kick_io is in flight */
+	bool stopping; /* draining for pviod_worker_queue_stop() */
+	bool broken; /* the ring or a request broke the protocol */
+	bool blocked; /* ->queue_serve said PVIOD_SERVE_BLOCKED */
+	bool idle; /* ->queue_serve said PVIOD_SERVE_IDLE: not polled */
+	bool polled; /* the worker busy-polls the ring: kicks stay off */
+	bool notify_pending; /* published since the last signal */
+	bool dirty; /* on the worker's dirty list */
+	bool ready; /* on the worker's ready list */
+	unsigned int inflight; /* chains popped and not yet put */
+	struct pviod_queue *worker_next; /* the worker's running queues */
+	struct pviod_queue *dirty_next; /* to publish and signal after the batch */
+	struct pviod_queue *ready_next; /* to run again before the worker sleeps */
+	struct pviod_ratelimit rl;
+	struct pviod_queue_stats stats;
+	void *priv; /* the device's per-queue state */
+
+	/*
+	 * In-flight tracking: set up by the transport while the queue is
+	 * stopped (vhost-user/inflight.c), then the worker's.
+	 */
+	struct vhost_user_inflight_region *ifl; /* NULL: untracked */
+	uint64_t ifl_counter; /* the next pop's counter */
+	uint16_t *resubmit; /* heads to serve again first, by counter */
+	unsigned int resubmit_num;
+	unsigned int resubmit_pos; /* next one to pop */
+};
+
+void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned int index);
+void pviod_queue_started(struct pviod_queue *q);
+void pviod_queue_run(struct pviod_queue *q);
+void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
+void pviod_queue_publish(struct pviod_queue *q);
+void pviod_queue_notify(struct pviod_queue *q);
+void pviod_queue_flush(struct pviod_queue *q);
+void pviod_queue_resubmit_free(struct pviod_queue *q);
+int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
+			       struct pvring_seg *seg, unsigned int max_seg);
+bool __pviod_queue_fault(struct pviod_queue *q, uint16_t *head, uint32_t *len);
+void __pviod_queue_dirty(struct pviod_queue *q);
+
+/*
+ * The area is read only by the next back-end process, after we died: what
+ * matters is the order our stores reach memory, and a process that dies has
+ * every store it executed in the page cache.  A compiler barrier between the
+ * steps is therefore all the ordering the spec's steps need (x86-TSO and, on
+ * weaker CPUs, the kernel's full barrier on exit drain the store buffer).
+ */
+#define pviod_inflight_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+/**
+ * pviod_queue_pop - the next chain to serve: resubmissions first
+ * @q: the queue (worker)
+ * @c: out: the chain
+ * @seg: out: its segments
+ * @max_seg: room in @seg
+ *
+ * pvring_dev_pop()'s contract, and: a chain with a valid head (also a bad
+ * one) is in flight until pviod_queue_put() or pviod_queue_unpop(); with a
+ * region, it is marked there (counter first, flag second: an entry marked
+ * in flight always carries its pop order).  A broken ring breaks the queue.
+ *
+ * Return: 1 with a chain, 0 when none is waiting, or a negative errno
+ * (-EIO: the queue is broken; others: a bad chain to complete with len 0).
+ */
+static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
+				  struct pvring_seg *seg, unsigned int max_seg)
+{
+	int ret;
+
+	if (unlikely(q->resubmit))
+		return __pviod_queue_pop_resubmit(q, c, seg, max_seg);
+	ret = pvring_dev_pop(&q->ring, c, seg, max_seg);
+	if (likely(c->head_valid)) {
+		struct vhost_user_inflight_region *r = q->ifl;
+
+		q->inflight++;
+		if (r) {
+			r->desc[c->head].counter = q->ifl_counter++;
+			pviod_inflight_barrier();
+			r->desc[c->head].inflight = 1;
+		}
+	} else if (unlikely(ret < 0)) {
+		pviod_queue_break(q, "the avail ring is corrupt", ret);
+	}
+	return ret;
+}
+
+/**
+ * pviod_queue_unpop - give back the last @n chains popped, none of them put
+ * @q: the queue (worker)
+ * @n: how many
+ *
+ * The next pops take them again.  A region keeps them marked in flight:
+ * they are exactly the chains recovery would resume with.
+ */
+static inline void pviod_queue_unpop(struct pviod_queue *q, unsigned int n)
+{
+	pvring_dev_unpop(&q->ring, n);
+	q->inflight -= n;
+}
+
+/**
+ * pviod_queue_put - put a finished chain in the used ring, not yet visible
+ * @q: the queue (worker)
+ * @head: the chain's head
+ * @len: bytes written into its writable part
+ *
+ * pviod_queue_publish() makes what was put visible; pviod_queue_complete()
+ * does both, at the end of the worker's batch.  With a region, @head joins
+ * the batch list first (the spec's step 1 of "supplying used buffers").
+ */
+static inline void pviod_queue_put(struct pviod_queue *q, uint16_t head, uint32_t len)
+{
+	struct vhost_user_inflight_region *r = q->ifl;
+	bool twice = false;
+
+	if (unlikely(q->fault))
+		twice = __pviod_queue_fault(q, &head, &len);
+	if (r) {
+		r->desc[head].next = r->last_batch_head;
+		r->last_batch_head = head;
+		pviod_inflight_barrier();
+	}
+	pvring_dev_put(&q->ring, head, len);
+	if (unlikely(twice))
+		pvring_dev_put(&q->ring, head, len);
+	q->inflight--;
+}
+
+/**
+ * pviod_queue_unput - take back the last @n chains put and not published
+ * @q: the queue (worker)
+ * @n: how many
+ *
+ * They are in flight again (give them back with pviod_queue_unpop()).
+ */
+static inline void pviod_queue_unput(struct pviod_queue *q, unsigned int n)
+{
+	struct vhost_user_inflight_region *r = q->ifl;
+	unsigned int i;
+
+	pvring_dev_unput(&q->ring, n);
+	q->inflight += n;
+	for (i = 0; r && i < n; i++)
+		r->last_batch_head = r->desc[r->last_batch_head].next;
+}
+
+/**
+ * pviod_queue_complete - give a finished chain back to the driver
+ * @q: the queue (worker)
+ * @head: the chain's head
+ * @len: bytes written into its writable part
+ *
+ * Published, and the driver signalled if it wants it, once the worker's
+ * current batch of completions is done: one index store and at most one
+ * signal per batch.
+ */
+static inline void pviod_queue_complete(struct pviod_queue *q, uint16_t head, uint32_t len)
+{
+	pviod_queue_put(q, head, len);
+	if (!q->dirty)
+		__pviod_queue_dirty(q);
+}
+
+#endif /* PVIOD_CORE_QUEUE_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * worker.h - the data-path threads (worker.c), one io_uring each.
+ *
+ * A running queue belongs to exactly one worker, which reads its kicks,
+ * runs it (core/queue.h), submits and completes its device's I/O and
+ * signals its driver.  The control thread talks to a worker only through
+ * synchronous commands: start a queue, stop one (returns once every chain
+ * it popped was put), run a function on a queue's thread (the counters'
+ * dump), exit.
+ */
+#ifndef PVIOD_CORE_WORKER_H
+#define PVIOD_CORE_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <liburing.h>
+
+#include "core/event.h"
+
+#define PVIOD_WORKERS_MAX 64
+
+struct pviod_queue;
+struct pviod_cmd;
+
+struct pviod_worker_config {
+	unsigned int nworkers;
+	bool poll; /* busy-poll rings before sleeping */
+	unsigned int poll_budget_us; /* how long to poll an idle worker */
+};
+
+struct pviod_worker {
+	unsigned int id;
+	pthread_t thread;
+	struct io_uring ring;
+	bool poll;
+	unsigned int poll_budget_us;
+
+	/* Commands from other threads. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pviod_cmd *cmds; /* posted, not yet taken (lock) */
+	int cmd_fd; /* eventfd: a command was posted */
+	struct pviod_io cmd_io;
+	uint64_t cmd_val;
+
+	/* The worker's own. */
+	struct pviod_cmd *stopping; /* stop commands waiting for their queue to drain */
+	struct pviod_queue *queues; /* running queues */
+	struct pviod_queue *dirty; /* queues to publish and signal after this batch */
+	struct pviod_queue *ready; /* queues to run again before sleeping */
+	bool exit;
+	/* Its io_uring failed: every command fails at once with -EIO (lock). */
+	bool dead;
+	/* --fault worker-die: fail the next wait as if the ring had (test only). */
+	bool fault_die;
+};
+
+/* Every worker of a daemon; queues are spread over them round-robin. */
+struct pviod_workers {
+	struct pviod_worker *w;
+	unsigned int n;
+	unsigned int next; /* the next one pviod_worker_pick() tries */
+};
+
+int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_config *cfg);
+void pviod_workers_stop(struct pviod_workers *ws);
+struct pviod_worker *pviod_worker_pick(struct pviod_workers *ws);
+int pviod_worker_queue_start(struct pviod_workers *ws, struct pviod_queue *q);
+void pviod_worker_queue_stop(struct pviod_queue *q);
+int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue *q, void *arg),
+			    void *arg);
+struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
+void pviod_worker_submit(struct pviod_worker *w);
+void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q);
+
+#endif /* PVIOD_CORE_WORKER_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vu.h - a device's vhost-user side: its socket, the connection with one
+ * front-end, the session that front-end set up (features, memory table,
+ * in-flight area) and what it said about each vring.
+ *
+ * Threads: everything here is the control thread's.  What a worker reads
+ * (the memory table, ring addresses, fds) is changed only while the
+ * queues concerned are stopped (vu_vring_stop()), which is why no lock
+ * protects it.
+ */
+#ifndef PVIOD_VU_H
+#define PVIOD_VU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/device.h"
+#include "core/event.h"
+#include "vhost-user/mem.h"
+#include "vhost-user/socket.h"
+
+/*
+ * The device's mapping of the in-flight area (GET/SET_INFLIGHT_FD); changed
+ * only while every queue is stopped.
+ */
+struct vu_inflight_area {
+	void *addr; /* NULL when none */
+	uint64_t size;
+	uint16_t num_queues; /* regions in it */
+	uint16_t queue_size; /* desc_num of each region */
+};
+
+/* What the front-end set up (reset on disconnect). */
+struct vu_session {
+	uint64_t features; /* SET_FEATURES */
+	uint64_t protocol_features; /* SET_PROTOCOL_FEATURES */
+	bool features_set;
+	bool owner;
+	uint8_t status; /* SET_STATUS */
+	struct vu_mem mem;
+	struct vu_inflight_area inflight;
+};
+
+/* What the front-end said about one vring (reset with the session). */
+struct vu_vring {
+	unsigned int num; /* SET_VRING_NUM */
+	uint64_t desc_uaddr; /* SET_VRING_ADDR, front-end addresses */
+	uint64_t avail_uaddr;
+	uint64_t used_uaddr;
+	bool addr_set;
+	uint32_t base; /* SET_VRING_BASE; where to resume while stopped */
+	bool enabled; /* SET_VRING_ENABLE, or implied */
+};
+
+struct vu_dev {
+	struct pviod_device *dev;
+	int listen_fd;
+	int conn_fd; /* -1: waiting for a front-end */
+	struct pviod_io listen_io; /* the control loop's handlers */
+	struct pviod_io conn_io;
+	struct vu_rx rx; /* the message being received on conn_fd */
+	struct vu_session s;
+	struct vu_vring vring[]; /* dev->nqueues */
+};
+
+int vu_dev_new(struct pviod_device *dev);
+int vu_dev_attach(struct pviod_device *dev);
+void vu_dev_detach(struct pviod_device *dev);
+void vu_conn_close(struct vu_dev *vu);
+int vu_conn_handle(struct vu_dev *vu);
+void vu_session_reset(struct vu_dev *vu);
+void vu_queues_stop(struct vu_dev *vu);
+int vu_queues_resume(struct vu_dev *vu);
+
+static inline bool vu_proto_has(const struct vu_dev *vu, unsigned int bit)
+{
+	return vu->s.protocol_features & (1ULL << bit);
+}
+
+#endif /* PVIOD_VU_H */
