@@ -1,83 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * device.c - the virtio-blk device: a raw image file or block device served
- * with io_uring.
+ * device.c - the virtio-blk device (virtio 1.2 §5.2): features, config
+ * space, counters, and requests turned into storage-engine operations.
  *
- * IN and OUT go straight between guest memory and the file: the chain's
- * data segments are the iovec of one readv/writev, no bounce buffer.  The
- * image is opened with O_DIRECT by default (direct=off: page cache).
- * O_DIRECT needs the buffers, lengths and offset aligned to the file's DIO
- * alignment (statx STATX_DIOALIGN, 512 when unknown); a request that is not
- * (a guest may hand any 2-byte aligned buffer) goes through a second,
- * buffered fd of the same file instead.  Both fds share one inode: direct
- * I/O writes back and invalidates cached pages in its range, so the two
- * paths stay coherent, and fdatasync on either covers both.
- *
- * FLUSH completes only once IORING_OP_FSYNC with IORING_FSYNC_DATASYNC
- * completed.  DISCARD punches a hole (FALLOC_FL_PUNCH_HOLE), WRITE_ZEROES
- * uses FALLOC_FL_ZERO_RANGE, or a hole when UNMAP is set; both through
- * IORING_OP_FALLOCATE, which block devices also implement (as
- * BLKZEROOUT/discard), so no blocking ioctl runs on a worker.  When the
- * file system lacks ZERO_RANGE (tmpfs) the range is punched and then
- * re-allocated, linked, which reads back as zeroes too.
+ * Each chain is taken apart by request.c (header, data segments, status
+ * byte; every bound checked there), then becomes one struct pviod_blk_io
+ * for the device's engine (engine.h; file.c is the raw image file or block
+ * device): IN -> READ, OUT -> WRITE, FLUSH -> FLUSH, DISCARD and
+ * WRITE_ZEROES with their ranges.  GET_ID is answered here.  When the
+ * engine calls back, the status byte is written and the chain completed.
  *
  * In-flight requests per queue are bounded by a fixed pool (min(ring size,
  * 256)): a guest that never reaps completions stalls its own queue, not
- * pviod's memory.
- *
- * io_uring completes a read or write inline, in the submitting syscall, only
- * when the file can be told not to block (FMODE_NOWAIT, which preadv2()
- * reports as RWF_NOWAIT support).  tmpfs and hugetlbfs lack it, so io_uring
- * hands every request on them to an io-wq thread: a second thread hop per
- * request, two wake-ups, for a copy that never waits for a device.  For such
- * an image (inline=auto, the default) IN and OUT run with preadv()/pwritev()
- * on the worker instead, still straight between guest memory and the file;
- * FLUSH, DISCARD and WRITE_ZEROES keep going through io_uring.
+ * pviod's memory.  The pool's slot numbers are the engine's too, so an
+ * engine keeps per-operation state without allocating.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <linux/falloc.h>
-#include <linux/fs.h>
-#include <linux/magic.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/uio.h>
 
 #include "blk/blk.h"
+#include "blk/engine.h"
 #include "core/options.h"
-#include "core/worker.h"
 
 #define PVIOD_BLK_INFLIGHT_MAX 256
 
-struct pviod_blk;
-struct pviod_blk_req;
-
-/* One fallocate of a DISCARD / WRITE_ZEROES request. */
-struct pviod_blk_range {
-	struct pviod_io io;
-	struct pviod_blk_req *req;
-	uint64_t off;
-	uint64_t len;
-	int mode; /* fallocate mode */
-	bool relinked; /* the punch + allocate fallback already ran */
-};
-
 struct pviod_blk_req {
-	struct pviod_io io; /* readv / writev / fsync completion */
+	struct pviod_blk_io io; /* what the engine does for it */
 	struct pviod_queue *q;
 	struct pviod_blk_req *next_free;
 	uint16_t head;
 	uint8_t status; /* PVIO_BLK_S_* so far */
-	unsigned int pending; /* SQEs not yet completed */
-	int fd; /* which fd IN/OUT uses */
+	uint64_t done; /* data bytes moved: the used length beside the status byte */
 	struct pviod_blk_parsed p;
-	uint64_t done; /* IN/OUT bytes transferred so far */
 	struct pviod_blk_range range[PVIOD_BLK_DISCARD_SEG_MAX];
 	struct pvring_seg seg[PVIOD_BLK_SEGS];
 };
@@ -86,6 +42,7 @@ struct pviod_blk_queue {
 	struct pviod_blk_req *reqs;
 	struct pviod_blk_req *free;
 	unsigned int nreqs;
+	void *eq; /* the engine's state for this queue */
 };
 
 /*
@@ -104,17 +61,9 @@ struct pviod_blk_stats {
 };
 
 struct pviod_blk {
-	char *path;
 	char serial[PVIO_BLK_ID_BYTES];
-	int fd; /* O_DIRECT when direct, else buffered */
-	int fd_buffered; /* for requests O_DIRECT cannot take; == fd when !direct */
-	bool direct;
-	bool readonly;
-	bool is_blkdev;
-	uint32_t dio_align; /* memory and offset alignment for O_DIRECT */
-	bool no_zero_range; /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP */
-	bool inline_opt; /* inline=auto (true) or off */
-	bool rw_inline; /* IN/OUT with preadv/pwritev on the worker */
+	struct pviod_blk_engine engine;
+	bool engine_open;
 	struct pviod_blk_limits lim;
 	struct pvio_blk_config config;
 	struct pviod_blk_stats *stats; /* [dev->nqueues] */
@@ -183,152 +132,33 @@ static void pviod_blk_req_fail(struct pviod_blk_req *req, const char *what, int 
 	req->status = PVIO_BLK_S_IOERR;
 }
 
-/* --- IN / OUT --------------------------------------------------------------- */
-
-static void pviod_blk_rw_submit(struct pviod_blk_req *req);
-
-/*
- * Account a transfer of @res bytes (or an error).  Return: true when the
- * request is short and another readv/writev must move the rest (the kernel
- * may split at its own limits), false when it is finished, failed or not.
- */
-static bool pviod_blk_rw_advance(struct pviod_blk_req *req, int res)
+/* The engine is done with the request's operation: worker of req->q. */
+static void pviod_blk_io_done(struct pviod_blk_io *io, int err)
 {
-	struct pviod_blk_parsed *p = &req->p;
-	size_t n;
-
-	if (res < 0) {
-		pviod_blk_req_fail(req, p->type == PVIO_BLK_T_IN ? "read" : "write", res);
-		return false;
-	}
-	if (res == 0) {
-		/* The image shrank under us. */
-		pviod_blk_req_fail(req, "short transfer", -EIO);
-		return false;
-	}
-	req->done += (uint64_t)res;
-	if (req->done >= p->data_len)
-		return false;
-	n = (size_t)res;
-	while (p->ndata && n >= p->data->len) {
-		n -= p->data->len;
-		p->data++;
-		p->ndata--;
-	}
-	if (p->ndata && n) {
-		p->data->base = (char *)p->data->base + n;
-		p->data->len -= n;
-	}
-	return true;
-}
-
-static void pviod_blk_rw_done(struct pviod_io *io, int res)
-{
+	static const char *const what[] = {
+		[PVIOD_BLK_READ] = "read",
+		[PVIOD_BLK_WRITE] = "write",
+		[PVIOD_BLK_FLUSH] = "flush",
+		[PVIOD_BLK_DISCARD] = "discard",
+		[PVIOD_BLK_WRITE_ZEROES] = "write zeroes",
+	};
 	struct pviod_blk_req *req = (struct pviod_blk_req *)io;
 
-	req->pending--;
-	if (pviod_blk_rw_advance(req, res)) {
-		pviod_blk_rw_submit(req);
-		return;
-	}
+	if (err)
+		pviod_blk_req_fail(req, what[io->op], err);
+	else if (io->op == PVIOD_BLK_READ || io->op == PVIOD_BLK_WRITE)
+		req->done = req->p.data_len;
 	pviod_blk_req_finish(req);
 }
 
-/* A memory-backed image (see the top of the file): the copy, here and now. */
-static void pviod_blk_rw_inline(struct pviod_blk_req *req)
+static void pviod_blk_submit(struct pviod_blk *blk, struct pviod_blk_req *req, enum pviod_blk_op op)
 {
-	struct pviod_blk_parsed *p = &req->p;
-	ssize_t n;
-	int res;
+	struct pviod_blk_io *io = &req->io;
 
-	do {
-		off_t off = (off_t)((p->sector << PVIO_BLK_SECTOR_SHIFT) + req->done);
-		const struct iovec *iov = (const struct iovec *)p->data;
-
-		do {
-			if (p->type == PVIO_BLK_T_IN)
-				n = preadv(req->fd, iov, (int)p->ndata, off);
-			else
-				n = pwritev(req->fd, iov, (int)p->ndata, off);
-		} while (n < 0 && errno == EINTR);
-		/* io_uring's results are ints too; the request is bounded well below. */
-		res = n < 0 ? -errno : (int)(n > INT_MAX ? INT_MAX : n);
-	} while (pviod_blk_rw_advance(req, res));
-	pviod_blk_req_finish(req);
-}
-
-static void pviod_blk_rw_submit(struct pviod_blk_req *req)
-{
-	struct io_uring_sqe *sqe;
-	struct pviod_blk_parsed *p = &req->p;
-	uint64_t off = (p->sector << PVIO_BLK_SECTOR_SHIFT) + req->done;
-
-	if (pviod_blk_of(req->q->dev)->rw_inline) {
-		pviod_blk_rw_inline(req);
-		return;
-	}
-	sqe = pviod_worker_sqe(req->q->worker);
-	if (!sqe) {
-		pviod_blk_req_fail(req, "submission queue full", -EBUSY);
-		pviod_blk_req_finish(req);
-		return;
-	}
-	if (p->type == PVIO_BLK_T_IN)
-		io_uring_prep_readv(sqe, req->fd, (const struct iovec *)p->data, p->ndata, off);
-	else
-		io_uring_prep_writev(sqe, req->fd, (const struct iovec *)p->data, p->ndata, off);
-	io_uring_sqe_set_data(sqe, &req->io);
-	req->io.complete = pviod_blk_rw_done;
-	req->pending++;
-	/*
-	 * Now, not with the batch: one io_uring_enter() for a batch plugs the
-	 * block layer until every request of it is set up, so the device
-	 * starts on the first only after the last (fio submits one by one
-	 * too).  4 KiB randread at QD32 on a virtio disk: 51k -> 65k IOPS.
-	 */
-	pviod_worker_submit(req->q->worker);
-}
-
-/* May O_DIRECT take this request as it is? */
-static bool pviod_blk_dio_ok(const struct pviod_blk *blk, const struct pviod_blk_parsed *p)
-{
-	uint64_t mask = blk->dio_align - 1;
-	unsigned int i;
-
-	if ((p->sector << PVIO_BLK_SECTOR_SHIFT) & mask)
-		return false;
-	for (i = 0; i < p->ndata; i++) {
-		if (((uintptr_t)p->data[i].base | p->data[i].len) & mask)
-			return false;
-	}
-	return true;
-}
-
-/* --- FLUSH, GET_ID ------------------------------------------------------------ */
-
-static void pviod_blk_flush_done(struct pviod_io *io, int res)
-{
-	struct pviod_blk_req *req = (struct pviod_blk_req *)io;
-
-	req->pending--;
-	if (res < 0)
-		pviod_blk_req_fail(req, "fdatasync", res);
-	pviod_blk_req_finish(req);
-}
-
-static void pviod_blk_flush_submit(struct pviod_blk *blk, struct pviod_blk_req *req)
-{
-	struct io_uring_sqe *sqe = pviod_worker_sqe(req->q->worker);
-
-	if (!sqe) {
-		pviod_blk_req_fail(req, "submission queue full", -EBUSY);
-		pviod_blk_req_finish(req);
-		return;
-	}
-	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data(sqe, &req->io);
-	req->io.complete = pviod_blk_flush_done;
-	req->pending++;
+	io->op = op;
+	io->q = req->q;
+	io->eq = ((struct pviod_blk_queue *)req->q->priv)->eq;
+	blk->engine.ops->submit(&blk->engine, io);
 }
 
 static void pviod_blk_get_id(struct pviod_blk *blk, struct pviod_blk_req *req)
@@ -348,63 +178,10 @@ static void pviod_blk_get_id(struct pviod_blk *blk, struct pviod_blk_req *req)
 	pviod_blk_req_finish(req);
 }
 
-/* --- DISCARD, WRITE_ZEROES ------------------------------------------------------ */
-
-static bool pviod_blk_range_submit(struct pviod_blk_range *r, int mode, bool link);
-
-static void pviod_blk_range_done(struct pviod_io *io, int res)
-{
-	struct pviod_blk_range *r = (struct pviod_blk_range *)io;
-	struct pviod_blk_req *req = r->req;
-	struct pviod_blk *blk = pviod_blk_of(req->q->dev);
-
-	req->pending--;
-	if (res == -EOPNOTSUPP && req->p.type == PVIO_BLK_T_DISCARD) {
-		/* DISCARD is a hint: a file system without holes simply keeps the data. */
-		res = 0;
-	} else if (res == -EOPNOTSUPP && (r->mode & FALLOC_FL_ZERO_RANGE) && !r->relinked) {
-		/* No ZERO_RANGE here: a hole, then allocate it again, in order. */
-		__atomic_store_n(&blk->no_zero_range, true, __ATOMIC_RELAXED);
-		r->relinked = true;
-		if (pviod_blk_range_submit(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, true) &&
-		    pviod_blk_range_submit(r, FALLOC_FL_KEEP_SIZE, false))
-			return;
-		res = -EBUSY;
-	} else if (res == -ECANCELED && r->relinked) {
-		/* The allocate half of a failed link: the punch reported the error. */
-		res = 0;
-	}
-	if (res < 0) {
-		const char *what = req->p.type == PVIO_BLK_T_DISCARD ? "discard" : "write zeroes";
-
-		pviod_blk_req_fail(req, what, res);
-	}
-	if (!req->pending)
-		pviod_blk_req_finish(req);
-}
-
-static bool pviod_blk_range_submit(struct pviod_blk_range *r, int mode, bool link)
-{
-	struct pviod_blk_req *req = r->req;
-	struct pviod_blk *blk = pviod_blk_of(req->q->dev);
-	struct io_uring_sqe *sqe = pviod_worker_sqe(req->q->worker);
-
-	if (!sqe)
-		return false;
-	io_uring_prep_fallocate(sqe, blk->fd, mode, (off_t)r->off, (off_t)r->len);
-	io_uring_sqe_set_data(sqe, &r->io);
-	if (link)
-		sqe->flags |= IOSQE_IO_LINK;
-	r->io.complete = pviod_blk_range_done;
-	r->mode = mode;
-	req->pending++;
-	return true;
-}
-
+/* DISCARD / WRITE_ZEROES: the ranges copied out and checked, in bytes. */
 static void pviod_blk_discard(struct pviod_blk *blk, struct pviod_blk_req *req)
 {
 	struct pvio_blk_discard_wz_seg seg[PVIOD_BLK_DISCARD_SEG_MAX];
-	bool zero_range = !__atomic_load_n(&blk->no_zero_range, __ATOMIC_RELAXED);
 	unsigned int i, n;
 	int st;
 
@@ -415,34 +192,15 @@ static void pviod_blk_discard(struct pviod_blk *blk, struct pviod_blk_req *req)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct pviod_blk_range *r = &req->range[i];
-		int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		bool ok;
-
-		r->req = req;
-		r->off = seg[i].sector << PVIO_BLK_SECTOR_SHIFT;
-		r->len = (uint64_t)seg[i].num_sectors << PVIO_BLK_SECTOR_SHIFT;
-		r->relinked = false;
-		if (req->p.type == PVIO_BLK_T_WRITE_ZEROES &&
-		    !(seg[i].flags & PVIO_BLK_WZ_F_UNMAP)) {
-			if (zero_range) {
-				mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-				ok = pviod_blk_range_submit(r, mode, false);
-			} else {
-				r->relinked = true;
-				ok = pviod_blk_range_submit(r, mode, true) &&
-				     pviod_blk_range_submit(r, FALLOC_FL_KEEP_SIZE, false);
-			}
-		} else {
-			ok = pviod_blk_range_submit(r, mode, false);
-		}
-		if (!ok) {
-			pviod_blk_req_fail(req, "submission queue full", -EBUSY);
-			break;
-		}
+		req->range[i].offset = seg[i].sector << PVIO_BLK_SECTOR_SHIFT;
+		req->range[i].len = (uint64_t)seg[i].num_sectors << PVIO_BLK_SECTOR_SHIFT;
+		req->range[i].unmap = seg[i].flags & PVIO_BLK_WZ_F_UNMAP;
 	}
-	if (!req->pending)
-		pviod_blk_req_finish(req);
+	req->io.range = req->range;
+	req->io.nrange = n;
+	pviod_blk_submit(blk, req,
+			 req->p.type == PVIO_BLK_T_DISCARD ? PVIOD_BLK_DISCARD :
+							     PVIOD_BLK_WRITE_ZEROES);
 }
 
 /* --- the queue ------------------------------------------------------------------ */
@@ -454,7 +212,6 @@ static void pviod_blk_req_start(struct pviod_blk *blk, struct pviod_blk_req *req
 
 	req->head = c->head;
 	req->status = PVIO_BLK_S_OK;
-	req->pending = 0;
 	req->done = 0;
 	st = pviod_blk_req_parse(&req->p, req->seg, c, &blk->lim);
 	if (st < 0) {
@@ -482,12 +239,15 @@ static void pviod_blk_req_start(struct pviod_blk *blk, struct pviod_blk_req *req
 			pviod_blk_req_finish(req);
 			return;
 		}
-		req->fd = blk->direct && !pviod_blk_dio_ok(blk, &req->p) ? blk->fd_buffered :
-									   blk->fd;
-		pviod_blk_rw_submit(req);
+		req->io.offset = req->p.sector << PVIO_BLK_SECTOR_SHIFT;
+		req->io.seg = req->p.data;
+		req->io.nseg = req->p.ndata;
+		req->io.len = req->p.data_len;
+		pviod_blk_submit(blk, req,
+				 req->p.type == PVIO_BLK_T_IN ? PVIOD_BLK_READ : PVIOD_BLK_WRITE);
 		break;
 	case PVIO_BLK_T_FLUSH:
-		pviod_blk_flush_submit(blk, req);
+		pviod_blk_submit(blk, req, PVIOD_BLK_FLUSH);
 		break;
 	case PVIO_BLK_T_GET_ID:
 		pviod_blk_get_id(blk, req);
@@ -533,38 +293,40 @@ static enum pviod_serve pviod_blk_queue_serve(struct pviod_queue *q)
 
 static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q)
 {
+	struct pviod_blk *blk = pviod_blk_of(dev);
 	struct pviod_blk_queue *bq = q->priv;
 	unsigned int i, n = pviod_min_u64(pvring_dev_size(&q->ring), PVIOD_BLK_INFLIGHT_MAX);
 
-	if (!bq || bq->nreqs != n) {
-		if (bq) {
-			free(bq->reqs);
-			free(bq);
-			q->priv = NULL;
-		}
+	/* Kept across restarts (a queue restarts on every SET_VRING_CALL). */
+	if (!bq) {
 		bq = calloc(1, sizeof(*bq));
 		if (!bq)
 			return -ENOMEM;
-		bq->reqs = calloc(n, sizeof(*bq->reqs));
-		if (!bq->reqs) {
-			free(bq);
-			q->priv = NULL;
-			return -ENOMEM;
-		}
-		bq->nreqs = n;
 		q->priv = bq;
+	}
+	if (bq->nreqs != n) {
+		free(bq->reqs);
+		bq->nreqs = 0;
+		bq->reqs = calloc(n, sizeof(*bq->reqs));
+		if (!bq->reqs)
+			return -ENOMEM;
+		bq->nreqs = n;
 	}
 	bq->free = NULL;
 	for (i = 0; i < n; i++) {
-		bq->reqs[i].next_free = bq->free;
-		bq->free = &bq->reqs[i];
+		struct pviod_blk_req *req = &bq->reqs[i];
+
+		req->io.slot = i;
+		req->io.done = pviod_blk_io_done;
+		req->next_free = bq->free;
+		bq->free = req;
 	}
-	return 0;
+	return blk->engine.ops->queue_init(&blk->engine, q, n, &bq->eq);
 }
 
 static void pviod_blk_queue_stop(struct pviod_device *dev, struct pviod_queue *q)
 {
-	/* The pool is kept for the next start (a queue restarts on every SET_VRING_CALL). */
+	/* The pool and the engine's state are kept for the next start. */
 }
 
 /* --- features and config ---------------------------------------------------------- */
@@ -575,12 +337,13 @@ static uint64_t pviod_blk_features(struct pviod_device *dev)
 	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_EVENT_IDX) |
 		     PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_BLK_F_SIZE_MAX) |
 		     PVIO_BIT(PVIO_BLK_F_SEG_MAX) | PVIO_BIT(PVIO_BLK_F_BLK_SIZE) |
-		     PVIO_BIT(PVIO_BLK_F_TOPOLOGY) | PVIO_BIT(PVIO_BLK_F_FLUSH) |
-		     PVIO_BIT(PVIO_BLK_F_MQ);
+		     PVIO_BIT(PVIO_BLK_F_TOPOLOGY) | PVIO_BIT(PVIO_BLK_F_MQ);
 
-	if (blk->readonly)
+	if (blk->lim.flush)
+		f |= PVIO_BIT(PVIO_BLK_F_FLUSH);
+	if (blk->lim.readonly)
 		f |= PVIO_BIT(PVIO_BLK_F_RO);
-	else
+	else if (blk->lim.discard)
 		f |= PVIO_BIT(PVIO_BLK_F_DISCARD) | PVIO_BIT(PVIO_BLK_F_WRITE_ZEROES);
 	return f;
 }
@@ -594,11 +357,11 @@ static int pviod_blk_config_read(struct pviod_device *dev, uint32_t off, void *b
 static int pviod_blk_flush(struct pviod_device *dev)
 {
 	struct pviod_blk *blk = pviod_blk_of(dev);
+	int ret = blk->engine.ops->flush(&blk->engine);
 
-	if (blk->readonly || fdatasync(blk->fd) == 0)
-		return 0;
-	pr_err("%s: fdatasync '%s': %s", dev->name, blk->path, strerror(errno));
-	return -errno;
+	if (ret)
+		pr_err("%s: making the data durable: %s", dev->name, strerror(-ret));
+	return ret;
 }
 
 static void pviod_blk_stats_print(struct pviod_device *dev, unsigned int qi)
@@ -623,27 +386,26 @@ static void pviod_blk_destroy(struct pviod_device *dev)
 	struct pviod_blk *blk = pviod_blk_of(dev);
 	unsigned int i;
 
+	if (!blk)
+		return;
 	/* The workers are joined (or never had the queues): the totals. */
-	for (i = 0; blk && blk->stats && i < dev->nqueues; i++)
+	for (i = 0; blk->stats && i < dev->nqueues; i++)
 		if (blk->stats[i].requests)
 			pviod_blk_stats_print(dev, i);
 	for (i = 0; i < dev->nqueues; i++) {
 		struct pviod_blk_queue *bq = dev->queues[i].priv;
 
-		if (bq) {
-			free(bq->reqs);
-			free(bq);
-		}
+		if (!bq)
+			continue;
+		if (bq->eq)
+			blk->engine.ops->queue_free(&blk->engine, bq->eq);
+		free(bq->reqs);
+		free(bq);
 		dev->queues[i].priv = NULL;
 	}
-	if (!blk)
-		return;
-	if (blk->fd_buffered >= 0 && blk->fd_buffered != blk->fd)
-		close(blk->fd_buffered);
-	if (blk->fd >= 0)
-		close(blk->fd);
+	if (blk->engine_open)
+		blk->engine.ops->close(&blk->engine);
 	free(blk->stats);
-	free(blk->path);
 	free(blk);
 	dev->priv = NULL;
 }
@@ -663,124 +425,27 @@ static const struct pviod_device_ops pviod_blk_ops = {
 
 /* --- creation ------------------------------------------------------------------------ */
 
-/* The DIO alignment of the file (6.1+ reports it), else the logical block size. */
-static uint32_t pviod_blk_dio_align(int fd, bool is_blkdev)
+/* The device's limits and config space, from what its engine can do. */
+static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *blk)
 {
-#ifdef STATX_DIOALIGN
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
-	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
-		uint32_t a = stx.stx_dio_offset_align;
-
-		return a > stx.stx_dio_mem_align ? a : stx.stx_dio_mem_align;
-	}
-#endif
-	if (is_blkdev) {
-		int ssz;
-
-		if (ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0)
-			return (uint32_t)ssz;
-	}
-	return PVIO_BLK_SECTOR_SIZE;
-}
-
-/*
- * Would io_uring hand every IN/OUT on this image to an io-wq thread, for data
- * that is in memory anyway?  Then IN/OUT run on the worker (top of the file).
- * The RWF_NOWAIT probe keeps io_uring for kernels whose tmpfs completes
- * inline by itself.
- */
-static bool pviod_blk_inline_probe(const struct pviod_blk *blk)
-{
-	struct statfs sfs;
-	struct iovec iov;
-	void *buf;
-	bool ret;
-
-	if (blk->is_blkdev || fstatfs(blk->fd, &sfs) < 0)
-		return false;
-	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)
-		return false;
-	/* Aligned for an O_DIRECT fd (tmpfs has O_DIRECT since Linux 6.6). */
-	if (posix_memalign(&buf, 4096, 4096))
-		return false;
-	iov.iov_base = buf;
-	iov.iov_len = 4096;
-	ret = preadv2(blk->fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
-	free(buf);
-	return ret;
-}
-
-static int pviod_blk_open(struct pviod_device *dev, struct pviod_blk *blk)
-{
-	int flags = (blk->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	const struct pviod_blk_engine *e = &blk->engine;
 	struct pvio_blk_config *cfg = &blk->config;
-	uint32_t pbs = 4096;
-	uint64_t bytes;
-	struct stat st;
-	int ret;
 
-	blk->fd_buffered = open(blk->path, flags);
-	if (blk->fd_buffered < 0) {
-		ret = -errno;
-		pr_err("%s: cannot open image '%s': %s (errno %d)", dev->name, blk->path,
-		       strerror(-ret), -ret);
-		return ret;
-	}
-	blk->fd = blk->fd_buffered;
-	if (fstat(blk->fd_buffered, &st) < 0) {
-		ret = -errno;
-		goto err_close;
-	}
-	blk->is_blkdev = S_ISBLK(st.st_mode);
-	if (!blk->is_blkdev && !S_ISREG(st.st_mode)) {
-		pr_err("%s: image '%s' is neither a regular file nor a block device", dev->name,
-		       blk->path);
-		ret = -EINVAL;
-		goto err_close;
-	}
-	if (blk->direct) {
-		blk->fd = open(blk->path, flags | O_DIRECT);
-		if (blk->fd < 0) {
-			/* tmpfs (/dev/shm) before Linux 6.6 has no O_DIRECT. */
-			pr_warn("%s: '%s' does not support O_DIRECT (%s); using the page cache",
-				dev->name, blk->path, strerror(errno));
-			blk->fd = blk->fd_buffered;
-			blk->direct = false;
-		}
-	}
-	if (blk->is_blkdev) {
-		unsigned int v;
-
-		if (ioctl(blk->fd_buffered, BLKGETSIZE64, &bytes) < 0) {
-			ret = -errno;
-			goto err_close;
-		}
-		if (ioctl(blk->fd_buffered, BLKPBSZGET, &v) == 0 && v)
-			pbs = v;
-	} else {
-		bytes = (uint64_t)st.st_size;
-	}
-	blk->rw_inline = blk->inline_opt && pviod_blk_inline_probe(blk);
-	blk->dio_align = pviod_blk_dio_align(blk->fd, blk->is_blkdev);
-	if (blk->dio_align < PVIO_BLK_SECTOR_SIZE || blk->dio_align & (blk->dio_align - 1))
-		blk->dio_align = PVIO_BLK_SECTOR_SIZE;
-
-	blk->lim.capacity = bytes >> PVIO_BLK_SECTOR_SHIFT;
-	blk->lim.readonly = blk->readonly;
-	blk->lim.flush = true;
-	blk->lim.discard = !blk->readonly;
-	if (bytes % PVIO_BLK_SECTOR_SIZE)
-		pr_warn("%s: '%s' is not a multiple of 512 bytes; the tail is not exposed",
-			dev->name, blk->path);
+	blk->lim.capacity = e->size >> PVIO_BLK_SECTOR_SHIFT;
+	blk->lim.readonly = e->readonly;
+	blk->lim.flush = e->flush;
+	blk->lim.discard = e->discard && !e->readonly;
+	if (e->size % PVIO_BLK_SECTOR_SIZE)
+		pr_warn("%s: the disk is not a multiple of 512 bytes; the tail is not exposed",
+			dev->name);
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->capacity = cpu_to_le64(blk->lim.capacity);
 	cfg->size_max = cpu_to_le32(PVIOD_BLK_SIZE_MAX);
 	cfg->seg_max = cpu_to_le32(PVIOD_BLK_SEG_MAX);
 	cfg->blk_size = cpu_to_le32(PVIO_BLK_SECTOR_SIZE);
-	cfg->topology.physical_block_exp = (uint8_t)(__builtin_ctz(pbs) - PVIO_BLK_SECTOR_SHIFT);
+	cfg->topology.physical_block_exp =
+		(uint8_t)(__builtin_ctz(e->physical_block_size) - PVIO_BLK_SECTOR_SHIFT);
 	cfg->topology.min_io_size = cpu_to_le16(1);
 	cfg->topology.opt_io_size = cpu_to_le32(0);
 	cfg->writeback = 1;
@@ -791,21 +456,6 @@ static int pviod_blk_open(struct pviod_device *dev, struct pviod_blk *blk)
 	cfg->max_write_zeroes_sectors = cpu_to_le32(PVIOD_BLK_DISCARD_SECTORS_MAX);
 	cfg->max_write_zeroes_seg = cpu_to_le32(PVIOD_BLK_DISCARD_SEG_MAX);
 	cfg->write_zeroes_may_unmap = 1;
-	pr_info("%s: '%s': %llu sectors, %s%s%s, DIO alignment %u", dev->name, blk->path,
-		(unsigned long long)blk->lim.capacity, blk->direct ? "O_DIRECT" : "buffered",
-		blk->readonly ? ", read-only" : "",
-		blk->rw_inline ? ", in-memory: reads and writes on the worker" : "",
-		blk->dio_align);
-	return 0;
-
-err_close:
-	pr_err("%s: image '%s': %s", dev->name, blk->path, strerror(-ret));
-	if (blk->fd != blk->fd_buffered)
-		close(blk->fd);
-	close(blk->fd_buffered);
-	blk->fd = -1;
-	blk->fd_buffered = -1;
-	return ret;
 }
 
 /**
@@ -827,6 +477,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 	const char *serial = "";
 	unsigned long queues = 1;
 	bool readonly = false, direct = true, inline_rw = true;
+	struct pviod_blk_file_opts fo;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
 	int ret = -EINVAL;
@@ -889,13 +540,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		ret = -ENOMEM;
 		goto err_free_dev;
 	}
-	blk->fd = -1;
-	blk->fd_buffered = -1;
 	dev->priv = blk;
-	blk->path = strdup(file);
-	blk->readonly = readonly;
-	blk->direct = direct;
-	blk->inline_opt = inline_rw;
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec has it. */
 	strncpy(blk->serial, serial, sizeof(blk->serial));
 	ret = pviod_device_init(dev, env, &pviod_blk_ops, name, socket_path, (unsigned int)queues);
@@ -906,16 +551,22 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		ret = -ENOMEM;
 		goto err_free_dev;
 	}
-	ret = pviod_blk_open(dev, blk);
+	fo = (struct pviod_blk_file_opts){
+		.path = file, .readonly = readonly, .direct = direct, .inline_rw = inline_rw
+	};
+	ret = pviod_blk_file_open(&blk->engine, dev->name, &fo);
 	if (ret)
 		goto err_free_dev;
+	blk->engine_open = true;
+	pviod_blk_config_init(dev, blk);
 	free(copy);
 	*out = dev;
 	return 0;
 
 err_free_dev:
 	if (dev) {
-		pviod_blk_destroy(dev);
+		if (!dev->ops)
+			pviod_blk_destroy(dev);
 		pviod_device_free(dev);
 	}
 err_free_copy:
