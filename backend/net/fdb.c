@@ -3,7 +3,7 @@
  * fdb.c - the L2 switch's forwarding database: which port each source
  * MAC address was last seen on, forgotten after age_ns without traffic.
  *
- * No locking and no clock here: net_switch.c holds the switch's lock and
+ * No locking and no clock here: switch.c holds the switch's lock and
  * passes the time, so tests/backend/net_fdb_test.c can drive it.
  */
 #include <string.h>

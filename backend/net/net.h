@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * net.h - pviod's virtio-net device: what net.c (the device), net_hdr.c (the
- * header checks), net_fdb.c (the switch's address table) and the back-ends
- * (net_tap.c, net_switch.c, and the loop in net.c) share.
+ * net.h - pviod's virtio-net device: what device.c (features, config,
+ * set-up), rx.c / tx.c / ctrl.c (the data path), hdr.c and gso.c (header
+ * checks, software segmentation), filter.c (the receive filter), fdb.c
+ * (the switch's address table) and the back-ends (tap.c, switch.c,
+ * loop.c) share.
  *
  * Queues: rx0, tx0, rx1, tx1, ..., then the control queue.  Each queue pair
- * is served by ONE worker (net.c gives the rx queue the tx queue's worker),
+ * is served by ONE worker (device.c gives the rx queue the tx queue's worker),
  * so everything that touches a pair's two rings runs on one thread: the
- * transmit kick, the loop's reflection into rx, and the draining of the
+ * transmit path, the loop's reflection into rx, and the draining of the
  * pair's receive source (the tap fd, or the switch port's inbox for that
  * pair) into rx.  No lock is taken on the data path of a pair; the switch
  * hands frames between ports (possibly on different workers) through the
@@ -45,7 +47,7 @@
 
 /*
  * Per queue pair; written only by the pair's worker, read there on SIGUSR1
- * (net_stats.c) and at exit for the log.
+ * (stats.c) and at exit for the log.
  */
 struct pviod_net_stats {
 	uint64_t tx_frames;
@@ -62,7 +64,7 @@ struct pviod_net_stats {
 
 /*
  * The receive filter the driver programs through the control queue
- * (CTRL_RX, CTRL_MAC, CTRL_VLAN), net_filter.c.  Off (every frame is
+ * (CTRL_RX, CTRL_MAC, CTRL_VLAN), filter.c.  Off (every frame is
  * delivered) until the driver sends its first CTRL_RX or CTRL_MAC command:
  * QEMU keeps the control queue to itself and never tells us the guest's
  * MAC, so a device that has never been told must not filter.
@@ -71,7 +73,7 @@ struct pviod_net_stats {
  * worker without a lock, under a sequence count: the writer makes @seq odd,
  * writes, makes it even again; a reader that saw it odd or changed looks
  * again.  @on is read first and alone, so the unfiltered path is one load.
- * Every field is accessed with relaxed atomics only (net_filter.c's
+ * Every field is accessed with relaxed atomics only (filter.c's
  * helpers, a byte or a VLAN word at a time): loads that meet a store are
  * then defined, and a torn table is what @seq throws away.
  */
@@ -132,7 +134,7 @@ struct pviod_net_backend_ops {
 };
 
 /*
- * A receive chain popped ahead of its frame (net.c, pviod_net_rx_reserve()):
+ * A receive chain popped ahead of its frame (rx.c, pviod_net_rx_reserve()):
  * one writable segment, the common shape of DPDK's and Linux's buffers.
  */
 struct pviod_net_rxb {
@@ -140,7 +142,7 @@ struct pviod_net_rxb {
 	struct pvring_seg seg;
 };
 
-/* A transmit chain popped in the first pass over a burst (net.c). */
+/* A transmit chain popped in the first pass over a burst (tx.c). */
 struct pviod_net_txb {
 	struct pvring_chain c;
 	int ret; /* pvring_dev_pop()'s */
@@ -193,7 +195,7 @@ struct pviod_net {
 	/*
 	 * Control queue state (worker of the control queue): the pairs the
 	 * driver receives on (VQ_PAIRS_SET; 1 without MQ).  The switch reads a
-	 * peer's with a relaxed load to spread frames over them (net_switch.c).
+	 * peer's with a relaxed load to spread frames over them (switch.c).
 	 */
 	unsigned int active_pairs;
 	pthread_mutex_t filter_lock; /* writers of @filter: control queue, config writes */
@@ -203,27 +205,66 @@ struct pviod_net {
 	struct pviod_net_pair pairs[];
 };
 
-/* net.c */
+static inline struct pviod_net *pviod_net_of(struct pviod_device *dev)
+{
+	return dev->priv;
+}
+
+/* The negotiated features; the switch reads a peer's, hence atomic. */
+static inline uint64_t pviod_net_features_get(const struct pviod_net *net)
+{
+	return __atomic_load_n(&net->features, __ATOMIC_RELAXED);
+}
+
+/* May the pair's worker touch the rx ring?  Only ever called on that worker. */
+static inline bool pviod_net_rx_ok(struct pviod_net_pair *p)
+{
+	/* Acquire: pairs with the release in queue_start, after the ring's set-up. */
+	return __atomic_load_n(&p->rx_live, __ATOMIC_ACQUIRE) && !p->rxq->stopping &&
+	       !p->rxq->broken && !p->rx_broken;
+}
+
+/* A position in a source iovec. */
+struct pviod_net_cursor {
+	const struct iovec *iov;
+	unsigned int niov;
+	unsigned int i;
+	size_t off;
+};
+
+/* device.c */
 int pviod_net_create(const struct pviod_env *env, const char *name, const char *opts,
 		     struct pviod_device **out);
+
+/* rx.c */
+size_t pviod_net_copy(struct pviod_net_cursor *src, const struct pvring_seg *seg, unsigned int nseg,
+		      size_t n);
+enum pviod_serve pviod_net_rx_queue_serve(struct pviod_queue *q);
+void pviod_net_src_ready(struct pviod_io *io, int res);
 int pviod_net_rx_put(struct pviod_net_pair *p, const struct iovec *iov, unsigned int niov,
 		     size_t len);
 void pviod_net_rx_flush(struct pviod_net_pair *p);
 bool pviod_net_rx_ready(struct pviod_net_pair *p);
 void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs);
 void pviod_net_rx_unreserve(struct pviod_net_pair *p);
+
+/* tx.c */
+enum pviod_serve pviod_net_tx_queue_serve(struct pviod_queue *q);
 void pviod_net_tx_serve(struct pviod_net_pair *p, const struct pviod_net_txb *b);
 
-/* net_stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
+/* ctrl.c */
+enum pviod_serve pviod_net_ctrl_queue_serve(struct pviod_queue *q);
+
+/* stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
 void pviod_net_queue_stats(struct pviod_queue *q);
 
-/* net_hdr.c: pure, unit-tested. */
+/* hdr.c: pure, unit-tested. */
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);
 int pviod_net_csum_fill(struct pvio_net_hdr *h, uint8_t *frame, size_t frame_len);
 uint64_t pviod_net_tap_offloads(uint64_t features);
 
 /*
- * net_gso.c: pure, unit-tested (tests/backend/net_gso_test.c).  Software
+ * gso.c: pure, unit-tested (tests/backend/net_gso_test.c).  Software
  * segmentation of a TCP super-frame (gso_type TCPV4 / TCPV6, ECN or not)
  * for a receiver that did not negotiate the matching GUEST_TSO4/6 (or
  * GUEST_ECN), as Linux's GSO does, and the flow hash the switch spreads a
@@ -253,7 +294,7 @@ int pviod_net_gso_seg(const struct pviod_net_gso *g, unsigned int i, bool partia
 		      struct pvio_net_hdr *h, uint8_t *out, size_t cap);
 uint32_t pviod_net_flow_hash(const uint8_t *frame, size_t len);
 
-/* net_filter.c: pure (the caller serialises writers), unit-tested. */
+/* filter.c: pure (the caller serialises writers), unit-tested. */
 void pviod_net_filter_init(struct pviod_net_filter *f, const uint8_t *mac, bool vlan_on);
 void pviod_net_filter_mac_set(struct pviod_net_filter *f, const uint8_t *mac);
 uint8_t pviod_net_filter_ctrl(struct pviod_net_filter *f, uint64_t features, uint8_t cls,
@@ -279,7 +320,7 @@ static inline bool pviod_net_filter_accept(const struct pviod_net_filter *f, con
 }
 
 /*
- * net_fdb.c: the switch's forwarding table, pure (the caller locks and gives
+ * fdb.c: the switch's forwarding table, pure (the caller locks and gives
  * the time), unit-tested.  Set-associative: a bucket of PVIOD_NET_FDB_WAYS
  * entries per hash, so learning and lookup are bounded; a full bucket
  * evicts its oldest entry.
@@ -305,8 +346,9 @@ void pviod_net_fdb_learn(struct pviod_net_fdb *fdb, const uint8_t *mac, const vo
 const void *pviod_net_fdb_lookup(struct pviod_net_fdb *fdb, const uint8_t *mac, uint64_t now_ns);
 void pviod_net_fdb_forget_port(struct pviod_net_fdb *fdb, const void *port);
 
-/* net_tap.c, net_switch.c */
+/* tap.c, switch.c, loop.c */
 extern const struct pviod_net_backend_ops pviod_net_tap_ops;
 extern const struct pviod_net_backend_ops pviod_net_switch_ops;
+extern const struct pviod_net_backend_ops pviod_net_loop_ops;
 
 #endif /* PVIOD_NET_H */

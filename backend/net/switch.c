@@ -4,13 +4,13 @@
  * backend=switch:NAME is a port of one L2 learning switch inside pviod, so
  * guests talk to each other with no kernel in the path.
  *
- * A transmitted frame teaches the switch its source address (net_fdb.c);
+ * A transmitted frame teaches the switch its source address (fdb.c);
  * its destination, when known, picks one port, otherwise (unknown,
  * broadcast, multicast) it is flooded to every other port.  Ports may be
  * served by different workers, so a frame is never written into another
  * port's ring: it is copied into an inbox of that port (a bounded queue
  * under its own lock), and the inbox's eventfd wakes the worker of the
- * receiving queue pair, which drains it into its guest like a tap (net.c).
+ * receiving queue pair, which drains it into its guest like a tap (rx.c).
  * A full inbox, or a pair whose guest is not receiving, drops and counts:
  * one slow guest never blocks the others.
  *
