@@ -12,6 +12,7 @@
 #   make lint            checkpatch, sparse, clang-format, cppcheck, shellcheck
 #   make bench           the benchmarks
 #   make demo            the end-to-end demo
+#   make install         programs, man pages and the systemd unit (PREFIX, DESTDIR)
 #   make SAN=asan|tsan   sanitizer builds (default output build-asan/, build-tsan/)
 
 SAN ?=
@@ -51,9 +52,19 @@ UNIT_TESTS :=		# host unit tests (TAP programs), also run under sanitizers
 INTEGRATION_TESTS :=	# host tests that start daemons / peers (TAP programs or scripts)
 VM_TESTS :=		# tests that boot a guest (TAP scripts)
 BENCHES :=		# benchmark commands (make bench)
+INSTALL_BIN :=		# programs `make install` puts in $(BINDIR)
+INSTALL_MAN8 :=		# man pages for $(MANDIR)/man8
+INSTALL_UNIT :=		# systemd units for $(UNITDIR); /usr/local/bin in them becomes $(BINDIR)
+
+# make install: the usual GNU variables.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DESTDIR ?=
 
 .PHONY: all modules check check-unit check-san check-integration check-vm lint bench demo \
-	clean deps modules_install
+	clean deps modules_install install uninstall
 all:
 
 # Every fragment: one per part, owned by that part.
@@ -73,6 +84,21 @@ modules:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+# The host side; the guest modules go through DKMS or modules_install.
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(MANDIR)/man8/
+	for u in $(INSTALL_UNIT); do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MAN8))) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNIT)))
 
 deps:
 	scripts/deps.sh

@@ -32,6 +32,9 @@ PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_
 	$(PVIOD_CONSOLE_OBJS) $(PVIOD_DAEMON_OBJS) $(O)/ring/pvring_dev.o
 
 PROGS += $(O)/pviod
+INSTALL_BIN += $(O)/pviod
+INSTALL_MAN8 += Documentation/pviod.8
+INSTALL_UNIT += Documentation/pviod.service
 
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 

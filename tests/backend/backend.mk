@@ -20,7 +20,8 @@ BACKEND_UNIT_TESTS := $(BACKEND_TEST_DIR)/vu_msg_test $(BACKEND_TEST_DIR)/vu_mem
 
 UNIT_TESTS += $(BACKEND_UNIT_TESTS)
 PROGS += $(BACKEND_UNIT_TESTS)
-INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh
+INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
+	tests/backend/install_check.sh
 VM_TESTS += tests/backend/vm_pviod_blk.sh
 
 ifeq ($(wildcard scripts/linux-tools.sh tests/ring/ring.mk),)
