@@ -7,7 +7,7 @@
 #   scripts/lint.sh                 every check over the whole tree
 #   scripts/lint.sh FILE...         the per-file checks on those files only
 #   scripts/lint.sh --fix [FILE...] rewrite C files with clang-format first
-#   LINT_CHECKS="checkpatch clang-format cppcheck shellcheck build sparse"
+#   LINT_CHECKS="checkpatch clang-format cppcheck shellcheck build sparse layers"
 #                                   run only some checks (default: all)
 #
 # The checks (STYLE.md, "Tooling"):
@@ -23,6 +23,8 @@
 #   build         `make` (-Wall -Wextra -Werror -Wshadow are in ALL_CFLAGS)
 #   sparse        `make modules C=2` (all module sources through sparse),
 #                 when a Kbuild with objects exists; any sparse warning fails
+#   layers        scripts/lint/layers.sh: no #include crosses the layering
+#                 rule of Documentation/architecture.rst
 #
 # checkpatch types we ignore, and why:
 #   everywhere:
@@ -46,7 +48,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-CHECKS=${LINT_CHECKS:-checkpatch clang-format cppcheck shellcheck build sparse}
+CHECKS=${LINT_CHECKS:-checkpatch clang-format cppcheck shellcheck build sparse layers}
 C_DIRS=(ring protocol frontend backend tests)
 # A directory of this run's own: two lint runs at once must not mix their
 # findings (both used to write build/lint/*.out).
@@ -264,6 +266,14 @@ if [ "${#given[@]}" -eq 0 ] && want sparse; then
 		fi
 	else
 		echo "lint: sparse skipped: no Kbuild with objects yet"
+	fi
+fi
+
+# The layering rule of Documentation/architecture.rst: what may include what.
+if [ "${#given[@]}" -eq 0 ] && want layers; then
+	echo "lint: layers (scripts/lint/layers.sh)"
+	if ! scripts/lint/layers.sh; then
+		fail "layers: an include crosses the layering rule"
 	fi
 fi
 
