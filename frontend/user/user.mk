@@ -1,16 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# frontend/user: the userspace vhost-user front-end (libpvio-vu.a) and
-# pvio-bench.  Tests live in tests/user/user.mk.
+# frontend/user: the userspace vhost-user front-end (libpvio-vu.a).  pvio-bench
+# is built by frontend/bench/bench.mk; tests live in tests/user/user.mk.
 
-VU_SRCS := vu_dev.c vu_mem.c vu_queue.c vu_blk.c vu_net.c vu_bench.c vu_console.c
+VU_SRCS := vu_dev.c vu_mem.c vu_queue.c vu_blk.c vu_net.c vu_console.c
 VU_OBJS := $(addprefix $(O)/frontend/user/,$(VU_SRCS:.c=.o))
 VU_LIB := $(O)/libpvio-vu.a
 VU_CFLAGS_EXTRA := -I$(CURDIR)/frontend/user
 # Spelled out: ring/ring.mk sorts after this fragment, so $(RING_OBJS) is
 # still empty when these prerequisites are read.
 VU_RING_OBJS := $(O)/ring/pvring_drv.o
-BENCH_OBJS := $(addprefix $(O)/frontend/user/,pvio_bench.o bench_blk.o bench_net.o)
 
 $(O)/frontend/user/%.o: frontend/user/%.c
 	@mkdir -p $(dir $@)
@@ -20,7 +19,4 @@ $(VU_LIB): $(VU_OBJS) $(VU_RING_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/pvio-bench: $(BENCH_OBJS) $(VU_LIB)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS)
-
-PROGS += $(VU_LIB) $(O)/pvio-bench
+PROGS += $(VU_LIB)

@@ -32,13 +32,14 @@ endif
 
 # -Wno-empty-body: the harness's ASSERT_* expand to "for (...) ;".
 VU_TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(VU_KSFT_DIR) -I$(CURDIR)/frontend/user \
-	-I$(CURDIR)/tests/user -Wno-empty-body
+	-I$(CURDIR)/frontend/bench -I$(CURDIR)/tests/user -Wno-empty-body
 
 $(VU_TEST_DIR)/%.o: tests/user/%.c $(VU_KSFT_HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(VU_TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VU_LIB)
+# libpvbench.a (frontend/bench): the histogram, patterns and test frames.
+$(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VU_LIB) $(BENCH_LIB)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 VU_UNIT_TESTS := $(VU_TEST_DIR)/vu_bench_test

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
-#include "vu_bench.h"
+#include "bench_lib.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

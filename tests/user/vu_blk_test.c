@@ -14,7 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "vu.h"
-#include "vu_bench.h"
+#include "bench_lib.h"
 #include "vu_test.h"
 
 #define IMG_BYTES (64u << 20)

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "vu.h"
-#include "vu_bench.h"
+#include "bench_lib.h"
 #include "pvio_bench.h"
 
 static atomic_bool bench_stop;

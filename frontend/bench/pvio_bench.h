@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vu_bench.h"
+#include "bench_lib.h"
 
 uint64_t bench_now_ns(void);
 bool bench_should_stop(void);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu_bench.h - what pvio-bench measures with: a latency histogram and
- * self-checking data patterns.  Kept apart from the driver so the unit tests
- * can take them without a back-end.
+ * bench_lib.h - what pvio-bench measures with: a latency histogram,
+ * self-checking data patterns and test frames.  Kept apart from the driver
+ * (built as libpvbench.a) so the unit tests can take them without a back-end.
  */
-#ifndef PVIO_VU_BENCH_H
-#define PVIO_VU_BENCH_H
+#ifndef PVIO_BENCH_LIB_H
+#define PVIO_BENCH_LIB_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -82,4 +82,4 @@ int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns
 /* Parse "4k", "1M", "512", "2g" (powers of 1024); 0 or -EINVAL. */
 int vu_parse_size(const char *s, uint64_t *out);
 
-#endif /* PVIO_VU_BENCH_H */
+#endif /* PVIO_BENCH_LIB_H */

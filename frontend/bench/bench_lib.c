@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_bench.c - latency histogram, verify patterns and size parsing for
- * pvio-bench (see vu_bench.h).
+ * bench_lib.c - latency histogram, verify patterns and size parsing for
+ * pvio-bench (see bench_lib.h).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vu_bench.h"
+#include "bench_lib.h"
 
 /**
  * vu_hist_init - an empty histogram
