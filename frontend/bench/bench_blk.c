@@ -3,7 +3,7 @@
  * bench_blk.c - pvio-bench blk: fio-like block workloads over vhost-user-blk.
  *
  * Each queue gets a thread that keeps --iodepth requests in flight.  With
- * --verify every write carries vu_pattern (seed + device offset) and every
+ * --verify every write carries bench_pattern (seed + device offset) and every
  * read is checked against it; the region is filled first so reads of blocks
  * not yet written by the workload still have something to check.
  */
@@ -65,7 +65,7 @@ struct blk_thread {
 	atomic_uint_least64_t ios; /* read by the progress line */
 	uint64_t bytes;
 	uint64_t reads, writes;
-	struct vu_hist hist;
+	struct bench_hist hist;
 	int err;
 };
 
@@ -104,14 +104,14 @@ static void blk_prep(struct blk_thread *t, struct vu_blk_req *req, unsigned int 
 	req->len = (uint32_t)c->bs;
 	req->priv = (void *)(uintptr_t)slot;
 	if (write && c->verify)
-		vu_pattern_fill(req->buf, c->bs, c->seed, req->offset);
+		bench_pattern_fill(req->buf, c->bs, c->seed, req->offset);
 }
 
 static int blk_verify(struct blk_thread *t, struct vu_blk_req *req)
 {
-	struct vu_pattern_miss miss;
+	struct bench_pattern_miss miss;
 
-	if (vu_pattern_check(req->buf, req->len, t->cfg->seed, req->offset, &miss) == 0)
+	if (bench_pattern_check(req->buf, req->len, t->cfg->seed, req->offset, &miss) == 0)
 		return 0;
 	fprintf(stderr,
 		"pvio-bench: VERIFY FAILED: queue %u, %u-byte read at offset %" PRIu64
@@ -158,7 +158,7 @@ static void *blk_thread_run(void *arg)
 					       req->len, req->offset, strerror(-req->result));
 				goto fail;
 			}
-			vu_hist_add(&t->hist, now - req->submit_ns);
+			bench_hist_add(&t->hist, now - req->submit_ns);
 			t->bytes += req->len;
 			if (req->type == PVIO_BLK_T_IN) {
 				t->reads++;
@@ -207,7 +207,7 @@ static int blk_fill(struct vu_blk *blk, const struct blk_cfg *c, uint8_t *bufs)
 			req->len = (uint32_t)c->bs;
 			/* The request's own buffer: it is not reused while in flight. */
 			req->buf = bufs + (size_t)(req - blk->bq[0].reqs) * c->bs;
-			vu_pattern_fill(req->buf, c->bs, c->seed, off);
+			bench_pattern_fill(req->buf, c->bs, c->seed, off);
 			if (vu_blk_submit(blk, 0, req))
 				return -EIO;
 			off += c->bs;
@@ -288,7 +288,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 			c->rw = (enum bench_rw)i;
 			break;
 		case 'b':
-			if (vu_parse_size(optarg, &c->bs) || c->bs < 512 || c->bs % 512 ||
+			if (bench_parse_size(optarg, &c->bs) || c->bs < 512 || c->bs % 512 ||
 			    c->bs > (4u << 20)) {
 				fprintf(stderr,
 					"pvio-bench: --bs %s: want a multiple of 512 up to 4M\n",
@@ -306,7 +306,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 			c->runtime = strtod(optarg, NULL);
 			break;
 		case 'S':
-			if (vu_parse_size(optarg, &c->size)) {
+			if (bench_parse_size(optarg, &c->size)) {
 				fprintf(stderr, "pvio-bench: --size %s: not a size\n", optarg);
 				return -EINVAL;
 			}
@@ -374,7 +374,7 @@ int bench_blk_main(int argc, char **argv)
 	struct blk_thread *th;
 	struct vu_blk blk;
 	struct blk_cfg c;
-	struct vu_hist hist;
+	struct bench_hist hist;
 	uint64_t ios = 0, bytes = 0, reads = 0, writes = 0, t0, t1;
 	double cpu0, cpu1, secs;
 	unsigned int i;
@@ -427,7 +427,7 @@ int bench_blk_main(int argc, char **argv)
 		th[i].seq_start = span >= c.bs ? i * span : 0;
 		th[i].seq_end = span >= c.bs ? th[i].seq_start + span : c.size;
 		th[i].seq_pos = th[i].seq_start;
-		vu_hist_init(&th[i].hist);
+		bench_hist_init(&th[i].hist);
 		blk.bq[i].poll = c.poll;
 		blk.bq[i].poll_us = c.poll_us;
 		if (c.poll)
@@ -460,9 +460,9 @@ int bench_blk_main(int argc, char **argv)
 	t1 = bench_now_ns();
 	cpu1 = bench_cpu_seconds();
 
-	vu_hist_init(&hist);
+	bench_hist_init(&hist);
 	for (i = 0; i < c.queues; i++) {
-		vu_hist_merge(&hist, &th[i].hist);
+		bench_hist_merge(&hist, &th[i].hist);
 		ios += th[i].ios;
 		bytes += th[i].bytes;
 		reads += th[i].reads;
@@ -482,11 +482,11 @@ int bench_blk_main(int argc, char **argv)
 		printf("\"ios\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64 ",", ios,
 		       reads, writes);
 		printf("\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,", ios / secs,
-		       bytes / secs, vu_hist_mean(&hist));
+		       bytes / secs, bench_hist_mean(&hist));
 		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
-		       vu_hist_percentile(&hist, 50), vu_hist_percentile(&hist, 99));
+		       bench_hist_percentile(&hist, 50), bench_hist_percentile(&hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64 ",",
-		       vu_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
+		       bench_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
 		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n",
 		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0, c.verify ? "true" : "false");
 	} else {

@@ -11,58 +11,58 @@
 #include "bench_lib.h"
 
 /**
- * vu_hist_init - an empty histogram
+ * bench_hist_init - an empty histogram
  * @h: the histogram
  */
-void vu_hist_init(struct vu_hist *h)
+void bench_hist_init(struct bench_hist *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->min = UINT64_MAX;
 }
 
 /**
- * vu_hist_index - the bucket of a value
+ * bench_hist_index - the bucket of a value
  * @v: the value
  *
- * Return: an index below VU_HIST_BUCKETS.
+ * Return: an index below BENCH_HIST_BUCKETS.
  */
-unsigned int vu_hist_index(uint64_t v)
+unsigned int bench_hist_index(uint64_t v)
 {
 	unsigned int msb, shift;
 
-	if (v < VU_HIST_SUB)
+	if (v < BENCH_HIST_SUB)
 		return (unsigned int)v;
 	msb = 63 - (unsigned int)__builtin_clzll(v);
-	shift = msb - VU_HIST_SUB_BITS;
-	return (shift + 1) * VU_HIST_SUB + (unsigned int)((v >> shift) & (VU_HIST_SUB - 1));
+	shift = msb - BENCH_HIST_SUB_BITS;
+	return (shift + 1) * BENCH_HIST_SUB + (unsigned int)((v >> shift) & (BENCH_HIST_SUB - 1));
 }
 
 /**
- * vu_hist_lower - the smallest value of a bucket
+ * bench_hist_lower - the smallest value of a bucket
  * @idx: a bucket index
  *
  * Return: the lower bound; the bucket spans 1 << (idx / 32 - 1) values above 32.
  */
-uint64_t vu_hist_lower(unsigned int idx)
+uint64_t bench_hist_lower(unsigned int idx)
 {
 	unsigned int shift;
 
-	if (idx < VU_HIST_SUB)
+	if (idx < BENCH_HIST_SUB)
 		return idx;
-	shift = idx / VU_HIST_SUB - 1;
-	return (uint64_t)(VU_HIST_SUB + idx % VU_HIST_SUB) << shift;
+	shift = idx / BENCH_HIST_SUB - 1;
+	return (uint64_t)(BENCH_HIST_SUB + idx % BENCH_HIST_SUB) << shift;
 }
 
 /**
- * vu_hist_merge - add one histogram into another
+ * bench_hist_merge - add one histogram into another
  * @dst: the sum
  * @src: added
  */
-void vu_hist_merge(struct vu_hist *dst, const struct vu_hist *src)
+void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src)
 {
 	unsigned int i;
 
-	for (i = 0; i < VU_HIST_BUCKETS; i++)
+	for (i = 0; i < BENCH_HIST_BUCKETS; i++)
 		dst->bucket[i] += src->bucket[i];
 	dst->count += src->count;
 	dst->sum += src->sum;
@@ -73,14 +73,14 @@ void vu_hist_merge(struct vu_hist *dst, const struct vu_hist *src)
 }
 
 /**
- * vu_hist_percentile - the value below which @pct percent of samples fall
+ * bench_hist_percentile - the value below which @pct percent of samples fall
  * @h: the histogram
  * @pct: 0..100
  *
  * Return: the middle of the bucket holding that sample, clamped to the
  * observed min and max (so p100 is the maximum exactly); 0 when empty.
  */
-uint64_t vu_hist_percentile(const struct vu_hist *h, double pct)
+uint64_t bench_hist_percentile(const struct bench_hist *h, double pct)
 {
 	uint64_t rank, seen = 0, lo, width, v;
 	unsigned int i;
@@ -97,15 +97,15 @@ uint64_t vu_hist_percentile(const struct vu_hist *h, double pct)
 		rank++;
 	if (rank == 0)
 		rank = 1;
-	for (i = 0; i < VU_HIST_BUCKETS; i++) {
+	for (i = 0; i < BENCH_HIST_BUCKETS; i++) {
 		seen += h->bucket[i];
 		if (seen >= rank)
 			break;
 	}
-	if (i == VU_HIST_BUCKETS)
+	if (i == BENCH_HIST_BUCKETS)
 		return h->max;
-	lo = vu_hist_lower(i);
-	width = i < VU_HIST_SUB ? 1 : 1ull << (i / VU_HIST_SUB - 1);
+	lo = bench_hist_lower(i);
+	width = i < BENCH_HIST_SUB ? 1 : 1ull << (i / BENCH_HIST_SUB - 1);
 	v = lo + width / 2;
 	if (v < h->min)
 		v = h->min;
@@ -115,7 +115,7 @@ uint64_t vu_hist_percentile(const struct vu_hist *h, double pct)
 }
 
 /* splitmix64's finaliser: every input bit affects every output bit. */
-static inline uint64_t vu_mix64(uint64_t x)
+static inline uint64_t bench_mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ull;
@@ -126,33 +126,33 @@ static inline uint64_t vu_mix64(uint64_t x)
 }
 
 /**
- * vu_pattern_word - the pattern word at a device offset
+ * bench_pattern_word - the pattern word at a device offset
  * @seed: the run's seed
  * @offset: device byte offset, a multiple of 8
  */
-uint64_t vu_pattern_word(uint64_t seed, uint64_t offset)
+uint64_t bench_pattern_word(uint64_t seed, uint64_t offset)
 {
-	return vu_mix64(seed * 0x9e3779b97f4a7c15ull + (offset >> 3) + 1);
+	return bench_mix64(seed * 0x9e3779b97f4a7c15ull + (offset >> 3) + 1);
 }
 
 /**
- * vu_pattern_fill - fill a buffer with the pattern of the range it will be written to
+ * bench_pattern_fill - fill a buffer with the pattern of the range it will be written to
  * @buf: 8-byte aligned buffer
  * @len: bytes, a multiple of 8
  * @seed: the run's seed
  * @offset: device byte offset of @buf[0], a multiple of 8
  */
-void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset)
+void bench_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset)
 {
 	uint64_t *w = buf;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
-		w[i] = vu_pattern_word(seed, offset + i * 8);
+		w[i] = bench_pattern_word(seed, offset + i * 8);
 }
 
 /**
- * vu_pattern_check - compare a buffer read from @offset with the pattern
+ * bench_pattern_check - compare a buffer read from @offset with the pattern
  * @buf: 8-byte aligned buffer
  * @len: bytes, a multiple of 8
  * @seed: the run's seed
@@ -161,14 +161,14 @@ void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset)
  *
  * Return: 0 when it matches, -EILSEQ at the first wrong word.
  */
-int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
-		     struct vu_pattern_miss *miss)
+int bench_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
+			struct bench_pattern_miss *miss)
 {
 	const uint64_t *w = buf;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++) {
-		uint64_t want = vu_pattern_word(seed, offset + i * 8);
+		uint64_t want = bench_pattern_word(seed, offset + i * 8);
 
 		if (w[i] == want)
 			continue;
@@ -183,13 +183,13 @@ int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset
 }
 
 /**
- * vu_parse_size - parse a byte count with an optional k/m/g/t suffix
+ * bench_parse_size - parse a byte count with an optional k/m/g/t suffix
  * @s: the text ("4k", "1M", "4096", "1g")
  * @out: the bytes
  *
  * Return: 0, or -EINVAL for anything else (including overflow).
  */
-int vu_parse_size(const char *s, uint64_t *out)
+int bench_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	unsigned int shift = 0;
@@ -218,7 +218,7 @@ int vu_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-struct vu_frame_body {
+struct bench_frame_body {
 	uint8_t dst[6], src[6];
 	uint8_t type[2]; /* big-endian EtherType */
 	uint8_t seq[8]; /* little-endian, unaligned-safe */
@@ -227,9 +227,9 @@ struct vu_frame_body {
 	uint8_t csum[4]; /* FNV-1a over bytes 12..len, csum zeroed */
 } __attribute__((packed));
 
-static uint32_t vu_frame_csum(const uint8_t *p, size_t len)
+static uint32_t bench_frame_csum(const uint8_t *p, size_t len)
 {
-	const size_t csum_at = offsetof(struct vu_frame_body, csum);
+	const size_t csum_at = offsetof(struct bench_frame_body, csum);
 	uint32_t h = 2166136261u;
 	size_t i;
 
@@ -242,23 +242,23 @@ static uint32_t vu_frame_csum(const uint8_t *p, size_t len)
 }
 
 /**
- * vu_frame_build - a self-checking test frame
+ * bench_frame_build - a self-checking test frame
  * @frame: at least @len bytes
- * @len: VU_FRAME_MIN up to any size
+ * @len: BENCH_FRAME_MIN up to any size
  * @seq: sequence number to carry
  * @ts_ns: timestamp to carry (for round-trip latency)
  */
-void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns)
+void bench_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns)
 {
-	struct vu_frame_body *f = frame;
+	struct bench_frame_body *f = frame;
 	uint8_t *p = frame;
 	uint32_t c, l = (uint32_t)len;
 	size_t i;
 
 	memcpy(f->dst, "\x02\x00\x00\x00\x00\x02", 6);
 	memcpy(f->src, "\x02\x00\x00\x00\x00\x01", 6);
-	f->type[0] = VU_FRAME_ETHERTYPE >> 8;
-	f->type[1] = VU_FRAME_ETHERTYPE & 0xff;
+	f->type[0] = BENCH_FRAME_ETHERTYPE >> 8;
+	f->type[1] = BENCH_FRAME_ETHERTYPE & 0xff;
 	for (i = 0; i < 8; i++) {
 		f->seq[i] = (uint8_t)(seq >> (8 * i));
 		f->ts[i] = (uint8_t)(ts_ns >> (8 * i));
@@ -267,13 +267,13 @@ void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns)
 		f->len[i] = (uint8_t)(l >> (8 * i));
 	for (i = sizeof(*f); i < len; i++)
 		p[i] = (uint8_t)(seq + i * 7);
-	c = vu_frame_csum(p, len);
+	c = bench_frame_csum(p, len);
 	for (i = 0; i < 4; i++)
 		f->csum[i] = (uint8_t)(c >> (8 * i));
 }
 
 /**
- * vu_frame_check - verify a test frame that came back
+ * bench_frame_check - verify a test frame that came back
  * @frame: the frame
  * @len: its length as received
  * @seq: out: its sequence number
@@ -281,15 +281,15 @@ void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns)
  *
  * Return: 0, or -EILSEQ when the type, length or checksum is wrong.
  */
-int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns)
+int bench_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns)
 {
-	const struct vu_frame_body *f = frame;
+	const struct bench_frame_body *f = frame;
 	uint64_t s = 0, t = 0;
 	uint32_t l = 0, c = 0;
 	size_t i;
 
-	if (len < sizeof(*f) || f->type[0] != VU_FRAME_ETHERTYPE >> 8 ||
-	    f->type[1] != (VU_FRAME_ETHERTYPE & 0xff))
+	if (len < sizeof(*f) || f->type[0] != BENCH_FRAME_ETHERTYPE >> 8 ||
+	    f->type[1] != (BENCH_FRAME_ETHERTYPE & 0xff))
 		return -EILSEQ;
 	for (i = 0; i < 8; i++) {
 		s |= (uint64_t)f->seq[i] << (8 * i);
@@ -299,7 +299,7 @@ int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns
 		l |= (uint32_t)f->len[i] << (8 * i);
 		c |= (uint32_t)f->csum[i] << (8 * i);
 	}
-	if (l != len || c != vu_frame_csum(frame, len))
+	if (l != len || c != bench_frame_csum(frame, len))
 		return -EILSEQ;
 	*seq = s;
 	*ts_ns = t;

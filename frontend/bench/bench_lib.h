@@ -16,26 +16,26 @@
  * of its value wide.  Fixed size, no allocation, mergeable: each thread keeps
  * its own and the report merges them.
  */
-#define VU_HIST_SUB_BITS 5
-#define VU_HIST_SUB (1u << VU_HIST_SUB_BITS)
-#define VU_HIST_BUCKETS ((64 - VU_HIST_SUB_BITS + 1) * VU_HIST_SUB)
+#define BENCH_HIST_SUB_BITS 5
+#define BENCH_HIST_SUB (1u << BENCH_HIST_SUB_BITS)
+#define BENCH_HIST_BUCKETS ((64 - BENCH_HIST_SUB_BITS + 1) * BENCH_HIST_SUB)
 
-struct vu_hist {
+struct bench_hist {
 	uint64_t count;
 	uint64_t sum; /* for the mean; ns sums fit for centuries */
 	uint64_t min, max;
-	uint64_t bucket[VU_HIST_BUCKETS];
+	uint64_t bucket[BENCH_HIST_BUCKETS];
 };
 
-void vu_hist_init(struct vu_hist *h);
-void vu_hist_merge(struct vu_hist *dst, const struct vu_hist *src);
-uint64_t vu_hist_percentile(const struct vu_hist *h, double pct);
-unsigned int vu_hist_index(uint64_t v);
-uint64_t vu_hist_lower(unsigned int idx);
+void bench_hist_init(struct bench_hist *h);
+void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
+uint64_t bench_hist_percentile(const struct bench_hist *h, double pct);
+unsigned int bench_hist_index(uint64_t v);
+uint64_t bench_hist_lower(unsigned int idx);
 
-static inline void vu_hist_add(struct vu_hist *h, uint64_t v)
+static inline void bench_hist_add(struct bench_hist *h, uint64_t v)
 {
-	h->bucket[vu_hist_index(v)]++;
+	h->bucket[bench_hist_index(v)]++;
 	h->count++;
 	h->sum += v;
 	if (v < h->min)
@@ -44,28 +44,28 @@ static inline void vu_hist_add(struct vu_hist *h, uint64_t v)
 		h->max = v;
 }
 
-static inline double vu_hist_mean(const struct vu_hist *h)
+static inline double bench_hist_mean(const struct bench_hist *h)
 {
 	return h->count ? (double)h->sum / (double)h->count : 0.0;
 }
 
 /*
  * Data patterns for --verify: the 8-byte word at device byte offset o holds
- * vu_pattern_word(seed, o).  It depends only on the seed and the absolute
+ * bench_pattern_word(seed, o).  It depends only on the seed and the absolute
  * offset, so any block can be checked on its own, in any order, on any queue,
  * and a block read back from the wrong place fails.
  */
-uint64_t vu_pattern_word(uint64_t seed, uint64_t offset);
-void vu_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset);
+uint64_t bench_pattern_word(uint64_t seed, uint64_t offset);
+void bench_pattern_fill(void *buf, size_t len, uint64_t seed, uint64_t offset);
 
-struct vu_pattern_miss {
+struct bench_pattern_miss {
 	uint64_t offset; /* device byte offset of the first bad word */
 	uint64_t expected;
 	uint64_t found;
 };
 
-int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
-		     struct vu_pattern_miss *miss);
+int bench_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset,
+			struct bench_pattern_miss *miss);
 
 /*
  * Test frames for the net benchmark and tests: Ethernet to 02:00:00:00:00:02
@@ -73,13 +73,13 @@ int vu_pattern_check(const void *buf, size_t len, uint64_t seed, uint64_t offset
  * sequence number, a timestamp, the length and a checksum over everything
  * after the MAC addresses, so a reflector may swap the addresses.
  */
-#define VU_FRAME_MIN 60
-#define VU_FRAME_ETHERTYPE 0x88b5
+#define BENCH_FRAME_MIN 60
+#define BENCH_FRAME_ETHERTYPE 0x88b5
 
-void vu_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns);
-int vu_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns);
+void bench_frame_build(void *frame, size_t len, uint64_t seq, uint64_t ts_ns);
+int bench_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts_ns);
 
 /* Parse "4k", "1M", "512", "2g" (powers of 1024); 0 or -EINVAL. */
-int vu_parse_size(const char *s, uint64_t *out);
+int bench_parse_size(const char *s, uint64_t *out);
 
 #endif /* PVIO_BENCH_LIB_H */

@@ -33,7 +33,7 @@ struct net_run {
 	double runtime;
 	atomic_uint_least64_t frames; /* counted: sent (tx) or received (rx, reflect) */
 	uint64_t bytes, sent, bad;
-	struct vu_hist hist;
+	struct bench_hist hist;
 	int err;
 };
 
@@ -73,7 +73,7 @@ static int net_loop(struct net_run *nr)
 
 				if (nr->mode == NET_REFLECT && inflight >= nr->net.rxq->num / 2)
 					break;
-				vu_frame_build(frame, size, seq, bench_now_ns());
+				bench_frame_build(frame, size, seq, bench_now_ns());
 				r = vu_net_send(&nr->net, frame, size);
 				if (r == -EAGAIN)
 					break;
@@ -109,7 +109,7 @@ static int net_loop(struct net_run *nr)
 					inflight--;
 				nr->bytes += (unsigned int)r;
 				atomic_fetch_add_explicit(&nr->frames, 1, memory_order_relaxed);
-				if (vu_frame_check(frame, (size_t)r, &rseq, &ts)) {
+				if (bench_frame_check(frame, (size_t)r, &rseq, &ts)) {
 					if (nr->verify && nr->mode == NET_REFLECT) {
 						fprintf(stderr,
 							"pvio-bench: VERIFY FAILED: received frame of %d bytes does not match what was sent (bad checksum or length)\n",
@@ -119,7 +119,7 @@ static int net_loop(struct net_run *nr)
 					continue;
 				}
 				if (nr->mode == NET_REFLECT)
-					vu_hist_add(&nr->hist, bench_now_ns() - ts);
+					bench_hist_add(&nr->hist, bench_now_ns() - ts);
 			}
 		}
 		if (did) {
@@ -163,7 +163,7 @@ static int net_sizes_parse(struct net_run *nr, const char *arg)
 		if (n == sizeof(nr->sizes) / sizeof(nr->sizes[0]))
 			return -EINVAL;
 		v = strtoul(p, &end, 0);
-		if (end == p || v < VU_FRAME_MIN || v > 9000 || (*end && *end != ','))
+		if (end == p || v < BENCH_FRAME_MIN || v > 9000 || (*end && *end != ','))
 			return -EINVAL;
 		nr->sizes[n++] = (unsigned int)v;
 		if (v > max)
@@ -271,7 +271,7 @@ int bench_net_main(int argc, char **argv)
 		free(nr);
 		return 1;
 	}
-	vu_hist_init(&nr->hist);
+	bench_hist_init(&nr->hist);
 	cpu0 = bench_cpu_seconds();
 	t0 = bench_now_ns();
 	/* The loop gets a thread; the main thread keeps the clock and the progress line. */
@@ -302,11 +302,11 @@ int bench_net_main(int argc, char **argv)
 		printf("\"frames\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bad\":%" PRIu64 ",", n,
 		       nr->sent, nr->bad);
 		printf("\"pps\":%.1f,\"iops\":%.1f,\"bw_bytes\":%.0f,\"lat_ns_mean\":%.0f,",
-		       n / secs, n / secs, nr->bytes / secs, vu_hist_mean(&nr->hist));
+		       n / secs, n / secs, nr->bytes / secs, bench_hist_mean(&nr->hist));
 		printf("\"lat_ns_p50\":%" PRIu64 ",\"lat_ns_p99\":%" PRIu64 ",",
-		       vu_hist_percentile(&nr->hist, 50), vu_hist_percentile(&nr->hist, 99));
+		       bench_hist_percentile(&nr->hist, 50), bench_hist_percentile(&nr->hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"cpu_ns_per_frame\":%.0f}\n",
-		       vu_hist_percentile(&nr->hist, 99.9), n ? (cpu1 - cpu0) * 1e9 / n : 0);
+		       bench_hist_percentile(&nr->hist, 99.9), n ? (cpu1 - cpu0) * 1e9 / n : 0);
 	} else {
 		printf("net %s frame=%s: %.2f s on %s\n", modes[nr->mode], nr->sizes_arg, secs,
 		       no.socket_path);

@@ -100,11 +100,12 @@ bool bench_failed_flag(void)
 	return atomic_load(&bench_failed);
 }
 
-void bench_print_lat(const struct vu_hist *h)
+void bench_print_lat(const struct bench_hist *h)
 {
 	printf("  lat (us): mean %.2f  p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
-	       vu_hist_mean(h) / 1e3, vu_hist_percentile(h, 50) / 1e3,
-	       vu_hist_percentile(h, 99) / 1e3, vu_hist_percentile(h, 99.9) / 1e3, h->max / 1e3);
+	       bench_hist_mean(h) / 1e3, bench_hist_percentile(h, 50) / 1e3,
+	       bench_hist_percentile(h, 99) / 1e3, bench_hist_percentile(h, 99.9) / 1e3,
+	       h->max / 1e3);
 }
 
 static void print_usage(FILE *f)

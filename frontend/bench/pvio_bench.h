@@ -14,7 +14,7 @@ void bench_fail(void);
 bool bench_failed_flag(void);
 double bench_cpu_seconds(void);
 void bench_run_clock(double runtime, uint64_t (*count)(void *), void *arg, const char *unit);
-void bench_print_lat(const struct vu_hist *h);
+void bench_print_lat(const struct bench_hist *h);
 
 int bench_blk_main(int argc, char **argv);
 int bench_net_main(int argc, char **argv);

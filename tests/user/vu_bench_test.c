@@ -25,45 +25,45 @@ TEST(hist_buckets_cover_every_value)
 
 	/* Every value lands in a bucket whose lower bound is <= it and < 1/32 below. */
 	for (v = 0; v < 1000000; v += 1 + v / 50) {
-		idx = vu_hist_index(v);
-		ASSERT_GT(VU_HIST_BUCKETS, idx);
-		ASSERT_LE(vu_hist_lower(idx), v);
+		idx = bench_hist_index(v);
+		ASSERT_GT(BENCH_HIST_BUCKETS, idx);
+		ASSERT_LE(bench_hist_lower(idx), v);
 		ASSERT_GE(prev, 0u);
 		ASSERT_LE(prev, idx) TH_LOG("buckets not monotonic at %llu", (unsigned long long)v);
 		if (v >= 32) {
-			uint64_t below = v - vu_hist_lower(idx);
+			uint64_t below = v - bench_hist_lower(idx);
 
 			ASSERT_LE(below, v / 32) TH_LOG("v=%llu", (unsigned long long)v);
 		}
 		prev = idx;
 	}
-	ASSERT_GT(VU_HIST_BUCKETS, vu_hist_index(UINT64_MAX));
-	ASSERT_EQ(vu_hist_index(vu_hist_lower(777)), 777u);
+	ASSERT_GT(BENCH_HIST_BUCKETS, bench_hist_index(UINT64_MAX));
+	ASSERT_EQ(bench_hist_index(bench_hist_lower(777)), 777u);
 }
 
 TEST(hist_percentiles_match_sorted_samples)
 {
 	enum { N = 100000 };
 	uint64_t *s = malloc(N * sizeof(*s)), x = 12345;
-	struct vu_hist h;
+	struct bench_hist h;
 	const double pcts[] = { 1, 50, 90, 99, 99.9 };
 	unsigned int i;
 
 	ASSERT_NE(NULL, s);
-	vu_hist_init(&h);
+	bench_hist_init(&h);
 	for (i = 0; i < N; i++) {
 		/* Long-tailed, like latencies: mostly ~10 us, a few ms. */
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		s[i] = 5000 + (x >> 40) % 10000 + ((x >> 20) % 1000 == 0 ? 3000000 : 0);
-		vu_hist_add(&h, s[i]);
+		bench_hist_add(&h, s[i]);
 	}
 	qsort(s, N, sizeof(*s), cmp_u64);
 	EXPECT_EQ(s[0], h.min);
 	EXPECT_EQ(s[N - 1], h.max);
-	EXPECT_EQ(s[N - 1], vu_hist_percentile(&h, 100));
+	EXPECT_EQ(s[N - 1], bench_hist_percentile(&h, 100));
 	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
 		unsigned long long exact = s[(size_t)(N * pcts[i] / 100.0 + 0.999999) - 1];
-		unsigned long long got = vu_hist_percentile(&h, pcts[i]);
+		unsigned long long got = bench_hist_percentile(&h, pcts[i]);
 		unsigned long long err = got > exact ? got - exact : exact - got;
 
 		EXPECT_LE(err, exact / 32 + 1) TH_LOG("p%g: %llu, exact %llu", pcts[i], got, exact);
@@ -73,34 +73,34 @@ TEST(hist_percentiles_match_sorted_samples)
 
 TEST(hist_merge_and_empty)
 {
-	struct vu_hist a, b;
+	struct bench_hist a, b;
 
-	vu_hist_init(&a);
-	vu_hist_init(&b);
-	EXPECT_EQ(0u, vu_hist_percentile(&a, 99));
-	EXPECT_EQ(0.0, vu_hist_mean(&a));
-	vu_hist_add(&a, 100);
-	vu_hist_add(&b, 300);
-	vu_hist_merge(&a, &b);
+	bench_hist_init(&a);
+	bench_hist_init(&b);
+	EXPECT_EQ(0u, bench_hist_percentile(&a, 99));
+	EXPECT_EQ(0.0, bench_hist_mean(&a));
+	bench_hist_add(&a, 100);
+	bench_hist_add(&b, 300);
+	bench_hist_merge(&a, &b);
 	EXPECT_EQ(2u, a.count);
-	EXPECT_EQ(200.0, vu_hist_mean(&a));
+	EXPECT_EQ(200.0, bench_hist_mean(&a));
 	EXPECT_EQ(100u, a.min);
 	EXPECT_EQ(300u, a.max);
-	EXPECT_EQ(300u, vu_hist_percentile(&a, 99));
+	EXPECT_EQ(300u, bench_hist_percentile(&a, 99));
 }
 
 TEST(pattern_roundtrip_and_independent_blocks)
 {
 	static uint64_t buf[8192 / 8], blk[512 / 8];
 
-	vu_pattern_fill(buf, sizeof(buf), 42, 1 << 20);
-	EXPECT_EQ(0, vu_pattern_check(buf, sizeof(buf), 42, 1 << 20, NULL));
+	bench_pattern_fill(buf, sizeof(buf), 42, 1 << 20);
+	EXPECT_EQ(0, bench_pattern_check(buf, sizeof(buf), 42, 1 << 20, NULL));
 	/* Any sector of it checks on its own at its own offset... */
 	memcpy(blk, (char *)buf + 3584, 512);
-	EXPECT_EQ(0, vu_pattern_check(blk, 512, 42, (1 << 20) + 3584, NULL));
+	EXPECT_EQ(0, bench_pattern_check(blk, 512, 42, (1 << 20) + 3584, NULL));
 	/* ...and fails at any other offset or seed. */
-	EXPECT_EQ(-EILSEQ, vu_pattern_check(blk, 512, 42, (1 << 20) + 4096, NULL));
-	EXPECT_EQ(-EILSEQ, vu_pattern_check(blk, 512, 43, (1 << 20) + 3584, NULL));
+	EXPECT_EQ(-EILSEQ, bench_pattern_check(blk, 512, 42, (1 << 20) + 4096, NULL));
+	EXPECT_EQ(-EILSEQ, bench_pattern_check(blk, 512, 43, (1 << 20) + 3584, NULL));
 	/* Same offset, different words: no two words of a block repeat. */
 	EXPECT_NE(buf[0], buf[1]);
 }
@@ -108,17 +108,17 @@ TEST(pattern_roundtrip_and_independent_blocks)
 TEST(pattern_mismatch_reports_exact_offset)
 {
 	static uint64_t buf[4096 / 8];
-	struct vu_pattern_miss miss = { 0 };
+	struct bench_pattern_miss miss = { 0 };
 
-	vu_pattern_fill(buf, sizeof(buf), 7, 8192);
+	bench_pattern_fill(buf, sizeof(buf), 7, 8192);
 	((uint8_t *)buf)[1234] ^= 0x10; /* one bit in word 154 */
-	ASSERT_EQ(-EILSEQ, vu_pattern_check(buf, sizeof(buf), 7, 8192, &miss));
+	ASSERT_EQ(-EILSEQ, bench_pattern_check(buf, sizeof(buf), 7, 8192, &miss));
 	EXPECT_EQ(8192u + 1232, miss.offset);
-	EXPECT_EQ(vu_pattern_word(7, 8192 + 1232), miss.expected);
+	EXPECT_EQ(bench_pattern_word(7, 8192 + 1232), miss.expected);
 	EXPECT_EQ(buf[154], miss.found);
 	/* Zeroes (a block never written) are a mismatch too. */
 	memset(buf, 0, sizeof(buf));
-	EXPECT_EQ(-EILSEQ, vu_pattern_check(buf, sizeof(buf), 7, 8192, &miss));
+	EXPECT_EQ(-EILSEQ, bench_pattern_check(buf, sizeof(buf), 7, 8192, &miss));
 	EXPECT_EQ(8192u, miss.offset);
 }
 
@@ -126,18 +126,18 @@ TEST(parse_size)
 {
 	uint64_t v;
 
-	EXPECT_EQ(0, vu_parse_size("4k", &v));
+	EXPECT_EQ(0, bench_parse_size("4k", &v));
 	EXPECT_EQ(4096u, v);
-	EXPECT_EQ(0, vu_parse_size("1M", &v));
+	EXPECT_EQ(0, bench_parse_size("1M", &v));
 	EXPECT_EQ(1u << 20, v);
-	EXPECT_EQ(0, vu_parse_size("2GiB", &v));
+	EXPECT_EQ(0, bench_parse_size("2GiB", &v));
 	EXPECT_EQ(2ull << 30, v);
-	EXPECT_EQ(0, vu_parse_size("512", &v));
+	EXPECT_EQ(0, bench_parse_size("512", &v));
 	EXPECT_EQ(512u, v);
-	EXPECT_EQ(-EINVAL, vu_parse_size("4x", &v));
-	EXPECT_EQ(-EINVAL, vu_parse_size("", &v));
-	EXPECT_EQ(-EINVAL, vu_parse_size("-1", &v));
-	EXPECT_EQ(-EINVAL, vu_parse_size("99999999999t", &v));
+	EXPECT_EQ(-EINVAL, bench_parse_size("4x", &v));
+	EXPECT_EQ(-EINVAL, bench_parse_size("", &v));
+	EXPECT_EQ(-EINVAL, bench_parse_size("-1", &v));
+	EXPECT_EQ(-EINVAL, bench_parse_size("99999999999t", &v));
 }
 
 TEST_HARNESS_MAIN

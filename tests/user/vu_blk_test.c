@@ -172,7 +172,7 @@ FIXTURE_TEARDOWN(blk)
  */
 static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsigned int type,
 		   uint64_t base, uint64_t stride, unsigned int bs, unsigned int n, uint8_t *bufs,
-		   struct vu_pattern_miss *miss)
+		   struct bench_pattern_miss *miss)
 {
 	struct vu_blk_req *done[64], *req;
 	unsigned int next = 0, completed = 0, i;
@@ -187,7 +187,7 @@ static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsi
 			req->buf = bufs + (size_t)slot * bs;
 			req->len = bs;
 			if (type == PVIO_BLK_T_OUT)
-				vu_pattern_fill(req->buf, bs, SEED, req->offset);
+				bench_pattern_fill(req->buf, bs, SEED, req->offset);
 			else
 				memset(req->buf, 0xee, bs);
 			r = vu_blk_submit(blk, qi, req);
@@ -206,7 +206,7 @@ static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsi
 			if (req->result)
 				return req->result;
 			if (type == PVIO_BLK_T_IN &&
-			    vu_pattern_check(req->buf, bs, SEED, req->offset, miss))
+			    bench_pattern_check(req->buf, bs, SEED, req->offset, miss))
 				return -EILSEQ;
 			vu_blk_req_put(blk, qi, req);
 		}
@@ -228,7 +228,7 @@ TEST_F(blk, pattern_write_read)
 {
 	unsigned int d = variant->depth, bs = variant->bs;
 	uint8_t *bufs = vu_blk_alloc(&self->blk, (size_t)d * bs);
-	struct vu_pattern_miss miss = { 0 };
+	struct bench_pattern_miss miss = { 0 };
 	unsigned int n = IMG_BYTES / (3 * bs) - 1, i;
 	int r;
 
@@ -258,7 +258,7 @@ struct mq_arg {
 	unsigned int qi, depth, bs;
 	uint8_t *bufs;
 	int result;
-	struct vu_pattern_miss miss;
+	struct bench_pattern_miss miss;
 };
 
 static void *mq_thread(void *p)
@@ -318,7 +318,7 @@ TEST_F(blk, write_zeroes_reads_zeroes)
 {
 	unsigned int bs = 4096, n = 16;
 	uint8_t *buf = vu_blk_alloc(&self->blk, (size_t)n * bs);
-	struct vu_pattern_miss miss;
+	struct bench_pattern_miss miss;
 	uint64_t off = 1u << 20;
 	unsigned int i;
 	int r;
@@ -328,24 +328,24 @@ TEST_F(blk, write_zeroes_reads_zeroes)
 	ASSERT_NE(NULL, buf);
 	if (!vu_dev_has(&self->blk.dev, PVIO_BLK_F_WRITE_ZEROES))
 		SKIP(return, "back-end does not offer WRITE_ZEROES");
-	vu_pattern_fill(buf, (size_t)n * bs, SEED, off);
+	bench_pattern_fill(buf, (size_t)n * bs, SEED, off);
 	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, n * bs));
 	/* Zero the middle 8 blocks; the 4 on each side must keep the pattern. */
 	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_WRITE_ZEROES, off + 4 * bs, NULL, 8 * bs);
 	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
 	memset(buf, 0xee, (size_t)n * bs);
 	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, n * bs));
-	EXPECT_EQ(0, vu_pattern_check(buf, 4 * bs, SEED, off, &miss));
+	EXPECT_EQ(0, bench_pattern_check(buf, 4 * bs, SEED, off, &miss));
 	for (i = 4 * bs; i < 12 * bs; i++)
 		ASSERT_EQ(0, buf[i]) TH_LOG("byte %u after WRITE_ZEROES is 0x%x", i, buf[i]);
-	EXPECT_EQ(0, vu_pattern_check(buf + 12 * bs, 4 * bs, SEED, off + 12 * bs, &miss));
+	EXPECT_EQ(0, bench_pattern_check(buf + 12 * bs, 4 * bs, SEED, off + 12 * bs, &miss));
 }
 
 TEST_F(blk, discard)
 {
 	unsigned int bs = 4096;
 	uint8_t *buf = vu_blk_alloc(&self->blk, 16 * bs);
-	struct vu_pattern_miss miss;
+	struct bench_pattern_miss miss;
 	uint64_t off = 2u << 20;
 	int r;
 
@@ -354,14 +354,14 @@ TEST_F(blk, discard)
 	ASSERT_NE(NULL, buf);
 	if (!vu_dev_has(&self->blk.dev, PVIO_BLK_F_DISCARD))
 		SKIP(return, "back-end does not offer DISCARD");
-	vu_pattern_fill(buf, 16 * bs, SEED, off);
+	bench_pattern_fill(buf, 16 * bs, SEED, off);
 	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, 16 * bs));
 	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_DISCARD, off + 4 * bs, NULL, 8 * bs);
 	EXPECT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
 	/* Discarded contents are unspecified; the blocks around them are not. */
 	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, 16 * bs));
-	EXPECT_EQ(0, vu_pattern_check(buf, 4 * bs, SEED, off, &miss));
-	EXPECT_EQ(0, vu_pattern_check(buf + 12 * bs, 4 * bs, SEED, off + 12 * bs, &miss));
+	EXPECT_EQ(0, bench_pattern_check(buf, 4 * bs, SEED, off, &miss));
+	EXPECT_EQ(0, bench_pattern_check(buf + 12 * bs, 4 * bs, SEED, off + 12 * bs, &miss));
 }
 
 TEST_F(blk, get_id)

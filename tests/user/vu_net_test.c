@@ -168,8 +168,8 @@ static int net_warm_up(struct vu_net *net, uint8_t *frame, size_t cap, unsigned 
 	int r, back = 0;
 
 	while (tries-- && !back) {
-		vu_frame_build(frame, VU_FRAME_MIN, NFRAMES, VU_FRAME_MIN);
-		if (vu_net_send(net, frame, VU_FRAME_MIN) == -EAGAIN) {
+		bench_frame_build(frame, BENCH_FRAME_MIN, NFRAMES, BENCH_FRAME_MIN);
+		if (vu_net_send(net, frame, BENCH_FRAME_MIN) == -EAGAIN) {
 			vu_net_reap_tx(net);
 			continue;
 		}
@@ -177,7 +177,7 @@ static int net_warm_up(struct vu_net *net, uint8_t *frame, size_t cap, unsigned 
 		if (vu_net_wait_rx(net, 100))
 			continue;
 		while ((r = vu_net_recv(net, frame, cap)) > 0)
-			back |= !vu_frame_check(frame, (size_t)r, &seq, &ts) && seq == NFRAMES;
+			back |= !bench_frame_check(frame, (size_t)r, &seq, &ts) && seq == NFRAMES;
 		vu_net_reap_tx(net);
 	}
 	if (!back)
@@ -206,9 +206,9 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 	while (got < NFRAMES) {
 		/* A window at a time: never more in flight than receive buffers. */
 		for (inflight = 0; inflight < WINDOW && sent < NFRAMES; inflight++, sent++) {
-			size_t len = VU_FRAME_MIN + (sent * 97) % (1514 - VU_FRAME_MIN + 1);
+			size_t len = BENCH_FRAME_MIN + (sent * 97) % (1514 - BENCH_FRAME_MIN + 1);
 
-			vu_frame_build(frame, len, sent, len);
+			bench_frame_build(frame, len, sent, len);
 			r = vu_net_send(&self->net, frame, len);
 			if (r == -EAGAIN) {
 				ASSERT_LE(0, vu_net_reap_tx(&self->net));
@@ -225,7 +225,7 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 				continue;
 			}
 			ASSERT_LT(0, r) TH_LOG("recv: %d %s", r, vu_dev_errmsg(&self->net.dev));
-			bad = vu_frame_check(frame, (size_t)r, &seq, &ts);
+			bad = bench_frame_check(frame, (size_t)r, &seq, &ts);
 			ASSERT_EQ(0, bad) TH_LOG("frame of %d bytes corrupted", r);
 			ASSERT_EQ(ts, (uint64_t)r) TH_LOG("sent %" PRIu64 " bytes, got %d", ts, r);
 			ASSERT_LT(seq, (uint64_t)NFRAMES);
