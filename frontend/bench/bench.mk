@@ -7,14 +7,21 @@
 #   libpvbench.a    what pvio-bench measures with (bench_lib.c: latency
 #                   histogram, verify patterns, test frames, size parsing);
 #                   the front-end's tests link it too
+#   pvio-ringbench  the cost of a split-ring round trip (ringbench.c), next to
+#                   DPDK's rte_ring; both ring sides in one process through
+#                   tests/ring/ring_test.h
 #
-# Fragments sort by path, so the front-end library's fragment is read after
-# this one: its archive is spelled out where a prerequisite needs it.
+# BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
+#
+# Fragments sort by path, so the front-end library's and the ring's
+# fragments are read after this one: their archives are spelled out where a
+# prerequisite needs them.
 
 BENCH_DIR := $(O)/frontend/bench
 BENCH_LIB := $(O)/libpvbench.a
 BENCH_LIB_OBJS := $(BENCH_DIR)/bench_lib.o
 BENCH_OBJS := $(addprefix $(BENCH_DIR)/,pvio_bench.o bench_blk.o bench_net.o)
+BENCH_RING_LIB := $(O)/libpvring.a
 BENCH_CFLAGS_EXTRA := -I$(CURDIR)/frontend/bench -I$(CURDIR)/frontend/user
 
 $(BENCH_DIR)/%.o: frontend/bench/%.c
@@ -29,3 +36,19 @@ $(O)/pvio-bench: $(BENCH_OBJS) $(BENCH_LIB) $(O)/libpvio-vu.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 PROGS += $(BENCH_LIB) $(O)/pvio-bench
+
+# pvio-ringbench links DPDK's rte_ring for the comparison when libdpdk is
+# installed; without it the comparison says so and the rest still runs.
+RTE_RING_CFLAGS := $(shell pkg-config --exists libdpdk 2>/dev/null && \
+	echo "-DPVIO_HAVE_RTE_RING $$(pkg-config --cflags-only-I libdpdk) -include rte_config.h")
+RTE_RING_LIBS := $(shell pkg-config --exists libdpdk 2>/dev/null && echo "-lrte_ring -lrte_eal")
+
+$(BENCH_DIR)/ringbench.o: frontend/bench/ringbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(CURDIR)/tests/ring $(RTE_RING_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/pvio-ringbench: $(BENCH_DIR)/ringbench.o $(BENCH_RING_LIB)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RTE_RING_LIBS)
+
+PROGS += $(O)/pvio-ringbench
+BENCHES += $(O)/pvio-ringbench --compare-rte-ring

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/ring: unit tests, the two-thread torture test and pvio-ringbench.
+# tests/ring: unit tests and the two-thread torture test (pvio-ringbench,
+# which shares ring_test.h, is built by frontend/bench/bench.mk).
 #
 # The unit tests use the kernel's kselftest harness, taken at build time from
 # Debian's linux-source tarball into build/linux-tools/ (shared by every $(O),
@@ -20,8 +21,7 @@ RING_UNIT_TESTS := $(RING_TEST_DIR)/ring_mem_test $(RING_TEST_DIR)/ring_drv_test
 	$(RING_TEST_DIR)/ring_dev_test $(RING_TEST_DIR)/ring_torture
 
 UNIT_TESTS += $(RING_UNIT_TESTS)
-PROGS += $(RING_UNIT_TESTS) $(O)/pvio-ringbench
-BENCHES += $(O)/pvio-ringbench --compare-rte-ring
+PROGS += $(RING_UNIT_TESTS)
 
 # scripts/linux-tools.sh when it is there (same layout, cached); otherwise
 # extract into a temporary directory and rename, so a parallel or interrupted
@@ -47,16 +47,3 @@ $(RING_TEST_DIR)/%.o: tests/ring/%.c $(KSFT_HARNESS)
 
 $(RING_UNIT_TESTS): %: %.o $(RING_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
-
-# pvio-ringbench links DPDK's rte_ring for the comparison when libdpdk is
-# installed; without it the comparison says so and the rest still runs.
-RTE_RING_CFLAGS := $(shell pkg-config --exists libdpdk 2>/dev/null && \
-	echo "-DPVIO_HAVE_RTE_RING $$(pkg-config --cflags-only-I libdpdk) -include rte_config.h")
-RTE_RING_LIBS := $(shell pkg-config --exists libdpdk 2>/dev/null && echo "-lrte_ring -lrte_eal")
-
-$(RING_TEST_DIR)/ringbench.o: tests/ring/ringbench.c
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(CURDIR)/tests/ring $(RTE_RING_CFLAGS) -MMD -MP -c -o $@ $<
-
-$(O)/pvio-ringbench: $(RING_TEST_DIR)/ringbench.o $(RING_OBJS)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RTE_RING_LIBS)
