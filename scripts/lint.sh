@@ -19,7 +19,7 @@
 #   cppcheck      userspace-buildable C (all but the guest modules), with the
 #                 suppressions in scripts/lint/cppcheck-suppressions.txt
 #   ShellCheck    scripts/*.sh, scripts/tap-run, scripts/vm/*, .ci/run and
-#                 every shell script under tests/
+#                 every shell script under tests/ and frontend/bench/
 #   build         `make` (-Wall -Wextra -Werror -Wshadow are in ALL_CFLAGS)
 #   sparse        `make modules C=2` (all module sources through sparse),
 #                 when a Kbuild with objects exists; any sparse warning fails
@@ -117,7 +117,7 @@ shell_files() {
 	fi
 	{
 		ls scripts/*.sh scripts/tap-run .ci/run 2>/dev/null || true
-		find scripts tests -type f ! -name '*.[ch]' ! -name '*.mk' 2>/dev/null |
+		find scripts tests frontend/bench -type f ! -name '*.[ch]' ! -name '*.mk' 2>/dev/null |
 			while read -r f; do
 				head -n 1 "$f" | grep -Eq '^#!.*\b(ba|da)?sh\b' && echo "$f"
 			done

@@ -10,6 +10,8 @@
 #   pvio-ringbench  the cost of a split-ring round trip (ringbench.c), next to
 #                   DPDK's rte_ring; both ring sides in one process through
 #                   tests/ring/ring_test.h
+#   bench-compare   blk: pviod against qemu-storage-daemon and fio, 4 KiB
+#                   random reads, through pvio-bench (also make bench-blk)
 #
 # BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
 #
@@ -52,3 +54,9 @@ $(O)/pvio-ringbench: $(BENCH_DIR)/ringbench.o $(BENCH_RING_LIB)
 
 PROGS += $(O)/pvio-ringbench
 BENCHES += $(O)/pvio-ringbench --compare-rte-ring
+
+BENCHES += frontend/bench/bench-compare
+
+.PHONY: bench-blk
+bench-blk: $(O)/pvio-bench $(O)/pviod
+	frontend/bench/bench-compare

@@ -49,11 +49,7 @@ VU_INTEGRATION_TESTS := $(VU_TEST_DIR)/vu_fault_test $(VU_TEST_DIR)/vu_blk_test 
 UNIT_TESTS += $(VU_UNIT_TESTS)
 INTEGRATION_TESTS += $(VU_INTEGRATION_TESTS)
 PROGS += $(VU_UNIT_TESTS) $(VU_INTEGRATION_TESTS)
-BENCHES += scripts/bench-compare
 
-.PHONY: bench-blk check-user
-bench-blk: $(O)/pvio-bench $(O)/pviod
-	scripts/bench-compare
-
+.PHONY: check-user
 check-user: $(VU_UNIT_TESTS) $(VU_INTEGRATION_TESTS)
 	@for t in $^; do echo "# $$t"; $$t || exit 1; done
