@@ -12,6 +12,9 @@
 #                   tests/ring/ring_test.h
 #   bench-compare   blk: pviod against qemu-storage-daemon and fio, 4 KiB
 #                   random reads, through pvio-bench (also make bench-blk)
+#   net_bench.sh    net: 64-byte pps, testpmd virtio_user against pviod loop
+#                   and against DPDK's vhost PMD, same run (it takes
+#                   tests/backend/net_lib.sh's helpers)
 #
 # BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
 #
@@ -53,10 +56,13 @@ $(O)/pvio-ringbench: $(BENCH_DIR)/ringbench.o $(BENCH_RING_LIB)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(RTE_RING_LIBS)
 
 PROGS += $(O)/pvio-ringbench
-BENCHES += $(O)/pvio-ringbench --compare-rte-ring
-
-BENCHES += frontend/bench/bench-compare
 
 .PHONY: bench-blk
 bench-blk: $(O)/pvio-bench $(O)/pviod
+	frontend/bench/bench-compare
+
+# What make bench runs (a word without '/' or starting with '-' is an
+# argument of the command before it).
+BENCHES += frontend/bench/net_bench.sh \
+	$(O)/pvio-ringbench --compare-rte-ring \
 	frontend/bench/bench-compare

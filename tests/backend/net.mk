@@ -17,8 +17,8 @@
 #   net_vm_tap.sh   VM: stock virtio_net on vhost-user, backend=tap in a netns
 #                   (ping, TCP transfer with checksums both ends, MTU 9000)
 #   net_vm_switch.sh  VM: two guests ping each other through backend=switch
-#   net_bench.sh    bench: 64-byte pps, testpmd virtio_user txonly against
-#                   pviod loop and against DPDK's vhost PMD, same run
+#
+# The net benchmark (net_bench.sh) is in frontend/bench/.
 #
 # Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
 
@@ -29,7 +29,6 @@ UNIT_TESTS += $(NET_TEST_UNIT)
 PROGS += $(NET_TEST_UNIT)
 INTEGRATION_TESTS += tests/backend/net_loop.sh tests/backend/net_dpdk.sh
 VM_TESTS += tests/backend/net_vm_tap.sh tests/backend/net_vm_switch.sh
-BENCHES += tests/backend/net_bench.sh
 
 # The switch's software GSO and multi-queue receive, end to end through the
 # userspace driver (tests/user/vu_net_switch_test.c; built by tests/user/user.mk's

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Shared by the tests/backend/net_*.sh tests (source it): TAP helpers, a temp
-# dir, pviod start/stop, and a cleanup trap for everything the test started.
+# Shared by the tests/backend/net_*.sh tests and frontend/bench/net_bench.sh
+# (source it): TAP helpers, a temp dir, pviod start/stop, and a cleanup trap
+# for everything the test started.
 #
 #   net_init NAME            TAP header, $NET_TMP, EXIT trap
 #   net_pviod_start LOG ARGS...   start pviod (sets $NET_PVIOD_PID) with the

@@ -25,7 +25,8 @@
 # PVIO_NET_BENCH_SECS each (default 5), and the medians are compared.
 set -euo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
+# shellcheck source=../../tests/backend/net_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/backend/net_lib.sh"
 net_init net_bench
 secs=${PVIO_NET_BENCH_SECS:-5}
 rounds=${PVIO_NET_BENCH_ROUNDS:-3}
