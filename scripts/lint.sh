@@ -39,12 +39,13 @@
 #                        constants are written as shifts, like the virtio spec
 #     PREFER_KERNEL_TYPES only in ring/pvring_compat.h: it is the one place
 #                        that maps u16/u32/... onto <stdint.h> for userspace
-#   userspace-only code (backend/ frontend/user/ frontend/bench/ tests/):
+#   userspace-only code (backend/ frontend/virtio-user/ frontend/bench/
+#   tests/):
 #     PREFER_KERNEL_TYPES, PREFER_DEFINED_ATTRIBUTE_MACRO, BIT_MACRO,
 #     ARRAY_SIZE         the kernel's types and macros are not there; plain
 #                        <stdint.h> types are the userspace idiom
-#   Kernel module code (frontend/ outside frontend/user/ and frontend/bench/)
-#   gets the full set.
+#   Kernel module code (frontend/ outside frontend/virtio-user/ and
+#   frontend/bench/) gets the full set.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -101,7 +102,7 @@ c_files() {
 
 is_kernel_file() {
 	case "$1" in
-	frontend/user/* | frontend/bench/*) return 1 ;;
+	frontend/virtio-user/* | frontend/bench/*) return 1 ;;
 	frontend/*) return 0 ;;
 	esac
 	return 1
@@ -157,7 +158,7 @@ if want checkpatch && [ "${#CFILES[@]}" -gt 0 ]; then
 		case "$f" in
 		ring/pvring_compat.h) g=$shared,PREFER_KERNEL_TYPES ;;
 		ring/* | protocol/*) g=$shared ;;
-		backend/* | frontend/user/* | frontend/bench/* | tests/*) g=$user ;;
+		backend/* | frontend/virtio-user/* | frontend/bench/* | tests/*) g=$user ;;
 		*) g=$common ;;
 		esac
 		group[$g]+="$f"$'\n'

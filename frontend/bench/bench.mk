@@ -27,7 +27,7 @@ BENCH_LIB := $(O)/libpvbench.a
 BENCH_LIB_OBJS := $(BENCH_DIR)/bench_lib.o
 BENCH_OBJS := $(addprefix $(BENCH_DIR)/,pvio_bench.o bench_blk.o bench_net.o)
 BENCH_RING_LIB := $(O)/libpvring.a
-BENCH_CFLAGS_EXTRA := -I$(CURDIR)/frontend/bench -I$(CURDIR)/frontend/user
+BENCH_CFLAGS_EXTRA := -I$(CURDIR)/frontend/bench -I$(CURDIR)/frontend/virtio-user
 
 $(BENCH_DIR)/%.o: frontend/bench/%.c
 	@mkdir -p $(dir $@)
@@ -37,7 +37,7 @@ $(BENCH_LIB): $(BENCH_LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/pvio-bench: $(BENCH_OBJS) $(BENCH_LIB) $(O)/libpvio-vu.a
+$(O)/pvio-bench: $(BENCH_OBJS) $(BENCH_LIB) $(O)/libvuser.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 PROGS += $(BENCH_LIB) $(O)/pvio-bench

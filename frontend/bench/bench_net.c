@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vu.h"
+#include "vuser.h"
 #include "pvio_bench.h"
 
 enum net_mode { NET_TX, NET_RX, NET_REFLECT };

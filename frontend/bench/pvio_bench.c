@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vu.h"
+#include "vuser.h"
 #include "bench_lib.h"
 #include "pvio_bench.h"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Integration: the userspace virtio-net driver (pvio-bench net --mode reflect
-# --verify, frontend/user/vu_net.c) against pviod's net device with the loop
+# --verify, frontend/virtio-user/net.c) against pviod's net device with the loop
 # back-end.  Every frame carries a checksum and a sequence number and must
 # come back intact: 64-byte frames, full-size 1514-byte frames, and 9000-byte
 # frames that span several 2 KiB receive buffers (MRG_RXBUF, num_buffers),

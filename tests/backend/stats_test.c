@@ -2,7 +2,7 @@
 /*
  * stats_test - pviod's SIGUSR1 dump: one pviod with a blk, a net
  * (backend=loop) and a console device on two workers, each driven by the
- * userspace driver (frontend/user) with a known amount of traffic; then
+ * userspace driver (frontend/virtio-user) with a known amount of traffic; then
  * SIGUSR1, and the log must show exactly those numbers for every device.
  *
  *   while_connected   the dump while every queue runs
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 #define IMG_BYTES (4u << 20)

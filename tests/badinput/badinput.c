@@ -3,7 +3,7 @@
  * badinput - hostile front-ends against a running pviod (TAP 13).
  *
  * One pviod serves three disks: "a" takes the abuse, "b" is a witness driven
- * through the userspace driver (frontend/user), "ro" is read-only.  Every
+ * through the userspace driver (frontend/virtio-user), "ro" is read-only.  Every
  * test opens a raw vhost-user connection to a (or ro), sets it up as far as
  * it needs, does one hostile thing and asserts the exact outcome:
  *
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "raw.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 #define GUEST_SIZE (1u << 20)

@@ -4,14 +4,14 @@
 # the raw vhost-user front-end of raw.c (descriptor tables and avail rings
 # written by hand):
 #   badinput  three disks (one abused, one witness driven through
-#             frontend/user, one read-only); see the header of badinput.c
+#             frontend/virtio-user, one read-only); see the header of badinput.c
 #   badnet    two loop net devices (one abused, one witness); see the
 #             header of badnet.c
 
 BADINPUT := $(O)/tests/badinput/badinput
 BADNET := $(O)/tests/badinput/badnet
 BADINPUT_RAW := $(O)/tests/badinput/raw.o
-BADINPUT_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/frontend/user -I$(CURDIR)/tests/user
+BADINPUT_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/tests/user
 
 $(O)/tests/badinput/%.o: tests/badinput/%.c
 	@mkdir -p $(dir $@)

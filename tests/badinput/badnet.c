@@ -7,7 +7,7 @@
  * abuse from a raw vhost-user front-end (raw.c) that writes descriptor
  * tables, indirect tables and avail rings by hand in a memfd shared with
  * pviod, "w" is a witness driven through the userspace driver
- * (frontend/user, struct vu_net).  Every case runs once per feature variant
+ * (frontend/virtio-user, struct vu_net).  Every case runs once per feature variant
  * (MRG_RXBUF on/off x EVENT_IDX on/off; VERSION_1 and INDIRECT_DESC always)
  * on a fresh connection to a, and asserts one exact outcome:
  *
@@ -54,7 +54,7 @@
 #include <unistd.h>
 
 #include "raw.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 /* Guest memory: four regions of 2 MiB, adjacent in guest-physical space. */

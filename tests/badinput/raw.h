@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 #define RAW_UVA 0x7000000000ull /* our "front-end address" of gpa 0 */
 #define RAW_UVA_GAP 0x100000000ull /* between two regions' front-end addresses */

@@ -31,7 +31,7 @@ $(VU_KSFT_HARNESS):
 endif
 
 # -Wno-empty-body: the harness's ASSERT_* expand to "for (...) ;".
-VU_TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(VU_KSFT_DIR) -I$(CURDIR)/frontend/user \
+VU_TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(VU_KSFT_DIR) -I$(CURDIR)/frontend/virtio-user \
 	-I$(CURDIR)/frontend/bench -I$(CURDIR)/tests/user -Wno-empty-body
 
 $(VU_TEST_DIR)/%.o: tests/user/%.c $(VU_KSFT_HARNESS)

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "bench_lib.h"
 #include "vu_test.h"
 

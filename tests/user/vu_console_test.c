@@ -24,7 +24,7 @@
 #include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 #define MIB (1u << 20)

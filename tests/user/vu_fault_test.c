@@ -16,7 +16,7 @@
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 #define TIMEOUT_MS 500

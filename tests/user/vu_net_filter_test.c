@@ -11,7 +11,7 @@
  * filtered and exits 0.
  */
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };

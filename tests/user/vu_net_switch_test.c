@@ -20,7 +20,7 @@
  * back to one, pair 1 is silent again.
  */
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "vu_test.h"
 
 #define QSIZE 256

@@ -11,7 +11,7 @@
 #include <inttypes.h>
 
 #include "kselftest_harness.h"
-#include "vu.h"
+#include "vuser.h"
 #include "bench_lib.h"
 #include "vu_test.h"
 

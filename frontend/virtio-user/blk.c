@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_blk.c - virtio-blk over the vhost-user front-end (virtio 1.2 §5.2).
+ * blk.c - virtio-blk over the vhost-user front-end (virtio 1.2 §5.2).
  *
  * Each queue has a fixed pool of requests (its depth).  A request's header,
  * discard/write-zeroes segment and status byte live in guest memory next to
@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 /* The device-visible part of a request, in guest memory. */
 struct vu_blk_shared {

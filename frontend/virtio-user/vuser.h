@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu.h - pvio's userspace vhost-user front-end driver.
+ * vuser.h - pvio's userspace vhost-user front-end driver (libvuser.a).
  *
  * The driver plays the part QEMU plays for a guest: it connects to a
  * vhost-user back-end's Unix socket, hands it "guest memory" (a memfd mapped
@@ -9,11 +9,12 @@
  * block, net or console device without any VM.
  *
  * Split into one file per concern:
- *   vu_dev.c      socket, message exchange with timeouts, negotiation
- *   vu_mem.c      the memfd guest memory and its bump allocator
- *   vu_queue.c    one virtqueue: ring memory, kick and call eventfds, waiting
- *   vu_blk.c      virtio-blk requests (asynchronous submit/reap)
- *   vu_net.c      virtio-net frames (12-byte header, MRG_RXBUF)
+ *   dev.c      socket, message exchange with timeouts, negotiation
+ *   mem.c      the memfd guest memory and its bump allocator
+ *   queue.c    one virtqueue: ring memory, kick and call eventfds, waiting
+ *   blk.c      virtio-blk requests (asynchronous submit/reap)
+ *   net.c      virtio-net frames (12-byte header, MRG_RXBUF)
+ *   console.c  virtio-console ports and the control queue (MULTIPORT)
  *
  * Errors are 0 / -errno.  Every failure also leaves a sentence in
  * vu_dev_errmsg() saying what went wrong, against which socket, and what the
@@ -23,8 +24,8 @@
  * queue may be driven by its own thread (one thread per queue); the control
  * socket is not touched on the data path.
  */
-#ifndef PVIO_VU_H
-#define PVIO_VU_H
+#ifndef PVIO_VUSER_H
+#define PVIO_VUSER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,7 +99,7 @@ struct vu_dev {
 	char errmsg[512]; /* last error, for the user */
 };
 
-/* vu_dev.c */
+/* dev.c */
 int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts);
 void vu_dev_close(struct vu_dev *dev);
 const char *vu_dev_errmsg(const struct vu_dev *dev);
@@ -111,7 +112,7 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts);
 int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts);
 bool vu_dev_has(const struct vu_dev *dev, unsigned int feature);
 
-/* vu_mem.c */
+/* mem.c */
 int vu_mem_init(struct vu_mem *mem, size_t size, bool hugetlb);
 void vu_mem_destroy(struct vu_mem *mem);
 void *vu_mem_alloc(struct vu_mem *mem, size_t size, size_t align);
@@ -135,7 +136,7 @@ static inline bool vu_mem_contains(const struct vu_mem *mem, const void *p, size
 	return c >= b && len <= mem->size && (size_t)(c - b) <= mem->size - len;
 }
 
-/* vu_queue.c */
+/* queue.c */
 int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, unsigned int num,
 		  unsigned int indirect_max);
 void vu_queue_destroy(struct vu_queue *q);
@@ -147,7 +148,7 @@ int vu_queue_wait(struct vu_queue *q, int timeout_ms);
  */
 void vu_queue_kick(struct vu_queue *q);
 
-/* vu_blk.c: a block device. */
+/* blk.c: a block device. */
 struct vu_blk_req {
 	/* Filled in by the caller before vu_blk_submit(). */
 	unsigned int type; /* PVIO_BLK_T_* */
@@ -208,7 +209,7 @@ int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t
 		uint32_t len);
 int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len);
 
-/* vu_net.c: a network device with one queue pair. */
+/* net.c: a network device with one queue pair. */
 struct vu_net {
 	struct vu_dev dev;
 	struct pvio_net_config cfg;
@@ -249,7 +250,7 @@ int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
 int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
 int vu_net_ctrl(struct vu_net *net, uint8_t cls, uint8_t cmd, const void *data, size_t len);
 
-/* --- vu_console.c: a console device (owned by the console author) ------------------ */
+/* --- console.c: a console device (owned by the console author) --------------------- */
 
 #define VU_CONSOLE_PORTS_MAX ((VU_MAX_QUEUES - 2) / 2)
 #define VU_CONSOLE_NAME_MAX 128
@@ -304,6 +305,6 @@ int vu_console_wait_rx(struct vu_console *con, unsigned int port, int timeout_ms
 int vu_console_wait_ctrl(struct vu_console *con, int timeout_ms);
 int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_ms);
 
-/* --- end of vu_console.c --------------------------------------------------------- */
+/* --- end of console.c ------------------------------------------------------------ */
 
-#endif /* PVIO_VU_H */
+#endif /* PVIO_VUSER_H */

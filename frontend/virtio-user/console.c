@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_console.c - virtio-console over the vhost-user front-end (virtio 1.2
+ * console.c - virtio-console over the vhost-user front-end (virtio 1.2
  * §5.3): port 0 on vrings 0/1; with MULTIPORT the control queues on 2/3 and
  * port k on 2k+2 / 2k+3.
  *
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 #define VU_CON_CTRL_BUF (sizeof(struct pvio_console_control) + VU_CONSOLE_NAME_MAX)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_mem.c - the front-end's "guest memory": one memfd, mapped once.
+ * mem.c - the front-end's "guest memory": one memfd, mapped once.
  *
  * The back-end maps the same memfd (SET_MEM_TABLE passes the fd), so a
  * buffer's guest-physical address is simply its offset in the memfd, and the
@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 #define VU_HUGE_PAGE (2u << 20)
 

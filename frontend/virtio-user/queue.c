@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_queue.c - one virtqueue of the front-end: its ring in guest memory, the
+ * queue.c - one virtqueue of the front-end: its ring in guest memory, the
  * kick eventfd (we -> back-end) and the call eventfd (back-end -> we).
  *
  * The data path is pvring_drv: callers add buffers and reap used ones
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 /**
  * vu_queue_init - allocate a queue's ring in guest memory and its eventfds

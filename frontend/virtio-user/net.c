@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_net.c - virtio-net over the vhost-user front-end (virtio 1.2 §5.1), one
+ * net.c - virtio-net over the vhost-user front-end (virtio 1.2 §5.1), one
  * queue pair: vring 0 receives, vring 1 transmits.
  *
  * Every frame travels behind the 12-byte struct pvio_net_hdr (VERSION_1).
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 #define VU_NET_HDR sizeof(struct pvio_net_hdr)
 #define VU_NET_CTRL_FEATURES                                                       \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_dev.c - the vhost-user control connection: messages, negotiation and
+ * dev.c - the vhost-user control connection: messages, negotiation and
  * device start (QEMU docs/interop/vhost-user.rst).
  *
  * The back-end is a peer we do not trust to behave: every reply is awaited
@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vu.h"
+#include "vuser.h"
 
 static const char *const vu_msg_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
