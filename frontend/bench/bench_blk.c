@@ -55,7 +55,7 @@ struct blk_cfg {
 
 struct blk_thread {
 	pthread_t tid;
-	struct vu_blk *blk;
+	struct vuser_blk *blk;
 	const struct blk_cfg *cfg;
 	unsigned int qi;
 	uint8_t *bufs; /* iodepth * bs, guest memory */
@@ -78,7 +78,7 @@ static uint64_t blk_rand(struct blk_thread *t)
 	return t->rng * 0x2545f4914f6cdd1dull;
 }
 
-static void blk_prep(struct blk_thread *t, struct vu_blk_req *req, unsigned int slot)
+static void blk_prep(struct blk_thread *t, struct vuser_blk_req *req, unsigned int slot)
 {
 	const struct blk_cfg *c = t->cfg;
 	uint64_t nblocks = c->size / c->bs;
@@ -107,7 +107,7 @@ static void blk_prep(struct blk_thread *t, struct vu_blk_req *req, unsigned int 
 		bench_pattern_fill(req->buf, c->bs, c->seed, req->offset);
 }
 
-static int blk_verify(struct blk_thread *t, struct vu_blk_req *req)
+static int blk_verify(struct blk_thread *t, struct vuser_blk_req *req)
 {
 	struct bench_pattern_miss miss;
 
@@ -126,22 +126,22 @@ static int blk_verify(struct blk_thread *t, struct vu_blk_req *req)
 static void *blk_thread_run(void *arg)
 {
 	struct blk_thread *t = arg;
-	struct vu_blk *blk = t->blk;
-	struct vu_blk_req *done[256], *req;
+	struct vuser_blk *blk = t->blk;
+	struct vuser_blk_req *done[256], *req;
 	unsigned int slot, inflight = 0;
 	int n, i, r;
 
 	for (slot = 0; slot < t->cfg->iodepth; slot++) {
-		req = vu_blk_req_get(blk, t->qi);
+		req = vuser_blk_req_get(blk, t->qi);
 		blk_prep(t, req, slot);
 		req->submit_ns = bench_now_ns();
-		r = vu_blk_submit(blk, t->qi, req);
+		r = vuser_blk_submit(blk, t->qi, req);
 		if (r)
 			goto fail;
 		inflight++;
 	}
 	while (inflight) {
-		n = vu_blk_wait(blk, t->qi, done, 256, -1);
+		n = vuser_blk_wait(blk, t->qi, done, 256, -1);
 		if (n < 0) {
 			r = n;
 			goto fail;
@@ -152,10 +152,10 @@ static void *blk_thread_run(void *arg)
 			req = done[i];
 			inflight--;
 			if (req->result) {
-				r = vu_dev_err(&blk->dev, req->result,
-					       "%s of %u bytes at offset %" PRIu64 " failed: %s",
-					       req->type == PVIO_BLK_T_IN ? "read" : "write",
-					       req->len, req->offset, strerror(-req->result));
+				r = vuser_dev_err(&blk->dev, req->result,
+						  "%s of %u bytes at offset %" PRIu64 " failed: %s",
+						  req->type == PVIO_BLK_T_IN ? "read" : "write",
+						  req->len, req->offset, strerror(-req->result));
 				goto fail;
 			}
 			bench_hist_add(&t->hist, now - req->submit_ns);
@@ -171,12 +171,12 @@ static void *blk_thread_run(void *arg)
 			}
 			atomic_fetch_add_explicit(&t->ios, 1, memory_order_relaxed);
 			if (bench_should_stop()) {
-				vu_blk_req_put(blk, t->qi, req);
+				vuser_blk_req_put(blk, t->qi, req);
 				continue;
 			}
 			blk_prep(t, req, (unsigned int)(uintptr_t)req->priv);
 			req->submit_ns = bench_now_ns();
-			r = vu_blk_submit(blk, t->qi, req);
+			r = vuser_blk_submit(blk, t->qi, req);
 			if (r)
 				goto fail;
 			inflight++;
@@ -186,7 +186,7 @@ static void *blk_thread_run(void *arg)
 
 fail:
 	fprintf(stderr, "pvio-bench: queue %u: %s\n", t->qi,
-		vu_dev_errmsg(&blk->dev)[0] ? vu_dev_errmsg(&blk->dev) : strerror(-r));
+		vuser_dev_errmsg(&blk->dev)[0] ? vuser_dev_errmsg(&blk->dev) : strerror(-r));
 fail_quiet:
 	t->err = r;
 	bench_fail();
@@ -194,33 +194,33 @@ fail_quiet:
 }
 
 /* --verify: write the pattern over the whole region first, at full depth. */
-static int blk_fill(struct vu_blk *blk, const struct blk_cfg *c, uint8_t *bufs)
+static int blk_fill(struct vuser_blk *blk, const struct blk_cfg *c, uint8_t *bufs)
 {
-	struct vu_blk_req *done[64], *req;
+	struct vuser_blk_req *done[64], *req;
 	uint64_t off = 0, completed = 0, total = c->size / c->bs;
 	int n, i;
 
 	while (completed < total) {
-		while (off < total * c->bs && (req = vu_blk_req_get(blk, 0))) {
+		while (off < total * c->bs && (req = vuser_blk_req_get(blk, 0))) {
 			req->type = PVIO_BLK_T_OUT;
 			req->offset = off;
 			req->len = (uint32_t)c->bs;
 			/* The request's own buffer: it is not reused while in flight. */
 			req->buf = bufs + (size_t)(req - blk->bq[0].reqs) * c->bs;
 			bench_pattern_fill(req->buf, c->bs, c->seed, off);
-			if (vu_blk_submit(blk, 0, req))
+			if (vuser_blk_submit(blk, 0, req))
 				return -EIO;
 			off += c->bs;
 		}
-		n = vu_blk_wait(blk, 0, done, 64, -1);
+		n = vuser_blk_wait(blk, 0, done, 64, -1);
 		if (n < 0)
 			return n;
 		for (i = 0; i < n; i++) {
 			if (done[i]->result)
-				return vu_dev_err(&blk->dev, done[i]->result,
-						  "fill write at %" PRIu64 " failed",
-						  done[i]->offset);
-			vu_blk_req_put(blk, 0, done[i]);
+				return vuser_dev_err(&blk->dev, done[i]->result,
+						     "fill write at %" PRIu64 " failed",
+						     done[i]->offset);
+			vuser_blk_req_put(blk, 0, done[i]);
 		}
 		completed += n;
 	}
@@ -351,11 +351,11 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		fprintf(stderr, "pvio-bench: --socket PATH is required\n");
 		return -EINVAL;
 	}
-	if (!c->iodepth || c->iodepth > 4096 || !c->queues || c->queues > VU_MAX_QUEUES ||
+	if (!c->iodepth || c->iodepth > 4096 || !c->queues || c->queues > VUSER_MAX_QUEUES ||
 	    c->runtime <= 0 || c->rwmixread > 100) {
 		fprintf(stderr,
 			"pvio-bench: --iodepth 1..4096, --queues 1..%d, --runtime > 0, --rwmixread 0..100\n",
-			VU_MAX_QUEUES);
+			VUSER_MAX_QUEUES);
 		return -EINVAL;
 	}
 	return 0;
@@ -370,9 +370,9 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
  */
 int bench_blk_main(int argc, char **argv)
 {
-	struct vu_blk_opts bo = { 0 };
+	struct vuser_blk_opts bo = { 0 };
 	struct blk_thread *th;
-	struct vu_blk blk;
+	struct vuser_blk blk;
 	struct blk_cfg c;
 	struct bench_hist hist;
 	uint64_t ios = 0, bytes = 0, reads = 0, writes = 0, t0, t1;
@@ -389,9 +389,9 @@ int bench_blk_main(int argc, char **argv)
 	bo.hugetlb = c.hugetlb;
 	bo.no_indirect = c.no_indirect;
 	bo.timeout_ms = c.timeout_ms;
-	r = vu_blk_open(&blk, &bo);
+	r = vuser_blk_open(&blk, &bo);
 	if (r) {
-		fprintf(stderr, "pvio-bench: %s\n", vu_dev_errmsg(&blk.dev));
+		fprintf(stderr, "pvio-bench: %s\n", vuser_dev_errmsg(&blk.dev));
 		return 1;
 	}
 	if (!c.size || c.size > blk.capacity_bytes)
@@ -403,7 +403,7 @@ int bench_blk_main(int argc, char **argv)
 		status = 1;
 		goto out_close;
 	}
-	if ((c.rw != RW_READ && c.rw != RW_RANDREAD) && vu_dev_has(&blk.dev, PVIO_BLK_F_RO)) {
+	if ((c.rw != RW_READ && c.rw != RW_RANDREAD) && vuser_dev_has(&blk.dev, PVIO_BLK_F_RO)) {
 		fprintf(stderr,
 			"pvio-bench: the back-end exports a read-only device; use --rw read or randread\n");
 		status = 2;
@@ -421,7 +421,7 @@ int bench_blk_main(int argc, char **argv)
 		th[i].blk = &blk;
 		th[i].cfg = &c;
 		th[i].qi = i;
-		th[i].bufs = vu_blk_alloc(&blk, (size_t)c.iodepth * c.bs);
+		th[i].bufs = vuser_blk_alloc(&blk, (size_t)c.iodepth * c.bs);
 		th[i].rng = c.seed * 0x9e3779b97f4a7c15ull + i + 1;
 		/* Sequential queues each walk their own slice (the whole device if it is small). */
 		th[i].seq_start = span >= c.bs ? i * span : 0;
@@ -437,7 +437,7 @@ int bench_blk_main(int argc, char **argv)
 		r = blk_fill(&blk, &c, th[0].bufs);
 		if (r) {
 			fprintf(stderr, "pvio-bench: filling the device for --verify: %s\n",
-				vu_dev_errmsg(&blk.dev));
+				vuser_dev_errmsg(&blk.dev));
 			status = 1;
 			goto out_free;
 		}
@@ -503,6 +503,6 @@ int bench_blk_main(int argc, char **argv)
 out_free:
 	free(th);
 out_close:
-	vu_blk_close(&blk);
+	vuser_blk_close(&blk);
 	return status;
 }

@@ -24,7 +24,7 @@
 enum net_mode { NET_TX, NET_RX, NET_REFLECT };
 
 struct net_run {
-	struct vu_net net;
+	struct vuser_net net;
 	enum net_mode mode;
 	unsigned int frame_size, burst; /* frame_size: the largest of sizes[] */
 	unsigned int sizes[8], nsizes; /* frame sizes, taken in turn (--frame-size A,B,...) */
@@ -74,7 +74,7 @@ static int net_loop(struct net_run *nr)
 				if (nr->mode == NET_REFLECT && inflight >= nr->net.rxq->num / 2)
 					break;
 				bench_frame_build(frame, size, seq, bench_now_ns());
-				r = vu_net_send(&nr->net, frame, size);
+				r = vuser_net_send(&nr->net, frame, size);
 				if (r == -EAGAIN)
 					break;
 				if (r)
@@ -88,14 +88,14 @@ static int net_loop(struct net_run *nr)
 					nr->bytes += size;
 				}
 			}
-			vu_net_flush(&nr->net);
-			r = vu_net_reap_tx(&nr->net);
+			vuser_net_flush(&nr->net);
+			r = vuser_net_reap_tx(&nr->net);
 			if (r < 0)
 				return r;
 		}
 		if (nr->mode != NET_TX) {
 			for (i = 0; i < nr->burst; i++) {
-				r = vu_net_recv(&nr->net, frame, sizeof(frame));
+				r = vuser_net_recv(&nr->net, frame, sizeof(frame));
 				if (r == -EAGAIN)
 					break;
 				if (r == -EMSGSIZE || r == -EPROTO) {
@@ -129,14 +129,14 @@ static int net_loop(struct net_run *nr)
 		/* Nothing moved: sleep on the receive queue, or give up after the timeout. */
 		if (nr->mode == NET_TX) {
 			if (++idle > 100000000)
-				return vu_dev_err(&nr->net.dev, -ETIMEDOUT,
-						  "back-end stopped taking frames");
+				return vuser_dev_err(&nr->net.dev, -ETIMEDOUT,
+						     "back-end stopped taking frames");
 			continue;
 		}
 		if (nr->poll && ++idle < 1000000)
 			continue;
 		idle = 0;
-		r = vu_net_wait_rx(&nr->net, nr->mode == NET_REFLECT && inflight ? -1 : 200);
+		r = vuser_net_wait_rx(&nr->net, nr->mode == NET_REFLECT && inflight ? -1 : 200);
 		if (r == -ETIMEDOUT && (nr->mode == NET_RX || !inflight))
 			continue;
 		if (r == -ETIMEDOUT && nr->mode == NET_REFLECT) {
@@ -198,7 +198,7 @@ int bench_net_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tx", "rx", "reflect" };
-	struct vu_net_opts no = { .queue_size = 256 };
+	struct vuser_net_opts no = { .queue_size = 256 };
 	struct net_run *nr = calloc(1, sizeof(*nr));
 	uint64_t t0, t1, n;
 	pthread_t tid;
@@ -265,9 +265,9 @@ int bench_net_main(int argc, char **argv)
 		return 2;
 	}
 	no.max_frame = nr->frame_size > 1514 ? nr->frame_size : 1514;
-	r = vu_net_open(&nr->net, &no);
+	r = vuser_net_open(&nr->net, &no);
 	if (r) {
-		fprintf(stderr, "pvio-bench: %s\n", vu_dev_errmsg(&nr->net.dev));
+		fprintf(stderr, "pvio-bench: %s\n", vuser_dev_errmsg(&nr->net.dev));
 		free(nr);
 		return 1;
 	}
@@ -288,8 +288,8 @@ int bench_net_main(int argc, char **argv)
 	cpu1 = bench_cpu_seconds();
 	if (r) {
 		fprintf(stderr, "pvio-bench: %s\n",
-			vu_dev_errmsg(&nr->net.dev)[0] ? vu_dev_errmsg(&nr->net.dev) :
-							 strerror(-r));
+			vuser_dev_errmsg(&nr->net.dev)[0] ? vuser_dev_errmsg(&nr->net.dev) :
+							    strerror(-r));
 		status = 1;
 		goto out;
 	}
@@ -322,7 +322,7 @@ int bench_net_main(int argc, char **argv)
 		status = 1;
 	}
 out:
-	vu_net_close(&nr->net);
+	vuser_net_close(&nr->net);
 	free(nr);
 	return status;
 }

@@ -25,16 +25,16 @@
 #include "vuser.h"
 
 /* The device-visible part of a request, in guest memory. */
-struct vu_blk_shared {
+struct vuser_blk_shared {
 	struct pvio_blk_req_hdr hdr; /* device-readable */
 	struct pvio_blk_discard_wz_seg seg; /* device-readable, DISCARD / WRITE_ZEROES */
 	uint8_t status; /* device-writable */
 	uint8_t pad[31]; /* one cache line per request */
 };
 
-_Static_assert(sizeof(struct vu_blk_shared) == 64, "one cache line per request");
+_Static_assert(sizeof(struct vuser_blk_shared) == 64, "one cache line per request");
 
-#define VU_BLK_FEATURES                                                                           \
+#define VUSER_BLK_FEATURES                                                                        \
 	(PVIO_BIT(PVIO_BLK_F_SIZE_MAX) | PVIO_BIT(PVIO_BLK_F_SEG_MAX) |                           \
 	 PVIO_BIT(PVIO_BLK_F_BLK_SIZE) | PVIO_BIT(PVIO_BLK_F_FLUSH) |                             \
 	 PVIO_BIT(PVIO_BLK_F_TOPOLOGY) | PVIO_BIT(PVIO_BLK_F_MQ) | PVIO_BIT(PVIO_BLK_F_DISCARD) | \
@@ -46,28 +46,28 @@ _Static_assert(sizeof(struct vu_blk_shared) == 64, "one cache line per request")
  * fields after them are newer than some back-ends (QEMU 7.2 refuses a
  * GET_CONFIG larger than the struct it knows).
  */
-#define VU_BLK_CONFIG_BYTES offsetof(struct pvio_blk_config, max_secure_erase_sectors)
+#define VUSER_BLK_CONFIG_BYTES offsetof(struct pvio_blk_config, max_secure_erase_sectors)
 
 /**
- * vu_blk_open - connect to a vhost-user-blk back-end and set up its queues
+ * vuser_blk_open - connect to a vhost-user-blk back-end and set up its queues
  * @blk: filled in
  * @opts: socket, queues, depth and how much data buffer memory to reserve
  *
- * Return: 0 or -errno; vu_dev_errmsg(&blk->dev) says why.
+ * Return: 0 or -errno; vuser_dev_errmsg(&blk->dev) says why.
  */
-int vu_blk_open(struct vu_blk *blk, const struct vu_blk_opts *opts)
+int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts)
 {
 	unsigned int depth = opts->depth ? opts->depth : 32;
 	unsigned int nq = opts->num_queues ? opts->num_queues : 1;
-	struct vu_dev_opts dopts = {
+	struct vuser_dev_opts dopts = {
 		.socket_path = opts->socket_path,
 		.device_id = PVIO_ID_BLOCK,
 		.timeout_ms = opts->timeout_ms,
 		.hugetlb = opts->hugetlb,
-		.features = VU_BLK_FEATURES,
+		.features = VUSER_BLK_FEATURES,
 		.num_queues = nq,
 		.indirect_max = opts->no_indirect ? 0 : 4,
-		.config_size = VU_BLK_CONFIG_BYTES,
+		.config_size = VUSER_BLK_CONFIG_BYTES,
 	};
 	unsigned int qsize = 1, i, j;
 	int r;
@@ -82,20 +82,23 @@ int vu_blk_open(struct vu_blk *blk, const struct vu_blk_opts *opts)
 	if (opts->no_indirect)
 		dopts.features &= ~PVIO_BIT(PVIO_F_INDIRECT_DESC);
 	dopts.mem_size =
-		opts->buf_bytes + (size_t)nq * depth * sizeof(struct vu_blk_shared) + (1u << 20);
-	r = vu_dev_open(&blk->dev, &dopts);
+		opts->buf_bytes + (size_t)nq * depth * sizeof(struct vuser_blk_shared) + (1u << 20);
+	r = vuser_dev_open(&blk->dev, &dopts);
 	if (r)
 		return r;
 	/* Without INDIRECT_DESC from the back-end, three descriptors per request. */
-	if (!vu_dev_has(&blk->dev, PVIO_F_INDIRECT_DESC) && blk->dev.queues[0].num < depth * 3) {
-		r = vu_dev_err(&blk->dev, -EINVAL,
-			       "back-end lacks INDIRECT_DESC; retry with the no_indirect option");
+	if (!vuser_dev_has(&blk->dev, PVIO_F_INDIRECT_DESC) && blk->dev.queues[0].num < depth * 3) {
+		/* One greppable line; clang-format would end a line with "(" (checkpatch). */
+		/* clang-format off */
+		r = vuser_dev_err(&blk->dev, -EINVAL,
+				  "back-end lacks INDIRECT_DESC; retry with the no_indirect option");
+		/* clang-format on */
 		goto err_close_dev;
 	}
 
 	memcpy(&blk->cfg, blk->dev.config, blk->dev.config_len);
 	blk->capacity_bytes = le64_to_cpu(blk->cfg.capacity) << PVIO_BLK_SECTOR_SHIFT;
-	blk->blk_size = vu_dev_has(&blk->dev, PVIO_BLK_F_BLK_SIZE) ?
+	blk->blk_size = vuser_dev_has(&blk->dev, PVIO_BLK_F_BLK_SIZE) ?
 				le32_to_cpu(blk->cfg.blk_size) :
 				PVIO_BLK_SECTOR_SIZE;
 	if (blk->blk_size < PVIO_BLK_SECTOR_SIZE || blk->blk_size > 65536)
@@ -103,20 +106,20 @@ int vu_blk_open(struct vu_blk *blk, const struct vu_blk_opts *opts)
 
 	blk->bq = calloc(nq, sizeof(*blk->bq));
 	if (!blk->bq) {
-		r = vu_dev_err(&blk->dev, -ENOMEM, "out of memory");
+		r = vuser_dev_err(&blk->dev, -ENOMEM, "out of memory");
 		goto err_close_dev;
 	}
 	blk->nqueues = nq;
 	for (i = 0; i < nq; i++) {
-		struct vu_blk_queue *bq = &blk->bq[i];
-		struct vu_blk_shared *sh;
+		struct vuser_blk_queue *bq = &blk->bq[i];
+		struct vuser_blk_shared *sh;
 
 		bq->q = &blk->dev.queues[i];
 		bq->depth = depth;
 		bq->reqs = calloc(depth, sizeof(*bq->reqs));
-		sh = vu_mem_alloc(&blk->dev.mem, depth * sizeof(*sh), 64);
+		sh = vuser_mem_alloc(&blk->dev.mem, depth * sizeof(*sh), 64);
 		if (!bq->reqs || !sh) {
-			r = vu_dev_err(&blk->dev, -ENOMEM, "out of memory for queue %u", i);
+			r = vuser_dev_err(&blk->dev, -ENOMEM, "out of memory for queue %u", i);
 			goto err_free_queues;
 		}
 		for (j = 0; j < depth; j++) {
@@ -133,19 +136,19 @@ err_free_queues:
 	free(blk->bq);
 	blk->bq = NULL;
 err_close_dev:
-	vu_dev_close(&blk->dev);
+	vuser_dev_close(&blk->dev);
 	return r;
 }
 
 /**
- * vu_blk_close - disconnect and free; requests still in flight are dropped
+ * vuser_blk_close - disconnect and free; requests still in flight are dropped
  * @blk: an open block device
  */
-void vu_blk_close(struct vu_blk *blk)
+void vuser_blk_close(struct vuser_blk *blk)
 {
 	unsigned int i;
 
-	vu_dev_close(&blk->dev);
+	vuser_dev_close(&blk->dev);
 	for (i = 0; i < blk->nqueues; i++)
 		free(blk->bq[i].reqs);
 	free(blk->bq);
@@ -154,28 +157,28 @@ void vu_blk_close(struct vu_blk *blk)
 }
 
 /**
- * vu_blk_alloc - a data buffer in guest memory
+ * vuser_blk_alloc - a data buffer in guest memory
  * @blk: the device
  * @size: bytes; 4 KiB aligned (O_DIRECT back-ends need aligned buffers)
  *
  * Return: the buffer, or NULL when buf_bytes in the open options was too small.
  */
-void *vu_blk_alloc(struct vu_blk *blk, size_t size)
+void *vuser_blk_alloc(struct vuser_blk *blk, size_t size)
 {
-	return vu_mem_alloc(&blk->dev.mem, size, 4096);
+	return vuser_mem_alloc(&blk->dev.mem, size, 4096);
 }
 
 /**
- * vu_blk_req_get - take a free request of a queue
+ * vuser_blk_req_get - take a free request of a queue
  * @blk: the device
  * @qi: queue number
  *
  * Return: the request, or NULL when all @depth are in flight.
  */
-struct vu_blk_req *vu_blk_req_get(struct vu_blk *blk, unsigned int qi)
+struct vuser_blk_req *vuser_blk_req_get(struct vuser_blk *blk, unsigned int qi)
 {
-	struct vu_blk_queue *bq = &blk->bq[qi];
-	struct vu_blk_req *req = bq->free;
+	struct vuser_blk_queue *bq = &blk->bq[qi];
+	struct vuser_blk_req *req = bq->free;
 
 	if (req) {
 		bq->free = req->next_free;
@@ -185,24 +188,24 @@ struct vu_blk_req *vu_blk_req_get(struct vu_blk *blk, unsigned int qi)
 }
 
 /**
- * vu_blk_req_put - give a completed (or never submitted) request back
+ * vuser_blk_req_put - give a completed (or never submitted) request back
  * @blk: the device
  * @qi: the queue it came from
  * @req: the request
  */
-void vu_blk_req_put(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req)
+void vuser_blk_req_put(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req *req)
 {
-	struct vu_blk_queue *bq = &blk->bq[qi];
+	struct vuser_blk_queue *bq = &blk->bq[qi];
 
 	req->next_free = bq->free;
 	bq->free = req;
 }
 
-static int vu_blk_build(struct vu_blk *blk, struct vu_blk_req *req, struct pvring_sg *sg,
-			unsigned int *out, unsigned int *in)
+static int vuser_blk_build(struct vuser_blk *blk, struct vuser_blk_req *req, struct pvring_sg *sg,
+			   unsigned int *out, unsigned int *in)
 {
-	struct vu_blk_shared *sh = req->shared;
-	const struct vu_mem *mem = &blk->dev.mem;
+	struct vuser_blk_shared *sh = req->shared;
+	const struct vuser_mem *mem = &blk->dev.mem;
 	unsigned int n = 0;
 
 	if (req->offset & (PVIO_BLK_SECTOR_SIZE - 1))
@@ -211,16 +214,16 @@ static int vu_blk_build(struct vu_blk *blk, struct vu_blk_req *req, struct pvrin
 	sh->hdr.ioprio = 0;
 	sh->hdr.sector = cpu_to_le64(req->offset >> PVIO_BLK_SECTOR_SHIFT);
 	sh->status = 0xff; /* anything the device does not overwrite reads as an error */
-	sg[n].addr = vu_mem_gpa(mem, &sh->hdr);
+	sg[n].addr = vuser_mem_gpa(mem, &sh->hdr);
 	sg[n++].len = sizeof(sh->hdr);
 
 	switch (req->type) {
 	case PVIO_BLK_T_IN:
 	case PVIO_BLK_T_OUT:
 	case PVIO_BLK_T_GET_ID:
-		if (!req->len || !vu_mem_contains(mem, req->buf, req->len))
+		if (!req->len || !vuser_mem_contains(mem, req->buf, req->len))
 			return -EFAULT;
-		sg[n].addr = vu_mem_gpa(mem, req->buf);
+		sg[n].addr = vuser_mem_gpa(mem, req->buf);
 		sg[n++].len = req->len;
 		*out = req->type == PVIO_BLK_T_OUT ? 2 : 1;
 		break;
@@ -238,44 +241,44 @@ static int vu_blk_build(struct vu_blk *blk, struct vu_blk_req *req, struct pvrin
 		sh->seg.flags = cpu_to_le32(req->type == PVIO_BLK_T_WRITE_ZEROES && req->unmap ?
 						    PVIO_BLK_WZ_F_UNMAP :
 						    0);
-		sg[n].addr = vu_mem_gpa(mem, &sh->seg);
+		sg[n].addr = vuser_mem_gpa(mem, &sh->seg);
 		sg[n++].len = sizeof(sh->seg);
 		*out = 2;
 		break;
 	default:
 		return -EINVAL;
 	}
-	sg[n].addr = vu_mem_gpa(mem, &sh->status);
+	sg[n].addr = vuser_mem_gpa(mem, &sh->status);
 	sg[n++].len = 1;
 	*in = n - *out;
 	return 0;
 }
 
 /**
- * vu_blk_submit - put a request on a queue (no notification yet)
+ * vuser_blk_submit - put a request on a queue (no notification yet)
  * @blk: the device
  * @qi: queue number
- * @req: from vu_blk_req_get(), with type, offset, buf, len filled in
+ * @req: from vuser_blk_req_get(), with type, offset, buf, len filled in
  *
- * The back-end is notified by vu_blk_kick(), or by vu_blk_reap()/vu_blk_wait()
+ * The back-end is notified by vuser_blk_kick(), or by vuser_blk_reap()/vuser_blk_wait()
  * which kick first, so a batch of submissions costs one notification.
  *
  * Return: 0, -EINVAL/-EFAULT for a malformed request, -ENOSPC when the ring
  * is full, -EIO when the back-end broke the ring.
  */
-int vu_blk_submit(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req)
+int vuser_blk_submit(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req *req)
 {
-	struct vu_blk_queue *bq = &blk->bq[qi];
+	struct vuser_blk_queue *bq = &blk->bq[qi];
 	struct pvring_sg sg[3];
 	unsigned int out, in;
 	int r;
 
-	r = vu_blk_build(blk, req, sg, &out, &in);
+	r = vuser_blk_build(blk, req, sg, &out, &in);
 	if (r)
 		return r;
 	r = pvring_drv_add(&bq->q->ring, sg, out, in, req);
 	if (r == -EIO)
-		return vu_dev_err(&blk->dev, r, "queue %u is broken", qi);
+		return vuser_dev_err(&blk->dev, r, "queue %u is broken", qi);
 	if (r)
 		return r;
 	bq->inflight++;
@@ -283,16 +286,16 @@ int vu_blk_submit(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req)
 }
 
 /**
- * vu_blk_kick - notify the back-end of submitted requests if it wants that
+ * vuser_blk_kick - notify the back-end of submitted requests if it wants that
  * @blk: the device
  * @qi: queue number
  */
-void vu_blk_kick(struct vu_blk *blk, unsigned int qi)
+void vuser_blk_kick(struct vuser_blk *blk, unsigned int qi)
 {
-	vu_queue_kick(blk->bq[qi].q);
+	vuser_queue_kick(blk->bq[qi].q);
 }
 
-static void vu_blk_complete(struct vu_blk_req *req, uint32_t len)
+static void vuser_blk_complete(struct vuser_blk_req *req, uint32_t len)
 {
 	/* The status byte is the device's: read it once, trust nothing else. */
 	uint8_t status = READ_ONCE(req->shared->status);
@@ -318,7 +321,7 @@ static void vu_blk_complete(struct vu_blk_req *req, uint32_t len)
 }
 
 /**
- * vu_blk_reap - collect completed requests without sleeping
+ * vuser_blk_reap - collect completed requests without sleeping
  * @blk: the device
  * @qi: queue number
  * @done: filled with up to @max completed requests (result set)
@@ -328,30 +331,31 @@ static void vu_blk_complete(struct vu_blk_req *req, uint32_t len)
  *
  * Return: the number reaped, or -EIO when the back-end broke the ring.
  */
-int vu_blk_reap(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max)
+int vuser_blk_reap(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req **done,
+		   unsigned int max)
 {
-	struct vu_blk_queue *bq = &blk->bq[qi];
+	struct vuser_blk_queue *bq = &blk->bq[qi];
 	struct pvring_drv *ring = &bq->q->ring;
 	unsigned int n = 0;
-	struct vu_blk_req *req;
+	struct vuser_blk_req *req;
 	uint32_t len;
 
-	vu_queue_kick(bq->q);
+	vuser_queue_kick(bq->q);
 	while (n < max) {
 		req = pvring_drv_get_used(ring, &len);
 		if (!req)
 			break;
-		vu_blk_complete(req, len);
+		vuser_blk_complete(req, len);
 		bq->inflight--;
 		done[n++] = req;
 	}
 	if (!n && pvring_drv_broken(ring))
-		return vu_dev_err(&blk->dev, -EIO,
-				  "back-end broke queue %u (used index or id out of range)", qi);
+		return vuser_dev_err(&blk->dev, -EIO,
+				     "back-end broke queue %u (used index or id out of range)", qi);
 	return (int)n;
 }
 
-static int64_t vu_blk_now_ms(void)
+static int64_t vuser_blk_now_ms(void)
 {
 	struct timespec ts;
 
@@ -359,7 +363,7 @@ static int64_t vu_blk_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t vu_blk_now_us(void)
+static int64_t vuser_blk_now_us(void)
 {
 	struct timespec ts;
 
@@ -368,7 +372,7 @@ static int64_t vu_blk_now_us(void)
 }
 
 /**
- * vu_blk_wait - collect at least one completed request
+ * vuser_blk_wait - collect at least one completed request
  * @blk: the device
  * @qi: queue number
  * @done: filled with up to @max completed requests
@@ -383,10 +387,10 @@ static int64_t vu_blk_now_us(void)
  *
  * Return: the number reaped (>0), -ETIMEDOUT, -ECONNRESET or -EIO.
  */
-int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max,
-		int timeout_ms)
+int vuser_blk_wait(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req **done,
+		   unsigned int max, int timeout_ms)
 {
-	struct vu_blk_queue *bq = &blk->bq[qi];
+	struct vuser_blk_queue *bq = &blk->bq[qi];
 	int64_t deadline, poll_end = 0;
 	unsigned long spins = 0;
 	bool spin = bq->poll;
@@ -394,21 +398,21 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
 
 	if (timeout_ms < 0)
 		timeout_ms = blk->dev.timeout_ms;
-	r = vu_blk_reap(blk, qi, done, max);
+	r = vuser_blk_reap(blk, qi, done, max);
 	if (r)
 		return r;
 	if (!bq->inflight)
-		return vu_dev_err(&blk->dev, -EINVAL, "queue %u: waiting with nothing in flight",
-				  qi);
-	deadline = vu_blk_now_ms() + timeout_ms;
+		return vuser_dev_err(&blk->dev, -EINVAL, "queue %u: waiting with nothing in flight",
+				     qi);
+	deadline = vuser_blk_now_ms() + timeout_ms;
 	if (spin && bq->poll_us)
-		poll_end = vu_blk_now_us() + bq->poll_us;
+		poll_end = vuser_blk_now_us() + bq->poll_us;
 	for (;;) {
 		if (spin) {
-			r = vu_blk_reap(blk, qi, done, max);
+			r = vuser_blk_reap(blk, qi, done, max);
 			if (r)
 				return r;
-			if (poll_end && !(spins % 16) && vu_blk_now_us() > poll_end) {
+			if (poll_end && !(spins % 16) && vuser_blk_now_us() > poll_end) {
 				spin = false;
 				continue;
 			}
@@ -421,10 +425,10 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
 			 * which checkpatch rejects (OPEN_ENDED_LINE).
 			 */
 			/* clang-format off */
-			if (vu_blk_now_ms() > deadline)
-				return vu_dev_err(&blk->dev, -ETIMEDOUT,
-						  "queue %u: %u requests not completed within %d ms",
-						  qi, bq->inflight, timeout_ms);
+			if (vuser_blk_now_ms() > deadline)
+				return vuser_dev_err(&blk->dev, -ETIMEDOUT,
+						     "queue %u: %u requests not completed within %d ms",
+						     qi, bq->inflight, timeout_ms);
 			/* clang-format on */
 			if (!(spins % (4096 * 64))) {
 				struct pollfd pfd = { .fd = blk->dev.sock, .events = POLLIN };
@@ -433,28 +437,28 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
 				/* clang-format off */
 				if (poll(&pfd, 1, 0) > 0 &&
 				    recv(blk->dev.sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-					return vu_dev_err(&blk->dev, -ECONNRESET,
-							  "back-end closed the connection with requests in flight on queue %u",
-							  qi);
+					return vuser_dev_err(&blk->dev, -ECONNRESET,
+							     "back-end closed the connection with requests in flight on queue %u",
+							     qi);
 				/* clang-format on */
 			}
 			continue;
 		}
-		r = vu_queue_wait(bq->q, (int)(deadline - vu_blk_now_ms()));
+		r = vuser_queue_wait(bq->q, (int)(deadline - vuser_blk_now_ms()));
 		if (r == -ETIMEDOUT)
-			return vu_dev_err(&blk->dev, r,
-					  "queue %u: %u requests not completed within %d ms", qi,
-					  bq->inflight, timeout_ms);
+			return vuser_dev_err(&blk->dev, r,
+					     "queue %u: %u requests not completed within %d ms", qi,
+					     bq->inflight, timeout_ms);
 		if (r)
 			return r;
-		r = vu_blk_reap(blk, qi, done, max);
+		r = vuser_blk_reap(blk, qi, done, max);
 		if (r)
 			return r;
 	}
 }
 
 /**
- * vu_blk_sync - submit one request and wait for it
+ * vuser_blk_sync - submit one request and wait for it
  * @blk: the device
  * @qi: queue number (must have nothing else in flight from another thread)
  * @type: PVIO_BLK_T_*
@@ -465,10 +469,10 @@ int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, u
  * Return: the request's result (0, -EIO, -EOPNOTSUPP, -EPROTO) or the
  * transport's error (-ETIMEDOUT, -ECONNRESET, -EBUSY with no free request).
  */
-int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t offset, void *buf,
-		uint32_t len)
+int vuser_blk_sync(struct vuser_blk *blk, unsigned int qi, unsigned int type, uint64_t offset,
+		   void *buf, uint32_t len)
 {
-	struct vu_blk_req *req = vu_blk_req_get(blk, qi), *done;
+	struct vuser_blk_req *req = vuser_blk_req_get(blk, qi), *done;
 	int r;
 
 	if (!req)
@@ -478,34 +482,34 @@ int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t
 	req->buf = buf;
 	req->len = len;
 	req->unmap = false;
-	r = vu_blk_submit(blk, qi, req);
+	r = vuser_blk_submit(blk, qi, req);
 	if (r) {
-		vu_blk_req_put(blk, qi, req);
+		vuser_blk_req_put(blk, qi, req);
 		return r;
 	}
 	/* Other requests of this thread may complete first; wait for ours. */
 	for (;;) {
-		r = vu_blk_wait(blk, qi, &done, 1, -1);
+		r = vuser_blk_wait(blk, qi, &done, 1, -1);
 		if (r < 0)
 			return r;
 		r = done->result;
-		vu_blk_req_put(blk, qi, done);
+		vuser_blk_req_put(blk, qi, done);
 		if (done == req)
 			return r;
 	}
 }
 
 /**
- * vu_blk_get_id - read the device's serial (GET_ID)
+ * vuser_blk_get_id - read the device's serial (GET_ID)
  * @blk: the device
  * @id: filled with a NUL-terminated string
  * @len: at least PVIO_BLK_ID_BYTES + 1
  *
  * Return: 0, -EOPNOTSUPP when the back-end has no id, or a transport error.
  */
-int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len)
+int vuser_blk_get_id(struct vuser_blk *blk, char *id, size_t len)
 {
-	char *buf = vu_mem_alloc(&blk->dev.mem, PVIO_BLK_ID_BYTES, 64);
+	char *buf = vuser_mem_alloc(&blk->dev.mem, PVIO_BLK_ID_BYTES, 64);
 	int r;
 
 	if (len < PVIO_BLK_ID_BYTES + 1)
@@ -513,7 +517,7 @@ int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len)
 	if (!buf)
 		return -ENOMEM;
 	memset(buf, 0, PVIO_BLK_ID_BYTES);
-	r = vu_blk_sync(blk, 0, PVIO_BLK_T_GET_ID, 0, buf, PVIO_BLK_ID_BYTES);
+	r = vuser_blk_sync(blk, 0, PVIO_BLK_T_GET_ID, 0, buf, PVIO_BLK_ID_BYTES);
 	if (r)
 		return r;
 	memcpy(id, buf, PVIO_BLK_ID_BYTES);

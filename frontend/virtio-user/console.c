@@ -5,11 +5,11 @@
  * port k on 2k+2 / 2k+3.
  *
  * Open negotiates MULTIPORT, SIZE and EMERG_WRITE (the caller writes emerg_wr
- * with vu_dev_config_write()), posts every receive buffer, sends DEVICE_READY
+ * with vuser_dev_config_write()), posts every receive buffer, sends DEVICE_READY
  * and answers each DEVICE_ADD with PORT_READY, the way Linux's virtio_console
  * does.  Control messages from the device (CONSOLE_PORT,
  * PORT_NAME, PORT_OPEN, RESIZE) are taken whenever the caller reads, writes
- * or waits, and recorded in struct vu_console_port.
+ * or waits, and recorded in struct vuser_console_port.
  *
  * Data: transmit copies into a pool of device-readable buffers (one chain
  * each); receive keeps every rx buffer posted and hands out bytes in order,
@@ -24,17 +24,18 @@
 
 #include "vuser.h"
 
-#define VU_CON_CTRL_BUF (sizeof(struct pvio_console_control) + VU_CONSOLE_NAME_MAX)
+#define VUSER_CON_CTRL_BUF (sizeof(struct pvio_console_control) + VUSER_CONSOLE_NAME_MAX)
 
-static int vu_console_post(struct vu_console *con, struct vu_queue *q, uint8_t *buf, uint32_t len)
+static int vuser_console_post(struct vuser_console *con, struct vuser_queue *q, uint8_t *buf,
+			      uint32_t len)
 {
-	struct pvring_sg sg = { vu_mem_gpa(&con->dev.mem, buf), len };
+	struct pvring_sg sg = { vuser_mem_gpa(&con->dev.mem, buf), len };
 
 	return pvring_drv_add(&q->ring, &sg, 0, 1, buf);
 }
 
-static int vu_console_ctrl_send(struct vu_console *con, unsigned int id, uint16_t event,
-				uint16_t value)
+static int vuser_console_ctrl_send(struct vuser_console *con, unsigned int id, uint16_t event,
+				   uint16_t value)
 {
 	struct pvio_console_control c = {
 		.id = cpu_to_le32(id),
@@ -49,42 +50,42 @@ static int vu_console_ctrl_send(struct vu_console *con, unsigned int id, uint16_
 	while ((buf = pvring_drv_get_used(&con->ctxq->ring, &len)))
 		con->ctx_free[con->ctx_nfree++] = (uint16_t)((buf - con->ctxbufs) / sizeof(c));
 	if (!con->ctx_nfree) {
-		r = vu_queue_wait(con->ctxq, -1);
+		r = vuser_queue_wait(con->ctxq, -1);
 		if (r)
 			return r;
-		return vu_console_ctrl_send(con, id, event, value);
+		return vuser_console_ctrl_send(con, id, event, value);
 	}
 	buf = con->ctxbufs + (size_t)con->ctx_free[--con->ctx_nfree] * sizeof(c);
 	memcpy(buf, &c, sizeof(c));
-	sg.addr = vu_mem_gpa(&con->dev.mem, buf);
+	sg.addr = vuser_mem_gpa(&con->dev.mem, buf);
 	sg.len = sizeof(c);
 	r = pvring_drv_add(&con->ctxq->ring, &sg, 1, 0, buf);
 	if (r)
-		return vu_dev_err(&con->dev, r, "control transmit queue is broken");
-	vu_queue_kick(con->ctxq);
+		return vuser_dev_err(&con->dev, r, "control transmit queue is broken");
+	vuser_queue_kick(con->ctxq);
 	return 0;
 }
 
-static int vu_console_ctrl_handle(struct vu_console *con, const uint8_t *buf, uint32_t len)
+static int vuser_console_ctrl_handle(struct vuser_console *con, const uint8_t *buf, uint32_t len)
 {
 	struct pvio_console_control c;
 	struct pvio_console_resize rs;
-	struct vu_console_port *p;
+	struct vuser_console_port *p;
 	uint32_t id;
 
 	if (len < sizeof(c))
-		return vu_dev_err(&con->dev, -EPROTO, "control message of %u bytes", len);
+		return vuser_dev_err(&con->dev, -EPROTO, "control message of %u bytes", len);
 	memcpy(&c, buf, sizeof(c));
 	id = le32_to_cpu(c.id);
 	con->ctrl_msgs++;
 	if (id >= con->nports)
-		return vu_dev_err(&con->dev, -EPROTO, "control event %u for port %u of %u",
-				  le16_to_cpu(c.event), id, con->nports);
+		return vuser_dev_err(&con->dev, -EPROTO, "control event %u for port %u of %u",
+				     le16_to_cpu(c.event), id, con->nports);
 	p = &con->ports[id];
 	switch (le16_to_cpu(c.event)) {
 	case PVIO_CONSOLE_DEVICE_ADD:
 		p->added = true;
-		return vu_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_READY, 1);
+		return vuser_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_READY, 1);
 	case PVIO_CONSOLE_DEVICE_REMOVE:
 		p->added = false;
 		p->host_open = false;
@@ -92,7 +93,7 @@ static int vu_console_ctrl_handle(struct vu_console *con, const uint8_t *buf, ui
 	case PVIO_CONSOLE_CONSOLE_PORT:
 		p->console = true;
 		/* As Linux: a console port is open on the guest side from the start. */
-		return vu_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
+		return vuser_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
 	case PVIO_CONSOLE_PORT_OPEN:
 		p->host_open = le16_to_cpu(c.value) != 0;
 		return 0;
@@ -105,26 +106,26 @@ static int vu_console_ctrl_handle(struct vu_console *con, const uint8_t *buf, ui
 		return 0;
 	case PVIO_CONSOLE_RESIZE:
 		if (len < sizeof(c) + sizeof(rs))
-			return vu_dev_err(&con->dev, -EPROTO, "RESIZE of %u bytes", len);
+			return vuser_dev_err(&con->dev, -EPROTO, "RESIZE of %u bytes", len);
 		memcpy(&rs, buf + sizeof(c), sizeof(rs));
 		p->cols = le16_to_cpu(rs.cols);
 		p->rows = le16_to_cpu(rs.rows);
 		p->resizes++;
 		return 0;
 	default:
-		return vu_dev_err(&con->dev, -EPROTO, "unknown control event %u",
-				  le16_to_cpu(c.event));
+		return vuser_dev_err(&con->dev, -EPROTO, "unknown control event %u",
+				     le16_to_cpu(c.event));
 	}
 }
 
 /**
- * vu_console_ctrl_poll - take every control message the device has sent
+ * vuser_console_ctrl_poll - take every control message the device has sent
  * @con: the console
  *
  * Return: messages handled, or -errno (-EPROTO for a message that makes no
  * sense, -EIO for a broken ring).
  */
-int vu_console_ctrl_poll(struct vu_console *con)
+int vuser_console_ctrl_poll(struct vuser_console *con)
 {
 	uint8_t *buf;
 	uint32_t len;
@@ -133,57 +134,57 @@ int vu_console_ctrl_poll(struct vu_console *con)
 	if (!con->multiport)
 		return 0;
 	while ((buf = pvring_drv_get_used(&con->crxq->ring, &len))) {
-		if (len > VU_CON_CTRL_BUF) {
-			r = vu_dev_err(&con->dev, -EPROTO,
-				       "control message of %u bytes in a %zu-byte buffer", len,
-				       VU_CON_CTRL_BUF);
+		if (len > VUSER_CON_CTRL_BUF) {
+			r = vuser_dev_err(&con->dev, -EPROTO,
+					  "control message of %u bytes in a %zu-byte buffer", len,
+					  VUSER_CON_CTRL_BUF);
 		} else {
-			r = vu_console_ctrl_handle(con, buf, len);
+			r = vuser_console_ctrl_handle(con, buf, len);
 		}
-		vu_console_post(con, con->crxq, buf, VU_CON_CTRL_BUF);
+		vuser_console_post(con, con->crxq, buf, VUSER_CON_CTRL_BUF);
 		if (r)
 			break;
 		n++;
 	}
-	vu_queue_kick(con->crxq);
+	vuser_queue_kick(con->crxq);
 	if (!r && pvring_drv_broken(&con->crxq->ring))
-		r = vu_dev_err(&con->dev, -EIO, "back-end broke the control receive queue");
+		r = vuser_dev_err(&con->dev, -EIO, "back-end broke the control receive queue");
 	return r ? r : n;
 }
 
 /**
- * vu_console_wait_ctrl - sleep until a control message arrives, then take it
+ * vuser_console_wait_ctrl - sleep until a control message arrives, then take it
  * @con: the console
  * @timeout_ms: at most this long (<0: the device's timeout)
  *
  * Return: messages handled (>0), -ETIMEDOUT, or another -errno.
  */
-int vu_console_wait_ctrl(struct vu_console *con, int timeout_ms)
+int vuser_console_wait_ctrl(struct vuser_console *con, int timeout_ms)
 {
 	int r;
 
 	if (!con->multiport)
 		return -EOPNOTSUPP;
-	r = vu_queue_wait(con->crxq, timeout_ms);
-	return r ? r : vu_console_ctrl_poll(con);
+	r = vuser_queue_wait(con->crxq, timeout_ms);
+	return r ? r : vuser_console_ctrl_poll(con);
 }
 
 /**
- * vu_console_open - connect to a vhost-user console and bring its ports up
+ * vuser_console_open - connect to a vhost-user console and bring its ports up
  * @con: filled in
  * @opts: socket, ring and buffer sizes, whether to negotiate MULTIPORT
  *
  * With MULTIPORT, returns once every port was added (DEVICE_ADD answered
  * with PORT_READY); names and PORT_OPEN may follow later, see
- * vu_console_wait_ctrl().
+ * vuser_console_wait_ctrl().
  *
- * Return: 0 or -errno; vu_dev_errmsg(&con->dev) says why.
+ * Return: 0 or -errno; vuser_dev_errmsg(&con->dev) says why.
  */
-int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
+int vuser_console_open(struct vuser_console *con, const struct vuser_console_opts *opts)
 {
 	unsigned int qsize = opts->queue_size ? opts->queue_size : 128, i, j, added;
 	unsigned int bufsz = opts->buf_size ? opts->buf_size : 4096;
-	struct vu_dev_opts dopts = {
+	struct vuser_dev_opts dopts = {
 		.socket_path = opts->socket_path,
 		.device_id = PVIO_ID_CONSOLE,
 		.timeout_ms = opts->timeout_ms,
@@ -199,14 +200,14 @@ int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
 
 	memset(con, 0, sizeof(*con));
 	con->buf_size = bufsz;
-	/* Enough for 2 x (VU_MAX_QUEUES / 2) data queues' buffers plus control. */
-	dopts.mem_size = (size_t)VU_MAX_QUEUES * qsize * bufsz + (4u << 20);
-	r = vu_dev_open(&con->dev, &dopts);
+	/* Enough for 2 x (VUSER_MAX_QUEUES / 2) data queues' buffers plus control. */
+	dopts.mem_size = (size_t)VUSER_MAX_QUEUES * qsize * bufsz + (4u << 20);
+	r = vuser_dev_open(&con->dev, &dopts);
 	if (r)
 		return r;
 	memcpy(&con->cfg, con->dev.config,
 	       con->dev.config_len < sizeof(con->cfg) ? con->dev.config_len : sizeof(con->cfg));
-	con->multiport = vu_dev_has(&con->dev, PVIO_CONSOLE_F_MULTIPORT);
+	con->multiport = vuser_dev_has(&con->dev, PVIO_CONSOLE_F_MULTIPORT);
 	con->nports = 1;
 	if (con->multiport) {
 		con->nports = le32_to_cpu(con->cfg.max_nr_ports);
@@ -217,9 +218,9 @@ int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
 			 * which checkpatch rejects (OPEN_ENDED_LINE).
 			 */
 			/* clang-format off */
-			r = vu_dev_err(&con->dev, -EPROTO,
-				       "max_nr_ports %u does not fit the %u queues the back-end has",
-				       con->nports, con->dev.nqueues);
+			r = vuser_dev_err(&con->dev, -EPROTO,
+					  "max_nr_ports %u does not fit the %u queues the back-end has",
+					  con->nports, con->dev.nqueues);
 			/* clang-format on */
 			goto err_close_dev;
 		}
@@ -228,46 +229,48 @@ int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
 	}
 	con->ports = calloc(con->nports, sizeof(*con->ports));
 	if (!con->ports) {
-		r = vu_dev_err(&con->dev, -ENOMEM, "out of memory");
+		r = vuser_dev_err(&con->dev, -ENOMEM, "out of memory");
 		goto err_close_dev;
 	}
 	for (i = 0; i < con->nports; i++) {
-		struct vu_console_port *p = &con->ports[i];
+		struct vuser_console_port *p = &con->ports[i];
 
 		p->rxq = &con->dev.queues[i ? 2 * i + 2 : 0];
 		p->txq = &con->dev.queues[i ? 2 * i + 3 : 1];
 		p->added = !con->multiport;
-		p->rxbufs = vu_mem_alloc(&con->dev.mem, (size_t)p->rxq->num * bufsz, 64);
-		p->txbufs = vu_mem_alloc(&con->dev.mem, (size_t)p->txq->num * bufsz, 64);
+		p->rxbufs = vuser_mem_alloc(&con->dev.mem, (size_t)p->rxq->num * bufsz, 64);
+		p->txbufs = vuser_mem_alloc(&con->dev.mem, (size_t)p->txq->num * bufsz, 64);
 		p->tx_free = calloc(p->txq->num, sizeof(*p->tx_free));
 		if (!p->rxbufs || !p->txbufs || !p->tx_free) {
-			r = vu_dev_err(&con->dev, -ENOMEM, "out of memory for port %u buffers", i);
+			r = vuser_dev_err(&con->dev, -ENOMEM, "out of memory for port %u buffers",
+					  i);
 			goto err_free_ports;
 		}
 		for (j = 0; j < p->txq->num; j++)
 			p->tx_free[p->tx_nfree++] = (uint16_t)j;
 		for (j = 0; j < p->rxq->num; j++)
-			vu_console_post(con, p->rxq, p->rxbufs + (size_t)j * bufsz, bufsz);
-		vu_queue_kick(p->rxq);
+			vuser_console_post(con, p->rxq, p->rxbufs + (size_t)j * bufsz, bufsz);
+		vuser_queue_kick(p->rxq);
 	}
 	if (!con->multiport)
 		return 0;
 
-	con->crxbufs = vu_mem_alloc(&con->dev.mem, (size_t)con->crxq->num * VU_CON_CTRL_BUF, 64);
+	con->crxbufs =
+		vuser_mem_alloc(&con->dev.mem, (size_t)con->crxq->num * VUSER_CON_CTRL_BUF, 64);
 	ctx_bytes = (size_t)con->ctxq->num * sizeof(struct pvio_console_control);
-	con->ctxbufs = vu_mem_alloc(&con->dev.mem, ctx_bytes, 64);
+	con->ctxbufs = vuser_mem_alloc(&con->dev.mem, ctx_bytes, 64);
 	con->ctx_free = calloc(con->ctxq->num, sizeof(*con->ctx_free));
 	if (!con->crxbufs || !con->ctxbufs || !con->ctx_free) {
-		r = vu_dev_err(&con->dev, -ENOMEM, "out of memory for control buffers");
+		r = vuser_dev_err(&con->dev, -ENOMEM, "out of memory for control buffers");
 		goto err_free_ports;
 	}
 	for (j = 0; j < con->ctxq->num; j++)
 		con->ctx_free[con->ctx_nfree++] = (uint16_t)j;
 	for (j = 0; j < con->crxq->num; j++)
-		vu_console_post(con, con->crxq, con->crxbufs + (size_t)j * VU_CON_CTRL_BUF,
-				VU_CON_CTRL_BUF);
-	vu_queue_kick(con->crxq);
-	r = vu_console_ctrl_send(con, 0, PVIO_CONSOLE_DEVICE_READY, 1);
+		vuser_console_post(con, con->crxq, con->crxbufs + (size_t)j * VUSER_CON_CTRL_BUF,
+				   VUSER_CON_CTRL_BUF);
+	vuser_queue_kick(con->crxq);
+	r = vuser_console_ctrl_send(con, 0, PVIO_CONSOLE_DEVICE_READY, 1);
 	if (r)
 		goto err_free_ports;
 	for (;;) {
@@ -275,28 +278,28 @@ int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts)
 			added += con->ports[i].added;
 		if (added == con->nports)
 			return 0;
-		r = vu_console_wait_ctrl(con, -1);
+		r = vuser_console_wait_ctrl(con, -1);
 		if (r < 0)
 			goto err_free_ports;
 	}
 
 err_free_ports:
-	vu_console_close(con);
+	vuser_console_close(con);
 	return r;
 err_close_dev:
-	vu_dev_close(&con->dev);
+	vuser_dev_close(&con->dev);
 	return r;
 }
 
 /**
- * vu_console_close - disconnect and free
+ * vuser_console_close - disconnect and free
  * @con: an open console
  */
-void vu_console_close(struct vu_console *con)
+void vuser_console_close(struct vuser_console *con)
 {
 	unsigned int i;
 
-	vu_dev_close(&con->dev);
+	vuser_dev_close(&con->dev);
 	for (i = 0; con->ports && i < con->nports; i++)
 		free(con->ports[i].tx_free);
 	free(con->ports);
@@ -306,23 +309,23 @@ void vu_console_close(struct vu_console *con)
 }
 
 /**
- * vu_console_port_open - tell the device the port is open or closed on our side
+ * vuser_console_port_open - tell the device the port is open or closed on our side
  * @con: the console (MULTIPORT)
  * @port: the port
  * @open: PORT_OPEN value
  *
  * Return: 0 or -errno.
  */
-int vu_console_port_open(struct vu_console *con, unsigned int port, bool open)
+int vuser_console_port_open(struct vuser_console *con, unsigned int port, bool open)
 {
 	if (!con->multiport)
 		return port ? -EINVAL : 0;
 	if (port >= con->nports)
 		return -EINVAL;
-	return vu_console_ctrl_send(con, port, PVIO_CONSOLE_PORT_OPEN, open);
+	return vuser_console_ctrl_send(con, port, PVIO_CONSOLE_PORT_OPEN, open);
 }
 
-static void vu_console_reap_tx(struct vu_console_port *p, unsigned int bufsz)
+static void vuser_console_reap_tx(struct vuser_console_port *p, unsigned int bufsz)
 {
 	uint8_t *buf;
 	uint32_t len;
@@ -332,7 +335,7 @@ static void vu_console_reap_tx(struct vu_console_port *p, unsigned int bufsz)
 }
 
 /**
- * vu_console_write - queue bytes on a port and notify the device
+ * vuser_console_write - queue bytes on a port and notify the device
  * @con: the console
  * @port: the port
  * @buf: the bytes
@@ -342,66 +345,67 @@ static void vu_console_reap_tx(struct vu_console_port *p, unsigned int bufsz)
  * transmit buffer is in flight, -EINVAL for a port that does not exist,
  * -EIO for a broken ring.
  */
-int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len)
+int vuser_console_write(struct vuser_console *con, unsigned int port, const void *buf, size_t len)
 {
-	struct vu_console_port *p;
+	struct vuser_console_port *p;
 	size_t done = 0;
 	int r;
 
 	if (port >= con->nports)
 		return -EINVAL;
 	p = &con->ports[port];
-	vu_console_ctrl_poll(con);
-	vu_console_reap_tx(p, con->buf_size);
+	vuser_console_ctrl_poll(con);
+	vuser_console_reap_tx(p, con->buf_size);
 	while (done < len && p->tx_nfree) {
 		uint16_t slot = p->tx_free[--p->tx_nfree];
 		uint8_t *b = p->txbufs + (size_t)slot * con->buf_size;
 		size_t n = len - done < con->buf_size ? len - done : con->buf_size;
-		struct pvring_sg sg = { vu_mem_gpa(&con->dev.mem, b), (uint32_t)n };
+		struct pvring_sg sg = { vuser_mem_gpa(&con->dev.mem, b), (uint32_t)n };
 
 		memcpy(b, (const uint8_t *)buf + done, n);
 		r = pvring_drv_add(&p->txq->ring, &sg, 1, 0, b);
 		if (r) {
 			p->tx_nfree++;
-			return vu_dev_err(&con->dev, r, "port %u: transmit queue is broken", port);
+			return vuser_dev_err(&con->dev, r, "port %u: transmit queue is broken",
+					     port);
 		}
 		done += n;
 	}
-	vu_queue_kick(p->txq);
+	vuser_queue_kick(p->txq);
 	if (pvring_drv_broken(&p->txq->ring))
-		return vu_dev_err(&con->dev, -EIO, "port %u: back-end broke the transmit queue",
-				  port);
+		return vuser_dev_err(&con->dev, -EIO, "port %u: back-end broke the transmit queue",
+				     port);
 	return done ? (int)done : -EAGAIN;
 }
 
 /**
- * vu_console_tx_drain - wait until the device took every queued byte
+ * vuser_console_tx_drain - wait until the device took every queued byte
  * @con: the console
  * @port: the port
  * @timeout_ms: per wait (<0: the device's timeout)
  *
  * Return: 0, -ETIMEDOUT, or another -errno.
  */
-int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_ms)
+int vuser_console_tx_drain(struct vuser_console *con, unsigned int port, int timeout_ms)
 {
-	struct vu_console_port *p;
+	struct vuser_console_port *p;
 	int r;
 
 	if (port >= con->nports)
 		return -EINVAL;
 	p = &con->ports[port];
 	for (;;) {
-		vu_console_reap_tx(p, con->buf_size);
+		vuser_console_reap_tx(p, con->buf_size);
 		if (p->tx_nfree == p->txq->num)
 			return 0;
-		r = vu_queue_wait(p->txq, timeout_ms);
+		r = vuser_queue_wait(p->txq, timeout_ms);
 		if (r)
 			return r;
 	}
 }
 
 /**
- * vu_console_read - take received bytes from a port
+ * vuser_console_read - take received bytes from a port
  * @con: the console
  * @port: the port
  * @buf: where to copy them
@@ -411,16 +415,16 @@ int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_m
  * device claims to have written more than the buffer holds, -EIO for a
  * broken ring.
  */
-int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t cap)
+int vuser_console_read(struct vuser_console *con, unsigned int port, void *buf, size_t cap)
 {
-	struct vu_console_port *p;
+	struct vuser_console_port *p;
 	size_t done = 0;
 	bool reposted = false;
 
 	if (port >= con->nports)
 		return -EINVAL;
 	p = &con->ports[port];
-	vu_console_ctrl_poll(con);
+	vuser_console_ctrl_poll(con);
 	while (done < cap) {
 		size_t n;
 
@@ -430,12 +434,12 @@ int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t
 				break;
 			p->rx_cur_off = 0;
 			if (p->rx_cur_len > con->buf_size) {
-				vu_console_post(con, p->rxq, p->rx_cur, con->buf_size);
+				vuser_console_post(con, p->rxq, p->rx_cur, con->buf_size);
 				p->rx_cur = NULL;
-				vu_queue_kick(p->rxq);
-				return vu_dev_err(&con->dev, -EPROTO,
-						  "port %u: %u bytes used of a %u-byte buffer",
-						  port, p->rx_cur_len, con->buf_size);
+				vuser_queue_kick(p->rxq);
+				return vuser_dev_err(&con->dev, -EPROTO,
+						     "port %u: %u bytes used of a %u-byte buffer",
+						     port, p->rx_cur_len, con->buf_size);
 			}
 		}
 		n = p->rx_cur_len - p->rx_cur_off;
@@ -445,32 +449,32 @@ int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t
 		done += n;
 		p->rx_cur_off += (uint32_t)n;
 		if (p->rx_cur_off == p->rx_cur_len) {
-			vu_console_post(con, p->rxq, p->rx_cur, con->buf_size);
+			vuser_console_post(con, p->rxq, p->rx_cur, con->buf_size);
 			p->rx_cur = NULL;
 			reposted = true;
 		}
 	}
 	if (reposted)
-		vu_queue_kick(p->rxq);
+		vuser_queue_kick(p->rxq);
 	if (!done && pvring_drv_broken(&p->rxq->ring))
-		return vu_dev_err(&con->dev, -EIO, "port %u: back-end broke the receive queue",
-				  port);
+		return vuser_dev_err(&con->dev, -EIO, "port %u: back-end broke the receive queue",
+				     port);
 	return done ? (int)done : -EAGAIN;
 }
 
 /**
- * vu_console_wait_rx - sleep until a port has received bytes
+ * vuser_console_wait_rx - sleep until a port has received bytes
  * @con: the console
  * @port: the port
  * @timeout_ms: at most this long (<0: the device's timeout)
  *
  * Return: 0, -ETIMEDOUT, -ECONNRESET, -EIO.
  */
-int vu_console_wait_rx(struct vu_console *con, unsigned int port, int timeout_ms)
+int vuser_console_wait_rx(struct vuser_console *con, unsigned int port, int timeout_ms)
 {
 	if (port >= con->nports)
 		return -EINVAL;
 	if (con->ports[port].rx_cur)
 		return 0;
-	return vu_queue_wait(con->ports[port].rxq, timeout_ms);
+	return vuser_queue_wait(con->ports[port].rxq, timeout_ms);
 }

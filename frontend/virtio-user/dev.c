@@ -31,7 +31,7 @@
 
 #include "vuser.h"
 
-static const char *const vu_msg_names[VHOST_USER_REQUEST_MAX] = {
+static const char *const vuser_msg_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
 	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
 	[VHOST_USER_SET_OWNER] = "SET_OWNER",
@@ -50,10 +50,10 @@ static const char *const vu_msg_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_STATUS] = "SET_STATUS",
 };
 
-static const char *vu_msg_name(unsigned int req)
+static const char *vuser_msg_name(unsigned int req)
 {
-	if (req < VHOST_USER_REQUEST_MAX && vu_msg_names[req])
-		return vu_msg_names[req];
+	if (req < VHOST_USER_REQUEST_MAX && vuser_msg_names[req])
+		return vuser_msg_names[req];
 	return "request";
 }
 
@@ -62,19 +62,19 @@ static const char *vu_msg_name(unsigned int req)
  * INFLIGHT_SHMFD, ...) needs machinery a benchmark client has no use for, and
  * leaving it off keeps the back-end from expecting it.
  */
-#define VU_PROTOCOL_FEATURES                                                              \
+#define VUSER_PROTOCOL_FEATURES                                                           \
 	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
 
 /**
- * vu_dev_err - record an error for the user
+ * vuser_dev_err - record an error for the user
  * @dev: the device
  * @err: the -errno to return
  * @fmt: what went wrong
  *
- * Return: @err, so callers can write "return vu_dev_err(...)".
+ * Return: @err, so callers can write "return vuser_dev_err(...)".
  */
-int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
+int vuser_dev_err(struct vuser_dev *dev, int err, const char *fmt, ...)
 {
 	int n;
 	va_list ap;
@@ -89,32 +89,32 @@ int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
 }
 
 /**
- * vu_dev_errmsg - the last error, as a sentence
+ * vuser_dev_errmsg - the last error, as a sentence
  * @dev: the device
  *
  * Return: the message, or "" when nothing failed.
  */
-const char *vu_dev_errmsg(const struct vu_dev *dev)
+const char *vuser_dev_errmsg(const struct vuser_dev *dev)
 {
 	return dev->errmsg;
 }
 
 /**
- * vu_dev_has - was a feature negotiated?
+ * vuser_dev_has - was a feature negotiated?
  * @dev: the device after negotiation
  * @feature: a virtio feature bit number
  */
-bool vu_dev_has(const struct vu_dev *dev, unsigned int feature)
+bool vuser_dev_has(const struct vuser_dev *dev, unsigned int feature)
 {
 	return dev->features & PVIO_BIT(feature);
 }
 
-static bool vu_dev_has_proto(const struct vu_dev *dev, unsigned int feature)
+static bool vuser_dev_has_proto(const struct vuser_dev *dev, unsigned int feature)
 {
 	return dev->protocol_features & PVIO_BIT(feature);
 }
 
-static int64_t vu_now_ms(void)
+static int64_t vuser_now_ms(void)
 {
 	struct timespec ts;
 
@@ -126,14 +126,14 @@ static int64_t vu_now_ms(void)
  * Wait until the socket is ready for @events or the deadline passes.  A
  * hang-up is not an error here: the following recv/send reports it better.
  */
-static int vu_sock_wait(struct vu_dev *dev, short events, int64_t deadline)
+static int vuser_sock_wait(struct vuser_dev *dev, short events, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = dev->sock, .events = events };
 	int64_t left;
 	int r;
 
 	for (;;) {
-		left = deadline - vu_now_ms();
+		left = deadline - vuser_now_ms();
 		if (left < 0)
 			left = 0;
 		r = poll(&pfd, 1, (int)left);
@@ -146,7 +146,7 @@ static int vu_sock_wait(struct vu_dev *dev, short events, int64_t deadline)
 	}
 }
 
-static void vu_close_fds(const struct msghdr *mh)
+static void vuser_close_fds(const struct msghdr *mh)
 {
 	struct cmsghdr *c;
 
@@ -168,16 +168,16 @@ static void vu_close_fds(const struct msghdr *mh)
  * payload go in one sendmsg(); a stream socket may still take them in parts,
  * so the rest is sent after waiting for room, bounded by the timeout.
  */
-static int vu_msg_send(struct vu_dev *dev, struct vhost_user_msg *msg, const int *fds,
-		       unsigned int nfds)
+static int vuser_msg_send(struct vuser_dev *dev, struct vhost_user_msg *msg, const int *fds,
+			  unsigned int nfds)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 		struct cmsghdr align;
 	} cbuf;
 	size_t total = sizeof(msg->hdr) + msg->hdr.size, done = 0;
-	int64_t deadline = vu_now_ms() + dev->timeout_ms;
-	const char *name = vu_msg_name(msg->hdr.request);
+	int64_t deadline = vuser_now_ms() + dev->timeout_ms;
+	const char *name = vuser_msg_name(msg->hdr.request);
 	ssize_t n;
 	int r;
 
@@ -205,26 +205,27 @@ static int vu_msg_send(struct vu_dev *dev, struct vhost_user_msg *msg, const int
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			r = vu_sock_wait(dev, POLLOUT, deadline);
+			r = vuser_sock_wait(dev, POLLOUT, deadline);
 			if (r == -ETIMEDOUT)
-				return vu_dev_err(dev, r, "back-end did not take %s within %d ms",
-						  name, dev->timeout_ms);
+				return vuser_dev_err(dev, r,
+						     "back-end did not take %s within %d ms", name,
+						     dev->timeout_ms);
 			if (r)
-				return vu_dev_err(dev, r, "poll: %s", strerror(-r));
+				return vuser_dev_err(dev, r, "poll: %s", strerror(-r));
 			continue;
 		}
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
-			return vu_dev_err(dev, -ECONNRESET,
-					  "back-end closed the connection (sending %s)", name);
-		return vu_dev_err(dev, n < 0 ? -errno : -EIO, "sending %s: %s", name,
-				  n < 0 ? strerror(errno) : "short write");
+			return vuser_dev_err(dev, -ECONNRESET,
+					     "back-end closed the connection (sending %s)", name);
+		return vuser_dev_err(dev, n < 0 ? -errno : -EIO, "sending %s: %s", name,
+				     n < 0 ? strerror(errno) : "short write");
 	}
 	return 0;
 }
 
 /* Receive exactly @len bytes before the deadline; fds that come along are closed. */
-static int vu_sock_recv(struct vu_dev *dev, void *buf, size_t len, int64_t deadline,
-			const char *name)
+static int vuser_sock_recv(struct vuser_dev *dev, void *buf, size_t len, int64_t deadline,
+			   const char *name)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
@@ -241,7 +242,7 @@ static int vu_sock_recv(struct vu_dev *dev, void *buf, size_t len, int64_t deadl
 				     .msg_control = cbuf.buf,
 				     .msg_controllen = sizeof(cbuf) };
 
-		r = vu_sock_wait(dev, POLLIN, deadline);
+		r = vuser_sock_wait(dev, POLLIN, deadline);
 		/*
 		 * clang-format off/on below: keeps a long error message whole on one line
 		 * (greppable); clang-format would only fit it by ending the line with "(",
@@ -249,25 +250,25 @@ static int vu_sock_recv(struct vu_dev *dev, void *buf, size_t len, int64_t deadl
 		 */
 		/* clang-format off */
 		if (r == -ETIMEDOUT)
-			return vu_dev_err(dev, r,
-					  "no reply to %s within %d ms: the back-end is not answering",
-					  name, dev->timeout_ms);
+			return vuser_dev_err(dev, r,
+					     "no reply to %s within %d ms: the back-end is not answering",
+					     name, dev->timeout_ms);
 		/* clang-format on */
 		if (r)
-			return vu_dev_err(dev, r, "poll: %s", strerror(-r));
+			return vuser_dev_err(dev, r, "poll: %s", strerror(-r));
 		n = recvmsg(dev->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			return vu_dev_err(dev, -errno, "receiving the reply to %s: %s", name,
-					  strerror(errno));
+			return vuser_dev_err(dev, -errno, "receiving the reply to %s: %s", name,
+					     strerror(errno));
 		/* No reply of ours carries fds: whatever came is the peer's mistake. */
-		vu_close_fds(&mh);
+		vuser_close_fds(&mh);
 		/* clang-format off */
 		if (n == 0)
-			return vu_dev_err(dev, -ECONNRESET,
-					  "back-end closed the connection while we waited for the reply to %s",
-					  name);
+			return vuser_dev_err(dev, -ECONNRESET,
+					     "back-end closed the connection while we waited for the reply to %s",
+					     name);
 		/* clang-format on */
 		done += (size_t)n;
 	}
@@ -280,38 +281,39 @@ static int vu_sock_recv(struct vu_dev *dev, void *buf, size_t len, int64_t deadl
  * @size (every reply we take has a fixed size).  The payload lands in
  * msg->payload.
  */
-static int vu_msg_recv_reply(struct vu_dev *dev, unsigned int req, struct vhost_user_msg *msg,
-			     size_t size)
+static int vuser_msg_recv_reply(struct vuser_dev *dev, unsigned int req, struct vhost_user_msg *msg,
+				size_t size)
 {
-	int64_t deadline = vu_now_ms() + dev->timeout_ms;
-	const char *name = vu_msg_name(req);
+	int64_t deadline = vuser_now_ms() + dev->timeout_ms;
+	const char *name = vuser_msg_name(req);
 	int r;
 
-	r = vu_sock_recv(dev, &msg->hdr, sizeof(msg->hdr), deadline, name);
+	r = vuser_sock_recv(dev, &msg->hdr, sizeof(msg->hdr), deadline, name);
 	if (r)
 		return r;
 	/* clang-format off */
 	if (msg->hdr.request != req)
-		return vu_dev_err(dev, -EPROTO,
-				  "reply to %s (%u) carries request code %u: the back-end is out of step",
-				  name, req, msg->hdr.request);
+		return vuser_dev_err(dev, -EPROTO,
+				     "reply to %s (%u) carries request code %u: the back-end is out of step",
+				     name, req, msg->hdr.request);
 	/* clang-format on */
 	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
 	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY))
-		return vu_dev_err(dev, -EPROTO,
-				  "reply to %s has flags 0x%x, want version 1 and REPLY (0x%x)",
-				  name, msg->hdr.flags, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY);
+		return vuser_dev_err(dev, -EPROTO,
+				     "reply to %s has flags 0x%x, want version 1 and REPLY (0x%x)",
+				     name, msg->hdr.flags,
+				     VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY);
 	if (msg->hdr.size != size) {
 		/* Drain a sane-sized payload so the stream stays in step for the message. */
 		if (msg->hdr.size <= VHOST_USER_PAYLOAD_MAX)
-			vu_sock_recv(dev, &msg->payload, msg->hdr.size, deadline, name);
-		return vu_dev_err(dev, -EPROTO, "reply to %s has %u payload bytes, expected %zu",
-				  name, msg->hdr.size, size);
+			vuser_sock_recv(dev, &msg->payload, msg->hdr.size, deadline, name);
+		return vuser_dev_err(dev, -EPROTO, "reply to %s has %u payload bytes, expected %zu",
+				     name, msg->hdr.size, size);
 	}
-	return vu_sock_recv(dev, &msg->payload, size, deadline, name);
+	return vuser_sock_recv(dev, &msg->payload, size, deadline, name);
 }
 
-static void vu_msg_init(struct vhost_user_msg *msg, unsigned int req, size_t size)
+static void vuser_msg_init(struct vhost_user_msg *msg, unsigned int req, size_t size)
 {
 	memset(&msg->hdr, 0, sizeof(msg->hdr));
 	msg->hdr.request = req;
@@ -324,128 +326,128 @@ static void vu_msg_init(struct vhost_user_msg *msg, unsigned int req, size_t siz
  * one and checks the u64 status (0 = success), so a back-end that rejects a
  * step says so here instead of failing obscurely later.
  */
-static int vu_msg_call(struct vu_dev *dev, struct vhost_user_msg *msg, const int *fds,
-		       unsigned int nfds)
+static int vuser_msg_call(struct vuser_dev *dev, struct vhost_user_msg *msg, const int *fds,
+			  unsigned int nfds)
 {
 	unsigned int req = msg->hdr.request;
 	struct vhost_user_msg reply;
 	int r;
 
-	if (vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+	if (vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK))
 		msg->hdr.flags |= VHOST_USER_FLAG_NEED_REPLY;
-	r = vu_msg_send(dev, msg, fds, nfds);
+	r = vuser_msg_send(dev, msg, fds, nfds);
 	if (r || !(msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY))
 		return r;
-	r = vu_msg_recv_reply(dev, req, &reply, sizeof(reply.payload.u64));
+	r = vuser_msg_recv_reply(dev, req, &reply, sizeof(reply.payload.u64));
 	if (r)
 		return r;
 	if (reply.payload.u64)
-		return vu_dev_err(dev, -EIO, "back-end rejected %s (status %llu)", vu_msg_name(req),
-				  (unsigned long long)reply.payload.u64);
+		return vuser_dev_err(dev, -EIO, "back-end rejected %s (status %llu)",
+				     vuser_msg_name(req), (unsigned long long)reply.payload.u64);
 	return 0;
 }
 
-static int vu_msg_get_u64(struct vu_dev *dev, unsigned int req, uint64_t *val)
+static int vuser_msg_get_u64(struct vuser_dev *dev, unsigned int req, uint64_t *val)
 {
 	struct vhost_user_msg msg;
 	int r;
 
-	vu_msg_init(&msg, req, 0);
-	r = vu_msg_send(dev, &msg, NULL, 0);
+	vuser_msg_init(&msg, req, 0);
+	r = vuser_msg_send(dev, &msg, NULL, 0);
 	if (r)
 		return r;
-	r = vu_msg_recv_reply(dev, req, &msg, sizeof(msg.payload.u64));
+	r = vuser_msg_recv_reply(dev, req, &msg, sizeof(msg.payload.u64));
 	if (r)
 		return r;
 	*val = msg.payload.u64;
 	return 0;
 }
 
-static int vu_msg_set_u64(struct vu_dev *dev, unsigned int req, uint64_t val)
+static int vuser_msg_set_u64(struct vuser_dev *dev, unsigned int req, uint64_t val)
 {
 	struct vhost_user_msg msg;
 
-	vu_msg_init(&msg, req, sizeof(msg.payload.u64));
+	vuser_msg_init(&msg, req, sizeof(msg.payload.u64));
 	msg.payload.u64 = val;
-	return vu_msg_call(dev, &msg, NULL, 0);
+	return vuser_msg_call(dev, &msg, NULL, 0);
 }
 
-static int vu_msg_set_state(struct vu_dev *dev, unsigned int req, unsigned int index,
-			    unsigned int num)
+static int vuser_msg_set_state(struct vuser_dev *dev, unsigned int req, unsigned int index,
+			       unsigned int num)
 {
 	struct vhost_user_msg msg;
 
-	vu_msg_init(&msg, req, sizeof(msg.payload.state));
+	vuser_msg_init(&msg, req, sizeof(msg.payload.state));
 	msg.payload.state.index = index;
 	msg.payload.state.num = num;
-	return vu_msg_call(dev, &msg, NULL, 0);
+	return vuser_msg_call(dev, &msg, NULL, 0);
 }
 
 /**
- * vu_dev_connect - connect to a back-end's socket
+ * vuser_dev_connect - connect to a back-end's socket
  * @dev: zeroed device; sock, path and timeout are filled in
  * @path: the Unix socket path the back-end listens on
- * @timeout_ms: per-reply timeout (0: VU_TIMEOUT_MS_DEFAULT)
+ * @timeout_ms: per-reply timeout (0: VUSER_TIMEOUT_MS_DEFAULT)
  *
  * Return: 0, -ENAMETOOLONG, or the -errno of socket()/connect().
  */
-int vu_dev_connect(struct vu_dev *dev, const char *path, int timeout_ms)
+int vuser_dev_connect(struct vuser_dev *dev, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	dev->sock = -1;
-	dev->timeout_ms = timeout_ms > 0 ? timeout_ms : VU_TIMEOUT_MS_DEFAULT;
+	dev->timeout_ms = timeout_ms > 0 ? timeout_ms : VUSER_TIMEOUT_MS_DEFAULT;
 	snprintf(dev->path, sizeof(dev->path), "%s", path);
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return vu_dev_err(dev, -ENAMETOOLONG, "socket path longer than %zu bytes",
-				  sizeof(sa.sun_path) - 1);
+		return vuser_dev_err(dev, -ENAMETOOLONG, "socket path longer than %zu bytes",
+				     sizeof(sa.sun_path) - 1);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	dev->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (dev->sock < 0)
-		return vu_dev_err(dev, -errno, "socket: %s", strerror(errno));
+		return vuser_dev_err(dev, -errno, "socket: %s", strerror(errno));
 	if (connect(dev->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = -errno;
 
 		close(dev->sock);
 		dev->sock = -1;
 		/* clang-format off */
-		return vu_dev_err(dev, err,
-				  "cannot connect: %s (is the back-end running and listening there?)",
-				  strerror(-err));
+		return vuser_dev_err(dev, err,
+				     "cannot connect: %s (is the back-end running and listening there?)",
+				     strerror(-err));
 		/* clang-format on */
 	}
 	return 0;
 }
 
 /**
- * vu_dev_negotiate - agree on features and read the device config
+ * vuser_dev_negotiate - agree on features and read the device config
  * @dev: a connected device
  * @opts: the features the caller can use and needs, queues wanted
  *
  * Return: 0, -ENOTSUP when a required feature is missing, or the error of a
  * message exchange.
  */
-int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
+int vuser_dev_negotiate(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 {
 	uint64_t want, pf = 0, qnum;
 	struct vhost_user_msg msg;
 	int r;
 
 	/* No payload, and no ack: REPLY_ACK is not negotiated yet. */
-	vu_msg_init(&msg, VHOST_USER_SET_OWNER, 0);
-	r = vu_msg_send(dev, &msg, NULL, 0);
+	vuser_msg_init(&msg, VHOST_USER_SET_OWNER, 0);
+	r = vuser_msg_send(dev, &msg, NULL, 0);
 	if (r)
 		return r;
-	r = vu_msg_get_u64(dev, VHOST_USER_GET_FEATURES, &dev->dev_features);
+	r = vuser_msg_get_u64(dev, VHOST_USER_GET_FEATURES, &dev->dev_features);
 	if (r)
 		return r;
 
 	if (dev->dev_features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)) {
-		r = vu_msg_get_u64(dev, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
+		r = vuser_msg_get_u64(dev, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
 		if (r)
 			return r;
-		pf &= VU_PROTOCOL_FEATURES;
-		r = vu_msg_set_u64(dev, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
+		pf &= VUSER_PROTOCOL_FEATURES;
+		r = vuser_msg_set_u64(dev, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
 		if (r)
 			return r;
 		/* Only now may requests carry NEED_REPLY. */
@@ -453,21 +455,21 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	}
 
 	dev->max_queues = 1;
-	if (vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_MQ)) {
-		r = vu_msg_get_u64(dev, VHOST_USER_GET_QUEUE_NUM, &qnum);
+	if (vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_MQ)) {
+		r = vuser_msg_get_u64(dev, VHOST_USER_GET_QUEUE_NUM, &qnum);
 		if (r)
 			return r;
 		if (qnum == 0 || qnum > 0xffff)
-			return vu_dev_err(dev, -EPROTO, "GET_QUEUE_NUM says %llu queues",
-					  (unsigned long long)qnum);
+			return vuser_dev_err(dev, -EPROTO, "GET_QUEUE_NUM says %llu queues",
+					     (unsigned long long)qnum);
 		dev->max_queues = (unsigned int)qnum;
 	}
 	/* A net back-end counts queue pairs (QEMU reads it so too); one pair without MQ. */
 	if (opts->queue_pairs)
 		dev->max_queues *= 2;
 
-	if (opts->config_size && vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG)) {
-		r = vu_dev_get_config(dev, dev->config, opts->config_size);
+	if (opts->config_size && vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG)) {
+		r = vuser_dev_get_config(dev, dev->config, opts->config_size);
 		if (r)
 			return r;
 		dev->config_len = opts->config_size;
@@ -476,14 +478,14 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	want = opts->features | PVIO_BIT(PVIO_F_VERSION_1);
 	dev->features = dev->dev_features & want;
 	if ((dev->features & opts->required) != opts->required)
-		return vu_dev_err(dev, -ENOTSUP,
-				  "back-end lacks required features 0x%llx (it offers 0x%llx)",
-				  (unsigned long long)(opts->required & ~dev->features),
-				  (unsigned long long)dev->dev_features);
+		return vuser_dev_err(dev, -ENOTSUP,
+				     "back-end lacks required features 0x%llx (it offers 0x%llx)",
+				     (unsigned long long)(opts->required & ~dev->features),
+				     (unsigned long long)dev->dev_features);
 	/* clang-format off */
 	if (!(dev->features & PVIO_BIT(PVIO_F_VERSION_1)))
-		return vu_dev_err(dev, -ENOTSUP,
-				  "back-end does not offer VIRTIO_F_VERSION_1; legacy devices are not supported");
+		return vuser_dev_err(dev, -ENOTSUP,
+				     "back-end does not offer VIRTIO_F_VERSION_1; legacy devices are not supported");
 	/* clang-format on */
 	/*
 	 * Echo PROTOCOL_FEATURES back: it makes rings start disabled until
@@ -491,11 +493,11 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	 */
 	if (dev->dev_features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 		dev->features |= PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
-	return vu_msg_set_u64(dev, VHOST_USER_SET_FEATURES, dev->features);
+	return vuser_msg_set_u64(dev, VHOST_USER_SET_FEATURES, dev->features);
 }
 
 /**
- * vu_dev_get_config - read the device configuration space (GET_CONFIG)
+ * vuser_dev_get_config - read the device configuration space (GET_CONFIG)
  * @dev: a device that negotiated PROTOCOL_F_CONFIG
  * @buf: filled with @len bytes from offset 0
  * @len: at most VHOST_USER_CONFIG_SIZE_MAX
@@ -503,35 +505,35 @@ int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts)
  * Return: 0, -ENOTSUP without PROTOCOL_F_CONFIG, -EPROTO when the back-end
  * answers with another size (it means "failed" in vhost-user).
  */
-int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len)
+int vuser_dev_get_config(struct vuser_dev *dev, void *buf, size_t len)
 {
 	const size_t hdr = offsetof(struct vhost_user_config, payload);
 	struct vhost_user_msg msg;
 	int r;
 
-	if (!vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
-		return vu_dev_err(dev, -ENOTSUP, "back-end does not support GET_CONFIG");
+	if (!vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
+		return vuser_dev_err(dev, -ENOTSUP, "back-end does not support GET_CONFIG");
 	if (len > VHOST_USER_CONFIG_SIZE_MAX)
-		return vu_dev_err(dev, -EINVAL, "config read of %zu bytes", len);
-	vu_msg_init(&msg, VHOST_USER_GET_CONFIG, hdr + len);
+		return vuser_dev_err(dev, -EINVAL, "config read of %zu bytes", len);
+	vuser_msg_init(&msg, VHOST_USER_GET_CONFIG, hdr + len);
 	memset(&msg.payload.config, 0, sizeof(msg.payload.config));
 	msg.payload.config.offset = 0;
 	msg.payload.config.size = (uint32_t)len;
-	r = vu_msg_send(dev, &msg, NULL, 0);
+	r = vuser_msg_send(dev, &msg, NULL, 0);
 	if (r)
 		return r;
-	r = vu_msg_recv_reply(dev, VHOST_USER_GET_CONFIG, &msg, hdr + len);
+	r = vuser_msg_recv_reply(dev, VHOST_USER_GET_CONFIG, &msg, hdr + len);
 	if (r)
 		return r;
 	if (msg.payload.config.size != len)
-		return vu_dev_err(dev, -EPROTO, "GET_CONFIG reply is for %u bytes, asked %zu",
-				  msg.payload.config.size, len);
+		return vuser_dev_err(dev, -EPROTO, "GET_CONFIG reply is for %u bytes, asked %zu",
+				     msg.payload.config.size, len);
 	memcpy(buf, msg.payload.config.payload, len);
 	return 0;
 }
 
 /**
- * vu_dev_config_write - write the device configuration space (SET_CONFIG)
+ * vuser_dev_config_write - write the device configuration space (SET_CONFIG)
  * @dev: a device that negotiated PROTOCOL_F_CONFIG
  * @offset: byte offset in the config space
  * @buf: @len bytes to write there
@@ -544,24 +546,24 @@ int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len)
  * Return: 0, -ENOTSUP without PROTOCOL_F_CONFIG, -EINVAL on a bad range, or
  * the back-end's error from the ack.
  */
-int vu_dev_config_write(struct vu_dev *dev, uint32_t offset, const void *buf, size_t len)
+int vuser_dev_config_write(struct vuser_dev *dev, uint32_t offset, const void *buf, size_t len)
 {
 	const size_t hdr = offsetof(struct vhost_user_config, payload);
 	struct vhost_user_msg msg;
 
-	if (!vu_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
-		return vu_dev_err(dev, -ENOTSUP, "back-end does not support SET_CONFIG");
+	if (!vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_CONFIG))
+		return vuser_dev_err(dev, -ENOTSUP, "back-end does not support SET_CONFIG");
 	if (offset > VHOST_USER_CONFIG_SIZE_MAX || len > VHOST_USER_CONFIG_SIZE_MAX - offset)
-		return vu_dev_err(dev, -EINVAL, "config write of %zu bytes at %u", len, offset);
-	vu_msg_init(&msg, VHOST_USER_SET_CONFIG, hdr + len);
+		return vuser_dev_err(dev, -EINVAL, "config write of %zu bytes at %u", len, offset);
+	vuser_msg_init(&msg, VHOST_USER_SET_CONFIG, hdr + len);
 	memset(&msg.payload.config, 0, sizeof(msg.payload.config));
 	msg.payload.config.offset = offset;
 	msg.payload.config.size = (uint32_t)len;
 	memcpy(msg.payload.config.payload, buf, len);
-	return vu_msg_call(dev, &msg, NULL, 0);
+	return vuser_msg_call(dev, &msg, NULL, 0);
 }
 
-static int vu_dev_set_mem_table(struct vu_dev *dev)
+static int vuser_dev_set_mem_table(struct vuser_dev *dev)
 {
 	struct vhost_user_mem_region reg = {
 		.guest_phys_addr = 0, /* guest-physical = offset in the memfd */
@@ -571,72 +573,72 @@ static int vu_dev_set_mem_table(struct vu_dev *dev)
 	};
 	struct vhost_user_msg msg;
 
-	vu_msg_init(&msg, VHOST_USER_SET_MEM_TABLE,
-		    offsetof(struct vhost_user_memory, regions) + sizeof(reg));
+	vuser_msg_init(&msg, VHOST_USER_SET_MEM_TABLE,
+		       offsetof(struct vhost_user_memory, regions) + sizeof(reg));
 	memset(&msg.payload.memory, 0, sizeof(msg.payload.memory));
 	msg.payload.memory.nregions = 1;
 	memcpy(msg.payload.raw + offsetof(struct vhost_user_memory, regions), &reg, sizeof(reg));
-	return vu_msg_call(dev, &msg, &dev->mem.fd, 1);
+	return vuser_msg_call(dev, &msg, &dev->mem.fd, 1);
 }
 
-static int vu_dev_queue_start(struct vu_dev *dev, struct vu_queue *q)
+static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q)
 {
 	struct vhost_user_msg msg;
 	int r;
 
-	r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_NUM, q->index, q->num);
+	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_NUM, q->index, q->num);
 	if (r)
 		return r;
-	r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index, 0);
+	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index, 0);
 	if (r)
 		return r;
-	vu_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));
+	vuser_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));
 	memset(&msg.payload.addr, 0, sizeof(msg.payload.addr));
 	msg.payload.addr.index = q->index;
 	msg.payload.addr.desc_user_addr = (uint64_t)(uintptr_t)q->area[0];
 	msg.payload.addr.avail_user_addr = (uint64_t)(uintptr_t)q->area[1];
 	msg.payload.addr.used_user_addr = (uint64_t)(uintptr_t)q->area[2];
-	r = vu_msg_call(dev, &msg, NULL, 0);
+	r = vuser_msg_call(dev, &msg, NULL, 0);
 	if (r)
 		return r;
 	/*
 	 * Call before kick: a back-end starts the ring when it gets the kick fd
 	 * and must already know where to signal completions.
 	 */
-	vu_msg_init(&msg, VHOST_USER_SET_VRING_CALL, sizeof(msg.payload.u64));
+	vuser_msg_init(&msg, VHOST_USER_SET_VRING_CALL, sizeof(msg.payload.u64));
 	msg.payload.u64 = q->index;
-	r = vu_msg_call(dev, &msg, &q->call_fd, 1);
+	r = vuser_msg_call(dev, &msg, &q->call_fd, 1);
 	if (r)
 		return r;
-	vu_msg_init(&msg, VHOST_USER_SET_VRING_KICK, sizeof(msg.payload.u64));
+	vuser_msg_init(&msg, VHOST_USER_SET_VRING_KICK, sizeof(msg.payload.u64));
 	msg.payload.u64 = q->index;
-	return vu_msg_call(dev, &msg, &q->kick_fd, 1);
+	return vuser_msg_call(dev, &msg, &q->kick_fd, 1);
 }
 
 /**
- * vu_dev_start - share memory, set up and enable the queues
+ * vuser_dev_start - share memory, set up and enable the queues
  * @dev: a negotiated device whose guest memory and queues are initialised
  * @opts: unused for now (reserved for per-queue options)
  *
  * Return: 0 or the error of a message exchange.
  */
-int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts)
+int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 {
 	unsigned int i;
 	int r;
 
-	r = vu_dev_set_mem_table(dev);
+	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
 	for (i = 0; i < dev->nqueues; i++) {
-		r = vu_dev_queue_start(dev, &dev->queues[i]);
+		r = vuser_dev_queue_start(dev, &dev->queues[i]);
 		if (r)
 			return r;
 	}
 	if (!(dev->features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
 		return 0;
 	for (i = 0; i < dev->nqueues; i++) {
-		r = vu_msg_set_state(dev, VHOST_USER_SET_VRING_ENABLE, dev->queues[i].index, 1);
+		r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_ENABLE, dev->queues[i].index, 1);
 		if (r)
 			return r;
 	}
@@ -644,18 +646,18 @@ int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts)
 }
 
 /**
- * vu_dev_open - connect, negotiate, and start a device with its queues
+ * vuser_dev_open - connect, negotiate, and start a device with its queues
  * @dev: filled in (need not be zeroed)
  * @opts: what to connect to and what to ask for
  *
  * Queues are vhost-user vrings 0..num_queues-1; the device layer decides what
  * each one is for.
  *
- * Return: 0, or -errno with vu_dev_errmsg() saying why.
+ * Return: 0, or -errno with vuser_dev_errmsg() saying why.
  */
-int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts)
+int vuser_dev_open(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 {
-	unsigned int qsize = opts->queue_size ? opts->queue_size : VU_QUEUE_SIZE_DEFAULT;
+	unsigned int qsize = opts->queue_size ? opts->queue_size : VUSER_QUEUE_SIZE_DEFAULT;
 	unsigned int i, nq;
 	size_t ring_bytes;
 	int r;
@@ -663,25 +665,25 @@ int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	memset(dev, 0, sizeof(*dev));
 	dev->sock = -1;
 	dev->mem.fd = -1;
-	r = vu_dev_connect(dev, opts->socket_path, opts->timeout_ms);
+	r = vuser_dev_connect(dev, opts->socket_path, opts->timeout_ms);
 	if (r)
 		return r;
-	r = vu_dev_negotiate(dev, opts);
+	r = vuser_dev_negotiate(dev, opts);
 	if (r)
 		goto err_close_sock;
 
 	/* A net device's control queue follows its queue pairs (not in GET_QUEUE_NUM). */
-	if (opts->queue_pairs && vu_dev_has(dev, PVIO_NET_F_CTRL_VQ))
+	if (opts->queue_pairs && vuser_dev_has(dev, PVIO_NET_F_CTRL_VQ))
 		dev->max_queues++;
 	nq = opts->num_queues ? opts->num_queues : dev->max_queues;
-	if (nq > dev->max_queues || nq > VU_MAX_QUEUES) {
-		r = vu_dev_err(dev, -EINVAL, "%u queues asked, the back-end has %u", nq,
-			       dev->max_queues);
+	if (nq > dev->max_queues || nq > VUSER_MAX_QUEUES) {
+		r = vuser_dev_err(dev, -EINVAL, "%u queues asked, the back-end has %u", nq,
+				  dev->max_queues);
 		goto err_close_sock;
 	}
 	if (!pvring_size_valid(qsize)) {
-		r = vu_dev_err(dev, -EINVAL, "queue size %u is not a power of two up to 32768",
-			       qsize);
+		r = vuser_dev_err(dev, -EINVAL, "queue size %u is not a power of two up to 32768",
+				  qsize);
 		goto err_close_sock;
 	}
 
@@ -689,38 +691,39 @@ int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts)
 	ring_bytes = pvring_desc_bytes(qsize) + pvring_avail_bytes(qsize) +
 		     pvring_used_bytes(qsize) + 4096;
 	ring_bytes += (size_t)qsize * opts->indirect_max * sizeof(struct pvring_desc);
-	r = vu_mem_init(&dev->mem, opts->mem_size + nq * ring_bytes, opts->hugetlb);
+	r = vuser_mem_init(&dev->mem, opts->mem_size + nq * ring_bytes, opts->hugetlb);
 	if (r) {
-		vu_dev_err(dev, r, "cannot create %zu bytes of %sguest memory: %s",
-			   opts->mem_size + nq * ring_bytes, opts->hugetlb ? "hugetlb " : "",
-			   strerror(-r));
+		vuser_dev_err(dev, r, "cannot create %zu bytes of %sguest memory: %s",
+			      opts->mem_size + nq * ring_bytes, opts->hugetlb ? "hugetlb " : "",
+			      strerror(-r));
 		goto err_close_sock;
 	}
 	dev->queues = calloc(nq, sizeof(*dev->queues));
 	if (!dev->queues) {
-		r = vu_dev_err(dev, -ENOMEM, "out of memory");
+		r = vuser_dev_err(dev, -ENOMEM, "out of memory");
 		goto err_destroy_mem;
 	}
 	for (i = 0; i < nq; i++) {
-		r = vu_queue_init(&dev->queues[i], dev, i, qsize,
-				  vu_dev_has(dev, PVIO_F_INDIRECT_DESC) ? opts->indirect_max : 0);
+		r = vuser_queue_init(&dev->queues[i], dev, i, qsize,
+				     vuser_dev_has(dev, PVIO_F_INDIRECT_DESC) ? opts->indirect_max :
+										0);
 		if (r)
 			goto err_destroy_queues;
 		dev->nqueues = i + 1;
 	}
-	r = vu_dev_start(dev, opts);
+	r = vuser_dev_start(dev, opts);
 	if (r)
 		goto err_destroy_queues;
 	return 0;
 
 err_destroy_queues:
 	for (i = 0; i < dev->nqueues; i++)
-		vu_queue_destroy(&dev->queues[i]);
+		vuser_queue_destroy(&dev->queues[i]);
 	free(dev->queues);
 	dev->queues = NULL;
 	dev->nqueues = 0;
 err_destroy_mem:
-	vu_mem_destroy(&dev->mem);
+	vuser_mem_destroy(&dev->mem);
 err_close_sock:
 	close(dev->sock);
 	dev->sock = -1;
@@ -728,13 +731,13 @@ err_close_sock:
 }
 
 /**
- * vu_dev_close - disconnect and free everything
- * @dev: an open device (or one whose vu_dev_open() failed: then a no-op)
+ * vuser_dev_close - disconnect and free everything
+ * @dev: an open device (or one whose vuser_dev_open() failed: then a no-op)
  *
  * Closing the socket is the vhost-user way to stop a device: the back-end
  * stops its rings and unmaps our memory.
  */
-void vu_dev_close(struct vu_dev *dev)
+void vuser_dev_close(struct vuser_dev *dev)
 {
 	unsigned int i;
 
@@ -742,9 +745,9 @@ void vu_dev_close(struct vu_dev *dev)
 		close(dev->sock);
 	dev->sock = -1;
 	for (i = 0; i < dev->nqueues; i++)
-		vu_queue_destroy(&dev->queues[i]);
+		vuser_queue_destroy(&dev->queues[i]);
 	free(dev->queues);
 	dev->queues = NULL;
 	dev->nqueues = 0;
-	vu_mem_destroy(&dev->mem);
+	vuser_mem_destroy(&dev->mem);
 }

@@ -18,10 +18,10 @@
 
 #include "vuser.h"
 
-#define VU_HUGE_PAGE (2u << 20)
+#define VUSER_HUGE_PAGE (2u << 20)
 
 /**
- * vu_mem_init - create and map the guest memory
+ * vuser_mem_init - create and map the guest memory
  * @mem: filled in
  * @size: bytes wanted; rounded up to 2 MiB (a huge page, and what the
  *        back-ends' mmap alignment wants)
@@ -29,7 +29,7 @@
  *
  * Return: 0, or -errno from memfd_create/ftruncate/mmap.
  */
-int vu_mem_init(struct vu_mem *mem, size_t size, bool hugetlb)
+int vuser_mem_init(struct vuser_mem *mem, size_t size, bool hugetlb)
 {
 	unsigned int flags = MFD_CLOEXEC;
 	int err;
@@ -38,9 +38,9 @@ int vu_mem_init(struct vu_mem *mem, size_t size, bool hugetlb)
 	mem->base = NULL;
 	mem->used = 0;
 	mem->hugetlb = hugetlb;
-	size = (size + VU_HUGE_PAGE - 1) & ~(size_t)(VU_HUGE_PAGE - 1);
+	size = (size + VUSER_HUGE_PAGE - 1) & ~(size_t)(VUSER_HUGE_PAGE - 1);
 	if (!size)
-		size = VU_HUGE_PAGE;
+		size = VUSER_HUGE_PAGE;
 	mem->size = size;
 	if (hugetlb)
 		flags |= MFD_HUGETLB;
@@ -66,10 +66,10 @@ err_close:
 }
 
 /**
- * vu_mem_destroy - unmap and close the guest memory
+ * vuser_mem_destroy - unmap and close the guest memory
  * @mem: the guest memory; the back-end must be done with it (socket closed)
  */
-void vu_mem_destroy(struct vu_mem *mem)
+void vuser_mem_destroy(struct vuser_mem *mem)
 {
 	if (mem->base)
 		munmap(mem->base, mem->size);
@@ -80,7 +80,7 @@ void vu_mem_destroy(struct vu_mem *mem)
 }
 
 /**
- * vu_mem_alloc - carve a zeroed buffer out of the guest memory
+ * vuser_mem_alloc - carve a zeroed buffer out of the guest memory
  * @mem: the guest memory
  * @size: bytes
  * @align: power of two
@@ -88,7 +88,7 @@ void vu_mem_destroy(struct vu_mem *mem)
  * Return: the buffer, or NULL when the memory is exhausted (size it larger in
  * the open options).
  */
-void *vu_mem_alloc(struct vu_mem *mem, size_t size, size_t align)
+void *vuser_mem_alloc(struct vuser_mem *mem, size_t size, size_t align)
 {
 	size_t start;
 

@@ -17,7 +17,7 @@
  *   console.c  virtio-console ports and the control queue (MULTIPORT)
  *
  * Errors are 0 / -errno.  Every failure also leaves a sentence in
- * vu_dev_errmsg() saying what went wrong, against which socket, and what the
+ * vuser_dev_errmsg() saying what went wrong, against which socket, and what the
  * peer sent, because the caller usually just prints it and exits.
  *
  * Concurrency: set-up and teardown are single-threaded.  Afterwards each
@@ -38,12 +38,12 @@
 #include "virtio_net.h"
 #include "virtio_console.h"
 
-#define VU_TIMEOUT_MS_DEFAULT 5000 /* for every reply and every wait */
-#define VU_QUEUE_SIZE_DEFAULT 128
-#define VU_MAX_QUEUES 64
+#define VUSER_TIMEOUT_MS_DEFAULT 5000 /* for every reply and every wait */
+#define VUSER_QUEUE_SIZE_DEFAULT 128
+#define VUSER_MAX_QUEUES 64
 
 /* The guest memory: one memfd, mapped once, shared with the back-end. */
-struct vu_mem {
+struct vuser_mem {
 	int fd; /* memfd, or -1 */
 	void *base; /* our mapping; guest-physical 0 */
 	size_t size; /* bytes mapped (and shared) */
@@ -51,11 +51,11 @@ struct vu_mem {
 	bool hugetlb; /* MFD_HUGETLB backing */
 };
 
-struct vu_dev;
+struct vuser_dev;
 
 /* One virtqueue of the device. */
-struct vu_queue {
-	struct vu_dev *dev;
+struct vuser_queue {
+	struct vuser_dev *dev;
 	unsigned int index; /* vhost-user vring index */
 	unsigned int num; /* ring size */
 	struct pvring_drv ring; /* driver side, over guest memory */
@@ -67,8 +67,8 @@ struct vu_queue {
 	unsigned long waits; /* statistics: sleeps on call_fd */
 };
 
-/* What the caller asks of vu_dev_open(). */
-struct vu_dev_opts {
+/* What the caller asks of vuser_dev_open(). */
+struct vuser_dev_opts {
 	const char *socket_path;
 	unsigned int device_id; /* PVIO_ID_BLOCK/NET/CONSOLE, for messages only */
 	int timeout_ms; /* per reply and per wait; 0: default */
@@ -83,7 +83,7 @@ struct vu_dev_opts {
 	size_t config_size; /* bytes of device config to read (GET_CONFIG) */
 };
 
-struct vu_dev {
+struct vuser_dev {
 	char path[108]; /* the socket, for messages */
 	int sock; /* connected Unix socket, or -1 */
 	int timeout_ms;
@@ -91,8 +91,8 @@ struct vu_dev {
 	uint64_t features; /* negotiated */
 	uint64_t protocol_features; /* negotiated, 0 without F_PROTOCOL_FEATURES */
 	unsigned int max_queues; /* GET_QUEUE_NUM, or 1... */
-	struct vu_mem mem;
-	struct vu_queue *queues;
+	struct vuser_mem mem;
+	struct vuser_queue *queues;
 	unsigned int nqueues;
 	uint8_t config[VHOST_USER_CONFIG_SIZE_MAX]; /* device config, GET_CONFIG */
 	size_t config_len; /* bytes valid in config, 0 without CONFIG */
@@ -100,36 +100,36 @@ struct vu_dev {
 };
 
 /* dev.c */
-int vu_dev_open(struct vu_dev *dev, const struct vu_dev_opts *opts);
-void vu_dev_close(struct vu_dev *dev);
-const char *vu_dev_errmsg(const struct vu_dev *dev);
-int vu_dev_err(struct vu_dev *dev, int err, const char *fmt, ...)
+int vuser_dev_open(struct vuser_dev *dev, const struct vuser_dev_opts *opts);
+void vuser_dev_close(struct vuser_dev *dev);
+const char *vuser_dev_errmsg(const struct vuser_dev *dev);
+int vuser_dev_err(struct vuser_dev *dev, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int vu_dev_get_config(struct vu_dev *dev, void *buf, size_t len);
-int vu_dev_config_write(struct vu_dev *dev, uint32_t offset, const void *buf, size_t len);
-int vu_dev_connect(struct vu_dev *dev, const char *path, int timeout_ms);
-int vu_dev_negotiate(struct vu_dev *dev, const struct vu_dev_opts *opts);
-int vu_dev_start(struct vu_dev *dev, const struct vu_dev_opts *opts);
-bool vu_dev_has(const struct vu_dev *dev, unsigned int feature);
+int vuser_dev_get_config(struct vuser_dev *dev, void *buf, size_t len);
+int vuser_dev_config_write(struct vuser_dev *dev, uint32_t offset, const void *buf, size_t len);
+int vuser_dev_connect(struct vuser_dev *dev, const char *path, int timeout_ms);
+int vuser_dev_negotiate(struct vuser_dev *dev, const struct vuser_dev_opts *opts);
+int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts);
+bool vuser_dev_has(const struct vuser_dev *dev, unsigned int feature);
 
 /* mem.c */
-int vu_mem_init(struct vu_mem *mem, size_t size, bool hugetlb);
-void vu_mem_destroy(struct vu_mem *mem);
-void *vu_mem_alloc(struct vu_mem *mem, size_t size, size_t align);
+int vuser_mem_init(struct vuser_mem *mem, size_t size, bool hugetlb);
+void vuser_mem_destroy(struct vuser_mem *mem);
+void *vuser_mem_alloc(struct vuser_mem *mem, size_t size, size_t align);
 
 /**
- * vu_mem_gpa - the guest-physical address of a pointer into guest memory
+ * vuser_mem_gpa - the guest-physical address of a pointer into guest memory
  * @mem: the guest memory
- * @p: a pointer returned by vu_mem_alloc() or inside such a buffer
+ * @p: a pointer returned by vuser_mem_alloc() or inside such a buffer
  *
  * Return: the address the back-end sees (the offset in the memfd).
  */
-static inline uint64_t vu_mem_gpa(const struct vu_mem *mem, const void *p)
+static inline uint64_t vuser_mem_gpa(const struct vuser_mem *mem, const void *p)
 {
 	return (uint64_t)((const char *)p - (const char *)mem->base);
 }
 
-static inline bool vu_mem_contains(const struct vu_mem *mem, const void *p, size_t len)
+static inline bool vuser_mem_contains(const struct vuser_mem *mem, const void *p, size_t len)
 {
 	const char *c = p, *b = mem->base;
 
@@ -137,23 +137,23 @@ static inline bool vu_mem_contains(const struct vu_mem *mem, const void *p, size
 }
 
 /* queue.c */
-int vu_queue_init(struct vu_queue *q, struct vu_dev *dev, unsigned int index, unsigned int num,
-		  unsigned int indirect_max);
-void vu_queue_destroy(struct vu_queue *q);
-int vu_queue_wait(struct vu_queue *q, int timeout_ms);
+int vuser_queue_init(struct vuser_queue *q, struct vuser_dev *dev, unsigned int index,
+		     unsigned int num, unsigned int indirect_max);
+void vuser_queue_destroy(struct vuser_queue *q);
+int vuser_queue_wait(struct vuser_queue *q, int timeout_ms);
 
 /**
- * vu_queue_kick - notify the back-end of new buffers if it wants to be
+ * vuser_queue_kick - notify the back-end of new buffers if it wants to be
  * @q: the queue, after one or more pvring_drv_add()
  */
-void vu_queue_kick(struct vu_queue *q);
+void vuser_queue_kick(struct vuser_queue *q);
 
 /* blk.c: a block device. */
-struct vu_blk_req {
-	/* Filled in by the caller before vu_blk_submit(). */
+struct vuser_blk_req {
+	/* Filled in by the caller before vuser_blk_submit(). */
 	unsigned int type; /* PVIO_BLK_T_* */
 	uint64_t offset; /* bytes, multiple of 512 */
-	void *buf; /* in guest memory (vu_dev_alloc); NULL for FLUSH */
+	void *buf; /* in guest memory (vuser_dev_alloc); NULL for FLUSH */
 	uint32_t len; /* bytes: data, or range for DISCARD/WRITE_ZEROES */
 	bool unmap; /* WRITE_ZEROES: the device may deallocate */
 	void *priv; /* caller's cookie */
@@ -162,30 +162,30 @@ struct vu_blk_req {
 	int result; /* 0, -EIO, -EOPNOTSUPP, -EPROTO */
 	uint32_t done_len; /* bytes the device wrote (incl. status byte) */
 	/* Private. */
-	struct vu_blk_shared *shared; /* header, segment, status: in guest memory */
-	struct vu_blk_req *next_free;
+	struct vuser_blk_shared *shared; /* header, segment, status: in guest memory */
+	struct vuser_blk_req *next_free;
 };
 
-struct vu_blk_queue {
-	struct vu_queue *q;
-	struct vu_blk_req *reqs; /* depth requests */
-	struct vu_blk_req *free; /* free list */
+struct vuser_blk_queue {
+	struct vuser_queue *q;
+	struct vuser_blk_req *reqs; /* depth requests */
+	struct vuser_blk_req *free; /* free list */
 	unsigned int depth;
 	unsigned int inflight;
 	bool poll; /* busy-poll the used ring instead of sleeping */
 	unsigned int poll_us; /* poll: sleep after this many us idle (0: never) */
 };
 
-struct vu_blk {
-	struct vu_dev dev;
+struct vuser_blk {
+	struct vuser_dev dev;
 	struct pvio_blk_config cfg; /* what GET_CONFIG said (zero without CONFIG) */
 	uint64_t capacity_bytes;
 	unsigned int blk_size;
-	struct vu_blk_queue *bq;
+	struct vuser_blk_queue *bq;
 	unsigned int nqueues;
 };
 
-struct vu_blk_opts {
+struct vuser_blk_opts {
 	const char *socket_path;
 	unsigned int num_queues; /* 0: 1 */
 	unsigned int depth; /* requests in flight per queue; 0: 32 */
@@ -195,25 +195,26 @@ struct vu_blk_opts {
 	int timeout_ms;
 };
 
-int vu_blk_open(struct vu_blk *blk, const struct vu_blk_opts *opts);
-void vu_blk_close(struct vu_blk *blk);
-void *vu_blk_alloc(struct vu_blk *blk, size_t size);
-struct vu_blk_req *vu_blk_req_get(struct vu_blk *blk, unsigned int qi);
-void vu_blk_req_put(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req);
-int vu_blk_submit(struct vu_blk *blk, unsigned int qi, struct vu_blk_req *req);
-void vu_blk_kick(struct vu_blk *blk, unsigned int qi);
-int vu_blk_reap(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max);
-int vu_blk_wait(struct vu_blk *blk, unsigned int qi, struct vu_blk_req **done, unsigned int max,
-		int timeout_ms);
-int vu_blk_sync(struct vu_blk *blk, unsigned int qi, unsigned int type, uint64_t offset, void *buf,
-		uint32_t len);
-int vu_blk_get_id(struct vu_blk *blk, char *id, size_t len);
+int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts);
+void vuser_blk_close(struct vuser_blk *blk);
+void *vuser_blk_alloc(struct vuser_blk *blk, size_t size);
+struct vuser_blk_req *vuser_blk_req_get(struct vuser_blk *blk, unsigned int qi);
+void vuser_blk_req_put(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req *req);
+int vuser_blk_submit(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req *req);
+void vuser_blk_kick(struct vuser_blk *blk, unsigned int qi);
+int vuser_blk_reap(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req **done,
+		   unsigned int max);
+int vuser_blk_wait(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req **done,
+		   unsigned int max, int timeout_ms);
+int vuser_blk_sync(struct vuser_blk *blk, unsigned int qi, unsigned int type, uint64_t offset,
+		   void *buf, uint32_t len);
+int vuser_blk_get_id(struct vuser_blk *blk, char *id, size_t len);
 
 /* net.c: a network device with one queue pair. */
-struct vu_net {
-	struct vu_dev dev;
+struct vuser_net {
+	struct vuser_dev dev;
 	struct pvio_net_config cfg;
-	struct vu_queue *rxq, *txq;
+	struct vuser_queue *rxq, *txq;
 	uint8_t *rxbufs; /* rxq->num buffers of rx_buf_size, guest memory */
 	uint8_t *txbufs; /* txq->num buffers of tx_buf_size, guest memory */
 	unsigned int rx_buf_size;
@@ -222,11 +223,11 @@ struct vu_net {
 	unsigned int tx_nfree;
 	bool mrg_rxbuf;
 	unsigned long rx_dropped; /* frames larger than the caller's buffer */
-	struct vu_queue *ctrlq; /* vring 2 with opts->ctrl_vq, else NULL */
+	struct vuser_queue *ctrlq; /* vring 2 with opts->ctrl_vq, else NULL */
 	uint8_t *ctrlbuf; /* one command: header, data, ack; guest memory */
 };
 
-struct vu_net_opts {
+struct vuser_net_opts {
 	const char *socket_path;
 	unsigned int queue_size; /* 0: 256 */
 	unsigned int max_frame; /* 0: 1514 */
@@ -238,26 +239,26 @@ struct vu_net_opts {
 	bool ctrl_vq;
 };
 
-/* Command data vu_net_ctrl() takes (virtio-net's largest: a MAC table). */
-#define VU_NET_CTRL_DATA_MAX 1022
+/* Command data vuser_net_ctrl() takes (virtio-net's largest: a MAC table). */
+#define VUSER_NET_CTRL_DATA_MAX 1022
 
-int vu_net_open(struct vu_net *net, const struct vu_net_opts *opts);
-void vu_net_close(struct vu_net *net);
-int vu_net_send(struct vu_net *net, const void *frame, size_t len);
-int vu_net_flush(struct vu_net *net);
-int vu_net_reap_tx(struct vu_net *net);
-int vu_net_recv(struct vu_net *net, void *frame, size_t cap);
-int vu_net_wait_rx(struct vu_net *net, int timeout_ms);
-int vu_net_ctrl(struct vu_net *net, uint8_t cls, uint8_t cmd, const void *data, size_t len);
+int vuser_net_open(struct vuser_net *net, const struct vuser_net_opts *opts);
+void vuser_net_close(struct vuser_net *net);
+int vuser_net_send(struct vuser_net *net, const void *frame, size_t len);
+int vuser_net_flush(struct vuser_net *net);
+int vuser_net_reap_tx(struct vuser_net *net);
+int vuser_net_recv(struct vuser_net *net, void *frame, size_t cap);
+int vuser_net_wait_rx(struct vuser_net *net, int timeout_ms);
+int vuser_net_ctrl(struct vuser_net *net, uint8_t cls, uint8_t cmd, const void *data, size_t len);
 
 /* --- console.c: a console device (owned by the console author) --------------------- */
 
-#define VU_CONSOLE_PORTS_MAX ((VU_MAX_QUEUES - 2) / 2)
-#define VU_CONSOLE_NAME_MAX 128
+#define VUSER_CONSOLE_PORTS_MAX ((VUSER_MAX_QUEUES - 2) / 2)
+#define VUSER_CONSOLE_NAME_MAX 128
 
 /* One port: its two queues and what the control queue said about it. */
-struct vu_console_port {
-	struct vu_queue *rxq, *txq;
+struct vuser_console_port {
+	struct vuser_queue *rxq, *txq;
 	uint8_t *rxbufs; /* rxq->num buffers of buf_size, guest memory */
 	uint8_t *txbufs; /* txq->num buffers of buf_size, guest memory */
 	uint16_t *tx_free; /* stack of free transmit buffer numbers */
@@ -267,19 +268,19 @@ struct vu_console_port {
 	bool added; /* DEVICE_ADD seen (port 0 without MULTIPORT: always) */
 	bool console; /* CONSOLE_PORT seen */
 	bool host_open; /* last PORT_OPEN from the device */
-	char name[VU_CONSOLE_NAME_MAX]; /* PORT_NAME, "" when none */
+	char name[VUSER_CONSOLE_NAME_MAX]; /* PORT_NAME, "" when none */
 	uint16_t cols, rows; /* last RESIZE */
 	unsigned int resizes; /* RESIZE messages seen */
 };
 
-struct vu_console {
-	struct vu_dev dev;
+struct vuser_console {
+	struct vuser_dev dev;
 	struct pvio_console_config cfg; /* GET_CONFIG at open */
 	bool multiport; /* MULTIPORT negotiated */
 	unsigned int nports; /* max_nr_ports, or 1 */
 	unsigned int buf_size; /* bytes per data buffer */
-	struct vu_console_port *ports;
-	struct vu_queue *crxq, *ctxq; /* control queues (MULTIPORT) */
+	struct vuser_console_port *ports;
+	struct vuser_queue *crxq, *ctxq; /* control queues (MULTIPORT) */
 	uint8_t *crxbufs; /* control receive buffers */
 	uint8_t *ctxbufs; /* control transmit buffers */
 	uint16_t *ctx_free;
@@ -287,7 +288,7 @@ struct vu_console {
 	unsigned long ctrl_msgs; /* control messages received */
 };
 
-struct vu_console_opts {
+struct vuser_console_opts {
 	const char *socket_path;
 	unsigned int queue_size; /* 0: 128 */
 	unsigned int buf_size; /* bytes per data buffer; 0: 4096 */
@@ -295,15 +296,15 @@ struct vu_console_opts {
 	int timeout_ms;
 };
 
-int vu_console_open(struct vu_console *con, const struct vu_console_opts *opts);
-void vu_console_close(struct vu_console *con);
-int vu_console_ctrl_poll(struct vu_console *con);
-int vu_console_port_open(struct vu_console *con, unsigned int port, bool open);
-int vu_console_write(struct vu_console *con, unsigned int port, const void *buf, size_t len);
-int vu_console_read(struct vu_console *con, unsigned int port, void *buf, size_t cap);
-int vu_console_wait_rx(struct vu_console *con, unsigned int port, int timeout_ms);
-int vu_console_wait_ctrl(struct vu_console *con, int timeout_ms);
-int vu_console_tx_drain(struct vu_console *con, unsigned int port, int timeout_ms);
+int vuser_console_open(struct vuser_console *con, const struct vuser_console_opts *opts);
+void vuser_console_close(struct vuser_console *con);
+int vuser_console_ctrl_poll(struct vuser_console *con);
+int vuser_console_port_open(struct vuser_console *con, unsigned int port, bool open);
+int vuser_console_write(struct vuser_console *con, unsigned int port, const void *buf, size_t len);
+int vuser_console_read(struct vuser_console *con, unsigned int port, void *buf, size_t cap);
+int vuser_console_wait_rx(struct vuser_console *con, unsigned int port, int timeout_ms);
+int vuser_console_wait_ctrl(struct vuser_console *con, int timeout_ms);
+int vuser_console_tx_drain(struct vuser_console *con, unsigned int port, int timeout_ms);
 
 /* --- end of console.c ------------------------------------------------------------ */
 

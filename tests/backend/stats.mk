@@ -16,5 +16,5 @@ $(STATS_TEST).o: tests/backend/stats_test.c $(BACKEND_KSFT_HARNESS)
 	$(CC) $(ALL_CFLAGS) -I$(CURDIR)/$(BACKEND_KSFT_DIR) -I$(CURDIR)/frontend/virtio-user \
 		-I$(CURDIR)/tests/user -Wno-empty-body -MMD -MP -c -o $@ $<
 
-$(STATS_TEST): $(STATS_TEST).o $(VU_LIB) $(O)/pviod
+$(STATS_TEST): $(STATS_TEST).o $(VUSER_LIB) $(O)/pviod
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)

@@ -103,47 +103,47 @@ FIXTURE_TEARDOWN(stats)
 
 /* The three drivers, one session each. */
 struct drivers {
-	struct vu_blk blk;
-	struct vu_net net;
-	struct vu_console con;
+	struct vuser_blk blk;
+	struct vuser_net net;
+	struct vuser_console con;
 	bool blk_open, net_open, con_open;
 };
 
 /* Writes, reads, a flush and one read past the end (an error). */
 static int blk_traffic(struct drivers *d, const char *sock)
 {
-	struct vu_blk_opts o = { .socket_path = sock, .buf_bytes = 1u << 20 };
-	struct vu_blk *blk = &d->blk;
+	struct vuser_blk_opts o = { .socket_path = sock, .buf_bytes = 1u << 20 };
+	struct vuser_blk *blk = &d->blk;
 	uint8_t *buf;
 	int r, i;
 
-	r = vu_blk_open(blk, &o);
+	r = vuser_blk_open(blk, &o);
 	if (r) {
-		fprintf(stderr, "# %s\n", vu_dev_errmsg(&blk->dev));
+		fprintf(stderr, "# %s\n", vuser_dev_errmsg(&blk->dev));
 		return r;
 	}
 	d->blk_open = true;
-	buf = vu_blk_alloc(blk, BLK_IO);
+	buf = vuser_blk_alloc(blk, BLK_IO);
 	memset(buf, 0x5a, BLK_IO);
 	for (i = 0; i < BLK_WRITES && !r; i++)
-		r = vu_blk_sync(blk, 0, PVIO_BLK_T_OUT, (uint64_t)i * BLK_IO, buf, BLK_IO);
+		r = vuser_blk_sync(blk, 0, PVIO_BLK_T_OUT, (uint64_t)i * BLK_IO, buf, BLK_IO);
 	for (i = 0; i < BLK_READS && !r; i++)
-		r = vu_blk_sync(blk, 0, PVIO_BLK_T_IN, (uint64_t)i * BLK_IO, buf, BLK_IO);
+		r = vuser_blk_sync(blk, 0, PVIO_BLK_T_IN, (uint64_t)i * BLK_IO, buf, BLK_IO);
 	if (!r)
-		r = vu_blk_sync(blk, 0, PVIO_BLK_T_FLUSH, 0, NULL, 0);
-	if (!r && vu_blk_sync(blk, 0, PVIO_BLK_T_IN, IMG_BYTES, buf, BLK_IO) != -EIO)
+		r = vuser_blk_sync(blk, 0, PVIO_BLK_T_FLUSH, 0, NULL, 0);
+	if (!r && vuser_blk_sync(blk, 0, PVIO_BLK_T_IN, IMG_BYTES, buf, BLK_IO) != -EIO)
 		r = -EPROTO;
 	return r;
 }
 
 /* Every transmit buffer back from the device (it has handled them all). */
-static int net_tx_drain(struct vu_net *net)
+static int net_tx_drain(struct vuser_net *net)
 {
 	long end = vu_test_ms() + 5000;
 	int r;
 
 	while (net->tx_nfree < net->txq->num) {
-		r = vu_net_reap_tx(net);
+		r = vuser_net_reap_tx(net);
 		if (r < 0)
 			return r;
 		if (vu_test_ms() > end)
@@ -160,36 +160,36 @@ static int net_tx_drain(struct vu_net *net)
  */
 static int net_traffic(struct drivers *d, const char *sock)
 {
-	struct vu_net_opts o = { .socket_path = sock, .queue_size = NET_QSIZE };
+	struct vuser_net_opts o = { .socket_path = sock, .queue_size = NET_QSIZE };
 	uint8_t frame[NET_FRAME] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1 };
-	struct vu_net *net = &d->net;
+	struct vuser_net *net = &d->net;
 	uint8_t in[2048];
 	int r, i, got = 0;
 
 	frame[12] = 0x88; /* a local experimental ethertype */
 	frame[13] = 0xb5;
-	r = vu_net_open(net, &o);
+	r = vuser_net_open(net, &o);
 	if (r) {
-		fprintf(stderr, "# %s\n", vu_dev_errmsg(&net->dev));
+		fprintf(stderr, "# %s\n", vuser_dev_errmsg(&net->dev));
 		return r;
 	}
 	d->net_open = true;
 	for (i = 0; i < NET_QSIZE + NET_EXTRA && !r; i++) {
-		r = vu_net_send(net, frame, sizeof(frame));
+		r = vuser_net_send(net, frame, sizeof(frame));
 		if (r == -EAGAIN) {
-			vu_net_flush(net);
+			vuser_net_flush(net);
 			r = net_tx_drain(net);
 			i--;
 		}
 	}
 	if (!r)
-		r = vu_net_flush(net);
+		r = vuser_net_flush(net);
 	if (!r)
 		r = net_tx_drain(net);
 	while (!r && got < NET_QSIZE) {
-		r = vu_net_recv(net, in, sizeof(in));
+		r = vuser_net_recv(net, in, sizeof(in));
 		if (r == -EAGAIN) {
-			r = vu_net_wait_rx(net, 5000);
+			r = vuser_net_wait_rx(net, 5000);
 			continue;
 		}
 		if (r == NET_FRAME)
@@ -198,15 +198,15 @@ static int net_traffic(struct drivers *d, const char *sock)
 	}
 	if (r)
 		fprintf(stderr, "# net: %d after %d frames received: %s\n", r, got,
-			vu_dev_errmsg(&net->dev));
+			vuser_dev_errmsg(&net->dev));
 	return r;
 }
 
 /* CON_BYTES on port 0, until the sink (a file) holds them. */
 static int con_traffic(struct drivers *d, const char *sock, const char *out, off_t want)
 {
-	struct vu_console_opts o = { .socket_path = sock };
-	struct vu_console *con = &d->con;
+	struct vuser_console_opts o = { .socket_path = sock };
+	struct vuser_console *con = &d->con;
 	char buf[CON_BYTES];
 	size_t sent = 0;
 	struct stat st;
@@ -214,23 +214,23 @@ static int con_traffic(struct drivers *d, const char *sock, const char *out, off
 	int r;
 
 	memset(buf, 'x', sizeof(buf));
-	r = vu_console_open(con, &o);
+	r = vuser_console_open(con, &o);
 	if (r) {
-		fprintf(stderr, "# %s\n", vu_dev_errmsg(&con->dev));
+		fprintf(stderr, "# %s\n", vuser_dev_errmsg(&con->dev));
 		return r;
 	}
 	d->con_open = true;
 	while (sent < sizeof(buf)) {
-		r = vu_console_write(con, 0, buf + sent, sizeof(buf) - sent);
+		r = vuser_console_write(con, 0, buf + sent, sizeof(buf) - sent);
 		if (r == -EAGAIN)
-			r = vu_queue_wait(con->ports[0].txq, 5000);
+			r = vuser_queue_wait(con->ports[0].txq, 5000);
 		else if (r > 0)
 			sent += (size_t)r, r = 0;
 		if (r < 0)
 			break;
 	}
 	if (!r)
-		r = vu_console_tx_drain(con, 0, 5000);
+		r = vuser_console_tx_drain(con, 0, 5000);
 	for (end = vu_test_ms() + 5000; !r; usleep(10000)) {
 		if (stat(out, &st) == 0 && st.st_size >= want)
 			break;
@@ -243,11 +243,11 @@ static int con_traffic(struct drivers *d, const char *sock, const char *out, off
 static void drivers_close(struct drivers *d)
 {
 	if (d->blk_open)
-		vu_blk_close(&d->blk);
+		vuser_blk_close(&d->blk);
 	if (d->net_open)
-		vu_net_close(&d->net);
+		vuser_net_close(&d->net);
 	if (d->con_open)
-		vu_console_close(&d->con);
+		vuser_console_close(&d->con);
 	memset(d, 0, sizeof(*d));
 }
 

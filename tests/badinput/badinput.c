@@ -58,7 +58,7 @@
 
 static char sock_a[PATH_MAX], sock_b[PATH_MAX], sock_ro[PATH_MAX], logpath[PATH_MAX];
 static pid_t pviod_pid;
-static struct vu_blk witness;
+static struct vuser_blk witness;
 static uint8_t *witness_buf;
 static unsigned int witness_round;
 
@@ -141,13 +141,13 @@ static bool witness_ok(char *why, size_t len)
 
 	witness_round++;
 	memset(witness_buf, 0x40 + witness_round % 64, 4096);
-	ret = vu_blk_sync(&witness, 0, PVIO_BLK_T_OUT, off, witness_buf, 4096);
+	ret = vuser_blk_sync(&witness, 0, PVIO_BLK_T_OUT, off, witness_buf, 4096);
 	if (ret) {
 		snprintf(why, len, "device b: write: %s", strerror(-ret));
 		return false;
 	}
 	memset(witness_buf, 0, 4096);
-	ret = vu_blk_sync(&witness, 0, PVIO_BLK_T_IN, off, witness_buf, 4096);
+	ret = vuser_blk_sync(&witness, 0, PVIO_BLK_T_IN, off, witness_buf, 4096);
 	if (ret) {
 		snprintf(why, len, "device b: read: %s", strerror(-ret));
 		return false;
@@ -756,7 +756,7 @@ int main(void)
 	char img_a[PATH_MAX], img_b[PATH_MAX], img_ro[PATH_MAX], why[256];
 	char dev_a[2 * PATH_MAX + 64], dev_b[2 * PATH_MAX + 64], dev_ro[2 * PATH_MAX + 64];
 	unsigned int n = sizeof(tests) / sizeof(tests[0]), i, failed = 0;
-	struct vu_blk_opts bo = { 0 };
+	struct vuser_blk_opts bo = { 0 };
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -796,13 +796,13 @@ int main(void)
 	bo.socket_path = sock_b;
 	bo.depth = 1;
 	bo.buf_bytes = 1 << 16;
-	ret = vu_blk_open(&witness, &bo);
+	ret = vuser_blk_open(&witness, &bo);
 	if (ret) {
-		printf("Bail out! device b: %s\n", vu_dev_errmsg(&witness.dev));
+		printf("Bail out! device b: %s\n", vuser_dev_errmsg(&witness.dev));
 		vu_test_stop(pviod_pid);
 		return 1;
 	}
-	witness_buf = vu_blk_alloc(&witness, 4096);
+	witness_buf = vuser_blk_alloc(&witness, 4096);
 
 	for (i = 0; i < n; i++) {
 		struct raw r;
@@ -838,7 +838,7 @@ int main(void)
 		}
 	}
 	printf("# %u hostile inputs in %u tests, %u failed\n", raw_inputs, n, failed);
-	vu_blk_close(&witness);
+	vuser_blk_close(&witness);
 	vu_test_stop(pviod_pid);
 	if (failed)
 		vu_test_dump_log(logpath);

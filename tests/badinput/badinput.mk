@@ -18,10 +18,10 @@ $(O)/tests/badinput/%.o: tests/badinput/%.c
 	$(CC) $(BADINPUT_CFLAGS) -MMD -MP -c -o $@ $<
 
 # pviod is what they run: built with them.
-$(BADINPUT): $(O)/tests/badinput/badinput.o $(BADINPUT_RAW) $(VU_LIB) | $(O)/pviod
+$(BADINPUT): $(O)/tests/badinput/badinput.o $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
 
-$(BADNET): $(O)/tests/badinput/badnet.o $(BADINPUT_RAW) $(VU_LIB) | $(O)/pviod
+$(BADNET): $(O)/tests/badinput/badnet.o $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
 	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
 
 PROGS += $(BADINPUT) $(BADNET)

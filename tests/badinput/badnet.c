@@ -7,7 +7,7 @@
  * abuse from a raw vhost-user front-end (raw.c) that writes descriptor
  * tables, indirect tables and avail rings by hand in a memfd shared with
  * pviod, "w" is a witness driven through the userspace driver
- * (frontend/virtio-user, struct vu_net).  Every case runs once per feature variant
+ * (frontend/virtio-user, struct vuser_net).  Every case runs once per feature variant
  * (MRG_RXBUF on/off x EVENT_IDX on/off; VERSION_1 and INDIRECT_DESC always)
  * on a fresh connection to a, and asserts one exact outcome:
  *
@@ -140,7 +140,7 @@ struct nt {
 
 static char sock_a[PATH_MAX], sock_w[PATH_MAX], logpath[PATH_MAX];
 static pid_t pviod_pid;
-static struct vu_net witness;
+static struct vuser_net witness;
 static unsigned int witness_round;
 static bool have_stats;
 static struct nt nt;
@@ -1661,25 +1661,25 @@ static bool witness_ok(char *why, size_t len)
 	witness_round++;
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = frame_byte(witness_round, i);
-	ret = vu_net_send(&witness, out, sizeof(out));
+	ret = vuser_net_send(&witness, out, sizeof(out));
 	if (!ret)
-		ret = vu_net_flush(&witness);
+		ret = vuser_net_flush(&witness);
 	while (!ret) {
-		ret = vu_net_recv(&witness, in, sizeof(in));
+		ret = vuser_net_recv(&witness, in, sizeof(in));
 		if (ret == -EAGAIN)
-			ret = vu_net_wait_rx(&witness, RAW_WAIT_MS);
+			ret = vuser_net_wait_rx(&witness, RAW_WAIT_MS);
 		else if (ret >= 0)
 			break;
 	}
 	if (ret < 0) {
-		snprintf(why, len, "device w: %s", vu_dev_errmsg(&witness.dev));
+		snprintf(why, len, "device w: %s", vuser_dev_errmsg(&witness.dev));
 		return false;
 	}
 	if (ret != sizeof(out) || memcmp(in, out, sizeof(out))) {
 		snprintf(why, len, "device w: reflected frame differs (%d bytes)", ret);
 		return false;
 	}
-	vu_net_reap_tx(&witness);
+	vuser_net_reap_tx(&witness);
 	return true;
 }
 
@@ -1742,7 +1742,7 @@ int main(void)
 	char dir[] = "/tmp/pvio-badnet.XXXXXX", exe[PATH_MAX], pviod[PATH_MAX + 16], why[512];
 	char dev_a[PATH_MAX + 64], dev_w[PATH_MAX + 64];
 	unsigned int nc = sizeof(cases) / sizeof(cases[0]), nv, c, plan = 0, t = 0, failed = 0;
-	struct vu_net_opts wo = { .queue_size = 64, .timeout_ms = RAW_WAIT_MS };
+	struct vuser_net_opts wo = { .queue_size = 64, .timeout_ms = RAW_WAIT_MS };
 	struct cnt total = { 0 }, now;
 	int ret;
 
@@ -1780,9 +1780,9 @@ int main(void)
 		return 1;
 	}
 	wo.socket_path = sock_w;
-	ret = vu_net_open(&witness, &wo);
+	ret = vuser_net_open(&witness, &wo);
 	if (ret) {
-		printf("Bail out! device w: %s\n", vu_dev_errmsg(&witness.dev));
+		printf("Bail out! device w: %s\n", vuser_dev_errmsg(&witness.dev));
 		vu_test_stop(pviod_pid);
 		return 1;
 	}
@@ -1827,7 +1827,7 @@ int main(void)
 		}
 	}
 	printf("# %u hostile inputs in %u cases, %u failed\n", raw_inputs, t, failed);
-	vu_net_close(&witness);
+	vuser_net_close(&witness);
 	vu_test_stop(pviod_pid);
 
 	/* The totals pviod logs at exit: everything every case expected. */

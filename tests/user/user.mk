@@ -39,7 +39,7 @@ $(VU_TEST_DIR)/%.o: tests/user/%.c $(VU_KSFT_HARNESS)
 	$(CC) $(VU_TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 # libpvbench.a (frontend/bench): the histogram, patterns and test frames.
-$(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VU_LIB) $(BENCH_LIB)
+$(VU_TEST_DIR)/vu_%: $(VU_TEST_DIR)/vu_%.o $(VUSER_LIB) $(BENCH_LIB)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 VU_UNIT_TESTS := $(VU_TEST_DIR)/vu_bench_test

@@ -29,7 +29,7 @@ FIXTURE(blk)
 	char img[128];
 	char log[128];
 	pid_t daemon;
-	struct vu_blk blk;
+	struct vuser_blk blk;
 	bool open;
 	char why[256]; /* why the back-end is missing (SKIP) */
 };
@@ -123,7 +123,7 @@ static int start_backend(struct _test_data_blk *self, const struct _fixture_vari
 
 FIXTURE_SETUP(blk)
 {
-	struct vu_blk_opts o = {
+	struct vuser_blk_opts o = {
 		.num_queues = variant->queues,
 		.depth = variant->depth,
 		.buf_bytes = (size_t)variant->queues * variant->depth * variant->bs + (1u << 20),
@@ -147,17 +147,17 @@ FIXTURE_SETUP(blk)
 	}
 	ASSERT_EQ(0, r) TH_LOG("%s", why);
 	o.socket_path = self->sock;
-	r = vu_blk_open(&self->blk, &o);
+	r = vuser_blk_open(&self->blk, &o);
 	if (r)
 		vu_test_dump_log(self->log);
-	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
+	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	self->open = true;
 }
 
 FIXTURE_TEARDOWN(blk)
 {
 	if (self->open)
-		vu_blk_close(&self->blk);
+		vuser_blk_close(&self->blk);
 	vu_test_stop(self->daemon);
 	unlink(self->img);
 	unlink(self->sock);
@@ -170,16 +170,16 @@ FIXTURE_TEARDOWN(blk)
  * with @depth in flight.  Writes carry the pattern; reads are checked.
  * Returns 0 or a negative error; *bad is the first bad offset for -EILSEQ.
  */
-static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsigned int type,
+static int run_ios(struct vuser_blk *blk, unsigned int qi, unsigned int depth, unsigned int type,
 		   uint64_t base, uint64_t stride, unsigned int bs, unsigned int n, uint8_t *bufs,
 		   struct bench_pattern_miss *miss)
 {
-	struct vu_blk_req *done[64], *req;
+	struct vuser_blk_req *done[64], *req;
 	unsigned int next = 0, completed = 0, i;
 	int r;
 
 	while (completed < n) {
-		while (next < n && (req = vu_blk_req_get(blk, qi))) {
+		while (next < n && (req = vuser_blk_req_get(blk, qi))) {
 			unsigned int slot = (unsigned int)(req - blk->bq[qi].reqs);
 
 			req->type = type;
@@ -190,14 +190,14 @@ static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsi
 				bench_pattern_fill(req->buf, bs, SEED, req->offset);
 			else
 				memset(req->buf, 0xee, bs);
-			r = vu_blk_submit(blk, qi, req);
+			r = vuser_blk_submit(blk, qi, req);
 			if (r)
 				return r;
 			next++;
 			if (depth && next - completed >= depth)
 				break;
 		}
-		r = vu_blk_wait(blk, qi, done, 64, -1);
+		r = vuser_blk_wait(blk, qi, done, 64, -1);
 		if (r < 0)
 			return r;
 		for (i = 0; i < (unsigned int)r; i++) {
@@ -208,7 +208,7 @@ static int run_ios(struct vu_blk *blk, unsigned int qi, unsigned int depth, unsi
 			if (type == PVIO_BLK_T_IN &&
 			    bench_pattern_check(req->buf, bs, SEED, req->offset, miss))
 				return -EILSEQ;
-			vu_blk_req_put(blk, qi, req);
+			vuser_blk_req_put(blk, qi, req);
 		}
 	}
 	return 0;
@@ -219,7 +219,7 @@ TEST_F(blk, capacity_and_features)
 	if (!self->open)
 		SKIP(return, "%s", self->why);
 	EXPECT_EQ((uint64_t)IMG_BYTES, self->blk.capacity_bytes);
-	EXPECT_TRUE(vu_dev_has(&self->blk.dev, PVIO_F_VERSION_1));
+	EXPECT_TRUE(vuser_dev_has(&self->blk.dev, PVIO_F_VERSION_1));
 	EXPECT_EQ(variant->queues, self->blk.nqueues);
 	EXPECT_GE(self->blk.dev.max_queues, variant->queues);
 }
@@ -227,7 +227,7 @@ TEST_F(blk, capacity_and_features)
 TEST_F(blk, pattern_write_read)
 {
 	unsigned int d = variant->depth, bs = variant->bs;
-	uint8_t *bufs = vu_blk_alloc(&self->blk, (size_t)d * bs);
+	uint8_t *bufs = vuser_blk_alloc(&self->blk, (size_t)d * bs);
 	struct bench_pattern_miss miss = { 0 };
 	unsigned int n = IMG_BYTES / (3 * bs) - 1, i;
 	int r;
@@ -239,22 +239,22 @@ TEST_F(blk, pattern_write_read)
 	ASSERT_NE(NULL, bufs);
 	/* Scattered: stride of 3 blocks, so neighbours are never written. */
 	r = run_ios(&self->blk, 0, d, PVIO_BLK_T_OUT, bs, 3ull * bs, bs, n, bufs, &miss);
-	ASSERT_EQ(0, r) TH_LOG("write: %s", vu_dev_errmsg(&self->blk.dev));
+	ASSERT_EQ(0, r) TH_LOG("write: %s", vuser_dev_errmsg(&self->blk.dev));
 	r = run_ios(&self->blk, 0, d, PVIO_BLK_T_IN, bs, 3ull * bs, bs, n, bufs, &miss);
 	if (r)
 		TH_LOG("read back: %s; first bad word at offset %llu: 0x%llx, want 0x%llx",
-		       vu_dev_errmsg(&self->blk.dev), (unsigned long long)miss.offset,
+		       vuser_dev_errmsg(&self->blk.dev), (unsigned long long)miss.offset,
 		       (unsigned long long)miss.found, (unsigned long long)miss.expected);
 	ASSERT_EQ(0, r);
 	/* A block that was never written reads as zeroes, not as a neighbour's data. */
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, 2ull * bs, bufs, bs);
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, 2ull * bs, bufs, bs);
 	ASSERT_EQ(0, r);
 	for (i = 0; i < bs; i++)
 		ASSERT_EQ(0, bufs[i]) TH_LOG("byte %u of an unwritten block is %u", i, bufs[i]);
 }
 
 struct mq_arg {
-	struct vu_blk *blk;
+	struct vuser_blk *blk;
 	unsigned int qi, depth, bs;
 	uint8_t *bufs;
 	int result;
@@ -288,7 +288,7 @@ TEST_F(blk, queues_in_parallel)
 		args[i] = (struct mq_arg){
 			.blk = &self->blk, .qi = i, .depth = variant->depth, .bs = variant->bs
 		};
-		args[i].bufs = vu_blk_alloc(&self->blk, (size_t)variant->depth * variant->bs);
+		args[i].bufs = vuser_blk_alloc(&self->blk, (size_t)variant->depth * variant->bs);
 		ASSERT_NE(NULL, args[i].bufs);
 	}
 	for (i = 0; i < nq; i++)
@@ -296,7 +296,7 @@ TEST_F(blk, queues_in_parallel)
 	for (i = 0; i < nq; i++)
 		pthread_join(tid[i], NULL);
 	for (i = 0; i < nq; i++) {
-		const char *e = vu_dev_errmsg(&self->blk.dev);
+		const char *e = vuser_dev_errmsg(&self->blk.dev);
 		unsigned long long bad = args[i].miss.offset;
 
 		EXPECT_EQ(0, args[i].result) TH_LOG("queue %u: %s (bad offset %llu)", i, e, bad);
@@ -309,15 +309,15 @@ TEST_F(blk, flush)
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
-	ASSERT_TRUE(vu_dev_has(&self->blk.dev, PVIO_BLK_F_FLUSH));
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_FLUSH, 0, NULL, 0);
-	EXPECT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
+	ASSERT_TRUE(vuser_dev_has(&self->blk.dev, PVIO_BLK_F_FLUSH));
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_FLUSH, 0, NULL, 0);
+	EXPECT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 }
 
 TEST_F(blk, write_zeroes_reads_zeroes)
 {
 	unsigned int bs = 4096, n = 16;
-	uint8_t *buf = vu_blk_alloc(&self->blk, (size_t)n * bs);
+	uint8_t *buf = vuser_blk_alloc(&self->blk, (size_t)n * bs);
 	struct bench_pattern_miss miss;
 	uint64_t off = 1u << 20;
 	unsigned int i;
@@ -326,15 +326,15 @@ TEST_F(blk, write_zeroes_reads_zeroes)
 	if (!self->open)
 		SKIP(return, "%s", self->why);
 	ASSERT_NE(NULL, buf);
-	if (!vu_dev_has(&self->blk.dev, PVIO_BLK_F_WRITE_ZEROES))
+	if (!vuser_dev_has(&self->blk.dev, PVIO_BLK_F_WRITE_ZEROES))
 		SKIP(return, "back-end does not offer WRITE_ZEROES");
 	bench_pattern_fill(buf, (size_t)n * bs, SEED, off);
-	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, n * bs));
+	ASSERT_EQ(0, vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, n * bs));
 	/* Zero the middle 8 blocks; the 4 on each side must keep the pattern. */
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_WRITE_ZEROES, off + 4 * bs, NULL, 8 * bs);
-	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_WRITE_ZEROES, off + 4 * bs, NULL, 8 * bs);
+	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	memset(buf, 0xee, (size_t)n * bs);
-	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, n * bs));
+	ASSERT_EQ(0, vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, n * bs));
 	EXPECT_EQ(0, bench_pattern_check(buf, 4 * bs, SEED, off, &miss));
 	for (i = 4 * bs; i < 12 * bs; i++)
 		ASSERT_EQ(0, buf[i]) TH_LOG("byte %u after WRITE_ZEROES is 0x%x", i, buf[i]);
@@ -344,7 +344,7 @@ TEST_F(blk, write_zeroes_reads_zeroes)
 TEST_F(blk, discard)
 {
 	unsigned int bs = 4096;
-	uint8_t *buf = vu_blk_alloc(&self->blk, 16 * bs);
+	uint8_t *buf = vuser_blk_alloc(&self->blk, 16 * bs);
 	struct bench_pattern_miss miss;
 	uint64_t off = 2u << 20;
 	int r;
@@ -352,14 +352,14 @@ TEST_F(blk, discard)
 	if (!self->open)
 		SKIP(return, "%s", self->why);
 	ASSERT_NE(NULL, buf);
-	if (!vu_dev_has(&self->blk.dev, PVIO_BLK_F_DISCARD))
+	if (!vuser_dev_has(&self->blk.dev, PVIO_BLK_F_DISCARD))
 		SKIP(return, "back-end does not offer DISCARD");
 	bench_pattern_fill(buf, 16 * bs, SEED, off);
-	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, 16 * bs));
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_DISCARD, off + 4 * bs, NULL, 8 * bs);
-	EXPECT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
+	ASSERT_EQ(0, vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, off, buf, 16 * bs));
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_DISCARD, off + 4 * bs, NULL, 8 * bs);
+	EXPECT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	/* Discarded contents are unspecified; the blocks around them are not. */
-	ASSERT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, 16 * bs));
+	ASSERT_EQ(0, vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, off, buf, 16 * bs));
 	EXPECT_EQ(0, bench_pattern_check(buf, 4 * bs, SEED, off, &miss));
 	EXPECT_EQ(0, bench_pattern_check(buf + 12 * bs, 4 * bs, SEED, off + 12 * bs, &miss));
 }
@@ -371,28 +371,28 @@ TEST_F(blk, get_id)
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
-	r = vu_blk_get_id(&self->blk, id, sizeof(id));
+	r = vuser_blk_get_id(&self->blk, id, sizeof(id));
 	/* UNSUPP is a valid answer; an I/O error or a hang is not. */
 	if (r == -EOPNOTSUPP)
 		SKIP(return, "back-end answers GET_ID with UNSUPP");
-	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
+	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	TH_LOG("serial: '%s'", id);
 }
 
 TEST_F(blk, beyond_capacity_fails)
 {
-	uint8_t *buf = vu_blk_alloc(&self->blk, 4096);
+	uint8_t *buf = vuser_blk_alloc(&self->blk, 4096);
 	int r;
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
 	ASSERT_NE(NULL, buf);
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, IMG_BYTES, buf, 4096);
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, IMG_BYTES, buf, 4096);
 	EXPECT_EQ(-EIO, r);
-	r = vu_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, IMG_BYTES - 2048, buf, 4096);
+	r = vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_OUT, IMG_BYTES - 2048, buf, 4096);
 	EXPECT_EQ(-EIO, r);
 	/* The device still works afterwards. */
-	EXPECT_EQ(0, vu_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, 0, buf, 4096));
+	EXPECT_EQ(0, vuser_blk_sync(&self->blk, 0, PVIO_BLK_T_IN, 0, buf, 4096));
 }
 
 TEST_HARNESS_MAIN

@@ -97,11 +97,11 @@ static int unix_connect(const char *path)
 }
 
 /* Wait up to 200 ms for control messages; false once @end_ms has passed. */
-static bool wait_ctrl_more(struct vu_console *con, long end_ms)
+static bool wait_ctrl_more(struct vuser_console *con, long end_ms)
 {
 	if (vu_test_ms() >= end_ms)
 		return false;
-	vu_console_wait_ctrl(con, 200);
+	vuser_console_wait_ctrl(con, 200);
 	return true;
 }
 
@@ -112,10 +112,10 @@ static bool wait_ctrl_more(struct vu_console *con, long end_ms)
  */
 #define WAIT_CTRL(con, cond)                                     \
 	({                                                       \
-		struct vu_console *__con = (con);                \
+		struct vuser_console *__con = (con);             \
 		long __end = vu_test_ms() + 5000;                \
 		bool __ok;                                       \
-		vu_console_ctrl_poll(__con);                     \
+		vuser_console_ctrl_poll(__con);                  \
 		do {                                             \
 			__ok = (cond);                           \
 		} while (!__ok && wait_ctrl_more(__con, __end)); \
@@ -139,7 +139,7 @@ FIXTURE(con)
 {
 	char dir[64], sock[128], log[128], out[128], why[256];
 	pid_t pviod;
-	struct vu_console con;
+	struct vuser_console con;
 	bool open;
 };
 
@@ -166,7 +166,7 @@ FIXTURE_SETUP(con)
 {
 	char opts[512];
 
-	snprintf(self->dir, sizeof(self->dir), "/tmp/vu_console.XXXXXX");
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vuser_console.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
 	snprintf(opts, sizeof(opts), variant->opts, self->dir);
@@ -178,11 +178,11 @@ FIXTURE_SETUP(con)
 	if (start_pviod(self->dir, opts, self->log, &self->pviod, self->sock, sizeof(self->sock),
 			self->why, sizeof(self->why)))
 		return;
-	struct vu_console_opts o = { .socket_path = self->sock, .buf_size = variant->buf_size };
+	struct vuser_console_opts o = { .socket_path = self->sock, .buf_size = variant->buf_size };
 
-	ASSERT_EQ(0, vu_console_open(&self->con, &o))
+	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
-		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
+		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
 		vu_test_dump_log(self->log);
 	}
 	self->open = true;
@@ -193,7 +193,7 @@ FIXTURE_TEARDOWN(con)
 	char cmd[160];
 
 	if (self->open)
-		vu_console_close(&self->con);
+		vuser_console_close(&self->con);
 	vu_test_stop(self->pviod);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
@@ -204,7 +204,7 @@ FIXTURE_TEARDOWN(con)
 
 TEST_F_TIMEOUT(con, names, 30)
 {
-	struct vu_console *c = &self->con;
+	struct vuser_console *c = &self->con;
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
@@ -223,7 +223,7 @@ TEST_F_TIMEOUT(con, names, 30)
 
 TEST_F_TIMEOUT(con, resize, 30)
 {
-	struct vu_console *c = &self->con;
+	struct vuser_console *c = &self->con;
 	struct winsize ws = { .ws_col = 132, .ws_row = 43 };
 	char pty[160];
 	int fd;
@@ -287,8 +287,8 @@ static int peer_run(const char *path, size_t bytes)
 
 TEST_F_TIMEOUT(con, transfer, 240)
 {
-	struct vu_console *c = &self->con;
-	const char *emsg = vu_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
+	struct vuser_console *c = &self->con;
+	const char *emsg = vuser_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
 	size_t bytes = (size_t)variant->mib * MIB, got = 0, sent = 0;
 	struct prng in = { 1 }, outp = { 2 };
 	uint64_t h_got = 1469598103934665603ull, h_want = h_got;
@@ -310,17 +310,17 @@ TEST_F_TIMEOUT(con, transfer, 240)
 	if (!peer)
 		_exit(peer_run(path, bytes));
 	ASSERT_TRUE(WAIT_CTRL(c, c->ports[port].host_open));
-	ASSERT_EQ(0, vu_console_port_open(c, port, true));
+	ASSERT_EQ(0, vuser_console_port_open(c, port, true));
 	t0 = vu_test_ms();
 	/* host -> driver */
 	while (got < bytes) {
-		r = vu_console_read(c, port, buf, sizeof(buf));
+		r = vuser_console_read(c, port, buf, sizeof(buf));
 		if (r == -EAGAIN) {
-			r = vu_console_wait_rx(c, port, 10000);
+			r = vuser_console_wait_rx(c, port, 10000);
 			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes, emsg);
 			continue;
 		}
-		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		ASSERT_LT(0, r) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 		prng_fill(&in, want, (size_t)r);
 		h_got = fnv(h_got, buf, (size_t)r);
 		h_want = fnv(h_want, want, (size_t)r);
@@ -334,17 +334,17 @@ TEST_F_TIMEOUT(con, transfer, 240)
 
 		prng_fill(&outp, buf, n);
 		for (size_t off = 0; off < n; off += (size_t)r) {
-			r = vu_console_write(c, port, buf + off, n - off);
+			r = vuser_console_write(c, port, buf + off, n - off);
 			if (r == -EAGAIN) {
-				ASSERT_EQ(0, vu_queue_wait(c->ports[port].txq, 10000));
+				ASSERT_EQ(0, vuser_queue_wait(c->ports[port].txq, 10000));
 				r = 0;
 				continue;
 			}
-			ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+			ASSERT_LT(0, r) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 		}
 		sent += n;
 	}
-	ASSERT_EQ(0, vu_console_tx_drain(c, port, 10000));
+	ASSERT_EQ(0, vuser_console_tx_drain(c, port, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
 	t2 = vu_test_ms();
 	EXPECT_EQ(0, WEXITSTATUS(status))
@@ -356,7 +356,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 }
 
 /* Write @bytes as fast as the device takes them; every write must complete. */
-static int write_all(struct __test_metadata *_metadata, struct vu_console *c, unsigned int port,
+static int write_all(struct __test_metadata *_metadata, struct vuser_console *c, unsigned int port,
 		     size_t bytes)
 {
 	static uint8_t buf[65536];
@@ -365,10 +365,10 @@ static int write_all(struct __test_metadata *_metadata, struct vu_console *c, un
 
 	memset(buf, 'x', sizeof(buf));
 	while (sent < bytes) {
-		r = vu_console_write(c, port, buf,
-				     bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf));
+		r = vuser_console_write(c, port, buf,
+					bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf));
 		if (r == -EAGAIN) {
-			r = vu_queue_wait(c->ports[port].txq, 5000);
+			r = vuser_queue_wait(c->ports[port].txq, 5000);
 			if (r)
 				return r;
 			continue;
@@ -377,7 +377,7 @@ static int write_all(struct __test_metadata *_metadata, struct vu_console *c, un
 			return r;
 		sent += (size_t)r;
 	}
-	return vu_console_tx_drain(c, port, 5000);
+	return vuser_console_tx_drain(c, port, 5000);
 }
 
 /*
@@ -397,7 +397,7 @@ static void check_loss(struct __test_metadata *_metadata, struct _test_data_con 
 
 TEST_F_TIMEOUT(con, reader_gone, 60)
 {
-	struct vu_console *c = &self->con;
+	struct vuser_console *c = &self->con;
 	char path[160], buf[4096];
 	int fd;
 
@@ -407,13 +407,13 @@ TEST_F_TIMEOUT(con, reader_gone, 60)
 	fd = unix_connect(path);
 	ASSERT_LE(0, fd);
 	ASSERT_TRUE(WAIT_CTRL(c, c->ports[1].host_open));
-	ASSERT_EQ(0, vu_console_port_open(c, 1, true));
+	ASSERT_EQ(0, vuser_console_port_open(c, 1, true));
 	ASSERT_EQ(0, write_all(_metadata, c, 1, 64 * 1024));
 	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
 	close(fd);
 	ASSERT_TRUE(WAIT_CTRL(c, !c->ports[1].host_open));
 	/* Nobody reads: 32 MiB must still complete, dropped and counted. */
-	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 	/* Port 0 keeps working meanwhile. */
 	ASSERT_EQ(0, write_all(_metadata, c, 0, 4096));
 	check_loss(_metadata, self);
@@ -421,7 +421,7 @@ TEST_F_TIMEOUT(con, reader_gone, 60)
 
 TEST_F_TIMEOUT(con, reader_stuck, 60)
 {
-	struct vu_console *c = &self->con;
+	struct vuser_console *c = &self->con;
 	char path[160];
 	int fd;
 
@@ -431,9 +431,9 @@ TEST_F_TIMEOUT(con, reader_stuck, 60)
 	fd = unix_connect(path);
 	ASSERT_LE(0, fd);
 	ASSERT_TRUE(WAIT_CTRL(c, c->ports[1].host_open));
-	ASSERT_EQ(0, vu_console_port_open(c, 1, true));
+	ASSERT_EQ(0, vuser_console_port_open(c, 1, true));
 	/* Connected, never reads: after stall-ms the writes complete again. */
-	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+	ASSERT_EQ(0, write_all(_metadata, c, 1, 32 * MIB)) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 	check_loss(_metadata, self);
 	close(fd);
 }
@@ -443,7 +443,7 @@ FIXTURE(port0)
 {
 	char dir[64], sock[128], log[128], out[160], why[256];
 	pid_t pviod;
-	struct vu_console con;
+	struct vuser_console con;
 	bool open;
 };
 
@@ -466,7 +466,7 @@ FIXTURE_SETUP(port0)
 {
 	char opts[512];
 
-	snprintf(self->dir, sizeof(self->dir), "/tmp/vu_console.XXXXXX");
+	snprintf(self->dir, sizeof(self->dir), "/tmp/vuser_console.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
 	snprintf(self->out, sizeof(self->out), "%s/out", self->dir);
@@ -474,12 +474,12 @@ FIXTURE_SETUP(port0)
 	if (start_pviod(self->dir, opts, self->log, &self->pviod, self->sock, sizeof(self->sock),
 			self->why, sizeof(self->why)))
 		return;
-	struct vu_console_opts o = { .socket_path = self->sock,
-				     .no_multiport = variant->no_multiport };
+	struct vuser_console_opts o = { .socket_path = self->sock,
+					.no_multiport = variant->no_multiport };
 
-	ASSERT_EQ(0, vu_console_open(&self->con, &o))
+	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
-		TH_LOG("%s", vu_dev_errmsg(&self->con.dev));
+		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
 		vu_test_dump_log(self->log);
 	}
 	self->open = true;
@@ -490,7 +490,7 @@ FIXTURE_SETUP(port0)
 		ASSERT_EQ(NULL, self->con.crxq);
 		ASSERT_TRUE(self->con.ports[0].added);
 		/* Port 1 does not exist for the driver. */
-		ASSERT_EQ(-EINVAL, vu_console_port_open(&self->con, 1, true));
+		ASSERT_EQ(-EINVAL, vuser_console_port_open(&self->con, 1, true));
 	}
 }
 
@@ -499,7 +499,7 @@ FIXTURE_TEARDOWN(port0)
 	char cmd[160];
 
 	if (self->open)
-		vu_console_close(&self->con);
+		vuser_console_close(&self->con);
 	vu_test_stop(self->pviod);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
@@ -510,8 +510,8 @@ FIXTURE_TEARDOWN(port0)
 
 TEST_F_TIMEOUT(port0, echo, 120)
 {
-	struct vu_console *c = &self->con;
-	const char *emsg = vu_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
+	struct vuser_console *c = &self->con;
+	const char *emsg = vuser_dev_errmsg(&c->dev); /* the device's buffer: always the latest */
 	const size_t bytes = MIB;
 	struct prng in = { 1 }, outp = { 2 };
 	static uint8_t buf[65536], want[65536];
@@ -526,15 +526,15 @@ TEST_F_TIMEOUT(port0, echo, 120)
 	if (!peer)
 		_exit(peer_run(self->out, bytes));
 	ASSERT_TRUE(!c->multiport || WAIT_CTRL(c, c->ports[0].host_open));
-	ASSERT_EQ(0, vu_console_port_open(c, 0, true));
+	ASSERT_EQ(0, vuser_console_port_open(c, 0, true));
 	while (got < bytes) {
-		r = vu_console_read(c, 0, buf, sizeof(buf));
+		r = vuser_console_read(c, 0, buf, sizeof(buf));
 		if (r == -EAGAIN) {
-			r = vu_console_wait_rx(c, 0, 10000);
+			r = vuser_console_wait_rx(c, 0, 10000);
 			ASSERT_EQ(0, r) TH_LOG("%zu of %zu bytes: %s", got, bytes, emsg);
 			continue;
 		}
-		ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		ASSERT_LT(0, r) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 		prng_fill(&in, want, (size_t)r);
 		ASSERT_EQ(0, memcmp(buf, want, (size_t)r)) TH_LOG("at byte %zu", got);
 		got += (size_t)r;
@@ -544,17 +544,17 @@ TEST_F_TIMEOUT(port0, echo, 120)
 
 		prng_fill(&outp, buf, n);
 		for (size_t off = 0; off < n; off += (size_t)r) {
-			r = vu_console_write(c, 0, buf + off, n - off);
+			r = vuser_console_write(c, 0, buf + off, n - off);
 			if (r == -EAGAIN) {
-				ASSERT_EQ(0, vu_queue_wait(c->ports[0].txq, 10000));
+				ASSERT_EQ(0, vuser_queue_wait(c->ports[0].txq, 10000));
 				r = 0;
 				continue;
 			}
-			ASSERT_LT(0, r) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+			ASSERT_LT(0, r) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 		}
 		sent += n;
 	}
-	ASSERT_EQ(0, vu_console_tx_drain(c, 0, 10000));
+	ASSERT_EQ(0, vuser_console_tx_drain(c, 0, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status))
 	{
@@ -565,7 +565,7 @@ TEST_F_TIMEOUT(port0, echo, 120)
 TEST_F_TIMEOUT(port0, emerg, 30)
 {
 	static const char msg[] = "emergency: pvio says hi\n";
-	struct vu_console *c = &self->con;
+	struct vuser_console *c = &self->con;
 	char got[sizeof(msg)] = "";
 	const uint32_t emerg = offsetof(struct pvio_console_config, emerg_wr);
 	size_t n = 0;
@@ -573,7 +573,7 @@ TEST_F_TIMEOUT(port0, emerg, 30)
 
 	if (!self->open)
 		SKIP(return, "%s", self->why);
-	ASSERT_TRUE(vu_dev_has(&c->dev, PVIO_CONSOLE_F_EMERG_WRITE));
+	ASSERT_TRUE(vuser_dev_has(&c->dev, PVIO_CONSOLE_F_EMERG_WRITE));
 	fd = unix_connect(self->out);
 	ASSERT_LE(0, fd);
 	/* pviod drops emergency characters while nobody reads port 0. */
@@ -583,14 +583,14 @@ TEST_F_TIMEOUT(port0, emerg, 30)
 	for (size_t i = 0; i < sizeof(msg) - 1; i++) {
 		__le32 v = cpu_to_le32((uint8_t)msg[i]);
 
-		wr = vu_dev_config_write(&c->dev, emerg, &v, sizeof(v));
-		ASSERT_EQ(0, wr) TH_LOG("%s", vu_dev_errmsg(&c->dev));
+		wr = vuser_dev_config_write(&c->dev, emerg, &v, sizeof(v));
+		ASSERT_EQ(0, wr) TH_LOG("%s", vuser_dev_errmsg(&c->dev));
 	}
 	/* Only emerg_wr is writable: pviod refuses a write elsewhere. */
 	{
 		__le16 cols = cpu_to_le16(80);
 
-		EXPECT_NE(0, vu_dev_config_write(&c->dev, 0, &cols, sizeof(cols)));
+		EXPECT_NE(0, vuser_dev_config_write(&c->dev, 0, &cols, sizeof(cols)));
 	}
 	while (n < sizeof(msg) - 1) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };

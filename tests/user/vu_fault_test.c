@@ -187,13 +187,13 @@ FIXTURE(fault)
 {
 	char path[108];
 	struct fake fake;
-	struct vu_blk blk;
+	struct vuser_blk blk;
 };
 
 FIXTURE_VARIANT(fault)
 {
 	enum fake_mode mode;
-	int want; /* the error vu_blk_open / the I/O must return */
+	int want; /* the error vuser_blk_open / the I/O must return */
 	bool during_io; /* the failure comes after a successful open */
 	const char *msg; /* a word the error message must contain */
 };
@@ -244,54 +244,54 @@ FIXTURE_TEARDOWN(fault)
 
 TEST_F(fault, clear_error_in_bounded_time)
 {
-	struct vu_blk_opts o = { .socket_path = self->path,
-				 .depth = 4,
-				 .buf_bytes = 1 << 20,
-				 .timeout_ms = TIMEOUT_MS,
-				 .no_indirect = true };
-	struct vu_blk_req *done, *req;
+	struct vuser_blk_opts o = { .socket_path = self->path,
+				    .depth = 4,
+				    .buf_bytes = 1 << 20,
+				    .timeout_ms = TIMEOUT_MS,
+				    .no_indirect = true };
+	struct vuser_blk_req *done, *req;
 	uint8_t *buf;
-	const char *emsg = vu_dev_errmsg(&self->blk.dev); /* the device's buffer: the latest */
+	const char *emsg = vuser_dev_errmsg(&self->blk.dev); /* the device's buffer: the latest */
 	long t0 = vu_test_ms(), elapsed;
 	int r;
 
-	r = vu_blk_open(&self->blk, &o);
+	r = vuser_blk_open(&self->blk, &o);
 	if (variant->during_io) {
-		ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->blk.dev));
-		buf = vu_blk_alloc(&self->blk, 4096);
+		ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
+		buf = vuser_blk_alloc(&self->blk, 4096);
 		ASSERT_NE(NULL, buf);
-		req = vu_blk_req_get(&self->blk, 0);
+		req = vuser_blk_req_get(&self->blk, 0);
 		req->type = PVIO_BLK_T_IN;
 		req->offset = 0;
 		req->buf = buf;
 		req->len = 4096;
-		ASSERT_EQ(0, vu_blk_submit(&self->blk, 0, req));
-		vu_blk_kick(&self->blk, 0);
+		ASSERT_EQ(0, vuser_blk_submit(&self->blk, 0, req));
+		vuser_blk_kick(&self->blk, 0);
 		t0 = vu_test_ms();
 		/* The fake sees the kick and does its damage before we wait. */
 		fake_misbehave(&self->fake);
-		r = vu_blk_wait(&self->blk, 0, &done, 1, -1);
+		r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
 		/* One retry: the damage may land just after the first look. */
 		if (r == -ETIMEDOUT && variant->want != -ETIMEDOUT)
-			r = vu_blk_wait(&self->blk, 0, &done, 1, -1);
+			r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
 	}
 	elapsed = vu_test_ms() - t0;
 	EXPECT_EQ(variant->want, r) TH_LOG("got %d (%s): %s", r, strerror(-r), emsg);
 	EXPECT_NE(NULL, strstr(emsg, variant->msg)) TH_LOG("'%s' lacks '%s'", emsg, variant->msg);
 	EXPECT_GT(3 * TIMEOUT_MS, elapsed) TH_LOG("took %ld ms", elapsed);
-	TH_LOG("%ld ms: %s", elapsed, vu_dev_errmsg(&self->blk.dev));
+	TH_LOG("%ld ms: %s", elapsed, vuser_dev_errmsg(&self->blk.dev));
 	if (variant->during_io)
-		vu_blk_close(&self->blk);
+		vuser_blk_close(&self->blk);
 	atomic_store_explicit(&self->fake.stop, true, memory_order_relaxed);
 }
 
 TEST(connect_refused)
 {
-	struct vu_blk_opts o = { .socket_path = "/nonexistent/pvio.sock", .timeout_ms = 100 };
-	struct vu_blk blk;
+	struct vuser_blk_opts o = { .socket_path = "/nonexistent/pvio.sock", .timeout_ms = 100 };
+	struct vuser_blk blk;
 
-	EXPECT_EQ(-ENOENT, vu_blk_open(&blk, &o));
-	EXPECT_NE(NULL, strstr(vu_dev_errmsg(&blk.dev), "cannot connect"));
+	EXPECT_EQ(-ENOENT, vuser_blk_open(&blk, &o));
+	EXPECT_NE(NULL, strstr(vuser_dev_errmsg(&blk.dev), "cannot connect"));
 }
 
 TEST_HARNESS_MAIN

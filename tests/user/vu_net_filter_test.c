@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vu_net_filter_test - pviod's receive filter, programmed through the
- * control queue by the userspace driver (vu_net_ctrl()).  Two ports of one
+ * control queue by the userspace driver (vuser_net_ctrl()).  Two ports of one
  * pviod switch: port A (control queue, filter programmed) and port B (no
  * control queue) which sends.  A frame to a MAC nobody has is flooded to A:
  * A takes it while it never sent a command (today's behaviour, and QEMU's),
@@ -23,12 +23,12 @@ FIXTURE(filt)
 {
 	char dir[64], sock_a[128], sock_b[128], log[128];
 	pid_t daemon;
-	struct vu_net a, b;
+	struct vuser_net a, b;
 	bool a_open, b_open;
 };
 
 /* From B to @dst, tagged @tag (byte 14). */
-static int send_b(struct vu_net *b, const uint8_t *dst, uint8_t tag)
+static int send_b(struct vuser_net *b, const uint8_t *dst, uint8_t tag)
 {
 	uint8_t fr[60] = { 0 };
 	int r;
@@ -38,31 +38,31 @@ static int send_b(struct vu_net *b, const uint8_t *dst, uint8_t tag)
 	fr[12] = 0x88;
 	fr[13] = 0xb5; /* local experimental ethertype */
 	fr[14] = tag;
-	r = vu_net_send(b, fr, sizeof(fr));
+	r = vuser_net_send(b, fr, sizeof(fr));
 	if (!r)
-		r = vu_net_flush(b);
+		r = vuser_net_flush(b);
 	return r;
 }
 
 /* The tag of the next frame A receives, or -ETIMEDOUT. */
-static int recv_a(struct vu_net *a, int timeout_ms)
+static int recv_a(struct vuser_net *a, int timeout_ms)
 {
 	uint8_t fr[2048];
 	int r;
 
 	for (;;) {
-		r = vu_net_recv(a, fr, sizeof(fr));
+		r = vuser_net_recv(a, fr, sizeof(fr));
 		if (r >= 15)
 			return fr[14];
 		if (r != -EAGAIN)
 			return r < 0 ? r : -EPROTO;
-		r = vu_net_wait_rx(a, timeout_ms);
+		r = vuser_net_wait_rx(a, timeout_ms);
 		if (r)
 			return r;
 	}
 }
 
-static int table(struct vu_net *n, const uint8_t *uc, uint32_t nuc)
+static int table(struct vuser_net *n, const uint8_t *uc, uint32_t nuc)
 {
 	uint8_t buf[8 + 6 * 4];
 	uint32_t le = cpu_to_le32(nuc);
@@ -71,17 +71,17 @@ static int table(struct vu_net *n, const uint8_t *uc, uint32_t nuc)
 	memcpy(buf + 4, uc, 6 * nuc);
 	le = 0;
 	memcpy(buf + 4 + 6 * nuc, &le, 4);
-	return vu_net_ctrl(n, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET, buf, 8 + 6 * nuc);
+	return vuser_net_ctrl(n, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET, buf, 8 + 6 * nuc);
 }
 
-static int rxmode(struct vu_net *n, uint8_t cmd, uint8_t on)
+static int rxmode(struct vuser_net *n, uint8_t cmd, uint8_t on)
 {
-	return vu_net_ctrl(n, PVIO_NET_CTRL_RX, cmd, &on, 1);
+	return vuser_net_ctrl(n, PVIO_NET_CTRL_RX, cmd, &on, 1);
 }
 
 FIXTURE_SETUP(filt)
 {
-	struct vu_net_opts o = { .timeout_ms = 5000 };
+	struct vuser_net_opts o = { .timeout_ms = 5000 };
 	char exe[PATH_MAX], pviod[PATH_MAX + 16], da[300], db[300];
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-vu-filt.%d", getpid());
@@ -108,20 +108,20 @@ FIXTURE_SETUP(filt)
 	ASSERT_EQ(0, vu_test_wait_socket(self->sock_b, self->daemon, 10000));
 	o.socket_path = self->sock_a;
 	o.ctrl_vq = true;
-	ASSERT_EQ(0, vu_net_open(&self->a, &o)) TH_LOG("%s", vu_dev_errmsg(&self->a.dev));
+	ASSERT_EQ(0, vuser_net_open(&self->a, &o)) TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
 	self->a_open = true;
 	o.socket_path = self->sock_b;
 	o.ctrl_vq = false;
-	ASSERT_EQ(0, vu_net_open(&self->b, &o)) TH_LOG("%s", vu_dev_errmsg(&self->b.dev));
+	ASSERT_EQ(0, vuser_net_open(&self->b, &o)) TH_LOG("%s", vuser_dev_errmsg(&self->b.dev));
 	self->b_open = true;
 }
 
 FIXTURE_TEARDOWN(filt)
 {
 	if (self->b_open)
-		vu_net_close(&self->b);
+		vuser_net_close(&self->b);
 	if (self->a_open)
-		vu_net_close(&self->a);
+		vuser_net_close(&self->a);
 	if (self->daemon > 0) {
 		vu_test_stop(self->daemon);
 		vu_test_dump_log(self->log);
@@ -163,26 +163,26 @@ TEST_F(filt, unicast_refused_until_promisc)
 
 TEST_F(filt, malformed_commands_refused)
 {
-	uint8_t big[VU_NET_CTRL_DATA_MAX] = { 0 }, two[2] = { 1, 0 };
+	uint8_t big[VUSER_NET_CTRL_DATA_MAX] = { 0 }, two[2] = { 1, 0 };
 	uint32_t le = cpu_to_le32(65);
 
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 0, two, 2));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 0, NULL, 0));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 6, two, 1));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, two, 2));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 1, mac_a, 5));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_VLAN, 0, big, 3));
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, 77, 0, NULL, 0));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 0, two, 2));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 0, NULL, 0));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_RX, 6, two, 1));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, two, 2));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 1, mac_a, 5));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_VLAN, 0, big, 3));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, 77, 0, NULL, 0));
 	/* 65 unicast entries: over the table's bound. */
 	memcpy(big, &le, 4);
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, big, 8 + 65 * 6));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, big, 8 + 65 * 6));
 	/* Longer than pviod reads. */
-	EXPECT_EQ(-EPROTO, vu_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, big, sizeof(big)));
+	EXPECT_EQ(-EPROTO, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 0, big, sizeof(big)));
 	/* Nothing took: the filter is still off, a stranger's frame arrives. */
 	ASSERT_EQ(0, send_b(&self->b, mac_x, 9));
 	EXPECT_EQ(9, recv_a(&self->a, 3000));
 	/* A good MAC_ADDR_SET moves A: frames to the new address arrive, to the old not. */
-	ASSERT_EQ(0, vu_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 1, mac_x, 6));
+	ASSERT_EQ(0, vuser_net_ctrl(&self->a, PVIO_NET_CTRL_MAC, 1, mac_x, 6));
 	ASSERT_EQ(0, send_b(&self->b, mac_a, 10));
 	ASSERT_EQ(0, send_b(&self->b, mac_x, 11));
 	EXPECT_EQ(11, recv_a(&self->a, 3000));

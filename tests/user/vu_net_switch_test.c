@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vu_net_switch_test - pviod's switch between two userspace drivers, for
- * what vu_net (one queue pair, no offloads) cannot show: software GSO and
- * multi-queue receive.  Built on the library's device layer (vu_dev_open()
+ * what vuser_net (one queue pair, no offloads) cannot show: software GSO and
+ * multi-queue receive.  Built on the library's device layer (vuser_dev_open()
  * with our own feature set and queues), with a minimal driver here.
  *
  * Port A negotiates CSUM and HOST_TSO4/6 and sends TCP super-frames (64 KiB
@@ -38,30 +38,30 @@ static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 
 /* A driver of our own over the library's device: npairs pairs, optional control queue. */
 struct drv {
-	struct vu_dev dev;
+	struct vuser_dev dev;
 	unsigned int npairs;
 	bool open;
 	uint8_t *rxbufs; /* npairs * QSIZE buffers of RX_BUF */
 	uint8_t *txbufs; /* NTX buffers of TX_BUF, for pair 0 */
 	uint8_t *tx_free[NTX]; /* stack of free transmit buffers */
 	unsigned int tx_nfree;
-	struct vu_queue *ctrl;
+	struct vuser_queue *ctrl;
 	uint8_t *ctrlbuf;
 };
 
-static struct vu_queue *rxq(struct drv *d, unsigned int pair)
+static struct vuser_queue *rxq(struct drv *d, unsigned int pair)
 {
 	return &d->dev.queues[2 * pair];
 }
 
-static struct vu_queue *txq(struct drv *d, unsigned int pair)
+static struct vuser_queue *txq(struct drv *d, unsigned int pair)
 {
 	return &d->dev.queues[2 * pair + 1];
 }
 
 static int post_rx(struct drv *d, unsigned int pair, uint8_t *buf)
 {
-	struct pvring_sg sg = { vu_mem_gpa(&d->dev.mem, buf), RX_BUF };
+	struct pvring_sg sg = { vuser_mem_gpa(&d->dev.mem, buf), RX_BUF };
 
 	return pvring_drv_add(&rxq(d, pair)->ring, &sg, 0, 1, buf);
 }
@@ -69,7 +69,7 @@ static int post_rx(struct drv *d, unsigned int pair, uint8_t *buf)
 static int drv_open(struct drv *d, const char *sock, uint64_t features, unsigned int npairs,
 		    bool ctrl)
 {
-	struct vu_dev_opts o = {
+	struct vuser_dev_opts o = {
 		.socket_path = sock,
 		.device_id = PVIO_ID_NET,
 		.timeout_ms = 5000,
@@ -85,16 +85,16 @@ static int drv_open(struct drv *d, const char *sock, uint64_t features, unsigned
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	r = vu_dev_open(&d->dev, &o);
+	r = vuser_dev_open(&d->dev, &o);
 	if (r)
 		return r;
 	d->open = true;
 	d->npairs = npairs;
-	d->rxbufs = vu_mem_alloc(&d->dev.mem, (size_t)npairs * QSIZE * RX_BUF, 64);
-	d->txbufs = vu_mem_alloc(&d->dev.mem, (size_t)NTX * TX_BUF, 64);
+	d->rxbufs = vuser_mem_alloc(&d->dev.mem, (size_t)npairs * QSIZE * RX_BUF, 64);
+	d->txbufs = vuser_mem_alloc(&d->dev.mem, (size_t)NTX * TX_BUF, 64);
 	if (ctrl) {
 		d->ctrl = &d->dev.queues[2 * npairs];
-		d->ctrlbuf = vu_mem_alloc(&d->dev.mem, 64, 64);
+		d->ctrlbuf = vuser_mem_alloc(&d->dev.mem, 64, 64);
 	}
 	if (!d->rxbufs || !d->txbufs || (ctrl && !d->ctrlbuf))
 		return -ENOMEM;
@@ -106,7 +106,7 @@ static int drv_open(struct drv *d, const char *sock, uint64_t features, unsigned
 			if (r)
 				return r;
 		}
-		vu_queue_kick(rxq(d, p));
+		vuser_queue_kick(rxq(d, p));
 	}
 	return 0;
 }
@@ -114,7 +114,7 @@ static int drv_open(struct drv *d, const char *sock, uint64_t features, unsigned
 static void drv_close(struct drv *d)
 {
 	if (d->open)
-		vu_dev_close(&d->dev);
+		vuser_dev_close(&d->dev);
 	d->open = false;
 }
 
@@ -133,21 +133,21 @@ static int drv_send(struct drv *d, const struct pvio_net_hdr *h, const void *fra
 			d->tx_free[d->tx_nfree++] = buf;
 		if (d->tx_nfree)
 			break;
-		r = vu_queue_wait(txq(d, 0), -1);
+		r = vuser_queue_wait(txq(d, 0), -1);
 		if (r)
 			return r;
 	}
 	buf = d->tx_free[--d->tx_nfree];
 	memcpy(buf, h, 12);
 	memcpy(buf + 12, frame, len);
-	sg.addr = vu_mem_gpa(&d->dev.mem, buf);
+	sg.addr = vuser_mem_gpa(&d->dev.mem, buf);
 	sg.len = (uint32_t)(12 + len);
 	r = pvring_drv_add(&txq(d, 0)->ring, &sg, 1, 0, buf);
 	if (r) {
 		d->tx_nfree++;
 		return r;
 	}
-	vu_queue_kick(txq(d, 0));
+	vuser_queue_kick(txq(d, 0));
 	return 0;
 }
 
@@ -155,13 +155,13 @@ static int drv_send(struct drv *d, const struct pvio_net_hdr *h, const void *fra
 static int drv_recv(struct drv *d, unsigned int pair, struct pvio_net_hdr *h, uint8_t *out,
 		    size_t cap, int timeout_ms)
 {
-	struct vu_queue *q = rxq(d, pair);
+	struct vuser_queue *q = rxq(d, pair);
 	uint8_t *buf;
 	uint32_t len;
 	int r;
 
 	while (!(buf = pvring_drv_get_used(&q->ring, &len))) {
-		r = vu_queue_wait(q, timeout_ms);
+		r = vuser_queue_wait(q, timeout_ms);
 		if (r)
 			return r;
 	}
@@ -172,7 +172,7 @@ static int drv_recv(struct drv *d, unsigned int pair, struct pvio_net_hdr *h, ui
 	memcpy(h, buf, 12);
 	memcpy(out, buf + 12, len - 12);
 	post_rx(d, pair, buf);
-	vu_queue_kick(q);
+	vuser_queue_kick(q);
 	return (int)(len - 12);
 }
 
@@ -187,14 +187,14 @@ static int drv_ctrl(struct drv *d, uint8_t cls, uint8_t cmd, const void *data, s
 	d->ctrlbuf[1] = cmd;
 	memcpy(d->ctrlbuf + 2, data, len);
 	*ack = 0xff;
-	sg[0] = (struct pvring_sg){ vu_mem_gpa(&d->dev.mem, d->ctrlbuf), (uint32_t)(2 + len) };
-	sg[1] = (struct pvring_sg){ vu_mem_gpa(&d->dev.mem, ack), 1 };
+	sg[0] = (struct pvring_sg){ vuser_mem_gpa(&d->dev.mem, d->ctrlbuf), (uint32_t)(2 + len) };
+	sg[1] = (struct pvring_sg){ vuser_mem_gpa(&d->dev.mem, ack), 1 };
 	r = pvring_drv_add(&d->ctrl->ring, sg, 1, 1, d->ctrlbuf);
 	if (r)
 		return r;
-	vu_queue_kick(d->ctrl);
+	vuser_queue_kick(d->ctrl);
 	while (!pvring_drv_get_used(&d->ctrl->ring, &ulen)) {
-		r = vu_queue_wait(d->ctrl, -1);
+		r = vuser_queue_wait(d->ctrl, -1);
 		if (r)
 			return r;
 	}
@@ -405,11 +405,11 @@ FIXTURE_SETUP(sw)
 			      PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
 				      PVIO_BIT(PVIO_NET_F_HOST_TSO6),
 			      1, false))
-	TH_LOG("%s", vu_dev_errmsg(&self->a.dev));
+	TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
 	ASSERT_EQ(0, drv_open(&self->b, self->sock_b, fb, 2, true))
-	TH_LOG("%s", vu_dev_errmsg(&self->b.dev));
+	TH_LOG("%s", vuser_dev_errmsg(&self->b.dev));
 	/* B did not negotiate TSO: pviod must not think it did. */
-	ASSERT_FALSE(vu_dev_has(&self->b.dev, PVIO_NET_F_GUEST_TSO4));
+	ASSERT_FALSE(vuser_dev_has(&self->b.dev, PVIO_NET_F_GUEST_TSO4));
 }
 
 FIXTURE_TEARDOWN(sw)
@@ -443,7 +443,8 @@ static void tso_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(sw) * 
 	size_t len = super_frame(sframe, &h, v6, payload, seq0), done = 0;
 	int n;
 
-	ASSERT_EQ(0, drv_send(&self->a, &h, sframe, len)) TH_LOG("%s", vu_dev_errmsg(&self->a.dev));
+	ASSERT_EQ(0, drv_send(&self->a, &h, sframe, len))
+	TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
 	for (i = 0; i < nseg; i++) {
 		size_t plen = payload - done < mss ? payload - done : mss;
 		const uint8_t *ip = rframe + l3, *th = rframe + l4;
@@ -466,7 +467,7 @@ static void tso_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(sw) * 
 			n = drv_recv(&self->b, got_pair, &rh, rframe, sizeof(rframe), 3000);
 		}
 		ASSERT_EQ((int)(hl + plen), n)
-		TH_LOG("segment %u of %u: %s", i, nseg, vu_dev_errmsg(&self->b.dev));
+		TH_LOG("segment %u of %u: %s", i, nseg, vuser_dev_errmsg(&self->b.dev));
 		/* Headers: addresses and ports as sent. */
 		EXPECT_EQ(0, memcmp(rframe, sframe, l3));
 		EXPECT_EQ(0, memcmp(th, sframe + l4, 4));
@@ -584,13 +585,13 @@ TEST_F(sw, flows_spread_over_active_pairs)
 	struct pvio_net_hdr rh;
 
 	/* No VQ_PAIRS_SET yet: one pair active, pair 1 gets nothing. */
-	ASSERT_EQ(0, send_flows(&self->a)) TH_LOG("%s", vu_dev_errmsg(&self->a.dev));
+	ASSERT_EQ(0, send_flows(&self->a)) TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
 	ASSERT_EQ(0, recv_flows(&self->b, flow_pair, per_pair));
 	EXPECT_EQ(NFLOWS * PER_FLOW, per_pair[0]);
 	EXPECT_EQ(0u, per_pair[1]);
 
 	/* Two pairs: the flows spread, each on one pair, in order. */
-	ASSERT_EQ(0, pairs_set(&self->b, 2)) TH_LOG("%s", vu_dev_errmsg(&self->b.dev));
+	ASSERT_EQ(0, pairs_set(&self->b, 2)) TH_LOG("%s", vuser_dev_errmsg(&self->b.dev));
 	ASSERT_EQ(0, send_flows(&self->a));
 	ASSERT_EQ(0, recv_flows(&self->b, flow_pair, per_pair));
 	for (i = 0; i < NFLOWS; i++)

@@ -23,7 +23,7 @@ FIXTURE(net)
 	char dir[64], sock[128], log[128];
 	pid_t pmd;
 	int stdin_pipe[2];
-	struct vu_net net;
+	struct vuser_net net;
 	bool open;
 	char why[256];
 };
@@ -103,10 +103,10 @@ static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_
 
 FIXTURE_SETUP(net)
 {
-	struct vu_net_opts o = { .queue_size = 256,
-				 .rx_buf_size = variant->rx_buf_size,
-				 .no_mrg_rxbuf = variant->no_mrg,
-				 .timeout_ms = 5000 };
+	struct vuser_net_opts o = { .queue_size = 256,
+				    .rx_buf_size = variant->rx_buf_size,
+				    .no_mrg_rxbuf = variant->no_mrg,
+				    .timeout_ms = 5000 };
 	char vdev[200], prefix[64];
 	int r;
 
@@ -135,17 +135,17 @@ FIXTURE_SETUP(net)
 		vu_test_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("testpmd did not create %s", self->sock);
 	o.socket_path = self->sock;
-	r = vu_net_open(&self->net, &o);
+	r = vuser_net_open(&self->net, &o);
 	if (r)
 		vu_test_dump_log(self->log);
-	ASSERT_EQ(0, r) TH_LOG("%s", vu_dev_errmsg(&self->net.dev));
+	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->net.dev));
 	self->open = true;
 }
 
 FIXTURE_TEARDOWN(net)
 {
 	if (self->open)
-		vu_net_close(&self->net);
+		vuser_net_close(&self->net);
 	vu_test_stop(self->pmd);
 	unlink(self->sock);
 	unlink(self->log);
@@ -162,29 +162,29 @@ FIXTURE_TEARDOWN(net)
  *
  * Return: 0 once a probe came back, -ETIMEDOUT after @tries probes.
  */
-static int net_warm_up(struct vu_net *net, uint8_t *frame, size_t cap, unsigned int tries)
+static int net_warm_up(struct vuser_net *net, uint8_t *frame, size_t cap, unsigned int tries)
 {
 	uint64_t seq, ts;
 	int r, back = 0;
 
 	while (tries-- && !back) {
 		bench_frame_build(frame, BENCH_FRAME_MIN, NFRAMES, BENCH_FRAME_MIN);
-		if (vu_net_send(net, frame, BENCH_FRAME_MIN) == -EAGAIN) {
-			vu_net_reap_tx(net);
+		if (vuser_net_send(net, frame, BENCH_FRAME_MIN) == -EAGAIN) {
+			vuser_net_reap_tx(net);
 			continue;
 		}
-		vu_net_flush(net);
-		if (vu_net_wait_rx(net, 100))
+		vuser_net_flush(net);
+		if (vuser_net_wait_rx(net, 100))
 			continue;
-		while ((r = vu_net_recv(net, frame, cap)) > 0)
+		while ((r = vuser_net_recv(net, frame, cap)) > 0)
 			back |= !bench_frame_check(frame, (size_t)r, &seq, &ts) && seq == NFRAMES;
-		vu_net_reap_tx(net);
+		vuser_net_reap_tx(net);
 	}
 	if (!back)
 		return -ETIMEDOUT;
 	/* Late echoes of earlier probes must not reach the test. */
-	while (!vu_net_wait_rx(net, 200))
-		while (vu_net_recv(net, frame, cap) > 0)
+	while (!vuser_net_wait_rx(net, 200))
+		while (vuser_net_recv(net, frame, cap) > 0)
 			;
 	return 0;
 }
@@ -194,7 +194,7 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 	static uint8_t seen[NFRAMES];
 	uint8_t frame[2048] __attribute__((aligned(8)));
 	unsigned int sent = 0, got = 0, inflight, i;
-	const char *emsg = vu_dev_errmsg(&self->net.dev); /* the device's buffer: the latest */
+	const char *emsg = vuser_dev_errmsg(&self->net.dev); /* the device's buffer: the latest */
 	uint64_t seq, ts;
 	int r, bad;
 
@@ -209,22 +209,23 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 			size_t len = BENCH_FRAME_MIN + (sent * 97) % (1514 - BENCH_FRAME_MIN + 1);
 
 			bench_frame_build(frame, len, sent, len);
-			r = vu_net_send(&self->net, frame, len);
+			r = vuser_net_send(&self->net, frame, len);
 			if (r == -EAGAIN) {
-				ASSERT_LE(0, vu_net_reap_tx(&self->net));
-				r = vu_net_send(&self->net, frame, len);
+				ASSERT_LE(0, vuser_net_reap_tx(&self->net));
+				r = vuser_net_send(&self->net, frame, len);
 			}
-			ASSERT_EQ(0, r) TH_LOG("send %u: %s", sent, vu_dev_errmsg(&self->net.dev));
+			ASSERT_EQ(0, r)
+			TH_LOG("send %u: %s", sent, vuser_dev_errmsg(&self->net.dev));
 		}
-		vu_net_flush(&self->net);
+		vuser_net_flush(&self->net);
 		while (inflight) {
-			r = vu_net_recv(&self->net, frame, sizeof(frame));
+			r = vuser_net_recv(&self->net, frame, sizeof(frame));
 			if (r == -EAGAIN) {
-				r = vu_net_wait_rx(&self->net, 5000);
+				r = vuser_net_wait_rx(&self->net, 5000);
 				ASSERT_EQ(0, r) TH_LOG("%u of %u frames back: %s", got, sent, emsg);
 				continue;
 			}
-			ASSERT_LT(0, r) TH_LOG("recv: %d %s", r, vu_dev_errmsg(&self->net.dev));
+			ASSERT_LT(0, r) TH_LOG("recv: %d %s", r, vuser_dev_errmsg(&self->net.dev));
 			bad = bench_frame_check(frame, (size_t)r, &seq, &ts);
 			ASSERT_EQ(0, bad) TH_LOG("frame of %d bytes corrupted", r);
 			ASSERT_EQ(ts, (uint64_t)r) TH_LOG("sent %" PRIu64 " bytes, got %d", ts, r);
@@ -236,7 +237,7 @@ TEST_F_TIMEOUT(net, frames_come_back_intact, 120)
 			got++;
 			inflight--;
 		}
-		ASSERT_LE(0, vu_net_reap_tx(&self->net));
+		ASSERT_LE(0, vuser_net_reap_tx(&self->net));
 	}
 	for (i = 0; i < NFRAMES; i++)
 		ASSERT_EQ(1, seen[i]);
