@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The console device: pviod's console driven by the userspace driver
-# (tests/user/vu_console_test.c, built by tests/user/user.mk's vu_% rule).
+# (tests/user/vuser_console_test.c, built by tests/user/user.mk's vuser_% rule).
 
-CONSOLE_INTEGRATION_TESTS := $(O)/tests/user/vu_console_test
+CONSOLE_INTEGRATION_TESTS := $(O)/tests/user/vuser_console_test
 
 INTEGRATION_TESTS += $(CONSOLE_INTEGRATION_TESTS)
 PROGS += $(CONSOLE_INTEGRATION_TESTS)

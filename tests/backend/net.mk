@@ -8,11 +8,11 @@
 #                   GUEST_TSO4/6, checked on the bytes, and the flow hash
 #   net_filter_test unit: the receive filter (RX modes, MAC table, MAC address,
 #                   VLANs) and the control commands that program it
-#                   (its integration test is tests/user/vu_net_filter_test)
+#                   (its integration test is tests/user/vuser_net_filter_test)
 #   net_loop.sh     integration: pvio-bench net reflect --verify against backend=loop
 #   net_dpdk.sh     integration: dpdk-testpmd virtio_user (io, txonly) against loop
-#   vu_net_switch_test  integration (tests/user/): two userspace drivers on one
-#                   switch: a TSO super-frame segmented for a receiver without
+#   vuser_net_switch_test  integration (tests/user/): two userspace drivers on
+#                   one switch: a TSO super-frame segmented for a receiver without
 #                   GUEST_TSO4/6, flows spread over the receiver's active pairs
 #   net_vm_tap.sh   VM: stock virtio_net on vhost-user, backend=tap in a netns
 #                   (ping, TCP transfer with checksums both ends, MTU 9000)
@@ -31,11 +31,11 @@ INTEGRATION_TESTS += tests/backend/net_loop.sh tests/backend/net_dpdk.sh
 VM_TESTS += tests/backend/net_vm_tap.sh tests/backend/net_vm_switch.sh
 
 # The switch's software GSO and multi-queue receive, end to end through the
-# userspace driver (tests/user/vu_net_switch_test.c; built by tests/user/user.mk's
-# rules, listed here so that fragment stays untouched).
-NET_TEST_VU := $(O)/tests/user/vu_net_switch_test
-INTEGRATION_TESTS += $(NET_TEST_VU)
-PROGS += $(NET_TEST_VU)
+# userspace driver (tests/user/vuser_net_switch_test.c; built by
+# tests/user/user.mk's rules, listed here so that fragment stays untouched).
+NET_TEST_VUSER := $(O)/tests/user/vuser_net_switch_test
+INTEGRATION_TESTS += $(NET_TEST_VUSER)
+PROGS += $(NET_TEST_VUSER)
 
 $(NET_TEST_UNIT): %: %.o $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring

@@ -3,7 +3,7 @@
 # tests/backend/stats: pviod's SIGUSR1 dump of every device's counters
 # (stats_test.c): blk, net (loop) and console driven by the userspace driver
 # (libvuser, frontend/virtio-user), then exact numbers checked in pviod's log.
-# Built with the tests/user flags (vuser.h, vu_test.h); the explicit object
+# Built with the tests/user flags (vuser.h, vuser_test.h); the explicit object
 # rule takes precedence over tests/backend/backend.mk's pattern rule.
 
 STATS_TEST := $(O)/tests/backend/stats_test

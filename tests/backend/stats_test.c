@@ -21,7 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define IMG_BYTES (4u << 20)
 #define BLK_WRITES 8
@@ -68,7 +68,7 @@ FIXTURE_SETUP(stats)
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (access(pviod, X_OK))
@@ -79,12 +79,12 @@ FIXTURE_SETUP(stats)
 	{
 		char *const argv[] = { pviod, "-w", "2", "-d", b, "-d", n, "-d", c, NULL };
 
-		self->pviod = vu_test_spawn(argv, self->log, -1);
+		self->pviod = vuser_test_spawn(argv, self->log, -1);
 	}
-	ASSERT_EQ(0, vu_test_wait_socket(self->bsock, self->pviod, 5000));
-	ASSERT_EQ(0, vu_test_wait_socket(self->nsock, self->pviod, 5000));
-	ASSERT_EQ(0, vu_test_wait_socket(self->csock, self->pviod, 5000))
-	vu_test_dump_log(self->log);
+	ASSERT_EQ(0, vuser_test_wait_socket(self->bsock, self->pviod, 5000));
+	ASSERT_EQ(0, vuser_test_wait_socket(self->nsock, self->pviod, 5000));
+	ASSERT_EQ(0, vuser_test_wait_socket(self->csock, self->pviod, 5000))
+	vuser_test_dump_log(self->log);
 	self->up = true;
 }
 
@@ -93,7 +93,7 @@ FIXTURE_TEARDOWN(stats)
 	char cmd[160];
 
 	if (self->pviod > 0)
-		vu_test_stop(self->pviod);
+		vuser_test_stop(self->pviod);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))
@@ -139,14 +139,14 @@ static int blk_traffic(struct drivers *d, const char *sock)
 /* Every transmit buffer back from the device (it has handled them all). */
 static int net_tx_drain(struct vuser_net *net)
 {
-	long end = vu_test_ms() + 5000;
+	long end = vuser_test_ms() + 5000;
 	int r;
 
 	while (net->tx_nfree < net->txq->num) {
 		r = vuser_net_reap_tx(net);
 		if (r < 0)
 			return r;
-		if (vu_test_ms() > end)
+		if (vuser_test_ms() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -231,10 +231,10 @@ static int con_traffic(struct drivers *d, const char *sock, const char *out, off
 	}
 	if (!r)
 		r = vuser_console_tx_drain(con, 0, 5000);
-	for (end = vu_test_ms() + 5000; !r; usleep(10000)) {
+	for (end = vuser_test_ms() + 5000; !r; usleep(10000)) {
 		if (stat(out, &st) == 0 && st.st_size >= want)
 			break;
-		if (vu_test_ms() > end)
+		if (vuser_test_ms() > end)
 			r = -ETIMEDOUT;
 	}
 	return r;
@@ -254,7 +254,7 @@ static void drivers_close(struct drivers *d)
 /* Wait for the nth "SIGUSR1:" dump to be complete (its console line), copy the log after it. */
 static bool dump_wait(const char *log, int nth, char *dump, size_t len)
 {
-	long end = vu_test_ms() + 10000;
+	long end = vuser_test_ms() + 10000;
 	char line[1024];
 	size_t off;
 	FILE *f;
@@ -281,7 +281,7 @@ static bool dump_wait(const char *log, int nth, char *dump, size_t len)
 		if (seen == nth && strstr(dump, "console2: port 0:"))
 			return true;
 		usleep(20000);
-	} while (vu_test_ms() < end);
+	} while (vuser_test_ms() < end);
 	return false;
 }
 
@@ -336,15 +336,15 @@ static void check_exit(struct __test_metadata *_metadata, struct _test_data_stat
 {
 	char line[1024];
 	int status = -1;
-	long end = vu_test_ms() + 20000;
+	long end = vuser_test_ms() + 20000;
 	FILE *f;
 
 	kill(self->pviod, SIGTERM);
-	while (waitpid(self->pviod, &status, WNOHANG) != self->pviod && vu_test_ms() < end)
+	while (waitpid(self->pviod, &status, WNOHANG) != self->pviod && vuser_test_ms() < end)
 		usleep(20000);
 	self->pviod = 0;
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-	vu_test_dump_log(self->log);
+	vuser_test_dump_log(self->log);
 	f = fopen(self->log, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
@@ -365,7 +365,7 @@ TEST_F_TIMEOUT(stats, while_connected, 60)
 	traffic(_metadata, self, &d, 1);
 	/* Every driver still connected: their queues run during the dump. */
 	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vu_test_dump_log(self->log);
+	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vuser_test_dump_log(self->log);
 	check_dump(_metadata, dump, 1);
 	drivers_close(&d);
 	check_exit(_metadata, self);
@@ -380,7 +380,7 @@ TEST_F_TIMEOUT(stats, after_disconnect, 60)
 		SKIP(return, "pviod did not start");
 	/* Before any traffic: every device says zero. */
 	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vu_test_dump_log(self->log);
+	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vuser_test_dump_log(self->log);
 	EXPECT_TRUE(has(dump, "blk0: queue 0: 0 requests:"));
 	EXPECT_TRUE(has(dump, "net1: pair 0: tx 0 frames 0 bytes"));
 	EXPECT_TRUE(has(dump, "console2: port 0: to sink 0 bytes"));
@@ -390,7 +390,7 @@ TEST_F_TIMEOUT(stats, after_disconnect, 60)
 	traffic(_metadata, self, &d, 2);
 	drivers_close(&d);
 	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 2, dump, sizeof(dump))) vu_test_dump_log(self->log);
+	ASSERT_TRUE(dump_wait(self->log, 2, dump, sizeof(dump))) vuser_test_dump_log(self->log);
 	check_dump(_metadata, dump, 2);
 	check_exit(_metadata, self);
 }

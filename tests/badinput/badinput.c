@@ -34,7 +34,7 @@
 
 #include "raw.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define GUEST_SIZE (1u << 20)
 #define NUM 16
@@ -765,7 +765,7 @@ int main(void)
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (!mkdtemp(dir) || image(dir, "a", img_a, sizeof(img_a)) ||
@@ -784,12 +784,12 @@ int main(void)
 		char *const argv[] = { pviod, "--device", dev_a,  "--device",
 				       dev_b, "--device", dev_ro, NULL };
 
-		pviod_pid = vu_test_spawn(argv, logpath, -1);
+		pviod_pid = vuser_test_spawn(argv, logpath, -1);
 	}
-	if (vu_test_wait_socket(sock_a, pviod_pid, 5000) ||
-	    vu_test_wait_socket(sock_b, pviod_pid, 5000) ||
-	    vu_test_wait_socket(sock_ro, pviod_pid, 5000)) {
-		vu_test_dump_log(logpath);
+	if (vuser_test_wait_socket(sock_a, pviod_pid, 5000) ||
+	    vuser_test_wait_socket(sock_b, pviod_pid, 5000) ||
+	    vuser_test_wait_socket(sock_ro, pviod_pid, 5000)) {
+		vuser_test_dump_log(logpath);
 		printf("Bail out! pviod (%s) did not start\n", pviod);
 		return 1;
 	}
@@ -799,7 +799,7 @@ int main(void)
 	ret = vuser_blk_open(&witness, &bo);
 	if (ret) {
 		printf("Bail out! device b: %s\n", vuser_dev_errmsg(&witness.dev));
-		vu_test_stop(pviod_pid);
+		vuser_test_stop(pviod_pid);
 		return 1;
 	}
 	witness_buf = vuser_blk_alloc(&witness, 4096);
@@ -832,16 +832,16 @@ int main(void)
 		}
 		fflush(stdout);
 		if (!pviod_alive()) {
-			vu_test_dump_log(logpath);
+			vuser_test_dump_log(logpath);
 			printf("Bail out! pviod died\n");
 			return 1;
 		}
 	}
 	printf("# %u hostile inputs in %u tests, %u failed\n", raw_inputs, n, failed);
 	vuser_blk_close(&witness);
-	vu_test_stop(pviod_pid);
+	vuser_test_stop(pviod_pid);
 	if (failed)
-		vu_test_dump_log(logpath);
+		vuser_test_dump_log(logpath);
 	{
 		char cmd[PATH_MAX + 16];
 

@@ -55,7 +55,7 @@
 
 #include "raw.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 /* Guest memory: four regions of 2 MiB, adjacent in guest-physical space. */
 #define MEM_SIZE (8u << 20)
@@ -176,10 +176,10 @@ static unsigned int cnt_last(struct cnt *c)
 static int cnt_read(struct cnt *c)
 {
 	unsigned int before = cnt_last(c);
-	long end = vu_test_ms() + RAW_WAIT_MS;
+	long end = vuser_test_ms() + RAW_WAIT_MS;
 
 	kill(pviod_pid, SIGUSR1);
-	while (vu_test_ms() < end) {
+	while (vuser_test_ms() < end) {
 		if (cnt_last(c) > before)
 			return 0;
 		usleep(2000);
@@ -449,13 +449,13 @@ static void rx_post(struct nt *n, unsigned int count, uint32_t size)
 /* Wait until the receive used ring has an entry we have not read. */
 static bool rx_more(struct nt *n, int timeout_ms)
 {
-	long end = vu_test_ms() + timeout_ms;
+	long end = vuser_test_ms() + timeout_ms;
 
 	do {
 		if (raw_used_idx(n->rx) != n->rx_seen)
 			return true;
 		usleep(1000);
-	} while (vu_test_ms() < end);
+	} while (vuser_test_ms() < end);
 	return false;
 }
 
@@ -917,7 +917,7 @@ static const char *c_rx_hdr_bytes(struct nt *n, int arg)
 static const char *kick_asked(struct raw_vq *q, bool event_idx)
 {
 	const __le16 *avail_event = (const void *)&q->used->ring[q->num];
-	long end = vu_test_ms() + RAW_WAIT_MS;
+	long end = vuser_test_ms() + RAW_WAIT_MS;
 	bool asked;
 
 	do {
@@ -928,7 +928,7 @@ static const char *kick_asked(struct raw_vq *q, bool event_idx)
 		if (asked)
 			return NULL;
 		usleep(1000);
-	} while (vu_test_ms() < end);
+	} while (vuser_test_ms() < end);
 	return event_idx ? "avail_event not at the next entry after the ring drained" :
 			   "NO_NOTIFY still set after the ring drained";
 }
@@ -1756,7 +1756,7 @@ int main(void)
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (!mkdtemp(dir)) {
@@ -1771,11 +1771,11 @@ int main(void)
 	{
 		char *const argv[] = { pviod, "--device", dev_a, "--device", dev_w, NULL };
 
-		pviod_pid = vu_test_spawn(argv, logpath, -1);
+		pviod_pid = vuser_test_spawn(argv, logpath, -1);
 	}
-	if (vu_test_wait_socket(sock_a, pviod_pid, 5000) ||
-	    vu_test_wait_socket(sock_w, pviod_pid, 5000)) {
-		vu_test_dump_log(logpath);
+	if (vuser_test_wait_socket(sock_a, pviod_pid, 5000) ||
+	    vuser_test_wait_socket(sock_w, pviod_pid, 5000)) {
+		vuser_test_dump_log(logpath);
 		printf("Bail out! pviod (%s) did not start\n", pviod);
 		return 1;
 	}
@@ -1783,7 +1783,7 @@ int main(void)
 	ret = vuser_net_open(&witness, &wo);
 	if (ret) {
 		printf("Bail out! device w: %s\n", vuser_dev_errmsg(&witness.dev));
-		vu_test_stop(pviod_pid);
+		vuser_test_stop(pviod_pid);
 		return 1;
 	}
 	have_stats = cnt_read(&total) == 0;
@@ -1820,7 +1820,7 @@ int main(void)
 			fflush(stdout);
 			if (!pviod_alive()) {
 				fflush(stdout);
-				vu_test_dump_log(logpath);
+				vuser_test_dump_log(logpath);
 				printf("Bail out! pviod died\n");
 				return 1;
 			}
@@ -1828,7 +1828,7 @@ int main(void)
 	}
 	printf("# %u hostile inputs in %u cases, %u failed\n", raw_inputs, t, failed);
 	vuser_net_close(&witness);
-	vu_test_stop(pviod_pid);
+	vuser_test_stop(pviod_pid);
 
 	/* The totals pviod logs at exit: everything every case expected. */
 	if (cnt_last(&now) == 0) {
@@ -1843,7 +1843,7 @@ int main(void)
 	}
 	fflush(stdout);
 	if (failed)
-		vu_test_dump_log(logpath);
+		vuser_test_dump_log(logpath);
 	{
 		char cmd[PATH_MAX + 16];
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_blk_test - the userspace driver against real vhost-user-blk back-ends:
+ * vuser_blk_test - the userspace driver against real vhost-user-blk back-ends:
  * qemu-storage-daemon (which no one here wrote) and pviod.
  *
  * Each test starts its own back-end on a fresh image in /dev/shm, connects,
@@ -15,7 +15,7 @@
 #include "kselftest_harness.h"
 #include "vuser.h"
 #include "bench_lib.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define IMG_BYTES (64u << 20)
 #define SEED 0x5eed
@@ -95,12 +95,12 @@ static int start_backend(struct _test_data_blk *self, const struct _fixture_vari
 				       exp,
 				       NULL };
 
-		self->daemon = vu_test_spawn(argv, self->log, -1);
+		self->daemon = vuser_test_spawn(argv, self->log, -1);
 	} else {
 		if (getenv("PVIOD")) {
 			snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 		} else {
-			vu_test_exe_dir(exe, sizeof(exe));
+			vuser_test_exe_dir(exe, sizeof(exe));
 			snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 		}
 		if (access(pviod, X_OK)) {
@@ -111,11 +111,11 @@ static int start_backend(struct _test_data_blk *self, const struct _fixture_vari
 			 nq);
 		char *const argv[] = { pviod, "--device", arg, NULL };
 
-		self->daemon = vu_test_spawn(argv, self->log, -1);
+		self->daemon = vuser_test_spawn(argv, self->log, -1);
 	}
-	if (vu_test_wait_socket(self->sock, self->daemon, 10000)) {
+	if (vuser_test_wait_socket(self->sock, self->daemon, 10000)) {
 		snprintf(why, whylen, "back-end did not create %s within 10 s", self->sock);
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 		return -1;
 	}
 	return 0;
@@ -149,7 +149,7 @@ FIXTURE_SETUP(blk)
 	o.socket_path = self->sock;
 	r = vuser_blk_open(&self->blk, &o);
 	if (r)
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	self->open = true;
 }
@@ -158,7 +158,7 @@ FIXTURE_TEARDOWN(blk)
 {
 	if (self->open)
 		vuser_blk_close(&self->blk);
-	vu_test_stop(self->daemon);
+	vuser_test_stop(self->daemon);
 	unlink(self->img);
 	unlink(self->sock);
 	unlink(self->log);

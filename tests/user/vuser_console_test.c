@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_console_test - pviod's console device driven by the userspace driver.
+ * vuser_console_test - pviod's console device driven by the userspace driver.
  *
  *   names           ports=3 with names: DEVICE_ADD for each, CONSOLE_PORT for
  *                   port 0, PORT_NAME for the named ones
@@ -25,7 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define MIB (1u << 20)
 
@@ -60,7 +60,7 @@ static int start_pviod(const char *dir, const char *opts, const char *log, pid_t
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (access(pviod, X_OK)) {
@@ -72,9 +72,9 @@ static int start_pviod(const char *dir, const char *opts, const char *log, pid_t
 	{
 		char *const argv[] = { pviod, "--device", arg, NULL };
 
-		*pid = vu_test_spawn(argv, log, -1);
+		*pid = vuser_test_spawn(argv, log, -1);
 	}
-	if (vu_test_wait_socket(sock, *pid, 5000)) {
+	if (vuser_test_wait_socket(sock, *pid, 5000)) {
 		snprintf(why, whylen, "pviod did not create %s", sock);
 		return -ETIMEDOUT;
 	}
@@ -99,7 +99,7 @@ static int unix_connect(const char *path)
 /* Wait up to 200 ms for control messages; false once @end_ms has passed. */
 static bool wait_ctrl_more(struct vuser_console *con, long end_ms)
 {
-	if (vu_test_ms() >= end_ms)
+	if (vuser_test_ms() >= end_ms)
 		return false;
 	vuser_console_wait_ctrl(con, 200);
 	return true;
@@ -113,7 +113,7 @@ static bool wait_ctrl_more(struct vuser_console *con, long end_ms)
 #define WAIT_CTRL(con, cond)                                     \
 	({                                                       \
 		struct vuser_console *__con = (con);             \
-		long __end = vu_test_ms() + 5000;                \
+		long __end = vuser_test_ms() + 5000;             \
 		bool __ok;                                       \
 		vuser_console_ctrl_poll(__con);                  \
 		do {                                             \
@@ -183,7 +183,7 @@ FIXTURE_SETUP(con)
 	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
 		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 	}
 	self->open = true;
 }
@@ -194,7 +194,7 @@ FIXTURE_TEARDOWN(con)
 
 	if (self->open)
 		vuser_console_close(&self->con);
-	vu_test_stop(self->pviod);
+	vuser_test_stop(self->pviod);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))
@@ -311,7 +311,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 		_exit(peer_run(path, bytes));
 	ASSERT_TRUE(WAIT_CTRL(c, c->ports[port].host_open));
 	ASSERT_EQ(0, vuser_console_port_open(c, port, true));
-	t0 = vu_test_ms();
+	t0 = vuser_test_ms();
 	/* host -> driver */
 	while (got < bytes) {
 		r = vuser_console_read(c, port, buf, sizeof(buf));
@@ -327,7 +327,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 		got += (size_t)r;
 	}
 	ASSERT_EQ(h_want, h_got);
-	t1 = vu_test_ms();
+	t1 = vuser_test_ms();
 	/* driver -> host, checked by the peer */
 	while (sent < bytes) {
 		size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
@@ -346,7 +346,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 	}
 	ASSERT_EQ(0, vuser_console_tx_drain(c, port, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
-	t2 = vu_test_ms();
+	t2 = vuser_test_ms();
 	EXPECT_EQ(0, WEXITSTATUS(status))
 	{
 		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
@@ -480,7 +480,7 @@ FIXTURE_SETUP(port0)
 	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
 		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 	}
 	self->open = true;
 	ASSERT_EQ(!variant->no_multiport, self->con.multiport);
@@ -500,7 +500,7 @@ FIXTURE_TEARDOWN(port0)
 
 	if (self->open)
 		vuser_console_close(&self->con);
-	vu_test_stop(self->pviod);
+	vuser_test_stop(self->pviod);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))

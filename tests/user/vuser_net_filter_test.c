@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_net_filter_test - pviod's receive filter, programmed through the
+ * vuser_net_filter_test - pviod's receive filter, programmed through the
  * control queue by the userspace driver (vuser_net_ctrl()).  Two ports of one
  * pviod switch: port A (control queue, filter programmed) and port B (no
  * control queue) which sends.  A frame to a MAC nobody has is flooded to A:
@@ -12,7 +12,7 @@
  */
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -92,7 +92,7 @@ FIXTURE_SETUP(filt)
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (access(pviod, X_OK))
@@ -103,9 +103,9 @@ FIXTURE_SETUP(filt)
 		 self->sock_b, getpid());
 	char *const argv[] = { pviod, "--device", da, "--device", db, NULL };
 
-	self->daemon = vu_test_spawn(argv, self->log, -1);
-	ASSERT_EQ(0, vu_test_wait_socket(self->sock_a, self->daemon, 10000));
-	ASSERT_EQ(0, vu_test_wait_socket(self->sock_b, self->daemon, 10000));
+	self->daemon = vuser_test_spawn(argv, self->log, -1);
+	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_a, self->daemon, 10000));
+	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_b, self->daemon, 10000));
 	o.socket_path = self->sock_a;
 	o.ctrl_vq = true;
 	ASSERT_EQ(0, vuser_net_open(&self->a, &o)) TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
@@ -123,8 +123,8 @@ FIXTURE_TEARDOWN(filt)
 	if (self->a_open)
 		vuser_net_close(&self->a);
 	if (self->daemon > 0) {
-		vu_test_stop(self->daemon);
-		vu_test_dump_log(self->log);
+		vuser_test_stop(self->daemon);
+		vuser_test_dump_log(self->log);
 	}
 	unlink(self->sock_a);
 	unlink(self->sock_b);

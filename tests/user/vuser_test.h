@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vu_test.h - helpers for the front-end's integration tests: start a peer
+ * vuser_test.h - helpers for the front-end's integration tests: start a peer
  * (qemu-storage-daemon, pviod, dpdk-testpmd) that dies with the test, wait
  * for its socket, stop it.
  */
-#ifndef VU_TEST_H
-#define VU_TEST_H
+#ifndef VUSER_TEST_H
+#define VUSER_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline long vu_test_ms(void)
+static inline long vuser_test_ms(void)
 {
 	struct timespec ts;
 
@@ -35,7 +35,7 @@ static inline long vu_test_ms(void)
  * the test process dies, so a failed or timed-out test leaves no daemon.
  * @stdin_fd: -1 for /dev/null, else the fd to use as stdin.
  */
-static inline pid_t vu_test_spawn(char *const argv[], const char *log, int stdin_fd)
+static inline pid_t vuser_test_spawn(char *const argv[], const char *log, int stdin_fd)
 {
 	pid_t pid = fork();
 	int fd;
@@ -58,13 +58,13 @@ static inline pid_t vu_test_spawn(char *const argv[], const char *log, int stdin
 }
 
 /* Can something be connected to at @path yet?  (Probing connects count as a client.) */
-static inline int vu_test_wait_socket(const char *path, pid_t pid, int timeout_ms)
+static inline int vuser_test_wait_socket(const char *path, pid_t pid, int timeout_ms)
 {
-	long deadline = vu_test_ms() + timeout_ms;
+	long deadline = vuser_test_ms() + timeout_ms;
 	struct stat st;
 	int status;
 
-	while (vu_test_ms() < deadline) {
+	while (vuser_test_ms() < deadline) {
 		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 			return 0;
 		if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid)
@@ -74,7 +74,7 @@ static inline int vu_test_wait_socket(const char *path, pid_t pid, int timeout_m
 	return -ETIMEDOUT;
 }
 
-static inline void vu_test_stop(pid_t pid)
+static inline void vuser_test_stop(pid_t pid)
 {
 	int status;
 
@@ -91,7 +91,7 @@ static inline void vu_test_stop(pid_t pid)
 }
 
 /* Print the last lines of a peer's log into the TAP output, as comments. */
-static inline void vu_test_dump_log(const char *log)
+static inline void vuser_test_dump_log(const char *log)
 {
 	char line[512];
 	FILE *f = fopen(log, "r");
@@ -105,7 +105,7 @@ static inline void vu_test_dump_log(const char *log)
 }
 
 /* The directory of this test binary: $(O)/tests/user. */
-static inline void vu_test_exe_dir(char *buf, size_t len)
+static inline void vuser_test_exe_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
 	char *slash;
@@ -118,4 +118,4 @@ static inline void vu_test_exe_dir(char *buf, size_t len)
 		*slash = '\0';
 }
 
-#endif /* VU_TEST_H */
+#endif /* VUSER_TEST_H */

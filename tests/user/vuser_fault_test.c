@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_fault_test - the driver against back-ends that misbehave.
+ * vuser_fault_test - the driver against back-ends that misbehave.
  *
  * A fake back-end runs as a thread of the test: it listens on a socket,
  * accepts the driver, and then closes mid-negotiation, stays silent, answers
@@ -17,7 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define TIMEOUT_MS 500
 
@@ -154,12 +154,12 @@ static void fake_misbehave(struct fake *f)
 {
 	uint64_t v = 1;
 	struct pollfd pfd = { .events = POLLIN };
-	long deadline = vu_test_ms() + 5000;
+	long deadline = vuser_test_ms() + 5000;
 
 	/* Without REPLY_ACK the driver does not wait for us to take the fds. */
 	while ((__atomic_load_n(&f->kick_fd, __ATOMIC_ACQUIRE) < 0 ||
 		__atomic_load_n(&f->call_fd, __ATOMIC_ACQUIRE) < 0) &&
-	       vu_test_ms() < deadline)
+	       vuser_test_ms() < deadline)
 		usleep(1000);
 	pfd.fd = f->kick_fd;
 	if (poll(&pfd, 1, 5000) <= 0)
@@ -252,7 +252,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 	struct vuser_blk_req *done, *req;
 	uint8_t *buf;
 	const char *emsg = vuser_dev_errmsg(&self->blk.dev); /* the device's buffer: the latest */
-	long t0 = vu_test_ms(), elapsed;
+	long t0 = vuser_test_ms(), elapsed;
 	int r;
 
 	r = vuser_blk_open(&self->blk, &o);
@@ -267,7 +267,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 		req->len = 4096;
 		ASSERT_EQ(0, vuser_blk_submit(&self->blk, 0, req));
 		vuser_blk_kick(&self->blk, 0);
-		t0 = vu_test_ms();
+		t0 = vuser_test_ms();
 		/* The fake sees the kick and does its damage before we wait. */
 		fake_misbehave(&self->fake);
 		r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
@@ -275,7 +275,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 		if (r == -ETIMEDOUT && variant->want != -ETIMEDOUT)
 			r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
 	}
-	elapsed = vu_test_ms() - t0;
+	elapsed = vuser_test_ms() - t0;
 	EXPECT_EQ(variant->want, r) TH_LOG("got %d (%s): %s", r, strerror(-r), emsg);
 	EXPECT_NE(NULL, strstr(emsg, variant->msg)) TH_LOG("'%s' lacks '%s'", emsg, variant->msg);
 	EXPECT_GT(3 * TIMEOUT_MS, elapsed) TH_LOG("took %ld ms", elapsed);

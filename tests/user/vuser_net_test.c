@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_net_test - the userspace driver's virtio-net against DPDK's vhost PMD:
+ * vuser_net_test - the userspace driver's virtio-net against DPDK's vhost PMD:
  * dpdk-testpmd with net_vhost0 forwards (macswap, port looped to itself)
  * every frame we transmit back to our receive queue.  Frames of many sizes
  * carry a checksum and a sequence number; each must come back intact, with
@@ -13,7 +13,7 @@
 #include "kselftest_harness.h"
 #include "vuser.h"
 #include "bench_lib.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define NFRAMES 3000
 #define WINDOW 64
@@ -98,7 +98,7 @@ static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_
 			       "--total-num-mbufs=8192",
 			       NULL };
 
-	return vu_test_spawn(argv, log, stdin_fd);
+	return vuser_test_spawn(argv, log, stdin_fd);
 }
 
 FIXTURE_SETUP(net)
@@ -130,14 +130,14 @@ FIXTURE_SETUP(net)
 	/* testpmd quits when stdin ends: hand it a pipe we never write. */
 	ASSERT_EQ(0, pipe(self->stdin_pipe));
 	self->pmd = start_testpmd(vdev, prefix, self->log, self->stdin_pipe[0]);
-	r = vu_test_wait_socket(self->sock, self->pmd, 30000);
+	r = vuser_test_wait_socket(self->sock, self->pmd, 30000);
 	if (r)
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("testpmd did not create %s", self->sock);
 	o.socket_path = self->sock;
 	r = vuser_net_open(&self->net, &o);
 	if (r)
-		vu_test_dump_log(self->log);
+		vuser_test_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->net.dev));
 	self->open = true;
 }
@@ -146,7 +146,7 @@ FIXTURE_TEARDOWN(net)
 {
 	if (self->open)
 		vuser_net_close(&self->net);
-	vu_test_stop(self->pmd);
+	vuser_test_stop(self->pmd);
 	unlink(self->sock);
 	unlink(self->log);
 	rmdir(self->dir);

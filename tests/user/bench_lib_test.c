@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_bench_test - unit tests of pvio-bench's measuring tools: the latency
+ * bench_lib_test - unit tests of pvio-bench's measuring tools: the latency
  * histogram (bucket bounds, percentiles within the promised 1/32 error,
  * merging) and the verify patterns (offset-derived, independent per block,
  * mismatches located exactly), plus size parsing.

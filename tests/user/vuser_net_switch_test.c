@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_net_switch_test - pviod's switch between two userspace drivers, for
+ * vuser_net_switch_test - pviod's switch between two userspace drivers, for
  * what vuser_net (one queue pair, no offloads) cannot show: software GSO and
  * multi-queue receive.  Built on the library's device layer (vuser_dev_open()
  * with our own feature set and queues), with a minimal driver here.
@@ -21,7 +21,7 @@
  */
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vu_test.h"
+#include "vuser_test.h"
 
 #define QSIZE 256
 #define RX_BUF 2048
@@ -387,7 +387,7 @@ FIXTURE_SETUP(sw)
 	if (getenv("PVIOD")) {
 		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
 	} else {
-		vu_test_exe_dir(exe, sizeof(exe));
+		vuser_test_exe_dir(exe, sizeof(exe));
 		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
 	}
 	if (access(pviod, X_OK))
@@ -398,9 +398,9 @@ FIXTURE_SETUP(sw)
 		 self->sock_b, getpid());
 	char *const argv[] = { pviod, "--device", da, "--device", db, NULL };
 
-	self->daemon = vu_test_spawn(argv, self->log, -1);
-	ASSERT_EQ(0, vu_test_wait_socket(self->sock_a, self->daemon, 10000));
-	ASSERT_EQ(0, vu_test_wait_socket(self->sock_b, self->daemon, 10000));
+	self->daemon = vuser_test_spawn(argv, self->log, -1);
+	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_a, self->daemon, 10000));
+	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_b, self->daemon, 10000));
 	ASSERT_EQ(0, drv_open(&self->a, self->sock_a,
 			      PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
 				      PVIO_BIT(PVIO_NET_F_HOST_TSO6),
@@ -417,8 +417,8 @@ FIXTURE_TEARDOWN(sw)
 	drv_close(&self->b);
 	drv_close(&self->a);
 	if (self->daemon > 0) {
-		vu_test_stop(self->daemon);
-		vu_test_dump_log(self->log);
+		vuser_test_stop(self->daemon);
+		vuser_test_dump_log(self->log);
 	}
 	unlink(self->sock_a);
 	unlink(self->sock_b);
