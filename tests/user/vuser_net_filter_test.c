@@ -68,7 +68,8 @@ static int table(struct vuser_net *n, const uint8_t *uc, uint32_t nuc)
 	uint32_t le = cpu_to_le32(nuc);
 
 	memcpy(buf, &le, 4);
-	memcpy(buf + 4, uc, 6 * nuc);
+	if (nuc) /* an empty table passes uc == NULL: no memcpy() from NULL */
+		memcpy(buf + 4, uc, 6 * nuc);
 	le = 0;
 	memcpy(buf + 4 + 6 * nuc, &le, 4);
 	return vuser_net_ctrl(n, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_TABLE_SET, buf, 8 + 6 * nuc);
