@@ -41,6 +41,7 @@ $(O)/pvio-bench: $(BENCH_OBJS) $(BENCH_LIB) $(O)/libvuser.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS)
 
 PROGS += $(BENCH_LIB) $(O)/pvio-bench
+INSTALL_BIN += $(O)/pvio-bench
 
 # pvio-ringbench links DPDK's rte_ring for the comparison when libdpdk is
 # installed; without it the comparison says so and the rest still runs.

@@ -37,12 +37,14 @@ fi
 
 mode_is() { [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ]; }
 check "pviod in /usr/bin, mode 755" mode_is "$dest/usr/bin/pviod" 755
+check "pvio-bench in /usr/bin, mode 755" mode_is "$dest/usr/bin/pvio-bench" 755
 check "pviod(8) in /usr/share/man/man8, mode 644" mode_is "$dest/usr/share/man/man8/pviod.8" 644
 unit=$dest/usr/lib/systemd/system/pviod.service
 check "pviod.service in /usr/lib/systemd/system, mode 644" mode_is "$unit" 644
 check "the unit starts /usr/bin/pviod" grep -q '^ExecStart=/usr/bin/pviod ' "$unit"
-runs() { "$1" --version | sed 's/^/# /'; [ "${PIPESTATUS[0]}" -eq 0 ]; }
-check "the installed pviod runs" runs "$dest/usr/bin/pviod"
+runs() { "$@" | sed 's/^/# /'; [ "${PIPESTATUS[0]}" -eq 0 ]; }
+check "the installed pviod runs" runs "$dest/usr/bin/pviod" --version
+check "the installed pvio-bench runs" runs "$dest/usr/bin/pvio-bench" --help
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s|=/usr/bin/|=$dest/usr/bin/|" "$unit" >"$tmp/pviod.service"
