@@ -65,3 +65,17 @@ INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker
 # pvio_blk against pviod --fault (a device that lies); listed here, beside
 # the pviod test mode it exercises, so tests/guest/guest.mk stays untouched.
 VM_TESTS += tests/guest/pvio_blk_fault.sh
+
+# Devices added and removed while another serves verified I/O: pviod's
+# objects and the userspace driver (frontend/virtio-user) in one process,
+# under a second: a unit test, so ASan and TSan run it too.
+LIFECYCLE_TEST := $(BACKEND_TEST_DIR)/device_lifecycle_test
+UNIT_TESTS += $(LIFECYCLE_TEST)
+PROGS += $(LIFECYCLE_TEST)
+
+$(LIFECYCLE_TEST).o: tests/backend/device_lifecycle_test.c $(BACKEND_KSFT_HARNESS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BACKEND_TEST_CFLAGS) -I$(CURDIR)/frontend/virtio-user -MMD -MP -c -o $@ $<
+
+$(LIFECYCLE_TEST): $(LIFECYCLE_TEST).o $(PVIOD_OBJS) $(VUSER_LIB)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
