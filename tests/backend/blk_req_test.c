@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk_req_test - the virtio-blk request parser (backend/blk_req.c) on
+ * blk_req_test - the virtio-blk request parser (backend/blk/request.c) on
  * hand-made chains: where the header, data and status byte are found
  * whatever the descriptor split, and which status a bad request gets.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_filter_race_test - pviod's receive filter (backend/net_filter.c) read
+ * net_filter_race_test - pviod's receive filter (backend/net/filter.c) read
  * by several threads while one reprograms it, as the pairs' workers read it
  * while the control queue's worker writes it.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_filter_test - pviod's receive filter (backend/net_filter.c): the
+ * net_filter_test - pviod's receive filter (backend/net/filter.c): the
  * control-queue commands that program it (every length a hostile driver
  * can send, oversized tables, unnegotiated commands) and the per-frame
  * decision (RX modes, MAC tables, the device address, VLAN ids).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_gso_test - software segmentation of TCP super-frames (net_gso.c) and
+ * net_gso_test - software segmentation of TCP super-frames (backend/net/gso.c) and
  * the switch's flow hash, checked on the bytes: segment count and lengths,
  * IPv4 total length / id / header checksum, IPv6 payload length, sequence
  * numbers, FIN / PSH / CWR placement, ECN bits, payload bytes, and TCP

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vu_mem_test - the memory table (backend/vu_mem.c): regions mapped from
+ * vu_mem_test - the memory table (backend/vhost-user/mem.c): regions mapped from
  * memfds with their offsets, front-end address and guest-physical
  * translation with bounds, overlap and size checks, add and remove.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_blk_req - libFuzzer target: pviod's virtio-blk request parser
- * (backend/blk_req.c) on chains of any shape.
+ * (backend/blk/request.c) on chains of any shape.
  *
  * Input:
  *   byte 0      segment count (1..16)

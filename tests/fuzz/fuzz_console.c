@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_console - libFuzzer target: the console's control messages
- * (backend/console.c, MULTIPORT) from a hostile driver.
+ * (backend/console/device.c, MULTIPORT) from a hostile driver.
  *
  * console.c keeps its control path static, so this file includes it and
  * drives the very functions the control queues' kicks call: chains from the

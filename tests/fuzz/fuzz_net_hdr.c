@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_net_hdr - libFuzzer target: pviod's virtio-net header checks
- * (backend/net_hdr.c) on any header, frame and feature set.
+ * (backend/net/hdr.c) on any header, frame and feature set.
  *
  * Input:
  *   byte 0      negotiated features: bit 0 CSUM, bit 1 HOST_TSO4,
@@ -13,7 +13,7 @@
  * pviod_net_csum_fill() when it asks for one; ASan catches any byte either
  * touches outside the frame.  The offload helpers run on the feature set.
  *
- * The same bytes also program the receive filter (backend/net_filter.c):
+ * The same bytes also program the receive filter (backend/net/filter.c):
  * bytes 1-2 read as a control command's class (mod 3: RX, MAC, VLAN) and
  * command, the frame as its data; then the frame goes through the filter's
  * decision, and a second command (with filtering surely on) and decision.
