@@ -26,6 +26,9 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# vm_ko: where the guest modules are built.
+# shellcheck source-path=SCRIPTDIR source=vm/lib.sh
+. scripts/vm/lib.sh
 RUNTIME=5
 KEEP=0
 while [ $# -gt 0 ]; do
@@ -46,7 +49,8 @@ die() { echo "demo.sh: error: $*" >&2; exit 1; }
 step "building pvio (userspace parts and guest modules)"
 make --no-print-directory -s -j"$(nproc)" all
 make --no-print-directory -s modules
-for f in build/pviod build/pvio-bench pvio_core.ko pvio_blk.ko pvio_net.ko pvio_con.ko; do
+for f in build/pviod build/pvio-bench "$(vm_ko pvio_core)" "$(vm_ko pvio_blk)" \
+	"$(vm_ko pvio_net)" "$(vm_ko pvio_con)"; do
 	[ -e "$f" ] || die "$f was not built; see the make output above"
 done
 
@@ -261,8 +265,9 @@ fi
 echo "1..$n"
 GUEST
 chmod +x "$T/guest.sh"
-scripts/vm/mkinitramfs.sh -o "$T/initrd.img" --ko-noload pvio_core.ko --ko-noload pvio_blk.ko \
-	--ko-noload pvio_net.ko --ko-noload pvio_con.ko --fio -t "$T/guest.sh" >/dev/null
+scripts/vm/mkinitramfs.sh -o "$T/initrd.img" --ko-noload "$(vm_ko pvio_core)" \
+	--ko-noload "$(vm_ko pvio_blk)" --ko-noload "$(vm_ko pvio_net)" \
+	--ko-noload "$(vm_ko pvio_con)" --fio -t "$T/guest.sh" >/dev/null
 rc=0
 scripts/vm/run.sh -i "$T/initrd.img" --timeout $((RUNTIME * 3 + 180)) \
 	--vhost-user-blk "$T/blk.sock,num-queues=2" --net-vhost-user "$T/net.sock" \

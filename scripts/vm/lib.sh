@@ -8,6 +8,8 @@
 #   VM_TOP        the repository's top directory
 #   VM_CACHE      build/vm/ (override with PVIO_VM_CACHE): cached cpio parts,
 #                 the KVM probe result
+#   vm_ko NAME    where `make modules` puts the guest module NAME.ko
+#   vm_ko_sources the files the guest modules are built from
 #
 # Environment knobs read here:
 #   PVIO_VM_KVER    guest kernel version (default: see vm_kver)
@@ -16,6 +18,33 @@
 
 VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VM_CACHE=${PVIO_VM_CACHE:-$VM_TOP/build/vm}
+
+# vm_ko NAME: the path of the guest kernel module NAME.ko (pvio_core,
+# pvio_blk, pvio_net or pvio_con) as `make modules` builds it, whether or not
+# it is built yet.  The one place that knows where the modules are built:
+# scripts and tests ask here instead of spelling the path.
+vm_ko()
+{
+	case $1 in
+	pvio_core | pvio_blk | pvio_net | pvio_con) echo "$VM_TOP/$1.ko" ;;
+	*)
+		vm_log "vm_ko: no guest module named '$1' (pvio_core, pvio_blk, pvio_net, pvio_con)"
+		return 1
+		;;
+	esac
+}
+
+# vm_ko_sources: every file the guest modules are built from, one a line (a
+# module older than one of them is stale).
+vm_ko_sources()
+{
+	local f
+	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/*.[ch] "$VM_TOP"/ring/*.[ch] \
+		"$VM_TOP"/protocol/*.h; do
+		[ -f "$f" ] && echo "$f"
+	done
+	return 0
+}
 
 # Messages go to stderr prefixed with "# " so they never break a TAP stream.
 vm_log()

@@ -16,15 +16,14 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vmt_init con_port
 pvg_modules
-ko_con=$VM_TOP/pvio_con.ko
-[ -f "$ko_con" ] || vm_die "pvio_con.ko not built"
+[ -f "$PVG_CON_KO" ] || vm_die "pvio_con.ko not built"
 prog=$VM_TOP/$VMT_O/tests/guest/con_port_test
 make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/guest/con_port_test" >&2 ||
 	vm_die "cannot build $prog"
 port=$VMT_TMP/port.sock
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
-	--ko-noload "$PVG_CORE_KO" --ko-noload "$ko_con" \
+	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" \
 	-M virtio_pci -M virtio_console -a "$prog" -t "$PVG_DIR/guest/con_port.sh"
 
 "$PVG_DIR/con_port_peer.py" "$port" 280 &

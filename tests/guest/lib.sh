@@ -5,9 +5,10 @@
 # it).  On top of tests/vm/lib.sh (the VM harness: vmt_init, vmt_prog, TAP,
 # back-ends):
 #
-#   pvg_modules          build pvio_core.ko and pvio_blk.ko when missing or
-#                        older than their sources; SKIP (exit 4) without
-#                        kernel headers.  Sets PVG_CORE_KO, PVG_BLK_KO.
+#   pvg_modules          build the guest modules when one is missing or
+#                        older than a source; SKIP (exit 4) without kernel
+#                        headers.  PVG_CORE_KO, PVG_BLK_KO, PVG_NET_KO and
+#                        PVG_CON_KO are their paths (vm_ko).
 #   pvg_when_logged CONSOLE PATTERN CMD...
 #                        in the background: run CMD once PATTERN shows up in
 #                        the guest's kernel log (the guest asks the host for
@@ -19,26 +20,33 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
 PVG_DIR=$VM_TOP/tests/guest
-PVG_CORE_KO=$VM_TOP/pvio_core.ko
-PVG_BLK_KO=$VM_TOP/pvio_blk.ko
+PVG_CORE_KO=$(vm_ko pvio_core)
+PVG_BLK_KO=$(vm_ko pvio_blk)
+PVG_NET_KO=$(vm_ko pvio_net)
+PVG_CON_KO=$(vm_ko pvio_con)
 PVG_WATCHERS=()
 
 pvg_modules()
 {
-	local kdir stale=0 f
+	local kdir stale=0 f ko
 	kdir=${KDIR:-$("$VM_TOP/scripts/kdir.sh")}
 	if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 		echo "1..0 # SKIP no kernel headers to build the modules (linux-headers-$(uname -r))"
 		exit 4
 	fi
-	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/*.[ch] "$VM_TOP"/ring/pvring_drv.[ch] \
-		"$VM_TOP"/ring/pvring_split.h "$VM_TOP"/ring/pvring_compat.h "$VM_TOP"/protocol/*.h; do
-		if [ ! -f "$PVG_CORE_KO" ] || [ ! -f "$PVG_BLK_KO" ] ||
-			[ "$f" -nt "$PVG_CORE_KO" ] || [ "$f" -nt "$PVG_BLK_KO" ]; then
-			stale=1
-			break
-		fi
+	for ko in "$PVG_CORE_KO" "$PVG_BLK_KO" "$PVG_NET_KO" "$PVG_CON_KO"; do
+		[ -f "$ko" ] || stale=1
 	done
+	if [ "$stale" = 0 ]; then
+		while read -r f; do
+			for ko in "$PVG_CORE_KO" "$PVG_BLK_KO" "$PVG_NET_KO" "$PVG_CON_KO"; do
+				if [ "$f" -nt "$ko" ]; then
+					stale=1
+				fi
+			done
+			[ "$stale" = 0 ] || break
+		done < <(vm_ko_sources)
+	fi
 	if [ "$stale" = 1 ]; then
 		# Tests run in parallel: one build at a time (make itself is
 		# cheap when another test just built the modules).

@@ -14,8 +14,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vmt_init pvio_con
 pvg_modules
-ko_con=$VM_TOP/pvio_con.ko
-[ -f "$ko_con" ] || vm_die "pvio_con.ko not built"
+[ -f "$PVG_CON_KO" ] || vm_die "pvio_con.ko not built"
 
 bytes=$((4 << 20))
 data=$VMT_TMP/data
@@ -27,7 +26,7 @@ hvc=$VMT_TMP/hvc.sock
 port=$VMT_TMP/port.sock
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
-	--ko-noload "$PVG_CORE_KO" --ko-noload "$ko_con" -t "$PVG_DIR/guest/pvio_con.sh"
+	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -t "$PVG_DIR/guest/pvio_con.sh"
 
 : >"$console"
 "$PVG_DIR/pvio_con_peer.py" "$hvc" "$port" "$data" "$VMT_TMP" &

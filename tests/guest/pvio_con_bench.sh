@@ -18,8 +18,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vmt_init pvio_con_bench
 pvg_modules
-ko_con=$VM_TOP/pvio_con.ko
-[ -f "$ko_con" ] || vm_die "pvio_con.ko not built"
+[ -f "$PVG_CON_KO" ] || vm_die "pvio_con.ko not built"
 bytes=${PVC_BYTES:-$((64 << 20))}
 rounds=${PVC_ROUNDS:-2}
 port=$VMT_TMP/port.sock
@@ -27,7 +26,7 @@ console=$VMT_TMP/console.log
 res=$VMT_TMP/results
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
-	--ko-noload "$PVG_CORE_KO" --ko-noload "$ko_con" -M virtio_pci -M virtio_console \
+	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -M virtio_pci -M virtio_console \
 	-t "$PVG_DIR/guest/pvio_con_bench.sh"
 
 : >"$console"

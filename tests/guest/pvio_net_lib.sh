@@ -37,15 +37,6 @@ pvn_need()
 		echo "1..0 # SKIP network namespaces need root"
 		exit 4
 	}
-	# pvg_modules looks at pvio_core.ko and pvio_blk.ko only.
-	for t in "$VM_TOP"/frontend/pvio_net*.[ch] "$VM_TOP"/Kbuild; do
-		if [ ! -f "$VM_TOP/pvio_net.ko" ] || [ "$t" -nt "$VM_TOP/pvio_net.ko" ]; then
-			flock "$VM_TOP/build/modules.lock" \
-				make -C "$VM_TOP" --no-print-directory -s modules >&2 ||
-				vm_die "make modules failed"
-			break
-		fi
-	done
 }
 
 pvn_cleanup()
@@ -106,6 +97,6 @@ pvn_initrd()
 	fi
 	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${bins[@]}" \
 		-M virtio_pci -M virtio_net -M 8021q -M macvlan --ko-noload "$PVG_CORE_KO" \
-		--ko-noload "$VM_TOP/pvio_net.ko" -a "$VMT_TMP/blob:/blob" \
+		--ko-noload "$PVG_NET_KO" -a "$VMT_TMP/blob:/blob" \
 		-t "$PVG_DIR/pvio_net_guest.sh"
 }
