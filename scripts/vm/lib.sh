@@ -39,8 +39,8 @@ vm_ko()
 vm_ko_sources()
 {
 	local f
-	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/*.[ch] "$VM_TOP"/ring/*.[ch] \
-		"$VM_TOP"/protocol/*.h; do
+	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/{core,blk,net,console}/*.[ch] \
+		"$VM_TOP"/ring/*.[ch] "$VM_TOP"/protocol/*.h; do
 		[ -f "$f" ] && echo "$f"
 	done
 	return 0

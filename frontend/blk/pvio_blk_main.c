@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvio_blk.c - the virtio block frontend (virtio 1.2 §5.2) on pvio_core.
+ * pvio_blk_main.c - the virtio block frontend (virtio 1.2 §5.2) on pvio_core.
  *
  * One blk-mq hardware queue per virtqueue.  A request is one chain:
  *

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvio_con.c - the virtio console frontend (virtio 1.2 §5.3) on the pvio bus.
+ * pvio_con_main.c - the virtio console frontend (virtio 1.2 §5.3) on the pvio
+ * bus.
  *
  * Port 0, or whichever port the device marks with CONSOLE_PORT, is an hvc
  * console (hvc0 for the first: usable with console=hvc0); every other port

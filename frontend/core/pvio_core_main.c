@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvio_core.c - the pvio bus and the virtio PCI transport (modern interface,
- * virtio 1.2 §4.1) without the kernel's virtio core.
+ * pvio_core_main.c - the pvio bus and the virtio PCI transport (modern
+ * interface, virtio 1.2 §4.1) without the kernel's virtio core.
  *
  * The PCI driver finds the vendor capabilities, maps the four structures and
  * creates one struct pvio_device on the pvio bus per virtio device; frontends
