@@ -45,6 +45,9 @@ ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 
 # KDIR: headers of the newest kernel installed under /lib/modules or /usr/src.
 KDIR ?= $(shell scripts/kdir.sh)
+# The guest modules build with Kbuild in frontend/ (frontend/Kbuild), so
+# that every build output stays there.
+KMOD_DIR := $(CURDIR)/frontend
 
 # Filled in by the fragments.
 PROGS :=		# userspace programs: $(O)/...
@@ -80,10 +83,10 @@ $(O)/%.o: %.c
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(KMOD_DIR) modules
 
 modules_install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(KMOD_DIR) modules_install
 
 # The host side; the guest modules go through DKMS or modules_install.
 install: $(INSTALL_BIN)
@@ -122,7 +125,7 @@ demo: deps
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
-	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-[ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(KMOD_DIR) clean
 
 # make print-VAR: the value of VAR (scripts/check.sh reads the test lists).
 print-%:

@@ -26,7 +26,10 @@ VM_CACHE=${PVIO_VM_CACHE:-$VM_TOP/build/vm}
 vm_ko()
 {
 	case $1 in
-	pvio_core | pvio_blk | pvio_net | pvio_con) echo "$VM_TOP/$1.ko" ;;
+	pvio_core) echo "$VM_TOP/frontend/core/$1.ko" ;;
+	pvio_blk) echo "$VM_TOP/frontend/blk/$1.ko" ;;
+	pvio_net) echo "$VM_TOP/frontend/net/$1.ko" ;;
+	pvio_con) echo "$VM_TOP/frontend/console/$1.ko" ;;
 	*)
 		vm_log "vm_ko: no guest module named '$1' (pvio_core, pvio_blk, pvio_net, pvio_con)"
 		return 1
@@ -39,7 +42,8 @@ vm_ko()
 vm_ko_sources()
 {
 	local f
-	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/{core,blk,net,console}/*.[ch] \
+	for f in "$VM_TOP"/Kbuild "$VM_TOP"/frontend/Kbuild \
+		"$VM_TOP"/frontend/{core,blk,net,console}/{Kbuild,*.[ch]} \
 		"$VM_TOP"/ring/*.[ch] "$VM_TOP"/protocol/*.h; do
 		[ -f "$f" ] && echo "$f"
 	done

@@ -70,13 +70,19 @@ while read -r m; do
 		not_ok "$m.ko built by dkms"
 	fi
 done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$top/dkms.conf")
-# Every module Kbuild builds is in dkms.conf.
-for m in $(sed -n 's/^obj-m *+*= *//p' "$top/Kbuild" | tr ' ' '\n' | sed -n 's/\.o$//p'); do
-	if grep -q "BUILT_MODULE_NAME\[[0-9]*\]=\"$m\"" "$top/dkms.conf"; then
-		ok "$m (Kbuild) is listed in dkms.conf"
-	else
-		not_ok "$m (Kbuild) is listed in dkms.conf"
-	fi
+# Every module a Kbuild file builds is in dkms.conf, at its folder.
+for kb in "$top"/frontend/*/Kbuild; do
+	dir=${kb#"$top/"}
+	dir=${dir%Kbuild}
+	for m in $(sed -n 's/^obj-m *+*= *//p' "$kb" | tr ' ' '\n' | sed -n 's/\.o$//p'); do
+		i=$(sed -n "s/^BUILT_MODULE_NAME\[\([0-9]*\)\]=\"$m\"$/\1/p" "$top/dkms.conf")
+		if [ -n "$i" ] &&
+			grep -qx "BUILT_MODULE_LOCATION\[$i\]=\"$dir\"" "$top/dkms.conf"; then
+			ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
+		else
+			not_ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
+		fi
+	done
 done
 rm -f "$src.log"
 echo "1..$n"
