@@ -8,6 +8,7 @@
 #
 #   make                 every userspace part
 #   make modules         the guest kernel modules (KDIR=...)
+#   make dkms-src DESTDIR=DIR   their DKMS source tree (scripts/dkms-stage.sh)
 #   make check           the whole test suite (installs what it needs)
 #   make lint            checkpatch, sparse, clang-format, cppcheck, shellcheck
 #   make bench           the benchmarks
@@ -67,7 +68,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 .PHONY: all modules check check-unit check-san check-integration check-vm lint bench demo \
-	clean deps modules_install install uninstall
+	clean deps modules_install install uninstall dkms-src
 all:
 
 # Every fragment: one per part, owned by that part.
@@ -102,6 +103,11 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MAN8))) \
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNIT)))
+
+# Only what the modules' Kbuild build needs: dkms.conf, frontend's module
+# folders, ring/ and protocol/.
+dkms-src:
+	scripts/dkms-stage.sh "$(DESTDIR)"
 
 deps:
 	scripts/deps.sh

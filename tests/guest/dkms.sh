@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# DKMS packaging: copy the sources to /usr/src/pvio-<version>, then
+# DKMS packaging: stage the DKMS source tree in /usr/src/pvio-<version>
+# (scripts/dkms-stage.sh), check it holds the modules' sources only, then
 # dkms add / build / remove against the guest kernel's installed headers,
 # and check that each module in dkms.conf was built.  Leaves nothing behind.
 #
@@ -42,12 +43,19 @@ cleanup()
 }
 trap cleanup EXIT
 
-mkdir -p "$src"
-# Only what Kbuild needs; no build outputs.
-cp -r "$top/Kbuild" "$top/ring" "$top/protocol" "$top/frontend" "$src/"
-sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$top/dkms.conf" >"$src/dkms.conf"
-rm -rf "$src/frontend/user"
-find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
+# Only what the modules' Kbuild build needs; no build outputs.
+"$top/scripts/dkms-stage.sh" --version "$ver" "$src"
+extra=$(cd "$src" && find . -type f ! -name dkms.conf ! -path './frontend/Kbuild' \
+	! -path './ring/*.[ch]' ! -path './protocol/*.h' \
+	! -regex '\./frontend/\(core\|blk\|net\|console\)/\(Kbuild\|[^/]*\.[ch]\)')
+if [ -z "$extra" ] && [ -f "$src/frontend/core/Kbuild" ]; then
+	ok "staged tree holds the modules' sources only"
+else
+	not_ok "staged tree holds the modules' sources only"
+	while read -r f; do
+		echo "# unexpected: $f"
+	done <<<"$extra"
+fi
 
 if dkms add "$name/$ver" >"$src.log" 2>&1; then
 	ok "dkms add $name/$ver"
