@@ -1,33 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pvio_con_hvc.h - the part of the hvc console API pvio_con uses.
+ * pvio_con_hvc.h - the interface of the hvc console layer that pvio_con
+ * calls.
  *
- * drivers/tty/hvc/hvc_console.h is not shipped in linux-headers, so the
- * exported interface pvio_con calls is declared here.  It must match the
- * target kernel's header: struct hv_ops and struct hvc_struct below are
- * Linux 6.1's layouts (checked against linux-source-6.1's hvc_console.h).
- * Every member type comes from the installed headers, so only the order of
- * the members is copied, not any config-dependent size.
+ * drivers/tty/hvc/hvc_console.h is not shipped in linux-headers, so what
+ * pvio_con passes to and gets from the EXPORTed hvc functions is declared
+ * here: struct hv_ops (the callbacks pvio_con hands to hvc; Linux 6.1's
+ * members, checked against linux-source-6.1) and the prototypes.  struct
+ * hvc_struct stays opaque: pvio_con keeps the pointer hvc_alloc() returns
+ * and never looks inside it.
  *
- * struct hvc_struct is needed for one thing: hvc_resize(), a static inline
- * in hvc_console.h that takes hp->lock around the exported __hvc_resize().
- * pvcon_hvc_layout_ok() checks the copy against what hvc_alloc() filled in
- * (vtermno, ops, data) before pvio_con ever touches hp->lock; on a kernel
- * whose layout differs, resize is not forwarded (and pvio_con says so).
+ * A window-size change goes to the hvc line's tty as hvc's own resize work
+ * does it (tty_do_resize() on the open tty), found by its device number:
+ * HVC_MAJOR 229 (Documentation/admin-guide/devices.txt) and the line, which
+ * pvio_con picks itself with hvc_instantiate() before hvc_alloc().
  */
 #ifndef PVIO_CON_HVC_H
 #define PVIO_CON_HVC_H
 
-#include <linux/list.h>
-#include <linux/spinlock.h>
-#include <linux/termios.h>
-#include <linux/tty_port.h>
 #include <linux/types.h>
-#include <linux/workqueue.h>
+
+/* hvc's tty major: /dev/hvc0 is 229:0, /dev/hvc1 229:1, ... */
+#define PVCON_HVC_MAJOR 229
+/* Lines hvc_instantiate() takes: hvc_console.h's MAX_NR_HVC_CONSOLES. */
+#define PVCON_HVC_LINES 16
 
 struct hvc_struct;
 
-/* Linux 6.1's, first: struct hvc_struct points at a const one. */
+/* Linux 6.1's drivers/tty/hvc/hvc_console.h: hvc calls these. */
 struct hv_ops {
 	int (*get_chars)(u32 vtermno, char *buf, int count);
 	int (*put_chars)(u32 vtermno, const char *buf, int count);
@@ -40,51 +40,15 @@ struct hv_ops {
 	void (*dtr_rts)(struct hvc_struct *hp, int raise);
 };
 
-/* Linux 6.1 drivers/tty/hvc/hvc_console.h; hvc_console.c owns every field. */
-struct hvc_struct {
-	struct tty_port port;
-	spinlock_t lock; /* hvc_console.c's; held around __hvc_resize() */
-	int index;
-	int do_wakeup;
-	char *outbuf;
-	int outbuf_size;
-	int n_outbuf;
-	u32 vtermno;
-	const struct hv_ops *ops;
-	int irq_requested;
-	int data;
-	struct winsize ws;
-	struct work_struct tty_resize;
-	struct list_head next;
-	unsigned long flags;
-};
-
+/*
+ * Reserves console line @index (0..PVCON_HVC_LINES - 1) for @vtermno and
+ * @ops: 0, or -1 when the line is taken (by a console or an hvc tty that is
+ * still around).  hvc_alloc() with the same @vtermno and @ops then uses that
+ * line.  There is no call to give a line back but hvc_remove().
+ */
 int hvc_instantiate(u32 vtermno, int index, const struct hv_ops *ops);
 struct hvc_struct *hvc_alloc(u32 vtermno, int data, const struct hv_ops *ops, int outbuf_size);
 int hvc_remove(struct hvc_struct *hp);
 void hvc_kick(void);
-void __hvc_resize(struct hvc_struct *hp, struct winsize ws);
-
-/*
- * pvcon_hvc_layout_ok - does @hp, just returned by hvc_alloc(@vtermno, @data,
- * @ops), look like the layout above?  hvc_alloc() stores these three before
- * it returns; a kernel with another member order fails the check (a false
- * "ok" needs all three to land on equal values by chance).
- */
-static inline bool pvcon_hvc_layout_ok(const struct hvc_struct *hp, u32 vtermno, int data,
-				       const struct hv_ops *ops)
-{
-	return hp->vtermno == vtermno && hp->ops == ops && hp->data == data;
-}
-
-/* hvc_console.h's hvc_resize(): __hvc_resize() wants hp->lock held. */
-static inline void pvcon_hvc_resize(struct hvc_struct *hp, struct winsize ws)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&hp->lock, flags);
-	__hvc_resize(hp, ws);
-	spin_unlock_irqrestore(&hp->lock, flags);
-}
 
 #endif /* PVIO_CON_HVC_H */

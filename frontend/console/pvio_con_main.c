@@ -39,6 +39,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/tty.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -84,7 +85,8 @@ struct pvcon;
  * @console: CONSOLE_PORT: served by hvc, no character device
  * @hvc: the hvc console, or NULL
  * @vtermno: its hvc terminal number
- * @hvc_resize_ok: @hvc passed pvcon_hvc_layout_ok(): RESIZE is forwarded
+ * @hvc_line: @hvc's line (/dev/hvcN), or -1 when hvc picked it (none free
+ *	below PVCON_HVC_LINES: no tty to resize then)
  * @name: PORT_NAME, or NULL (con->lock; read by sysfs under it)
  * @cdev: the character device
  * @dev: its struct device (sysfs, /dev node), NULL when not created
@@ -118,7 +120,7 @@ struct pvcon_port {
 	bool console;
 	struct hvc_struct *hvc;
 	u32 vtermno;
-	bool hvc_resize_ok;
+	int hvc_line;
 	char *name;
 	struct cdev cdev;
 	struct device *dev;
@@ -179,6 +181,8 @@ static dev_t pvcon_devt_base;
 static struct class *pvcon_class;
 static DEFINE_SPINLOCK(pvcon_consoles_lock); /* pvcon_consoles */
 static LIST_HEAD(pvcon_consoles);
+/* Picking a line and allocating on it, as one step for all devices. */
+static DEFINE_MUTEX(pvcon_hvc_mutex);
 
 static void pvcon_free(struct kref *kref)
 {
@@ -697,6 +701,24 @@ static const struct file_operations pvcon_fops = {
 
 /* ---- port add / remove (con->lock held) -------------------------------- */
 
+/*
+ * The first free hvc line (hvc0 when no other console came first), taken
+ * for @vtermno with hvc_instantiate(): hvc_alloc() then uses that line, so
+ * pvio_con knows its tty's device number.  Under pvcon_hvc_mutex.  -1 when
+ * no line below PVCON_HVC_LINES is free (hvc_alloc() then numbers the line
+ * itself, above them: a tty-less line).
+ */
+static int pvcon_hvc_line_reserve(u32 vtermno)
+{
+	int line;
+
+	lockdep_assert_held(&pvcon_hvc_mutex);
+	for (line = 0; line < PVCON_HVC_LINES; line++)
+		if (!hvc_instantiate(vtermno, line, &pvcon_hv_ops))
+			return line;
+	return -1;
+}
+
 static int pvcon_port_console_add(struct pvcon_port *port)
 {
 	struct hvc_struct *hvc;
@@ -707,34 +729,40 @@ static int pvcon_port_console_add(struct pvcon_port *port)
 		return v;
 	port->vtermno = PVCON_VTERM_BASE + v;
 	port->console = true;
+	/* Before the line is reserved: that may register the console, which prints at once. */
 	spin_lock_irqsave(&pvcon_consoles_lock, flags);
 	list_add_tail(&port->list, &pvcon_consoles);
 	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
-	/* The first free hvc index: hvc0 when no other console came first. */
+	mutex_lock(&pvcon_hvc_mutex);
+	port->hvc_line = pvcon_hvc_line_reserve(port->vtermno);
 	hvc = hvc_alloc(port->vtermno, 0, &pvcon_hv_ops, PAGE_SIZE);
+	mutex_unlock(&pvcon_hvc_mutex);
 	if (IS_ERR(hvc)) {
 		int err = PTR_ERR(hvc);
 
 		spin_lock_irqsave(&pvcon_consoles_lock, flags);
 		list_del(&port->list);
 		spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
-		ida_free(&pvcon_vterm_ida, v);
 		port->console = false;
+		if (port->hvc_line < 0) {
+			ida_free(&pvcon_vterm_ida, v);
+			return err;
+		}
+		/*
+		 * hvc keeps the line reserved for this vtermno and &pvcon_hv_ops
+		 * and has no call to release it: keep the vtermno, and the
+		 * module, whose callbacks the line points to (they find no port
+		 * and return -EPIPE).
+		 */
+		__module_get(THIS_MODULE);
+		dev_err(&port->con->pdev->dev,
+			"port %u: hvc_alloc() failed (%d); line hvc%d stays reserved, pvio_con loaded\n",
+			port->id, err, port->hvc_line);
+		port->hvc_line = -1;
 		return err;
 	}
-	port->hvc_resize_ok = pvcon_hvc_layout_ok(hvc, port->vtermno, 0, &pvcon_hv_ops);
 	/* pvcon_rx_done() kicks hvc from now on (khvcd exists: hvc_alloc() made it). */
 	WRITE_ONCE(port->hvc, hvc);
-	/*
-	 * The message is longer than a line either way; clang-format would break
-	 * after "dev_warn(", which checkpatch rejects (OPEN_ENDED_LINE).
-	 */
-	/* clang-format off */
-	if (!port->hvc_resize_ok)
-		dev_warn(&port->con->pdev->dev,
-			 "port %u: struct hvc_struct is not Linux 6.1's layout: window size changes are not passed to hvc\n",
-			 port->id);
-	/* clang-format on */
 	port->host_open = true;
 	return 0;
 }
@@ -752,6 +780,29 @@ static void pvcon_port_console_del(struct pvcon_port *port)
 	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
 	ida_free(&pvcon_vterm_ida, port->vtermno - PVCON_VTERM_BASE);
 	port->console = false;
+	port->hvc_line = -1;
+}
+
+/*
+ * RESIZE: the console tty's window size, then SIGWINCH to its foreground
+ * process group (tty_do_resize()), as hvc's own resize work does it.  Only
+ * while the tty is open, as there: tty_kopen_shared() takes a reference to
+ * the tty if it exists and opens nothing.  con->lock held, process context.
+ */
+static void pvcon_hvc_resize(struct pvcon_port *port, u16 cols, u16 rows)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+	struct tty_struct *tty;
+
+	if (!port->hvc || port->hvc_line < 0)
+		return;
+	tty = tty_kopen_shared(MKDEV(PVCON_HVC_MAJOR, port->hvc_line));
+	if (IS_ERR_OR_NULL(tty))
+		return;
+	/* hvc's tty points at its line's hvc_struct: check that the line is ours. */
+	if (tty->driver_data == port->hvc)
+		tty_do_resize(tty, &ws);
+	tty_kref_put(tty);
 }
 
 static int pvcon_port_add(struct pvcon *con, unsigned int id)
@@ -865,13 +916,9 @@ static void pvcon_ctrl_handle(struct pvcon *con, const u8 *buf, u32 len)
 		break;
 	case PVIO_CONSOLE_RESIZE:
 		/* struct pvio_console_resize is cols, then rows (Documentation/console.rst). */
-		if (port->hvc && port->hvc_resize_ok && len >= sizeof(c) + sizeof(rs)) {
-			struct winsize ws = {};
-
+		if (len >= sizeof(c) + sizeof(rs)) {
 			memcpy(&rs, buf + sizeof(c), sizeof(rs));
-			ws.ws_col = le16_to_cpu(rs.cols);
-			ws.ws_row = le16_to_cpu(rs.rows);
-			pvcon_hvc_resize(port->hvc, ws);
+			pvcon_hvc_resize(port, le16_to_cpu(rs.cols), le16_to_cpu(rs.rows));
 		}
 		break;
 	default:
@@ -1046,6 +1093,7 @@ static int pvcon_probe(struct pvio_device *pdev)
 		mutex_init(&port->write_mutex);
 		init_waitqueue_head(&port->waitq);
 		INIT_LIST_HEAD(&port->list);
+		port->hvc_line = -1;
 	}
 	err = pvcon_find_vqs(con);
 	if (err)
