@@ -1,42 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvio_blk_main.c - the virtio block frontend (virtio 1.2 §5.2) on pvio_core.
- *
- * One blk-mq hardware queue per virtqueue.  A request is one chain:
- *
- *   header (readable) | data or DISCARD/WRITE_ZEROES ranges | status (writable)
- *
- * The header and status byte of each tag live in a per-queue DMA-coherent
- * array (struct pvblk_cmd), so the hot path maps only the data.
- *
- * Locking: pvblk_vq.lock serializes everything done to one ring (add, kick
- * decision, reaping, taking back buffers after a reset); it is taken from
- * queue_rq, commit_rqs, the queue's interrupt and the broken/remove paths.
- *
- * When the device misbehaves (a used id that is not in flight, a reset that
- * does not finish, a request that times out) it is marked broken: new
- * requests fail at once, broken_work resets the device and fails every
- * request still in flight with BLK_STS_IOERR.  Nothing the device writes can
- * crash the guest.
+ * pvio_blk_main.c - pvio_blk.ko, the virtio block frontend (virtio 1.2 §5.2)
+ * on pvio_core: probe and remove, queue limits from the configuration space,
+ * capacity changes, sysfs, the module.  The data path is in pvio_blk_mq.c;
+ * the design and the locking rules are at the top of pvio_blk.h.
  */
-#include <linux/blk-mq-pci.h>
-#include <linux/blk-mq.h>
-#include <linux/blkdev.h>
 #include <linux/dma-mapping.h>
-#include <linux/hdreg.h>
 #include <linux/idr.h>
 #include <linux/module.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
-#include "pvio.h"
-#include "virtio_blk.h"
+#include "pvio_blk.h"
 
 #define PVBLK_PART_BITS 4
 /* Most data segments per request: an indirect table is then 2 KiB. */
 #define PVBLK_MAX_SEGS 126
-/* Scatterlist entries kept in the request itself; more come from a pool. */
-#define PVBLK_INLINE_SG 2
 #define PVBLK_CFG(field) offsetof(struct pvio_blk_config, field)
 
 static unsigned int num_request_queues;
@@ -47,398 +25,13 @@ static unsigned int queue_depth;
 module_param(queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "requests per hardware queue (0: the ring size)");
 
-static unsigned int io_timeout = 30;
-module_param(io_timeout, uint, 0644);
+unsigned int pvblk_io_timeout = 30;
+module_param_named(io_timeout, pvblk_io_timeout, uint, 0644);
 MODULE_PARM_DESC(io_timeout,
 		 "seconds before a request times out and the device is reset (0: never)");
 
 static int pvblk_major;
 static DEFINE_IDA(pvblk_index_ida);
-
-/* Header and status of one request, in DMA-coherent memory. */
-struct pvblk_cmd {
-	struct pvio_blk_req_hdr hdr; /* read by the device */
-	u8 status; /* written by the device: PVIO_BLK_S_* */
-	u8 pad[15]; /* keeps each command on its own 32 bytes */
-};
-
-/**
- * struct pvblk_vq - a request queue: one virtqueue, one blk-mq hw queue
- * @lock: serializes every use of @vq's ring (see the top of the file)
- * @vq: the virtqueue
- * @blk: the disk this queue belongs to
- * @cmds: header/status per tag, DMA-coherent
- * @cmds_dma: device address of @cmds
- * @sg: scratch for building a chain, max_segs + 2 entries, under @lock
- * @name: "req.N"
- */
-struct pvblk_vq {
-	spinlock_t lock; /* the ring of @vq, @sg */
-	struct pvio_vq *vq;
-	struct pvblk *blk;
-	struct pvblk_cmd *cmds;
-	dma_addr_t cmds_dma;
-	struct pvring_sg *sg;
-	char name[16];
-};
-
-/**
- * struct pvblk - one disk
- * @pdev: the pvio device
- * @disk: the gendisk; owns this structure once added (free_disk)
- * @tag_set: blk-mq tags
- * @vqs: request queues, @nvqs of them
- * @nvqs: number of request queues
- * @depth: tags per hardware queue, entries in each pvblk_vq.cmds
- * @max_segs: data segments per request
- * @index: instance number (disk name, minors)
- * @geo: geometry reported by HDIO_GETGEO
- * @broken_work: resets a broken device and fails its requests
- */
-struct pvblk {
-	struct pvio_device *pdev;
-	struct gendisk *disk;
-	struct blk_mq_tag_set tag_set;
-	struct pvblk_vq *vqs;
-	unsigned int nvqs;
-	unsigned int depth;
-	unsigned int max_segs;
-	int index;
-	struct hd_geometry geo;
-	struct work_struct broken_work;
-};
-
-/**
- * struct pvblk_req - per-request driver data (blk-mq PDU)
- * @sgt: the data scatterlist
- * @nents: entries given to dma_map_sg(), 0 when no data is mapped
- * @mapped: entries dma_map_sg() returned
- * @dir: DMA direction of the data
- * @payload: DISCARD/WRITE_ZEROES ranges, or NULL
- * @payload_dma: device address of @payload
- * @payload_len: bytes of @payload
- * @status: result given to blk_mq_end_request()
- * @inline_sg: first scatterlist entries (@sgt chains to a pool beyond them)
- */
-struct pvblk_req {
-	struct sg_table sgt;
-	int nents;
-	int mapped;
-	enum dma_data_direction dir;
-	struct pvio_blk_discard_wz_seg *payload;
-	dma_addr_t payload_dma;
-	unsigned int payload_len;
-	blk_status_t status;
-	struct scatterlist inline_sg[PVBLK_INLINE_SG];
-};
-
-static blk_status_t pvblk_status(u8 status)
-{
-	switch (status) {
-	case PVIO_BLK_S_OK:
-		return BLK_STS_OK;
-	case PVIO_BLK_S_UNSUPP:
-		return BLK_STS_NOTSUPP;
-	default: /* S_IOERR, and whatever else a device may write */
-		return BLK_STS_IOERR;
-	}
-}
-
-static void pvblk_unmap(struct pvblk *blk, struct pvblk_req *br)
-{
-	struct device *dma = pvio_dma_dev(blk->pdev);
-
-	if (br->nents) {
-		dma_unmap_sg(dma, br->sgt.sgl, br->nents, br->dir);
-		sg_free_table_chained(&br->sgt, PVBLK_INLINE_SG);
-		br->nents = 0;
-	}
-	if (br->payload) {
-		dma_unmap_single(dma, br->payload_dma, br->payload_len, DMA_TO_DEVICE);
-		kfree(br->payload);
-		br->payload = NULL;
-	}
-}
-
-static void pvblk_complete_rq(struct request *req)
-{
-	struct pvblk *blk = req->q->queuedata;
-	struct pvblk_req *br = blk_mq_rq_to_pdu(req);
-
-	pvblk_unmap(blk, br);
-	blk_mq_end_request(req, br->status);
-}
-
-/* Builds the DISCARD / WRITE_ZEROES payload: one range per bio. */
-static blk_status_t pvblk_setup_ranges(struct pvblk *blk, struct request *req, struct pvblk_req *br,
-				       bool unmap)
-{
-	unsigned short segs = blk_rq_nr_discard_segments(req);
-	struct pvio_blk_discard_wz_seg *range;
-	u32 flags = unmap ? PVIO_BLK_WZ_F_UNMAP : 0;
-	struct bio *bio;
-	unsigned int n = 0;
-
-	if (req_op(req) == REQ_OP_WRITE_ZEROES)
-		segs = 1;
-	range = kmalloc_array(segs, sizeof(*range), GFP_ATOMIC);
-	if (!range)
-		return BLK_STS_RESOURCE;
-	if (segs == 1) {
-		range[0].sector = cpu_to_le64(blk_rq_pos(req));
-		range[0].num_sectors = cpu_to_le32(blk_rq_sectors(req));
-		range[0].flags = cpu_to_le32(flags);
-		n = 1;
-	} else {
-		__rq_for_each_bio(bio, req) {
-			if (n == segs)
-				break;
-			range[n].sector = cpu_to_le64(bio->bi_iter.bi_sector);
-			range[n].num_sectors = cpu_to_le32(bio_sectors(bio));
-			range[n].flags = cpu_to_le32(flags);
-			n++;
-		}
-	}
-	br->payload_len = n * sizeof(*range);
-	br->payload_dma =
-		dma_map_single(pvio_dma_dev(blk->pdev), range, br->payload_len, DMA_TO_DEVICE);
-	if (dma_mapping_error(pvio_dma_dev(blk->pdev), br->payload_dma)) {
-		kfree(range);
-		return BLK_STS_RESOURCE;
-	}
-	br->payload = range;
-	return BLK_STS_OK;
-}
-
-static blk_status_t pvblk_map_data(struct pvblk *blk, struct request *req, struct pvblk_req *br)
-{
-	int nents;
-
-	br->sgt.sgl = br->inline_sg;
-	if (sg_alloc_table_chained(&br->sgt, blk_rq_nr_phys_segments(req), br->inline_sg,
-				   PVBLK_INLINE_SG))
-		return BLK_STS_RESOURCE;
-	nents = blk_rq_map_sg(req->q, req, br->sgt.sgl);
-	br->mapped = dma_map_sg(pvio_dma_dev(blk->pdev), br->sgt.sgl, nents, br->dir);
-	if (!br->mapped) {
-		sg_free_table_chained(&br->sgt, PVBLK_INLINE_SG);
-		return BLK_STS_RESOURCE;
-	}
-	br->nents = nents;
-	return BLK_STS_OK;
-}
-
-/* Header, payload and data mapping of @req; 0 in *@type for unsupported ops. */
-static blk_status_t pvblk_setup_req(struct pvblk *blk, struct request *req, struct pvblk_req *br,
-				    u32 *type)
-{
-	br->nents = 0;
-	br->payload = NULL;
-	br->dir = DMA_NONE;
-	switch (req_op(req)) {
-	case REQ_OP_READ:
-		*type = PVIO_BLK_T_IN;
-		br->dir = DMA_FROM_DEVICE;
-		break;
-	case REQ_OP_WRITE:
-		*type = PVIO_BLK_T_OUT;
-		br->dir = DMA_TO_DEVICE;
-		break;
-	case REQ_OP_FLUSH:
-		*type = PVIO_BLK_T_FLUSH;
-		return BLK_STS_OK;
-	case REQ_OP_DISCARD:
-		*type = PVIO_BLK_T_DISCARD;
-		return pvblk_setup_ranges(blk, req, br, false);
-	case REQ_OP_WRITE_ZEROES:
-		*type = PVIO_BLK_T_WRITE_ZEROES;
-		return pvblk_setup_ranges(blk, req, br, !(req->cmd_flags & REQ_NOUNMAP));
-	case REQ_OP_DRV_IN: /* GET_ID, from pvblk_get_id() */
-		*type = PVIO_BLK_T_GET_ID;
-		br->dir = DMA_FROM_DEVICE;
-		break;
-	default:
-		return BLK_STS_NOTSUPP;
-	}
-	if (!blk_rq_nr_phys_segments(req))
-		return BLK_STS_OK;
-	return pvblk_map_data(blk, req, br);
-}
-
-/* Fills bvq->sg with the chain of @req; returns out and in counts. Under lock. */
-static void pvblk_build_chain(struct pvblk_vq *bvq, struct request *req, struct pvblk_req *br,
-			      unsigned int *out, unsigned int *in)
-{
-	dma_addr_t cmd = bvq->cmds_dma + (size_t)req->tag * sizeof(struct pvblk_cmd);
-	struct pvring_sg *sg = bvq->sg;
-	struct scatterlist *s;
-	unsigned int n = 0;
-	int i;
-
-	sg[n].addr = cmd + offsetof(struct pvblk_cmd, hdr);
-	sg[n++].len = sizeof(struct pvio_blk_req_hdr);
-	if (br->payload) {
-		sg[n].addr = br->payload_dma;
-		sg[n++].len = br->payload_len;
-	}
-	if (br->nents && br->dir == DMA_TO_DEVICE)
-		for_each_sg(br->sgt.sgl, s, br->mapped, i) {
-			sg[n].addr = sg_dma_address(s);
-			sg[n++].len = sg_dma_len(s);
-		}
-	*out = n;
-	if (br->nents && br->dir == DMA_FROM_DEVICE)
-		for_each_sg(br->sgt.sgl, s, br->mapped, i) {
-			sg[n].addr = sg_dma_address(s);
-			sg[n++].len = sg_dma_len(s);
-		}
-	sg[n].addr = cmd + offsetof(struct pvblk_cmd, status);
-	sg[n++].len = sizeof(u8);
-	*in = n - *out;
-}
-
-static blk_status_t pvblk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
-{
-	struct pvblk *blk = hctx->queue->queuedata;
-	struct pvblk_vq *bvq = hctx->driver_data;
-	struct request *req = bd->rq;
-	struct pvblk_req *br = blk_mq_rq_to_pdu(req);
-	struct pvblk_cmd *cmd = &bvq->cmds[req->tag];
-	unsigned int out, in;
-	unsigned long flags;
-	blk_status_t status;
-	bool notify = false;
-	u32 type = 0;
-	int err;
-
-	if (unlikely(pvio_device_is_broken(blk->pdev)))
-		return BLK_STS_IOERR;
-	status = pvblk_setup_req(blk, req, br, &type);
-	if (unlikely(status != BLK_STS_OK))
-		return status;
-
-	cmd->hdr.type = cpu_to_le32(type);
-	cmd->hdr.ioprio = 0;
-	cmd->hdr.sector =
-		cpu_to_le64(type == PVIO_BLK_T_IN || type == PVIO_BLK_T_OUT ? blk_rq_pos(req) : 0);
-	/* Anything but a status the device wrote reads as an error. */
-	cmd->status = 0xff;
-	br->status = BLK_STS_IOERR;
-	blk_mq_start_request(req);
-
-	spin_lock_irqsave(&bvq->lock, flags);
-	/* Checked again under the lock: broken_work takes buffers back under it. */
-	if (unlikely(pvio_device_is_broken(blk->pdev))) {
-		err = -EIO;
-	} else {
-		pvblk_build_chain(bvq, req, br, &out, &in);
-		err = pvring_drv_add(&bvq->vq->ring, bvq->sg, out, in, req);
-	}
-	if (unlikely(err)) {
-		if (err == -ENOSPC) {
-			/* Restarted by pvblk_vq_done() when buffers come back. */
-			blk_mq_stop_hw_queue(hctx);
-			notify = pvio_vq_kick_prepare(bvq->vq);
-		}
-		spin_unlock_irqrestore(&bvq->lock, flags);
-		if (notify)
-			pvio_vq_notify(bvq->vq);
-		pvblk_unmap(blk, br);
-		if (err == -ENOSPC)
-			return BLK_STS_DEV_RESOURCE;
-		if (err == -EIO)
-			pvio_device_broken(blk->pdev, "ring broken");
-		return BLK_STS_IOERR;
-	}
-	/* Batch kicks: blk-mq says which request is the last of a batch. */
-	if (bd->last)
-		notify = pvio_vq_kick_prepare(bvq->vq);
-	spin_unlock_irqrestore(&bvq->lock, flags);
-	if (notify)
-		pvio_vq_notify(bvq->vq);
-	return BLK_STS_OK;
-}
-
-static void pvblk_commit_rqs(struct blk_mq_hw_ctx *hctx)
-{
-	struct pvblk_vq *bvq = hctx->driver_data;
-	unsigned long flags;
-	bool notify;
-
-	spin_lock_irqsave(&bvq->lock, flags);
-	notify = pvio_vq_kick_prepare(bvq->vq);
-	spin_unlock_irqrestore(&bvq->lock, flags);
-	if (notify)
-		pvio_vq_notify(bvq->vq);
-}
-
-/* Completes @req with the status the device wrote.  Under bvq->lock. */
-static void pvblk_complete_used(struct pvblk_vq *bvq, struct request *req)
-{
-	struct pvblk_req *br = blk_mq_rq_to_pdu(req);
-
-	br->status = pvblk_status(READ_ONCE(bvq->cmds[req->tag].status));
-	if (likely(!blk_should_fake_timeout(req->q)))
-		blk_mq_complete_request(req);
-}
-
-/* Used-buffer notification of one queue: hard-irq context. */
-static void pvblk_vq_done(struct pvio_vq *vq)
-{
-	struct pvblk_vq *bvq = vq->priv;
-	struct pvblk *blk = bvq->blk;
-	bool done = false, broken;
-	struct request *req;
-	unsigned long flags;
-	u32 len;
-
-	spin_lock_irqsave(&bvq->lock, flags);
-	do {
-		pvring_drv_disable_cb(&vq->ring);
-		while ((req = pvring_drv_get_used(&vq->ring, &len)) != NULL) {
-			pvblk_complete_used(bvq, req);
-			done = true;
-		}
-		/* enable_cb() is true at once on a broken ring: nothing more to reap. */
-	} while (!pvring_drv_enable_cb(&vq->ring));
-	broken = pvring_drv_broken(&vq->ring);
-	spin_unlock_irqrestore(&bvq->lock, flags);
-
-	if (unlikely(broken))
-		pvio_device_broken(blk->pdev, "bad used ring entry");
-	if (done)
-		blk_mq_start_stopped_hw_queues(blk->disk->queue, true);
-}
-
-/* Takes back every request the device holds and fails it.  After a reset. */
-static void pvblk_fail_inflight(struct pvblk *blk)
-{
-	struct request *req;
-	unsigned int i;
-
-	for (i = 0; i < blk->nvqs; i++) {
-		struct pvblk_vq *bvq = &blk->vqs[i];
-
-		spin_lock_irq(&bvq->lock);
-		while ((req = pvring_drv_detach_unused(&bvq->vq->ring)) != NULL) {
-			struct pvblk_req *br = blk_mq_rq_to_pdu(req);
-
-			br->status = BLK_STS_IOERR;
-			blk_mq_complete_request(req);
-		}
-		spin_unlock_irq(&bvq->lock);
-	}
-}
-
-static void pvblk_broken_work(struct work_struct *work)
-{
-	struct pvblk *blk = container_of(work, struct pvblk, broken_work);
-
-	pvio_device_reset(blk->pdev);
-	pvblk_fail_inflight(blk);
-	/* Stopped queues would never restart: let them fail their requests. */
-	blk_mq_start_stopped_hw_queues(blk->disk->queue, true);
-}
 
 static void pvblk_broken(struct pvio_device *pdev)
 {
@@ -448,47 +41,6 @@ static void pvblk_broken(struct pvio_device *pdev)
 	if (blk)
 		schedule_work(&blk->broken_work);
 }
-
-static enum blk_eh_timer_return pvblk_timeout(struct request *req)
-{
-	struct pvblk *blk = req->q->queuedata;
-
-	if (!io_timeout)
-		return BLK_EH_RESET_TIMER;
-	dev_err_ratelimited(&blk->pdev->dev, "%s: request %#x (op %u) timed out after %us\n",
-			    blk->disk->disk_name, req->tag, req_op(req), io_timeout);
-	/* broken_work resets the device and completes this request with an error. */
-	pvio_device_broken(blk->pdev, "request timed out");
-	return BLK_EH_DONE;
-}
-
-static int pvblk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data, unsigned int index)
-{
-	struct pvblk *blk = data;
-
-	hctx->driver_data = &blk->vqs[index];
-	return 0;
-}
-
-static void pvblk_map_queues(struct blk_mq_tag_set *set)
-{
-	struct pvblk *blk = set->driver_data;
-	int offset = pvio_vq_irq_offset(blk->pdev);
-
-	if (offset < 0)
-		blk_mq_map_queues(&set->map[HCTX_TYPE_DEFAULT]);
-	else
-		blk_mq_pci_map_queues(&set->map[HCTX_TYPE_DEFAULT], blk->pdev->pci, offset);
-}
-
-static const struct blk_mq_ops pvblk_mq_ops = {
-	.queue_rq = pvblk_queue_rq,
-	.commit_rqs = pvblk_commit_rqs,
-	.complete = pvblk_complete_rq,
-	.init_hctx = pvblk_init_hctx,
-	.map_queues = pvblk_map_queues,
-	.timeout = pvblk_timeout,
-};
 
 static int pvblk_getgeo(struct block_device *bdev, struct hd_geometry *geo)
 {
@@ -839,7 +391,7 @@ static int pvblk_probe(struct pvio_device *pdev)
 	err = pvblk_name_format(blk->index, blk->disk->disk_name, DISK_NAME_LEN);
 	if (err)
 		goto err_put_disk;
-	blk_queue_rq_timeout(blk->disk->queue, io_timeout ? io_timeout * HZ : 30 * HZ);
+	blk_queue_rq_timeout(blk->disk->queue, pvblk_io_timeout ? pvblk_io_timeout * HZ : 30 * HZ);
 	pvblk_setup_limits(blk);
 
 	dev_set_drvdata(&pdev->dev, blk);
@@ -960,7 +512,6 @@ static void __exit pvblk_exit(void)
 
 module_init(pvblk_init);
 module_exit(pvblk_exit);
-
 MODULE_ALIAS("pvio:d00000002");
 MODULE_DESCRIPTION("pvio: virtio block frontend");
 MODULE_LICENSE("GPL");
