@@ -250,9 +250,19 @@ void pvnet_tx_clean(struct pvnet_sq *sq, int budget);
 void pvnet_tx_done(struct pvio_vq *vq);
 netdev_tx_t pvnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 
+/* pvio_net_ctrl.c */
+int pvnet_ctrl_cmd(struct pvnet *net, u8 class, u8 cmd, const void *data, unsigned int len);
+void pvnet_ctrl_warn(struct pvnet *net, u8 class, u8 cmd, int err);
+int pvnet_set_pairs(struct pvnet *net, unsigned int pairs);
+void pvnet_rx_mode_work(struct work_struct *work);
+void pvnet_rx_mode_enable(struct pvnet *net, bool on);
+void pvnet_set_rx_mode(struct net_device *dev);
+int pvnet_set_mac_address(struct net_device *dev, void *p);
+int pvnet_vlan_rx_add_vid(struct net_device *dev, __be16 proto, u16 vid);
+int pvnet_vlan_rx_kill_vid(struct net_device *dev, __be16 proto, u16 vid);
+
 /* pvio_net_ethtool.c */
 extern const struct ethtool_ops pvnet_ethtool_ops;
-int pvnet_set_pairs(struct pvnet *net, unsigned int pairs);
 
 static inline void pvnet_stats_add(struct pvnet_qstats *s, unsigned int packets, unsigned int bytes)
 {
