@@ -118,6 +118,14 @@ static void pviod_queue_kick_done(struct pviod_io *io, int res)
 		pviod_queue_break(q, "reading the kick eventfd failed", res);
 		return;
 	}
+	/*
+	 * An eventfd read gives 8 bytes or blocks: anything else is not a
+	 * kick, and re-arming at once would spin.
+	 */
+	if (res >= 0 && res != sizeof(q->kick_val)) {
+		pviod_queue_break(q, "the kick fd gave a short read", -EPROTO);
+		return;
+	}
 	q->stats.kicks++;
 	if (!q->broken) {
 		pviod_queue_run(q);

@@ -14,6 +14,7 @@
  * when its kick fd arrives, and GET_VRING_BASE stops it again.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +35,34 @@ static void vu_fd_replace(int *slot, int fd)
 	if (*slot >= 0)
 		close(*slot);
 	*slot = fd;
+}
+
+/*
+ * Kicks, calls and errors must be eventfds: a worker reads a kick fd for
+ * 8-byte counts and re-arms at once, so /dev/zero, /dev/null or a pipe
+ * whose writer is gone would have it spin.  An eventfd is the anonymous
+ * inode the kernel names "[eventfd]".
+ */
+static bool vu_fd_is_eventfd(int fd)
+{
+	char path[32], target[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:[eventfd]");
+}
+
+/* The eventfd of a SET_VRING_KICK / CALL / ERR, or -EBADF (reported). */
+static int vu_vring_fd_check(struct vu_dev *vu, const char *what, unsigned int index, int fd)
+{
+	if (vu_fd_is_eventfd(fd))
+		return 0;
+	pr_err("%s: queue %u: %s: the fd is not an eventfd", vu->dev->name, index, what);
+	return -EBADF;
 }
 
 /*
@@ -332,7 +361,7 @@ static unsigned int vu_vring_fd_index(const struct vhost_user_msg *msg)
  * @nfds: 1 (0 with NOFD)
  *
  * Return: 0, -EOPNOTSUPP for NOFD (polling without a kick fd is not
- * offered), or the start error.
+ * offered), -EBADF when the fd is not an eventfd, or the start error.
  */
 int vu_vring_set_kick(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
@@ -343,6 +372,8 @@ int vu_vring_set_kick(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
 		       i);
 		return -EOPNOTSUPP;
 	}
+	if (vu_vring_fd_check(vu, "SET_VRING_KICK", i, fds[0]))
+		return -EBADF;
 	vu_vring_stop(vu, i);
 	vu_fd_replace(&vu->dev->queues[i].kick_fd, fds[0]);
 	fds[0] = -1;
@@ -359,12 +390,14 @@ int vu_vring_set_kick(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
  * The worker writes the fd without a lock, so a running ring is stopped
  * around the swap.
  *
- * Return: 0 or the restart error.
+ * Return: 0, -EBADF when the fd is not an eventfd, or the restart error.
  */
 int vu_vring_set_call(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	unsigned int i = vu_vring_fd_index(msg);
 
+	if (nfds && vu_vring_fd_check(vu, "SET_VRING_CALL", i, fds[0]))
+		return -EBADF;
 	vu_vring_stop(vu, i);
 	vu_fd_replace(&vu->dev->queues[i].call_fd, nfds ? fds[0] : -1);
 	if (nfds)
@@ -379,12 +412,14 @@ int vu_vring_set_call(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
  * @fds: the eventfd (taken), none with NOFD
  * @nfds: 0 or 1
  *
- * Return: 0 or the restart error.
+ * Return: 0, -EBADF when the fd is not an eventfd, or the restart error.
  */
 int vu_vring_set_err(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	unsigned int i = vu_vring_fd_index(msg);
 
+	if (nfds && vu_vring_fd_check(vu, "SET_VRING_ERR", i, fds[0]))
+		return -EBADF;
 	vu_vring_stop(vu, i);
 	vu_fd_replace(&vu->dev->queues[i].err_fd, nfds ? fds[0] : -1);
 	if (nfds)

@@ -266,6 +266,40 @@ TEST_F(vu, get_config)
 	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_GET_CONFIG, 0, &c, 12 + 8, NULL, 0));
 }
 
+/*
+ * Kick, call and error fds must be eventfds: /dev/zero, /dev/null or a pipe
+ * whose writer is gone would read as endless kicks and spin a worker.
+ */
+TEST_F(vu, vring_fds_must_be_eventfds)
+{
+	static const uint32_t reqs[] = { VHOST_USER_SET_VRING_KICK, VHOST_USER_SET_VRING_CALL,
+					 VHOST_USER_SET_VRING_ERR };
+	uint64_t v = 1; /* queue 1 */
+	unsigned int before = fd_count(), i;
+	int pipefd[2], fd, efd;
+
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	close(pipefd[1]); /* a pipe whose writer is gone: read gives 0 at once */
+	for (i = 0; i < 3; i++) {
+		fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-EBADF, xfer(_metadata, self, reqs[i], 0, &v, 8, &fd, 1));
+		close(fd);
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-EBADF, xfer(_metadata, self, reqs[i], 0, &v, 8, &fd, 1));
+		close(fd);
+		EXPECT_EQ(-EBADF, xfer(_metadata, self, reqs[i], 0, &v, 8, &pipefd[0], 1));
+		efd = eventfd(0, EFD_CLOEXEC);
+		ASSERT_LE(0, efd);
+		EXPECT_EQ(0, xfer(_metadata, self, reqs[i], 0, &v, 8, &efd, 1));
+		close(efd);
+	}
+	close(pipefd[0]);
+	/* The refused fds were closed by pviod; the accepted ones are its own. */
+	EXPECT_EQ(before + 3, fd_count());
+}
+
 TEST_F(vu, bad_version)
 {
 	struct vhost_user_msg m;
