@@ -72,8 +72,10 @@ struct pvring_dev_config {
 struct pvring_chain {
 	u16 head; /* for pvring_dev_put() / pvring_dev_push_used() */
 	bool head_valid; /* head may be pushed (also after an error) */
-	unsigned int nseg;
+	unsigned int nseg; /* host segments (a buffer may straddle regions) */
 	unsigned int nout;
+	unsigned int ndesc; /* buffers the driver described: the spec's segments */
+	u32 max_len; /* the longest of them */
 	u64 out_len; /* readable bytes */
 	u64 in_len; /* writable bytes */
 };

@@ -102,9 +102,10 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 					struct pvring_seg *seg, unsigned int max_seg)
 {
 	const struct pvring_desc *table = vr->split.desc;
-	unsigned int table_num = vr->num, count = 0, nseg = 0, nout = 0;
+	unsigned int table_num = vr->num, count = 0, nseg = 0, nout = 0, ndesc = 0;
 	bool in_indirect = false, seen_write = false;
 	u64 out_len = 0, in_len = 0;
+	u32 max_len = 0;
 	struct pvring_desc d;
 	u16 i = c->head;
 	int n;
@@ -155,6 +156,9 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 		if (unlikely(n < 0))
 			return n;
 		nseg += n;
+		ndesc++;
+		if (len > max_len)
+			max_len = len;
 		if (!seen_write)
 			nout = nseg;
 
@@ -166,6 +170,8 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 	}
 	c->nseg = nseg;
 	c->nout = nout;
+	c->ndesc = ndesc;
+	c->max_len = max_len;
 	c->out_len = out_len;
 	c->in_len = in_len;
 	return 0;

@@ -96,6 +96,13 @@ int pviod_blk_req_parse(struct pviod_blk_parsed *p, struct pvring_seg *seg,
 	if (!last->len)
 		return -EINVAL;
 	p->status = (uint8_t *)last->base + last->len - 1;
+	/*
+	 * The limits pviod advertises hold for every request: seg_max data
+	 * buffers (the header and the status byte may come in buffers of
+	 * their own) of size_max bytes at most each.
+	 */
+	if (c->ndesc > PVIOD_BLK_SEG_MAX + 2 || c->max_len > PVIOD_BLK_SIZE_MAX)
+		return PVIO_BLK_S_IOERR;
 	/* The status byte is not data. */
 	last->len--;
 	if (!last->len)

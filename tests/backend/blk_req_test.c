@@ -27,6 +27,10 @@ static void seg_add(struct chain *ch, void *p, size_t len, bool writable)
 	ch->seg[ch->c.nseg].base = p;
 	ch->seg[ch->c.nseg].len = len;
 	ch->c.nseg++;
+	/* One buffer of the driver's per segment, as the ring reports them. */
+	ch->c.ndesc++;
+	if (len > ch->c.max_len)
+		ch->c.max_len = len;
 	if (!writable)
 		ch->c.nout = ch->c.nseg;
 }
@@ -203,6 +207,35 @@ TEST(discard_too_many_ranges)
 	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_ranges_parse(&p, &lim_rw, out, &n));
 
 	chain_std(&ch, PVIO_BLK_T_DISCARD, 0, 24); /* not a multiple of 16 */
+	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
+}
+
+/* config size_max: a buffer of 1 MiB + 512 is refused, 1 MiB is fine. */
+TEST(size_max)
+{
+	struct chain ch;
+	struct pviod_blk_parsed p;
+
+	chain_std(&ch, PVIO_BLK_T_IN, 0, 4096);
+	ch.c.max_len = PVIOD_BLK_SIZE_MAX;
+	EXPECT_EQ(0, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
+	chain_std(&ch, PVIO_BLK_T_IN, 0, 4096);
+	ch.c.max_len = PVIOD_BLK_SIZE_MAX + 512;
+	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
+	EXPECT_EQ((uint8_t *)&ch.status, p.status);
+}
+
+/* config seg_max: 254 data buffers beside the header and status, not one more. */
+TEST(seg_max)
+{
+	struct chain ch;
+	struct pviod_blk_parsed p;
+
+	chain_std(&ch, PVIO_BLK_T_OUT, 0, 4096);
+	ch.c.ndesc = PVIOD_BLK_SEG_MAX + 2;
+	EXPECT_EQ(0, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
+	chain_std(&ch, PVIO_BLK_T_OUT, 0, 4096);
+	ch.c.ndesc = PVIOD_BLK_SEG_MAX + 3;
 	EXPECT_EQ(PVIO_BLK_S_IOERR, pviod_blk_req_parse(&p, ch.seg, &ch.c, &lim_rw));
 }
 

@@ -130,6 +130,23 @@ TEST_F(dev, pop_longest_chain)
 	EXPECT_EQ(self->c.nseg, self->c.out_len);
 }
 
+/* The chain says how many buffers the driver described and the longest. */
+TEST_F(dev, pop_counts_buffers)
+{
+	struct tring *t = &self->t;
+
+	if (t->num < 3)
+		SKIP(return, "needs 3 descriptors");
+	tring_desc_set(t, NULL, 0, tring_gpa(t, 0), 16, PVRING_DESC_F_NEXT, 1);
+	tring_desc_set(t, NULL, 1, tring_gpa(t, 64), 0, PVRING_DESC_F_NEXT, 2);
+	tring_desc_set(t, NULL, 2, tring_gpa(t, 128), 700, PVRING_DESC_F_WRITE, 0);
+	tring_avail_put(t, 0);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, 4));
+	EXPECT_EQ(3, self->c.ndesc);
+	EXPECT_EQ(2, self->c.nseg); /* the empty buffer translates to nothing */
+	EXPECT_EQ(700, self->c.max_len);
+}
+
 TEST_F(dev, pop_too_many_segments)
 {
 	struct tring *t = &self->t;
