@@ -53,8 +53,12 @@ int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
  */
 void pviod_device_free(struct pviod_device *dev)
 {
+	unsigned int i;
+
 	if (dev->ops && dev->ops->destroy)
 		dev->ops->destroy(dev);
+	for (i = 0; dev->queues && i < dev->nqueues; i++)
+		pviod_queue_fini(&dev->queues[i]);
 	free(dev->queues);
 	free(dev->socket_path);
 	free(dev->name);

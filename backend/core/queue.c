@@ -164,6 +164,66 @@ void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned 
 }
 
 /**
+ * pviod_queue_setup - size a queue's own state for a ring of @size entries
+ * @q: the queue, stopped (control thread)
+ * @size: the ring's size, a power of two
+ *
+ * Every head starts not held.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pviod_queue_setup(struct pviod_queue *q, unsigned int size)
+{
+	unsigned int words = (size + 63) / 64;
+
+	if (q->held_size != size) {
+		pviod_queue_fini(q);
+		q->held = calloc(words, sizeof(*q->held));
+		q->popped = calloc(size, sizeof(*q->popped));
+		q->staged = calloc(size, sizeof(*q->staged));
+		if (!q->held || !q->popped || !q->staged) {
+			pviod_queue_fini(q);
+			return -ENOMEM;
+		}
+		q->held_size = size;
+	}
+	memset(q->held, 0, words * sizeof(*q->held));
+	q->pop_seq = 0;
+	q->nstaged = 0;
+	return 0;
+}
+
+/**
+ * pviod_queue_fini - free what pviod_queue_setup() allocated
+ * @q: the queue, stopped
+ */
+void pviod_queue_fini(struct pviod_queue *q)
+{
+	free(q->held);
+	free(q->popped);
+	free(q->staged);
+	q->held = NULL;
+	q->popped = NULL;
+	q->staged = NULL;
+	q->held_size = 0;
+}
+
+/*
+ * pviod_queue_pop() found the head it popped already held: the driver made
+ * a chain available again before it saw it used (virtio 1.2 §2.7.13: the
+ * device owns it until then).  Serving it again would complete it twice.
+ */
+int __pviod_queue_pop_twice(struct pviod_queue *q, struct pvring_chain *c)
+{
+	if (pviod_ratelimit_ok(&q->rl))
+		pr_err("%s: queue %u: head %u made available again while in flight", q->dev->name,
+		       q->index, c->head);
+	c->head_valid = false;
+	pviod_queue_break(q, "a chain in flight was made available again", -EINVAL);
+	return -EIO;
+}
+
+/**
  * pviod_queue_started - the worker takes a queue over (worker.c)
  * @q: the queue, with its ring set up and its worker's flags copied
  *
@@ -277,6 +337,10 @@ static void __pviod_queue_publish(struct pviod_queue *q)
 		return;
 	pvring_dev_publish(&q->ring);
 	q->notify_pending = true;
+	/* The driver may reuse these heads from now on. */
+	for (i = 0; i < q->nstaged; i++)
+		q->held[q->staged[i] / 64] &= ~(1ULL << (q->staged[i] % 64));
+	q->nstaged = 0;
 	if (!r)
 		return;
 	pviod_inflight_barrier();
@@ -399,7 +463,10 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 	if (q->resubmit_pos == q->resubmit_num)
 		pviod_queue_resubmit_free(q);
 	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg);
-	if (c->head_valid)
+	if (c->head_valid) {
+		q->held[c->head / 64] |= 1ULL << (c->head % 64);
+		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;
 		q->inflight++;
+	}
 	return ret < 0 ? ret : 1;
 }

@@ -132,9 +132,27 @@ struct pviod_queue {
 	uint16_t *resubmit; /* heads to serve again first, by counter */
 	unsigned int resubmit_num;
 	unsigned int resubmit_pos; /* next one to pop */
+
+	/*
+	 * The heads the driver may not make available again yet: popped and
+	 * not yet published as used (a bit each).  The driver reuses a head
+	 * only after it saw it used, so one popped while its bit is set breaks
+	 * the queue instead of completing twice.  @popped keeps the heads in
+	 * pop order for pviod_queue_unpop(), @staged the heads put and not yet
+	 * published.  Sized by pviod_queue_setup() for the ring, the worker's.
+	 */
+	uint64_t *held;
+	uint16_t *popped; /* held_size entries, by @pop_seq */
+	uint16_t *staged;
+	unsigned int held_size; /* entries of @popped and @staged; a power of two */
+	unsigned int pop_seq;
+	unsigned int nstaged;
 };
 
 void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned int index);
+int pviod_queue_setup(struct pviod_queue *q, unsigned int size);
+void pviod_queue_fini(struct pviod_queue *q);
+int __pviod_queue_pop_twice(struct pviod_queue *q, struct pvring_chain *c);
 void pviod_queue_started(struct pviod_queue *q);
 void pviod_queue_run(struct pviod_queue *q);
 void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
@@ -181,7 +199,12 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
 	ret = pvring_dev_pop(&q->ring, c, seg, max_seg);
 	if (likely(c->head_valid)) {
 		struct vhost_user_inflight_region *r = q->ifl;
+		uint64_t *held = &q->held[c->head / 64], bit = 1ULL << (c->head % 64);
 
+		if (unlikely(*held & bit))
+			return __pviod_queue_pop_twice(q, c);
+		*held |= bit;
+		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;
 		q->inflight++;
 		if (r) {
 			r->desc[c->head].counter = q->ifl_counter++;
@@ -204,6 +227,13 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
  */
 static inline void pviod_queue_unpop(struct pviod_queue *q, unsigned int n)
 {
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t head = q->popped[--q->pop_seq & (q->held_size - 1)];
+
+		q->held[head / 64] &= ~(1ULL << (head % 64));
+	}
 	pvring_dev_unpop(&q->ring, n);
 	q->inflight -= n;
 }
@@ -223,6 +253,8 @@ static inline void pviod_queue_put(struct pviod_queue *q, uint16_t head, uint32_
 	struct vhost_user_inflight_region *r = q->ifl;
 	bool twice = false;
 
+	/* Held until published: the driver cannot have seen it used before. */
+	q->staged[q->nstaged++] = head;
 	if (unlikely(q->fault))
 		twice = __pviod_queue_fault(q, &head, &len);
 	if (r) {
@@ -249,6 +281,7 @@ static inline void pviod_queue_unput(struct pviod_queue *q, unsigned int n)
 	unsigned int i;
 
 	pvring_dev_unput(&q->ring, n);
+	q->nstaged -= n;
 	q->inflight += n;
 	for (i = 0; r && i < n; i++)
 		r->last_batch_head = r->desc[r->last_batch_head].next;

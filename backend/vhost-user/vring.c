@@ -115,6 +115,9 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 		pr_err("%s: queue %u: misaligned ring", dev->name, index);
 		return ret;
 	}
+	ret = pviod_queue_setup(q, vr->num);
+	if (ret)
+		return ret;
 	q->broken = false;
 	q->inflight = 0;
 	q->fault = dev->env->fault;

@@ -392,7 +392,12 @@ static bool guest_wait_used(struct guest *g, uint16_t n)
 	return false;
 }
 
-TEST_F(vu, session_blk_io)
+/*
+ * Negotiate, map the guest's memory and start ring 0 (its ERR fd @err when
+ * >= 0), as a driver's front-end would.
+ */
+static void guest_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, struct guest *g,
+			int err)
 {
 	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
@@ -400,26 +405,24 @@ TEST_F(vu, session_blk_io)
 	struct vhost_user_vring_state st;
 	struct vhost_user_vring_addr a;
 	struct vhost_user_msg m;
-	struct guest g = { 0 };
-	uint8_t buf[4096];
-	uint64_t v;
-	int fd, err;
+	uint64_t v = 0;
 
-	g.memfd = memfd_create("guest", MFD_CLOEXEC);
-	ASSERT_EQ(0, ftruncate(g.memfd, GUEST_SIZE));
-	g.mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g.memfd, 0);
-	ASSERT_NE(MAP_FAILED, g.mem);
-	g.desc = (void *)(g.mem + DESC_GPA);
-	g.avail = (void *)(g.mem + AVAIL_GPA);
-	g.used = (void *)(g.mem + USED_GPA);
-	g.kick = eventfd(0, EFD_CLOEXEC);
-	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	memset(g, 0, sizeof(*g));
+	g->memfd = memfd_create("guest", MFD_CLOEXEC);
+	ASSERT_EQ(0, ftruncate(g->memfd, GUEST_SIZE));
+	g->mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
+	ASSERT_NE(MAP_FAILED, g->mem);
+	g->desc = (void *)(g->mem + DESC_GPA);
+	g->avail = (void *)(g->mem + AVAIL_GPA);
+	g->used = (void *)(g->mem + USED_GPA);
+	g->kick = eventfd(0, EFD_CLOEXEC);
+	g->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0));
 	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
-			  8 + 32, &g.memfd, 1));
+			  8 + 32, &g->memfd, 1));
 	ASSERT_EQ(0, reply(self, &m));
 	ASSERT_EQ(0, u64_of(&m));
 	st = (struct vhost_user_vring_state){ 0, RING_NUM };
@@ -431,14 +434,35 @@ TEST_F(vu, session_blk_io)
 					    .used_user_addr = GUEST_UVA + USED_GPA,
 					    .avail_user_addr = GUEST_UVA + AVAIL_GPA };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
-	v = 0;
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &g.call, 1));
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &g.kick, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &g->call, 1));
+	if (err >= 0)
+		ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ERR, 0, &v, 8, &err, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &g->kick, 1));
 	/* PROTOCOL_FEATURES negotiated: the ring waits for SET_VRING_ENABLE. */
 	EXPECT_FALSE(self->dev->queues[0].running);
 	st = (struct vhost_user_vring_state){ 0, 1 };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
 	EXPECT_TRUE(self->dev->queues[0].running);
+}
+
+static void guest_stop(struct guest *g)
+{
+	close(g->kick);
+	close(g->call);
+	munmap(g->mem, GUEST_SIZE);
+	close(g->memfd);
+}
+
+TEST_F(vu, session_blk_io)
+{
+	struct vhost_user_vring_state st;
+	struct vhost_user_msg m;
+	struct guest g;
+	uint8_t buf[4096];
+	uint64_t v = 0;
+	int fd, err;
+
+	guest_start(_metadata, self, &g, -1);
 
 	/* OUT 4 KiB at sector 8, then IN it back elsewhere. */
 	memset(g.mem + 0x20000, 0x5a, 4096);
@@ -502,11 +526,33 @@ TEST_F(vu, session_blk_io)
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0));
 	ASSERT_EQ(0, reply(self, &m));
 	close(err);
+	guest_stop(&g);
+}
 
-	close(g.kick);
-	close(g.call);
-	munmap(g.mem, GUEST_SIZE);
-	close(g.memfd);
+/*
+ * A chain made available again before the driver saw it used (here: the
+ * same head twice in one kick) breaks the queue instead of completing
+ * twice: the first completes, the second never, and the ERR fd fires.
+ */
+TEST_F(vu, head_in_flight_made_available_again)
+{
+	struct pollfd pfd;
+	struct guest g;
+	int err = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_LE(0, err);
+	guest_start(_metadata, self, &g, err);
+	guest_req(&g, 0, PVIO_BLK_T_IN, 0, 0x30000, 4096, true);
+	g.avail->ring[g.avail_idx % RING_NUM] = cpu_to_le16(0);
+	pvring_store_release(&g.avail->idx, cpu_to_le16(++g.avail_idx));
+	eventfd_write(g.kick, 1);
+	pfd = (struct pollfd){ .fd = err, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 2000));
+	usleep(50 * 1000);
+	EXPECT_EQ(1, le16_to_cpu(pvring_load_acquire(&g.used->idx)));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 0));
+	close(err);
+	guest_stop(&g);
 }
 
 TEST_HARNESS_MAIN
