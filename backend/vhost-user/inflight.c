@@ -176,6 +176,10 @@ int vu_inflight_set(struct vu_dev *vu, const struct vhost_user_inflight *inf, in
 		       (unsigned long long)need);
 		return -EINVAL;
 	}
+	/* A short file would fault at the first access: SIGBUS for all of pviod. */
+	ret = vu_mem_fd_check(fd, inf->mmap_offset, inf->mmap_size, "SET_INFLIGHT_FD");
+	if (ret)
+		return ret;
 	ret = vu_inflight_map(vu, fd, inf->mmap_size, inf->mmap_offset, inf->num_queues,
 			      inf->queue_size);
 	if (ret)

@@ -6,6 +6,8 @@
  * (vu_msg.c quiesces them), so the data path never sees a region vanish.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -13,6 +15,45 @@
 
 #include "core/log.h"
 #include "vhost-user/mem.h"
+
+/**
+ * vu_mem_fd_check - may pviod map [@offset, @offset + @size) of a peer's fd?
+ * @fd: the front-end's fd (a memory region, the in-flight area)
+ * @offset: where the mapping starts in it
+ * @size: its length
+ * @what: for messages ("memory region gpa 0x...")
+ *
+ * A mapping past the end of its file maps fine, and raises SIGBUS in pviod
+ * at the first access there: the range must lie within the file now.  A
+ * file the peer may shrink later would raise it then, so a file that can
+ * be sealed must be sealed against shrinking: pviod adds F_SEAL_SHRINK
+ * itself when the peer allows seals (QEMU's memfd back-end seals already).
+ * A file that cannot be sealed (hugetlbfs, a plain file, a memfd created
+ * without MFD_ALLOW_SEALING) is mapped as before: its peer could still
+ * shrink it under pviod (Documentation/reliability.rst).
+ *
+ * Return: 0, or -EINVAL when the range is not within the file (reported).
+ */
+int vu_mem_fd_check(int fd, uint64_t offset, uint64_t size, const char *what)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) &&
+	    (offset > (uint64_t)st.st_size || size > (uint64_t)st.st_size - offset)) {
+		pr_err("%s: %llu bytes at offset 0x%llx run past the end of its file (%llu bytes)",
+		       what, (unsigned long long)size, (unsigned long long)offset,
+		       (unsigned long long)st.st_size);
+		return -EINVAL;
+	}
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && !(seals & F_SEAL_SHRINK) && !(seals & F_SEAL_SEAL) &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+		pr_warn("%s: cannot seal its file against shrinking: %s", what, strerror(errno));
+	return 0;
+}
 
 static void vu_mem_map_release(struct vu_mem_map *m)
 {
@@ -37,10 +78,12 @@ static int vu_mem_region_map(struct vu_mem *mem, const struct vhost_user_mem_reg
 	struct pvring_mem_region *pr;
 	struct vu_mem_map *m;
 	uint64_t map_off, skip, len;
+	char what[80];
 	struct stat st;
 	unsigned int i;
 	long page;
 	void *p;
+	int ret;
 
 	if (mem->ring.nregions >= PVRING_MEM_REGIONS_MAX) {
 		pr_err("memory table: more than %u regions", PVRING_MEM_REGIONS_MAX);
@@ -65,23 +108,17 @@ static int vu_mem_region_map(struct vu_mem *mem, const struct vhost_user_mem_reg
 		}
 	}
 
+	snprintf(what, sizeof(what), "memory region gpa 0x%llx size 0x%llx",
+		 (unsigned long long)r->guest_phys_addr, (unsigned long long)r->memory_size);
+	ret = vu_mem_fd_check(fd, r->mmap_offset, r->memory_size, what);
+	if (ret)
+		return ret;
 	/*
 	 * Map from the offset rounded down to the file's block size: hugetlbfs
 	 * reports its page size there and refuses anything less aligned.
 	 */
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	/*
-	 * A region that runs past the end of its file maps fine, but the first
-	 * access beyond the end raises SIGBUS in pviod: refuse it here.
-	 */
-	if (S_ISREG(st.st_mode) && (r->mmap_offset > (uint64_t)st.st_size ||
-				    r->memory_size > (uint64_t)st.st_size - r->mmap_offset)) {
-		pr_err("memory region gpa 0x%llx size 0x%llx at offset 0x%llx: past the end of its file (%llu bytes)",
-		       (unsigned long long)r->guest_phys_addr, (unsigned long long)r->memory_size,
-		       (unsigned long long)r->mmap_offset, (unsigned long long)st.st_size);
-		return -EINVAL;
-	}
 	page = sysconf(_SC_PAGESIZE);
 	if (st.st_blksize > page && S_ISREG(st.st_mode))
 		page = st.st_blksize;

@@ -33,5 +33,6 @@ int vu_mem_region_add(struct vu_mem *mem, const struct vhost_user_mem_region *r,
 int vu_mem_region_remove(struct vu_mem *mem, const struct vhost_user_mem_region *r);
 void vu_mem_clear(struct vu_mem *mem);
 void *vu_mem_uva_to_hva(const struct vu_mem *mem, uint64_t uva, uint64_t len);
+int vu_mem_fd_check(int fd, uint64_t offset, uint64_t size, const char *what);
 
 #endif /* PVIOD_VU_MEM_H */

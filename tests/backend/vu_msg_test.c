@@ -311,6 +311,46 @@ TEST_F(vu, bad_version)
 	EXPECT_EQ(-EPROTO, vu_conn_handle(self->dev->vu));
 }
 
+/*
+ * An in-flight area whose file is shorter than the mapping it claims would
+ * raise SIGBUS in pviod at the first access: refused at SET_INFLIGHT_FD.
+ */
+TEST_F(vu, inflight_fd_too_short)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	struct vhost_user_inflight inf = {
+		.mmap_size = 16384, .mmap_offset = 0, .num_queues = 2, .queue_size = 16
+	};
+	int fd = memfd_create("short-inflight", MFD_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4096));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	EXPECT_EQ(-EINVAL, xfer(_metadata, self, VHOST_USER_SET_INFLIGHT_FD, 0, &inf, 24, &fd, 1));
+	ASSERT_EQ(0, ftruncate(fd, 16384));
+	EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_INFLIGHT_FD, 0, &inf, 24, &fd, 1));
+	close(fd);
+}
+
+/*
+ * Guest memory a front-end could shrink under pviod is sealed against it
+ * when the file allows seals: its ftruncate() to less then fails.
+ */
+TEST_F(vu, mem_table_sealed_against_shrinking)
+{
+	struct vhost_user_memory t = { .nregions = 1 };
+	int fd = memfd_create("sealable-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, GUEST_SIZE));
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 32, &fd, 1));
+	EXPECT_TRUE(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK);
+	EXPECT_EQ(-1, ftruncate(fd, GUEST_SIZE / 2));
+	EXPECT_EQ(EPERM, errno);
+	close(fd);
+}
+
 TEST_F(vu, mem_table_fd_count)
 {
 	struct vhost_user_memory t = { .nregions = 2 };
