@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -40,6 +41,38 @@ static unsigned int count_entries(const char *path)
 		return 0;
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * pviod's own threads. io_uring's workers (iou-wrk-*, iou-sqp-*) show up in
+ * /proc/self/task too, but the kernel starts and retires them with the
+ * other disk's load, so they say nothing about what a removal left behind.
+ */
+static unsigned int count_threads(void)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[288], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* it exited while we looked */
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		n += strncmp(comm, "iou-", 4) != 0;
+	}
 	closedir(d);
 	return n;
 }
@@ -199,10 +232,10 @@ static void stepper_tick(struct pviod_io *io, int res)
 		/* Back to where the first cycle started: same fds, same threads. */
 		if (s->step == 1) {
 			s->fds0 = count_entries("/proc/self/fd");
-			s->tasks0 = count_entries("/proc/self/task");
+			s->tasks0 = count_threads();
 		} else {
 			s->fd_drift += count_entries("/proc/self/fd") != s->fds0;
-			s->task_drift += count_entries("/proc/self/task") != s->tasks0;
+			s->task_drift += count_threads() != s->tasks0;
 		}
 	}
 	s->step++;
