@@ -6,8 +6,9 @@
 #
 #   vmt_init NAME       TAP header, SKIP (exit 4) when no guest can boot here,
 #                       $VMT_TMP, EXIT trap (back-ends, temp dir)
-#   vmt_prog NAME       path of the static guest program build/tests/vm/NAME
-#                       (built with make when missing)
+#   vmt_prog NAME       path of the static guest program
+#                       build/tests/vm/guest/NAME (tests/vm/guest/NAME.c;
+#                       built with make when missing)
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/vm/lib.sh"
@@ -42,10 +43,10 @@ vmt_init()
 
 vmt_prog()
 {
-	local p=$VM_TOP/$VMT_O/tests/vm/$1
+	local p=$VM_TOP/$VMT_O/tests/vm/guest/$1
 	if [ ! -x "$p" ]; then
-		make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/vm/$1" >&2 ||
-			vm_die "cannot build $VMT_O/tests/vm/$1"
+		make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/vm/guest/$1" >&2 ||
+			vm_die "cannot build $VMT_O/tests/vm/guest/$1"
 	fi
 	echo "$p"
 }

@@ -2,9 +2,10 @@
 #
 # tests/vm: tests that boot the guest kernel under QEMU (scripts/vm/).
 #
-# The guest programs are linked static (the guest is a busybox initramfs, no
-# libc) and without sanitizers, so they are the same in every $(O); the
-# scripts build the initramfs and boot the guest themselves.  The kselftest
+# The guest programs (tests/vm/guest/*.c, built into $(O)/tests/vm/guest/)
+# are linked static (the guest is a busybox initramfs, no libc) and without
+# sanitizers, so they are the same in every $(O); the scripts build the
+# initramfs and boot the guest themselves.  The kselftest
 # harness comes from Debian's linux-source tarball into build/linux-tools/
 # (scripts/linux-tools.sh, or the rule in tests/ring/ring.mk); never committed.
 
@@ -18,7 +19,7 @@ VM_GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-
 	-Wno-empty-body -Wno-sign-compare -D_GNU_SOURCE -pthread -I$(CURDIR)/$(VM_KSFT_DIR)
 VM_GUEST_LDFLAGS := -static -pthread
 
-VM_GUEST_PROGS := $(VM_TEST_DIR)/blk_verify
+VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify
 
 PROGS += $(VM_GUEST_PROGS)
 VM_TESTS += tests/vm/stock_virtio_blk.sh tests/vm/stock_vhost_user_blk_qsd.sh
@@ -29,7 +30,7 @@ $(VM_KSFT_HARNESS):
 	scripts/linux-tools.sh >/dev/null
 endif
 
-$(VM_TEST_DIR)/%: tests/vm/%.c $(VM_KSFT_HARNESS)
+$(VM_TEST_DIR)/guest/%: tests/vm/guest/%.c $(VM_KSFT_HARNESS)
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) $(CFLAGS) -o $@ $< $(VM_GUEST_LDFLAGS)
 
