@@ -27,7 +27,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-common qemu-utils
 	# Host-side peers and tools used by integration tests and benchmarks.
 	fio iproute2 procps util-linux coreutils systemd ethtool
-	# Packaging: DKMS builds of the guest modules (tests/guest/dkms.sh).
+	# Packaging: DKMS builds of the guest modules (tests/frontend/dkms.sh).
 	dkms
 	dpdk dpdk-dev libdpdk-dev
 	gnuplot-nox

@@ -16,7 +16,7 @@
 #   ring/*.[ch] protocol/*.h  the ring (compiled into pvio_core) and the
 #                             wire ABI headers
 #
-# then: dkms add/build/install pvio/<version>.  tests/guest/dkms.sh stages
+# then: dkms add/build/install pvio/<version>.  tests/frontend/dkms.sh stages
 # its tree with this script.
 set -euo pipefail
 

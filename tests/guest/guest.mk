@@ -12,7 +12,3 @@ VM_TESTS += tests/guest/pvio_blk_builtin.sh tests/guest/pvio_blk_vhost_user.sh \
 
 # Same guest boot: fio 4k randread QD1/QD32, pvio_blk against stock virtio_blk.
 BENCHES += tests/guest/pvio_blk_bench.sh
-
-# DKMS packaging (dkms.conf): dkms add/build/remove against the installed
-# guest kernel headers; no guest boot.
-INTEGRATION_TESTS += tests/guest/dkms.sh
