@@ -120,7 +120,7 @@ head -c $((2 << 20)) /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$T/blob"
 blob_sha=$(sha256sum <"$T/blob" | cut -d' ' -f1)
 # The TAP has no carrier until QEMU starts: bind to the address anyway.
 ip netns exec "$NS" sysctl -q -w net.ipv4.ip_nonlocal_bind=1
-ip netns exec "$NS" python3 tests/guest/pvio_net_peer.py --addr 10.97.0.1 --port 8000 \
+ip netns exec "$NS" python3 tests/vm/pvio_net_peer.py --addr 10.97.0.1 --port 8000 \
 	--blob "$T/blob" </dev/null >/dev/null 2>"$T/peer.log" &
 PEER_PID=$!
 

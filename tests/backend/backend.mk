@@ -62,10 +62,6 @@ $(BACKEND_CRASH_WRITER): tests/backend/crash_writer.c
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
 
-# pvio_blk against pviod --fault (a device that lies); listed here, beside
-# the pviod test mode it exercises, so tests/guest/guest.mk stays untouched.
-VM_TESTS += tests/guest/pvio_blk_fault.sh
-
 # Devices added and removed while another serves verified I/O: pviod's
 # objects and the userspace driver (frontend/virtio-user) in one process,
 # under a second: a unit test, so ASan and TSan run it too.

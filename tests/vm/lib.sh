@@ -2,13 +2,28 @@
 # shellcheck shell=bash
 #
 # Shared by the tests/vm/*.sh VM tests (source it): the harness libraries,
-# a temp dir cleaned on exit, and the guest programs.
+# a temp dir cleaned on exit, the guest programs, and the pvio guest modules.
 #
 #   vmt_init NAME       TAP header, SKIP (exit 4) when no guest can boot here,
 #                       $VMT_TMP, EXIT trap (back-ends, temp dir)
 #   vmt_prog NAME       path of the static guest program
 #                       build/tests/vm/guest/NAME (tests/vm/guest/NAME.c;
 #                       built with make when missing)
+#   VMT_DIR, VMT_GUEST  tests/vm/ (the host side: tests, libraries, peers) and
+#                       tests/vm/guest/ (what runs in the guest)
+#
+# For the tests of the pvio kernel modules:
+#
+#   pvg_modules          build the guest modules when one is missing or
+#                        older than a source; SKIP (exit 4) without kernel
+#                        headers.  PVG_CORE_KO, PVG_BLK_KO, PVG_NET_KO and
+#                        PVG_CON_KO are their paths (vm_ko).
+#   pvg_when_logged CONSOLE PATTERN CMD...
+#                        in the background: run CMD once PATTERN shows up in
+#                        the guest's kernel log (the guest asks the host for
+#                        an action by writing "pvio-test: ..." to /dev/kmsg)
+#   pvg_qmp SOCKET CMD [JSON]   one QMP command (scripts/vm/qmp.py; waits up to
+#                        10 s for the monitor)
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/vm/lib.sh"
@@ -19,6 +34,9 @@
 
 VMT_O=${O:-build}
 VMT_TMP=
+VMT_DIR=$VM_TOP/tests/vm
+# shellcheck disable=SC2034 # read by the tests that source this file
+VMT_GUEST=$VMT_DIR/guest
 
 vmt_cleanup()
 {
@@ -55,4 +73,75 @@ vmt_prog()
 vmt_seed()
 {
 	od -An -N4 -tu4 /dev/urandom | tr -d ' '
+}
+
+PVG_CORE_KO=$(vm_ko pvio_core)
+PVG_BLK_KO=$(vm_ko pvio_blk)
+PVG_NET_KO=$(vm_ko pvio_net)
+PVG_CON_KO=$(vm_ko pvio_con)
+PVG_WATCHERS=()
+
+pvg_modules()
+{
+	local kdir stale=0 f ko
+	kdir=${KDIR:-$("$VM_TOP/scripts/kdir.sh")}
+	if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
+		echo "1..0 # SKIP no kernel headers to build the modules (linux-headers-$(uname -r))"
+		exit 4
+	fi
+	for ko in "$PVG_CORE_KO" "$PVG_BLK_KO" "$PVG_NET_KO" "$PVG_CON_KO"; do
+		[ -f "$ko" ] || stale=1
+	done
+	if [ "$stale" = 0 ]; then
+		while read -r f; do
+			for ko in "$PVG_CORE_KO" "$PVG_BLK_KO" "$PVG_NET_KO" "$PVG_CON_KO"; do
+				if [ "$f" -nt "$ko" ]; then
+					stale=1
+				fi
+			done
+			[ "$stale" = 0 ] || break
+		done < <(vm_ko_sources)
+	fi
+	if [ "$stale" = 1 ]; then
+		# Tests run in parallel: one build at a time (make itself is
+		# cheap when another test just built the modules).
+		mkdir -p "$VM_TOP/build"
+		flock "$VM_TOP/build/modules.lock" \
+			make -C "$VM_TOP" --no-print-directory -s modules "KDIR=$kdir" >&2 ||
+			vm_die "make modules failed"
+	fi
+}
+
+pvg_qmp()
+{
+	"$VM_TOP/scripts/vm/qmp.py" --wait 10 "$@"
+}
+
+pvg_when_logged()
+{
+	local console=$1 pattern=$2
+	shift 2
+	(
+		for _ in $(seq 1 3000); do
+			if grep -a -q -E "$pattern" "$console" 2>/dev/null; then
+				echo "# host: guest asked for: $pattern" >&2
+				"$@" >&2 || echo "# host: '$*' failed" >&2
+				exit 0
+			fi
+			sleep 0.1
+		done
+		echo "# host: '$pattern' never appeared in the guest's log" >&2
+	) &
+	PVG_WATCHERS+=("$!")
+}
+
+# pvg_watchers_stop: end the watchers that are still waiting.
+pvg_watchers_stop()
+{
+	local pid
+	for pid in "${PVG_WATCHERS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	PVG_WATCHERS=()
 }

@@ -25,7 +25,7 @@ seed=$(vmt_seed)
 echo "# stamp seed $seed"
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_blk -m virtio_pci \
-	-a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
+	-a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 150 --tap "$VMT_TMP/tap" \

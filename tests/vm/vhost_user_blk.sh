@@ -9,12 +9,12 @@
 #   DRIVER  stock (the guest's virtio_blk, the default) or pvio (pvio_blk)
 #   BACKEND qsd (qemu-storage-daemon, the default) or pviod
 #
-# tests/vm/stock_vhost_user_blk_qsd.sh, tests/guest/pvio_blk_vhost_user.sh
-# and tests/guest/pvio_blk_pviod.sh are those combinations.
+# tests/vm/stock_vhost_user_blk_qsd.sh, tests/vm/pvio_blk_vhost_user.sh
+# and tests/vm/pvio_blk_pviod.sh are those combinations.
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../guest/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 backend=${BACKEND:-qsd}
 driver=${DRIVER:-stock}
 case $driver in
@@ -54,7 +54,7 @@ if command -v fio >/dev/null 2>&1; then
 	fio_env=PVIO_FIO=1
 fi
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
-	"${guest_mods[@]}" -a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
+	"${guest_mods[@]}" -a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \

@@ -1,13 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/vm: tests that boot the guest kernel under QEMU (scripts/vm/).
+# tests/vm: every test that boots a guest under QEMU (scripts/vm/), whatever
+# driver or back-end it tests; the name says which:
+#
+#   stock_*     the guest's stock virtio drivers on QEMU's own devices or on
+#               qemu-storage-daemon: the harness and the guest programs proved
+#               against the reference
+#   pvio_blk_*  pvio_blk.ko (with pvio_core.ko), pvio_net_* pvio_net.ko,
+#   pvio_con_*  pvio_con.ko: the guest modules, on QEMU's devices or on a
+#               vhost-user back-end (qemu-storage-daemon, pviod)
+#
+# Beside them: lib.sh (the VM test library, on scripts/vm/), the shell
+# libraries and host-side peers of some tests (pvio_net_lib.sh, *_peer.py),
+# vhost_user_blk.sh (the body of the vhost-user-blk tests, run by their
+# wrappers).  tests/vm/guest/ holds what runs inside the guest: static C
+# programs and in-guest shell scripts (/test in the initramfs).
+#
+# The tests of the guest modules build them when they are stale (make
+# modules) and SKIP (exit 4) when no guest can boot, no kernel headers are
+# installed or a back-end is missing.
 #
 # The guest programs (tests/vm/guest/*.c, built into $(O)/tests/vm/guest/)
 # are linked static (the guest is a busybox initramfs, no libc) and without
 # sanitizers, so they are the same in every $(O); the scripts build the
-# initramfs and boot the guest themselves.  The kselftest
-# harness comes from Debian's linux-source tarball into build/linux-tools/
-# (scripts/linux-tools.sh, or the rule in tests/ring/ring.mk); never committed.
+# initramfs and boot the guest themselves.  The kselftest harness comes from
+# Debian's linux-source tarball into build/linux-tools/ (scripts/linux-tools.sh,
+# or the rule in tests/ring/ring.mk); never committed.
 
 VM_TEST_DIR := $(O)/tests/vm
 VM_KSFT_DIR := build/linux-tools/tools/testing/selftests
@@ -19,10 +37,45 @@ VM_GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-
 	-Wno-empty-body -Wno-sign-compare -D_GNU_SOURCE -pthread -I$(CURDIR)/$(VM_KSFT_DIR)
 VM_GUEST_LDFLAGS := -static -pthread
 
-VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify
+# blk_verify: the block checks of every blk test (guest/blk.sh), and the
+# host's check of the stamp in the image; con_port_test: a virtio-console
+# port from the guest's side (pvio_con_port.sh).
+VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify $(VM_TEST_DIR)/guest/con_port_test
 
 PROGS += $(VM_GUEST_PROGS)
+
+# The stock drivers.
 VM_TESTS += tests/vm/stock_virtio_blk.sh tests/vm/stock_vhost_user_blk_qsd.sh
+
+# pvio_blk against a device that lies (pviod --fault, a test-only mode).
+VM_TESTS += tests/vm/pvio_blk_fault.sh
+
+# pvio_con.ko on QEMU's own virtio-serial-pci: hvc0 console and shell, a
+# named port with MiBs each way (md5), hot-add/remove (pvio_con.sh);
+# con_port_test on pvio_con and on the stock virtio_console (pvio_con_port.sh).
+VM_TESTS += tests/vm/pvio_con.sh tests/vm/pvio_con_port.sh
+
+# pvio_blk.ko on QEMU's own virtio-blk-pci (also with INTx only), on
+# vhost-user-blk served by qemu-storage-daemon and by pviod, and the life of
+# a disk (resize, unload, unbind, hot-unplug).
+VM_TESTS += tests/vm/pvio_blk_builtin.sh tests/vm/pvio_blk_vhost_user.sh \
+	tests/vm/pvio_blk_pviod.sh tests/vm/pvio_blk_lifecycle.sh \
+	tests/vm/pvio_blk_intx.sh
+
+# pvio_net.ko.  QEMU runs in a network namespace the test creates, with a
+# TAP device in it (10.98.0.1/24); the guest side is guest/pvio_net.sh, the
+# host peer pvio_net_peer.py.  They SKIP (exit 4) without root.
+#   On QEMU virtio-net-pci (2 queue pairs): with mergeable receive buffers,
+#   and without (big buffers, PVG_MRG=off).
+VM_TESTS += tests/vm/pvio_net_tap.sh tests/vm/pvio_net_tap_nomrg.sh
+#   Through -netdev vhost-user on pviod's tap back-end.  The harness gives
+#   vhost-user net INTx (vectors=0): QEMU 7.2 segfaults when a guest enables
+#   MSI-X on it under TCG, whatever the back-end or guest driver.
+VM_TESTS += tests/vm/pvio_net_pviod.sh
+
+# The guest benchmarks (make bench): each module against the stock driver on
+# the same device, same guest boot; under TCG only the ratio counts.
+BENCHES += tests/vm/pvio_con_bench.sh tests/vm/pvio_blk_bench.sh tests/vm/pvio_net_bench.sh
 
 # Only when no other fragment provides the harness rule (tests/ring does).
 ifeq ($(filter $(VM_KSFT_HARNESS),$(KSFT_HARNESS)),)
@@ -36,4 +89,3 @@ $(VM_TEST_DIR)/guest/%: tests/vm/guest/%.c $(VM_KSFT_HARNESS)
 
 .PHONY: vm-progs
 vm-progs: $(VM_GUEST_PROGS)
-

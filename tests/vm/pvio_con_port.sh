@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# VM test: con_port_test (tests/guest/con_port_test.c, static, kselftest
+# VM test: con_port_test (tests/vm/guest/con_port_test.c, static, kselftest
 # harness) on a virtserialport of QEMU's virtio-serial-pci whose host end is
-# an echo peer (con_port_peer.py): blocking and non-blocking I/O, poll, a
+# an echo peer (pvio_con_port_peer.py): blocking and non-blocking I/O, poll, a
 # large write with checksum, one opener, host hangup and reconnect, the
 # sysfs name.  Run with pvio_con, then with the stock virtio_console in the
 # same boot on the same device, so the test itself is checked against the
@@ -17,16 +17,16 @@ set -euo pipefail
 vmt_init con_port
 pvg_modules
 [ -f "$PVG_CON_KO" ] || vm_die "pvio_con.ko not built"
-prog=$VM_TOP/$VMT_O/tests/guest/con_port_test
-make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/guest/con_port_test" >&2 ||
+prog=$VM_TOP/$VMT_O/tests/vm/guest/con_port_test
+make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/vm/guest/con_port_test" >&2 ||
 	vm_die "cannot build $prog"
 port=$VMT_TMP/port.sock
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
 	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" \
-	-M virtio_pci -M virtio_console -a "$prog" -t "$PVG_DIR/guest/con_port.sh"
+	-M virtio_pci -M virtio_console -a "$prog" -t "$VMT_GUEST/pvio_con_port.sh"
 
-"$PVG_DIR/con_port_peer.py" "$port" 280 &
+"$VMT_DIR/pvio_con_port_peer.py" "$port" 280 &
 peer=$!
 
 rc=0

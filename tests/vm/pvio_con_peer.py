@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Host side of tests/guest/pvio_con.sh: talk to QEMU's chardev sockets.
+"""Host side of tests/vm/pvio_con.sh: talk to QEMU's chardev sockets.
 
 pvio_con_peer.py HVC_SOCK PORT_SOCK DATA OUTDIR
   hvc:  record everything into OUTDIR/hvc.log; on "pvio-test: shell" send a

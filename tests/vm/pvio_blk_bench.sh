@@ -3,7 +3,7 @@
 #
 # Benchmark (make bench): fio 4 KiB random read at QD1 and QD32 on one
 # QEMU virtio-blk-pci device (2 queues), with pvio_blk and with the stock
-# virtio_blk, in the same guest boot (guest/bench.sh).  Prints IOPS per
+# virtio_blk, in the same guest boot (guest/pvio_blk_bench.sh).  Prints IOPS per
 # driver and the pvio/stock ratio; under TCG only the ratio means anything.
 #
 #   PVG_RUNTIME=SEC   seconds per fio run (default 8)
@@ -24,7 +24,7 @@ disk=$VMT_TMP/disk.img
 head -c $((128 << 20)) /dev/urandom >"$disk"
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" --fio \
 	-M virtio_pci -M virtio_blk --ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_BLK_KO" \
-	-t "$PVG_DIR/guest/bench.sh"
+	-t "$VMT_GUEST/pvio_blk_bench.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 380 --tap "$VMT_TMP/tap" \

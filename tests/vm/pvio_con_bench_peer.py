@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Host end of tests/guest/pvio_con_bench.sh on QEMU's chardev socket.
+"""Host end of tests/vm/pvio_con_bench.sh on QEMU's chardev socket.
 
 pvio_con_bench_peer.py CONSOLE_LOG PORT_SOCK OUTFILE
   Follow the guest's kernel log for "pvio-bench: g2h|h2g ROUND DRIVER BYTES"

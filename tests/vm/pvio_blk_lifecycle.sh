@@ -29,7 +29,7 @@ console=$VMT_TMP/console.log
 qmp=$VMT_TMP/qmp.sock
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" --fio \
-	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -t "$PVG_DIR/guest/lifecycle.sh"
+	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -t "$VMT_GUEST/pvio_blk_lifecycle.sh"
 
 : >"$console"
 pvg_when_logged "$console" "pvio-test: resize" \

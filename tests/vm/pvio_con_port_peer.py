@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Host end of tests/guest/con_port.sh: an echo peer on QEMU's chardev socket.
+"""Host end of tests/vm/pvio_con_port.sh: an echo peer on QEMU's chardev socket.
 
-con_port_peer.py PORT_SOCK SECONDS
+pvio_con_port_peer.py PORT_SOCK SECONDS
   Connect to PORT_SOCK (QEMU listens) and send back every byte read, until
   SECONDS pass.  The line PVIO-PEER-HANGUP (con_port_test's host_hangup) is
   not echoed: the peer closes the socket (the guest sees PORT_OPEN 0), waits

@@ -26,10 +26,10 @@ hvc=$VMT_TMP/hvc.sock
 port=$VMT_TMP/port.sock
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
-	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -t "$PVG_DIR/guest/pvio_con.sh"
+	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -t "$VMT_GUEST/pvio_con.sh"
 
 : >"$console"
-"$PVG_DIR/pvio_con_peer.py" "$hvc" "$port" "$data" "$VMT_TMP" &
+"$VMT_DIR/pvio_con_peer.py" "$hvc" "$port" "$data" "$VMT_TMP" &
 peer=$!
 hp_add="{\"driver\": \"virtserialport\", \"bus\": \"vser0.0\", \"chardev\": \"hpchr\", \"name\": \"org.pvio.hot\", \"id\": \"hp0\"}"
 pvg_when_logged "$console" "pvio-test: hotadd" pvg_qmp "$qmp" device_add "$hp_add"

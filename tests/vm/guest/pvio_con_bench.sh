@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of tests/guest/pvio_con_bench.sh (busybox sh).  Env: PVC_BYTES,
+# Guest side of tests/vm/pvio_con_bench.sh (busybox sh).  Env: PVC_BYTES,
 # PVC_ROUNDS.  Each round: pvio_con, then the stock virtio_console, on the
 # same virtserialport (org.pvio.bench); for each, PVC_BYTES guest -> host
 # (dd to the port; the host times its reads) and PVC_BYTES host -> guest

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of tests/guest/con_port.sh (busybox sh): con_port_test on the
+# Guest side of tests/vm/pvio_con_port.sh (busybox sh): con_port_test on the
 # port named org.pvio.echo, first with pvio_con, then (same boot, same
 # device) with the stock virtio_pci + virtio_console.
 n=0

@@ -37,7 +37,7 @@ fi
 extra=
 [ "$intx" = 1 ] && extra=pci=nomsi
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
-	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" -t "$VM_TOP/tests/vm/guest/blk.sh"
+	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \

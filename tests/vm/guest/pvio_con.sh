@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of tests/guest/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5.
+# Guest side of tests/vm/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5.
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 nok() { n=$((n + 1)); echo "not ok $n - $*"; }

@@ -27,11 +27,11 @@ res=$VMT_TMP/results
 
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
 	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -M virtio_pci -M virtio_console \
-	-t "$PVG_DIR/guest/pvio_con_bench.sh"
+	-t "$VMT_GUEST/pvio_con_bench.sh"
 
 : >"$console"
 : >"$res"
-"$PVG_DIR/pvio_con_bench_peer.py" "$console" "$port" "$res" &
+"$VMT_DIR/pvio_con_bench_peer.py" "$console" "$port" "$res" &
 peer=$!
 
 rc=0

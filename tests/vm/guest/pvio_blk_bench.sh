@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/guest/pvio_blk_bench.sh: in one boot, on the same
+# Guest side of tests/vm/pvio_blk_bench.sh: in one boot, on the same
 # virtio-blk-pci device, fio 4k randread at QD1 and QD32 with pvio_blk
 # (/dev/pvda) and with the stock virtio_blk (/dev/vda), loading one driver,
 # measuring, unloading it and loading the other; the order alternates

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/guest/pvio_blk_fault.sh (/test, busybox sh, TAP out).
+# Guest side of tests/vm/pvio_blk_fault.sh (/test, busybox sh, TAP out).
 # $FAULT_DISKS: "pvda:used-id,pvdb:used-dup,pvdc:used-len", each disk served
 # by a pviod --fault MODE:$FAULT_AFTER.  Reads at 1 MiB strides (past the
 # readahead window, so each reaches the device) until one fails.

@@ -4,7 +4,7 @@
 # VM test: pvio_net against pviod's net device (QEMU -netdev vhost-user,
 # run.sh --net-vhost-user) with the tap back-end, in a network namespace
 # created here (host side 10.98.0.1/24 on the TAP pviod opens).  The guest
-# (pvio_net_guest.sh, PVG_MODE=peer): ping, TCP both ways with sha256
+# (guest/pvio_net.sh, PVG_MODE=peer): ping, TCP both ways with sha256
 # verified at both ends, unload.  SKIPs until build/pviod exists.
 #
 #   PVG_QUEUES=N   queue pairs of pviod's device (default 1)
@@ -18,7 +18,7 @@ set -euo pipefail
 vmt_init pvio_net_pviod
 pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
-. "$PVG_DIR/pvio_net_lib.sh"
+. "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
 pviod=$(vm_pviod) || {
 	echo "1..0 # SKIP pviod not built (make)"

@@ -6,7 +6,7 @@
 # network namespace), in the same guest boot: an untimed warm-up with each
 # driver, then PVG_ROUNDS rounds whose order alternates (pvio, stock, then
 # stock, pvio, ...).  A bounded HTTP transfer each way (busybox wget
-# against tests/guest/pvio_net_peer.py), timed in the guest.  Prints Mbit/s
+# against tests/vm/pvio_net_peer.py), timed in the guest.  Prints Mbit/s
 # per driver and direction (medians over the rounds) and the median of the
 # rounds' pvio/stock ratios; under TCG only the ratio means anything.  A transfer is timed in
 # centiseconds, so it should last a second or more (the default 256 MiB).
@@ -22,7 +22,7 @@ set -euo pipefail
 vmt_init pvio_net_bench
 pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
-. "$PVG_DIR/pvio_net_lib.sh"
+. "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
 
 pvn_netns_up 1

@@ -8,7 +8,7 @@
  *
  * DIR is the port's class directory (/sys/class/pvio-ports/vportNpM or
  * /sys/class/virtio-ports/vportNpM).  The host end of the port is an echo
- * peer (tests/guest/con_port_peer.py): everything written comes back, except
+ * peer (tests/vm/pvio_con_port_peer.py): everything written comes back, except
  * the line HANGUP_MAGIC, on which the peer disconnects for HANGUP_SECS and
  * connects again.  Each test reads back all it wrote, so the next one starts
  * with an empty port.

@@ -6,4 +6,4 @@
 # tests/vm/vhost_user_blk.sh with DRIVER=pvio.
 #
 # timeout=240
-DRIVER=pvio exec "$(dirname "${BASH_SOURCE[0]}")/../vm/vhost_user_blk.sh" "$@"
+DRIVER=pvio exec "$(dirname "${BASH_SOURCE[0]}")/vhost_user_blk.sh" "$@"

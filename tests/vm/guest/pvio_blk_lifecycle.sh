@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/guest/pvio_blk_lifecycle.sh: runs as /test (busybox sh),
+# Guest side of tests/vm/pvio_blk_lifecycle.sh: runs as /test (busybox sh),
 # TAP on stdout.  The pvio modules are in /lib/modules/*/extra, loaded at
 # boot.  Environment (run.sh --append):
 #

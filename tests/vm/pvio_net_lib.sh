@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Shared by the tests/guest/pvio_net_*.sh VM tests (source it after lib.sh
+# Shared by the tests/vm/pvio_net_*.sh VM tests (source it after lib.sh
 # and vmt_init):
 #
 #   pvn_need             SKIP (exit 4) without ip, python3 or root
@@ -17,7 +17,7 @@
 #                        virtio_pci/virtio_net/8021q (with garp, mrp, stp,
 #                        llc)/macvlan (not loaded), ethtool and
 #                        iproute2's ip (/usr/local/bin, for ip maddr) when
-#                        installed, the blob and pvio_net_guest.sh as /test
+#                        installed, the blob and guest/pvio_net.sh as /test
 
 PVN_NS=
 PVN_TAP=pvtap0
@@ -78,7 +78,7 @@ pvn_peer_start()
 	# The TAP has no carrier until QEMU opens it: bind to the address anyway.
 	pvn_in_ns sysctl -q -w net.ipv4.ip_nonlocal_bind=1
 	# Not through pvn_in_ns: $! must be the peer itself, for the EXIT trap.
-	ip netns exec "$PVN_NS" python3 "$PVG_DIR/pvio_net_peer.py" --blob "$VMT_TMP/blob" \
+	ip netns exec "$PVN_NS" python3 "$VMT_DIR/pvio_net_peer.py" --blob "$VMT_TMP/blob" \
 		--dev "$PVN_TAP" --vlan 5 \
 		</dev/null >/dev/null 2>"$VMT_TMP/peer.log" &
 	PVN_PEER_PID=$!
@@ -98,5 +98,5 @@ pvn_initrd()
 	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${bins[@]}" \
 		-M virtio_pci -M virtio_net -M 8021q -M macvlan --ko-noload "$PVG_CORE_KO" \
 		--ko-noload "$PVG_NET_KO" -a "$VMT_TMP/blob:/blob" \
-		-t "$PVG_DIR/pvio_net_guest.sh"
+		-t "$VMT_GUEST/pvio_net.sh"
 }

@@ -4,7 +4,7 @@
 # VM test: pvio_net against QEMU's own virtio-net-pci (2 queue pairs, MSI-X)
 # on a TAP device.  QEMU runs inside a network namespace created here, with
 # the TAP (multi-queue, host side 10.98.0.1/24) in it, so no traffic leaves
-# this machine.  The guest (pvio_net_guest.sh, PVG_MODE=func) checks ping,
+# this machine.  The guest (guest/pvio_net.sh, PVG_MODE=func) checks ping,
 # TCP transfers both ways with sha256 verified at both ends, ethtool -i/-S/
 # -l/-L, the receive filters over the control queue (MAC change, promiscuous
 # mode, a multicast address, a VLAN), MTU 9000 with 8 KB pings, and rmmod
@@ -20,7 +20,7 @@ set -euo pipefail
 vmt_init pvio_net_tap
 pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
-. "$PVG_DIR/pvio_net_lib.sh"
+. "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
 
 queues=2

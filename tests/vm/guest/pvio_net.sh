@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/guest/pvio_net_*.sh: runs as /test (busybox sh), TAP
-# on stdout.  The host is 10.98.0.1 (tests/guest/pvio_net_peer.py, an HTTP
+# Guest side of tests/vm/pvio_net_*.sh: runs as /test (busybox sh), TAP
+# on stdout.  The host is 10.98.0.1 (tests/vm/pvio_net_peer.py, an HTTP
 # server on port 8000), the guest 10.98.0.2/24.  Environment (run.sh
 # --append):
 #
