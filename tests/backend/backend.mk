@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/backend: pviod's unit tests (no QEMU: a socketpair plays the
-# front-end), the VM test with the stock virtio_blk, and the check of the man
-# page and systemd unit.
+# front-end), its integration tests on the host, and the check of the man
+# page and systemd unit.  Its VM tests are tests/vm/pviod_*.sh.
 #
 # The kselftest harness comes from Debian's linux-source tarball into
 # build/linux-tools/ (never committed): by scripts/linux-tools.sh, or the
@@ -22,7 +22,6 @@ UNIT_TESTS += $(BACKEND_UNIT_TESTS)
 PROGS += $(BACKEND_UNIT_TESTS)
 INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
 	tests/backend/install_check.sh
-VM_TESTS += tests/backend/vm_pviod_blk.sh
 
 ifeq ($(wildcard scripts/linux-tools.sh tests/ring/ring.mk),)
 $(BACKEND_KSFT_HARNESS):
@@ -46,18 +45,6 @@ $(BACKEND_TEST_DIR)/%.o: tests/backend/%.c $(BACKEND_KSFT_HARNESS)
 
 $(BACKEND_UNIT_TESTS): %: %.o $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
-
-# Crash recovery (tests/backend/crash_recovery.sh): crash_writer is both the
-# guest's workload (static, like tests/vm's guest programs: no sanitizer
-# runtimes) and the host's check of the image.
-BACKEND_CRASH_WRITER := $(BACKEND_TEST_DIR)/crash_writer
-PROGS += $(BACKEND_CRASH_WRITER)
-VM_TESTS += tests/backend/crash_recovery.sh
-
-$(BACKEND_CRASH_WRITER): tests/backend/crash_writer.c
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE $(CFLAGS) \
-		-o $@ $< -static
 
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh

@@ -14,11 +14,9 @@
 #   vuser_net_switch_test  integration (tests/user/): two userspace drivers on
 #                   one switch: a TSO super-frame segmented for a receiver without
 #                   GUEST_TSO4/6, flows spread over the receiver's active pairs
-#   net_vm_tap.sh   VM: stock virtio_net on vhost-user, backend=tap in a netns
-#                   (ping, TCP transfer with checksums both ends, MTU 9000)
-#   net_vm_switch.sh  VM: two guests ping each other through backend=switch
 #
-# The net benchmark (net_bench.sh) is in frontend/bench/.
+# The VM tests are tests/vm/pviod_net_tap.sh and pviod_net_switch.sh; the net
+# benchmark (net_bench.sh) is in frontend/bench/.
 #
 # Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
 
@@ -28,7 +26,6 @@ NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test $(O)/tests/backend/net_filter_t
 UNIT_TESTS += $(NET_TEST_UNIT)
 PROGS += $(NET_TEST_UNIT)
 INTEGRATION_TESTS += tests/backend/net_loop.sh tests/backend/net_dpdk.sh
-VM_TESTS += tests/backend/net_vm_tap.sh tests/backend/net_vm_switch.sh
 
 # The switch's software GSO and multi-queue receive, end to end through the
 # userspace driver (tests/user/vuser_net_switch_test.c; built by

@@ -6,6 +6,8 @@
 #   stock_*     the guest's stock virtio drivers on QEMU's own devices or on
 #               qemu-storage-daemon: the harness and the guest programs proved
 #               against the reference
+#   pviod_*     pviod's devices (blk, net; crash recovery) with the guest's
+#               stock drivers
 #   pvio_blk_*  pvio_blk.ko (with pvio_core.ko), pvio_net_* pvio_net.ko,
 #   pvio_con_*  pvio_con.ko: the guest modules, on QEMU's devices or on a
 #               vhost-user back-end (qemu-storage-daemon, pviod)
@@ -39,13 +41,21 @@ VM_GUEST_LDFLAGS := -static -pthread
 
 # blk_verify: the block checks of every blk test (guest/blk.sh), and the
 # host's check of the stamp in the image; con_port_test: a virtio-console
-# port from the guest's side (pvio_con_port.sh).
-VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify $(VM_TEST_DIR)/guest/con_port_test
+# port from the guest's side (pvio_con_port.sh); crash_writer: the guest's
+# workload in pviod_crash_recovery.sh, and the host's check of the image.
+VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify $(VM_TEST_DIR)/guest/con_port_test \
+	$(VM_TEST_DIR)/guest/crash_writer
 
 PROGS += $(VM_GUEST_PROGS)
 
 # The stock drivers.
 VM_TESTS += tests/vm/stock_virtio_blk.sh tests/vm/stock_vhost_user_blk_qsd.sh
+
+# pviod with the stock drivers: three blk disks in one process; crash
+# recovery (in-flight tracking, SIGKILL and restart under I/O); net on the tap
+# back-end in a netns; two guests on one switch.
+VM_TESTS += tests/vm/pviod_blk.sh tests/vm/pviod_crash_recovery.sh tests/vm/pviod_net_tap.sh \
+	tests/vm/pviod_net_switch.sh
 
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh

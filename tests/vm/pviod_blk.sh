@@ -17,10 +17,9 @@
 # timeout=240
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../vm/lib.sh
-. "$top/tests/vm/lib.sh"
-vmt_init vm_pviod_blk
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vmt_init pviod_blk
 
 if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
@@ -61,8 +60,8 @@ if command -v fio >/dev/null 2>&1; then
 	fio_env=PVIO_FIO=1
 fi
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-	"${fio_opt[@]}" -a "$bv" -a "$VM_TOP/tests/vm/guest/blk.sh:/bin/blk.sh" \
-	-t "$VM_TOP/tests/backend/guest/pviod_blk.sh"
+	"${fio_opt[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
+	-t "$VMT_GUEST/pviod_blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 180 --tap "$VMT_TMP/tap" \

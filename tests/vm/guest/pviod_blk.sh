@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/backend/vm_pviod_blk.sh (/test in the initramfs,
-# busybox sh; its output is the TAP stream).  First the shared block checks
+# Guest side of tests/vm/pviod_blk.sh (/test in the initramfs, busybox sh;
+# its output is the TAP stream).  First the shared block checks
 # (tests/vm/guest/blk.sh, installed as /bin/blk.sh: blk_verify at several
 # queue depths, FLUSH, WRITE_ZEROES, DISCARD, the read-only disk, the stamp),
 # then DISCARD on a third disk, $PVIO_DZ_DEV, whose effect the host checks in

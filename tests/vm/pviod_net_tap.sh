@@ -19,8 +19,9 @@
 # timeout=300
 set -euo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
-net_init net_vm_tap
+# shellcheck source=../backend/net_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../backend/net_lib.sh"
+net_init pviod_net_tap
 # shellcheck source=../../scripts/vm/lib.sh
 . "$NET_TOP/scripts/vm/lib.sh"
 
@@ -92,7 +93,7 @@ sink_pid=$!
 net_at_exit "kill $sink_pid"
 
 "$NET_TOP/scripts/vm/mkinitramfs.sh" -o "$NET_TMP/initrd" -m virtio_pci -m virtio_net \
-	-t "$NET_TOP/tests/backend/guest/net.sh"
+	-t "$NET_TOP/tests/vm/guest/pviod_net.sh"
 
 rc=0
 "$NET_TOP/scripts/vm/run.sh" -i "$NET_TMP/initrd" --timeout 240 --tap "$NET_TMP/tap" \

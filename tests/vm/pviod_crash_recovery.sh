@@ -19,10 +19,9 @@
 # timeout=300
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../vm/lib.sh
-. "$top/tests/vm/lib.sh"
-vmt_init crash_recovery
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vmt_init pviod_crash_recovery
 
 if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
@@ -32,8 +31,8 @@ kills=${CRASH_KILLS:-20}
 terms=${CRASH_TERMS:-3}
 nproc=4
 pviod=$(vm_pviod)
-cw=$VM_TOP/$VMT_O/tests/backend/crash_writer
-make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/backend/crash_writer" >&2 ||
+cw=$VM_TOP/$VMT_O/tests/vm/guest/crash_writer
+make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/vm/guest/crash_writer" >&2 ||
 	vm_die "cannot build $cw"
 sock=$VMT_TMP/blk.sock
 disk=$VMT_TMP/disk.img
@@ -96,7 +95,7 @@ trap 'cleanup_pviod; vmt_cleanup' EXIT
 
 pviod_start || vm_die "pviod did not start"
 "$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-	-a "$cw" -t "$VM_TOP/tests/backend/crash_recovery_guest.sh"
+	-a "$cw" -t "$VMT_GUEST/pviod_crash_recovery.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 280 --tap "$VMT_TMP/tap" \

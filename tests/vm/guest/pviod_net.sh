@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/backend/net_vm_tap.sh and net_vm_switch.sh (/test in
+# Guest side of tests/vm/pviod_net_tap.sh and pviod_net_switch.sh (/test in
 # the initramfs, busybox sh; its output is the TAP stream), stock virtio_net
 # on pviod's net device.  Environment (run.sh --append):
 #   PVIO_NET_IP     this guest's address (/24)

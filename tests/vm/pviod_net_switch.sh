@@ -7,13 +7,14 @@
 # switched by the learned addresses; no kernel bridge or tap in the path),
 # then stays up long enough to answer the other's pings.
 #
-# vectors=0: see net_vm_tap.sh (QEMU 7.2 with MSI-X on vhost-user net).
+# vectors=0: see pviod_net_tap.sh (QEMU 7.2 with MSI-X on vhost-user net).
 #
 # timeout=300
 set -euo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
-net_init net_vm_switch
+# shellcheck source=../backend/net_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../backend/net_lib.sh"
+net_init pviod_net_switch
 # shellcheck source=../../scripts/vm/lib.sh
 . "$NET_TOP/scripts/vm/lib.sh"
 
@@ -28,7 +29,7 @@ net_pviod_start "$NET_TMP/pviod.log" \
 tap_ok "pviod started: two ports on switch sw0"
 
 "$NET_TOP/scripts/vm/mkinitramfs.sh" -o "$NET_TMP/initrd" -m virtio_pci -m virtio_net \
-	-t "$NET_TOP/tests/backend/guest/net.sh"
+	-t "$NET_TOP/tests/vm/guest/pviod_net.sh"
 
 rc_a=0
 rc_b=0

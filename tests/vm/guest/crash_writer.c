@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * crash_writer: the guest workload of tests/backend/crash_recovery.sh, and
+ * crash_writer: the guest workload of tests/vm/pviod_crash_recovery.sh, and
  * the host's check of the image afterwards.  Built static for the guest.
  *
  *   crash_writer run DATA CTRL SEED NPROC
