@@ -71,9 +71,12 @@ DESTDIR ?=
 	clean deps modules_install install uninstall dkms-src
 all:
 
-# Every fragment: one per part, owned by that part.
-include $(sort $(wildcard ring/*.mk protocol/*.mk backend/*.mk frontend/*.mk frontend/*/*.mk \
-	tests/*.mk tests/*/*.mk scripts/*.mk))
+# Every fragment: one per part, owned by that part.  tests/tests.mk first: it
+# holds what the test fragments build with (the harness, flags, the rules of
+# test programs), and they name its variables in prerequisites.
+include tests/tests.mk
+include $(sort $(filter-out tests/tests.mk,$(wildcard ring/*.mk protocol/*.mk backend/*.mk \
+	frontend/*.mk frontend/*/*.mk tests/*.mk tests/*/*.mk scripts/*.mk)))
 
 all: $(PROGS)
 

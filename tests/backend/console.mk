@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The console device: pviod's console driven by the userspace driver
-# (tests/user/vuser_console_test.c, built by tests/user/user.mk's vuser_% rule).
+# (tests/user/vuser_console_test.c, linked as tests/user/user.mk says).
 
 CONSOLE_INTEGRATION_TESTS := $(O)/tests/user/vuser_console_test
 

@@ -18,7 +18,7 @@
 # The VM tests are tests/vm/pviod_net_tap.sh and pviod_net_switch.sh; the net
 # benchmark (net_bench.sh) is in frontend/bench/.
 #
-# Compiled by tests/backend/backend.mk's pattern rule (same flags, harness).
+# Built like tests/backend/backend.mk's unit tests, with pviod's objects.
 
 NET_TEST_UNIT := $(O)/tests/backend/net_hdr_test $(O)/tests/backend/net_filter_test \
 	$(O)/tests/backend/net_gso_test
@@ -34,5 +34,5 @@ NET_TEST_VUSER := $(O)/tests/user/vuser_net_switch_test
 INTEGRATION_TESTS += $(NET_TEST_VUSER)
 PROGS += $(NET_TEST_VUSER)
 
-$(NET_TEST_UNIT): %: %.o $(PVIOD_OBJS)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
+$(NET_TEST_UNIT): $(PVIOD_OBJS)
+$(NET_TEST_UNIT): TEST_LDLIBS := -luring

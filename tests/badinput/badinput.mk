@@ -11,18 +11,12 @@
 BADINPUT := $(O)/tests/badinput/badinput
 BADNET := $(O)/tests/badinput/badnet
 BADINPUT_RAW := $(O)/tests/badinput/raw.o
-BADINPUT_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/tests/user
 
-$(O)/tests/badinput/%.o: tests/badinput/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BADINPUT_CFLAGS) -MMD -MP -c -o $@ $<
+$(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/tests/user
 
-# pviod is what they run: built with them.
-$(BADINPUT): $(O)/tests/badinput/badinput.o $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
-	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
-
-$(BADNET): $(O)/tests/badinput/badnet.o $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
-	$(CC) -o $@ $(filter %.o %.a,$^) $(ALL_LDFLAGS)
+# Built by tests/tests.mk's rules; pviod is what they run: built with them.
+$(BADINPUT): $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
+$(BADNET): $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
 
 PROGS += $(BADINPUT) $(BADNET)
 INTEGRATION_TESTS += $(BADINPUT) $(BADNET)

@@ -22,22 +22,12 @@
 # modules) and SKIP (exit 4) when no guest can boot, no kernel headers are
 # installed or a back-end is missing.
 #
-# The guest programs (tests/vm/guest/*.c, built into $(O)/tests/vm/guest/)
-# are linked static (the guest is a busybox initramfs, no libc) and without
-# sanitizers, so they are the same in every $(O); the scripts build the
-# initramfs and boot the guest themselves.  The kselftest harness comes from
-# Debian's linux-source tarball into build/linux-tools/ (scripts/linux-tools.sh,
-# or the rule in tests/ring/ring.mk); never committed.
+# The guest programs (tests/vm/guest/*.c, built into $(O)/tests/vm/guest/ by
+# tests/tests.mk's rule) are linked static (the guest is a busybox
+# initramfs, no libc) and without sanitizers; the scripts build the
+# initramfs and boot the guest themselves.
 
 VM_TEST_DIR := $(O)/tests/vm
-VM_KSFT_DIR := build/linux-tools/tools/testing/selftests
-VM_KSFT_HARNESS := $(VM_KSFT_DIR)/kselftest_harness.h
-
-# Not $(ALL_CFLAGS): those carry -fsanitize= in SAN builds, and a static
-# binary cannot have the sanitizer runtimes.
-VM_GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-Wno-empty-body -Wno-sign-compare -D_GNU_SOURCE -pthread -I$(CURDIR)/$(VM_KSFT_DIR)
-VM_GUEST_LDFLAGS := -static -pthread
 
 # blk_verify: the block checks of every blk test (guest/blk.sh), and the
 # host's check of the stamp in the image; con_port_test: a virtio-console
@@ -86,16 +76,6 @@ VM_TESTS += tests/vm/pvio_net_pviod.sh
 # The guest benchmarks (make bench): each module against the stock driver on
 # the same device, same guest boot; under TCG only the ratio counts.
 BENCHES += tests/vm/pvio_con_bench.sh tests/vm/pvio_blk_bench.sh tests/vm/pvio_net_bench.sh
-
-# Only when no other fragment provides the harness rule (tests/ring does).
-ifeq ($(filter $(VM_KSFT_HARNESS),$(KSFT_HARNESS)),)
-$(VM_KSFT_HARNESS):
-	scripts/linux-tools.sh >/dev/null
-endif
-
-$(VM_TEST_DIR)/guest/%: tests/vm/guest/%.c $(VM_KSFT_HARNESS)
-	@mkdir -p $(dir $@)
-	$(CC) $(VM_GUEST_CFLAGS) $(CFLAGS) -o $@ $< $(VM_GUEST_LDFLAGS)
 
 .PHONY: vm-progs
 vm-progs: $(VM_GUEST_PROGS)
