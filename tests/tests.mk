@@ -11,8 +11,11 @@
 #                  scripts/linux-tools.sh: shared by every $(O), never
 #                  committed
 #   TEST_CFLAGS    a host test's flags: $(ALL_CFLAGS) (so the sanitizers of
-#                  `make SAN=...`) and the harness.  A fragment adds its own
-#                  include folders with a pattern-specific TEST_INCLUDES.
+#                  `make SAN=...`), the harness and tests/lib/.  A fragment
+#                  adds its own include folders with a pattern-specific
+#                  TEST_INCLUDES.
+#   TEST_LIB       libpvtest.a (tests/lib/lib.mk): what several tests share;
+#                  a fragment links it by naming it as a prerequisite
 #   GUEST_CFLAGS   a guest program's flags: no sanitizers (their runtimes
 #                  cannot be linked static); GUEST_LDFLAGS: -static
 #
@@ -33,9 +36,11 @@ KSFT_HARNESS := $(KSFT_DIR)/kselftest_harness.h
 # -Wno-empty-body: the harness's ASSERT_* expand to "for (...) ;", which clang
 # flags; -Wno-sign-compare: EXPECT_EQ(5, size) compares the literal's type
 # with the value's.
-TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(KSFT_DIR) -Wno-empty-body -Wno-sign-compare
+TEST_CFLAGS = $(ALL_CFLAGS) -I$(CURDIR)/$(KSFT_DIR) -I$(CURDIR)/tests/lib -Wno-empty-body \
+	-Wno-sign-compare
 TEST_INCLUDES :=
 TEST_LDLIBS :=
+TEST_LIB := $(O)/tests/lib/libpvtest.a
 
 # Not $(ALL_CFLAGS): those carry -fsanitize= in SAN builds, and a static
 # binary cannot have the sanitizer runtimes.

@@ -11,8 +11,7 @@
 
 BACKEND_TEST_DIR := $(O)/tests/backend
 
-$(BACKEND_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/backend -I$(CURDIR)/frontend/virtio-user \
-	-I$(CURDIR)/tests/user
+$(BACKEND_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/backend -I$(CURDIR)/frontend/virtio-user
 
 BACKEND_UNIT_TESTS := $(BACKEND_TEST_DIR)/vu_msg_test $(BACKEND_TEST_DIR)/vu_mem_test \
 	$(BACKEND_TEST_DIR)/blk_req_test

@@ -10,4 +10,4 @@ STATS_TEST := $(O)/tests/backend/stats_test
 INTEGRATION_TESTS += $(STATS_TEST)
 PROGS += $(STATS_TEST)
 
-$(STATS_TEST): $(VUSER_LIB) $(O)/pviod
+$(STATS_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/pviod

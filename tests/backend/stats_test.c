@@ -16,12 +16,13 @@
  *
  * tap-run: timeout=120
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define IMG_BYTES (4u << 20)
 #define BLK_WRITES 8
@@ -42,13 +43,12 @@ FIXTURE(stats)
 {
 	char dir[64], log[128], img[128], out[128];
 	char bsock[128], nsock[128], csock[128];
-	pid_t pviod;
+	struct pvt_pviod pviod;
 	bool up;
 };
 
 FIXTURE_SETUP(stats)
 {
-	char exe[PATH_MAX], pviod[PATH_MAX + 16];
 	static char b[PATH_MAX + 400], n[PATH_MAX], c[PATH_MAX + 400];
 	int fd;
 
@@ -65,26 +65,18 @@ FIXTURE_SETUP(stats)
 	ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
 	close(fd);
 
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
-	if (access(pviod, X_OK))
-		SKIP(return, "pviod not built (%.200s); set PVIOD=path", pviod);
+	if (pvt_pviod_find(&self->pviod))
+		SKIP(return, "pviod not built (%.200s); set PVIOD=path", self->pviod.bin);
 	snprintf(b, sizeof(b), "blk,socket=%s,file=%s", self->bsock, self->img);
 	snprintf(n, sizeof(n), "net,socket=%s,backend=loop", self->nsock);
 	snprintf(c, sizeof(c), "console,socket=%s,out=file:%s", self->csock, self->out);
 	{
-		char *const argv[] = { pviod, "-w", "2", "-d", b, "-d", n, "-d", c, NULL };
+		const char *const args[] = { "-w", "2", "-d", b, "-d", n, "-d", c, NULL };
 
-		self->pviod = vuser_test_spawn(argv, self->log, -1);
+		/* Each of the three sockets within 5 s. */
+		ASSERT_EQ(0, pvt_pviod_start(&self->pviod, self->log, args, 5000))
+		pvt_dump_log(self->log);
 	}
-	ASSERT_EQ(0, vuser_test_wait_socket(self->bsock, self->pviod, 5000));
-	ASSERT_EQ(0, vuser_test_wait_socket(self->nsock, self->pviod, 5000));
-	ASSERT_EQ(0, vuser_test_wait_socket(self->csock, self->pviod, 5000))
-	vuser_test_dump_log(self->log);
 	self->up = true;
 }
 
@@ -92,8 +84,8 @@ FIXTURE_TEARDOWN(stats)
 {
 	char cmd[160];
 
-	if (self->pviod > 0)
-		vuser_test_stop(self->pviod);
+	if (self->pviod.pid > 0)
+		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))
@@ -139,14 +131,14 @@ static int blk_traffic(struct drivers *d, const char *sock)
 /* Every transmit buffer back from the device (it has handled them all). */
 static int net_tx_drain(struct vuser_net *net)
 {
-	long end = vuser_test_ms() + 5000;
+	long end = pvt_ms() + 5000;
 	int r;
 
 	while (net->tx_nfree < net->txq->num) {
 		r = vuser_net_reap_tx(net);
 		if (r < 0)
 			return r;
-		if (vuser_test_ms() > end)
+		if (pvt_ms() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -231,10 +223,10 @@ static int con_traffic(struct drivers *d, const char *sock, const char *out, off
 	}
 	if (!r)
 		r = vuser_console_tx_drain(con, 0, 5000);
-	for (end = vuser_test_ms() + 5000; !r; usleep(10000)) {
+	for (end = pvt_ms() + 5000; !r; usleep(10000)) {
 		if (stat(out, &st) == 0 && st.st_size >= want)
 			break;
-		if (vuser_test_ms() > end)
+		if (pvt_ms() > end)
 			r = -ETIMEDOUT;
 	}
 	return r;
@@ -254,7 +246,7 @@ static void drivers_close(struct drivers *d)
 /* Wait for the nth "SIGUSR1:" dump to be complete (its console line), copy the log after it. */
 static bool dump_wait(const char *log, int nth, char *dump, size_t len)
 {
-	long end = vuser_test_ms() + 10000;
+	long end = pvt_ms() + 10000;
 	char line[1024];
 	size_t off;
 	FILE *f;
@@ -281,7 +273,7 @@ static bool dump_wait(const char *log, int nth, char *dump, size_t len)
 		if (seen == nth && strstr(dump, "console2: port 0:"))
 			return true;
 		usleep(20000);
-	} while (vuser_test_ms() < end);
+	} while (pvt_ms() < end);
 	return false;
 }
 
@@ -335,16 +327,13 @@ static void traffic(struct __test_metadata *_metadata, struct _test_data_stats *
 static void check_exit(struct __test_metadata *_metadata, struct _test_data_stats *self)
 {
 	char line[1024];
-	int status = -1;
-	long end = vuser_test_ms() + 20000;
+	int status;
 	FILE *f;
 
-	kill(self->pviod, SIGTERM);
-	while (waitpid(self->pviod, &status, WNOHANG) != self->pviod && vuser_test_ms() < end)
-		usleep(20000);
-	self->pviod = 0;
+	/* Up to 20 s to exit; killed after that, which fails the check. */
+	status = pvt_pviod_stop(&self->pviod, 20000);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-	vuser_test_dump_log(self->log);
+	pvt_dump_log(self->log);
 	f = fopen(self->log, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
@@ -364,8 +353,8 @@ TEST_F_TIMEOUT(stats, while_connected, 60)
 		SKIP(return, "pviod did not start");
 	traffic(_metadata, self, &d, 1);
 	/* Every driver still connected: their queues run during the dump. */
-	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vuser_test_dump_log(self->log);
+	kill(self->pviod.pid, SIGUSR1);
+	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) pvt_dump_log(self->log);
 	check_dump(_metadata, dump, 1);
 	drivers_close(&d);
 	check_exit(_metadata, self);
@@ -379,8 +368,8 @@ TEST_F_TIMEOUT(stats, after_disconnect, 60)
 	if (!self->up)
 		SKIP(return, "pviod did not start");
 	/* Before any traffic: every device says zero. */
-	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) vuser_test_dump_log(self->log);
+	kill(self->pviod.pid, SIGUSR1);
+	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) pvt_dump_log(self->log);
 	EXPECT_TRUE(has(dump, "blk0: queue 0: 0 requests:"));
 	EXPECT_TRUE(has(dump, "net1: pair 0: tx 0 frames 0 bytes"));
 	EXPECT_TRUE(has(dump, "console2: port 0: to sink 0 bytes"));
@@ -389,8 +378,8 @@ TEST_F_TIMEOUT(stats, after_disconnect, 60)
 	drivers_close(&d);
 	traffic(_metadata, self, &d, 2);
 	drivers_close(&d);
-	kill(self->pviod, SIGUSR1);
-	ASSERT_TRUE(dump_wait(self->log, 2, dump, sizeof(dump))) vuser_test_dump_log(self->log);
+	kill(self->pviod.pid, SIGUSR1);
+	ASSERT_TRUE(dump_wait(self->log, 2, dump, sizeof(dump))) pvt_dump_log(self->log);
 	check_dump(_metadata, dump, 2);
 	check_exit(_metadata, self);
 }

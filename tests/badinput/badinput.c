@@ -24,17 +24,19 @@
  * PVIOD=path overrides $(O)/pviod.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "raw.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define GUEST_SIZE (1u << 20)
 #define NUM 16
@@ -57,7 +59,7 @@
 	 PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 
 static char sock_a[PATH_MAX], sock_b[PATH_MAX], sock_ro[PATH_MAX], logpath[PATH_MAX];
-static pid_t pviod_pid;
+static struct pvt_pviod pviod;
 static struct vuser_blk witness;
 static uint8_t *witness_buf;
 static unsigned int witness_round;
@@ -131,7 +133,7 @@ static bool pviod_alive(void)
 {
 	int status;
 
-	return waitpid(pviod_pid, &status, WNOHANG) == 0 && kill(pviod_pid, 0) == 0;
+	return waitpid(pviod.pid, &status, WNOHANG) == 0 && kill(pviod.pid, 0) == 0;
 }
 
 static bool witness_ok(char *why, size_t len)
@@ -752,7 +754,7 @@ static int image(const char *dir, const char *name, char *path, size_t len)
 
 int main(void)
 {
-	char dir[] = "/tmp/pvio-badinput.XXXXXX", exe[PATH_MAX], pviod[PATH_MAX + 16];
+	char dir[] = "/tmp/pvio-badinput.XXXXXX";
 	char img_a[PATH_MAX], img_b[PATH_MAX], img_ro[PATH_MAX], why[256];
 	char dev_a[2 * PATH_MAX + 64], dev_b[2 * PATH_MAX + 64], dev_ro[2 * PATH_MAX + 64];
 	unsigned int n = sizeof(tests) / sizeof(tests[0]), i, failed = 0;
@@ -762,12 +764,6 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	printf("TAP version 13\n1..%u\n", n);
 	fflush(stdout);
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
 	if (!mkdtemp(dir) || image(dir, "a", img_a, sizeof(img_a)) ||
 	    image(dir, "b", img_b, sizeof(img_b)) || image(dir, "ro", img_ro, sizeof(img_ro))) {
 		printf("Bail out! temporary images in /tmp\n");
@@ -781,17 +777,15 @@ int main(void)
 	snprintf(dev_b, sizeof(dev_b), "blk,socket=%s,file=%s,direct=off", sock_b, img_b);
 	snprintf(dev_ro, sizeof(dev_ro), "blk,socket=%s,file=%s,readonly=on", sock_ro, img_ro);
 	{
-		char *const argv[] = { pviod, "--device", dev_a,  "--device",
-				       dev_b, "--device", dev_ro, NULL };
+		const char *const args[] = {
+			"--device", dev_a, "--device", dev_b, "--device", dev_ro, NULL,
+		};
 
-		pviod_pid = vuser_test_spawn(argv, logpath, -1);
-	}
-	if (vuser_test_wait_socket(sock_a, pviod_pid, 5000) ||
-	    vuser_test_wait_socket(sock_b, pviod_pid, 5000) ||
-	    vuser_test_wait_socket(sock_ro, pviod_pid, 5000)) {
-		vuser_test_dump_log(logpath);
-		printf("Bail out! pviod (%s) did not start\n", pviod);
-		return 1;
+		if (pvt_pviod_start(&pviod, logpath, args, 5000)) {
+			pvt_dump_log(logpath);
+			printf("Bail out! pviod (%s) did not start\n", pviod.bin);
+			return 1;
+		}
 	}
 	bo.socket_path = sock_b;
 	bo.depth = 1;
@@ -799,7 +793,7 @@ int main(void)
 	ret = vuser_blk_open(&witness, &bo);
 	if (ret) {
 		printf("Bail out! device b: %s\n", vuser_dev_errmsg(&witness.dev));
-		vuser_test_stop(pviod_pid);
+		pvt_pviod_stop(&pviod, PVT_STOP_MS);
 		return 1;
 	}
 	witness_buf = vuser_blk_alloc(&witness, 4096);
@@ -832,16 +826,16 @@ int main(void)
 		}
 		fflush(stdout);
 		if (!pviod_alive()) {
-			vuser_test_dump_log(logpath);
+			pvt_dump_log(logpath);
 			printf("Bail out! pviod died\n");
 			return 1;
 		}
 	}
 	printf("# %u hostile inputs in %u tests, %u failed\n", raw_inputs, n, failed);
 	vuser_blk_close(&witness);
-	vuser_test_stop(pviod_pid);
+	pvt_pviod_stop(&pviod, PVT_STOP_MS);
 	if (failed)
-		vuser_test_dump_log(logpath);
+		pvt_dump_log(logpath);
 	{
 		char cmd[PATH_MAX + 16];
 

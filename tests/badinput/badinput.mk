@@ -12,11 +12,11 @@ BADINPUT := $(O)/tests/badinput/badinput
 BADNET := $(O)/tests/badinput/badnet
 BADINPUT_RAW := $(O)/tests/badinput/raw.o
 
-$(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/tests/user
+$(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 
 # Built by tests/tests.mk's rules; pviod is what they run: built with them.
-$(BADINPUT): $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
-$(BADNET): $(BADINPUT_RAW) $(VUSER_LIB) | $(O)/pviod
+$(BADINPUT): $(BADINPUT_RAW) $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
+$(BADNET): $(BADINPUT_RAW) $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
 
 PROGS += $(BADINPUT) $(BADNET)
 INTEGRATION_TESTS += $(BADINPUT) $(BADNET)

@@ -55,7 +55,7 @@
 
 #include "raw.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 /* Guest memory: four regions of 2 MiB, adjacent in guest-physical space. */
 #define MEM_SIZE (8u << 20)
@@ -139,7 +139,7 @@ struct nt {
 };
 
 static char sock_a[PATH_MAX], sock_w[PATH_MAX], logpath[PATH_MAX];
-static pid_t pviod_pid;
+static struct pvt_pviod pviod;
 static struct vuser_net witness;
 static unsigned int witness_round;
 static bool have_stats;
@@ -176,10 +176,10 @@ static unsigned int cnt_last(struct cnt *c)
 static int cnt_read(struct cnt *c)
 {
 	unsigned int before = cnt_last(c);
-	long end = vuser_test_ms() + RAW_WAIT_MS;
+	long end = pvt_ms() + RAW_WAIT_MS;
 
-	kill(pviod_pid, SIGUSR1);
-	while (vuser_test_ms() < end) {
+	kill(pviod.pid, SIGUSR1);
+	while (pvt_ms() < end) {
 		if (cnt_last(c) > before)
 			return 0;
 		usleep(2000);
@@ -449,13 +449,13 @@ static void rx_post(struct nt *n, unsigned int count, uint32_t size)
 /* Wait until the receive used ring has an entry we have not read. */
 static bool rx_more(struct nt *n, int timeout_ms)
 {
-	long end = vuser_test_ms() + timeout_ms;
+	long end = pvt_ms() + timeout_ms;
 
 	do {
 		if (raw_used_idx(n->rx) != n->rx_seen)
 			return true;
 		usleep(1000);
-	} while (vuser_test_ms() < end);
+	} while (pvt_ms() < end);
 	return false;
 }
 
@@ -917,7 +917,7 @@ static const char *c_rx_hdr_bytes(struct nt *n, int arg)
 static const char *kick_asked(struct raw_vq *q, bool event_idx)
 {
 	const __le16 *avail_event = (const void *)&q->used->ring[q->num];
-	long end = vuser_test_ms() + RAW_WAIT_MS;
+	long end = pvt_ms() + RAW_WAIT_MS;
 	bool asked;
 
 	do {
@@ -928,7 +928,7 @@ static const char *kick_asked(struct raw_vq *q, bool event_idx)
 		if (asked)
 			return NULL;
 		usleep(1000);
-	} while (vuser_test_ms() < end);
+	} while (pvt_ms() < end);
 	return event_idx ? "avail_event not at the next entry after the ring drained" :
 			   "NO_NOTIFY still set after the ring drained";
 }
@@ -1648,7 +1648,7 @@ static bool pviod_alive(void)
 {
 	int status;
 
-	return waitpid(pviod_pid, &status, WNOHANG) == 0 && kill(pviod_pid, 0) == 0;
+	return waitpid(pviod.pid, &status, WNOHANG) == 0 && kill(pviod.pid, 0) == 0;
 }
 
 /* Device w reflects a fresh frame, byte-exact. */
@@ -1739,7 +1739,7 @@ static const char *run_case(unsigned int c, const struct variant *v, struct cnt 
 
 int main(void)
 {
-	char dir[] = "/tmp/pvio-badnet.XXXXXX", exe[PATH_MAX], pviod[PATH_MAX + 16], why[512];
+	char dir[] = "/tmp/pvio-badnet.XXXXXX", why[512];
 	char dev_a[PATH_MAX + 64], dev_w[PATH_MAX + 64];
 	unsigned int nc = sizeof(cases) / sizeof(cases[0]), nv, c, plan = 0, t = 0, failed = 0;
 	struct vuser_net_opts wo = { .queue_size = 64, .timeout_ms = RAW_WAIT_MS };
@@ -1753,12 +1753,6 @@ int main(void)
 			plan += applies(&variants[t], cases[c].only);
 	printf("TAP version 13\n1..%u\n", plan + 1);
 	fflush(stdout);
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
 	if (!mkdtemp(dir)) {
 		printf("Bail out! a temporary directory in /tmp\n");
 		return 1;
@@ -1769,21 +1763,19 @@ int main(void)
 	snprintf(dev_a, sizeof(dev_a), "net,socket=%s,backend=loop", sock_a);
 	snprintf(dev_w, sizeof(dev_w), "net,socket=%s,backend=loop", sock_w);
 	{
-		char *const argv[] = { pviod, "--device", dev_a, "--device", dev_w, NULL };
+		const char *const args[] = { "--device", dev_a, "--device", dev_w, NULL };
 
-		pviod_pid = vuser_test_spawn(argv, logpath, -1);
-	}
-	if (vuser_test_wait_socket(sock_a, pviod_pid, 5000) ||
-	    vuser_test_wait_socket(sock_w, pviod_pid, 5000)) {
-		vuser_test_dump_log(logpath);
-		printf("Bail out! pviod (%s) did not start\n", pviod);
-		return 1;
+		if (pvt_pviod_start(&pviod, logpath, args, 5000)) {
+			pvt_dump_log(logpath);
+			printf("Bail out! pviod (%s) did not start\n", pviod.bin);
+			return 1;
+		}
 	}
 	wo.socket_path = sock_w;
 	ret = vuser_net_open(&witness, &wo);
 	if (ret) {
 		printf("Bail out! device w: %s\n", vuser_dev_errmsg(&witness.dev));
-		vuser_test_stop(pviod_pid);
+		pvt_pviod_stop(&pviod, PVT_STOP_MS);
 		return 1;
 	}
 	have_stats = cnt_read(&total) == 0;
@@ -1820,7 +1812,7 @@ int main(void)
 			fflush(stdout);
 			if (!pviod_alive()) {
 				fflush(stdout);
-				vuser_test_dump_log(logpath);
+				pvt_dump_log(logpath);
 				printf("Bail out! pviod died\n");
 				return 1;
 			}
@@ -1828,7 +1820,7 @@ int main(void)
 	}
 	printf("# %u hostile inputs in %u cases, %u failed\n", raw_inputs, t, failed);
 	vuser_net_close(&witness);
-	vuser_test_stop(pviod_pid);
+	pvt_pviod_stop(&pviod, PVT_STOP_MS);
 
 	/* The totals pviod logs at exit: everything every case expected. */
 	if (cnt_last(&now) == 0) {
@@ -1843,7 +1835,7 @@ int main(void)
 	}
 	fflush(stdout);
 	if (failed)
-		vuser_test_dump_log(logpath);
+		pvt_dump_log(logpath);
 	{
 		char cmd[PATH_MAX + 16];
 

@@ -23,9 +23,10 @@ VUSER_INTEGRATION_TESTS := $(VUSER_TEST_DIR)/vuser_fault_test $(VUSER_TEST_DIR)/
 
 $(VUSER_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/frontend/bench
 
-# libpvbench.a (frontend/bench): the histogram, patterns and test frames.
+# libpvbench.a (frontend/bench): the histogram, patterns and test frames;
+# libpvtest.a (tests/lib): the peers they start.
 $(VUSER_INTEGRATION_TESTS) $(VUSER_TEST_DIR)/vuser_console_test \
-	$(VUSER_TEST_DIR)/vuser_net_switch_test: $(VUSER_LIB) $(BENCH_LIB)
+	$(VUSER_TEST_DIR)/vuser_net_switch_test: $(VUSER_LIB) $(BENCH_LIB) $(TEST_LIB)
 $(VUSER_UNIT_TESTS): $(BENCH_LIB)
 
 UNIT_TESTS += $(VUSER_UNIT_TESTS)

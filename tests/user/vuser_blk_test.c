@@ -9,13 +9,15 @@
  * write-zeroes reading back as zeroes, get-id, and errors for requests past
  * the end.  Variants cover the back-end, the queue count and the depth.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "vuser.h"
 #include "bench_lib.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define IMG_BYTES (64u << 20)
 #define SEED 0x5eed
@@ -66,7 +68,8 @@ FIXTURE_VARIANT_ADD(blk, pviod_q2_d128) {
 static int start_backend(struct _test_data_blk *self, const struct _fixture_variant_blk *variant,
 			 char *why, size_t whylen)
 {
-	char exe[PATH_MAX], pviod[PATH_MAX + 16], arg[512], nq[16];
+	char arg[512], nq[16];
+	struct pvt_pviod pviod;
 	int fd;
 
 	fd = open(self->img, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -95,27 +98,22 @@ static int start_backend(struct _test_data_blk *self, const struct _fixture_vari
 				       exp,
 				       NULL };
 
-		self->daemon = vuser_test_spawn(argv, self->log, -1);
+		self->daemon = pvt_spawn(argv, self->log, -1);
 	} else {
-		if (getenv("PVIOD")) {
-			snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-		} else {
-			vuser_test_exe_dir(exe, sizeof(exe));
-			snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-		}
-		if (access(pviod, X_OK)) {
-			snprintf(why, whylen, "pviod not built (%.180s); set PVIOD=path", pviod);
+		if (pvt_pviod_find(&pviod)) {
+			snprintf(why, whylen, "pviod not built (%.180s); set PVIOD=path",
+				 pviod.bin);
 			return 1;
 		}
 		snprintf(arg, sizeof(arg), "blk,socket=%s,file=%s,queues=%s", self->sock, self->img,
 			 nq);
-		char *const argv[] = { pviod, "--device", arg, NULL };
+		char *const argv[] = { pviod.bin, "--device", arg, NULL };
 
-		self->daemon = vuser_test_spawn(argv, self->log, -1);
+		self->daemon = pvt_spawn(argv, self->log, -1);
 	}
-	if (vuser_test_wait_socket(self->sock, self->daemon, 10000)) {
+	if (pvt_wait_socket(self->sock, self->daemon, 10000)) {
 		snprintf(why, whylen, "back-end did not create %s within 10 s", self->sock);
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 		return -1;
 	}
 	return 0;
@@ -149,7 +147,7 @@ FIXTURE_SETUP(blk)
 	o.socket_path = self->sock;
 	r = vuser_blk_open(&self->blk, &o);
 	if (r)
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	self->open = true;
 }
@@ -158,7 +156,7 @@ FIXTURE_TEARDOWN(blk)
 {
 	if (self->open)
 		vuser_blk_close(&self->blk);
-	vuser_test_stop(self->daemon);
+	pvt_stop(self->daemon, PVT_STOP_MS);
 	unlink(self->img);
 	unlink(self->sock);
 	unlink(self->log);

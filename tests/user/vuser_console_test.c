@@ -18,14 +18,17 @@
  *     emerg         F_EMERG_WRITE: characters written to config emerg_wr
  *                   (SET_CONFIG) come out of port 0's sink, in order
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <termios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define MIB (1u << 20)
 
@@ -52,29 +55,19 @@ static uint64_t fnv(uint64_t h, const uint8_t *b, size_t n)
 	return h;
 }
 
-static int start_pviod(const char *dir, const char *opts, const char *log, pid_t *pid, char *sock,
-		       size_t socklen, char *why, size_t whylen)
+static int start_pviod(const char *dir, const char *opts, const char *log, struct pvt_pviod *p,
+		       char *sock, size_t socklen, char *why, size_t whylen)
 {
-	char exe[PATH_MAX], pviod[PATH_MAX + 16], arg[1024];
+	char arg[1024];
+	const char *const args[] = { "--device", arg, NULL };
 
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
-	if (access(pviod, X_OK)) {
-		snprintf(why, whylen, "pviod not built (%.180s); set PVIOD=path", pviod);
+	if (pvt_pviod_find(p)) {
+		snprintf(why, whylen, "pviod not built (%.180s); set PVIOD=path", p->bin);
 		return -ENOENT;
 	}
 	snprintf(sock, socklen, "%s/vu.sock", dir);
 	snprintf(arg, sizeof(arg), "console,socket=%s,%s", sock, opts);
-	{
-		char *const argv[] = { pviod, "--device", arg, NULL };
-
-		*pid = vuser_test_spawn(argv, log, -1);
-	}
-	if (vuser_test_wait_socket(sock, *pid, 5000)) {
+	if (pvt_pviod_start(p, log, args, 5000)) {
 		snprintf(why, whylen, "pviod did not create %s", sock);
 		return -ETIMEDOUT;
 	}
@@ -99,7 +92,7 @@ static int unix_connect(const char *path)
 /* Wait up to 200 ms for control messages; false once @end_ms has passed. */
 static bool wait_ctrl_more(struct vuser_console *con, long end_ms)
 {
-	if (vuser_test_ms() >= end_ms)
+	if (pvt_ms() >= end_ms)
 		return false;
 	vuser_console_wait_ctrl(con, 200);
 	return true;
@@ -113,7 +106,7 @@ static bool wait_ctrl_more(struct vuser_console *con, long end_ms)
 #define WAIT_CTRL(con, cond)                                     \
 	({                                                       \
 		struct vuser_console *__con = (con);             \
-		long __end = vuser_test_ms() + 5000;             \
+		long __end = pvt_ms() + 5000;                    \
 		bool __ok;                                       \
 		vuser_console_ctrl_poll(__con);                  \
 		do {                                             \
@@ -138,7 +131,7 @@ static bool log_has(const char *log, const char *needle, char *line, size_t len)
 FIXTURE(con)
 {
 	char dir[64], sock[128], log[128], out[128], why[256];
-	pid_t pviod;
+	struct pvt_pviod pviod;
 	struct vuser_console con;
 	bool open;
 };
@@ -183,7 +176,7 @@ FIXTURE_SETUP(con)
 	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
 		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 	}
 	self->open = true;
 }
@@ -194,7 +187,7 @@ FIXTURE_TEARDOWN(con)
 
 	if (self->open)
 		vuser_console_close(&self->con);
-	vuser_test_stop(self->pviod);
+	pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))
@@ -311,7 +304,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 		_exit(peer_run(path, bytes));
 	ASSERT_TRUE(WAIT_CTRL(c, c->ports[port].host_open));
 	ASSERT_EQ(0, vuser_console_port_open(c, port, true));
-	t0 = vuser_test_ms();
+	t0 = pvt_ms();
 	/* host -> driver */
 	while (got < bytes) {
 		r = vuser_console_read(c, port, buf, sizeof(buf));
@@ -327,7 +320,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 		got += (size_t)r;
 	}
 	ASSERT_EQ(h_want, h_got);
-	t1 = vuser_test_ms();
+	t1 = pvt_ms();
 	/* driver -> host, checked by the peer */
 	while (sent < bytes) {
 		size_t n = bytes - sent < sizeof(buf) ? bytes - sent : sizeof(buf);
@@ -346,7 +339,7 @@ TEST_F_TIMEOUT(con, transfer, 240)
 	}
 	ASSERT_EQ(0, vuser_console_tx_drain(c, port, 10000));
 	ASSERT_EQ(peer, waitpid(peer, &status, 0));
-	t2 = vuser_test_ms();
+	t2 = pvt_ms();
 	EXPECT_EQ(0, WEXITSTATUS(status))
 	{
 		TH_LOG("peer check failed (code %d)", WEXITSTATUS(status));
@@ -388,7 +381,7 @@ static void check_loss(struct __test_metadata *_metadata, struct _test_data_con 
 {
 	char line[512];
 
-	kill(self->pviod, SIGUSR1);
+	kill(self->pviod.pid, SIGUSR1);
 	usleep(500000);
 	ASSERT_TRUE(log_has(self->log, "console0: port 1: to sink", line, sizeof(line)));
 	TH_LOG("%s", strtok(line, "\n"));
@@ -442,7 +435,7 @@ TEST_F_TIMEOUT(con, reader_stuck, 60)
 FIXTURE(port0)
 {
 	char dir[64], sock[128], log[128], out[160], why[256];
-	pid_t pviod;
+	struct pvt_pviod pviod;
 	struct vuser_console con;
 	bool open;
 };
@@ -480,7 +473,7 @@ FIXTURE_SETUP(port0)
 	ASSERT_EQ(0, vuser_console_open(&self->con, &o))
 	{
 		TH_LOG("%s", vuser_dev_errmsg(&self->con.dev));
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 	}
 	self->open = true;
 	ASSERT_EQ(!variant->no_multiport, self->con.multiport);
@@ -500,7 +493,7 @@ FIXTURE_TEARDOWN(port0)
 
 	if (self->open)
 		vuser_console_close(&self->con);
-	vuser_test_stop(self->pviod);
+	pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))

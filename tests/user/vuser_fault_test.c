@@ -13,11 +13,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define TIMEOUT_MS 500
 
@@ -154,12 +156,12 @@ static void fake_misbehave(struct fake *f)
 {
 	uint64_t v = 1;
 	struct pollfd pfd = { .events = POLLIN };
-	long deadline = vuser_test_ms() + 5000;
+	long deadline = pvt_ms() + 5000;
 
 	/* Without REPLY_ACK the driver does not wait for us to take the fds. */
 	while ((__atomic_load_n(&f->kick_fd, __ATOMIC_ACQUIRE) < 0 ||
 		__atomic_load_n(&f->call_fd, __ATOMIC_ACQUIRE) < 0) &&
-	       vuser_test_ms() < deadline)
+	       pvt_ms() < deadline)
 		usleep(1000);
 	pfd.fd = f->kick_fd;
 	if (poll(&pfd, 1, 5000) <= 0)
@@ -252,7 +254,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 	struct vuser_blk_req *done, *req;
 	uint8_t *buf;
 	const char *emsg = vuser_dev_errmsg(&self->blk.dev); /* the device's buffer: the latest */
-	long t0 = vuser_test_ms(), elapsed;
+	long t0 = pvt_ms(), elapsed;
 	int r;
 
 	r = vuser_blk_open(&self->blk, &o);
@@ -267,7 +269,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 		req->len = 4096;
 		ASSERT_EQ(0, vuser_blk_submit(&self->blk, 0, req));
 		vuser_blk_kick(&self->blk, 0);
-		t0 = vuser_test_ms();
+		t0 = pvt_ms();
 		/* The fake sees the kick and does its damage before we wait. */
 		fake_misbehave(&self->fake);
 		r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
@@ -275,7 +277,7 @@ TEST_F(fault, clear_error_in_bounded_time)
 		if (r == -ETIMEDOUT && variant->want != -ETIMEDOUT)
 			r = vuser_blk_wait(&self->blk, 0, &done, 1, -1);
 	}
-	elapsed = vuser_test_ms() - t0;
+	elapsed = pvt_ms() - t0;
 	EXPECT_EQ(variant->want, r) TH_LOG("got %d (%s): %s", r, strerror(-r), emsg);
 	EXPECT_NE(NULL, strstr(emsg, variant->msg)) TH_LOG("'%s' lacks '%s'", emsg, variant->msg);
 	EXPECT_GT(3 * TIMEOUT_MS, elapsed) TH_LOG("took %ld ms", elapsed);

@@ -10,9 +10,11 @@
  * commands get PVIO_NET_ERR and change nothing.  pviod counts the frames it
  * filtered and exits 0.
  */
+#include <sys/stat.h>
+
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -22,7 +24,7 @@ static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 FIXTURE(filt)
 {
 	char dir[64], sock_a[128], sock_b[128], log[128];
-	pid_t daemon;
+	struct pvt_pviod pviod;
 	struct vuser_net a, b;
 	bool a_open, b_open;
 };
@@ -83,30 +85,22 @@ static int rxmode(struct vuser_net *n, uint8_t cmd, uint8_t on)
 FIXTURE_SETUP(filt)
 {
 	struct vuser_net_opts o = { .timeout_ms = 5000 };
-	char exe[PATH_MAX], pviod[PATH_MAX + 16], da[300], db[300];
+	char da[300], db[300];
+	const char *const args[] = { "--device", da, "--device", db, NULL };
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-vu-filt.%d", getpid());
 	mkdir(self->dir, 0700);
 	snprintf(self->sock_a, sizeof(self->sock_a), "%s/a.sock", self->dir);
 	snprintf(self->sock_b, sizeof(self->sock_b), "%s/b.sock", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
-	if (access(pviod, X_OK))
-		SKIP(return, "pviod not built (%.180s); set PVIOD=path", pviod);
+	if (pvt_pviod_find(&self->pviod))
+		SKIP(return, "pviod not built (%.180s); set PVIOD=path", self->pviod.bin);
 	snprintf(da, sizeof(da), "net,socket=%s,backend=switch:filt%d,mac=02:00:00:00:00:0a",
 		 self->sock_a, getpid());
 	snprintf(db, sizeof(db), "net,socket=%s,backend=switch:filt%d,mac=02:00:00:00:00:0b",
 		 self->sock_b, getpid());
-	char *const argv[] = { pviod, "--device", da, "--device", db, NULL };
-
-	self->daemon = vuser_test_spawn(argv, self->log, -1);
-	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_a, self->daemon, 10000));
-	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_b, self->daemon, 10000));
+	/* Each of the two sockets within 10 s. */
+	ASSERT_EQ(0, pvt_pviod_start(&self->pviod, self->log, args, 10000));
 	o.socket_path = self->sock_a;
 	o.ctrl_vq = true;
 	ASSERT_EQ(0, vuser_net_open(&self->a, &o)) TH_LOG("%s", vuser_dev_errmsg(&self->a.dev));
@@ -123,9 +117,9 @@ FIXTURE_TEARDOWN(filt)
 		vuser_net_close(&self->b);
 	if (self->a_open)
 		vuser_net_close(&self->a);
-	if (self->daemon > 0) {
-		vuser_test_stop(self->daemon);
-		vuser_test_dump_log(self->log);
+	if (self->pviod.pid > 0) {
+		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
+		pvt_dump_log(self->log);
 	}
 	unlink(self->sock_a);
 	unlink(self->sock_b);

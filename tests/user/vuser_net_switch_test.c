@@ -19,9 +19,11 @@
  * flows spread over both pairs, every flow on one pair only and in order;
  * back to one, pair 1 is silent again.
  */
+#include <sys/stat.h>
+
 #include "kselftest_harness.h"
 #include "vuser.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define QSIZE 256
 #define RX_BUF 2048
@@ -358,7 +360,7 @@ static size_t udp_frame(uint8_t *f, unsigned int flow, unsigned int n)
 FIXTURE(sw)
 {
 	char dir[64], sock_a[128], sock_b[128], log[128];
-	pid_t daemon;
+	struct pvt_pviod pviod;
 	struct drv a, b;
 };
 
@@ -375,7 +377,8 @@ FIXTURE_VARIANT_ADD(sw, csum_partial) { .guest_csum = true };
 
 FIXTURE_SETUP(sw)
 {
-	char exe[PATH_MAX], pviod[PATH_MAX + 16], da[300], db[300];
+	char da[300], db[300];
+	const char *const args[] = { "--device", da, "--device", db, NULL };
 	uint64_t fb = PVIO_BIT(PVIO_NET_F_MQ) |
 		      (variant->guest_csum ? PVIO_BIT(PVIO_NET_F_GUEST_CSUM) : 0);
 
@@ -384,23 +387,14 @@ FIXTURE_SETUP(sw)
 	snprintf(self->sock_a, sizeof(self->sock_a), "%s/a.sock", self->dir);
 	snprintf(self->sock_b, sizeof(self->sock_b), "%s/b.sock", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
-	if (getenv("PVIOD")) {
-		snprintf(pviod, sizeof(pviod), "%s", getenv("PVIOD"));
-	} else {
-		vuser_test_exe_dir(exe, sizeof(exe));
-		snprintf(pviod, sizeof(pviod), "%s/../../pviod", exe);
-	}
-	if (access(pviod, X_OK))
-		SKIP(return, "pviod not built (%.180s); set PVIOD=path", pviod);
+	if (pvt_pviod_find(&self->pviod))
+		SKIP(return, "pviod not built (%.180s); set PVIOD=path", self->pviod.bin);
 	snprintf(da, sizeof(da), "net,socket=%s,backend=switch:sw%d,mac=02:00:00:00:00:0a",
 		 self->sock_a, getpid());
 	snprintf(db, sizeof(db), "net,socket=%s,backend=switch:sw%d,mac=02:00:00:00:00:0b,queues=2",
 		 self->sock_b, getpid());
-	char *const argv[] = { pviod, "--device", da, "--device", db, NULL };
-
-	self->daemon = vuser_test_spawn(argv, self->log, -1);
-	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_a, self->daemon, 10000));
-	ASSERT_EQ(0, vuser_test_wait_socket(self->sock_b, self->daemon, 10000));
+	/* Each of the two sockets within 10 s. */
+	ASSERT_EQ(0, pvt_pviod_start(&self->pviod, self->log, args, 10000));
 	ASSERT_EQ(0, drv_open(&self->a, self->sock_a,
 			      PVIO_BIT(PVIO_NET_F_CSUM) | PVIO_BIT(PVIO_NET_F_HOST_TSO4) |
 				      PVIO_BIT(PVIO_NET_F_HOST_TSO6),
@@ -416,9 +410,9 @@ FIXTURE_TEARDOWN(sw)
 {
 	drv_close(&self->b);
 	drv_close(&self->a);
-	if (self->daemon > 0) {
-		vuser_test_stop(self->daemon);
-		vuser_test_dump_log(self->log);
+	if (self->pviod.pid > 0) {
+		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
+		pvt_dump_log(self->log);
 	}
 	unlink(self->sock_a);
 	unlink(self->sock_b);

@@ -9,11 +9,12 @@
  * without MRG_RXBUF.
  */
 #include <inttypes.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "vuser.h"
 #include "bench_lib.h"
-#include "vuser_test.h"
+#include "pvtest.h"
 
 #define NFRAMES 3000
 #define WINDOW 64
@@ -98,7 +99,7 @@ static pid_t start_testpmd(char *vdev, char *prefix, const char *log, int stdin_
 			       "--total-num-mbufs=8192",
 			       NULL };
 
-	return vuser_test_spawn(argv, log, stdin_fd);
+	return pvt_spawn(argv, log, stdin_fd);
 }
 
 FIXTURE_SETUP(net)
@@ -130,14 +131,14 @@ FIXTURE_SETUP(net)
 	/* testpmd quits when stdin ends: hand it a pipe we never write. */
 	ASSERT_EQ(0, pipe(self->stdin_pipe));
 	self->pmd = start_testpmd(vdev, prefix, self->log, self->stdin_pipe[0]);
-	r = vuser_test_wait_socket(self->sock, self->pmd, 30000);
+	r = pvt_wait_socket(self->sock, self->pmd, 30000);
 	if (r)
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("testpmd did not create %s", self->sock);
 	o.socket_path = self->sock;
 	r = vuser_net_open(&self->net, &o);
 	if (r)
-		vuser_test_dump_log(self->log);
+		pvt_dump_log(self->log);
 	ASSERT_EQ(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->net.dev));
 	self->open = true;
 }
@@ -146,7 +147,7 @@ FIXTURE_TEARDOWN(net)
 {
 	if (self->open)
 		vuser_net_close(&self->net);
-	vuser_test_stop(self->pmd);
+	pvt_stop(self->pmd, PVT_STOP_MS);
 	unlink(self->sock);
 	unlink(self->log);
 	rmdir(self->dir);

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/lib: libpvtest.a, what several tests share (pvtest.h): the processes
+# a test runs as its peers (proc.c) and pviod among them (pviod.c).  Built
+# per $(O) with the tests' flags (sanitizers included); a fragment whose
+# programs use it names $(TEST_LIB) (tests/tests.mk) among their
+# prerequisites.
+
+TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o)
+
+$(TEST_LIB): $(TEST_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
+ * processes a test runs as its peers, pviod among them.  The raw vhost-user
+ * front-end has its own header, raw.h.
+ *
+ * Every function here is for tests: it prints nothing on success, returns
+ * 0 / -errno, and leaves the assertions to its caller.
+ */
+#ifndef PVIO_TESTS_PVTEST_H
+#define PVIO_TESTS_PVTEST_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* --- processes (proc.c) ------------------------------------------------------------------ */
+
+/* How long pvt_stop() callers usually give a peer to exit on SIGTERM. */
+#define PVT_STOP_MS 2000
+
+long pvt_ms(void);
+pid_t pvt_spawn(char *const argv[], const char *log, int stdin_fd);
+int pvt_wait_socket(const char *path, pid_t pid, int timeout_ms);
+int pvt_stop(pid_t pid, int grace_ms);
+void pvt_dump_log(const char *log);
+void pvt_exe_dir(char *buf, size_t len);
+
+/* --- pviod as a test's peer (pviod.c) ---------------------------------------------------- */
+
+struct pvt_pviod {
+	pid_t pid; /* 0 when not running */
+	char bin[PATH_MAX]; /* $PVIOD, else the pviod of this test's build ($(O)/pviod) */
+};
+
+int pvt_pviod_find(struct pvt_pviod *p);
+int pvt_pviod_start(struct pvt_pviod *p, const char *log, const char *const args[], int timeout_ms);
+int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
+
+#endif /* PVIO_TESTS_PVTEST_H */
