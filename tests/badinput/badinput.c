@@ -18,7 +18,7 @@
  * and after every test that pviod is alive and disk b still writes and reads
  * back a fresh pattern through the driver.  Ring-level attacks write the
  * descriptor table and avail ring by hand in the memfd "guest memory" this
- * test shares with pviod (the raw front-end of raw.c, shared with
+ * test shares with pviod (the raw front-end of tests/lib/raw.c, shared with
  * badnet.c); nothing here goes through a test hook in pviod.
  *
  * PVIOD=path overrides $(O)/pviod.
@@ -64,7 +64,7 @@ static struct vuser_blk witness;
 static uint8_t *witness_buf;
 static unsigned int witness_round;
 
-/* --- the raw protocol (raw.c), set up for a disk ----------------------------------- */
+/* --- the raw protocol (tests/lib/raw.c), set up for a disk ------------------------- */
 
 /* The connection lives: GET_FEATURES is answered. */
 static bool raw_alive(struct raw *r)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/badinput: hostile front-ends against a running pviod, both through
-# the raw vhost-user front-end of raw.c (descriptor tables and avail rings
-# written by hand):
+# the raw vhost-user front-end of tests/lib/raw.c (descriptor tables and
+# avail rings written by hand):
 #   badinput  three disks (one abused, one witness driven through
 #             frontend/virtio-user, one read-only); see the header of badinput.c
 #   badnet    two loop net devices (one abused, one witness); see the
@@ -10,13 +10,12 @@
 
 BADINPUT := $(O)/tests/badinput/badinput
 BADNET := $(O)/tests/badinput/badnet
-BADINPUT_RAW := $(O)/tests/badinput/raw.o
 
 $(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 
 # Built by tests/tests.mk's rules; pviod is what they run: built with them.
-$(BADINPUT): $(BADINPUT_RAW) $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
-$(BADNET): $(BADINPUT_RAW) $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
+$(BADINPUT): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
+$(BADNET): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
 
 PROGS += $(BADINPUT) $(BADNET)
 INTEGRATION_TESTS += $(BADINPUT) $(BADNET)

@@ -4,7 +4,7 @@
  *
  * One pviod serves two net devices with the loop back-end (every frame the
  * driver transmits is reflected into its own receive queue): "a" takes the
- * abuse from a raw vhost-user front-end (raw.c) that writes descriptor
+ * abuse from a raw vhost-user front-end (tests/lib/raw.c) that writes descriptor
  * tables, indirect tables and avail rings by hand in a memfd shared with
  * pviod, "w" is a witness driven through the userspace driver
  * (frontend/virtio-user, struct vuser_net).  Every case runs once per feature variant

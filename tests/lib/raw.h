@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * raw.h - a raw vhost-user front-end for the bad-input tests (badinput.c,
- * badnet.c): it speaks the protocol message by message, shares a memfd as
- * "guest memory" and writes descriptor tables and avail rings by hand, so a
- * test can send pviod exactly the hostile bytes it wants.  Nothing here
- * checks what the test asks for: that is the point.
+ * raw.h - a raw vhost-user front-end for the bad-input tests
+ * (tests/badinput/): it speaks the protocol message by message, shares a
+ * memfd as "guest memory" and writes descriptor tables and avail rings by
+ * hand, so a test can send pviod exactly the hostile bytes it wants.
+ * Nothing here checks what the test asks for: that is the point.
  *
  * Guest memory is one memfd mapped once here (gpa = offset in it), handed
  * to pviod as one or more regions that are adjacent in guest-physical space
@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vuser.h"
+#include "pvring_split.h"
+#include "vhost_user.h"
+#include "virtio_config.h"
 
 #define RAW_UVA 0x7000000000ull /* our "front-end address" of gpa 0 */
 #define RAW_UVA_GAP 0x100000000ull /* between two regions' front-end addresses */
