@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
- * processes a test runs as its peers, pviod among them.  The raw vhost-user
- * front-end has its own header, raw.h.
+ * processes a test runs as its peers, pviod among them; file descriptors
+ * over a unix socket.  The raw vhost-user front-end has its own header,
+ * raw.h.
  *
  * Every function here is for tests: it prints nothing on success, returns
  * 0 / -errno, and leaves the assertions to its caller.
@@ -36,5 +37,12 @@ struct pvt_pviod {
 int pvt_pviod_find(struct pvt_pviod *p);
 int pvt_pviod_start(struct pvt_pviod *p, const char *log, const char *const args[], int timeout_ms);
 int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
+
+/* --- file descriptors over a unix socket (fd.c) ------------------------------------------ */
+
+#define PVT_FD_MAX 16 /* per message: more than vhost-user allows, for tests that send too many */
+
+int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds);
+int pvt_fd_recv(int sock, void *buf, size_t len, int *fds, unsigned int max, unsigned int *nfds);
 
 #endif /* PVIO_TESTS_PVTEST_H */

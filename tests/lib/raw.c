@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "pvtest.h"
 #include "raw.h"
 
 unsigned int raw_inputs;
@@ -94,30 +95,15 @@ void raw_close(struct raw *r)
  * @r: the front-end
  * @buf: the bytes
  * @len: how many
- * @fds: sent with SCM_RIGHTS (at most 16)
+ * @fds: sent with SCM_RIGHTS (at most PVT_FD_MAX)
  * @nfds: how many
  *
  * Return: 0 or -errno.
  */
 int raw_send_bytes(struct raw *r, const void *buf, size_t len, const int *fds, unsigned int nfds)
 {
-	char control[CMSG_SPACE(16 * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
-
 	raw_inputs++;
-	if (nfds) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	}
-	return sendmsg(r->sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+	return pvt_fd_send(r->sock, buf, len, fds, nfds);
 }
 
 /**

@@ -47,27 +47,10 @@ struct fake {
 	atomic_bool stop; /* set by the test, polled by the fake */
 };
 
-static int fake_recv(struct fake *f, struct vhost_user_msg *m, int *fds, int *nfds)
+static int fake_recv(struct fake *f, struct vhost_user_msg *m, int *fds, unsigned int *nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-	struct iovec iov = { &m->hdr, sizeof(m->hdr) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
-	ssize_t n;
-
-	*nfds = 0;
-	n = recvmsg(f->csock, &mh, MSG_WAITALL);
-	if (n != (ssize_t)sizeof(m->hdr))
+	if (pvt_fd_recv(f->csock, &m->hdr, sizeof(m->hdr), fds, VHOST_USER_MAX_FDS, nfds))
 		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-		memcpy(fds, CMSG_DATA(c), k * sizeof(int));
-		*nfds = k;
-	}
 	if (m->hdr.size > VHOST_USER_PAYLOAD_MAX)
 		return -1;
 	if (m->hdr.size &&
@@ -91,7 +74,8 @@ static void *fake_run(void *arg)
 	struct fake *f = arg;
 	const uint32_t reply = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
 	struct vhost_user_msg m;
-	int fds[VHOST_USER_MAX_FDS], nfds, i;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned int nfds, i;
 	uint64_t features = PVIO_BIT(PVIO_F_VERSION_1);
 
 	if (f->mode == FAKE_NACK)
