@@ -34,5 +34,5 @@ NET_TEST_VUSER := $(O)/tests/user/vuser_net_switch_test
 INTEGRATION_TESTS += $(NET_TEST_VUSER)
 PROGS += $(NET_TEST_VUSER)
 
-$(NET_TEST_UNIT): $(PVIOD_OBJS)
+$(NET_TEST_UNIT): $(PVIOD_OBJS) $(TEST_LIB)
 $(NET_TEST_UNIT): TEST_LDLIBS := -luring

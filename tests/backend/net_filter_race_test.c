@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "net/net.h"
+#include "pvtest.h"
 
 #define F_ALL                                                                \
 	(PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_RX_EXTRA) | \
@@ -54,15 +55,8 @@ static bool deliver(const struct pviod_net_filter *f, const uint8_t *dst, int vi
 {
 	uint8_t fr[64] = { 0 };
 
-	memcpy(fr, dst, 6);
-	memcpy(fr + 6, uc[0], 6);
-	if (vid >= 0) {
-		fr[12] = 0x81;
-		fr[14] = (uint8_t)(vid >> 8);
-		fr[15] = (uint8_t)vid;
-	} else {
-		fr[12] = 0x08;
-	}
+	/* IPv4 untagged; tagged, an EtherType of 0 after the tag. */
+	pvt_eth_put(fr, dst, uc[0], vid, vid >= 0 ? 0 : 0x0800);
 	return pviod_net_filter_accept(f, fr, sizeof(fr));
 }
 
@@ -87,24 +81,16 @@ static uint8_t table_set(struct pviod_net_filter *f, int t)
 				     sizeof(buf));
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Rounds of A then B for RUN_MS, ending on B. */
 static void *writer(void *arg)
 {
 	struct race *r = arg;
 	uint16_t vid = cpu_to_le16(VID);
-	long end = now_ms() + RUN_MS;
+	long end = pvt_ms() + RUN_MS;
 	unsigned long i;
 	int t, bad = 0;
 
-	for (i = 0; (i & 1) || i % 256 || now_ms() < end; i++) {
+	for (i = 0; (i & 1) || i % 256 || pvt_ms() < end; i++) {
 		t = i & 1;
 		pthread_mutex_lock(&r->lock);
 		bad |= table_set(&r->f, t) != PVIO_NET_OK;

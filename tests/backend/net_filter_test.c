@@ -9,6 +9,7 @@
 
 #include "kselftest_harness.h"
 #include "net/net.h"
+#include "pvtest.h"
 
 #define F_RX                                                                 \
 	(PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_RX_EXTRA) | \
@@ -26,15 +27,8 @@ static bool deliver(const struct pviod_net_filter *f, const uint8_t *dst, int vi
 {
 	uint8_t fr[60] = { 0 };
 
-	memcpy(fr, dst, 6);
-	memcpy(fr + 6, other, 6);
-	if (vid >= 0) {
-		fr[12] = 0x81;
-		fr[14] = (uint8_t)(vid >> 8);
-		fr[15] = (uint8_t)vid;
-	} else {
-		fr[12] = 0x08;
-	}
+	/* IPv4 untagged; tagged, an EtherType of 0 after the tag. */
+	pvt_eth_put(fr, dst, other, vid, vid >= 0 ? 0 : 0x0800);
 	return pviod_net_filter_accept(f, fr, sizeof(fr));
 }
 

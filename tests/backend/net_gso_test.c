@@ -5,16 +5,17 @@
  * IPv4 total length / id / header checksum, IPv6 payload length, sequence
  * numbers, FIN / PSH / CWR placement, ECN bits, payload bytes, and TCP
  * checksums (complete, or partial and completed here as a guest would),
- * every checksum verified by this file's own byte-by-byte routine.  IPv4
- * and IPv6, VLAN and QinQ tags, IP and TCP options, an odd last segment, a
- * 64 KiB super-frame, and inputs that must be refused with the documented
- * error.
+ * every checksum verified by the tests' own byte-by-byte routine
+ * (tests/lib/frame.c).  IPv4 and IPv6, VLAN and QinQ tags, IP and TCP
+ * options, an odd last segment, a 64 KiB super-frame, and inputs that must
+ * be refused with the documented error.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
 #include "net/net.h"
+#include "pvtest.h"
 
 #define BUF_MAX (PVIOD_NET_FRAME_MAX + 64)
 
@@ -47,74 +48,22 @@ static uint8_t pay_byte(size_t i)
 	return (uint8_t)(i * 7 + 3 + (i >> 8));
 }
 
-static void be16(uint8_t *p, unsigned int v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned int rd16(const uint8_t *p)
-{
-	return (unsigned int)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* The reference: RFC 1071 one 16-bit word at a time, folded at the end. */
-static uint32_t ref_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* The TCP checksum over pseudo header + segment verifies (sums to 0xffff). */
 static bool tcp_csum_ok(const uint8_t *f, const struct layout *lo, bool ipv6, size_t len)
 {
-	uint8_t ph[40];
 	size_t tl = len - lo->l4;
-	uint32_t sum;
+	uint32_t sum = pvt_tcp_pseudo_sum(f + lo->l3, ipv6, tl);
 
-	if (!ipv6) {
-		memcpy(ph, f + lo->l3 + 12, 8);
-		ph[8] = 0;
-		ph[9] = 6;
-		be16(ph + 10, (unsigned int)tl);
-		sum = ref_add(0, ph, 12);
-	} else {
-		memcpy(ph, f + lo->l3 + 8, 32);
-		ph[32] = (uint8_t)(tl >> 24);
-		ph[33] = (uint8_t)(tl >> 16);
-		ph[34] = (uint8_t)(tl >> 8);
-		ph[35] = (uint8_t)tl;
-		memset(ph + 36, 0, 3);
-		ph[39] = 6;
-		sum = ref_add(0, ph, 40);
-	}
-	return ref_fold(ref_add(sum, f + lo->l4, tl)) == 0xffff;
+	return pvt_csum_fold(pvt_csum_add(sum, f + lo->l4, tl)) == 0xffff;
 }
 
 /* What a guest does with NEEDS_CSUM: sum from csum_start to the end, store ~sum. */
 static void complete_partial(uint8_t *f, size_t len, const struct pvio_net_hdr *h)
 {
 	size_t start = le16_to_cpu(h->csum_start), off = start + le16_to_cpu(h->csum_offset);
-	uint16_t c = (uint16_t)~ref_fold(ref_add(0, f + start, len - start));
+	uint16_t c = (uint16_t)~pvt_csum_fold(pvt_csum_add(0, f + start, len - start));
 
-	be16(f + off, c);
+	pvt_be16_put(f + off, c);
 }
 
 /* A super-frame as a guest's TSO hands it over, and its header. */
@@ -127,16 +76,16 @@ static size_t build(uint8_t *f, const struct spec *s, uint16_t mss, struct pvio_
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
 	if (s->vlans == 2) {
-		be16(f + off, 0x88a8);
-		be16(f + off + 2, 100);
+		pvt_be16_put(f + off, 0x88a8);
+		pvt_be16_put(f + off + 2, 100);
 		off += 4;
 	}
 	if (s->vlans >= 1) {
-		be16(f + off, 0x8100);
-		be16(f + off + 2, 0x2000 | 42);
+		pvt_be16_put(f + off, 0x8100);
+		pvt_be16_put(f + off + 2, 0x2000 | 42);
 		off += 4;
 	}
-	be16(f + off, s->ipv6 ? 0x86dd : 0x0800);
+	pvt_be16_put(f + off, s->ipv6 ? 0x86dd : 0x0800);
 	lo->l3 = off + 2;
 	if (!s->ipv6) {
 		uint8_t *ip = f + lo->l3;
@@ -145,12 +94,12 @@ static size_t build(uint8_t *f, const struct spec *s, uint16_t mss, struct pvio_
 		memset(ip, 0, iphl);
 		ip[0] = (uint8_t)(0x40 | iphl / 4);
 		ip[1] = s->tos;
-		be16(ip + 2, 0); /* a guest's TSO leaves what it likes here */
-		be16(ip + 4, s->id);
-		be16(ip + 6, 0x4000); /* DF */
+		pvt_be16_put(ip + 2, 0); /* a guest's TSO leaves what it likes here */
+		pvt_be16_put(ip + 4, s->id);
+		pvt_be16_put(ip + 6, 0x4000); /* DF */
 		ip[8] = 64;
 		ip[9] = 6;
-		be16(ip + 10, 0xbeef); /* stale: must be recomputed */
+		pvt_be16_put(ip + 10, 0xbeef); /* stale: must be recomputed */
 		ip[12] = 10, ip[13] = 0, ip[14] = 0, ip[15] = 1;
 		ip[16] = 10, ip[17] = 0, ip[18] = 0, ip[19] = 2;
 		for (i = 20; i < iphl; i++)
@@ -177,8 +126,8 @@ static size_t build(uint8_t *f, const struct spec *s, uint16_t mss, struct pvio_
 		unsigned int thl = 20 + s->tcp_opt;
 
 		memset(th, 0, thl);
-		be16(th, s->sport ? s->sport : 40000);
-		be16(th + 2, 5001);
+		pvt_be16_put(th, s->sport ? s->sport : 40000);
+		pvt_be16_put(th + 2, 5001);
 		th[4] = (uint8_t)(s->seq >> 24);
 		th[5] = (uint8_t)(s->seq >> 16);
 		th[6] = (uint8_t)(s->seq >> 8);
@@ -186,8 +135,8 @@ static size_t build(uint8_t *f, const struct spec *s, uint16_t mss, struct pvio_
 		th[11] = 0x77; /* ack number */
 		th[12] = (uint8_t)(thl / 4 << 4);
 		th[13] = s->tcp_flags;
-		be16(th + 14, 501);
-		be16(th + 16, 0xdead); /* a guest puts the pseudo sum here; ignored */
+		pvt_be16_put(th + 14, 501);
+		pvt_be16_put(th + 16, 0xdead); /* a guest puts the pseudo sum here; ignored */
 		for (i = 20; i < thl; i++)
 			th[i] = 1;
 		lo->hdr = lo->l4 + thl;
@@ -238,21 +187,22 @@ static void check_segments(struct __test_metadata *_metadata, const struct spec 
 		EXPECT_EQ(0, memcmp(seg + lo.hdr, super + lo.hdr + pay_off, plen));
 		EXPECT_EQ(0xaa, seg[n]);
 		if (!s->ipv6) {
-			EXPECT_EQ(n - lo.l3, rd16(ip + 2));
-			EXPECT_EQ((uint16_t)(s->id + i), rd16(ip + 4));
-			EXPECT_EQ(0xffff, ref_fold(ref_add(0, ip, lo.l4 - lo.l3)))
+			EXPECT_EQ(n - lo.l3, pvt_be16_get(ip + 2));
+			EXPECT_EQ((uint16_t)(s->id + i), pvt_be16_get(ip + 4));
+			EXPECT_EQ(0xffff, pvt_csum_fold(pvt_csum_add(0, ip, lo.l4 - lo.l3)))
 			TH_LOG("segment %u: IPv4 header checksum", i);
 			EXPECT_EQ(s->tos, ip[1]);
-			EXPECT_EQ(0x4000, rd16(ip + 6));
+			EXPECT_EQ(0x4000, pvt_be16_get(ip + 6));
 			/* Options copied. */
 			EXPECT_EQ(0, memcmp(ip + 20, super + lo.l3 + 20, s->ip_opt));
 		} else {
-			EXPECT_EQ(n - lo.l3 - 40, rd16(ip + 4));
+			EXPECT_EQ(n - lo.l3 - 40, pvt_be16_get(ip + 4));
 			/* Version, traffic class, flow label, addresses unchanged. */
 			EXPECT_EQ(0, memcmp(ip, super + lo.l3, 4));
 			EXPECT_EQ(0, memcmp(ip + 6, super + lo.l3 + 6, 34));
 		}
-		EXPECT_EQ(s->seq + (uint32_t)pay_off, rd32(th + 4)) TH_LOG("segment %u seq", i);
+		EXPECT_EQ(s->seq + (uint32_t)pay_off, pvt_be32_get(th + 4))
+		TH_LOG("segment %u seq", i);
 		EXPECT_EQ(0, memcmp(th, super + lo.l4, 4)); /* ports */
 		EXPECT_EQ(0, memcmp(th + 8, super + lo.l4 + 8, 5)); /* ack, data offset */
 		EXPECT_EQ(0, memcmp(th + 14, super + lo.l4 + 14, 2)); /* window */
@@ -461,9 +411,9 @@ TEST(bad_inputs_refused)
 	EXPECT_EQ(-EINVAL, pviod_net_gso_init(&g, &h, super, len));
 	super[lo.l3 + 6] = 0x40;
 	/* Not IP at all (ARP), and three VLAN tags. */
-	be16(super + 12, 0x0806);
+	pvt_be16_put(super + 12, 0x0806);
 	EXPECT_EQ(-EPROTONOSUPPORT, pviod_net_gso_init(&g, &h, super, len));
-	be16(super + 12, 0x0800);
+	pvt_be16_put(super + 12, 0x0800);
 	/* csum_start / csum_offset elsewhere than the TCP checksum. */
 	h.csum_start = cpu_to_le16(lo.l4 + 2);
 	EXPECT_EQ(-EINVAL, pviod_net_gso_init(&g, &h, super, len));
@@ -494,7 +444,7 @@ TEST(three_vlan_tags_not_ip)
 
 	ASSERT_EQ(0, pviod_net_gso_init(&g, &h, super, len));
 	/* Turn the inner ethertype into a third tag. */
-	be16(super + 20, 0x8100);
+	pvt_be16_put(super + 20, 0x8100);
 	EXPECT_EQ(-EPROTONOSUPPORT, pviod_net_gso_init(&g, &h, super, len));
 }
 
@@ -504,14 +454,14 @@ static size_t flow4(uint8_t *f, uint8_t proto, uint16_t sport, uint16_t frag, ui
 	memset(f, filler, 80);
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
-	be16(f + 12, 0x0800);
+	pvt_be16_put(f + 12, 0x0800);
 	f[14] = 0x45;
-	be16(f + 20, frag);
+	pvt_be16_put(f + 20, frag);
 	f[23] = proto;
 	f[26] = 10, f[27] = 0, f[28] = 0, f[29] = 1;
 	f[30] = 10, f[31] = 0, f[32] = 0, f[33] = 2;
-	be16(f + 34, sport);
-	be16(f + 36, 5001);
+	pvt_be16_put(f + 34, sport);
+	pvt_be16_put(f + 36, 5001);
 	return 80;
 }
 
@@ -547,14 +497,14 @@ TEST(flow_hash)
 	n = flow4(a, 6, 1234, 0, 0);
 	memmove(b + 16, a + 12, n - 12);
 	memcpy(b, a, 12);
-	be16(b + 12, 0x8100);
-	be16(b + 14, 5);
+	pvt_be16_put(b + 12, 0x8100);
+	pvt_be16_put(b + 14, 5);
 	EXPECT_EQ(pviod_net_flow_hash(a, n), pviod_net_flow_hash(b, n + 4));
 	/* Not IP: the MAC addresses and the ethertype. */
 	flow4(a, 6, 1, 0, 0x33);
 	flow4(b, 6, 2, 0, 0x44);
-	be16(a + 12, 0x0806);
-	be16(b + 12, 0x0806);
+	pvt_be16_put(a + 12, 0x0806);
+	pvt_be16_put(b + 12, 0x0806);
 	EXPECT_EQ(pviod_net_flow_hash(a, n), pviod_net_flow_hash(b, n));
 	b[11] ^= 1;
 	EXPECT_NE(pviod_net_flow_hash(a, n), pviod_net_flow_hash(b, n));

@@ -1,14 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/lib: libpvtest.a, what several tests share (pvtest.h): the processes
-# a test runs as its peers (proc.c) and pviod among them (pviod.c), file
-# descriptors over a unix socket (fd.c), and the raw vhost-user front-end of
-# the bad-input tests (raw.c, raw.h).  Built
-# per $(O) with the tests' flags (sanitizers included); a fragment whose
-# programs use it names $(TEST_LIB) (tests/tests.mk) among their
+# tests/lib: libpvtest.a, what several tests share (pvtest.h):
+#
+#   proc.c    the processes a test runs as its peers: spawned to die with
+#             the test, their sockets waited for, stopped and reaped
+#   pviod.c   pviod among them: which binary, its sockets, its exit status
+#   fd.c      file descriptors over a unix socket (SCM_RIGHTS)
+#   frame.c   frames: byte order, the reference Internet checksum, the TCP
+#             pseudo header, Ethernet headers
+#   raw.c     the raw vhost-user front-end of the bad-input tests (raw.h)
+#
+# Built per $(O) with the tests' flags (sanitizers included); a fragment
+# whose programs use it names $(TEST_LIB) (tests/tests.mk) among their
 # prerequisites.
 
-TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o raw.o)
+TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o frame.o raw.o)
 
 $(TEST_LIB): $(TEST_LIB_OBJS)
 	@rm -f $@

@@ -2,8 +2,8 @@
 /*
  * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
  * processes a test runs as its peers, pviod among them; file descriptors
- * over a unix socket.  The raw vhost-user front-end has its own header,
- * raw.h.
+ * over a unix socket; frames and checksums.  The raw vhost-user front-end
+ * has its own header, raw.h.
  *
  * Every function here is for tests: it prints nothing on success, returns
  * 0 / -errno, and leaves the assertions to its caller.
@@ -12,7 +12,9 @@
 #define PVIO_TESTS_PVTEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* --- processes (proc.c) ------------------------------------------------------------------ */
@@ -44,5 +46,15 @@ int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
 
 int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds);
 int pvt_fd_recv(int sock, void *buf, size_t len, int *fds, unsigned int max, unsigned int *nfds);
+
+/* --- frames (frame.c) -------------------------------------------------------------------- */
+
+void pvt_be16_put(uint8_t *p, unsigned int v);
+unsigned int pvt_be16_get(const uint8_t *p);
+uint32_t pvt_be32_get(const uint8_t *p);
+uint32_t pvt_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t pvt_csum_fold(uint32_t sum);
+uint32_t pvt_tcp_pseudo_sum(const uint8_t *ip, bool ipv6, size_t tcp_len);
+size_t pvt_eth_put(uint8_t *f, const uint8_t *dst, const uint8_t *src, int vid, unsigned int type);
 
 #endif /* PVIO_TESTS_PVTEST_H */

@@ -35,10 +35,7 @@ static int send_b(struct vuser_net *b, const uint8_t *dst, uint8_t tag)
 	uint8_t fr[60] = { 0 };
 	int r;
 
-	memcpy(fr, dst, 6);
-	memcpy(fr + 6, mac_b, 6);
-	fr[12] = 0x88;
-	fr[13] = 0xb5; /* local experimental ethertype */
+	pvt_eth_put(fr, dst, mac_b, -1, 0x88b5); /* local experimental ethertype */
 	fr[14] = tag;
 	r = vuser_net_send(b, fr, sizeof(fr));
 	if (!r)

@@ -10,7 +10,7 @@
  * two queue pairs and no GUEST_TSO4/6: it must receive gso_size-sized
  * segments, checked on the bytes (lengths, IPv4 total length / id / header
  * checksum, IPv6 payload length, sequence numbers, FIN / PSH / CWR, the TCP
- * checksum verified by this file's own routine, the reassembled payload).
+ * checksum verified by the tests' own routine, the reassembled payload).
  * Variants: B without GUEST_CSUM (complete checksums, flags 0) and with it
  * (partial checksums, NEEDS_CSUM, completed here as a guest would).
  *
@@ -210,58 +210,7 @@ static int pairs_set(struct drv *d, uint16_t n)
 	return drv_ctrl(d, PVIO_NET_CTRL_MQ, PVIO_NET_CTRL_MQ_VQ_PAIRS_SET, &le, 2);
 }
 
-/* --- frames and the reference checksum -------------------------------------------- */
-
-static void be16(uint8_t *p, unsigned int v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static unsigned int rd16(const uint8_t *p)
-{
-	return (unsigned int)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t ref_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint32_t pseudo_sum(const uint8_t *f, bool v6, size_t tcp_len)
-{
-	uint8_t ph[40] = { 0 };
-
-	if (!v6) {
-		memcpy(ph, f + 14 + 12, 8);
-		ph[9] = 6;
-		be16(ph + 10, (unsigned int)tcp_len);
-		return ref_add(0, ph, 12);
-	}
-	memcpy(ph, f + 14 + 8, 32);
-	ph[34] = (uint8_t)(tcp_len >> 8);
-	ph[35] = (uint8_t)tcp_len;
-	ph[39] = 6;
-	return ref_add(0, ph, 40);
-}
+/* --- frames (the reference checksum: tests/lib/frame.c) ---------------------------- */
 
 #define TCP_HLEN 32 /* with a timestamp option, as Linux sends */
 
@@ -280,25 +229,22 @@ static size_t super_frame(uint8_t *f, struct pvio_net_hdr *h, bool v6, size_t pa
 	uint8_t *ip = f + l3, *th = f + l4;
 	size_t len = l4 + TCP_HLEN + payload;
 
-	memcpy(f, mac_b, 6);
-	memcpy(f + 6, mac_a, 6);
+	pvt_eth_put(f, mac_b, mac_a, -1, v6 ? 0x86dd : 0x0800);
 	if (!v6) {
-		be16(f + 12, 0x0800);
 		memset(ip, 0, 20);
 		ip[0] = 0x45;
-		be16(ip + 2, (unsigned int)(len - l3 > 0xffff ? 0 : len - l3));
-		be16(ip + 4, 0x1234);
-		be16(ip + 6, 0x4000);
+		pvt_be16_put(ip + 2, (unsigned int)(len - l3 > 0xffff ? 0 : len - l3));
+		pvt_be16_put(ip + 4, 0x1234);
+		pvt_be16_put(ip + 6, 0x4000);
 		ip[8] = 64;
 		ip[9] = 6;
 		ip[12] = 192, ip[13] = 168, ip[14] = 7, ip[15] = 1;
 		ip[16] = 192, ip[17] = 168, ip[18] = 7, ip[19] = 2;
-		be16(ip + 10, (uint16_t)~ref_fold(ref_add(0, ip, 20)));
+		pvt_be16_put(ip + 10, (uint16_t)~pvt_csum_fold(pvt_csum_add(0, ip, 20)));
 	} else {
-		be16(f + 12, 0x86dd);
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
-		be16(ip + 4, (unsigned int)(len - l4));
+		pvt_be16_put(ip + 4, (unsigned int)(len - l4));
 		ip[6] = 6;
 		ip[7] = 64;
 		ip[8] = 0xfd;
@@ -307,8 +253,8 @@ static size_t super_frame(uint8_t *f, struct pvio_net_hdr *h, bool v6, size_t pa
 		ip[39] = 2;
 	}
 	memset(th, 0, TCP_HLEN);
-	be16(th, 44444);
-	be16(th + 2, 5201);
+	pvt_be16_put(th, 44444);
+	pvt_be16_put(th + 2, 5201);
 	th[4] = (uint8_t)(seq >> 24);
 	th[5] = (uint8_t)(seq >> 16);
 	th[6] = (uint8_t)(seq >> 8);
@@ -316,11 +262,11 @@ static size_t super_frame(uint8_t *f, struct pvio_net_hdr *h, bool v6, size_t pa
 	th[11] = 1;
 	th[12] = TCP_HLEN / 4 << 4;
 	th[13] = 0x80 | 0x10 | 0x08 | 0x01; /* CWR ACK PSH FIN */
-	be16(th + 14, 512);
+	pvt_be16_put(th + 14, 512);
 	th[20] = 1, th[21] = 1, th[22] = 8, th[23] = 10; /* NOP NOP timestamp */
 	for (i = 0; i < payload; i++)
 		f[l4 + TCP_HLEN + i] = pay(i);
-	be16(th + 16, ref_fold(pseudo_sum(f, v6, len - l4)));
+	pvt_be16_put(th + 16, pvt_csum_fold(pvt_tcp_pseudo_sum(f + 14, v6, len - l4)));
 	memset(h, 0, sizeof(*h));
 	h->flags = PVIO_NET_HDR_F_NEEDS_CSUM;
 	h->gso_type = v6 ? PVIO_NET_HDR_GSO_TCPV6 : PVIO_NET_HDR_GSO_TCPV4;
@@ -337,19 +283,17 @@ static size_t udp_frame(uint8_t *f, unsigned int flow, unsigned int n)
 	uint8_t *ip = f + 14;
 
 	memset(f, 0, 80);
-	memcpy(f, mac_b, 6);
-	memcpy(f + 6, mac_a, 6);
-	be16(f + 12, 0x0800);
+	pvt_eth_put(f, mac_b, mac_a, -1, 0x0800);
 	ip[0] = 0x45;
-	be16(ip + 2, 66);
+	pvt_be16_put(ip + 2, 66);
 	ip[8] = 64;
 	ip[9] = 17;
 	ip[12] = 192, ip[13] = 168, ip[14] = 7, ip[15] = 1;
 	ip[16] = 192, ip[17] = 168, ip[18] = 7, ip[19] = 2;
-	be16(ip + 10, (uint16_t)~ref_fold(ref_add(0, ip, 20)));
-	be16(ip + 20, 20000 + flow);
-	be16(ip + 22, 7);
-	be16(ip + 24, 46);
+	pvt_be16_put(ip + 10, (uint16_t)~pvt_csum_fold(pvt_csum_add(0, ip, 20)));
+	pvt_be16_put(ip + 20, 20000 + flow);
+	pvt_be16_put(ip + 22, 7);
+	pvt_be16_put(ip + 24, 46);
 	f[42] = (uint8_t)flow;
 	f[43] = (uint8_t)n;
 	return 80;
@@ -443,6 +387,7 @@ static void tso_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(sw) * 
 		size_t plen = payload - done < mss ? payload - done : mss;
 		const uint8_t *ip = rframe + l3, *th = rframe + l4;
 		uint8_t want_flags = 0x10;
+		uint32_t sum;
 
 		if (i == 0) {
 			/* Find the pair the flow landed on: the first frame tells. */
@@ -466,13 +411,13 @@ static void tso_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(sw) * 
 		EXPECT_EQ(0, memcmp(rframe, sframe, l3));
 		EXPECT_EQ(0, memcmp(th, sframe + l4, 4));
 		if (!v6) {
-			EXPECT_EQ(n - l3, rd16(ip + 2));
-			EXPECT_EQ(0x1234 + i, rd16(ip + 4));
-			EXPECT_EQ(0xffff, ref_fold(ref_add(0, ip, 20)));
+			EXPECT_EQ(n - l3, pvt_be16_get(ip + 2));
+			EXPECT_EQ(0x1234 + i, pvt_be16_get(ip + 4));
+			EXPECT_EQ(0xffff, pvt_csum_fold(pvt_csum_add(0, ip, 20)));
 		} else {
-			EXPECT_EQ(n - l4, rd16(ip + 4));
+			EXPECT_EQ(n - l4, pvt_be16_get(ip + 4));
 		}
-		EXPECT_EQ(seq0 + (uint32_t)done, rd32(th + 4));
+		EXPECT_EQ(seq0 + (uint32_t)done, pvt_be32_get(th + 4));
 		if (i == 0)
 			want_flags |= 0x80;
 		if (i + 1 == nseg)
@@ -487,13 +432,13 @@ static void tso_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(sw) * 
 			ASSERT_EQ(PVIO_NET_HDR_F_NEEDS_CSUM, rh.flags);
 			ASSERT_EQ(l4, cs);
 			ASSERT_EQ(16, le16_to_cpu(rh.csum_offset));
-			be16(rframe + cs + 16,
-			     (uint16_t)~ref_fold(ref_add(0, rframe + cs, (size_t)n - cs)));
+			sum = pvt_csum_add(0, rframe + cs, (size_t)n - cs);
+			pvt_be16_put(rframe + cs + 16, (uint16_t)~pvt_csum_fold(sum));
 		} else {
 			EXPECT_EQ(0, rh.flags);
 		}
-		EXPECT_EQ(0xffff, ref_fold(ref_add(pseudo_sum(rframe, v6, (size_t)n - l4), th,
-						   (size_t)n - l4)))
+		sum = pvt_tcp_pseudo_sum(ip, v6, (size_t)n - l4);
+		EXPECT_EQ(0xffff, pvt_csum_fold(pvt_csum_add(sum, th, (size_t)n - l4)))
 		TH_LOG("segment %u: TCP checksum", i);
 		memcpy(reasm + done, rframe + hl, plen);
 		done += plen;
