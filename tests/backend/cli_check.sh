@@ -9,31 +9,26 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
-echo "TAP version 13"
-if [ ! -x "$pviod" ]; then
-	echo "1..0 # SKIP $pviod not built (make)"
-	exit 4
-fi
+tap_begin
+[ -x "$pviod" ] || tap_skip_all "$pviod not built (make)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 truncate -s 1M "$tmp/disk.img"
 
-n=0
-failed=0
 # expect RC PATTERN ARGS...: pviod ARGS exits RC and prints PATTERN (grep -E).
 expect()
 {
 	local rc=$1 pattern=$2 got=0
 	shift 2
 	timeout 10 "$pviod" "$@" >"$tmp/out" 2>&1 || got=$?
-	n=$((n + 1))
 	if [ "$got" = "$rc" ] && grep -qE -- "$pattern" "$tmp/out"; then
-		echo "ok $n pviod $* -> exit $rc, says '$pattern'"
+		tap_ok "pviod $* -> exit $rc, says '$pattern'"
 	else
-		echo "not ok $n pviod $* -> exit $got (expected $rc), output:"
+		tap_fail "pviod $* -> exit $got (expected $rc), output:"
 		sed 's/^/#   /' "$tmp/out"
-		failed=1
 	fi
 }
 
@@ -54,5 +49,4 @@ expect 2 "net: backend=ring: expected" --device "net,socket=$s,backend=ring"
 expect 2 "console: ports=0: expected 1\.\." --device "console,socket=$s,out=stdio,ports=0"
 expect 2 "console: 'oops' is not key=value" --device "console,socket=$s,out=stdio,oops"
 expect 1 "$tmp/missing\.img.*(No such file|errno 2)" --device "blk,socket=$s,file=$tmp/missing.img"
-echo "1..$n"
-exit "$failed"
+tap_end

@@ -11,28 +11,24 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
-n=0
-failed=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pviod-docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
-
-echo "TAP version 13"
+tap_begin
 
 if command -v man >/dev/null 2>&1; then
 	if MANWIDTH=80 man --warnings -l "$top/Documentation/pviod.8" >"$tmp/man.txt" \
 		2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
-		ok "man -l Documentation/pviod.8 renders without warnings"
+		tap_ok "man -l Documentation/pviod.8 renders without warnings"
 	else
 		sed 's/^/# /' "$tmp/man.err"
-		not_ok "man -l Documentation/pviod.8 renders without warnings"
+		tap_fail "man -l Documentation/pviod.8 renders without warnings"
 	fi
 else
-	skip "man -l Documentation/pviod.8" "man-db not installed"
+	tap_skip "man -l Documentation/pviod.8" "man-db not installed"
 fi
 
 if [ -x "$pviod" ] && [ -s "$tmp/man.txt" ]; then
@@ -41,12 +37,12 @@ if [ -x "$pviod" ] && [ -s "$tmp/man.txt" ]; then
 		grep -qF -- "$o" "$tmp/man.txt" || missing+=" $o"
 	done
 	if [ -z "$missing" ]; then
-		ok "every option of pviod --help is in the man page"
+		tap_ok "every option of pviod --help is in the man page"
 	else
-		not_ok "options missing from the man page:$missing"
+		tap_fail "options missing from the man page:$missing"
 	fi
 else
-	skip "pviod --help options in the man page" "no $pviod or no rendered man page"
+	tap_skip "pviod --help options in the man page" "no $pviod or no rendered man page"
 fi
 
 if command -v systemd-analyze >/dev/null 2>&1; then
@@ -57,17 +53,16 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		cp "$top/Documentation/pviod.8" "$tmp/man/man8/"
 		if MANPATH=$tmp/man systemd-analyze verify "$tmp/pviod.service" >"$tmp/verify.out" 2>&1 &&
 			! grep -v -e '^$' "$tmp/verify.out" | grep -q .; then
-			ok "systemd-analyze verify pviod.service"
+			tap_ok "systemd-analyze verify pviod.service"
 		else
 			sed 's/^/# /' "$tmp/verify.out"
-			not_ok "systemd-analyze verify pviod.service"
+			tap_fail "systemd-analyze verify pviod.service"
 		fi
 	else
-		skip "systemd-analyze verify pviod.service" "$pviod not built"
+		tap_skip "systemd-analyze verify pviod.service" "$pviod not built"
 	fi
 else
-	skip "systemd-analyze verify pviod.service" "systemd not installed"
+	tap_skip "systemd-analyze verify pviod.service" "systemd not installed"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -19,20 +19,20 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
 bench=$top/${O:-build}/pvio-bench
-echo "TAP version 13"
+tap_begin
 for p in "$pviod" "$bench"; do
-	if [ ! -x "$p" ]; then
-		echo "1..0 # SKIP $p not built (make)"
-		exit 4
-	fi
+	[ -x "$p" ] || tap_skip_all "$p not built (make)"
 done
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 4; }
+command -v python3 >/dev/null || tap_skip_all "python3 missing"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-slow-peer.XXXXXX")
 pid=
 peer=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup()
 {
 	[ -z "$peer" ] || kill "$peer" 2>/dev/null || true
@@ -40,18 +40,6 @@ cleanup()
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-failed=0
-point()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
 
 truncate -s 16M "$tmp/a.img" "$tmp/b.img"
 "$pviod" --device "blk,socket=$tmp/a.sock,file=$tmp/a.img" \
@@ -96,23 +84,23 @@ rc=0
 	>"$tmp/bench.json" 2>"$tmp/bench.err" || rc=$?
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
-point "$rc" "device B: pvio-bench set up and ran while device A's peer stalls mid-header (exit $rc)"
-point "$([ "$ms" -lt 4000 ] && echo 0 || echo 1)" \
+tap_point "$rc" "device B: pvio-bench set up and ran while device A's peer stalls mid-header (exit $rc)"
+tap_point "$([ "$ms" -lt 4000 ] && echo 0 || echo 1)" \
 	"device B: session set-up + 2 s run took $ms ms (< 4000; the old receive timeout was 5 s)"
 read -r ios p99 max < <(python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(j["ios"], j["lat_ns_p99"], j["lat_ns_max"])' "$tmp/bench.json" 2>/dev/null || echo "0 0 0")
 echo "# device B: $ios reads, p99 $((p99 / 1000)) us, max $((max / 1000)) us"
-point "$([ "$ios" -gt 0 ] && [ "$p99" -lt 50000000 ] && echo 0 || echo 1)" \
+tap_point "$([ "$ios" -gt 0 ] && [ "$p99" -lt 50000000 ] && echo 0 || echo 1)" \
 	"device B: I/O completed with p99 latency under 50 ms"
 grep -q stalled "$tmp/peer.state" && ! grep -q replied "$tmp/peer.state"
-point $? "device A: the stalled peer is still waiting (not answered, not cut off yet)"
+tap_point $? "device A: the stalled peer is still waiting (not answered, not cut off yet)"
 
 wait "$peer" || true
 peer=
 grep -q replied "$tmp/peer.state"
-point $? "device A: the rest of the header after 8 s completes the message; GET_FEATURES answered"
+tap_point $? "device A: the rest of the header after 8 s completes the message; GET_FEATURES answered"
 
 # Half a header, then close: only A's session ends, and A serves again.
 python3 - "$tmp/a.sock" <<'PY'
@@ -124,18 +112,17 @@ s.close()
 PY
 rc=0
 "$bench" blk --socket "$tmp/a.sock" --rw randread --iodepth 4 --runtime 1 >/dev/null 2>&1 || rc=$?
-point "$rc" "device A: after a peer closed mid-header, a new front-end is served (exit $rc)"
+tap_point "$rc" "device A: after a peer closed mid-header, a new front-end is served (exit $rc)"
 kill -0 "$pid"
-point $? "pviod is still running"
+tap_point $? "pviod is still running"
 
 kill -TERM "$pid"
 st=0
 wait "$pid" || st=$?
 pid=
-point "$st" "pviod exited 0 on SIGTERM (exit $st)"
-if [ "$failed" != 0 ]; then
+tap_point "$st" "pviod exited 0 on SIGTERM (exit $st)"
+if [ "$TAP_FAILED" != 0 ]; then
 	sed 's/^/# pviod: /' "$tmp/pviod.log" | tail -20
 	sed 's/^/# bench: /' "$tmp/bench.err" | tail -5
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -13,14 +13,13 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
 bench=$top/${O:-build}/pvio-bench
-echo "TAP version 13"
+tap_begin
 for p in "$pviod" "$bench"; do
-	if [ ! -x "$p" ]; then
-		echo "1..0 # SKIP $p not built (make)"
-		exit 4
-	fi
+	[ -x "$p" ] || tap_skip_all "$p not built (make)"
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-worker-die.XXXXXX")
@@ -33,16 +32,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $*"; failed=1; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
 truncate -s 64M "$tmp/a.img" "$tmp/b.img"
 "$pviod" --workers 2 --fault worker-die:200 \
 	--device "blk,socket=$tmp/a.sock,file=$tmp/a.img,direct=off" \
@@ -52,7 +41,7 @@ for _ in $(seq 100); do
 	[ -S "$tmp/a.sock" ] && [ -S "$tmp/b.sock" ] && break
 	sleep 0.1
 done
-check "pviod serves two disks with two workers" [ -S "$tmp/a.sock" ]
+tap_check "pviod serves two disks with two workers" [ -S "$tmp/a.sock" ]
 
 # Disk a: its worker fails after 200 completions; the client must notice.
 t0=$(date +%s)
@@ -60,16 +49,16 @@ a_rc=0
 timeout 30 "$bench" blk --socket "$tmp/a.sock" --rw randread --bs 4k --iodepth 4 \
 	--runtime 3 --size 16M --timeout-ms 2000 >"$tmp/a.out" 2>&1 || a_rc=$?
 t1=$(date +%s)
-# shellcheck disable=SC2317 # called through check
+# shellcheck disable=SC2317 # called through tap_check
 failed_in_time() { [ "$a_rc" != 0 ] && [ "$a_rc" != 124 ]; }
-check "disk a: the client gets an error once its worker is gone (exit $a_rc)" failed_in_time
-check "disk a: within the client's timeout, not a hang ($((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
-check "pviod logged the worker failure" grep -q "worker .*: io_uring_submit_and_wait" "$tmp/pviod.log"
-check "pviod is still running" kill -0 "$pid"
+tap_check "disk a: the client gets an error once its worker is gone (exit $a_rc)" failed_in_time
+tap_check "disk a: within the client's timeout, not a hang ($((t1 - t0)) s)" [ $((t1 - t0)) -lt 15 ]
+tap_check "pviod logged the worker failure" grep -q "worker .*: io_uring_submit_and_wait" "$tmp/pviod.log"
+tap_check "pviod is still running" kill -0 "$pid"
 
 # verify DISK OUT: 2 s of verified random writes and reads (the output goes to
-# OUT inside the function: a redirect on "check" would swallow its "ok").
-# shellcheck disable=SC2317 # called through check
+# OUT inside the function: a redirect on "tap_check" would swallow its "ok").
+# shellcheck disable=SC2317 # called through tap_check
 verify()
 {
 	timeout 30 "$bench" blk --socket "$tmp/$1.sock" --rw randrw --bs 4k --iodepth 8 \
@@ -77,10 +66,10 @@ verify()
 }
 
 # Disk b, on the other worker, serves verified I/O.
-check "disk b: verified random writes and reads on the live worker" verify b b.out
+tap_check "disk b: verified random writes and reads on the live worker" verify b b.out
 
 # A new session on disk a moves its queue to the live worker.
-check "disk a: a new session is served by the live worker" verify a a2.out
+tap_check "disk a: a new session is served by the live worker" verify a a2.out
 
 # SIGTERM: nothing may wait on the dead worker.
 kill -TERM "$pid"
@@ -92,14 +81,13 @@ for _ in $(seq 100); do
 	fi
 	sleep 0.1
 done
-check "pviod stops within 10 s of SIGTERM" [ "$stopped" = 1 ]
+tap_check "pviod stops within 10 s of SIGTERM" [ "$stopped" = 1 ]
 wait "$pid" 2>/dev/null || true
 pid=
 
-if [ "$failed" != 0 ]; then
+if [ "$TAP_FAILED" != 0 ]; then
 	for f in pviod.log a.out b.out a2.out; do
 		[ -f "$tmp/$f" ] && sed "s/^/# $f: /" "$tmp/$f" | tail -n 15
 	done
 fi
-echo "1..$n"
-exit "$failed"
+tap_end

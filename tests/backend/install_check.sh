@@ -11,63 +11,56 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-n=0
-failed=0
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/root
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-echo "TAP version 13"
+tap_begin
 
 if make -C "$top" --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr \
 	>"$tmp/install.log" 2>&1; then
-	ok "make install DESTDIR=... PREFIX=/usr"
+	tap_ok "make install DESTDIR=... PREFIX=/usr"
 else
 	sed 's/^/# /' "$tmp/install.log"
-	not_ok "make install DESTDIR=... PREFIX=/usr"
+	tap_fail "make install DESTDIR=... PREFIX=/usr"
 fi
 
+# shellcheck disable=SC2317 # called through tap_check
 mode_is() { [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ]; }
-check "pviod in /usr/bin, mode 755" mode_is "$dest/usr/bin/pviod" 755
-check "pvio-bench in /usr/bin, mode 755" mode_is "$dest/usr/bin/pvio-bench" 755
-check "pviod(8) in /usr/share/man/man8, mode 644" mode_is "$dest/usr/share/man/man8/pviod.8" 644
+tap_check "pviod in /usr/bin, mode 755" mode_is "$dest/usr/bin/pviod" 755
+tap_check "pvio-bench in /usr/bin, mode 755" mode_is "$dest/usr/bin/pvio-bench" 755
+tap_check "pviod(8) in /usr/share/man/man8, mode 644" mode_is "$dest/usr/share/man/man8/pviod.8" 644
 unit=$dest/usr/lib/systemd/system/pviod.service
-check "pviod.service in /usr/lib/systemd/system, mode 644" mode_is "$unit" 644
-check "the unit starts /usr/bin/pviod" grep -q '^ExecStart=/usr/bin/pviod ' "$unit"
+tap_check "pviod.service in /usr/lib/systemd/system, mode 644" mode_is "$unit" 644
+tap_check "the unit starts /usr/bin/pviod" grep -q '^ExecStart=/usr/bin/pviod ' "$unit"
+# shellcheck disable=SC2317 # called through tap_check
 runs() { "$@" | sed 's/^/# /'; [ "${PIPESTATUS[0]}" -eq 0 ]; }
-check "the installed pviod runs" runs "$dest/usr/bin/pviod" --version
-check "the installed pvio-bench runs" runs "$dest/usr/bin/pvio-bench" --help
+tap_check "the installed pviod runs" runs "$dest/usr/bin/pviod" --version
+tap_check "the installed pvio-bench runs" runs "$dest/usr/bin/pvio-bench" --help
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s|=/usr/bin/|=$dest/usr/bin/|" "$unit" >"$tmp/pviod.service"
 	if MANPATH=$dest/usr/share/man systemd-analyze verify "$tmp/pviod.service" \
 		>"$tmp/verify.out" 2>&1 && [ ! -s "$tmp/verify.out" ]; then
-		ok "systemd-analyze verify accepts the installed unit"
+		tap_ok "systemd-analyze verify accepts the installed unit"
 	else
 		sed 's/^/# /' "$tmp/verify.out"
-		not_ok "systemd-analyze verify accepts the installed unit"
+		tap_fail "systemd-analyze verify accepts the installed unit"
 	fi
 else
-	not_ok "systemd-analyze verify: systemd-analyze not found (scripts/deps.sh installs systemd)"
+	tap_fail "systemd-analyze verify: systemd-analyze not found (scripts/deps.sh installs systemd)"
 fi
 
 make -C "$top" --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr \
 	>"$tmp/uninstall.log" 2>&1
 left=$(find "$dest" -type f | sed "s|^$dest||")
 if [ -z "$left" ]; then
-	ok "make uninstall removes every file install put there"
+	tap_ok "make uninstall removes every file install put there"
 else
 	echo "# left: ${left//$'\n'/ }"
-	not_ok "make uninstall removes every file install put there"
+	tap_fail "make uninstall removes every file install put there"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -15,8 +15,8 @@
 #                            else prints why
 
 NET_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../../scripts/vm/tap.sh
-. "$NET_TOP/scripts/vm/tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$NET_TOP/tests/lib/tap.sh"
 
 NET_O=${O:-build}
 NET_TMP=

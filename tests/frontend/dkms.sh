@@ -10,21 +10,13 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-n=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $*"; failed=1; }
-failed=0
+# shellcheck source=../lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
-echo "TAP version 13"
-if ! command -v dkms >/dev/null; then
-	echo "1..0 # SKIP dkms not installed (scripts/deps.sh installs it)"
-	exit 4
-fi
+tap_begin
+command -v dkms >/dev/null || tap_skip_all "dkms not installed (scripts/deps.sh installs it)"
 kdir=$("$top/scripts/kdir.sh")
-if [ -z "$kdir" ]; then
-	echo "1..0 # SKIP no kernel headers (linux-headers-amd64)"
-	exit 4
-fi
+[ -n "$kdir" ] || tap_skip_all "no kernel headers (linux-headers-amd64)"
 kver=$(basename "$(dirname "$kdir")")
 case $kdir in
 /usr/src/linux-headers-*) kver=${kdir#/usr/src/linux-headers-} ;;
@@ -49,33 +41,33 @@ extra=$(cd "$src" && find . -type f ! -name dkms.conf ! -path './frontend/Kbuild
 	! -path './ring/*.[ch]' ! -path './protocol/*.h' \
 	! -regex '\./frontend/\(core\|blk\|net\|console\)/\(Kbuild\|[^/]*\.[ch]\)')
 if [ -z "$extra" ] && [ -f "$src/frontend/core/Kbuild" ]; then
-	ok "staged tree holds the modules' sources only"
+	tap_ok "staged tree holds the modules' sources only"
 else
-	not_ok "staged tree holds the modules' sources only"
+	tap_fail "staged tree holds the modules' sources only"
 	while read -r f; do
 		echo "# unexpected: $f"
 	done <<<"$extra"
 fi
 
 if dkms add "$name/$ver" >"$src.log" 2>&1; then
-	ok "dkms add $name/$ver"
+	tap_ok "dkms add $name/$ver"
 else
-	not_ok "dkms add $name/$ver"
+	tap_fail "dkms add $name/$ver"
 	sed 's/^/# /' "$src.log"
 fi
 if dkms build "$name/$ver" -k "$kver" >>"$src.log" 2>&1; then
-	ok "dkms build for $kver"
+	tap_ok "dkms build for $kver"
 else
-	not_ok "dkms build for $kver"
+	tap_fail "dkms build for $kver"
 	sed 's/^/# /' "$src.log" | tail -n 30
 	tail -n 30 "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null | sed 's/^/# /'
 fi
 while read -r m; do
 	if [ -f "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko" ] ||
 		ls "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko"* >/dev/null 2>&1; then
-		ok "$m.ko built by dkms"
+		tap_ok "$m.ko built by dkms"
 	else
-		not_ok "$m.ko built by dkms"
+		tap_fail "$m.ko built by dkms"
 	fi
 done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$top/dkms.conf")
 # Every module a Kbuild file builds is in dkms.conf, at its folder.
@@ -86,12 +78,11 @@ for kb in "$top"/frontend/*/Kbuild; do
 		i=$(sed -n "s/^BUILT_MODULE_NAME\[\([0-9]*\)\]=\"$m\"$/\1/p" "$top/dkms.conf")
 		if [ -n "$i" ] &&
 			grep -qx "BUILT_MODULE_LOCATION\[$i\]=\"$dir\"" "$top/dkms.conf"; then
-			ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
+			tap_ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
 		else
-			not_ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
+			tap_fail "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
 		fi
 	done
 done
 rm -f "$src.log"
-echo "1..$n"
-exit "$failed"
+tap_end

@@ -27,8 +27,8 @@
 
 # shellcheck source-path=SCRIPTDIR source=../../scripts/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/vm/lib.sh"
-# shellcheck source=../../scripts/vm/tap.sh
-. "$VM_TOP/scripts/vm/tap.sh"
+# shellcheck source=../lib/tap.sh
+. "$VM_TOP/tests/lib/tap.sh"
 # shellcheck source=../../scripts/vm/backend.sh
 . "$VM_TOP/scripts/vm/backend.sh"
 

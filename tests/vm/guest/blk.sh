@@ -13,7 +13,7 @@
 #                              the image after power-off)
 #   PVIO_FIO=1                 also a short fio verify job (needs --fio)
 #
-# The host renumbers the points (scripts/vm/tap.sh); here each program's
+# The host renumbers the points (tests/lib/tap.sh); here each program's
 # exit status is a point too, so a crash that loses points still fails.
 
 n=0

@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# TAP 13 output for the host side of a VM test (source it).  A VM test is one
-# TAP program for scripts/tap-run: the guest's test points are renumbered
-# into the host's stream, followed by the host's own checks.
+# TAP 13 output for the shell tests (source it; bash): one TAP program for
+# scripts/tap-run, its points numbered as they come, the plan at the end.
+# A VM test merges the guest's points into its stream (renumbered), then
+# adds the host's own checks.
 #
-#   tap_begin
-#   tap_merge GUEST_TAP_FILE "prefix: "   # the guest's points, renumbered
+#   tap_begin                             # "TAP version 13"
 #   tap_ok "description"  /  tap_fail "description"
 #   tap_check "description" CMD ARGS...   # ok when CMD succeeds
-#   tap_skip "description" "reason"
+#   tap_point RC "description"            # ok when RC is 0
+#   tap_skip "description" "reason"       # one point skipped
+#   tap_skip_all "reason"                 # the whole test: plan 1..0, exit 4
+#   tap_merge GUEST_TAP_FILE "prefix: "   # the guest's points, renumbered
 #   tap_end                               # prints the plan, exits 0 or 1
+#
+# TAP_N is the number of points so far, TAP_FAILED how many failed.
 
 TAP_N=0
 TAP_FAILED=0
@@ -37,6 +42,21 @@ tap_skip()
 {
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N $1 # SKIP $2"
+}
+
+tap_point()
+{
+	if [ "$1" = 0 ]; then
+		tap_ok "$2"
+	else
+		tap_fail "$2"
+	fi
+}
+
+tap_skip_all()
+{
+	echo "1..0 # SKIP $1"
+	exit 4
 }
 
 tap_check()
