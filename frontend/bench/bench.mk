@@ -14,7 +14,7 @@
 #                   random reads, through pvio-bench (also make bench-blk)
 #   net_bench.sh    net: 64-byte pps, testpmd virtio_user against pviod loop
 #                   and against DPDK's vhost PMD, same run (it takes
-#                   tests/backend/net_lib.sh's helpers)
+#                   tests/lib/lib.sh's helpers)
 #
 # BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
 #

@@ -25,9 +25,9 @@
 # PVIO_NET_BENCH_SECS each (default 5), and the medians are compared.
 set -euo pipefail
 
-# shellcheck source=../../tests/backend/net_lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../tests/backend/net_lib.sh"
-net_init net_bench
+# shellcheck source=../../tests/lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/lib.sh"
+pvt_init net_bench
 secs=${PVIO_NET_BENCH_SECS:-5}
 rounds=${PVIO_NET_BENCH_ROUNDS:-3}
 modes=${PVIO_NET_BENCH_MODE:-io}
@@ -37,7 +37,7 @@ for mode in $modes; do
 	*) echo "net_bench.sh: PVIO_NET_BENCH_MODE is io, txonly or both, not '$mode'" >&2; exit 2 ;;
 	esac
 done
-if ! why=$(net_testpmd_can); then
+if ! why=$(pvt_testpmd_can); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
@@ -66,13 +66,13 @@ front()
 pviod_round()
 {
 	local tx
-	rm -f "$NET_TMP/p.sock"
-	net_pviod_start "$NET_TMP/pviod.log" taskset -c 0 "$(net_bin pviod)" \
-		--device "net,socket=$NET_TMP/p.sock,backend=loop" --poll on \
+	rm -f "$PVT_TMP/p.sock"
+	pvt_pviod_start "$PVT_TMP/pviod.log" taskset -c 0 "$(pvt_bin pviod)" \
+		--device "net,socket=$PVT_TMP/p.sock,backend=loop" --poll on \
 		--poll-budget 1000000 || return 1
-	tx=$(front "$1" "$NET_TMP/p.sock" "$NET_TMP/front.p") || tx=0
-	net_pviod_stop >/dev/null 2>&1 || true
-	NET_PVIOD_PID=
+	tx=$(front "$1" "$PVT_TMP/p.sock" "$PVT_TMP/front.p") || tx=0
+	pvt_pviod_stop >/dev/null 2>&1 || true
+	PVT_PVIOD_PID=
 	echo $((tx / secs))
 }
 
@@ -80,18 +80,18 @@ pviod_round()
 vhost_round()
 {
 	local tx vpid i
-	rm -f "$NET_TMP/v.sock"
+	rm -f "$PVT_TMP/v.sock"
 	(sleep $((secs + 12)); echo) | timeout $((secs + 40)) dpdk-testpmd --main-lcore 1 -l 0-1 \
 		--no-pci --single-file-segments --file-prefix "pvio-nb-v$$" -m 256 \
-		--vdev "net_vhost0,iface=$NET_TMP/v.sock,queues=1" -- --forward-mode=io \
+		--vdev "net_vhost0,iface=$PVT_TMP/v.sock,queues=1" -- --forward-mode=io \
 		--nb-cores=1 --port-topology=loop --total-num-mbufs=16384 \
-		>"$NET_TMP/vhost.log" 2>&1 &
+		>"$PVT_TMP/vhost.log" 2>&1 &
 	vpid=$!
 	for ((i = 0; i < 100; i++)); do
-		[ -S "$NET_TMP/v.sock" ] && break
+		[ -S "$PVT_TMP/v.sock" ] && break
 		sleep 0.1
 	done
-	tx=$(front "$1" "$NET_TMP/v.sock" "$NET_TMP/front.v") || tx=0
+	tx=$(front "$1" "$PVT_TMP/v.sock" "$PVT_TMP/front.v") || tx=0
 	kill "$vpid" 2>/dev/null || true
 	wait "$vpid" 2>/dev/null || true
 	echo $((tx / secs))

@@ -8,12 +8,11 @@
 # timeout=60
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pviod=$PVT_PVIOD
 tap_begin
-[ -x "$pviod" ] || tap_skip_all "$pviod not built (make)"
+pvt_need_built "$pviod"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 truncate -s 1M "$tmp/disk.img"

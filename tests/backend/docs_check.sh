@@ -10,17 +10,16 @@
 #     holding this man page (verify runs `man pviod(8)` for Documentation=).
 set -uo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pviod=$PVT_PVIOD
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pviod-docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 tap_begin
 
 if command -v man >/dev/null 2>&1; then
-	if MANWIDTH=80 man --warnings -l "$top/Documentation/pviod.8" >"$tmp/man.txt" \
+	if MANWIDTH=80 man --warnings -l "$PVT_TOP/Documentation/pviod.8" >"$tmp/man.txt" \
 		2>"$tmp/man.err" && [ ! -s "$tmp/man.err" ]; then
 		tap_ok "man -l Documentation/pviod.8 renders without warnings"
 	else
@@ -48,9 +47,9 @@ fi
 if command -v systemd-analyze >/dev/null 2>&1; then
 	if [ -x "$pviod" ]; then
 		sed "s|^ExecStart=/usr/local/bin/pviod|ExecStart=$pviod|" \
-			"$top/Documentation/pviod.service" >"$tmp/pviod.service"
+			"$PVT_TOP/Documentation/pviod.service" >"$tmp/pviod.service"
 		mkdir -p "$tmp/man/man8"
-		cp "$top/Documentation/pviod.8" "$tmp/man/man8/"
+		cp "$PVT_TOP/Documentation/pviod.8" "$tmp/man/man8/"
 		if MANPATH=$tmp/man systemd-analyze verify "$tmp/pviod.service" >"$tmp/verify.out" 2>&1 &&
 			! grep -v -e '^$' "$tmp/verify.out" | grep -q .; then
 			tap_ok "systemd-analyze verify pviod.service"

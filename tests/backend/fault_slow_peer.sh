@@ -18,15 +18,12 @@
 # timeout=60
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
-bench=$top/${O:-build}/pvio-bench
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pviod=$PVT_PVIOD
+bench=$PVT_TOP/$PVT_O/pvio-bench
 tap_begin
-for p in "$pviod" "$bench"; do
-	[ -x "$p" ] || tap_skip_all "$p not built (make)"
-done
+pvt_need_built "$pviod" "$bench"
 command -v python3 >/dev/null || tap_skip_all "python3 missing"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-slow-peer.XXXXXX")
@@ -45,10 +42,7 @@ truncate -s 16M "$tmp/a.img" "$tmp/b.img"
 "$pviod" --device "blk,socket=$tmp/a.sock,file=$tmp/a.img" \
 	--device "blk,socket=$tmp/b.sock,file=$tmp/b.img" >"$tmp/pviod.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
-	[ -S "$tmp/a.sock" ] && [ -S "$tmp/b.sock" ] && break
-	sleep 0.05
-done
+pvt_wait_sockets 5 "$pid" "$tmp/a.sock" "$tmp/b.sock" || true
 
 # The hostile peer: half a GET_FEATURES header, 8 s of silence, the rest,
 # then it expects the 20-byte reply.  Writes "stalled" when it is stalling.

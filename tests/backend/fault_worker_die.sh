@@ -12,15 +12,12 @@
 # timeout=120
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-pviod=${PVIO_PVIOD:-$top/${O:-build}/pviod}
-bench=$top/${O:-build}/pvio-bench
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pviod=$PVT_PVIOD
+bench=$PVT_TOP/$PVT_O/pvio-bench
 tap_begin
-for p in "$pviod" "$bench"; do
-	[ -x "$p" ] || tap_skip_all "$p not built (make)"
-done
+pvt_need_built "$pviod" "$bench"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-worker-die.XXXXXX")
 pid=
@@ -37,10 +34,7 @@ truncate -s 64M "$tmp/a.img" "$tmp/b.img"
 	--device "blk,socket=$tmp/a.sock,file=$tmp/a.img,direct=off" \
 	--device "blk,socket=$tmp/b.sock,file=$tmp/b.img,direct=off" >"$tmp/pviod.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-	[ -S "$tmp/a.sock" ] && [ -S "$tmp/b.sock" ] && break
-	sleep 0.1
-done
+pvt_wait_sockets 10 "$pid" "$tmp/a.sock" "$tmp/b.sock" || true
 tap_check "pviod serves two disks with two workers" [ -S "$tmp/a.sock" ]
 
 # Disk a: its worker fails after 200 completions; the client must notice.

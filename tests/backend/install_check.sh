@@ -10,16 +10,15 @@
 #   - make uninstall removes exactly what install put there.
 set -uo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pvio-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/root
 
 tap_begin
 
-if make -C "$top" --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr \
+if make -C "$PVT_TOP" --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr \
 	>"$tmp/install.log" 2>&1; then
 	tap_ok "make install DESTDIR=... PREFIX=/usr"
 else
@@ -53,7 +52,7 @@ else
 	tap_fail "systemd-analyze verify: systemd-analyze not found (scripts/deps.sh installs systemd)"
 fi
 
-make -C "$top" --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr \
+make -C "$PVT_TOP" --no-print-directory -s uninstall DESTDIR="$dest" PREFIX=/usr \
 	>"$tmp/uninstall.log" 2>&1
 left=$(find "$dest" -type f | sed "s|^$dest||")
 if [ -z "$left" ]; then

@@ -13,22 +13,23 @@
 # timeout=120
 set -euo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
-net_init net_dpdk
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pvt_init net_dpdk
 
-if ! why=$(net_testpmd_can); then
+if ! why=$(pvt_testpmd_can); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-sock=$NET_TMP/net.sock
-net_pviod_start "$NET_TMP/pviod.log" --device "net,socket=$sock,backend=loop" ||
+sock=$PVT_TMP/net.sock
+pvt_pviod_start "$PVT_TMP/pviod.log" --device "net,socket=$sock,backend=loop" ||
 	{ tap_fail "pviod started"; tap_end; }
 tap_ok "pviod started with a loop net device"
 
-# testpmd MODE SECONDS [extra testpmd args]: stats in $NET_TMP/testpmd.MODE
+# testpmd MODE SECONDS [extra testpmd args]: stats in $PVT_TMP/testpmd.MODE
 testpmd()
 {
-	local mode=$1 secs=$2 out=$NET_TMP/testpmd.$1
+	local mode=$1 secs=$2 out=$PVT_TMP/testpmd.$1
 	shift 2
 	# testpmd runs until its stdin has a line.
 	(sleep "$secs"; echo) | timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
@@ -40,7 +41,7 @@ testpmd()
 stat_of()
 {
 	# The "Forward statistics for port 0" block's RX-packets / TX-packets.
-	grep -m1 -E "^ +$2-packets:" "$NET_TMP/testpmd.$1" | awk '{print $2}'
+	grep -m1 -E "^ +$2-packets:" "$PVT_TMP/testpmd.$1" | awk '{print $2}'
 }
 
 rc=0
@@ -48,7 +49,7 @@ testpmd io 3 --tx-first || rc=$?
 rx=$(stat_of io RX)
 tx=$(stat_of io TX)
 echo "# io: testpmd exit $rc, RX-packets ${rx:-?}, TX-packets ${tx:-?}"
-[ "$rc" = 0 ] || sed 's/^/# testpmd: /' "$NET_TMP/testpmd.io" | tail -20
+[ "$rc" = 0 ] || sed 's/^/# testpmd: /' "$PVT_TMP/testpmd.io" | tail -20
 tap_check "io --tx-first: testpmd ran and exited 0" [ "$rc" = 0 ]
 tap_check "io: RX-packets > 0 and TX-packets > 0 (frames flow both ways)" \
 	[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ]
@@ -62,10 +63,10 @@ echo "# txonly: testpmd exit $rc, TX-packets ${tx:-?}"
 tap_check "txonly: testpmd sent frames to pviod (TX-packets ${tx:-0} > 0)" \
 	[ "$rc" = 0 ] && [ "${tx:-0}" -gt 0 ]
 prc=0
-net_pviod_stop || prc=$?
+pvt_pviod_stop || prc=$?
 tap_check "pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
 tap_check "txonly: pviod dropped and counted the frames it could not deliver" \
-	grep -qE 'rx [0-9]+ frames [0-9]+ bytes, [1-9][0-9]* no buffer' "$NET_TMP/pviod.log"
-tap_check "pviod logged no error" bash -c "! grep -q 'error:' '$NET_TMP/pviod.log'"
-grep 'pair 0' "$NET_TMP/pviod.log" | sed 's/^/# /' || true
+	grep -qE 'rx [0-9]+ frames [0-9]+ bytes, [1-9][0-9]* no buffer' "$PVT_TMP/pviod.log"
+tap_check "pviod logged no error" bash -c "! grep -q 'error:' '$PVT_TMP/pviod.log'"
+grep 'pair 0' "$PVT_TMP/pviod.log" | sed 's/^/# /' || true
 tap_end

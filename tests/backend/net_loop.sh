@@ -13,22 +13,23 @@
 # timeout=120
 set -euo pipefail
 
-. "$(dirname "${BASH_SOURCE[0]}")/net_lib.sh"
-net_init net_loop
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pvt_init net_loop
 
-bench=$(net_bin pvio-bench) || {
+bench=$(pvt_bin pvio-bench) || {
 	echo "1..0 # SKIP pvio-bench cannot be built"
 	exit 4
 }
-sock=$NET_TMP/net.sock
-net_pviod_start "$NET_TMP/pviod.log" --device "net,socket=$sock,backend=loop,mtu=9000" ||
+sock=$PVT_TMP/net.sock
+pvt_pviod_start "$PVT_TMP/pviod.log" --device "net,socket=$sock,backend=loop,mtu=9000" ||
 	{ tap_fail "pviod started"; tap_end; }
 tap_ok "pviod started with a loop net device"
 
 # shellcheck disable=SC2317 # called through tap_check below
 reflect()
 {
-	local size=$1 out=$NET_TMP/reflect.$1
+	local size=$1 out=$PVT_TMP/reflect.$1
 	timeout 30 "$bench" net --socket "$sock" --mode reflect --verify --runtime 1 \
 		--frame-size "$size" >"$out" 2>&1 || {
 		sed 's/^/# /' "$out"
@@ -50,8 +51,8 @@ tap_check "reflect 64/1514/9000/2000-byte frames in turn, all verified" \
 tap_check "a second session on the same socket reflects too" reflect 64
 
 prc=0
-net_pviod_stop || prc=$?
+pvt_pviod_stop || prc=$?
 tap_check "pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
-tap_check "pviod logged no error" bash -c "! grep -q 'error:' '$NET_TMP/pviod.log'"
-grep 'pair 0' "$NET_TMP/pviod.log" | sed 's/^/# /' || true
+tap_check "pviod logged no error" bash -c "! grep -q 'error:' '$PVT_TMP/pviod.log'"
+grep 'pair 0' "$PVT_TMP/pviod.log" | sed 's/^/# /' || true
 tap_end

@@ -9,20 +9,18 @@
 # timeout=600
 set -euo pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../lib/tap.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
-
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
 tap_begin
 command -v dkms >/dev/null || tap_skip_all "dkms not installed (scripts/deps.sh installs it)"
-kdir=$("$top/scripts/kdir.sh")
+kdir=$("$PVT_TOP/scripts/kdir.sh")
 [ -n "$kdir" ] || tap_skip_all "no kernel headers (linux-headers-amd64)"
 kver=$(basename "$(dirname "$kdir")")
 case $kdir in
 /usr/src/linux-headers-*) kver=${kdir#/usr/src/linux-headers-} ;;
 esac
 name=pvio
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$PVT_TOP/dkms.conf")
 # A version of our own, so a pvio already installed with DKMS is not touched.
 ver="$ver.test$$"
 src=/usr/src/$name-$ver
@@ -36,7 +34,7 @@ cleanup()
 trap cleanup EXIT
 
 # Only what the modules' Kbuild build needs; no build outputs.
-"$top/scripts/dkms-stage.sh" --version "$ver" "$src"
+"$PVT_TOP/scripts/dkms-stage.sh" --version "$ver" "$src"
 extra=$(cd "$src" && find . -type f ! -name dkms.conf ! -path './frontend/Kbuild' \
 	! -path './ring/*.[ch]' ! -path './protocol/*.h' \
 	! -regex '\./frontend/\(core\|blk\|net\|console\)/\(Kbuild\|[^/]*\.[ch]\)')
@@ -69,15 +67,15 @@ while read -r m; do
 	else
 		tap_fail "$m.ko built by dkms"
 	fi
-done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$top/dkms.conf")
+done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$PVT_TOP/dkms.conf")
 # Every module a Kbuild file builds is in dkms.conf, at its folder.
-for kb in "$top"/frontend/*/Kbuild; do
-	dir=${kb#"$top/"}
+for kb in "$PVT_TOP"/frontend/*/Kbuild; do
+	dir=${kb#"$PVT_TOP/"}
 	dir=${dir%Kbuild}
 	for m in $(sed -n 's/^obj-m *+*= *//p' "$kb" | tr ' ' '\n' | sed -n 's/\.o$//p'); do
-		i=$(sed -n "s/^BUILT_MODULE_NAME\[\([0-9]*\)\]=\"$m\"$/\1/p" "$top/dkms.conf")
+		i=$(sed -n "s/^BUILT_MODULE_NAME\[\([0-9]*\)\]=\"$m\"$/\1/p" "$PVT_TOP/dkms.conf")
 		if [ -n "$i" ] &&
-			grep -qx "BUILT_MODULE_LOCATION\[$i\]=\"$dir\"" "$top/dkms.conf"; then
+			grep -qx "BUILT_MODULE_LOCATION\[$i\]=\"$dir\"" "$PVT_TOP/dkms.conf"; then
 			tap_ok "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"
 		else
 			tap_fail "$m (${dir}Kbuild) is listed in dkms.conf, built in $dir"

@@ -10,6 +10,10 @@
 #             pseudo header, Ethernet headers
 #   raw.c     the raw vhost-user front-end of the bad-input tests (raw.h)
 #
+# and the shell tests' library: tap.sh (TAP output), lib.sh (tap.sh, the
+# checks that SKIP a test, a temp dir and exit trap, pviod started and
+# stopped).
+#
 # Built per $(O) with the tests' flags (sanitizers included); a fragment
 # whose programs use it names $(TEST_LIB) (tests/tests.mk) among their
 # prerequisites.

@@ -19,11 +19,11 @@
 # timeout=300
 set -euo pipefail
 
-# shellcheck source=../backend/net_lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../backend/net_lib.sh"
-net_init pviod_net_tap
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pvt_init pviod_net_tap
 # shellcheck source=../../scripts/vm/lib.sh
-. "$NET_TOP/scripts/vm/lib.sh"
+. "$PVT_TOP/scripts/vm/lib.sh"
 
 if ! why=$(vm_can_run); then
 	echo "1..0 # SKIP $why"
@@ -42,19 +42,19 @@ done
 
 ns=pvio-net-$$
 size=$((4 << 20))
-sock=$NET_TMP/net.sock
+sock=$PVT_TMP/net.sock
 ip netns add "$ns" || {
 	echo "1..0 # SKIP cannot create a network namespace (root?)"
 	exit 4
 }
-net_at_exit "ip netns del $ns"
+pvt_at_exit "ip netns del $ns"
 ip -n "$ns" link set lo up
 
-mkdir -p "$NET_TMP/www"
-head -c "$size" /dev/urandom >"$NET_TMP/www/tx.bin"
-tx_md5=$(md5sum <"$NET_TMP/www/tx.bin" | cut -d' ' -f1)
+mkdir -p "$PVT_TMP/www"
+head -c "$size" /dev/urandom >"$PVT_TMP/www/tx.bin"
+tx_md5=$(md5sum <"$PVT_TMP/www/tx.bin" | cut -d' ' -f1)
 
-net_pviod_start "$NET_TMP/pviod.log" ip netns exec "$ns" "$(net_bin pviod)" \
+pvt_pviod_start "$PVT_TMP/pviod.log" ip netns exec "$ns" "$(pvt_bin pviod)" \
 	--device "net,socket=$sock,backend=tap:pvtap0,mtu=9000" ||
 	{ tap_fail "pviod started in netns $ns"; tap_end; }
 # The redirect must be inside the checked command, not on tap_check (which
@@ -66,9 +66,9 @@ ip -n "$ns" addr add 10.99.0.1/24 dev pvtap0
 
 # The host's TCP ends, in the namespace, bounded in time.
 ip netns exec "$ns" timeout 240 python3 -m http.server 5001 --bind 10.99.0.1 \
-	--directory "$NET_TMP/www" >"$NET_TMP/http.log" 2>&1 &
-net_at_exit "kill $!"
-ip netns exec "$ns" timeout 240 python3 - "$NET_TMP/rx.bin" "$size" >"$NET_TMP/sink.log" 2>&1 <<'PY' &
+	--directory "$PVT_TMP/www" >"$PVT_TMP/http.log" 2>&1 &
+pvt_at_exit "kill $!"
+ip netns exec "$ns" timeout 240 python3 - "$PVT_TMP/rx.bin" "$size" >"$PVT_TMP/sink.log" 2>&1 <<'PY' &
 import socket, sys
 path, size = sys.argv[1], int(sys.argv[2])
 s = socket.socket()
@@ -90,32 +90,32 @@ c.close()
 print("received", got)
 PY
 sink_pid=$!
-net_at_exit "kill $sink_pid"
+pvt_at_exit "kill $sink_pid"
 
-"$NET_TOP/scripts/vm/mkinitramfs.sh" -o "$NET_TMP/initrd" -m virtio_pci -m virtio_net \
-	-t "$NET_TOP/tests/vm/guest/pviod_net.sh"
+"$PVT_TOP/scripts/vm/mkinitramfs.sh" -o "$PVT_TMP/initrd" -m virtio_pci -m virtio_net \
+	-t "$PVT_TOP/tests/vm/guest/pviod_net.sh"
 
 rc=0
-"$NET_TOP/scripts/vm/run.sh" -i "$NET_TMP/initrd" --timeout 240 --tap "$NET_TMP/tap" \
+"$PVT_TOP/scripts/vm/run.sh" -i "$PVT_TMP/initrd" --timeout 240 --tap "$PVT_TMP/tap" \
 	--net-vhost-user "$sock,mac=52:54:00:99:00:02,host_mtu=9000,vectors=0" \
 	--append "PVIO_NET_IP=10.99.0.2 PVIO_NET_PEER=10.99.0.1 PVIO_NET_MTU=9000" \
 	--append "PVIO_NET_TCP=1 PVIO_NET_SIZE=$size PVIO_NET_RX_MD5=$tx_md5" >/dev/null || rc=$?
 
-tap_merge "$NET_TMP/tap" "guest: "
+tap_merge "$PVT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 kill "$sink_pid" 2>/dev/null || true
 wait "$sink_pid" 2>/dev/null || true
-guest_md5=$(sed -n 's/^# guest-tx-md5 //p' "$NET_TMP/tap" | head -1)
-host_md5=$(md5sum <"$NET_TMP/rx.bin" 2>/dev/null | cut -d' ' -f1)
-echo "# upload: guest md5 ${guest_md5:-none}, host md5 ${host_md5:-none} ($(cat "$NET_TMP/sink.log" 2>/dev/null))"
+guest_md5=$(sed -n 's/^# guest-tx-md5 //p' "$PVT_TMP/tap" | head -1)
+host_md5=$(md5sum <"$PVT_TMP/rx.bin" 2>/dev/null | cut -d' ' -f1)
+echo "# upload: guest md5 ${guest_md5:-none}, host md5 ${host_md5:-none} ($(cat "$PVT_TMP/sink.log" 2>/dev/null))"
 tap_check "host: the $size bytes the guest sent arrived intact (md5 at both ends)" \
 	[ -n "$guest_md5" ] && [ "$guest_md5" = "$host_md5" ]
 ip -n "$ns" -s link show pvtap0 | sed 's/^/# /'
 
 prc=0
-net_pviod_stop || prc=$?
-grep -E 'pair|error|warn' "$NET_TMP/pviod.log" | sed 's/^/# pviod: /' || true
+pvt_pviod_stop || prc=$?
+grep -E 'pair|error|warn' "$PVT_TMP/pviod.log" | sed 's/^/# pviod: /' || true
 tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
 tap_check "host: pviod logged no error and no bad header" \
-	bash -c "! grep -qE 'error:|bad header \\(' '$NET_TMP/pviod.log'"
+	bash -c "! grep -qE 'error:|bad header \\(' '$PVT_TMP/pviod.log'"
 tap_end
