@@ -6,7 +6,9 @@
 #   badinput  three disks (one abused, one witness driven through
 #             frontend/virtio-user, one read-only); see the header of badinput.c
 #   badnet    two loop net devices (one abused, one witness); see the
-#             header of badnet.c
+#             header of badnet.c.  Its parts (badnet.h): the hostile driver
+#             (badnet_drv.c) and the transmit, both-ring and receive cases
+#             (badnet_tx.c, badnet_ring.c, badnet_rx.c)
 
 BADINPUT := $(O)/tests/badinput/badinput
 BADNET := $(O)/tests/badinput/badnet
@@ -15,7 +17,8 @@ $(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 
 # Built by tests/tests.mk's rules; pviod is what they run: built with them.
 $(BADINPUT): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
-$(BADNET): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
+$(BADNET): $(addprefix $(O)/tests/badinput/,badnet_drv.o badnet_tx.o badnet_ring.o badnet_rx.o) \
+	$(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
 
 PROGS += $(BADINPUT) $(BADNET)
 INTEGRATION_TESTS += $(BADINPUT) $(BADNET)
