@@ -4,7 +4,11 @@
 # the raw vhost-user front-end of tests/lib/raw.c (descriptor tables and
 # avail rings written by hand):
 #   badinput  three disks (one abused, one witness driven through
-#             frontend/virtio-user, one read-only); see the header of badinput.c
+#             frontend/virtio-user, one read-only); see the header of
+#             badinput.c.  Its parts (badinput.h): the disk set-up and chains
+#             (badinput_drv.c) and the attacks on the ring, on messages and
+#             the connection, on block requests (badinput_ring.c,
+#             badinput_msg.c, badinput_blk.c)
 #   badnet    two loop net devices (one abused, one witness); see the
 #             header of badnet.c.  Its parts (badnet.h): the hostile driver
 #             (badnet_drv.c) and the transmit, both-ring and receive cases
@@ -16,7 +20,8 @@ BADNET := $(O)/tests/badinput/badnet
 $(O)/tests/badinput/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 
 # Built by tests/tests.mk's rules; pviod is what they run: built with them.
-$(BADINPUT): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
+$(BADINPUT): $(addprefix $(O)/tests/badinput/,badinput_drv.o badinput_ring.o badinput_msg.o \
+	badinput_blk.o) $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
 $(BADNET): $(addprefix $(O)/tests/badinput/,badnet_drv.o badnet_tx.o badnet_ring.o badnet_rx.o) \
 	$(VUSER_LIB) $(TEST_LIB) | $(O)/pviod
 
