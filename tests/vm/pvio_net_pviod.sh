@@ -35,10 +35,7 @@ sock=$VMT_TMP/net.sock
 ip netns exec "$PVN_NS" "$pviod" --device "net,socket=$sock,backend=tap:$PVN_TAP,queues=$queues" \
 	</dev/null >"$VMT_TMP/pviod.log" 2>&1 &
 PVN_PVIOD_PID=$!
-for _ in $(seq 1 100); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
+vm_wait_socket "$sock" 10 "$PVN_PVIOD_PID" || true
 tap_check "pviod listens on $sock" [ -S "$sock" ]
 
 rc=0
