@@ -11,6 +11,8 @@
 #                       built with make when missing)
 #   VMT_DIR, VMT_GUEST  tests/vm/ (the host side: tests, libraries, peers) and
 #                       tests/vm/guest/ (what runs in the guest)
+#   vmt_initramfs ARGS...  scripts/vm/mkinitramfs.sh ARGS, with the in-guest
+#                       scripts' TAP helpers (guest/tap.sh as /lib/pvio/tap.sh)
 #
 # For the tests of the pvio kernel modules:
 #
@@ -67,6 +69,11 @@ vmt_prog()
 			vm_die "cannot build $VMT_O/tests/vm/guest/$1"
 	fi
 	echo "$p"
+}
+
+vmt_initramfs()
+{
+	"$VM_TOP/scripts/vm/mkinitramfs.sh" -a "$VMT_GUEST/tap.sh:/lib/pvio/tap.sh" "$@"
 }
 
 # vmt_seed: a stamp seed, printed so a failure can be replayed.

@@ -22,7 +22,7 @@ command -v fio >/dev/null || {
 
 disk=$VMT_TMP/disk.img
 head -c $((128 << 20)) /dev/urandom >"$disk"
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" --fio \
+vmt_initramfs -o "$VMT_TMP/initrd" --fio \
 	-M virtio_pci -M virtio_blk --ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_BLK_KO" \
 	-t "$VMT_GUEST/pvio_blk_bench.sh"
 

@@ -36,7 +36,7 @@ if command -v fio >/dev/null 2>&1; then
 fi
 extra=
 [ "$intx" = 1 ] && extra=pci=nomsi
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
+vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0

@@ -49,7 +49,7 @@ for mode in used-id used-dup used-len; do
 	i=$((i + 1))
 done
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
+vmt_initramfs -o "$VMT_TMP/initrd" \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -t "$VMT_GUEST/pvio_blk_fault.sh"
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 150 --tap "$VMT_TMP/tap" \

@@ -28,7 +28,7 @@ truncate -s "$size" "$hp"
 console=$VMT_TMP/console.log
 qmp=$VMT_TMP/qmp.sock
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" --fio \
+vmt_initramfs -o "$VMT_TMP/initrd" --fio \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -t "$VMT_GUEST/pvio_blk_lifecycle.sh"
 
 : >"$console"

@@ -25,7 +25,7 @@ qmp=$VMT_TMP/qmp.sock
 hvc=$VMT_TMP/hvc.sock
 port=$VMT_TMP/port.sock
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
+vmt_initramfs -o "$VMT_TMP/initrd" \
 	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -t "$VMT_GUEST/pvio_con.sh"
 
 : >"$console"

@@ -25,7 +25,7 @@ port=$VMT_TMP/port.sock
 console=$VMT_TMP/console.log
 res=$VMT_TMP/results
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
+vmt_initramfs -o "$VMT_TMP/initrd" \
 	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" -M virtio_pci -M virtio_console \
 	-t "$VMT_GUEST/pvio_con_bench.sh"
 

@@ -22,7 +22,7 @@ make -C "$VM_TOP" --no-print-directory -s "O=$VMT_O" "$VMT_O/tests/vm/guest/con_
 	vm_die "cannot build $prog"
 port=$VMT_TMP/port.sock
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" \
+vmt_initramfs -o "$VMT_TMP/initrd" \
 	--ko-noload "$PVG_CORE_KO" --ko-noload "$PVG_CON_KO" \
 	-M virtio_pci -M virtio_console -a "$prog" -t "$VMT_GUEST/pvio_con_port.sh"
 

@@ -95,7 +95,7 @@ pvn_initrd()
 	if [ -n "$ip" ] && ! readlink -f "$ip" | grep -q busybox; then
 		bins+=(--bin "$ip")
 	fi
-	"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${bins[@]}" \
+	vmt_initramfs -o "$VMT_TMP/initrd" "${bins[@]}" \
 		-M virtio_pci -M virtio_net -M 8021q -M macvlan --ko-noload "$PVG_CORE_KO" \
 		--ko-noload "$PVG_NET_KO" -a "$VMT_TMP/blob:/blob" \
 		-t "$VMT_GUEST/pvio_net.sh"

@@ -59,7 +59,7 @@ if command -v fio >/dev/null 2>&1; then
 	fio_opt=(--fio)
 	fio_env=PVIO_FIO=1
 fi
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
+vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
 	"${fio_opt[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
 	-t "$VMT_GUEST/pviod_blk.sh"
 

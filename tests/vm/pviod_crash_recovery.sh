@@ -94,7 +94,7 @@ cleanup_pviod()
 trap 'cleanup_pviod; vmt_cleanup' EXIT
 
 pviod_start || vm_die "pviod did not start"
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
+vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
 	-a "$cw" -t "$VMT_GUEST/pviod_crash_recovery.sh"
 
 rc=0

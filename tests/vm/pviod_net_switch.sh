@@ -28,7 +28,8 @@ pvt_pviod_start "$PVT_TMP/pviod.log" \
 	{ tap_fail "pviod started"; tap_end; }
 tap_ok "pviod started: two ports on switch sw0"
 
-"$PVT_TOP/scripts/vm/mkinitramfs.sh" -o "$PVT_TMP/initrd" -m virtio_pci -m virtio_net \
+"$PVT_TOP/scripts/vm/mkinitramfs.sh" -o "$PVT_TMP/initrd" \
+	-a "$PVT_TOP/tests/vm/guest/tap.sh:/lib/pvio/tap.sh" -m virtio_pci -m virtio_net \
 	-t "$PVT_TOP/tests/vm/guest/pviod_net.sh"
 
 rc_a=0

@@ -92,7 +92,8 @@ PY
 sink_pid=$!
 pvt_at_exit "kill $sink_pid"
 
-"$PVT_TOP/scripts/vm/mkinitramfs.sh" -o "$PVT_TMP/initrd" -m virtio_pci -m virtio_net \
+"$PVT_TOP/scripts/vm/mkinitramfs.sh" -o "$PVT_TMP/initrd" \
+	-a "$PVT_TOP/tests/vm/guest/tap.sh:/lib/pvio/tap.sh" -m virtio_pci -m virtio_net \
 	-t "$PVT_TOP/tests/vm/guest/pviod_net.sh"
 
 rc=0

@@ -24,7 +24,7 @@ ro_sum=$(sha256sum <"$ro")
 seed=$(vmt_seed)
 echo "# stamp seed $seed"
 
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" -m virtio_blk -m virtio_pci \
+vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_blk -m virtio_pci \
 	-a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0

@@ -53,7 +53,7 @@ if command -v fio >/dev/null 2>&1; then
 	fio_opt=(--fio)
 	fio_env=PVIO_FIO=1
 fi
-"$VM_TOP/scripts/vm/mkinitramfs.sh" -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
+vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
 	"${guest_mods[@]}" -a "$bv" -t "$VMT_GUEST/blk.sh"
 
 rc=0

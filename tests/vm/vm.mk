@@ -16,7 +16,8 @@
 # libraries and host-side peers of some tests (pvio_net_lib.sh, *_peer.py),
 # vhost_user_blk.sh (the body of the vhost-user-blk tests, run by their
 # wrappers).  tests/vm/guest/ holds what runs inside the guest: static C
-# programs and in-guest shell scripts (/test in the initramfs).
+# programs and in-guest shell scripts (/test in the initramfs), with their
+# TAP helpers (guest/tap.sh, packed by lib.sh's vmt_initramfs).
 #
 # The tests of the guest modules build them when they are stale (make
 # modules) and SKIP (exit 4) when no guest can boot, no kernel headers are

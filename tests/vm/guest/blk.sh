@@ -16,32 +16,8 @@
 # The host renumbers the points (tests/lib/tap.sh); here each program's
 # exit status is a point too, so a crash that loses points still fails.
 
-n=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $*"
-}
-
-check()
-{
-	desc=$1
-	shift
-	if "$@"; then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 # wait_blk DEV: virtio probes are synchronous, but give udev-less /dev a
 # moment all the same.

@@ -10,10 +10,8 @@
 #
 #   PVG_RUNTIME=SEC   seconds per fio run (default 8)
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 wait_dev()
 {
 	t=100

@@ -6,18 +6,8 @@
 # by a pviod --fault MODE:$FAULT_AFTER.  Reads at 1 MiB strides (past the
 # readahead window, so each reaches the device) until one fails.
 
-n=0
-failed=0
-point()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 for spec in $(echo "$FAULT_DISKS" | tr , ' '); do
 	d=${spec%%:*}

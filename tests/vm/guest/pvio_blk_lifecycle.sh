@@ -13,16 +13,8 @@
 # The guest asks the host for an action by logging "pvio-test: WHAT" to
 # /dev/kmsg; the host watches the kernel log on the console.
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
-check()
-{
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for()

@@ -1,10 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side of tests/vm/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5.
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 say() { echo "pvio-test: $*" > /dev/kmsg; }
 echo "TAP version 13"
 ko() { find /lib/modules -name "$1.ko" | head -1; }

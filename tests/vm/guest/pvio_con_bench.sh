@@ -5,10 +5,8 @@
 # same virtserialport (org.pvio.bench); for each, PVC_BYTES guest -> host
 # (dd to the port; the host times its reads) and PVC_BYTES host -> guest
 # (head -c from the port, then one byte back; the host times send to ack).
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 say() { echo "pvio-bench: $*" > /dev/kmsg; }
 ko() { find /lib/modules -name "$1.ko" | head -1; }
 name=org.pvio.bench

@@ -3,10 +3,8 @@
 # Guest side of tests/vm/pvio_con_port.sh (busybox sh): con_port_test on the
 # port named org.pvio.echo, first with pvio_con, then (same boot, same
 # device) with the stock virtio_pci + virtio_console.
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 ko() { find /lib/modules -name "$1.ko" | head -1; }
 name=org.pvio.echo
 

@@ -17,16 +17,8 @@
 # VLAN 5: the guest's eth0.5 is 10.98.5.2/24; the host's side, 10.98.5.1, is
 # the peer's raw-socket responder on the TAP (the host kernel needs no 8021q).
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $*"; }
-check()
-{
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for()

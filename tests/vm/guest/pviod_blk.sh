@@ -13,18 +13,8 @@ sh /bin/blk.sh
 rc=$?
 
 dev=${PVIO_DZ_DEV:-/dev/vdc}
-n=0
-failed=0
-point()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $2"
-	fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 i=0
 while [ ! -b "$dev" ] && [ "$i" -lt 50 ]; do

@@ -13,16 +13,8 @@
 #   PVIO_NET_WAIT   seconds to keep answering pings after the checks
 #                   (the switch test's other guest is still pinging us)
 
-n=0
-point()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-	fi
-}
+# shellcheck source=tap.sh
+. /lib/pvio/tap.sh
 
 mtu=${PVIO_NET_MTU:-1500}
 i=0
