@@ -156,6 +156,7 @@ int vu_dev_new(struct pviod_device *dev)
 		return -ENOMEM;
 	vu->dev = dev;
 	vu->listen_fd = -1;
+	vu->lock_fd = -1;
 	vu->conn_fd = -1;
 	vu->listen_io.complete = vu_listen_ready;
 	vu->conn_io.complete = vu_conn_ready;
@@ -179,10 +180,13 @@ int vu_dev_attach(struct pviod_device *dev)
 	if (ret)
 		return ret;
 	vu = dev->vu;
-	ret = vu_socket_listen(dev->socket_path, &vu->listen_fd);
+	ret = vu_socket_listen(dev->socket_path, &vu->listen_fd, &vu->lock_fd);
 	if (ret) {
 		pr_err("%s: cannot listen on socket '%s': %s%s", dev->name, dev->socket_path,
-		       strerror(-ret), ret == -EEXIST ? " (a non-socket file is in the way)" : "");
+		       strerror(-ret),
+		       ret == -EEXIST	   ? " (a non-socket file is in the way)" :
+		       ret == -EADDRINUSE ? " (another pviod, another --device or another process serves it)" :
+					    "");
 		goto err_free;
 	}
 	ret = pviod_event_add(dev->env->loop, vu->listen_fd, &vu->listen_io);
@@ -196,8 +200,7 @@ int vu_dev_attach(struct pviod_device *dev)
 	return 0;
 
 err_close:
-	close(vu->listen_fd);
-	unlink(dev->socket_path);
+	vu_socket_unlisten(dev->socket_path, vu->listen_fd, vu->lock_fd);
 err_free:
 	free(vu);
 	dev->vu = NULL;
@@ -229,10 +232,8 @@ void vu_dev_detach(struct pviod_device *dev)
 	} else if (vu->listen_fd >= 0 && loop) {
 		pviod_event_del(loop, vu->listen_fd);
 	}
-	if (vu->listen_fd >= 0) {
-		close(vu->listen_fd);
-		unlink(dev->socket_path);
-	}
+	if (vu->listen_fd >= 0)
+		vu_socket_unlisten(dev->socket_path, vu->listen_fd, vu->lock_fd);
 	free(vu);
 	dev->vu = NULL;
 }

@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -45,48 +47,111 @@ void vu_fds_close(int *fds, unsigned int nfds)
 	}
 }
 
-/**
- * vu_socket_listen - create the listening socket at @path
- * @path: the socket's path; a stale socket there is replaced, anything else
- *        is an error
- * @fd: out: the listening socket
- *
- * Return: 0 or -errno.
+/*
+ * Does a process listen on the socket at @path?  A stale socket (its
+ * daemon died) refuses connections; a live one accepts, and the peer sees
+ * a connection that closes at once, as after any failed handshake.
  */
-int vu_socket_listen(const char *path, int *fd)
+static bool vu_socket_live(const struct sockaddr_un *sun)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (s < 0)
+		return false;
+	live = connect(s, (const struct sockaddr *)sun, sizeof(*sun)) == 0 || errno == EAGAIN;
+	close(s);
+	return live;
+}
+
+/**
+ * vu_socket_listen - create the listening socket at @path, which must be free
+ * @path: the socket's path
+ * @fd: out: the listening socket
+ * @lock_fd: out: a lock on "@path.lock", held for as long as we listen
+ *
+ * Two daemons, or two devices of one, must never take a socket from each
+ * other: the lock file (flock, so another open of it in this process
+ * conflicts too) refuses a second pviod; a socket some other process
+ * listens on is refused too; only a stale socket is replaced.
+ *
+ * Return: 0; -EADDRINUSE when the path is in use; -EEXIST when something
+ * that is not a socket is there; another -errno.
+ */
+int vu_socket_listen(const char *path, int *fd, int *lock_fd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char lock_path[sizeof(sun.sun_path) + 8];
 	struct stat st;
-	int s, ret;
+	int s, l, ret;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
+	l = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (l < 0)
+		return -errno;
+	if (flock(l, LOCK_EX | LOCK_NB) < 0) {
+		ret = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+		close(l);
+		return ret;
+	}
 	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
+		if (!S_ISSOCK(st.st_mode)) {
+			ret = -EEXIST;
+			goto err_unlock;
+		}
+		if (vu_socket_live(&sun)) {
+			ret = -EADDRINUSE;
+			goto err_unlock;
+		}
 		unlink(path);
 	}
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
+	if (s < 0) {
+		ret = -errno;
+		goto err_unlock;
+	}
 	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto err_close;
 	/* One front-end at a time; a reconnecting one waits in the backlog. */
 	if (listen(s, 4) < 0)
 		goto err_unlink;
 	*fd = s;
+	*lock_fd = l;
 	return 0;
 
 err_unlink:
 	ret = -errno;
 	unlink(path);
 	close(s);
-	return ret;
+	goto err_unlock;
 err_close:
 	ret = -errno;
 	close(s);
+err_unlock:
+	unlink(lock_path);
+	close(l);
 	return ret;
+}
+
+/**
+ * vu_socket_unlisten - close a listening socket and free its path
+ * @path: as given to vu_socket_listen()
+ * @fd: the listening socket
+ * @lock_fd: its lock
+ */
+void vu_socket_unlisten(const char *path, int fd, int lock_fd)
+{
+	char lock_path[sizeof(((struct sockaddr_un *)0)->sun_path) + 8];
+
+	close(fd);
+	unlink(path);
+	snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
+	/* Removed while still held: whoever locks the path next makes a new one. */
+	unlink(lock_path);
+	close(lock_fd);
 }
 
 /**

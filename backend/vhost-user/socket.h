@@ -8,7 +8,8 @@
 
 #include "vhost_user.h"
 
-int vu_socket_listen(const char *path, int *fd);
+int vu_socket_listen(const char *path, int *fd, int *lock_fd);
+void vu_socket_unlisten(const char *path, int fd, int lock_fd);
 int vu_socket_accept(int listen_fd, int *fd);
 int vu_socket_recv(int fd, struct vhost_user_msg *msg, int *fds, unsigned int *nfds);
 

@@ -56,6 +56,7 @@ struct vu_vring {
 struct vu_dev {
 	struct pviod_device *dev;
 	int listen_fd;
+	int lock_fd; /* the socket path's lock, held while listen_fd is open */
 	int conn_fd; /* -1: waiting for a front-end */
 	struct pviod_io listen_io; /* the control loop's handlers */
 	struct pviod_io conn_io;

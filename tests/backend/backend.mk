@@ -19,7 +19,7 @@ BACKEND_UNIT_TESTS := $(BACKEND_TEST_DIR)/vu_msg_test $(BACKEND_TEST_DIR)/vu_mem
 UNIT_TESTS += $(BACKEND_UNIT_TESTS)
 PROGS += $(BACKEND_UNIT_TESTS)
 INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
-	tests/backend/install_check.sh
+	tests/backend/install_check.sh tests/backend/inuse_check.sh
 
 $(BACKEND_UNIT_TESTS): $(PVIOD_OBJS)
 $(BACKEND_UNIT_TESTS): TEST_LDLIBS := -luring
