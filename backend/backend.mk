@@ -21,7 +21,7 @@ PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worke
 	device.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	conn.o)
-PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o)
+PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.o hdr.o gso.o \
 	filter.o fdb.o tap.o switch.o stats.o)
 PVIOD_CONSOLE_OBJS := $(addprefix $(O)/backend/console/, device.o sink.o)

@@ -57,6 +57,12 @@ int pviod_blk_ranges_parse(const struct pviod_blk_parsed *p, const struct pviod_
 			   struct pvio_blk_discard_wz_seg *out, unsigned int *n);
 size_t pviod_seg_copy_from(void *dst, const struct pvring_seg *seg, unsigned int nseg, size_t len);
 
+/* lock.c: image locks, QEMU's, shared by every device of a pviod. */
+struct pviod_blk_lock;
+
+int pviod_blk_lock_take(const char *path, int fd, bool write, struct pviod_blk_lock **out);
+void pviod_blk_lock_release(struct pviod_blk_lock *l);
+
 /* device.c */
 int pviod_blk_create(const struct pviod_env *env, const char *name, const char *opts,
 		     struct pviod_device **out);

@@ -476,7 +476,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
 	const char *serial = "";
 	unsigned long queues = 1;
-	bool readonly = false, direct = true, inline_rw = true;
+	bool readonly = false, direct = true, inline_rw = true, locking = true;
 	struct pviod_blk_file_opts fo;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
@@ -502,6 +502,9 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		} else if (!strcmp(tok, "direct")) {
 			if (pviod_opt_bool("blk", tok, val, &direct))
 				goto err_free_copy;
+		} else if (!strcmp(tok, "locking")) {
+			if (pviod_opt_bool("blk", tok, val, &locking))
+				goto err_free_copy;
 		} else if (!strcmp(tok, "inline")) {
 			if (!strcmp(val, "auto")) {
 				inline_rw = true;
@@ -523,7 +526,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			serial = val;
 		} else {
 			fprintf(stderr,
-				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, serial)\n",
+				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, locking, serial)\n",
 				tok);
 			goto err_free_copy;
 		}
@@ -551,9 +554,11 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		ret = -ENOMEM;
 		goto err_free_dev;
 	}
-	fo = (struct pviod_blk_file_opts){
-		.path = file, .readonly = readonly, .direct = direct, .inline_rw = inline_rw
-	};
+	fo = (struct pviod_blk_file_opts){ .path = file,
+					   .readonly = readonly,
+					   .direct = direct,
+					   .inline_rw = inline_rw,
+					   .lock = locking };
 	ret = pviod_blk_file_open(&blk->engine, dev->name, &fo);
 	if (ret)
 		goto err_free_dev;

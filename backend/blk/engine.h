@@ -114,6 +114,7 @@ struct pviod_blk_file_opts {
 	bool readonly;
 	bool direct; /* O_DIRECT, with a buffered fd for what it cannot take */
 	bool inline_rw; /* reads and writes of an in-memory image on the worker */
+	bool lock; /* take QEMU's image locks (lock.c) */
 };
 
 int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,

@@ -86,6 +86,7 @@ struct pviod_blk_file {
 	uint32_t dio_align; /* memory and offset alignment for O_DIRECT */
 	bool no_zero_range; /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP (atomic) */
 	bool rw_inline; /* READ/WRITE with preadv/pwritev on the worker */
+	struct pviod_blk_lock *lock; /* NULL with locking=off */
 };
 
 static void pviod_blk_file_finish(struct pviod_blk_file_op *op)
@@ -398,6 +399,7 @@ static void pviod_blk_file_close(struct pviod_blk_engine *e)
 
 	if (!f)
 		return;
+	pviod_blk_lock_release(f->lock);
 	if (f->fd_buffered >= 0 && f->fd_buffered != f->fd)
 		close(f->fd_buffered);
 	if (f->fd >= 0)
@@ -518,6 +520,16 @@ int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 		       o->path);
 		ret = -EINVAL;
 		goto err_report;
+	}
+	if (o->lock) {
+		ret = pviod_blk_lock_take(o->path, f->fd_buffered, !o->readonly, &f->lock);
+		if (ret == -EBUSY) {
+			pr_err("%s: image '%s' is in use: another process %s it (its locks say so: QEMU, qemu-storage-daemon and pviod take the same); locking=off overrides",
+			       dev_name, o->path, o->readonly ? "writes" : "reads or writes");
+			goto err_close;
+		}
+		if (ret)
+			goto err_report;
 	}
 	if (f->direct) {
 		f->fd = open(o->path, flags | O_DIRECT);

@@ -3,7 +3,8 @@
  * main.c - pviod's command line.
  *
  *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
- *                     [,direct=on|off][,inline=auto|off][,serial=ID] [--device ...]
+ *                     [,direct=on|off][,inline=auto|off][,locking=on|off][,serial=ID]
+ *                     [--device ...]
  *         [--workers=N] [--poll=on|off] [--poll-budget=US] [--log-level=LEVEL]
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
@@ -39,6 +40,8 @@ static void pviod_usage(FILE *f)
 		"                     must not exceed it\n"
 		"  readonly=on|off    refuse writes, offer VIRTIO_BLK_F_RO (default off)\n"
 		"  direct=on|off      O_DIRECT (default on; falls back when unsupported)\n"
+		"  locking=on|off     lock the image as QEMU does: no other writer, nor reader\n"
+		"                     while writable (default on)\n"
 		"  inline=auto|off    auto: reads and writes of an image in memory (tmpfs,\n"
 		"                     hugetlbfs) that io_uring cannot do without a thread hop\n"
 		"                     run on the worker (default auto)\n"
