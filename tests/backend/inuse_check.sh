@@ -40,7 +40,7 @@ listening()
 {
 	local i
 	for ((i = 0; i < $1 * 10; i++)); do
-		grep -q "listening on $3 " "$T/out" && return 0
+		grep -q "listening on $3 " "$T/out" 2>/dev/null && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 	done
@@ -52,9 +52,11 @@ starts()
 {
 	local desc=$1 pid rc=0
 	shift
+	# Its log line, not the socket: a stale socket is there before it (and
+	# a log from before, until the new pviod truncates it).
+	rm -f "$T/out"
 	"$pviod" "$@" >"$T/out" 2>&1 &
 	pid=$!
-	# Its log line, not the socket: a stale socket is there before it.
 	if listening 10 "$pid" "$T/b.sock"; then
 		kill -TERM "$pid"
 		wait "$pid" || rc=$?
