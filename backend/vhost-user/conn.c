@@ -165,6 +165,16 @@ int vu_dev_new(struct pviod_device *dev)
 	return 0;
 }
 
+/* Why a socket path cannot be listened on, when the errno alone does not say. */
+static const char *vu_listen_hint(int err)
+{
+	if (err == -EEXIST)
+		return " (a non-socket file is in the way)";
+	if (err == -EADDRINUSE)
+		return " (another pviod, another --device or another process serves it)";
+	return "";
+}
+
 /**
  * vu_dev_attach - serve a device over vhost-user: create its socket
  * @dev: the device, on the control thread
@@ -183,10 +193,7 @@ int vu_dev_attach(struct pviod_device *dev)
 	ret = vu_socket_listen(dev->socket_path, &vu->listen_fd, &vu->lock_fd);
 	if (ret) {
 		pr_err("%s: cannot listen on socket '%s': %s%s", dev->name, dev->socket_path,
-		       strerror(-ret),
-		       ret == -EEXIST	   ? " (a non-socket file is in the way)" :
-		       ret == -EADDRINUSE ? " (another pviod, another --device or another process serves it)" :
-					    "");
+		       strerror(-ret), vu_listen_hint(ret));
 		goto err_free;
 	}
 	ret = pviod_event_add(dev->env->loop, vu->listen_fd, &vu->listen_io);
