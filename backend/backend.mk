@@ -18,7 +18,7 @@
 # prerequisites are expanded when the rule is read.
 
 PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o \
-	device.o)
+	device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	conn.o)
 PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o)

@@ -84,6 +84,11 @@ struct pviod_device {
 	struct pviod_queue *queues;
 	/* Set by a worker when a ring breaks; GET_STATUS reports it. */
 	int needs_reset;
+	/*
+	 * Set by the SIGBUS handler when the front-end shrank memory pviod
+	 * maps (core/peermem.c); the queue core then breaks every queue.
+	 */
+	int mem_lost;
 	struct vu_dev *vu; /* the transport's state, NULL until it listens */
 	void *priv; /* the device type's */
 	struct pviod_device *next; /* the daemon's list */

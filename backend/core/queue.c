@@ -253,6 +253,18 @@ void pviod_queue_started(struct pviod_queue *q)
  * added chains before it saw the request: no kick would come for those);
  * a busy-polling worker leaves them off and asks only before it sleeps.
  */
+/*
+ * Did the front-end's memory vanish under the device (core/peermem.c)?  Then
+ * nothing read from it can be trusted: break the queue.
+ */
+static bool pviod_queue_mem_lost(struct pviod_queue *q)
+{
+	if (likely(!__atomic_load_n(&q->dev->mem_lost, __ATOMIC_ACQUIRE)))
+		return false;
+	pviod_queue_break(q, "the front-end's memory vanished under pviod (SIGBUS)", -EFAULT);
+	return true;
+}
+
 void pviod_queue_run(struct pviod_queue *q)
 {
 	unsigned int i;
@@ -262,10 +274,12 @@ void pviod_queue_run(struct pviod_queue *q)
 	for (i = 0; i < PVIOD_QUEUE_RECHECKS; i++) {
 		enum pviod_serve r;
 
-		if (q->stopping || q->broken)
+		if (q->stopping || q->broken || pviod_queue_mem_lost(q))
 			return;
 		pvring_dev_disable_notify(&q->ring);
 		r = q->dev->ops->queue_serve(q);
+		if (pviod_queue_mem_lost(q))
+			return;
 		q->idle = r == PVIOD_SERVE_IDLE;
 		switch (r) {
 		case PVIOD_SERVE_IDLE:

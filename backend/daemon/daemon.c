@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 
 #include "blk/blk.h"
+#include "core/peermem.h"
 #include "console/console.h"
 #include "daemon/pviod.h"
 #include "net/net.h"
@@ -68,6 +69,12 @@ int pviod_init(struct pviod *p, const struct pviod_worker_config *wcfg,
 	}
 	p->env.workers = &p->workers;
 	p->env.loop = &p->loop;
+	/* A front-end that shrinks its memory under pviod breaks only its device. */
+	ret = pviod_peermem_guard();
+	if (ret) {
+		pr_err("SIGBUS handler: %s", strerror(-ret));
+		return ret;
+	}
 	ret = pviod_event_init(&p->loop);
 	if (ret) {
 		pr_err("control loop: %s", strerror(-ret));

@@ -155,6 +155,7 @@ int vu_dev_new(struct pviod_device *dev)
 	if (!vu)
 		return -ENOMEM;
 	vu->dev = dev;
+	vu->s.mem.lost = &dev->mem_lost;
 	vu->listen_fd = -1;
 	vu->lock_fd = -1;
 	vu->conn_fd = -1;

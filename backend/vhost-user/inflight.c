@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
+#include "core/peermem.h"
 #include "vhost-user/inflight.h"
 #include "vhost_user_inflight.h"
 
@@ -54,8 +55,10 @@ void vu_inflight_clear(struct vu_dev *vu)
 		pviod_queue_resubmit_free(&vu->dev->queues[i]);
 		vu->dev->queues[i].ifl = NULL;
 	}
-	if (a->addr)
+	if (a->addr) {
+		pviod_peermem_unwatch(a->addr);
 		munmap(a->addr, a->size);
+	}
 	memset(a, 0, sizeof(*a));
 }
 
@@ -63,10 +66,17 @@ static int vu_inflight_map(struct vu_dev *vu, int fd, uint64_t size, uint64_t of
 			   uint16_t num_queues, uint16_t queue_size)
 {
 	void *addr;
+	int ret;
 
 	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
 	if (addr == MAP_FAILED)
 		return -errno;
+	/* A file its peer may still shrink: a fault there breaks only this device. */
+	ret = pviod_peermem_watch(addr, size, &vu->dev->mem_lost);
+	if (ret) {
+		munmap(addr, size);
+		return ret;
+	}
 	vu_queues_stop(vu);
 	vu_inflight_clear(vu);
 	vu->s.inflight.addr = addr;

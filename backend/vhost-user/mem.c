@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "core/peermem.h"
 #include "vhost-user/mem.h"
 
 /**
@@ -57,8 +58,10 @@ int vu_mem_fd_check(int fd, uint64_t offset, uint64_t size, const char *what)
 
 static void vu_mem_map_release(struct vu_mem_map *m)
 {
-	if (m->mmap_base)
+	if (m->mmap_base) {
+		pviod_peermem_unwatch(m->mmap_base);
 		munmap(m->mmap_base, m->mmap_size);
+	}
 	m->mmap_base = NULL;
 	m->mmap_size = 0;
 }
@@ -141,6 +144,14 @@ static int vu_mem_region_map(struct vu_mem *mem, const struct vhost_user_mem_reg
 	}
 	/* Guest memory is never worth a core dump of its size. */
 	madvise(p, (size_t)len, MADV_DONTDUMP);
+	/* A file its peer may still shrink: a fault there breaks only this device. */
+	ret = pviod_peermem_watch(p, (size_t)len, mem->lost);
+	if (ret) {
+		pr_err("memory region gpa 0x%llx: too many peer mappings in this pviod",
+		       (unsigned long long)r->guest_phys_addr);
+		munmap(p, (size_t)len);
+		return ret;
+	}
 
 	i = mem->ring.nregions;
 	pr = &mem->ring.region[i];
@@ -166,9 +177,12 @@ void vu_mem_clear(struct vu_mem *mem)
 {
 	unsigned int i;
 
+	int *lost = mem->lost;
+
 	for (i = 0; i < mem->ring.nregions; i++)
 		vu_mem_map_release(&mem->map[i]);
 	memset(mem, 0, sizeof(*mem));
+	mem->lost = lost;
 }
 
 /**
@@ -193,6 +207,7 @@ int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table, 
 	if (table->nregions > VHOST_USER_MEM_REGIONS_MAX || table->nregions != nfds)
 		return -EINVAL;
 	memset(&tmp, 0, sizeof(tmp));
+	tmp.lost = mem->lost;
 	for (i = 0; i < table->nregions; i++) {
 		ret = vu_mem_region_map(&tmp, &table->regions[i], fds[i]);
 		if (ret)

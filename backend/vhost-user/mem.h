@@ -25,6 +25,7 @@ struct vu_mem_map {
 struct vu_mem {
 	struct pvring_mem ring; /* gpa -> hva, read by the data path */
 	struct vu_mem_map map[PVRING_MEM_REGIONS_MAX];
+	int *lost; /* the device's mem_lost, set on a fault (core/peermem.c) */
 };
 
 int vu_mem_table_set(struct vu_mem *mem, const struct vhost_user_memory *table, const int *fds,

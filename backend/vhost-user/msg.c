@@ -551,7 +551,10 @@ void vu_session_reset(struct vu_dev *vu)
 	vu_mem_clear(&vu->s.mem);
 	vu_inflight_clear(vu);
 	memset(&vu->s, 0, sizeof(vu->s));
+	vu->s.mem.lost = &dev->mem_lost;
 	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);
+	/* The next front-end brings memory of its own. */
+	__atomic_store_n(&dev->mem_lost, 0, __ATOMIC_RELAXED);
 	if (dev->ops->features_set)
 		dev->ops->features_set(dev, 0);
 }
