@@ -8,7 +8,9 @@
 #             badinput.c.  Its parts (badinput.h): the disk set-up and chains
 #             (badinput_drv.c) and the attacks on the ring, on messages and
 #             the connection, on block requests (badinput_ring.c,
-#             badinput_msg.c, badinput_blk.c)
+#             badinput_msg.c, badinput_blk.c).  Each attack runs
+#             BADINPUT_REPEAT times (100 in `make check`, 1000 in
+#             `make fuzz`), pviod's fds and RSS checked after
 #   badnet    two loop net devices (one abused, one witness); see the
 #             header of badnet.c.  Its parts (badnet.h): the hostile driver
 #             (badnet_drv.c) and the transmit, both-ring and receive cases
@@ -27,3 +29,9 @@ $(BADNET): $(addprefix $(O)/tests/badinput/,badnet_drv.o badnet_tx.o badnet_ring
 
 PROGS += $(BADINPUT) $(BADNET)
 INTEGRATION_TESTS += $(BADINPUT) $(BADNET)
+
+# The long run: every attack 1000 times.
+.PHONY: fuzz-badinput
+fuzz: fuzz-badinput
+fuzz-badinput: $(BADINPUT)
+	BADINPUT_REPEAT=1000 $(BADINPUT)
