@@ -26,7 +26,7 @@ PACKAGES=(
 	linux-image-amd64 busybox-static cpio zstd
 	qemu-system-x86 qemu-system-common qemu-utils
 	# Host-side peers and tools used by integration tests and benchmarks.
-	fio iproute2 procps util-linux coreutils systemd ethtool
+	fio iproute2 iputils-ping procps util-linux coreutils systemd ethtool
 	# Packaging: DKMS builds of the guest modules (tests/frontend/dkms.sh).
 	dkms
 	dpdk dpdk-dev libdpdk-dev

@@ -46,7 +46,7 @@ VM_TESTS += tests/vm/stock_virtio_blk.sh tests/vm/stock_vhost_user_blk_qsd.sh
 # recovery (in-flight tracking, SIGKILL and restart under I/O); net on the tap
 # back-end in a netns; two guests on one switch.
 VM_TESTS += tests/vm/pviod_blk.sh tests/vm/pviod_crash_recovery.sh tests/vm/pviod_net_tap.sh \
-	tests/vm/pviod_net_switch.sh
+	tests/vm/pviod_net_switch.sh tests/vm/pviod_net_reconnect.sh
 
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh

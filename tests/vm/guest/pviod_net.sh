@@ -12,6 +12,9 @@
 #                   PEER:5000 and print their md5 as "# guest-tx-md5 SUM"
 #   PVIO_NET_WAIT   seconds to keep answering pings after the checks
 #                   (the switch test's other guest is still pinging us)
+#   PVIO_NET_HOLD   seconds at most to wait, after the pings, for the host
+#                   to serve PEER:5001/go (pviod_net_reconnect.sh kills and
+#                   restarts pviod meanwhile, pinging this guest)
 
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
@@ -42,6 +45,16 @@ if [ "$mtu" -gt 1500 ]; then
 	rc=$?
 	sed 's/^/# /' /tmp/ping.out | tail -2
 	point $rc "ping with $((mtu - 28))-byte payload (a $mtu-byte IP packet, MRG_RXBUF)"
+fi
+
+if [ -n "${PVIO_NET_HOLD:-}" ]; then
+	end=$(($(date +%s) + PVIO_NET_HOLD))
+	until wget -q -O /dev/null "http://$PVIO_NET_PEER:5001/go" 2>/dev/null ||
+		[ "$(date +%s)" -ge "$end" ]; do
+		sleep 1
+	done
+	wget -q -O /dev/null "http://$PVIO_NET_PEER:5001/go"
+	point $? "the host said go (within ${PVIO_NET_HOLD} s)"
 fi
 
 if [ "${PVIO_NET_TCP:-0}" = 1 ]; then
