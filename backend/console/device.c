@@ -181,6 +181,12 @@ static enum pviod_serve pviod_con_tx_serve(struct pviod_con *con, struct pviod_q
 		}
 		if (pviod_con_pop(q, &c, seg) <= 0)
 			break;
+		/*
+		 * The reader's time to take it counts from now: the I/O thread
+		 * does not tick while every buffer is empty (sink.c).
+		 */
+		if (p->host_open && !p->out.len)
+			p->progress_ms = pviod_con_now_ms();
 		if (p->host_open)
 			p->lost_bytes += pviod_con_chain_to_buf(&p->out, seg, c.nout);
 		else

@@ -181,6 +181,7 @@ void *pviod_con_io_main(void *arg)
 	struct pollfd *pfd = calloc(nfd, sizeof(*pfd));
 	struct pviod_con_port **who = calloc(nfd, sizeof(*who));
 	int64_t next_tick = 0, now;
+	bool tick;
 	uint64_t v;
 
 	if (!pfd || !who) {
@@ -195,9 +196,16 @@ void *pviod_con_io_main(void *arg)
 		}
 		pfd[0] = (struct pollfd){ .fd = con->io_wake_fd, .events = POLLIN };
 		n = 1;
+		/*
+		 * The tick is for a pty's window size and a stalled reader:
+		 * without either, an idle console sleeps until an fd or the
+		 * device wakes it.
+		 */
+		tick = false;
 		for (i = 0; i < con->nports; i++) {
 			struct pviod_con_port *p = &con->ports[i];
 
+			tick |= p->is_tty || p->out.len;
 			if (p->listen_fd >= 0 && p->in_fd < 0) {
 				who[n] = p;
 				pfd[n++] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
@@ -224,7 +232,7 @@ void *pviod_con_io_main(void *arg)
 		}
 		pthread_mutex_unlock(&con->lock);
 
-		if (poll(pfd, n, PVIOD_CON_TICK_MS) < 0 && errno != EINTR) {
+		if (poll(pfd, n, tick ? PVIOD_CON_TICK_MS : -1) < 0 && errno != EINTR) {
 			pr_err("%s: console I/O thread: poll: %s", con->dev->name, strerror(errno));
 			break;
 		}

@@ -65,16 +65,26 @@ void pviod_device_free(struct pviod_device *dev)
 	free(dev);
 }
 
+static const char *const pviod_poll_mode_names[] = {
+	[PVRING_POLL_OFF] = "off",
+	[PVRING_POLL_ON] = "on",
+	[PVRING_POLL_ADAPTIVE] = "adaptive",
+};
+
 /* On the queue's worker: what the core counts, then what the device does. */
 static void pviod_device_queue_stats(struct pviod_queue *q, void *arg)
 {
 	const struct pviod_queue_stats *st = &q->stats;
+	const struct pviod_worker *w = q->worker;
 
-	if (st->kicks || st->calls || st->polls || st->runs)
-		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu polls found chains, %llu runs%s",
+	if (st->kicks || st->calls || st->poll_hits || st->poll_misses || st->runs)
+		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps",
 			q->dev->name, q->index, (unsigned long long)st->kicks,
-			(unsigned long long)st->calls, (unsigned long long)st->polls,
-			(unsigned long long)st->runs, q->broken ? ", broken" : "");
+			(unsigned long long)st->calls, (unsigned long long)st->poll_hits,
+			(unsigned long long)st->poll_misses, (unsigned long long)st->runs,
+			q->broken ? ", broken" : "", w->id, pviod_poll_mode_names[w->poll.mode],
+			pvring_poll_window(&w->poll), w->poll.max_ns,
+			(unsigned long long)w->sleeps);
 	if (q->dev->ops->queue_stats)
 		q->dev->ops->queue_stats(q);
 }

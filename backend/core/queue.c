@@ -251,7 +251,8 @@ void pviod_queue_started(struct pviod_queue *q)
  * Kicks are off while the device serves.  When the ring was empty they are
  * asked for again and the ring looked at once more (the driver may have
  * added chains before it saw the request: no kick would come for those);
- * a busy-polling worker leaves them off and asks only before it sleeps.
+ * a polling worker (pviod_worker_polling()) leaves them off and asks only
+ * before it sleeps.
  */
 /*
  * Did the front-end's memory vanish under the device (core/peermem.c)?  Then
@@ -293,7 +294,7 @@ void pviod_queue_run(struct pviod_queue *q)
 		case PVIOD_SERVE_EMPTY:
 			break;
 		}
-		if (q->polled || q->broken)
+		if (pviod_worker_polling(q->worker) || q->broken)
 			return;
 		if (pvring_dev_enable_notify(&q->ring))
 			return;

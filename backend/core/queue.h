@@ -82,7 +82,8 @@ int pviod_fault_parse(struct pviod_fault *f, const char *spec);
 struct pviod_queue_stats {
 	uint64_t kicks; /* kick eventfd reads */
 	uint64_t calls; /* used-buffer notifications sent */
-	uint64_t polls; /* busy-polls that found chains */
+	uint64_t poll_hits; /* polls of the ring that found chains (no kick needed) */
+	uint64_t poll_misses; /* poll windows that ended with nothing: kicks asked for, slept */
 	uint64_t runs; /* pviod_queue_run() calls */
 };
 
@@ -111,7 +112,6 @@ struct pviod_queue {
 	bool broken; /* the ring or a request broke the protocol */
 	bool blocked; /* ->queue_serve said PVIOD_SERVE_BLOCKED */
 	bool idle; /* ->queue_serve said PVIOD_SERVE_IDLE: not polled */
-	bool polled; /* the worker busy-polls the ring: kicks stay off */
 	bool notify_pending; /* published since the last signal */
 	bool dirty; /* on the worker's dirty list */
 	bool ready; /* on the worker's ready list */

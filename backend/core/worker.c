@@ -17,14 +17,20 @@
  * mutex hand-off orders everything the poster set up before the worker
  * touches it, and everything the worker did before the poster reuses it.
  *
- * Busy-poll (--poll on): the worker keeps looking at its rings' avail
- * indices and its completion queue, with no system call unless it has SQEs
- * to submit, until it has been idle for poll_budget_us; then it sleeps in
- * io_uring_submit_and_wait().  While it polls, its rings ask the driver for
- * no kicks (q->polled: the queue leaves them disabled), so a driver that
- * polls too exchanges no eventfd signal at all; they are re-enabled,
- * race-free, just before the worker sleeps.  The kick reads stay armed
- * throughout, so no kick can be lost across the switch.
+ * Polling (--poll, ring/pvring_poll.h): once idle, the worker keeps
+ * looking at its rings' avail indices and its completion queue, with no
+ * system call unless it has SQEs to submit, for the worker's poll window;
+ * then it sleeps in io_uring_submit_and_wait().  While it polls, its rings
+ * ask the driver for no kicks (the queues leave them disabled after
+ * serving: pviod_worker_polling()), so a driver that polls too exchanges
+ * no eventfd signal at all; they are re-enabled, race-free (enable, full
+ * barrier, re-check: pviod_worker_poll_stop()), just before the worker
+ * sleeps.  The kick reads stay armed throughout, so no kick can be lost
+ * across the switch.  --poll adaptive (the default) adapts the window after
+ * every sleep to how long the worker was idle: it grows while events come
+ * within --poll-max-us of the last work, and shrinks (to 0 by default) when
+ * one comes later, so an idle worker sleeps and costs nothing; --poll on
+ * pins it at --poll-max-us, --poll off at 0.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,7 +45,7 @@
 #define PVIOD_WORKER_SQ_ENTRIES 256
 #define PVIOD_WORKER_CQ_ENTRIES 4096
 #define PVIOD_WORKER_REAP_BATCH 64 /* CQEs taken per look at the queue */
-#define PVIOD_WORKER_IDLE_POLLS 64 /* empty busy-polls between looks at the clock */
+#define PVIOD_WORKER_IDLE_POLLS 64 /* empty polls between looks at the clock */
 
 enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_CALL };
 
@@ -182,7 +188,6 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 
 	switch (c->type) {
 	case PVIOD_CMD_START:
-		q->polled = w->poll;
 		q->worker_next = w->queues;
 		w->queues = q;
 		pviod_queue_started(q);
@@ -270,12 +275,12 @@ static unsigned int pviod_worker_reap(struct pviod_worker *w)
 	return n;
 }
 
-static uint64_t pviod_now_us(void)
+static uint64_t pviod_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* May the busy-polling worker look at this ring? */
@@ -284,7 +289,7 @@ static bool pviod_worker_pollable(const struct pviod_queue *q)
 	return !q->stopping && !q->broken && !q->blocked && !q->idle;
 }
 
-/* Busy-poll: did any ring or the completion queue have work? */
+/* One poll: did any ring or the completion queue have work? */
 static bool pviod_worker_poll_once(struct pviod_worker *w)
 {
 	struct pviod_queue *q;
@@ -297,7 +302,7 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 			continue;
 		n = pvring_dev_avail(&q->ring);
 		if (n > 0) {
-			q->stats.polls++;
+			q->stats.poll_hits++;
 			pviod_queue_run(q);
 			busy = true;
 		} else if (n < 0) {
@@ -316,9 +321,11 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 }
 
 /*
- * Before an idle polling worker sleeps: ask every ring for kicks again.
+ * Before an idle polling worker sleeps: ask every ring for kicks again,
+ * each re-checked after a full barrier (pvring_dev_enable_notify()).
  * Return: false when a ring got chains meanwhile (no kick will come for
- * them): poll on instead.
+ * them): poll on instead.  True: every ring polled this window found
+ * nothing (a miss each) and asks for kicks.
  */
 static bool pviod_worker_poll_stop(struct pviod_worker *w)
 {
@@ -333,7 +340,12 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w)
 			idle = false;
 		}
 	}
-	return idle;
+	if (!idle)
+		return false;
+	for (q = w->queues; q; q = q->worker_next)
+		if (pviod_worker_pollable(q))
+			q->stats.poll_misses++;
+	return true;
 }
 
 /*
@@ -364,7 +376,7 @@ static void pviod_worker_die(struct pviod_worker *w)
 static void *pviod_worker_main(void *arg)
 {
 	struct pviod_worker *w = arg;
-	uint64_t idle_since = 0;
+	uint64_t idle_since = 0, now;
 	unsigned int idle_polls = 0;
 	int ret;
 
@@ -380,9 +392,11 @@ static void *pviod_worker_main(void *arg)
 			/* Work left: a look at the completions, no sleep. */
 			io_uring_submit(&w->ring);
 			pviod_worker_reap(w);
+			idle_since = 0;
+			idle_polls = 0;
 			continue;
 		}
-		if (w->poll && w->queues) {
+		if (pviod_worker_polling(w) && w->queues) {
 			if (pviod_worker_poll_once(w)) {
 				idle_since = 0;
 				idle_polls = 0;
@@ -392,19 +406,22 @@ static void *pviod_worker_main(void *arg)
 			 * The clock once per PVIOD_WORKER_IDLE_POLLS empty
 			 * polls: a clock_gettime() per poll would make the
 			 * empty poll, and so our reaction to new chains, several
-			 * times slower.
+			 * times slower.  Idle counts from the first look.
 			 */
 			if (++idle_polls < PVIOD_WORKER_IDLE_POLLS)
 				continue;
 			idle_polls = 0;
+			now = pviod_now_ns();
 			if (!idle_since)
-				idle_since = pviod_now_us();
-			if (pviod_now_us() - idle_since < w->poll_budget_us)
+				idle_since = now;
+			if (!pvring_poll_expired(&w->poll, now - idle_since))
 				continue;
-			idle_since = 0;
 			if (!pviod_worker_poll_stop(w))
 				continue;
 		}
+		if (!idle_since)
+			idle_since = pviod_now_ns();
+		w->sleeps++;
 		if (unlikely(w->fault_die))
 			ret = -EIO;
 		else
@@ -415,6 +432,13 @@ static void *pviod_worker_main(void *arg)
 			pviod_worker_die(w);
 			break;
 		}
+		/*
+		 * Before the completions run: the queues they run serve under
+		 * the window they will be polled with.
+		 */
+		pvring_poll_woke(&w->poll, pviod_now_ns() - idle_since);
+		idle_since = 0;
+		idle_polls = 0;
 		pviod_worker_reap(w);
 	}
 	return NULL;
@@ -535,7 +559,7 @@ static void pviod_worker_destroy(struct pviod_worker *w)
 /**
  * pviod_workers_start - create the worker threads
  * @ws: where to keep them (zeroed)
- * @cfg: how many, and whether they busy-poll
+ * @cfg: how many, and how they poll
  *
  * Return: 0 or -errno (reported).
  */
@@ -554,8 +578,8 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 		struct pviod_worker *w = &ws->w[i];
 
 		w->id = i;
-		w->poll = cfg->poll;
-		w->poll_budget_us = cfg->poll_budget_us;
+		pvring_poll_init(&w->poll, cfg->poll, cfg->poll_max_us * 1000u, cfg->poll_grow,
+				 cfg->poll_shrink);
 		w->cmd_io.complete = pviod_worker_cmd_done;
 		pthread_mutex_init(&w->lock, NULL);
 		pthread_cond_init(&w->cond, NULL);

@@ -14,9 +14,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <liburing.h>
 
 #include "core/event.h"
+#include "pvring_poll.h"
 
 #define PVIOD_WORKERS_MAX 64
 
@@ -25,16 +27,22 @@ struct pviod_cmd;
 
 struct pviod_worker_config {
 	unsigned int nworkers;
-	bool poll; /* busy-poll rings before sleeping */
-	unsigned int poll_budget_us; /* how long to poll an idle worker */
+	enum pvring_poll_mode poll; /* --poll: adaptive (the default), on or off */
+	unsigned int poll_max_us; /* --poll-max-us: the longest an idle worker polls */
+	unsigned int poll_grow; /* --poll-grow: factor (0: the default, 2) */
+	unsigned int poll_shrink; /* --poll-shrink: divisor (0: back to 0) */
 };
 
 struct pviod_worker {
 	unsigned int id;
 	pthread_t thread;
 	struct io_uring ring;
-	bool poll;
-	unsigned int poll_budget_us;
+	/*
+	 * How long the worker polls its rings and completions once idle
+	 * (ring/pvring_poll.h), adapted after each sleep; the worker's.
+	 */
+	struct pvring_poll poll;
+	uint64_t sleeps; /* io_uring waits (the worker's) */
 
 	/* Commands from other threads. */
 	pthread_mutex_t lock;
@@ -73,5 +81,19 @@ int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
 void pviod_worker_submit(struct pviod_worker *w);
 void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q);
+
+/**
+ * pviod_worker_polling - does the worker poll its rings when idle?
+ * @w: the worker (on its thread)
+ *
+ * While it does, its queues leave the driver's kicks off after serving:
+ * the worker asks for them again, race-free, before it sleeps.  The
+ * answer changes only when the worker wakes from a sleep, and before it
+ * sleeps every queue asked for kicks again.
+ */
+static inline bool pviod_worker_polling(const struct pviod_worker *w)
+{
+	return pvring_poll_window(&w->poll) != 0;
+}
 
 #endif /* PVIOD_CORE_WORKER_H */

@@ -5,7 +5,8 @@
  *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
  *                     [,direct=on|off][,inline=auto|off][,locking=on|off][,serial=ID]
  *                     [--device ...]
- *         [--workers=N] [--poll=on|off] [--poll-budget=US] [--log-level=LEVEL]
+ *         [--workers=N] [--poll=adaptive|on|off] [--poll-max-us=US]
+ *         [--poll-grow=N] [--poll-shrink=N] [--log-level=LEVEL]
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
  * flushed); 1 when a device cannot be set up (the message names the file
@@ -68,8 +69,15 @@ static void pviod_usage(FILE *f)
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
-		"      --poll on|off      busy-poll rings and completions (no kicks), then sleep\n"
-		"      --poll-budget US   how long an idle worker polls (default 50)\n"
+		"      --poll MODE        how an idle worker polls its rings and completions (no\n"
+		"                         kicks meanwhile) before it sleeps: adaptive (default:\n"
+		"                         a window adapted to how soon work comes, up to\n"
+		"                         --poll-max-us; 0 when idle), on (always\n"
+		"                         --poll-max-us) or off (sleep at once)\n"
+		"      --poll-max-us US   the longest poll window, 0..1000000 (default 50;\n"
+		"                         --poll-budget is the same option)\n"
+		"      --poll-grow N      factor an adaptive window grows by, 2..1000 (default 2)\n"
+		"      --poll-shrink N    divisor it shrinks by, 2..1000, or 0: back to 0 (default)\n"
 		"  -l, --log-level LEVEL  error, warning, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          the version\n"
@@ -116,14 +124,23 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "poll", required_argument, NULL, 'p' },
+		{ "poll-max-us", required_argument, NULL, 'b' },
 		{ "poll-budget", required_argument, NULL, 'b' },
+		{ "poll-grow", required_argument, NULL, 'g' },
+		{ "poll-shrink", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "fault", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pviod_worker_config wcfg = { .nworkers = 1, .poll_budget_us = 50 };
+	struct pviod_worker_config wcfg = {
+		.nworkers = 1,
+		.poll = PVRING_POLL_ADAPTIVE,
+		.poll_max_us = PVRING_POLL_MAX_NS_DEFAULT / 1000,
+		.poll_grow = PVRING_POLL_GROW_DEFAULT,
+		.poll_shrink = PVRING_POLL_SHRINK_DEFAULT,
+	};
 	struct pviod_fault fault = { .mode = PVIOD_FAULT_NONE };
 	const char *specs[PVIOD_DEVICES_MAX];
 	struct pviod p = { 0 };
@@ -146,19 +163,34 @@ int main(int argc, char **argv)
 				return PVIOD_EXIT_USAGE;
 			break;
 		case 'p':
-			if (!strcmp(optarg, "on")) {
-				wcfg.poll = true;
+			if (!strcmp(optarg, "adaptive")) {
+				wcfg.poll = PVRING_POLL_ADAPTIVE;
+			} else if (!strcmp(optarg, "on")) {
+				wcfg.poll = PVRING_POLL_ON;
 			} else if (!strcmp(optarg, "off")) {
-				wcfg.poll = false;
+				wcfg.poll = PVRING_POLL_OFF;
 			} else {
-				fprintf(stderr, "pviod: --poll %s: expected on or off\n", optarg);
+				fprintf(stderr, "pviod: --poll %s: expected adaptive, on or off\n",
+					optarg);
 				return PVIOD_EXIT_USAGE;
 			}
 			break;
 		case 'b':
-			if (pviod_parse_uint("--poll-budget", optarg, 1, 10000000,
-					     &wcfg.poll_budget_us))
+			if (pviod_parse_uint("--poll-max-us", optarg, 0,
+					     PVRING_POLL_MAX_NS_LIMIT / 1000, &wcfg.poll_max_us))
 				return PVIOD_EXIT_USAGE;
+			break;
+		case 'g':
+			if (pviod_parse_uint("--poll-grow", optarg, 2, 1000, &wcfg.poll_grow))
+				return PVIOD_EXIT_USAGE;
+			break;
+		case 's':
+			if (pviod_parse_uint("--poll-shrink", optarg, 0, 1000, &wcfg.poll_shrink))
+				return PVIOD_EXIT_USAGE;
+			if (wcfg.poll_shrink == 1) {
+				fprintf(stderr, "pviod: --poll-shrink 1: expected 0 or 2..1000\n");
+				return PVIOD_EXIT_USAGE;
+			}
 			break;
 		case 'l':
 			ret = pviod_log_level_parse(optarg);

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * pvring_poll.h - how long either side of a ring polls before it sleeps:
+ * the adaptive polling window, shared by pviod's workers and the userspace
+ * driver (arithmetic only: the caller polls, reads its clock and sleeps).
+ *
+ * A side that has just done work (served chains, reaped used buffers) keeps
+ * looking at its rings for up to a window of time, with notifications from
+ * the other side suppressed, before it asks for them again (enable, full
+ * barrier, re-check: pvring_dev_enable_notify(), pvring_drv_enable_cb())
+ * and sleeps.  Work found while polling costs neither side a system call;
+ * a window spent without finding any costs a CPU for that long.
+ *
+ * The window adapts to what the sleeps show.  When the poller wakes, it
+ * tells pvring_poll_woke() how long it had been idle (from the end of its
+ * last work to the event that woke it, the poll included):
+ *
+ *   idle <= window        the event came while polling would have seen it
+ *                         (one the poll does not watch): no change
+ *   window < idle <= max  a longer window would have caught it: grow
+ *                         (0 -> PVRING_POLL_START_NS, then * grow, up to max)
+ *   idle > max            polling that long would not pay: shrink
+ *                         (/ shrink, or straight to 0 when shrink is 0)
+ *
+ * Work found by polling (a hit) leaves the window as it is.  So a busy
+ * ring settles on a window just above its inter-arrival time, an idle one
+ * goes to 0 after its first long sleep and never polls again until events
+ * come close together: idle costs nothing.  This is QEMU's iothread policy
+ * (poll-max-ns, poll-grow, poll-shrink), per poller.
+ *
+ * PVRING_POLL_ON pins the window at max (no adaptation), PVRING_POLL_OFF
+ * at 0: the poller never polls, and sleeps as soon as it is idle.
+ */
+#ifndef PVRING_POLL_H
+#define PVRING_POLL_H
+
+#include "pvring_compat.h"
+
+enum pvring_poll_mode {
+	PVRING_POLL_OFF, /* never poll: sleep when idle */
+	PVRING_POLL_ON, /* poll max_ns after every piece of work */
+	PVRING_POLL_ADAPTIVE, /* poll a window in [0, max_ns], adapted */
+};
+
+#define PVRING_POLL_START_NS 4000u /* the first window grown from 0 */
+#define PVRING_POLL_MAX_NS_DEFAULT 50000u
+#define PVRING_POLL_MAX_NS_LIMIT 1000000000u /* a second: no window is longer */
+#define PVRING_POLL_GROW_DEFAULT 2u
+#define PVRING_POLL_SHRINK_DEFAULT 0u /* back to 0 */
+
+struct pvring_poll {
+	u32 ns; /* the window: poll this long when idle; 0: do not poll */
+	u32 max_ns; /* its bound */
+	u32 grow; /* factor, >= 2 */
+	u32 shrink; /* divisor, >= 2; 0: back to 0 */
+	enum pvring_poll_mode mode;
+	/* Counters, the poller's. */
+	u64 grows; /* windows grown */
+	u64 shrinks; /* windows shrunk */
+};
+
+/**
+ * pvring_poll_init - a window for one poller
+ * @p: the window
+ * @mode: off, on or adaptive
+ * @max_ns: the bound, up to PVRING_POLL_MAX_NS_LIMIT (clamped)
+ * @grow: factor a window grows by (< 2: the default)
+ * @shrink: divisor a window shrinks by (0: back to 0; 1 counts as 2)
+ *
+ * An adaptive window starts at 0: the first events come by notification,
+ * and the window grows as they show that polling would have caught them.
+ */
+static inline void pvring_poll_init(struct pvring_poll *p, enum pvring_poll_mode mode, u32 max_ns,
+				    u32 grow, u32 shrink)
+{
+	if (max_ns > PVRING_POLL_MAX_NS_LIMIT)
+		max_ns = PVRING_POLL_MAX_NS_LIMIT;
+	p->mode = mode;
+	p->max_ns = mode == PVRING_POLL_OFF ? 0 : max_ns;
+	p->grow = grow < 2 ? PVRING_POLL_GROW_DEFAULT : grow;
+	p->shrink = shrink == 1 ? 2 : shrink;
+	p->ns = mode == PVRING_POLL_ON ? p->max_ns : 0;
+	p->grows = 0;
+	p->shrinks = 0;
+}
+
+/**
+ * pvring_poll_window - how long to poll when idle now
+ * @p: the window
+ *
+ * Return: nanoseconds; 0: do not poll, leave notifications on.
+ */
+static inline u32 pvring_poll_window(const struct pvring_poll *p)
+{
+	return p->ns;
+}
+
+/**
+ * pvring_poll_expired - has an idle poller polled long enough?
+ * @p: the window
+ * @idle_ns: since the end of its last work
+ */
+static inline bool pvring_poll_expired(const struct pvring_poll *p, u64 idle_ns)
+{
+	return idle_ns >= p->ns;
+}
+
+/**
+ * pvring_poll_woke - adapt the window after a sleep
+ * @p: the window
+ * @idle_ns: from the end of the last work to the event that ended the
+ *           sleep (the time spent polling before it included)
+ *
+ * Return: the new window.
+ */
+static inline u32 pvring_poll_woke(struct pvring_poll *p, u64 idle_ns)
+{
+	u64 ns;
+
+	if (p->mode != PVRING_POLL_ADAPTIVE || idle_ns <= p->ns)
+		return p->ns;
+	if (idle_ns > p->max_ns) {
+		if (p->ns) {
+			p->ns = p->shrink ? p->ns / p->shrink : 0;
+			p->shrinks++;
+		}
+	} else if (p->ns < p->max_ns) {
+		ns = p->ns ? (u64)p->ns * p->grow : PVRING_POLL_START_NS;
+		p->ns = ns > p->max_ns ? p->max_ns : (u32)ns;
+		p->grows++;
+	}
+	return p->ns;
+}
+
+#endif /* PVRING_POLL_H */

@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/backend/poll: pviod's polling seen from outside (poll_test.c): idle
+# with four devices connected it sleeps (CPU time and wake-ups from /proc),
+# and a busy queue shows poll hits in the SIGUSR1 dump; for the default
+# (adaptive), --poll on and --poll off.  The window's own rules are unit
+# tested in tests/ring/ring_poll_test.c.  Linked with the userspace driver's
+# library; pviod is built with it (the test runs it).
+
+POLL_TEST := $(O)/tests/backend/poll_test
+
+INTEGRATION_TESTS += $(POLL_TEST)
+PROGS += $(POLL_TEST)
+
+$(POLL_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/pviod

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * poll_test - pviod's polling, seen from outside: one pviod with four
+ * devices (two blk, a net with backend=loop, a console) on two workers,
+ * each driven by the userspace driver (frontend/virtio-user).
+ *
+ *   idle_sleeps       every device connected and used, then left alone:
+ *                     over IDLE_SECS pviod takes less than 1% of a CPU
+ *                     (utime + stime of /proc/PID/stat) and its threads
+ *                     hardly wake (voluntary context switches): an idle
+ *                     worker's window ends and it sleeps
+ *   busy_queue_polls  blk0 served one request at a time for BUSY_MS: the
+ *                     SIGUSR1 dump shows its poll hits (requests found
+ *                     without a kick) in the polling modes, none with
+ *                     --poll off, where every request is kicked
+ *
+ * Variants: pviod's default (adaptive), --poll on, --poll off.
+ *
+ * tap-run: timeout=120
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "vuser.h"
+#include "pvtest.h"
+
+#define IMG_BYTES (4u << 20)
+#define IDLE_SECS 3
+#define BUSY_MS 1000
+/* The core's counters of blk0's queue in the SIGUSR1 dump. */
+#define QUEUE_LINE "blk0: queue 0: %llu kicks, %llu calls, %llu poll hits, %llu poll misses"
+
+FIXTURE(poll)
+{
+	char dir[64], log[128], img[2][128], out[128];
+	char bsock[2][128], nsock[128], csock[128];
+	struct pvt_pviod pviod;
+	struct vuser_blk blk[2];
+	struct vuser_net net;
+	struct vuser_console con;
+	bool up, blk_open[2], net_open, con_open;
+};
+
+FIXTURE_VARIANT(poll)
+{
+	const char *mode; /* --poll MODE, NULL: the default */
+	bool hits; /* busy_queue_polls must see poll hits */
+};
+
+/* clang-format would glue the brace to the macro, which checkpatch rejects. */
+/* clang-format off */
+FIXTURE_VARIANT_ADD(poll, adaptive_default) { .mode = NULL, .hits = true };
+FIXTURE_VARIANT_ADD(poll, on) { .mode = "on", .hits = true };
+FIXTURE_VARIANT_ADD(poll, off) { .mode = "off", .hits = false };
+/* clang-format on */
+
+FIXTURE_SETUP(poll)
+{
+	static char b0[PATH_MAX + 400], b1[PATH_MAX + 400], n[PATH_MAX], c[PATH_MAX + 400];
+	const char *args[16];
+	unsigned int na = 0, i;
+	int fd;
+
+	snprintf(self->dir, sizeof(self->dir), "/tmp/pviod_poll.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);
+	snprintf(self->out, sizeof(self->out), "%s/con.out", self->dir);
+	snprintf(self->nsock, sizeof(self->nsock), "%s/net.sock", self->dir);
+	snprintf(self->csock, sizeof(self->csock), "%s/con.sock", self->dir);
+	for (i = 0; i < 2; i++) {
+		snprintf(self->img[i], sizeof(self->img[i]), "%s/img%u", self->dir, i);
+		snprintf(self->bsock[i], sizeof(self->bsock[i]), "%s/blk%u.sock", self->dir, i);
+		fd = open(self->img[i], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
+		close(fd);
+	}
+	if (pvt_pviod_find(&self->pviod))
+		SKIP(return, "pviod not built (%.200s); set PVIOD=path", self->pviod.bin);
+	snprintf(b0, sizeof(b0), "blk,socket=%s,file=%s", self->bsock[0], self->img[0]);
+	snprintf(b1, sizeof(b1), "blk,socket=%s,file=%s", self->bsock[1], self->img[1]);
+	snprintf(n, sizeof(n), "net,socket=%s,backend=loop", self->nsock);
+	snprintf(c, sizeof(c), "console,socket=%s,out=file:%s", self->csock, self->out);
+	args[na++] = "-w";
+	args[na++] = "2";
+	if (variant->mode) {
+		args[na++] = "--poll";
+		args[na++] = variant->mode;
+	}
+	args[na++] = "-d";
+	args[na++] = b0;
+	args[na++] = "-d";
+	args[na++] = b1;
+	args[na++] = "-d";
+	args[na++] = n;
+	args[na++] = "-d";
+	args[na++] = c;
+	args[na] = NULL;
+	ASSERT_EQ(0, pvt_pviod_start(&self->pviod, self->log, args, 5000))
+	pvt_dump_log(self->log);
+	self->up = true;
+}
+
+FIXTURE_TEARDOWN(poll)
+{
+	char cmd[160];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (self->blk_open[i])
+			vuser_blk_close(&self->blk[i]);
+	if (self->net_open)
+		vuser_net_close(&self->net);
+	if (self->con_open)
+		vuser_console_close(&self->con);
+	if (self->pviod.pid > 0)
+		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
+	if (self->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+		if (system(cmd))
+			TH_LOG("cannot remove %s", self->dir);
+	}
+}
+
+/* utime + stime of a process, in clock ticks. */
+static long proc_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* After the command name's ')': state is field 3, utime 14, stime 15. */
+	p = strrchr(buf, ')');
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/* Voluntary context switches of every thread of a process: its sleeps. */
+static long proc_sleeps(pid_t pid)
+{
+	char path[320], line[256];
+	struct dirent *de;
+	long sum = 0, v;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+				sum += v;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+static int blk_open(struct _test_data_poll *self, unsigned int i)
+{
+	struct vuser_blk_opts o = { .socket_path = self->bsock[i], .buf_bytes = 1u << 20 };
+	int r = vuser_blk_open(&self->blk[i], &o);
+
+	if (r)
+		fprintf(stderr, "# blk%u: %s\n", i, vuser_dev_errmsg(&self->blk[i].dev));
+	self->blk_open[i] = !r;
+	return r;
+}
+
+/* @n reads of 4 KiB, one at a time. */
+static int blk_reads(struct vuser_blk *blk, unsigned int n)
+{
+	void *buf = vuser_blk_alloc(blk, 4096);
+	unsigned int i;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < n && !r; i++)
+		r = vuser_blk_sync(blk, 0, PVIO_BLK_T_IN, (uint64_t)(i % 64) * 4096, buf, 4096);
+	return r;
+}
+
+/* Every device connected and given a little work. */
+static int connect_all(struct _test_data_poll *self)
+{
+	struct vuser_console_opts co = { .socket_path = self->csock };
+	struct vuser_net_opts no = { .socket_path = self->nsock, .queue_size = 64 };
+	/* Broadcast, from a local address, a local experimental ethertype. */
+	uint8_t frame[100] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88 };
+	uint8_t in[2048];
+	long end;
+	int r, i;
+
+	frame[13] = 0xb5;
+	for (i = 0; i < 2; i++) {
+		r = blk_open(self, i);
+		if (!r)
+			r = blk_reads(&self->blk[i], 100);
+		if (r)
+			return r;
+	}
+	r = vuser_net_open(&self->net, &no);
+	if (r) {
+		fprintf(stderr, "# net: %s\n", vuser_dev_errmsg(&self->net.dev));
+		return r;
+	}
+	self->net_open = true;
+	for (i = 0; i < 10 && !r; i++)
+		r = vuser_net_send(&self->net, frame, sizeof(frame));
+	if (!r)
+		r = vuser_net_flush(&self->net);
+	/* The loop sends them back. */
+	for (i = 0, end = pvt_ms() + 5000; !r && i < 10;) {
+		r = vuser_net_recv(&self->net, in, sizeof(in));
+		if (r == -EAGAIN)
+			r = pvt_ms() > end ? -ETIMEDOUT : vuser_net_wait_rx(&self->net, 1000);
+		else if (r > 0)
+			i++, r = 0;
+	}
+	while (!r && self->net.tx_nfree < self->net.txq->num && pvt_ms() < end)
+		r = vuser_net_reap_tx(&self->net) < 0 ? -EIO : 0;
+	if (r) {
+		fprintf(stderr, "# net: %d: %s\n", r, vuser_dev_errmsg(&self->net.dev));
+		return r;
+	}
+	r = vuser_console_open(&self->con, &co);
+	if (r) {
+		fprintf(stderr, "# console: %s\n", vuser_dev_errmsg(&self->con.dev));
+		return r;
+	}
+	self->con_open = true;
+	r = vuser_console_write(&self->con, 0, "hello\n", 6);
+	if (r == 6)
+		r = vuser_console_tx_drain(&self->con, 0, 5000);
+	return r < 0 ? r : 0;
+}
+
+TEST_F_TIMEOUT(poll, idle_sleeps, 60)
+{
+	long cpu0, cpu1, sw0, sw1, hz = sysconf(_SC_CLK_TCK);
+
+	if (!self->up)
+		SKIP(return, "pviod did not start");
+	ASSERT_EQ(0, connect_all(self));
+	/* Longer than any window: every worker is asleep by now. */
+	usleep(200000);
+	cpu0 = proc_cpu_ticks(self->pviod.pid);
+	sw0 = proc_sleeps(self->pviod.pid);
+	sleep(IDLE_SECS);
+	cpu1 = proc_cpu_ticks(self->pviod.pid);
+	sw1 = proc_sleeps(self->pviod.pid);
+	ASSERT_LE(0, cpu0);
+	ASSERT_LE(0, sw0);
+	TH_LOG("idle %d s, 4 devices connected: %ld ticks of CPU (%ld Hz), %ld wake-ups", IDLE_SECS,
+	       cpu1 - cpu0, hz, sw1 - sw0);
+	/* Under 1% of one CPU. */
+	EXPECT_LT((cpu1 - cpu0) * 100, hz * IDLE_SECS);
+	/* Asleep: a few wake-ups at most, not one per poll window. */
+	EXPECT_LE(sw1 - sw0, IDLE_SECS);
+}
+
+/* The "blk0: queue 0:" counters of the nth SIGUSR1 dump. */
+static int dump_counters(const char *log, int nth, unsigned long long *kicks,
+			 unsigned long long *calls, unsigned long long *hits,
+			 unsigned long long *misses)
+{
+	long end = pvt_ms() + 10000;
+	char line[1024];
+	const char *p;
+	int seen;
+	FILE *f;
+
+	do {
+		f = fopen(log, "r");
+		if (!f)
+			return -errno;
+		seen = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (strstr(line, "SIGUSR1: counters")) {
+				seen++;
+				continue;
+			}
+			p = strstr(line, "blk0: queue 0: ");
+			if (seen != nth || !p || !strstr(p, " kicks, "))
+				continue;
+			fclose(f);
+			fprintf(stderr, "# %s", line);
+			if (sscanf(p, QUEUE_LINE, kicks, calls, hits, misses) != 4)
+				return -EPROTO;
+			return 0;
+		}
+		fclose(f);
+		usleep(20000);
+	} while (pvt_ms() < end);
+	return -ETIMEDOUT;
+}
+
+TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
+{
+	unsigned long long kicks, calls, hits, misses;
+	void *buf;
+	long end;
+	unsigned int n = 0;
+
+	if (!self->up)
+		SKIP(return, "pviod did not start");
+	ASSERT_EQ(0, blk_open(self, 0));
+	buf = vuser_blk_alloc(&self->blk[0], 4096);
+	ASSERT_NE(NULL, buf);
+	for (end = pvt_ms() + BUSY_MS; pvt_ms() < end; n++)
+		ASSERT_EQ(0, vuser_blk_sync(&self->blk[0], 0, PVIO_BLK_T_IN,
+					    (uint64_t)(n % 64) * 4096, buf, 4096));
+	kill(self->pviod.pid, SIGUSR1);
+	ASSERT_EQ(0, dump_counters(self->log, 1, &kicks, &calls, &hits, &misses))
+	pvt_dump_log(self->log);
+	TH_LOG("%u requests at depth 1: %llu kicks, %llu calls, %llu poll hits, %llu poll misses",
+	       n, kicks, calls, hits, misses);
+	if (variant->hits) {
+		EXPECT_LT(0, hits);
+		/* Requests found by polling need no kick. */
+		EXPECT_LT(kicks, n);
+	} else {
+		EXPECT_EQ(0, hits);
+		EXPECT_EQ(0, misses);
+		/* Every request was kicked (a kick may cover more than one). */
+		EXPECT_LT(0, kicks);
+	}
+}
+
+TEST_HARNESS_MAIN
