@@ -31,6 +31,12 @@ static const char *const bench_rw_names[] = {
 	[RW_RANDRW] = "randrw",
 };
 
+static const char *const poll_names[] = {
+	[PVRING_POLL_OFF] = "off",
+	[PVRING_POLL_ON] = "on",
+	[PVRING_POLL_ADAPTIVE] = "adaptive",
+};
+
 /* clang-format on */
 
 struct blk_cfg {
@@ -44,8 +50,8 @@ struct blk_cfg {
 	bool verify;
 	bool no_fill; /* --verify-existing: data is from an earlier run */
 	bool json;
-	bool poll;
-	unsigned int poll_us; /* --poll-budget: sleep after this long idle */
+	enum pvring_poll_mode poll; /* --poll: adaptive (default), on or off */
+	unsigned int poll_us; /* --poll-budget: the longest window (0: the default) */
 	bool no_indirect;
 	bool hugetlb;
 	uint64_t seed;
@@ -251,7 +257,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		{ "verify", no_argument, NULL, 'v' },
 		{ "verify-existing", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "poll", no_argument, NULL, 'p' },
+		{ "poll", optional_argument, NULL, 'p' },
 		{ "poll-budget", required_argument, NULL, 'P' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "hugetlb", no_argument, NULL, 'H' },
@@ -260,6 +266,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		{ "timeout-ms", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool poll_set = false;
 	unsigned int i;
 	int o;
 
@@ -269,7 +276,8 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 			       .queues = 1,
 			       .runtime = 5,
 			       .seed = 1,
-			       .rwmixread = 50 };
+			       .rwmixread = 50,
+			       .poll = PVRING_POLL_ADAPTIVE };
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -322,10 +330,20 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 			c->json = true;
 			break;
 		case 'p':
-			c->poll = true;
+			/* --poll alone: on, as before there were modes. */
+			if (!optarg) {
+				c->poll = PVRING_POLL_ON;
+			} else if (vuser_poll_mode_parse(optarg, &c->poll)) {
+				fprintf(stderr, "pvio-bench: --poll=%s: want adaptive, on or off\n",
+					optarg);
+				return -EINVAL;
+			}
+			poll_set = true;
 			break;
 		case 'P':
-			c->poll = true;
+			/* Implies --poll on unless a mode was given. */
+			if (!poll_set)
+				c->poll = PVRING_POLL_ON;
 			c->poll_us = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'I':
@@ -346,6 +364,11 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		default:
 			return -EINVAL;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pvio-bench: unexpected argument '%s' (a mode is --poll=MODE)\n",
+			argv[optind]);
+		return -EINVAL;
 	}
 	if (!c->socket) {
 		fprintf(stderr, "pvio-bench: --socket PATH is required\n");
@@ -376,6 +399,8 @@ int bench_blk_main(int argc, char **argv)
 	struct blk_cfg c;
 	struct bench_hist hist;
 	uint64_t ios = 0, bytes = 0, reads = 0, writes = 0, t0, t1;
+	unsigned long kicks0[VUSER_MAX_QUEUES], sleeps0[VUSER_MAX_QUEUES], hits0[VUSER_MAX_QUEUES];
+	unsigned long kicks = 0, sleeps = 0, hits = 0;
 	double cpu0, cpu1, secs;
 	unsigned int i;
 	int r, status = 0;
@@ -428,10 +453,7 @@ int bench_blk_main(int argc, char **argv)
 		th[i].seq_end = span >= c.bs ? th[i].seq_start + span : c.size;
 		th[i].seq_pos = th[i].seq_start;
 		bench_hist_init(&th[i].hist);
-		blk.bq[i].poll = c.poll;
-		blk.bq[i].poll_us = c.poll_us;
-		if (c.poll)
-			pvring_drv_disable_cb(&blk.bq[i].q->ring);
+		vuser_queue_set_poll(blk.bq[i].q, c.poll, c.poll_us);
 	}
 	if (c.verify && !c.no_fill) {
 		r = blk_fill(&blk, &c, th[0].bufs);
@@ -443,6 +465,12 @@ int bench_blk_main(int argc, char **argv)
 		}
 	}
 
+	/* The client's notifications of the measured run only (not --verify's fill). */
+	for (i = 0; i < c.queues; i++) {
+		kicks0[i] = blk.bq[i].q->kicks;
+		sleeps0[i] = blk.bq[i].q->waits;
+		hits0[i] = blk.bq[i].q->poll_hits;
+	}
 	cpu0 = bench_cpu_seconds();
 	t0 = bench_now_ns();
 	for (i = 0; i < c.queues; i++) {
@@ -462,6 +490,9 @@ int bench_blk_main(int argc, char **argv)
 
 	bench_hist_init(&hist);
 	for (i = 0; i < c.queues; i++) {
+		kicks += blk.bq[i].q->kicks - kicks0[i];
+		sleeps += blk.bq[i].q->waits - sleeps0[i];
+		hits += blk.bq[i].q->poll_hits - hits0[i];
 		bench_hist_merge(&hist, &th[i].hist);
 		ios += th[i].ios;
 		bytes += th[i].bytes;
@@ -487,11 +518,13 @@ int bench_blk_main(int argc, char **argv)
 		       bench_hist_percentile(&hist, 50), bench_hist_percentile(&hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64 ",",
 		       bench_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
-		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s}\n",
-		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0, c.verify ? "true" : "false");
+		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s,", ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
+		       c.verify ? "true" : "false");
+		printf("\"poll\":\"%s\",\"kicks\":%lu,\"sleeps\":%lu,\"poll_hits\":%lu}\n",
+		       poll_names[c.poll], kicks, sleeps, hits);
 	} else {
-		printf("blk %s bs=%" PRIu64 " iodepth=%u queues=%u%s%s: %.2f s on %s\n",
-		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, c.poll ? " poll" : "",
+		printf("blk %s bs=%" PRIu64 " iodepth=%u queues=%u poll=%s%s: %.2f s on %s\n",
+		       bench_rw_names[c.rw], c.bs, c.iodepth, c.queues, poll_names[c.poll],
 		       c.verify ? " verify" : "", secs, c.socket);
 		printf("  IOPS %.0f  bw %.1f MiB/s  (%" PRIu64 " reads, %" PRIu64 " writes)\n",
 		       ios / secs, bytes / secs / 1048576.0, reads, writes);
@@ -499,6 +532,8 @@ int bench_blk_main(int argc, char **argv)
 		printf("  cpu: %.0f ns per I/O (%.2f s user+sys)%s\n",
 		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0.0, cpu1 - cpu0,
 		       c.verify ? "; verify: all reads matched" : "");
+		printf("  client: %.3f kicks, %.3f sleeps per I/O; %lu waits ended by polling\n",
+		       ios ? (double)kicks / ios : 0.0, ios ? (double)sleeps / ios : 0.0, hits);
 	}
 out_free:
 	free(th);

@@ -114,7 +114,7 @@ static void print_usage(FILE *f)
 		"usage: pvio-bench blk --socket PATH [--rw read|write|randread|randwrite|randrw]\n"
 		"                      [--bs 4k] [--iodepth N] [--queues N] [--runtime SEC]\n"
 		"                      [--size BYTES] [--verify | --verify-existing] [--seed N]\n"
-		"                      [--rwmixread PCT] [--poll] [--poll-budget US]\n"
+		"                      [--rwmixread PCT] [--poll[=adaptive|on|off]] [--poll-budget US]\n"
 		"                      [--no-indirect] [--hugetlb] [--timeout-ms MS] [--json]\n"
 		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64[,1514,...]]\n"
 		"                      [--burst N] [--runtime SEC] [--verify] [--timeout-ms MS] [--json]\n");

@@ -15,11 +15,9 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "vuser.h"
@@ -363,14 +361,6 @@ static int64_t vuser_blk_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t vuser_blk_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /**
  * vuser_blk_wait - collect at least one completed request
  * @blk: the device
@@ -379,11 +369,10 @@ static int64_t vuser_blk_now_us(void)
  * @max: capacity of @done
  * @timeout_ms: at most this long (<0: the device's timeout)
  *
- * Busy-polls the used ring when the queue's poll flag is set, else sleeps on
- * the call eventfd.  With a poll_us budget, a poll that sees nothing complete
- * for that long sleeps too: a back-end that is not running (another task has
- * its CPU) then gets the CPU we would spin on.  Either way gives up after the
- * timeout, and notices a back-end that closed its socket.
+ * Waits with vuser_queue_wait(): the used ring polled for the queue's
+ * window (adaptive by default; vuser_queue_set_poll()), then a sleep on the
+ * call eventfd.  Gives up after the timeout, and notices a back-end that
+ * closed its socket.
  *
  * Return: the number reaped (>0), -ETIMEDOUT, -ECONNRESET or -EIO.
  */
@@ -391,9 +380,7 @@ int vuser_blk_wait(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req 
 		   unsigned int max, int timeout_ms)
 {
 	struct vuser_blk_queue *bq = &blk->bq[qi];
-	int64_t deadline, poll_end = 0;
-	unsigned long spins = 0;
-	bool spin = bq->poll;
+	int64_t deadline;
 	int r;
 
 	if (timeout_ms < 0)
@@ -405,45 +392,7 @@ int vuser_blk_wait(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req 
 		return vuser_dev_err(&blk->dev, -EINVAL, "queue %u: waiting with nothing in flight",
 				     qi);
 	deadline = vuser_blk_now_ms() + timeout_ms;
-	if (spin && bq->poll_us)
-		poll_end = vuser_blk_now_us() + bq->poll_us;
 	for (;;) {
-		if (spin) {
-			r = vuser_blk_reap(blk, qi, done, max);
-			if (r)
-				return r;
-			if (poll_end && !(spins % 16) && vuser_blk_now_us() > poll_end) {
-				spin = false;
-				continue;
-			}
-			/* Look at the clock and the socket only now and then. */
-			if (++spins % 4096)
-				continue;
-			/*
-			 * clang-format off/on below: keeps a long error message whole on one line
-			 * (greppable); clang-format would only fit it by ending the line with "(",
-			 * which checkpatch rejects (OPEN_ENDED_LINE).
-			 */
-			/* clang-format off */
-			if (vuser_blk_now_ms() > deadline)
-				return vuser_dev_err(&blk->dev, -ETIMEDOUT,
-						     "queue %u: %u requests not completed within %d ms",
-						     qi, bq->inflight, timeout_ms);
-			/* clang-format on */
-			if (!(spins % (4096 * 64))) {
-				struct pollfd pfd = { .fd = blk->dev.sock, .events = POLLIN };
-				char c;
-
-				/* clang-format off */
-				if (poll(&pfd, 1, 0) > 0 &&
-				    recv(blk->dev.sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-					return vuser_dev_err(&blk->dev, -ECONNRESET,
-							     "back-end closed the connection with requests in flight on queue %u",
-							     qi);
-				/* clang-format on */
-			}
-			continue;
-		}
 		r = vuser_queue_wait(bq->q, (int)(deadline - vuser_blk_now_ms()));
 		if (r == -ETIMEDOUT)
 			return vuser_dev_err(&blk->dev, r,

@@ -4,9 +4,11 @@
  * kick eventfd (we -> back-end) and the call eventfd (back-end -> we).
  *
  * The data path is pvring_drv: callers add buffers and reap used ones
- * directly on q->ring.  This file only adds what needs the operating system:
- * notifying the back-end, and sleeping until it completes something, bounded
- * by a timeout and cut short when the back-end's socket hangs up.
+ * directly on q->ring.  This file only adds what needs the operating system
+ * or a clock: notifying the back-end, and waiting until it completes
+ * something (polling the used ring for the queue's adaptive window, then
+ * sleeping), bounded by a timeout and cut short when the back-end's socket
+ * hangs up.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,6 +44,7 @@ int vuser_queue_init(struct vuser_queue *q, struct vuser_dev *dev, unsigned int 
 	q->num = num;
 	q->kick_fd = -1;
 	q->call_fd = -1;
+	pvring_poll_init(&q->poll, PVRING_POLL_ADAPTIVE, PVRING_POLL_MAX_NS_DEFAULT, 0, 0);
 	cfg.event_idx = vuser_dev_has(dev, PVIO_F_EVENT_IDX);
 	r = pvring_layout(cfg.format, num, &l);
 	if (r)
@@ -75,6 +78,8 @@ int vuser_queue_init(struct vuser_queue *q, struct vuser_dev *dev, unsigned int 
 		vuser_dev_err(dev, r, "cannot set up ring %u of size %u", index, num);
 		goto err_free_slot;
 	}
+	/* Off but while vuser_queue_wait() sleeps: the device need not call. */
+	pvring_drv_disable_cb(&q->ring);
 	q->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (q->kick_fd < 0 || q->call_fd < 0) {
@@ -124,12 +129,55 @@ void vuser_queue_kick(struct vuser_queue *q)
 		return;
 }
 
+/**
+ * vuser_queue_set_poll - how vuser_queue_wait() waits on this queue
+ * @q: the queue (its one thread, or before it runs)
+ * @mode: adaptive (the default), on (always poll @max_us first) or off
+ *        (sleep at once)
+ * @max_us: the longest window; 0: the default (50 us)
+ */
+void vuser_queue_set_poll(struct vuser_queue *q, enum pvring_poll_mode mode, unsigned int max_us)
+{
+	uint64_t ns = max_us ? (uint64_t)max_us * 1000u : PVRING_POLL_MAX_NS_DEFAULT;
+
+	pvring_poll_init(&q->poll, mode,
+			 ns > PVRING_POLL_MAX_NS_LIMIT ? PVRING_POLL_MAX_NS_LIMIT : (u32)ns, 0, 0);
+}
+
+/**
+ * vuser_poll_mode_parse - "adaptive", "on" or "off"
+ * @s: the text
+ * @mode: out: the mode
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vuser_poll_mode_parse(const char *s, enum pvring_poll_mode *mode)
+{
+	if (!strcmp(s, "adaptive"))
+		*mode = PVRING_POLL_ADAPTIVE;
+	else if (!strcmp(s, "on"))
+		*mode = PVRING_POLL_ON;
+	else if (!strcmp(s, "off"))
+		*mode = PVRING_POLL_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int64_t vuser_queue_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t vuser_queue_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Has the back-end closed the control socket?  (Data on it is unexpected, not fatal.) */
@@ -141,15 +189,46 @@ static bool vuser_queue_peer_gone(struct vuser_dev *dev)
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
+/*
+ * Poll the used ring for the queue's window (used-buffer notifications are
+ * off), looking at the clock once per 64 empty looks.  Return: true when
+ * used buffers came (or the ring broke) meanwhile.
+ */
+static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t deadline_ms)
+{
+	unsigned int spins = 0;
+	uint64_t now;
+
+	for (;;) {
+		if (pvring_drv_more_used(&q->ring)) {
+			q->poll_hits++;
+			return true;
+		}
+		if (++spins % 64)
+			continue;
+		if (pvring_drv_broken(&q->ring))
+			return true;
+		now = vuser_queue_now_ns();
+		if (pvring_poll_expired(&q->poll, now - since) ||
+		    (int64_t)(now / 1000000u) >= deadline_ms)
+			return false;
+	}
+}
+
 /**
- * vuser_queue_wait - sleep until the back-end has used a buffer
+ * vuser_queue_wait - wait until the back-end has used a buffer
  * @q: the queue
  * @timeout_ms: at most this long; <0: the device's timeout
  *
- * Re-enables used-buffer notifications with pvring_drv_enable_cb(), which
- * re-checks the used ring after publishing the request, so a completion that
- * lands between our check and the sleep is never missed.  Notifications are
- * disabled again before returning: a busy caller reaps without them.
+ * Polls the used ring for the queue's window first (q->poll: adaptive by
+ * default, vuser_queue_set_poll()), with used-buffer notifications off, so
+ * a back-end that answers soon sends no call and we make no system call.
+ * Then sleeps: re-enables notifications with pvring_drv_enable_cb(), which
+ * re-checks the used ring after publishing the request, so a completion
+ * that lands between our check and the sleep is never missed.
+ * Notifications are disabled again before returning: a busy caller reaps
+ * without them.  After a sleep the window adapts to how long we waited
+ * (pvring_poll_woke()).
  *
  * Return: 0 when used buffers are ready to reap, -ETIMEDOUT, -ECONNRESET when
  * the back-end closed its socket, -EIO when it broke the ring.
@@ -162,15 +241,25 @@ int vuser_queue_wait(struct vuser_queue *q, int timeout_ms)
 		{ .fd = dev->sock, .events = POLLIN },
 	};
 	int64_t deadline, left;
-	uint64_t cnt;
+	uint64_t cnt, since;
+	bool slept = false;
 	int r;
 
 	if (timeout_ms < 0)
 		timeout_ms = dev->timeout_ms;
 	deadline = vuser_queue_now_ms() + timeout_ms;
+	if (pvring_drv_more_used(&q->ring))
+		return 0;
+	since = vuser_queue_now_ns();
+	if (pvring_poll_window(&q->poll) && vuser_queue_poll(q, since, deadline) &&
+	    !pvring_drv_broken(&q->ring))
+		return 0;
 	for (;;) {
-		if (pvring_drv_more_used(&q->ring))
+		if (pvring_drv_more_used(&q->ring)) {
+			if (slept)
+				pvring_poll_woke(&q->poll, vuser_queue_now_ns() - since);
 			return 0;
+		}
 		if (pvring_drv_broken(&q->ring)) {
 			/* One greppable line; clang-format would end a line with "(". */
 			/* clang-format off */
@@ -186,11 +275,14 @@ int vuser_queue_wait(struct vuser_queue *q, int timeout_ms)
 		left = deadline - vuser_queue_now_ms();
 		if (left <= 0) {
 			pvring_drv_disable_cb(&q->ring);
+			/* Nothing within the timeout: no window would have paid. */
+			pvring_poll_woke(&q->poll, vuser_queue_now_ns() - since);
 			return vuser_dev_err(dev, -ETIMEDOUT,
 					     "queue %u: back-end completed nothing within %d ms",
 					     q->index, timeout_ms);
 		}
 		q->waits++;
+		slept = true;
 		r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, (int)left);
 		pvring_drv_disable_cb(&q->ring);
 		if (r < 0 && errno != EINTR)

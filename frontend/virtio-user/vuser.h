@@ -20,6 +20,12 @@
  * vuser_dev_errmsg() saying what went wrong, against which socket, and what the
  * peer sent, because the caller usually just prints it and exits.
  *
+ * Waiting for used buffers (vuser_queue_wait()) polls the used ring first,
+ * with used-buffer notifications off, for an adaptive window (pviod's
+ * policy, ring/pvring_poll.h), then sleeps on the call eventfd: a back-end
+ * that answers within the window costs no wake-up on either side.
+ * vuser_queue_set_poll() changes the mode per queue.
+ *
  * Concurrency: set-up and teardown are single-threaded.  Afterwards each
  * queue may be driven by its own thread (one thread per queue); the control
  * socket is not touched on the data path.
@@ -32,6 +38,7 @@
 #include <stdint.h>
 
 #include "pvring_drv.h"
+#include "pvring_poll.h"
 #include "vhost_user.h"
 #include "virtio_config.h"
 #include "virtio_blk.h"
@@ -63,8 +70,10 @@ struct vuser_queue {
 	void *area[3]; /* desc, driver and device areas, for SET_VRING_ADDR */
 	int kick_fd; /* eventfd we write to notify the back-end */
 	int call_fd; /* eventfd the back-end writes on completion */
+	struct pvring_poll poll; /* how long vuser_queue_wait() polls before it sleeps */
 	unsigned long kicks; /* statistics: notifications sent */
 	unsigned long waits; /* statistics: sleeps on call_fd */
+	unsigned long poll_hits; /* statistics: waits that polling ended (no sleep) */
 };
 
 /* What the caller asks of vuser_dev_open(). */
@@ -141,6 +150,8 @@ int vuser_queue_init(struct vuser_queue *q, struct vuser_dev *dev, unsigned int 
 		     unsigned int num, unsigned int indirect_max);
 void vuser_queue_destroy(struct vuser_queue *q);
 int vuser_queue_wait(struct vuser_queue *q, int timeout_ms);
+void vuser_queue_set_poll(struct vuser_queue *q, enum pvring_poll_mode mode, unsigned int max_us);
+int vuser_poll_mode_parse(const char *s, enum pvring_poll_mode *mode);
 
 /**
  * vuser_queue_kick - notify the back-end of new buffers if it wants to be
@@ -172,8 +183,6 @@ struct vuser_blk_queue {
 	struct vuser_blk_req *free; /* free list */
 	unsigned int depth;
 	unsigned int inflight;
-	bool poll; /* busy-poll the used ring instead of sleeping */
-	unsigned int poll_us; /* poll: sleep after this many us idle (0: never) */
 };
 
 struct vuser_blk {

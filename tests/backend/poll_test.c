@@ -12,7 +12,9 @@
  *   busy_queue_polls  blk0 served one request at a time for BUSY_MS: the
  *                     SIGUSR1 dump shows its poll hits (requests found
  *                     without a kick) in the polling modes, none with
- *                     --poll off, where every request is kicked
+ *                     --poll off, where every request is kicked; the
+ *                     driver, in the same mode (vuser_queue_set_poll()),
+ *                     counts its own poll hits and sleeps likewise
  *
  * Variants: pviod's default (adaptive), --poll on, --poll off.
  *
@@ -48,14 +50,16 @@ FIXTURE(poll)
 FIXTURE_VARIANT(poll)
 {
 	const char *mode; /* --poll MODE, NULL: the default */
+	enum pvring_poll_mode client; /* the driver's */
 	bool hits; /* busy_queue_polls must see poll hits */
 };
 
 /* clang-format would glue the brace to the macro, which checkpatch rejects. */
 /* clang-format off */
-FIXTURE_VARIANT_ADD(poll, adaptive_default) { .mode = NULL, .hits = true };
-FIXTURE_VARIANT_ADD(poll, on) { .mode = "on", .hits = true };
-FIXTURE_VARIANT_ADD(poll, off) { .mode = "off", .hits = false };
+FIXTURE_VARIANT_ADD(poll, adaptive_default) {
+	.mode = NULL, .client = PVRING_POLL_ADAPTIVE, .hits = true };
+FIXTURE_VARIANT_ADD(poll, on) { .mode = "on", .client = PVRING_POLL_ON, .hits = true };
+FIXTURE_VARIANT_ADD(poll, off) { .mode = "off", .client = PVRING_POLL_OFF, .hits = false };
 /* clang-format on */
 
 FIXTURE_SETUP(poll)
@@ -323,6 +327,7 @@ static int dump_counters(const char *log, int nth, unsigned long long *kicks,
 TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 {
 	unsigned long long kicks, calls, hits, misses;
+	struct vuser_queue *q;
 	void *buf;
 	long end;
 	unsigned int n = 0;
@@ -330,6 +335,10 @@ TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 	if (!self->up)
 		SKIP(return, "pviod did not start");
 	ASSERT_EQ(0, blk_open(self, 0));
+	q = self->blk[0].bq[0].q;
+	/* The library's default is adaptive. */
+	EXPECT_EQ(PVRING_POLL_ADAPTIVE, q->poll.mode);
+	vuser_queue_set_poll(q, variant->client, 0);
 	buf = vuser_blk_alloc(&self->blk[0], 4096);
 	ASSERT_NE(NULL, buf);
 	for (end = pvt_ms() + BUSY_MS; pvt_ms() < end; n++)
@@ -340,6 +349,9 @@ TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 	pvt_dump_log(self->log);
 	TH_LOG("%u requests at depth 1: %llu kicks, %llu calls, %llu poll hits, %llu poll misses",
 	       n, kicks, calls, hits, misses);
+	TH_LOG("driver: %lu kicks, %lu sleeps, %lu poll hits; window %u ns", q->kicks, q->waits,
+	       q->poll_hits, pvring_poll_window(&q->poll));
+	EXPECT_LE(pvring_poll_window(&q->poll), q->poll.max_ns);
 	if (variant->hits) {
 		EXPECT_LT(0, hits);
 		/* Requests found by polling need no kick. */
@@ -349,6 +361,14 @@ TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 		EXPECT_EQ(0, misses);
 		/* Every request was kicked (a kick may cover more than one). */
 		EXPECT_LT(0, kicks);
+	}
+	if (variant->client == PVRING_POLL_OFF) {
+		/* Never polled: every wait slept. */
+		EXPECT_EQ(0, q->poll_hits);
+		EXPECT_LT(0, q->waits);
+	} else if (variant->client == PVRING_POLL_ON) {
+		/* pviod answers within 50 us at times, even on a busy machine. */
+		EXPECT_LT(0, q->poll_hits);
 	}
 }
 
