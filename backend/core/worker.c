@@ -33,6 +33,7 @@
  * pins it at --poll-max-us, --poll off at 0.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -548,6 +549,84 @@ struct pviod_worker *pviod_worker_pick(struct pviod_workers *ws)
 	return w;
 }
 
+/**
+ * pviod_cpus_parse - --cpus LIST: a CPU set per worker
+ * @list: comma-separated entries, one per worker, each a CPU ("3"), a range
+ *        ("2-3") or several joined by '+' ("0+2-3")
+ * @sets: out: the sets, malloc()ed (the caller frees them)
+ * @n: out: how many
+ *
+ * Return: 0, or -EINVAL (nothing reported: the caller names the option).
+ */
+int pviod_cpus_parse(const char *list, cpu_set_t **sets, unsigned int *n)
+{
+	const char *p = list;
+	unsigned int count = 1, i = 0;
+	unsigned long lo, hi, c;
+	cpu_set_t *s;
+	char *end;
+
+	for (; *p; p++)
+		count += *p == ',';
+	if (!*list || count > PVIOD_WORKERS_MAX)
+		return -EINVAL;
+	s = calloc(count, sizeof(*s));
+	if (!s)
+		return -EINVAL;
+	for (p = list;; p = end + 1) {
+		if (*p < '0' || *p > '9')
+			goto err;
+		lo = strtoul(p, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				goto err;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (hi < lo || hi >= CPU_SETSIZE)
+			goto err;
+		for (c = lo; c <= hi; c++)
+			CPU_SET(c, &s[i]);
+		if (*end == '+')
+			continue;
+		i++;
+		if (!*end)
+			break;
+		if (*end != ',')
+			goto err;
+	}
+	*sets = s;
+	*n = count;
+	return 0;
+
+err:
+	free(s);
+	return -EINVAL;
+}
+
+/* "0-1,3" for a message. */
+static void pviod_cpus_format(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t off = 0;
+	int c, start = -1;
+
+	buf[0] = '\0';
+	for (c = 0; c <= CPU_SETSIZE; c++) {
+		bool in = c < CPU_SETSIZE && CPU_ISSET(c, set);
+
+		if (in && start < 0)
+			start = c;
+		if (in || start < 0)
+			continue;
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%d", off ? "," : "",
+						start);
+		if (off < len && c - 1 > start)
+			off += (size_t)snprintf(buf + off, len - off, "-%d", c - 1);
+		start = -1;
+	}
+}
+
 static void pviod_worker_destroy(struct pviod_worker *w)
 {
 	io_uring_queue_exit(&w->ring);
@@ -559,13 +638,19 @@ static void pviod_worker_destroy(struct pviod_worker *w)
 /**
  * pviod_workers_start - create the worker threads
  * @ws: where to keep them (zeroed)
- * @cfg: how many, and how they poll
+ * @cfg: how many, how they poll, and on which CPUs
+ *
+ * A worker with a CPU set is created on it (it never runs elsewhere); its
+ * io_uring, and so the memory of its rings, is set up by that thread's
+ * first touch there.  Workers are named "pviod-wN" (top -H, ps -L).
  *
  * Return: 0 or -errno (reported).
  */
 int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_config *cfg)
 {
 	struct io_uring_params p;
+	pthread_attr_t attr;
+	char name[24], cpus[128];
 	unsigned int i;
 	int ret;
 
@@ -596,10 +681,26 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 			close(w->cmd_fd);
 			goto err_destroy;
 		}
-		ret = -pthread_create(&w->thread, NULL, pviod_worker_main, w);
+		pthread_attr_init(&attr);
+		if (cfg->ncpus)
+			pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t),
+						    &cfg->cpus[i % cfg->ncpus]);
+		ret = -pthread_create(&w->thread, &attr, pviod_worker_main, w);
+		pthread_attr_destroy(&attr);
 		if (ret) {
+			if (cfg->ncpus) {
+				pviod_cpus_format(&cfg->cpus[i % cfg->ncpus], cpus, sizeof(cpus));
+				pr_err("worker %u: cannot run on CPUs %s (offline, or not ours?)",
+				       i, cpus);
+			}
 			pviod_worker_destroy(w);
 			goto err_destroy;
+		}
+		snprintf(name, sizeof(name), "pviod-w%u", i % 100u);
+		pthread_setname_np(w->thread, name);
+		if (cfg->ncpus) {
+			pviod_cpus_format(&cfg->cpus[i % cfg->ncpus], cpus, sizeof(cpus));
+			pr_info("worker %u on CPUs %s", i, cpus);
 		}
 		ws->n = i + 1;
 	}

@@ -13,6 +13,7 @@
 #define PVIOD_CORE_WORKER_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <liburing.h>
@@ -31,6 +32,9 @@ struct pviod_worker_config {
 	unsigned int poll_max_us; /* --poll-max-us: the longest an idle worker polls */
 	unsigned int poll_grow; /* --poll-grow: factor (0: the default, 2) */
 	unsigned int poll_shrink; /* --poll-shrink: divisor (0: back to 0) */
+	/* --cpus: worker i runs on cpus[i % ncpus]; ncpus 0: where the scheduler likes */
+	cpu_set_t *cpus;
+	unsigned int ncpus;
 };
 
 struct pviod_worker {
@@ -71,6 +75,7 @@ struct pviod_workers {
 	unsigned int next; /* the next one pviod_worker_pick() tries */
 };
 
+int pviod_cpus_parse(const char *list, cpu_set_t **sets, unsigned int *n);
 int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_config *cfg);
 void pviod_workers_stop(struct pviod_workers *ws);
 struct pviod_worker *pviod_worker_pick(struct pviod_workers *ws);

@@ -5,7 +5,7 @@
  *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
  *                     [,direct=on|off][,inline=auto|off][,locking=on|off][,serial=ID]
  *                     [--device ...]
- *         [--workers=N] [--poll=adaptive|on|off] [--poll-max-us=US]
+ *         [--workers=N] [--cpus=LIST] [--poll=adaptive|on|off] [--poll-max-us=US]
  *         [--poll-grow=N] [--poll-shrink=N] [--log-level=LEVEL]
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
@@ -69,6 +69,10 @@ static void pviod_usage(FILE *f)
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
+		"      --cpus LIST        the CPUs of each worker, one entry per worker, e.g.\n"
+		"                         0,1 (worker 0 on CPU 0, worker 1 on CPU 1); an entry\n"
+		"                         is N, N-M or several joined by '+'; workers beyond\n"
+		"                         the list take its entries again from the first\n"
 		"      --poll MODE        how an idle worker polls its rings and completions (no\n"
 		"                         kicks meanwhile) before it sleeps: adaptive (default:\n"
 		"                         a window adapted to how soon work comes, up to\n"
@@ -123,6 +127,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll", required_argument, NULL, 'p' },
 		{ "poll-max-us", required_argument, NULL, 'b' },
 		{ "poll-budget", required_argument, NULL, 'b' },
@@ -161,6 +166,15 @@ int main(int argc, char **argv)
 			if (pviod_parse_uint("--workers", optarg, 1, PVIOD_WORKERS_MAX,
 					     &wcfg.nworkers))
 				return PVIOD_EXIT_USAGE;
+			break;
+		case 'c':
+			free(wcfg.cpus);
+			if (pviod_cpus_parse(optarg, &wcfg.cpus, &wcfg.ncpus)) {
+				fprintf(stderr,
+					"pviod: --cpus %s: expected a CPU list per worker, e.g. 0,1 or 0-1,2+3\n",
+					optarg);
+				return PVIOD_EXIT_USAGE;
+			}
 			break;
 		case 'p':
 			if (!strcmp(optarg, "adaptive")) {
@@ -247,7 +261,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (pviod_init(&p, &wcfg, &fault))
+	ret = pviod_init(&p, &wcfg, &fault);
+	/* The workers run where they were created: the sets are not needed after. */
+	free(wcfg.cpus);
+	if (ret)
 		return PVIOD_EXIT_FAIL;
 	for (i = 0; i < nspecs; i++) {
 		ret = pviod_device_add(&p, specs[i], NULL);

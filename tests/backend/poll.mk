@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/backend/poll: pviod's polling seen from outside (poll_test.c): idle
+# tests/backend/poll: pviod's polling and CPU placement seen from outside (poll_test.c): idle
 # with four devices connected it sleeps (CPU time and wake-ups from /proc),
 # and a busy queue shows poll hits in the SIGUSR1 dump; for the default
 # (adaptive), --poll on and --poll off.  The window's own rules are unit
@@ -13,3 +13,6 @@ INTEGRATION_TESTS += $(POLL_TEST)
 PROGS += $(POLL_TEST)
 
 $(POLL_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/pviod
+
+# --cpus: each worker on its CPUs (cpus_check.sh).
+INTEGRATION_TESTS += tests/backend/cpus_check.sh
