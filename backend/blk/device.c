@@ -326,7 +326,12 @@ static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q
 
 static void pviod_blk_queue_stop(struct pviod_device *dev, struct pviod_queue *q)
 {
+	struct pviod_blk *blk = pviod_blk_of(dev);
+	struct pviod_blk_queue *bq = q->priv;
+
 	/* The pool and the engine's state are kept for the next start. */
+	if (bq && blk->engine.ops->queue_stop)
+		blk->engine.ops->queue_stop(&blk->engine, q, bq->eq);
 }
 
 /* --- features and config ---------------------------------------------------------- */
@@ -378,7 +383,12 @@ static void pviod_blk_stats_print(struct pviod_device *dev, unsigned int qi)
 /* SIGUSR1, on the queue's worker (the counters' one writer). */
 static void pviod_blk_queue_stats(struct pviod_queue *q)
 {
+	struct pviod_blk *blk = pviod_blk_of(q->dev);
+	struct pviod_blk_queue *bq = q->priv;
+
 	pviod_blk_stats_print(q->dev, q->index);
+	if (bq && blk->engine.ops->queue_stats)
+		blk->engine.ops->queue_stats(&blk->engine, q, bq->eq);
 }
 
 static void pviod_blk_destroy(struct pviod_device *dev)
@@ -463,7 +473,7 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
  * @env: what it is created in
  * @name: its name, for messages
  * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,inline=auto|off]
- *        [,serial=ID]"
+ *        [,fixed=auto|off][,serial=ID]"
  *        (what follows "blk,")
  * @out: the device, listening on its socket
  *
@@ -476,7 +486,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
 	const char *serial = "";
 	unsigned long queues = 1;
-	bool readonly = false, direct = true, inline_rw = true, locking = true;
+	bool readonly = false, direct = true, inline_rw = true, locking = true, fixed = true;
 	struct pviod_blk_file_opts fo;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
@@ -516,6 +526,17 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 					val);
 				goto err_free_copy;
 			}
+		} else if (!strcmp(tok, "fixed")) {
+			if (!strcmp(val, "auto")) {
+				fixed = true;
+			} else if (!strcmp(val, "off")) {
+				fixed = false;
+			} else {
+				fprintf(stderr,
+					"pviod: --device blk: fixed=%s: expected auto or off\n",
+					val);
+				goto err_free_copy;
+			}
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(val) > PVIO_BLK_ID_BYTES) {
 				fprintf(stderr,
@@ -526,7 +547,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			serial = val;
 		} else {
 			fprintf(stderr,
-				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, locking, serial)\n",
+				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, fixed, locking, serial)\n",
 				tok);
 			goto err_free_copy;
 		}
@@ -558,6 +579,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 					   .readonly = readonly,
 					   .direct = direct,
 					   .inline_rw = inline_rw,
+					   .fixed = fixed,
 					   .lock = locking };
 	ret = pviod_blk_file_open(&blk->engine, dev->name, &fo);
 	if (ret)

@@ -78,8 +78,16 @@ struct pviod_blk_engine_ops {
 	 */
 	int (*queue_init)(struct pviod_blk_engine *e, struct pviod_queue *q, unsigned int nslots,
 			  void **eq);
+	/*
+	 * Optional: the queue stopped (its worker drained it), before the
+	 * memory its operations used may go: release what ->queue_init took
+	 * for that memory.  ->queue_init comes again before it runs again.
+	 */
+	void (*queue_stop)(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq);
 	/* The device goes away: a queue's state from ->queue_init. */
 	void (*queue_free)(struct pviod_blk_engine *e, void *eq);
+	/* Optional, SIGUSR1, on the queue's worker: log the engine's counters of @q. */
+	void (*queue_stats)(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq);
 	/* Worker: carry out @io; completes through io->done, maybe before returning. */
 	void (*submit)(struct pviod_blk_engine *e, struct pviod_blk_io *io);
 	/* Control thread, no operation in flight: make every write durable now. */
@@ -115,6 +123,7 @@ struct pviod_blk_file_opts {
 	bool direct; /* O_DIRECT, with a buffered fd for what it cannot take */
 	bool inline_rw; /* reads and writes of an in-memory image on the worker */
 	bool lock; /* take QEMU's image locks (lock.c) */
+	bool fixed; /* register guest memory as io_uring fixed buffers (O_DIRECT) */
 };
 
 int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,

@@ -30,6 +30,21 @@
  * preadv()/pwritev() on the worker instead, still straight between guest
  * memory and the file; FLUSH, DISCARD and WRITE_ZEROES keep going through
  * io_uring.
+ *
+ * io_uring's fixed resources: each queue registers the image's fds as fixed
+ * files of its worker's ring (IOSQE_FIXED_FILE: no file-table lookup and
+ * reference per request), and, for an O_DIRECT image (fixed=auto), the
+ * guest's memory regions as fixed buffers, cut into buffers of at most
+ * 1 GiB (worker.c).  A READ or WRITE of one segment then goes out as
+ * READ_FIXED / WRITE_FIXED, whose pages were pinned once at registration,
+ * instead of being pinned and released by the block layer on every request;
+ * several segments still take readv / writev (io_uring has no fixed-buffer
+ * vectored op before Linux 6.15).  Registration runs on the queue's worker
+ * (its ring's tables are the worker's) when the queue starts, which it does
+ * again after every memory-table change, and is dropped when the queue
+ * stops, so unmapped guest memory is never kept pinned.  When it fails
+ * (RLIMIT_MEMLOCK without CAP_IPC_LOCK, a full table, an old kernel) the
+ * queue goes on without, and says so once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,8 +86,24 @@ struct pviod_blk_file_op {
 	struct pviod_blk_file_range range[PVIOD_BLK_DISCARD_SEG_MAX];
 };
 
+/* One guest memory region registered as fixed buffers, from slot @first. */
+struct pviod_blk_file_buf {
+	const uint8_t *hva;
+	uint64_t size;
+	int first;
+};
+
 struct pviod_blk_file_queue {
 	unsigned int nslots;
+	/* Fixed resources on worker @w (NULL: none registered); the worker's. */
+	struct pviod_worker *w;
+	int file_slot[2]; /* of f->fd and, when it differs, f->fd_buffered; -1: none */
+	unsigned int nbufs;
+	struct pviod_blk_file_buf buf[PVRING_MEM_REGIONS_MAX];
+	int buf_err; /* why the buffers are not registered, 0: they are or were not asked */
+	/* Counters (the worker's). */
+	uint64_t rw_fixed; /* READ_FIXED / WRITE_FIXED submitted */
+	uint64_t rw_vec; /* readv / writev submitted */
 	struct pviod_blk_file_op op[];
 };
 
@@ -86,6 +117,9 @@ struct pviod_blk_file {
 	uint32_t dio_align; /* memory and offset alignment for O_DIRECT */
 	bool no_zero_range; /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP (atomic) */
 	bool rw_inline; /* READ/WRITE with preadv/pwritev on the worker */
+	bool fixed_bufs; /* register guest memory as fixed buffers (fixed=auto, O_DIRECT) */
+	bool fixed_warned; /* said once that registering failed (atomic: any worker) */
+	char *dev_name; /* for messages */
 	struct pviod_blk_lock *lock; /* NULL with locking=off */
 };
 
@@ -174,11 +208,33 @@ static void pviod_blk_file_rw_inline(struct pviod_blk_file_op *op)
 	pviod_blk_file_finish(op);
 }
 
+/* The fixed buffer that holds all of [@p, @p + @len), or -1. */
+static int pviod_blk_file_buf_index(const struct pviod_blk_file_queue *fq, const void *p,
+				    uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < fq->nbufs; i++) {
+		const struct pviod_blk_file_buf *b = &fq->buf[i];
+		uint64_t off = (uint64_t)((const uint8_t *)p - b->hva);
+
+		if ((const uint8_t *)p < b->hva || off >= b->size || len > b->size - off)
+			continue;
+		/* Inside one of its 1 GiB buffers? */
+		if (off / PVIOD_WORKER_BUF_MAX != (off + len - 1) / PVIOD_WORKER_BUF_MAX)
+			return -1;
+		return b->first + (int)(off / PVIOD_WORKER_BUF_MAX);
+	}
+	return -1;
+}
+
 static void pviod_blk_file_rw_submit(struct pviod_blk_file_op *op)
 {
 	struct pviod_blk_io *bio = op->bio;
+	struct pviod_blk_file_queue *fq = bio->eq;
 	uint64_t off = bio->offset + op->done;
 	struct io_uring_sqe *sqe;
+	int fd = op->fd, buf = -1;
 
 	if (op->f->rw_inline) {
 		pviod_blk_file_rw_inline(op);
@@ -190,10 +246,31 @@ static void pviod_blk_file_rw_submit(struct pviod_blk_file_op *op)
 		pviod_blk_file_finish(op);
 		return;
 	}
-	if (bio->op == PVIOD_BLK_READ)
-		io_uring_prep_readv(sqe, op->fd, (const struct iovec *)bio->seg, bio->nseg, off);
+	/* The slots are of the ring they were registered on: a moved queue has none. */
+	if (fq->w == bio->q->worker) {
+		int slot = fd == op->f->fd ? fq->file_slot[0] : fq->file_slot[1];
+
+		if (slot >= 0)
+			fd = slot;
+		if (bio->nseg == 1)
+			buf = pviod_blk_file_buf_index(fq, bio->seg[0].base, bio->seg[0].len);
+	}
+	if (buf >= 0 && bio->op == PVIOD_BLK_READ)
+		io_uring_prep_read_fixed(sqe, fd, bio->seg[0].base, (unsigned int)bio->seg[0].len,
+					 off, buf);
+	else if (buf >= 0)
+		io_uring_prep_write_fixed(sqe, fd, bio->seg[0].base, (unsigned int)bio->seg[0].len,
+					  off, buf);
+	else if (bio->op == PVIOD_BLK_READ)
+		io_uring_prep_readv(sqe, fd, (const struct iovec *)bio->seg, bio->nseg, off);
 	else
-		io_uring_prep_writev(sqe, op->fd, (const struct iovec *)bio->seg, bio->nseg, off);
+		io_uring_prep_writev(sqe, fd, (const struct iovec *)bio->seg, bio->nseg, off);
+	if (fd != op->fd)
+		sqe->flags |= IOSQE_FIXED_FILE;
+	if (buf >= 0)
+		fq->rw_fixed++;
+	else
+		fq->rw_vec++;
 	io_uring_sqe_set_data(sqe, &op->io);
 	op->io.complete = pviod_blk_file_rw_done;
 	op->pending++;
@@ -362,26 +439,124 @@ static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_i
 	}
 }
 
+/* On the queue's worker: drop what pviod_blk_file_register() took. */
+static void pviod_blk_file_unregister(struct pviod_queue *q, void *arg)
+{
+	struct pviod_blk_file_queue *fq = arg;
+	unsigned int i;
+
+	if (!fq->w)
+		return;
+	for (i = 0; i < fq->nbufs; i++)
+		pviod_worker_buf_unregister(fq->w, fq->buf[i].first);
+	for (i = 0; i < 2; i++)
+		pviod_worker_file_unregister(fq->w, fq->file_slot[i]);
+	fq->nbufs = 0;
+	fq->file_slot[0] = -1;
+	fq->file_slot[1] = -1;
+	fq->w = NULL;
+}
+
+struct pviod_blk_file_reg {
+	struct pviod_blk_file *f;
+	struct pviod_blk_file_queue *fq;
+};
+
+/*
+ * On the queue's worker, the queue stopped: the image's fds as fixed files
+ * and, when asked, every guest memory region as fixed buffers.  Whatever
+ * fails is done without.
+ */
+static void pviod_blk_file_register(struct pviod_queue *q, void *arg)
+{
+	struct pviod_blk_file_reg *r = arg;
+	struct pviod_blk_file_queue *fq = r->fq;
+	const struct pvring_mem *mem = q->ring.mem;
+	struct pviod_blk_file *f = r->f;
+	unsigned int i;
+	int first;
+
+	fq->w = q->worker;
+	fq->file_slot[0] = pviod_worker_file_register(fq->w, f->fd);
+	fq->file_slot[1] = -1;
+	if (f->fd_buffered != f->fd)
+		fq->file_slot[1] = pviod_worker_file_register(fq->w, f->fd_buffered);
+	fq->buf_err = 0;
+	for (i = 0; f->fixed_bufs && mem && i < mem->nregions; i++) {
+		first = pviod_worker_buf_register(fq->w, mem->region[i].hva, mem->region[i].size);
+		if (first < 0) {
+			fq->buf_err = first;
+			break;
+		}
+		fq->buf[fq->nbufs++] = (struct pviod_blk_file_buf){ mem->region[i].hva,
+								    mem->region[i].size, first };
+	}
+	if (fq->buf_err) {
+		while (fq->nbufs)
+			pviod_worker_buf_unregister(fq->w, fq->buf[--fq->nbufs].first);
+		if (!__atomic_exchange_n(&f->fixed_warned, true, __ATOMIC_RELAXED))
+			pr_warn("%s: queue %u: guest memory not registered as fixed buffers (%s%s); each O_DIRECT request pins its pages",
+				f->dev_name, q->index, strerror(-fq->buf_err),
+				fq->buf_err == -ENOMEM ? ": RLIMIT_MEMLOCK?" : "");
+	}
+}
+
 static int pviod_blk_file_queue_init(struct pviod_blk_engine *e, struct pviod_queue *q,
 				     unsigned int nslots, void **eq)
 {
 	struct pviod_blk_file_queue *fq = *eq;
+	struct pviod_blk_file_reg r = { e->priv, NULL };
 
 	/* Kept across restarts (a queue restarts on every SET_VRING_CALL). */
-	if (fq && fq->nslots == nslots)
-		return 0;
-	free(fq);
-	fq = calloc(1, sizeof(*fq) + nslots * sizeof(fq->op[0]));
-	*eq = fq;
-	if (!fq)
-		return -ENOMEM;
-	fq->nslots = nslots;
+	if (!fq || fq->nslots != nslots) {
+		/* Registered slots belong to the old state: ->queue_stop dropped them. */
+		free(fq);
+		fq = calloc(1, sizeof(*fq) + nslots * sizeof(fq->op[0]));
+		*eq = fq;
+		if (!fq)
+			return -ENOMEM;
+		fq->nslots = nslots;
+		fq->file_slot[0] = -1;
+		fq->file_slot[1] = -1;
+	}
+	/* Anew each start: the memory table may have changed while it was stopped. */
+	r.fq = fq;
+	if (!fq->w && pviod_worker_queue_call(q, pviod_blk_file_register, &r))
+		fq->w = NULL; /* its worker is gone: the queue moves, without */
 	return 0;
+}
+
+static void pviod_blk_file_queue_stop(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq)
+{
+	struct pviod_blk_file_queue *fq = eq;
+
+	/* On the ring's worker; if it died, its ring (and its pins) stay its own. */
+	if (fq && fq->w && pviod_worker_queue_call(q, pviod_blk_file_unregister, fq)) {
+		fq->nbufs = 0;
+		fq->w = NULL;
+	}
 }
 
 static void pviod_blk_file_queue_free(struct pviod_blk_engine *e, void *eq)
 {
 	free(eq);
+}
+
+static void pviod_blk_file_queue_stats(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq)
+{
+	const struct pviod_blk_file_queue *fq = eq;
+	uint64_t bytes = 0;
+	unsigned int i;
+
+	if (!fq)
+		return;
+	for (i = 0; i < fq->nbufs; i++)
+		bytes += fq->buf[i].size;
+	pr_info("%s: queue %u: file engine: %llu fixed-buffer reads/writes, %llu vectored; fixed files %s, %u regions (%llu MiB) registered%s%s",
+		q->dev->name, q->index, (unsigned long long)fq->rw_fixed,
+		(unsigned long long)fq->rw_vec, fq->w && fq->file_slot[0] >= 0 ? "yes" : "no",
+		fq->nbufs, (unsigned long long)(bytes >> 20), fq->buf_err ? ": " : "",
+		fq->buf_err ? strerror(-fq->buf_err) : "");
 }
 
 static int pviod_blk_file_flush(struct pviod_blk_engine *e)
@@ -405,6 +580,7 @@ static void pviod_blk_file_close(struct pviod_blk_engine *e)
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->path);
+	free(f->dev_name);
 	free(f);
 	e->priv = NULL;
 }
@@ -412,7 +588,9 @@ static void pviod_blk_file_close(struct pviod_blk_engine *e)
 static const struct pviod_blk_engine_ops pviod_blk_file_ops = {
 	.name = "file",
 	.queue_init = pviod_blk_file_queue_init,
+	.queue_stop = pviod_blk_file_queue_stop,
 	.queue_free = pviod_blk_file_queue_free,
+	.queue_stats = pviod_blk_file_queue_stats,
 	.submit = pviod_blk_file_submit,
 	.flush = pviod_blk_file_flush,
 	.close = pviod_blk_file_close,
@@ -498,7 +676,8 @@ int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 	f->readonly = o->readonly;
 	f->direct = o->direct;
 	f->path = strdup(o->path);
-	if (!f->path) {
+	f->dev_name = strdup(dev_name);
+	if (!f->path || !f->dev_name) {
 		ret = -ENOMEM;
 		goto err_close;
 	}
@@ -554,6 +733,8 @@ int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 		bytes = (uint64_t)st.st_size;
 	}
 	f->rw_inline = o->inline_rw && pviod_blk_file_inline_probe(f);
+	/* Buffered I/O copies without pinning: fixed buffers pay for O_DIRECT only. */
+	f->fixed_bufs = o->fixed && f->direct && !f->rw_inline;
 	f->dio_align = pviod_blk_file_dio_align(f->fd, f->is_blkdev);
 	if (f->dio_align < PVIO_BLK_SECTOR_SIZE || f->dio_align & (f->dio_align - 1))
 		f->dio_align = PVIO_BLK_SECTOR_SIZE;
@@ -563,10 +744,11 @@ int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 	e->readonly = o->readonly;
 	e->flush = true;
 	e->discard = !o->readonly;
-	pr_info("%s: '%s': %llu sectors, %s%s%s, DIO alignment %u", dev_name, o->path,
+	pr_info("%s: '%s': %llu sectors, %s%s%s%s, DIO alignment %u", dev_name, o->path,
 		(unsigned long long)(bytes >> PVIO_BLK_SECTOR_SHIFT),
 		f->direct ? "O_DIRECT" : "buffered", o->readonly ? ", read-only" : "",
-		f->rw_inline ? ", in-memory: reads and writes on the worker" : "", f->dio_align);
+		f->rw_inline ? ", in-memory: reads and writes on the worker" : "",
+		f->fixed_bufs ? ", guest memory as fixed buffers" : "", f->dio_align);
 	return 0;
 
 err_report:

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 
 #include "core/queue.h"
 #include "core/worker.h"
@@ -103,6 +104,160 @@ void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q)
 	q->ready = true;
 	q->ready_next = w->ready;
 	w->ready = q;
+}
+
+/**
+ * pviod_worker_file_register - a fixed-file slot of the worker's ring for @fd
+ * @w: the worker (on its thread)
+ * @fd: an open file
+ *
+ * IOSQE_FIXED_FILE with the slot spares the kernel a file-table lookup and
+ * reference per request.  Registering an fd registered already shares its
+ * slot.
+ *
+ * Return: the slot, or -errno (-EOPNOTSUPP: no table; -ENOSPC: table full).
+ */
+int pviod_worker_file_register(struct pviod_worker *w, int fd)
+{
+	int i, free_slot = -1, ret;
+
+	if (!w->files_ok)
+		return -EOPNOTSUPP;
+	for (i = 0; i < PVIOD_WORKER_FILES; i++) {
+		if (w->file_fd[i] == fd) {
+			w->file_refs[i]++;
+			return i;
+		}
+		if (w->file_fd[i] < 0 && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -ENOSPC;
+	ret = io_uring_register_files_update(&w->ring, (unsigned int)free_slot, &fd, 1);
+	if (ret < 0)
+		return ret;
+	w->file_fd[free_slot] = fd;
+	w->file_refs[free_slot] = 1;
+	return free_slot;
+}
+
+/**
+ * pviod_worker_file_unregister - drop a reference to a fixed-file slot
+ * @w: the worker (on its thread)
+ * @slot: from pviod_worker_file_register()
+ *
+ * Requests in flight keep the file; the slot is free once the last user
+ * dropped it.
+ */
+void pviod_worker_file_unregister(struct pviod_worker *w, int slot)
+{
+	int none = -1;
+
+	if (slot < 0 || slot >= PVIOD_WORKER_FILES || w->file_fd[slot] < 0)
+		return;
+	if (--w->file_refs[slot])
+		return;
+	io_uring_register_files_update(&w->ring, (unsigned int)slot, &none, 1);
+	w->file_fd[slot] = -1;
+}
+
+static void pviod_worker_buf_clear(struct pviod_worker *w, unsigned int first, unsigned int n);
+
+/**
+ * pviod_worker_buf_register - register memory as fixed buffers of the ring
+ * @w: the worker (on its thread)
+ * @base: the first byte
+ * @len: bytes
+ *
+ * The range is cut into buffers of PVIOD_WORKER_BUF_MAX bytes (io_uring
+ * takes no more per buffer), in consecutive slots: the byte at @base + o is
+ * in slot first + o / PVIOD_WORKER_BUF_MAX.  Registering pins the pages
+ * (against RLIMIT_MEMLOCK without CAP_IPC_LOCK) for as long as the slots
+ * are registered, so READ_FIXED / WRITE_FIXED need not pin them per
+ * request.  A range registered already shares its slots.
+ *
+ * Return: the first slot, or -errno (-EOPNOTSUPP: no table; -ENOSPC: not
+ * enough consecutive free slots; -ENOMEM: the pages could not be pinned).
+ */
+int pviod_worker_buf_register(struct pviod_worker *w, void *base, uint64_t len)
+{
+	unsigned int n = (unsigned int)((len + PVIOD_WORKER_BUF_MAX - 1) / PVIOD_WORKER_BUF_MAX);
+	struct iovec iov[PVIOD_WORKER_BUFS];
+	__u64 tags[PVIOD_WORKER_BUFS];
+	bool taken[PVIOD_WORKER_BUFS];
+	unsigned int i, j, run = 0;
+	int first = -1, ret;
+
+	if (!w->bufs_ok)
+		return -EOPNOTSUPP;
+	if (!len || n > PVIOD_WORKER_BUFS)
+		return -ENOSPC;
+	for (i = 0; i < PVIOD_WORKER_BUFS; i++) {
+		if (w->buf[i].base == base && w->buf[i].len == len) {
+			w->buf[i].refs++;
+			return (int)i;
+		}
+	}
+	/* Free slots: neither a first slot nor inside another range. */
+	memset(taken, 0, sizeof(taken));
+	for (j = 0; j < PVIOD_WORKER_BUFS; j++)
+		for (i = j; w->buf[j].base && i < j + w->buf[j].nslots; i++)
+			taken[i] = true;
+	for (i = 0; i < PVIOD_WORKER_BUFS && first < 0; i++) {
+		run = taken[i] ? 0 : run + 1;
+		if (run == n)
+			first = (int)(i + 1 - n);
+	}
+	if (first < 0)
+		return -ENOSPC;
+	for (i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)i * PVIOD_WORKER_BUF_MAX;
+
+		iov[i].iov_base = (char *)base + off;
+		iov[i].iov_len = len - off < PVIOD_WORKER_BUF_MAX ? len - off :
+								    PVIOD_WORKER_BUF_MAX;
+		tags[i] = 0;
+	}
+	ret = io_uring_register_buffers_update_tag(&w->ring, (unsigned int)first, iov, tags, n);
+	if (ret < 0)
+		return ret;
+	if ((unsigned int)ret != n) {
+		/* Some went in, not all: take them out again. */
+		pviod_worker_buf_clear(w, (unsigned int)first, (unsigned int)ret);
+		return -ENOMEM;
+	}
+	w->buf[first] = (struct pviod_worker_buf){ base, len, n, 1 };
+	return first;
+}
+
+/* Empty @n slots from @first: their pages are unpinned once no request uses them. */
+static void pviod_worker_buf_clear(struct pviod_worker *w, unsigned int first, unsigned int n)
+{
+	struct iovec iov[PVIOD_WORKER_BUFS] = { { NULL, 0 } };
+	__u64 tags[PVIOD_WORKER_BUFS] = { 0 };
+
+	if (n)
+		io_uring_register_buffers_update_tag(&w->ring, first, iov, tags, n);
+}
+
+/**
+ * pviod_worker_buf_unregister - drop a reference to registered memory
+ * @w: the worker (on its thread)
+ * @first: from pviod_worker_buf_register()
+ *
+ * The last reference unpins it (requests in flight keep what they use).
+ */
+void pviod_worker_buf_unregister(struct pviod_worker *w, int first)
+{
+	struct pviod_worker_buf *b;
+
+	if (first < 0 || first >= PVIOD_WORKER_BUFS || !w->buf[first].base)
+		return;
+	b = &w->buf[first];
+	if (--b->refs)
+		return;
+	pviod_worker_buf_clear(w, (unsigned int)first, b->nslots);
+	*b = (struct pviod_worker_buf){ 0 };
 }
 
 /* After a batch: publish and signal every queue that put something. */
@@ -681,6 +836,10 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 			close(w->cmd_fd);
 			goto err_destroy;
 		}
+		/* Sparse tables, filled as devices register (file.c); fine without. */
+		memset(w->file_fd, -1, sizeof(w->file_fd));
+		w->files_ok = !io_uring_register_files_sparse(&w->ring, PVIOD_WORKER_FILES);
+		w->bufs_ok = !io_uring_register_buffers_sparse(&w->ring, PVIOD_WORKER_BUFS);
 		pthread_attr_init(&attr);
 		if (cfg->ncpus)
 			pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t),

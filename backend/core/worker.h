@@ -22,6 +22,9 @@
 #include "pvring_poll.h"
 
 #define PVIOD_WORKERS_MAX 64
+#define PVIOD_WORKER_FILES 64 /* registered files per worker (io_uring's fixed files) */
+#define PVIOD_WORKER_BUFS 128 /* registered buffers per worker */
+#define PVIOD_WORKER_BUF_MAX (1ull << 30) /* bytes per registered buffer: io_uring's limit */
 
 struct pviod_queue;
 struct pviod_cmd;
@@ -47,6 +50,22 @@ struct pviod_worker {
 	 */
 	struct pvring_poll poll;
 	uint64_t sleeps; /* io_uring waits (the worker's) */
+
+	/*
+	 * io_uring's fixed resources, the worker's (register them on its
+	 * thread: pviod_worker_queue_call()): sparse tables set up with the
+	 * ring, or not at all (then every register call fails).  A slot is
+	 * shared by whoever registers the same fd or memory range, counted.
+	 */
+	bool files_ok, bufs_ok;
+	int file_fd[PVIOD_WORKER_FILES]; /* -1: free */
+	unsigned int file_refs[PVIOD_WORKER_FILES];
+	struct pviod_worker_buf {
+		void *base; /* NULL: free */
+		uint64_t len;
+		unsigned int nslots; /* base, base + 1 GiB, ... */
+		unsigned int refs;
+	} buf[PVIOD_WORKER_BUFS]; /* by first slot */
 
 	/* Commands from other threads. */
 	pthread_mutex_t lock;
@@ -86,6 +105,10 @@ int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
 void pviod_worker_submit(struct pviod_worker *w);
 void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q);
+int pviod_worker_file_register(struct pviod_worker *w, int fd);
+void pviod_worker_file_unregister(struct pviod_worker *w, int slot);
+int pviod_worker_buf_register(struct pviod_worker *w, void *base, uint64_t len);
+void pviod_worker_buf_unregister(struct pviod_worker *w, int first);
 
 /**
  * pviod_worker_polling - does the worker poll its rings when idle?

@@ -3,7 +3,8 @@
  * main.c - pviod's command line.
  *
  *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
- *                     [,direct=on|off][,inline=auto|off][,locking=on|off][,serial=ID]
+ *                     [,direct=on|off][,inline=auto|off][,fixed=auto|off][,locking=on|off]
+ *                     [,serial=ID]
  *                     [--device ...]
  *         [--workers=N] [--cpus=LIST] [--poll=adaptive|on|off] [--poll-max-us=US]
  *         [--poll-grow=N] [--poll-shrink=N] [--log-level=LEVEL]
@@ -46,6 +47,9 @@ static void pviod_usage(FILE *f)
 		"  inline=auto|off    auto: reads and writes of an image in memory (tmpfs,\n"
 		"                     hugetlbfs) that io_uring cannot do without a thread hop\n"
 		"                     run on the worker (default auto)\n"
+		"  fixed=auto|off     auto: with O_DIRECT, guest memory registered as io_uring\n"
+		"                     fixed buffers (pinned once, not per request; needs\n"
+		"                     RLIMIT_MEMLOCK or CAP_IPC_LOCK, else goes without)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
 		"\n"
 		"Net device options (--device net,...; see Documentation/net.rst):\n"

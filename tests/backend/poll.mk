@@ -16,3 +16,6 @@ $(POLL_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/pviod
 
 # --cpus: each worker on its CPUs (cpus_check.sh).
 INTEGRATION_TESTS += tests/backend/cpus_check.sh
+
+# The file engine's io_uring fixed files and buffers, data verified (fixed_check.sh).
+INTEGRATION_TESTS += tests/backend/fixed_check.sh
