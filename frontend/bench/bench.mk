@@ -3,7 +3,8 @@
 # frontend/bench: the benchmark tools.
 #
 #   pvio-bench      a vhost-user back-end measured from the host through the
-#                   userspace front-end (pvio_bench.c, bench_blk.c, bench_net.c)
+#                   userspace front-end (pvio_bench.c, bench_blk.c, bench_net.c;
+#                   bench_idle.c: an idle back-end's CPU with devices connected)
 #   libpvbench.a    what pvio-bench measures with (bench_lib.c: latency
 #                   histogram, verify patterns, test frames, size parsing);
 #                   the front-end's tests link it too
@@ -15,6 +16,11 @@
 #   net_bench.sh    net: 64-byte pps, testpmd virtio_user against pviod loop
 #                   and against DPDK's vhost PMD, same run (it takes
 #                   tests/lib/lib.sh's helpers)
+#   ringtest-compare  the batch-1 round trip against Linux's
+#                   tools/virtio/ringtest virtio_ring_0_9, built at run time
+#                   from the kernel source tarball into $(O)/ringtest
+#   poll-bench      issue 19's table: default against --poll on, fixed
+#                   buffers against none, idle CPU, net and ring rows
 #
 # BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
 #
@@ -25,7 +31,7 @@
 BENCH_DIR := $(O)/frontend/bench
 BENCH_LIB := $(O)/libpvbench.a
 BENCH_LIB_OBJS := $(BENCH_DIR)/bench_lib.o
-BENCH_OBJS := $(addprefix $(BENCH_DIR)/,pvio_bench.o bench_blk.o bench_net.o)
+BENCH_OBJS := $(addprefix $(BENCH_DIR)/,pvio_bench.o bench_blk.o bench_net.o bench_idle.o)
 BENCH_RING_LIB := $(O)/libpvring.a
 BENCH_CFLAGS_EXTRA := -I$(CURDIR)/frontend/bench -I$(CURDIR)/frontend/virtio-user
 
@@ -66,4 +72,5 @@ bench-blk: $(O)/pvio-bench $(O)/pviod
 # argument of the command before it).
 BENCHES += frontend/bench/net_bench.sh \
 	$(O)/pvio-ringbench --compare-rte-ring \
-	frontend/bench/bench-compare
+	frontend/bench/bench-compare \
+	frontend/bench/poll-bench

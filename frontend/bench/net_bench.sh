@@ -20,6 +20,12 @@
 # (testpmd's --tx-first) the 64 frames move in convoys and the figure swings
 # by 3x from run to run with how the two sides happen to take turns.
 #
+# PVIO_NET_BENCH_PVIOD: pviod's polling options (default "--poll on
+# --poll-budget 1000000"; "" for pviod's default, adaptive);
+# PVIO_NET_BENCH_BURST: testpmd's --burst in io mode (default 64).  testpmd's
+# own defaults, 32 frames in flight, are PVIO_NET_BENCH_BURST=32
+# PVIO_NET_BENCH_BURSTS=1.
+#
 # This machine's two cores are noisy (one run can be 30% off the next), so
 # the two back-ends take turns, PVIO_NET_BENCH_ROUNDS times (default 3) of
 # PVIO_NET_BENCH_SECS each (default 5), and the medians are compared.
@@ -43,6 +49,8 @@ if ! why=$(pvt_testpmd_can); then
 fi
 
 bursts=${PVIO_NET_BENCH_BURSTS:-8}
+burst=${PVIO_NET_BENCH_BURST:-64}
+read -r -a pviod_poll <<<"${PVIO_NET_BENCH_PVIOD---poll on --poll-budget 1000000}"
 
 # front MODE SOCK OUT: MODE for $secs seconds (testpmd's interactive
 # prompt: start, wait, stop); prints TX-packets.
@@ -51,7 +59,7 @@ front()
 	local args start
 	case $1 in
 	txonly) args=(--forward-mode=txonly) start=start ;;
-	io) args=(--forward-mode=io --burst=64 --rxd=1024 --txd=1024) start="start tx_first $bursts" ;;
+	io) args=(--forward-mode=io "--burst=$burst" --rxd=1024 --txd=1024) start="start tx_first $bursts" ;;
 	esac
 	(sleep 2; echo "$start"; sleep "$secs"; echo stop; sleep 1; echo quit) |
 		timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
@@ -68,8 +76,7 @@ pviod_round()
 	local tx
 	rm -f "$PVT_TMP/p.sock"
 	pvt_pviod_start "$PVT_TMP/pviod.log" taskset -c 0 "$(pvt_bin pviod)" \
-		--device "net,socket=$PVT_TMP/p.sock,backend=loop" --poll on \
-		--poll-budget 1000000 || return 1
+		--device "net,socket=$PVT_TMP/p.sock,backend=loop" "${pviod_poll[@]}" || return 1
 	tx=$(front "$1" "$PVT_TMP/p.sock" "$PVT_TMP/front.p") || tx=0
 	pvt_pviod_stop >/dev/null 2>&1 || true
 	PVT_PVIOD_PID=

@@ -4,6 +4,7 @@
  *
  *   pvio-bench blk --socket PATH --rw randread --bs 4k --iodepth 32 --queues 1 --runtime 10
  *   pvio-bench net --socket PATH --frame-size 64 --mode reflect --runtime 10
+ *   pvio-bench idle --pid PID --blk PATH --net PATH --console PATH --runtime 10
  *
  * One thread per queue keeps --iodepth requests in flight, timing each from
  * submission to reaping into a per-thread histogram; the report merges them.
@@ -117,7 +118,9 @@ static void print_usage(FILE *f)
 		"                      [--rwmixread PCT] [--poll[=adaptive|on|off]] [--poll-budget US]\n"
 		"                      [--no-indirect] [--hugetlb] [--timeout-ms MS] [--json]\n"
 		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64[,1514,...]]\n"
-		"                      [--burst N] [--runtime SEC] [--verify] [--timeout-ms MS] [--json]\n");
+		"                      [--burst N] [--runtime SEC] [--verify] [--timeout-ms MS] [--json]\n"
+		"       pvio-bench idle --pid PID [--blk SOCK]... [--net SOCK]... [--console SOCK]...\n"
+		"                      [--runtime SEC] [--json]\n");
 }
 
 int main(int argc, char **argv)
@@ -135,11 +138,13 @@ int main(int argc, char **argv)
 		return bench_blk_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "net"))
 		return bench_net_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "idle"))
+		return bench_idle_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		print_usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "pvio-bench: unknown device '%s' (want blk or net)\n", argv[1]);
+	fprintf(stderr, "pvio-bench: unknown device '%s' (want blk, net or idle)\n", argv[1]);
 	print_usage(stderr);
 	return 2;
 }

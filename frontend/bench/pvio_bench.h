@@ -18,5 +18,6 @@ void bench_print_lat(const struct bench_hist *h);
 
 int bench_blk_main(int argc, char **argv);
 int bench_net_main(int argc, char **argv);
+int bench_idle_main(int argc, char **argv);
 
 #endif /* PVIO_BENCH_H */
