@@ -26,7 +26,7 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer $(FUZZ_SAN) -pthread
 # pviod's objects, rebuilt with the fuzzer's instrumentation.
 FUZZ_PVIOD_OBJS := $(patsubst $(O)/%,$(FUZZ_O)/%,$(PVIOD_OBJS))
 
-FUZZ_ALL := ring blk_req vu_msg
+FUZZ_ALL := ring blk_req vu_msg inflight mem
 # Targets against device code that lands in other commits: built once it exists.
 ifneq ($(wildcard backend/net/hdr.c),)
 FUZZ_ALL += net_hdr
@@ -57,6 +57,13 @@ $(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/bl
 
 $(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
+
+$(FUZZ_O)/fuzz_inflight: $(FUZZ_O)/tests/fuzz/fuzz_inflight.o $(FUZZ_PVIOD_OBJS)
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
+
+$(FUZZ_O)/fuzz_mem: $(FUZZ_O)/tests/fuzz/fuzz_mem.o $(FUZZ_O)/backend/vhost-user/mem.o \
+		$(FUZZ_O)/backend/core/peermem.o $(FUZZ_O)/backend/core/log.o
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
 $(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/net/hdr.o \
 		$(FUZZ_O)/backend/net/filter.o

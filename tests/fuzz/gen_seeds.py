@@ -151,3 +151,39 @@ put("console", "ready", bytes([3 | 8 | 16]) + ctrl(0, 0, 1) + rx() + ctrl(1, 3, 
     rx() + ctrl(1, 6, 1) + rx(2, 4) + ctrl(9, 3, 1))
 put("console", "split", bytes([1 | 8]) + bytes([0, 2, 3]) + b"\0\0\0" + bytes([5]) +
     struct.pack("<HHB", 0, 0, 1) + rx())
+
+# --- inflight: [log2 size - 1][used->idx u16][avail->idx u16] region, descs, avail ---
+def inflight_seed(used, avail_idx, states, batch_head=0, region_used=None, chains=1):
+    num = 4
+    out = bytes([1]) + struct.pack("<HH", used, avail_idx)
+    ru = used if region_used is None else region_used
+    out += struct.pack("<QHHHH", 0, 1, num, batch_head, ru)
+    for infl, nxt, counter in states:
+        out += struct.pack("<B5xHQ", infl, nxt, counter)
+    desc = b""
+    for c in range(chains):  # header, data (device-writable), status: a read
+        base = 0x3000 + c * 0x1000
+        desc += struct.pack("<QIHH", base, 16, 1, 1) + struct.pack("<QIHH", base + 0x100, 512, 3, 2)
+        desc += struct.pack("<QIHH", base + 0x800, 1, 2, 0)
+    desc += bytes(4 * 16 - len(desc))
+    return out + desc + struct.pack("<4H", 0, 0, 0, 0)
+
+
+put("inflight", "fresh", inflight_seed(0, 1, [(0, 0, 0)] * 4))
+put("inflight", "one-in-flight", inflight_seed(0, 1, [(1, 0, 1), (0, 0, 0), (0, 0, 0), (0, 0, 0)]))
+put("inflight", "batch-lag", inflight_seed(1, 1, [(1, 0, 1), (0, 0, 0), (0, 0, 0), (0, 0, 0)],
+                                           region_used=0))
+put("inflight", "noise", inflight_seed(7, 9, [(3, 9, 5), (1, 1, 0), (1, 2, 1 << 63), (255, 0, 2)],
+                                       batch_head=3, region_used=60000))
+
+# --- mem: [op] operands (see fuzz_mem.c) ---
+def mem_region(gpa, pages, uva, off, file_pages):
+    return bytes([0]) + struct.pack("<HBHBB", gpa, pages - 1, uva, off, file_pages - 1)
+
+
+put("mem", "table-xlate", bytes([0, 2]) + mem_region(0, 16, 0x100, 0, 16) +
+    mem_region(16, 16, 0x200, 4, 20) + bytes([3]) + struct.pack("<QI", 0xf000, 0x2000) +
+    bytes([4]) + struct.pack("<QI", 0x100000, 64))
+put("mem", "add-remove", bytes([1]) + mem_region(0, 8, 0x10, 0, 8) + bytes([1]) +
+    mem_region(64, 8, 0x20, 0, 8) + bytes([2, 0]) + bytes([3]) + struct.pack("<QI", 0x40000, 4096))
+put("mem", "past-eof", bytes([1]) + mem_region(0, 16, 0, 8, 16))
