@@ -468,6 +468,8 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
 	cfg->write_zeroes_may_unmap = 1;
 }
 
+#define PVIOD_BLK_OPTIONS "socket, file, queues, readonly, direct, inline, fixed, locking, serial"
+
 /**
  * pviod_blk_create - a block device from its --device options
  * @env: what it is created in
@@ -521,9 +523,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			} else if (!strcmp(val, "off")) {
 				inline_rw = false;
 			} else {
-				fprintf(stderr,
-					"pviod: --device blk: inline=%s: expected auto or off\n",
-					val);
+				pviod_opt_err("blk", "inline=%s: expected auto or off", val);
 				goto err_free_copy;
 			}
 		} else if (!strcmp(tok, "fixed")) {
@@ -532,28 +532,23 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			} else if (!strcmp(val, "off")) {
 				fixed = false;
 			} else {
-				fprintf(stderr,
-					"pviod: --device blk: fixed=%s: expected auto or off\n",
-					val);
+				pviod_opt_err("blk", "fixed=%s: expected auto or off", val);
 				goto err_free_copy;
 			}
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(val) > PVIO_BLK_ID_BYTES) {
-				fprintf(stderr,
-					"pviod: --device blk: serial=%s: at most %d bytes\n", val,
-					PVIO_BLK_ID_BYTES);
+				pviod_opt_err("blk", "serial=%s: at most %d bytes", val,
+					      PVIO_BLK_ID_BYTES);
 				goto err_free_copy;
 			}
 			serial = val;
 		} else {
-			fprintf(stderr,
-				"pviod: --device blk: unknown option '%s' (socket, file, queues, readonly, direct, inline, fixed, locking, serial)\n",
-				tok);
+			pviod_opt_err("blk", "unknown option '%s' (%s)", tok, PVIOD_BLK_OPTIONS);
 			goto err_free_copy;
 		}
 	}
 	if (!socket_path || !*socket_path || !file || !*file) {
-		fprintf(stderr, "pviod: --device blk: socket=PATH and file=IMAGE are required\n");
+		pviod_opt_err("blk", "socket=PATH and file=IMAGE are required");
 		goto err_free_copy;
 	}
 

@@ -559,9 +559,8 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 		p->out_limit = buffer;
 		if (tok && *tok) {
 			if (strlen(tok) >= PVIOD_CON_NAME_MAX || strchr(tok, '/')) {
-				fprintf(stderr,
-					"pviod: --device console: port name '%s' must be shorter than %d bytes and have no '/'\n",
-					tok, PVIOD_CON_NAME_MAX);
+				pviod_opt_err("console", "port name '%s': under %d bytes, no '/'",
+					      tok, PVIOD_CON_NAME_MAX);
 				return -EINVAL;
 			}
 			p->name = strdup(tok);
@@ -583,9 +582,7 @@ static int pviod_con_ports_init(struct pviod_con *con, const char *out_path, cha
 			return ret;
 	}
 	if (tok)
-		fprintf(stderr,
-			"pviod: --device console: more names than ports=%u; extra ignored\n",
-			con->nports);
+		pr_warn("--device console: more names than ports=%u; extra ignored", con->nports);
 	return 0;
 }
 
@@ -637,15 +634,14 @@ int pviod_console_create(const struct pviod_env *env, const char *name, const ch
 			if (pviod_opt_uint("console", tok, val, 1, 3600000, &stall))
 				goto err_free_copy;
 		} else {
-			fprintf(stderr,
-				"pviod: --device console: unknown option '%s' (socket, out, ports, names, buffer, stall-ms)\n",
-				tok);
+			pviod_opt_err("console", "unknown option '%s' (%s)", tok,
+				      "socket, out, ports, names, buffer, stall-ms");
 			goto err_free_copy;
 		}
 	}
 	if (!socket_path || !*socket_path || !sink) {
-		fprintf(stderr,
-			"pviod: --device console: socket=PATH and out=pty|unix:PATH|file:PATH|stdio are required\n");
+		pviod_opt_err("console",
+			      "socket=PATH and out=pty|unix:PATH|file:PATH|stdio are required");
 		goto err_free_copy;
 	}
 	dev = calloc(1, sizeof(*dev));
@@ -671,14 +667,14 @@ int pviod_console_create(const struct pviod_env *env, const char *name, const ch
 	} else if (!strcmp(sink, "stdio")) {
 		con->out_kind = PVIOD_CON_STDIO;
 		if (nports > 1) {
-			fprintf(stderr,
-				"pviod: --device console: out=stdio serves one port; use ports=1 or another out=\n");
+			pviod_opt_err("console",
+				      "out=stdio serves one port; use ports=1 or another out=");
 			goto err_free_dev;
 		}
 	} else {
-		fprintf(stderr,
-			"pviod: --device console: out=%s: expected pty, pty:LINK, unix:PATH, file:PATH or stdio\n",
-			sink);
+		pviod_opt_err("console",
+			      "out=%s: expected pty, pty:LINK, unix:PATH, file:PATH or stdio",
+			      sink);
 		goto err_free_dev;
 	}
 	con->nports = (unsigned int)nports;

@@ -61,6 +61,7 @@ void pviod_device_free(struct pviod_device *dev)
 		pviod_queue_fini(&dev->queues[i]);
 	free(dev->queues);
 	free(dev->socket_path);
+	free(dev->spec);
 	free(dev->name);
 	free(dev);
 }

@@ -19,6 +19,7 @@
 #include "virtio_config.h"
 
 #define PVIOD_QUEUES_MAX 64 /* per device; GET_QUEUE_NUM answers at most this */
+#define PVIOD_ID_MAX 32 /* a device's id=, with its NUL */
 
 struct pviod_device;
 struct pviod_workers;
@@ -78,7 +79,8 @@ struct pviod_device_ops {
 struct pviod_device {
 	const struct pviod_device_ops *ops;
 	const struct pviod_env *env;
-	char *name; /* for messages: "blk0" */
+	char *name; /* its id: "blk0", or id=NAME */
+	char *spec; /* the --device SPEC it was created from (the daemon's) */
 	char *socket_path; /* where the transport listens */
 	unsigned int nqueues;
 	struct pviod_queue *queues;

@@ -5,12 +5,32 @@
  * type, the option as given, and what was expected.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/options.h"
+
+/**
+ * pviod_opt_err - report a bad option: "pviod: --device TYPE: MESSAGE"
+ * @type: the device type ("blk")
+ * @fmt: printf format of the rest, without a trailing newline
+ *
+ * The command line prints it; the control socket answers with it
+ * (core/log.h's capture).
+ */
+void pviod_opt_err(const char *type, const char *fmt, ...)
+{
+	char buf[448];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pviod_usage_err("--device %s: %s", type, buf);
+}
 
 /**
  * pviod_opt_split - split one "key=value" token in place
@@ -25,7 +45,7 @@ int pviod_opt_split(const char *type, char *tok, char **val)
 	char *eq = strchr(tok, '=');
 
 	if (!eq) {
-		fprintf(stderr, "pviod: --device %s: '%s' is not key=value\n", type, tok);
+		pviod_opt_err(type, "'%s' is not key=value", tok);
 		return -EINVAL;
 	}
 	*eq = '\0';
@@ -53,8 +73,7 @@ int pviod_opt_uint(const char *type, const char *key, const char *val, unsigned 
 	errno = 0;
 	v = strtoul(val, &end, 10);
 	if (errno || !*val || *end || *val == '-' || v < lo || v > hi) {
-		fprintf(stderr, "pviod: --device %s: %s=%s: expected %lu..%lu\n", type, key, val,
-			lo, hi);
+		pviod_opt_err(type, "%s=%s: expected %lu..%lu", key, val, lo, hi);
 		return -EINVAL;
 	}
 	*out = v;
@@ -79,7 +98,7 @@ int pviod_opt_bool(const char *type, const char *key, const char *val, bool *out
 		   !strcmp(val, "0")) {
 		*out = false;
 	} else {
-		fprintf(stderr, "pviod: --device %s: %s=%s: expected on or off\n", type, key, val);
+		pviod_opt_err(type, "%s=%s: expected on or off", key, val);
 		return -EINVAL;
 	}
 	return 0;

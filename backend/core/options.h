@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+void pviod_opt_err(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pviod_opt_split(const char *type, char *tok, char **val);
 int pviod_opt_uint(const char *type, const char *key, const char *val, unsigned long lo,
 		   unsigned long hi, unsigned long *out);

@@ -21,6 +21,7 @@
 #include "blk/blk.h"
 #include "core/peermem.h"
 #include "console/console.h"
+#include "core/options.h"
 #include "daemon/pviod.h"
 #include "net/net.h"
 #include "vhost-user/vu.h"
@@ -123,43 +124,124 @@ struct pviod_device *pviod_device_find(struct pviod *p, const char *name)
 	return NULL;
 }
 
+/* An id names the device in messages, on the control socket and in metrics. */
+static bool pviod_id_valid(const char *id)
+{
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	size_t len = strlen(id);
+
+	return len && len < PVIOD_ID_MAX && strspn(id, ok) == len;
+}
+
+/*
+ * Take the options every device type has out of @opts (what follows
+ * "TYPE,"): id=NAME.  @rest gets the others, in order, for the type's
+ * create.  Return: 0, or -EINVAL (reported).
+ */
+static int pviod_spec_common(const char *type, const char *opts, char *rest, size_t size,
+			     const char **id)
+{
+	const char *tok = opts;
+	size_t used = 0;
+
+	*id = NULL;
+	rest[0] = '\0';
+	while (*tok) {
+		size_t len = strcspn(tok, ",");
+
+		if (len > 3 && !strncmp(tok, "id=", 3)) {
+			char *val = strndup(tok + 3, len - 3);
+
+			if (!val)
+				return -ENOMEM;
+			if (!pviod_id_valid(val)) {
+				pviod_opt_err(type, "id=%s: expected 1..%d letters, digits, _ . -",
+					      val, PVIOD_ID_MAX - 1);
+				free(val);
+				return -EINVAL;
+			}
+			free((char *)*id);
+			*id = val;
+		} else if (len) {
+			if (used + len + 2 > size)
+				return -ENAMETOOLONG;
+			if (used)
+				rest[used++] = ',';
+			memcpy(rest + used, tok, len);
+			used += len;
+			rest[used] = '\0';
+		}
+		tok += len + (tok[len] == ',');
+	}
+	return 0;
+}
+
 /**
  * pviod_device_add - create a device and serve it
  * @p: the context (control thread)
- * @spec: "TYPE,key=value,..." as --device takes it
+ * @spec: "TYPE,key=value,..." as --device takes it; id=NAME names it, else
+ *        it is TYPE0, TYPE1, ... in the order of creation
  * @out: the device, or NULL
  *
- * Return: 0; -EINVAL for a bad argument (a message says what is wrong);
- * another -errno when the device could not be set up (a message says why).
+ * Return: 0; -EINVAL for a bad argument or an id in use (a message says
+ * what is wrong); another -errno when the device could not be set up (a
+ * message says why).
  */
 int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **out)
 {
 	size_t len = strcspn(spec, ",");
 	const struct pviod_device_type *t = NULL;
 	struct pviod_device *dev, **tail;
-	char name[32];
-	unsigned int i;
+	const char *id = NULL;
+	char name[PVIOD_ID_MAX + 16], *rest;
+	unsigned int i, ti = 0, n = 0;
 	int ret;
 
-	for (i = 0; i < sizeof(pviod_device_types) / sizeof(pviod_device_types[0]); i++)
+	for (i = 0; i < sizeof(pviod_device_types) / sizeof(pviod_device_types[0]); i++) {
 		if (strlen(pviod_device_types[i].name) == len &&
-		    !strncmp(spec, pviod_device_types[i].name, len))
+		    !strncmp(spec, pviod_device_types[i].name, len)) {
 			t = &pviod_device_types[i];
+			ti = i;
+		}
+	}
 	if (!t) {
-		fprintf(stderr,
-			"pviod: --device %s: unknown device type '%.*s' (known: blk, console, net)\n",
-			spec, (int)len, spec);
+		pviod_opt_err(spec, "unknown device type '%.*s' (known: blk, console, net)",
+			      (int)len, spec);
 		return -EINVAL;
 	}
-	snprintf(name, sizeof(name), "%s%u", t->name, p->created);
-	ret = t->create(&p->env, name, spec[len] ? spec + len + 1 : "", &dev);
+	rest = malloc(strlen(spec) + 1);
+	if (!rest)
+		return -ENOMEM;
+	ret = pviod_spec_common(t->name, spec[len] ? spec + len + 1 : "", rest, strlen(spec) + 1,
+				&id);
 	if (ret)
-		return ret;
-	p->created++;
-	ret = vu_dev_attach(dev);
+		goto out_free;
+	if (id) {
+		snprintf(name, sizeof(name), "%s", id);
+		if (pviod_device_find(p, name)) {
+			pviod_opt_err(t->name, "id=%s: a device with that id exists", id);
+			ret = -EINVAL;
+			goto out_free;
+		}
+	} else {
+		/* The next of its type whose name is free. */
+		for (n = p->created[ti];; n++) {
+			snprintf(name, sizeof(name), "%s%u", t->name, n);
+			if (!pviod_device_find(p, name))
+				break;
+		}
+	}
+	ret = t->create(&p->env, name, rest, &dev);
+	if (ret)
+		goto out_free;
+	if (!id)
+		p->created[ti] = n + 1;
+	dev->spec = strdup(spec);
+	ret = dev->spec ? vu_dev_attach(dev) : -ENOMEM;
 	if (ret) {
 		pviod_device_free(dev);
-		return ret;
+		goto out_free;
 	}
 	pthread_mutex_lock(&p->lock);
 	for (tail = &p->devices; *tail; tail = &(*tail)->next)
@@ -168,7 +250,10 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 	pthread_mutex_unlock(&p->lock);
 	if (out)
 		*out = dev;
-	return 0;
+out_free:
+	free((char *)id);
+	free(rest);
+	return ret;
 }
 
 /**

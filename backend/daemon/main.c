@@ -2,7 +2,7 @@
 /*
  * main.c - pviod's command line.
  *
- *   pviod --device blk,socket=PATH,file=IMAGE[,queues=N][,readonly=on]
+ *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE[,queues=N][,readonly=on]
  *                     [,direct=on|off][,inline=auto|off][,fixed=auto|off][,locking=on|off]
  *                     [,serial=ID]
  *                     [--device ...]
@@ -34,6 +34,10 @@ static void pviod_usage(FILE *f)
 		"\n"
 		"vhost-user back-end daemon: serves virtio devices to QEMU (or another\n"
 		"vhost-user front-end) over Unix sockets it creates.\n"
+		"\n"
+		"Every device (--device TYPE,...):\n"
+		"  id=NAME            its id in messages, on the control socket and in metrics\n"
+		"                     (default: TYPE0, TYPE1, ... in order: blk0, net0, console0)\n"
 		"\n"
 		"Block device options (--device blk,...):\n"
 		"  socket=PATH        the vhost-user socket to create (required)\n"

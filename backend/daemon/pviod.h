@@ -30,6 +30,7 @@
 
 #define PVIOD_VERSION "0.1.0"
 #define PVIOD_DEVICES_MAX 64
+#define PVIOD_DEVICE_TYPES 3 /* blk, console, net */
 
 /* The SIGUSR1 thread: its signalfd, the eventfd that ends it. */
 struct pviod_stats_thread {
@@ -46,7 +47,7 @@ struct pviod {
 	struct pviod_fault fault; /* --fault, test only */
 	int signal_fd; /* SIGTERM, SIGINT */
 	struct pviod_io signal_io;
-	unsigned int created; /* devices created so far: names blk0, net1, ... */
+	unsigned int created[PVIOD_DEVICE_TYPES]; /* per type: the next default name's number */
 	pthread_mutex_t lock; /* @devices: changed by the control thread only */
 	struct pviod_device *devices;
 	struct pviod_stats_thread stats;

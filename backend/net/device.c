@@ -231,22 +231,21 @@ int pviod_net_create(const struct pviod_env *env, const char *name, const char *
 				goto err_free_copy;
 		} else if (!strcmp(tok, "mac")) {
 			if (pviod_net_mac_parse(val, mac)) {
-				fprintf(stderr,
-					"pviod: --device net: mac=%s: expected a unicast xx:xx:xx:xx:xx:xx\n",
-					val);
+				pviod_opt_err("net", "mac=%s: expected a unicast xx:xx:xx:xx:xx:xx",
+					      val);
 				goto err_free_copy;
 			}
 			have_mac = true;
 		} else {
-			fprintf(stderr,
-				"pviod: --device net: unknown option '%s' (socket, backend, queues, mac, mtu)\n",
-				tok);
+			pviod_opt_err("net",
+				      "unknown option '%s' (socket, backend, queues, mac, mtu)",
+				      tok);
 			goto err_free_copy;
 		}
 	}
 	if (!socket_path || !*socket_path || !backend) {
-		fprintf(stderr,
-			"pviod: --device net: socket=PATH and backend=tap:IFNAME|switch:NAME|loop are required\n");
+		pviod_opt_err("net",
+			      "socket=PATH and backend=tap:IFNAME|switch:NAME|loop are required");
 		goto err_free_copy;
 	}
 	if (!strcmp(backend, "loop")) {
@@ -258,9 +257,8 @@ int pviod_net_create(const struct pviod_env *env, const char *name, const char *
 		be = &pviod_net_switch_ops;
 		arg = backend + 7;
 	} else {
-		fprintf(stderr,
-			"pviod: --device net: backend=%s: expected tap:IFNAME, switch:NAME or loop\n",
-			backend);
+		pviod_opt_err("net", "backend=%s: expected tap:IFNAME, switch:NAME or loop",
+			      backend);
 		goto err_free_copy;
 	}
 	if (!have_mac) {

@@ -47,5 +47,10 @@ expect 2 "net: mtu=67: expected 68\.\." --device "net,socket=$s,backend=loop,mtu
 expect 2 "net: backend=ring: expected" --device "net,socket=$s,backend=ring"
 expect 2 "console: ports=0: expected 1\.\." --device "console,socket=$s,out=stdio,ports=0"
 expect 2 "console: 'oops' is not key=value" --device "console,socket=$s,out=stdio,oops"
+expect 2 "blk: id=a/b: expected" --device "blk,id=a/b,socket=$s,file=$img"
+expect 2 "id=d1: a device with that id exists" --device "blk,id=d1,socket=$s,file=$img" \
+	--device "net,id=d1,socket=$tmp/y.sock,backend=loop"
+expect 2 "id=blk0: a device with that id exists" --device "blk,socket=$s,file=$img" \
+	--device "net,id=blk0,socket=$tmp/y.sock,backend=loop"
 expect 1 "$tmp/missing\.img.*(No such file|errno 2)" --device "blk,socket=$s,file=$tmp/missing.img"
 tap_end

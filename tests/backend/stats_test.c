@@ -37,7 +37,7 @@
 #define BLK_LINE \
 	"blk0: queue 0: %d requests: %d reads %d bytes, %d writes %d bytes, %d flushes, 0 other, %d errors"
 #define NET_LINE \
-	"net1: pair 0: tx %d frames %d bytes, 0 bad header, 0 bad chain, %d dropped; rx %d frames %d bytes, %d no buffer, 0 dropped, 0 filtered"
+	"net0: pair 0: tx %d frames %d bytes, 0 bad header, 0 bad chain, %d dropped; rx %d frames %d bytes, %d no buffer, 0 dropped, 0 filtered"
 
 FIXTURE(stats)
 {
@@ -270,7 +270,7 @@ static bool dump_wait(const char *log, int nth, char *dump, size_t len)
 			}
 		}
 		fclose(f);
-		if (seen == nth && strstr(dump, "console2: port 0:"))
+		if (seen == nth && strstr(dump, "console0: port 0:"))
 			return true;
 		usleep(20000);
 	} while (pvt_ms() < end);
@@ -305,7 +305,7 @@ static void check_dump(struct __test_metadata *_metadata, const char *dump, int 
 		 k * (NET_QSIZE + NET_EXTRA) * NET_FRAME, k * NET_EXTRA, k * NET_QSIZE,
 		 k * NET_QSIZE * NET_FRAME, k * NET_EXTRA);
 	EXPECT_TRUE(has(dump, want));
-	snprintf(want, sizeof(want), "console2: port 0: to sink %d bytes, lost 0, from sink 0",
+	snprintf(want, sizeof(want), "console0: port 0: to sink %d bytes, lost 0, from sink 0",
 		 k * CON_BYTES);
 	EXPECT_TRUE(has(dump, want));
 }
@@ -371,8 +371,8 @@ TEST_F_TIMEOUT(stats, after_disconnect, 60)
 	kill(self->pviod.pid, SIGUSR1);
 	ASSERT_TRUE(dump_wait(self->log, 1, dump, sizeof(dump))) pvt_dump_log(self->log);
 	EXPECT_TRUE(has(dump, "blk0: queue 0: 0 requests:"));
-	EXPECT_TRUE(has(dump, "net1: pair 0: tx 0 frames 0 bytes"));
-	EXPECT_TRUE(has(dump, "console2: port 0: to sink 0 bytes"));
+	EXPECT_TRUE(has(dump, "net0: pair 0: tx 0 frames 0 bytes"));
+	EXPECT_TRUE(has(dump, "console0: port 0: to sink 0 bytes"));
 	/* Two sessions, each closed: their queues are stopped during the dump. */
 	traffic(_metadata, self, &d, 1);
 	drivers_close(&d);
