@@ -391,6 +391,16 @@ static void pviod_blk_queue_stats(struct pviod_queue *q)
 		blk->engine.ops->queue_stats(&blk->engine, q, bq->eq);
 }
 
+/* device_stats and SIGUSR1, on the queue's worker. */
+static void pviod_blk_queue_counters(struct pviod_queue *q, struct pviod_queue_counters *c)
+{
+	const struct pviod_blk_stats *st = &pviod_blk_of(q->dev)->stats[q->index];
+
+	c->requests = st->requests;
+	c->bytes = st->read_bytes + st->write_bytes;
+	c->errors = st->errors;
+}
+
 static void pviod_blk_destroy(struct pviod_device *dev)
 {
 	struct pviod_blk *blk = pviod_blk_of(dev);
@@ -429,6 +439,7 @@ static const struct pviod_device_ops pviod_blk_ops = {
 	.queue_stop = pviod_blk_queue_stop,
 	.queue_serve = pviod_blk_queue_serve,
 	.queue_stats = pviod_blk_queue_stats,
+	.queue_counters = pviod_blk_queue_counters,
 	.flush = pviod_blk_flush,
 	.destroy = pviod_blk_destroy,
 };

@@ -469,6 +469,32 @@ static void pviod_con_stats(struct pviod_device *dev)
 	pviod_con_stats_print(pviod_con_of(dev));
 }
 
+/*
+ * device_stats and SIGUSR1, on the queue's worker: a port's rx queue counts
+ * what reached the guest, its tx queue what reached the sink and what was
+ * lost; the control queues what was dropped.
+ */
+static void pviod_con_queue_counters(struct pviod_queue *q, struct pviod_queue_counters *c)
+{
+	struct pviod_con *con = pviod_con_of(q->dev);
+	unsigned int port = q->index < 2 ? 0 : (q->index - 2) / 2;
+
+	pthread_mutex_lock(&con->lock);
+	if (q->index == 2) {
+		pviod_counters_drop(c, "control", con->ctrl_dropped);
+	} else if (q->index != 3 && port < con->nports) {
+		const struct pviod_con_port *p = &con->ports[port];
+
+		if (q->index & 1) {
+			c->bytes = p->tx_bytes;
+			pviod_counters_drop(c, "lost", p->lost_bytes);
+		} else {
+			c->bytes = p->rx_bytes;
+		}
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
 /* The reader went away (lock held): drop what it did not take. */
 static void pviod_con_destroy(struct pviod_device *dev)
 {
@@ -533,6 +559,7 @@ static const struct pviod_device_ops pviod_con_ops = {
 	.queue_stop = pviod_con_queue_stop,
 	.queue_serve = pviod_con_queue_serve,
 	.stats = pviod_con_stats,
+	.queue_counters = pviod_con_queue_counters,
 	.destroy = pviod_con_destroy,
 };
 

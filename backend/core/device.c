@@ -72,20 +72,95 @@ static const char *const pviod_poll_mode_names[] = {
 	[PVRING_POLL_ADAPTIVE] = "adaptive",
 };
 
-/* On the queue's worker: what the core counts, then what the device does. */
+/**
+ * pviod_counters_drop - count drops for one reason (a queue_counters op's helper)
+ * @c: the counters
+ * @reason: a constant string, the metric's label ("no_buffer")
+ * @count: how many
+ */
+void pviod_counters_drop(struct pviod_queue_counters *c, const char *reason, uint64_t count)
+{
+	if (c->ndrops < PVIOD_DROP_REASONS_MAX) {
+		c->drops[c->ndrops].reason = reason;
+		c->drops[c->ndrops++].count = count;
+	}
+}
+
+/*
+ * On the queue's worker: is @q one of its running queues?  Only then is
+ * the queue's state the worker's to read; a stopped queue's is the
+ * control thread's, which may be setting it up again.
+ */
+static bool pviod_queue_runs_here(struct pviod_queue *q)
+{
+	struct pviod_queue *r;
+
+	for (r = q->worker->queues; r && r != q; r = r->worker_next)
+		;
+	return !!r;
+}
+
+/* On the queue's worker: the core's counters, then the device type's. */
+static void pviod_device_queue_counters(struct pviod_queue *q, void *arg)
+{
+	struct pviod_queue_counters *c = arg;
+	bool running = pviod_queue_runs_here(q);
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->kicks = q->stats.kicks;
+	c->calls = q->stats.calls;
+	c->polls = q->stats.poll_hits;
+	/*
+	 * In flight: the heads held, while the queue runs on this worker (a
+	 * stopped one has none, and the control thread may be resizing them).
+	 */
+	for (i = 0; running && q->held && i < (q->held_size + 63) / 64; i++)
+		c->in_flight += (uint64_t)__builtin_popcountll(q->held[i]);
+	if (q->dev->ops->queue_counters)
+		q->dev->ops->queue_counters(q, c);
+}
+
+/**
+ * pviod_device_counters - one queue's counters, read on its worker
+ * @dev: the device (any thread but its workers')
+ * @qi: the queue
+ * @c: out: the counters
+ *
+ * Return: 0, or -EIO when the queue's worker is gone.
+ */
+int pviod_device_counters(struct pviod_device *dev, unsigned int qi, struct pviod_queue_counters *c)
+{
+	return pviod_worker_queue_call(&dev->queues[qi], pviod_device_queue_counters, c);
+}
+
+/* On the queue's worker: the counters of device_stats, then what the device logs. */
 static void pviod_device_queue_stats(struct pviod_queue *q, void *arg)
 {
 	const struct pviod_queue_stats *st = &q->stats;
 	const struct pviod_worker *w = q->worker;
+	struct pviod_queue_counters c;
+	char drops[256] = "";
+	size_t len = 0;
+	unsigned int i;
 
+	pviod_device_queue_counters(q, &c);
+	for (i = 0; i < c.ndrops && len < sizeof(drops); i++)
+		len += (size_t)snprintf(drops + len, sizeof(drops) - len, " drops_%s %llu",
+					c.drops[i].reason, (unsigned long long)c.drops[i].count);
+	pr_info("%s: queue %u: requests %llu bytes %llu errors %llu kicks %llu calls %llu polls %llu in_flight %llu%s",
+		q->dev->name, q->index, (unsigned long long)c.requests, (unsigned long long)c.bytes,
+		(unsigned long long)c.errors, (unsigned long long)c.kicks,
+		(unsigned long long)c.calls, (unsigned long long)c.polls,
+		(unsigned long long)c.in_flight, drops);
 	if (st->kicks || st->calls || st->poll_hits || st->poll_misses || st->runs)
 		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps",
 			q->dev->name, q->index, (unsigned long long)st->kicks,
 			(unsigned long long)st->calls, (unsigned long long)st->poll_hits,
 			(unsigned long long)st->poll_misses, (unsigned long long)st->runs,
-			q->broken ? ", broken" : "", w->id, pviod_poll_mode_names[w->poll.mode],
-			pvring_poll_window(&w->poll), w->poll.max_ns,
-			(unsigned long long)w->sleeps);
+			pviod_queue_runs_here(q) && q->broken ? ", broken" : "", w->id,
+			pviod_poll_mode_names[w->poll.mode], pvring_poll_window(&w->poll),
+			w->poll.max_ns, (unsigned long long)w->sleeps);
 	if (q->dev->ops->queue_stats)
 		q->dev->ops->queue_stats(q);
 }

@@ -23,6 +23,28 @@
 
 struct pviod_device;
 struct pviod_workers;
+
+#define PVIOD_DROP_REASONS_MAX 4
+
+/*
+ * One queue's counters, the same for every device type: what the control
+ * socket's device_stats answers and what SIGUSR1 logs.  Gathered on the
+ * queue's worker (pviod_device_counters()); they add up over sessions.
+ */
+struct pviod_queue_counters {
+	uint64_t requests; /* chains served (blk: requests; net: frames; console: 0) */
+	uint64_t bytes; /* data moved */
+	uint64_t errors; /* requests completed with an error, bad chains or headers */
+	/* The core's: kick reads, interrupts sent, polls that found work. */
+	uint64_t kicks, calls, polls;
+	uint64_t in_flight; /* popped, not yet given back */
+	unsigned int ndrops;
+	struct {
+		const char *reason; /* a constant: "no_buffer" */
+		uint64_t count;
+	} drops[PVIOD_DROP_REASONS_MAX];
+};
+
 struct pviod_event_loop;
 struct vu_dev;
 
@@ -66,6 +88,11 @@ struct pviod_device_ops {
 	 */
 	void (*queue_stats)(struct pviod_queue *q);
 	/*
+	 * Worker (q->worker): fill in @c's requests, bytes, errors and drops
+	 * for @q (the core fills in the rest).  NULL: only the core's.
+	 */
+	void (*queue_counters)(struct pviod_queue *q, struct pviod_queue_counters *c);
+	/*
 	 * SIGUSR1, the stats thread, after every queue_stats of the device:
 	 * log what is not a queue's worker's alone (under the device's locks).
 	 */
@@ -101,6 +128,9 @@ int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
 		      unsigned int nqueues);
 void pviod_device_free(struct pviod_device *dev);
 void pviod_device_stats_log(struct pviod_device *dev);
+int pviod_device_counters(struct pviod_device *dev, unsigned int qi,
+			  struct pviod_queue_counters *c);
+void pviod_counters_drop(struct pviod_queue_counters *c, const char *reason, uint64_t count);
 
 /*
  * A device type: how `--device TYPE,...` creates one.  @name is the

@@ -164,6 +164,7 @@ static const struct pviod_device_ops pviod_net_ops = {
 	.queue_stop = pviod_net_queue_stop,
 	.queue_serve = pviod_net_queue_serve,
 	.queue_stats = pviod_net_queue_stats,
+	.queue_counters = pviod_net_queue_counters,
 	.destroy = pviod_net_destroy,
 };
 

@@ -257,6 +257,7 @@ enum pviod_serve pviod_net_ctrl_queue_serve(struct pviod_queue *q);
 
 /* stats.c: the queue_stats op (SIGUSR1), on the pair's worker. */
 void pviod_net_queue_stats(struct pviod_queue *q);
+void pviod_net_queue_counters(struct pviod_queue *q, struct pviod_queue_counters *c);
 
 /* hdr.c: pure, unit-tested. */
 int pviod_net_hdr_check(const struct pvio_net_hdr *h, size_t frame_len, uint64_t features);

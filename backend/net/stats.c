@@ -33,3 +33,35 @@ void pviod_net_queue_stats(struct pviod_queue *q)
 		(unsigned long long)s->rx_bytes, (unsigned long long)s->rx_no_buf,
 		(unsigned long long)s->rx_dropped, (unsigned long long)s->rx_filtered);
 }
+
+/**
+ * pviod_net_queue_counters - one queue's counters (the queue_counters op)
+ * @q: a queue of a net device: rx (even), tx (odd) or the control queue
+ * @c: the counters
+ *
+ * Worker: q->worker, the pair's (rx and tx share it).
+ */
+void pviod_net_queue_counters(struct pviod_queue *q, struct pviod_queue_counters *c)
+{
+	struct pviod_net *net = q->dev->priv;
+	const struct pviod_net_stats *s;
+	unsigned int i = q->index / 2;
+
+	if (i >= net->npairs)
+		return; /* the control queue: the core's counters only */
+	s = &net->pairs[i].st;
+	if (q->index & 1) {
+		c->requests = s->tx_frames;
+		c->bytes = s->tx_bytes;
+		c->errors = s->tx_bad_hdr + s->tx_bad_chain;
+		pviod_counters_drop(c, "bad_header", s->tx_bad_hdr);
+		pviod_counters_drop(c, "bad_chain", s->tx_bad_chain);
+		pviod_counters_drop(c, "backend", s->tx_dropped);
+	} else {
+		c->requests = s->rx_frames;
+		c->bytes = s->rx_bytes;
+		pviod_counters_drop(c, "no_buffer", s->rx_no_buf);
+		pviod_counters_drop(c, "undeliverable", s->rx_dropped);
+		pviod_counters_drop(c, "filtered", s->rx_filtered);
+	}
+}
