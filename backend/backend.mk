@@ -10,6 +10,8 @@
 #   console/     the virtio-console device
 #   daemon/      pviod itself: the command line, the context, the device list,
 #                the SIGUSR1 counters
+#   rpc/         the control socket (--rpc): JSON-RPC 2.0 with json-c; linked
+#                into pviod only (PVIOD_RPC_OBJS), so the unit tests need no json-c
 #
 # Sources include each other by folder ("core/pviod.h"), from backend/.
 # PVIOD_OBJS is everything but main(), so the unit tests in tests/backend/
@@ -31,6 +33,8 @@ PVIOD_DAEMON_OBJS := $(addprefix $(O)/backend/daemon/, daemon.o stats.o)
 PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_OBJS) \
 	$(PVIOD_CONSOLE_OBJS) $(PVIOD_DAEMON_OBJS) $(O)/ring/pvring_dev.o
 
+PVIOD_RPC_OBJS := $(addprefix $(O)/backend/rpc/, rpc.o)
+
 PROGS += $(O)/pviod
 INSTALL_BIN += $(O)/pviod
 INSTALL_MAN8 += Documentation/pviod.8
@@ -38,5 +42,5 @@ INSTALL_UNIT += Documentation/pviod.service
 
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 
-$(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_OBJS)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring
+$(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_RPC_OBJS) $(PVIOD_OBJS)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring -ljson-c

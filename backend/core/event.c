@@ -56,6 +56,22 @@ int pviod_event_add(struct pviod_event_loop *loop, int fd, struct pviod_io *io)
 }
 
 /**
+ * pviod_event_mod - also (or no longer) run @io->complete when @fd is writable
+ * @loop: the loop
+ * @fd: a descriptor in the loop
+ * @io: its handler
+ * @out: watch for writability too (a peer that has not taken a reply yet)
+ *
+ * Return: 0 or -errno.
+ */
+int pviod_event_mod(struct pviod_event_loop *loop, int fd, struct pviod_io *io, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = io };
+
+	return epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
+}
+
+/**
  * pviod_event_del - stop watching @fd (before it is closed)
  * @loop: the loop
  * @fd: a descriptor in the loop

@@ -19,7 +19,7 @@
  * a pointer to one as user_data (0 for SQEs whose completion is ignored,
  * such as cancels), and ->complete gets the CQE's result; on the control
  * thread, a descriptor's one is run with 0 when it is readable (or hung up:
- * the read tells).
+ * the read tells), or writable when pviod_event_mod() asked for that too.
  */
 struct pviod_io {
 	void (*complete)(struct pviod_io *io, int res);
@@ -33,6 +33,7 @@ struct pviod_event_loop {
 int pviod_event_init(struct pviod_event_loop *loop);
 void pviod_event_fini(struct pviod_event_loop *loop);
 int pviod_event_add(struct pviod_event_loop *loop, int fd, struct pviod_io *io);
+int pviod_event_mod(struct pviod_event_loop *loop, int fd, struct pviod_io *io, bool out);
 void pviod_event_del(struct pviod_event_loop *loop, int fd);
 int pviod_event_run(struct pviod_event_loop *loop);
 

@@ -235,14 +235,14 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 	ret = t->create(&p->env, name, rest, &dev);
 	if (ret)
 		goto out_free;
-	if (!id)
-		p->created[ti] = n + 1;
 	dev->spec = strdup(spec);
 	ret = dev->spec ? vu_dev_attach(dev) : -ENOMEM;
 	if (ret) {
 		pviod_device_free(dev);
 		goto out_free;
 	}
+	if (!id)
+		p->created[ti] = n + 1;
 	pthread_mutex_lock(&p->lock);
 	for (tail = &p->devices; *tail; tail = &(*tail)->next)
 		;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "daemon/pviod.h"
+#include "rpc/rpc.h"
 
 #define PVIOD_EXIT_FAIL 1
 #define PVIOD_EXIT_USAGE 2
@@ -76,6 +77,8 @@ static void pviod_usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -d, --device SPEC      add a device (may repeat)\n"
+		"      --rpc PATH         serve the control socket (JSON-RPC 2.0, see pvioctl(8))\n"
+		"                         at PATH; then --device is optional\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
 		"      --cpus LIST        the CPUs of each worker, one entry per worker, e.g.\n"
 		"                         0,1 (worker 0 on CPU 0, worker 1 on CPU 1); an entry\n"
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "rpc", required_argument, NULL, 'r' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll", required_argument, NULL, 'p' },
@@ -157,6 +161,8 @@ int main(int argc, char **argv)
 	struct pviod_fault fault = { .mode = PVIOD_FAULT_NONE };
 	const char *specs[PVIOD_DEVICES_MAX];
 	struct pviod p = { 0 };
+	struct pviod_rpc rpc = { 0 };
+	const char *rpc_path = NULL;
 	unsigned int nspecs = 0, i;
 	sigset_t set;
 	int c, ret, status = 0;
@@ -169,6 +175,9 @@ int main(int argc, char **argv)
 				return PVIOD_EXIT_USAGE;
 			}
 			specs[nspecs++] = optarg;
+			break;
+		case 'r':
+			rpc_path = optarg;
 			break;
 		case 'w':
 			if (pviod_parse_uint("--workers", optarg, 1, PVIOD_WORKERS_MAX,
@@ -252,8 +261,8 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return PVIOD_EXIT_USAGE;
 	}
-	if (!nspecs) {
-		fprintf(stderr, "pviod: no --device given; try 'pviod --help'\n");
+	if (!nspecs && !rpc_path) {
+		fprintf(stderr, "pviod: no --device (nor --rpc) given; try 'pviod --help'\n");
 		return PVIOD_EXIT_USAGE;
 	}
 
@@ -281,6 +290,10 @@ int main(int argc, char **argv)
 			goto out_fini;
 		}
 	}
+	if (rpc_path && pviod_rpc_start(&rpc, &p, rpc_path)) {
+		status = PVIOD_EXIT_FAIL;
+		goto out_fini;
+	}
 	if (pviod_stats_start(&p)) {
 		status = PVIOD_EXIT_FAIL;
 		goto out_fini;
@@ -289,6 +302,7 @@ int main(int argc, char **argv)
 		status = PVIOD_EXIT_FAIL;
 
 out_fini:
+	pviod_rpc_stop(&rpc);
 	/* Every device drained, flushed and removed; a flush failure fails the exit. */
 	if (pviod_fini(&p) && !status)
 		status = PVIOD_EXIT_FAIL;

@@ -11,6 +11,7 @@
 #   backend/blk|net|console/
 #                         their own folder, core/, ring/, protocol/
 #   backend/daemon/       anything: it is the wiring
+#   backend/rpc/          anything: the control socket drives the daemon
 #
 # A header of ring/ is pvring*.h, of protocol/ virtio_*.h or vhost_user*.h;
 # backend sources name other folders' headers as "folder/name.h".

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/backend/rpc_test: pviod's control socket (backend/rpc/) driven for
+# real, against one pviod process: add/del cycles with a front-end in
+# between while another disk serves verified I/O (the userspace driver),
+# and malformed requests.
+
+RPC_TEST := $(BACKEND_TEST_DIR)/rpc_test
+INTEGRATION_TESTS += $(RPC_TEST)
+PROGS += $(RPC_TEST)
+
+$(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
+$(RPC_TEST): TEST_LDLIBS := -ljson-c
