@@ -75,7 +75,7 @@ all:
 # holds what the test fragments build with (the harness, flags, the rules of
 # test programs), and they name its variables in prerequisites.
 include tests/tests.mk
-include $(sort $(filter-out tests/tests.mk,$(wildcard ring/*.mk protocol/*.mk backend/*.mk \
+include $(sort $(filter-out tests/tests.mk,$(wildcard ring/*.mk protocol/*.mk backend/*.mk backend/*/*.mk \
 	frontend/*.mk frontend/*/*.mk tests/*.mk tests/*/*.mk scripts/*.mk)))
 
 all: $(PROGS)

@@ -30,6 +30,32 @@ else
 	tap_skip "man -l Documentation/pviod.8" "man-db not installed"
 fi
 
+if command -v man >/dev/null 2>&1; then
+	if MANWIDTH=80 man --warnings -l "$PVT_TOP/Documentation/pvioctl.8" >"$tmp/pvioctl.txt" \
+		2>"$tmp/pvioctl.err" && [ ! -s "$tmp/pvioctl.err" ]; then
+		tap_ok "man -l Documentation/pvioctl.8 renders without warnings"
+	else
+		sed 's/^/# /' "$tmp/pvioctl.err"
+		tap_fail "man -l Documentation/pvioctl.8 renders without warnings"
+	fi
+	pvioctl=$(dirname "$pviod")/pvioctl
+	if [ -x "$pvioctl" ]; then
+		missing=
+		for o in $("$pvioctl" --help | grep -oE -- '--[a-z-]+' | sort -u); do
+			grep -qF -- "$o" "$tmp/pvioctl.txt" || missing+=" $o"
+		done
+		if [ -z "$missing" ]; then
+			tap_ok "every option of pvioctl --help is in its man page"
+		else
+			tap_fail "options missing from pvioctl(8):$missing"
+		fi
+	else
+		tap_skip "pvioctl --help options in its man page" "no $pvioctl"
+	fi
+else
+	tap_skip "man -l Documentation/pvioctl.8" "man-db not installed"
+fi
+
 if [ -x "$pviod" ] && [ -s "$tmp/man.txt" ]; then
 	missing=
 	for o in $("$pviod" --help | grep -oE -- '--[a-z-]+|\b[a-z]+=' | sort -u); do

@@ -31,6 +31,9 @@ mode_is() { [ -f "$1" ] && [ "$(stat -c %a "$1")" = "$2" ]; }
 tap_check "pviod in /usr/bin, mode 755" mode_is "$dest/usr/bin/pviod" 755
 tap_check "pvio-bench in /usr/bin, mode 755" mode_is "$dest/usr/bin/pvio-bench" 755
 tap_check "pviod(8) in /usr/share/man/man8, mode 644" mode_is "$dest/usr/share/man/man8/pviod.8" 644
+tap_check "pvioctl in /usr/bin, mode 755" mode_is "$dest/usr/bin/pvioctl" 755
+tap_check "pvioctl(8) in /usr/share/man/man8, mode 644" \
+	mode_is "$dest/usr/share/man/man8/pvioctl.8" 644
 unit=$dest/usr/lib/systemd/system/pviod.service
 tap_check "pviod.service in /usr/lib/systemd/system, mode 644" mode_is "$unit" 644
 tap_check "the unit starts /usr/bin/pviod" grep -q '^ExecStart=/usr/bin/pviod ' "$unit"
@@ -38,6 +41,7 @@ tap_check "the unit starts /usr/bin/pviod" grep -q '^ExecStart=/usr/bin/pviod ' 
 runs() { "$@" | sed 's/^/# /'; [ "${PIPESTATUS[0]}" -eq 0 ]; }
 tap_check "the installed pviod runs" runs "$dest/usr/bin/pviod" --version
 tap_check "the installed pvio-bench runs" runs "$dest/usr/bin/pvio-bench" --help
+tap_check "the installed pvioctl runs" runs "$dest/usr/bin/pvioctl" --help
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s|=/usr/bin/|=$dest/usr/bin/|" "$unit" >"$tmp/pviod.service"

@@ -6,7 +6,7 @@
 # and malformed requests.
 
 RPC_TEST := $(BACKEND_TEST_DIR)/rpc_test
-INTEGRATION_TESTS += $(RPC_TEST)
+INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh
 PROGS += $(RPC_TEST)
 
 $(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
