@@ -28,7 +28,7 @@ PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.
 	filter.o fdb.o tap.o switch.o stats.o)
 PVIOD_CONSOLE_OBJS := $(addprefix $(O)/backend/console/, device.o sink.o)
 
-PVIOD_DAEMON_OBJS := $(addprefix $(O)/backend/daemon/, daemon.o stats.o)
+PVIOD_DAEMON_OBJS := $(addprefix $(O)/backend/daemon/, daemon.o stats.o config.o)
 
 PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_OBJS) \
 	$(PVIOD_CONSOLE_OBJS) $(PVIOD_DAEMON_OBJS) $(O)/ring/pvring_dev.o

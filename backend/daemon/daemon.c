@@ -39,6 +39,13 @@ static void pviod_signal_ready(struct pviod_io *io, int res)
 
 	if (read(p->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		if (p->reload)
+			p->reload(p, p->reload_arg);
+		else
+			pr_info("SIGHUP: no --config to read again; ignored");
+		return;
+	}
 	pr_info("signal %u: draining in-flight requests and exiting", si.ssi_signo);
 	p->loop.quit = true;
 }
@@ -49,8 +56,9 @@ static void pviod_signal_ready(struct pviod_io *io, int res)
  * @wcfg: how many workers, and whether they poll
  * @fault: the test faults, or NULL
  *
- * SIGTERM and SIGINT must be blocked in every thread (main() does it before
- * any thread starts): they are read from a signalfd in the control loop.
+ * SIGTERM, SIGINT and SIGHUP must be blocked in every thread (main() does
+ * it before any thread starts): they are read from a signalfd in the
+ * control loop.
  *
  * Return: 0 or -errno (reported).
  */
@@ -84,6 +92,7 @@ int pviod_init(struct pviod *p, const struct pviod_worker_config *wcfg,
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	p->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (p->signal_fd < 0) {
 		ret = -errno;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/config.h"
 #include "daemon/pviod.h"
 #include "rpc/rpc.h"
 
@@ -79,6 +80,8 @@ static void pviod_usage(FILE *f)
 		"  -d, --device SPEC      add a device (may repeat)\n"
 		"      --rpc PATH         serve the control socket (JSON-RPC 2.0, see pvioctl(8))\n"
 		"                         at PATH; then --device is optional\n"
+		"      --config FILE      devices and options from FILE (see pviod(8)); SIGHUP\n"
+		"                         reads it again and applies the difference\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
 		"      --cpus LIST        the CPUs of each worker, one entry per worker, e.g.\n"
 		"                         0,1 (worker 0 on CPU 0, worker 1 on CPU 1); an entry\n"
@@ -99,6 +102,7 @@ static void pviod_usage(FILE *f)
 		"\n"
 		"Signals:\n"
 		"  SIGTERM, SIGINT    drain in-flight requests, flush the images, exit 0\n"
+		"  SIGHUP             --config: read FILE again, add and remove devices to match\n"
 		"  SIGUSR1            log every device's counters: blk per queue (requests,\n"
 		"                     bytes, errors), net per queue pair (frames, bytes,\n"
 		"                     drops by reason), console per port (bytes, losses)\n"
@@ -133,11 +137,17 @@ static int pviod_parse_uint(const char *opt, const char *val, unsigned long lo, 
 	return 0;
 }
 
+static void pviod_main_reload(struct pviod *p, void *arg)
+{
+	pviod_config_reload(p, arg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "rpc", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'K' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll", required_argument, NULL, 'p' },
@@ -162,11 +172,14 @@ int main(int argc, char **argv)
 	const char *specs[PVIOD_DEVICES_MAX];
 	struct pviod p = { 0 };
 	struct pviod_rpc rpc = { 0 };
-	const char *rpc_path = NULL;
+	const char *rpc_path = NULL, *config_path = NULL;
+	bool set_workers = false, set_poll = false, set_budget = false, set_level = false;
+	struct pviod_config cfg = { 0 };
 	unsigned int nspecs = 0, i;
 	sigset_t set;
 	int c, ret, status = 0;
 
+	pviod_config_free(&cfg); /* every setting unset */
 	while ((c = getopt_long(argc, argv, "d:w:l:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -179,10 +192,14 @@ int main(int argc, char **argv)
 		case 'r':
 			rpc_path = optarg;
 			break;
+		case 'K':
+			config_path = optarg;
+			break;
 		case 'w':
 			if (pviod_parse_uint("--workers", optarg, 1, PVIOD_WORKERS_MAX,
 					     &wcfg.nworkers))
 				return PVIOD_EXIT_USAGE;
+			set_workers = true;
 			break;
 		case 'c':
 			free(wcfg.cpus);
@@ -205,11 +222,13 @@ int main(int argc, char **argv)
 					optarg);
 				return PVIOD_EXIT_USAGE;
 			}
+			set_poll = true;
 			break;
 		case 'b':
 			if (pviod_parse_uint("--poll-max-us", optarg, 0,
 					     PVRING_POLL_MAX_NS_LIMIT / 1000, &wcfg.poll_max_us))
 				return PVIOD_EXIT_USAGE;
+			set_budget = true;
 			break;
 		case 'g':
 			if (pviod_parse_uint("--poll-grow", optarg, 2, 1000, &wcfg.poll_grow))
@@ -232,6 +251,7 @@ int main(int argc, char **argv)
 				return PVIOD_EXIT_USAGE;
 			}
 			pviod_log_level = ret;
+			set_level = true;
 			break;
 		case 'F':
 			if (pviod_fault_parse(&fault, optarg)) {
@@ -261,8 +281,26 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return PVIOD_EXIT_USAGE;
 	}
-	if (!nspecs && !rpc_path) {
-		fprintf(stderr, "pviod: no --device (nor --rpc) given; try 'pviod --help'\n");
+	if (config_path) {
+		/* The command line's options win over the file's. */
+		ret = pviod_config_read(&cfg, config_path);
+		if (ret)
+			return ret == -EINVAL ? PVIOD_EXIT_USAGE : PVIOD_EXIT_FAIL;
+		cfg.path = config_path;
+		if (!set_workers && cfg.workers > 0)
+			wcfg.nworkers = (unsigned int)cfg.workers;
+		if (!set_poll && cfg.poll >= 0)
+			wcfg.poll = cfg.poll;
+		if (!set_budget && cfg.poll_budget >= 0)
+			wcfg.poll_max_us = (unsigned int)cfg.poll_budget;
+		if (!set_level && cfg.log_level >= 0)
+			pviod_log_level = cfg.log_level;
+		if (!rpc_path)
+			rpc_path = cfg.rpc;
+	}
+	if (!nspecs && !rpc_path && !config_path) {
+		fprintf(stderr,
+			"pviod: no --device (nor --rpc, --config) given; try 'pviod --help'\n");
 		return PVIOD_EXIT_USAGE;
 	}
 
@@ -274,6 +312,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP); /* --config's reload, read by the control loop */
 	sigaddset(&set, SIGUSR1); /* counters, read by the stats thread (stats.c) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -289,6 +328,20 @@ int main(int argc, char **argv)
 			status = ret == -EINVAL ? PVIOD_EXIT_USAGE : PVIOD_EXIT_FAIL;
 			goto out_fini;
 		}
+	}
+	for (i = 0; i < cfg.n; i++) {
+		struct pviod_device *dev;
+
+		ret = pviod_device_add(&p, cfg.spec[i], &dev);
+		if (ret) {
+			status = ret == -EINVAL ? PVIOD_EXIT_USAGE : PVIOD_EXIT_FAIL;
+			goto out_fini;
+		}
+		cfg.id[i] = strdup(dev->name);
+	}
+	if (config_path) {
+		p.reload = pviod_main_reload;
+		p.reload_arg = &cfg;
 	}
 	if (rpc_path && pviod_rpc_start(&rpc, &p, rpc_path)) {
 		status = PVIOD_EXIT_FAIL;
@@ -306,5 +359,6 @@ out_fini:
 	/* Every device drained, flushed and removed; a flush failure fails the exit. */
 	if (pviod_fini(&p) && !status)
 		status = PVIOD_EXIT_FAIL;
+	pviod_config_free(&cfg);
 	return status;
 }

@@ -45,12 +45,15 @@ struct pviod {
 	struct pviod_workers workers;
 	struct pviod_event_loop loop;
 	struct pviod_fault fault; /* --fault, test only */
-	int signal_fd; /* SIGTERM, SIGINT */
+	int signal_fd; /* SIGTERM, SIGINT, SIGHUP */
 	struct pviod_io signal_io;
 	unsigned int created[PVIOD_DEVICE_TYPES]; /* per type: the next default name's number */
 	pthread_mutex_t lock; /* @devices: changed by the control thread only */
 	struct pviod_device *devices;
 	struct pviod_stats_thread stats;
+	/* SIGHUP, on the control thread (--config's reload); NULL: logged, ignored. */
+	void (*reload)(struct pviod *p, void *arg);
+	void *reload_arg;
 };
 
 int pviod_init(struct pviod *p, const struct pviod_worker_config *wcfg,

@@ -3,10 +3,11 @@
 # tests/backend/rpc_test: pviod's control socket (backend/rpc/) driven for
 # real, against one pviod process: add/del cycles with a front-end in
 # between while another disk serves verified I/O (the userspace driver),
-# and malformed requests.
+# and malformed requests.  pvioctl_check.sh drives pvioctl, config_check.sh
+# pviod --config and its SIGHUP reload.
 
 RPC_TEST := $(BACKEND_TEST_DIR)/rpc_test
-INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh
+INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh tests/backend/config_check.sh
 PROGS += $(RPC_TEST)
 
 $(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
