@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/queue.h"
 #include "virtio_config.h"
@@ -109,6 +110,9 @@ struct pviod_device {
 	char *name; /* its id: "blk0", or id=NAME */
 	char *spec; /* the --device SPEC it was created from (the daemon's) */
 	char *socket_path; /* where the transport listens */
+	unsigned int socket_mode; /* its mode (socket-mode=); 0: as created */
+	bool socket_chgrp; /* give it to @socket_gid (socket-group=) */
+	gid_t socket_gid;
 	unsigned int nqueues;
 	struct pviod_queue *queues;
 	/* Set by a worker when a ring breaks; GET_STATUS reports it. */

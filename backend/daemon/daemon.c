@@ -11,6 +11,7 @@
  * drops a queue only when told to.
  */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,36 +144,124 @@ static bool pviod_id_valid(const char *id)
 	return len && len < PVIOD_ID_MAX && strspn(id, ok) == len;
 }
 
+/**
+ * pviod_socket_group_parse - a group name or number, for socket-group=
+ * @what: for the message ("--device blk: socket-group")
+ * @val: "libvirt-qemu" or "64055"
+ * @gid: out
+ *
+ * Return: 0, or -EINVAL (reported).
+ */
+int pviod_socket_group_parse(const char *what, const char *val, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	char buf[4096], *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (*val && !*end && !errno && *val != '-' && v < (gid_t)-1) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	if (getgrnam_r(val, &gr, buf, sizeof(buf), &res) || !res) {
+		pviod_usage_err("%s=%s: no such group", what, val);
+		return -EINVAL;
+	}
+	*gid = res->gr_gid;
+	return 0;
+}
+
+/**
+ * pviod_socket_mode_parse - an octal mode for socket-mode=
+ * @what: for the message
+ * @val: "0660"
+ * @mode: out
+ *
+ * Return: 0, or -EINVAL (reported).
+ */
+int pviod_socket_mode_parse(const char *what, const char *val, unsigned int *mode)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(val, &end, 8);
+	if (!*val || *end || errno || *val == '-' || !v || v > 0777) {
+		pviod_usage_err("%s=%s: expected an octal mode, 1..0777 (0660)", what, val);
+		return -EINVAL;
+	}
+	*mode = (unsigned int)v;
+	return 0;
+}
+
+/* The options every device type has, taken out of its spec. */
+struct pviod_spec_common {
+	char *id; /* id=, NULL when not given */
+	bool has_group;
+	gid_t gid; /* socket-group= */
+	unsigned int mode; /* socket-mode=, 0 when not given */
+};
+
+/* One common option: 1 when @tok is one, 0 when it is the type's, -errno. */
+static int pviod_spec_common_opt(const char *type, const char *tok, size_t len,
+				 struct pviod_spec_common *c)
+{
+	static const char *const keys[] = { "id=", "socket-group=", "socket-mode=" };
+	char what[64], *val;
+	unsigned int k;
+	int ret = 0;
+
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (len > strlen(keys[k]) && !strncmp(tok, keys[k], strlen(keys[k])))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return 0;
+	val = strndup(tok + strlen(keys[k]), len - strlen(keys[k]));
+	if (!val)
+		return -ENOMEM;
+	snprintf(what, sizeof(what), "--device %s: %.*s", type, (int)strlen(keys[k]) - 1, keys[k]);
+	if (k == 0) {
+		if (!pviod_id_valid(val)) {
+			pviod_opt_err(type, "id=%s: expected 1..%d letters, digits, _ . -", val,
+				      PVIOD_ID_MAX - 1);
+			ret = -EINVAL;
+		} else {
+			free(c->id);
+			c->id = val;
+			val = NULL;
+		}
+	} else if (k == 1) {
+		ret = pviod_socket_group_parse(what, val, &c->gid);
+		c->has_group = !ret;
+	} else {
+		ret = pviod_socket_mode_parse(what, val, &c->mode);
+	}
+	free(val);
+	return ret ? ret : 1;
+}
+
 /*
  * Take the options every device type has out of @opts (what follows
- * "TYPE,"): id=NAME.  @rest gets the others, in order, for the type's
- * create.  Return: 0, or -EINVAL (reported).
+ * "TYPE,"): id=NAME, socket-group=GROUP, socket-mode=MODE.  @rest gets the
+ * others, in order, for the type's create.  Return: 0, or -EINVAL
+ * (reported).
  */
 static int pviod_spec_common(const char *type, const char *opts, char *rest, size_t size,
-			     const char **id)
+			     struct pviod_spec_common *c)
 {
 	const char *tok = opts;
 	size_t used = 0;
+	int ret;
 
-	*id = NULL;
 	rest[0] = '\0';
 	while (*tok) {
 		size_t len = strcspn(tok, ",");
 
-		if (len > 3 && !strncmp(tok, "id=", 3)) {
-			char *val = strndup(tok + 3, len - 3);
-
-			if (!val)
-				return -ENOMEM;
-			if (!pviod_id_valid(val)) {
-				pviod_opt_err(type, "id=%s: expected 1..%d letters, digits, _ . -",
-					      val, PVIOD_ID_MAX - 1);
-				free(val);
-				return -EINVAL;
-			}
-			free((char *)*id);
-			*id = val;
-		} else if (len) {
+		ret = pviod_spec_common_opt(type, tok, len, c);
+		if (ret < 0)
+			return ret;
+		if (!ret && len) {
 			if (used + len + 2 > size)
 				return -ENAMETOOLONG;
 			if (used)
@@ -201,8 +290,9 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 {
 	size_t len = strcspn(spec, ",");
 	const struct pviod_device_type *t = NULL;
+	struct pviod_spec_common c = { 0 };
 	struct pviod_device *dev, **tail;
-	const char *id = NULL;
+	const char *id;
 	char name[PVIOD_ID_MAX + 16], *rest;
 	unsigned int i, ti = 0, n = 0;
 	int ret;
@@ -223,9 +313,10 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 	if (!rest)
 		return -ENOMEM;
 	ret = pviod_spec_common(t->name, spec[len] ? spec + len + 1 : "", rest, strlen(spec) + 1,
-				&id);
+				&c);
 	if (ret)
 		goto out_free;
+	id = c.id;
 	if (id) {
 		snprintf(name, sizeof(name), "%s", id);
 		if (pviod_device_find(p, name)) {
@@ -245,6 +336,10 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 	if (ret)
 		goto out_free;
 	dev->spec = strdup(spec);
+	/* Who may connect: the device's options, else the daemon's defaults. */
+	dev->socket_mode = c.mode ? c.mode : p->socket_mode;
+	dev->socket_chgrp = c.has_group || p->socket_chgrp;
+	dev->socket_gid = c.has_group ? c.gid : p->socket_gid;
 	ret = dev->spec ? vu_dev_attach(dev) : -ENOMEM;
 	if (ret) {
 		pviod_device_free(dev);
@@ -260,7 +355,7 @@ int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **ou
 	if (out)
 		*out = dev;
 out_free:
-	free((char *)id);
+	free(c.id);
 	free(rest);
 	return ret;
 }

@@ -40,6 +40,8 @@ static void pviod_usage(FILE *f)
 		"Every device (--device TYPE,...):\n"
 		"  id=NAME            its id in messages, on the control socket and in metrics\n"
 		"                     (default: TYPE0, TYPE1, ... in order: blk0, net0, console0)\n"
+		"  socket-group=GROUP give the socket to GROUP (name or number)\n"
+		"  socket-mode=MODE   the socket's mode, octal (0660: owner and group connect)\n"
 		"\n"
 		"Block device options (--device blk,...):\n"
 		"  socket=PATH        the vhost-user socket to create (required)\n"
@@ -82,6 +84,8 @@ static void pviod_usage(FILE *f)
 		"                         at PATH; then --device is optional\n"
 		"      --config FILE      devices and options from FILE (see pviod(8)); SIGHUP\n"
 		"                         reads it again and applies the difference\n"
+		"      --socket-group GROUP  every device's socket-group= unless it has one\n"
+		"      --socket-mode MODE    every device's socket-mode= unless it has one\n"
 		"  -w, --workers N        worker threads, each with its own io_uring (default 1)\n"
 		"      --cpus LIST        the CPUs of each worker, one entry per worker, e.g.\n"
 		"                         0,1 (worker 0 on CPU 0, worker 1 on CPU 1); an entry\n"
@@ -148,6 +152,8 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "rpc", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'K' },
+		{ "socket-group", required_argument, NULL, 'G' },
+		{ "socket-mode", required_argument, NULL, 'M' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "poll", required_argument, NULL, 'p' },
@@ -174,6 +180,7 @@ int main(int argc, char **argv)
 	struct pviod_rpc rpc = { 0 };
 	const char *rpc_path = NULL, *config_path = NULL;
 	bool set_workers = false, set_poll = false, set_budget = false, set_level = false;
+	const char *socket_group = NULL;
 	struct pviod_config cfg = { 0 };
 	unsigned int nspecs = 0, i;
 	sigset_t set;
@@ -194,6 +201,13 @@ int main(int argc, char **argv)
 			break;
 		case 'K':
 			config_path = optarg;
+			break;
+		case 'G':
+			socket_group = optarg;
+			break;
+		case 'M':
+			if (pviod_socket_mode_parse("--socket-mode", optarg, &p.socket_mode))
+				return PVIOD_EXIT_USAGE;
 			break;
 		case 'w':
 			if (pviod_parse_uint("--workers", optarg, 1, PVIOD_WORKERS_MAX,
@@ -297,6 +311,15 @@ int main(int argc, char **argv)
 			pviod_log_level = cfg.log_level;
 		if (!rpc_path)
 			rpc_path = cfg.rpc;
+		if (!socket_group)
+			socket_group = cfg.socket_group;
+		if (!p.socket_mode && cfg.socket_mode > 0)
+			p.socket_mode = (unsigned int)cfg.socket_mode;
+	}
+	if (socket_group) {
+		if (pviod_socket_group_parse("--socket-group", socket_group, &p.socket_gid))
+			return PVIOD_EXIT_USAGE;
+		p.socket_chgrp = true;
 	}
 	if (!nspecs && !rpc_path && !config_path) {
 		fprintf(stderr,

@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/device.h"
 #include "core/event.h"
@@ -51,6 +52,10 @@ struct pviod {
 	pthread_mutex_t lock; /* @devices: changed by the control thread only */
 	struct pviod_device *devices;
 	struct pviod_stats_thread stats;
+	/* socket-group= and socket-mode= of devices that do not say (0, false: none). */
+	unsigned int socket_mode;
+	bool socket_chgrp;
+	gid_t socket_gid;
 	/* SIGHUP, on the control thread (--config's reload); NULL: logged, ignored. */
 	void (*reload)(struct pviod *p, void *arg);
 	void *reload_arg;
@@ -61,6 +66,8 @@ int pviod_init(struct pviod *p, const struct pviod_worker_config *wcfg,
 int pviod_device_add(struct pviod *p, const char *spec, struct pviod_device **out);
 int pviod_device_del(struct pviod *p, struct pviod_device *dev);
 struct pviod_device *pviod_device_find(struct pviod *p, const char *name);
+int pviod_socket_group_parse(const char *what, const char *val, gid_t *gid);
+int pviod_socket_mode_parse(const char *what, const char *val, unsigned int *mode);
 int pviod_run(struct pviod *p);
 int pviod_fini(struct pviod *p);
 

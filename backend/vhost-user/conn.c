@@ -14,6 +14,7 @@
  * touched.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,6 +197,17 @@ int vu_dev_attach(struct pviod_device *dev)
 		pr_err("%s: cannot listen on socket '%s': %s%s", dev->name, dev->socket_path,
 		       strerror(-ret), vu_listen_hint(ret));
 		goto err_free;
+	}
+	/*
+	 * Who may connect (socket-group=, socket-mode=), before the loop
+	 * accepts anyone: until then the umask's mode lets only pviod's user.
+	 */
+	if ((dev->socket_chgrp && chown(dev->socket_path, (uid_t)-1, dev->socket_gid)) ||
+	    (dev->socket_mode && chmod(dev->socket_path, dev->socket_mode))) {
+		ret = -errno;
+		pr_err("%s: socket '%s': cannot set its group or mode: %s", dev->name,
+		       dev->socket_path, strerror(-ret));
+		goto err_close;
 	}
 	ret = pviod_event_add(dev->env->loop, vu->listen_fd, &vu->listen_io);
 	if (ret) {

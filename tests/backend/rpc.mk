@@ -7,7 +7,8 @@
 # pviod --config and its SIGHUP reload.
 
 RPC_TEST := $(BACKEND_TEST_DIR)/rpc_test
-INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh tests/backend/config_check.sh
+INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh tests/backend/config_check.sh \
+	tests/backend/socket_perm_check.sh
 PROGS += $(RPC_TEST)
 
 $(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
