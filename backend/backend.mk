@@ -43,4 +43,4 @@ INSTALL_UNIT += Documentation/pviod.service
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 
 $(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_RPC_OBJS) $(PVIOD_OBJS)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring -ljson-c
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring -ljson-c -lsystemd

@@ -18,8 +18,8 @@ PACKAGES=(
 	# Build: userspace parts and the guest kernel modules.
 	build-essential gcc make pkg-config git
 	liburing-dev libnuma-dev
-	# pviod's control socket and pvioctl (JSON-RPC).
-	libjson-c-dev
+	# pviod's control socket and pvioctl (JSON-RPC); sd_notify (Type=notify).
+	libjson-c-dev libsystemd-dev
 	linux-headers-amd64 bc bison flex libelf-dev libssl-dev kmod
 	# Kernel source: checkpatch.pl, .clang-format, kselftest headers
 	# (scripts/linux-tools.sh extracts them from the tarball).

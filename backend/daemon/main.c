@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "daemon/config.h"
 #include "daemon/pviod.h"
 #include "rpc/rpc.h"
@@ -141,9 +143,22 @@ static int pviod_parse_uint(const char *opt, const char *val, unsigned long lo, 
 	return 0;
 }
 
+/* systemd (Type=notify): how many devices serve now. */
+static void pviod_notify_status(struct pviod *p, const char *state)
+{
+	struct pviod_device *dev;
+	unsigned int n = 0;
+
+	for (dev = p->devices; dev; dev = dev->next)
+		n++;
+	sd_notifyf(0, "%s\nSTATUS=serving %u device%s", state, n, n == 1 ? "" : "s");
+}
+
 static void pviod_main_reload(struct pviod *p, void *arg)
 {
+	sd_notify(0, "RELOADING=1");
 	pviod_config_reload(p, arg);
+	pviod_notify_status(p, "READY=1");
 }
 
 int main(int argc, char **argv)
@@ -374,8 +389,11 @@ int main(int argc, char **argv)
 		status = PVIOD_EXIT_FAIL;
 		goto out_fini;
 	}
+	/* Every socket listens: systemd may start what connects to them. */
+	pviod_notify_status(&p, "READY=1");
 	if (pviod_run(&p))
 		status = PVIOD_EXIT_FAIL;
+	sd_notify(0, "STOPPING=1");
 
 out_fini:
 	pviod_rpc_stop(&rpc);

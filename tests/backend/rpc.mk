@@ -4,11 +4,12 @@
 # real, against one pviod process: add/del cycles with a front-end in
 # between while another disk serves verified I/O (the userspace driver),
 # and malformed requests.  pvioctl_check.sh drives pvioctl, config_check.sh
-# pviod --config and its SIGHUP reload.
+# pviod --config and its SIGHUP reload, socket_perm_check.sh socket-group=
+# and socket-mode=, notify_check.sh sd_notify and the journal's priorities.
 
 RPC_TEST := $(BACKEND_TEST_DIR)/rpc_test
 INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh tests/backend/config_check.sh \
-	tests/backend/socket_perm_check.sh
+	tests/backend/socket_perm_check.sh tests/backend/notify_check.sh
 PROGS += $(RPC_TEST)
 
 $(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
