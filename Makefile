@@ -13,7 +13,8 @@
 #   make lint            checkpatch, sparse, clang-format, cppcheck, shellcheck
 #   make bench           the benchmarks
 #   make demo            the end-to-end demo
-#   make install         programs, man pages and the systemd unit (PREFIX, DESTDIR)
+#   make install         programs, man pages, the systemd unit and its configuration
+#                        file, kept when it exists (PREFIX, DESTDIR, SYSCONFDIR)
 #   make SAN=asan|tsan   sanitizer builds (default output build-asan/, build-tsan/)
 
 SAN ?=
@@ -59,12 +60,14 @@ BENCHES :=		# benchmark commands (make bench)
 INSTALL_BIN :=		# programs `make install` puts in $(BINDIR)
 INSTALL_MAN8 :=		# man pages for $(MANDIR)/man8
 INSTALL_UNIT :=		# systemd units for $(UNITDIR); /usr/local/bin in them becomes $(BINDIR)
+INSTALL_CONF :=		# pvio/NAME in $(SYSCONFDIR): configuration files
 
 # make install: the usual GNU variables.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 
 .PHONY: all modules check check-unit check-san check-integration check-vm lint bench demo \
@@ -98,14 +101,21 @@ install: $(INSTALL_BIN)
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(INSTALL_MAN8) $(DESTDIR)$(MANDIR)/man8/
 	for u in $(INSTALL_UNIT); do \
-		sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/etc/pvio/|$(SYSCONFDIR)/pvio/|g' \
+			$$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	install -d $(DESTDIR)$(SYSCONFDIR)/pvio
+	for c in $(INSTALL_CONF); do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/pvio/$${c##*/} ] || \
+		install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/pvio/ || exit 1; \
 	done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BIN))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MAN8))) \
-		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNIT)))
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNIT))) \
+		$(addprefix $(DESTDIR)$(SYSCONFDIR)/pvio/,$(notdir $(INSTALL_CONF)))
 
 # Only what the modules' Kbuild build needs: dkms.conf, frontend's module
 # folders, ring/ and protocol/.

@@ -39,6 +39,7 @@ PROGS += $(O)/pviod
 INSTALL_BIN += $(O)/pviod
 INSTALL_MAN8 += Documentation/pviod.8
 INSTALL_UNIT += Documentation/pviod.service
+INSTALL_CONF += Documentation/pviod.conf
 
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 

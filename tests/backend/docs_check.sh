@@ -75,7 +75,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		sed "s|^ExecStart=/usr/local/bin/pviod|ExecStart=$pviod|" \
 			"$PVT_TOP/Documentation/pviod.service" >"$tmp/pviod.service"
 		mkdir -p "$tmp/man/man8"
-		cp "$PVT_TOP/Documentation/pviod.8" "$tmp/man/man8/"
+		cp "$PVT_TOP/Documentation/pviod.8" "$PVT_TOP/Documentation/pvioctl.8" "$tmp/man/man8/"
 		if MANPATH=$tmp/man systemd-analyze verify "$tmp/pviod.service" >"$tmp/verify.out" 2>&1 &&
 			! grep -v -e '^$' "$tmp/verify.out" | grep -q .; then
 			tap_ok "systemd-analyze verify pviod.service"
