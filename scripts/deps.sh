@@ -20,6 +20,8 @@ PACKAGES=(
 	liburing-dev libnuma-dev
 	# pviod's control socket and pvioctl (JSON-RPC); sd_notify (Type=notify).
 	libjson-c-dev libsystemd-dev
+	# tests/vm/libvirt_pviod.sh: libvirt's QEMU on pviod's sockets.
+	libvirt-daemon-system libvirt-clients
 	linux-headers-amd64 bc bison flex libelf-dev libssl-dev kmod
 	# Kernel source: checkpatch.pl, .clang-format, kselftest headers
 	# (scripts/linux-tools.sh extracts them from the tarball).

@@ -48,6 +48,11 @@ VM_TESTS += tests/vm/stock_virtio_blk.sh tests/vm/stock_vhost_user_blk_qsd.sh
 VM_TESTS += tests/vm/pviod_blk.sh tests/vm/pviod_crash_recovery.sh tests/vm/pviod_net_tap.sh \
 	tests/vm/pviod_net_switch.sh tests/vm/pviod_net_reconnect.sh
 
+# libvirt, for real: libvirtd started by the test, a TCG domain with
+# Documentation/libvirt/'s vhostuser disk and interface on pviod started
+# with the shipped configuration's socket-group and socket-mode.
+VM_TESTS += tests/vm/libvirt_pviod.sh
+
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh
 
