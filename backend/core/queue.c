@@ -485,3 +485,128 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 	}
 	return ret < 0 ? ret : 1;
 }
+
+/* --- watches: what a device or engine waits for on the queue's worker -------- */
+
+static void pviod_watch_done(struct pviod_io *io, int res)
+{
+	struct pviod_watch *w = (struct pviod_watch *)io, **pp;
+
+	for (pp = &w->q->watches; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	w->armed = false;
+	w->cancelled = false;
+	/* A timer that ran its course completes with -ETIME. */
+	if (res == -ETIME)
+		res = 0;
+	w->fire(w, res);
+}
+
+/**
+ * pviod_watch_init - a watch of a queue, not armed
+ * @w: the watch
+ * @q: its queue
+ * @fire: what runs when it fires (struct pviod_watch)
+ */
+void pviod_watch_init(struct pviod_watch *w, struct pviod_queue *q,
+		      void (*fire)(struct pviod_watch *w, int res))
+{
+	memset(w, 0, sizeof(*w));
+	w->io.complete = pviod_watch_done;
+	w->q = q;
+	w->fire = fire;
+}
+
+static struct io_uring_sqe *pviod_watch_sqe(struct pviod_watch *w)
+{
+	struct pviod_queue *q = w->q;
+	struct io_uring_sqe *sqe;
+
+	if (w->armed || (q->stopping && !q->inflight))
+		return NULL;
+	sqe = pviod_worker_sqe(q->worker);
+	if (!sqe)
+		return NULL;
+	io_uring_sqe_set_data(sqe, &w->io);
+	w->armed = true;
+	w->next = q->watches;
+	q->watches = w;
+	return sqe;
+}
+
+/**
+ * pviod_watch_poll - fire once @fd has one of @events (POLLIN, POLLOUT)
+ * @w: the watch, not armed (its queue's worker)
+ * @fd: the descriptor
+ * @events: poll(2) events
+ *
+ * Return: 0; -EBUSY when it is armed already or the ring is full; -ESHUTDOWN
+ * when the queue is stopping with nothing in flight.
+ */
+int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->q->stopping && !w->q->inflight)
+		return -ESHUTDOWN;
+	sqe = pviod_watch_sqe(w);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, fd, events);
+	return 0;
+}
+
+/**
+ * pviod_watch_timer - fire once, @ns nanoseconds from now
+ * @w: the watch, not armed (its queue's worker)
+ * @ns: the delay
+ *
+ * Return: pviod_watch_poll()'s.
+ */
+int pviod_watch_timer(struct pviod_watch *w, uint64_t ns)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->q->stopping && !w->q->inflight)
+		return -ESHUTDOWN;
+	w->ts.tv_sec = (long long)(ns / 1000000000u);
+	w->ts.tv_nsec = (long long)(ns % 1000000000u);
+	sqe = pviod_watch_sqe(w);
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_timeout(sqe, &w->ts, 0, 0);
+	return 0;
+}
+
+/**
+ * pviod_watch_cancel - ask for an armed watch to fire with -ECANCELED
+ * @w: the watch (its queue's worker); nothing happens when it is not armed
+ *
+ * It may still fire with its event if that came first.
+ */
+void pviod_watch_cancel(struct pviod_watch *w)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!w->armed || w->cancelled)
+		return;
+	sqe = pviod_worker_sqe(w->q->worker);
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, (uintptr_t)&w->io, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+	w->cancelled = true;
+}
+
+/* The queue stops with nothing in flight: every watch left is cancelled (worker.c). */
+void __pviod_queue_watches_cancel(struct pviod_queue *q)
+{
+	struct pviod_watch *w;
+
+	for (w = q->watches; w; w = w->next)
+		pviod_watch_cancel(w);
+}

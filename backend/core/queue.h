@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/time_types.h>
 
 #include "pvring_dev.h"
 #include "vhost_user_inflight.h"
@@ -79,6 +80,43 @@ struct pviod_fault {
 int pviod_fault_parse(struct pviod_fault *f, const char *spec);
 
 /* What the core counts for every queue (the worker's; read on its thread). */
+/**
+ * struct pviod_watch - an event a device or engine waits for on a queue's
+ * worker: a descriptor becoming readable or writable, or a timer
+ * @io: the worker's completion (core's)
+ * @q: the queue it belongs to
+ * @fire: run on the worker with the poll's revents, 0 for a timer that
+ *        expired, or -errno (-ECANCELED: cancelled); the watch is disarmed
+ *        by then and may be armed again from @fire
+ * @ts: the timer's interval (core's)
+ * @armed: in flight on the worker's ring
+ * @cancelled: a cancel was issued for it
+ * @next: the queue's armed watches
+ *
+ * One-shot: armed with pviod_watch_poll() or pviod_watch_timer(), it fires
+ * once.  The queue does not finish stopping while a watch is armed: once
+ * its last request completed, the core cancels the watches that are left
+ * and waits for their completions, so the memory of a watch may be freed
+ * once the queue is stopped.  While the queue stops with nothing in flight,
+ * arming fails.
+ */
+struct pviod_watch {
+	struct pviod_io io;
+	struct pviod_queue *q;
+	void (*fire)(struct pviod_watch *w, int res);
+	struct __kernel_timespec ts;
+	bool armed;
+	bool cancelled;
+	struct pviod_watch *next;
+};
+
+void pviod_watch_init(struct pviod_watch *w, struct pviod_queue *q,
+		      void (*fire)(struct pviod_watch *w, int res));
+int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events);
+int pviod_watch_timer(struct pviod_watch *w, uint64_t ns);
+void pviod_watch_cancel(struct pviod_watch *w);
+void __pviod_queue_watches_cancel(struct pviod_queue *q);
+
 struct pviod_queue_stats {
 	uint64_t kicks; /* kick eventfd reads */
 	uint64_t calls; /* used-buffer notifications sent */
@@ -116,6 +154,7 @@ struct pviod_queue {
 	bool dirty; /* on the worker's dirty list */
 	bool ready; /* on the worker's ready list */
 	unsigned int inflight; /* chains popped and not yet put */
+	struct pviod_watch *watches; /* armed watches (struct pviod_watch) */
 	struct pviod_queue *worker_next; /* the worker's running queues */
 	struct pviod_queue *dirty_next; /* to publish and signal after the batch */
 	struct pviod_queue *ready_next; /* to run again before the worker sleeps */

@@ -319,7 +319,10 @@ static void pviod_worker_reap_stops(struct pviod_worker *w)
 	while ((c = *pp)) {
 		struct pviod_queue *q = c->q;
 
-		if (q->inflight || q->kick_armed || q->dirty || q->ready) {
+		if (q->inflight || q->kick_armed || q->dirty || q->ready || q->watches) {
+			/* Nothing in flight: what the device still waits for is moot. */
+			if (!q->inflight && q->watches)
+				__pviod_queue_watches_cancel(q);
 			pp = &c->next;
 			continue;
 		}
