@@ -23,7 +23,7 @@ PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worke
 	device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	conn.o)
-PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o)
+PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.o hdr.o gso.o \
 	filter.o fdb.o tap.o switch.o stats.o)
 PVIOD_CONSOLE_OBJS := $(addprefix $(O)/backend/console/, device.o sink.o)
@@ -34,6 +34,8 @@ PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_
 	$(PVIOD_CONSOLE_OBJS) $(PVIOD_DAEMON_OBJS) $(O)/ring/pvring_dev.o
 
 PVIOD_RPC_OBJS := $(addprefix $(O)/backend/rpc/, rpc.o)
+# What pviod's objects link with: io_uring, and the storage engines' libraries.
+PVIOD_LIBS := -luring -lnbd
 
 PROGS += $(O)/pviod
 INSTALL_BIN += $(O)/pviod
@@ -44,4 +46,4 @@ INSTALL_CONF += Documentation/pviod.conf
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 
 $(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_RPC_OBJS) $(PVIOD_OBJS)
-	$(CC) -o $@ $^ $(ALL_LDFLAGS) -luring -ljson-c -lsystemd
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PVIOD_LIBS) -ljson-c -lsystemd

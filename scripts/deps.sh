@@ -22,6 +22,8 @@ PACKAGES=(
 	libjson-c-dev libsystemd-dev
 	# tests/vm/libvirt_pviod.sh: libvirt's QEMU on pviod's sockets.
 	libvirt-daemon-system libvirt-clients
+	# Storage engines: NBD (libnbd) and the servers their tests start.
+	libnbd-dev nbdkit
 	linux-headers-amd64 bc bison flex libelf-dev libssl-dev kmod
 	# Kernel source: checkpatch.pl, .clang-format, kselftest headers
 	# (scripts/linux-tools.sh extracts them from the tarball).

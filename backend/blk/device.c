@@ -479,14 +479,15 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
 	cfg->write_zeroes_may_unmap = 1;
 }
 
-#define PVIOD_BLK_OPTIONS "socket, file, queues, readonly, direct, inline, fixed, locking, serial"
+#define PVIOD_BLK_OPTIONS \
+	"socket, file, nbd, queues, readonly, direct, inline, fixed, locking, reconnect-timeout, serial"
 
 /**
  * pviod_blk_create - a block device from its --device options
  * @env: what it is created in
  * @name: its name, for messages
- * @opts: "socket=PATH,file=IMAGE[,queues=N][,readonly=on][,direct=on|off][,inline=auto|off]
- *        [,fixed=auto|off][,serial=ID]"
+ * @opts: "socket=PATH,file=IMAGE|nbd=URI[,queues=N][,readonly=on][,direct=on|off]
+ *        [,inline=auto|off][,fixed=auto|off][,reconnect-timeout=SECS][,serial=ID]"
  *        (what follows "blk,")
  * @out: the device, listening on its socket
  *
@@ -497,10 +498,12 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		     struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
+	char *nbd = NULL;
 	const char *serial = "";
-	unsigned long queues = 1;
+	unsigned long queues = 1, reconnect = 15;
 	bool readonly = false, direct = true, inline_rw = true, locking = true, fixed = true;
 	struct pviod_blk_file_opts fo;
+	struct pviod_blk_nbd_opts no;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
 	int ret = -EINVAL;
@@ -516,6 +519,11 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			socket_path = val;
 		} else if (!strcmp(tok, "file")) {
 			file = val;
+		} else if (!strcmp(tok, "nbd")) {
+			nbd = val;
+		} else if (!strcmp(tok, "reconnect-timeout")) {
+			if (pviod_opt_uint("blk", tok, val, 1, 3600, &reconnect))
+				goto err_free_copy;
 		} else if (!strcmp(tok, "queues")) {
 			if (pviod_opt_uint("blk", tok, val, 1, PVIOD_QUEUES_MAX, &queues))
 				goto err_free_copy;
@@ -558,8 +566,12 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			goto err_free_copy;
 		}
 	}
-	if (!socket_path || !*socket_path || !file || !*file) {
-		pviod_opt_err("blk", "socket=PATH and file=IMAGE are required");
+	if (!socket_path || !*socket_path) {
+		pviod_opt_err("blk", "socket=PATH is required");
+		goto err_free_copy;
+	}
+	if (!!file + !!nbd != 1 || (file && !*file) || (nbd && !*nbd)) {
+		pviod_opt_err("blk", "exactly one of file=IMAGE and nbd=URI is required");
 		goto err_free_copy;
 	}
 
@@ -581,13 +593,21 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		ret = -ENOMEM;
 		goto err_free_dev;
 	}
-	fo = (struct pviod_blk_file_opts){ .path = file,
-					   .readonly = readonly,
-					   .direct = direct,
-					   .inline_rw = inline_rw,
-					   .fixed = fixed,
-					   .lock = locking };
-	ret = pviod_blk_file_open(&blk->engine, dev->name, &fo);
+	if (nbd) {
+		no = (struct pviod_blk_nbd_opts){ .uri = nbd,
+						  .readonly = readonly,
+						  .queues = (unsigned int)queues,
+						  .reconnect_s = (unsigned int)reconnect };
+		ret = pviod_blk_nbd_open(&blk->engine, dev->name, &no);
+	} else {
+		fo = (struct pviod_blk_file_opts){ .path = file,
+						   .readonly = readonly,
+						   .direct = direct,
+						   .inline_rw = inline_rw,
+						   .fixed = fixed,
+						   .lock = locking };
+		ret = pviod_blk_file_open(&blk->engine, dev->name, &fo);
+	}
 	if (ret)
 		goto err_free_dev;
 	blk->engine_open = true;

@@ -2,7 +2,8 @@
 /*
  * engine.h - where a virtio-blk device's data lives: the storage-engine
  * interface between the device (device.c: requests, status, counters) and
- * an engine that moves bytes (file.c: a raw image file or block device).
+ * an engine that moves bytes (file.c: a raw image file or block device;
+ * nbd.c: an NBD export).
  *
  * The device turns each request into one struct pviod_blk_io and submits
  * it; the engine completes it, now or later, by calling io->done on the
@@ -128,5 +129,16 @@ struct pviod_blk_file_opts {
 
 int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 			const struct pviod_blk_file_opts *o);
+
+/* nbd.c: an NBD export through libnbd, on the workers' event loop. */
+struct pviod_blk_nbd_opts {
+	const char *uri; /* nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, ... */
+	bool readonly;
+	unsigned int queues; /* one connection each: more than 1 needs multi-conn */
+	unsigned int reconnect_s; /* how long to try to get a lost connection back */
+};
+
+int pviod_blk_nbd_open(struct pviod_blk_engine *e, const char *dev_name,
+		       const struct pviod_blk_nbd_opts *o);
 
 #endif /* PVIOD_BLK_ENGINE_H */

@@ -2,9 +2,9 @@
 /*
  * main.c - pviod's command line.
  *
- *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE[,queues=N][,readonly=on]
+ *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE|nbd=URI[,queues=N][,readonly=on]
  *                     [,direct=on|off][,inline=auto|off][,fixed=auto|off][,locking=on|off]
- *                     [,serial=ID]
+ *                     [,reconnect-timeout=SECS][,serial=ID]
  *                     [--device ...]
  *         [--workers=N] [--cpus=LIST] [--poll=adaptive|on|off] [--poll-max-us=US]
  *         [--poll-grow=N] [--poll-shrink=N] [--log-level=LEVEL]
@@ -47,7 +47,11 @@ static void pviod_usage(FILE *f)
 		"\n"
 		"Block device options (--device blk,...):\n"
 		"  socket=PATH        the vhost-user socket to create (required)\n"
-		"  file=IMAGE         raw image file or block device (required)\n"
+		"  file=IMAGE         raw image file or block device\n"
+		"  nbd=URI            an NBD export: nbd://HOST[:PORT]/EXPORT,\n"
+		"                     nbd+unix:///EXPORT?socket=PATH (one connection a queue)\n"
+		"                     exactly one of file= and nbd= is required; the\n"
+		"                     capacity is the image's or the export's size\n"
 		"  queues=N           virtqueues offered, 1..%d (default 1); QEMU's num-queues\n"
 		"                     must not exceed it\n"
 		"  readonly=on|off    refuse writes, offer VIRTIO_BLK_F_RO (default off)\n"
@@ -60,6 +64,8 @@ static void pviod_usage(FILE *f)
 		"  fixed=auto|off     auto: with O_DIRECT, guest memory registered as io_uring\n"
 		"                     fixed buffers (pinned once, not per request; needs\n"
 		"                     RLIMIT_MEMLOCK or CAP_IPC_LOCK, else goes without)\n"
+		"  reconnect-timeout=SECS  nbd=: how long to try to get a lost connection\n"
+		"                     back before failing its I/O (default 15)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
 		"\n"
 		"Net device options (--device net,...; see Documentation/net.rst):\n"

@@ -22,7 +22,7 @@ INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
 	tests/backend/install_check.sh tests/backend/inuse_check.sh
 
 $(BACKEND_UNIT_TESTS): $(PVIOD_OBJS)
-$(BACKEND_UNIT_TESTS): TEST_LDLIBS := -luring
+$(BACKEND_UNIT_TESTS): TEST_LDLIBS := $(PVIOD_LIBS)
 
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
@@ -35,4 +35,4 @@ UNIT_TESTS += $(LIFECYCLE_TEST)
 PROGS += $(LIFECYCLE_TEST)
 
 $(LIFECYCLE_TEST): $(PVIOD_OBJS) $(VUSER_LIB)
-$(LIFECYCLE_TEST): TEST_LDLIBS := -luring
+$(LIFECYCLE_TEST): TEST_LDLIBS := $(PVIOD_LIBS)

@@ -56,7 +56,7 @@ $(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/bl
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
 $(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_PVIOD_OBJS)
-	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
 $(FUZZ_O)/fuzz_inflight: $(FUZZ_O)/tests/fuzz/fuzz_inflight.o $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
@@ -72,6 +72,6 @@ $(FUZZ_O)/fuzz_net_hdr: $(FUZZ_O)/tests/fuzz/fuzz_net_hdr.o $(FUZZ_O)/backend/ne
 # console/device.c is included by its target (its control path is static).
 $(FUZZ_O)/fuzz_console: $(FUZZ_O)/tests/fuzz/fuzz_console.o \
 		$(filter-out $(FUZZ_O)/backend/console/device.o,$(FUZZ_PVIOD_OBJS))
-	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
 -include $(shell find $(FUZZ_O) -name '*.d' 2>/dev/null)
