@@ -24,6 +24,10 @@ INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
 $(BACKEND_UNIT_TESTS): $(PVIOD_OBJS)
 $(BACKEND_UNIT_TESTS): TEST_LDLIBS := $(PVIOD_LIBS)
 
+# The storage engines against real servers the tests start (nbdkit,
+# qemu-nbd): blk_op (tests/user) sends them one request at a time.
+INTEGRATION_TESTS += tests/backend/blk_nbd.sh
+
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
 

@@ -36,3 +36,9 @@ PROGS += $(VUSER_UNIT_TESTS) $(VUSER_INTEGRATION_TESTS)
 .PHONY: check-user
 check-user: $(VUSER_UNIT_TESTS) $(VUSER_INTEGRATION_TESTS)
 	@for t in $^; do echo "# $$t"; $$t || exit 1; done
+
+# blk_op: one request from the command line, for the shell tests of pviod's
+# storage engines (tests/backend/blk_nbd.sh); not a test itself.
+BLK_OP := $(VUSER_TEST_DIR)/blk_op
+PROGS += $(BLK_OP)
+$(BLK_OP): $(VUSER_LIB)

@@ -1,0 +1,277 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pviod's NBD engine (--device blk,nbd=URI) against real NBD servers the
+# test starts on Unix sockets in its temp dir (TAP 13):
+#   - nbdkit memory, 2 queues (multi-conn): pvio-bench --verify at QD1 and
+#     at QD32 on both queues;
+#   - qemu-nbd serving a qcow2 image: pvio-bench --verify at QD1 and QD32,
+#     then the image, converted to raw, served by the file engine, still
+#     holds the pattern (the data is in the qcow2, not only in flight);
+#   - the operations as the server sees them (nbdkit's file plugin with
+#     the log filter): FLUSH -> Flush, DISCARD -> Trim (a hole in the
+#     file), WRITE_ZEROES -> Zero with trim=0 (NO_HOLE: still allocated),
+#     WRITE_ZEROES with UNMAP -> Zero with trim=1 (a hole);
+#   - the server killed and restarted in the middle of pvio-bench --verify:
+#     every read still matches, pviod reconnected; a server that stays
+#     away: the request fails with IOERR after reconnect-timeout, and the
+#     next one succeeds once the server is back;
+#   - read-only: an export the server makes read-only needs readonly=on;
+#     with it the device is RO, reads work, writes fail with IOERR;
+#   - errors at start-up name the option, the server and what it said: no
+#     server, a missing export, queues=2 on a server without multi-conn.
+set -uo pipefail
+
+# shellcheck source=../lib/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+pvt_init blk_nbd
+T=$PVT_TMP
+
+need()
+{
+	command -v "$1" >/dev/null 2>&1 && return 0
+	if [ "${CI:-}" = true ]; then
+		echo "Bail out! $1 not installed (scripts/deps.sh installs it)"
+		exit 1
+	fi
+	tap_skip_all "$1 not installed (scripts/deps.sh)"
+}
+need nbdkit
+need qemu-nbd
+need qemu-img
+pviod=$(pvt_bin pviod) || tap_skip_all "pviod does not build"
+bench=$(pvt_bin pvio-bench) || tap_skip_all "pvio-bench does not build"
+op=$(pvt_bin tests/user/blk_op) || tap_skip_all "blk_op does not build"
+
+NBD_PID=
+
+# nbd_start ARGS...: nbdkit on $T/nbd.sock (a stale socket removed first).
+# It forks into the background and the child writes its pid file: wait for it.
+nbd_start()
+{
+	rm -f "$T/nbd.sock" "$T/nbd.pid"
+	nbdkit -U "$T/nbd.sock" -P "$T/nbd.pid" "$@" || return 1
+	for _ in $(seq 1 100); do
+		[ -s "$T/nbd.pid" ] && [ -S "$T/nbd.sock" ] && break
+		sleep 0.05
+	done
+	NBD_PID=$(cat "$T/nbd.pid")
+}
+
+# qnbd_start ARGS...: qemu-nbd on $T/nbd.sock, in the background.
+qnbd_start()
+{
+	rm -f "$T/nbd.sock"
+	qemu-nbd -k "$T/nbd.sock" "$@" >>"$T/qemu-nbd.log" 2>&1 &
+	NBD_PID=$!
+	pvt_wait_sockets 10 "$NBD_PID" "$T/nbd.sock"
+}
+
+nbd_stop()
+{
+	[ -n "$NBD_PID" ] || return 0
+	kill "$NBD_PID" 2>/dev/null
+	# nbdkit forks into the background: not our child, wait by polling.
+	for _ in $(seq 1 50); do
+		kill -0 "$NBD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$NBD_PID" 2>/dev/null
+	NBD_PID=
+}
+pvt_at_exit nbd_stop
+
+URI="nbd+unix:///?socket=$T/nbd.sock"
+
+# served ARGS...: pviod with one blk device on $T/blk.sock and ARGS.
+served()
+{
+	pvt_pviod_start "$T/pviod.log" --device "blk,socket=$T/blk.sock,$1"
+}
+
+# verify DESC ARGS...: pvio-bench --verify on the device passes.
+verify()
+{
+	local desc=$1
+	shift
+	if "$bench" blk --socket "$T/blk.sock" --bs 4k --verify --timeout-ms 30000 "$@" \
+		>"$T/bench.out" 2>&1 && grep -q "all reads matched" "$T/bench.out"; then
+		tap_ok "$desc"
+	else
+		sed 's/^/# /' "$T/bench.out" "$T/pviod.log"
+		tap_fail "$desc"
+	fi
+}
+
+stop_pviod()
+{
+	local desc=$1 rc=0
+	pvt_pviod_stop || rc=$?
+	if [ "$rc" = 0 ] && ! grep -q "error:" "$T/pviod.log"; then
+		tap_ok "$desc: pviod exited 0, logged no error"
+	else
+		sed 's/^/# pviod: /' "$T/pviod.log"
+		tap_fail "$desc: pviod exited $rc or logged an error"
+	fi
+}
+
+# --- nbdkit memory, multi-conn -------------------------------------------------
+nbd_start memory 64M
+served "nbd=$URI,queues=2"
+tap_check "nbdkit memory: the capacity is the export's (64 MiB)" \
+	[ "$("$op" "$T/blk.sock" size)" = $((64 << 20)) ]
+verify "nbdkit memory: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+verify "nbdkit memory: verified random read/write at QD32 on 2 queues" \
+	--rw randrw --iodepth 32 --queues 2 --runtime 2
+verify "nbdkit memory: 64 KiB requests, QD8" --rw randrw --bs 64k --iodepth 8 --runtime 1
+stop_pviod "nbdkit memory"
+nbd_stop
+
+# --- qemu-nbd, qcow2 -----------------------------------------------------------
+qemu-img create -q -f qcow2 "$T/disk.qcow2" 32M
+qnbd_start -f qcow2 "$T/disk.qcow2"
+served "nbd=$URI"
+verify "qemu-nbd qcow2: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+verify "qemu-nbd qcow2: verified random read/write at QD32" --rw randrw --iodepth 32 \
+	--runtime 2 --seed 7
+stop_pviod "qemu-nbd qcow2"
+nbd_stop
+# The last run's pattern (seed 7) is in the image itself: served raw by the file engine.
+qemu-img convert -f qcow2 -O raw "$T/disk.qcow2" "$T/disk.raw"
+served "file=$T/disk.raw"
+verify "qemu-nbd qcow2: the image holds the verified data (file engine, --verify-existing)" \
+	--rw randread --iodepth 8 --runtime 1 --seed 7 --verify-existing
+stop_pviod "qcow2 converted to raw"
+
+# --- what the server sees --------------------------------------------------------
+truncate -s 16M "$T/ops.img"
+nbd_start --filter=log file "$T/ops.img" logfile="$T/ops.log"
+served "nbd=$URI"
+tap_check "ops: the device offers FLUSH, DISCARD and WRITE_ZEROES" \
+	bash -c "[ \"\$('$op' '$T/blk.sock' features | tr '\n' ' ')\" = 'flush discard write-zeroes mq ' ]"
+"$op" "$T/blk.sock" write $((1 << 20)) $((1 << 20)) 90 &&
+	"$op" "$T/blk.sock" write $((2 << 20)) $((1 << 20)) 90
+tap_point $? "ops: 2 MiB written at 1M"
+: >"$T/ops.log.mark"
+"$op" "$T/blk.sock" flush
+tap_point $? "ops: FLUSH succeeded"
+tap_check "ops: FLUSH reached the server as NBD_CMD_FLUSH" grep -q " Flush id=" "$T/ops.log"
+"$op" "$T/blk.sock" discard $((1 << 20)) $((1 << 20))
+tap_point $? "ops: DISCARD of [1M, 2M) succeeded"
+tap_check "ops: DISCARD reached the server as NBD_CMD_TRIM of [1M, 2M)" \
+	grep -q " Trim id=.* offset=0x100000 count=0x100000" "$T/ops.log"
+"$op" "$T/blk.sock" zeroes $((2 << 20)) $((512 << 10))
+tap_point $? "ops: WRITE_ZEROES of [2M, 2.5M) succeeded"
+tap_check "ops: WRITE_ZEROES without UNMAP is NBD_CMD_WRITE_ZEROES with NO_HOLE" \
+	grep -q " Zero id=.* offset=0x200000 count=0x80000 trim=0" "$T/ops.log"
+"$op" "$T/blk.sock" zeroes-unmap $((2560 << 10)) $((512 << 10))
+tap_point $? "ops: WRITE_ZEROES with UNMAP of [2.5M, 3M) succeeded"
+tap_check "ops: WRITE_ZEROES with UNMAP may trim (no NO_HOLE)" \
+	grep -q " Zero id=.* offset=0x280000 count=0x80000 trim=1" "$T/ops.log"
+tap_check "ops: [2M, 3M) reads back as zeroes" "$op" "$T/blk.sock" read $((2 << 20)) $((1 << 20)) 0
+stop_pviod "ops"
+nbd_stop
+
+# data_at OFF: the offset of the first data at or after OFF in ops.img (or "hole").
+data_at()
+{
+	python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    print(os.lseek(fd, int(sys.argv[2]), os.SEEK_DATA))
+except OSError:
+    print("hole")' "$T/ops.img" "$1"
+}
+tap_check "ops: the trimmed [1M, 2M) is a hole in the server's file" \
+	[ "$(data_at $((1 << 20)))" = $((2 << 20)) ]
+tap_check "ops: the NO_HOLE zeroes at [2M, 2.5M) are still allocated" \
+	[ "$(data_at $((2 << 20)))" = $((2 << 20)) ]
+tap_check "ops: the UNMAP zeroes at [2.5M, 3M) are a hole" \
+	[ "$(data_at $((2560 << 10)))" = hole ]
+
+# --- the server goes away ----------------------------------------------------------
+truncate -s 32M "$T/re.img"
+nbd_start file "$T/re.img"
+served "nbd=$URI,queues=2,reconnect-timeout=3"
+(
+	sleep 1
+	kill -9 "$NBD_PID"
+	sleep 1
+	nbd_start file "$T/re.img"
+) &
+restarter=$!
+verify "reconnect: every read matched across a server killed and restarted mid-I/O" \
+	--rw randrw --iodepth 32 --queues 2 --runtime 4
+wait "$restarter"
+NBD_PID=$(cat "$T/nbd.pid")
+tap_check "reconnect: pviod said it reconnected" grep -q "reconnected after" "$T/pviod.log"
+tap_check "reconnect: no request failed" bash -c "! grep -q 'error:' '$T/pviod.log'"
+"$op" "$T/blk.sock" write 0 4096 33 >/dev/null
+kill -9 "$NBD_PID"
+NBD_PID=
+start=$(date +%s)
+out=$("$op" "$T/blk.sock" read 0 4096 33)
+rc=$?
+took=$(($(date +%s) - start))
+echo "# read with the server gone: exit $rc after ${took}s: $out"
+[ "$rc" = 1 ] && [ "$out" = "read 0 4096: IOERR" ] && [ "$took" -le 10 ]
+tap_point $? "permanent loss: the request fails with IOERR, no hang"
+tap_check "permanent loss: pviod says it fails the I/O" grep -q "failing its I/O" "$T/pviod.log"
+nbd_start file "$T/re.img"
+tap_check "permanent loss: once the server is back, the data is read again" \
+	"$op" "$T/blk.sock" read 0 4096 33
+pvt_pviod_stop
+tap_check "permanent loss: pviod still exits 0" [ $? = 0 ]
+nbd_stop
+
+# --- read-only ----------------------------------------------------------------------
+truncate -s 8M "$T/ro.img"
+printf 'Z%.0s' $(seq 1 4096) | dd of="$T/ro.img" conv=notrunc status=none
+qnbd_start -r -f raw --persistent --shared=4 "$T/ro.img"
+rc=0
+timeout 20 "$pviod" --device "blk,socket=$T/ro.sock,nbd=$URI" >"$T/out" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "nbd=$URI: the server exports it read-only: add readonly=on" "$T/out"
+tap_point $? "read-only: a read-only export without readonly=on is refused, saying why"
+sed 's/^/# /' "$T/out"
+served "nbd=$URI,readonly=on,queues=2"
+tap_check "read-only: the device offers VIRTIO_BLK_F_RO" \
+	bash -c "'$op' '$T/blk.sock' features | grep -qx ro"
+tap_check "read-only: reads work" "$op" "$T/blk.sock" read 0 4096 90
+tap_check "read-only: writes fail with IOERR" \
+	[ "$("$op" "$T/blk.sock" write 0 4096 1)" = "write 0 4096: IOERR" ]
+pvt_pviod_stop
+tap_check "read-only: the image is unchanged" \
+	[ "$(head -c 4096 "$T/ro.img" | tr -d Z | wc -c)" = 0 ]
+nbd_stop
+
+# --- start-up errors ------------------------------------------------------------------
+# refused DESC PATTERN ARGS...: pviod exits 1 at once and says PATTERN.
+refused()
+{
+	local desc=$1 pat=$2 rc=0
+	shift 2
+	timeout 20 "$pviod" "$@" >"$T/out" 2>&1 || rc=$?
+	if [ "$rc" = 1 ] && grep -q -- "$pat" "$T/out"; then
+		tap_ok "$desc"
+		sed 's/^/# /' "$T/out"
+	else
+		sed 's/^/# /' "$T/out"
+		tap_fail "$desc (exit $rc)"
+	fi
+}
+refused "no server: the option, the server and the error" \
+	"nbd=$URI: cannot connect to the server: .*No such file" \
+	--device "blk,socket=$T/e.sock,nbd=$URI"
+qnbd_start -x disk -f raw --persistent "$T/ro.img"
+refused "a missing export: what the server said" \
+	"nbd=nbd+unix:///nope?socket=$T/nbd.sock: cannot connect to the server: .*export" \
+	--device "blk,socket=$T/e.sock,nbd=nbd+unix:///nope?socket=$T/nbd.sock"
+refused "queues=2 without multi-conn: use queues=1" "does not allow multi-conn.*use queues=1" \
+	--device "blk,socket=$T/e.sock,nbd=nbd+unix:///disk?socket=$T/nbd.sock,queues=2"
+nbd_stop
+rc=0
+"$pviod" --device "blk,socket=$T/e.sock,nbd=$URI,file=$T/ro.img" >"$T/out" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "exactly one of file=IMAGE and nbd=URI" "$T/out"
+tap_point $? "file= and nbd= together: a usage error"
+tap_end
