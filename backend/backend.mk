@@ -23,7 +23,7 @@ PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worke
 	device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	conn.o)
-PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o)
+PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o rbd.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.o hdr.o gso.o \
 	filter.o fdb.o tap.o switch.o stats.o)
 PVIOD_CONSOLE_OBJS := $(addprefix $(O)/backend/console/, device.o sink.o)
@@ -35,7 +35,7 @@ PVIOD_OBJS := $(PVIOD_CORE_OBJS) $(PVIOD_VU_OBJS) $(PVIOD_BLK_OBJS) $(PVIOD_NET_
 
 PVIOD_RPC_OBJS := $(addprefix $(O)/backend/rpc/, rpc.o)
 # What pviod's objects link with: io_uring, and the storage engines' libraries.
-PVIOD_LIBS := -luring -lnbd
+PVIOD_LIBS := -luring -lnbd -lrbd -lrados
 
 PROGS += $(O)/pviod
 INSTALL_BIN += $(O)/pviod

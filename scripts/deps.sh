@@ -22,8 +22,10 @@ PACKAGES=(
 	libjson-c-dev libsystemd-dev
 	# tests/vm/libvirt_pviod.sh: libvirt's QEMU on pviod's sockets.
 	libvirt-daemon-system libvirt-clients
-	# Storage engines: NBD (libnbd) and the servers their tests start.
-	libnbd-dev nbdkit
+	# Storage engines: NBD (libnbd), Ceph RBD (librbd), the servers their
+	# tests start (nbdkit, a one-mon one-OSD cluster) and QEMU's rbd driver.
+	libnbd-dev nbdkit librbd-dev librados-dev ceph-mon ceph-osd ceph-common
+	qemu-block-extra
 	linux-headers-amd64 bc bison flex libelf-dev libssl-dev kmod
 	# Kernel source: checkpatch.pl, .clang-format, kselftest headers
 	# (scripts/linux-tools.sh extracts them from the tarball).

@@ -479,15 +479,17 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
 	cfg->write_zeroes_may_unmap = 1;
 }
 
-#define PVIOD_BLK_OPTIONS \
-	"socket, file, nbd, queues, readonly, direct, inline, fixed, locking, reconnect-timeout, serial"
+#define PVIOD_BLK_OPTIONS                                                                \
+	"socket, file, nbd, rbd, ceph-conf, ceph-id, queues, readonly, direct, inline, " \
+	"fixed, locking, reconnect-timeout, serial"
 
 /**
  * pviod_blk_create - a block device from its --device options
  * @env: what it is created in
  * @name: its name, for messages
- * @opts: "socket=PATH,file=IMAGE|nbd=URI[,queues=N][,readonly=on][,direct=on|off]
- *        [,inline=auto|off][,fixed=auto|off][,reconnect-timeout=SECS][,serial=ID]"
+ * @opts: "socket=PATH,file=IMAGE|nbd=URI|rbd=POOL/IMAGE[,ceph-conf=FILE][,ceph-id=ID]
+ *        [,queues=N][,readonly=on][,direct=on|off][,inline=auto|off][,fixed=auto|off]
+ *        [,reconnect-timeout=SECS][,serial=ID]"
  *        (what follows "blk,")
  * @out: the device, listening on its socket
  *
@@ -498,12 +500,13 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		     struct pviod_device **out)
 {
 	char *copy = strdup(opts), *tok, *save = NULL, *socket_path = NULL, *file = NULL;
-	char *nbd = NULL;
+	char *nbd = NULL, *rbd = NULL, *ceph_conf = NULL, *ceph_id = NULL;
 	const char *serial = "";
 	unsigned long queues = 1, reconnect = 15;
 	bool readonly = false, direct = true, inline_rw = true, locking = true, fixed = true;
 	struct pviod_blk_file_opts fo;
 	struct pviod_blk_nbd_opts no;
+	struct pviod_blk_rbd_opts ro;
 	struct pviod_device *dev = NULL;
 	struct pviod_blk *blk;
 	int ret = -EINVAL;
@@ -521,6 +524,12 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 			file = val;
 		} else if (!strcmp(tok, "nbd")) {
 			nbd = val;
+		} else if (!strcmp(tok, "rbd")) {
+			rbd = val;
+		} else if (!strcmp(tok, "ceph-conf")) {
+			ceph_conf = val;
+		} else if (!strcmp(tok, "ceph-id")) {
+			ceph_id = val;
 		} else if (!strcmp(tok, "reconnect-timeout")) {
 			if (pviod_opt_uint("blk", tok, val, 1, 3600, &reconnect))
 				goto err_free_copy;
@@ -570,8 +579,13 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		pviod_opt_err("blk", "socket=PATH is required");
 		goto err_free_copy;
 	}
-	if (!!file + !!nbd != 1 || (file && !*file) || (nbd && !*nbd)) {
-		pviod_opt_err("blk", "exactly one of file=IMAGE and nbd=URI is required");
+	if (!!file + !!nbd + !!rbd != 1 || (file && !*file) || (nbd && !*nbd) || (rbd && !*rbd)) {
+		pviod_opt_err("blk",
+			      "exactly one of file=IMAGE, nbd=URI, rbd=POOL/IMAGE is required");
+		goto err_free_copy;
+	}
+	if ((ceph_conf || ceph_id) && !rbd) {
+		pviod_opt_err("blk", "ceph-conf= and ceph-id= go with rbd=");
 		goto err_free_copy;
 	}
 
@@ -599,6 +613,13 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 						  .queues = (unsigned int)queues,
 						  .reconnect_s = (unsigned int)reconnect };
 		ret = pviod_blk_nbd_open(&blk->engine, dev->name, &no);
+	} else if (rbd) {
+		ro = (struct pviod_blk_rbd_opts){ .spec = rbd,
+						  .conf = ceph_conf,
+						  .id = ceph_id,
+						  .readonly = readonly,
+						  .timeout_s = (unsigned int)reconnect };
+		ret = pviod_blk_rbd_open(&blk->engine, dev->name, &ro);
 	} else {
 		fo = (struct pviod_blk_file_opts){ .path = file,
 						   .readonly = readonly,

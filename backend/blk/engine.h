@@ -3,7 +3,7 @@
  * engine.h - where a virtio-blk device's data lives: the storage-engine
  * interface between the device (device.c: requests, status, counters) and
  * an engine that moves bytes (file.c: a raw image file or block device;
- * nbd.c: an NBD export).
+ * nbd.c: an NBD export; rbd.c: a Ceph RBD image).
  *
  * The device turns each request into one struct pviod_blk_io and submits
  * it; the engine completes it, now or later, by calling io->done on the
@@ -140,5 +140,17 @@ struct pviod_blk_nbd_opts {
 
 int pviod_blk_nbd_open(struct pviod_blk_engine *e, const char *dev_name,
 		       const struct pviod_blk_nbd_opts *o);
+
+/* rbd.c: a Ceph RBD image through librbd, completions handed to the workers. */
+struct pviod_blk_rbd_opts {
+	const char *spec; /* POOL/IMAGE */
+	const char *conf; /* ceph.conf; NULL: /etc/ceph/ceph.conf */
+	const char *id; /* the client's id; NULL: admin */
+	bool readonly;
+	unsigned int timeout_s; /* how long an operation may wait for the cluster */
+};
+
+int pviod_blk_rbd_open(struct pviod_blk_engine *e, const char *dev_name,
+		       const struct pviod_blk_rbd_opts *o);
 
 #endif /* PVIOD_BLK_ENGINE_H */

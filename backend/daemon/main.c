@@ -2,7 +2,8 @@
 /*
  * main.c - pviod's command line.
  *
- *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE|nbd=URI[,queues=N][,readonly=on]
+ *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE|nbd=URI|rbd=POOL/IMAGE[,queues=N]
+ *                     [,readonly=on][,ceph-conf=FILE][,ceph-id=ID]
  *                     [,direct=on|off][,inline=auto|off][,fixed=auto|off][,locking=on|off]
  *                     [,reconnect-timeout=SECS][,serial=ID]
  *                     [--device ...]
@@ -50,8 +51,10 @@ static void pviod_usage(FILE *f)
 		"  file=IMAGE         raw image file or block device\n"
 		"  nbd=URI            an NBD export: nbd://HOST[:PORT]/EXPORT,\n"
 		"                     nbd+unix:///EXPORT?socket=PATH (one connection a queue)\n"
-		"                     exactly one of file= and nbd= is required; the\n"
-		"                     capacity is the image's or the export's size\n"
+		"  rbd=POOL/IMAGE     a Ceph RBD image (librbd); with ceph-conf=FILE (default\n"
+		"                     /etc/ceph/ceph.conf) and ceph-id=ID (default admin)\n"
+		"                     exactly one of file=, nbd= and rbd= is required; the\n"
+		"                     capacity is the file's, the export's or the image's size\n"
 		"  queues=N           virtqueues offered, 1..%d (default 1); QEMU's num-queues\n"
 		"                     must not exceed it\n"
 		"  readonly=on|off    refuse writes, offer VIRTIO_BLK_F_RO (default off)\n"
@@ -65,7 +68,8 @@ static void pviod_usage(FILE *f)
 		"                     fixed buffers (pinned once, not per request; needs\n"
 		"                     RLIMIT_MEMLOCK or CAP_IPC_LOCK, else goes without)\n"
 		"  reconnect-timeout=SECS  nbd=: how long to try to get a lost connection\n"
-		"                     back before failing its I/O (default 15)\n"
+		"                     back before failing its I/O; rbd=: how long an operation\n"
+		"                     may wait for the cluster (default 15)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
 		"\n"
 		"Net device options (--device net,...; see Documentation/net.rst):\n"

@@ -272,6 +272,6 @@ refused "queues=2 without multi-conn: use queues=1" "does not allow multi-conn.*
 nbd_stop
 rc=0
 "$pviod" --device "blk,socket=$T/e.sock,nbd=$URI,file=$T/ro.img" >"$T/out" 2>&1 || rc=$?
-[ "$rc" = 2 ] && grep -q "exactly one of file=IMAGE and nbd=URI" "$T/out"
+[ "$rc" = 2 ] && grep -q "exactly one of file=IMAGE, nbd=URI, rbd=POOL/IMAGE" "$T/out"
 tap_point $? "file= and nbd= together: a usage error"
 tap_end
