@@ -25,8 +25,10 @@ $(BACKEND_UNIT_TESTS): $(PVIOD_OBJS)
 $(BACKEND_UNIT_TESTS): TEST_LDLIBS := $(PVIOD_LIBS)
 
 # The storage engines against real servers the tests start (nbdkit,
-# qemu-nbd): blk_op (tests/user) sends them one request at a time.
-INTEGRATION_TESTS += tests/backend/blk_nbd.sh
+# qemu-nbd; a one-mon one-OSD Ceph cluster, tests/lib/ceph.sh, on TCP ports
+# picked at random: run blk_rbd.sh under flock /tmp/pvio-global.lock):
+# blk_op (tests/user) sends them one request at a time.
+INTEGRATION_TESTS += tests/backend/blk_nbd.sh tests/backend/blk_rbd.sh
 
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
