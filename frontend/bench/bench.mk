@@ -13,6 +13,8 @@
 #                   tests/ring/ring_test.h
 #   bench-compare   blk: pviod against qemu-storage-daemon and fio, 4 KiB
 #                   random reads, through pvio-bench (also make bench-blk)
+#   storage_bench.sh  blk: pviod's nbd= and rbd= engines against
+#                   qemu-storage-daemon and fio's nbd and rbd engines
 #   net_bench.sh    net: 64-byte pps, testpmd virtio_user against pviod loop
 #                   and against DPDK's vhost PMD, same run (it takes
 #                   tests/lib/lib.sh's helpers)
@@ -70,6 +72,9 @@ bench-blk: $(O)/pvio-bench $(O)/pviod
 
 # What make bench runs (a word without '/' or starting with '-' is an
 # argument of the command before it).
+# storage_bench.sh: the NBD and RBD engines against qemu-storage-daemon
+# and fio's nbd and rbd engines, on the same export and image.
+BENCHES += frontend/bench/storage_bench.sh
 BENCHES += frontend/bench/net_bench.sh \
 	$(O)/pvio-ringbench --compare-rte-ring \
 	frontend/bench/bench-compare \
