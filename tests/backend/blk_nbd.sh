@@ -12,6 +12,8 @@
 #     the log filter): FLUSH -> Flush, DISCARD -> Trim (a hole in the
 #     file), WRITE_ZEROES -> Zero with trim=0 (NO_HOLE: still allocated),
 #     WRITE_ZEROES with UNMAP -> Zero with trim=1 (a hole);
+#   - a server that can neither flush, trim nor zero: no FLUSH offered (a
+#     FLUSH fails with UNSUPP), zeroes written as data, discards kept;
 #   - the server killed and restarted in the middle of pvio-bench --verify:
 #     every read still matches, pviod reconnected; a server that stays
 #     away: the request fails with IOERR after reconnect-timeout, and the
@@ -189,6 +191,30 @@ tap_check "ops: the NO_HOLE zeroes at [2M, 2.5M) are still allocated" \
 	[ "$(data_at $((2 << 20)))" = $((2 << 20)) ]
 tap_check "ops: the UNMAP zeroes at [2.5M, 3M) are a hole" \
 	[ "$(data_at $((2560 << 10)))" = hole ]
+
+# --- a server that can neither flush, trim nor zero -----------------------------------
+# nbdkit's eval plugin on a file, without flush or trim, and behind the nozero
+# filter, which stops it advertising WRITE_ZEROES (nbdkit would emulate it).
+truncate -s 16M "$T/bare.img"
+nbd_start --filter=nozero --filter=log eval zeromode=none logfile="$T/bare.log" \
+	get_size='echo 16777216' can_write='exit 0' can_flush='exit 3' can_trim='exit 3' \
+	pread="dd if=$T/bare.img skip=\$4 count=\$3 iflag=skip_bytes,count_bytes status=none" \
+	pwrite="dd of=$T/bare.img seek=\$4 oflag=seek_bytes conv=notrunc status=none"
+served "nbd=$URI"
+tap_check "bare server: no VIRTIO_BLK_F_FLUSH offered, DISCARD and WRITE_ZEROES still are" \
+	bash -c "[ \"\$('$op' '$T/blk.sock' features | tr '\n' ' ')\" = 'discard write-zeroes mq ' ]"
+tap_check "bare server: FLUSH fails honestly (UNSUPP)" \
+	[ "$("$op" "$T/blk.sock" flush)" = "flush 0 0: UNSUPP" ]
+"$op" "$T/blk.sock" write 0 65536 7 && "$op" "$T/blk.sock" zeroes 4096 8192
+tap_point $? "bare server: a write, then WRITE_ZEROES of [4K, 12K)"
+tap_check "bare server: the zeroes went out as plain writes of zeroes" \
+	bash -c "grep -q ' Write id=.* offset=0x1000 count=0x2000' '$T/bare.log' &&
+		! grep -q ' Zero id=' '$T/bare.log'"
+tap_check "bare server: [4K, 12K) reads back as zeroes" "$op" "$T/blk.sock" read 4096 8192 0
+tap_check "bare server: DISCARD succeeds (a hint: the data stays)" "$op" "$T/blk.sock" discard 0 4096
+tap_check "bare server: the data is still there" "$op" "$T/blk.sock" read 0 4096 7
+stop_pviod "bare server"
+nbd_stop
 
 # --- the server goes away ----------------------------------------------------------
 truncate -s 32M "$T/re.img"
