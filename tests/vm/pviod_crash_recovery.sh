@@ -16,6 +16,12 @@
 # wrote and powers off; the host replays the guest's writes and checks that
 # the image holds every write the guest saw complete.
 #
+# CRASH_BACKEND=nbd keeps the disk on an NBD server (nbdkit's file plugin
+# on the same image, pviod with nbd=); CRASH_BACKEND=rbd in a throwaway
+# Ceph cluster (tests/lib/ceph.sh; the image is checked through `rbd
+# export`): pviod's in-flight recovery on its network engines
+# (pviod_crash_recovery_nbd.sh, pviod_crash_recovery_rbd.sh).
+#
 # timeout=300
 set -euo pipefail
 
@@ -47,11 +53,51 @@ seed=$(vmt_seed)
 t0=$(date +%s)
 echo "# pviod $pviod, seed $seed, $kills SIGKILLs, $terms SIGTERMs"
 
+backend=${CRASH_BACKEND:-file}
+nbd_pid=
+# shellcheck disable=SC2317 # run by the EXIT trap
+crash_cleanup()
+{
+	if [ -n "$nbd_pid" ]; then
+		kill "$nbd_pid" 2>/dev/null || true
+		# Not our child (it forked into the background): poll for its exit.
+		for _ in $(seq 1 100); do
+			kill -0 "$nbd_pid" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	[ "$backend" != rbd ] || ceph_stop
+	vmt_cleanup
+}
+trap crash_cleanup EXIT
+case $backend in
+file) target="file=$disk" ;;
+nbd)
+	nbdkit -U "$VMT_TMP/nbd.sock" -P "$VMT_TMP/nbdkit.pid" file "$disk" ||
+		vm_die "nbdkit did not start"
+	for _ in $(seq 1 100); do
+		[ -s "$VMT_TMP/nbdkit.pid" ] && [ -S "$VMT_TMP/nbd.sock" ] && break
+		sleep 0.05
+	done
+	nbd_pid=$(cat "$VMT_TMP/nbdkit.pid")
+	target="nbd=nbd+unix:///?socket=$VMT_TMP/nbd.sock"
+	;;
+rbd)
+	# shellcheck source-path=SCRIPTDIR source=../lib/ceph.sh
+	. "$VM_TOP/tests/lib/ceph.sh"
+	ceph_start "$VMT_TMP/ceph" || vm_die "the Ceph cluster did not come up"
+	ceph_rbd create --size 32M rbd/crash || vm_die "rbd create failed"
+	target="rbd=rbd/crash,ceph-conf=$CEPH_CONF"
+	;;
+*) vm_die "CRASH_BACKEND=$backend: expected file, nbd or rbd" ;;
+esac
+echo "# back-end: $target"
+
 pviod_pid=
 pviod_start()
 {
 	rm -f "$sock"
-	"$pviod" --device "blk,socket=$sock,file=$disk,queues=2" --workers 2 \
+	"$pviod" --device "blk,socket=$sock,$target,queues=2" --workers 2 \
 		--log-level "${CRASH_LOG_LEVEL:-info}" </dev/null \
 		>>"$plog" 2>&1 &
 	pviod_pid=$!
@@ -91,7 +137,7 @@ cleanup_pviod()
 {
 	[ -z "$pviod_pid" ] || kill -KILL "$pviod_pid" 2>/dev/null || true
 }
-trap 'cleanup_pviod; vmt_cleanup' EXIT
+trap 'cleanup_pviod; crash_cleanup' EXIT
 
 pviod_start || vm_die "pviod did not start"
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
@@ -156,6 +202,10 @@ tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
 resub=$(grep -c 'resubmitting' "$plog" || true)
 echo "# pviod resubmitted in-flight requests after $resub of the restarts"
 
+if [ "$backend" = rbd ]; then
+	rm -f "$disk"
+	ceph_rbd export rbd/crash "$disk" >/dev/null 2>&1 || vm_die "rbd export failed"
+fi
 counts=$(sed -n 's/^# counts: //p' "$VMT_TMP/tap" | tail -n 1)
 # shellcheck disable=SC2086 # one argument per writer
 tap_check "host: the image holds every write the guest saw complete" \

@@ -56,6 +56,8 @@ VM_TESTS += tests/vm/libvirt_pviod.sh
 # pviod's storage engines under a stock guest: a disk on an NBD server, and
 # one in a throwaway Ceph cluster (tests/lib/ceph.sh).
 VM_TESTS += tests/vm/pviod_blk_nbd.sh tests/vm/pviod_blk_rbd.sh
+# Crash recovery (pviod SIGKILLed under the guest's writes) on those engines.
+VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_rbd.sh
 
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh
