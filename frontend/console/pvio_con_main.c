@@ -377,5 +377,6 @@ static void __exit pvcon_exit(void)
 
 module_init(pvcon_init);
 module_exit(pvcon_exit);
+MODULE_ALIAS("pvio:d00000003");
 MODULE_DESCRIPTION("pvio virtio console: hvc console and /dev/vportNpM ports");
 MODULE_LICENSE("GPL");

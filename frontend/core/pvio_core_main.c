@@ -8,13 +8,18 @@
  * register a struct pvio_driver for a device type and the bus matches them.
  * Feature negotiation happens in the bus probe, before the frontend's probe.
  *
- * Which devices are bound: only the device types in the "types" module
- * parameter (default: block).  The stock virtio_pci driver matches the same
- * PCI ids; whichever driver is loaded first binds a device.  Use one or the
- * other for a given device, or move a device between them through sysfs
- * (unbind, then driver_override + bind).
+ * Which devices are bound: by default (types=0) the device types that have a
+ * registered frontend.  A frontend's registration takes the virtio PCI
+ * functions of its type that no driver owns yet; a device another driver
+ * (the stock virtio_pci) owns is left to it, with a line in the log.  The
+ * "types" module parameter, a bitmask of device types, overrides the rule;
+ * writing it at run time rebinds (pvio_pci_rebind()).  pvio_core has no PCI
+ * module alias: it is loaded on purpose (as a frontend's dependency), never
+ * by udev for every virtio device (Documentation/frontend.rst).
  *
  * Locking: the bus serializes probe/remove of one device (device_lock).
+ * pvio_bind_lock serializes the rebinding walks over the PCI devices and
+ * guards pvio_driver_types.
  * config_lock guards the config-change state, taken from the config irq.
  * The status register is written only from probe/remove/reset paths, which
  * the bus serializes, and from pvio_device_ready() called by the frontend's
@@ -25,14 +30,41 @@
 #include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 
 #include "pvio_internal.h"
 
-static unsigned int types = BIT(PVIO_ID_BLOCK);
-module_param(types, uint, 0444);
-MODULE_PARM_DESC(types, "bitmask of virtio device types to bind (default 0x4: block)");
+static struct pci_driver pvio_pci_driver;
+static void pvio_pci_rebind(int only_type, bool release);
+
+/* 0: the types with a registered frontend; else the types to bind. */
+static unsigned int types;
+/* Device types with a registered frontend. */
+static unsigned long pvio_driver_types;
+static DEFINE_MUTEX(pvio_bind_lock);
+/* Set once the PCI driver is registered: before, "types" is only stored. */
+static bool pvio_core_ready;
+
+static int pvio_types_set(const char *val, const struct kernel_param *kp)
+{
+	int err;
+
+	err = param_set_uint(val, kp);
+	if (err || !READ_ONCE(pvio_core_ready))
+		return err;
+	pvio_pci_rebind(-1, true);
+	return 0;
+}
+
+static const struct kernel_param_ops pvio_types_ops = {
+	.set = pvio_types_set,
+	.get = param_get_uint,
+};
+module_param_cb(types, &pvio_types_ops, &types, 0644);
+MODULE_PARM_DESC(types, "bitmask of device types to bind (default 0: those with a frontend)");
 
 static DEFINE_IDA(pvio_index_ida);
 
@@ -433,21 +465,33 @@ static struct bus_type pvio_bus = {
  */
 int __pvio_register_driver(struct pvio_driver *drv, struct module *owner)
 {
-	if (!drv->probe || !drv->remove)
+	int err;
+
+	if (!drv->probe || !drv->remove || drv->type >= BITS_PER_LONG)
 		return -EINVAL;
 	drv->driver.bus = &pvio_bus;
 	drv->driver.owner = owner;
-	return driver_register(&drv->driver);
+	err = driver_register(&drv->driver);
+	if (err)
+		return err;
+	/* Its type is now wanted: take the devices of that type nobody owns. */
+	set_bit(drv->type, &pvio_driver_types);
+	pvio_pci_rebind(drv->type, false);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(__pvio_register_driver);
 
 /**
  * pvio_unregister_driver - unregister a frontend, removing it from its devices
  * @drv: the frontend
+ *
+ * The PCI functions of its type stay with pvio_core (a frontend loaded again
+ * finds them); writing the "types" parameter gives them back.
  */
 void pvio_unregister_driver(struct pvio_driver *drv)
 {
 	driver_unregister(&drv->driver);
+	clear_bit(drv->type, &pvio_driver_types);
 }
 EXPORT_SYMBOL_GPL(pvio_unregister_driver);
 
@@ -462,6 +506,81 @@ static int pvio_pci_type(struct pci_dev *pci)
 	if (pci->device >= PVIO_PCI_DEVICE_MODERN_BASE && pci->device <= 0x107f)
 		return pci->device - PVIO_PCI_DEVICE_MODERN_BASE;
 	return -1;
+}
+
+static const char *pvio_type_name(int type)
+{
+	switch (type) {
+	case PVIO_ID_NET:
+		return "net";
+	case PVIO_ID_BLOCK:
+		return "block";
+	case PVIO_ID_CONSOLE:
+		return "console";
+	default:
+		return "other";
+	}
+}
+
+/* Does pvio_core bind devices of @type?  See the top of this file. */
+static bool pvio_type_wanted(int type)
+{
+	unsigned int t = READ_ONCE(types);
+
+	if (type < 0 || type >= BITS_PER_LONG)
+		return false;
+	if (t)
+		return type < 32 && (t & BIT(type));
+	return test_bit(type, &pvio_driver_types);
+}
+
+/* One virtio PCI function of pvio_pci_rebind(). */
+static void pvio_pci_rebind_one(struct pci_dev *pci, int type, bool release)
+{
+	const char *name = pvio_type_name(type);
+	bool wanted = pvio_type_wanted(type);
+	struct device_driver *owner;
+	int err;
+
+	device_lock(&pci->dev);
+	owner = pci->dev.driver;
+	device_unlock(&pci->dev);
+	if (owner == &pvio_pci_driver.driver) {
+		if (wanted || !release)
+			return;
+		pci_info(pci, "pvio: virtio %s device (type %d) no longer wanted; unbinding\n",
+			 name, type);
+		device_release_driver(&pci->dev);
+	} else if (owner) {
+		if (wanted)
+			pci_info(pci,
+				 "pvio: virtio %s device (type %d) is driven by %s; left to it\n",
+				 name, type, owner->name);
+	} else if (wanted) {
+		err = device_driver_attach(&pvio_pci_driver.driver, &pci->dev);
+		if (err && err != -ENODEV)
+			pci_warn(pci, "pvio: cannot bind virtio %s device: %d\n", name, err);
+	}
+}
+
+/*
+ * Walks the virtio PCI functions: binds the wanted ones no driver owns and,
+ * when @release, unbinds from pvio_core the ones no longer wanted.  @only_type
+ * >= 0 limits the walk to one device type.  Process context, no lock held.
+ */
+static void pvio_pci_rebind(int only_type, bool release)
+{
+	struct pci_dev *pci = NULL;
+
+	mutex_lock(&pvio_bind_lock);
+	while ((pci = pci_get_device(PVIO_PCI_VENDOR_ID, PCI_ANY_ID, pci))) {
+		int type = pvio_pci_type(pci);
+
+		if (type < 0 || (only_type >= 0 && type != only_type))
+			continue;
+		pvio_pci_rebind_one(pci, type, release);
+	}
+	mutex_unlock(&pvio_bind_lock);
 }
 
 /*
@@ -596,8 +715,15 @@ static int pvio_pci_probe(struct pci_dev *pci, const struct pci_device_id *id)
 	int type = pvio_pci_type(pci);
 	int err;
 
-	if (type < 0 || type > 31 || !(types & BIT(type)))
+	if (type < 0)
 		return -ENODEV;
+	if (!pvio_type_wanted(type)) {
+		pci_info(pci, "pvio: virtio %s device (type %d): %s; left to another driver\n",
+			 pvio_type_name(type), type,
+			 READ_ONCE(types) ? "not in the types parameter" :
+					    "no pvio frontend loaded for it");
+		return -ENODEV;
+	}
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
@@ -696,7 +822,11 @@ static const struct pci_device_id pvio_pci_ids[] = {
 	{ PCI_DEVICE(PVIO_PCI_VENDOR_ID, PCI_ANY_ID) },
 	{ 0 } /* end of table */
 };
-MODULE_DEVICE_TABLE(pci, pvio_pci_ids);
+
+/*
+ * No MODULE_DEVICE_TABLE: an alias would have udev load pvio_core for every
+ * virtio device, racing the stock virtio_pci.  It comes with its frontends.
+ */
 
 static struct pci_driver pvio_pci_driver = {
 	.name = "pvio_pci",
@@ -716,6 +846,7 @@ static int __init pvio_core_init(void)
 	err = pci_register_driver(&pvio_pci_driver);
 	if (err)
 		goto err_bus_unregister;
+	WRITE_ONCE(pvio_core_ready, true);
 	return 0;
 
 err_bus_unregister:
@@ -725,6 +856,7 @@ err_bus_unregister:
 
 static void __exit pvio_core_exit(void)
 {
+	WRITE_ONCE(pvio_core_ready, false);
 	pci_unregister_driver(&pvio_pci_driver);
 	bus_unregister(&pvio_bus);
 	ida_destroy(&pvio_index_ida);

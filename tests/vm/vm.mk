@@ -80,6 +80,9 @@ VM_TESTS += tests/vm/pvio_blk_builtin.sh tests/vm/pvio_blk_vhost_user.sh \
 #   On QEMU virtio-net-pci (2 queue pairs): with mergeable receive buffers,
 #   and without (big buffers, PVG_MRG=off).
 VM_TESTS += tests/vm/pvio_net_tap.sh tests/vm/pvio_net_tap_nomrg.sh
+#   Loaded with no module parameter beside a virtio-rng left to the stock
+#   virtio_pci; pvio_core's types rewritten at run time (pvio_net_auto.sh).
+VM_TESTS += tests/vm/pvio_net_auto.sh
 #   Through -netdev vhost-user on pviod's tap back-end.  The harness gives
 #   vhost-user net INTx (vectors=0): QEMU 7.2 segfaults when a guest enables
 #   MSI-X on it under TCG, whatever the back-end or guest driver.

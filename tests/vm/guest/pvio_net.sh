@@ -6,7 +6,8 @@
 # server on port 8000), the guest 10.98.0.2/24.  Environment (run.sh
 # --append):
 #
-#   PVG_MODE=func|bench|peer  functional test (QEMU tap), throughput of
+#   PVG_MODE=func|auto|bench|peer  functional test (QEMU tap), loading
+#                       without parameters (pvio_net_auto.sh), throughput of
 #                       pvio_net vs virtio_net, or the functional subset
 #                       against another back-end (pviod)
 #   PVG_SHA=HEX         sha256 of /blob (the host serves the same file)
@@ -468,6 +469,69 @@ bench()
 	done
 }
 
+# pci_driver_of VENDOR:DEVICE...: the driver bound to the first PCI function
+# with one of these ids ("none" when unbound).
+pci_driver_of()
+{
+	for d in /sys/bus/pci/devices/*; do
+		id=$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")
+		for want in "$@"; do
+			[ "$id" = "$want" ] || continue
+			if [ -e "$d/driver" ]; then
+				basename "$(readlink "$d/driver")"
+			else
+				echo none
+			fi
+			return 0
+		done
+	done
+	echo missing
+}
+NET_IDS="1af4:1000 1af4:1041"
+RNG_IDS="1af4:1005 1af4:1044"
+# shellcheck disable=SC2086 # the id lists are split on purpose
+net_pci_is() { [ "$(pci_driver_of $NET_IDS)" = "$1" ]; }
+# shellcheck disable=SC2086
+rng_pci_is() { [ "$(pci_driver_of $RNG_IDS)" = "$1" ]; }
+TYPES=/sys/module/pvio_core/parameters/types
+
+# auto: no module parameter anywhere; a virtio-rng device beside the
+# virtio-net one is left to the stock virtio_pci loaded afterwards; the
+# types parameter rebinds at run time.
+auto()
+{
+	check "insmod pvio_core (no parameter)" insmod "$(ko pvio_core)"
+	check "types reads 0 (auto)" [ "$(cat $TYPES)" = 0 ]
+	check "pvio_core alone binds nothing" net_pci_is none
+	check "dmesg: the net device is left to another driver until pvio_net loads" \
+		sh -c 'dmesg | grep -q "virtio net device (type 1): no pvio frontend loaded for it; left to another driver"'
+	check "dmesg: the rng device is left to another driver" \
+		sh -c 'dmesg | grep -q "virtio other device (type 4): no pvio frontend loaded for it; left to another driver"'
+	check "insmod pvio_net (no parameter)" insmod "$(ko pvio_net)"
+	if ! wait_for 10 have_eth0; then
+		echo "Bail out! eth0 did not appear: $(dmesg | tail -n 5)"
+		exit 1
+	fi
+	check "eth0 is driven by pvio_net" driver_is pvio_net
+	check "the net PCI function is bound to pvio_pci" net_pci_is pvio_pci
+	check "link up, host answers ping" up_eth0
+	check "TCP host -> guest, sha256 verified in the guest" blob_down
+	check "TCP guest -> host, sha256 verified by the host" blob_up
+	check "modprobe virtio_pci (stock) beside pvio" modprobe virtio_pci
+	check "the stock virtio_pci took the rng device" wait_for 5 rng_pci_is virtio-pci
+	check "the net device stayed with pvio_pci" net_pci_is pvio_pci
+	check "TCP host -> guest with both transports loaded" blob_down
+	check "types is writable: echo 1 (no net)" sh -c "echo 1 > $TYPES"
+	check "eth0 is gone" wait_for 5 no_eth0
+	check "the net PCI function is unbound" net_pci_is none
+	check "dmesg: no longer wanted" sh -c 'dmesg | grep -q "virtio net device (type 1) no longer wanted; unbinding"'
+	check "echo 0 > types (auto): pvio_net takes it again" sh -c "echo 0 > $TYPES"
+	check "eth0 is back" wait_for 10 have_eth0
+	check "link up after the rebind" up_eth0
+	check "TCP guest -> host after the rebind, sha256 verified by the host" blob_up
+	check "rmmod pvio_net pvio_core virtio_pci" rmmod pvio_net pvio_core virtio_pci
+}
+
 # peer: the functional subset against another back-end (pviod).
 peer()
 {
@@ -492,6 +556,7 @@ peer()
 echo "TAP version 13"
 case $MODE in
 func) functional ;;
+auto) auto ;;
 bench) bench ;;
 peer) peer ;;
 *) echo "Bail out! unknown PVG_MODE=$MODE"; exit 1 ;;
