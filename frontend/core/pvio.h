@@ -118,6 +118,9 @@ struct pvio_vq_info {
  * @msix: true when every queue has its own MSI-X vector (vector 0: config)
  * @intx_requested: the shared INTx handler is installed
  * @config_irq_requested: the MSI-X config vector handler is installed
+ * @shared_irq_requested: the queues share MSI-X vector 1 (the device has
+ *	fewer vectors than queues + 1)
+ * @shared_irq_name: its name, "<device>-queues"
  * @broken: the device broke the protocol; see pvio_device_broken()
  * @config_lock: protects @config_enabled and @config_pending
  * @config_enabled: config-change callbacks may be delivered
@@ -144,6 +147,8 @@ struct pvio_device {
 	bool msix;
 	bool intx_requested;
 	bool config_irq_requested;
+	bool shared_irq_requested;
+	char shared_irq_name[32];
 	bool broken;
 	spinlock_t config_lock; /* config_enabled, config_pending */
 	bool config_enabled;

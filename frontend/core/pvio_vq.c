@@ -4,6 +4,13 @@
  * interrupts (one MSI-X vector per queue plus one for config changes, or a
  * shared INTx line with the ISR byte) and notifications.
  *
+ * Interrupts, in the order the stock transport tries them: one MSI-X vector
+ * per queue plus one for config changes; when the device has fewer vectors
+ * (QEMU's virtio-serial-pci has 2 for up to 64 queues), one for config and
+ * one shared by all the queues; then the INTx line.  A mode whose vectors the
+ * device refuses is undone before the next is tried: the queues are enabled
+ * only once every queue is programmed, so no reset is needed in between.
+ *
  * Ring memory is DMA-coherent: the descriptor table, the available ring and
  * the used ring of a queue live in one block (the used ring on its own cache
  * line), the indirect tables of all its descriptors in another.  Addresses
@@ -42,6 +49,18 @@ static irqreturn_t pvio_config_interrupt(int irq, void *opaque)
 	return IRQ_HANDLED;
 }
 
+/* The MSI-X vector shared by all the queues: each one looks at its ring. */
+static irqreturn_t pvio_vqs_shared_interrupt(int irq, void *opaque)
+{
+	struct pvio_device *dev = opaque;
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++)
+		if (dev->vqs[i])
+			pvio_vq_interrupt(irq, dev->vqs[i]);
+	return IRQ_HANDLED;
+}
+
 /* INTx: one line for everything; the ISR byte says why (reading clears it). */
 static irqreturn_t pvio_intx_interrupt(int irq, void *opaque)
 {
@@ -73,6 +92,8 @@ void pvio_vqs_synchronize_irqs(struct pvio_device *dev)
 		synchronize_irq(dev->pci->irq);
 	if (dev->config_irq_requested)
 		synchronize_irq(pci_irq_vector(dev->pci, 0));
+	if (dev->shared_irq_requested)
+		synchronize_irq(pci_irq_vector(dev->pci, 1));
 	for (i = 0; i < dev->nvqs; i++)
 		if (dev->vqs[i] && dev->vqs[i]->irq)
 			synchronize_irq(dev->vqs[i]->irq);
@@ -189,8 +210,11 @@ err_free:
 	return ERR_PTR(-ENOMEM);
 }
 
-/* Tells the device where queue @vq is, with which vector, and enables it. */
-static int pvio_vq_activate(struct pvio_device *dev, struct pvio_vq *vq)
+/*
+ * Tells the device where queue @vq is and with which vector; the queue is
+ * enabled later, once every queue is programmed (pvio_find_vqs_mode()).
+ */
+static int pvio_vq_program(struct pvio_device *dev, struct pvio_vq *vq)
 {
 	u64 notify_off;
 
@@ -216,12 +240,14 @@ static int pvio_vq_activate(struct pvio_device *dev, struct pvio_vq *vq)
 		return -EINVAL;
 	}
 	vq->notify = dev->notify_base + notify_off;
-	iowrite16(1, &dev->common->queue_enable);
 	return 0;
 }
 
-/* Asks for nvqs + 1 MSI-X vectors: 0 for config changes, i + 1 for queue i. */
-static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvqs, struct irq_affinity *desc)
+/*
+ * Asks for @nvec MSI-X vectors: 0 for config changes, the others for the
+ * queues (i + 1 for queue i, or 1 shared by all of them).
+ */
+static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvec, struct irq_affinity *desc)
 {
 	unsigned int flags = PCI_IRQ_MSIX;
 	int n, err;
@@ -235,7 +261,7 @@ static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvqs, struct ir
 		flags |= PCI_IRQ_AFFINITY;
 		desc->pre_vectors = 1;
 	}
-	n = pci_alloc_irq_vectors_affinity(dev->pci, nvqs + 1, nvqs + 1, flags, desc);
+	n = pci_alloc_irq_vectors_affinity(dev->pci, nvec, nvec, flags, desc);
 	if (n < 0)
 		return n;
 	err = request_irq(pci_irq_vector(dev->pci, 0), pvio_config_interrupt, 0,
@@ -249,7 +275,6 @@ static int pvio_setup_msix(struct pvio_device *dev, unsigned int nvqs, struct ir
 		err = -EBUSY;
 		goto err_free_config_irq;
 	}
-	dev->msix = true;
 	return 0;
 
 err_free_config_irq:
@@ -272,6 +297,112 @@ static int pvio_setup_intx(struct pvio_device *dev)
 	return 0;
 }
 
+enum pvio_irq_mode {
+	PVIO_IRQ_MSIX_PER_VQ,
+	PVIO_IRQ_MSIX_SHARED,
+	PVIO_IRQ_INTX,
+};
+
+/* Undoes a pvio_find_vqs_mode() that failed before enabling the queues. */
+static void pvio_find_vqs_undo(struct pvio_device *dev)
+{
+	unsigned int i;
+
+	/* The device must not signal vectors about to be freed. */
+	if (dev->config_irq_requested) {
+		for (i = 0; i < dev->nvqs; i++) {
+			if (!dev->vqs[i] || dev->vqs[i]->vector == PVIO_PCI_NO_VECTOR)
+				continue;
+			iowrite16(i, &dev->common->queue_select);
+			iowrite16(PVIO_PCI_NO_VECTOR, &dev->common->queue_msix_vector);
+		}
+		iowrite16(PVIO_PCI_NO_VECTOR, &dev->common->config_msix_vector);
+	}
+	pvio_del_vqs(dev);
+}
+
+static int pvio_find_vqs_mode(struct pvio_device *dev, unsigned int nvqs, struct pvio_vq *vqs[],
+			      const struct pvio_vq_info info[], unsigned int indirect_max,
+			      struct irq_affinity *desc, enum pvio_irq_mode mode)
+{
+	unsigned int i, num;
+	int err;
+
+	dev->vqs = kcalloc(nvqs, sizeof(*dev->vqs), GFP_KERNEL);
+	if (!dev->vqs)
+		return -ENOMEM;
+	dev->nvqs = nvqs;
+
+	switch (mode) {
+	case PVIO_IRQ_MSIX_PER_VQ:
+		err = pvio_setup_msix(dev, nvqs + 1, desc);
+		if (!err)
+			dev->msix = true;
+		break;
+	case PVIO_IRQ_MSIX_SHARED:
+		/* No managed affinity: one vector serves every CPU's queues. */
+		err = pvio_setup_msix(dev, 2, NULL);
+		if (err)
+			break;
+		snprintf(dev->shared_irq_name, sizeof(dev->shared_irq_name), "%s-queues",
+			 dev_name(&dev->dev));
+		err = request_irq(pci_irq_vector(dev->pci, 1), pvio_vqs_shared_interrupt, 0,
+				  dev->shared_irq_name, dev);
+		if (!err)
+			dev->shared_irq_requested = true;
+		break;
+	default:
+		err = pvio_setup_intx(dev);
+		break;
+	}
+	if (err)
+		goto err_undo;
+
+	for (i = 0; i < nvqs; i++) {
+		struct pvio_vq *vq;
+
+		iowrite16(i, &dev->common->queue_select);
+		num = ioread16(&dev->common->queue_size);
+		if (!num || ioread16(&dev->common->queue_enable)) {
+			dev_err(&dev->dev, "queue %u is unavailable (size %u)\n", i, num);
+			err = -ENOENT;
+			goto err_undo;
+		}
+		/* The split ring needs a power of two; a smaller size is allowed. */
+		num = rounddown_pow_of_two(min(num, max_queue_size ? max_queue_size : 1U));
+		vq = pvio_vq_alloc(dev, i, num, indirect_max, &info[i]);
+		if (IS_ERR(vq)) {
+			err = PTR_ERR(vq);
+			goto err_undo;
+		}
+		dev->vqs[i] = vq;
+		if (mode == PVIO_IRQ_MSIX_PER_VQ) {
+			vq->vector = i + 1;
+			vq->irq = pci_irq_vector(dev->pci, vq->vector);
+			err = request_irq(vq->irq, pvio_vq_interrupt, 0, vq->name, vq);
+			if (err) {
+				vq->irq = 0;
+				goto err_undo;
+			}
+		} else if (mode == PVIO_IRQ_MSIX_SHARED) {
+			vq->vector = 1;
+		}
+		err = pvio_vq_program(dev, vq);
+		if (err)
+			goto err_undo;
+	}
+	for (i = 0; i < nvqs; i++) {
+		iowrite16(i, &dev->common->queue_select);
+		iowrite16(1, &dev->common->queue_enable);
+		vqs[i] = dev->vqs[i];
+	}
+	return 0;
+
+err_undo:
+	pvio_find_vqs_undo(dev);
+	return err;
+}
+
 /**
  * pvio_find_vqs - set up the first @nvqs queues of a device
  * @dev: the device, in the frontend's probe (before pvio_device_ready())
@@ -283,8 +414,8 @@ static int pvio_setup_intx(struct pvio_device *dev)
  * @desc: interrupt affinity for the queue vectors (pre_vectors is set to 1
  *	for the config vector), or NULL for no managed affinity
  *
- * Tries one MSI-X vector per queue plus one for config changes, then a shared
- * INTx line.
+ * Tries one MSI-X vector per queue plus one for config changes, then one
+ * vector for config and one shared by the queues, then a shared INTx line.
  *
  * Return: 0 or -errno; on error nothing is left set up.
  */
@@ -292,7 +423,6 @@ int pvio_find_vqs(struct pvio_device *dev, unsigned int nvqs, struct pvio_vq *vq
 		  const struct pvio_vq_info info[], unsigned int indirect_max,
 		  struct irq_affinity *desc)
 {
-	unsigned int i, num;
 	int err;
 
 	if (dev->vqs || !nvqs)
@@ -302,59 +432,18 @@ int pvio_find_vqs(struct pvio_device *dev, unsigned int nvqs, struct pvio_vq *vq
 			ioread16(&dev->common->num_queues));
 		return -ENOENT;
 	}
-	dev->vqs = kcalloc(nvqs, sizeof(*dev->vqs), GFP_KERNEL);
-	if (!dev->vqs)
-		return -ENOMEM;
-	dev->nvqs = nvqs;
-
-	err = pvio_setup_msix(dev, nvqs, desc);
+	err = pvio_find_vqs_mode(dev, nvqs, vqs, info, indirect_max, desc, PVIO_IRQ_MSIX_PER_VQ);
+	if (err && nvqs > 1) {
+		dev_info(&dev->dev,
+			 "no MSI-X vector per queue (%u wanted: %d); one shared by the %u queues\n",
+			 nvqs + 1, err, nvqs);
+		err = pvio_find_vqs_mode(dev, nvqs, vqs, info, indirect_max, desc,
+					 PVIO_IRQ_MSIX_SHARED);
+	}
 	if (err) {
-		dev_info(&dev->dev, "no MSI-X vector per queue (%d), using INTx\n", err);
-		err = pvio_setup_intx(dev);
-		if (err)
-			goto err_del_vqs;
+		dev_info(&dev->dev, "no usable MSI-X (%d), using INTx\n", err);
+		err = pvio_find_vqs_mode(dev, nvqs, vqs, info, indirect_max, desc, PVIO_IRQ_INTX);
 	}
-
-	for (i = 0; i < nvqs; i++) {
-		struct pvio_vq *vq;
-
-		iowrite16(i, &dev->common->queue_select);
-		num = ioread16(&dev->common->queue_size);
-		if (!num || ioread16(&dev->common->queue_enable)) {
-			dev_err(&dev->dev, "queue %u is unavailable (size %u)\n", i, num);
-			err = -ENOENT;
-			goto err_del_vqs;
-		}
-		/* The split ring needs a power of two; a smaller size is allowed. */
-		num = rounddown_pow_of_two(min(num, max_queue_size ? max_queue_size : 1U));
-		vq = pvio_vq_alloc(dev, i, num, indirect_max, &info[i]);
-		if (IS_ERR(vq)) {
-			err = PTR_ERR(vq);
-			goto err_del_vqs;
-		}
-		dev->vqs[i] = vq;
-		vqs[i] = vq;
-		if (dev->msix) {
-			vq->vector = i + 1;
-			vq->irq = pci_irq_vector(dev->pci, vq->vector);
-			err = request_irq(vq->irq, pvio_vq_interrupt, 0, vq->name, vq);
-			if (err) {
-				vq->irq = 0;
-				goto err_del_vqs;
-			}
-		}
-		err = pvio_vq_activate(dev, vq);
-		if (err)
-			goto err_del_vqs;
-	}
-	return 0;
-
-err_del_vqs:
-	/* The device may have seen some queues: stop it before freeing their memory. */
-	pvio_device_reset(dev);
-	pvio_del_vqs(dev);
-	/* The reset undid the status; bring it back to where the probe is. */
-	pvio_add_status(dev, PVIO_STATUS_ACKNOWLEDGE | PVIO_STATUS_DRIVER);
 	return err;
 }
 EXPORT_SYMBOL_GPL(pvio_find_vqs);
@@ -381,6 +470,8 @@ void pvio_del_vqs(struct pvio_device *dev)
 			free_irq(vq->irq, vq);
 		pvio_vq_free(dev, vq);
 	}
+	if (dev->shared_irq_requested)
+		free_irq(pci_irq_vector(dev->pci, 1), dev);
 	if (dev->config_irq_requested)
 		free_irq(pci_irq_vector(dev->pci, 0), dev);
 	if (dev->intx_requested)
@@ -388,6 +479,7 @@ void pvio_del_vqs(struct pvio_device *dev)
 	if (dev->msix || dev->config_irq_requested)
 		pci_free_irq_vectors(dev->pci);
 	dev->config_irq_requested = false;
+	dev->shared_irq_requested = false;
 	dev->intx_requested = false;
 	dev->msix = false;
 	kfree(dev->vqs);

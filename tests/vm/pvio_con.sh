@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# VM test: pvio_con on QEMU's own virtio-serial-pci with a virtconsole (hvc0:
+# VM test: pvio_con, loaded with pvio_core and no module parameter, on QEMU's
+# own virtio-serial-pci (its default 2 MSI-X vectors: config and one shared by
+# the queues, checked in /proc/interrupts) with a virtconsole (hvc0:
 # console=hvc0 kernel log, a shell driven through the chardev socket) and a
 # virtserialport named org.pvio.test: MiBs host -> guest checked by md5 in
 # the guest and echoed back, checked by md5 on the host; guest -> host

@@ -6,11 +6,18 @@
 say() { echo "pvio-test: $*" > /dev/kmsg; }
 echo "TAP version 13"
 ko() { find /lib/modules -name "$1.ko" | head -1; }
-check "insmod pvio_core types=8 (console)" insmod "$(ko pvio_core)" types=8
-check "insmod pvio_con" insmod "$(ko pvio_con)"
+# As a user would: no module parameter; pvio_con's registration binds the device.
+check "insmod pvio_core (no parameter)" insmod "$(ko pvio_core)"
+check "insmod pvio_con (no parameter)" insmod "$(ko pvio_con)"
 for _ in $(seq 50); do [ -e /dev/vport0p1 ] && [ -e /dev/hvc0 ] && break; sleep 0.1; done
 check "/dev/hvc0 exists" [ -c /dev/hvc0 ]
 check "/dev/vport0p1 exists" [ -c /dev/vport0p1 ]
+# QEMU's default virtio-serial-pci has 2 MSI-X vectors for its 64 queues: one
+# for config changes, one shared by the queues, not the INTx line.
+grep pvio /proc/interrupts | sed 's/^/# /'
+check "pvio_con's config vector is MSI-X" sh -c 'grep -q -E "MSI.* pvio[0-9]+$" /proc/interrupts'
+check "its queues share one MSI-X vector" sh -c 'grep -q -E "MSI.* pvio[0-9]+-queues$" /proc/interrupts'
+check "no pvio interrupt on an INTx line" sh -c '! grep pvio /proc/interrupts | grep -v -q MSI'
 # PORT_NAME follows DEVICE_ADD: the name can lag the node by a moment.
 for _ in $(seq 50); do name=$(cat /sys/class/pvio-ports/vport0p1/name); [ -n "$name" ] && break; sleep 0.1; done
 check "port 1 named org.pvio.test in sysfs (got '$name')" [ "$name" = org.pvio.test ]
@@ -42,4 +49,6 @@ check "hot-added port named org.pvio.hot" [ "$(cat /sys/class/pvio-ports/vport0p
 say hotdel
 for _ in $(seq 100); do [ ! -e /dev/vport0p2 ] && break; sleep 0.1; done
 check "hot-removed port is gone" [ ! -e /dev/vport0p2 ]
+queue_irqs=$(awk '/pvio[0-9]+-queues$/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts)
+check "the shared queue vector fired ($queue_irqs interrupts)" [ "$queue_irqs" -gt 0 ]
 echo "1..$n"
