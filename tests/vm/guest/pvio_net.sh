@@ -487,6 +487,17 @@ pci_driver_of()
 	done
 	echo missing
 }
+# pci_bdf_of VENDOR:DEVICE...: the address of the first function with one of these ids.
+pci_bdf_of()
+{
+	for d in /sys/bus/pci/devices/*; do
+		id=$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")
+		for want in "$@"; do
+			[ "$id" = "$want" ] && basename "$d" && return 0
+		done
+	done
+	return 1
+}
 NET_IDS="1af4:1000 1af4:1041"
 RNG_IDS="1af4:1005 1af4:1044"
 # shellcheck disable=SC2086 # the id lists are split on purpose
@@ -497,7 +508,8 @@ TYPES=/sys/module/pvio_core/parameters/types
 
 # auto: no module parameter anywhere; a virtio-rng device beside the
 # virtio-net one is left to the stock virtio_pci loaded afterwards; the
-# types parameter rebinds at run time.
+# types parameter rebinds at run time; a net device virtio_pci owns is left
+# to it, then moved with driver_override.
 auto()
 {
 	check "insmod pvio_core (no parameter)" insmod "$(ko pvio_core)"
@@ -529,6 +541,24 @@ auto()
 	check "eth0 is back" wait_for 10 have_eth0
 	check "link up after the rebind" up_eth0
 	check "TCP guest -> host after the rebind, sha256 verified by the host" blob_up
+	check "rmmod pvio_net pvio_core" rmmod pvio_net pvio_core
+	# The stock transport first: pvio leaves it the device, then the
+	# driver_override recipe of Documentation/frontend.rst moves it.
+	# shellcheck disable=SC2086 # the id list is split on purpose
+	bdf=$(pci_bdf_of $NET_IDS)
+	check "drivers_probe: virtio_pci takes the net device ($bdf)" \
+		sh -c "echo $bdf > /sys/bus/pci/drivers_probe; [ -e /sys/bus/pci/drivers/virtio-pci/$bdf ]"
+	check "insmod pvio_core, pvio_net beside it" sh -c "insmod $(ko pvio_core) && insmod $(ko pvio_net)"
+	check "dmesg: the net device is left to virtio-pci" \
+		sh -c 'dmesg | grep -q "virtio net device (type 1) is driven by virtio-pci; left to it"'
+	check "no eth0 (virtio_net is not loaded)" no_eth0
+	check "driver_override recipe moves it to pvio_pci" sh -c \
+		"echo $bdf > /sys/bus/pci/drivers/virtio-pci/unbind &&
+		 echo pvio_pci > /sys/bus/pci/devices/$bdf/driver_override &&
+		 echo $bdf > /sys/bus/pci/drivers_probe"
+	check "eth0 through pvio_net after the move" wait_for 10 have_eth0
+	check "link up after the move" up_eth0
+	check "TCP host -> guest after the move, sha256 verified" blob_down
 	check "rmmod pvio_net pvio_core virtio_pci" rmmod pvio_net pvio_core virtio_pci
 }
 
