@@ -45,7 +45,10 @@ static unsigned int types;
 /* Device types with a registered frontend. */
 static unsigned long pvio_driver_types;
 static DEFINE_MUTEX(pvio_bind_lock);
-/* Set once the PCI driver is registered: before, "types" is only stored. */
+/*
+ * Set once the PCI driver is registered, cleared before it goes (under
+ * pvio_bind_lock): outside, a write to "types" is only stored.
+ */
 static bool pvio_core_ready;
 
 static int pvio_types_set(const char *val, const struct kernel_param *kp)
@@ -573,6 +576,11 @@ static void pvio_pci_rebind(int only_type, bool release)
 	struct pci_dev *pci = NULL;
 
 	mutex_lock(&pvio_bind_lock);
+	/* A write to "types" may race the module's unloading. */
+	if (!pvio_core_ready) {
+		mutex_unlock(&pvio_bind_lock);
+		return;
+	}
 	while ((pci = pci_get_device(PVIO_PCI_VENDOR_ID, PCI_ANY_ID, pci))) {
 		int type = pvio_pci_type(pci);
 
@@ -846,7 +854,9 @@ static int __init pvio_core_init(void)
 	err = pci_register_driver(&pvio_pci_driver);
 	if (err)
 		goto err_bus_unregister;
+	mutex_lock(&pvio_bind_lock);
 	WRITE_ONCE(pvio_core_ready, true);
+	mutex_unlock(&pvio_bind_lock);
 	return 0;
 
 err_bus_unregister:
@@ -856,7 +866,9 @@ err_bus_unregister:
 
 static void __exit pvio_core_exit(void)
 {
+	mutex_lock(&pvio_bind_lock);
 	WRITE_ONCE(pvio_core_ready, false);
+	mutex_unlock(&pvio_bind_lock);
 	pci_unregister_driver(&pvio_pci_driver);
 	bus_unregister(&pvio_bus);
 	ida_destroy(&pvio_index_ida);
