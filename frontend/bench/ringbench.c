@@ -24,6 +24,19 @@
  * loses its CPU for a time slice stalls the other side too; that is noise
  * from the machine, not a cost of the ring.
  *
+ * --serial runs both sides on one thread, taking turns (the driver adds a
+ * batch and decides about the kick, the device pops it all, puts, publishes
+ * and decides about the interrupt, the driver reaps): no spinning, so the
+ * instructions each request costs are the same from run to run.  That is
+ * the mode to compare two builds of the ring under callgrind, whose
+ * instruction counts do not depend on what else the machine runs:
+ *
+ *   valgrind --tool=callgrind --toggle-collect=bench_serial \
+ *           build/pvio-ringbench --serial --requests 100000 --reps 1
+ *
+ * counts the ring's work and nothing else (Ir / (8 * requests) is the mean
+ * per request over the eight cases; --batch B --event-idx 0|1 runs one).
+ *
  * --compare-rte-ring also moves pointers through DPDK's rte_ring
  * (single-producer / single-consumer, bulk of 32, 4096 entries) between the
  * same two CPUs, as DPDK's ring_perf_autotest does, and prints cycles per
@@ -217,6 +230,71 @@ static void bench_driver(struct bench *b)
 	}
 }
 
+/*
+ * One thread plays both sides, taking turns, for @b->requests requests:
+ * the instructions of the ring's calls and nothing else.  noinline, so
+ * that callgrind's --toggle-collect=bench_serial counts exactly this.
+ */
+static __attribute__((noinline)) int bench_serial(struct bench *b)
+{
+	struct pvring_drv *drv = &b->t.drv;
+	struct pvring_dev *dev = &b->t.dev;
+	struct pvring_seg seg[2];
+	struct pvring_chain c;
+	u64 done = 0;
+	u32 len;
+	int r;
+
+	pvring_dev_disable_notify(dev);
+	pvring_drv_disable_cb(drv);
+	while (done < b->requests) {
+		bench_add(b, b->batch);
+		pvring_dev_disable_notify(dev);
+		while ((r = pvring_dev_pop(dev, &c, seg, 2)) == 1)
+			pvring_dev_put(dev, c.head, 0);
+		if (r)
+			return -EIO;
+		pvring_dev_publish(dev);
+		b->irqs += pvring_dev_should_notify(dev);
+		pvring_dev_enable_notify(dev);
+		while (pvring_drv_get_used(drv, &len))
+			done++;
+		pvring_drv_enable_cb(drv);
+		pvring_drv_disable_cb(drv);
+	}
+	return 0;
+}
+
+static int bench_serial_case(unsigned int num, unsigned int batch, bool event_idx, u64 requests,
+			     struct bench_result *res)
+{
+	struct bench *b;
+	u64 c0;
+	int ret;
+
+	if (posix_memalign((void **)&b, 64, sizeof(*b)))
+		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
+	if (tring_init(&b->t, num, event_idx, 0, (size_t)num * BENCH_BUF))
+		return -ENOMEM;
+	b->batch = batch;
+	b->requests = requests - requests % batch;
+	c0 = __rdtsc();
+	ret = bench_serial(b);
+	res->cycles = (double)(__rdtsc() - c0) / (double)b->requests;
+	if (ret || pvring_drv_broken(&b->t.drv) || pvring_dev_broken(&b->t.dev))
+		return -EIO;
+	res->batch = batch;
+	res->event_idx = event_idx;
+	res->ns = res->cycles / tsc_ghz;
+	res->kicks = (double)b->kicks / (double)b->requests;
+	res->irqs = (double)b->irqs / (double)b->requests;
+	res->rtt_ns = 0;
+	tring_fini(&b->t);
+	free(b);
+	return 0;
+}
+
 static int bench_cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -374,12 +452,16 @@ static void bench_print_json(const struct bench_result *b, unsigned int num)
 static void print_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--json] [--compare-rte-ring] [--requests N] [--num N] [--reps N]\n"
+		"usage: %s [--json] [--compare-rte-ring] [--serial] [--requests N] [--num N] [--reps N]\n"
+		"          [--batch B] [--event-idx 0|1]\n"
 		"  --json              one JSON object per case\n"
 		"  --compare-rte-ring  also measure DPDK rte_ring SP/SC bulk-32\n"
 		"  --requests N        requests per case (default 2000000)\n"
 		"  --num N             ring size, power of two >= 128 (default 256)\n"
-		"  --reps N            runs per case, the best is reported (default 3)\n",
+		"  --reps N            runs per case, the best is reported (default 3)\n"
+		"  --serial            both sides on one thread, taking turns (for callgrind)\n"
+		"  --batch B           only batch size B (default 1, 8, 32 and 128)\n"
+		"  --event-idx 0|1     only without / with EVENT_IDX (default both)\n",
 		prog);
 }
 
@@ -389,7 +471,9 @@ int main(int argc, char **argv)
 	struct bench_result res[8], best;
 	unsigned int num = 256, reps = 3, nres = 0, i, r;
 	u64 requests = 2000000;
-	bool json = false, rte = false;
+	bool json = false, rte = false, serial = false;
+	unsigned int only_batch = 0;
+	int only_ev = -1;
 	double ratio_base = 0;
 	int ev, ret;
 
@@ -404,12 +488,18 @@ int main(int argc, char **argv)
 			num = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < (unsigned int)argc) {
 			reps = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--serial")) {
+			serial = true;
+		} else if (!strcmp(argv[i], "--batch") && i + 1 < (unsigned int)argc) {
+			only_batch = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--event-idx") && i + 1 < (unsigned int)argc) {
+			only_ev = !!strtoul(argv[++i], NULL, 0);
 		} else {
 			print_usage(argv[0]);
 			return 2;
 		}
 	}
-	if (!pvring_size_valid(num) || num < 128 || requests < 1000 || !reps) {
+	if (!pvring_size_valid(num) || num < 128 || requests < 1000 || !reps || only_batch > num) {
 		fprintf(stderr,
 			"pvio-ringbench: --num must be a power of two from 128 to 32768, --requests at least 1000, --reps at least 1\n");
 		return 2;
@@ -425,12 +515,19 @@ int main(int argc, char **argv)
 		       "cycles/req", "kicks/req", "irqs/req", "rtt_ns");
 	}
 	for (ev = 0; ev <= 1; ev++) {
+		if (only_ev >= 0 && ev != only_ev)
+			continue;
 		for (i = 0; i < sizeof(batches) / sizeof(batches[0]); i++) {
+			unsigned int batch = only_batch ? only_batch : batches[i];
+
+			if (only_batch && i)
+				break;
 			for (r = 0; r < reps; r++) {
-				ret = bench_case(num, batches[i], ev, requests, &res[nres]);
+				ret = serial ? bench_serial_case(num, batch, ev, requests, &res[nres]) :
+					       bench_case(num, batch, ev, requests, &res[nres]);
 				if (ret) {
-					fprintf(stderr, "pvio-ringbench: batch %u: %s\n",
-						batches[i], strerror(-ret));
+					fprintf(stderr, "pvio-ringbench: batch %u: %s\n", batch,
+						strerror(-ret));
 					return 1;
 				}
 				if (!r || res[nres].cycles < best.cycles)
@@ -439,7 +536,7 @@ int main(int argc, char **argv)
 					best.rtt_ns = res[nres].rtt_ns;
 			}
 			res[nres] = best;
-			if (batches[i] == 32 && (!ratio_base || best.cycles < ratio_base))
+			if (batch == 32 && (!ratio_base || best.cycles < ratio_base))
 				ratio_base = best.cycles;
 			if (json)
 				bench_print_json(&best, num);
