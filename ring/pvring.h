@@ -2,8 +2,8 @@
 /*
  * pvring.h - what both sides of a virtqueue and every ring format share.
  *
- * A virtqueue has one of the formats of virtio 1.2 §2.6: split (§2.7) or,
- * later, packed (§2.8).  The driver side (pvring_drv.h) and the device side
+ * A virtqueue has one of the formats of virtio 1.2 §2.6: split (§2.7) or
+ * packed (§2.8).  The driver side (pvring_drv.h) and the device side
  * (pvring_dev.h) each offer one API whatever the format; code outside ring/
  * never sees indices, flags or the layout of the shared areas.  What it does
  * need to know is how much memory the three areas take and where the
@@ -22,10 +22,12 @@
 
 #include "pvring_compat.h"
 #include "pvring_split.h"
+#include "pvring_packed.h"
 
 /* The ring formats; a struct pvring_*_config left zeroed means split. */
 enum pvring_format {
 	PVRING_SPLIT = 0, /* virtio 1.2 §2.7 */
+	PVRING_PACKED = 1, /* virtio 1.2 §2.8, VIRTIO_F_RING_PACKED */
 };
 
 /* Sizes and alignments of the three shared areas of a ring. */
@@ -36,6 +38,12 @@ struct pvring_layout {
 	size_t desc_align;
 	size_t driver_align;
 	size_t device_align;
+	/*
+	 * The device side's private state (pvring_dev_config.state): what a
+	 * packed ring's device must remember per buffer id that the shared
+	 * ring does not keep.  0 for split.
+	 */
+	size_t dev_state_bytes;
 };
 
 /**
@@ -44,21 +52,38 @@ struct pvring_layout {
  * @num: the queue size
  * @l: out: sizes and the alignments the spec requires
  *
- * Return: 0, or -EINVAL for a size the format does not allow (split: a power
- * of two in 1..32768) or an unknown format.
+ * Return: 0, or -EINVAL for a size the format does not allow (a power of two
+ * in 1..32768: the spec allows any packed size up to 32768, pvio takes the
+ * powers of two, which every driver and device in the field uses) or an
+ * unknown format.
  */
 static inline int pvring_layout(enum pvring_format format, unsigned int num,
 				struct pvring_layout *l)
 {
-	if (format != PVRING_SPLIT || !pvring_size_valid(num))
+	if (!pvring_size_valid(num))
 		return -EINVAL;
-	l->desc_bytes = pvring_desc_bytes(num);
-	l->driver_bytes = pvring_avail_bytes(num);
-	l->device_bytes = pvring_used_bytes(num);
-	l->desc_align = PVRING_DESC_ALIGN;
-	l->driver_align = PVRING_AVAIL_ALIGN;
-	l->device_align = PVRING_USED_ALIGN;
-	return 0;
+	switch (format) {
+	case PVRING_SPLIT:
+		l->desc_bytes = pvring_desc_bytes(num);
+		l->driver_bytes = pvring_avail_bytes(num);
+		l->device_bytes = pvring_used_bytes(num);
+		l->desc_align = PVRING_DESC_ALIGN;
+		l->driver_align = PVRING_AVAIL_ALIGN;
+		l->device_align = PVRING_USED_ALIGN;
+		l->dev_state_bytes = 0;
+		return 0;
+	case PVRING_PACKED:
+		l->desc_bytes = (size_t)num * sizeof(struct pvring_desc_packed);
+		l->driver_bytes = sizeof(struct pvring_event);
+		l->device_bytes = sizeof(struct pvring_event);
+		l->desc_align = PVRING_PACKED_DESC_ALIGN;
+		l->driver_align = PVRING_EVENT_ALIGN;
+		l->device_align = PVRING_EVENT_ALIGN;
+		/* id_ndesc and pop_ndesc (u16 each), staged (8 bytes): num each. */
+		l->dev_state_bytes = (size_t)num * 12;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 /*

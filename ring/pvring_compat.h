@@ -39,6 +39,14 @@
 /* Full: a store before it is visible before a load after it (D3, D4, V3, V4). */
 #define pvring_mb() virt_mb()
 
+/*
+ * The calls of pvring_drv.h / pvring_dev.h that dispatch on the format: always
+ * inlined, so that a split ring's fast path is what it was before there was a
+ * choice (the compiler's size heuristics would otherwise count the packed
+ * half against it).
+ */
+#define pvring_always_inline __attribute__((__always_inline__))
+
 /* Hints: start loading a cache line that is about to be read / written. */
 #define pvring_prefetch(p) prefetch(p)
 #define pvring_prefetchw(p) prefetchw(p)
@@ -63,6 +71,9 @@ typedef uint64_t u64;
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
+
+/* As in the kernel: see there. */
+#define pvring_always_inline __attribute__((__always_inline__))
 
 #define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)

@@ -27,6 +27,41 @@ int pvring_dev_init_split(struct pvring_dev *vr, const struct pvring_dev_config 
 	return 0;
 }
 
+/*
+ * The packed format: positions come from @cfg->base (the ring has no index
+ * to read them from); its upper half, the used position, is the avail
+ * position when absent (a front-end that sends only the low 16 bits, or a
+ * ring stopped with nothing in flight).
+ */
+int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config *cfg)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	int avail = pvring_packed_seq((u16)cfg->base, cfg->num);
+	int used = cfg->base >> 16 ? pvring_packed_seq((u16)(cfg->base >> 16), cfg->num) : avail;
+	unsigned int i;
+
+	if ((uintptr_t)cfg->desc % PVRING_PACKED_DESC_ALIGN ||
+	    (uintptr_t)cfg->driver % PVRING_EVENT_ALIGN ||
+	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state || avail < 0 || used < 0 ||
+	    (u16)(avail - used) > cfg->num)
+		return -EINVAL;
+	p->desc = cfg->desc;
+	p->driver = cfg->driver;
+	p->device = cfg->device;
+	p->last_avail = (u16)avail;
+	p->avail_end = (u16)avail;
+	p->used_seq = (u16)used;
+	p->event_flags = 0xffff;
+	p->id_ndesc = cfg->state;
+	p->pop_ndesc = p->id_ndesc + cfg->num;
+	p->staged = (struct pvring_dev_used_elem *)(p->pop_ndesc + cfg->num);
+	for (i = 0; i < cfg->num; i++) {
+		p->id_ndesc[i] = 1;
+		p->pop_ndesc[i] = 1;
+	}
+	return 0;
+}
+
 /**
  * pvring_dev_init - set up the device side of a ring
  * @vr: the ring state to fill in
@@ -37,8 +72,8 @@ int pvring_dev_init_split(struct pvring_dev *vr, const struct pvring_dev_config 
  * reconnect the driver's view of it is the truth.
  *
  * Return: 0, or -EINVAL for an unknown format, a size the format does not
- * allow, a missing or misaligned area, a base the format cannot encode, or
- * no memory table.
+ * allow, a missing or misaligned area, a base the format cannot encode, no
+ * memory table, or (packed) no private state.
  */
 int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg)
 {
@@ -55,5 +90,7 @@ int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg)
 	vr->mask = cfg->num - 1;
 	vr->event_idx = cfg->event_idx;
 	vr->indirect = cfg->indirect;
+	if (cfg->format == PVRING_PACKED)
+		return pvring_dev_init_packed(vr, cfg);
 	return pvring_dev_init_split(vr, cfg);
 }

@@ -6,7 +6,9 @@
  * segments (readable first, then writable) and gives each back (puts it in
  * the used area) when it is done.  Every call below goes to the
  * implementation of the ring's format (pvring_dev_split.h, virtio 1.2
- * §2.7); callers see no index, flag or layout of the shared areas.  Taking
+ * §2.7; pvring_dev_packed.h, §2.8); callers see no index, flag or layout
+ * of the shared areas.  A chain's head is its buffer id: the head
+ * descriptor's index for split, the id the driver gave it for packed.  Taking
  * back a pop or a put that the driver has not seen yet is a call too
  * (pvring_dev_unpop(), pvring_dev_unput()), never an edit of the ring's
  * state.
@@ -41,6 +43,36 @@ struct pvring_dev_split {
 	bool no_notify; /* we wrote NO_NOTIFY to used->flags and nothing since */
 };
 
+/* A put not yet published (packed): written into the ring by the publish. */
+struct pvring_dev_used_elem {
+	u32 len;
+	u16 id;
+	u16 pad;
+};
+
+/*
+ * The packed format's shared areas, positions (sequence numbers, see
+ * pvring_packed.h) and private state (pvring_dev_packed.h).
+ */
+struct pvring_dev_packed {
+	struct pvring_desc_packed *desc; /* the descriptor ring */
+	struct pvring_event *driver; /* driver event suppression, written by the driver */
+	struct pvring_event *device; /* device event suppression, written by us */
+	u16 last_avail; /* next descriptor to pop */
+	u16 avail_end; /* how far pvring_dev_avail() has looked */
+	u16 avail_cnt; /* chains it found in [last_avail, avail_end) */
+	u16 used_seq; /* next used descriptor to write (published up to here) */
+	u16 signalled_seq; /* used_seq when we last decided to notify */
+	u16 pop_seq; /* pops so far, for pop_ndesc */
+	u16 nstaged; /* puts not yet published */
+	u16 event_flags; /* shadow of device->flags; 0xffff: unknown */
+	bool signalled_valid; /* signalled_seq means something */
+	/* Private state, pvring_dev_config.state (num entries each): */
+	u16 *id_ndesc; /* descriptors the chain of each buffer id takes */
+	u16 *pop_ndesc; /* descriptors of each recent pop, by pop_seq (for unpop) */
+	struct pvring_dev_used_elem *staged; /* puts not yet published, in order */
+};
+
 struct pvring_dev {
 	/* Private, every format. */
 	const struct pvring_mem *mem; /* translates descriptor addresses */
@@ -53,6 +85,7 @@ struct pvring_dev {
 	/* The format's view of the shared areas. */
 	union {
 		struct pvring_dev_split split;
+		struct pvring_dev_packed packed;
 	};
 };
 
@@ -66,6 +99,8 @@ struct pvring_dev_config {
 	void *device;
 	const struct pvring_mem *mem;
 	u32 base; /* where to resume popping: pvring_dev_base() of a stopped ring */
+	/* Private state of pvring_layout()'s dev_state_bytes (packed only). */
+	void *state;
 };
 
 /* A popped chain: seg[0, nout) readable, seg[nout, nseg) writable. */
@@ -81,16 +116,22 @@ struct pvring_chain {
 };
 
 #include "pvring_dev_split.h"
+#include "pvring_dev_packed.h"
+
+static inline pvring_always_inline bool pvring_dev_is_packed(const struct pvring_dev *vr)
+{
+	return vr->format == PVRING_PACKED;
+}
 
 int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg);
 
-static inline bool pvring_dev_broken(const struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_broken(const struct pvring_dev *vr)
 {
 	return vr->broken;
 }
 
 /* The queue size: chain heads are below it. */
-static inline unsigned int pvring_dev_size(const struct pvring_dev *vr)
+static inline pvring_always_inline unsigned int pvring_dev_size(const struct pvring_dev *vr)
 {
 	return vr->num;
 }
@@ -104,10 +145,12 @@ static inline unsigned int pvring_dev_size(const struct pvring_dev *vr)
  * Return: the count (0..num), or -EIO when the ring is broken (now or before):
  * the driver moved further than the ring size.
  */
-static inline int pvring_dev_avail(struct pvring_dev *vr)
+static inline pvring_always_inline int pvring_dev_avail(struct pvring_dev *vr)
 {
 	if (unlikely(vr->broken))
 		return -EIO;
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_avail_packed(vr);
 	return pvring_dev_avail_split(vr);
 }
 
@@ -120,10 +163,12 @@ static inline int pvring_dev_avail(struct pvring_dev *vr)
  *
  * Return: false also on a broken ring.
  */
-static inline bool pvring_dev_has_avail(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_has_avail(struct pvring_dev *vr)
 {
 	if (unlikely(vr->broken))
 		return false;
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_has_avail_packed(vr);
 	return pvring_dev_has_avail_split(vr);
 }
 
@@ -136,9 +181,13 @@ static inline bool pvring_dev_has_avail(struct pvring_dev *vr)
  * first, so the descriptors' cache misses overlap instead of coming one
  * per pop.  Nothing it reads is trusted.
  */
-static inline void pvring_dev_prefetch_desc(const struct pvring_dev *vr, unsigned int ahead)
+static inline pvring_always_inline void pvring_dev_prefetch_desc(const struct pvring_dev *vr,
+								 unsigned int ahead)
 {
-	pvring_dev_prefetch_desc_split(vr, ahead);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_prefetch_desc_packed(vr, ahead);
+	else
+		pvring_dev_prefetch_desc_split(vr, ahead);
 }
 
 /**
@@ -149,9 +198,13 @@ static inline void pvring_dev_prefetch_desc(const struct pvring_dev *vr, unsigne
  * The driver reads those lines, so each first store to one misses; taking
  * them early lets a burst's stores go out without waiting in turn.
  */
-static inline void pvring_dev_prefetch_used(const struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_prefetch_used(const struct pvring_dev *vr,
+								 unsigned int n)
 {
-	pvring_dev_prefetch_used_split(vr, n);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_prefetch_used_packed(vr, n);
+	else
+		pvring_dev_prefetch_used_split(vr, n);
 }
 
 /**
@@ -168,12 +221,14 @@ static inline void pvring_dev_prefetch_used(const struct pvring_dev *vr, unsigne
  * flags, indirect table, next index or order), -ENOBUFS (more segments than
  * @max_seg).  -EIO: the ring is broken.
  */
-static inline int pvring_dev_pop(struct pvring_dev *vr, struct pvring_chain *c,
-				 struct pvring_seg *seg, unsigned int max_seg)
+static inline pvring_always_inline int pvring_dev_pop(struct pvring_dev *vr, struct pvring_chain *c,
+						      struct pvring_seg *seg, unsigned int max_seg)
 {
 	c->head_valid = false;
 	if (unlikely(vr->broken))
 		return -EIO;
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_pop_packed(vr, c, seg, max_seg);
 	return pvring_dev_pop_split(vr, c, seg, max_seg);
 }
 
@@ -190,12 +245,17 @@ static inline int pvring_dev_pop(struct pvring_dev *vr, struct pvring_chain *c,
  *
  * Return: 0, or pvring_dev_pop()'s chain errors (the head stays valid).
  */
-static inline int pvring_dev_walk_head(struct pvring_dev *vr, struct pvring_chain *c,
-				       struct pvring_seg *seg, unsigned int max_seg)
+static inline pvring_always_inline int pvring_dev_walk_head(struct pvring_dev *vr,
+							    struct pvring_chain *c,
+							    struct pvring_seg *seg,
+							    unsigned int max_seg)
 {
 	c->head_valid = c->head < vr->num;
 	if (unlikely(!c->head_valid))
 		return -EINVAL;
+	/* A packed chain is found by its place, not its id: in-flight state keeps a copy. */
+	if (pvring_dev_is_packed(vr))
+		return -EOPNOTSUPP;
 	return pvring_dev_walk_split(vr, c, seg, max_seg);
 }
 
@@ -207,9 +267,12 @@ static inline int pvring_dev_walk_head(struct pvring_dev *vr, struct pvring_chai
  * The next pops take them again, in the same order.  For chains popped
  * ahead of their use (a receive burst) that the device ended up not using.
  */
-static inline void pvring_dev_unpop(struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_unpop(struct pvring_dev *vr, unsigned int n)
 {
-	pvring_dev_unpop_split(vr, n);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_unpop_packed(vr, n);
+	else
+		pvring_dev_unpop_split(vr, n);
 }
 
 /**
@@ -220,9 +283,12 @@ static inline void pvring_dev_unpop(struct pvring_dev *vr, unsigned int n)
  *
  * pvring_dev_publish() makes every element put so far visible at once.
  */
-static inline void pvring_dev_put(struct pvring_dev *vr, u16 head, u32 len)
+static inline pvring_always_inline void pvring_dev_put(struct pvring_dev *vr, u16 head, u32 len)
 {
-	pvring_dev_put_split(vr, head, len);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_put_packed(vr, head, len);
+	else
+		pvring_dev_put_split(vr, head, len);
 }
 
 /**
@@ -233,14 +299,19 @@ static inline void pvring_dev_put(struct pvring_dev *vr, u16 head, u32 len)
  * Their chains become popped and not completed again (pvring_dev_unpop()
  * gives those back to the driver's side of the ring).
  */
-static inline void pvring_dev_unput(struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_unput(struct pvring_dev *vr, unsigned int n)
 {
-	pvring_dev_unput_split(vr, n);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_unput_packed(vr, n);
+	else
+		pvring_dev_unput_split(vr, n);
 }
 
 /* Elements put and not yet published. */
-static inline unsigned int pvring_dev_staged(const struct pvring_dev *vr)
+static inline pvring_always_inline unsigned int pvring_dev_staged(const struct pvring_dev *vr)
 {
+	if (pvring_dev_is_packed(vr))
+		return vr->packed.nstaged;
 	return pvring_dev_staged_split(vr);
 }
 
@@ -248,9 +319,12 @@ static inline unsigned int pvring_dev_staged(const struct pvring_dev *vr)
  * pvring_dev_publish - make every element put so far visible to the driver
  * @vr: the ring
  */
-static inline void pvring_dev_publish(struct pvring_dev *vr)
+static inline pvring_always_inline void pvring_dev_publish(struct pvring_dev *vr)
 {
-	pvring_dev_publish_split(vr);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_publish_packed(vr);
+	else
+		pvring_dev_publish_split(vr);
 }
 
 /**
@@ -259,7 +333,8 @@ static inline void pvring_dev_publish(struct pvring_dev *vr)
  * @head: the chain's head from pvring_dev_pop()
  * @len: bytes written into the chain's writable part
  */
-static inline void pvring_dev_push_used(struct pvring_dev *vr, u16 head, u32 len)
+static inline pvring_always_inline void pvring_dev_push_used(struct pvring_dev *vr, u16 head,
+							     u32 len)
 {
 	pvring_dev_put(vr, head, len);
 	pvring_dev_publish(vr);
@@ -269,8 +344,10 @@ static inline void pvring_dev_push_used(struct pvring_dev *vr, u16 head, u32 len
  * pvring_dev_should_notify - does the driver want a used-buffer notification?
  * @vr: the ring, after one or more publishes
  */
-static inline bool pvring_dev_should_notify(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_should_notify(struct pvring_dev *vr)
 {
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_should_notify_packed(vr);
 	return pvring_dev_should_notify_split(vr);
 }
 
@@ -280,9 +357,12 @@ static inline bool pvring_dev_should_notify(struct pvring_dev *vr)
  *
  * A hint: a kick may still come.
  */
-static inline void pvring_dev_disable_notify(struct pvring_dev *vr)
+static inline pvring_always_inline void pvring_dev_disable_notify(struct pvring_dev *vr)
 {
-	pvring_dev_disable_notify_split(vr);
+	if (pvring_dev_is_packed(vr))
+		pvring_dev_disable_notify_packed(vr);
+	else
+		pvring_dev_disable_notify_split(vr);
 }
 
 /**
@@ -293,10 +373,12 @@ static inline void pvring_dev_disable_notify(struct pvring_dev *vr)
  * when chains arrived meanwhile (pop them: no kick will come for them) or the
  * ring is broken.
  */
-static inline bool pvring_dev_enable_notify(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_enable_notify(struct pvring_dev *vr)
 {
 	if (unlikely(vr->broken))
 		return false;
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_enable_notify_packed(vr);
 	return pvring_dev_enable_notify_split(vr);
 }
 
@@ -305,32 +387,53 @@ static inline bool pvring_dev_enable_notify(struct pvring_dev *vr)
  * @vr: the ring, stopped (nothing popped and not given back)
  *
  * Return: the value VHOST_USER_GET_VRING_BASE reports and
- * pvring_dev_config.base takes (split: the next avail index).
+ * pvring_dev_config.base takes.  Split: the next avail index.  Packed (as
+ * QEMU's vhost-user reads it): bits 0-14 the next descriptor to pop, bit 15
+ * the driver's wrap counter there, bits 16-30 and 31 the same for the next
+ * used descriptor.
  */
-static inline u32 pvring_dev_base(const struct pvring_dev *vr)
+static inline pvring_always_inline u32 pvring_dev_base(const struct pvring_dev *vr)
 {
+	if (pvring_dev_is_packed(vr))
+		return pvring_packed_off_wrap(vr->packed.last_avail, vr->num) |
+		       (u32)pvring_packed_off_wrap(vr->packed.used_seq, vr->num) << 16;
 	return vr->split.last_avail;
 }
 
 /**
  * pvring_dev_set_base - resume popping elsewhere, before the first pop
  * @vr: the ring, just initialised
- * @base: as pvring_dev_base() encodes it
+ * @base: as pvring_dev_base() encodes it (packed: the avail half only; an
+ *        offset out of range is ignored)
  *
  * In-flight recovery resumes past the chains it resubmits itself.
  */
-static inline void pvring_dev_set_base(struct pvring_dev *vr, u32 base)
+static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *vr, u32 base)
 {
+	if (pvring_dev_is_packed(vr)) {
+		int seq = pvring_packed_seq((u16)base, vr->num);
+
+		if (seq >= 0) {
+			vr->packed.last_avail = (u16)seq;
+			vr->packed.avail_end = (u16)seq;
+			vr->packed.avail_cnt = 0;
+		}
+		return;
+	}
 	vr->split.last_avail = (u16)base;
 	vr->split.avail_idx = (u16)base;
 }
 
 /*
- * pvring_dev_used_index - the split ring's used index as we last put it
- * (in-flight tracking records it; see protocol/vhost_user_inflight.h).
+ * pvring_dev_used_index - where the next used element goes: the split
+ * ring's used index as we last put it (in-flight tracking records it; see
+ * protocol/vhost_user_inflight.h), a packed ring's next used descriptor
+ * as off_wrap encodes it.
  */
-static inline u16 pvring_dev_used_index(const struct pvring_dev *vr)
+static inline pvring_always_inline u16 pvring_dev_used_index(const struct pvring_dev *vr)
 {
+	if (pvring_dev_is_packed(vr))
+		return pvring_packed_off_wrap(vr->packed.used_seq, vr->num);
 	return vr->split.used_idx;
 }
 

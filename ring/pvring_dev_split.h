@@ -29,7 +29,7 @@
 
 int pvring_dev_init_split(struct pvring_dev *vr, const struct pvring_dev_config *cfg);
 
-static inline int pvring_dev_avail_split(struct pvring_dev *vr)
+static inline pvring_always_inline int pvring_dev_avail_split(struct pvring_dev *vr)
 {
 	struct pvring_dev_split *s = &vr->split;
 	u16 idx, n;
@@ -48,7 +48,7 @@ static inline int pvring_dev_avail_split(struct pvring_dev *vr)
 	return n;
 }
 
-static inline bool pvring_dev_has_avail_split(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_has_avail_split(struct pvring_dev *vr)
 {
 	return vr->split.last_avail != vr->split.avail_idx || pvring_dev_avail_split(vr) > 0;
 }
@@ -58,7 +58,8 @@ static inline bool pvring_dev_has_avail_split(struct pvring_dev *vr)
  * is past the avail index last read.  For prefetching only: pop reads the
  * entry again and checks it.
  */
-static inline int pvring_dev_peek_head_split(const struct pvring_dev *vr, unsigned int ahead)
+static inline pvring_always_inline int pvring_dev_peek_head_split(const struct pvring_dev *vr,
+								  unsigned int ahead)
 {
 	const struct pvring_dev_split *s = &vr->split;
 	u16 slot = (u16)(s->last_avail + ahead), head;
@@ -69,7 +70,8 @@ static inline int pvring_dev_peek_head_split(const struct pvring_dev *vr, unsign
 	return head < vr->num ? head : -1;
 }
 
-static inline void pvring_dev_prefetch_desc_split(const struct pvring_dev *vr, unsigned int ahead)
+static inline pvring_always_inline void pvring_dev_prefetch_desc_split(const struct pvring_dev *vr,
+								       unsigned int ahead)
 {
 	int head = pvring_dev_peek_head_split(vr, ahead);
 
@@ -77,7 +79,8 @@ static inline void pvring_dev_prefetch_desc_split(const struct pvring_dev *vr, u
 		pvring_prefetch(&vr->split.desc[head]);
 }
 
-static inline void pvring_dev_prefetch_used_split(const struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_prefetch_used_split(const struct pvring_dev *vr,
+								       unsigned int n)
 {
 	const struct pvring_dev_split *s = &vr->split;
 	unsigned int i;
@@ -89,7 +92,8 @@ static inline void pvring_dev_prefetch_used_split(const struct pvring_dev *vr, u
 }
 
 /* Copy one descriptor out of shared memory, each field read exactly once. */
-static inline void pvring_desc_copy(struct pvring_desc *dst, const struct pvring_desc *src)
+static inline pvring_always_inline void pvring_desc_copy(struct pvring_desc *dst,
+							 const struct pvring_desc *src)
 {
 	dst->addr = READ_ONCE(src->addr);
 	dst->len = READ_ONCE(src->len);
@@ -177,8 +181,10 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 	return 0;
 }
 
-static inline int pvring_dev_pop_split(struct pvring_dev *vr, struct pvring_chain *c,
-				       struct pvring_seg *seg, unsigned int max_seg)
+static inline pvring_always_inline int pvring_dev_pop_split(struct pvring_dev *vr,
+							    struct pvring_chain *c,
+							    struct pvring_seg *seg,
+							    unsigned int max_seg)
 {
 	struct pvring_dev_split *s = &vr->split;
 	u16 head;
@@ -201,12 +207,14 @@ static inline int pvring_dev_pop_split(struct pvring_dev *vr, struct pvring_chai
 	return n < 0 ? n : 1;
 }
 
-static inline void pvring_dev_unpop_split(struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_unpop_split(struct pvring_dev *vr,
+							       unsigned int n)
 {
 	vr->split.last_avail -= (u16)n;
 }
 
-static inline void pvring_dev_put_split(struct pvring_dev *vr, u16 head, u32 len)
+static inline pvring_always_inline void pvring_dev_put_split(struct pvring_dev *vr, u16 head,
+							     u32 len)
 {
 	struct pvring_dev_split *s = &vr->split;
 	struct pvring_used_elem *e = &s->used->ring[s->used_idx & vr->mask];
@@ -216,17 +224,18 @@ static inline void pvring_dev_put_split(struct pvring_dev *vr, u16 head, u32 len
 	s->used_idx++;
 }
 
-static inline void pvring_dev_unput_split(struct pvring_dev *vr, unsigned int n)
+static inline pvring_always_inline void pvring_dev_unput_split(struct pvring_dev *vr,
+							       unsigned int n)
 {
 	vr->split.used_idx -= (u16)n;
 }
 
-static inline unsigned int pvring_dev_staged_split(const struct pvring_dev *vr)
+static inline pvring_always_inline unsigned int pvring_dev_staged_split(const struct pvring_dev *vr)
 {
 	return (u16)(vr->split.used_idx - vr->split.published_used);
 }
 
-static inline void pvring_dev_publish_split(struct pvring_dev *vr)
+static inline pvring_always_inline void pvring_dev_publish_split(struct pvring_dev *vr)
 {
 	struct pvring_dev_split *s = &vr->split;
 
@@ -239,7 +248,7 @@ static inline void pvring_dev_publish_split(struct pvring_dev *vr)
 	pvring_store_release(&s->used->idx, cpu_to_le16(s->used_idx));
 }
 
-static inline bool pvring_dev_should_notify_split(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_should_notify_split(struct pvring_dev *vr)
 {
 	struct pvring_dev_split *s = &vr->split;
 	u16 old_idx = s->signalled_used, new_idx = s->published_used;
@@ -259,7 +268,7 @@ static inline bool pvring_dev_should_notify_split(struct pvring_dev *vr)
 	       pvring_need_event(le16_to_cpu(READ_ONCE(*s->used_event)), new_idx, old_idx);
 }
 
-static inline void pvring_dev_disable_notify_split(struct pvring_dev *vr)
+static inline pvring_always_inline void pvring_dev_disable_notify_split(struct pvring_dev *vr)
 {
 	struct pvring_dev_split *s = &vr->split;
 
@@ -274,7 +283,7 @@ static inline void pvring_dev_disable_notify_split(struct pvring_dev *vr)
 	}
 }
 
-static inline bool pvring_dev_enable_notify_split(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_enable_notify_split(struct pvring_dev *vr)
 {
 	struct pvring_dev_split *s = &vr->split;
 

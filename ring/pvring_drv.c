@@ -37,6 +37,29 @@ int pvring_drv_init_split(struct pvring_drv *vr, const struct pvring_drv_config 
 	return 0;
 }
 
+/* The packed format's set-up: zeroed ring and events, every id free. */
+int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	unsigned int i;
+
+	p->desc = cfg->desc;
+	p->driver = cfg->driver;
+	p->device = cfg->device;
+	/* Zeroed: no descriptor is available to a device whose counter is 1. */
+	memset(p->desc, 0, (size_t)vr->num * sizeof(*p->desc));
+	memset(p->driver, 0, sizeof(*p->driver));
+	memset(p->device, 0, sizeof(*p->device));
+	p->event_flags = PVRING_EVENT_F_ENABLE;
+	for (i = 0; i < vr->num; i++) {
+		vr->slot[i].token = NULL;
+		vr->slot[i].in_len = 0;
+		vr->slot[i].ndesc = 0;
+		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
+	}
+	return 0;
+}
+
 /**
  * pvring_drv_init - set up the driver side of a ring on caller-owned memory
  * @vr: the ring state to fill in
@@ -48,7 +71,7 @@ int pvring_drv_init_split(struct pvring_drv *vr, const struct pvring_drv_config 
  *
  * Return: 0, or -EINVAL for an unknown format, a size the format does not
  * allow, a missing area, or an indirect pool whose table size is out of
- * range.
+ * range.  A packed ring's tables hold packed descriptors, 16 bytes as well.
  */
 int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 {
@@ -70,6 +93,8 @@ int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 	vr->mask = cfg->num - 1;
 	vr->num_free = cfg->num;
 	vr->event_idx = cfg->event_idx;
+	if (cfg->format == PVRING_PACKED)
+		return pvring_drv_init_packed(vr, cfg);
 	return pvring_drv_init_split(vr, cfg);
 }
 
@@ -91,7 +116,14 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 		token = vr->slot[i].token;
 		if (!token)
 			continue;
-		__pvring_drv_detach_split(vr, (u16)i);
+		if (pvring_drv_is_packed(vr)) {
+			__pvring_drv_detach_packed(vr, (u16)i);
+			/* Nothing in flight: the next used one is the next made available. */
+			if (vr->num_free == vr->num)
+				vr->packed.last_used = vr->packed.avail_seq;
+		} else {
+			__pvring_drv_detach_split(vr, (u16)i);
+		}
 		return token;
 	}
 	return NULL;
@@ -119,6 +151,43 @@ bool pvring_drv_enable_cb_delayed_split(struct pvring_drv *vr)
 	return (u16)(s->used_idx - s->last_used) <= (u16)(pending * 3 / 4);
 }
 
+bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	u16 pending = (u16)(vr->num - vr->num_free), ahead = (u16)(pending * 3 / 4);
+	u16 event = (u16)(p->last_used + ahead), seq = p->last_used, flags;
+	unsigned int i;
+	u32 id;
+
+	p->event_flags = PVRING_EVENT_F_DESC;
+	pvring_event_write(p->driver, pvring_packed_off_wrap(event, vr->num), PVRING_EVENT_F_DESC);
+	/* PD4, as in pvring_drv_enable_cb_packed(). */
+	pvring_mb();
+	if (unlikely(vr->broken))
+		return true;
+	/*
+	 * Has the device already used the descriptor at @event?  Not only when
+	 * that descriptor reads used: a chain used at an earlier position may
+	 * cover it.  So follow the used descriptors from last_used, as reaping
+	 * would (reading, not reaping: an id not in flight is for get_used()
+	 * to find and break on).
+	 */
+	for (i = 0; i < vr->num; i++) {
+		struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
+
+		flags = le16_to_cpu(pvring_load_acquire(&d->flags));
+		if (!pvring_packed_is_used(flags, seq, vr->num))
+			return true;
+		id = le16_to_cpu(READ_ONCE(d->id));
+		if (id >= vr->num || !vr->slot[id].token)
+			return false;
+		seq = (u16)(seq + vr->slot[id].ndesc);
+		if ((u16)(seq - p->last_used) > ahead)
+			return false;
+	}
+	return false;
+}
+
 /**
  * pvring_drv_enable_cb_delayed - re-enable notifications, but late
  * @vr: the ring
@@ -136,6 +205,8 @@ bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 {
 	if (!vr->event_idx)
 		return pvring_drv_enable_cb(vr);
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_enable_cb_delayed_packed(vr);
 	return pvring_drv_enable_cb_delayed_split(vr);
 }
 

@@ -10,11 +10,11 @@
  * userspace alike.
  *
  * Every call below goes to the implementation of the ring's format
- * (pvring_drv_split.h, virtio 1.2 §2.7); callers see no index, flag or
- * layout of the shared areas, so another format slots in behind the same
- * calls.  Shared memory is hostile: a device that breaks the protocol marks
- * the ring broken, and every later call fails with -EIO or NULL (the ring
- * does not log: the caller reports it).
+ * (pvring_drv_split.h, virtio 1.2 §2.7; pvring_drv_packed.h, §2.8); callers
+ * see no index, flag or layout of the shared areas.  Shared memory is
+ * hostile: a device that breaks the protocol marks the ring broken, and every
+ * later call fails with -EIO or NULL (the ring does not log: the caller
+ * reports it).
  *
  * Concurrency: one caller at a time per ring (the caller's lock or queue
  * ownership); driver and device sides run concurrently on different CPUs.
@@ -30,12 +30,15 @@ struct pvring_sg {
 	u32 len; /* bytes */
 };
 
-/* Private per-chain state; never shared with the device. */
+/*
+ * Private per-chain state; never shared with the device.  Split: one per
+ * descriptor, indexed by head.  Packed: one per buffer id.
+ */
 struct pvring_drv_slot {
-	void *token; /* caller's cookie while this head is in flight, else NULL */
+	void *token; /* caller's cookie while this head / id is in flight, else NULL */
 	u32 in_len; /* writable bytes in the chain: the bound for used len */
-	u16 ndesc; /* descriptors the chain takes in the main table */
-	u16 next; /* free-list / chain link: the truth, not desc[].next */
+	u16 ndesc; /* descriptors the chain takes in the main table / ring */
+	u16 next; /* free-list link (split: also the chain): the truth, not desc[] */
 };
 
 /* The split format's shared areas and indices (pvring_drv_split.h). */
@@ -53,6 +56,20 @@ struct pvring_drv_split {
 	u16 avail_flags; /* shadow of avail->flags */
 };
 
+/* The packed format's shared areas and positions (pvring_drv_packed.h). */
+struct pvring_drv_packed {
+	struct pvring_desc_packed *desc; /* the descriptor ring */
+	struct pvring_event *driver; /* driver event suppression, written by us */
+	struct pvring_event *device; /* device event suppression, written by the device */
+	u16 avail_seq; /* next descriptor to fill (pvring_packed.h: sequence numbers) */
+	u16 kicked_seq; /* avail_seq when we last decided about a kick */
+	u16 last_used; /* next used descriptor to reap */
+	u16 first_seq; /* head of the first chain staged and not yet published */
+	u16 first_flags; /* its flags, which publishing stores */
+	u16 event_flags; /* shadow of driver->flags */
+	bool staged; /* first_seq / first_flags are valid */
+};
+
 struct pvring_drv {
 	/* Private, every format. */
 	struct pvring_drv_slot *slot; /* num entries */
@@ -61,14 +78,15 @@ struct pvring_drv {
 	u16 indirect_max; /* descriptors per indirect table */
 	u16 num;
 	u16 mask; /* num - 1 */
-	u16 free_head; /* first free descriptor */
-	u16 num_free; /* free descriptors in the main table */
+	u16 free_head; /* first free descriptor (split) / buffer id (packed) */
+	u16 num_free; /* free descriptors in the main table / ring */
 	u8 format; /* enum pvring_format */
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool broken; /* the device broke the protocol: all calls fail */
 	/* The format's view of the shared areas. */
 	union {
 		struct pvring_drv_split split;
+		struct pvring_drv_packed packed;
 	};
 };
 
@@ -80,31 +98,40 @@ struct pvring_drv_config {
 	void *driver;
 	void *device;
 	struct pvring_drv_slot *slot; /* num entries */
-	/* Optional (VIRTIO_F_INDIRECT_DESC): num tables of indirect_max entries. */
+	/*
+	 * Optional (VIRTIO_F_INDIRECT_DESC): num tables of indirect_max entries
+	 * (16 bytes each, in the format's own descriptor layout).
+	 */
 	struct pvring_desc *indirect;
 	u64 indirect_addr;
 	unsigned int indirect_max; /* 2..PVRING_MAX_SIZE */
 };
 
 #include "pvring_drv_split.h"
+#include "pvring_drv_packed.h"
+
+static inline pvring_always_inline bool pvring_drv_is_packed(const struct pvring_drv *vr)
+{
+	return vr->format == PVRING_PACKED;
+}
 
 int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg);
 void *pvring_drv_detach_unused(struct pvring_drv *vr);
 bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr);
 
-static inline bool pvring_drv_broken(const struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_broken(const struct pvring_drv *vr)
 {
 	return vr->broken;
 }
 
 /* Descriptors free: a chain of n segments fits when n <= this (or 1 with indirect). */
-static inline unsigned int pvring_drv_num_free(const struct pvring_drv *vr)
+static inline pvring_always_inline unsigned int pvring_drv_num_free(const struct pvring_drv *vr)
 {
 	return vr->num_free;
 }
 
 /* Chains of more than one segment take one descriptor each (indirect tables). */
-static inline bool pvring_drv_has_indirect(const struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_has_indirect(const struct pvring_drv *vr)
 {
 	return vr->indirect;
 }
@@ -126,13 +153,17 @@ static inline bool pvring_drv_has_indirect(const struct pvring_drv *vr)
  * Return: 0, -ENOSPC when the ring is full, -EINVAL for an empty or oversized
  * chain or a NULL token, -EIO when the ring is broken.
  */
-static inline int pvring_drv_stage(struct pvring_drv *vr, const struct pvring_sg *sg,
-				   unsigned int out, unsigned int in, void *token)
+static inline pvring_always_inline int pvring_drv_stage(struct pvring_drv *vr,
+							const struct pvring_sg *sg,
+							unsigned int out, unsigned int in,
+							void *token)
 {
 	if (unlikely(vr->broken))
 		return -EIO;
 	if (unlikely(out + in == 0 || !token))
 		return -EINVAL;
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_stage_packed(vr, sg, out, in, token);
 	return pvring_drv_stage_split(vr, sg, out, in, token);
 }
 
@@ -140,9 +171,12 @@ static inline int pvring_drv_stage(struct pvring_drv *vr, const struct pvring_sg
  * pvring_drv_publish - make every staged buffer visible to the device
  * @vr: the ring
  */
-static inline void pvring_drv_publish(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_publish(struct pvring_drv *vr)
 {
-	pvring_drv_publish_split(vr);
+	if (pvring_drv_is_packed(vr))
+		pvring_drv_publish_packed(vr);
+	else
+		pvring_drv_publish_split(vr);
 }
 
 /**
@@ -158,8 +192,9 @@ static inline void pvring_drv_publish(struct pvring_drv *vr)
  *
  * Return: as pvring_drv_stage().
  */
-static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *sg,
-				 unsigned int out, unsigned int in, void *token)
+static inline pvring_always_inline int pvring_drv_add(struct pvring_drv *vr,
+						      const struct pvring_sg *sg, unsigned int out,
+						      unsigned int in, void *token)
 {
 	int ret = pvring_drv_stage(vr, sg, out, in, token);
 
@@ -176,8 +211,10 @@ static inline int pvring_drv_add(struct pvring_drv *vr, const struct pvring_sg *
  * what is staged, then true means "notify the device now".  With EVENT_IDX the
  * device's event index decides, otherwise its no-notify flag.
  */
-static inline bool pvring_drv_kick_prepare(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_kick_prepare(struct pvring_drv *vr)
 {
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_kick_prepare_packed(vr);
 	return pvring_drv_kick_prepare_split(vr);
 }
 
@@ -189,7 +226,7 @@ static inline bool pvring_drv_kick_prepare(struct pvring_drv *vr)
  * Marks the ring broken when the device moved further than the ring size.
  * Return: false on a broken ring.
  */
-static inline bool pvring_drv_more_used(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_more_used(struct pvring_drv *vr)
 {
 	/*
 	 * Broken first: entries seen before the ring broke are not to be
@@ -198,6 +235,8 @@ static inline bool pvring_drv_more_used(struct pvring_drv *vr)
 	 */
 	if (unlikely(vr->broken))
 		return false;
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_more_used_packed(vr);
 	return pvring_drv_more_used_split(vr);
 }
 
@@ -210,11 +249,13 @@ static inline bool pvring_drv_more_used(struct pvring_drv *vr)
  * to reap or the device sent an id that is not a chain in flight (the ring is
  * then broken: see pvring_drv_broken()).
  */
-static inline void *pvring_drv_get_used(struct pvring_drv *vr, u32 *len)
+static inline pvring_always_inline void *pvring_drv_get_used(struct pvring_drv *vr, u32 *len)
 {
 	*len = 0;
 	if (unlikely(vr->broken))
 		return NULL;
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_get_used_packed(vr, len);
 	return pvring_drv_get_used_split(vr, len);
 }
 
@@ -224,9 +265,12 @@ static inline void *pvring_drv_get_used(struct pvring_drv *vr, u32 *len)
  *
  * A hint: the device may still notify (with EVENT_IDX, at most once more).
  */
-static inline void pvring_drv_disable_cb(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_disable_cb(struct pvring_drv *vr)
 {
-	pvring_drv_disable_cb_split(vr);
+	if (pvring_drv_is_packed(vr))
+		pvring_drv_disable_cb_packed(vr);
+	else
+		pvring_drv_disable_cb_split(vr);
 }
 
 /**
@@ -238,8 +282,10 @@ static inline void pvring_drv_disable_cb(struct pvring_drv *vr)
  * must reap (no notification will come for them).  True on a broken ring:
  * there is nothing to reap, the caller checks pvring_drv_broken().
  */
-static inline bool pvring_drv_enable_cb(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_enable_cb(struct pvring_drv *vr)
 {
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_enable_cb_packed(vr);
 	return pvring_drv_enable_cb_split(vr);
 }
 

@@ -30,8 +30,8 @@ bool pvring_drv_enable_cb_delayed_split(struct pvring_drv *vr);
  * __pvring_drv_fill - write one descriptor of a chain.  Unchecked: the caller
  * has reserved @d.
  */
-static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_sg *sg, u16 flags,
-				     u16 next)
+static inline pvring_always_inline void
+__pvring_drv_fill(struct pvring_desc *d, const struct pvring_sg *sg, u16 flags, u16 next)
 {
 	d->addr = cpu_to_le64(sg->addr);
 	d->len = cpu_to_le32(sg->len);
@@ -39,8 +39,10 @@ static inline void __pvring_drv_fill(struct pvring_desc *d, const struct pvring_
 	d->next = cpu_to_le16(next);
 }
 
-static inline int pvring_drv_stage_split(struct pvring_drv *vr, const struct pvring_sg *sg,
-					 unsigned int out, unsigned int in, void *token)
+static inline pvring_always_inline int pvring_drv_stage_split(struct pvring_drv *vr,
+							      const struct pvring_sg *sg,
+							      unsigned int out, unsigned int in,
+							      void *token)
 {
 	struct pvring_drv_split *s = &vr->split;
 	unsigned int total = out + in, i;
@@ -101,7 +103,7 @@ static inline int pvring_drv_stage_split(struct pvring_drv *vr, const struct pvr
 	return 0;
 }
 
-static inline void pvring_drv_publish_split(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_publish_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 
@@ -116,7 +118,7 @@ static inline void pvring_drv_publish_split(struct pvring_drv *vr)
 	pvring_store_release(&s->avail->idx, cpu_to_le16(s->avail_idx));
 }
 
-static inline bool pvring_drv_kick_prepare_split(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_kick_prepare_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 	u16 old_idx = s->kicked_idx, new_idx = s->avail_idx;
@@ -141,7 +143,7 @@ static inline bool pvring_drv_kick_prepare_split(struct pvring_drv *vr)
 }
 
 /* __pvring_drv_detach_split - return chain @head's descriptors to the free list. */
-static inline void __pvring_drv_detach_split(struct pvring_drv *vr, u16 head)
+static inline pvring_always_inline void __pvring_drv_detach_split(struct pvring_drv *vr, u16 head)
 {
 	struct pvring_drv_slot *slot = vr->slot;
 	u16 tail = head, n = slot[head].ndesc;
@@ -159,7 +161,7 @@ static inline void __pvring_drv_detach_split(struct pvring_drv *vr, u16 head)
  * Return: false when the device moved it by more than the ring size (the
  * ring is then broken).
  */
-static inline bool __pvring_drv_used_read_split(struct pvring_drv *vr)
+static inline pvring_always_inline bool __pvring_drv_used_read_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 	u16 idx;
@@ -178,7 +180,7 @@ static inline bool __pvring_drv_used_read_split(struct pvring_drv *vr)
 	return true;
 }
 
-static inline bool pvring_drv_more_used_split(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_more_used_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 
@@ -189,7 +191,7 @@ static inline bool pvring_drv_more_used_split(struct pvring_drv *vr)
 	return s->used_idx != s->last_used;
 }
 
-static inline void *pvring_drv_get_used_split(struct pvring_drv *vr, u32 *len)
+static inline pvring_always_inline void *pvring_drv_get_used_split(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_split *s = &vr->split;
 	struct pvring_used_elem *e;
@@ -216,7 +218,7 @@ static inline void *pvring_drv_get_used_split(struct pvring_drv *vr, u32 *len)
 	return token;
 }
 
-static inline void pvring_drv_disable_cb_split(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_disable_cb_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 
@@ -227,7 +229,7 @@ static inline void pvring_drv_disable_cb_split(struct pvring_drv *vr)
 	}
 }
 
-static inline bool pvring_drv_enable_cb_split(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_enable_cb_split(struct pvring_drv *vr)
 {
 	struct pvring_drv_split *s = &vr->split;
 

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * pvring_dev_packed.h - the device side of a packed virtqueue (virtio 1.2
+ * §2.8): the inline fast paths behind pvring_dev.h's API.  Include
+ * pvring_dev.h, never this file.
+ *
+ * Chains are taken in ring order from last_avail; a chain is the run of
+ * descriptors linked by NEXT, all of them marked available for their lap,
+ * and its buffer id is the last one's.  Used descriptors are written in
+ * order from used_seq, one per chain, each skipping as many descriptors as
+ * the chain took (the device's private state remembers that per id).
+ * Puts are kept in the private state until published: a put taken back
+ * (pvring_dev_unput()) never touched the ring, so the chain can still be
+ * given back to the driver's side (pvring_dev_unpop()) intact.
+ *
+ * The driver is hostile.  Each head's flags are read once with acquire and
+ * every descriptor is copied once before use; every address goes through
+ * the memory table; a chain may take at most the descriptors the driver can
+ * have made available.  What breaks the ring (-EIO, nothing can be trusted
+ * after, since the next chain's place is unknown): a chain that does not
+ * end there, a descriptor of a chain that is not marked available for its
+ * lap, a buffer id not below the ring size.  What is a bad chain (consumed,
+ * head_valid, to complete with length 0): bad addresses, readable after
+ * writable, an indirect table where none may be (not negotiated, beside
+ * NEXT, not first) or that is malformed, too many segments.
+ *
+ * Memory ordering (Documentation/ring.rst, "packed"):
+ *   PV1 device pop:     head's flags  --acquire-->  the chain, its tables
+ *   PV2 device publish: used descriptors, buffer contents  --release-->  first one's flags
+ *   PV3 device notify:  first used flags store  --full mb-->  driver event load
+ *   PV4 device enable:  device event store  --full mb-->  next head's flags load
+ * pairing with PD1..PD4 on the driver side (pvring_drv_packed.h).
+ */
+#ifndef PVRING_DEV_PACKED_H
+#define PVRING_DEV_PACKED_H
+
+#ifndef PVRING_DEV_H
+#error "include pvring_dev.h, not pvring_dev_packed.h"
+#endif
+
+int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config *cfg);
+
+/*
+ * Descriptors a chain starting at @seq may take: those not held by chains
+ * popped and not yet published used (the driver cannot have reused them).
+ */
+static inline unsigned int __pvring_dev_room_packed(const struct pvring_dev *vr, u16 seq)
+{
+	u16 held = (u16)(seq - vr->packed.used_seq);
+
+	return held >= vr->num ? 0 : vr->num - held;
+}
+
+/* Is the descriptor at @seq a head the driver made available?  PV1's acquire. */
+static inline bool __pvring_dev_head_avail_packed(const struct pvring_dev *vr, u16 seq, u16 *flags)
+{
+	/*
+	 * PV1: the chain, its tables and the payload are read only after the
+	 * head's flags.  Pairs with PD1, the driver's store-release in
+	 * pvring_drv_publish_packed().
+	 */
+	*flags = le16_to_cpu(pvring_load_acquire(&vr->packed.desc[seq & vr->mask].flags));
+	return __pvring_dev_room_packed(vr, seq) && pvring_packed_is_avail(*flags, seq, vr->num);
+}
+
+/* Copy one descriptor out of shared memory, each field read exactly once. */
+static inline void pvring_desc_copy_packed(struct pvring_desc_packed *dst,
+					   const struct pvring_desc_packed *src)
+{
+	dst->addr = READ_ONCE(src->addr);
+	dst->len = READ_ONCE(src->len);
+	dst->id = READ_ONCE(src->id);
+}
+
+/* Running totals of a chain's walk. */
+struct __pvring_walk {
+	unsigned int nseg, nout, ndesc;
+	u32 max_len;
+	u64 out_len, in_len;
+	bool seen_write;
+};
+
+/* One buffer of a chain (direct, or an entry of its table); errors as pop. */
+static inline int __pvring_dev_buf_packed(struct pvring_dev *vr, struct __pvring_walk *w, u64 addr,
+					  u32 len, bool write, struct pvring_seg *seg,
+					  unsigned int max_seg)
+{
+	int n;
+
+	if (write) {
+		w->seen_write = true;
+		w->in_len += len;
+	} else {
+		/* §2.8.18: readable elements come first. */
+		if (unlikely(w->seen_write))
+			return -EINVAL;
+		w->out_len += len;
+	}
+	n = pvring_mem_xlate(vr->mem, addr, len, seg + w->nseg, max_seg - w->nseg);
+	if (unlikely(n < 0))
+		return n;
+	w->nseg += n;
+	w->ndesc++;
+	if (len > w->max_len)
+		w->max_len = len;
+	if (!w->seen_write)
+		w->nout = w->nseg;
+	return 0;
+}
+
+/* The table an INDIRECT head names: its entries are buffers, only WRITE counts. */
+static inline int __pvring_dev_table_packed(struct pvring_dev *vr, struct __pvring_walk *w,
+					    u64 addr, u32 len, struct pvring_seg *seg,
+					    unsigned int max_seg)
+{
+	const struct pvring_desc_packed *table;
+	unsigned int i, n;
+	int err;
+
+	if (unlikely(len == 0 || len % sizeof(*table) || len / sizeof(*table) > PVRING_MAX_SIZE))
+		return -EINVAL;
+	/* Read as 8-byte fields: it must be aligned. */
+	if (unlikely(addr % 8))
+		return -EINVAL;
+	table = pvring_mem_ptr(vr->mem, addr, len);
+	if (unlikely(!table))
+		return -EFAULT;
+	n = len / sizeof(*table);
+	for (i = 0; i < n; i++) {
+		struct pvring_desc_packed d;
+		u16 flags;
+
+		pvring_desc_copy_packed(&d, &table[i]);
+		flags = le16_to_cpu(READ_ONCE(table[i].flags));
+		err = __pvring_dev_buf_packed(vr, w, le64_to_cpu(d.addr), le32_to_cpu(d.len),
+					      flags & PVRING_DESC_F_WRITE, seg, max_seg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * pvring_dev_walk_packed - the chain whose head is at @seq
+ * @vr: the ring
+ * @seq: where it starts
+ * @c: out: the chain, as pvring_dev_pop() (head not set)
+ * @seg: out: its host segments
+ * @max_seg: room in @seg
+ * @ndesc: out: descriptors it takes in the ring
+ * @id: out: its buffer id
+ *
+ * The whole chain is walked even after a bad buffer: its end says where
+ * the next one starts.
+ *
+ * Return: 1, 0 when no chain is there, a bad chain's error (pop's), or -EIO
+ * when the ring is to break: the chain does not end within the room, a
+ * later descriptor is not available, or the id is out of range.
+ */
+static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, struct pvring_chain *c,
+					 struct pvring_seg *seg, unsigned int max_seg, u16 *ndesc,
+					 u16 *id)
+{
+	const struct pvring_desc_packed *ring = vr->packed.desc;
+	struct __pvring_walk w = { 0 };
+	unsigned int room = __pvring_dev_room_packed(vr, seq), count = 0;
+	struct pvring_desc_packed d;
+	int err = 0, e;
+	u16 flags;
+
+	if (!__pvring_dev_head_avail_packed(vr, seq, &flags))
+		return 0;
+	for (;;) {
+		u16 s = (u16)(seq + count);
+
+		/* The head's flags were read above, once. */
+		if (count) {
+			flags = le16_to_cpu(READ_ONCE(ring[s & vr->mask].flags));
+			if (unlikely(!pvring_packed_is_avail(flags, s, vr->num)))
+				return -EIO;
+		}
+		pvring_desc_copy_packed(&d, &ring[s & vr->mask]);
+		count++;
+		if (flags & PVRING_DESC_F_INDIRECT) {
+			/* §2.8.7: alone in its list, and negotiated. */
+			if (unlikely(!vr->indirect || count > 1 || (flags & PVRING_DESC_F_NEXT)))
+				e = -EINVAL;
+			else
+				e = __pvring_dev_table_packed(vr, &w, le64_to_cpu(d.addr),
+							      le32_to_cpu(d.len), seg, max_seg);
+		} else {
+			e = __pvring_dev_buf_packed(vr, &w, le64_to_cpu(d.addr), le32_to_cpu(d.len),
+						    flags & PVRING_DESC_F_WRITE, seg, max_seg);
+		}
+		if (unlikely(e) && !err) {
+			err = e;
+			/* No more segments: the walk goes on for the chain's end only. */
+			max_seg = w.nseg;
+		}
+		if (!(flags & PVRING_DESC_F_NEXT))
+			break;
+		/* A chain that does not end where it may: the next one's place is lost. */
+		if (unlikely(count >= room))
+			return -EIO;
+	}
+	*id = le16_to_cpu(d.id);
+	if (unlikely(*id >= vr->num))
+		return -EIO;
+	*ndesc = (u16)count;
+	c->nseg = w.nseg;
+	c->nout = w.nout;
+	c->ndesc = w.ndesc;
+	c->max_len = w.max_len;
+	c->out_len = w.out_len;
+	c->in_len = w.in_len;
+	return err ? err : 1;
+}
+
+/*
+ * Count the chains waiting, extending what earlier calls found (a hint for
+ * pop, which reads every descriptor again and has the last word).  A chain
+ * that does not end within the room, or whose later descriptors are not
+ * available, is not counted: pop finds it and breaks the ring.
+ */
+static inline int pvring_dev_avail_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	u16 seq = p->avail_end, flags;
+	unsigned int room = __pvring_dev_room_packed(vr, p->last_avail);
+	unsigned int walked = (u16)(seq - p->last_avail), n;
+
+	while (walked < room && __pvring_dev_head_avail_packed(vr, seq, &flags)) {
+		for (n = 1; flags & PVRING_DESC_F_NEXT; n++) {
+			u16 s = (u16)(seq + n);
+
+			if (walked + n >= room)
+				goto out;
+			flags = le16_to_cpu(READ_ONCE(p->desc[s & vr->mask].flags));
+			if (!pvring_packed_is_avail(flags, s, vr->num))
+				goto out;
+		}
+		seq = (u16)(seq + n);
+		walked += n;
+		p->avail_cnt++;
+	}
+out:
+	p->avail_end = seq;
+	return p->avail_cnt;
+}
+
+static inline bool pvring_dev_has_avail_packed(struct pvring_dev *vr)
+{
+	return vr->packed.avail_cnt || pvring_dev_avail_packed(vr) > 0;
+}
+
+static inline void pvring_dev_prefetch_desc_packed(const struct pvring_dev *vr, unsigned int ahead)
+{
+	/* Where the chain @ahead from now starts when chains are one descriptor each. */
+	pvring_prefetch(&vr->packed.desc[(u16)(vr->packed.last_avail + ahead) & vr->mask]);
+}
+
+static inline void pvring_dev_prefetch_used_packed(const struct pvring_dev *vr, unsigned int n)
+{
+	const struct pvring_dev_packed *p = &vr->packed;
+	unsigned int i;
+
+	for (i = 0; i < n; i += 64 / sizeof(struct pvring_desc_packed))
+		pvring_prefetchw(&p->desc[(u16)(p->used_seq + i) & vr->mask]);
+	if (n)
+		pvring_prefetchw(&p->desc[(u16)(p->used_seq + n - 1) & vr->mask]);
+}
+
+static inline int pvring_dev_pop_packed(struct pvring_dev *vr, struct pvring_chain *c,
+					struct pvring_seg *seg, unsigned int max_seg)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	u16 ndesc, id, walked;
+	int ret;
+
+	ret = pvring_dev_walk_packed(vr, p->last_avail, c, seg, max_seg, &ndesc, &id);
+	if (ret == 0) {
+		/* Nothing there, whatever an earlier count said: start afresh. */
+		p->avail_cnt = 0;
+		p->avail_end = p->last_avail;
+		return 0;
+	}
+	if (unlikely(ret == -EIO)) {
+		vr->broken = true;
+		return -EIO;
+	}
+	walked = (u16)(p->avail_end - p->last_avail);
+	p->last_avail = (u16)(p->last_avail + ndesc);
+	/*
+	 * The count stays right only if this chain is the first it walked:
+	 * the rest must still take at least a descriptor each, and exactly
+	 * what was walked when it was the last one.
+	 */
+	if (p->avail_cnt && ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= p->avail_cnt &&
+	    (p->avail_cnt > 1 || ndesc == walked)) {
+		p->avail_cnt--;
+	} else {
+		p->avail_cnt = 0;
+		p->avail_end = p->last_avail;
+	}
+	p->id_ndesc[id] = ndesc;
+	p->pop_ndesc[p->pop_seq++ & vr->mask] = ndesc;
+	c->head = id;
+	c->head_valid = true;
+	return ret;
+}
+
+static inline void pvring_dev_unpop_packed(struct pvring_dev *vr, unsigned int n)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+
+	/* The chains given back lie before avail_end: the count takes them again. */
+	while (n--) {
+		p->last_avail = (u16)(p->last_avail - p->pop_ndesc[--p->pop_seq & vr->mask]);
+		p->avail_cnt++;
+	}
+}
+
+static inline void pvring_dev_publish_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	u16 seq = p->used_seq, first = seq, first_flags = 0;
+	unsigned int i;
+
+	if (!p->nstaged)
+		return;
+	for (i = 0; i < p->nstaged; i++) {
+		const struct pvring_dev_used_elem *st = &p->staged[i];
+		struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
+		u16 flags = pvring_packed_used_bits(seq, vr->num) |
+			    (st->len ? PVRING_DESC_F_WRITE : 0);
+
+		WRITE_ONCE(d->id, cpu_to_le16(st->id));
+		WRITE_ONCE(d->len, cpu_to_le32(st->len));
+		if (i)
+			WRITE_ONCE(d->flags, cpu_to_le16(flags));
+		else
+			first_flags = flags;
+		seq = (u16)(seq + (st->id < vr->num ? p->id_ndesc[st->id] : 1));
+	}
+	p->nstaged = 0;
+	p->used_seq = seq;
+	/*
+	 * PV2: the used descriptors after the first and every byte written
+	 * into the buffers are visible before the first one says "used".
+	 * Pairs with PD2, the driver's load-acquire in
+	 * pvring_drv_more_used_packed().
+	 */
+	pvring_store_release(&p->desc[first & vr->mask].flags, cpu_to_le16(first_flags));
+}
+
+static inline void pvring_dev_put_packed(struct pvring_dev *vr, u16 head, u32 len)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+
+	/* More puts than chains can be popped: only a caller's bug; keep memory safe. */
+	if (unlikely(p->nstaged == vr->num))
+		pvring_dev_publish_packed(vr);
+	p->staged[p->nstaged].id = head;
+	p->staged[p->nstaged].len = len;
+	p->nstaged++;
+}
+
+static inline void pvring_dev_unput_packed(struct pvring_dev *vr, unsigned int n)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+
+	p->nstaged -= n < p->nstaged ? n : p->nstaged;
+}
+
+static inline bool pvring_dev_should_notify_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	u16 old_seq = p->signalled_seq, new_seq = p->used_seq;
+	bool valid = p->signalled_valid;
+	u32 ev;
+
+	/*
+	 * PV3: our used descriptors are visible before we read what the
+	 * driver asked for.  Pairs with PD4, the full barrier in
+	 * pvring_drv_enable_cb_packed().
+	 */
+	pvring_mb();
+	ev = pvring_event_read(p->driver);
+	if (!vr->event_idx)
+		return pvring_event_flags(ev) != PVRING_EVENT_F_DISABLE;
+	p->signalled_seq = new_seq;
+	p->signalled_valid = true;
+	switch (pvring_event_flags(ev)) {
+	case PVRING_EVENT_F_DISABLE:
+		return false;
+	case PVRING_EVENT_F_DESC:
+		return !valid || pvring_packed_need_event(pvring_event_off_wrap(ev), new_seq,
+							  old_seq, vr->num);
+	default:
+		return true;
+	}
+}
+
+static inline void pvring_dev_disable_notify_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+
+	/* Once: the driver reads the word at every kick decision. */
+	if (p->event_flags != PVRING_EVENT_F_DISABLE) {
+		p->event_flags = PVRING_EVENT_F_DISABLE;
+		pvring_event_write(p->device, 0, PVRING_EVENT_F_DISABLE);
+	}
+}
+
+static inline bool pvring_dev_enable_notify_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+
+	if (vr->event_idx) {
+		p->event_flags = PVRING_EVENT_F_DESC;
+		pvring_event_write(p->device, pvring_packed_off_wrap(p->avail_end, vr->num),
+				   PVRING_EVENT_F_DESC);
+	} else {
+		p->event_flags = PVRING_EVENT_F_ENABLE;
+		pvring_event_write(p->device, 0, PVRING_EVENT_F_ENABLE);
+	}
+	/*
+	 * PV4: our request for kicks is visible before we look at the next
+	 * head again.  Pairs with PD3, the full barrier in
+	 * pvring_drv_kick_prepare_packed(): either the driver sees our
+	 * request or we see its head.
+	 */
+	pvring_mb();
+	return pvring_dev_avail_packed(vr) == 0;
+}
+
+#endif /* PVRING_DEV_PACKED_H */

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * pvring_drv_packed.h - the driver side of a packed virtqueue (virtio 1.2
+ * §2.8): the inline fast paths behind pvring_drv.h's API.  Include
+ * pvring_drv.h, never this file.
+ *
+ * The descriptor ring is filled in order from avail_seq; each buffer takes
+ * a free buffer id (the slot array's free list, as a split ring's heads)
+ * and the descriptors of its chain, or one descriptor naming its indirect
+ * table.  The id is written into every descriptor of the chain (the spec
+ * wants it in the last one; devices that read the first find it too).
+ * Used descriptors are read in order from last_used; each names an id,
+ * whose chain length says where the next one is.
+ *
+ * Shared memory is hostile.  The driver reads each used descriptor once
+ * (flags, then id and len), accepts only ids it has in flight and clamps
+ * the length to the writable bytes it offered; anything else breaks the
+ * ring.  It never reads back what it wrote.
+ *
+ * Memory ordering (Documentation/ring.rst, "packed"):
+ *   PD1 driver add:    descriptors, tables, payload  --release-->  first head's flags
+ *   PD2 driver reap:   used descriptor's flags  --acquire-->  its id, len, buffers
+ *   PD3 driver kick:   head flags store  --full mb-->  device event load
+ *   PD4 driver enable: driver event store  --full mb-->  used descriptor's flags load
+ * pairing with PV1..PV4 on the device side (pvring_dev_packed.h).
+ */
+#ifndef PVRING_DRV_PACKED_H
+#define PVRING_DRV_PACKED_H
+
+#ifndef PVRING_DRV_H
+#error "include pvring_drv.h, not pvring_drv_packed.h"
+#endif
+
+int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config *cfg);
+bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr);
+
+static inline void __pvring_drv_fill_packed(struct pvring_desc_packed *d, u64 addr, u32 len, u16 id)
+{
+	d->addr = cpu_to_le64(addr);
+	d->len = cpu_to_le32(len);
+	d->id = cpu_to_le16(id);
+}
+
+static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pvring_sg *sg,
+					  unsigned int out, unsigned int in, void *token)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	struct pvring_drv_slot *slot = vr->slot;
+	unsigned int total = out + in, i, num = vr->num;
+	u16 id = vr->free_head, seq = p->avail_seq, head_flags, ndesc;
+	u32 in_len = 0;
+
+	if (total > 1 && vr->indirect && total <= vr->indirect_max) {
+		struct pvring_desc_packed *table =
+			(struct pvring_desc_packed *)vr->indirect + (size_t)id * vr->indirect_max;
+
+		if (unlikely(vr->num_free < 1))
+			return -ENOSPC;
+		/* In a table only WRITE counts (§2.8.7): no NEXT, no id. */
+		for (i = 0; i < total; i++) {
+			__pvring_drv_fill_packed(&table[i], sg[i].addr, sg[i].len, 0);
+			table[i].flags = cpu_to_le16(i >= out ? PVRING_DESC_F_WRITE : 0);
+			if (i >= out)
+				in_len += sg[i].len;
+		}
+		__pvring_drv_fill_packed(&p->desc[seq & vr->mask],
+					 vr->indirect_addr +
+						 (u64)id * vr->indirect_max *
+							 sizeof(struct pvring_desc_packed),
+					 total * sizeof(struct pvring_desc_packed), id);
+		head_flags = PVRING_DESC_F_INDIRECT | pvring_packed_avail_bits(seq, num);
+		ndesc = 1;
+	} else {
+		if (unlikely(total > num))
+			return -EINVAL;
+		if (unlikely(vr->num_free < total))
+			return -ENOSPC;
+		head_flags = pvring_packed_avail_bits(seq, num) | (out ? 0 : PVRING_DESC_F_WRITE) |
+			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
+		__pvring_drv_fill_packed(&p->desc[seq & vr->mask], sg[0].addr, sg[0].len, id);
+		if (!out)
+			in_len = sg[0].len;
+		/* The rest of the chain first: the head's flags expose it all. */
+		for (i = 1; i < total; i++) {
+			u16 s = (u16)(seq + i), f = pvring_packed_avail_bits(s, num);
+			struct pvring_desc_packed *d = &p->desc[s & vr->mask];
+
+			if (i >= out) {
+				f |= PVRING_DESC_F_WRITE;
+				in_len += sg[i].len;
+			}
+			if (i + 1 < total)
+				f |= PVRING_DESC_F_NEXT;
+			__pvring_drv_fill_packed(d, sg[i].addr, sg[i].len, id);
+			WRITE_ONCE(d->flags, cpu_to_le16(f));
+		}
+		ndesc = (u16)total;
+	}
+	vr->free_head = slot[id].next;
+	vr->num_free -= ndesc;
+	slot[id].token = token;
+	slot[id].in_len = in_len;
+	slot[id].ndesc = ndesc;
+	p->avail_seq = (u16)(seq + ndesc);
+	/*
+	 * The first chain of a batch keeps its head's flags back for
+	 * pvring_drv_publish(); the later ones' heads may go out now, the
+	 * device looks at none of them before the first.
+	 */
+	if (!p->staged) {
+		p->staged = true;
+		p->first_seq = seq;
+		p->first_flags = head_flags;
+	} else {
+		WRITE_ONCE(p->desc[seq & vr->mask].flags, cpu_to_le16(head_flags));
+	}
+	return 0;
+}
+
+static inline void pvring_drv_publish_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+
+	if (!p->staged)
+		return;
+	p->staged = false;
+	/*
+	 * PD1: every descriptor, table and byte of payload of the batch is
+	 * visible before the first head says "available".  Pairs with PV1,
+	 * the device's load-acquire of a head's flags.
+	 */
+	pvring_store_release(&p->desc[p->first_seq & vr->mask].flags, cpu_to_le16(p->first_flags));
+}
+
+static inline bool pvring_drv_kick_prepare_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	u16 old_seq = p->kicked_seq, new_seq = p->avail_seq;
+	u32 ev;
+
+	pvring_drv_publish_packed(vr);
+	/*
+	 * PD3: the heads are visible before we read what the device asked
+	 * for.  Pairs with PV4, the full barrier in
+	 * pvring_dev_enable_notify_packed(): either it sees our heads or we
+	 * see its request for a kick.
+	 */
+	pvring_mb();
+	ev = pvring_event_read(p->device);
+	p->kicked_seq = new_seq;
+	switch (pvring_event_flags(ev)) {
+	case PVRING_EVENT_F_DISABLE:
+		return false;
+	case PVRING_EVENT_F_DESC:
+		if (vr->event_idx)
+			return pvring_packed_need_event(pvring_event_off_wrap(ev), new_seq, old_seq,
+							vr->num);
+		return true;
+	default:
+		return true;
+	}
+}
+
+/* __pvring_drv_detach_packed - give buffer @id's id and descriptors back. */
+static inline void __pvring_drv_detach_packed(struct pvring_drv *vr, u16 id)
+{
+	struct pvring_drv_slot *slot = vr->slot;
+
+	vr->num_free += slot[id].ndesc;
+	slot[id].token = NULL;
+	slot[id].next = vr->free_head;
+	vr->free_head = id;
+}
+
+/* Is the descriptor at last_used used?  PD2's acquire is here. */
+static inline bool pvring_drv_more_used_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	u16 flags;
+
+	/*
+	 * PD2: the id, the length and the data the device wrote are read
+	 * only after the flags.  Pairs with PV2, the device's store-release
+	 * of the first used descriptor's flags in pvring_dev_publish_packed().
+	 */
+	flags = le16_to_cpu(pvring_load_acquire(&p->desc[p->last_used & vr->mask].flags));
+	return pvring_packed_is_used(flags, p->last_used, vr->num);
+}
+
+static inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	struct pvring_desc_packed *d;
+	struct pvring_drv_slot *s;
+	void *token;
+	u32 id, l;
+
+	if (!pvring_drv_more_used_packed(vr))
+		return NULL;
+	d = &p->desc[p->last_used & vr->mask];
+	id = le16_to_cpu(READ_ONCE(d->id));
+	l = le32_to_cpu(READ_ONCE(d->len));
+	if (unlikely(id >= vr->num || !vr->slot[id].token)) {
+		vr->broken = true;
+		return NULL;
+	}
+	s = &vr->slot[id];
+	/* The device skipped the rest of the chain: so do we (§2.8.6). */
+	p->last_used = (u16)(p->last_used + s->ndesc);
+	token = s->token;
+	/*
+	 * The length whatever the WRITE flag says (QEMU never sets it);
+	 * clamped, as for split, to what was offered.
+	 */
+	*len = l < s->in_len ? l : s->in_len;
+	__pvring_drv_detach_packed(vr, (u16)id);
+	return token;
+}
+
+static inline void pvring_drv_disable_cb_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+
+	if (p->event_flags != PVRING_EVENT_F_DISABLE) {
+		p->event_flags = PVRING_EVENT_F_DISABLE;
+		pvring_event_write(p->driver, 0, PVRING_EVENT_F_DISABLE);
+	}
+}
+
+static inline bool pvring_drv_enable_cb_packed(struct pvring_drv *vr)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+
+	if (vr->event_idx) {
+		p->event_flags = PVRING_EVENT_F_DESC;
+		pvring_event_write(p->driver, pvring_packed_off_wrap(p->last_used, vr->num),
+				   PVRING_EVENT_F_DESC);
+	} else if (p->event_flags != PVRING_EVENT_F_ENABLE) {
+		p->event_flags = PVRING_EVENT_F_ENABLE;
+		pvring_event_write(p->driver, 0, PVRING_EVENT_F_ENABLE);
+	}
+	/*
+	 * PD4: the request for a notification is visible before we look at
+	 * the next used descriptor again.  Pairs with PV3, the full barrier in
+	 * pvring_dev_should_notify_packed(): either the device sees our
+	 * request or we see its descriptor.
+	 */
+	pvring_mb();
+	return vr->broken || !pvring_drv_more_used_packed(vr);
+}
+
+#endif /* PVRING_DRV_PACKED_H */
