@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ring_drv_test.c - the driver side of the split ring (pvring_drv.h/.c),
- * with a real device side to check what the driver put in the ring, and a
- * hostile device (raw writes to the used ring) for what it must refuse.
+ * ring_drv_test.c - the driver side of the ring (pvring_drv.h/.c), split and
+ * packed (every fixture variant in both formats), with a real device side to
+ * check what the driver put in the ring, and a hostile device (raw writes to
+ * the used ring / used descriptors) for what it must refuse.
  */
 #include "kselftest_harness.h"
 
@@ -18,6 +19,7 @@ FIXTURE(drv)
 
 FIXTURE_VARIANT(drv)
 {
+	enum pvring_format format;
 	unsigned int num;
 	bool event_idx;
 	unsigned int indirect_max; /* 0: no indirect tables */
@@ -33,12 +35,23 @@ FIXTURE_VARIANT_ADD(drv, n8_ev_ind) { .num = 8, .event_idx = true, .indirect_max
 FIXTURE_VARIANT_ADD(drv, n256_ind_wrap) { .num = 256, .indirect_max = 8, .start = 65500 };
 FIXTURE_VARIANT_ADD(drv, n256_ev_wrap) { .num = 256, .event_idx = true, .start = 65535 };
 FIXTURE_VARIANT_ADD(drv, n32768_ev_ind) { .num = 32768, .event_idx = true, .indirect_max = 2 };
+FIXTURE_VARIANT_ADD(drv, packed_n1) { .format = PVRING_PACKED, .num = 1 };
+FIXTURE_VARIANT_ADD(drv, packed_n2_ev) { .format = PVRING_PACKED, .num = 2, .event_idx = true };
+FIXTURE_VARIANT_ADD(drv, packed_n8) { .format = PVRING_PACKED, .num = 8 };
+FIXTURE_VARIANT_ADD(drv, packed_n8_ev_ind) { .format = PVRING_PACKED, .num = 8, .event_idx = true,
+					     .indirect_max = 4 };
+FIXTURE_VARIANT_ADD(drv, packed_n256_ind_wrap) { .format = PVRING_PACKED, .num = 256,
+						 .indirect_max = 8, .start = 65500 };
+FIXTURE_VARIANT_ADD(drv, packed_n256_ev_wrap) { .format = PVRING_PACKED, .num = 256,
+						.event_idx = true, .start = 65535 };
+FIXTURE_VARIANT_ADD(drv, packed_n32768_ev_ind) { .format = PVRING_PACKED, .num = 32768,
+						 .event_idx = true, .indirect_max = 2 };
 /* clang-format on */
 
 FIXTURE_SETUP(drv)
 {
-	ASSERT_EQ(0, tring_init(&self->t, variant->num, variant->event_idx, variant->indirect_max,
-				POOL));
+	ASSERT_EQ(0, tring_init_fmt(&self->t, variant->format, variant->num, variant->event_idx,
+				    variant->indirect_max, POOL));
 	if (variant->start)
 		tring_start_at(&self->t, variant->start);
 }
@@ -124,11 +137,14 @@ TEST_F(drv, add_invalid)
 {
 	struct tring *t = &self->t;
 	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 1 } };
+	struct pvring_chain c;
 
 	EXPECT_EQ(-EINVAL, pvring_drv_add(&t->drv, sg, 0, 0, tok(0)));
 	EXPECT_EQ(-EINVAL, pvring_drv_add(&t->drv, sg, 1, 0, NULL));
 	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
-	EXPECT_EQ(pvring_dev_base(&t->dev), le16_to_cpu(t->avail->idx));
+	/* Nothing reached the ring. */
+	EXPECT_EQ(0, pvring_dev_avail(&t->dev));
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
 }
 
 /* A chain longer than the ring (and than an indirect table) cannot be added. */
@@ -226,7 +242,9 @@ TEST_F(drv, wraparound)
 		{ tring_gpa(t, 128), 8 },
 	};
 	unsigned int i, batch = t->num < 4 ? t->num : 4, total = 0;
-	u16 start = le16_to_cpu(t->avail->idx);
+	u32 base = pvring_dev_base(&t->dev);
+	u16 start = t->format == PVRING_PACKED ? t->drv.packed.avail_seq :
+						 le16_to_cpu(t->avail->idx);
 	u32 len;
 
 	while (total < 65536u + 2 * t->num) {
@@ -238,8 +256,17 @@ TEST_F(drv, wraparound)
 			ASSERT_EQ(tok(total + i), pvring_drv_get_used(&t->drv, &len));
 		total += batch;
 	}
-	EXPECT_EQ((u16)(start + total), le16_to_cpu(t->avail->idx));
-	EXPECT_EQ((u16)(start + total), le16_to_cpu(t->used->idx));
+	if (t->format == PVRING_PACKED) {
+		/* Every lap flipped both wrap counters: the base says where, and which lap. */
+		EXPECT_EQ((u16)(start + total), t->drv.packed.avail_seq);
+		EXPECT_EQ((u16)(start + total), t->drv.packed.last_used);
+		EXPECT_EQ(pvring_packed_off_wrap((u16)(start + total), t->num) * 0x10001u,
+			  pvring_dev_base(&t->dev));
+		EXPECT_NE(0, base);
+	} else {
+		EXPECT_EQ((u16)(start + total), le16_to_cpu(t->avail->idx));
+		EXPECT_EQ((u16)(start + total), le16_to_cpu(t->used->idx));
+	}
 	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
 	EXPECT_FALSE(pvring_drv_broken(&t->drv));
 	EXPECT_FALSE(pvring_dev_broken(&t->dev));
@@ -256,6 +283,8 @@ TEST_F(drv, indirect_layout)
 	struct pvring_desc *d, *tab;
 	u16 head = t->drv.free_head, flags;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	if (!t->indirect || t->indirect_max < 3)
 		SKIP(return, "needs indirect tables of 3 or more");
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 2, tok(7)));
@@ -297,7 +326,8 @@ TEST_F(drv, indirect_fallback_direct)
 	/* A one-segment chain never takes a table either. */
 	head = t->drv.free_head;
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(2)));
-	EXPECT_EQ(0, le16_to_cpu(t->desc[head].flags));
+	if (t->format == PVRING_SPLIT)
+		EXPECT_EQ(0, le16_to_cpu(t->desc[head].flags));
 	dev_serve(_metadata, t, self->seg, 2, n - 2, 64 * (n - 2));
 	dev_serve(_metadata, t, self->seg, 1, 0, 0);
 	EXPECT_EQ(tok(1), pvring_drv_get_used(&t->drv, &len));
@@ -339,6 +369,8 @@ TEST_F(drv, kick_flags)
 	struct pvring_chain c;
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	if (t->event_idx)
 		SKIP(return, "flags-based mode only");
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(1)));
@@ -371,6 +403,8 @@ TEST_F(drv, kick_event_idx)
 	u16 base;
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	if (!t->event_idx)
 		SKIP(return, "EVENT_IDX only");
 	base = le16_to_cpu(t->avail->idx);
@@ -433,7 +467,12 @@ TEST_F(drv, callbacks)
 
 	/* Disabled: the device is asked not to notify. */
 	pvring_drv_disable_cb(&t->drv);
-	EXPECT_EQ(PVRING_AVAIL_F_NO_INTERRUPT, le16_to_cpu(t->avail->flags));
+	if (t->format == PVRING_SPLIT) {
+		EXPECT_EQ(PVRING_AVAIL_F_NO_INTERRUPT, le16_to_cpu(t->avail->flags));
+	} else {
+		EXPECT_EQ(PVRING_EVENT_F_DISABLE,
+			  pvring_event_flags(pvring_event_read(t->drv_event)));
+	}
 	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
 	pvring_dev_push_used(&t->dev, c.head, 0);
 	/*
@@ -453,9 +492,14 @@ TEST_F(drv, callbacks)
 	 * flags mode clears NO_INTERRUPT.  (No if/else around the two EXPECTs:
 	 * the harness macros are not single statements.)
 	 */
-	EXPECT_EQ(t->event_idx ? t->drv.split.last_used : 0,
-		  le16_to_cpu(t->event_idx ? *pvring_used_event(t->avail, t->num) :
-					     t->avail->flags));
+	if (t->format == PVRING_SPLIT) {
+		EXPECT_EQ(t->event_idx ? t->drv.split.last_used : 0,
+			  le16_to_cpu(t->event_idx ? *pvring_used_event(t->avail, t->num) :
+						     t->avail->flags));
+	} else {
+		EXPECT_EQ(t->event_idx ? PVRING_EVENT_F_DESC : PVRING_EVENT_F_ENABLE,
+			  pvring_event_flags(pvring_event_read(t->drv_event)));
+	}
 
 	/* Enabled and empty: the next completion notifies. */
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(3)));
@@ -507,6 +551,8 @@ TEST_F(drv, enable_cb_delayed)
 	u16 base;
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	if (t->num < 8)
 		SKIP(return, "needs eight buffers in flight");
 	heads = calloc(n, sizeof(*heads));
@@ -568,7 +614,10 @@ TEST_F(drv, used_id_out_of_range)
 	EXPECT_TRUE(pvring_drv_broken(&t->drv));
 	EXPECT_EQ(-EIO, pvring_drv_add(&t->drv, sg, 1, 0, tok(2)));
 	/* Broken for good: even when the device "fixes" the entry. */
-	t->used->ring[(le16_to_cpu(t->used->idx) - 1) & (t->num - 1)].id = cpu_to_le32(0);
+	if (t->format == PVRING_PACKED)
+		t->pdesc[t->drv.packed.last_used & (t->num - 1)].id = 0;
+	else
+		t->used->ring[(le16_to_cpu(t->used->idx) - 1) & (t->num - 1)].id = cpu_to_le32(0);
 	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
 	EXPECT_TRUE(pvring_drv_broken(&t->drv));
 	/* Nothing to wait for on a broken ring: enable_cb must not spin the caller. */
@@ -629,6 +678,8 @@ TEST_F(drv, used_id_not_a_head)
 	u16 head = t->drv.free_head, second;
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	if (t->num < 2 || t->indirect)
 		SKIP(return, "needs a direct chain of two");
 	second = t->drv.slot[head].next;
@@ -645,6 +696,8 @@ TEST_F(drv, used_idx_jump)
 	u16 idx = le16_to_cpu(t->used->idx);
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(1)));
 	pvring_store_release(&t->used->idx, cpu_to_le16((u16)(idx + t->num + 1)));
 	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
@@ -662,6 +715,8 @@ TEST_F(drv, used_idx_backwards)
 	u16 idx = le16_to_cpu(t->used->idx);
 	u32 len;
 
+	if (t->format == PVRING_PACKED)
+		SKIP(return, "the split layout is what this test looks at");
 	pvring_store_release(&t->used->idx, cpu_to_le16((u16)(idx - 1)));
 	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
 	EXPECT_TRUE(pvring_drv_broken(&t->drv));
@@ -696,22 +751,33 @@ TEST_F(drv, used_len_clamped)
 /* Set-up: every valid size works, in both notification modes. */
 TEST(init_sizes)
 {
+	enum pvring_format fmt;
 	struct pvring_seg seg[1];
 	struct pvring_chain c;
 	unsigned int num, i, round;
 	struct tring t;
 	u32 len;
 
-	for (num = 1; num <= PVRING_MAX_SIZE; num <<= 1) {
+	/* Every size of both formats: split, then packed from 1 again. */
+	for (num = 1, fmt = PVRING_SPLIT; num <= PVRING_MAX_SIZE;
+	     num = fmt == PVRING_SPLIT && num == PVRING_MAX_SIZE ? (fmt = PVRING_PACKED, 1) :
+								   num << 1) {
 		bool ev = num & 0x5555;
 		struct pvring_sg sg[1];
 
-		ASSERT_EQ(0, tring_init(&t, num, ev, num >= 4 ? 4 : 0, 4096)) TH_LOG("num %u", num);
+		ASSERT_EQ(0, tring_init_fmt(&t, fmt, num, ev, num >= 4 ? 4 : 0, 4096))
+		TH_LOG("num %u", num);
 		EXPECT_EQ(num, pvring_drv_num_free(&t.drv));
-		EXPECT_EQ(0, le16_to_cpu(t.avail->idx));
-		EXPECT_EQ(0, le16_to_cpu(t.used->idx));
-		EXPECT_EQ(0, le16_to_cpu(t.avail->flags));
-		EXPECT_EQ(0, le16_to_cpu(t.used->flags));
+		if (fmt == PVRING_SPLIT) {
+			EXPECT_EQ(0, le16_to_cpu(t.avail->idx));
+			EXPECT_EQ(0, le16_to_cpu(t.used->idx));
+			EXPECT_EQ(0, le16_to_cpu(t.avail->flags));
+			EXPECT_EQ(0, le16_to_cpu(t.used->flags));
+		} else {
+			EXPECT_EQ(0, pvring_event_read(t.drv_event));
+			EXPECT_EQ(0, pvring_event_read(t.dev_event));
+			EXPECT_EQ(0, le16_to_cpu(t.pdesc[num - 1].flags));
+		}
 		sg[0] = (struct pvring_sg){ tring_gpa(&t, 0), 1 };
 		/* Fill it completely and drain it, twice: every slot is usable. */
 		for (round = 0; round < 2; round++) {

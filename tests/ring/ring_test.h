@@ -11,7 +11,10 @@
  *   TRING_IND_GPA       the indirect tables, after a hole of unmapped space
  *
  * The hostile-peer tests write the shared areas directly through the helpers
- * at the end (tring_desc_set(), tring_avail_put(), tring_used_put()).
+ * at the end (tring_desc_set(), tring_avail_put(), tring_used_put(); for a
+ * packed ring tring_pdesc_set() and tring_pused_put()).
+ *
+ * tring_init() sets up a split ring, tring_init_fmt() either format.
  */
 #ifndef RING_TEST_H
 #define RING_TEST_H
@@ -26,6 +29,7 @@
 #define TRING_IND_GPA 0x300000000ULL
 
 struct tring {
+	enum pvring_format format;
 	unsigned int num;
 	bool event_idx;
 	bool indirect;
@@ -34,6 +38,13 @@ struct tring {
 	struct pvring_desc *desc;
 	struct pvring_avail *avail;
 	struct pvring_used *used;
+	/* Packed: the same memory seen as the descriptor ring and the two events. */
+	struct pvring_desc_packed *pdesc;
+	struct pvring_event *drv_event; /* driver event suppression (driver area) */
+	struct pvring_event *dev_event; /* device event suppression (device area) */
+	void *dev_state; /* the device side's private state */
+	u16 pused_seq; /* tring_used_put()'s position in a packed ring */
+	bool pused_valid;
 	struct pvring_drv_slot *slot;
 	struct pvring_desc *ind; /* num * indirect_max, or NULL */
 	u8 *pool;
@@ -49,26 +60,30 @@ static inline size_t tring_align(size_t x, size_t a)
 }
 
 /*
- * tring_init - allocate and initialise both sides.  @indirect_max 0 means
- * no indirect tables; the device negotiates INDIRECT_DESC exactly when the
- * driver has them.  Return: 0 or -errno.
+ * tring_init_fmt - allocate and initialise both sides of a ring of @format.
+ * @indirect_max 0 means no indirect tables; the device negotiates
+ * INDIRECT_DESC exactly when the driver has them.  Return: 0 or -errno.
  */
-static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
-			     unsigned int indirect_max, size_t pool_size)
+static inline int tring_init_fmt(struct tring *t, enum pvring_format format, unsigned int num,
+				 bool event_idx, unsigned int indirect_max, size_t pool_size)
 {
 	size_t desc_sz, avail_sz, used_sz, ind_sz;
 	struct pvring_drv_config dcfg;
 	struct pvring_dev_config vcfg;
+	struct pvring_layout l;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	if (pvring_layout(format, num, &l))
+		return -EINVAL;
+	t->format = format;
 	t->num = num;
 	t->event_idx = event_idx;
 	t->indirect = indirect_max != 0;
 	t->indirect_max = indirect_max;
-	desc_sz = tring_align(pvring_desc_bytes(num), 64);
-	avail_sz = tring_align(pvring_avail_bytes(num), 64);
-	used_sz = tring_align(pvring_used_bytes(num), 64);
+	desc_sz = tring_align(l.desc_bytes, 64);
+	avail_sz = tring_align(l.driver_bytes, 64);
+	used_sz = tring_align(l.device_bytes, 64);
 	if (posix_memalign(&t->area, 4096, desc_sz + avail_sz + used_sz))
 		return -ENOMEM;
 	/* Garbage, not zeroes: pvring_drv_init() must clear the areas itself. */
@@ -76,6 +91,14 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 	t->desc = t->area;
 	t->avail = (void *)((u8 *)t->area + desc_sz);
 	t->used = (void *)((u8 *)t->area + desc_sz + avail_sz);
+	t->pdesc = t->area;
+	t->drv_event = (void *)t->avail;
+	t->dev_event = (void *)t->used;
+	if (l.dev_state_bytes) {
+		t->dev_state = malloc(l.dev_state_bytes);
+		if (!t->dev_state)
+			return -ENOMEM;
+	}
 	t->slot = calloc(num, sizeof(*t->slot));
 	t->pool_size = pool_size;
 	if (posix_memalign((void **)&t->pool, 4096, pool_size ? pool_size : 1))
@@ -101,6 +124,7 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 	}
 
 	memset(&dcfg, 0, sizeof(dcfg));
+	dcfg.format = format;
 	dcfg.num = num;
 	dcfg.event_idx = event_idx;
 	dcfg.desc = t->desc;
@@ -117,6 +141,7 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 		return ret;
 
 	memset(&vcfg, 0, sizeof(vcfg));
+	vcfg.format = format;
 	vcfg.num = num;
 	vcfg.event_idx = event_idx;
 	vcfg.indirect = t->indirect;
@@ -124,7 +149,16 @@ static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
 	vcfg.driver = t->avail;
 	vcfg.device = t->used;
 	vcfg.mem = &t->mem;
+	vcfg.state = t->dev_state;
+	vcfg.base = format == PVRING_PACKED ? 0x8000 : 0;
 	return pvring_dev_init(&t->dev, &vcfg);
+}
+
+/* A split ring (the tests written before there was a choice). */
+static inline int tring_init(struct tring *t, unsigned int num, bool event_idx,
+			     unsigned int indirect_max, size_t pool_size)
+{
+	return tring_init_fmt(t, PVRING_SPLIT, num, event_idx, indirect_max, pool_size);
 }
 
 static inline void tring_fini(struct tring *t)
@@ -133,30 +167,50 @@ static inline void tring_fini(struct tring *t)
 	free(t->slot);
 	free(t->pool);
 	free(t->ind);
+	free(t->dev_state);
 	memset(t, 0, sizeof(*t));
 }
 
 /*
  * tring_start_at - move a fresh ring's free-running indices to @idx, as if
  * @idx buffers had already gone round: the way to test the 65535 -> 0 wrap
- * without 65536 round trips.  Only on an idle ring straight after
+ * (split) or the ring wrap counters (packed: @idx descriptors, @idx / num
+ * laps) without that many round trips.  Only on an idle ring straight after
  * tring_init().
  */
 static inline void tring_start_at(struct tring *t, u16 idx)
 {
 	struct pvring_dev_config vcfg;
-
-	t->avail->idx = cpu_to_le16(idx);
-	t->used->idx = cpu_to_le16(idx);
-	*pvring_used_event(t->avail, t->num) = cpu_to_le16(idx);
-	*pvring_avail_event(t->used, t->num) = cpu_to_le16(idx);
-	t->drv.split.avail_idx = idx;
-	t->drv.split.published_idx = idx;
-	t->drv.split.kicked_idx = idx;
-	t->drv.split.last_used = idx;
-	t->drv.split.used_idx = idx;
+	unsigned int i;
 
 	memset(&vcfg, 0, sizeof(vcfg));
+	if (t->format == PVRING_PACKED) {
+		/*
+		 * The ring as the last lap left it: every descriptor used, by
+		 * the lap it was last used in.
+		 */
+		for (i = 0; i < t->num; i++) {
+			u16 seq = (u16)(idx - t->num + ((i - idx) & (t->num - 1)));
+
+			t->pdesc[i].flags = cpu_to_le16(pvring_packed_used_bits(seq, t->num));
+		}
+		t->drv.packed.avail_seq = idx;
+		t->drv.packed.kicked_seq = idx;
+		t->drv.packed.last_used = idx;
+		vcfg.base = pvring_packed_off_wrap(idx, t->num);
+	} else {
+		t->avail->idx = cpu_to_le16(idx);
+		t->used->idx = cpu_to_le16(idx);
+		*pvring_used_event(t->avail, t->num) = cpu_to_le16(idx);
+		*pvring_avail_event(t->used, t->num) = cpu_to_le16(idx);
+		t->drv.split.avail_idx = idx;
+		t->drv.split.published_idx = idx;
+		t->drv.split.kicked_idx = idx;
+		t->drv.split.last_used = idx;
+		t->drv.split.used_idx = idx;
+		vcfg.base = idx;
+	}
+	vcfg.format = t->format;
 	vcfg.num = t->num;
 	vcfg.event_idx = t->event_idx;
 	vcfg.indirect = t->indirect;
@@ -164,7 +218,7 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 	vcfg.driver = t->avail;
 	vcfg.device = t->used;
 	vcfg.mem = &t->mem;
-	vcfg.base = idx;
+	vcfg.state = t->dev_state;
 	pvring_dev_init(&t->dev, &vcfg);
 }
 
@@ -200,14 +254,65 @@ static inline void tring_avail_put(struct tring *t, u16 head)
 	pvring_store_release(&t->avail->idx, cpu_to_le16((u16)(idx + 1)));
 }
 
-/* Hostile device: publish a used element, bypassing pvring_dev_push_used(). */
+/* Hostile packed device: write a used descriptor at sequence number @seq. */
+static inline void tring_pused_put(struct tring *t, u16 seq, u16 id, u32 len)
+{
+	struct pvring_desc_packed *d = &t->pdesc[seq & (t->num - 1)];
+
+	d->id = cpu_to_le16(id);
+	d->len = cpu_to_le32(len);
+	pvring_store_release(&d->flags, cpu_to_le16(pvring_packed_used_bits(seq, t->num) |
+						    PVRING_DESC_F_WRITE));
+}
+
+/*
+ * Hostile device: publish a used element, bypassing pvring_dev_push_used().
+ * Packed: at the hostile device's own position (pused_seq, which starts
+ * where the driver reaps), skipping the chain the driver has under @id.
+ */
 static inline void tring_used_put(struct tring *t, u32 id, u32 len)
 {
-	u16 idx = le16_to_cpu(t->used->idx);
+	u16 idx, n;
+
+	if (t->format == PVRING_PACKED) {
+		if (!t->pused_valid) {
+			t->pused_seq = t->drv.packed.last_used;
+			t->pused_valid = true;
+		}
+		tring_pused_put(t, t->pused_seq, (u16)id, len);
+		n = id < t->num && t->slot[id].ndesc ? t->slot[id].ndesc : 1;
+		/* Written where the device side would have: it stands in for it. */
+		if (t->dev.packed.used_seq == t->pused_seq)
+			t->dev.packed.used_seq += n;
+		t->pused_seq += n;
+		return;
+	}
+	idx = le16_to_cpu(t->used->idx);
 
 	t->used->ring[idx & (t->num - 1)].id = cpu_to_le32(id);
 	t->used->ring[idx & (t->num - 1)].len = cpu_to_le32(len);
 	pvring_store_release(&t->used->idx, cpu_to_le16((u16)(idx + 1)));
+}
+
+/*
+ * Hostile packed driver: write descriptor @i of the ring (@table NULL) or of
+ * an indirect table, flags as given (AVAIL/USED bits included).
+ */
+static inline void tring_pdesc_set(struct tring *t, struct pvring_desc_packed *table,
+				   unsigned int i, u64 addr, u32 len, u16 id, u16 flags)
+{
+	struct pvring_desc_packed *d = (table ? table : t->pdesc) + i;
+
+	d->addr = cpu_to_le64(addr);
+	d->len = cpu_to_le32(len);
+	d->id = cpu_to_le16(id);
+	pvring_store_release(&d->flags, cpu_to_le16(flags));
+}
+
+/* The AVAIL/USED bits that make ring position @seq (a sequence number) available. */
+static inline u16 tring_pavail(const struct tring *t, u16 seq)
+{
+	return pvring_packed_avail_bits(seq, t->num);
 }
 
 /* Deterministic pseudo-random numbers (xorshift64*), seedable per test. */

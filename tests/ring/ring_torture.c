@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ring_torture.c - driver and device on two threads (two cores), hammering one
- * ring with random chains and checking every byte end to end.
+ * ring with random chains and checking every byte end to end, every run for
+ * both ring formats (split and packed).
  *
  * Each request is a chain of 0-3 readable and 0-3 writable segments (at
  * least one), direct or indirect, scattered over a buffer pool that the
@@ -49,6 +50,7 @@
 
 struct torture_cfg {
 	const char *name;
+	enum pvring_format format;
 	unsigned int num;
 	bool event_idx;
 	unsigned int indirect_max; /* 0: direct only */
@@ -62,12 +64,18 @@ struct torture_cfg {
  * cheap, so those get more of the requests.
  */
 static const struct torture_cfg runs[] = {
-	{ "event_idx, indirect, notify", 256, true, 4, true, 24 },
-	{ "flags, indirect, notify", 128, false, 4, true, 12 },
-	{ "event_idx, direct, notify", 64, true, 0, true, 4 },
-	{ "flags, direct, notify", 16, false, 0, true, 1 },
-	{ "event_idx, indirect, poll", 256, true, 6, false, 40 },
-	{ "flags, direct, poll", 32, false, 0, false, 19 },
+	{ "event_idx, indirect, notify", PVRING_SPLIT, 256, true, 4, true, 12 },
+	{ "flags, indirect, notify", PVRING_SPLIT, 128, false, 4, true, 6 },
+	{ "event_idx, direct, notify", PVRING_SPLIT, 64, true, 0, true, 2 },
+	{ "flags, direct, notify", PVRING_SPLIT, 16, false, 0, true, 1 },
+	{ "event_idx, indirect, poll", PVRING_SPLIT, 256, true, 6, false, 20 },
+	{ "flags, direct, poll", PVRING_SPLIT, 32, false, 0, false, 9 },
+	{ "packed, event_idx, indirect, notify", PVRING_PACKED, 256, true, 4, true, 12 },
+	{ "packed, flags, indirect, notify", PVRING_PACKED, 128, false, 4, true, 6 },
+	{ "packed, event_idx, direct, notify", PVRING_PACKED, 64, true, 0, true, 2 },
+	{ "packed, flags, direct, notify", PVRING_PACKED, 16, false, 0, true, 1 },
+	{ "packed, event_idx, indirect, poll", PVRING_PACKED, 256, true, 6, false, 20 },
+	{ "packed, flags, direct, poll", PVRING_PACKED, 32, false, 0, false, 9 },
 };
 
 /* What the driver remembers about a request in flight. */
@@ -480,7 +488,8 @@ static int torture_run(const struct torture_cfg *cfg, u64 count, u64 seed, int n
 	tt->count = count;
 	tt->seed = seed * 0x9e3779b97f4a7c15ULL + (u64)n + 1;
 	pool = (size_t)cfg->num * AREA;
-	if (tring_init(&tt->t, cfg->num, cfg->event_idx, cfg->indirect_max, pool)) {
+	if (tring_init_fmt(&tt->t, cfg->format, cfg->num, cfg->event_idx, cfg->indirect_max,
+			   pool)) {
 		printf("not ok %d - %s: set-up failed\n", n, cfg->name);
 		return 0;
 	}
