@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ringbench.c - pvio-ringbench: the cost of a split-ring round trip.
+ * ringbench.c - pvio-ringbench: the cost of a ring round trip, split or
+ * (--packed) packed.
  *
  * The driver (CPU 0) and the device (CPU 1) share one ring; a request is one
  * 64-byte readable descriptor that goes driver add -> device pop (with the
@@ -81,6 +82,7 @@ struct bench_result {
 };
 
 static double tsc_ghz;
+static enum pvring_format bench_format = PVRING_SPLIT;
 
 static void bench_pin(int cpu)
 {
@@ -165,7 +167,7 @@ static inline void bench_add(struct bench *b, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		u16 head = vr->free_head; /* a token and a buffer per head */
+		u16 head = vr->free_head; /* a token and a buffer per head (packed: per id) */
 		struct pvring_sg sg = { tring_gpa(&b->t, (size_t)head * BENCH_BUF), BENCH_BUF };
 
 		if (unlikely(pvring_drv_stage(vr, &sg, 1, 0, (void *)(uintptr_t)(head + 1)))) {
@@ -275,7 +277,7 @@ static int bench_serial_case(unsigned int num, unsigned int batch, bool event_id
 	if (posix_memalign((void **)&b, 64, sizeof(*b)))
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
-	if (tring_init(&b->t, num, event_idx, 0, (size_t)num * BENCH_BUF))
+	if (tring_init_fmt(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF))
 		return -ENOMEM;
 	b->batch = batch;
 	b->requests = requests - requests % batch;
@@ -317,7 +319,7 @@ static int bench_case(unsigned int num, unsigned int batch, bool event_idx, u64 
 	if (posix_memalign((void **)&b, 64, sizeof(*b)))
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
-	if (tring_init(&b->t, num, event_idx, 0, (size_t)num * BENCH_BUF))
+	if (tring_init_fmt(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF))
 		return -ENOMEM;
 	b->batch = batch;
 	b->requests = requests - requests % batch;
@@ -442,7 +444,8 @@ static void bench_print_rte(double cyc, double base)
 /* One JSON object per case, on one line. */
 static void bench_print_json(const struct bench_result *b, unsigned int num)
 {
-	printf("{\"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,", b->batch,
+	printf("{\"format\": \"%s\", \"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,",
+	       bench_format == PVRING_PACKED ? "packed" : "split", b->batch,
 	       b->event_idx ? "true" : "false", b->ns);
 	printf(" \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,", b->cycles, b->kicks);
 	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns,
@@ -453,7 +456,7 @@ static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--json] [--compare-rte-ring] [--serial] [--requests N] [--num N] [--reps N]\n"
-		"          [--batch B] [--event-idx 0|1]\n"
+		"          [--batch B] [--event-idx 0|1] [--packed]\n"
 		"  --json              one JSON object per case\n"
 		"  --compare-rte-ring  also measure DPDK rte_ring SP/SC bulk-32\n"
 		"  --requests N        requests per case (default 2000000)\n"
@@ -461,7 +464,8 @@ static void print_usage(const char *prog)
 		"  --reps N            runs per case, the best is reported (default 3)\n"
 		"  --serial            both sides on one thread, taking turns (for callgrind)\n"
 		"  --batch B           only batch size B (default 1, 8, 32 and 128)\n"
-		"  --event-idx 0|1     only without / with EVENT_IDX (default both)\n",
+		"  --event-idx 0|1     only without / with EVENT_IDX (default both)\n"
+		"  --packed            a packed ring (virtio 1.2 §2.8) instead of a split one\n",
 		prog);
 }
 
@@ -488,6 +492,8 @@ int main(int argc, char **argv)
 			num = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < (unsigned int)argc) {
 			reps = strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--packed")) {
+			bench_format = PVRING_PACKED;
 		} else if (!strcmp(argv[i], "--serial")) {
 			serial = true;
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < (unsigned int)argc) {
@@ -509,7 +515,8 @@ int main(int argc, char **argv)
 	tsc_ghz = bench_calibrate();
 
 	if (!json) {
-		printf("pvio-ringbench: ring of %u, %" PRIu64 " requests per case,", num, requests);
+		printf("pvio-ringbench: %s ring of %u, %" PRIu64 " requests per case,",
+		       bench_format == PVRING_PACKED ? "packed" : "split", num, requests);
 		printf(" best of %u, TSC %.3f GHz\n\n", reps, tsc_ghz);
 		printf("%6s %9s %10s %12s %10s %10s %10s\n", "batch", "event_idx", "ns/req",
 		       "cycles/req", "kicks/req", "irqs/req", "rtt_ns");
@@ -523,7 +530,8 @@ int main(int argc, char **argv)
 			if (only_batch && i)
 				break;
 			for (r = 0; r < reps; r++) {
-				ret = serial ? bench_serial_case(num, batch, ev, requests, &res[nres]) :
+				ret = serial ? bench_serial_case(num, batch, ev, requests,
+								 &res[nres]) :
 					       bench_case(num, batch, ev, requests, &res[nres]);
 				if (ret) {
 					fprintf(stderr, "pvio-ringbench: batch %u: %s\n", batch,
