@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ring_dev_test.c - the device side of the split ring (pvring_dev.h/.c)
- * against a hostile driver: every descriptor is written by hand into the
- * shared table, and each malformed chain must give its exact error, leave
- * the ring usable (or broken, for a bad head or index), and never crash.
+ * ring_dev_test.c - the device side of the ring (pvring_dev.h/.c) against a
+ * hostile driver: every descriptor is written by hand into the shared table
+ * (split, fixture dev) or ring (packed, fixture pdev), and each malformed
+ * chain must give its exact error, leave the ring usable (or broken, for a
+ * bad head, index, id or a chain without an end), and never crash.
  */
 #include "kselftest_harness.h"
 
@@ -636,6 +637,492 @@ TEST(init_invalid)
 	EXPECT_EQ(64999, pvring_dev_used_index(&vr));
 	((struct pvring_avail *)area[1])->idx = cpu_to_le16(65002);
 	EXPECT_EQ(2, pvring_dev_avail(&vr));
+}
+
+/*
+ * The packed ring (§2.8) against a hostile driver.  Positions are sequence
+ * numbers from where the ring starts (pvring_packed.h): P(i) is the i-th
+ * descriptor from the start, whose AVAIL/USED bits depend on its lap.
+ */
+FIXTURE(pdev)
+{
+	struct tring t;
+	struct pvring_seg seg[NSEG];
+	struct pvring_chain c;
+	struct pvring_desc_packed *itab; /* a host view of the indirect region */
+	u16 start;
+};
+
+FIXTURE_VARIANT(pdev)
+{
+	unsigned int num;
+	bool event_idx;
+	bool indirect;
+	u16 start;
+};
+
+/* clang-format off */
+FIXTURE_VARIANT_ADD(pdev, n4) { .num = 4 };
+FIXTURE_VARIANT_ADD(pdev, n4_ind_lap) { .num = 4, .indirect = true, .start = 6 };
+FIXTURE_VARIANT_ADD(pdev, n16_ev_ind_wrap) { .num = 16, .event_idx = true, .indirect = true,
+					     .start = 65530 };
+FIXTURE_VARIANT_ADD(pdev, n1024_ev) { .num = 1024, .event_idx = true, .start = 1020 };
+/* clang-format on */
+
+FIXTURE_SETUP(pdev)
+{
+	ASSERT_EQ(0, tring_init_fmt(&self->t, PVRING_PACKED, variant->num, variant->event_idx,
+				    variant->indirect ? 8 : 0, POOL));
+	if (variant->start)
+		tring_start_at(&self->t, variant->start);
+	self->start = variant->start;
+	self->itab = (struct pvring_desc_packed *)self->t.ind;
+}
+
+FIXTURE_TEARDOWN(pdev)
+{
+	tring_fini(&self->t);
+}
+
+#define P(i) ((u16)(self->start + (i)))
+
+/* Hostile driver: descriptor P(@i), made available for its lap plus @flags. */
+static void pput(struct _test_data_pdev *self, unsigned int i, size_t off, u32 len, u16 id,
+		 u16 flags)
+{
+	struct tring *t = &self->t;
+
+	tring_pdesc_set(t, NULL, P(i) & (t->num - 1), tring_gpa(t, off), len, id,
+			flags | tring_pavail(t, P(i)));
+}
+
+/* The same, with the AVAIL/USED bits given rather than right. */
+static void pput_bits(struct _test_data_pdev *self, unsigned int i, u16 id, u16 flags)
+{
+	struct tring *t = &self->t;
+
+	tring_pdesc_set(t, NULL, P(i) & (t->num - 1), tring_gpa(t, 0), 8, id, flags);
+}
+
+/* Pop expecting @err, the chain consumed (head @id valid), the ring not broken. */
+static void pexpect_bad(struct __test_metadata *_metadata, struct _test_data_pdev *self, u16 id,
+			int err)
+{
+	struct tring *t = &self->t;
+
+	EXPECT_EQ(err, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_TRUE(self->c.head_valid);
+	EXPECT_EQ(id, self->c.head);
+	EXPECT_FALSE(pvring_dev_broken(&t->dev));
+	pvring_dev_push_used(&t->dev, id, 0);
+}
+
+/* Pop expecting the ring to break. */
+static void pexpect_broken(struct __test_metadata *_metadata, struct _test_data_pdev *self)
+{
+	struct tring *t = &self->t;
+
+	EXPECT_EQ(-EIO, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_FALSE(self->c.head_valid);
+	EXPECT_TRUE(pvring_dev_broken(&t->dev));
+	EXPECT_EQ(-EIO, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(-EIO, pvring_dev_avail(&t->dev));
+	EXPECT_FALSE(pvring_dev_enable_notify(&t->dev));
+}
+
+TEST_F(pdev, pop_empty)
+{
+	EXPECT_EQ(0, pvring_dev_avail(&self->t.dev));
+	EXPECT_EQ(0, pvring_dev_pop(&self->t.dev, &self->c, self->seg, NSEG));
+	EXPECT_FALSE(self->c.head_valid);
+}
+
+/* A chain of four, the id in the last descriptor (the others say otherwise). */
+TEST_F(pdev, pop_mixed_chain)
+{
+	struct tring *t = &self->t;
+
+	pput(self, 3, 300, 40, 2, PVRING_DESC_F_WRITE);
+	pput(self, 2, 200, 30, 9, PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT);
+	pput(self, 1, 100, 20, 9, PVRING_DESC_F_NEXT);
+	EXPECT_EQ(0, pvring_dev_avail(&t->dev)); /* the head is not there yet */
+	pput(self, 0, 0, 10, 9, PVRING_DESC_F_NEXT);
+	EXPECT_EQ(1, pvring_dev_avail(&t->dev));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(2, self->c.head);
+	EXPECT_EQ(4, self->c.nseg);
+	EXPECT_EQ(2, self->c.nout);
+	EXPECT_EQ(30, self->c.out_len);
+	EXPECT_EQ(70, self->c.in_len);
+	EXPECT_EQ(tring_hva(t, 200), self->seg[2].base);
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	/* Used: one descriptor at P(0) for the whole chain, then skip four. */
+	pvring_dev_push_used(&t->dev, 2, 55);
+	EXPECT_EQ(2, le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].id));
+	EXPECT_EQ(55, le32_to_cpu(t->pdesc[P(0) & (t->num - 1)].len));
+	EXPECT_TRUE(pvring_packed_is_used(le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].flags), P(0),
+					  t->num));
+	EXPECT_EQ(pvring_packed_off_wrap(P(4), t->num), (u16)(pvring_dev_base(&t->dev) >> 16));
+}
+
+/* The head's AVAIL/USED bits in every combination: only one is available. */
+TEST_F(pdev, head_bits_every_combination)
+{
+	struct tring *t = &self->t;
+	static const u16 bits[] = { 0, PVRING_DESC_F_AVAIL, PVRING_DESC_F_USED,
+				    PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED };
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		if (bits[i] == tring_pavail(t, P(0)))
+			continue;
+		pput_bits(self, 0, 0, bits[i]);
+		/* Another lap's available descriptor, or a used one: nothing there. */
+		EXPECT_EQ(0, pvring_dev_avail(&t->dev)) TH_LOG("bits %#x", bits[i]);
+		EXPECT_EQ(0, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+		EXPECT_TRUE(pvring_dev_enable_notify(&t->dev));
+		EXPECT_FALSE(pvring_dev_broken(&t->dev));
+	}
+	pput(self, 0, 0, 8, 0, 0);
+	EXPECT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+}
+
+/* A later descriptor of a chain not available for its lap: a lie, the ring breaks. */
+TEST_F(pdev, chain_bits_every_wrong_combination)
+{
+	struct tring *t = &self->t;
+	static const u16 bits[] = { 0, PVRING_DESC_F_AVAIL, PVRING_DESC_F_USED,
+				    PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED };
+	unsigned int i;
+
+	if (t->num < 2)
+		SKIP(return, "needs a chain of two");
+	for (i = 0; i < 4; i++) {
+		if (bits[i] == tring_pavail(t, P(1)))
+			continue;
+		tring_fini(&self->t);
+		ASSERT_EQ(0, tring_init_fmt(&self->t, PVRING_PACKED, variant->num,
+					    variant->event_idx, variant->indirect ? 8 : 0, POOL));
+		if (self->start)
+			tring_start_at(&self->t, self->start);
+		pput_bits(self, 1, 0, bits[i]);
+		pput(self, 0, 0, 8, 0, PVRING_DESC_F_NEXT);
+		/* Not counted, and popping it breaks the ring. */
+		EXPECT_EQ(0, pvring_dev_avail(&self->t.dev));
+		pexpect_broken(_metadata, self);
+	}
+}
+
+/* A chain across the end of the ring flips the counter half way. */
+TEST_F(pdev, chain_across_the_wrap)
+{
+	struct tring *t = &self->t;
+	unsigned int before = t->num - (P(0) & (t->num - 1)), i, n;
+
+	if (t->num < 4)
+		SKIP(return, "needs a chain of four");
+	/* Move to two descriptors before the end of the ring. */
+	n = before >= 2 ? before - 2 : before + t->num - 2;
+	for (i = 0; i < n; i++) {
+		pput(self, i, 0, 8, 0, 0);
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+		pvring_dev_push_used(&t->dev, 0, 0);
+	}
+	self->start = P(n);
+	pput(self, 3, 24, 8, 1, PVRING_DESC_F_WRITE);
+	pput(self, 2, 16, 8, 1, PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT);
+	pput(self, 1, 8, 8, 1, PVRING_DESC_F_NEXT);
+	pput(self, 0, 0, 8, 1, PVRING_DESC_F_NEXT);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(1, self->c.head);
+	EXPECT_EQ(4, self->c.ndesc);
+	pvring_dev_push_used(&t->dev, 1, 16);
+	/* The same chain with the lap after the end left unflipped: a lie. */
+	self->start = P(4);
+	n = t->num - 4; /* back to two before the end */
+	for (i = 0; i < n; i++) {
+		pput(self, i, 0, 8, 0, 0);
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+		pvring_dev_push_used(&t->dev, 0, 0);
+	}
+	self->start = P(n);
+	pput_bits(self, 2, 1, tring_pavail(t, P(0)));
+	pput(self, 1, 8, 8, 1, PVRING_DESC_F_NEXT);
+	pput(self, 0, 0, 8, 1, PVRING_DESC_F_NEXT);
+	pexpect_broken(_metadata, self);
+}
+
+TEST_F(pdev, id_out_of_range)
+{
+	struct tring *t = &self->t;
+
+	pput(self, 0, 0, 8, (u16)t->num, 0);
+	pexpect_broken(_metadata, self);
+}
+
+TEST_F(pdev, id_huge_in_last)
+{
+	struct tring *t = &self->t;
+
+	if (t->num < 2)
+		SKIP(return, "needs a chain of two");
+	pput(self, 1, 8, 8, 0xffff, 0);
+	pput(self, 0, 0, 8, 0, PVRING_DESC_F_NEXT);
+	pexpect_broken(_metadata, self);
+}
+
+/* Every descriptor with NEXT: the chain never ends, the next one's place is lost. */
+TEST_F(pdev, chain_never_ends)
+{
+	struct tring *t = &self->t;
+	unsigned int i;
+
+	for (i = t->num; i-- > 0;)
+		pput(self, i, 0, 0, 0, PVRING_DESC_F_NEXT);
+	EXPECT_EQ(0, pvring_dev_avail(&t->dev));
+	pexpect_broken(_metadata, self);
+}
+
+/* As long as the ring, ending in its last descriptor: legal. */
+TEST_F(pdev, longest_chain)
+{
+	struct tring *t = &self->t;
+	unsigned int i;
+
+	for (i = t->num; i-- > 0;)
+		pput(self, i, i, i < NSEG ? 1 : 0, 1, i + 1 < t->num ? PVRING_DESC_F_NEXT : 0);
+	EXPECT_EQ(1, pvring_dev_avail(&t->dev));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(t->num < NSEG ? t->num : NSEG, self->c.nseg);
+	/* The ring is now all held: nothing more can be available... */
+	pput_bits(self, t->num, 0, tring_pavail(t, P(t->num)));
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	/* ...until it is used, and the driver writes there again. */
+	pvring_dev_push_used(&t->dev, 1, 0);
+	pput(self, t->num, 0, 8, 0, 0);
+	EXPECT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+}
+
+/* Bad buffers: the chain is consumed whole, the next one is found. */
+TEST_F(pdev, bad_chains_consumed)
+{
+	struct tring *t = &self->t;
+	unsigned int i = 0;
+
+	if (t->num < 4)
+		SKIP(return, "needs four descriptors");
+	/* Outside memory, in the first of two. */
+	tring_pdesc_set(t, NULL, P(1) & (t->num - 1), tring_gpa(t, 0), 8, 1, tring_pavail(t, P(1)));
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), 0x1000, 8, 1,
+			PVRING_DESC_F_NEXT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 1, -EFAULT);
+	i = 2;
+	/* Readable after writable. */
+	pput(self, i + 1, 8, 8, 2, 0);
+	pput(self, i, 0, 8, 2, PVRING_DESC_F_WRITE | PVRING_DESC_F_NEXT);
+	pexpect_bad(_metadata, self, 2, -EINVAL);
+	i += 2;
+	/* Too many segments for the caller. */
+	self->start = P(i);
+	pput(self, 0, 0, 8, 3, 0);
+	EXPECT_EQ(-ENOBUFS, pvring_dev_pop(&t->dev, &self->c, self->seg, 0));
+	EXPECT_TRUE(self->c.head_valid);
+	/* Given back, and taken again with room. */
+	pvring_dev_unpop(&t->dev, 1);
+	EXPECT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(3, self->c.head);
+	EXPECT_FALSE(pvring_dev_broken(&t->dev));
+}
+
+TEST_F(pdev, indirect)
+{
+	struct tring *t = &self->t;
+
+	if (t->num < 2)
+		SKIP(return, "needs two descriptors");
+	/* A table's entries: only WRITE counts; NEXT, INDIRECT and id are ignored. */
+	tring_pdesc_set(t, self->itab, 0, tring_gpa(t, 0), 16, 7,
+			PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT);
+	tring_pdesc_set(t, self->itab, 1, tring_gpa(t, 64), 32, 7, PVRING_DESC_F_WRITE);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA, 32, 1,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
+	if (!t->indirect) {
+		pexpect_bad(_metadata, self, 1, -EINVAL);
+		return;
+	}
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(1, self->c.head);
+	EXPECT_EQ(2, self->c.nseg);
+	EXPECT_EQ(1, self->c.nout);
+	EXPECT_EQ(32, self->c.in_len);
+	pvring_dev_push_used(&t->dev, 1, 0);
+	/* INDIRECT beside NEXT: bad, consumed up to the chain's end. */
+	self->start = P(1);
+	pput(self, 1, 0, 8, 2, 0);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA, 32, 2,
+			PVRING_DESC_F_INDIRECT | PVRING_DESC_F_NEXT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 2, -EINVAL);
+	/* INDIRECT after the first descriptor of a chain. */
+	self->start = P(2);
+	tring_pdesc_set(t, NULL, P(1) & (t->num - 1), TRING_IND_GPA, 32, 3,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(1)));
+	pput(self, 0, 0, 8, 3, PVRING_DESC_F_NEXT);
+	pexpect_bad(_metadata, self, 3, -EINVAL);
+	/* Lengths: not a multiple of 16, zero, and a table off its region. */
+	self->start = P(2);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA, 24, 0,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 0, -EINVAL);
+	self->start = P(1);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA, 0, 0,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 0, -EINVAL);
+	self->start = P(1);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA,
+			(u32)t->mem.region[1].size + 16, 0,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 0, -EFAULT);
+}
+
+/* Puts stay out of the ring until published; unput and unpop leave it intact. */
+TEST_F(pdev, put_unput_unpop)
+{
+	struct tring *t = &self->t;
+	u16 f0;
+
+	if (t->num < 4)
+		SKIP(return, "needs four descriptors");
+	pput(self, 2, 200, 64, 0, PVRING_DESC_F_WRITE);
+	pput(self, 1, 100, 64, 1, PVRING_DESC_F_WRITE);
+	pput(self, 0, 0, 64, 2, PVRING_DESC_F_WRITE);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	pvring_dev_put(&t->dev, 2, 10);
+	pvring_dev_put(&t->dev, 1, 20);
+	pvring_dev_put(&t->dev, 0, 30);
+	EXPECT_EQ(3, pvring_dev_staged(&t->dev));
+	/* Nothing written yet: the descriptors are still the driver's. */
+	f0 = le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].flags);
+	EXPECT_TRUE(pvring_packed_is_avail(f0, P(0), t->num));
+	EXPECT_EQ(64, le32_to_cpu(t->pdesc[P(2) & (t->num - 1)].len));
+	/* The last two taken back, then given back to the driver's side. */
+	pvring_dev_unput(&t->dev, 2);
+	pvring_dev_unpop(&t->dev, 2);
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ(0, pvring_dev_staged(&t->dev));
+	EXPECT_TRUE(pvring_packed_is_used(le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].flags), P(0),
+					  t->num));
+	EXPECT_EQ(2, le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].id));
+	/* The chains given back are intact and popped again, in order. */
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(1, self->c.head);
+	EXPECT_EQ(tring_hva(t, 100), self->seg[0].base);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(0, self->c.head);
+	/* Out of order: 0 is used at P(1), 1 at P(2). */
+	pvring_dev_put(&t->dev, 0, 7);
+	pvring_dev_put(&t->dev, 1, 0);
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ(0, le16_to_cpu(t->pdesc[P(1) & (t->num - 1)].id));
+	EXPECT_EQ(PVRING_DESC_F_WRITE,
+		  le16_to_cpu(t->pdesc[P(1) & (t->num - 1)].flags) & PVRING_DESC_F_WRITE);
+	EXPECT_EQ(1, le16_to_cpu(t->pdesc[P(2) & (t->num - 1)].id));
+	EXPECT_EQ(0, le16_to_cpu(t->pdesc[P(2) & (t->num - 1)].flags) & PVRING_DESC_F_WRITE);
+	EXPECT_EQ(pvring_packed_off_wrap(P(3), t->num) * 0x10001u, pvring_dev_base(&t->dev));
+}
+
+/* Event suppression from the device's side: its own, and the driver's. */
+TEST_F(pdev, notify_decisions)
+{
+	struct tring *t = &self->t;
+	unsigned int i;
+
+	pvring_dev_disable_notify(&t->dev);
+	EXPECT_EQ(PVRING_EVENT_F_DISABLE, pvring_event_flags(pvring_event_read(t->dev_event)));
+	EXPECT_TRUE(pvring_dev_enable_notify(&t->dev));
+	EXPECT_EQ(t->event_idx ? PVRING_EVENT_F_DESC : PVRING_EVENT_F_ENABLE,
+		  pvring_event_flags(pvring_event_read(t->dev_event)));
+	if (t->event_idx)
+		EXPECT_EQ(pvring_packed_off_wrap(P(0), t->num),
+			  pvring_event_off_wrap(pvring_event_read(t->dev_event)));
+	/* A chain arrives while kicks were off: enable sees it. */
+	pvring_dev_disable_notify(&t->dev);
+	pput(self, 0, 0, 8, 0, 0);
+	EXPECT_FALSE(pvring_dev_enable_notify(&t->dev));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	pvring_dev_push_used(&t->dev, 0, 0);
+
+	/* The driver's DISABLE holds in both modes, ENABLE notifies. */
+	pvring_event_write(t->drv_event, 0, PVRING_EVENT_F_DISABLE);
+	EXPECT_FALSE(pvring_dev_should_notify(&t->dev));
+	pvring_event_write(t->drv_event, 0, PVRING_EVENT_F_ENABLE);
+	EXPECT_TRUE(pvring_dev_should_notify(&t->dev));
+	/* The reserved value notifies: a lost notification is worse than a spare one. */
+	pvring_event_write(t->drv_event, 0, 3);
+	EXPECT_TRUE(pvring_dev_should_notify(&t->dev));
+	if (!t->event_idx)
+		return;
+	/* DESC: only when the descriptor it names was used since the last decision. */
+	for (i = 1; i < 4; i++) {
+		pput(self, i, 0, 8, 0, 0);
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	}
+	pvring_event_write(t->drv_event, pvring_packed_off_wrap(P(3), t->num), PVRING_EVENT_F_DESC);
+	pvring_dev_push_used(&t->dev, 0, 0); /* P(1) */
+	EXPECT_FALSE(pvring_dev_should_notify(&t->dev));
+	pvring_dev_put(&t->dev, 0, 0); /* P(2) */
+	pvring_dev_put(&t->dev, 0, 0); /* P(3) */
+	pvring_dev_publish(&t->dev);
+	EXPECT_TRUE(pvring_dev_should_notify(&t->dev));
+	EXPECT_FALSE(pvring_dev_should_notify(&t->dev));
+	/* An event of the previous lap at the same offset is behind: no. */
+	pvring_event_write(t->drv_event, pvring_packed_off_wrap((u16)(P(4) - t->num), t->num),
+			   PVRING_EVENT_F_DESC);
+	pput(self, 4, 0, 8, 0, 0);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	pvring_dev_push_used(&t->dev, 0, 0);
+	EXPECT_EQ(t->num == 4, pvring_dev_should_notify(&t->dev));
+}
+
+TEST_F(pdev, init_invalid)
+{
+	struct tring *t = &self->t;
+	struct pvring_dev_config cfg = {
+		.format = PVRING_PACKED,
+		.num = t->num,
+		.desc = t->pdesc,
+		.driver = t->drv_event,
+		.device = t->dev_event,
+		.mem = &t->mem,
+		.state = t->dev_state,
+		.base = 0x8000,
+	};
+	struct pvring_dev vr;
+
+	ASSERT_EQ(0, pvring_dev_init(&vr, &cfg));
+	/* No used half: it is the avail half. */
+	EXPECT_EQ(0x80008000u, pvring_dev_base(&vr));
+	cfg.base = (u32)t->num; /* offset out of range */
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	cfg.base = 0x8000 | 0x8000u << 16 | (u32)t->num << 16;
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	cfg.base = 0x8000;
+	cfg.state = NULL;
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	cfg.state = t->dev_state;
+	cfg.driver = (u8 *)t->drv_event + 2;
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	cfg.driver = t->drv_event;
+	cfg.desc = (u8 *)t->pdesc + 8;
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	/* Avail and used halves apart: chains in flight across a restart. */
+	cfg.desc = t->pdesc;
+	cfg.base = 0x8000 | 0x8000u << 16 | 1;
+	if (t->num > 1) {
+		ASSERT_EQ(0, pvring_dev_init(&vr, &cfg));
+		EXPECT_EQ(0x80008001u, pvring_dev_base(&vr));
+	}
 }
 
 TEST_HARNESS_MAIN
