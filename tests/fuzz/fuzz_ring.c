@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_ring - libFuzzer target: the device side of a split virtqueue
- * (ring/pvring_dev.h) over a hostile driver.
+ * fuzz_ring - libFuzzer target: the device side of a split or packed
+ * virtqueue (ring/pvring_dev.h) over a hostile driver.
  *
  * Input:
  *   byte 0      bits 0-3: log2 of the ring size (capped at 9: 512 entries)
- *               bit 4: EVENT_IDX, bit 5: INDIRECT_DESC
- *   byte 1      segment room per pop (1..64)
- *   bytes 2-3   the first avail index to pop (SET_VRING_BASE)
- *   the rest    guest memory from gpa 0 on, zero padded: the avail ring at
- *               gpa 0 (flags, idx, ring[], used_event), the descriptor table
- *               at gpa 0x800, anything else (buffers, indirect tables) after
+ *               bit 4: EVENT_IDX, bit 5: INDIRECT_DESC, bit 6: packed
+ *   byte 1      segment room per pop (1..64); bit 7 (packed): give a chain
+ *               that ran out of room back and pop it again, as pviod's net
+ *               device does
+ *   bytes 2-3   where to resume (SET_VRING_BASE: split, the first avail
+ *               index; packed, off_wrap with the offset taken modulo the size)
+ *   the rest    guest memory from gpa 0 on, zero padded.  Split: the avail
+ *               ring at gpa 0 (flags, idx, ring[], used_event), the
+ *               descriptor table at gpa 0x800.  Packed: the driver event
+ *               suppression at gpa 0, the descriptor ring at gpa 0x800 (the
+ *               device writes used descriptors there).  Anything else
+ *               (buffers, indirect tables) after
  *
  * Guest memory is four regions, each its own heap allocation of exactly its
  * size, so ASan catches a byte read or written outside any of them:
@@ -68,8 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pvring_dev_config cfg = { 0 };
 	struct pvring_mem mem = { 0 };
 	struct pvring_dev vr;
-	struct pvring_used *used;
+	struct pvring_layout l;
+	void *device, *state = NULL;
 	unsigned int num, max_seg, i, pops;
+	bool packed, retry;
 	uint8_t mode;
 	int ret;
 
@@ -77,8 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0];
 	num = 1u << ((data[0] & 0xf) > FUZZ_NUM_LOG2_MAX ? FUZZ_NUM_LOG2_MAX : (data[0] & 0xf));
-	max_seg = 1 + data[1] % FUZZ_SEG_MAX;
+	packed = mode & 0x40;
+	retry = packed && (data[1] & 0x80);
+	max_seg = 1 + (data[1] & 0x7f) % FUZZ_SEG_MAX;
 	cfg.base = (u16)(data[2] | data[3] << 8);
+	if (packed)
+		cfg.base = (cfg.base & 0x8000) | (cfg.base & (num - 1));
 	data += 4;
 	size -= 4;
 
@@ -93,9 +105,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mem.nregions++;
 	}
 	memcpy(mem.region[0].hva, data, size < FUZZ_R0_SIZE ? size : FUZZ_R0_SIZE);
-	/* The used ring is the device's to write: private, exactly sized. */
-	used = calloc(1, pvring_used_bytes(num));
-	if (!used)
+	/*
+	 * The used ring (split) or device event suppression (packed) is the
+	 * device's to write: private, exactly sized; so is its private state.
+	 */
+	cfg.format = packed ? PVRING_PACKED : PVRING_SPLIT;
+	if (pvring_layout(cfg.format, num, &l))
+		abort();
+	device = calloc(1, l.device_bytes);
+	if (l.dev_state_bytes)
+		state = malloc(l.dev_state_bytes);
+	if (!device || (l.dev_state_bytes && !state))
 		abort();
 
 	cfg.num = num;
@@ -103,16 +123,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.indirect = mode & 0x20;
 	cfg.driver = mem.region[0].hva;
 	cfg.desc = mem.region[0].hva + FUZZ_DESC_GPA;
-	cfg.device = used;
+	cfg.device = device;
+	cfg.state = state;
 	cfg.mem = &mem;
 	if (pvring_dev_init(&vr, &cfg))
 		abort();
 
 	for (pops = 0; pops < num + 2; pops++) {
+		unsigned int room = max_seg;
 		struct pvring_chain c;
 		u64 out = 0, in = 0;
 
-		ret = pvring_dev_pop(&vr, &c, seg, max_seg);
+		ret = pvring_dev_pop(&vr, &c, seg, room);
+		if (ret == -ENOBUFS && retry && c.head_valid) {
+			pvring_dev_unpop(&vr, 1);
+			room = FUZZ_SEG_MAX;
+			ret = pvring_dev_pop(&vr, &c, seg, room);
+		}
 		if (ret == 0 || ret == -EIO)
 			break;
 		if (ret < 0) {
@@ -123,8 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pvring_dev_push_used(&vr, c.head, 0);
 			continue;
 		}
-		if (ret != 1 || !c.head_valid || c.head >= num || c.nseg > max_seg ||
-		    c.nout > c.nseg)
+		if (ret != 1 || !c.head_valid || c.head >= num || c.nseg > room || c.nout > c.nseg)
 			abort();
 		for (i = 0; i < c.nseg; i++) {
 			fuzz_ring_seg_check(&mem, &seg[i]);
@@ -141,7 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pvring_dev_disable_notify(&vr);
 	(void)pvring_dev_enable_notify(&vr);
 
-	free(used);
+	free(device);
+	free(state);
 	for (i = 0; i < mem.nregions; i++)
 		free(mem.region[i].hva);
 	return 0;

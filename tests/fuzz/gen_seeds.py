@@ -106,6 +106,37 @@ put("ring", "indirect-nested", ring_seed(0x24, [(0x1800, 32, F_INDIRECT, 0)], [0
 put("ring", "wrap-top", ring_seed(4, [(0xfffffffffffff800, 0x1000, F_WRITE, 0)], [0]))
 put("ring", "event-idx-wrap", ring_seed(0x12, blk3[:1], [0, 0, 0], last=0xfffe))
 
+# Packed (mode bit 6): driver event at gpa 0, the descriptor ring at 0x800,
+# descriptors (addr, len, id, flags) with AVAIL/USED bits for their lap.
+PACKED = 0x40
+F_AVAIL, F_USED = 1 << 7, 1 << 15
+
+
+def packed_seed(mode, descs, extra=None, max_seg=16, base=0x8000):
+    mem = bytearray(0x2000)
+    num = 1 << (mode & 0xf)
+    wrap = base >> 15
+    for i, (addr, ln, ident, fl) in enumerate(descs):
+        pos = (base & 0x7fff) + i
+        w = wrap ^ ((pos // num) & 1)
+        bits = F_AVAIL if w else F_USED
+        struct.pack_into("<QIHH", mem, DESC + 16 * (pos % num), addr, ln, ident, fl | bits)
+    for off, data in (extra or {}).items():
+        if off + len(data) > len(mem):
+            mem.extend(bytes(off + len(data) - len(mem)))
+        mem[off:off + len(data)] = data
+    return bytes([mode | PACKED, max_seg]) + struct.pack("<H", base) + bytes(mem).rstrip(b"\0")
+
+
+pblk3 = [(0x1000, 16, 2, F_NEXT), (0x1100, 512, 2, F_NEXT | F_WRITE), (0x1400, 1, 2, F_WRITE)]
+put("ring", "packed-chain3", packed_seed(4, pblk3 + [(0x1500, 8, 0, 0)]))
+put("ring", "packed-wrap", packed_seed(0x12, pblk3, base=0x8000 | 3))
+put("ring", "packed-endless", packed_seed(2, [(0x1000, 0, 0, F_NEXT)] * 4))
+pind = b"".join(struct.pack("<QIHH", a, ln, 0, fl & F_WRITE) for a, ln, _, fl in pblk3)
+put("ring", "packed-indirect", packed_seed(0x24, [(0x1800, len(pind), 1, F_INDIRECT)],
+                                           {0x1800: pind}))
+put("ring", "packed-retry", packed_seed(4, pblk3, max_seg=0x81))
+
 # --- blk_req: [nseg][nout][limits] then (len, bytes) per segment ---
 LIM = (11 << 3) | 0x6  # 2048 sectors, FLUSH, DISCARD
 
