@@ -202,6 +202,9 @@ void pviod_queue_fini(struct pviod_queue *q)
 	free(q->held);
 	free(q->popped);
 	free(q->staged);
+	free(q->ring_state);
+	q->ring_state = NULL;
+	q->ring_state_bytes = 0;
 	q->held = NULL;
 	q->popped = NULL;
 	q->staged = NULL;

@@ -139,6 +139,8 @@ struct pviod_queue {
 	int call_fd; /* -1: never notify */
 	int err_fd; /* -1: none */
 	struct pvring_dev ring;
+	void *ring_state; /* the ring's private state (packed), ring_state_bytes */
+	size_t ring_state_bytes;
 	const struct pviod_fault *fault; /* NULL unless --fault is on */
 	bool running; /* handed to the worker (control thread's view) */
 

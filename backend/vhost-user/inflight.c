@@ -236,6 +236,12 @@ int vu_inflight_queue_recover(struct vu_dev *vu, unsigned int index)
 	q->ifl = NULL;
 	if (!r)
 		return 0;
+	/* The area is laid out for split rings (DescStateSplit). */
+	if (pvring_dev_is_packed(&q->ring)) {
+		pr_warn("%s: queue %u: packed ring: in-flight requests are not tracked", dev->name,
+			index);
+		return 0;
+	}
 	if (vu->s.inflight.queue_size != num) {
 		pr_warn("%s: queue %u: %u entries, the in-flight area was made for %u: not tracked",
 			dev->name, index, num, vu->s.inflight.queue_size);

@@ -40,9 +40,14 @@ uint64_t vu_msg_protocol_features(void)
 	return VU_PROTOCOL_FEATURES;
 }
 
+/*
+ * The device's features, and the ring's own that every device type has:
+ * the packed format (ring/ serves both).
+ */
 static uint64_t vu_features_offered(struct vu_dev *vu)
 {
-	return vu->dev->ops->features(vu->dev) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	return vu->dev->ops->features(vu->dev) | PVIO_BIT(PVIO_F_RING_PACKED) |
+	       PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
 static void vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
@@ -73,7 +78,7 @@ static int vu_set_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *f
 		return -EINVAL;
 	}
 	pr_debug("%s: features 0x%llx", vu->dev->name, (unsigned long long)f);
-	/* Running rings pick up EVENT_IDX / INDIRECT_DESC only at (re)start. */
+	/* Running rings pick up EVENT_IDX / INDIRECT_DESC / RING_PACKED only at (re)start. */
 	vu_queues_stop(vu);
 	ret = vu->dev->ops->features_set ? vu->dev->ops->features_set(vu->dev, f) : 0;
 	if (!ret) {

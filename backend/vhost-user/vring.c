@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,21 +68,28 @@ static int vu_vring_fd_check(struct vu_dev *vu, const char *what, unsigned int i
 
 /*
  * Where the ring's three areas (desc, driver, device: vhost-user's desc,
- * avail and used addresses) of @num entries are mapped.
+ * avail and used addresses; for a packed ring the descriptor ring and the
+ * driver's and the device's event suppression) of @num entries are mapped.
  * Return: 0, or -EFAULT when one is not wholly inside the memory table.
  */
-static int vu_vring_areas(const struct vu_mem *mem, unsigned int num, uint64_t desc,
-			  uint64_t driver, uint64_t device, void **desc_hva, void **driver_hva,
-			  void **device_hva)
+static int vu_vring_areas(const struct vu_mem *mem, enum pvring_format format, unsigned int num,
+			  uint64_t desc, uint64_t driver, uint64_t device, void **desc_hva,
+			  void **driver_hva, void **device_hva)
 {
 	struct pvring_layout l;
 
-	if (pvring_layout(PVRING_SPLIT, num, &l))
+	if (pvring_layout(format, num, &l))
 		return -EINVAL;
 	*desc_hva = vu_mem_uva_to_hva(mem, desc, l.desc_bytes);
 	*driver_hva = vu_mem_uva_to_hva(mem, driver, l.driver_bytes);
 	*device_hva = vu_mem_uva_to_hva(mem, device, l.device_bytes);
 	return *desc_hva && *driver_hva && *device_hva ? 0 : -EFAULT;
+}
+
+/* The ring format the session negotiated. */
+static enum pvring_format vu_vring_format(const struct vu_dev *vu)
+{
+	return (vu->s.features & PVIO_BIT(PVIO_F_RING_PACKED)) ? PVRING_PACKED : PVRING_SPLIT;
 }
 
 /* Translate the ring's front-end addresses and set up the device side. */
@@ -92,6 +100,7 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 	struct vu_vring *vr = &vu->vring[index];
 	const struct vu_mem *mem = &vu->s.mem;
 	struct pvring_dev_config cfg = {
+		.format = vu_vring_format(vu),
 		.num = vr->num,
 		.event_idx = vu->s.features & PVIO_BIT(PVIO_F_EVENT_IDX),
 		.indirect = vu->s.features & PVIO_BIT(PVIO_F_INDIRECT_DESC),
@@ -100,9 +109,11 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 	};
 	int ret;
 
+	struct pvring_layout l = { 0 };
+
 	/* The event fields are accessed only with EVENT_IDX, but QEMU always maps them. */
-	ret = vu_vring_areas(mem, vr->num, vr->desc_uaddr, vr->avail_uaddr, vr->used_uaddr,
-			     &cfg.desc, &cfg.driver, &cfg.device);
+	ret = vu_vring_areas(mem, cfg.format, vr->num, vr->desc_uaddr, vr->avail_uaddr,
+			     vr->used_uaddr, &cfg.desc, &cfg.driver, &cfg.device);
 	if (ret) {
 		pr_err("%s: queue %u: ring addresses (desc 0x%llx avail 0x%llx used 0x%llx, %u entries) are not in the memory table",
 		       dev->name, index, (unsigned long long)vr->desc_uaddr,
@@ -110,14 +121,26 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 		       vr->num);
 		return -EFAULT;
 	}
-	ret = pvring_dev_init(&q->ring, &cfg);
-	if (ret) {
-		pr_err("%s: queue %u: misaligned ring", dev->name, index);
-		return ret;
-	}
 	ret = pviod_queue_setup(q, vr->num);
 	if (ret)
 		return ret;
+	/* A packed ring's private state (pvring_layout() sized it). */
+	pvring_layout(cfg.format, vr->num, &l);
+	if (l.dev_state_bytes > q->ring_state_bytes) {
+		free(q->ring_state);
+		q->ring_state_bytes = 0;
+		q->ring_state = malloc(l.dev_state_bytes);
+		if (!q->ring_state)
+			return -ENOMEM;
+		q->ring_state_bytes = l.dev_state_bytes;
+	}
+	cfg.state = q->ring_state;
+	ret = pvring_dev_init(&q->ring, &cfg);
+	if (ret) {
+		pr_err("%s: queue %u: misaligned ring or bad base 0x%x", dev->name, index,
+		       cfg.base);
+		return ret;
+	}
 	q->broken = false;
 	q->inflight = 0;
 	q->fault = dev->env->fault;
@@ -132,7 +155,8 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 	if (ret)
 		goto err_device_stop;
 	q->running = true;
-	pr_debug("%s: queue %u started at %u", dev->name, index, pvring_dev_base(&q->ring));
+	pr_debug("%s: queue %u started at 0x%x (%s)", dev->name, index, pvring_dev_base(&q->ring),
+		 cfg.format == PVRING_PACKED ? "packed" : "split");
 	return 0;
 
 err_device_stop:
@@ -289,8 +313,8 @@ int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
 	if (a->flags & VHOST_USER_VRING_F_LOG)
 		return -EOPNOTSUPP;
 	if (vr->num && vu->s.mem.ring.nregions &&
-	    vu_vring_areas(&vu->s.mem, vr->num, a->desc_user_addr, a->avail_user_addr,
-			   a->used_user_addr, &area[0], &area[1], &area[2])) {
+	    vu_vring_areas(&vu->s.mem, vu_vring_format(vu), vr->num, a->desc_user_addr,
+			   a->avail_user_addr, a->used_user_addr, &area[0], &area[1], &area[2])) {
 		pr_err("%s: queue %u: SET_VRING_ADDR outside the memory table", vu->dev->name,
 		       a->index);
 		return -EFAULT;
@@ -310,14 +334,19 @@ int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
  * @fds: none
  * @nfds: 0
  *
- * Return: 0, -EINVAL for an index over 16 bits (split rings only), -EBUSY
- * while the ring runs.
+ * A split ring's base is the next avail index; a packed ring's is QEMU's
+ * encoding (bits 0-14 the next descriptor, bit 15 the driver's wrap counter,
+ * bits 16-31 the same for the next used descriptor, or 0: as the avail
+ * half), checked against the ring size when the ring starts.
+ *
+ * Return: 0, -EINVAL for a split index over 16 bits, -EBUSY while the ring
+ * runs.
  */
 int vu_vring_set_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
 	unsigned int i = vu_vring_index(msg);
 
-	if (msg->payload.state.num > 0xffff)
+	if (msg->payload.state.num > 0xffff && vu_vring_format(vu) == PVRING_SPLIT)
 		return -EINVAL;
 	if (vu->dev->queues[i].running)
 		return -EBUSY;
@@ -328,7 +357,8 @@ int vu_vring_set_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
 /**
  * vu_vring_get_base - VHOST_USER_GET_VRING_BASE: stop the ring
  * @vu: the device's vhost-user side
- * @msg: the request, rewritten into the reply {index, next avail index}
+ * @msg: the request, rewritten into the reply {index, base}: the next avail
+ *       index (split), or the packed encoding of vu_vring_set_base()
  * @fds: none
  * @nfds: 0
  *
