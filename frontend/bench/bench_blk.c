@@ -53,6 +53,7 @@ struct blk_cfg {
 	enum pvring_poll_mode poll; /* --poll: adaptive (default), on or off */
 	unsigned int poll_us; /* --poll-budget: the longest window (0: the default) */
 	bool no_indirect;
+	bool packed;
 	bool hugetlb;
 	uint64_t seed;
 	unsigned int rwmixread; /* percent reads for randrw */
@@ -261,6 +262,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		{ "poll-budget", required_argument, NULL, 'P' },
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "hugetlb", no_argument, NULL, 'H' },
+		{ "packed", no_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'e' },
 		{ "rwmixread", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
@@ -352,6 +354,9 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		case 'H':
 			c->hugetlb = true;
 			break;
+		case 'K':
+			c->packed = true;
+			break;
 		case 'e':
 			c->seed = strtoull(optarg, NULL, 0);
 			break;
@@ -413,6 +418,7 @@ int bench_blk_main(int argc, char **argv)
 	bo.buf_bytes = (size_t)c.queues * c.iodepth * c.bs + 4096 * c.queues;
 	bo.hugetlb = c.hugetlb;
 	bo.no_indirect = c.no_indirect;
+	bo.packed = c.packed;
 	bo.timeout_ms = c.timeout_ms;
 	r = vuser_blk_open(&blk, &bo);
 	if (r) {
@@ -518,8 +524,9 @@ int bench_blk_main(int argc, char **argv)
 		       bench_hist_percentile(&hist, 50), bench_hist_percentile(&hist, 99));
 		printf("\"lat_ns_p999\":%" PRIu64 ",\"lat_ns_max\":%" PRIu64 ",",
 		       bench_hist_percentile(&hist, 99.9), hist.count ? hist.max : 0);
-		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s,", ios ? (cpu1 - cpu0) * 1e9 / ios : 0,
-		       c.verify ? "true" : "false");
+		printf("\"cpu_ns_per_io\":%.0f,\"verify\":%s,\"features\":%" PRIu64 ",",
+		       ios ? (cpu1 - cpu0) * 1e9 / ios : 0, c.verify ? "true" : "false",
+		       (uint64_t)blk.dev.features);
 		printf("\"poll\":\"%s\",\"kicks\":%lu,\"sleeps\":%lu,\"poll_hits\":%lu}\n",
 		       poll_names[c.poll], kicks, sleeps, hits);
 	} else {

@@ -195,6 +195,7 @@ int bench_net_main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "poll", no_argument, NULL, 'p' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ "packed", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tx", "rx", "reflect" };
@@ -254,6 +255,9 @@ int bench_net_main(int argc, char **argv)
 			break;
 		case 'T':
 			no.timeout_ms = (int)strtol(optarg, NULL, 0);
+			break;
+		case 'K':
+			no.packed = true;
 			break;
 		default:
 			return 2;

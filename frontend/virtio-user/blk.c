@@ -79,6 +79,10 @@ int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts)
 	dopts.queue_size = qsize < 4 ? 4 : qsize;
 	if (opts->no_indirect)
 		dopts.features &= ~PVIO_BIT(PVIO_F_INDIRECT_DESC);
+	if (opts->packed) {
+		dopts.features |= PVIO_BIT(PVIO_F_RING_PACKED);
+		dopts.required |= PVIO_BIT(PVIO_F_RING_PACKED);
+	}
 	dopts.mem_size =
 		opts->buf_bytes + (size_t)nq * depth * sizeof(struct vuser_blk_shared) + (1u << 20);
 	r = vuser_dev_open(&blk->dev, &dopts);

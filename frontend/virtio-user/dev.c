@@ -589,7 +589,12 @@ static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q)
 	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_NUM, q->index, q->num);
 	if (r)
 		return r;
-	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index, 0);
+	/*
+	 * A fresh ring: the first descriptor; a packed ring's wrap counters
+	 * start at 1 (bit 15 of each half of the packed encoding).
+	 */
+	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index,
+				vuser_dev_has(dev, PVIO_F_RING_PACKED) ? 0x80008000u : 0);
 	if (r)
 		return r;
 	vuser_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));

@@ -201,6 +201,7 @@ struct vuser_blk_opts {
 	size_t buf_bytes; /* extra guest memory for data buffers */
 	bool hugetlb;
 	bool no_indirect;
+	bool packed; /* require VIRTIO_F_RING_PACKED: packed rings (virtio 1.2 §2.8) */
 	int timeout_ms;
 };
 
@@ -243,6 +244,7 @@ struct vuser_net_opts {
 	unsigned int rx_buf_size; /* bytes per receive buffer; 0: 2048 */
 	bool no_mrg_rxbuf;
 	bool hugetlb;
+	bool packed; /* require VIRTIO_F_RING_PACKED: packed rings (virtio 1.2 §2.8) */
 	int timeout_ms;
 	/* Negotiate the control queue (CTRL_RX, CTRL_RX_EXTRA, CTRL_MAC_ADDR, CTRL_VLAN). */
 	bool ctrl_vq;
