@@ -7,7 +7,8 @@
  * and checks data end to end: seeded patterns written at several queue
  * depths and on several queues read back intact, flush, discard,
  * write-zeroes reading back as zeroes, get-id, and errors for requests past
- * the end.  Variants cover the back-end, the queue count and the depth.
+ * the end.  Variants cover the back-end, the queue count, the depth and the
+ * ring format (packed: pviod only; qemu-storage-daemon does not offer it).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -42,6 +43,7 @@ FIXTURE_VARIANT(blk)
 	unsigned int queues;
 	unsigned int depth;
 	unsigned int bs;
+	bool packed; /* require VIRTIO_F_RING_PACKED */
 };
 
 /* clang-format would glue the brace to the macro, which checkpatch rejects. */
@@ -58,6 +60,12 @@ FIXTURE_VARIANT_ADD(blk, pviod_q4_d8_64k) {
 	.backend = BE_PVIOD, .queues = 4, .depth = 8, .bs = 65536 };
 FIXTURE_VARIANT_ADD(blk, pviod_q2_d128) {
 	.backend = BE_PVIOD, .queues = 2, .depth = 128, .bs = 4096 };
+FIXTURE_VARIANT_ADD(blk, pviod_packed_q1_d1) {
+	.backend = BE_PVIOD, .queues = 1, .depth = 1, .bs = 4096, .packed = true };
+FIXTURE_VARIANT_ADD(blk, pviod_packed_q4_d8_64k) {
+	.backend = BE_PVIOD, .queues = 4, .depth = 8, .bs = 65536, .packed = true };
+FIXTURE_VARIANT_ADD(blk, pviod_packed_q2_d128) {
+	.backend = BE_PVIOD, .queues = 2, .depth = 128, .bs = 4096, .packed = true };
 /* clang-format on */
 
 /*
@@ -126,6 +134,7 @@ FIXTURE_SETUP(blk)
 		.depth = variant->depth,
 		.buf_bytes = (size_t)variant->queues * variant->depth * variant->bs + (1u << 20),
 		.timeout_ms = 5000,
+		.packed = variant->packed,
 	};
 	char why[256] = "";
 	int r;
@@ -218,6 +227,10 @@ TEST_F(blk, capacity_and_features)
 		SKIP(return, "%s", self->why);
 	EXPECT_EQ((uint64_t)IMG_BYTES, self->blk.capacity_bytes);
 	EXPECT_TRUE(vuser_dev_has(&self->blk.dev, PVIO_F_VERSION_1));
+	/* Bit 34: packed exactly when asked for (pviod offers it, QSD does not). */
+	EXPECT_EQ(variant->packed, vuser_dev_has(&self->blk.dev, PVIO_F_RING_PACKED));
+	EXPECT_EQ(variant->packed,
+		  !!(self->blk.dev.dev_features & PVIO_BIT(34)) && variant->packed);
 	EXPECT_EQ(variant->queues, self->blk.nqueues);
 	EXPECT_GE(self->blk.dev.max_queues, variant->queues);
 }
