@@ -75,6 +75,14 @@ static DEFINE_IDA(pvio_index_ida);
 #define PVIO_TRANSPORT_FEATURES (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_ACCESS_PLATFORM))
 /* Ring features a frontend may ask for in pvio_driver.features. */
 #define PVIO_RING_FEATURES (PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_EVENT_IDX))
+
+/*
+ * The packed ring format (virtio 1.2 §2.8) is the ring's, not a frontend's:
+ * every frontend gets it when the device offers it, unless ring_packed=0.
+ */
+static bool ring_packed = true;
+module_param(ring_packed, bool, 0444);
+MODULE_PARM_DESC(ring_packed, "use packed rings when the device offers them (default 1)");
 /* Device-specific feature bits: 0..23 (virtio 1.2 §6). */
 #define PVIO_DEVICE_FEATURES GENMASK_ULL(23, 0)
 
@@ -341,7 +349,7 @@ static int pvio_check_dma_translation(struct pvio_device *dev)
 static int pvio_negotiate(struct pvio_device *dev, struct pvio_driver *drv)
 {
 	u64 wanted = (drv->features & (PVIO_DEVICE_FEATURES | PVIO_RING_FEATURES)) |
-		     PVIO_TRANSPORT_FEATURES;
+		     PVIO_TRANSPORT_FEATURES | (ring_packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0);
 	int err;
 
 	dev->device_features = pvio_get_device_features(dev);

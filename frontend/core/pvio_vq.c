@@ -165,7 +165,8 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 	if (!vq->slot)
 		goto err_free;
 
-	err = pvring_layout(PVRING_SPLIT, num, &l);
+	cfg.format = pvio_has_feature(dev, PVIO_F_RING_PACKED) ? PVRING_PACKED : PVRING_SPLIT;
+	err = pvring_layout(cfg.format, num, &l);
 	if (err) {
 		pvio_vq_free(dev, vq);
 		return ERR_PTR(err);
