@@ -8,6 +8,8 @@
 #
 # PVG_INTX=1 (pvio_blk_intx.sh): the guest boots with pci=nomsi, so the
 # queues share the INTx line and the ISR byte.
+# PVG_PACKED=1 (pvio_blk_packed.sh): both devices with packed=on; the guest
+# checks pvio_core negotiated RING_PACKED (bit 34) before the same checks.
 #
 # timeout=240
 set -euo pipefail
@@ -15,7 +17,14 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 intx=${PVG_INTX:-0}
-if [ "$intx" = 1 ]; then vmt_init pvio_blk_intx; else vmt_init pvio_blk_builtin; fi
+packed=${PVG_PACKED:-0}
+if [ "$intx" = 1 ]; then
+	vmt_init pvio_blk_intx
+elif [ "$packed" = 1 ]; then
+	vmt_init pvio_blk_packed
+else
+	vmt_init pvio_blk_builtin
+fi
 pvg_modules
 
 bv=$(vmt_prog blk_verify)
@@ -36,12 +45,18 @@ if command -v fio >/dev/null 2>&1; then
 fi
 extra=
 [ "$intx" = 1 ] && extra=pci=nomsi
+dopt=
+test=(-t "$VMT_GUEST/blk.sh")
+if [ "$packed" = 1 ]; then
+	dopt=,packed=on
+	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh")
+fi
 vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
-	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" -t "$VMT_GUEST/blk.sh"
+	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" "${test[@]}"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
-	--blk-builtin "$disk,num-queues=2" --blk-builtin "$ro,readonly=on" \
+	--blk-builtin "$disk,num-queues=2$dopt" --blk-builtin "$ro,readonly=on$dopt" \
 	--append "PVIO_BLK_DEV=/dev/pvda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env $extra" \
 	--append "PVIO_BLK_RO_DEV=/dev/pvdb PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 
