@@ -8,7 +8,9 @@
 # show RX-packets > 0 and TX-packets > 0, and RX within one ring of TX
 # (frames flow both ways, none lost).  Then txonly, which floods pviod while
 # never posting receive buffers: pviod must drop and count, keep serving,
-# and exit 0.
+# and exit 0.  The io run is repeated with packed_vq=1: packed rings
+# (VIRTIO_F_RING_PACKED, which pviod's debug log shows each queue started
+# with), frames flowing both ways with none lost.
 #
 # timeout=120
 set -euo pipefail
@@ -22,19 +24,20 @@ if ! why=$(pvt_testpmd_can); then
 	exit 4
 fi
 sock=$PVT_TMP/net.sock
-pvt_pviod_start "$PVT_TMP/pviod.log" --device "net,socket=$sock,backend=loop" ||
+VDEV_EXTRA=
+pvt_pviod_start "$PVT_TMP/pviod.log" --log-level debug --device "net,socket=$sock,backend=loop" ||
 	{ tap_fail "pviod started"; tap_end; }
 tap_ok "pviod started with a loop net device"
 
 # testpmd MODE SECONDS [extra testpmd args]: stats in $PVT_TMP/testpmd.MODE
 testpmd()
 {
-	local mode=$1 secs=$2 out=$PVT_TMP/testpmd.$1
+	local mode=$1 secs=$2 out=$PVT_TMP/testpmd.$1$VDEV_EXTRA
 	shift 2
 	# testpmd runs until its stdin has a line.
 	(sleep "$secs"; echo) | timeout $((secs + 30)) dpdk-testpmd -l 0-1 --no-pci \
 		--single-file-segments --file-prefix "pvio-net-$$" -m 256 \
-		--vdev "net_virtio_user0,path=$sock,queues=1" -- --forward-mode="$mode" \
+		--vdev "net_virtio_user0,path=$sock,queues=1$VDEV_EXTRA" -- --forward-mode="$mode" \
 		--nb-cores=1 --port-topology=loop --total-num-mbufs=8192 "$@" >"$out" 2>&1
 }
 
@@ -55,6 +58,21 @@ tap_check "io: RX-packets > 0 and TX-packets > 0 (frames flow both ways)" \
 	[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ]
 tap_check "io: every frame sent came back (TX - RX <= one burst in flight)" \
 	[ $((${tx:-0} - ${rx:-0})) -le 512 ]
+
+# The same over packed rings.
+VDEV_EXTRA=,packed_vq=1
+rc=0
+testpmd io 3 --tx-first || rc=$?
+rx=$(stat_of io$VDEV_EXTRA RX)
+tx=$(stat_of io$VDEV_EXTRA TX)
+echo "# io, packed_vq=1: testpmd exit $rc, RX-packets ${rx:-?}, TX-packets ${tx:-?}"
+[ "$rc" = 0 ] || sed 's/^/# testpmd: /' "$PVT_TMP/testpmd.io$VDEV_EXTRA" | tail -20
+tap_check "io packed_vq=1: testpmd ran and exited 0" [ "$rc" = 0 ]
+tap_check "io packed_vq=1: pviod started the queues packed (RING_PACKED negotiated)" \
+	grep -q 'queue 1 started at .* (packed)' "$PVT_TMP/pviod.log"
+tap_check "io packed_vq=1: frames flow both ways, every frame sent came back" \
+	[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && [ $((${tx:-0} - ${rx:-0})) -le 512 ]
+VDEV_EXTRA=
 
 rc=0
 testpmd txonly 2 || rc=$?
