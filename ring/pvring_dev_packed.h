@@ -144,6 +144,7 @@ static inline int __pvring_dev_table_packed(struct pvring_dev *vr, struct __pvri
  * pvring_dev_walk_packed - the chain whose head is at @seq
  * @vr: the ring
  * @seq: where it starts
+ * @flags: its head's flags, read once (available for @seq's lap)
  * @c: out: the chain, as pvring_dev_pop() (head not set)
  * @seg: out: its host segments
  * @max_seg: room in @seg
@@ -153,23 +154,20 @@ static inline int __pvring_dev_table_packed(struct pvring_dev *vr, struct __pvri
  * The whole chain is walked even after a bad buffer: its end says where
  * the next one starts.
  *
- * Return: 1, 0 when no chain is there, a bad chain's error (pop's), or -EIO
- * when the ring is to break: the chain does not end within the room, a
- * later descriptor is not available, or the id is out of range.
+ * Return: 1, a bad chain's error (pop's), or -EIO when the ring is to break:
+ * the chain does not end within the room, a later descriptor is not
+ * available, or the id is out of range.
  */
-static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, struct pvring_chain *c,
-					 struct pvring_seg *seg, unsigned int max_seg, u16 *ndesc,
-					 u16 *id)
+static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, u16 flags,
+					 struct pvring_chain *c, struct pvring_seg *seg,
+					 unsigned int max_seg, u16 *ndesc, u16 *id)
 {
 	const struct pvring_desc_packed *ring = vr->packed.desc;
 	struct __pvring_walk w = { 0 };
 	unsigned int room = __pvring_dev_room_packed(vr, seq), count = 0;
 	struct pvring_desc_packed d;
 	int err = 0, e;
-	u16 flags;
 
-	if (!__pvring_dev_head_avail_packed(vr, seq, &flags))
-		return 0;
 	for (;;) {
 		u16 s = (u16)(seq + count);
 
@@ -270,20 +268,53 @@ static inline void pvring_dev_prefetch_used_packed(const struct pvring_dev *vr, 
 		pvring_prefetchw(&p->desc[(u16)(p->used_seq + n - 1) & vr->mask]);
 }
 
-static inline int pvring_dev_pop_packed(struct pvring_dev *vr, struct pvring_chain *c,
-					struct pvring_seg *seg, unsigned int max_seg)
+/*
+ * The common chain, one direct buffer, inline: as pvring_dev_walk_packed()
+ * for a head without NEXT or INDIRECT.
+ */
+static inline pvring_always_inline int __pvring_dev_one_packed(struct pvring_dev *vr, u16 seq,
+							       u16 flags, struct pvring_chain *c,
+							       struct pvring_seg *seg,
+							       unsigned int max_seg, u16 *id)
+{
+	bool write = flags & PVRING_DESC_F_WRITE;
+	struct pvring_desc_packed d;
+	int n;
+
+	pvring_desc_copy_packed(&d, &vr->packed.desc[seq & vr->mask]);
+	*id = le16_to_cpu(d.id);
+	if (unlikely(*id >= vr->num))
+		return -EIO;
+	n = pvring_mem_xlate(vr->mem, le64_to_cpu(d.addr), le32_to_cpu(d.len), seg, max_seg);
+	c->nseg = n < 0 ? 0 : n;
+	c->nout = write ? 0 : c->nseg;
+	c->ndesc = 1;
+	c->max_len = le32_to_cpu(d.len);
+	c->out_len = write ? 0 : c->max_len;
+	c->in_len = write ? c->max_len : 0;
+	return n < 0 ? n : 1;
+}
+
+static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *vr,
+							     struct pvring_chain *c,
+							     struct pvring_seg *seg,
+							     unsigned int max_seg)
 {
 	struct pvring_dev_packed *p = &vr->packed;
-	u16 ndesc, id, walked;
+	u16 ndesc = 1, id, walked, flags;
 	int ret;
 
-	ret = pvring_dev_walk_packed(vr, p->last_avail, c, seg, max_seg, &ndesc, &id);
-	if (ret == 0) {
+	if (!__pvring_dev_head_avail_packed(vr, p->last_avail, &flags)) {
 		/* Nothing there, whatever an earlier count said: start afresh. */
 		p->avail_cnt = 0;
 		p->avail_end = p->last_avail;
 		return 0;
 	}
+	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT))))
+		ret = __pvring_dev_one_packed(vr, p->last_avail, flags, c, seg, max_seg, &id);
+	else
+		ret = pvring_dev_walk_packed(vr, p->last_avail, flags, c, seg, max_seg, &ndesc,
+					     &id);
 	if (unlikely(ret == -EIO)) {
 		vr->broken = true;
 		return -EIO;
