@@ -11,13 +11,17 @@
 # under traffic then reload.
 #
 #   PVG_MRG=off   the device without mergeable receive buffers (big buffers)
+#   PVG_PACKED=on the device with packed rings (pvio_net_tap_packed.sh): the
+#                 guest also checks pvio_core negotiated them
 #
 # timeout=400
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vmt_init pvio_net_tap
+if [ "${PVG_PACKED:-off}" = on ]; then vmt_init pvio_net_tap_packed; else vmt_init pvio_net_tap; fi
+packed_env=PVG_PACKED=0
+[ "${PVG_PACKED:-off}" = on ] && packed_env=PVG_PACKED=1
 pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
 . "$VMT_DIR/pvio_net_lib.sh"
@@ -31,9 +35,9 @@ pvn_initrd func
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues" -- \
+	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues $packed_env" -- \
 	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off,queues=$queues" \
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVG_MRG:-on}" \
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVG_MRG:-on},packed=${PVG_PACKED:-off}" \
 	>/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "

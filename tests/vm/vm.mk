@@ -81,8 +81,8 @@ VM_TESTS += tests/vm/pvio_blk_builtin.sh tests/vm/pvio_blk_vhost_user.sh \
 # TAP device in it (10.98.0.1/24); the guest side is guest/pvio_net.sh, the
 # host peer pvio_net_peer.py.  They SKIP (exit 4) without root.
 #   On QEMU virtio-net-pci (2 queue pairs): with mergeable receive buffers,
-#   and without (big buffers, PVG_MRG=off).
-VM_TESTS += tests/vm/pvio_net_tap.sh tests/vm/pvio_net_tap_nomrg.sh
+#   and without (big buffers, PVG_MRG=off), and with packed rings.
+VM_TESTS += tests/vm/pvio_net_tap.sh tests/vm/pvio_net_tap_nomrg.sh tests/vm/pvio_net_tap_packed.sh
 #   Loaded with no module parameter beside a virtio-rng left to the stock
 #   virtio_pci; pvio_core's types rewritten at run time (pvio_net_auto.sh).
 VM_TESTS += tests/vm/pvio_net_auto.sh

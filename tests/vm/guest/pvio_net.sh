@@ -12,6 +12,8 @@
 #                       against another back-end (pviod)
 #   PVG_SHA=HEX         sha256 of /blob (the host serves the same file)
 #   PVG_QUEUES=N        queue pairs of the device (ethtool -l, -L)
+#   PVG_PACKED=1        the device offers packed rings: pvio_core must have
+#                       negotiated them (bit 34 of the pvio bus's features)
 #   PVG_BENCH_MB=N      MiB per throughput run (bench mode, default 64)
 #   PVG_DRIVER=stock    peer mode with the stock virtio_net instead
 #
@@ -75,6 +77,16 @@ stat_of() { ethtool -S eth0 | awk -v k="$1:" '$1 == k { print $2 }'; }
 tx_kicks()
 {
 	ethtool -S eth0 | awk '$1 ~ /^tx_queue_[0-9]+_kicks:$/ { s += $2 } END { print s + 0 }'
+}
+
+# packed_on: every pvio device negotiated VIRTIO_F_RING_PACKED (bit 34).
+packed_on()
+{
+	for f in /sys/bus/pvio/devices/*/features; do
+		v=$(cat "$f")
+		echo "# ${f%/features}: features $v"
+		[ $(((v >> 34) & 1)) = 1 ] || return 1
+	done
 }
 
 # centiseconds of uptime
@@ -334,6 +346,7 @@ functional()
 		exit 1
 	fi
 	check "eth0 is driven by pvio_net" driver_is pvio_net
+	[ "${PVG_PACKED:-0}" = 1 ] && check "pvio_core negotiated packed rings (bit 34)" packed_on
 	dmesg | grep "queue pairs" | sed "s/^/# /"
 	ethtool -i eth0 | sed 's/^/# /'
 	check "ethtool -i names pvio_net" sh -c 'ethtool -i eth0 | grep -q "^driver: pvio_net"'
