@@ -28,9 +28,11 @@
 #                            vhost-user netdev (default id vunetN; vectors=0
 #                            unless given: QEMU 7.2 crashes on MSI-X there
 #                            under TCG)
-#   --virtio-serial SOCK[,name=NAME][,console]  a virtio-serial-pci port
-#                            (virtserialport, or virtconsole with ",console")
-#                            on a unix socket that QEMU listens on
+#   --virtio-serial SOCK[,name=NAME][,console][,packed]  a virtio-serial-pci
+#                            port (virtserialport, or virtconsole with
+#                            ",console") on a unix socket that QEMU listens
+#                            on; ",packed" on the first one gives the
+#                            controller packed=on
 #   --qmp SOCK               QMP monitor on a unix socket (QEMU listens);
 #                            send commands with scripts/vm/qmp.py
 #   --tap FILE               also copy the guest's TAP here (it is always
@@ -171,17 +173,18 @@ add_net_vhost_user()
 
 add_virtio_serial()
 {
-	local name="pvio.port$n_ser" kind=virtserialport o chr="chr$n_chr"
+	local name="pvio.port$n_ser" kind=virtserialport o chr="chr$n_chr" ctl=
 	split_opts "$1"
 	for o in "${spec_opts[@]}"; do
 		case $o in
 		name=*) name=${o#name=} ;;
 		console) kind=virtconsole ;;
+		packed) ctl=,packed=on ;;
 		*) bad_usage "--virtio-serial: unknown option '$o'" ;;
 		esac
 	done
 	if [ "$n_ser" = 0 ]; then
-		qemu_dev+=(-device "virtio-serial-pci,id=vser0")
+		qemu_dev+=(-device "virtio-serial-pci,id=vser0$ctl")
 	fi
 	qemu_dev+=(-chardev "socket,id=$chr,path=$spec_path,server=on,wait=off"
 		-device "$kind,bus=vser0.0,chardev=$chr,name=$name,id=vport$n_ser")

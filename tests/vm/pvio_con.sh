@@ -8,13 +8,21 @@
 # virtserialport named org.pvio.test: MiBs host -> guest checked by md5 in
 # the guest and echoed back, checked by md5 on the host; guest -> host
 # throughput; hot-add and removal of a virtserialport through QMP.
+# PVG_PACKED=on (pvio_con_packed.sh): the controller with packed=on; the
+# guest also checks pvio_core negotiated packed rings (bit 34).
 #
 # timeout=300
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vmt_init pvio_con
+if [ "${PVG_PACKED:-off}" = on ]; then vmt_init pvio_con_packed; else vmt_init pvio_con; fi
+sopt=
+packed_env=PVC_PACKED=0
+if [ "${PVG_PACKED:-off}" = on ]; then
+	sopt=,packed
+	packed_env=PVC_PACKED=1
+fi
 pvg_modules
 [ -f "$PVG_CON_KO" ] || vm_die "pvio_con.ko not built"
 
@@ -40,8 +48,8 @@ pvg_when_logged "$console" "pvio-test: hotdel" pvg_qmp "$qmp" device_del '{"id":
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 280 --tap "$VMT_TMP/tap" \
 	--console "$console" --qmp "$qmp" \
-	--virtio-serial "$hvc,console" --virtio-serial "$port,name=org.pvio.test" \
-	--append "console=hvc0 PVC_BYTES=$bytes PVC_MD5=$md5" \
+	--virtio-serial "$hvc,console$sopt" --virtio-serial "$port,name=org.pvio.test" \
+	--append "console=hvc0 PVC_BYTES=$bytes PVC_MD5=$md5 $packed_env" \
 	-- -chardev "socket,id=hpchr,path=$VMT_TMP/hp.sock,server=on,wait=off" \
 	>/dev/null || rc=$?
 pvg_watchers_stop

@@ -67,8 +67,9 @@ VM_TESTS += tests/vm/pvio_blk_fault.sh
 
 # pvio_con.ko on QEMU's own virtio-serial-pci: hvc0 console and shell, a
 # named port with MiBs each way (md5), hot-add/remove (pvio_con.sh);
-# con_port_test on pvio_con and on the stock virtio_console (pvio_con_port.sh).
-VM_TESTS += tests/vm/pvio_con.sh tests/vm/pvio_con_port.sh
+# con_port_test on pvio_con and on the stock virtio_console (pvio_con_port.sh);
+# pvio_con.sh over packed rings (pvio_con_packed.sh).
+VM_TESTS += tests/vm/pvio_con.sh tests/vm/pvio_con_port.sh tests/vm/pvio_con_packed.sh
 
 # pvio_blk.ko on QEMU's own virtio-blk-pci (also with INTx only, and with
 # packed rings), on vhost-user-blk served by qemu-storage-daemon and by pviod,

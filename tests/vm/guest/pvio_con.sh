@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of tests/vm/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5.
+# Guest side of tests/vm/pvio_con.sh (busybox sh).  Env: PVC_BYTES, PVC_MD5,
+# PVC_PACKED=1 (pvio_core must have negotiated packed rings: bit 34).
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
 say() { echo "pvio-test: $*" > /dev/kmsg; }
@@ -9,6 +10,15 @@ ko() { find /lib/modules -name "$1.ko" | head -1; }
 # As a user would: no module parameter; pvio_con's registration binds the device.
 check "insmod pvio_core (no parameter)" insmod "$(ko pvio_core)"
 check "insmod pvio_con (no parameter)" insmod "$(ko pvio_con)"
+packed_on()
+{
+	for f in /sys/bus/pvio/devices/*/features; do
+		v=$(cat "$f")
+		echo "# ${f%/features}: features $v"
+		[ $(((v >> 34) & 1)) = 1 ] || return 1
+	done
+}
+[ "${PVC_PACKED:-0}" = 1 ] && check "pvio_core negotiated packed rings (bit 34)" packed_on
 for _ in $(seq 50); do [ -e /dev/vport0p1 ] && [ -e /dev/hvc0 ] && break; sleep 0.1; done
 check "/dev/hvc0 exists" [ -c /dev/hvc0 ]
 check "/dev/vport0p1 exists" [ -c /dev/vport0p1 ]
