@@ -8,9 +8,13 @@
 #
 #   DRIVER  stock (the guest's virtio_blk, the default) or pvio (pvio_blk)
 #   BACKEND qsd (qemu-storage-daemon, the default) or pviod
+#   PACKED  on: both disks with packed=on (pviod: qemu-storage-daemon does
+#           not offer packed rings); the guest checks RING_PACKED (bit 34)
+#           was negotiated before the data checks
 #
-# tests/vm/stock_vhost_user_blk_qsd.sh, tests/vm/pvio_blk_vhost_user.sh
-# and tests/vm/pvio_blk_pviod.sh are those combinations.
+# tests/vm/stock_vhost_user_blk_qsd.sh, tests/vm/pvio_blk_vhost_user.sh,
+# tests/vm/pvio_blk_pviod.sh and tests/vm/pvio_blk_pviod_packed.sh are those
+# combinations.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -22,7 +26,14 @@ stock) guest_mods=(-m virtio_blk -m virtio_pci) dev=/dev/vda ro_dev=/dev/vdb ;;
 pvio) guest_mods=() dev=/dev/pvda ro_dev=/dev/pvdb ;;
 *) echo "vhost_user_blk.sh: DRIVER is stock or pvio, not '$driver'" >&2; exit 2 ;;
 esac
-vmt_init "vhost_user_blk_${driver}_$backend"
+packed=${PACKED:-off}
+dopt=
+test=(-t "$VMT_GUEST/blk.sh")
+if [ "$packed" = on ]; then
+	dopt=,packed=on
+	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh")
+fi
+vmt_init "vhost_user_blk_${driver}_$backend${dopt:+_packed}"
 if ! why=$(vm_backend_can "$backend"); then
 	echo "1..0 # SKIP $why"
 	exit 4
@@ -54,12 +65,12 @@ if command -v fio >/dev/null 2>&1; then
 	fio_env=PVIO_FIO=1
 fi
 vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
-	"${guest_mods[@]}" -a "$bv" -t "$VMT_GUEST/blk.sh"
+	"${guest_mods[@]}" -a "$bv" "${test[@]}"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
-	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2" \
-	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1" \
+	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2$dopt" \
+	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1$dopt" \
 	--append "PVIO_BLK_DEV=$dev PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
 	--append "PVIO_BLK_RO_DEV=$ro_dev PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 

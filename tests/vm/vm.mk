@@ -72,11 +72,12 @@ VM_TESTS += tests/vm/pvio_blk_fault.sh
 VM_TESTS += tests/vm/pvio_con.sh tests/vm/pvio_con_port.sh tests/vm/pvio_con_packed.sh
 
 # pvio_blk.ko on QEMU's own virtio-blk-pci (also with INTx only, and with
-# packed rings), on vhost-user-blk served by qemu-storage-daemon and by pviod,
+# packed rings), on vhost-user-blk served by qemu-storage-daemon and by pviod
+# (also with packed rings),
 # and the life of a disk (resize, unload, unbind, hot-unplug).
 VM_TESTS += tests/vm/pvio_blk_builtin.sh tests/vm/pvio_blk_vhost_user.sh \
 	tests/vm/pvio_blk_pviod.sh tests/vm/pvio_blk_lifecycle.sh \
-	tests/vm/pvio_blk_intx.sh tests/vm/pvio_blk_packed.sh
+	tests/vm/pvio_blk_intx.sh tests/vm/pvio_blk_packed.sh tests/vm/pvio_blk_pviod_packed.sh
 
 # pvio_net.ko.  QEMU runs in a network namespace the test creates, with a
 # TAP device in it (10.98.0.1/24); the guest side is guest/pvio_net.sh, the
