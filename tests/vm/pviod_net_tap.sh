@@ -16,12 +16,21 @@
 # back-end too); the harness has no switch for it, so the device option
 # is passed through --net-vhost-user.
 #
+# PVG_PACKED=on (pviod_net_tap_packed.sh): the device with packed=on; the
+# guest also checks RING_PACKED (bit 34) was negotiated.
+#
 # timeout=300
 set -euo pipefail
 
 # shellcheck source=../lib/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
-pvt_init pviod_net_tap
+if [ "${PVG_PACKED:-off}" = on ]; then pvt_init pviod_net_tap_packed; else pvt_init pviod_net_tap; fi
+nopt=
+packed_env=PVIO_NET_PACKED=0
+if [ "${PVG_PACKED:-off}" = on ]; then
+	nopt=,packed=on
+	packed_env=PVIO_NET_PACKED=1
+fi
 # shellcheck source=../../scripts/vm/lib.sh
 . "$PVT_TOP/scripts/vm/lib.sh"
 
@@ -98,8 +107,8 @@ pvt_at_exit "kill $sink_pid"
 
 rc=0
 "$PVT_TOP/scripts/vm/run.sh" -i "$PVT_TMP/initrd" --timeout 240 --tap "$PVT_TMP/tap" \
-	--net-vhost-user "$sock,mac=52:54:00:99:00:02,host_mtu=9000,vectors=0" \
-	--append "PVIO_NET_IP=10.99.0.2 PVIO_NET_PEER=10.99.0.1 PVIO_NET_MTU=9000" \
+	--net-vhost-user "$sock,mac=52:54:00:99:00:02,host_mtu=9000,vectors=0$nopt" \
+	--append "PVIO_NET_IP=10.99.0.2 PVIO_NET_PEER=10.99.0.1 PVIO_NET_MTU=9000 $packed_env" \
 	--append "PVIO_NET_TCP=1 PVIO_NET_SIZE=$size PVIO_NET_RX_MD5=$tx_md5" >/dev/null || rc=$?
 
 tap_merge "$PVT_TMP/tap" "guest: "

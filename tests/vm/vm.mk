@@ -59,8 +59,8 @@ VM_TESTS += tests/vm/pviod_blk_nbd.sh tests/vm/pviod_blk_rbd.sh
 # Crash recovery (pviod SIGKILLed under the guest's writes) on those engines.
 VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_rbd.sh
 
-# The stock virtio_blk on a packed ring (vhost-user-blk-pci packed=on) served by pviod.
-VM_TESTS += tests/vm/pviod_blk_packed.sh
+# The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod.
+VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh
 
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh

@@ -15,6 +15,8 @@
 #   PVIO_NET_HOLD   seconds at most to wait, after the pings, for the host
 #                   to serve PEER:5001/go (pviod_net_reconnect.sh kills and
 #                   restarts pviod meanwhile, pinging this guest)
+#   PVIO_NET_PACKED=1  the device must have negotiated packed rings (bit 34:
+#                   the 35th character of the features string)
 
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
@@ -28,6 +30,10 @@ done
 ip link show eth0 >/dev/null 2>&1
 point $? "eth0 (virtio_net) present"
 echo "# features $(cat /sys/class/net/eth0/device/features 2>/dev/null)"
+if [ "${PVIO_NET_PACKED:-0}" = 1 ]; then
+	[ "$(cut -c35 /sys/class/net/eth0/device/features 2>/dev/null)" = 1 ]
+	point $? "eth0: VIRTIO_F_RING_PACKED negotiated (bit 34)"
+fi
 ip link set eth0 mtu "$mtu" && ip addr add "$PVIO_NET_IP/24" dev eth0 && ip link set eth0 up
 point $? "eth0 up, $PVIO_NET_IP/24, mtu $mtu"
 
