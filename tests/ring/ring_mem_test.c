@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ring_mem_test.c - the ring's pure functions: guest-address translation
- * (pvring_mem.h), the EVENT_IDX arithmetic and the layout (pvring_split.h).
+ * (pvring_mem.h), the EVENT_IDX arithmetic of both formats, the packed
+ * ring's wrap counters, and the layout (pvring_split.h, pvring_packed.h).
  */
 #include "kselftest_harness.h"
 
+#include "pvring.h"
 #include "pvring_mem.h"
-#include "pvring_split.h"
 
 /*
  * Three regions: A and B adjacent in guest-physical space (but not in host
@@ -180,6 +181,90 @@ TEST(need_event_model)
 		}
 	}
 	EXPECT_EQ(0, bad);
+}
+
+/*
+ * The packed sequence numbers: position, wrap counter and off_wrap agree
+ * with a side that counts descriptors and flips its counter (from 1) at
+ * the end of the ring, across the u16 wrap, for every size.
+ */
+TEST(packed_seq_model)
+{
+	unsigned int num, i;
+
+	for (num = 1; num <= PVRING_MAX_SIZE; num <<= 1) {
+		unsigned int pos = 0, wrap = 1, step = num > 64 ? 61 : 1;
+		u16 seq = 0;
+
+		for (i = 0; i < 3 * 65536u; i += step) {
+			u16 ub, ab;
+			unsigned int k;
+
+			/* Advance the model to sequence number i. */
+			for (k = seq; k != (i & 0xffff); k = (k + 1) & 0xffff) {
+				if (++pos == num) {
+					pos = 0;
+					wrap ^= 1;
+				}
+			}
+			seq = (u16)i;
+			ub = pvring_packed_used_bits(seq, num);
+			ab = pvring_packed_avail_bits(seq, num);
+			ASSERT_EQ(pos, seq & (num - 1));
+			ASSERT_EQ(wrap, pvring_packed_wrap(seq, num))
+			TH_LOG("num %u seq %u", num, i);
+			ASSERT_EQ(pos | wrap << 15, pvring_packed_off_wrap(seq, num));
+			/* off_wrap back to a sequence number: the same modulo 2 * num. */
+			k = pvring_packed_seq(pvring_packed_off_wrap(seq, num), num);
+			ASSERT_EQ(seq & (2 * num - 1), k & (2 * num - 1));
+			ASSERT_EQ(wrap ? PVRING_DESC_F_AVAIL : PVRING_DESC_F_USED, ab);
+			ASSERT_TRUE(pvring_packed_is_used(ub, seq, num));
+			ASSERT_FALSE(pvring_packed_is_avail(ub, seq, num));
+			ASSERT_TRUE(pvring_packed_is_avail(ab, seq, num));
+		}
+		/* An offset past the ring is no sequence number (32768 has none). */
+		if (num < PVRING_MAX_SIZE)
+			EXPECT_EQ(-1, pvring_packed_seq((u16)num, num));
+	}
+}
+
+/*
+ * pvring_packed_need_event against a brute-force model: the event is
+ * crossed when one of the descriptors old_seq..new_seq - 1 has its
+ * off_wrap (and more than num since the last decision always is), for
+ * every event of small rings and every distance up to the ring, at
+ * several points of the u16 range.
+ */
+TEST(packed_need_event_model)
+{
+	static const unsigned int nums[] = { 1, 2, 4, 8, 64 };
+	static const u16 starts[] = { 0, 1, 100, 65500, 65535 };
+	unsigned int a, b, dist, ev, i;
+
+	for (a = 0; a < sizeof(nums) / sizeof(nums[0]); a++) {
+		unsigned int num = nums[a];
+
+		for (b = 0; b < sizeof(starts) / sizeof(starts[0]); b++) {
+			for (dist = 0; dist <= num + 1; dist++) {
+				u16 old_seq = starts[b], new_seq = (u16)(old_seq + dist);
+
+				for (ev = 0; ev < 0x10000;
+				     ev += (ev & 0x7fff) < num ? 1 : 0x8000 - num) {
+					bool want = dist >= num;
+
+					for (i = 0; i < dist && !want; i++)
+						want = pvring_packed_off_wrap((u16)(old_seq + i),
+									      num) == ev;
+					ASSERT_EQ(want, pvring_packed_need_event((u16)ev, new_seq,
+										 old_seq, num))
+					TH_LOG("num %u old %u new %u event %#x", num, old_seq,
+					       new_seq, ev);
+				}
+			}
+		}
+	}
+	/* An offset out of range is never reached (below the ring's size). */
+	EXPECT_FALSE(pvring_packed_need_event(8, 3, 1, 8));
 }
 
 TEST(size_valid)
