@@ -302,7 +302,8 @@ static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q
 		bq = calloc(1, sizeof(*bq));
 		if (!bq)
 			return -ENOMEM;
-		q->priv = bq;
+		/* SIGUSR1's dump may look at the queue from its worker meanwhile. */
+		__atomic_store_n(&q->priv, bq, __ATOMIC_RELEASE);
 	}
 	if (bq->nreqs != n) {
 		free(bq->reqs);
@@ -384,7 +385,8 @@ static void pviod_blk_stats_print(struct pviod_device *dev, unsigned int qi)
 static void pviod_blk_queue_stats(struct pviod_queue *q)
 {
 	struct pviod_blk *blk = pviod_blk_of(q->dev);
-	struct pviod_blk_queue *bq = q->priv;
+	/* Pairs with the first start's release: the queue may be starting now. */
+	struct pviod_blk_queue *bq = __atomic_load_n(&q->priv, __ATOMIC_ACQUIRE);
 
 	pviod_blk_stats_print(q->dev, q->index);
 	if (bq && blk->engine.ops->queue_stats)
