@@ -59,7 +59,7 @@ $(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
 $(FUZZ_O)/fuzz_inflight: $(FUZZ_O)/tests/fuzz/fuzz_inflight.o $(FUZZ_PVIOD_OBJS)
-	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) -luring
+	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
 $(FUZZ_O)/fuzz_mem: $(FUZZ_O)/tests/fuzz/fuzz_mem.o $(FUZZ_O)/backend/vhost-user/mem.o \
 		$(FUZZ_O)/backend/core/peermem.o $(FUZZ_O)/backend/core/log.o
