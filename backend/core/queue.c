@@ -31,17 +31,16 @@ static void pviod_queue_kick_arm(struct pviod_queue *q);
  * pviod_fault_parse - --fault MODE[:N] (test only)
  * @f: where to put it
  * @spec: used-id, used-dup, used-len or worker-die, optionally ":N"
- *        completions first
+ *        completions first; or die-at-msg:N, N a vhost-user request number
  *
  * Return: 0 or -EINVAL.
  */
 int pviod_fault_parse(struct pviod_fault *f, const char *spec)
 {
 	static const char *const names[] = {
-		[PVIOD_FAULT_USED_ID] = "used-id",
-		[PVIOD_FAULT_USED_DUP] = "used-dup",
-		[PVIOD_FAULT_USED_LEN] = "used-len",
-		[PVIOD_FAULT_WORKER_DIE] = "worker-die",
+		[PVIOD_FAULT_USED_ID] = "used-id",	 [PVIOD_FAULT_USED_DUP] = "used-dup",
+		[PVIOD_FAULT_USED_LEN] = "used-len",	 [PVIOD_FAULT_WORKER_DIE] = "worker-die",
+		[PVIOD_FAULT_DIE_AT_MSG] = "die-at-msg",
 	};
 	const char *colon = strchr(spec, ':');
 	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);

@@ -69,11 +69,12 @@ enum pviod_fault_mode {
 	PVIOD_FAULT_USED_DUP, /* each element put twice: then not in flight */
 	PVIOD_FAULT_USED_LEN, /* len 0xffffffff */
 	PVIOD_FAULT_WORKER_DIE, /* once: the queue's worker acts as if its io_uring failed */
+	PVIOD_FAULT_DIE_AT_MSG, /* SIGKILL ourselves on receiving vhost-user request N */
 };
 
 struct pviod_fault {
 	enum pviod_fault_mode mode;
-	unsigned long after; /* completions served honestly first */
+	unsigned long after; /* completions served honestly first; die-at-msg: the request */
 	unsigned long count; /* completions so far (atomic: every worker adds) */
 };
 

@@ -128,7 +128,9 @@ static void pviod_usage(FILE *f)
 		"                         used element: used-id (an id past the ring), used-dup\n"
 		"                         (pushed twice: the copy is not in flight), used-len\n"
 		"                         (len 0xffffffff); or worker-die: the worker of that\n"
-		"                         queue acts as if its io_uring failed\n"
+		"                         queue acts as if its io_uring failed; or die-at-msg:N:\n"
+		"                         SIGKILL on receiving vhost-user request N (a crash at\n"
+		"                         that step of the handshake)\n"
 		"\n"
 		"QEMU: -chardev socket,id=c0,path=PATH\n"
 		"      -device vhost-user-blk-pci,chardev=c0,num-queues=N\n"
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 		case 'F':
 			if (pviod_fault_parse(&fault, optarg)) {
 				fprintf(stderr,
-					"pviod: --fault %s: expected used-id, used-dup or used-len, optionally :N\n",
+					"pviod: --fault %s: expected used-id, used-dup, used-len or worker-die, optionally :N, or die-at-msg:N\n",
 					optarg);
 				return PVIOD_EXIT_USAGE;
 			}

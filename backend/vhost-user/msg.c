@@ -18,6 +18,7 @@
  * we refused.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -509,6 +510,12 @@ int vu_msg_dispatch(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, uns
 		return ret;
 	}
 	pr_debug("%s: %s (%u bytes, %u fds)", vu->dev->name, r->name, msg->hdr.size, nfds);
+	if (unlikely(vu->dev->env->fault && vu->dev->env->fault->mode == PVIOD_FAULT_DIE_AT_MSG &&
+		     vu->dev->env->fault->after == msg->hdr.request)) {
+		/* A crash at this step of the handshake (the crash-recovery test). */
+		pr_warn("%s: --fault die-at-msg: killed on %s", vu->dev->name, r->name);
+		raise(SIGKILL);
+	}
 	ret = r->handle(vu, msg, fds, nfds);
 	vu_fds_close(fds, nfds);
 	if (r->flags & VU_MSG_REPLY) {

@@ -8,4 +8,4 @@
 # variant (CRASH_KILLS, default 8): the engine is what is new here.
 #
 # timeout=300
-CRASH_BACKEND=nbd CRASH_KILLS=${CRASH_KILLS:-8} exec "$(dirname "${BASH_SOURCE[0]}")/pviod_crash_recovery.sh"
+CRASH_HANDSHAKE=${CRASH_HANDSHAKE-} CRASH_BACKEND=nbd CRASH_KILLS=${CRASH_KILLS:-8} exec "$(dirname "${BASH_SOURCE[0]}")/pviod_crash_recovery.sh"

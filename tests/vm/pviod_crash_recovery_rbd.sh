@@ -10,4 +10,4 @@
 # waits for the dead one's exclusive lock to expire (Documentation/storage.rst).
 #
 # timeout=300
-CRASH_BACKEND=rbd CRASH_KILLS=${CRASH_KILLS:-4} exec "$(dirname "${BASH_SOURCE[0]}")/pviod_crash_recovery.sh"
+CRASH_HANDSHAKE=${CRASH_HANDSHAKE-} CRASH_BACKEND=rbd CRASH_KILLS=${CRASH_KILLS:-4} exec "$(dirname "${BASH_SOURCE[0]}")/pviod_crash_recovery.sh"
