@@ -87,10 +87,16 @@ const char *t_mem_too_many(struct raw *r)
  * Guest memory its front-end did not let pviod seal (raw_mem()'s memfd has
  * no MFD_ALLOW_SEALING), shrunk under pviod after it was mapped: pviod's
  * next access there faults, and only this device breaks
- * (backend/core/peermem.c).  @keep: bytes left; the request is in place.
+ * (backend/core/peermem.c).  Sets disk a up, makes a @type request of @len
+ * bytes at DATA_GPA available, shrinks the memory to @keep bytes, kicks.
  */
-static const char *mem_shrunk(struct raw *r, off_t keep)
+static const char *mem_shrunk(struct raw *r, uint32_t type, uint32_t len, off_t keep)
 {
+	if (raw_setup(r, sock_a))
+		return "set-up failed";
+	chain3(r, type, 0, DATA_GPA, len, true);
+	raw_avail_add(&r->vq[0], 0);
+	raw_avail_publish(&r->vq[0]);
 	if (ftruncate(r->memfd, keep))
 		return "ftruncate";
 	raw_kick(&r->vq[0]);
@@ -100,43 +106,20 @@ static const char *mem_shrunk(struct raw *r, off_t keep)
 /* The rings themselves vanish: the worker's read of the avail ring faults. */
 const char *t_mem_shrunk_rings(struct raw *r)
 {
-	const char *err;
-
-	if (raw_setup(r, sock_a))
-		return "set-up failed";
-	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 512, true);
-	raw_avail_add(&r->vq[0], 0);
-	raw_avail_publish(&r->vq[0]);
-	err = mem_shrunk(r, 0);
-	return err ?: expect_broken(r);
+	return mem_shrunk(r, PVIO_BLK_T_IN, 512, 0) ?: expect_broken(r);
 }
 
 /* A read into vanished memory: the kernel's copy fails, not pviod. */
 const char *t_mem_shrunk_read_data(struct raw *r)
 {
-	const char *err;
-
-	if (raw_setup(r, sock_a))
-		return "set-up failed";
-	chain3(r, PVIO_BLK_T_IN, 0, DATA_GPA, 4096, true);
-	raw_avail_add(&r->vq[0], 0);
-	raw_avail_publish(&r->vq[0]);
-	err = mem_shrunk(r, DATA_GPA);
-	return err ?: expect_status(r, PVIO_BLK_S_IOERR, 1);
+	return mem_shrunk(r, PVIO_BLK_T_IN, 4096, DATA_GPA) ?:
+							      expect_status(r, PVIO_BLK_S_IOERR, 1);
 }
 
 /* GET_ID's answer is copied by pviod itself: that copy faults. */
 const char *t_mem_shrunk_get_id(struct raw *r)
 {
-	const char *err;
-
-	if (raw_setup(r, sock_a))
-		return "set-up failed";
-	chain3(r, PVIO_BLK_T_GET_ID, 0, DATA_GPA, 20, true);
-	raw_avail_add(&r->vq[0], 0);
-	raw_avail_publish(&r->vq[0]);
-	err = mem_shrunk(r, DATA_GPA);
-	return err ?: expect_broken(r);
+	return mem_shrunk(r, PVIO_BLK_T_GET_ID, 20, DATA_GPA) ?: expect_broken(r);
 }
 
 const char *t_wrong_size(struct raw *r)
