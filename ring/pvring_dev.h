@@ -63,13 +63,12 @@ struct pvring_dev_packed {
 	u16 avail_cnt; /* chains it found in [last_avail, avail_end) */
 	u16 used_seq; /* next used descriptor to write (published up to here) */
 	u16 signalled_seq; /* used_seq when we last decided to notify */
-	u16 pop_seq; /* pops so far, for pop_ndesc */
 	u16 nstaged; /* puts not yet published */
 	u16 event_flags; /* shadow of device->flags; 0xffff: unknown */
 	bool signalled_valid; /* signalled_seq means something */
 	/* Private state, pvring_dev_config.state (num entries each): */
 	u16 *id_ndesc; /* descriptors the chain of each buffer id takes */
-	u16 *pop_ndesc; /* descriptors of each recent pop, by pop_seq (for unpop) */
+	u16 *pop_ndesc; /* descriptors of each recent pop, at its last one's place (unpop) */
 	struct pvring_dev_used_elem *staged; /* puts not yet published, in order */
 };
 

@@ -51,8 +51,13 @@ static inline unsigned int __pvring_dev_room_packed(const struct pvring_dev *vr,
 	return held >= vr->num ? 0 : vr->num - held;
 }
 
-/* Is the descriptor at @seq a head the driver made available?  PV1's acquire. */
-static inline bool __pvring_dev_head_avail_packed(const struct pvring_dev *vr, u16 seq, u16 *flags)
+/*
+ * Is the descriptor at @seq a head the driver made available?  PV1's acquire.
+ * The room test is __pvring_dev_room_packed() != 0, written as the
+ * comparison it amounts to.
+ */
+static inline pvring_always_inline bool __pvring_dev_head_avail_packed(const struct pvring_dev *vr,
+								       u16 seq, u16 *flags)
 {
 	/*
 	 * PV1: the chain, its tables and the payload are read only after the
@@ -60,7 +65,8 @@ static inline bool __pvring_dev_head_avail_packed(const struct pvring_dev *vr, u
 	 * pvring_drv_publish_packed().
 	 */
 	*flags = le16_to_cpu(pvring_load_acquire(&vr->packed.desc[seq & vr->mask].flags));
-	return __pvring_dev_room_packed(vr, seq) && pvring_packed_is_avail(*flags, seq, vr->num);
+	return pvring_packed_is_avail(*flags, seq, vr->num) &&
+	       (u16)(seq - vr->packed.used_seq) < vr->num;
 }
 
 /* Copy one descriptor out of shared memory, each field read exactly once. */
@@ -301,40 +307,46 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 							     unsigned int max_seg)
 {
 	struct pvring_dev_packed *p = &vr->packed;
-	u16 ndesc = 1, id, walked, flags;
+	u16 seq = p->last_avail, ndesc = 1, id, walked, cnt, end, flags;
 	int ret;
 
-	if (!__pvring_dev_head_avail_packed(vr, p->last_avail, &flags)) {
+	if (!__pvring_dev_head_avail_packed(vr, seq, &flags)) {
 		/* Nothing there, whatever an earlier count said: start afresh. */
 		p->avail_cnt = 0;
-		p->avail_end = p->last_avail;
+		p->avail_end = seq;
 		return 0;
 	}
 	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT))))
-		ret = __pvring_dev_one_packed(vr, p->last_avail, flags, c, seg, max_seg, &id);
+		ret = __pvring_dev_one_packed(vr, seq, flags, c, seg, max_seg, &id);
 	else
-		ret = pvring_dev_walk_packed(vr, p->last_avail, flags, c, seg, max_seg, &ndesc,
-					     &id);
+		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &ndesc, &id);
 	if (unlikely(ret == -EIO)) {
 		vr->broken = true;
 		return -EIO;
 	}
-	walked = (u16)(p->avail_end - p->last_avail);
-	p->last_avail = (u16)(p->last_avail + ndesc);
+	/*
+	 * Locals from here: the stores below are u16 like these fields, and
+	 * the compiler would reload each after every store.
+	 */
+	cnt = p->avail_cnt;
+	walked = (u16)(p->avail_end - seq);
+	end = (u16)(seq + ndesc);
 	/*
 	 * The count stays right only if this chain is the first it walked:
 	 * the rest must still take at least a descriptor each, and exactly
 	 * what was walked when it was the last one.
 	 */
-	if (p->avail_cnt && ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= p->avail_cnt &&
-	    (p->avail_cnt > 1 || ndesc == walked)) {
-		p->avail_cnt--;
+	if (cnt && ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= cnt &&
+	    (cnt > 1 || ndesc == walked)) {
+		p->avail_cnt = cnt - 1;
 	} else {
 		p->avail_cnt = 0;
-		p->avail_end = p->last_avail;
+		p->avail_end = end;
 	}
+	p->last_avail = end;
 	p->id_ndesc[id] = ndesc;
-	p->pop_ndesc[p->pop_seq++ & vr->mask] = ndesc;
+	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
+	p->pop_ndesc[(u16)(end - 1) & vr->mask] = ndesc;
 	c->head = id;
 	c->head_valid = true;
 	return ret;
@@ -344,34 +356,66 @@ static inline void pvring_dev_unpop_packed(struct pvring_dev *vr, unsigned int n
 {
 	struct pvring_dev_packed *p = &vr->packed;
 
-	/* The chains given back lie before avail_end: the count takes them again. */
+	/*
+	 * The chains given back lie before avail_end: the count takes them
+	 * again.  Each one's length is logged at its last descriptor, which
+	 * no later pop has overwritten: the chains popped after it are given
+	 * back first, and all of them together hold at most num descriptors.
+	 */
 	while (n--) {
-		p->last_avail = (u16)(p->last_avail - p->pop_ndesc[--p->pop_seq & vr->mask]);
+		p->last_avail =
+			(u16)(p->last_avail - p->pop_ndesc[(u16)(p->last_avail - 1) & vr->mask]);
 		p->avail_cnt++;
 	}
 }
 
-static inline void pvring_dev_publish_packed(struct pvring_dev *vr)
+/*
+ * __pvring_dev_used_write_packed - write the used descriptor at @seq for
+ * staged put @st, all but its flags, which it returns.
+ * Return: the flags that will make it used.
+ */
+static inline pvring_always_inline u16
+__pvring_dev_used_write_packed(struct pvring_desc_packed *d, const struct pvring_dev_used_elem *st,
+			       u16 seq, unsigned int num)
 {
+	WRITE_ONCE(d->id, cpu_to_le16(st->id));
+	WRITE_ONCE(d->len, cpu_to_le32(st->len));
+	return pvring_packed_used_bits(seq, num) | (st->len ? PVRING_DESC_F_WRITE : 0);
+}
+
+/* How far the used descriptor of buffer @id moves the used position. */
+static inline pvring_always_inline u16 __pvring_dev_id_ndesc_packed(const u16 *id_ndesc, u16 id,
+								    unsigned int num)
+{
+	/* Ids come from pops, below num; a caller's bug must not read past the array. */
+	return id < num ? id_ndesc[id] : 1;
+}
+
+static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_dev *vr)
+{
+	/*
+	 * Everything in locals: the descriptor stores may alias the ring's
+	 * u16/u32 fields as far as the compiler knows, and would make it
+	 * reload each of them per element.
+	 */
 	struct pvring_dev_packed *p = &vr->packed;
-	u16 seq = p->used_seq, first = seq, first_flags = 0;
-	unsigned int i;
+	struct pvring_desc_packed *ring = p->desc;
+	const struct pvring_dev_used_elem *st = p->staged;
+	const u16 *id_ndesc = p->id_ndesc;
+	unsigned int n = p->nstaged, num = vr->num, mask = vr->mask, i;
+	u16 seq = p->used_seq, first = seq, first_flags;
 
-	if (!p->nstaged)
+	if (!n)
 		return;
-	for (i = 0; i < p->nstaged; i++) {
-		const struct pvring_dev_used_elem *st = &p->staged[i];
-		struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
-		u16 flags = pvring_packed_used_bits(seq, vr->num) |
-			    (st->len ? PVRING_DESC_F_WRITE : 0);
+	/* The first one's flags are stored last, below. */
+	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
+	seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[0].id, num));
+	for (i = 1; i < n; i++) {
+		struct pvring_desc_packed *d = &ring[seq & mask];
+		u16 flags = __pvring_dev_used_write_packed(d, &st[i], seq, num);
 
-		WRITE_ONCE(d->id, cpu_to_le16(st->id));
-		WRITE_ONCE(d->len, cpu_to_le32(st->len));
-		if (i)
-			WRITE_ONCE(d->flags, cpu_to_le16(flags));
-		else
-			first_flags = flags;
-		seq = (u16)(seq + (st->id < vr->num ? p->id_ndesc[st->id] : 1));
+		WRITE_ONCE(d->flags, cpu_to_le16(flags));
+		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[i].id, num));
 	}
 	p->nstaged = 0;
 	p->used_seq = seq;
@@ -384,16 +428,18 @@ static inline void pvring_dev_publish_packed(struct pvring_dev *vr)
 	pvring_store_release(&p->desc[first & vr->mask].flags, cpu_to_le16(first_flags));
 }
 
-static inline void pvring_dev_put_packed(struct pvring_dev *vr, u16 head, u32 len)
+static inline pvring_always_inline void pvring_dev_put_packed(struct pvring_dev *vr, u16 head,
+							      u32 len)
 {
 	struct pvring_dev_packed *p = &vr->packed;
+	struct pvring_dev_used_elem *st;
 
 	/* More puts than chains can be popped: only a caller's bug; keep memory safe. */
 	if (unlikely(p->nstaged == vr->num))
 		pvring_dev_publish_packed(vr);
-	p->staged[p->nstaged].id = head;
-	p->staged[p->nstaged].len = len;
-	p->nstaged++;
+	st = &p->staged[p->nstaged++];
+	st->id = head;
+	st->len = len;
 }
 
 static inline void pvring_dev_unput_packed(struct pvring_dev *vr, unsigned int n)
@@ -443,7 +489,7 @@ static inline void pvring_dev_disable_notify_packed(struct pvring_dev *vr)
 	}
 }
 
-static inline bool pvring_dev_enable_notify_packed(struct pvring_dev *vr)
+static inline pvring_always_inline bool pvring_dev_enable_notify_packed(struct pvring_dev *vr)
 {
 	struct pvring_dev_packed *p = &vr->packed;
 
