@@ -41,12 +41,19 @@ static inline void __pvring_drv_fill_packed(struct pvring_desc_packed *d, u64 ad
 	d->id = cpu_to_le16(id);
 }
 
-static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pvring_sg *sg,
-					  unsigned int out, unsigned int in, void *token)
+static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv *vr,
+							       const struct pvring_sg *sg,
+							       unsigned int out, unsigned int in,
+							       void *token)
 {
+	/*
+	 * Locals: the descriptor stores may alias the ring's fields as far as
+	 * the compiler knows, and would make it reload them after each.
+	 */
 	struct pvring_drv_packed *p = &vr->packed;
+	struct pvring_desc_packed *ring = p->desc;
 	struct pvring_drv_slot *slot = vr->slot;
-	unsigned int total = out + in, i, num = vr->num;
+	unsigned int total = out + in, i, num = vr->num, mask = vr->mask;
 	u16 id = vr->free_head, seq = p->avail_seq, head_flags, ndesc;
 	u32 in_len = 0;
 
@@ -63,7 +70,7 @@ static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pv
 			if (i >= out)
 				in_len += sg[i].len;
 		}
-		__pvring_drv_fill_packed(&p->desc[seq & vr->mask],
+		__pvring_drv_fill_packed(&ring[seq & mask],
 					 vr->indirect_addr +
 						 (u64)id * vr->indirect_max *
 							 sizeof(struct pvring_desc_packed),
@@ -77,13 +84,13 @@ static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pv
 			return -ENOSPC;
 		head_flags = pvring_packed_avail_bits(seq, num) | (out ? 0 : PVRING_DESC_F_WRITE) |
 			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
-		__pvring_drv_fill_packed(&p->desc[seq & vr->mask], sg[0].addr, sg[0].len, id);
+		__pvring_drv_fill_packed(&ring[seq & mask], sg[0].addr, sg[0].len, id);
 		if (!out)
 			in_len = sg[0].len;
 		/* The rest of the chain first: the head's flags expose it all. */
 		for (i = 1; i < total; i++) {
 			u16 s = (u16)(seq + i), f = pvring_packed_avail_bits(s, num);
-			struct pvring_desc_packed *d = &p->desc[s & vr->mask];
+			struct pvring_desc_packed *d = &ring[s & mask];
 
 			if (i >= out) {
 				f |= PVRING_DESC_F_WRITE;
@@ -96,12 +103,6 @@ static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pv
 		}
 		ndesc = (u16)total;
 	}
-	vr->free_head = slot[id].next;
-	vr->num_free -= ndesc;
-	slot[id].token = token;
-	slot[id].in_len = in_len;
-	slot[id].ndesc = ndesc;
-	p->avail_seq = (u16)(seq + ndesc);
 	/*
 	 * The first chain of a batch keeps its head's flags back for
 	 * pvring_drv_publish(); the later ones' heads may go out now, the
@@ -112,12 +113,18 @@ static inline int pvring_drv_stage_packed(struct pvring_drv *vr, const struct pv
 		p->first_seq = seq;
 		p->first_flags = head_flags;
 	} else {
-		WRITE_ONCE(p->desc[seq & vr->mask].flags, cpu_to_le16(head_flags));
+		WRITE_ONCE(ring[seq & mask].flags, cpu_to_le16(head_flags));
 	}
+	vr->free_head = slot[id].next;
+	vr->num_free -= ndesc;
+	slot[id].token = token;
+	slot[id].in_len = in_len;
+	slot[id].ndesc = ndesc;
+	p->avail_seq = (u16)(seq + ndesc);
 	return 0;
 }
 
-static inline void pvring_drv_publish_packed(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_publish_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 
@@ -132,7 +139,7 @@ static inline void pvring_drv_publish_packed(struct pvring_drv *vr)
 	pvring_store_release(&p->desc[p->first_seq & vr->mask].flags, cpu_to_le16(p->first_flags));
 }
 
-static inline bool pvring_drv_kick_prepare_packed(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_kick_prepare_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 	u16 old_seq = p->kicked_seq, new_seq = p->avail_seq;
@@ -162,7 +169,7 @@ static inline bool pvring_drv_kick_prepare_packed(struct pvring_drv *vr)
 }
 
 /* __pvring_drv_detach_packed - give buffer @id's id and descriptors back. */
-static inline void __pvring_drv_detach_packed(struct pvring_drv *vr, u16 id)
+static inline pvring_always_inline void __pvring_drv_detach_packed(struct pvring_drv *vr, u16 id)
 {
 	struct pvring_drv_slot *slot = vr->slot;
 
@@ -172,32 +179,40 @@ static inline void __pvring_drv_detach_packed(struct pvring_drv *vr, u16 id)
 	vr->free_head = id;
 }
 
-/* Is the descriptor at last_used used?  PD2's acquire is here. */
-static inline bool pvring_drv_more_used_packed(struct pvring_drv *vr)
+/* Is the descriptor @d at @seq used?  PD2's acquire is here. */
+static inline pvring_always_inline bool
+__pvring_drv_used_at_packed(const struct pvring_drv *vr, const struct pvring_desc_packed *d,
+			    u16 seq)
 {
-	struct pvring_drv_packed *p = &vr->packed;
-	u16 flags;
-
 	/*
 	 * PD2: the id, the length and the data the device wrote are read
 	 * only after the flags.  Pairs with PV2, the device's store-release
 	 * of the first used descriptor's flags in pvring_dev_publish_packed().
 	 */
-	flags = le16_to_cpu(pvring_load_acquire(&p->desc[p->last_used & vr->mask].flags));
-	return pvring_packed_is_used(flags, p->last_used, vr->num);
+	u16 flags = le16_to_cpu(pvring_load_acquire(&d->flags));
+
+	return pvring_packed_is_used(flags, seq, vr->num);
 }
 
-static inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
+/* Is the descriptor at last_used used? */
+static inline pvring_always_inline bool pvring_drv_more_used_packed(struct pvring_drv *vr)
+{
+	const struct pvring_drv_packed *p = &vr->packed;
+
+	return __pvring_drv_used_at_packed(vr, &p->desc[p->last_used & vr->mask], p->last_used);
+}
+
+static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_packed *p = &vr->packed;
-	struct pvring_desc_packed *d;
+	u16 seq = p->last_used;
+	struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
 	struct pvring_drv_slot *s;
 	void *token;
 	u32 id, l;
 
-	if (!pvring_drv_more_used_packed(vr))
+	if (!__pvring_drv_used_at_packed(vr, d, seq))
 		return NULL;
-	d = &p->desc[p->last_used & vr->mask];
 	id = le16_to_cpu(READ_ONCE(d->id));
 	l = le32_to_cpu(READ_ONCE(d->len));
 	if (unlikely(id >= vr->num || !vr->slot[id].token)) {
@@ -206,7 +221,7 @@ static inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
 	}
 	s = &vr->slot[id];
 	/* The device skipped the rest of the chain: so do we (§2.8.6). */
-	p->last_used = (u16)(p->last_used + s->ndesc);
+	p->last_used = (u16)(seq + s->ndesc);
 	token = s->token;
 	/*
 	 * The length whatever the WRITE flag says (QEMU never sets it);
@@ -217,7 +232,7 @@ static inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
 	return token;
 }
 
-static inline void pvring_drv_disable_cb_packed(struct pvring_drv *vr)
+static inline pvring_always_inline void pvring_drv_disable_cb_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 
@@ -227,7 +242,7 @@ static inline void pvring_drv_disable_cb_packed(struct pvring_drv *vr)
 	}
 }
 
-static inline bool pvring_drv_enable_cb_packed(struct pvring_drv *vr)
+static inline pvring_always_inline bool pvring_drv_enable_cb_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 
