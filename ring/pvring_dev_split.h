@@ -101,9 +101,19 @@ static inline pvring_always_inline void pvring_desc_copy(struct pvring_desc *dst
 	dst->next = READ_ONCE(src->next);
 }
 
-/* Turn the chain at @c->head into host segments; errors as pvring_dev_pop(). */
-static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_chain *c,
-					struct pvring_seg *seg, unsigned int max_seg)
+/*
+ * __pvring_dev_walk_split - turn the chain at @c->head into host segments
+ * @vr: the ring
+ * @c: in: the head; out: the chain
+ * @seg: out: its host segments
+ * @max_seg: room in @seg
+ * @first: the head descriptor already copied out of the table, or NULL
+ *
+ * Return: 0 or pvring_dev_pop()'s chain errors.
+ */
+static inline int __pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_chain *c,
+					  struct pvring_seg *seg, unsigned int max_seg,
+					  const struct pvring_desc *first)
 {
 	const struct pvring_desc *table = vr->split.desc;
 	unsigned int table_num = vr->num, count = 0, nseg = 0, nout = 0, ndesc = 0;
@@ -122,7 +132,13 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 		/* More descriptors than the table holds: the chain loops. */
 		if (unlikely(++count > table_num))
 			return -ELOOP;
-		pvring_desc_copy(&d, &table[i]);
+		if (first) {
+			/* The head, copied once by the caller: not read again. */
+			d = *first;
+			first = NULL;
+		} else {
+			pvring_desc_copy(&d, &table[i]);
+		}
 		flags = le16_to_cpu(d.flags);
 		addr = le64_to_cpu(d.addr);
 		len = le32_to_cpu(d.len);
@@ -181,12 +197,44 @@ static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_cha
 	return 0;
 }
 
+/* Turn the chain at @c->head into host segments; errors as pvring_dev_pop(). */
+static inline int pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_chain *c,
+					struct pvring_seg *seg, unsigned int max_seg)
+{
+	return __pvring_dev_walk_split(vr, c, seg, max_seg, NULL);
+}
+
+/*
+ * The common chain, one direct descriptor @d (copied), inline: as
+ * __pvring_dev_walk_split() for a head without NEXT or INDIRECT.
+ */
+static inline pvring_always_inline int
+__pvring_dev_one_split(struct pvring_dev *vr, const struct pvring_desc *d, struct pvring_chain *c,
+		       struct pvring_seg *seg, unsigned int max_seg)
+{
+	bool write = le16_to_cpu(d->flags) & PVRING_DESC_F_WRITE;
+	u32 len = le32_to_cpu(d->len);
+	int n;
+
+	n = pvring_mem_xlate(vr->mem, le64_to_cpu(d->addr), len, seg, max_seg);
+	if (unlikely(n < 0))
+		return n;
+	c->nseg = n;
+	c->nout = write ? 0 : n;
+	c->ndesc = 1;
+	c->max_len = len;
+	c->out_len = write ? 0 : len;
+	c->in_len = write ? len : 0;
+	return 0;
+}
+
 static inline pvring_always_inline int pvring_dev_pop_split(struct pvring_dev *vr,
 							    struct pvring_chain *c,
 							    struct pvring_seg *seg,
 							    unsigned int max_seg)
 {
 	struct pvring_dev_split *s = &vr->split;
+	struct pvring_desc d;
 	u16 head;
 	int n;
 
@@ -203,7 +251,12 @@ static inline pvring_always_inline int pvring_dev_pop_split(struct pvring_dev *v
 	}
 	c->head = head;
 	c->head_valid = true;
-	n = pvring_dev_walk_split(vr, c, seg, max_seg);
+	/* The head is copied once here; a longer chain's walk goes on from the copy. */
+	pvring_desc_copy(&d, &vr->split.desc[head]);
+	if (likely(!(le16_to_cpu(d.flags) & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT))))
+		n = __pvring_dev_one_split(vr, &d, c, seg, max_seg);
+	else
+		n = __pvring_dev_walk_split(vr, c, seg, max_seg, &d);
 	return n < 0 ? n : 1;
 }
 
