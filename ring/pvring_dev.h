@@ -59,7 +59,7 @@ struct pvring_dev_packed {
 	struct pvring_event *driver; /* driver event suppression, written by the driver */
 	struct pvring_event *device; /* device event suppression, written by us */
 	u16 last_avail; /* next descriptor to pop */
-	u16 avail_end; /* how far pvring_dev_avail() has looked */
+	u16 avail_end; /* how far pvring_dev_avail() has looked (with avail_cnt only) */
 	u16 avail_cnt; /* chains it found in [last_avail, avail_end) */
 	u16 used_seq; /* next used descriptor to write (published up to here) */
 	u16 signalled_seq; /* used_seq when we last decided to notify */

@@ -51,6 +51,13 @@ static inline unsigned int __pvring_dev_room_packed(const struct pvring_dev *vr,
 	return held >= vr->num ? 0 : vr->num - held;
 }
 
+/* How far pvring_dev_avail() has looked: avail_end means something only with a count. */
+static inline pvring_always_inline u16
+__pvring_dev_avail_end_packed(const struct pvring_dev_packed *p)
+{
+	return p->avail_cnt ? p->avail_end : p->last_avail;
+}
+
 /*
  * Is the descriptor at @seq a head the driver made available?  PV1's acquire.
  * The room test is __pvring_dev_room_packed() != 0, written as the
@@ -229,7 +236,7 @@ static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, u16 fla
 static inline int pvring_dev_avail_packed(struct pvring_dev *vr)
 {
 	struct pvring_dev_packed *p = &vr->packed;
-	u16 seq = p->avail_end, flags;
+	u16 seq = __pvring_dev_avail_end_packed(p), flags;
 	unsigned int room = __pvring_dev_room_packed(vr, p->last_avail);
 	unsigned int walked = (u16)(seq - p->last_avail), n;
 
@@ -278,16 +285,16 @@ static inline void pvring_dev_prefetch_used_packed(const struct pvring_dev *vr, 
  * The common chain, one direct buffer, inline: as pvring_dev_walk_packed()
  * for a head without NEXT or INDIRECT.
  */
-static inline pvring_always_inline int __pvring_dev_one_packed(struct pvring_dev *vr, u16 seq,
-							       u16 flags, struct pvring_chain *c,
-							       struct pvring_seg *seg,
-							       unsigned int max_seg, u16 *id)
+static inline pvring_always_inline int
+__pvring_dev_one_packed(struct pvring_dev *vr, const struct pvring_desc_packed *desc, u16 flags,
+			struct pvring_chain *c, struct pvring_seg *seg, unsigned int max_seg,
+			u16 *id)
 {
 	bool write = flags & PVRING_DESC_F_WRITE;
 	struct pvring_desc_packed d;
 	int n;
 
-	pvring_desc_copy_packed(&d, &vr->packed.desc[seq & vr->mask]);
+	pvring_desc_copy_packed(&d, desc);
 	*id = le16_to_cpu(d.id);
 	if (unlikely(*id >= vr->num))
 		return -EIO;
@@ -306,47 +313,63 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 							     struct pvring_seg *seg,
 							     unsigned int max_seg)
 {
+	/*
+	 * Locals: the stores below are u16 like the ring's fields, and the
+	 * compiler would reload each of them after every store.
+	 */
 	struct pvring_dev_packed *p = &vr->packed;
+	unsigned int num = vr->num, mask = vr->mask;
 	u16 seq = p->last_avail, ndesc = 1, id, walked, cnt, end, flags;
+	const struct pvring_desc_packed *d = &p->desc[seq & mask];
 	int ret;
 
-	if (!__pvring_dev_head_avail_packed(vr, seq, &flags)) {
+	/*
+	 * PV1: the chain, its tables and the payload are read only after the
+	 * head's flags.  Pairs with PD1, the driver's store-release in
+	 * pvring_drv_publish_packed().  As __pvring_dev_head_avail_packed(),
+	 * at the place computed once for the copy below too.
+	 */
+	flags = le16_to_cpu(pvring_load_acquire(&d->flags));
+	if (!pvring_packed_is_avail(flags, seq, num) || (u16)(seq - p->used_seq) >= num) {
 		/* Nothing there, whatever an earlier count said: start afresh. */
 		p->avail_cnt = 0;
-		p->avail_end = seq;
 		return 0;
 	}
-	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT))))
-		ret = __pvring_dev_one_packed(vr, seq, flags, c, seg, max_seg, &id);
-	else
-		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &ndesc, &id);
+	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT)))) {
+		ret = __pvring_dev_one_packed(vr, d, flags, c, seg, max_seg, &id);
+	} else {
+		/* Their own variables: the fast path's stay out of memory. */
+		u16 walk_ndesc, walk_id;
+
+		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &walk_ndesc,
+					     &walk_id);
+		ndesc = walk_ndesc;
+		id = walk_id;
+	}
 	if (unlikely(ret == -EIO)) {
 		vr->broken = true;
 		return -EIO;
 	}
-	/*
-	 * Locals from here: the stores below are u16 like these fields, and
-	 * the compiler would reload each after every store.
-	 */
-	cnt = p->avail_cnt;
-	walked = (u16)(p->avail_end - seq);
 	end = (u16)(seq + ndesc);
-	/*
-	 * The count stays right only if this chain is the first it walked:
-	 * the rest must still take at least a descriptor each, and exactly
-	 * what was walked when it was the last one.
-	 */
-	if (cnt && ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= cnt &&
-	    (cnt > 1 || ndesc == walked)) {
-		p->avail_cnt = cnt - 1;
-	} else {
-		p->avail_cnt = 0;
-		p->avail_end = end;
+	cnt = p->avail_cnt;
+	/* No count: avail_end is not looked at (__pvring_dev_avail_end_packed()). */
+	if (unlikely(cnt)) {
+		walked = (u16)(p->avail_end - seq);
+		/*
+		 * The count stays right only if this chain is the first it
+		 * walked: the rest must still take at least a descriptor
+		 * each, and exactly what was walked when it was the last one.
+		 */
+		if (ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= cnt &&
+		    (cnt > 1 || ndesc == walked))
+			p->avail_cnt = cnt - 1;
+		else
+			p->avail_cnt = 0;
 	}
 	p->last_avail = end;
 	p->id_ndesc[id] = ndesc;
 	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
-	p->pop_ndesc[(u16)(end - 1) & vr->mask] = ndesc;
+	p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
 	c->head = id;
 	c->head_valid = true;
 	return ret;
@@ -362,6 +385,8 @@ static inline void pvring_dev_unpop_packed(struct pvring_dev *vr, unsigned int n
 	 * no later pop has overwritten: the chains popped after it are given
 	 * back first, and all of them together hold at most num descriptors.
 	 */
+	if (!p->avail_cnt)
+		p->avail_end = p->last_avail;
 	while (n--) {
 		p->last_avail =
 			(u16)(p->last_avail - p->pop_ndesc[(u16)(p->last_avail - 1) & vr->mask]);
@@ -495,7 +520,9 @@ static inline pvring_always_inline bool pvring_dev_enable_notify_packed(struct p
 
 	if (vr->event_idx) {
 		p->event_flags = PVRING_EVENT_F_DESC;
-		pvring_event_write(p->device, pvring_packed_off_wrap(p->avail_end, vr->num),
+		pvring_event_write(p->device,
+				   pvring_packed_off_wrap(__pvring_dev_avail_end_packed(p),
+							  vr->num),
 				   PVRING_EVENT_F_DESC);
 	} else {
 		p->event_flags = PVRING_EVENT_F_ENABLE;
