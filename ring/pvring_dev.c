@@ -49,6 +49,7 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	p->driver = cfg->driver;
 	p->device = cfg->device;
 	p->last_avail = (u16)avail;
+	p->avail_bits = pvring_packed_avail_bits((u16)avail, cfg->num);
 	p->avail_end = (u16)avail;
 	p->used_seq = (u16)used;
 	p->event_flags = 0xffff;

@@ -59,6 +59,7 @@ struct pvring_dev_packed {
 	struct pvring_event *driver; /* driver event suppression, written by the driver */
 	struct pvring_event *device; /* device event suppression, written by us */
 	u16 last_avail; /* next descriptor to pop */
+	u16 avail_bits; /* pvring_packed_avail_bits(last_avail): kept, not computed per pop */
 	u16 avail_end; /* how far pvring_dev_avail() has looked (with avail_cnt only) */
 	u16 avail_cnt; /* chains it found in [last_avail, avail_end) */
 	u16 used_seq; /* next used descriptor to write (published up to here) */
@@ -414,6 +415,7 @@ static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *v
 
 		if (seq >= 0) {
 			vr->packed.last_avail = (u16)seq;
+			vr->packed.avail_bits = pvring_packed_avail_bits((u16)seq, vr->num);
 			vr->packed.avail_end = (u16)seq;
 			vr->packed.avail_cnt = 0;
 		}

@@ -299,13 +299,19 @@ __pvring_dev_one_packed(struct pvring_dev *vr, const struct pvring_desc_packed *
 	if (unlikely(*id >= vr->num))
 		return -EIO;
 	n = pvring_mem_xlate(vr->mem, le64_to_cpu(d.addr), le32_to_cpu(d.len), seg, max_seg);
-	c->nseg = n < 0 ? 0 : n;
-	c->nout = write ? 0 : c->nseg;
 	c->ndesc = 1;
 	c->max_len = le32_to_cpu(d.len);
 	c->out_len = write ? 0 : c->max_len;
 	c->in_len = write ? c->max_len : 0;
-	return n < 0 ? n : 1;
+	/* A bad buffer: the lengths as described, no segments (as the walk). */
+	if (unlikely(n < 0)) {
+		c->nseg = 0;
+		c->nout = 0;
+		return n;
+	}
+	c->nseg = n;
+	c->nout = write ? 0 : n;
+	return 1;
 }
 
 static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *vr,
@@ -327,10 +333,12 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 	 * PV1: the chain, its tables and the payload are read only after the
 	 * head's flags.  Pairs with PD1, the driver's store-release in
 	 * pvring_drv_publish_packed().  As __pvring_dev_head_avail_packed(),
-	 * at the place computed once for the copy below too.
+	 * at the place computed once for the copy below too, with the lap's
+	 * bits kept in avail_bits instead of worked out from seq.
 	 */
 	flags = le16_to_cpu(pvring_load_acquire(&d->flags));
-	if (!pvring_packed_is_avail(flags, seq, num) || (u16)(seq - p->used_seq) >= num) {
+	if ((flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) != p->avail_bits ||
+	    (u16)(seq - p->used_seq) >= num) {
 		/* Nothing there, whatever an earlier count said: start afresh. */
 		p->avail_cnt = 0;
 		return 0;
@@ -367,6 +375,8 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 			p->avail_cnt = 0;
 	}
 	p->last_avail = end;
+	if (pvring_packed_lap_moved(seq, end, num))
+		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	p->id_ndesc[id] = ndesc;
 	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
 	p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
@@ -392,6 +402,7 @@ static inline void pvring_dev_unpop_packed(struct pvring_dev *vr, unsigned int n
 			(u16)(p->last_avail - p->pop_ndesc[(u16)(p->last_avail - 1) & vr->mask]);
 		p->avail_cnt++;
 	}
+	p->avail_bits = pvring_packed_avail_bits(p->last_avail, vr->num);
 }
 
 /*

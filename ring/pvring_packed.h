@@ -116,6 +116,15 @@ static inline bool pvring_packed_is_used(u16 flags, u16 seq, unsigned int num)
 	       pvring_packed_used_bits(seq, num);
 }
 
+/*
+ * Did a side's position move into another lap from @old_seq to @new_seq (at
+ * most num further)?  Its AVAIL/USED bits flip then.
+ */
+static inline bool pvring_packed_lap_moved(u16 old_seq, u16 new_seq, unsigned int num)
+{
+	return (old_seq ^ new_seq) & num;
+}
+
 /* The off_wrap value naming @seq: offset in bits 0-14, wrap counter in bit 15. */
 static inline u16 pvring_packed_off_wrap(u16 seq, unsigned int num)
 {
