@@ -51,6 +51,7 @@ int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config
 	memset(p->driver, 0, sizeof(*p->driver));
 	memset(p->device, 0, sizeof(*p->device));
 	p->event_flags = PVRING_EVENT_F_ENABLE;
+	__pvring_drv_packed_set_pos(vr, 0, 0);
 	for (i = 0; i < vr->num; i++) {
 		vr->slot[i].token = NULL;
 		vr->slot[i].in_len = 0;
@@ -120,7 +121,8 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 			__pvring_drv_detach_packed(vr, (u16)i);
 			/* Nothing in flight: the next used one is the next made available. */
 			if (vr->num_free == vr->num)
-				vr->packed.last_used = vr->packed.avail_seq;
+				__pvring_drv_packed_set_pos(vr, vr->packed.avail_seq,
+							    vr->packed.avail_seq);
 		} else {
 			__pvring_drv_detach_split(vr, (u16)i);
 		}

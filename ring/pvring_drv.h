@@ -62,6 +62,8 @@ struct pvring_drv_packed {
 	struct pvring_event *driver; /* driver event suppression, written by us */
 	struct pvring_event *device; /* device event suppression, written by the device */
 	u16 avail_seq; /* next descriptor to fill (pvring_packed.h: sequence numbers) */
+	u16 avail_bits; /* pvring_packed_avail_bits(avail_seq), kept as it moves */
+	u16 used_bits; /* pvring_packed_used_bits(last_used), kept as it moves */
 	u16 kicked_seq; /* avail_seq when we last decided about a kick */
 	u16 last_used; /* next used descriptor to reap */
 	u16 first_seq; /* head of the first chain staged and not yet published */

@@ -34,6 +34,22 @@
 int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config *cfg);
 bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr);
 
+/*
+ * __pvring_drv_packed_set_pos - set both positions, nothing staged or in
+ * flight: set-up, pvring_drv_detach_unused() and a test that starts a ring
+ * elsewhere use it.  The fast paths keep avail_bits and used_bits along
+ * themselves.
+ */
+static inline void __pvring_drv_packed_set_pos(struct pvring_drv *vr, u16 avail_seq, u16 last_used)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+
+	p->avail_seq = avail_seq;
+	p->avail_bits = pvring_packed_avail_bits(avail_seq, vr->num);
+	p->last_used = last_used;
+	p->used_bits = pvring_packed_used_bits(last_used, vr->num);
+}
+
 static inline void __pvring_drv_fill_packed(struct pvring_desc_packed *d, u64 addr, u32 len, u16 id)
 {
 	d->addr = cpu_to_le64(addr);
@@ -75,14 +91,14 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 						 (u64)id * vr->indirect_max *
 							 sizeof(struct pvring_desc_packed),
 					 total * sizeof(struct pvring_desc_packed), id);
-		head_flags = PVRING_DESC_F_INDIRECT | pvring_packed_avail_bits(seq, num);
+		head_flags = PVRING_DESC_F_INDIRECT | p->avail_bits;
 		ndesc = 1;
 	} else {
 		if (unlikely(total > num))
 			return -EINVAL;
 		if (unlikely(vr->num_free < total))
 			return -ENOSPC;
-		head_flags = pvring_packed_avail_bits(seq, num) | (out ? 0 : PVRING_DESC_F_WRITE) |
+		head_flags = p->avail_bits | (out ? 0 : PVRING_DESC_F_WRITE) |
 			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
 		__pvring_drv_fill_packed(&ring[seq & mask], sg[0].addr, sg[0].len, id);
 		if (!out)
@@ -121,6 +137,8 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 	slot[id].in_len = in_len;
 	slot[id].ndesc = ndesc;
 	p->avail_seq = (u16)(seq + ndesc);
+	if (pvring_packed_lap_moved(seq, p->avail_seq, num))
+		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	return 0;
 }
 
@@ -179,10 +197,12 @@ static inline pvring_always_inline void __pvring_drv_detach_packed(struct pvring
 	vr->free_head = id;
 }
 
-/* Is the descriptor @d at @seq used?  PD2's acquire is here. */
+/*
+ * Is @d, the descriptor at last_used, used?  PD2's acquire is here; the
+ * bits that say "used" for last_used's lap are kept in used_bits.
+ */
 static inline pvring_always_inline bool
-__pvring_drv_used_at_packed(const struct pvring_drv *vr, const struct pvring_desc_packed *d,
-			    u16 seq)
+__pvring_drv_used_next_packed(const struct pvring_drv *vr, const struct pvring_desc_packed *d)
 {
 	/*
 	 * PD2: the id, the length and the data the device wrote are read
@@ -191,7 +211,7 @@ __pvring_drv_used_at_packed(const struct pvring_drv *vr, const struct pvring_des
 	 */
 	u16 flags = le16_to_cpu(pvring_load_acquire(&d->flags));
 
-	return pvring_packed_is_used(flags, seq, vr->num);
+	return (flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) == vr->packed.used_bits;
 }
 
 /* Is the descriptor at last_used used? */
@@ -199,7 +219,7 @@ static inline pvring_always_inline bool pvring_drv_more_used_packed(struct pvrin
 {
 	const struct pvring_drv_packed *p = &vr->packed;
 
-	return __pvring_drv_used_at_packed(vr, &p->desc[p->last_used & vr->mask], p->last_used);
+	return __pvring_drv_used_next_packed(vr, &p->desc[p->last_used & vr->mask]);
 }
 
 static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
@@ -211,7 +231,7 @@ static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvrin
 	void *token;
 	u32 id, l;
 
-	if (!__pvring_drv_used_at_packed(vr, d, seq))
+	if (!__pvring_drv_used_next_packed(vr, d))
 		return NULL;
 	id = le16_to_cpu(READ_ONCE(d->id));
 	l = le32_to_cpu(READ_ONCE(d->len));
@@ -222,6 +242,8 @@ static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvrin
 	s = &vr->slot[id];
 	/* The device skipped the rest of the chain: so do we (§2.8.6). */
 	p->last_used = (u16)(seq + s->ndesc);
+	if (pvring_packed_lap_moved(seq, p->last_used, vr->num))
+		p->used_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	token = s->token;
 	/*
 	 * The length whatever the WRITE flag says (QEMU never sets it);

@@ -194,9 +194,8 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 
 			t->pdesc[i].flags = cpu_to_le16(pvring_packed_used_bits(seq, t->num));
 		}
-		t->drv.packed.avail_seq = idx;
+		__pvring_drv_packed_set_pos(&t->drv, idx, idx);
 		t->drv.packed.kicked_seq = idx;
-		t->drv.packed.last_used = idx;
 		vcfg.base = pvring_packed_off_wrap(idx, t->num);
 	} else {
 		t->avail->idx = cpu_to_le16(idx);
