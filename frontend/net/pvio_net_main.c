@@ -589,8 +589,9 @@ static void pvnet_remove(struct pvio_device *pdev)
 	/* The device stops touching the rings; then every buffer comes back. */
 	pvnet_reclaim(net);
 	pvnet_del_napis(net);
-	pvio_del_vqs(pdev);
+	/* Before the queues go: their sizes are read from them. */
 	pvnet_free_queues(net);
+	pvio_del_vqs(pdev);
 	if (net->ctrl)
 		dma_free_coherent(pvio_dma_dev(pdev), sizeof(*net->ctrl), net->ctrl, net->ctrl_dma);
 	kfree(net->rqs);
