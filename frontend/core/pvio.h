@@ -20,6 +20,16 @@
  *                    frontend should reset it and fail its I/O.
  *   remove(dev)      the frontend stops its I/O, calls pvio_device_reset()
  *                    then pvio_del_vqs().
+ *   freeze(dev)      system sleep (suspend, hibernation), process context,
+ *                    config_changed no longer called: the frontend stops and
+ *                    drains its I/O (or keeps what it can resubmit), calls
+ *                    pvio_device_reset() then pvio_del_vqs().
+ *   restore(dev)     after resume (the host may have reset the device): the
+ *                    core reset it again and negotiated the same features;
+ *                    the frontend calls pvio_find_vqs(), refills its queues,
+ *                    pvio_device_ready(), and restarts its I/O.  On failure
+ *                    the core marks the device broken: the frontend fails
+ *                    new I/O and must not touch queues it did not find.
  *
  * The ring itself (struct pvring_drv in vq->ring) is used directly through the
  * inline fast paths of pvring_drv.h, under the frontend's per-queue lock.
@@ -167,6 +177,9 @@ struct pvio_device {
  * @remove: tear it down
  * @config_changed: the device's configuration changed (process context)
  * @broken: the device is broken: reset it and fail I/O (any context)
+ * @freeze: system sleep: stop I/O, reset the device, free the queues; or NULL
+ *	when the frontend cannot sleep (the system then does not either)
+ * @restore: after resume: set the queues up again and restart I/O
  */
 struct pvio_driver {
 	struct device_driver driver;
@@ -176,6 +189,8 @@ struct pvio_driver {
 	void (*remove)(struct pvio_device *dev);
 	void (*config_changed)(struct pvio_device *dev);
 	void (*broken)(struct pvio_device *dev);
+	int (*freeze)(struct pvio_device *dev);
+	int (*restore)(struct pvio_device *dev);
 };
 
 static inline struct pvio_device *to_pvio_device(struct device *d)

@@ -834,6 +834,87 @@ static void pvio_pci_shutdown(struct pci_dev *pci)
 	pci_clear_master(pci);
 }
 
+#ifdef CONFIG_PM_SLEEP
+/*
+ * System sleep (suspend to RAM or idle, hibernation): the frontend stops its
+ * I/O and frees its queues, and the PCI function is disabled; on the way back
+ * the host may have reset the device (QEMU does on S3 wake-up), so it is
+ * reset again, the same features negotiated and the frontend sets its queues
+ * up anew.  A device no frontend drives was reset when it was unbound.
+ */
+static int pvio_pci_freeze(struct device *d)
+{
+	struct pci_dev *pci = to_pci_dev(d);
+	struct pvio_device *dev = pci_get_drvdata(pci);
+	struct pvio_driver *drv;
+	int err;
+
+	/* Binding is blocked during system sleep: the driver stays as it is. */
+	drv = dev->dev.driver ? to_pvio_driver(dev->dev.driver) : NULL;
+	if (drv) {
+		if (!drv->freeze || !drv->restore) {
+			dev_err(&dev->dev, "%s cannot suspend; unbind it first\n",
+				drv->driver.name);
+			return -EOPNOTSUPP;
+		}
+		pvio_config_disable(dev);
+		err = drv->freeze(dev);
+		if (err) {
+			dev_err(&dev->dev, "%s refused to suspend: %d\n", drv->driver.name, err);
+			pvio_config_enable(dev);
+			return err;
+		}
+		/* In case the frontend left them: nothing may point at freed rings. */
+		pvio_device_reset(dev);
+		pvio_del_vqs(dev);
+	}
+	pci_disable_device(pci);
+	return 0;
+}
+
+static int pvio_pci_restore(struct device *d)
+{
+	struct pci_dev *pci = to_pci_dev(d);
+	struct pvio_device *dev = pci_get_drvdata(pci);
+	struct pvio_driver *drv;
+	u64 features = dev->features;
+	int err;
+
+	err = pci_enable_device(pci);
+	if (err)
+		return err;
+	pci_set_master(pci);
+	pvio_device_reset(dev);
+	WRITE_ONCE(dev->broken, false);
+	pvio_add_status(dev, PVIO_STATUS_ACKNOWLEDGE);
+	drv = dev->dev.driver ? to_pvio_driver(dev->dev.driver) : NULL;
+	if (!drv)
+		return 0;
+	pvio_add_status(dev, PVIO_STATUS_DRIVER);
+	err = pvio_negotiate(dev, drv);
+	if (!err && dev->features != features) {
+		dev_err(&dev->dev, "features changed across suspend (%#llx, now %#llx)\n", features,
+			dev->features);
+		err = -EIO;
+	}
+	if (!err)
+		err = drv->restore(dev);
+	if (err) {
+		/* The frontend fails its I/O from now on; unbinding cleans up. */
+		dev_err(&dev->dev, "cannot resume the device (%d); it is broken\n", err);
+		WRITE_ONCE(dev->broken, true);
+		pvio_add_status(dev, PVIO_STATUS_FAILED);
+		return 0;
+	}
+	if (!(pvio_get_status(dev) & PVIO_STATUS_DRIVER_OK))
+		pvio_device_ready(dev);
+	pvio_config_enable(dev);
+	return 0;
+}
+#endif
+
+static SIMPLE_DEV_PM_OPS(pvio_pci_pm_ops, pvio_pci_freeze, pvio_pci_restore);
+
 static const struct pci_device_id pvio_pci_ids[] = {
 	{ PCI_DEVICE(PVIO_PCI_VENDOR_ID, PCI_ANY_ID) },
 	{ 0 } /* end of table */
@@ -850,6 +931,7 @@ static struct pci_driver pvio_pci_driver = {
 	.probe = pvio_pci_probe,
 	.remove = pvio_pci_remove,
 	.shutdown = pvio_pci_shutdown,
+	.driver.pm = &pvio_pci_pm_ops,
 };
 
 static int __init pvio_core_init(void)
