@@ -14,6 +14,12 @@
  * decision, reaping, taking back buffers after a reset); it is taken from
  * queue_rq, commit_rqs, the queue's interrupt and the broken/remove paths.
  *
+ * System sleep: freeze waits for the requests in flight (blk-mq freeze),
+ * quiesces the queue, resets the device and frees the virtqueues; restore
+ * finds them again (they must still fit the depth and segments the disk was
+ * set up with), unquiesces and unfreezes.  A device that cannot be restored is
+ * marked broken before the queue restarts, so its requests fail.
+ *
  * When the device misbehaves (a used id that is not in flight, a reset that
  * does not finish, a request that times out) it is marked broken: new
  * requests fail at once, broken_work resets the device and fails every
@@ -77,6 +83,7 @@ struct pvblk_vq {
  * @nvqs: number of request queues
  * @depth: tags per hardware queue, entries in each pvblk_vq.cmds
  * @max_segs: data segments per request
+ * @sg_elems: data segments the device takes (SEG_MAX), for pvio_find_vqs()
  * @index: instance number (disk name, minors)
  * @geo: geometry reported by HDIO_GETGEO
  * @broken_work: resets a broken device and fails its requests
@@ -89,6 +96,7 @@ struct pvblk {
 	unsigned int nvqs;
 	unsigned int depth;
 	unsigned int max_segs;
+	unsigned int sg_elems;
 	int index;
 	struct hd_geometry geo;
 	struct work_struct broken_work;

@@ -231,6 +231,32 @@ out_free:
 	return err;
 }
 
+/*
+ * Tags per queue and data segments per request that the queues found take.
+ * A chain is header + data + status.  With indirect tables it takes one
+ * descriptor and may be as long as a table; without, it takes its length in
+ * the ring, so allow two requests' worth at least.
+ */
+static void pvblk_vq_limits(struct pvblk *blk, unsigned int *depth, unsigned int *max_segs)
+{
+	unsigned int i;
+
+	*max_segs = blk->sg_elems;
+	*depth = UINT_MAX;
+	for (i = 0; i < blk->nvqs; i++) {
+		struct pvio_vq *vq = blk->vqs[i].vq;
+
+		if (pvring_drv_has_indirect(&vq->ring)) {
+			*depth = min(*depth, vq->num);
+		} else {
+			*max_segs = min(*max_segs, max(vq->num / 2, 3U) - 2);
+			*depth = min(*depth, max(vq->num / 2, 1U));
+		}
+	}
+	if (queue_depth)
+		*depth = min(*depth, queue_depth);
+}
+
 /* Queue limits and disk flags from the configuration space. */
 static void pvblk_setup_limits(struct pvblk *blk)
 {
@@ -314,7 +340,7 @@ static void pvblk_setup_limits(struct pvblk *blk)
 static int pvblk_probe(struct pvio_device *pdev)
 {
 	struct pvblk *blk;
-	unsigned int sg_elems = 1, i;
+	unsigned int sg_elems = 1;
 	int err;
 
 	blk = kzalloc(sizeof(*blk), GFP_KERNEL);
@@ -339,29 +365,11 @@ static int pvblk_probe(struct pvio_device *pdev)
 		err = -ENOMEM;
 		goto err_free_index;
 	}
+	blk->sg_elems = sg_elems;
 	err = pvblk_find_vqs(blk, sg_elems);
 	if (err)
 		goto err_free_vqs;
-
-	/*
-	 * A chain is header + data + status.  With indirect tables it takes one
-	 * descriptor and may be as long as a table; without, it takes its length
-	 * in the ring, so allow two requests' worth at least.
-	 */
-	blk->max_segs = sg_elems;
-	blk->depth = UINT_MAX;
-	for (i = 0; i < blk->nvqs; i++) {
-		struct pvio_vq *vq = blk->vqs[i].vq;
-
-		if (pvring_drv_has_indirect(&vq->ring)) {
-			blk->depth = min(blk->depth, vq->num);
-		} else {
-			blk->max_segs = min(blk->max_segs, max(vq->num / 2, 3U) - 2);
-			blk->depth = min(blk->depth, max(vq->num / 2, 1U));
-		}
-	}
-	if (queue_depth)
-		blk->depth = min(blk->depth, queue_depth);
+	pvblk_vq_limits(blk, &blk->depth, &blk->max_segs);
 	err = pvblk_alloc_vq_memory(blk);
 	if (err)
 		goto err_del_vqs;
@@ -470,6 +478,54 @@ static void pvblk_config_changed(struct pvio_device *pdev)
 	set_capacity_and_notify(blk->disk, capacity);
 }
 
+/* See "System sleep" at the top of pvio_blk.h. */
+static int pvblk_freeze(struct pvio_device *pdev)
+{
+	struct pvblk *blk = dev_get_drvdata(&pdev->dev);
+	unsigned int i;
+
+	/* Waits until every request in flight completed (or timed out). */
+	blk_mq_freeze_queue(blk->disk->queue);
+	blk_mq_quiesce_queue(blk->disk->queue);
+	pvio_device_reset(pdev);
+	cancel_work_sync(&blk->broken_work);
+	/* A broken device may have kept some: they fail. */
+	pvblk_fail_inflight(blk);
+	pvio_del_vqs(pdev);
+	for (i = 0; i < blk->nvqs; i++)
+		blk->vqs[i].vq = NULL;
+	return 0;
+}
+
+static int pvblk_restore(struct pvio_device *pdev)
+{
+	struct pvblk *blk = dev_get_drvdata(&pdev->dev);
+	unsigned int depth, max_segs, i;
+	int err;
+
+	err = pvblk_find_vqs(blk, blk->sg_elems);
+	if (!err) {
+		pvblk_vq_limits(blk, &depth, &max_segs);
+		if (depth < blk->depth || max_segs < blk->max_segs) {
+			dev_err(&pdev->dev,
+				"%s: queues shrank across suspend (depth %u < %u or %u < %u segments)\n",
+				blk->disk->disk_name, depth, blk->depth, max_segs, blk->max_segs);
+			pvio_del_vqs(pdev);
+			for (i = 0; i < blk->nvqs; i++)
+				blk->vqs[i].vq = NULL;
+			err = -ENOSPC;
+		}
+	}
+	if (err)
+		/* Before the queue restarts: queue_rq then fails every request. */
+		pvio_device_broken(pdev, "cannot resume");
+	else
+		pvio_device_ready(pdev);
+	blk_mq_unquiesce_queue(blk->disk->queue);
+	blk_mq_unfreeze_queue(blk->disk->queue);
+	return err;
+}
+
 static struct pvio_driver pvblk_driver = {
 	.driver.name = "pvio_blk",
 	.type = PVIO_ID_BLOCK,
@@ -484,6 +540,8 @@ static struct pvio_driver pvblk_driver = {
 	.remove = pvblk_remove,
 	.config_changed = pvblk_config_changed,
 	.broken = pvblk_broken,
+	.freeze = pvblk_freeze,
+	.restore = pvblk_restore,
 };
 
 static int __init pvblk_init(void)

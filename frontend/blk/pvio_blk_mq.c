@@ -244,6 +244,9 @@ static void pvblk_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	unsigned long flags;
 	bool notify;
 
+	/* Broken: nothing to kick, maybe no queue (a failed resume). */
+	if (unlikely(pvio_device_is_broken(bvq->blk->pdev)))
+		return;
 	spin_lock_irqsave(&bvq->lock, flags);
 	notify = pvio_vq_kick_prepare(bvq->vq);
 	spin_unlock_irqrestore(&bvq->lock, flags);
@@ -307,6 +310,9 @@ void pvblk_fail_inflight(struct pvblk *blk)
 	for (i = 0; i < blk->nvqs; i++) {
 		struct pvblk_vq *bvq = &blk->vqs[i];
 
+		/* No queue while suspended, or after a failed resume. */
+		if (!bvq->vq)
+			continue;
 		spin_lock_irq(&bvq->lock);
 		while ((req = pvring_drv_detach_unused(&bvq->vq->ring)) != NULL) {
 			struct pvblk_req *br = blk_mq_rq_to_pdu(req);
