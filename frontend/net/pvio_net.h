@@ -21,6 +21,12 @@
  *                   rx_mode work (without RTNL) and by the broken work before
  *                   it takes the ring's buffers back.
  *
+ * System sleep: freeze detaches the netdev, stops NAPI and the refill, resets
+ * the device, takes every buffer back and frees the queues (@frozen: no ring
+ * exists); restore finds them again, selects the queue pairs, the MAC and
+ * the VLAN filters once more, refills and attaches the netdev.  A device
+ * that cannot be restored stays detached and broken.
+ *
  * ndo_set_rx_mode runs under the address-list spinlock: it only schedules
  * rx_mode_work, which copies the lists and sends CTRL_RX / CTRL_MAC.
  */
@@ -206,6 +212,7 @@ struct pvnet_ctrl {
  * @refill_enabled: @refill may be scheduled (the device is open)
  * @broken_work: resets a broken device and takes its buffers back
  * @broken_done: the broken work ran: rings are empty and stay so
+ * @frozen: suspended, or a resume failed: no queue exists (under RTNL)
  */
 struct pvnet {
 	struct pvio_device *pdev;
@@ -230,6 +237,7 @@ struct pvnet {
 	bool refill_enabled;
 	struct work_struct broken_work;
 	bool broken_done;
+	bool frozen;
 };
 
 /* pvio_net_rx.c */

@@ -119,6 +119,8 @@ static void pvnet_reclaim(struct pvnet *net)
 	unsigned int i;
 
 	pvio_device_reset(net->pdev);
+	if (net->frozen)
+		return;
 	for (i = 0; i < net->max_pairs; i++) {
 		struct netdev_queue *txq = netdev_get_tx_queue(net->dev, i);
 
@@ -167,7 +169,10 @@ static void pvnet_broken_work(struct work_struct *work)
 
 	rtnl_lock();
 	netif_carrier_off(net->dev);
-	if (!net->broken_done) {
+	/* Suspended (or a resume failed): no queue, NAPI already disabled. */
+	if (net->frozen) {
+		pvio_device_reset(net->pdev);
+	} else if (!net->broken_done) {
 		net->broken_done = true;
 		if (netif_running(net->dev)) {
 			pvnet_refill_enable(net, false);
@@ -217,7 +222,9 @@ static int pvnet_close(struct net_device *dev)
 	/* No refill may start once NAPI is disabled: it would disable it again. */
 	pvnet_refill_enable(net, false);
 	cancel_delayed_work_sync(&net->refill);
-	pvnet_napi_disable_all(net);
+	/* A failed resume left NAPI disabled. */
+	if (!net->frozen)
+		pvnet_napi_disable_all(net);
 	return 0;
 }
 
@@ -373,10 +380,18 @@ static int pvnet_init_queues(struct pvnet *net)
 			pvnet_free_queues(net);
 			return err;
 		}
+	}
+	return 0;
+}
+
+static void pvnet_add_napis(struct pvnet *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < net->max_pairs; i++) {
 		netif_napi_add(net->dev, &net->rqs[i].napi, pvnet_rx_poll);
 		netif_napi_add_tx(net->dev, &net->sqs[i].napi, pvnet_tx_poll);
 	}
-	return 0;
 }
 
 static void pvnet_del_napis(struct pvnet *net)
@@ -520,6 +535,7 @@ static int pvnet_probe(struct pvio_device *pdev)
 	err = pvnet_init_queues(net);
 	if (err)
 		goto err_free_ctrl;
+	pvnet_add_napis(net);
 
 	netif_carrier_off(dev);
 	dev_set_drvdata(&pdev->dev, net);
@@ -599,6 +615,108 @@ static void pvnet_remove(struct pvio_device *pdev)
 	free_netdev(dev);
 }
 
+/* ---- system sleep (see the top of pvio_net.h) ---------------------------- */
+
+static void pvnet_forget_vqs(struct pvnet *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < net->max_pairs; i++) {
+		net->rqs[i].vq = NULL;
+		net->sqs[i].vq = NULL;
+	}
+	net->cvq = NULL;
+}
+
+static int pvnet_freeze(struct pvio_device *pdev)
+{
+	struct pvnet *net = dev_get_drvdata(&pdev->dev);
+	struct net_device *dev = net->dev;
+
+	pvnet_rx_mode_enable(net, false);
+	cancel_work_sync(&net->rx_mode_work);
+	cancel_work_sync(&net->broken_work);
+	rtnl_lock();
+	netif_tx_lock_bh(dev);
+	netif_device_detach(dev);
+	netif_tx_unlock_bh(dev);
+	if (netif_running(dev)) {
+		pvnet_refill_enable(net, false);
+		cancel_delayed_work_sync(&net->refill);
+		pvnet_napi_disable_all(net);
+	}
+	/* Sent frames not yet reaped and posted receive buffers are freed. */
+	pvnet_reclaim(net);
+	pvnet_free_queues(net);
+	pvio_del_vqs(pdev);
+	pvnet_forget_vqs(net);
+	net->frozen = true;
+	rtnl_unlock();
+	return 0;
+}
+
+static int pvnet_vlan_restore_one(struct net_device *dev, int vid, void *arg)
+{
+	return pvnet_vlan_rx_add_vid(dev, htons(ETH_P_8021Q), vid);
+}
+
+/* What the device forgot with its reset: queue pairs, MAC, VLAN filters. */
+static void pvnet_restore_settings(struct pvnet *net)
+{
+	struct pvio_device *pdev = net->pdev;
+	int err;
+
+	if (pvnet_set_pairs(net, net->curr_pairs))
+		pvnet_set_pairs(net, 1);
+	if (pvio_has_feature(pdev, PVIO_NET_F_CTRL_MAC_ADDR)) {
+		err = pvnet_ctrl_cmd(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_ADDR_SET,
+				     net->dev->dev_addr, ETH_ALEN);
+		if (err)
+			pvnet_ctrl_warn(net, PVIO_NET_CTRL_MAC, PVIO_NET_CTRL_MAC_ADDR_SET, err);
+	}
+	if (net->dev->features & NETIF_F_HW_VLAN_CTAG_FILTER)
+		vlan_for_each(net->dev, pvnet_vlan_restore_one, net);
+}
+
+static int pvnet_restore(struct pvio_device *pdev)
+{
+	struct pvnet *net = dev_get_drvdata(&pdev->dev);
+	struct net_device *dev = net->dev;
+	unsigned int i;
+	int err;
+
+	rtnl_lock();
+	err = pvnet_find_vqs(net);
+	if (err)
+		goto out_unlock;
+	err = pvnet_init_queues(net);
+	if (err) {
+		pvio_del_vqs(pdev);
+		pvnet_forget_vqs(net);
+		goto out_unlock;
+	}
+	net->frozen = false;
+	pvio_device_ready(pdev);
+	pvnet_restore_settings(net);
+	pvnet_rx_mode_enable(net, true);
+	if (netif_running(dev)) {
+		pvnet_refill_enable(net, true);
+		for (i = 0; i < net->max_pairs; i++)
+			if (!pvnet_rx_refill(&net->rqs[i], GFP_KERNEL))
+				pvnet_refill_schedule(net, HZ / 2);
+		pvnet_napi_enable_all(net);
+	}
+	netif_tx_lock_bh(dev);
+	netif_device_attach(dev);
+	netif_tx_unlock_bh(dev);
+	/* Receive mode and MAC tables again: the device forgot them too. */
+	pvnet_set_rx_mode(dev);
+	pvnet_update_link(net);
+out_unlock:
+	rtnl_unlock();
+	return err;
+}
+
 static struct pvio_driver pvnet_driver = {
 	.driver.name = PVNET_DRV_NAME,
 	.type = PVIO_ID_NET,
@@ -616,6 +734,8 @@ static struct pvio_driver pvnet_driver = {
 	.remove = pvnet_remove,
 	.config_changed = pvnet_config_changed,
 	.broken = pvnet_broken,
+	.freeze = pvnet_freeze,
+	.restore = pvnet_restore,
 };
 
 static int __init pvnet_init(void)
