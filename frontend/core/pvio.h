@@ -238,6 +238,7 @@ u16 pvio_cread16(struct pvio_device *dev, unsigned int off);
 u32 pvio_cread32(struct pvio_device *dev, unsigned int off);
 u64 pvio_cread64(struct pvio_device *dev, unsigned int off);
 void pvio_cwrite8(struct pvio_device *dev, unsigned int off, u8 val);
+void pvio_cwrite32(struct pvio_device *dev, unsigned int off, u32 val);
 
 /**
  * pvio_vq_kick_prepare - does the device want a notification?

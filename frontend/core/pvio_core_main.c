@@ -262,6 +262,22 @@ void pvio_cwrite8(struct pvio_device *dev, unsigned int off, u8 val)
 }
 EXPORT_SYMBOL_GPL(pvio_cwrite8);
 
+/**
+ * pvio_cwrite32 - write a little-endian 32-bit config field
+ * @dev: the device
+ * @off: offset in the device-specific configuration structure
+ * @val: the value
+ *
+ * Any context (a console's emergency write calls it from printk).
+ */
+void pvio_cwrite32(struct pvio_device *dev, unsigned int off, u32 val)
+{
+	if (!dev->device_cfg || off + 4 > dev->device_cfg_len || off + 4 < off)
+		return;
+	iowrite32(val, dev->device_cfg + off);
+}
+EXPORT_SYMBOL_GPL(pvio_cwrite32);
+
 /* ---- config-change notifications ------------------------------------ */
 
 static void pvio_config_work(struct work_struct *work)
