@@ -26,6 +26,15 @@
  * messages are handled in ctrl_work (process context): adding a port
  * sleeps.
  *
+ * System sleep: freeze sets @frozen under every port's rx_lock and tx_lock
+ * and the control transmit lock (whoever uses a ring checks it under the
+ * lock), resets the device and frees the queues; the buffers stay allocated.
+ * Restore finds the queues again, posts every buffer anew and, with
+ * MULTIPORT, sends DEVICE_READY: the device announces its ports again, and
+ * ports that are present already are only confirmed (PORT_READY, and
+ * PORT_OPEN for an open port or the console).  While frozen, console output
+ * goes through the emergency write register when the device offers it.
+ *
  * Device data is bounded: a used length above the buffer, a control message
  * for a port that does not exist or a name that is too long is refused with
  * a rate-limited message, and a broken ring marks the device broken.
@@ -151,6 +160,9 @@ struct pvcon_port {
  * @ctrl_tx_nfree: entries in it
  * @ctrl_work: handles control messages in process context
  * @removing: remove() started: ctrl_work adds nothing more
+ * @frozen: suspended (or a resume failed): no queue exists; written under
+ *	every port's rx_lock and tx_lock and ctrl_tx_lock
+ * @emerg_write: EMERG_WRITE negotiated: emerg_wr takes console output
  * @devt: first dev_t of the @nports minors
  */
 struct pvcon {
@@ -173,12 +185,15 @@ struct pvcon {
 	unsigned int ctrl_tx_nfree;
 	struct work_struct ctrl_work;
 	bool removing;
+	bool frozen;
+	bool emerg_write;
 	dev_t devt;
 };
 
 /* pvio_con_main.c */
 void pvcon_free(struct kref *kref);
 int pvcon_port_buffers_setup(struct pvcon_port *port);
+int pvcon_port_buffers_post(struct pvcon_port *port);
 int pvcon_rx_post(struct pvcon_port *port, u8 *buf);
 void pvcon_tx_reclaim(struct pvcon_port *port);
 
@@ -196,6 +211,7 @@ void pvcon_hvc_resize(struct pvcon_port *port, u16 cols, u16 rows);
 
 /* pvio_con_ctrl.c */
 int pvcon_ctrl_setup(struct pvcon *con);
+int pvcon_ctrl_post(struct pvcon *con);
 int pvcon_ctrl_send(struct pvcon *con, u32 id, u16 event, u16 value);
 void pvcon_ctrl_work(struct work_struct *work);
 void pvcon_ctrl_rx_done(struct pvio_vq *vq);

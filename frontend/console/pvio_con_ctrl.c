@@ -19,8 +19,6 @@
 int pvcon_ctrl_setup(struct pvcon *con)
 {
 	struct device *dma = pvio_dma_dev(con->pdev);
-	unsigned int i, n = min_t(unsigned int, PVCON_CTRL_BUFS, con->vqs[2]->num);
-	int err = 0;
 
 	con->ctrl_rx_mem = dma_alloc_coherent(dma, PVCON_CTRL_BUFS * PVCON_CTRL_BUF,
 					      &con->ctrl_rx_dma, GFP_KERNEL);
@@ -29,14 +27,36 @@ int pvcon_ctrl_setup(struct pvcon *con)
 					      &con->ctrl_tx_dma, GFP_KERNEL);
 	if (!con->ctrl_rx_mem || !con->ctrl_tx_mem)
 		return -ENOMEM;
+	return pvcon_ctrl_post(con);
+}
+
+/**
+ * pvcon_ctrl_post - give the control buffers to fresh control queues
+ * @con: the device, its control queues empty (at probe, or on resume)
+ *
+ * Every transmit buffer is free, every receive buffer posted (not kicked).
+ *
+ * Return: 0 or -errno from the ring.
+ */
+int pvcon_ctrl_post(struct pvcon *con)
+{
+	unsigned int i, n = min_t(unsigned int, PVCON_CTRL_BUFS, con->vqs[2]->num);
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&con->ctrl_tx_lock, flags);
+	con->ctrl_tx_nfree = 0;
 	for (i = 0; i < min_t(unsigned int, PVCON_CTRL_BUFS, con->vqs[3]->num); i++)
 		con->ctrl_tx_free[con->ctrl_tx_nfree++] = i;
+	spin_unlock_irqrestore(&con->ctrl_tx_lock, flags);
+	spin_lock_irqsave(&con->ctrl_rx_lock, flags);
 	for (i = 0; i < n && !err; i++) {
 		struct pvring_sg sg = { con->ctrl_rx_dma + i * PVCON_CTRL_BUF, PVCON_CTRL_BUF };
 
 		err = pvring_drv_add(&con->vqs[2]->ring, &sg, 0, 1,
 				     (u8 *)con->ctrl_rx_mem + i * PVCON_CTRL_BUF);
 	}
+	spin_unlock_irqrestore(&con->ctrl_rx_lock, flags);
 	return err;
 }
 
@@ -64,6 +84,10 @@ int pvcon_ctrl_send(struct pvcon *con, u32 id, u16 event, u16 value)
 	if (!con->multiport)
 		return 0;
 	spin_lock_irqsave(&con->ctrl_tx_lock, flags);
+	if (con->frozen) {
+		spin_unlock_irqrestore(&con->ctrl_tx_lock, flags);
+		return -ENODEV;
+	}
 	for (;;) {
 		while ((c = pvring_drv_get_used(&con->vqs[3]->ring, &len)))
 			con->ctrl_tx_free[con->ctrl_tx_nfree++] =
@@ -122,10 +146,14 @@ static void pvcon_ctrl_handle(struct pvcon *con, const u8 *buf, u32 len)
 	switch (event) {
 	case PVIO_CONSOLE_DEVICE_ADD:
 		if (!con->removing) {
+			/* Present already: the device announces its ports again after a resume. */
+			bool reopen = port->present && port->guest_open;
 			int err = pvcon_port_add(con, id);
 
 			mutex_unlock(&con->lock);
 			pvcon_ctrl_send(con, id, PVIO_CONSOLE_PORT_READY, !err);
+			if (reopen)
+				pvcon_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
 			return;
 		}
 		break;
@@ -133,7 +161,8 @@ static void pvcon_ctrl_handle(struct pvcon *con, const u8 *buf, u32 len)
 		pvcon_port_remove(port);
 		break;
 	case PVIO_CONSOLE_CONSOLE_PORT:
-		if (port->present && !port->console && !pvcon_port_console_add(port)) {
+		/* A console already (after a resume): only tell the device it is open. */
+		if (port->present && (port->console || !pvcon_port_console_add(port))) {
 			mutex_unlock(&con->lock);
 			pvcon_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
 			return;

@@ -73,12 +73,14 @@ static int pvcon_hvc_get_chars(u32 vtermno, char *buf, int count)
 {
 	struct pvcon_port *port = pvcon_console_find(vtermno);
 	unsigned long flags;
-	int n;
+	int n = 0;
 
 	if (!port || !port->setup)
 		return -EPIPE;
 	spin_lock_irqsave(&port->rx_lock, flags);
-	n = pvcon_rx_take_locked(port, buf, count);
+	/* Suspended: nothing to read until the queues are back. */
+	if (!port->con->frozen)
+		n = pvcon_rx_take_locked(port, buf, count);
 	spin_unlock_irqrestore(&port->rx_lock, flags);
 	port->rx_bytes += n;
 	return n;
@@ -109,6 +111,24 @@ static int pvcon_tx_put_locked(struct pvcon_port *port, const u8 *buf, int count
 }
 
 /*
+ * EMERG_WRITE: each byte written to emerg_wr goes to the device's console
+ * port at once, without a queue (virtio 1.2 §5.3.4).  For the output printed
+ * while the queues are gone (suspended, broken).  Any context.  Returns the
+ * bytes written, or -EPIPE without the feature (hvc drops the output then).
+ */
+static int pvcon_emerg_write(struct pvcon *con, const char *buf, int count)
+{
+	int i;
+
+	if (!con->emerg_write)
+		return -EPIPE;
+	for (i = 0; i < count; i++)
+		pvio_cwrite32(con->pdev, offsetof(struct pvio_console_config, emerg_wr),
+			      (u8)buf[i]);
+	return count;
+}
+
+/*
  * printk and the hvc tty call this in atomic context: it never sleeps.  With
  * every buffer in flight it waits for the device a bounded time (as long as
  * one buffer takes), then reports what it queued.
@@ -122,6 +142,12 @@ static int pvcon_hvc_put_chars(u32 vtermno, const char *buf, int count)
 	if (!port || !port->setup)
 		return -EPIPE;
 	spin_lock_irqsave(&port->tx_lock, flags);
+	if (port->con->frozen || pvio_device_is_broken(port->con->pdev)) {
+		/* No queue to use: the emergency register, or the output is lost. */
+		n = pvcon_emerg_write(port->con, buf, count);
+		spin_unlock_irqrestore(&port->tx_lock, flags);
+		return n;
+	}
 	n = pvcon_tx_put_locked(port, buf, count);
 	while (!n && !pvring_drv_broken(&port->txvq->ring) && spins++ < 100000) {
 		cpu_relax();

@@ -77,10 +77,7 @@ void pvcon_tx_reclaim(struct pvcon_port *port)
 int pvcon_port_buffers_setup(struct pvcon_port *port)
 {
 	struct device *dma = pvio_dma_dev(port->con->pdev);
-	unsigned long flags;
-	unsigned int i, n = min_t(unsigned int, PVCON_RX_BUFS, port->rxvq->num);
-	dma_addr_t d;
-	int err = 0;
+	int err;
 
 	port->rx_mem =
 		dma_alloc_coherent(dma, PVCON_RX_BUFS * PAGE_SIZE, &port->rx_dma, GFP_KERNEL);
@@ -92,16 +89,9 @@ int pvcon_port_buffers_setup(struct pvcon_port *port)
 		err = -ENOMEM;
 		goto err_free_rx;
 	}
-	port->tx_nfree = 0;
-	for (i = 0; i < min_t(unsigned int, PVCON_TX_BUFS, port->txvq->num); i++)
-		port->tx_free[port->tx_nfree++] = i;
-	spin_lock_irqsave(&port->rx_lock, flags);
-	for (i = 0; i < n && !err; i++)
-		err = pvcon_rx_post(port, pvcon_rx_buf(port, i, &d));
-	spin_unlock_irqrestore(&port->rx_lock, flags);
+	err = pvcon_port_buffers_post(port);
 	if (err)
 		goto err_free_tx;
-	pvio_vq_kick(port->rxvq);
 	port->setup = true;
 	return 0;
 
@@ -112,6 +102,37 @@ err_free_rx:
 	dma_free_coherent(dma, PVCON_RX_BUFS * PAGE_SIZE, port->rx_mem, port->rx_dma);
 	port->rx_mem = NULL;
 	port->tx_mem = NULL;
+	return err;
+}
+
+/**
+ * pvcon_port_buffers_post - give a port's buffers to fresh queues
+ * @port: the port, its buffers allocated, its queues empty (at the first
+ *	DEVICE_ADD, or on resume)
+ *
+ * Every transmit buffer is free, every receive buffer posted.
+ *
+ * Return: 0 or -errno from the ring (it is broken then).
+ */
+int pvcon_port_buffers_post(struct pvcon_port *port)
+{
+	unsigned int i, n = min_t(unsigned int, PVCON_RX_BUFS, port->rxvq->num);
+	unsigned long flags;
+	dma_addr_t d;
+	int err = 0;
+
+	spin_lock_irqsave(&port->tx_lock, flags);
+	port->tx_nfree = 0;
+	for (i = 0; i < min_t(unsigned int, PVCON_TX_BUFS, port->txvq->num); i++)
+		port->tx_free[port->tx_nfree++] = i;
+	spin_unlock_irqrestore(&port->tx_lock, flags);
+	spin_lock_irqsave(&port->rx_lock, flags);
+	port->rx_cur = NULL;
+	for (i = 0; i < n && !err; i++)
+		err = pvcon_rx_post(port, pvcon_rx_buf(port, i, &d));
+	spin_unlock_irqrestore(&port->rx_lock, flags);
+	if (!err)
+		pvio_vq_kick(port->rxvq);
 	return err;
 }
 
@@ -223,6 +244,7 @@ static int pvcon_probe(struct pvio_device *pdev)
 	spin_lock_init(&con->ctrl_tx_lock);
 	INIT_WORK(&con->ctrl_work, pvcon_ctrl_work);
 	con->multiport = pvio_has_feature(pdev, PVIO_CONSOLE_F_MULTIPORT);
+	con->emerg_write = pvio_has_feature(pdev, PVIO_CONSOLE_F_EMERG_WRITE);
 	con->nports = 1;
 	if (con->multiport)
 		con->nports = clamp_t(u32, pvio_cread32(pdev, PVCON_CFG(max_nr_ports)), 1,
@@ -343,13 +365,93 @@ static void pvcon_broken(struct pvio_device *pdev)
 		wake_up_interruptible(&con->ports[i].waitq);
 }
 
+/* ---- system sleep (see the top of pvio_con.h) --------------------------- */
+
+/* Sets con->frozen under every lock a ring user holds while it checks it. */
+static void pvcon_set_frozen(struct pvcon *con, bool frozen)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < con->nports; i++) {
+		struct pvcon_port *port = &con->ports[i];
+
+		spin_lock_irqsave(&port->rx_lock, flags);
+		spin_lock(&port->tx_lock);
+		WRITE_ONCE(con->frozen, frozen);
+		spin_unlock(&port->tx_lock);
+		spin_unlock_irqrestore(&port->rx_lock, flags);
+	}
+	spin_lock_irqsave(&con->ctrl_tx_lock, flags);
+	WRITE_ONCE(con->frozen, frozen);
+	spin_unlock_irqrestore(&con->ctrl_tx_lock, flags);
+}
+
+static int pvcon_freeze(struct pvio_device *pdev)
+{
+	struct pvcon *con = dev_get_drvdata(&pdev->dev);
+	unsigned int i;
+
+	/* Readers and writers are frozen; the mutexes make sure none is inside. */
+	for (i = 0; i < con->nports; i++) {
+		mutex_lock(&con->ports[i].read_mutex);
+		mutex_lock(&con->ports[i].write_mutex);
+	}
+	pvcon_set_frozen(con, true);
+	pvio_device_reset(pdev);
+	cancel_work_sync(&con->ctrl_work);
+	pvio_del_vqs(pdev);
+	for (i = 0; i < con->nports; i++) {
+		mutex_unlock(&con->ports[i].write_mutex);
+		mutex_unlock(&con->ports[i].read_mutex);
+	}
+	return 0;
+}
+
+static int pvcon_restore(struct pvio_device *pdev)
+{
+	struct pvcon *con = dev_get_drvdata(&pdev->dev);
+	unsigned int i;
+	int err;
+
+	kfree(con->vqs);
+	con->vqs = NULL;
+	err = pvcon_find_vqs(con);
+	if (err)
+		return err;
+	for (i = 0; i < con->nports && !err; i++)
+		if (con->ports[i].setup)
+			err = pvcon_port_buffers_post(&con->ports[i]);
+	if (!err && con->multiport)
+		err = pvcon_ctrl_post(con);
+	if (err) {
+		pvio_device_reset(pdev);
+		pvio_del_vqs(pdev);
+		return err;
+	}
+	pvcon_set_frozen(con, false);
+	pvio_device_ready(pdev);
+	if (con->multiport) {
+		pvio_vq_kick(con->vqs[2]);
+		err = pvcon_ctrl_send(con, 0, PVIO_CONSOLE_DEVICE_READY, 1);
+	}
+	/* Readers and writers waiting for room or data look again. */
+	for (i = 0; i < con->nports; i++)
+		wake_up_interruptible(&con->ports[i].waitq);
+	if (con->ports[0].hvc)
+		hvc_kick();
+	return err;
+}
+
 static struct pvio_driver pvcon_driver = {
 	.driver.name = "pvio_con",
 	.type = PVIO_ID_CONSOLE,
-	.features = PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT),
+	.features = PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT) | PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE),
 	.probe = pvcon_probe,
 	.remove = pvcon_remove,
 	.broken = pvcon_broken,
+	.freeze = pvcon_freeze,
+	.restore = pvcon_restore,
 };
 
 static int __init pvcon_init(void)

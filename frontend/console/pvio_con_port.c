@@ -118,14 +118,17 @@ static int pvcon_fop_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static bool pvcon_rx_ready(struct pvcon_port *port)
-{
-	return port->rx_cur || pvring_drv_more_used(&port->rxvq->ring);
-}
-
+/* Suspended, a resume failed, or broken: the port's queues are not to be used. */
 static bool pvcon_gone(struct pvcon_port *port)
 {
-	return !READ_ONCE(port->present) || pvio_device_is_broken(port->con->pdev);
+	return !READ_ONCE(port->present) || READ_ONCE(port->con->frozen) ||
+	       pvio_device_is_broken(port->con->pdev);
+}
+
+static bool pvcon_rx_ready(struct pvcon_port *port)
+{
+	return !READ_ONCE(port->con->frozen) &&
+	       (port->rx_cur || pvring_drv_more_used(&port->rxvq->ring));
 }
 
 /* What ends a blocking read's wait: data, the port gone, or the host closed. */
@@ -207,8 +210,11 @@ static bool pvcon_tx_room(struct pvcon_port *port)
 	bool room;
 
 	spin_lock_irqsave(&port->tx_lock, flags);
-	pvcon_tx_reclaim(port);
-	room = port->tx_nfree > 0;
+	room = !port->con->frozen;
+	if (room) {
+		pvcon_tx_reclaim(port);
+		room = port->tx_nfree > 0;
+	}
 	spin_unlock_irqrestore(&port->tx_lock, flags);
 	return room;
 }
