@@ -97,6 +97,9 @@ struct pvcon;
  * @vtermno: its hvc terminal number
  * @hvc_line: @hvc's line (/dev/hvcN), or -1 when hvc picked it (none free
  *	below PVCON_HVC_LINES: no tty to resize then)
+ * @cols: the window size the device gave last (F_SIZE config for port 0,
+ *	RESIZE), 0 when none; given to the tty when it is opened
+ * @rows: likewise
  * @name: PORT_NAME, or NULL (con->lock; read by sysfs under it)
  * @cdev: the character device
  * @dev: its struct device (sysfs, /dev node), NULL when not created
@@ -131,6 +134,8 @@ struct pvcon_port {
 	struct hvc_struct *hvc;
 	u32 vtermno;
 	int hvc_line;
+	u16 cols;
+	u16 rows;
 	char *name;
 	struct cdev cdev;
 	struct device *dev;

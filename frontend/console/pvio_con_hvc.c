@@ -158,9 +158,54 @@ static int pvcon_hvc_put_chars(u32 vtermno, const char *buf, int count)
 	return n;
 }
 
+/* Gives @hp's tty, if it is open, the window size @ws.  Process context. */
+static void pvcon_tty_resize(struct hvc_struct *hp, int line, struct winsize *ws)
+{
+	struct tty_struct *tty;
+
+	if (line < 0)
+		return;
+	/* A reference to the tty if it exists; opens nothing. */
+	tty = tty_kopen_shared(MKDEV(PVCON_HVC_MAJOR, line));
+	if (IS_ERR_OR_NULL(tty))
+		return;
+	/* hvc's tty points at its line's hvc_struct: check that the line is ours. */
+	if (tty->driver_data == hp)
+		tty_do_resize(tty, ws);
+	tty_kref_put(tty);
+}
+
+/*
+ * hvc calls this when the console's tty is opened (process context, the
+ * tty locked, no hvc lock held): the tty starts with the size the device
+ * gave.  pvio_con takes no interrupt for hvc, which keeps polling.
+ */
+static int pvcon_hvc_notifier_add(struct hvc_struct *hp, int data)
+{
+	struct winsize ws = {};
+	struct pvcon_port *port;
+	unsigned long flags;
+	int line = -1;
+
+	spin_lock_irqsave(&pvcon_consoles_lock, flags);
+	list_for_each_entry(port, &pvcon_consoles, list) {
+		if (port->hvc == hp) {
+			ws.ws_col = READ_ONCE(port->cols);
+			ws.ws_row = READ_ONCE(port->rows);
+			line = port->hvc_line;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
+	if (ws.ws_col && ws.ws_row)
+		pvcon_tty_resize(hp, line, &ws);
+	return 0;
+}
+
 static const struct hv_ops pvcon_hv_ops = {
 	.get_chars = pvcon_hvc_get_chars,
 	.put_chars = pvcon_hvc_put_chars,
+	.notifier_add = pvcon_hvc_notifier_add,
 };
 
 /*
@@ -256,28 +301,26 @@ void pvcon_port_console_del(struct pvcon_port *port)
 }
 
 /**
- * pvcon_hvc_resize - RESIZE: set the console tty's window size
+ * pvcon_hvc_resize - F_SIZE or RESIZE: set the console tty's window size
  * @port: the port, con->lock held (process context)
  * @cols: columns
  * @rows: rows
  *
- * The tty's window size, then SIGWINCH to its foreground process group
- * (tty_do_resize()), as hvc's own resize work does it.  Only while the tty
- * is open, as there: tty_kopen_shared() takes a reference to the tty if it
- * exists and opens nothing.  Nothing happens for a port that is no console.
+ * The size is kept for the tty's next open (pvcon_hvc_notifier_add()); an
+ * open tty gets it now: its window size, then SIGWINCH to its foreground
+ * process group (tty_do_resize()), as hvc's own resize work does it.
+ * Nothing more happens for a port that is no console.
  */
 void pvcon_hvc_resize(struct pvcon_port *port, u16 cols, u16 rows)
 {
 	struct winsize ws = { .ws_row = rows, .ws_col = cols };
-	struct tty_struct *tty;
+	unsigned long flags;
 
-	if (!port->hvc || port->hvc_line < 0)
-		return;
-	tty = tty_kopen_shared(MKDEV(PVCON_HVC_MAJOR, port->hvc_line));
-	if (IS_ERR_OR_NULL(tty))
-		return;
-	/* hvc's tty points at its line's hvc_struct: check that the line is ours. */
-	if (tty->driver_data == port->hvc)
-		tty_do_resize(tty, &ws);
-	tty_kref_put(tty);
+	/* Under the lock pvcon_hvc_notifier_add() reads them with. */
+	spin_lock_irqsave(&pvcon_consoles_lock, flags);
+	WRITE_ONCE(port->cols, cols);
+	WRITE_ONCE(port->rows, rows);
+	spin_unlock_irqrestore(&pvcon_consoles_lock, flags);
+	if (port->hvc)
+		pvcon_tty_resize(port->hvc, port->hvc_line, &ws);
 }

@@ -273,6 +273,11 @@ static int pvcon_probe(struct pvio_device *pdev)
 		INIT_LIST_HEAD(&port->list);
 		port->hvc_line = -1;
 	}
+	/* Port 0's window size: its tty gets it when it is opened. */
+	if (pvio_has_feature(pdev, PVIO_CONSOLE_F_SIZE)) {
+		con->ports[0].cols = pvio_cread16(pdev, PVCON_CFG(cols));
+		con->ports[0].rows = pvio_cread16(pdev, PVCON_CFG(rows));
+	}
 	err = pvcon_find_vqs(con);
 	if (err)
 		goto err_free_index;
@@ -352,6 +357,21 @@ static void pvcon_remove(struct pvio_device *pdev)
 	ida_free(&pvcon_ida, con->index);
 	dev_set_drvdata(&pdev->dev, NULL);
 	kref_put(&con->kref, pvcon_free);
+}
+
+/* F_SIZE: port 0's window size changed (virtio 1.2 §5.3.6.1.1). */
+static void pvcon_config_changed(struct pvio_device *pdev)
+{
+	struct pvcon *con = dev_get_drvdata(&pdev->dev);
+	u16 cols, rows;
+
+	if (!con || !pvio_has_feature(pdev, PVIO_CONSOLE_F_SIZE))
+		return;
+	cols = pvio_cread16(pdev, PVCON_CFG(cols));
+	rows = pvio_cread16(pdev, PVCON_CFG(rows));
+	mutex_lock(&con->lock);
+	pvcon_hvc_resize(&con->ports[0], cols, rows);
+	mutex_unlock(&con->lock);
 }
 
 static void pvcon_broken(struct pvio_device *pdev)
@@ -446,9 +466,11 @@ static int pvcon_restore(struct pvio_device *pdev)
 static struct pvio_driver pvcon_driver = {
 	.driver.name = "pvio_con",
 	.type = PVIO_ID_CONSOLE,
-	.features = PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT) | PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE),
+	.features = PVIO_BIT(PVIO_CONSOLE_F_SIZE) | PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT) |
+		    PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE),
 	.probe = pvcon_probe,
 	.remove = pvcon_remove,
+	.config_changed = pvcon_config_changed,
 	.broken = pvcon_broken,
 	.freeze = pvcon_freeze,
 	.restore = pvcon_restore,
