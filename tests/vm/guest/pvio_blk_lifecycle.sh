@@ -16,18 +16,6 @@
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for()
-{
-	t=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		t=$((t - 1))
-		[ "$t" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 present() { [ -b "/dev/$1" ] && [ -e "/sys/block/$1" ]; }
 absent() { [ ! -e "/sys/block/$1" ]; }
 size_is() { [ "$(cat "/sys/block/$1/size" 2>/dev/null)" = "$2" ]; }

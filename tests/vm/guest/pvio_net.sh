@@ -23,18 +23,6 @@
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for()
-{
-	t=$(($1 * 10))
-	shift
-	while ! "$@"; do
-		t=$((t - 1))
-		[ "$t" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
 ko() { echo "/lib/modules/$(uname -r)/extra/$1.ko"; }
 HOST=10.98.0.1
 URL=http://$HOST:8000

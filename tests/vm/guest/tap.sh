@@ -10,6 +10,7 @@
 #   ok "description"  /  not_ok "description"
 #   check "description" CMD ARGS...   # ok when CMD succeeds
 #   point RC "description"            # ok when RC is 0
+#   wait_for SECONDS CMD ARGS...      # poll CMD every 0.1 s until it succeeds
 #
 # n is the number of points so far, failed how many failed.
 
@@ -47,4 +48,15 @@ point()
 	else
 		not_ok "$2"
 	fi
+}
+
+wait_for()
+{
+	t=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		t=$((t - 1))
+		[ "$t" -gt 0 ] || return 1
+		sleep 0.1
+	done
 }
