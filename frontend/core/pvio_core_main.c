@@ -883,6 +883,15 @@ static int pvio_pci_freeze(struct device *d)
 		/* In case the frontend left them: nothing may point at freed rings. */
 		pvio_device_reset(dev);
 		pvio_del_vqs(dev);
+		/*
+		 * Negotiated again, without queues: the configuration space
+		 * keeps the meaning the features give it while the system
+		 * sleeps (the console's emergency write needs F_EMERG_WRITE
+		 * negotiated; the device ignores emerg_wr after a reset).
+		 */
+		pvio_add_status(dev, PVIO_STATUS_ACKNOWLEDGE | PVIO_STATUS_DRIVER);
+		pvio_set_driver_features(dev, dev->features);
+		pvio_add_status(dev, PVIO_STATUS_FEATURES_OK);
 	}
 	pci_disable_device(pci);
 	return 0;
