@@ -71,6 +71,10 @@ VM_TESTS += tests/vm/pvio_blk_fault.sh
 # pvio_con.sh over packed rings (pvio_con_packed.sh).
 VM_TESTS += tests/vm/pvio_con.sh tests/vm/pvio_con_port.sh tests/vm/pvio_con_packed.sh
 
+# Suspend to RAM and back (QMP system_wakeup) under I/O on pvio_blk, pvio_net
+# and pvio_con at once, on QEMU's own devices; pvio_con's emergency write.
+VM_TESTS += tests/vm/pvio_suspend.sh
+
 # pvio_blk.ko on QEMU's own virtio-blk-pci (also with INTx only, and with
 # packed rings), on vhost-user-blk served by qemu-storage-daemon and by pviod
 # (also with packed rings),
