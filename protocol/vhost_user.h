@@ -68,6 +68,8 @@
 
 /* Virtio feature bit 30: the back-end speaks GET/SET_PROTOCOL_FEATURES. */
 #define VHOST_USER_F_PROTOCOL_FEATURES		30
+/* Feature bit 26: the back-end marks every guest page it writes in the dirty log. */
+#define VHOST_F_LOG_ALL				26
 
 /* Protocol feature bits (GET/SET_PROTOCOL_FEATURES). */
 #define VHOST_USER_PROTOCOL_F_MQ		0
@@ -125,6 +127,20 @@ struct vhost_user_vring_addr {
 
 #define VHOST_USER_VRING_F_LOG			0x1
 
+/*
+ * SET_LOG_BASE payload (with LOG_SHMFD, the log's fd rides along): the
+ * dirty log is a bitmap of mmap_size bytes at mmap_offset in that file, one
+ * bit per VHOST_LOG_PAGE of guest-physical address space from address 0
+ * (page p is bit p % 8 of byte p / 8), set atomically: the front-end clears
+ * it concurrently.
+ */
+struct vhost_user_log {
+	__u64 mmap_size;
+	__u64 mmap_offset;
+};
+
+#define VHOST_LOG_PAGE				0x1000
+
 struct vhost_user_mem_region {
 	__u64 guest_phys_addr;
 	__u64 memory_size;
@@ -173,6 +189,7 @@ struct vhost_user_msg {
 		struct vhost_user_mem_region_single mem_reg;
 		struct vhost_user_config config;
 		struct vhost_user_inflight inflight;
+		struct vhost_user_log log;
 		__u8 raw[VHOST_USER_PAYLOAD_MAX];
 	} payload;
 } __attribute__((packed));
@@ -186,6 +203,7 @@ _Static_assert(sizeof(struct vhost_user_mem_region) == 32, "memory region is 32 
 _Static_assert(sizeof(struct vhost_user_memory) == 8 + 8 * 32, "memory table is 264 bytes");
 _Static_assert(sizeof(struct vhost_user_mem_region_single) == 40, "single region is 40 bytes");
 _Static_assert(sizeof(struct vhost_user_config) == 12 + 256, "config is 268 bytes");
+_Static_assert(sizeof(struct vhost_user_log) == 16, "log description is 16 bytes");
 _Static_assert(sizeof(struct vhost_user_inflight) == 24, "inflight is 24 bytes (padded)");
 _Static_assert(sizeof(struct vhost_user_msg) == 12 + VHOST_USER_PAYLOAD_MAX, "message buffer");
 
