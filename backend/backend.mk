@@ -19,7 +19,7 @@
 # taken from $(RING_OBJS): ring/ring.mk is included after this fragment, and
 # prerequisites are expanded when the rule is read.
 
-PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o \
+PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o dirty.o \
 	device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	conn.o)

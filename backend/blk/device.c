@@ -112,6 +112,8 @@ static void pviod_blk_req_finish(struct pviod_blk_req *req)
 
 	/* The data and the status byte are written before the used entry (V2). */
 	WRITE_ONCE(*req->p.status, req->status);
+	/* The status byte ends the chain: a length of 1 does not cover it. */
+	pviod_queue_log_write(q, req->p.status, 1);
 	if (req->status == PVIO_BLK_S_OK &&
 	    (req->p.type == PVIO_BLK_T_IN || req->p.type == PVIO_BLK_T_GET_ID))
 		len += (uint32_t)req->done;
@@ -122,6 +124,8 @@ static void pviod_blk_req_finish(struct pviod_blk_req *req)
 	req->next_free = bq->free;
 	bq->free = req;
 	pviod_queue_complete(q, req->head, len);
+	/* The data, if any, from the chain's start; the status byte was marked above. */
+	pviod_queue_log_prefix(q, req->head, len - 1);
 }
 
 static void pviod_blk_req_fail(struct pviod_blk_req *req, const char *what, int err)

@@ -198,6 +198,7 @@ int pviod_queue_setup(struct pviod_queue *q, unsigned int size)
  */
 void pviod_queue_fini(struct pviod_queue *q)
 {
+	pviod_queue_log_free(q);
 	free(q->held);
 	free(q->popped);
 	free(q->staged);
@@ -352,7 +353,13 @@ static void __pviod_queue_publish(struct pviod_queue *q)
 
 	if (!n)
 		return;
+	/* The chains' pages before the used index: the driver may read them from then on. */
+	if (unlikely(q->log))
+		__pviod_queue_log_staged(q);
 	pvring_dev_publish(&q->ring);
+	/* The ring's pages after it, so that the index store is among what they stand for. */
+	if (unlikely(q->log))
+		pviod_queue_log_ring(q);
 	q->notify_pending = true;
 	/* The driver may reuse these heads from now on. */
 	for (i = 0; i < q->nstaged; i++)
@@ -484,6 +491,8 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 		q->held[c->head / 64] |= 1ULL << (c->head % 64);
 		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;
 		q->inflight++;
+		if (q->log)
+			__pviod_queue_log_pop(q, c, ret >= 0 ? seg : NULL);
 	}
 	return ret < 0 ? ret : 1;
 }

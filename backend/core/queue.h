@@ -33,6 +33,7 @@
 
 #include "pvring_dev.h"
 #include "vhost_user_inflight.h"
+#include "core/dirty.h"
 #include "core/event.h"
 #include "core/log.h"
 
@@ -189,6 +190,18 @@ struct pviod_queue {
 	unsigned int held_size; /* entries of @popped and @staged; a power of two */
 	unsigned int pop_seq;
 	unsigned int nstaged;
+
+	/*
+	 * Dirty logging (core/dirty.h): set up by the transport while the
+	 * queue is stopped (pviod_queue_log_start()), then the worker's.
+	 */
+	const struct pviod_dirty_log *log; /* NULL: not logging */
+	const struct pvring_mem *log_mem; /* translates what chains wrote back to gpa */
+	struct pviod_dirty_chain *log_chain; /* by head: what a chain may have written */
+	unsigned int log_nchain; /* entries of @log_chain: the ring's size */
+	struct pviod_dirty_range log_ring[2]; /* the ring areas the device writes */
+	unsigned int log_nring;
+	uint64_t log_missed; /* pages past the end of the log (not marked) */
 };
 
 void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned int index);
@@ -253,6 +266,8 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
 			pviod_inflight_barrier();
 			r->desc[c->head].inflight = 1;
 		}
+		if (unlikely(q->log))
+			__pviod_queue_log_pop(q, c, ret > 0 ? seg : NULL);
 	} else if (unlikely(ret < 0)) {
 		pviod_queue_break(q, "the avail ring is corrupt", ret);
 	}
@@ -297,6 +312,9 @@ static inline void pviod_queue_put(struct pviod_queue *q, uint16_t head, uint32_
 
 	/* Held until published: the driver cannot have seen it used before. */
 	q->staged[q->nstaged++] = head;
+	/* Marked in the dirty log when published: the device may write on till then. */
+	if (unlikely(q->log))
+		q->log_chain[head].written = len;
 	if (unlikely(q->fault))
 		twice = __pviod_queue_fault(q, &head, &len);
 	if (r) {
@@ -308,6 +326,38 @@ static inline void pviod_queue_put(struct pviod_queue *q, uint16_t head, uint32_
 	if (unlikely(twice))
 		pvring_dev_put(&q->ring, head, len);
 	q->inflight--;
+}
+
+/**
+ * pviod_queue_log_write - mark bytes the device wrote outside the used length
+ * @q: the queue (worker)
+ * @hva: where, in guest memory
+ * @len: how many
+ *
+ * For what the length a chain is put with does not cover: a status byte at
+ * the end of a chain given back with length 1.  Nothing when not logging.
+ */
+static inline void pviod_queue_log_write(struct pviod_queue *q, const void *hva, size_t len)
+{
+	if (unlikely(q->log))
+		__pviod_queue_log_hva(q, hva, len);
+}
+
+/**
+ * pviod_queue_log_prefix - how much of a chain's writable part, from its
+ * start, the device wrote, when the used length says otherwise
+ * @q: the queue (worker)
+ * @head: a chain put and not yet published
+ * @bytes: the prefix written
+ *
+ * A length that counts a trailer written elsewhere (a status byte at the
+ * chain's end, marked with pviod_queue_log_write()) would mark the start
+ * of the next page instead.  Nothing when not logging.
+ */
+static inline void pviod_queue_log_prefix(struct pviod_queue *q, uint16_t head, uint32_t bytes)
+{
+	if (unlikely(q->log))
+		q->log_chain[head].written = bytes;
 }
 
 /**

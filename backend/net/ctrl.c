@@ -85,12 +85,14 @@ enum pviod_serve pviod_net_ctrl_queue_serve(struct pviod_queue *q)
 				struct pvring_seg *last = &seg[c.nseg - 1];
 
 				WRITE_ONCE(((uint8_t *)last->base)[last->len - 1], ack);
+				pviod_queue_log_write(q, (uint8_t *)last->base + last->len - 1, 1);
 				used = 1;
 			}
 			pr_debug("%s: control class %u cmd %u: %s", q->dev->name, cmd[0], cmd[1],
 				 ack == PVIO_NET_OK ? "ok" : "error");
 		}
 		pviod_queue_complete(q, c.head, used);
+		pviod_queue_log_prefix(q, c.head, 0); /* the ack, marked above */
 	}
 	return PVIOD_SERVE_MORE;
 }
