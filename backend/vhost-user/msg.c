@@ -31,7 +31,8 @@
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                                                \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                   \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                                        \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD))
 
 /**
  * vu_msg_protocol_features - the protocol features pviod offers
@@ -43,12 +44,12 @@ uint64_t vu_msg_protocol_features(void)
 
 /*
  * The device's features, and the ring's own that every device type has:
- * the packed format (ring/ serves both).
+ * the packed format (ring/ serves both), and dirty logging for migration.
  */
 static uint64_t vu_features_offered(struct vu_dev *vu)
 {
 	return vu->dev->ops->features(vu->dev) | PVIO_BIT(PVIO_F_RING_PACKED) |
-	       PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	       PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) | PVIO_BIT(VHOST_F_LOG_ALL);
 }
 
 static void vu_reply_u64(struct vhost_user_msg *msg, uint64_t v)
@@ -323,6 +324,27 @@ static int vu_set_inflight_fd(struct vu_dev *vu, struct vhost_user_msg *msg, int
 	return vu_inflight_set(vu, &inf, fds[0]);
 }
 
+/*
+ * SET_LOG_BASE: QEMU waits for a reply whatever REPLY_ACK says, so it has
+ * one, as a REPLY_ACK would carry it: u64 0, or the errno of a log refused
+ * (the previous log stays; VHOST_F_LOG_ALL then fails on a queue with no
+ * log, which fails the migration instead of losing pages).
+ */
+static int vu_set_log_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
+			   unsigned int nfds)
+{
+	struct vhost_user_log l;
+	int ret = -EBADF;
+
+	memcpy(&l, &msg->payload.log, sizeof(l));
+	if (nfds == 1)
+		ret = vu_dirty_set(vu, &l, fds[0]);
+	else
+		pr_err("%s: SET_LOG_BASE without the log's fd", vu->dev->name);
+	vu_reply_u64(msg, ret < 0 ? (uint64_t)-ret : 0);
+	return 0;
+}
+
 /* --- the table ---------------------------------------------------------------- */
 
 #define VU_RULE(req, sz, fl, nfd, pf, chk, fn)   \
@@ -380,6 +402,8 @@ static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 		VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, NULL, vu_get_inflight_fd),
 	VU_RULE(SET_INFLIGHT_FD, 24, 0, 1, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, NULL,
 		vu_set_inflight_fd),
+	VU_RULE(SET_LOG_BASE, 16, VU_MSG_REPLY, 1, VHOST_USER_PROTOCOL_F_LOG_SHMFD, NULL,
+		vu_set_log_base),
 };
 
 /**
@@ -562,6 +586,7 @@ void vu_session_reset(struct vu_dev *vu)
 		vu_vring_reset(vu, i);
 	vu_mem_clear(&vu->s.mem);
 	vu_inflight_clear(vu);
+	vu_dirty_clear(vu);
 	memset(&vu->s, 0, sizeof(vu->s));
 	vu->s.mem.lost = &dev->mem_lost;
 	__atomic_store_n(&dev->needs_reset, 0, __ATOMIC_RELAXED);

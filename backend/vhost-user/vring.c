@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/worker.h"
+#include "vhost-user/dirty.h"
 #include "vhost-user/inflight.h"
 #include "vhost-user/msg.h"
 #include "virtio_config.h"
@@ -151,6 +152,9 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 	ret = dev->ops->queue_start ? dev->ops->queue_start(dev, q) : 0;
 	if (ret)
 		return ret;
+	ret = vu_dirty_queue_start(vu, index, cfg.format, cfg.desc);
+	if (ret)
+		goto err_device_stop;
 	ret = pviod_worker_queue_start(dev->env->workers, q);
 	if (ret)
 		goto err_device_stop;
@@ -162,6 +166,7 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 err_device_stop:
 	if (dev->ops->queue_stop)
 		dev->ops->queue_stop(dev, q);
+	pviod_queue_log_free(q);
 	return ret;
 }
 
@@ -182,6 +187,8 @@ void vu_vring_stop(struct vu_dev *vu, unsigned int index)
 		return;
 	pviod_worker_queue_stop(q);
 	q->running = false;
+	/* Every write of the ring is done: the log has them all before any reply. */
+	pviod_queue_log_stop(q);
 	vu->vring[index].base = pvring_dev_base(&q->ring);
 	if (dev->ops->queue_stop)
 		dev->ops->queue_stop(dev, q);
@@ -295,8 +302,12 @@ int vu_vring_set_num(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, un
  * @fds: none
  * @nfds: 0
  *
- * Return: 0, -EOPNOTSUPP for dirty logging (not offered), -EFAULT when the
- * memory table is there and the areas are not in it.
+ * With VHOST_VRING_F_LOG the device's writes to the ring are logged at
+ * log_guest_addr while VHOST_F_LOG_ALL is on (vhost-user/dirty.c); the
+ * front-end turns it on and off with this request while the ring runs.
+ *
+ * Return: 0, -EINVAL for unknown flags, -EFAULT when the memory table is
+ * there and the areas are not in it.
  */
 int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
 {
@@ -310,8 +321,6 @@ int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
 
 	if (a->flags & ~VHOST_USER_VRING_F_LOG)
 		return -EINVAL;
-	if (a->flags & VHOST_USER_VRING_F_LOG)
-		return -EOPNOTSUPP;
 	if (vr->num && vu->s.mem.ring.nregions &&
 	    vu_vring_areas(&vu->s.mem, vu_vring_format(vu), vr->num, a->desc_user_addr,
 			   a->avail_user_addr, a->used_user_addr, &area[0], &area[1], &area[2])) {
@@ -323,6 +332,8 @@ int vu_vring_set_addr(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, u
 	vr->desc_uaddr = a->desc_user_addr;
 	vr->avail_uaddr = a->avail_user_addr;
 	vr->used_uaddr = a->used_user_addr;
+	vr->log = a->flags & VHOST_USER_VRING_F_LOG;
+	vr->log_gpa = a->log_guest_addr;
 	vr->addr_set = true;
 	return vu_vring_update(vu, a->index);
 }

@@ -17,6 +17,7 @@
 
 #include "core/device.h"
 #include "core/event.h"
+#include "vhost-user/dirty.h"
 #include "vhost-user/mem.h"
 #include "vhost-user/socket.h"
 
@@ -40,6 +41,7 @@ struct vu_session {
 	uint8_t status; /* SET_STATUS */
 	struct vu_mem mem;
 	struct vu_inflight_area inflight;
+	struct vu_dirty dirty; /* SET_LOG_BASE */
 };
 
 /* What the front-end said about one vring (reset with the session). */
@@ -49,6 +51,8 @@ struct vu_vring {
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	bool addr_set;
+	bool log; /* VHOST_VRING_F_LOG: log the device's writes to the ring */
+	uint64_t log_gpa; /* log_guest_addr: where the used area is, for the log */
 	uint32_t base; /* SET_VRING_BASE; where to resume while stopped */
 	bool enabled; /* SET_VRING_ENABLE, or implied */
 };

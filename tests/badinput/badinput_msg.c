@@ -212,8 +212,8 @@ const char *t_unknown_request(struct raw *r)
 		return "connect";
 	if (raw_ack(r, 99, NULL, 0, NULL, 0) != EOPNOTSUPP)
 		return "not ACK(EOPNOTSUPP)";
-	if (raw_ack(r, VHOST_USER_SET_LOG_BASE, NULL, 0, NULL, 0) != EOPNOTSUPP)
-		return "SET_LOG_BASE not ACK(EOPNOTSUPP)";
+	if (raw_ack(r, VHOST_USER_POSTCOPY_ADVISE, NULL, 0, NULL, 0) != EOPNOTSUPP)
+		return "POSTCOPY_ADVISE not ACK(EOPNOTSUPP)";
 	if (!raw_alive(r))
 		return "connection lost";
 	return NULL;
