@@ -114,8 +114,6 @@ static int vu_inflight_geometry_check(struct vu_dev *vu, const char *what,
 int vu_inflight_get(struct vu_dev *vu, struct vhost_user_inflight *inf, int *fd)
 {
 	uint64_t rsize, size;
-	unsigned int i;
-	char *addr;
 	int mfd, ret;
 
 	ret = vu_inflight_geometry_check(vu, "GET_INFLIGHT_FD", inf);
@@ -132,19 +130,12 @@ int vu_inflight_get(struct vu_dev *vu, struct vhost_user_inflight *inf, int *fd)
 	}
 	/* It never changes size: whoever maps it later may trust mmap_size. */
 	fcntl(mfd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
-	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (addr == MAP_FAILED) {
-		ret = -errno;
-		goto err_close;
-	}
-	/* A new memfd reads as zeroes: only the headers need writing. */
-	for (i = 0; i < inf->num_queues; i++) {
-		struct vhost_user_inflight_region *r = (void *)(addr + i * rsize);
-
-		r->version = VHOST_USER_INFLIGHT_VERSION;
-		r->desc_num = inf->queue_size;
-	}
-	munmap(addr, size);
+	/*
+	 * A new memfd reads as zeroes: each region's version 0,
+	 * "uninitialized" in the spec's words, until its queue first starts
+	 * (vu_inflight_queue_recover()), so that a queue that never ran here
+	 * resumes where SET_VRING_BASE says (a migration's destination).
+	 */
 	ret = vu_inflight_map(vu, mfd, size, 0, inf->num_queues, inf->queue_size);
 	if (ret)
 		goto err_close;
@@ -218,8 +209,9 @@ static int vu_inflight_cmp(const void *a, const void *b, void *arg)
  * clear the (used->idx - used_idx) heads of the list from last_batch_head;
  * then collect every head still in flight, sorted by counter, and resume
  * popping at used->idx plus their count.  The region is ours from here:
- * a region we cannot use (wrong size, nonsense contents) is reset so that
- * tracking starts afresh instead of resubmitting garbage.
+ * a region we cannot use (new, wrong size, nonsense contents) is reset so
+ * that tracking starts afresh instead of resubmitting garbage, and the ring
+ * resumes where SET_VRING_BASE said.
  *
  * Return: 0 or -ENOMEM.
  */
@@ -248,10 +240,20 @@ int vu_inflight_queue_recover(struct vu_dev *vu, unsigned int index)
 		return 0;
 	}
 	if (r->version != VHOST_USER_INFLIGHT_VERSION || r->desc_num != num) {
+		/*
+		 * A new area (a fresh session, the destination of a migration)
+		 * records nothing: SET_VRING_BASE says where to resume, not
+		 * used->idx.  They differ when the front-end took chains the
+		 * ring has not seen used (a source that stopped mid-batch):
+		 * popping from used->idx would serve those a second time.
+		 */
 		memset(r, 0, vhost_user_inflight_region_size(num));
 		r->version = VHOST_USER_INFLIGHT_VERSION;
 		r->desc_num = num;
 		r->used_idx = used;
+		q->ifl_counter = 1;
+		q->ifl = r;
+		return 0;
 	}
 	if (r->used_idx != used) {
 		/* Died between used->idx and the end of the batch's accounting. */
