@@ -436,10 +436,10 @@ static bool guest_wait_used(struct guest *g, uint16_t n)
  * Negotiate, map the guest's memory and start ring 0 (its ERR fd @err when
  * >= 0), as a driver's front-end would.
  */
-static void guest_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, struct guest *g,
-			int err)
+static void guest_start_with(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self,
+			     struct guest *g, int err, uint64_t pf_more)
 {
-	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | pf_more;
 	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	struct vhost_user_memory t = { .nregions = 1 };
 	struct vhost_user_vring_state st;
@@ -483,6 +483,12 @@ static void guest_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * se
 	st = (struct vhost_user_vring_state){ 0, 1 };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
 	EXPECT_TRUE(self->dev->queues[0].running);
+}
+
+static void guest_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, struct guest *g,
+			int err)
+{
+	guest_start_with(_metadata, self, g, err, 0);
 }
 
 static void guest_stop(struct guest *g)
@@ -592,6 +598,180 @@ TEST_F(vu, head_in_flight_made_available_again)
 	EXPECT_EQ(1, le16_to_cpu(pvring_load_acquire(&g.used->idx)));
 	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 0));
 	close(err);
+	guest_stop(&g);
+}
+
+/* --- dirty logging (VHOST_F_LOG_ALL) ------------------------------------------------ */
+
+#define LOG_BYTES 4096 /* a page of log: 128 MiB of guest memory */
+
+/* SET_LOG_BASE and its reply: the u64 status (0: the log was taken). */
+static uint64_t log_base(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, int fd,
+			 uint64_t size, uint64_t offset)
+{
+	struct vhost_user_log l = { .mmap_size = size, .mmap_offset = offset };
+	struct vhost_user_msg m;
+
+	if (xfer(_metadata, self, VHOST_USER_SET_LOG_BASE, 0, &l, sizeof(l), &fd, fd >= 0 ? 1 : 0))
+		return ~0ull;
+	if (reply(self, &m) || m.hdr.request != VHOST_USER_SET_LOG_BASE ||
+	    m.hdr.flags != (VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY))
+		return ~0ull;
+	return u64_of(&m);
+}
+
+/* SET_FEATURES with NEED_REPLY: the ack's status. */
+static uint64_t features_acked(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self,
+			       uint64_t f)
+{
+	struct vhost_user_msg m;
+
+	if (xfer(_metadata, self, VHOST_USER_SET_FEATURES, VHOST_USER_FLAG_NEED_REPLY, &f, 8, NULL,
+		 0) ||
+	    reply(self, &m))
+		return ~0ull;
+	return u64_of(&m);
+}
+
+/* Every page marked in @log, in order, into @pages; returns how many. */
+static unsigned int log_pages(const uint8_t *log, uint64_t *pages, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LOG_BYTES * 8; i++)
+		if ((log[i / 8] >> (i % 8)) & 1 && n < max)
+			pages[n++] = i;
+	return n;
+}
+
+static int log_fd_new(uint8_t **map)
+{
+	int fd = memfd_create("log", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, LOG_BYTES))
+		return -1;
+	*map = mmap(NULL, LOG_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return *map == MAP_FAILED ? -1 : fd;
+}
+
+/*
+ * Exactly the pages pviod wrote are marked, at page granularity, and the
+ * used ring's: blk reads (one page, two pages straddled), a GET_ID, the
+ * status bytes, and nothing of what it only read (a write's data, the
+ * descriptors) nor of a read that failed (only its status byte).
+ */
+TEST_F(vu, dirty_log_marks_written_pages)
+{
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	const uint64_t want[] = { USED_GPA >> 12, BUF_GPA >> 12, 0x30, 0x51, 0x52, 0x60 };
+	struct vhost_user_vring_state st = { 0, 0 };
+	struct vhost_user_vring_addr a;
+	struct vhost_user_msg m;
+	uint64_t pages[64], zero = 0;
+	unsigned int n, i;
+	struct guest g;
+	uint8_t *log;
+	int lfd;
+
+	guest_start_with(_metadata, self, &g, -1, PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+	lfd = log_fd_new(&log);
+	ASSERT_LE(0, lfd);
+
+	/* Not logging yet: a read marks nothing. */
+	memset(g.mem + 0x20000, 0x5a, 4096);
+	guest_req(&g, 0, PVIO_BLK_T_OUT, 8, 0x20000, 4096, false);
+	guest_req(&g, 1, PVIO_BLK_T_IN, 8, 0x30000, 4096, true);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 2));
+	ASSERT_EQ(0, log_base(_metadata, self, lfd, LOG_BYTES, 0));
+	EXPECT_EQ(0, log_pages(log, pages, 64));
+
+	/* LOG_ALL, then the ring's F_LOG with the used ring's guest address. */
+	ASSERT_EQ(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
+	a = (struct vhost_user_vring_addr){ .index = 0,
+					    .flags = VHOST_USER_VRING_F_LOG,
+					    .desc_user_addr = GUEST_UVA + DESC_GPA,
+					    .used_user_addr = GUEST_UVA + USED_GPA,
+					    .avail_user_addr = GUEST_UVA + AVAIL_GPA,
+					    .log_guest_addr = USED_GPA };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+	ASSERT_TRUE(self->dev->queues[0].running);
+	EXPECT_EQ(0, log_pages(log, pages, 64));
+
+	guest_req(&g, 0, PVIO_BLK_T_OUT, 16, 0x40000, 4096, false); /* read only: 0x40 clean */
+	guest_req(&g, 1, PVIO_BLK_T_IN, 8, 0x30000, 4096, true);
+	guest_req(&g, 2, PVIO_BLK_T_IN, 8, 0x51f00, 512, true); /* straddles 0x51 and 0x52 */
+	guest_req(&g, 3, PVIO_BLK_T_GET_ID, 0, 0x60000, 20, true);
+	guest_req(&g, 4, PVIO_BLK_T_IN, 4096, 0x70000, 512, true); /* out of range: no data */
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 7));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 2));
+	EXPECT_EQ(PVIO_BLK_S_IOERR, guest_status(&g, 4));
+	/* GET_VRING_BASE: the ring stops, and the log holds all it wrote. */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	memcpy(&st, &m.payload, sizeof(st));
+	EXPECT_EQ(7, st.num);
+	n = log_pages(log, pages, 64);
+	ASSERT_EQ(sizeof(want) / sizeof(want[0]), n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(want[i], pages[i]);
+
+	/* Logging off again: nothing more is marked. */
+	memset(log, 0, LOG_BYTES);
+	ASSERT_EQ(0, features_acked(_metadata, self, f));
+	a.flags = 0;
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &zero, 8, &g.kick, 1));
+	guest_req(&g, 1, PVIO_BLK_T_IN, 8, 0x30000, 4096, true);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_wait_used(&g, 8));
+	EXPECT_EQ(0, log_pages(log, pages, 64));
+	munmap(log, LOG_BYTES);
+	close(lfd);
+	guest_stop(&g);
+}
+
+/*
+ * A log that cannot be used is refused whole, in the reply, with the
+ * session going on; LOG_ALL without a log fails instead of losing pages.
+ */
+TEST_F(vu, dirty_log_bad_logs_refused)
+{
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	struct vhost_user_log l = { .mmap_size = LOG_BYTES };
+	unsigned int before;
+	struct guest g;
+	uint8_t *log;
+	int lfd, fds[2];
+
+	guest_start_with(_metadata, self, &g, -1, PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+	lfd = log_fd_new(&log);
+	ASSERT_LE(0, lfd);
+	before = fd_count();
+	EXPECT_EQ(EBADF, log_base(_metadata, self, -1, LOG_BYTES, 0)); /* no fd */
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 0, 0)); /* empty */
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 2 * LOG_BYTES, 0)); /* past the file */
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, LOG_BYTES, LOG_BYTES)); /* likewise */
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 64, 100)); /* unaligned */
+	/* 16 bytes cover 512 KiB: the memory table has 1 MiB. */
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 16, 0));
+	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 1ull << 40, 0)); /* absurd */
+	EXPECT_EQ(before, fd_count());
+	/* Two fds: malformed, closed by the central check. */
+	fds[0] = lfd;
+	fds[1] = lfd;
+	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_LOG_BASE, 0, &l, 16, fds, 2));
+	EXPECT_EQ(before, fd_count());
+	/* No log was taken: LOG_ALL cannot start the ring, and says so. */
+	EXPECT_NE(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
+	EXPECT_FALSE(self->dev->queues[0].running);
+	/* A good log then lets it run. */
+	EXPECT_EQ(0, log_base(_metadata, self, lfd, 32, 0));
+	EXPECT_EQ(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
+	EXPECT_TRUE(self->dev->queues[0].running);
+	munmap(log, LOG_BYTES);
+	close(lfd);
 	guest_stop(&g);
 }
 
