@@ -13,6 +13,9 @@
 #                       tests/vm/guest/ (what runs in the guest)
 #   vmt_initramfs ARGS...  scripts/vm/mkinitramfs.sh ARGS, with the in-guest
 #                       scripts' TAP helpers (guest/tap.sh as /lib/pvio/tap.sh)
+#   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
+#                       which it puts in the control disk CTRL's second
+#                       sector every second), 0 before the first
 #
 # For the tests of the pvio kernel modules:
 #
@@ -74,6 +77,15 @@ vmt_prog()
 vmt_initramfs()
 {
 	"$VM_TOP/scripts/vm/mkinitramfs.sh" -a "$VMT_GUEST/tap.sh:/lib/pvio/tap.sh" "$@"
+}
+
+vmt_cw_progress()
+{
+	local p
+	p=$(dd if="$1" bs=512 skip=1 count=1 status=none | tr -d '\0' | head -n 1)
+	p=${p#progress }
+	[[ $p =~ ^[0-9]+$ ]] || p=0
+	echo "$p"
 }
 
 # vmt_seed: a stamp seed, printed so a failure can be replayed.

@@ -128,11 +128,7 @@ pviod_start()
 # the control disk's second sector every second), 0 before the first.
 progress()
 {
-	local p
-	p=$(dd if="$ctrl" bs=512 skip=1 count=1 status=none | tr -d '\0' | head -n 1)
-	p=${p#progress }
-	[[ $p =~ ^[0-9]+$ ]] || p=0
-	echo "$p"
+	vmt_cw_progress "$ctrl"
 }
 
 # Wait until the guest's progress passes $1 (I/O flows again): 0, or 1 after $2 s.

@@ -33,7 +33,8 @@ VM_TEST_DIR := $(O)/tests/vm
 # blk_verify: the block checks of every blk test (guest/blk.sh), and the
 # host's check of the stamp in the image; con_port_test: a virtio-console
 # port from the guest's side (pvio_con_port.sh); crash_writer: the guest's
-# workload in pviod_crash_recovery.sh, and the host's check of the image.
+# workload in pviod_crash_recovery.sh and pviod_migrate.sh, and the host's
+# check of the image.
 VM_GUEST_PROGS := $(VM_TEST_DIR)/guest/blk_verify $(VM_TEST_DIR)/guest/con_port_test \
 	$(VM_TEST_DIR)/guest/crash_writer
 
@@ -58,6 +59,10 @@ VM_TESTS += tests/vm/libvirt_pviod.sh
 VM_TESTS += tests/vm/pviod_blk_nbd.sh tests/vm/pviod_blk_rbd.sh
 # Crash recovery (pviod SIGKILLed under the guest's writes) on those engines.
 VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_rbd.sh
+
+# Live migration: a guest's pviod disk under verified writes, migrated six
+# times between two QEMUs on one pviod (two sockets, one image).
+VM_TESTS += tests/vm/pviod_migrate.sh
 
 # The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod.
 VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh

@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of tests/vm/pviod_crash_recovery.sh (/test in the initramfs,
-# busybox sh; its output is the TAP stream): find the pviod disk and the
-# host's control disk by size and run crash_writer until the host writes
-# STOP into the control disk.
+# Guest side of tests/vm/pviod_crash_recovery.sh and pviod_migrate.sh (/test
+# in the initramfs, busybox sh; its output is the TAP stream): find the pviod
+# disk and the host's control disk by size and run crash_writer until the
+# host writes STOP into the control disk.
 
 echo "1..1"
 data=

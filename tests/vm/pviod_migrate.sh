@@ -1,0 +1,245 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM test: live migration of a guest whose disk pviod serves
+# (Documentation/migration.rst).
+#
+# One pviod serves one image through two sockets (two devices of one
+# process on one image: its image lock allows that).  A guest with the
+# stock virtio_blk runs crash_writer on that disk (vhost-user-blk-pci, 2
+# queues): writers that write 4 KiB blocks with O_DIRECT, read each back at
+# once and re-read older ones.  The host live-migrates the guest between two
+# QEMU processes on this machine, MIGRATIONS times (default 6) back and
+# forth: each time a new QEMU starts with -incoming on the other socket, the
+# running one migrates to it over QMP (migrate, then query-migrate until it
+# completes) and quits.  The guest's I/O must go on after each migration
+# (its progress, in a control disk, moves).  Then the host writes STOP into
+# the control disk; the guest re-reads every block it wrote and powers off;
+# the host replays the guest's writes and checks that the image holds every
+# write the guest saw complete.  Each migration's total time and downtime,
+# as QEMU reports them, are TAP diagnostics.
+#
+# Both QEMUs use the same serial log files (append=on), so the guest's TAP
+# stream and kernel log read as one.
+#
+# timeout=300
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vmt_init pviod_migrate
+
+if ! why=$(vm_backend_can pviod); then
+	echo "1..0 # SKIP $why"
+	exit 4
+fi
+migrations=${MIGRATIONS:-6}
+nproc=2
+mem=256
+pviod=$(vm_pviod)
+cw=$(vmt_prog crash_writer)
+disk=$VMT_TMP/disk.img
+ctrl=$VMT_TMP/ctrl.img
+console=$VMT_TMP/console.log
+tap=$VMT_TMP/tap.log
+plog=$VMT_TMP/pviod.log
+size=$((32 << 20))
+truncate -s "$size" "$disk"
+truncate -s $((1 << 20)) "$ctrl"
+: >"$console"
+: >"$tap"
+seed=$(vmt_seed)
+t0=$(date +%s)
+echo "# pviod $pviod, seed $seed, $migrations migrations"
+
+"$pviod" --device "blk,socket=$VMT_TMP/a.sock,file=$disk,queues=2,id=a" \
+	--device "blk,socket=$VMT_TMP/b.sock,file=$disk,queues=2,id=b" \
+	--workers 2 </dev/null >"$plog" 2>&1 &
+pviod_pid=$!
+declare -A qemu_pid=()
+mig_total=
+mig_down=
+# shellcheck disable=SC2317 # run by the EXIT trap
+migrate_cleanup()
+{
+	local s
+	for s in "${!qemu_pid[@]}"; do
+		vm_stop_pid "${qemu_pid[$s]}" 5
+	done
+	vm_stop_pid "$pviod_pid" 5
+	vmt_cleanup
+}
+trap migrate_cleanup EXIT
+for s in a b; do
+	vm_wait_socket "$VMT_TMP/$s.sock" 10 "$pviod_pid" || {
+		sed 's/^/# pviod: /' "$plog"
+		vm_die "pviod did not create its sockets"
+	}
+done
+
+vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
+	-a "$cw" -t "$VMT_GUEST/pviod_crash_recovery.sh"
+kver=$(vm_kver)
+kernel=$(vm_kernel "$kver")
+accel=$(vm_accel)
+cpu=max
+[ "$accel" != kvm ] || cpu=host
+cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
+cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+cmdline+=" CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))"
+cmdline+=" CW_CTRL_SECTORS=$(((1 << 20) / 512))"
+
+# qemu_start S [ARGS...]: a QEMU on pviod's socket S (a or b), its QMP
+# monitor at $VMT_TMP/S.qmp.  Both ends of a migration must describe the
+# same machine: only the socket and the extra ARGS (-incoming) differ.
+qemu_start()
+{
+	local s=$1
+	shift
+	rm -f "$VMT_TMP/$s.qmp"
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1 \
+		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" \
+		-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none \
+		-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline" \
+		-chardev "file,id=con,path=$console,append=on" -serial chardev:con \
+		-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap \
+		-chardev "socket,id=vu,path=$VMT_TMP/$s.sock,reconnect=1" \
+		-device vhost-user-blk-pci,chardev=vu,id=vublk0,num-queues=2 \
+		-drive "file=$ctrl,if=none,id=drive-ctrl,format=raw,cache=writeback,file.locking=off" \
+		-device virtio-blk-pci,drive=drive-ctrl,id=ctrl \
+		-qmp "unix:$VMT_TMP/$s.qmp,server=on,wait=off" "$@" \
+		</dev/null >>"$VMT_TMP/qemu-$s.out" 2>&1 &
+	qemu_pid[$s]=$!
+}
+
+# The guest's last progress figure (crash_writer's writes completed).
+progress()
+{
+	vmt_cw_progress "$ctrl"
+}
+
+# wait_progress FROM LIMIT_S: until the progress passes FROM; 1 on timeout.
+wait_progress()
+{
+	local from=$1 limit=$2 i
+	for ((i = 0; i < limit * 10; i++)); do
+		[ "$(progress)" -le "$from" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A field of query-migrate's answer on stdin ("status", "total-time", "downtime").
+mig_field()
+{
+	python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
+
+# migrate FROM TO: FROM's guest to a new QEMU on TO; sets mig_total and
+# mig_down (ms, as QEMU reports them).  0 once TO runs the guest and FROM
+# quit.  Not in a subshell: it keeps qemu_pid up to date.
+migrate()
+{
+	local from=$1 to=$2 q st="" i
+	qemu_start "$to" -incoming "unix:$VMT_TMP/mig.sock"
+	pvg_qmp "$VMT_TMP/$to.qmp" query-status >/dev/null || return 1
+	pvg_qmp "$VMT_TMP/$from.qmp" migrate-set-parameters \
+		'{"max-bandwidth": 17179869184, "downtime-limit": 300}' >/dev/null || return 1
+	pvg_qmp "$VMT_TMP/$from.qmp" migrate "{\"uri\": \"unix:$VMT_TMP/mig.sock\"}" \
+		>/dev/null || return 1
+	for ((i = 0; i < 1200; i++)); do
+		q=$(pvg_qmp "$VMT_TMP/$from.qmp" query-migrate) || return 1
+		st=$(mig_field status <<<"$q")
+		case $st in
+		completed | failed | cancelled) break ;;
+		esac
+		sleep 0.1
+	done
+	if [ "$st" != completed ]; then
+		echo "# migration $from -> $to: $st" >&2
+		return 1
+	fi
+	mig_total=$(mig_field total-time <<<"$q")
+	mig_down=$(mig_field downtime <<<"$q")
+	# The destination runs once the stream is in.
+	for ((i = 0; i < 100; i++)); do
+		pvg_qmp "$VMT_TMP/$to.qmp" query-status | grep -q '"running"' && break
+		sleep 0.1
+	done
+	pvg_qmp "$VMT_TMP/$from.qmp" quit >/dev/null || true
+	wait "${qemu_pid[$from]}" 2>/dev/null || true
+	unset "qemu_pid[$from]"
+}
+
+qemu_start a
+if ! wait_progress 0 150; then
+	sed 's/^/# console: /' "$console" | tail -20
+	vm_die "the guest's writes did not start"
+fi
+
+done_n=0
+cur=a
+totals=()
+downs=()
+for ((m = 1; m <= migrations; m++)); do
+	next=b
+	[ "$cur" = a ] || next=a
+	sleep 1
+	before=$(progress)
+	if ! migrate "$cur" "$next"; then
+		echo "# migration $m ($cur -> $next) failed"
+		sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
+		break
+	fi
+	totals+=("$mig_total")
+	downs+=("$mig_down")
+	echo "# migration $m: $cur -> $next, total $mig_total ms, downtime $mig_down ms"
+	cur=$next
+	if ! wait_progress "$before" 30; then
+		echo "# migration $m: the guest's I/O did not go on within 30 s"
+		break
+	fi
+	done_n=$m
+done
+tap_check "$done_n of $migrations migrations completed, the guest's I/O went on after each" \
+	[ "$done_n" = "$migrations" ]
+if [ "${#totals[@]}" -gt 0 ]; then
+	echo "# total time (ms): ${totals[*]}; downtime (ms): ${downs[*]}"
+fi
+echo "# guest progress before STOP: $(progress) writes"
+
+printf 'STOP' | dd of="$ctrl" conv=notrunc status=none
+rc=0
+for ((i = 0; i < 1200; i++)); do
+	kill -0 "${qemu_pid[$cur]}" 2>/dev/null || break
+	sleep 0.1
+done
+wait "${qemu_pid[$cur]}" || rc=$?
+unset "qemu_pid[$cur]"
+tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
+exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
+grep -a -v -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" >"$VMT_TMP/tap.guest" || true
+tap_merge "$VMT_TMP/tap.guest" "guest: "
+guest_rc=${exit_line##* }
+tap_check "guest powered off, /test exit ${guest_rc:-missing} (QEMU exit $rc)" \
+	[ "$rc$guest_rc" = 00 ]
+bad=$(grep -a -n -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|Call Trace|Kernel panic|kernel BUG|blocked for more than' "$console" || true)
+tap_check "guest kernel log clean across the migrations" [ -z "$bad" ]
+[ -z "$bad" ] || head -n 20 <<<"$bad" | sed 's/^/# console: /'
+
+kill -TERM "$pviod_pid"
+prc=0
+wait "$pviod_pid" || prc=$?
+tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+tap_check "host: pviod logged no error" bash -c "! grep -q 'error:' '$plog'"
+counts=$(sed -n 's/^# counts: //p' "$VMT_TMP/tap.guest" | tail -n 1)
+# shellcheck disable=SC2086 # one argument per writer
+tap_check "host: the image holds every write the guest saw complete" \
+	"$cw" check "$disk" "$seed" "$nproc" $counts
+if [ "$rc" != 0 ] || [ "$prc" != 0 ] || [ "$done_n" != "$migrations" ]; then
+	sed 's/^/# pviod: /' "$plog" | tail -40
+	tail -n 20 "$console" | tr -d '\r' | sed 's/^/# console: /'
+fi
+echo "# $done_n migrations in $(($(date +%s) - t0)) s"
+tap_end
