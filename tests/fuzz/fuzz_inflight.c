@@ -19,7 +19,6 @@
  * flight in the region, its used_idx is the used ring's, and no fd leaked
  * across the session's reset.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +28,13 @@
 #include <sys/socket.h>
 
 #include "blk/blk.h"
-#include "core/worker.h"
 #include "pvring.h"
 #include "vhost_user_inflight.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
 #include "virtio_config.h"
+
+#include "fuzz_vu.h"
 
 #define GUEST_SIZE (1u << 16)
 #define DESC_GPA 0x0000
@@ -42,42 +42,11 @@
 #define USED_GPA 0x2000
 #define GUEST_UVA 0x7f0000000000ull
 
-static struct pviod_workers fuzz_workers;
-static struct pviod_env fuzz_env;
 static struct pviod_device *fuzz_dev;
-
-/* The lowest free fd number: it rises when an fd leaks. */
-static int fuzz_fd_lowest(void)
-{
-	int fd = dup(0);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct pviod_worker_config wc = { .nworkers = 1 };
-	char dir[] = "/tmp/pvio-fuzz.XXXXXX", img[64], opts[256];
-	int fd;
-
-	pviod_log_level = getenv("FUZZ_VU_LOG") ? PVIOD_LOG_DEBUG : PVIOD_LOG_ERR - 1;
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(img, sizeof(img), "%s/img", dir);
-	fd = open(img, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, 1 << 20))
-		abort();
-	close(fd);
-	if (pviod_workers_start(&fuzz_workers, &wc))
-		abort();
-	fuzz_env.workers = &fuzz_workers;
-	snprintf(opts, sizeof(opts), "socket=%s/s,file=%s,queues=1,direct=off", dir, img);
-	if (pviod_blk_create(&fuzz_env, "blk0", opts, &fuzz_dev) || vu_dev_new(fuzz_dev))
-		abort();
-	unlink(img);
-	rmdir(dir);
+	fuzz_dev = fuzz_vu_blk_create("queues=1,direct=off");
 	return 0;
 }
 
@@ -85,25 +54,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void fuzz_msg(int s, uint32_t req, const void *payload, uint32_t size, const int *fds,
 		     unsigned int nfds)
 {
-	char control[CMSG_SPACE(sizeof(int))], buf[8192];
 	struct vhost_user_msg m = { .hdr = { req, VHOST_USER_VERSION, size } };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m.hdr) + size };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
+	char buf[8192];
 
 	if (size)
 		memcpy(&m.payload, payload, size);
-	if (nfds) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int));
-	}
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)iov.iov_len)
+	if (fuzz_vu_send(s, &m, sizeof(m.hdr) + size, fds, nfds))
 		abort();
 	if (vu_conn_handle(fuzz_dev->vu))
 		abort(); /* every message here is well-formed */
@@ -167,9 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	avail[1] = avail_idx;
 	used[1] = used_idx;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		abort();
-	fuzz_dev->vu->conn_fd = sv[0];
+	fuzz_vu_conn_open(fuzz_dev, sv);
 	f = PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
 	fuzz_msg(sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &f, 8, NULL, 0);
 	f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
@@ -216,19 +170,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	vu_session_reset(fuzz_dev->vu);
-	fuzz_dev->vu->conn_fd = -1;
-	close(sv[0]);
-	close(sv[1]);
+	fuzz_vu_conn_close(fuzz_dev, sv);
 	close(call_fd);
 	close(kick_fd);
 	munmap(r, area_size);
 	munmap(mem, GUEST_SIZE);
 	close(area_fd);
 	close(mem_fd);
-	if (fuzz_fd_lowest() != floor) {
-		fprintf(stderr, "fd leak: lowest free fd %d, was %d\n", fuzz_fd_lowest(), floor);
-		abort();
-	}
+	fuzz_fd_check(floor);
 	return 0;
 }
