@@ -83,26 +83,8 @@ ip -n "$ns" addr add 10.98.0.1/24 dev pvlv0
 ip netns exec "$ns" timeout 300 python3 -m http.server 5001 --bind 10.98.0.1 \
 	--directory "$D/www" >"$D/http.log" 2>&1 &
 http_pid=$!
-ip netns exec "$ns" timeout 300 python3 - "$D/rx.bin" "$net_size" >"$D/sink.log" 2>&1 <<'PY' &
-import socket, sys
-path, size = sys.argv[1], int(sys.argv[2])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.98.0.1", 5000))
-s.listen(1)
-s.settimeout(290)
-c, _ = s.accept()
-c.settimeout(60)
-got = 0
-with open(path, "wb") as f:
-    while got < size:
-        b = c.recv(1 << 16)
-        if not b:
-            break
-        f.write(b)
-        got += len(b)
-print("received", got)
-PY
+ip netns exec "$ns" timeout 300 python3 "$VM_TOP/tests/lib/tcp_sink.py" \
+	10.98.0.1 5000 290 "$D/rx.bin" "$net_size" >"$D/sink.log" 2>&1 &
 sink_pid=$!
 
 # libvirtd and virtlogd, unless they run already: started and stopped here.

@@ -77,27 +77,8 @@ ip -n "$ns" addr add 10.99.0.1/24 dev pvtap0
 ip netns exec "$ns" timeout 240 python3 -m http.server 5001 --bind 10.99.0.1 \
 	--directory "$PVT_TMP/www" >"$PVT_TMP/http.log" 2>&1 &
 pvt_at_exit "kill $!"
-ip netns exec "$ns" timeout 240 python3 - "$PVT_TMP/rx.bin" "$size" >"$PVT_TMP/sink.log" 2>&1 <<'PY' &
-import socket, sys
-path, size = sys.argv[1], int(sys.argv[2])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.99.0.1", 5000))
-s.listen(1)
-s.settimeout(230)
-c, _ = s.accept()
-c.settimeout(60)
-got = 0
-with open(path, "wb") as f:
-    while got < size:
-        b = c.recv(1 << 16)
-        if not b:
-            break
-        f.write(b)
-        got += len(b)
-c.close()
-print("received", got)
-PY
+ip netns exec "$ns" timeout 240 python3 "$PVT_TOP/tests/lib/tcp_sink.py" \
+	10.99.0.1 5000 230 "$PVT_TMP/rx.bin" "$size" >"$PVT_TMP/sink.log" 2>&1 &
 sink_pid=$!
 pvt_at_exit "kill $sink_pid"
 
