@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # pviod's NBD engine (--device blk,nbd=URI) against real NBD servers the
-# test starts on Unix sockets in its temp dir (TAP 13):
+# test starts on Unix sockets in its temp dir (TAP 13; the servers:
+# tests/lib/nbd.sh):
 #   - nbdkit memory, 2 queues (multi-conn): pvio-bench --verify at QD1 and
 #     at QD32 on both queues;
 #   - qemu-nbd serving a qcow2 image: pvio-bench --verify at QD1 and QD32,
@@ -26,6 +27,10 @@ set -uo pipefail
 
 # shellcheck source=../lib/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
+# shellcheck source=../lib/nbd.sh
+. "$PVT_TOP/tests/lib/nbd.sh"
+# shellcheck source=../lib/blk.sh
+. "$PVT_TOP/tests/lib/blk.sh"
 pvt_init blk_nbd
 T=$PVT_TMP
 
@@ -42,23 +47,8 @@ need nbdkit
 need qemu-nbd
 need qemu-img
 pviod=$(pvt_bin pviod) || tap_skip_all "pviod does not build"
-bench=$(pvt_bin pvio-bench) || tap_skip_all "pvio-bench does not build"
+pvt_bin pvio-bench >/dev/null || tap_skip_all "pvio-bench does not build"
 op=$(pvt_bin tests/user/blk_op) || tap_skip_all "blk_op does not build"
-
-NBD_PID=
-
-# nbd_start ARGS...: nbdkit on $T/nbd.sock (a stale socket removed first).
-# It forks into the background and the child writes its pid file: wait for it.
-nbd_start()
-{
-	rm -f "$T/nbd.sock" "$T/nbd.pid"
-	nbdkit -U "$T/nbd.sock" -P "$T/nbd.pid" "$@" || return 1
-	for _ in $(seq 1 100); do
-		[ -s "$T/nbd.pid" ] && [ -S "$T/nbd.sock" ] && break
-		sleep 0.05
-	done
-	NBD_PID=$(cat "$T/nbd.pid")
-}
 
 # qnbd_start ARGS...: qemu-nbd on $T/nbd.sock, in the background.
 qnbd_start()
@@ -69,86 +59,42 @@ qnbd_start()
 	pvt_wait_sockets 10 "$NBD_PID" "$T/nbd.sock"
 }
 
-nbd_stop()
-{
-	[ -n "$NBD_PID" ] || return 0
-	kill "$NBD_PID" 2>/dev/null
-	# nbdkit forks into the background: not our child, wait by polling.
-	for _ in $(seq 1 50); do
-		kill -0 "$NBD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$NBD_PID" 2>/dev/null
-	NBD_PID=
-}
 pvt_at_exit nbd_stop
 
 URI="nbd+unix:///?socket=$T/nbd.sock"
 
-# served ARGS...: pviod with one blk device on $T/blk.sock and ARGS.
-served()
-{
-	pvt_pviod_start "$T/pviod.log" --device "blk,socket=$T/blk.sock,$1"
-}
-
-# verify DESC ARGS...: pvio-bench --verify on the device passes.
-verify()
-{
-	local desc=$1
-	shift
-	if "$bench" blk --socket "$T/blk.sock" --bs 4k --verify --timeout-ms 30000 "$@" \
-		>"$T/bench.out" 2>&1 && grep -q "all reads matched" "$T/bench.out"; then
-		tap_ok "$desc"
-	else
-		sed 's/^/# /' "$T/bench.out" "$T/pviod.log"
-		tap_fail "$desc"
-	fi
-}
-
-stop_pviod()
-{
-	local desc=$1 rc=0
-	pvt_pviod_stop || rc=$?
-	if [ "$rc" = 0 ] && ! grep -q "error:" "$T/pviod.log"; then
-		tap_ok "$desc: pviod exited 0, logged no error"
-	else
-		sed 's/^/# pviod: /' "$T/pviod.log"
-		tap_fail "$desc: pviod exited $rc or logged an error"
-	fi
-}
-
 # --- nbdkit memory, multi-conn -------------------------------------------------
-nbd_start memory 64M
-served "nbd=$URI,queues=2"
+nbd_start "$T/nbd.sock" memory 64M
+blkt_served "nbd=$URI,queues=2"
 tap_check "nbdkit memory: the capacity is the export's (64 MiB)" \
 	[ "$("$op" "$T/blk.sock" size)" = $((64 << 20)) ]
-verify "nbdkit memory: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
-verify "nbdkit memory: verified random read/write at QD32 on 2 queues" \
+blkt_verify "nbdkit memory: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+blkt_verify "nbdkit memory: verified random read/write at QD32 on 2 queues" \
 	--rw randrw --iodepth 32 --queues 2 --runtime 2
-verify "nbdkit memory: 64 KiB requests, QD8" --rw randrw --bs 64k --iodepth 8 --runtime 1
-stop_pviod "nbdkit memory"
+blkt_verify "nbdkit memory: 64 KiB requests, QD8" --rw randrw --bs 64k --iodepth 8 --runtime 1
+blkt_stop "nbdkit memory"
 nbd_stop
 
 # --- qemu-nbd, qcow2 -----------------------------------------------------------
 qemu-img create -q -f qcow2 "$T/disk.qcow2" 32M
 qnbd_start -f qcow2 "$T/disk.qcow2"
-served "nbd=$URI"
-verify "qemu-nbd qcow2: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
-verify "qemu-nbd qcow2: verified random read/write at QD32" --rw randrw --iodepth 32 \
+blkt_served "nbd=$URI"
+blkt_verify "qemu-nbd qcow2: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+blkt_verify "qemu-nbd qcow2: verified random read/write at QD32" --rw randrw --iodepth 32 \
 	--runtime 2 --seed 7
-stop_pviod "qemu-nbd qcow2"
+blkt_stop "qemu-nbd qcow2"
 nbd_stop
 # The last run's pattern (seed 7) is in the image itself: served raw by the file engine.
 qemu-img convert -f qcow2 -O raw "$T/disk.qcow2" "$T/disk.raw"
-served "file=$T/disk.raw"
-verify "qemu-nbd qcow2: the image holds the verified data (file engine, --verify-existing)" \
+blkt_served "file=$T/disk.raw"
+blkt_verify "qemu-nbd qcow2: the image holds the verified data (file engine, --verify-existing)" \
 	--rw randread --iodepth 8 --runtime 1 --seed 7 --verify-existing
-stop_pviod "qcow2 converted to raw"
+blkt_stop "qcow2 converted to raw"
 
 # --- what the server sees --------------------------------------------------------
 truncate -s 16M "$T/ops.img"
-nbd_start --filter=log file "$T/ops.img" logfile="$T/ops.log"
-served "nbd=$URI"
+nbd_start "$T/nbd.sock" --filter=log file "$T/ops.img" logfile="$T/ops.log"
+blkt_served "nbd=$URI"
 tap_check "ops: the device offers FLUSH, DISCARD and WRITE_ZEROES" \
 	bash -c "[ \"\$('$op' '$T/blk.sock' features | tr '\n' ' ')\" = 'flush discard write-zeroes mq ' ]"
 "$op" "$T/blk.sock" write $((1 << 20)) $((1 << 20)) 90 &&
@@ -171,7 +117,7 @@ tap_point $? "ops: WRITE_ZEROES with UNMAP of [2.5M, 3M) succeeded"
 tap_check "ops: WRITE_ZEROES with UNMAP may trim (no NO_HOLE)" \
 	grep -q " Zero id=.* offset=0x280000 count=0x80000 trim=1" "$T/ops.log"
 tap_check "ops: [2M, 3M) reads back as zeroes" "$op" "$T/blk.sock" read $((2 << 20)) $((1 << 20)) 0
-stop_pviod "ops"
+blkt_stop "ops"
 nbd_stop
 
 # data_at OFF: the offset of the first data at or after OFF in ops.img (or "hole").
@@ -196,11 +142,11 @@ tap_check "ops: the UNMAP zeroes at [2.5M, 3M) are a hole" \
 # nbdkit's eval plugin on a file, without flush or trim, and behind the nozero
 # filter, which stops it advertising WRITE_ZEROES (nbdkit would emulate it).
 truncate -s 16M "$T/bare.img"
-nbd_start --filter=nozero --filter=log eval zeromode=none logfile="$T/bare.log" \
+nbd_start "$T/nbd.sock" --filter=nozero --filter=log eval zeromode=none logfile="$T/bare.log" \
 	get_size='echo 16777216' can_write='exit 0' can_flush='exit 3' can_trim='exit 3' \
 	pread="dd if=$T/bare.img skip=\$4 count=\$3 iflag=skip_bytes,count_bytes status=none" \
 	pwrite="dd of=$T/bare.img seek=\$4 oflag=seek_bytes conv=notrunc status=none"
-served "nbd=$URI"
+blkt_served "nbd=$URI"
 tap_check "bare server: no VIRTIO_BLK_F_FLUSH offered, DISCARD and WRITE_ZEROES still are" \
 	bash -c "[ \"\$('$op' '$T/blk.sock' features | tr '\n' ' ')\" = 'discard write-zeroes mq ' ]"
 tap_check "bare server: FLUSH fails honestly (UNSUPP)" \
@@ -213,24 +159,24 @@ tap_check "bare server: the zeroes went out as plain writes of zeroes" \
 tap_check "bare server: [4K, 12K) reads back as zeroes" "$op" "$T/blk.sock" read 4096 8192 0
 tap_check "bare server: DISCARD succeeds (a hint: the data stays)" "$op" "$T/blk.sock" discard 0 4096
 tap_check "bare server: the data is still there" "$op" "$T/blk.sock" read 0 4096 7
-stop_pviod "bare server"
+blkt_stop "bare server"
 nbd_stop
 
 # --- the server goes away ----------------------------------------------------------
 truncate -s 32M "$T/re.img"
-nbd_start file "$T/re.img"
-served "nbd=$URI,queues=2,reconnect-timeout=3"
+nbd_start "$T/nbd.sock" file "$T/re.img"
+blkt_served "nbd=$URI,queues=2,reconnect-timeout=3"
 (
 	sleep 1
 	kill -9 "$NBD_PID"
 	sleep 1
-	nbd_start file "$T/re.img"
+	nbd_start "$T/nbd.sock" file "$T/re.img"
 ) &
 restarter=$!
-verify "reconnect: every read matched across a server killed and restarted mid-I/O" \
+blkt_verify "reconnect: every read matched across a server killed and restarted mid-I/O" \
 	--rw randrw --iodepth 32 --queues 2 --runtime 4
 wait "$restarter"
-NBD_PID=$(cat "$T/nbd.pid")
+NBD_PID=$(cat "$T/nbd.sock.pid")
 tap_check "reconnect: pviod said it reconnected" grep -q "reconnected after" "$T/pviod.log"
 tap_check "reconnect: no request failed" bash -c "! grep -q 'error:' '$T/pviod.log'"
 "$op" "$T/blk.sock" write 0 4096 33 >/dev/null
@@ -244,7 +190,7 @@ echo "# read with the server gone: exit $rc after ${took}s: $out"
 [ "$rc" = 1 ] && [ "$out" = "read 0 4096: IOERR" ] && [ "$took" -le 10 ]
 tap_point $? "permanent loss: the request fails with IOERR, no hang"
 tap_check "permanent loss: pviod says it fails the I/O" grep -q "failing its I/O" "$T/pviod.log"
-nbd_start file "$T/re.img"
+nbd_start "$T/nbd.sock" file "$T/re.img"
 tap_check "permanent loss: once the server is back, the data is read again" \
 	"$op" "$T/blk.sock" read 0 4096 33
 pvt_pviod_stop
@@ -260,7 +206,7 @@ timeout 20 "$pviod" --device "blk,socket=$T/ro.sock,nbd=$URI" >"$T/out" 2>&1 || 
 [ "$rc" = 1 ] && grep -q "nbd=$URI: the server exports it read-only: add readonly=on" "$T/out"
 tap_point $? "read-only: a read-only export without readonly=on is refused, saying why"
 sed 's/^/# /' "$T/out"
-served "nbd=$URI,readonly=on,queues=2"
+blkt_served "nbd=$URI,readonly=on,queues=2"
 tap_check "read-only: the device offers VIRTIO_BLK_F_RO" \
 	bash -c "'$op' '$T/blk.sock' features | grep -qx ro"
 tap_check "read-only: reads work" "$op" "$T/blk.sock" read 0 4096 90
@@ -272,28 +218,14 @@ tap_check "read-only: the image is unchanged" \
 nbd_stop
 
 # --- start-up errors ------------------------------------------------------------------
-# refused DESC PATTERN ARGS...: pviod exits 1 at once and says PATTERN.
-refused()
-{
-	local desc=$1 pat=$2 rc=0
-	shift 2
-	timeout 20 "$pviod" "$@" >"$T/out" 2>&1 || rc=$?
-	if [ "$rc" = 1 ] && grep -q -- "$pat" "$T/out"; then
-		tap_ok "$desc"
-		sed 's/^/# /' "$T/out"
-	else
-		sed 's/^/# /' "$T/out"
-		tap_fail "$desc (exit $rc)"
-	fi
-}
-refused "no server: the option, the server and the error" \
+blkt_refused "no server: the option, the server and the error" \
 	"nbd=$URI: cannot connect to the server: .*No such file" \
 	--device "blk,socket=$T/e.sock,nbd=$URI"
 qnbd_start -x disk -f raw --persistent "$T/ro.img"
-refused "a missing export: what the server said" \
+blkt_refused "a missing export: what the server said" \
 	"nbd=nbd+unix:///nope?socket=$T/nbd.sock: cannot connect to the server: .*export" \
 	--device "blk,socket=$T/e.sock,nbd=nbd+unix:///nope?socket=$T/nbd.sock"
-refused "queues=2 without multi-conn: use queues=1" "does not allow multi-conn.*use queues=1" \
+blkt_refused "queues=2 without multi-conn: use queues=1" "does not allow multi-conn.*use queues=1" \
 	--device "blk,socket=$T/e.sock,nbd=nbd+unix:///disk?socket=$T/nbd.sock,queues=2"
 nbd_stop
 rc=0

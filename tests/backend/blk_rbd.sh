@@ -21,6 +21,8 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/lib.sh"
 # shellcheck source=../lib/ceph.sh
 . "$PVT_TOP/tests/lib/ceph.sh"
+# shellcheck source=../lib/blk.sh
+. "$PVT_TOP/tests/lib/blk.sh"
 pvt_init blk_rbd
 T=$PVT_TMP
 
@@ -32,7 +34,7 @@ if ! why=$(ceph_can); then
 	tap_skip_all "$why"
 fi
 pviod=$(pvt_bin pviod) || tap_skip_all "pviod does not build"
-bench=$(pvt_bin pvio-bench) || tap_skip_all "pvio-bench does not build"
+pvt_bin pvio-bench >/dev/null || tap_skip_all "pvio-bench does not build"
 op=$(pvt_bin tests/user/blk_op) || tap_skip_all "blk_op does not build"
 
 if ! ceph_start "$T/ceph"; then
@@ -45,53 +47,28 @@ ceph_rbd create --size 32M rbd/img
 tap_point $? "rbd create rbd/img (32 MiB)"
 
 RBD="rbd=rbd/img,ceph-conf=$CEPH_CONF"
-
-served()
-{
-	pvt_pviod_start "$T/pviod.log" --device "blk,socket=$T/blk.sock,$1"
-}
-
-verify()
-{
-	local desc=$1
-	shift
-	if "$bench" blk --socket "$T/blk.sock" --bs 4k --verify --timeout-ms 60000 "$@" \
-		>"$T/bench.out" 2>&1 && grep -q "all reads matched" "$T/bench.out"; then
-		tap_ok "$desc"
-	else
-		sed 's/^/# /' "$T/bench.out" "$T/pviod.log"
-		tap_fail "$desc"
-	fi
-}
-
-stop_pviod()
-{
-	local desc=$1 rc=0
-	pvt_pviod_stop || rc=$?
-	if [ "$rc" = 0 ] && ! grep -q "error:" "$T/pviod.log"; then
-		tap_ok "$desc: pviod exited 0, logged no error"
-	else
-		sed 's/^/# pviod: /' "$T/pviod.log"
-		tap_fail "$desc: pviod exited $rc or logged an error"
-	fi
-}
+# A cluster answers slower than an NBD server, and a refused start waits for it.
+# shellcheck disable=SC2034 # read by tests/lib/blk.sh
+BLKT_VERIFY_MS=60000
+# shellcheck disable=SC2034
+BLKT_REFUSE_SECS=30
 
 # --- verified I/O, then the image on the host ------------------------------------
-served "$RBD,queues=2"
+blkt_served "$RBD,queues=2"
 tap_check "the capacity is the image's (32 MiB)" [ "$("$op" "$T/blk.sock" size)" = $((32 << 20)) ]
-verify "verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
-verify "verified random read/write at QD32 on 2 queues" --rw randrw --iodepth 32 --queues 2 \
+blkt_verify "verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+blkt_verify "verified random read/write at QD32 on 2 queues" --rw randrw --iodepth 32 --queues 2 \
 	--runtime 2 --seed 5
-stop_pviod "verified I/O"
+blkt_stop "verified I/O"
 ceph_rbd export rbd/img "$T/export.raw" >/dev/null 2>&1
 tap_point $? "rbd export rbd/img"
-served "file=$T/export.raw"
-verify "rbd export holds the verified data (file engine, --verify-existing)" \
+blkt_served "file=$T/export.raw"
+blkt_verify "rbd export holds the verified data (file engine, --verify-existing)" \
 	--rw randread --iodepth 8 --runtime 1 --seed 5 --verify-existing
-stop_pviod "the exported image"
+blkt_stop "the exported image"
 
 # --- FLUSH, DISCARD, WRITE_ZEROES ----------------------------------------------------
-served "$RBD"
+blkt_served "$RBD"
 tap_check "the device offers FLUSH, DISCARD and WRITE_ZEROES" \
 	bash -c "[ \"\$('$op' '$T/blk.sock' features | tr '\n' ' ')\" = 'flush discard write-zeroes mq ' ]"
 "$op" "$T/blk.sock" write $((4 << 20)) $((1 << 20)) 90 &&
@@ -109,7 +86,7 @@ tap_check "[4M, 5M) reads back as zeroes" "$op" "$T/blk.sock" read $((4 << 20)) 
 tap_check "[5M, 6M) reads back as written" "$op" "$T/blk.sock" read $((5 << 20)) $((1 << 20)) 90
 tap_check "the discarded object reads back as zeroes" \
 	"$op" "$T/blk.sock" read $((8 << 20)) $((1 << 20)) 0
-stop_pviod "operations"
+blkt_stop "operations"
 ceph_rbd export rbd/img "$T/ops.raw" >/dev/null 2>&1
 # bytes_are OFF LEN BYTE: every byte of [OFF, OFF + LEN) of ops.raw is BYTE.
 bytes_are()
@@ -127,7 +104,7 @@ tap_check "rbd export: [5M, 6M) is the written data" bytes_are $((5 << 20)) $((1
 tap_check "rbd export: the discarded object is zeroes" bytes_are $((8 << 20)) $((4 << 20)) 0
 
 # --- the OSD goes away and comes back ------------------------------------------------
-served "$RBD,queues=2"
+blkt_served "$RBD,queues=2"
 (
 	sleep 1
 	ceph_osd_stop
@@ -136,44 +113,35 @@ served "$RBD,queues=2"
 	echo "$CEPH_OSD_PID" >"$T/osd.pid"
 ) &
 restarter=$!
-verify "every read matched across the OSD stopped and started mid-I/O" \
+blkt_verify "every read matched across the OSD stopped and started mid-I/O" \
 	--rw randrw --iodepth 32 --queues 2 --runtime 6 --seed 9
 wait "$restarter"
 CEPH_OSD_PID=$(cat "$T/osd.pid")
 tap_check "the OSD was restarted" grep -q "Got signal Terminated" "$T/ceph/log/osd.0.log"
-stop_pviod "OSD restart"
+blkt_stop "OSD restart"
 
 # --- read-only ------------------------------------------------------------------------
-served "$RBD,readonly=on"
+blkt_served "$RBD,readonly=on"
 tap_check "readonly=on: the device offers VIRTIO_BLK_F_RO" \
 	bash -c "'$op' '$T/blk.sock' features | grep -qx ro"
-verify "readonly=on: reads see the data the OSD-restart run left (--verify-existing)" \
+blkt_verify "readonly=on: reads see the data the OSD-restart run left (--verify-existing)" \
 	--rw randread --iodepth 8 --runtime 1 --seed 9 --verify-existing
 tap_check "readonly=on: writes fail with IOERR" \
 	[ "$("$op" "$T/blk.sock" write 0 4096 1)" = "write 0 4096: IOERR" ]
 pvt_pviod_stop
 
 # --- start-up errors --------------------------------------------------------------------
-refused()
-{
-	local desc=$1 pat=$2 rc=0
-	shift 2
-	timeout 30 "$pviod" "$@" >"$T/out" 2>&1 || rc=$?
-	sed 's/^/# /' "$T/out"
-	[ "$rc" = 1 ] && grep -q -- "$pat" "$T/out"
-	tap_point $? "$desc (exit $rc)"
-}
-refused "a missing pool: the option, the cluster, no such pool" \
+blkt_refused "a missing pool: the option, the cluster, no such pool" \
 	"rbd=nope/img: pool 'nope' on the cluster at .*127.0.0.1.*: no such pool" \
 	--device "blk,socket=$T/e.sock,rbd=nope/img,ceph-conf=$CEPH_CONF"
-refused "a missing image: no such image" \
+blkt_refused "a missing image: no such image" \
 	"rbd=rbd/nope: image 'nope' in pool 'rbd' .*: no such image" \
 	--device "blk,socket=$T/e.sock,rbd=rbd/nope,ceph-conf=$CEPH_CONF"
-refused "a missing ceph.conf" "ceph-conf=$T/none.conf: cannot read it" \
+blkt_refused "a missing ceph.conf" "ceph-conf=$T/none.conf: cannot read it" \
 	--device "blk,socket=$T/e.sock,rbd=rbd/img,ceph-conf=$T/none.conf"
 port=$(ceph_free_port)
 printf '[global]\nmon host = 127.0.0.1:%s\nauth client required = none\n' "$port" >"$T/dead.conf"
-refused "no monitor answers: the monitors it tried, the error" \
+blkt_refused "no monitor answers: the monitors it tried, the error" \
 	"cannot connect to the cluster (monitors 127.0.0.1:$port" \
 	--device "blk,socket=$T/e.sock,rbd=rbd/img,ceph-conf=$T/dead.conf"
 rc=0

@@ -12,7 +12,10 @@
 #
 # and the shell tests' library: tap.sh (TAP output), lib.sh (tap.sh, the
 # checks that SKIP a test, a temp dir and exit trap, pviod started and
-# stopped).
+# stopped); for the storage tests blk.sh (one blk device driven by
+# pvio-bench, start-up refusals), nbd.sh (nbdkit servers) and ceph.sh (a
+# throwaway cluster); tcp_sink.py, the host's end of the VM tests' TCP
+# uploads.
 #
 # Built per $(O) with the tests' flags (sanitizers included); a fragment
 # whose programs use it names $(TEST_LIB) (tests/tests.mk) among their

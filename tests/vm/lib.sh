@@ -16,6 +16,17 @@
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
+#   vmt_pviod_stop PID RC LOG
+#                       SIGTERM to pviod PID, wait; two test points: it
+#                       exited 0, LOG has no "error:" (LOG's tail printed
+#                       when pviod or the guest's run, exit RC, failed)
+#   vmt_blk_engine_guest TARGET SIZE SEED SOCK_SECS RUN_SECS
+#                       the stock virtio_blk on pviod's 2-queue disk on a
+#                       storage engine (TARGET: nbd=URI, rbd=...; SIZE
+#                       bytes): the shared block checks (guest/blk.sh, the
+#                       stamp SEED written last), pviod stopped
+#                       (vmt_pviod_stop).  SOCK_SECS for pviod's socket,
+#                       RUN_SECS for the guest; $VMT_TMP/pviod.log its log
 #
 # For the tests of the pvio kernel modules:
 #
@@ -86,6 +97,45 @@ vmt_cw_progress()
 	p=${p#progress }
 	[[ $p =~ ^[0-9]+$ ]] || p=0
 	echo "$p"
+}
+
+vmt_pviod_stop()
+{
+	local pid=$1 rc=$2 log=$3 prc=0
+	kill -TERM "$pid"
+	wait "$pid" || prc=$?
+	if [ "$prc" != 0 ] || [ "$rc" != 0 ]; then
+		sed 's/^/# pviod: /' "$log" | tail -40
+	fi
+	tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+	tap_check "host: pviod logged no error" bash -c "! grep -q 'error:' '$log'"
+}
+
+vmt_blk_engine_guest()
+{
+	local target=$1 size=$2 seed=$3 sock_secs=$4 run_secs=$5 pid rc=0 fio_env=
+	local fio_opt=()
+	"$(vm_pviod)" --device "blk,socket=$VMT_TMP/blk.sock,$target,queues=2" \
+		--workers 2 >"$VMT_TMP/pviod.log" 2>&1 &
+	pid=$!
+	vm_wait_socket "$VMT_TMP/blk.sock" "$sock_secs" "$pid" || {
+		sed 's/^/# pviod: /' "$VMT_TMP/pviod.log"
+		vm_die "pviod did not create its socket"
+	}
+	if command -v fio >/dev/null 2>&1; then
+		fio_opt=(--fio)
+		fio_env=PVIO_FIO=1
+	fi
+	vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
+		"${fio_opt[@]}" -a "$(vmt_prog blk_verify)" -t "$VMT_GUEST/blk.sh"
+	"$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout "$run_secs" \
+		--tap "$VMT_TMP/tap" --vhost-user-blk "$VMT_TMP/blk.sock,num-queues=2" \
+		--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+		--append "PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
+	tap_merge "$VMT_TMP/tap" "guest: "
+	[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+	tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
+	vmt_pviod_stop "$pid" "$rc" "$VMT_TMP/pviod.log"
 }
 
 # vmt_seed: a stamp seed, printed so a failure can be replayed.

@@ -77,14 +77,7 @@ tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 
 # SIGTERM: drain, flush, exit 0.
-kill -TERM "$pviod_pid"
-prc=0
-wait "$pviod_pid" || prc=$?
-if [ "$prc" != 0 ] || [ "$rc" != 0 ]; then
-	sed 's/^/# pviod: /' "$VMT_TMP/pviod.log" | tail -40
-fi
-tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
-tap_check "host: pviod logged no error" bash -c "! grep -q 'error:' '$VMT_TMP/pviod.log'"
+vmt_pviod_stop "$pviod_pid" "$rc" "$VMT_TMP/pviod.log"
 tap_check "host: the guest's stamp (with its WRITE_ZEROES range) is in the image" \
 	"$bv" check "$disk" "$seed"
 tap_check "host: the read-only image is unchanged" [ "$(sha256sum <"$ro")" = "$ro_sum" ]

@@ -74,18 +74,10 @@ t0=$(date +%s)
 echo "# pviod $pviod, seed $seed, $kills SIGKILLs, $terms SIGTERMs"
 
 backend=${CRASH_BACKEND:-file}
-nbd_pid=
 # shellcheck disable=SC2317 # run by the EXIT trap
 crash_cleanup()
 {
-	if [ -n "$nbd_pid" ]; then
-		kill "$nbd_pid" 2>/dev/null || true
-		# Not our child (it forked into the background): poll for its exit.
-		for _ in $(seq 1 100); do
-			kill -0 "$nbd_pid" 2>/dev/null || break
-			sleep 0.05
-		done
-	fi
+	[ "$backend" != nbd ] || nbd_stop
 	[ "$backend" != rbd ] || ceph_stop
 	vmt_cleanup
 }
@@ -93,13 +85,9 @@ trap crash_cleanup EXIT
 case $backend in
 file) target="file=$disk" ;;
 nbd)
-	nbdkit -U "$VMT_TMP/nbd.sock" -P "$VMT_TMP/nbdkit.pid" file "$disk" ||
-		vm_die "nbdkit did not start"
-	for _ in $(seq 1 100); do
-		[ -s "$VMT_TMP/nbdkit.pid" ] && [ -S "$VMT_TMP/nbd.sock" ] && break
-		sleep 0.05
-	done
-	nbd_pid=$(cat "$VMT_TMP/nbdkit.pid")
+	# shellcheck source-path=SCRIPTDIR source=../lib/nbd.sh
+	. "$VM_TOP/tests/lib/nbd.sh"
+	nbd_start "$VMT_TMP/nbd.sock" file "$disk" || vm_die "nbdkit did not start"
 	target="nbd=nbd+unix:///?socket=$VMT_TMP/nbd.sock"
 	;;
 rbd)
