@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # pviod's NBD engine (--device blk,nbd=URI) against real NBD servers the
-# test starts on Unix sockets in its temp dir (TAP 13; the servers:
-# tests/lib/nbd.sh):
+# test starts on Unix sockets in its temp dir, and one on 127.0.0.1 at a free
+# port (TAP 13; the servers: tests/lib/nbd.sh):
 #   - nbdkit memory, 2 queues (multi-conn): pvio-bench --verify at QD1 and
 #     at QD32 on both queues;
 #   - qemu-nbd serving a qcow2 image: pvio-bench --verify at QD1 and QD32,
@@ -19,6 +19,12 @@
 #     every read still matches, pviod reconnected; a server that stays
 #     away: the request fails with IOERR after reconnect-timeout, and the
 #     next one succeeds once the server is back;
+#   - over TCP (nbd://127.0.0.1:PORT/EXPORT, nbdkit serving one export by
+#     name): pvio-bench --verify at QD1 and QD32 on 2 queues; the server
+#     killed: the request fails with IOERR after reconnect-timeout, pviod
+#     names the server it lost, the other disk of the same pviod keeps
+#     serving; the server back on its port serves the data again; a missing
+#     export and a port nobody listens on are refused at start-up, saying why;
 #   - read-only: an export the server makes read-only needs readonly=on;
 #     with it the device is RO, reads work, writes fail with IOERR;
 #   - errors at start-up name the option, the server and what it said: no
@@ -163,6 +169,22 @@ blkt_stop "bare server"
 nbd_stop
 
 # --- the server goes away ----------------------------------------------------------
+# server_lost DESC BYTE: the server killed, a read of [0, 4K) (written with
+# BYTE) fails with IOERR within 10 s, not hanging.
+server_lost()
+{
+	local desc=$1 out rc start took
+	kill -9 "$NBD_PID"
+	NBD_PID=
+	start=$(date +%s)
+	out=$("$op" "$T/blk.sock" read 0 4096 "$2")
+	rc=$?
+	took=$(($(date +%s) - start))
+	echo "# read with the server gone: exit $rc after ${took}s: $out"
+	[ "$rc" = 1 ] && [ "$out" = "read 0 4096: IOERR" ] && [ "$took" -le 10 ]
+	tap_point $? "$desc"
+}
+
 truncate -s 32M "$T/re.img"
 nbd_start "$T/nbd.sock" file "$T/re.img"
 blkt_served "nbd=$URI,queues=2,reconnect-timeout=3"
@@ -180,15 +202,7 @@ NBD_PID=$(cat "$T/nbd.sock.pid")
 tap_check "reconnect: pviod said it reconnected" grep -q "reconnected after" "$T/pviod.log"
 tap_check "reconnect: no request failed" bash -c "! grep -q 'error:' '$T/pviod.log'"
 "$op" "$T/blk.sock" write 0 4096 33 >/dev/null
-kill -9 "$NBD_PID"
-NBD_PID=
-start=$(date +%s)
-out=$("$op" "$T/blk.sock" read 0 4096 33)
-rc=$?
-took=$(($(date +%s) - start))
-echo "# read with the server gone: exit $rc after ${took}s: $out"
-[ "$rc" = 1 ] && [ "$out" = "read 0 4096: IOERR" ] && [ "$took" -le 10 ]
-tap_point $? "permanent loss: the request fails with IOERR, no hang"
+server_lost "permanent loss: the request fails with IOERR, no hang" 33
 tap_check "permanent loss: pviod says it fails the I/O" grep -q "failing its I/O" "$T/pviod.log"
 nbd_start "$T/nbd.sock" file "$T/re.img"
 tap_check "permanent loss: once the server is back, the data is read again" \
@@ -196,6 +210,52 @@ tap_check "permanent loss: once the server is back, the data is read again" \
 pvt_pviod_stop
 tap_check "permanent loss: pviod still exits 0" [ $? = 0 ]
 nbd_stop
+
+# --- NBD over TCP ------------------------------------------------------------------
+# nbdkit on 127.0.0.1 at a free port, one export by name (strict: no other
+# name and no default export is served), beside a disk on the file engine in
+# the same pviod.  The server then vanishes (SIGKILL): the request fails
+# with IOERR after reconnect-timeout, pviod names the server and keeps
+# serving the other disk; once the server is back on its port, the data is
+# read again.
+truncate -s 32M "$T/tcp.img"
+truncate -s 8M "$T/side.img"
+nbd_start_tcp "$T/nbdkit-tcp.pid" --filter=exportname file "$T/tcp.img" \
+	exportname=pvio exportname-strict=true default-export=pvio
+tap_point $? "tcp: nbdkit serves export pvio on 127.0.0.1:$NBD_PORT"
+TCP_URI="nbd://127.0.0.1:$NBD_PORT/pvio"
+pvt_pviod_start "$T/pviod.log" \
+	--device "blk,socket=$T/blk.sock,nbd=$TCP_URI,queues=2,reconnect-timeout=2" \
+	--device "blk,socket=$T/side.sock,file=$T/side.img"
+tap_check "tcp: the capacity is the export's (32 MiB)" \
+	[ "$("$op" "$T/blk.sock" size)" = $((32 << 20)) ]
+tap_check "tcp: pviod connected to the export over TCP" \
+	grep -q "nbd=$TCP_URI: 65536 sectors" "$T/pviod.log"
+blkt_verify "tcp: verified random read/write at QD1" --rw randrw --iodepth 1 --runtime 1
+blkt_verify "tcp: verified random read/write at QD32 on 2 queues" \
+	--rw randrw --iodepth 32 --queues 2 --runtime 2
+"$op" "$T/blk.sock" write 0 4096 44 >/dev/null && "$op" "$T/side.sock" write 0 4096 45 >/dev/null
+tap_point $? "tcp: a write to each disk"
+server_lost "tcp: server vanished: the request fails with IOERR, no hang" 44
+tap_check "tcp: pviod says which server it lost and that it fails the I/O" \
+	grep -q "nbd=$TCP_URI: no connection for 2 s.*; failing its I/O" "$T/pviod.log"
+tap_check "tcp: the file disk still serves (read back, then a new write)" \
+	bash -c "'$op' '$T/side.sock' read 0 4096 45 && '$op' '$T/side.sock' write 4096 4096 46"
+tap_check "tcp: pviod still runs" kill -0 "$PVT_PVIOD_PID"
+nbd_start_tcp "$T/nbdkit-tcp.pid" --filter=exportname file "$T/tcp.img" \
+	exportname=pvio exportname-strict=true default-export=pvio
+tap_point $? "tcp: the server is back on port $NBD_PORT"
+tap_check "tcp: the NBD disk serves again, the data is there" "$op" "$T/blk.sock" read 0 4096 44
+pvt_pviod_stop
+tap_check "tcp: pviod still exits 0" [ $? = 0 ]
+blkt_refused "tcp: an export the server does not have: what the server said" \
+	"nbd=nbd://127.0.0.1:$NBD_PORT/nope: cannot connect to the server: .*export" \
+	--device "blk,socket=$T/e.sock,nbd=nbd://127.0.0.1:$NBD_PORT/nope"
+nbd_stop
+NBD_PORT=
+blkt_refused "tcp: no server on the port: the option and the error" \
+	"nbd=$TCP_URI: cannot connect to the server: .*Connection refused" \
+	--device "blk,socket=$T/e.sock,nbd=$TCP_URI"
 
 # --- read-only ----------------------------------------------------------------------
 truncate -s 8M "$T/ro.img"

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # NBD servers for the storage tests (source it; bash): nbdkit on a Unix
-# socket, one server at a time.
+# socket or on 127.0.0.1 at a port picked free, one server at a time.
 # nbdkit forks into the background: the server is not the shell's child, so
 # its pid comes from its pid file and its end is polled for.
 #
@@ -10,12 +10,18 @@
 #                            Unix socket SOCK (a stale one removed first);
 #                            sets NBD_PID and NBD_PIDFILE (SOCK.pid).  1 when
 #                            it did not come up
+#   nbd_start_tcp PIDFILE ARGS...
+#                            the same on 127.0.0.1 at a free port (random
+#                            ones tried until nbdkit can bind one); sets
+#                            NBD_PORT too.  NBD_PORT set beforehand: that
+#                            port, no other (a restarted server)
 #   nbd_stop                 SIGTERM NBD_PID and wait until it is gone (5 s);
 #                            also for a server the caller started itself
 #                            (qemu-nbd &) with NBD_PID set
 
 NBD_PID=
 NBD_PIDFILE=
+NBD_PORT=
 
 # nbd_wait_pidfile: the forked server wrote its pid file (5 s at most).
 nbd_wait_pidfile()
@@ -39,6 +45,24 @@ nbd_start()
 	for _ in $(seq 1 100); do
 		[ -S "$sock" ] && return 0
 		sleep 0.05
+	done
+	return 1
+}
+
+nbd_start_tcp()
+{
+	local pidfile=$1 fixed=$NBD_PORT
+	shift
+	NBD_PIDFILE=$pidfile
+	for _ in $(seq 1 20); do
+		rm -f "$pidfile"
+		NBD_PORT=${fixed:-$((20000 + RANDOM % 30000))}
+		# nbdkit binds before it forks: a port in use fails here, at once.
+		if nbdkit -i 127.0.0.1 -p "$NBD_PORT" -P "$pidfile" "$@" 2>>"$pidfile.log"; then
+			nbd_wait_pidfile
+			return
+		fi
+		[ -z "$fixed" ] || sleep 0.2
 	done
 	return 1
 }
