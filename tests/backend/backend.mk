@@ -21,7 +21,7 @@ PROGS += $(BACKEND_UNIT_TESTS)
 INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
 	tests/backend/install_check.sh tests/backend/inuse_check.sh
 
-$(BACKEND_UNIT_TESTS): $(PVIOD_OBJS)
+$(BACKEND_UNIT_TESTS): $(PVIOD_OBJS) $(TEST_LIB)
 $(BACKEND_UNIT_TESTS): TEST_LDLIBS := $(PVIOD_LIBS)
 
 # The storage engines against real servers the tests start (nbdkit,
@@ -40,5 +40,5 @@ LIFECYCLE_TEST := $(BACKEND_TEST_DIR)/device_lifecycle_test
 UNIT_TESTS += $(LIFECYCLE_TEST)
 PROGS += $(LIFECYCLE_TEST)
 
-$(LIFECYCLE_TEST): $(PVIOD_OBJS) $(VUSER_LIB)
+$(LIFECYCLE_TEST): $(PVIOD_OBJS) $(VUSER_LIB) $(TEST_LIB)
 $(LIFECYCLE_TEST): TEST_LDLIBS := $(PVIOD_LIBS)

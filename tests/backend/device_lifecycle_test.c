@@ -12,7 +12,6 @@
  * disconnects that front-end instead of hanging it; and after a hundred
  * cycles pviod holds exactly the fds and threads it held before.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,57 +24,12 @@
 
 #include "kselftest_harness.h"
 #include "daemon/pviod.h"
+#include "pvtest.h"
 #include "vuser.h"
 
 #define CYCLES 100
 #define IMG_BYTES (4u << 20)
 #define BLOCK 4096u
-
-static unsigned int count_entries(const char *path)
-{
-	unsigned int n = 0;
-	struct dirent *e;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/*
- * pviod's own threads. io_uring's workers (iou-wrk-*, iou-sqp-*) show up in
- * /proc/self/task too, but the kernel starts and retires them with the
- * other disk's load, so they say nothing about what a removal left behind.
- */
-static unsigned int count_threads(void)
-{
-	unsigned int n = 0;
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char path[288], comm[32] = "";
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue; /* it exited while we looked */
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		n += strncmp(comm, "iou-", 4) != 0;
-	}
-	closedir(d);
-	return n;
-}
 
 /* The front-end that keeps disk a busy. */
 struct io_thread {
@@ -169,7 +123,7 @@ struct stepper {
 	char sock[128];
 	struct doomed doomed;
 	bool doomed_started;
-	unsigned int fds0, tasks0; /* after the first step: what every cycle returns to */
+	int fds0, tasks0; /* after the first step: what every cycle returns to */
 	unsigned int fd_drift, task_drift, stale_sockets, add_failures, del_failures;
 	unsigned int doomed_cycles, doomed_bad;
 };
@@ -231,11 +185,11 @@ static void stepper_tick(struct pviod_io *io, int res)
 		}
 		/* Back to where the first cycle started: same fds, same threads. */
 		if (s->step == 1) {
-			s->fds0 = count_entries("/proc/self/fd");
-			s->tasks0 = count_threads();
+			s->fds0 = pvt_proc_fds(0);
+			s->tasks0 = pvt_proc_threads(0);
 		} else {
-			s->fd_drift += count_entries("/proc/self/fd") != s->fds0;
-			s->task_drift += count_threads() != s->tasks0;
+			s->fd_drift += pvt_proc_fds(0) != s->fds0;
+			s->task_drift += pvt_proc_threads(0) != s->tasks0;
 		}
 	}
 	s->step++;

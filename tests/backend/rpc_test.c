@@ -20,7 +20,6 @@
  *
  * tap-run: timeout=240
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -52,40 +51,6 @@ static int make_image(const char *path)
 	ret = ftruncate(fd, IMG_BYTES) ? -errno : 0;
 	close(fd);
 	return ret;
-}
-
-/* Entries of /proc/PID/fd, or PID's threads but io_uring's (they come and go with load). */
-static unsigned int count_proc(pid_t pid, const char *what)
-{
-	char path[64], comm_path[400], comm[32];
-	unsigned int n = 0;
-	struct dirent *e;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		if (strcmp(what, "task")) {
-			n++;
-			continue;
-		}
-		snprintf(comm_path, sizeof(comm_path), "%s/%s/comm", path, e->d_name);
-		f = fopen(comm_path, "re");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-		n += strncmp(comm, "iou-", 4) != 0;
-	}
-	closedir(d);
-	return n;
 }
 
 /* --- the front-end that keeps one disk busy --------------------------------------------- */
@@ -399,7 +364,8 @@ static int check_counters(json_object *q)
 
 TEST_F(pviod, cycles_while_another_device_serves)
 {
-	unsigned int fds0 = 0, tasks0 = 0, fd_drift = 0, task_drift = 0, stale = 0;
+	unsigned int fd_drift = 0, task_drift = 0, stale = 0;
+	int fds0 = 0, tasks0 = 0;
 	unsigned int add_fail = 0, del_fail = 0, fe_fail = 0, doomed_bad = 0, listed = 0;
 	char params[512], sock[128], id[32];
 	json_object *res, *devs, *d, *qs, *q;
@@ -450,20 +416,20 @@ TEST_F(pviod, cycles_while_another_device_serves)
 			vuser_blk_close(&fe.blk);
 		}
 		if (c == 0) {
-			fds0 = count_proc(self->pv.pid, "fd");
-			tasks0 = count_proc(self->pv.pid, "task");
+			fds0 = pvt_proc_fds(self->pv.pid);
+			tasks0 = pvt_proc_threads(self->pv.pid);
 		} else {
-			if (count_proc(self->pv.pid, "fd") != fds0 && !fd_drift++) {
+			if (pvt_proc_fds(self->pv.pid) != fds0 && !fd_drift++) {
 				char cmd[64];
 
-				TH_LOG("cycle %u: %u fds, %u after the first", c,
-				       count_proc(self->pv.pid, "fd"), fds0);
+				TH_LOG("cycle %u: %d fds, %d after the first", c,
+				       pvt_proc_fds(self->pv.pid), fds0);
 				snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd >&2",
 					 (int)self->pv.pid);
 				if (system(cmd))
 					TH_LOG("ls failed");
 			}
-			task_drift += count_proc(self->pv.pid, "task") != tasks0;
+			task_drift += pvt_proc_threads(self->pv.pid) != tasks0;
 		}
 	}
 	EXPECT_EQ(0, add_fail);

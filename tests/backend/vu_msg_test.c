@@ -7,7 +7,6 @@
  * session that maps memory, starts a ring and serves virtio-blk requests
  * from a memfd "guest" into a temporary image.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "core/worker.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
+#include "pvtest.h"
 
 #define GUEST_SIZE (1u << 20)
 #define GUEST_UVA 0x7000000000ull /* the "front-end's" address of gpa 0 */
@@ -30,18 +30,6 @@
 #define AVAIL_GPA 0x1000
 #define USED_GPA 0x2000
 #define BUF_GPA 0x10000
-
-static unsigned int fd_count(void)
-{
-	unsigned int n = 0;
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 FIXTURE(vu)
 {
@@ -169,22 +157,22 @@ TEST_F(vu, wrong_sizes)
 
 TEST_F(vu, extra_fds_closed)
 {
-	unsigned int before;
+	int before;
 	uint64_t v = 0;
 	int efd[2];
 
 	efd[0] = eventfd(0, EFD_CLOEXEC);
 	efd[1] = eventfd(0, EFD_CLOEXEC);
-	before = fd_count();
+	before = pvt_proc_fds(0);
 	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_OWNER, 0, NULL, 0, efd, 2));
 	/* Both received copies were closed by the central check. */
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	/* KICK without NOFD needs exactly one fd; CALL with NOFD none. */
 	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, efd, 2));
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	v = VHOST_USER_VRING_NOFD_MASK;
 	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, efd, 1));
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	close(efd[0]);
 	close(efd[1]);
 }
@@ -275,7 +263,8 @@ TEST_F(vu, vring_fds_must_be_eventfds)
 	static const uint32_t reqs[] = { VHOST_USER_SET_VRING_KICK, VHOST_USER_SET_VRING_CALL,
 					 VHOST_USER_SET_VRING_ERR };
 	uint64_t v = 1; /* queue 1 */
-	unsigned int before = fd_count(), i;
+	int before = pvt_proc_fds(0);
+	unsigned int i;
 	int pipefd[2], fd, efd;
 
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
@@ -297,7 +286,7 @@ TEST_F(vu, vring_fds_must_be_eventfds)
 	}
 	close(pipefd[0]);
 	/* The refused fds were closed by pviod; the accepted ones are its own. */
-	EXPECT_EQ(before + 3, fd_count());
+	EXPECT_EQ(before + 3, pvt_proc_fds(0));
 }
 
 TEST_F(vu, bad_version)
@@ -355,12 +344,12 @@ TEST_F(vu, mem_table_fd_count)
 {
 	struct vhost_user_memory t = { .nregions = 2 };
 	int efd = eventfd(0, EFD_CLOEXEC);
-	unsigned int before = fd_count();
+	int before = pvt_proc_fds(0);
 
 	ASSERT_LE(0, efd);
 	EXPECT_EQ(-EINVAL,
 		  xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 2 * 32, &efd, 1));
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	close(efd);
 }
 
@@ -740,7 +729,7 @@ TEST_F(vu, dirty_log_bad_logs_refused)
 {
 	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	struct vhost_user_log l = { .mmap_size = LOG_BYTES };
-	unsigned int before;
+	int before;
 	struct guest g;
 	uint8_t *log;
 	int lfd, fds[2];
@@ -748,7 +737,7 @@ TEST_F(vu, dirty_log_bad_logs_refused)
 	guest_start_with(_metadata, self, &g, -1, PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD));
 	lfd = log_fd_new(&log);
 	ASSERT_LE(0, lfd);
-	before = fd_count();
+	before = pvt_proc_fds(0);
 	EXPECT_EQ(EBADF, log_base(_metadata, self, -1, LOG_BYTES, 0)); /* no fd */
 	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 0, 0)); /* empty */
 	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 2 * LOG_BYTES, 0)); /* past the file */
@@ -757,12 +746,12 @@ TEST_F(vu, dirty_log_bad_logs_refused)
 	/* 16 bytes cover 512 KiB: the memory table has 1 MiB. */
 	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 16, 0));
 	EXPECT_EQ(EINVAL, log_base(_metadata, self, lfd, 1ull << 40, 0)); /* absurd */
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	/* Two fds: malformed, closed by the central check. */
 	fds[0] = lfd;
 	fds[1] = lfd;
 	EXPECT_EQ(-EBADF, xfer(_metadata, self, VHOST_USER_SET_LOG_BASE, 0, &l, 16, fds, 2));
-	EXPECT_EQ(before, fd_count());
+	EXPECT_EQ(before, pvt_proc_fds(0));
 	/* No log was taken: LOG_ALL cannot start the ring, and says so. */
 	EXPECT_NE(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
 	EXPECT_FALSE(self->dev->queues[0].running);

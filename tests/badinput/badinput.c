@@ -20,7 +20,7 @@
  * BADINPUT_REPEAT times in all (default 100; `make fuzz` runs 1000): each
  * run must see the same outcome; once pviod has seen the last one
  * disconnect, its open fds must be those it had before the first test, and
- * its RSS may not have grown by more than RSS_SLACK_KB since the first
+ * its RSS may not have grown by more than PVT_RSS_SLACK_KB since the first
  * tenth of the runs.  Ring-level attacks write the
  * descriptor table and avail ring by hand in the memfd "guest memory" this
  * test shares with pviod (the raw front-end of tests/lib/raw.c, shared with
@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -57,8 +56,6 @@ static unsigned int witness_round;
 
 /* --- the checks after every test ------------------------------------------------------- */
 
-#define RSS_SLACK_KB 1024 /* what malloc's arenas may still take in steady state */
-
 static bool pviod_alive(void)
 {
 	int status;
@@ -66,60 +63,7 @@ static bool pviod_alive(void)
 	return waitpid(pviod.pid, &status, WNOHANG) == 0 && kill(pviod.pid, 0) == 0;
 }
 
-/* pviod's open fds, or -1. */
-static int pviod_fds(void)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pviod.pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* pviod's resident set in KiB, or -1. */
-static long pviod_rss_kb(void)
-{
-	char path[64], line[128];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pviod.pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static int idle_fds; /* pviod's with the witness connected, before the tests */
-
-/*
- * pviod's fds once it has handled the last disconnect (asynchronously, on
- * its control thread): idle_fds, or what it still holds after 2 s.
- */
-static int settled_fds(void)
-{
-	int i, n = -1;
-
-	for (i = 0; i < 200; i++) {
-		n = pviod_fds();
-		if (n == idle_fds)
-			break;
-		usleep(10000);
-	}
-	return n;
-}
+static struct pvt_growth growth; /* pviod's fds and RSS across the repeated runs */
 
 static bool witness_ok(char *why, size_t len)
 {
@@ -205,17 +149,13 @@ static const struct {
 static const char *repeated(unsigned int i, unsigned int repeat, char *why, size_t len)
 {
 	unsigned int k, warm = repeat / 10 ?: 1;
-	long rss0 = -1, rss1;
-	int fds0 = -1, fds1;
 
 	for (k = 1; k < repeat; k++) {
 		struct raw r;
 		const char *err;
 
-		if (k == warm) {
-			fds0 = settled_fds();
-			rss0 = pviod_rss_kb();
-		}
+		if (k == warm)
+			pvt_growth_mark(&growth);
 		raw_init(&r);
 		err = tests[i].fn(&r);
 		raw_close(&r);
@@ -226,20 +166,7 @@ static const char *repeated(unsigned int i, unsigned int repeat, char *why, size
 	}
 	if (!witness_ok(why, len))
 		return why;
-	fds1 = settled_fds();
-	rss1 = pviod_rss_kb();
-	printf("# %s: %u runs: pviod's fds %d -> %d, RSS %ld -> %ld KiB\n", tests[i].name, repeat,
-	       fds0, fds1, rss0, rss1);
-	if (fds0 != idle_fds || fds1 != idle_fds) {
-		snprintf(why, len, "pviod's open fds: %d before the tests, %d and %d after",
-			 idle_fds, fds0, fds1);
-		return why;
-	}
-	if (rss0 < 0 || rss1 > rss0 + RSS_SLACK_KB) {
-		snprintf(why, len, "pviod's RSS grew from %ld to %ld KiB", rss0, rss1);
-		return why;
-	}
-	return NULL;
+	return pvt_growth_check(&growth, tests[i].name, repeat, why, len);
 }
 
 static int image(const char *dir, const char *name, char *path, size_t len)
@@ -304,7 +231,7 @@ int main(void)
 		return 1;
 	}
 	witness_buf = vuser_blk_alloc(&witness, 4096);
-	idle_fds = pviod_fds();
+	pvt_growth_start(&growth, pviod.pid);
 
 	for (i = 0; i < n; i++) {
 		struct raw r;

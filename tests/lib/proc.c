@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * proc.c - a test's peers as processes: start one that dies with the test,
- * wait for its socket, stop it and reap it, show its log.
+ * wait for its socket, stop it and reap it, show its log; count what it
+ * holds (fds, threads, RSS) and check that repeating an attack on it
+ * leaves it holding no more.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -154,4 +157,178 @@ void pvt_exe_dir(char *buf, size_t len)
 	slash = strrchr(buf, '/');
 	if (slash)
 		*slash = '\0';
+}
+
+/* --- what a process holds ---------------------------------------------------------------- */
+
+/* "/proc/PID/@what", or /proc/self/@what for pid 0. */
+static void pvt_proc_path(char *buf, size_t len, pid_t pid, const char *what)
+{
+	if (pid)
+		snprintf(buf, len, "/proc/%d/%s", (int)pid, what);
+	else
+		snprintf(buf, len, "/proc/self/%s", what);
+}
+
+/*
+ * The entries of /proc/PID/@what; with @threads, those whose comm is not an
+ * io_uring worker's (iou-wrk-*, iou-sqp-*).  -1 when PID is gone.
+ */
+static int pvt_proc_count(pid_t pid, const char *what, bool threads)
+{
+	char path[64], comm_path[400], comm[32];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	pvt_proc_path(path, sizeof(path), pid, what);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (!threads) {
+			n++;
+			continue;
+		}
+		snprintf(comm_path, sizeof(comm_path), "%s/%s/comm", path, e->d_name);
+		f = fopen(comm_path, "re");
+		if (!f)
+			continue; /* it exited while we looked */
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		n += strncmp(comm, "iou-", 4) != 0;
+	}
+	closedir(d);
+	return n;
+}
+
+/**
+ * pvt_proc_fds - how many file descriptors a process has open
+ * @pid: the process, 0 for this one
+ *
+ * Return: the count, or -1 when @pid is gone.
+ */
+int pvt_proc_fds(pid_t pid)
+{
+	return pvt_proc_count(pid, "fd", false);
+}
+
+/**
+ * pvt_proc_threads - a process' own threads
+ * @pid: the process, 0 for this one
+ *
+ * io_uring's workers are listed as threads too, but the kernel starts and
+ * retires them with the load: they are not counted.
+ *
+ * Return: the count, or -1 when @pid is gone.
+ */
+int pvt_proc_threads(pid_t pid)
+{
+	return pvt_proc_count(pid, "task", true);
+}
+
+/**
+ * pvt_proc_rss_kb - a process' resident set
+ * @pid: the process, 0 for this one
+ *
+ * Return: VmRSS in KiB, or -1 when @pid is gone.
+ */
+long pvt_proc_rss_kb(pid_t pid)
+{
+	char path[64], line[128];
+	long kb = -1;
+	FILE *f;
+
+	pvt_proc_path(path, sizeof(path), pid, "status");
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/**
+ * pvt_growth_start - what a process holds before a test repeats an attack
+ * @g: filled
+ * @pid: the process (pviod)
+ *
+ * Its fds now are the idle count every later look must find again.
+ */
+void pvt_growth_start(struct pvt_growth *g, pid_t pid)
+{
+	g->pid = pid;
+	g->idle_fds = pvt_proc_fds(pid);
+	g->fds0 = -1;
+	g->rss0 = -1;
+}
+
+/*
+ * The process' fds once it has handled the last disconnect (asynchronously,
+ * on its control thread): the idle count, or what it still holds after 2 s.
+ */
+static int pvt_growth_fds(const struct pvt_growth *g)
+{
+	int i, n = -1;
+
+	for (i = 0; i < 200; i++) {
+		n = pvt_proc_fds(g->pid);
+		if (n == g->idle_fds)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+/**
+ * pvt_growth_mark - the baseline, once the first runs have warmed it up
+ * @g: from pvt_growth_start()
+ *
+ * Waits (2 s at most) for the fds to settle, then takes the RSS.
+ */
+void pvt_growth_mark(struct pvt_growth *g)
+{
+	g->fds0 = pvt_growth_fds(g);
+	g->rss0 = pvt_proc_rss_kb(g->pid);
+}
+
+/**
+ * pvt_growth_check - after the last run: nothing grew since the mark
+ * @g: from pvt_growth_mark()
+ * @name: the attack, for the comment line
+ * @runs: how many times it ran
+ * @why: where to write what grew
+ * @len: room in @why
+ *
+ * Prints "# NAME: RUNS runs: pviod's fds A -> B, RSS X -> Y KiB".  The fds
+ * at the mark and now must be the idle count; the RSS may grow by
+ * PVT_RSS_SLACK_KB (what malloc's arenas may still take in steady state).
+ *
+ * Return: NULL, or @why.
+ */
+const char *pvt_growth_check(const struct pvt_growth *g, const char *name, unsigned int runs,
+			     char *why, size_t len)
+{
+	int fds1 = pvt_growth_fds(g);
+	long rss1 = pvt_proc_rss_kb(g->pid);
+
+	printf("# %s: %u runs: pviod's fds %d -> %d, RSS %ld -> %ld KiB\n", name, runs, g->fds0,
+	       fds1, g->rss0, rss1);
+	if (g->fds0 != g->idle_fds || fds1 != g->idle_fds) {
+		snprintf(why, len, "pviod's open fds: %d before the tests, %d and %d after",
+			 g->idle_fds, g->fds0, fds1);
+		return why;
+	}
+	if (g->rss0 < 0 || rss1 > g->rss0 + PVT_RSS_SLACK_KB) {
+		snprintf(why, len, "pviod's RSS grew from %ld to %ld KiB", g->rss0, rss1);
+		return why;
+	}
+	return NULL;
 }

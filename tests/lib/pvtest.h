@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
- * processes a test runs as its peers, pviod among them; file descriptors
- * over a unix socket; frames and checksums.  The raw vhost-user front-end
- * has its own header, raw.h.
+ * processes a test runs as its peers, pviod among them, and what they
+ * hold; file descriptors over a unix socket; frames and checksums.  The raw
+ * vhost-user front-end has its own header, raw.h.
  *
- * Every function here is for tests: it prints nothing on success, returns
- * 0 / -errno, and leaves the assertions to its caller.
+ * Every function here is for tests: it prints nothing on success (but
+ * pvt_growth_check()'s TAP comment line), returns 0 / -errno, and leaves
+ * the assertions to its caller.
  */
 #ifndef PVIO_TESTS_PVTEST_H
 #define PVIO_TESTS_PVTEST_H
@@ -28,6 +29,25 @@ int pvt_wait_socket(const char *path, pid_t pid, int timeout_ms);
 int pvt_stop(pid_t pid, int grace_ms);
 void pvt_dump_log(const char *log);
 void pvt_exe_dir(char *buf, size_t len);
+
+int pvt_proc_fds(pid_t pid);
+int pvt_proc_threads(pid_t pid);
+long pvt_proc_rss_kb(pid_t pid);
+
+/* A process (pviod) that a test attacks again and again must not grow. */
+#define PVT_RSS_SLACK_KB 1024 /* what malloc's arenas may still take in steady state */
+
+struct pvt_growth {
+	pid_t pid;
+	int idle_fds; /* before the tests */
+	int fds0; /* at the mark: after the warm-up runs */
+	long rss0; /* KiB, at the mark */
+};
+
+void pvt_growth_start(struct pvt_growth *g, pid_t pid);
+void pvt_growth_mark(struct pvt_growth *g);
+const char *pvt_growth_check(const struct pvt_growth *g, const char *name, unsigned int runs,
+			     char *why, size_t len);
 
 /* --- pviod as a test's peer (pviod.c) ---------------------------------------------------- */
 
