@@ -41,6 +41,13 @@
  * logs when it exits.  After every case pviod must be alive, no queue of a
  * healthy case may be broken, and w must still reflect a fresh frame.
  *
+ * Then each case runs again in the same variant, BADNET_REPEAT times in all
+ * (default 10: a run takes ~15 ms, so 100 would add minutes to `make
+ * check`; `make fuzz-badnet` runs 1000): the same outcome and counters each
+ * run; once pviod has seen the last one disconnect, its open fds must be
+ * those it had before the first case, and its RSS may not have grown by
+ * more than PVT_RSS_SLACK_KB since the first tenth of the runs.
+ *
  * This file runs the cases and checks the counters and the witness; the
  * hostile driver and the cases are in badnet_*.c (badnet.h says which).
  *
@@ -73,6 +80,7 @@ static struct vuser_net witness;
 static unsigned int witness_round;
 static bool have_stats;
 static struct nt nt;
+static struct pvt_growth growth; /* pviod's fds and RSS across the repeated runs */
 
 /* --- counters ------------------------------------------------------------------------ */
 
@@ -81,23 +89,41 @@ static struct nt nt;
 	" bad chain, %" SCNu64 " dropped; rx %" SCNu64 " frames %" SCNu64 " bytes, %" SCNu64      \
 	" no buffer, %" SCNu64 " dropped, %" SCNu64 " filtered"
 
-/* The last counter line for device a in pviod's log, and how many there are. */
+/*
+ * The last counter line for device a in pviod's log, and how many there are.
+ * The log is read on from where the last call stopped (it grows by two dumps
+ * a case, for every repeated run); a line pviod has not finished writing is
+ * left for the next call.
+ */
 static unsigned int cnt_last(struct cnt *c)
 {
+	static struct cnt seen;
+	static unsigned int n;
+	static long off;
 	char line[1024], *p;
-	unsigned int n = 0;
+	struct cnt l;
 	FILE *f = fopen(logpath, "r");
 
 	if (!f)
 		return 0;
+	if (fseek(f, off, SEEK_SET))
+		goto out;
 	while (fgets(line, sizeof(line), f)) {
+		if (!strchr(line, '\n') && feof(f))
+			break; /* half written: read again next time */
+		off = ftell(f);
 		p = strstr(line, "net0: pair 0: tx ");
-		if (p && sscanf(p, CNT_FMT, &c->tx_frames, &c->tx_bytes, &c->tx_bad_hdr,
-				&c->tx_bad_chain, &c->tx_dropped, &c->rx_frames, &c->rx_bytes,
-				&c->rx_no_buf, &c->rx_dropped, &c->rx_filtered) == 10)
+		if (p && sscanf(p, CNT_FMT, &l.tx_frames, &l.tx_bytes, &l.tx_bad_hdr,
+				&l.tx_bad_chain, &l.tx_dropped, &l.rx_frames, &l.rx_bytes,
+				&l.rx_no_buf, &l.rx_dropped, &l.rx_filtered) == 10) {
+			seen = l;
 			n++;
+		}
 	}
+out:
 	fclose(f);
+	if (n)
+		*c = seen;
 	return n;
 }
 
@@ -334,17 +360,46 @@ static const char *run_case(unsigned int c, const struct variant *v, struct cnt 
 	return err;
 }
 
+/*
+ * Run case @c in variant @v @repeat - 1 more times: the same outcome (and
+ * counters) each time, and pviod's fds and RSS the same after the last run
+ * as after the first tenth.
+ */
+static const char *repeated(unsigned int c, const struct variant *v, unsigned int repeat,
+			    struct cnt *total, char *why, size_t len)
+{
+	unsigned int k, warm = repeat / 10 ?: 1;
+	char name[160], first[256];
+	const char *err;
+
+	for (k = 1; k < repeat; k++) {
+		if (k == warm)
+			pvt_growth_mark(&growth);
+		err = run_case(c, v, total, why, len);
+		if (err) {
+			snprintf(first, sizeof(first), "%.*s", (int)sizeof(first) - 1, err);
+			snprintf(why, len, "run %u of %u: %s", k + 1, repeat, first);
+			return why;
+		}
+	}
+	snprintf(name, sizeof(name), "%s/%s", v->name, cases[c].name);
+	return pvt_growth_check(&growth, name, repeat, why, len);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pvio-badnet.XXXXXX", why[512];
 	char dev_a[PATH_MAX + 64], dev_w[PATH_MAX + 64];
 	unsigned int nc = sizeof(cases) / sizeof(cases[0]), nv, c, plan = 0, t = 0, failed = 0;
+	unsigned int repeat = 10;
 	struct vuser_net_opts wo = { .queue_size = 64, .timeout_ms = RAW_WAIT_MS };
 	struct cnt total = { 0 }, now;
 	int ret;
 
 	nv = sizeof(variants) / sizeof(variants[0]);
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("BADNET_REPEAT"))
+		repeat = (unsigned int)strtoul(getenv("BADNET_REPEAT"), NULL, 10) ?: 1;
 	for (c = 0; c < nc; c++)
 		for (t = 0; t < nv; t++)
 			plan += applies(&variants[t], cases[c].only);
@@ -378,6 +433,7 @@ int main(void)
 	have_stats = cnt_read(&total) == 0;
 	if (!have_stats)
 		printf("# pviod logs no net counters on SIGUSR1: counters checked at exit only\n");
+	pvt_growth_start(&growth, pviod.pid);
 
 	t = 0;
 	for (c = 0; c < nc; c++) {
@@ -396,6 +452,8 @@ int main(void)
 				continue;
 			}
 			err = run_case(c, &variants[v], &total, why, sizeof(why));
+			if (!err && repeat > 1)
+				err = repeated(c, &variants[v], repeat, &total, why, sizeof(why));
 			if (err) {
 				failed++;
 				printf("not ok %u %s/%s # expected %s: %s\n", t, variants[v].name,
