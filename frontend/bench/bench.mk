@@ -6,7 +6,8 @@
 #                   userspace front-end (pvio_bench.c, bench_blk.c, bench_net.c;
 #                   bench_idle.c: an idle back-end's CPU with devices connected)
 #   libpvbench.a    what pvio-bench measures with (bench_lib.c: latency
-#                   histogram, verify patterns, test frames, size parsing);
+#                   histogram, verify patterns, test frames, size parsing,
+#                   a process' CPU time and sleeps from /proc);
 #                   the front-end's tests link it too
 #   pvio-ringbench  the cost of a split-ring round trip (ringbench.c), next to
 #                   DPDK's rte_ring; both ring sides in one process through

@@ -11,7 +11,6 @@
  * /proc/PID/stat, as a share of one CPU) and how often its threads woke
  * (voluntary context switches of /proc/PID/task/).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,59 +20,9 @@
 
 #include "vuser.h"
 #include "pvio_bench.h"
+#include "bench_lib.h"
 
 #define IDLE_DEVS_MAX 16
-
-/* utime + stime of @pid in clock ticks, or -1. */
-static long idle_cpu_ticks(long pid)
-{
-	unsigned long ut, st;
-	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)(ut + st);
-}
-
-/* Voluntary context switches of every thread of @pid: how often they slept. */
-static long idle_wakeups(long pid)
-{
-	char path[320], line[256];
-	struct dirent *de;
-	long sum = 0, v;
-	DIR *d;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/task/%s/status", pid, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
-				sum += v;
-		fclose(f);
-	}
-	closedir(d);
-	return sum;
-}
 
 enum idle_type { IDLE_BLK, IDLE_NET, IDLE_CONSOLE };
 
@@ -215,13 +164,13 @@ int bench_idle_main(int argc, char **argv)
 	}
 	/* Longer than any poll window: the back-end is asleep by now. */
 	usleep(500000);
-	cpu0 = idle_cpu_ticks(pid);
-	wk0 = idle_wakeups(pid);
+	cpu0 = bench_proc_cpu_ticks(pid);
+	wk0 = bench_proc_sleeps(pid);
 	t0 = bench_now_ns();
 	usleep((useconds_t)(runtime * 1e6));
 	t1 = bench_now_ns();
-	cpu1 = idle_cpu_ticks(pid);
-	wk1 = idle_wakeups(pid);
+	cpu1 = bench_proc_cpu_ticks(pid);
+	wk1 = bench_proc_sleeps(pid);
 	if (cpu0 < 0 || cpu1 < 0 || wk0 < 0 || wk1 < 0) {
 		fprintf(stderr, "pvio-bench: cannot read /proc/%ld: is the back-end running?\n",
 			pid);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_lib.c - latency histogram, verify patterns and size parsing for
- * pvio-bench (see bench_lib.h).
+ * bench_lib.c - latency histogram, verify patterns, size parsing and a
+ * process' CPU time for pvio-bench (see bench_lib.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,4 +306,68 @@ int bench_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts
 	*seq = s;
 	*ts_ns = t;
 	return 0;
+}
+
+/**
+ * bench_proc_cpu_ticks - the CPU time a process has used
+ * @pid: the process
+ *
+ * Return: utime + stime of /proc/PID/stat in clock ticks, or -1.
+ */
+long bench_proc_cpu_ticks(long pid)
+{
+	unsigned long ut, st;
+	char path[64], buf[1024], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command name's ')': state is field 3, utime 14, stime 15. */
+	p = strrchr(buf, ')');
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+/**
+ * bench_proc_sleeps - how often a process' threads slept
+ * @pid: the process
+ *
+ * A thread that exits between the listing and the read is left out.
+ *
+ * Return: the sum of voluntary_ctxt_switches over /proc/PID/task/, or -1.
+ */
+long bench_proc_sleeps(long pid)
+{
+	char path[320], line[256];
+	struct dirent *de;
+	long sum = 0, v;
+	DIR *d;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/status", pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
+				sum += v;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }

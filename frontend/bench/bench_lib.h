@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * bench_lib.h - what pvio-bench measures with: a latency histogram,
- * self-checking data patterns and test frames.  Kept apart from the driver
+ * self-checking data patterns and test frames, a process' CPU time and
+ * sleeps.  Kept apart from the driver
  * (built as libpvbench.a) so the unit tests can take them without a back-end.
  */
 #ifndef PVIO_BENCH_LIB_H
@@ -81,5 +82,13 @@ int bench_frame_check(const void *frame, size_t len, uint64_t *seq, uint64_t *ts
 
 /* Parse "4k", "1M", "512", "2g" (powers of 1024); 0 or -EINVAL. */
 int bench_parse_size(const char *s, uint64_t *out);
+
+/*
+ * What a process (the back-end) has cost so far, from /proc: its CPU time
+ * (utime + stime) in clock ticks, and how often its threads slept (the sum
+ * of their voluntary context switches).  -1 when it is gone.
+ */
+long bench_proc_cpu_ticks(long pid);
+long bench_proc_sleeps(long pid);
 
 #endif /* PVIO_BENCH_LIB_H */

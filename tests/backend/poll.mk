@@ -12,7 +12,11 @@ POLL_TEST := $(O)/tests/backend/poll_test
 INTEGRATION_TESTS += $(POLL_TEST)
 PROGS += $(POLL_TEST)
 
-$(POLL_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/pviod
+# The back-end's CPU time and sleeps are read as pvio-bench idle reads them
+# (libpvbench.a).
+$(POLL_TEST): $(VUSER_LIB) $(TEST_LIB) $(O)/libpvbench.a $(O)/pviod
+$(BACKEND_TEST_DIR)/poll_test.o: TEST_INCLUDES := -I$(CURDIR)/backend \
+	-I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/frontend/bench
 
 # --cpus: each worker on its CPUs (cpus_check.sh).
 INTEGRATION_TESTS += tests/backend/cpus_check.sh

@@ -20,7 +20,6 @@
  *
  * tap-run: timeout=120
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 #include "kselftest_harness.h"
 #include "vuser.h"
 #include "pvtest.h"
+#include "bench_lib.h"
 
 #define IMG_BYTES (4u << 20)
 #define IDLE_SECS 3
@@ -130,60 +130,6 @@ FIXTURE_TEARDOWN(poll)
 	}
 }
 
-/* utime + stime of a process, in clock ticks. */
-static long proc_cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* After the command name's ')': state is field 3, utime 14, stime 15. */
-	p = strrchr(buf, ')');
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)(ut + st);
-}
-
-/* Voluntary context switches of every thread of a process: its sleeps. */
-static long proc_sleeps(pid_t pid)
-{
-	char path[320], line[256];
-	struct dirent *de;
-	long sum = 0, v;
-	DIR *d;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
-				sum += v;
-		fclose(f);
-	}
-	closedir(d);
-	return sum;
-}
-
 static int blk_open(struct _test_data_poll *self, unsigned int i)
 {
 	struct vuser_blk_opts o = { .socket_path = self->bsock[i], .buf_bytes = 1u << 20 };
@@ -273,11 +219,11 @@ TEST_F_TIMEOUT(poll, idle_sleeps, 60)
 	ASSERT_EQ(0, connect_all(self));
 	/* Longer than any window: every worker is asleep by now. */
 	usleep(200000);
-	cpu0 = proc_cpu_ticks(self->pviod.pid);
-	sw0 = proc_sleeps(self->pviod.pid);
+	cpu0 = bench_proc_cpu_ticks(self->pviod.pid);
+	sw0 = bench_proc_sleeps(self->pviod.pid);
 	sleep(IDLE_SECS);
-	cpu1 = proc_cpu_ticks(self->pviod.pid);
-	sw1 = proc_sleeps(self->pviod.pid);
+	cpu1 = bench_proc_cpu_ticks(self->pviod.pid);
+	sw1 = bench_proc_sleeps(self->pviod.pid);
 	ASSERT_LE(0, cpu0);
 	ASSERT_LE(0, sw0);
 	TH_LOG("idle %d s, 4 devices connected: %ld ticks of CPU (%ld Hz), %ld wake-ups", IDLE_SECS,

@@ -3,10 +3,13 @@
  * bench_lib_test - unit tests of pvio-bench's measuring tools: the latency
  * histogram (bucket bounds, percentiles within the promised 1/32 error,
  * merging) and the verify patterns (offset-derived, independent per block,
- * mismatches located exactly), plus size parsing.
+ * mismatches located exactly), plus size parsing and the CPU time and
+ * sleeps of a process read from /proc.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "bench_lib.h"
@@ -138,6 +141,33 @@ TEST(parse_size)
 	EXPECT_EQ(-EINVAL, bench_parse_size("", &v));
 	EXPECT_EQ(-EINVAL, bench_parse_size("-1", &v));
 	EXPECT_EQ(-EINVAL, bench_parse_size("99999999999t", &v));
+}
+
+TEST(proc_cpu_ticks_and_sleeps)
+{
+	long hz = sysconf(_SC_CLK_TCK), t0, t1, s0, s1;
+	struct timespec a, b, ms = { 0, 1000000 };
+	int i;
+
+	t0 = bench_proc_cpu_ticks(getpid());
+	s0 = bench_proc_sleeps(getpid());
+	ASSERT_LE(0, t0);
+	ASSERT_LE(0, s0);
+	/* 50 ms of CPU: at least a tick (of 100 Hz or more) shows. */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	do
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec < 50000000L);
+	/* 20 sleeps: 20 voluntary context switches at least. */
+	for (i = 0; i < 20; i++)
+		nanosleep(&ms, NULL);
+	t1 = bench_proc_cpu_ticks(getpid());
+	s1 = bench_proc_sleeps(getpid());
+	EXPECT_LE(t0 + 50 * hz / 1000 - 1, t1);
+	EXPECT_LE(s0 + 20, s1);
+	/* A process that is gone: -1, not 0. */
+	EXPECT_EQ(-1, bench_proc_cpu_ticks(0x7ffffff0L));
+	EXPECT_EQ(-1, bench_proc_sleeps(0x7ffffff0L));
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
 # tests/user: the userspace vhost-user front-end (frontend/virtio-user) and
 # pvio-bench's measuring helpers (frontend/bench/bench_lib.c).
 #
-#   bench_lib_test  unit: latency histogram, verify patterns, size parsing
+#   bench_lib_test  unit: latency histogram, verify patterns, size parsing,
+#                   /proc CPU time and sleeps
 #   vuser_fault_test  integration (in-process fake back-ends): a peer that
 #                   closes, stays silent, or answers nonsense
 #   vuser_blk_test  integration: qemu-storage-daemon and pviod
