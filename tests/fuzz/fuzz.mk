@@ -55,13 +55,13 @@ $(FUZZ_O)/fuzz_ring: $(FUZZ_O)/tests/fuzz/fuzz_ring.o $(FUZZ_O)/ring/pvring_dev.
 $(FUZZ_O)/fuzz_blk_req: $(FUZZ_O)/tests/fuzz/fuzz_blk_req.o $(FUZZ_O)/backend/blk/request.o
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS)
 
-# fuzz_vu.c: the blk device and the socket side both targets drive it with.
-$(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_O)/tests/fuzz/fuzz_vu.o \
-		$(FUZZ_PVIOD_OBJS)
+# fuzz_vu.c: the blk device and the session both targets drive; tests/lib/fd.c
+# sends their messages.
+FUZZ_VU_OBJS := $(FUZZ_O)/tests/fuzz/fuzz_vu.o $(FUZZ_O)/tests/lib/fd.o
+$(FUZZ_O)/fuzz_vu_msg: $(FUZZ_O)/tests/fuzz/fuzz_vu_msg.o $(FUZZ_VU_OBJS) $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
-$(FUZZ_O)/fuzz_inflight: $(FUZZ_O)/tests/fuzz/fuzz_inflight.o $(FUZZ_O)/tests/fuzz/fuzz_vu.o \
-		$(FUZZ_PVIOD_OBJS)
+$(FUZZ_O)/fuzz_inflight: $(FUZZ_O)/tests/fuzz/fuzz_inflight.o $(FUZZ_VU_OBJS) $(FUZZ_PVIOD_OBJS)
 	$(FUZZ_CC) -o $@ $^ $(FUZZ_LDFLAGS) $(PVIOD_LIBS)
 
 $(FUZZ_O)/fuzz_mem: $(FUZZ_O)/tests/fuzz/fuzz_mem.o $(FUZZ_O)/backend/vhost-user/mem.o \

@@ -35,6 +35,7 @@
 #include "virtio_config.h"
 
 #include "fuzz_vu.h"
+#include "tests/lib/pvtest.h"
 
 #define GUEST_SIZE (1u << 16)
 #define DESC_GPA 0x0000
@@ -59,7 +60,7 @@ static void fuzz_msg(int s, uint32_t req, const void *payload, uint32_t size, co
 
 	if (size)
 		memcpy(&m.payload, payload, size);
-	if (fuzz_vu_send(s, &m, sizeof(m.hdr) + size, fds, nfds))
+	if (pvt_fd_send_flags(s, &m, sizeof(m.hdr) + size, fds, nfds, MSG_DONTWAIT))
 		abort();
 	if (vu_conn_handle(fuzz_dev->vu))
 		abort(); /* every message here is well-formed */

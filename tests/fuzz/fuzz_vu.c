@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_vu.c - the set-up and the socket side of the fuzz targets that drive
- * a real pviod device over vhost-user (fuzz_vu_msg, fuzz_inflight); see
+ * fuzz_vu.c - the set-up and the session of the fuzz targets that drive a
+ * real pviod device over vhost-user (fuzz_vu_msg, fuzz_inflight); see
  * fuzz_vu.h.  Every failure here is the harness's, not pviod's: abort().
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -17,8 +16,6 @@
 #include "vhost-user/socket.h"
 
 #include "fuzz_vu.h"
-
-#define FUZZ_VU_FDS_MAX 16
 
 static struct pviod_workers fuzz_workers;
 static struct pviod_env fuzz_env;
@@ -56,38 +53,6 @@ struct pviod_device *fuzz_vu_blk_create(const char *opts)
 	unlink(img);
 	rmdir(dir);
 	return dev;
-}
-
-/**
- * fuzz_vu_send - send bytes with @nfds fds on the first byte, not blocking
- * @s: the front-end's end of the socketpair
- * @buf: the bytes, sent as they are
- * @len: how many
- * @fds: the fds (the caller keeps and closes its copies)
- * @nfds: how many, at most 16
- *
- * Return: 0 when all of @buf went in one sendmsg(), else -1.
- */
-int fuzz_vu_send(int s, const void *buf, size_t len, const int *fds, unsigned int nfds)
-{
-	char control[CMSG_SPACE(FUZZ_VU_FDS_MAX * sizeof(int))];
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
-
-	if (nfds > FUZZ_VU_FDS_MAX)
-		return -1;
-	if (nfds) {
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
-	}
-	return sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
 }
 
 /**

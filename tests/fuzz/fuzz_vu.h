@@ -2,8 +2,9 @@
 /*
  * fuzz_vu.h - what the fuzz targets that talk vhost-user to a real pviod
  * device share (fuzz_vu.c): a virtio-blk device on a 1 MiB temporary image
- * with the real workers, messages with fds into it through a socketpair,
- * and the check that an input leaked no fd.  Each target hands every
+ * with the real workers, a session on a socketpair (messages with fds go in
+ * with tests/lib/fd.c's pvt_fd_send_flags(), MSG_DONTWAIT), and the check
+ * that an input leaked no fd.  Each target hands every
  * message to vu_conn_handle() itself: there is no event loop.
  */
 #ifndef PVIO_TESTS_FUZZ_VU_H
@@ -14,7 +15,6 @@
 struct pviod_device;
 
 struct pviod_device *fuzz_vu_blk_create(const char *opts);
-int fuzz_vu_send(int s, const void *buf, size_t len, const int *fds, unsigned int nfds);
 void fuzz_vu_conn_open(struct pviod_device *dev, int sv[2]);
 void fuzz_vu_conn_close(struct pviod_device *dev, int sv[2]);
 int fuzz_fd_lowest(void);

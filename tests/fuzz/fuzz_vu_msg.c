@@ -33,6 +33,7 @@
 #include "vhost-user/socket.h"
 
 #include "fuzz_vu.h"
+#include "tests/lib/pvtest.h"
 
 #define FUZZ_FDS_MAX 10
 
@@ -103,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (fds[i] < 0)
 				abort();
 		}
-		if (fuzz_vu_send(sv[1], buf, len, fds, nfds))
+		if (pvt_fd_send_flags(sv[1], buf, len, fds, nfds, MSG_DONTWAIT))
 			abort();
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);

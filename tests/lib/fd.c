@@ -11,19 +11,22 @@
 #include "pvtest.h"
 
 /**
- * pvt_fd_send - send bytes as they are, with file descriptors
+ * pvt_fd_send_flags - send bytes as they are, with file descriptors
  * @sock: a unix stream socket
  * @buf: the bytes
  * @len: how many (all are sent in one sendmsg())
  * @fds: sent with SCM_RIGHTS, with the first byte
  * @nfds: how many, at most PVT_FD_MAX
+ * @flags: sendmsg() flags besides MSG_NOSIGNAL (MSG_DONTWAIT: a full socket
+ *         is -EAGAIN instead of a wait)
  *
  * MSG_NOSIGNAL: a peer that hung up is -EPIPE, not SIGPIPE.
  *
  * Return: 0, -EINVAL for too many fds, -EMSGSIZE when sendmsg() took only
  * part of @buf, or sendmsg()'s -errno.
  */
-int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds)
+int pvt_fd_send_flags(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds,
+		      int flags)
 {
 	char control[CMSG_SPACE(PVT_FD_MAX * sizeof(int))];
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
@@ -43,10 +46,25 @@ int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned 
 		cmsg->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
 	}
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	if (n == (ssize_t)len)
 		return 0;
 	return n < 0 ? -errno : -EMSGSIZE;
+}
+
+/**
+ * pvt_fd_send - pvt_fd_send_flags() that waits for room in the socket
+ * @sock: a unix stream socket
+ * @buf: the bytes
+ * @len: how many
+ * @fds: sent with the first byte
+ * @nfds: how many, at most PVT_FD_MAX
+ *
+ * Return: as pvt_fd_send_flags().
+ */
+int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds)
+{
+	return pvt_fd_send_flags(sock, buf, len, fds, nfds, 0);
 }
 
 /**

@@ -64,6 +64,8 @@ int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
 
 #define PVT_FD_MAX 16 /* per message: more than vhost-user allows, for tests that send too many */
 
+int pvt_fd_send_flags(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds,
+		      int flags);
 int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds);
 int pvt_fd_recv(int sock, void *buf, size_t len, int *fds, unsigned int max, unsigned int *nfds);
 
