@@ -31,52 +31,6 @@
 #define IMG_BYTES (4u << 20)
 #define BLOCK 4096u
 
-/* The front-end that keeps disk a busy. */
-struct io_thread {
-	pthread_t thread;
-	char sock[128];
-	bool stop; /* atomic */
-	unsigned long rounds;
-	int err; /* the first failure, 0 when none */
-};
-
-static void *io_main(void *arg)
-{
-	struct io_thread *t = arg;
-	struct vuser_blk_opts o = {
-		.socket_path = t->sock, .depth = 4, .buf_bytes = 2 * BLOCK, .timeout_ms = 10000
-	};
-	struct vuser_blk blk;
-	uint8_t *w, *r;
-	int ret;
-
-	ret = vuser_blk_open(&blk, &o);
-	if (ret) {
-		t->err = ret;
-		return NULL;
-	}
-	w = vuser_blk_alloc(&blk, BLOCK);
-	r = vuser_blk_alloc(&blk, BLOCK);
-	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED)) {
-		uint64_t off = (t->rounds % (IMG_BYTES / BLOCK)) * BLOCK;
-
-		memset(w, (int)(t->rounds * 7 + 1), BLOCK);
-		memset(r, 0, BLOCK);
-		ret = vuser_blk_sync(&blk, 0, PVIO_BLK_T_OUT, off, w, BLOCK);
-		if (!ret)
-			ret = vuser_blk_sync(&blk, 0, PVIO_BLK_T_IN, off, r, BLOCK);
-		if (!ret && memcmp(w, r, BLOCK))
-			ret = -EILSEQ;
-		if (ret) {
-			t->err = ret;
-			break;
-		}
-		t->rounds++;
-	}
-	vuser_blk_close(&blk);
-	return NULL;
-}
-
 /* A front-end on the device about to go: connects, does one read, waits. */
 struct doomed {
 	pthread_t thread;
@@ -226,7 +180,7 @@ TEST(add_and_remove_while_another_device_serves)
 	struct itimerspec its = { .it_interval = { 0, 3000000 }, .it_value = { 0, 3000000 } };
 	char dir[] = "/tmp/pviod-lifecycle.XXXXXX", path[128], cmd[384];
 	struct stepper s = { 0 };
-	struct io_thread io = { 0 };
+	struct pvt_blk_io io = { .bytes = IMG_BYTES }; /* keeps disk a busy */
 	struct pviod p = { 0 };
 	sigset_t set;
 
@@ -248,7 +202,7 @@ TEST(add_and_remove_while_another_device_serves)
 	snprintf(io.sock, sizeof(io.sock), "%s/a.sock", dir);
 	snprintf(cmd, sizeof(cmd), "blk,socket=%s,file=%s/a.img,direct=off,queues=1", io.sock, dir);
 	ASSERT_EQ(0, pviod_device_add(&p, cmd, NULL));
-	ASSERT_EQ(0, pthread_create(&io.thread, NULL, io_main, &io));
+	ASSERT_EQ(0, pvt_blk_io_start(&io));
 
 	s.p = &p;
 	s.dir = dir;
@@ -262,9 +216,8 @@ TEST(add_and_remove_while_another_device_serves)
 
 	pviod_event_del(&p.loop, s.timer_fd);
 	close(s.timer_fd);
-	__atomic_store_n(&io.stop, true, __ATOMIC_RELAXED);
 	/* The front-end's last requests need the control loop no more: only workers. */
-	pthread_join(io.thread, NULL);
+	pvt_blk_io_stop(&io);
 	EXPECT_EQ(0, pviod_fini(&p));
 
 	EXPECT_EQ(2 * CYCLES, s.step);

@@ -12,5 +12,5 @@ INTEGRATION_TESTS += $(RPC_TEST) tests/backend/pvioctl_check.sh tests/backend/co
 	tests/backend/socket_perm_check.sh tests/backend/notify_check.sh
 PROGS += $(RPC_TEST)
 
-$(RPC_TEST): $(VUSER_LIB) $(TEST_LIB)
+$(RPC_TEST): $(TEST_LIB) $(VUSER_LIB)
 $(RPC_TEST): TEST_LDLIBS := -ljson-c

@@ -53,54 +53,6 @@ static int make_image(const char *path)
 	return ret;
 }
 
-/* --- the front-end that keeps one disk busy --------------------------------------------- */
-
-struct io_thread {
-	pthread_t thread;
-	char sock[128];
-	bool stop; /* atomic */
-	unsigned long rounds; /* atomic */
-	int err;
-};
-
-static void *io_main(void *arg)
-{
-	struct io_thread *t = arg;
-	struct vuser_blk_opts o = {
-		.socket_path = t->sock, .depth = 4, .buf_bytes = 2 * BLOCK, .timeout_ms = 10000
-	};
-	struct vuser_blk blk;
-	unsigned long r = 0;
-	uint8_t *w, *rd;
-	int ret;
-
-	ret = vuser_blk_open(&blk, &o);
-	if (ret) {
-		t->err = ret;
-		return NULL;
-	}
-	w = vuser_blk_alloc(&blk, BLOCK);
-	rd = vuser_blk_alloc(&blk, BLOCK);
-	while (!__atomic_load_n(&t->stop, __ATOMIC_RELAXED)) {
-		uint64_t off = (r % (IMG_BYTES / BLOCK)) * BLOCK;
-
-		memset(w, (int)(r * 7 + 1), BLOCK);
-		memset(rd, 0, BLOCK);
-		ret = vuser_blk_sync(&blk, 0, PVIO_BLK_T_OUT, off, w, BLOCK);
-		if (!ret)
-			ret = vuser_blk_sync(&blk, 0, PVIO_BLK_T_IN, off, rd, BLOCK);
-		if (!ret && memcmp(w, rd, BLOCK))
-			ret = -EILSEQ;
-		if (ret) {
-			t->err = ret;
-			break;
-		}
-		__atomic_store_n(&t->rounds, ++r, __ATOMIC_RELAXED);
-	}
-	vuser_blk_close(&blk);
-	return NULL;
-}
-
 /* --- JSON-RPC ---------------------------------------------------------------------------- */
 
 static int rpc_connect(const char *path)
@@ -219,7 +171,7 @@ FIXTURE(pviod)
 	char dir[64];
 	char rpc[128];
 	struct pvt_pviod pv;
-	struct io_thread io;
+	struct pvt_blk_io io; /* the front-end on device "busy" */
 };
 
 FIXTURE_SETUP(pviod)
@@ -245,7 +197,8 @@ FIXTURE_SETUP(pviod)
 		SKIP(return, "pviod not built");
 	ASSERT_EQ(0, ret);
 	ASSERT_EQ(0, pvt_wait_socket(self->rpc, self->pv.pid, 10000));
-	ASSERT_EQ(0, pthread_create(&self->io.thread, NULL, io_main, &self->io));
+	self->io.bytes = IMG_BYTES;
+	ASSERT_EQ(0, pvt_blk_io_start(&self->io));
 }
 
 FIXTURE_TEARDOWN(pviod)
@@ -255,9 +208,7 @@ FIXTURE_TEARDOWN(pviod)
 
 	if (!self->pv.pid)
 		return;
-	__atomic_store_n(&self->io.stop, true, __ATOMIC_RELAXED);
-	pthread_join(self->io.thread, NULL);
-	EXPECT_EQ(0, self->io.err);
+	EXPECT_EQ(0, pvt_blk_io_stop(&self->io));
 	status = pvt_pviod_stop(&self->pv, 10000);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	EXPECT_NE(0, access(self->rpc, F_OK)); /* the control socket went with pviod */
@@ -270,7 +221,7 @@ FIXTURE_TEARDOWN(pviod)
 }
 
 /* Wait until the busy disk did @n more verified rounds (it is not starved). */
-static bool io_progresses(struct io_thread *io, unsigned long n)
+static bool io_progresses(struct pvt_blk_io *io, unsigned long n)
 {
 	unsigned long start = __atomic_load_n(&io->rounds, __ATOMIC_RELAXED);
 	long t0 = pvt_ms();

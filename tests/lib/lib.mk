@@ -9,6 +9,8 @@
 #   frame.c   frames: byte order, the reference Internet checksum, the TCP
 #             pseudo header, Ethernet headers
 #   raw.c     the raw vhost-user front-end of the bad-input tests (raw.h)
+#   blk_io.c  a thread of the userspace driver keeping a disk busy with
+#             verified I/O (its users link $(VUSER_LIB) too)
 #
 # and the shell tests' library: tap.sh (TAP output), lib.sh (tap.sh, the
 # checks that SKIP a test, a temp dir and exit trap, pviod started and
@@ -21,7 +23,9 @@
 # whose programs use it names $(TEST_LIB) (tests/tests.mk) among their
 # prerequisites.
 
-TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o frame.o raw.o)
+TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o frame.o raw.o blk_io.o)
+
+$(O)/tests/lib/blk_io.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 
 $(TEST_LIB): $(TEST_LIB_OBJS)
 	@rm -f $@

@@ -13,6 +13,7 @@
 #define PVIO_TESTS_PVTEST_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,20 @@ struct pvt_pviod {
 int pvt_pviod_find(struct pvt_pviod *p);
 int pvt_pviod_start(struct pvt_pviod *p, const char *log, const char *const args[], int timeout_ms);
 int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
+
+/* --- a front-end under verified I/O (blk_io.c; with libvuser.a) ------------------------ */
+
+struct pvt_blk_io {
+	pthread_t thread;
+	char sock[128]; /* the disk's vhost-user socket */
+	uint64_t bytes; /* the span written and read back, from offset 0 */
+	bool stop; /* atomic */
+	unsigned long rounds; /* atomic: verified write+read rounds so far */
+	int err; /* the first failure (-errno, -EILSEQ), 0 when none */
+};
+
+int pvt_blk_io_start(struct pvt_blk_io *t);
+int pvt_blk_io_stop(struct pvt_blk_io *t);
 
 /* --- file descriptors over a unix socket (fd.c) ------------------------------------------ */
 
