@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "pvio_blk.h"
+#include "pvio_compat.h"
 
 #define PVBLK_PART_BITS 4
 /* Most data segments per request: an indirect table is then 2 KiB. */
@@ -257,24 +258,30 @@ static void pvblk_vq_limits(struct pvblk *blk, unsigned int *depth, unsigned int
 		*depth = min(*depth, queue_depth);
 }
 
-/* Queue limits and disk flags from the configuration space. */
-static void pvblk_setup_limits(struct pvblk *blk)
+/*
+ * Queue limits from the configuration space, before the disk exists (the
+ * block layer takes them at allocation, pvio_compat_alloc_disk()).
+ *
+ * Return: whether the device has a volatile write cache.
+ */
+static bool pvblk_read_limits(struct pvblk *blk, struct queue_limits *lim)
 {
 	struct pvio_device *pdev = blk->pdev;
-	struct request_queue *q = blk->disk->queue;
 	u32 lbs = PVIO_BLK_SECTOR_SIZE, v;
 	size_t max_dma = dma_max_mapping_size(pvio_dma_dev(pdev));
 	u32 max_seg_size = min_t(size_t, max_dma, U32_MAX);
+	bool wc = false;
 
-	blk_queue_max_segments(q, blk->max_segs);
-	blk_queue_max_hw_sectors(q, min_t(size_t, max_dma >> SECTOR_SHIFT, UINT_MAX));
+	memset(lim, 0, sizeof(*lim));
+	lim->max_segments = blk->max_segs;
+	lim->max_hw_sectors = min_t(size_t, max_dma >> SECTOR_SHIFT, UINT_MAX);
 	if (pvio_has_feature(pdev, PVIO_BLK_F_SIZE_MAX)) {
 		v = pvio_cread32(pdev, PVBLK_CFG(size_max));
 		if (v)
 			max_seg_size = min(max_seg_size, v);
 	}
 	max_seg_size = max_t(u32, max_seg_size, PAGE_SIZE);
-	blk_queue_max_segment_size(q, max_seg_size);
+	lim->max_segment_size = max_seg_size;
 	dma_set_max_seg_size(pvio_dma_dev(pdev), max_seg_size);
 
 	if (pvio_has_feature(pdev, PVIO_BLK_F_BLK_SIZE)) {
@@ -286,7 +293,7 @@ static void pvblk_setup_limits(struct pvblk *blk)
 				 "ignoring block size %u: not a power of two in 512..%lu\n", v,
 				 PAGE_SIZE);
 	}
-	blk_queue_logical_block_size(q, lbs);
+	lim->logical_block_size = lbs;
 
 	if (pvio_has_feature(pdev, PVIO_BLK_F_TOPOLOGY)) {
 		u8 exp = pvio_cread8(pdev, PVBLK_CFG(topology.physical_block_exp));
@@ -295,22 +302,18 @@ static void pvblk_setup_limits(struct pvblk *blk)
 		u32 opt_io = pvio_cread32(pdev, PVBLK_CFG(topology.opt_io_size));
 
 		if (exp < 16)
-			blk_queue_physical_block_size(q, lbs << exp);
-		blk_queue_alignment_offset(q, (unsigned int)align * lbs);
+			lim->physical_block_size = lbs << exp;
+		lim->alignment_offset = (unsigned int)align * lbs;
 		if (min_io)
-			blk_queue_io_min(q, (unsigned int)min_io * lbs);
+			lim->io_min = (unsigned int)min_io * lbs;
 		if (opt_io && opt_io <= UINT_MAX / lbs)
-			blk_queue_io_opt(q, opt_io * lbs);
+			lim->io_opt = opt_io * lbs;
 	}
 
 	if (pvio_has_feature(pdev, PVIO_BLK_F_FLUSH)) {
-		bool wc = true;
-
+		wc = true;
 		if (pvio_has_feature(pdev, PVIO_BLK_F_CONFIG_WCE))
 			wc = pvio_cread8(pdev, PVBLK_CFG(writeback));
-		blk_queue_write_cache(q, wc, false);
-	} else {
-		blk_queue_write_cache(q, false, false);
 	}
 
 	if (pvio_has_feature(pdev, PVIO_BLK_F_DISCARD)) {
@@ -318,14 +321,21 @@ static void pvblk_setup_limits(struct pvblk *blk)
 		u32 align = pvio_cread32(pdev, PVBLK_CFG(discard_sector_alignment));
 
 		v = pvio_cread32(pdev, PVBLK_CFG(max_discard_sectors));
-		blk_queue_max_discard_sectors(q, v ? v : UINT_MAX);
-		blk_queue_max_discard_segments(q, clamp_t(u32, segs, 1, blk->max_segs));
-		q->limits.discard_granularity = align ? align << SECTOR_SHIFT : lbs;
+		lim->max_hw_discard_sectors = v ? v : UINT_MAX;
+		lim->max_discard_segments = clamp_t(u32, segs, 1, blk->max_segs);
+		lim->discard_granularity = align ? align << SECTOR_SHIFT : lbs;
 	}
 	if (pvio_has_feature(pdev, PVIO_BLK_F_WRITE_ZEROES)) {
 		v = pvio_cread32(pdev, PVBLK_CFG(max_write_zeroes_sectors));
-		blk_queue_max_write_zeroes_sectors(q, v ? v : UINT_MAX);
+		lim->max_write_zeroes_sectors = v ? v : UINT_MAX;
 	}
+	return wc;
+}
+
+/* Geometry, read-only flag and capacity, once the disk exists. */
+static void pvblk_setup_disk(struct pvblk *blk)
+{
+	struct pvio_device *pdev = blk->pdev;
 
 	if (pvio_has_feature(pdev, PVIO_BLK_F_GEOMETRY)) {
 		blk->geo.cylinders = pvio_cread16(pdev, PVBLK_CFG(geometry.cylinders));
@@ -339,8 +349,10 @@ static void pvblk_setup_limits(struct pvblk *blk)
 
 static int pvblk_probe(struct pvio_device *pdev)
 {
+	struct queue_limits lim;
 	struct pvblk *blk;
 	unsigned int sg_elems = 1;
+	bool wc;
 	int err;
 
 	blk = kzalloc(sizeof(*blk), GFP_KERNEL);
@@ -386,7 +398,8 @@ static int pvblk_probe(struct pvio_device *pdev)
 	if (err)
 		goto err_free_vq_memory;
 
-	blk->disk = blk_mq_alloc_disk(&blk->tag_set, blk);
+	wc = pvblk_read_limits(blk, &lim);
+	blk->disk = pvio_compat_alloc_disk(&blk->tag_set, &lim, wc, blk);
 	if (IS_ERR(blk->disk)) {
 		err = PTR_ERR(blk->disk);
 		goto err_free_tag_set;
@@ -400,7 +413,7 @@ static int pvblk_probe(struct pvio_device *pdev)
 	if (err)
 		goto err_put_disk;
 	blk_queue_rq_timeout(blk->disk->queue, pvblk_io_timeout ? pvblk_io_timeout * HZ : 30 * HZ);
-	pvblk_setup_limits(blk);
+	pvblk_setup_disk(blk);
 
 	dev_set_drvdata(&pdev->dev, blk);
 	/* The partition scan in device_add_disk() does I/O. */

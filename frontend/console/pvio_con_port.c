@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "pvio_compat.h"
 #include "pvio_con.h"
 
 static dev_t pvcon_devt_base;
@@ -29,7 +30,7 @@ int __init pvcon_chrdev_init(void)
 	err = alloc_chrdev_region(&pvcon_devt_base, 0, MINORMASK, "pvio-ports");
 	if (err)
 		return err;
-	pvcon_class = class_create(THIS_MODULE, "pvio-ports");
+	pvcon_class = pvio_compat_class_create("pvio-ports");
 	if (IS_ERR(pvcon_class)) {
 		err = PTR_ERR(pvcon_class);
 		goto err_unregister_region;
@@ -305,7 +306,6 @@ static const struct file_operations pvcon_fops = {
 	.read = pvcon_fop_read,
 	.write = pvcon_fop_write,
 	.poll = pvcon_fop_poll,
-	.llseek = no_llseek,
 };
 
 /* ---- port add / remove (con->lock held) --------------------------------- */

@@ -35,6 +35,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
+#include "pvio_compat.h"
 #include "pvio_internal.h"
 
 static struct pci_driver pvio_pci_driver;
@@ -388,14 +389,16 @@ static int pvio_negotiate(struct pvio_device *dev, struct pvio_driver *drv)
 	return 0;
 }
 
-static int pvio_bus_match(struct device *d, struct device_driver *dd)
+static int pvio_bus_match(struct device *d, pvio_compat_match_const struct device_driver *dd)
 {
-	return to_pvio_device(d)->type == to_pvio_driver(dd)->type;
+	const struct pvio_driver *drv = container_of(dd, struct pvio_driver, driver);
+
+	return to_pvio_device(d)->type == drv->type;
 }
 
-static int pvio_bus_uevent(struct device *d, struct kobj_uevent_env *env)
+static int pvio_bus_uevent(pvio_compat_uevent_const struct device *d, struct kobj_uevent_env *env)
 {
-	struct pvio_device *dev = to_pvio_device(d);
+	const struct pvio_device *dev = container_of(d, struct pvio_device, dev);
 
 	return add_uevent_var(env, "MODALIAS=pvio:d%08X", dev->type);
 }
