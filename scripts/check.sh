@@ -7,7 +7,8 @@
 #   2. $(UNIT_TESTS) again from `make SAN=asan` (ASan+UBSan) and
 #      `make SAN=tsan` builds, with PVIO_SANITIZER=asan|tsan in the
 #      environment so a test can scale its counts down
-#   3. make modules (with -Werror), when a Kbuild with objects exists
+#   3. make modules (with -Werror), when a Kbuild with objects exists, and
+#      the same for the 6.12 guest kernel (scripts/vm/modules.sh)
 #   4. $(INTEGRATION_TESTS)
 #   5. $(VM_TESTS)
 #
@@ -163,6 +164,16 @@ if want_phase modules; then
 		elif build modules "make modules" modules KCFLAGS=-Werror; then
 			"$TAP_RUN" --results-dir "$results" --phase modules --record "make modules" pass \
 				"built against $kdir with -Werror"
+		fi
+		# The matrix's other guest kernel (PVIO_GUEST_KERNEL=6.12, from
+		# scripts/deps.sh), built apart in build/kmod/<version>/.
+		name="make modules (guest kernel 6.12)"
+		if PVIO_GUEST_KERNEL=6.12 scripts/vm/modules.sh; then
+			"$TAP_RUN" --results-dir "$results" --phase modules --record "$name" pass \
+				"built with -Werror in build/kmod/"
+		else
+			"$TAP_RUN" --results-dir "$results" --phase modules --record "$name" fail \
+				"scripts/vm/modules.sh failed (see above; scripts/deps.sh installs 6.12)"
 		fi
 	else
 		echo "# check: no Kbuild with objects yet; nothing to build"

@@ -12,12 +12,66 @@
 #   vm_ko_sources the files the guest modules are built from
 #
 # Environment knobs read here:
+#   PVIO_GUEST_KERNEL  guest kernel series: 6.1 (default: the host's headers,
+#                   see vm_kver) or 6.12 (the newest 6.12 under
+#                   /boot or $PVIO_OPT/linux-6.12, scripts/deps.sh);
+#                   the modules are built for it (vm_ko, vm_kdir)
+#   PVIO_QEMU       7.2 (default: the system's QEMU), 10 or 10.0 (QEMU 10.0
+#                   in $PVIO_OPT/qemu-10.0, scripts/deps.sh), or a directory
+#                   with bin/qemu-system-x86_64 and bin/qemu-storage-daemon;
+#                   put first in PATH, so every QEMU tool follows it
+#   PVIO_OPT        where scripts/deps.sh unpacks them (default /opt/pvio)
 #   PVIO_VM_KVER    guest kernel version (default: see vm_kver)
 #   PVIO_VM_KERNEL  guest kernel image (default: /boot/vmlinuz-$KVER)
 #   PVIO_VM_ACCEL   auto (default), tcg or kvm
 
 VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VM_CACHE=${PVIO_VM_CACHE:-$VM_TOP/build/vm}
+VM_OPT=${PVIO_OPT:-/opt/pvio}
+
+# vm_qemu_dir: the prefix of the QEMU PVIO_QEMU selects, empty for the
+# system's.
+vm_qemu_dir()
+{
+	case ${PVIO_QEMU:-} in
+	"" | 7.2 | system) ;;
+	10 | 10.0) echo "$VM_OPT/qemu-10.0" ;;
+	/*) echo "$PVIO_QEMU" ;;
+	*)
+		echo "# vm: PVIO_QEMU=$PVIO_QEMU: expected 7.2, 10, 10.0 or a directory" >&2
+		return 1
+		;;
+	esac
+}
+
+# Select the QEMU once, for this shell and what it starts.
+if vm_qemu_dir_=$(vm_qemu_dir) && [ -n "$vm_qemu_dir_" ]; then
+	if [ ! -x "$vm_qemu_dir_/bin/qemu-system-x86_64" ]; then
+		echo "# vm: PVIO_QEMU=$PVIO_QEMU: no $vm_qemu_dir_/bin/qemu-system-x86_64 (run scripts/deps.sh)" >&2
+		exit 3
+	fi
+	case :$PATH: in
+	*":$vm_qemu_dir_/bin:"*) ;;
+	*) PATH=$vm_qemu_dir_/bin:$PATH ;;
+	esac
+	export PATH
+fi
+unset vm_qemu_dir_
+
+# vm_qemu_version: MAJOR.MINOR of the qemu-system-x86_64 in use ("7.2", "10.0").
+vm_qemu_version()
+{
+	qemu-system-x86_64 --version 2>/dev/null |
+		sed -n '1s/^QEMU emulator version \([0-9]*\.[0-9]*\).*/\1/p'
+}
+
+# vm_qemu_at_least MAJOR.MINOR: the QEMU in use is that version or newer.
+vm_qemu_at_least()
+{
+	local v
+	v=$(vm_qemu_version)
+	[ -n "$v" ] && [ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -n 1)" = "$1" ]
+}
 
 # vm_ko NAME: the path of the guest kernel module NAME.ko (pvio_core,
 # pvio_blk, pvio_net or pvio_con) as `make modules` builds it, whether or not
@@ -25,16 +79,33 @@ VM_CACHE=${PVIO_VM_CACHE:-$VM_TOP/build/vm}
 # scripts and tests ask here instead of spelling the path.
 vm_ko()
 {
+	local top
+	top=$(vm_ko_top)
 	case $1 in
-	pvio_core) echo "$VM_TOP/frontend/core/$1.ko" ;;
-	pvio_blk) echo "$VM_TOP/frontend/blk/$1.ko" ;;
-	pvio_net) echo "$VM_TOP/frontend/net/$1.ko" ;;
-	pvio_con) echo "$VM_TOP/frontend/console/$1.ko" ;;
+	pvio_core) echo "$top/frontend/core/$1.ko" ;;
+	pvio_blk) echo "$top/frontend/blk/$1.ko" ;;
+	pvio_net) echo "$top/frontend/net/$1.ko" ;;
+	pvio_con) echo "$top/frontend/console/$1.ko" ;;
 	*)
 		vm_log "vm_ko: no guest module named '$1' (pvio_core, pvio_blk, pvio_net, pvio_con)"
 		return 1
 		;;
 	esac
+}
+
+# vm_ko_top: where the modules for the guest kernel are built: the tree
+# itself (`make modules`) for the kernel scripts/kdir.sh picks, otherwise a
+# staged copy (scripts/dkms-stage.sh) in build/kmod/<version>/, so that the
+# outputs of two kernels never mix.
+vm_ko_top()
+{
+	local kver
+	kver=$(vm_kver 2>/dev/null) || kver=
+	if [ -z "$kver" ] || [ "$(vm_kdir "$kver")" = "$(readlink -f "$("$VM_TOP/scripts/kdir.sh")")" ]; then
+		echo "$VM_TOP"
+	else
+		echo "$VM_TOP/build/kmod/$kver"
+	fi
 }
 
 # vm_ko_sources: every file the guest modules are built from, one a line (a
@@ -95,6 +166,10 @@ vm_kver()
 		echo "$PVIO_VM_KVER"
 		return 0
 	fi
+	if [ -n "${PVIO_GUEST_KERNEL:-}" ]; then
+		vm_kver_series "$PVIO_GUEST_KERNEL"
+		return
+	fi
 	kdir=$("$VM_TOP/scripts/kdir.sh" 2>/dev/null || true)
 	if [ -n "$kdir" ]; then
 		case $kdir in
@@ -117,13 +192,54 @@ vm_kver()
 	return 1
 }
 
+# vm_kver_series SERIES: the newest kernel of SERIES (6.1, 6.12) with an image
+# and modules, installed (/boot, /lib/modules) or unpacked by scripts/deps.sh
+# ($PVIO_OPT/linux-SERIES).
+vm_kver_series()
+{
+	local s=$1 root k v
+	for root in "" "$VM_OPT/linux-$s"; do
+		for k in "$root"/boot/vmlinuz-"$s".*; do
+			v=${k##*/vmlinuz-}
+			[ -f "$k" ] && [ -d "$root/lib/modules/$v" ] && echo "$v"
+		done
+	done | sort -V -r | head -n 1 | grep . || {
+		echo "# vm: no $s guest kernel in /boot or $VM_OPT/linux-$s (run scripts/deps.sh)" >&2
+		return 1
+	}
+}
+
+# vm_kroot KVER: the root under which KVER's boot/, lib/modules/ and headers
+# are: empty for the system's, $PVIO_OPT/linux-<series> for scripts/deps.sh's.
+vm_kroot()
+{
+	local d
+	if [ -d "/lib/modules/$1" ]; then
+		return 0
+	fi
+	for d in "$VM_OPT"/linux-*; do
+		if [ -d "$d/lib/modules/$1" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+}
+
+# vm_kdir KVER: the headers to build modules for KVER.
+vm_kdir()
+{
+	local root
+	root=$(vm_kroot "$1")
+	readlink -f "$root/lib/modules/$1/build"
+}
+
 # vm_kernel KVER: the kernel image to boot.
 vm_kernel()
 {
 	if [ -n "${PVIO_VM_KERNEL:-}" ]; then
 		echo "$PVIO_VM_KERNEL"
 	else
-		echo "/boot/vmlinuz-$1"
+		echo "$(vm_kroot "$1")/boot/vmlinuz-$1"
 	fi
 }
 

@@ -88,8 +88,8 @@ vm_need busybox cpio gzip ldd sha256sum
 if [ -z "$kver" ]; then
 	kver=$(vm_kver) || vm_die "no guest kernel found (/boot/vmlinuz-* with /lib/modules/<version>); set PVIO_VM_KVER"
 fi
-moddir=/lib/modules/$kver
-[ -f "$moddir/modules.dep" ] || vm_die "$moddir/modules.dep not found: is linux-image-$kver installed?"
+moddir=$(vm_kroot "$kver")/lib/modules/$kver
+[ -f "$moddir/modules.dep" ] || vm_die "$moddir/modules.dep not found: is linux-image-$kver installed (scripts/deps.sh)?"
 
 busybox_bin=$(command -v busybox)
 

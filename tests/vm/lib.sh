@@ -152,10 +152,11 @@ PVG_WATCHERS=()
 
 pvg_modules()
 {
-	local kdir stale=0 f ko
-	kdir=${KDIR:-$("$VM_TOP/scripts/kdir.sh")}
-	if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
-		echo "1..0 # SKIP no kernel headers to build the modules (linux-headers-$(uname -r))"
+	local kver kdir stale=0 f ko
+	kver=$(vm_kver) || kver=
+	kdir=${KDIR:-$(vm_kdir "$kver")}
+	if [ -z "$kver" ] || [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
+		echo "1..0 # SKIP no kernel headers to build the modules for ${kver:-the guest kernel} (scripts/deps.sh)"
 		exit 4
 	fi
 	for ko in "$PVG_CORE_KO" "$PVG_BLK_KO" "$PVG_NET_KO" "$PVG_CON_KO"; do
@@ -176,8 +177,8 @@ pvg_modules()
 		# cheap when another test just built the modules).
 		mkdir -p "$VM_TOP/build"
 		flock "$VM_TOP/build/modules.lock" \
-			make -C "$VM_TOP" --no-print-directory -s modules "KDIR=$kdir" >&2 ||
-			vm_die "make modules failed"
+			"$VM_TOP/scripts/vm/modules.sh" --kver "$kver" >&2 ||
+			vm_die "building the guest modules for $kver failed"
 	fi
 }
 
