@@ -3,8 +3,9 @@
 #
 # DKMS packaging: stage the DKMS source tree in /usr/src/pvio-<version>
 # (scripts/dkms-stage.sh), check it holds the modules' sources only, then
-# dkms add / build / remove against the guest kernel's installed headers,
-# and check that each module in dkms.conf was built.  Leaves nothing behind.
+# dkms add / build / remove against the guest kernel's installed headers and
+# against the 6.12 guest kernel's (scripts/deps.sh), and check that each
+# module in dkms.conf was built for both.  Leaves nothing behind.
 #
 # timeout=600
 set -euo pipefail
@@ -53,21 +54,38 @@ else
 	tap_fail "dkms add $name/$ver"
 	sed 's/^/# /' "$src.log"
 fi
-if dkms build "$name/$ver" -k "$kver" >>"$src.log" 2>&1; then
-	tap_ok "dkms build for $kver"
-else
-	tap_fail "dkms build for $kver"
-	sed 's/^/# /' "$src.log" | tail -n 30
-	tail -n 30 "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null | sed 's/^/# /'
-fi
-while read -r m; do
-	if [ -f "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko" ] ||
-		ls "/var/lib/dkms/$name/$ver/$kver/x86_64/module/$m.ko"* >/dev/null 2>&1; then
-		tap_ok "$m.ko built by dkms"
+# dkms_build KVER [KDIR]: dkms build for KVER (headers in KDIR when they are
+# not /lib/modules/KVER/build) and every module of dkms.conf built.
+dkms_build()
+{
+	local k=$1 m
+	local opt=(${2:+"--kernelsourcedir=$2"})
+
+	if dkms build "$name/$ver" -k "$k" "${opt[@]}" >>"$src.log" 2>&1; then
+		tap_ok "dkms build for $k"
 	else
-		tap_fail "$m.ko built by dkms"
+		tap_fail "dkms build for $k"
+		sed 's/^/# /' "$src.log" | tail -n 30
+		tail -n 30 "/var/lib/dkms/$name/$ver/build/make.log" 2>/dev/null | sed 's/^/# /'
 	fi
-done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$PVT_TOP/dkms.conf")
+	while read -r m; do
+		if [ -f "/var/lib/dkms/$name/$ver/$k/x86_64/module/$m.ko" ] ||
+			ls "/var/lib/dkms/$name/$ver/$k/x86_64/module/$m.ko"* >/dev/null 2>&1; then
+			tap_ok "$m.ko built by dkms for $k"
+		else
+			tap_fail "$m.ko built by dkms for $k"
+		fi
+	done < <(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$PVT_TOP/dkms.conf")
+}
+
+dkms_build "$kver"
+# The matrix's 6.12 guest kernel: headers unpacked by scripts/deps.sh outside
+# /lib/modules (scripts/vm/lib.sh finds them).
+if k612=$(PVIO_GUEST_KERNEL=6.12 bash -c '. "$1/scripts/vm/lib.sh" && vm_kver' _ "$PVT_TOP" 2>/dev/null); then
+	dkms_build "$k612" "$(bash -c '. "$1/scripts/vm/lib.sh" && vm_kdir "$2"' _ "$PVT_TOP" "$k612")"
+else
+	tap_fail "dkms build for the 6.12 guest kernel (not installed: run scripts/deps.sh)"
+fi
 # Every module a Kbuild file builds is in dkms.conf, at its folder.
 for kb in "$PVT_TOP"/frontend/*/Kbuild; do
 	dir=${kb#"$PVT_TOP/"}
