@@ -148,6 +148,22 @@ up()
 tap "# pvio-vm: /init at $(up)s, kernel $(uname -r), $(nproc) cpus"
 rc=0
 depmod
+# A kernel with virtio_pci built in (Debian's 6.12) has bound every virtio
+# device before /init; with a modular one (6.1) they stay free unless a
+# test loads it.  When pvio_core is in the initramfs (loaded here or by the
+# test), free the devices it drives (net, blk, console: 1af4:1000/1001/1003,
+# 1041/1042/1043) as on 6.1.
+if [ -f "/lib/modules/$(uname -r)/extra/pvio_core.ko" ] && [ -d /sys/bus/pci/drivers/virtio-pci ]; then
+	for d in /sys/bus/pci/drivers/virtio-pci/0000:*; do
+		[ -e "$d" ] || continue
+		case $(cat "$d/device") in
+		0x1000 | 0x1001 | 0x1003 | 0x1041 | 0x1042 | 0x1043)
+			echo "${d##*/}" >/sys/bus/pci/drivers/virtio-pci/unbind &&
+				tap "# pvio-vm: ${d##*/} unbound from the built-in virtio-pci for pvio_core"
+			;;
+		esac
+	done
+fi
 for m in $(cat /etc/pvio/load 2>/dev/null); do
 	if ! modprobe "$m"; then
 		tap "Bail out! modprobe $m failed (see the kernel log)"
@@ -209,6 +225,28 @@ mod_paths()
 		}
 		END { exit !found }' "$moddir/modules.dep"
 }
+
+# mod_builtin NAME: NAME is built into the kernel (modules.builtin): there is
+# nothing to pack or load (Debian's 6.12 builds virtio_pci in, 6.1 does not).
+mod_builtin()
+{
+	local want=${1//-/_}
+	sed 's|.*/||; s|\.ko$||; s|-|_|g' "$moddir/modules.builtin" 2>/dev/null | grep -qx "$want"
+}
+keep=()
+for m in "${pack_mods[@]}"; do
+	if mod_builtin "$m"; then
+		vm_log "$m is built into $kver: not packed, not loaded"
+	else
+		keep+=("$m")
+	fi
+done
+pack_mods=("${keep[@]}")
+keep=()
+for m in "${load_mods[@]}"; do
+	mod_builtin "$m" || keep+=("$m")
+done
+load_mods=("${keep[@]}")
 
 if [ ${#pack_mods[@]} -gt 0 ]; then
 	mod_key=$(key_of "$kver" "$(stat -c %Y "$moddir/modules.dep")" "${pack_mods[@]}" mods-v1)
