@@ -7,7 +7,8 @@
 # switched by the learned addresses; no kernel bridge or tap in the path),
 # then stays up long enough to answer the other's pings.
 #
-# vectors=0: see pviod_net_tap.sh (QEMU 7.2 with MSI-X on vhost-user net).
+# On QEMU 7.2 the harness gives the NICs INTx (scripts/vm/run.sh's
+# --net-vhost-user: 7.2 crashes with MSI-X on vhost-user net).
 #
 # timeout=300
 set -euo pipefail
@@ -35,13 +36,13 @@ tap_ok "pviod started: two ports on switch sw0"
 rc_a=0
 rc_b=0
 "$PVT_TOP/scripts/vm/run.sh" -i "$PVT_TMP/initrd" --timeout 200 --smp 1 --tap "$PVT_TMP/tap.a" \
-	--net-vhost-user "$PVT_TMP/a.sock,mac=52:54:00:99:01:01,vectors=0" \
+	--net-vhost-user "$PVT_TMP/a.sock,mac=52:54:00:99:01:01" \
 	--append "PVIO_NET_IP=10.99.1.1 PVIO_NET_PEER=10.99.1.2 PVIO_NET_WAIT=15" \
 	>/dev/null 2>"$PVT_TMP/run.a" &
 pid_a=$!
 pvt_at_exit "kill $pid_a"
 "$PVT_TOP/scripts/vm/run.sh" -i "$PVT_TMP/initrd" --timeout 200 --smp 1 --tap "$PVT_TMP/tap.b" \
-	--net-vhost-user "$PVT_TMP/b.sock,mac=52:54:00:99:01:02,vectors=0" \
+	--net-vhost-user "$PVT_TMP/b.sock,mac=52:54:00:99:01:02" \
 	--append "PVIO_NET_IP=10.99.1.2 PVIO_NET_PEER=10.99.1.1 PVIO_NET_WAIT=15" \
 	>/dev/null 2>"$PVT_TMP/run.b" || rc_b=$?
 wait "$pid_a" || rc_a=$?

@@ -97,9 +97,10 @@ VM_TESTS += tests/vm/pvio_net_tap.sh tests/vm/pvio_net_tap_nomrg.sh tests/vm/pvi
 #   Loaded with no module parameter beside a virtio-rng left to the stock
 #   virtio_pci; pvio_core's types rewritten at run time (pvio_net_auto.sh).
 VM_TESTS += tests/vm/pvio_net_auto.sh
-#   Through -netdev vhost-user on pviod's tap back-end.  The harness gives
-#   vhost-user net INTx (vectors=0): QEMU 7.2 segfaults when a guest enables
-#   MSI-X on it under TCG, whatever the back-end or guest driver.
+#   Through -netdev vhost-user on pviod's tap back-end.  On QEMU 7.2 the
+#   harness gives vhost-user net INTx (vectors=0): 7.2 segfaults when a guest
+#   enables MSI-X on it under TCG, whatever the back-end or guest driver;
+#   QEMU 10 runs it with MSI-X.
 VM_TESTS += tests/vm/pvio_net_pviod.sh
 
 # The guest benchmarks (make bench): each module against the stock driver on
