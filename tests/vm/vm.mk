@@ -103,6 +103,11 @@ VM_TESTS += tests/vm/pvio_net_auto.sh
 #   QEMU 10 runs it with MSI-X.
 VM_TESTS += tests/vm/pvio_net_pviod.sh
 
+# The matrix's second column (scripts/deps.sh's /opt/pvio): a smoke of the
+# modules and pviod on QEMU 10.0 with the 6.12 guest kernel; everything
+# above runs on Debian 12's QEMU 7.2 and 6.1 (Documentation/frontend.rst).
+VM_TESTS += tests/vm/matrix_smoke.sh
+
 # The guest benchmarks (make bench): each module against the stock driver on
 # the same device, same guest boot; under TCG only the ratio counts.
 BENCHES += tests/vm/pvio_con_bench.sh tests/vm/pvio_blk_bench.sh tests/vm/pvio_net_bench.sh
