@@ -71,6 +71,7 @@ struct stepper {
 	struct pviod_io io;
 	int timer_fd;
 	struct pviod *p;
+	const struct pvt_blk_io *busy; /* the other disk's front-end */
 	const char *dir;
 	unsigned int step;
 	struct pviod_device *dev; /* the device added and not yet removed */
@@ -92,6 +93,12 @@ static void stepper_tick(struct pviod_io *io, int res)
 	uint64_t n;
 
 	if (read(s->timer_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	/*
+	 * The baseline fd and thread counts include the other disk's
+	 * connection: no step before its front-end has done a round.
+	 */
+	if (!__atomic_load_n(&s->busy->rounds, __ATOMIC_RELAXED))
 		return;
 	if (s->doomed_started && !__atomic_load_n(&s->doomed.ready, __ATOMIC_ACQUIRE))
 		return; /* give the doomed front-end its connection first */
@@ -205,6 +212,7 @@ TEST(add_and_remove_while_another_device_serves)
 	ASSERT_EQ(0, pvt_blk_io_start(&io));
 
 	s.p = &p;
+	s.busy = &io;
 	s.dir = dir;
 	s.io.complete = stepper_tick;
 	s.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
