@@ -22,7 +22,7 @@
 PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o dirty.o \
 	device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
-	dirty.o conn.o)
+	dirty.o backreq.o conn.o)
 PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o rbd.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.o hdr.o gso.o \
 	filter.o fdb.o tap.o switch.o stats.o)

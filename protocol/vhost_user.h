@@ -66,6 +66,14 @@
 #define VHOST_USER_GET_STATUS			40	/* reply: u64 */
 #define VHOST_USER_REQUEST_MAX			41
 
+/*
+ * Back-end -> front-end requests, on the channel SET_BACKEND_REQ_FD hands
+ * over (PROTOCOL_F_BACKEND_REQ); their numbers are a space of their own.
+ */
+#define VHOST_USER_BACKEND_IOTLB_MSG		1
+#define VHOST_USER_BACKEND_CONFIG_CHANGE_MSG	2	/* no payload; ack: u64 */
+#define VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG 3
+
 /* Virtio feature bit 30: the back-end speaks GET/SET_PROTOCOL_FEATURES. */
 #define VHOST_USER_F_PROTOCOL_FEATURES		30
 /* Feature bit 26: the back-end marks every guest page it writes in the dirty log. */

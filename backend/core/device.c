@@ -7,9 +7,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "core/device.h"
 #include "core/worker.h"
+
+/**
+ * pviod_device_refresh - look again at what the config space reflects; tell the driver
+ * @dev: the device, on the control thread
+ *
+ * The device type's ->refresh (a disk's size) runs, when it has one; when
+ * the config space changed, or the type has no ->refresh (the caller knows
+ * it changed), the transport tells the driver (vhost-user: the back-end's
+ * CONFIG_CHANGE_MSG), if one is connected and listens.
+ *
+ * Return: 1 when the config space changed, 0 when not, or ->refresh's -errno.
+ */
+int pviod_device_refresh(struct pviod_device *dev)
+{
+	int ret = dev->ops->refresh ? dev->ops->refresh(dev) : 1;
+
+	if (ret > 0 && dev->config_notify)
+		dev->config_notify(dev);
+	return ret;
+}
+
+/* The control thread: some thread called pviod_device_changed(). */
+static void pviod_device_changed_ready(struct pviod_io *io, int res)
+{
+	struct pviod_device *dev =
+		(struct pviod_device *)((char *)io - offsetof(struct pviod_device, changed_io));
+	eventfd_t n;
+	int ret;
+
+	/* Any number of calls since the last time make one refresh. */
+	if (eventfd_read(dev->changed_fd, &n))
+		return;
+	ret = pviod_device_refresh(dev);
+	if (ret < 0)
+		pr_err("%s: looking at the device again: %s", dev->name, strerror(-ret));
+}
+
+/**
+ * pviod_device_changed - have the control thread refresh the device and tell its driver
+ * @dev: the device; any thread (a storage library's callback, a device thread)
+ *
+ * Never blocks: the control thread runs pviod_device_refresh() soon after.
+ * Without a control loop (a unit test's device) it does nothing.
+ */
+void pviod_device_changed(struct pviod_device *dev)
+{
+	if (dev->changed_fd >= 0 && eventfd_write(dev->changed_fd, 1))
+		pr_err("%s: cannot wake the control thread: %s", dev->name, strerror(errno));
+}
 
 /**
  * pviod_device_init - fill in the common part of a device
@@ -21,8 +72,10 @@
  * @nqueues: 1..PVIOD_QUEUES_MAX
  *
  * Each queue gets its worker now (round-robin over every device's queues).
+ * With a control loop, the device's wake-up for pviod_device_changed() goes
+ * into it.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or the eventfd's error.
  */
 int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
 		      const struct pviod_device_ops *ops, const char *name, const char *socket_path,
@@ -32,6 +85,7 @@ int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
 
 	dev->ops = ops;
 	dev->env = env;
+	dev->changed_fd = -1;
 	dev->nqueues = nqueues;
 	dev->name = strdup(name);
 	dev->socket_path = strdup(socket_path);
@@ -44,7 +98,13 @@ int pviod_device_init(struct pviod_device *dev, const struct pviod_env *env,
 		pviod_queue_init(q, dev, i);
 		q->worker = pviod_worker_pick(env->workers);
 	}
-	return 0;
+	if (!env->loop)
+		return 0;
+	dev->changed_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dev->changed_fd < 0)
+		return -errno;
+	dev->changed_io.complete = pviod_device_changed_ready;
+	return pviod_event_add(env->loop, dev->changed_fd, &dev->changed_io);
 }
 
 /**
@@ -57,6 +117,16 @@ void pviod_device_free(struct pviod_device *dev)
 
 	if (dev->ops && dev->ops->destroy)
 		dev->ops->destroy(dev);
+	/*
+	 * After ->destroy, which stops whatever may call pviod_device_changed()
+	 * (librbd's watch).  ->ops is set first by pviod_device_init():
+	 * changed_fd is valid then.
+	 */
+	if (dev->ops && dev->changed_fd >= 0) {
+		pviod_event_del(dev->env->loop, dev->changed_fd);
+		close(dev->changed_fd);
+		dev->changed_fd = -1;
+	}
 	for (i = 0; dev->queues && i < dev->nqueues; i++)
 		pviod_queue_fini(&dev->queues[i]);
 	free(dev->queues);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/event.h"
 #include "core/queue.h"
 #include "virtio_config.h"
 
@@ -100,6 +101,12 @@ struct pviod_device_ops {
 	void (*stats)(struct pviod_device *dev);
 	/* Before the device goes away, every queue stopped: make data durable. */
 	int (*flush)(struct pviod_device *dev);
+	/*
+	 * Optional: look again at what the config space reflects (a disk's
+	 * size) after pviod_device_changed() or an operator's refresh.
+	 * Return: 1 when the config space changed, 0 when not, -errno.
+	 */
+	int (*refresh)(struct pviod_device *dev);
 	/* Free the type's state (dev->priv); also after a failed create. */
 	void (*destroy)(struct pviod_device *dev);
 };
@@ -123,6 +130,14 @@ struct pviod_device {
 	 */
 	int mem_lost;
 	struct vu_dev *vu; /* the transport's state, NULL until it listens */
+	/*
+	 * The transport's: tell the driver the config space changed (control
+	 * thread; NULL while nothing is attached).
+	 */
+	void (*config_notify)(struct pviod_device *dev);
+	/* pviod_device_changed()'s wake-up of the control thread; -1 without a loop. */
+	int changed_fd;
+	struct pviod_io changed_io;
 	void *priv; /* the device type's */
 	struct pviod_device *next; /* the daemon's list */
 };
@@ -135,6 +150,8 @@ void pviod_device_stats_log(struct pviod_device *dev);
 int pviod_device_counters(struct pviod_device *dev, unsigned int qi,
 			  struct pviod_queue_counters *c);
 void pviod_counters_drop(struct pviod_queue_counters *c, const char *reason, uint64_t count);
+void pviod_device_changed(struct pviod_device *dev);
+int pviod_device_refresh(struct pviod_device *dev);
 
 /*
  * A device type: how `--device TYPE,...` creates one.  @name is the

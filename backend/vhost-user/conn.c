@@ -163,7 +163,9 @@ int vu_dev_new(struct pviod_device *dev)
 	vu->listen_io.complete = vu_listen_ready;
 	vu->conn_io.complete = vu_conn_ready;
 	vu_rx_init(&vu->rx);
+	vu_backreq_init(vu);
 	dev->vu = vu;
+	dev->config_notify = vu_backreq_config_changed;
 	return 0;
 }
 
@@ -222,6 +224,7 @@ int vu_dev_attach(struct pviod_device *dev)
 err_close:
 	vu_socket_unlisten(dev->socket_path, vu->listen_fd, vu->lock_fd);
 err_free:
+	dev->config_notify = NULL;
 	free(vu);
 	dev->vu = NULL;
 	return ret;
@@ -254,6 +257,7 @@ void vu_dev_detach(struct pviod_device *dev)
 	}
 	if (vu->listen_fd >= 0)
 		vu_socket_unlisten(dev->socket_path, vu->listen_fd, vu->lock_fd);
+	dev->config_notify = NULL;
 	free(vu);
 	dev->vu = NULL;
 }

@@ -32,7 +32,8 @@
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                   \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                                        \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |                                             \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ))
 
 /**
  * vu_msg_protocol_features - the protocol features pviod offers
@@ -384,6 +385,9 @@ static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 	 */
 	VU_RULE(SET_VRING_ENABLE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
 		vu_vring_set_enable),
+	/* The back-end channel: a Unix socket (backreq.c checks it). */
+	VU_RULE(SET_BACKEND_REQ_FD, 0, VU_MSG_SIZE_MIN, 1, VHOST_USER_PROTOCOL_F_BACKEND_REQ, NULL,
+		vu_backreq_set_fd),
 	VU_RULE(GET_CONFIG, 12, VU_MSG_SIZE_MIN | VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_CONFIG,
 		vu_config_check, vu_get_config),
 	VU_RULE(SET_CONFIG, 12, VU_MSG_SIZE_MIN, 0, VHOST_USER_PROTOCOL_F_CONFIG, vu_config_check,
@@ -584,6 +588,7 @@ void vu_session_reset(struct vu_dev *vu)
 
 	for (i = 0; i < dev->nqueues; i++)
 		vu_vring_reset(vu, i);
+	vu_backreq_close(vu, NULL);
 	vu_mem_clear(&vu->s.mem);
 	vu_inflight_clear(vu);
 	vu_dirty_clear(vu);

@@ -57,6 +57,17 @@ struct vu_vring {
 	bool enabled; /* SET_VRING_ENABLE, or implied */
 };
 
+/* The back-end's channel (SET_BACKEND_REQ_FD; backreq.c); lasts a session. */
+struct vu_backreq {
+	int fd; /* -1: none */
+	int timer_fd; /* the ack's deadline */
+	struct pviod_io io, timer_io;
+	struct vu_rx rx; /* the ack being received */
+	bool waiting; /* a CONFIG_CHANGE_MSG is unacked */
+	bool again; /* a change came meanwhile: send once more after the ack */
+	uint64_t sent, acked, failed; /* messages sent; acks of success, of failure */
+};
+
 struct vu_dev {
 	struct pviod_device *dev;
 	int listen_fd;
@@ -66,6 +77,7 @@ struct vu_dev {
 	struct pviod_io conn_io;
 	struct vu_rx rx; /* the message being received on conn_fd */
 	struct vu_session s;
+	struct vu_backreq breq;
 	struct vu_vring vring[]; /* dev->nqueues */
 };
 
@@ -77,6 +89,12 @@ int vu_conn_handle(struct vu_dev *vu);
 void vu_session_reset(struct vu_dev *vu);
 void vu_queues_stop(struct vu_dev *vu);
 int vu_queues_resume(struct vu_dev *vu);
+
+/* backreq.c */
+void vu_backreq_init(struct vu_dev *vu);
+void vu_backreq_close(struct vu_dev *vu, const char *why);
+void vu_backreq_config_changed(struct pviod_device *dev);
+int vu_backreq_set_fd(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
 
 static inline bool vu_proto_has(const struct vu_dev *vu, unsigned int bit)
 {
