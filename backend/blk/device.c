@@ -374,6 +374,49 @@ static int pviod_blk_flush(struct pviod_device *dev)
 	return ret;
 }
 
+/*
+ * The disk's size, looked at again (a grown image file, `rbd resize`, an
+ * operator's device_refresh): the bounds checks take the new capacity at
+ * once, the config space says it for the driver's next read.  A shrunk disk
+ * is served too: requests past its new end fail with IOERR (request.c's
+ * bounds check, and a read the engine finds past the end of the file).
+ */
+static int pviod_blk_refresh(struct pviod_device *dev)
+{
+	struct pviod_blk *blk = pviod_blk_of(dev);
+	uint64_t bytes, cap, old = blk->lim.capacity;
+	int ret;
+
+	if (!blk->engine.ops->size) {
+		pr_warn("%s: the %s engine cannot tell a resize (its protocol does not say); the size stays %llu sectors",
+			dev->name, blk->engine.ops->name, (unsigned long long)old);
+		return -EOPNOTSUPP;
+	}
+	ret = blk->engine.ops->size(&blk->engine, &bytes);
+	if (ret)
+		return ret;
+	cap = bytes >> PVIO_BLK_SECTOR_SHIFT;
+	if (cap == old)
+		return 0;
+	blk->engine.size = bytes;
+	/* The workers' bounds checks read it once per request (request.c). */
+	__atomic_store_n(&blk->lim.capacity, cap, __ATOMIC_RELAXED);
+	blk->config.capacity = cpu_to_le64(cap);
+	if (cap < old)
+		pr_warn("%s: the disk shrank from %llu to %llu sectors: requests past the new end fail",
+			dev->name, (unsigned long long)old, (unsigned long long)cap);
+	else
+		pr_info("%s: the disk grew from %llu to %llu sectors", dev->name,
+			(unsigned long long)old, (unsigned long long)cap);
+	return 1;
+}
+
+/* librbd's thread: the image may have been resized. */
+static void pviod_blk_engine_changed(void *arg)
+{
+	pviod_device_changed(arg);
+}
+
 static void pviod_blk_stats_print(struct pviod_device *dev, unsigned int qi)
 {
 	const struct pviod_blk_stats *st = &pviod_blk_of(dev)->stats[qi];
@@ -447,6 +490,7 @@ static const struct pviod_device_ops pviod_blk_ops = {
 	.queue_stats = pviod_blk_queue_stats,
 	.queue_counters = pviod_blk_queue_counters,
 	.flush = pviod_blk_flush,
+	.refresh = pviod_blk_refresh,
 	.destroy = pviod_blk_destroy,
 };
 
@@ -624,7 +668,9 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 						  .conf = ceph_conf,
 						  .id = ceph_id,
 						  .readonly = readonly,
-						  .timeout_s = (unsigned int)reconnect };
+						  .timeout_s = (unsigned int)reconnect,
+						  .changed = pviod_blk_engine_changed,
+						  .changed_arg = dev };
 		ret = pviod_blk_rbd_open(&blk->engine, dev->name, &ro);
 	} else {
 		fo = (struct pviod_blk_file_opts){ .path = file,

@@ -91,6 +91,11 @@ struct pviod_blk_engine_ops {
 	void (*queue_stats)(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq);
 	/* Worker: carry out @io; completes through io->done, maybe before returning. */
 	void (*submit)(struct pviod_blk_engine *e, struct pviod_blk_io *io);
+	/*
+	 * Optional, control thread, operations in flight: the disk's size now
+	 * (it may have been resized).  NULL: the engine cannot tell (NBD).
+	 */
+	int (*size)(struct pviod_blk_engine *e, uint64_t *bytes);
 	/* Control thread, no operation in flight: make every write durable now. */
 	int (*flush)(struct pviod_blk_engine *e);
 	/* Release everything (also after a failed open). */
@@ -148,6 +153,9 @@ struct pviod_blk_rbd_opts {
 	const char *id; /* the client's id; NULL: admin */
 	bool readonly;
 	unsigned int timeout_s; /* how long an operation may wait for the cluster */
+	/* Called on a librbd thread when the image changed (rbd resize); may be NULL. */
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 int pviod_blk_rbd_open(struct pviod_blk_engine *e, const char *dev_name,

@@ -585,6 +585,20 @@ static void pviod_blk_file_close(struct pviod_blk_engine *e)
 	e->priv = NULL;
 }
 
+/* The image's size now: a file may have grown (truncate -s), a device been resized. */
+static int pviod_blk_file_size(struct pviod_blk_engine *e, uint64_t *bytes)
+{
+	struct pviod_blk_file *f = e->priv;
+	struct stat st;
+
+	if (f->is_blkdev)
+		return ioctl(f->fd_buffered, BLKGETSIZE64, bytes) < 0 ? -errno : 0;
+	if (fstat(f->fd_buffered, &st))
+		return -errno;
+	*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
 static const struct pviod_blk_engine_ops pviod_blk_file_ops = {
 	.name = "file",
 	.queue_init = pviod_blk_file_queue_init,
@@ -592,6 +606,7 @@ static const struct pviod_blk_engine_ops pviod_blk_file_ops = {
 	.queue_free = pviod_blk_file_queue_free,
 	.queue_stats = pviod_blk_file_queue_stats,
 	.submit = pviod_blk_file_submit,
+	.size = pviod_blk_file_size,
 	.flush = pviod_blk_file_flush,
 	.close = pviod_blk_file_close,
 };

@@ -69,6 +69,11 @@ struct pviod_blk_rbd {
 	rbd_image_t image;
 	bool connected, have_ioctx, have_image;
 	bool readonly;
+	/* rbd_update_watch(): the image's header changed (a resize among others). */
+	bool watching;
+	uint64_t watch_handle;
+	void (*changed)(void *arg);
+	void *changed_arg;
 };
 
 /* --- completions ----------------------------------------------------------------- */
@@ -282,12 +287,30 @@ static int pviod_rbd_flush(struct pviod_blk_engine *e)
 	return r->readonly ? 0 : rbd_flush(r->image);
 }
 
+/* librbd's thread: the image's header changed; the device looks at its size. */
+static void pviod_rbd_updated(void *arg)
+{
+	struct pviod_blk_rbd *r = arg;
+
+	r->changed(r->changed_arg);
+}
+
+static int pviod_rbd_size(struct pviod_blk_engine *e, uint64_t *bytes)
+{
+	struct pviod_blk_rbd *r = e->priv;
+
+	return rbd_get_size(r->image, bytes);
+}
+
 static void pviod_rbd_close(struct pviod_blk_engine *e)
 {
 	struct pviod_blk_rbd *r = e->priv;
 
 	if (!r)
 		return;
+	/* Waits for a callback that is running: none comes after. */
+	if (r->watching)
+		rbd_update_unwatch(r->image, r->watch_handle);
 	if (r->have_image)
 		rbd_close(r->image);
 	if (r->have_ioctx)
@@ -303,6 +326,7 @@ static const struct pviod_blk_engine_ops pviod_blk_rbd_ops = {
 	.queue_init = pviod_rbd_queue_init,
 	.queue_free = pviod_rbd_queue_free,
 	.submit = pviod_rbd_submit,
+	.size = pviod_rbd_size,
 	.flush = pviod_rbd_flush,
 	.close = pviod_rbd_close,
 };
@@ -396,6 +420,17 @@ int pviod_blk_rbd_open(struct pviod_blk_engine *e, const char *dev_name,
 	if (ret < 0) {
 		pr_err("%s: rbd=%s: its size: %s", dev_name, o->spec, strerror(-ret));
 		goto err;
+	}
+	if (o->changed) {
+		r->changed = o->changed;
+		r->changed_arg = o->changed_arg;
+		ret = rbd_update_watch(r->image, &r->watch_handle, pviod_rbd_updated, r);
+		if (ret < 0) {
+			pr_err("%s: rbd=%s: watching the image for resizes: %s", dev_name, o->spec,
+			       strerror(-ret));
+			goto err;
+		}
+		r->watching = true;
 	}
 	e->size = size;
 	e->physical_block_size = 4096;

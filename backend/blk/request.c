@@ -62,10 +62,15 @@ static uint64_t pviod_seg_bytes(const struct pvring_seg *seg, unsigned int n)
 	return len;
 }
 
-/* Is [sector, sector + len bytes) inside the disk?  Free of overflow. */
-static bool pviod_blk_in_range(uint64_t sector, uint64_t len, uint64_t capacity)
+/*
+ * Is [sector, sector + len bytes) inside the disk?  Free of overflow.  The
+ * capacity is read once: the control thread changes it when the disk is
+ * resized (device.c's refresh).
+ */
+static bool pviod_blk_in_range(uint64_t sector, uint64_t len, const uint64_t *capacity_p)
 {
 	uint64_t n = len >> PVIO_BLK_SECTOR_SHIFT;
+	uint64_t capacity = __atomic_load_n(capacity_p, __ATOMIC_RELAXED);
 
 	return sector <= capacity && n <= capacity - sector;
 }
@@ -142,7 +147,7 @@ int pviod_blk_req_parse(struct pviod_blk_parsed *p, struct pvring_seg *seg,
 		if (p->type == PVIO_BLK_T_OUT && lim->readonly)
 			return PVIO_BLK_S_IOERR;
 		if (p->data_len % PVIO_BLK_SECTOR_SIZE ||
-		    !pviod_blk_in_range(p->sector, p->data_len, lim->capacity))
+		    !pviod_blk_in_range(p->sector, p->data_len, &lim->capacity))
 			return PVIO_BLK_S_IOERR;
 		if (p->ndata > PVIOD_BLK_SEGS)
 			return PVIO_BLK_S_IOERR;
@@ -197,7 +202,7 @@ int pviod_blk_ranges_parse(const struct pviod_blk_parsed *p, const struct pviod_
 			return PVIO_BLK_S_UNSUPP;
 		if (!num || num > PVIOD_BLK_DISCARD_SECTORS_MAX ||
 		    !pviod_blk_in_range(sector, (uint64_t)num << PVIO_BLK_SECTOR_SHIFT,
-					lim->capacity))
+					&lim->capacity))
 			return PVIO_BLK_S_IOERR;
 		out[i].sector = sector;
 		out[i].num_sectors = num;

@@ -45,6 +45,8 @@ static void pvioctl_usage(FILE *f)
 		   "                 front-end is disconnected, its socket removed\n"
 		   "  list           every device: id, type, connected, queues, features, socket\n"
 		   "  stats [ID]     per-queue counters of every device (or of ID)\n"
+		   "  refresh ID     look at a blk device's image again (grown, resized) and\n"
+		   "                 tell the guest its new size\n"
 		   "  version        pviod's version\n"
 		   "\n"
 		   "Options:\n"
@@ -414,7 +416,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr,
-			"pvioctl: no command (add, del, list, stats, version); try 'pvioctl --help'\n");
+			"pvioctl: no command (add, del, list, stats, refresh, version); try 'pvioctl --help'\n");
 		return PVIOCTL_EXIT_USAGE;
 	}
 	cmd = argv[optind];
@@ -447,8 +449,17 @@ int main(int argc, char **argv)
 			json_object_object_add(params, "id", json_object_new_string(arg));
 		}
 		cmd = "device_stats";
+	} else if (!strcmp(cmd, "refresh")) {
+		if (nargs != 1) {
+			fprintf(stderr, "pvioctl: refresh takes one argument: ID\n");
+			return PVIOCTL_EXIT_USAGE;
+		}
+		params = json_object_new_object();
+		json_object_object_add(params, "id", json_object_new_string(arg));
+		cmd = "device_refresh";
 	} else {
-		fprintf(stderr, "pvioctl: unknown command '%s' (add, del, list, stats, version)\n",
+		fprintf(stderr,
+			"pvioctl: unknown command '%s' (add, del, list, stats, refresh, version)\n",
 			cmd);
 		return PVIOCTL_EXIT_USAGE;
 	}
@@ -477,6 +488,11 @@ int main(int argc, char **argv)
 		printf("%s\n", pvioctl_str(result, "id"));
 	else if (!strcmp(cmd, "version"))
 		printf("pviod %s\n", pvioctl_str(result, "version"));
+	else if (!strcmp(cmd, "device_refresh"))
+		printf("%s: %s\n", pvioctl_str(result, "id"),
+		       json_object_get_boolean(json_object_object_get(result, "changed")) ?
+			       "changed" :
+			       "unchanged");
 	else if (!strcmp(cmd, "device_list"))
 		pvioctl_text_list(result);
 	else

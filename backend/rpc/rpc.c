@@ -282,13 +282,48 @@ static void rpc_log_level_set(struct pviod *p, json_object *params, struct rpc_r
 			       json_object_new_string(pviod_log_level_name(level)));
 }
 
+/*
+ * Look at the device's backing again (a blk image grown or shrunk) and tell
+ * its driver when the config space changed.
+ */
+static void rpc_device_refresh(struct pviod *p, json_object *params, struct rpc_reply *r)
+{
+	struct pviod_device *dev;
+	const char *id;
+	int ret;
+
+	if (rpc_param_string(params, "id", false, &id, r))
+		return;
+	dev = rpc_device(p, id, r);
+	if (!dev)
+		return;
+	if (!dev->ops->refresh) {
+		rpc_error(r, RPC_INVALID_PARAMS, "%s: a %s device has nothing to refresh", id,
+			  dev->ops->name);
+		return;
+	}
+	ret = pviod_device_refresh(dev);
+	if (ret < 0) {
+		rpc_error(r, RPC_DEVICE_ERROR, "%s: %s", id,
+			  ret == -EOPNOTSUPP ? "its engine cannot tell a resize" : strerror(-ret));
+		return;
+	}
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "id", json_object_new_string(dev->name));
+	json_object_object_add(r->result, "changed", json_object_new_boolean(ret > 0));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct pviod *p, json_object *params, struct rpc_reply *r);
 } rpc_methods[] = {
-	{ "device_add", rpc_device_add },	{ "device_del", rpc_device_del },
-	{ "device_list", rpc_device_list },	{ "device_stats", rpc_device_stats },
-	{ "log_level_set", rpc_log_level_set }, { "version", rpc_version },
+	{ "device_add", rpc_device_add },
+	{ "device_del", rpc_device_del },
+	{ "device_list", rpc_device_list },
+	{ "device_stats", rpc_device_stats },
+	{ "device_refresh", rpc_device_refresh },
+	{ "log_level_set", rpc_log_level_set },
+	{ "version", rpc_version },
 };
 
 /* --- requests and responses --------------------------------------------------------- */

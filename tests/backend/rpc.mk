@@ -14,3 +14,11 @@ PROGS += $(RPC_TEST)
 
 $(RPC_TEST): $(TEST_LIB) $(VUSER_LIB)
 $(RPC_TEST): TEST_LDLIBS := -ljson-c
+
+# The back-end channel (SET_BACKEND_REQ_FD, CONFIG_CHANGE_MSG): raw front-ends
+# on two disks of one pviod, resized through pvioctl refresh.
+BACKREQ_TEST := $(BACKEND_TEST_DIR)/backreq_test
+INTEGRATION_TESTS += $(BACKREQ_TEST)
+PROGS += $(BACKREQ_TEST)
+
+$(BACKREQ_TEST): $(TEST_LIB) | $(O)/pviod $(O)/pvioctl

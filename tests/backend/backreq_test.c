@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backreq_test - the back-end channel (PROTOCOL_F_BACKEND_REQ), against a
+ * running pviod with two disks, each driven by a raw vhost-user front-end
+ * (tests/lib/raw.h) that hands pviod a socketpair's end with
+ * SET_BACKEND_REQ_FD; the image is grown and pvioctl refresh run.
+ *
+ *   config_change_acked
+ *       CONFIG_CHANGE_MSG arrives with NEED_REPLY; GET_CONFIG, asked before
+ *       the ack as QEMU does, has the new capacity; after the ack a second
+ *       resize is told as well.
+ *   peer_never_acks
+ *       disk a's front-end never answers: control socket requests and the
+ *       other disk's whole resize round trip go on meanwhile; after the
+ *       timeout pviod closes a's channel only (a's session stays).
+ *   peer_closes_channel
+ *       the front-end closes its end: a resize is still served, pviod lives.
+ *   bad_fd_rejected
+ *       an eventfd and a datagram socket are refused with an error ack; the
+ *       session goes on.
+ *
+ * tap-run: timeout=60
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "pvtest.h"
+#include "raw.h"
+
+#define IMG_BYTES (1u << 20)
+#define PROTO                                                                                 \
+	(PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ))
+#define FEATURES (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+/* pviod's VU_BACKREQ_TIMEOUT_MS, and some slack. */
+#define ACK_TIMEOUT_MS 3000
+
+FIXTURE(backreq)
+{
+	char dir[64];
+	char rpc[128];
+	char img[2][128];
+	char sock[2][128];
+	struct pvt_pviod pv;
+	struct raw fe[2];
+	int chan[2][2]; /* per disk: [0] pviod's end (sent), [1] ours */
+};
+
+/* pvioctl -s RPC ARGS...; its exit status. */
+static int run_pvioctl(const struct pvt_pviod *pv, const char *rpc, const char *args)
+{
+	char bin[PATH_MAX], cmd[PATH_MAX + 512];
+	int st;
+
+	snprintf(bin, sizeof(bin), "%s", pv->bin);
+	snprintf(cmd, sizeof(cmd), "%s/pvioctl -s %s %s >/dev/null", dirname(bin), rpc, args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int grow(const char *img, off_t bytes)
+{
+	return truncate(img, bytes) ? -errno : 0;
+}
+
+/* GET_CONFIG's capacity (sectors), or -errno. */
+static long long get_capacity(struct raw *r)
+{
+	struct vhost_user_config c = { .offset = 0, .size = 8 };
+	struct vhost_user_msg m;
+	uint64_t cap;
+	int ret;
+
+	ret = raw_send(r, VHOST_USER_GET_CONFIG, 0, &c, 12 + 8, NULL, 0);
+	if (!ret)
+		ret = raw_recv(r, &m);
+	if (ret)
+		return ret;
+	if (m.hdr.size != 12 + 8)
+		return -EPROTO;
+	memcpy(&cap, m.payload.config.payload, 8);
+	return (long long)cap;
+}
+
+/* The next message on our end of a channel within @ms: 1, 0 on EOF, -ETIMEDOUT. */
+static int chan_recv(int fd, struct vhost_user_msg *m, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return -ETIMEDOUT;
+	n = recv(fd, m, sizeof(m->hdr), MSG_WAITALL);
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(m->hdr) || m->hdr.size)
+		return -EPROTO;
+	return 1;
+}
+
+static int chan_ack(int fd, uint64_t v)
+{
+	struct vhost_user_msg m = { .hdr = { .request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+					     .flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+					     .size = 8 } };
+
+	m.payload.u64 = v;
+	return send(fd, &m, 12 + 8, MSG_NOSIGNAL) == 20 ? 0 : -errno;
+}
+
+/* Connect front-end @i, negotiate, hand over a channel (acked). */
+static long setup_fe(FIXTURE_DATA(backreq) * self, int i)
+{
+	long ret;
+
+	raw_init(&self->fe[i]);
+	if (raw_connect(&self->fe[i], self->sock[i]) ||
+	    raw_negotiate(&self->fe[i], PROTO, FEATURES))
+		return -EPROTO;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, self->chan[i]))
+		return -errno;
+	ret = raw_ack(&self->fe[i], VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &self->chan[i][0], 1);
+	/* pviod has its end now: ours sees EOF when pviod closes it. */
+	close(self->chan[i][0]);
+	self->chan[i][0] = -1;
+	return ret;
+}
+
+FIXTURE_SETUP(backreq)
+{
+	char spec[2][512], log[128];
+	const char *const args[] = { "--workers", "1",	      "--rpc", self->rpc, "--device",
+				     spec[0],	  "--device", spec[1], NULL };
+	int i, fd, ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-backreq.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->rpc, sizeof(self->rpc), "%s/control.sock", self->dir);
+	for (i = 0; i < 2; i++) {
+		snprintf(self->img[i], sizeof(self->img[i]), "%s/%c.img", self->dir, 'a' + i);
+		snprintf(self->sock[i], sizeof(self->sock[i]), "%s/%c.sock", self->dir, 'a' + i);
+		fd = open(self->img[i], O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
+		close(fd);
+		snprintf(spec[i], sizeof(spec[i]), "blk,id=%c,socket=%s,file=%s,direct=off",
+			 'a' + i, self->sock[i], self->img[i]);
+		self->chan[i][0] = -1;
+		self->chan[i][1] = -1;
+		self->fe[i].sock = -1;
+	}
+	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
+	ret = pvt_pviod_start(&self->pv, log, args, 10000);
+	if (ret == -ENOENT)
+		SKIP(return, "pviod not built");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, pvt_wait_socket(self->rpc, self->pv.pid, 10000));
+	ASSERT_EQ(0, setup_fe(self, 0));
+	ASSERT_EQ(0, setup_fe(self, 1));
+}
+
+FIXTURE_TEARDOWN(backreq)
+{
+	char log[128], cmd[160];
+	int i, status;
+
+	for (i = 0; i < 2; i++) {
+		raw_close(&self->fe[i]);
+		if (self->chan[i][0] >= 0)
+			close(self->chan[i][0]);
+		if (self->chan[i][1] >= 0)
+			close(self->chan[i][1]);
+	}
+	if (!self->pv.pid)
+		return;
+	status = pvt_pviod_stop(&self->pv, 10000);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || _metadata->passed == 0)
+		pvt_dump_log(log);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+	if (system(cmd))
+		TH_LOG("could not remove %s", self->dir);
+}
+
+TEST_F(backreq, config_change_acked)
+{
+	struct vhost_user_msg m;
+
+	ASSERT_EQ(IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	ASSERT_EQ(0, grow(self->img[0], 2 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	ASSERT_EQ(1, chan_recv(self->chan[0][1], &m, 2000));
+	EXPECT_EQ(VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, m.hdr.request);
+	EXPECT_EQ(VHOST_USER_VERSION | VHOST_USER_FLAG_NEED_REPLY, m.hdr.flags);
+	/* QEMU reads the config before it acks: pviod must answer meanwhile. */
+	EXPECT_EQ(2 * IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	ASSERT_EQ(0, chan_ack(self->chan[0][1], 0));
+	/* Nothing changed: nothing is sent. */
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	EXPECT_EQ(-ETIMEDOUT, chan_recv(self->chan[0][1], &m, 300));
+	/* A second resize, told again: the ack was taken. */
+	ASSERT_EQ(0, grow(self->img[0], 3 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	ASSERT_EQ(1, chan_recv(self->chan[0][1], &m, 2000));
+	EXPECT_EQ(3 * IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	ASSERT_EQ(0, chan_ack(self->chan[0][1], 0));
+	/* Shrunk: told too, and the capacity follows. */
+	ASSERT_EQ(0, grow(self->img[0], IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	ASSERT_EQ(1, chan_recv(self->chan[0][1], &m, 2000));
+	EXPECT_EQ(IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	ASSERT_EQ(0, chan_ack(self->chan[0][1], 0));
+}
+
+TEST_F(backreq, peer_never_acks)
+{
+	struct vhost_user_msg m;
+	uint64_t f;
+	long t0;
+
+	ASSERT_EQ(0, grow(self->img[0], 2 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	ASSERT_EQ(1, chan_recv(self->chan[0][1], &m, 2000));
+	t0 = pvt_ms();
+	/* While a's ack is awaited: the control socket and disk b go on. */
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "list"));
+	ASSERT_EQ(0, grow(self->img[1], 2 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh b"));
+	ASSERT_EQ(1, chan_recv(self->chan[1][1], &m, 2000));
+	EXPECT_EQ(2 * IMG_BYTES / 512, get_capacity(&self->fe[1]));
+	ASSERT_EQ(0, chan_ack(self->chan[1][1], 0));
+	EXPECT_GT(ACK_TIMEOUT_MS - 500, pvt_ms() - t0);
+	/* Another change of a meanwhile waits for the ack that never comes. */
+	ASSERT_EQ(0, grow(self->img[0], 3 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	/* The timeout: a's channel closed, and nothing more sent on it. */
+	EXPECT_EQ(0, chan_recv(self->chan[0][1], &m, ACK_TIMEOUT_MS + 2000));
+	TH_LOG("a's channel closed %ld ms after its message", pvt_ms() - t0);
+	EXPECT_LE(ACK_TIMEOUT_MS - 200, pvt_ms() - t0);
+	/* a's session itself goes on, with the fresh config. */
+	ASSERT_EQ(0, raw_get_u64(&self->fe[0], VHOST_USER_GET_FEATURES, &f));
+	EXPECT_EQ(3 * IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	/* b's channel still works. */
+	ASSERT_EQ(0, grow(self->img[1], 3 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh b"));
+	ASSERT_EQ(1, chan_recv(self->chan[1][1], &m, 2000));
+	ASSERT_EQ(0, chan_ack(self->chan[1][1], 0));
+}
+
+TEST_F(backreq, peer_closes_channel)
+{
+	uint64_t f;
+
+	close(self->chan[0][1]);
+	self->chan[0][1] = -1;
+	ASSERT_EQ(0, grow(self->img[0], 2 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh a"));
+	ASSERT_EQ(0, raw_get_u64(&self->fe[0], VHOST_USER_GET_FEATURES, &f));
+	EXPECT_EQ(2 * IMG_BYTES / 512, get_capacity(&self->fe[0]));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "list"));
+}
+
+TEST_F(backreq, bad_fd_rejected)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), dgram[2];
+	uint64_t f;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dgram));
+	EXPECT_EQ(EINVAL, raw_ack(&self->fe[0], VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &efd, 1));
+	EXPECT_EQ(EINVAL,
+		  raw_ack(&self->fe[0], VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &dgram[0], 1));
+	/* No fd at all. */
+	EXPECT_EQ(EBADF, raw_ack(&self->fe[0], VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, NULL, 0));
+	close(efd);
+	close(dgram[0]);
+	close(dgram[1]);
+	ASSERT_EQ(0, raw_get_u64(&self->fe[0], VHOST_USER_GET_FEATURES, &f));
+	EXPECT_TRUE(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+}
+
+TEST_HARNESS_MAIN
