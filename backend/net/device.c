@@ -121,6 +121,47 @@ static int pviod_net_config_write(struct pviod_device *dev, uint32_t off, const 
 	return 0;
 }
 
+static const struct pviod_device_ops pviod_net_ops;
+
+/**
+ * pviod_net_link_set - bring the link up or down, as the driver sees it
+ * @dev: a net device, on the control thread
+ * @up: the new state
+ *
+ * VIRTIO_NET_F_STATUS's LINK_UP bit in the config space; a front-end
+ * that listens on the back-end channel is told (CONFIG_CHANGE_MSG), and
+ * its driver reads the bit again.  Frames keep flowing: this is the
+ * driver's view (its carrier), not a cable pulled out of the back-end.
+ *
+ * Return: 0, or -ENOTTY when @dev is not a net device.
+ */
+int pviod_net_link_set(struct pviod_device *dev, bool up)
+{
+	struct pviod_net *net;
+	uint16_t st;
+
+	if (dev->ops != &pviod_net_ops)
+		return -ENOTTY;
+	net = pviod_net_of(dev);
+	st = le16_to_cpu(net->config.status);
+	if (!!(st & PVIO_NET_S_LINK_UP) == up)
+		return 0;
+	st = up ? (st | PVIO_NET_S_LINK_UP) : (st & ~PVIO_NET_S_LINK_UP);
+	net->config.status = cpu_to_le16(st);
+	pr_info("%s: link %s", dev->name, up ? "up" : "down");
+	pviod_device_refresh(dev);
+	return 0;
+}
+
+/**
+ * pviod_net_link_up - the link's state as the driver sees it
+ * @dev: a net device, on the control thread
+ */
+bool pviod_net_link_up(struct pviod_device *dev)
+{
+	return le16_to_cpu(pviod_net_of(dev)->config.status) & PVIO_NET_S_LINK_UP;
+}
+
 static void pviod_net_destroy(struct pviod_device *dev)
 {
 	struct pviod_net *net = pviod_net_of(dev);

@@ -235,6 +235,8 @@ struct pviod_net_cursor {
 /* device.c */
 int pviod_net_create(const struct pviod_env *env, const char *name, const char *opts,
 		     struct pviod_device **out);
+int pviod_net_link_set(struct pviod_device *dev, bool up);
+bool pviod_net_link_up(struct pviod_device *dev);
 
 /* rx.c */
 size_t pviod_net_copy(struct pviod_net_cursor *src, const struct pvring_seg *seg, unsigned int nseg,

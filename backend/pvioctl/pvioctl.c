@@ -47,6 +47,7 @@ static void pvioctl_usage(FILE *f)
 		   "  stats [ID]     per-queue counters of every device (or of ID)\n"
 		   "  refresh ID     look at a blk device's image again (grown, resized) and\n"
 		   "                 tell the guest its new size\n"
+		   "  link ID up|down  a net device's link state, as the guest sees it\n"
 		   "  version        pviod's version\n"
 		   "\n"
 		   "Options:\n"
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr,
-			"pvioctl: no command (add, del, list, stats, refresh, version); try 'pvioctl --help'\n");
+			"pvioctl: no command (add, del, list, stats, refresh, link, version); try 'pvioctl --help'\n");
 		return PVIOCTL_EXIT_USAGE;
 	}
 	cmd = argv[optind];
@@ -457,9 +458,20 @@ int main(int argc, char **argv)
 		params = json_object_new_object();
 		json_object_object_add(params, "id", json_object_new_string(arg));
 		cmd = "device_refresh";
+	} else if (!strcmp(cmd, "link")) {
+		const char *state = nargs == 2 ? argv[optind + 2] : "";
+
+		if (strcmp(state, "up") && strcmp(state, "down")) {
+			fprintf(stderr, "pvioctl: link takes two arguments: ID up|down\n");
+			return PVIOCTL_EXIT_USAGE;
+		}
+		params = json_object_new_object();
+		json_object_object_add(params, "id", json_object_new_string(arg));
+		json_object_object_add(params, "state", json_object_new_string(state));
+		cmd = "net_link_set";
 	} else {
 		fprintf(stderr,
-			"pvioctl: unknown command '%s' (add, del, list, stats, refresh, version)\n",
+			"pvioctl: unknown command '%s' (add, del, list, stats, refresh, link, version)\n",
 			cmd);
 		return PVIOCTL_EXIT_USAGE;
 	}
@@ -493,6 +505,8 @@ int main(int argc, char **argv)
 		       json_object_get_boolean(json_object_object_get(result, "changed")) ?
 			       "changed" :
 			       "unchanged");
+	else if (!strcmp(cmd, "net_link_set"))
+		printf("%s: link %s\n", pvioctl_str(result, "id"), pvioctl_str(result, "state"));
 	else if (!strcmp(cmd, "device_list"))
 		pvioctl_text_list(result);
 	else

@@ -26,6 +26,7 @@
 
 #include "core/log.h"
 #include "daemon/pviod.h"
+#include "net/net.h"
 #include "rpc/rpc.h"
 #include "vhost-user/socket.h"
 #include "vhost-user/vu.h"
@@ -105,6 +106,17 @@ static struct pviod_device *rpc_device(struct pviod *p, const char *id, struct r
 	return dev;
 }
 
+/* The device params.id names; NULL (and the error in @r) when none. */
+static struct pviod_device *rpc_device_param(struct pviod *p, json_object *params,
+					     struct rpc_reply *r)
+{
+	const char *id;
+
+	if (rpc_param_string(params, "id", false, &id, r))
+		return NULL;
+	return rpc_device(p, id, r);
+}
+
 /* --- methods ------------------------------------------------------------------------ */
 
 static void rpc_version(struct pviod *p, json_object *params, struct rpc_reply *r)
@@ -143,14 +155,10 @@ static void rpc_device_add(struct pviod *p, json_object *params, struct rpc_repl
 static void rpc_device_del(struct pviod *p, json_object *params, struct rpc_reply *r)
 {
 	struct pviod_log_capture cap;
-	struct pviod_device *dev;
-	const char *id;
+	struct pviod_device *dev = rpc_device_param(p, params, r);
 	char name[PVIOD_ID_MAX];
 	int ret;
 
-	if (rpc_param_string(params, "id", false, &id, r))
-		return;
-	dev = rpc_device(p, id, r);
 	if (!dev)
 		return;
 	snprintf(name, sizeof(name), "%s", dev->name);
@@ -288,23 +296,19 @@ static void rpc_log_level_set(struct pviod *p, json_object *params, struct rpc_r
  */
 static void rpc_device_refresh(struct pviod *p, json_object *params, struct rpc_reply *r)
 {
-	struct pviod_device *dev;
-	const char *id;
+	struct pviod_device *dev = rpc_device_param(p, params, r);
 	int ret;
 
-	if (rpc_param_string(params, "id", false, &id, r))
-		return;
-	dev = rpc_device(p, id, r);
 	if (!dev)
 		return;
 	if (!dev->ops->refresh) {
-		rpc_error(r, RPC_INVALID_PARAMS, "%s: a %s device has nothing to refresh", id,
-			  dev->ops->name);
+		rpc_error(r, RPC_INVALID_PARAMS, "%s: a %s device has nothing to refresh",
+			  dev->name, dev->ops->name);
 		return;
 	}
 	ret = pviod_device_refresh(dev);
 	if (ret < 0) {
-		rpc_error(r, RPC_DEVICE_ERROR, "%s: %s", id,
+		rpc_error(r, RPC_DEVICE_ERROR, "%s: %s", dev->name,
 			  ret == -EOPNOTSUPP ? "its engine cannot tell a resize" : strerror(-ret));
 		return;
 	}
@@ -313,17 +317,40 @@ static void rpc_device_refresh(struct pviod *p, json_object *params, struct rpc_
 	json_object_object_add(r->result, "changed", json_object_new_boolean(ret > 0));
 }
 
+/* A net device's link, up or down, as its driver sees it. */
+static void rpc_net_link_set(struct pviod *p, json_object *params, struct rpc_reply *r)
+{
+	struct pviod_device *dev;
+	const char *state;
+
+	if (rpc_param_string(params, "state", false, &state, r))
+		return;
+	if (strcmp(state, "up") && strcmp(state, "down")) {
+		rpc_error(r, RPC_INVALID_PARAMS, "state '%s': expected up or down", state);
+		return;
+	}
+	dev = rpc_device_param(p, params, r);
+	if (!dev)
+		return;
+	if (pviod_net_link_set(dev, !strcmp(state, "up"))) {
+		rpc_error(r, RPC_INVALID_PARAMS, "%s is a %s device, not a net device", dev->name,
+			  dev->ops->name);
+		return;
+	}
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "id", json_object_new_string(dev->name));
+	json_object_object_add(r->result, "state",
+			       json_object_new_string(pviod_net_link_up(dev) ? "up" : "down"));
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct pviod *p, json_object *params, struct rpc_reply *r);
 } rpc_methods[] = {
-	{ "device_add", rpc_device_add },
-	{ "device_del", rpc_device_del },
-	{ "device_list", rpc_device_list },
-	{ "device_stats", rpc_device_stats },
-	{ "device_refresh", rpc_device_refresh },
-	{ "log_level_set", rpc_log_level_set },
-	{ "version", rpc_version },
+	{ "device_add", rpc_device_add },	  { "device_del", rpc_device_del },
+	{ "device_list", rpc_device_list },	  { "device_stats", rpc_device_stats },
+	{ "device_refresh", rpc_device_refresh }, { "net_link_set", rpc_net_link_set },
+	{ "log_level_set", rpc_log_level_set },	  { "version", rpc_version },
 };
 
 /* --- requests and responses --------------------------------------------------------- */

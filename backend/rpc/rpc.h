@@ -10,7 +10,7 @@
  * dropped, and past PVIOD_RPC_CLIENTS_MAX clients a new one is told so and
  * closed.  Methods (Documentation/pvioctl.8 has their parameters and
  * results): device_add, device_del, device_list, device_stats,
- * device_refresh, log_level_set, version.
+ * device_refresh, net_link_set, log_level_set, version.
  */
 #ifndef PVIOD_RPC_RPC_H
 #define PVIOD_RPC_RPC_H

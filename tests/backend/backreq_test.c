@@ -18,6 +18,9 @@
  *   bad_fd_rejected
  *       an eventfd and a datagram socket are refused with an error ack; the
  *       session goes on.
+ *   net_link
+ *       pvioctl link on a loop net device: CONFIG_CHANGE_MSG each way, the
+ *       config's status follows; on a blk device pvioctl fails.
  *
  * tap-run: timeout=60
  */
@@ -37,6 +40,7 @@
 #include "kselftest_harness.h"
 #include "pvtest.h"
 #include "raw.h"
+#include "virtio_net.h"
 
 #define IMG_BYTES (1u << 20)
 #define PROTO                                                                                 \
@@ -52,6 +56,7 @@ FIXTURE(backreq)
 	char rpc[128];
 	char img[2][128];
 	char sock[2][128];
+	char net_sock[128];
 	struct pvt_pviod pv;
 	struct raw fe[2];
 	int chan[2][2]; /* per disk: [0] pviod's end (sent), [1] ours */
@@ -74,23 +79,31 @@ static int grow(const char *img, off_t bytes)
 	return truncate(img, bytes) ? -errno : 0;
 }
 
-/* GET_CONFIG's capacity (sectors), or -errno. */
-static long long get_capacity(struct raw *r)
+/* GET_CONFIG of @size bytes at @off into @buf: 0 or -errno. */
+static int get_config(struct raw *r, uint32_t off, uint32_t size, void *buf)
 {
-	struct vhost_user_config c = { .offset = 0, .size = 8 };
+	struct vhost_user_config c = { .offset = off, .size = size };
 	struct vhost_user_msg m;
-	uint64_t cap;
 	int ret;
 
-	ret = raw_send(r, VHOST_USER_GET_CONFIG, 0, &c, 12 + 8, NULL, 0);
+	ret = raw_send(r, VHOST_USER_GET_CONFIG, 0, &c, 12 + size, NULL, 0);
 	if (!ret)
 		ret = raw_recv(r, &m);
 	if (ret)
 		return ret;
-	if (m.hdr.size != 12 + 8)
+	if (m.hdr.size != 12 + size)
 		return -EPROTO;
-	memcpy(&cap, m.payload.config.payload, 8);
-	return (long long)cap;
+	memcpy(buf, m.payload.config.payload, size);
+	return 0;
+}
+
+/* The blk config's capacity (sectors), or -errno. */
+static long long get_capacity(struct raw *r)
+{
+	uint64_t cap;
+	int ret = get_config(r, 0, 8, &cap);
+
+	return ret ? ret : (long long)cap;
 }
 
 /* The next message on our end of a channel within @ms: 1, 0 on EOF, -ETIMEDOUT. */
@@ -140,8 +153,10 @@ static long setup_fe(FIXTURE_DATA(backreq) * self, int i)
 FIXTURE_SETUP(backreq)
 {
 	char spec[2][512], log[128];
-	const char *const args[] = { "--workers", "1",	      "--rpc", self->rpc, "--device",
-				     spec[0],	  "--device", spec[1], NULL };
+	char net[256];
+	const char *const args[] = { "--workers", "1",	   "--rpc",    self->rpc,
+				     "--device",  spec[0], "--device", spec[1],
+				     "--device",  net,	   NULL };
 	int i, fd, ret;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -161,6 +176,8 @@ FIXTURE_SETUP(backreq)
 		self->chan[i][1] = -1;
 		self->fe[i].sock = -1;
 	}
+	snprintf(self->net_sock, sizeof(self->net_sock), "%s/n.sock", self->dir);
+	snprintf(net, sizeof(net), "net,id=n,socket=%s,backend=loop", self->net_sock);
 	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
 	ret = pvt_pviod_start(&self->pv, log, args, 10000);
 	if (ret == -ENOENT)
@@ -290,6 +307,46 @@ TEST_F(backreq, bad_fd_rejected)
 	close(dgram[1]);
 	ASSERT_EQ(0, raw_get_u64(&self->fe[0], VHOST_USER_GET_FEATURES, &f));
 	EXPECT_TRUE(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+}
+
+/* The net config's status (virtio 1.2 5.1.4: after the 6-byte MAC), or -errno. */
+static int get_net_status(struct raw *r)
+{
+	uint16_t st;
+	int ret = get_config(r, 6, 2, &st);
+
+	return ret ? ret : st;
+}
+
+TEST_F(backreq, net_link)
+{
+	struct vhost_user_msg m;
+	struct raw n;
+	int chan[2];
+
+	raw_init(&n);
+	ASSERT_EQ(0, raw_connect(&n, self->net_sock));
+	ASSERT_EQ(0, raw_negotiate(&n, PROTO, FEATURES | PVIO_BIT(PVIO_NET_F_STATUS)));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan));
+	ASSERT_EQ(0, raw_ack(&n, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &chan[0], 1));
+	close(chan[0]);
+	EXPECT_EQ(PVIO_NET_S_LINK_UP, get_net_status(&n));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n down"));
+	ASSERT_EQ(1, chan_recv(chan[1], &m, 2000));
+	EXPECT_EQ(0, get_net_status(&n));
+	ASSERT_EQ(0, chan_ack(chan[1], 0));
+	/* Already down: nothing to tell. */
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n down"));
+	EXPECT_EQ(-ETIMEDOUT, chan_recv(chan[1], &m, 300));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n up"));
+	ASSERT_EQ(1, chan_recv(chan[1], &m, 2000));
+	EXPECT_EQ(PVIO_NET_S_LINK_UP, get_net_status(&n));
+	ASSERT_EQ(0, chan_ack(chan[1], 0));
+	/* Not a net device; not a state. */
+	EXPECT_EQ(1, run_pvioctl(&self->pv, self->rpc, "link a down 2>/dev/null"));
+	EXPECT_EQ(2, run_pvioctl(&self->pv, self->rpc, "link n sideways 2>/dev/null"));
+	close(chan[1]);
+	raw_close(&n);
 }
 
 TEST_HARNESS_MAIN
