@@ -158,6 +158,9 @@ static void pviod_con_tick(struct pviod_con *con, int64_t now)
 			p->rows = ws.ws_row;
 			pr_info("%s: port %u: window %ux%u", con->dev->name, i, p->cols, p->rows);
 			pviod_con_ctrl_resize(con, p);
+			/* Port 0's size is in the config space too (F_SIZE): say it changed. */
+			if (i == 0)
+				pviod_device_changed(con->dev);
 		}
 		if (!p->out.len) {
 			p->progress_ms = now;
