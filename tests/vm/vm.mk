@@ -63,6 +63,9 @@ VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_r
 # Live migration: a guest's pviod disk under verified writes, migrated six
 # times between two QEMUs on one pviod (two sockets, one image).
 VM_TESTS += tests/vm/pviod_migrate.sh
+# A disk grown under a running guest (pvioctl refresh; the back-end channel's
+# CONFIG_CHANGE_MSG): the stock virtio_blk and pvio_blk see the new size.
+VM_TESTS += tests/vm/pviod_blk_resize.sh tests/vm/pvio_blk_resize.sh
 
 # The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod.
 VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh
