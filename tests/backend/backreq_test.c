@@ -18,6 +18,11 @@
  *   bad_fd_rejected
  *       an eventfd and a datagram socket are refused with an error ack; the
  *       session goes on.
+ *   data_path_follows
+ *       a third disk through the userspace driver: a write past the end
+ *       fails with IOERR, is served once the image grew and refresh ran,
+ *       reads back in pviod and in the image; after a shrink a read past the
+ *       new end fails again.
  *   net_link
  *       pvioctl link on a loop net device: CONFIG_CHANGE_MSG each way, the
  *       config's status follows; on a blk device pvioctl fails.
@@ -40,6 +45,7 @@
 #include "kselftest_harness.h"
 #include "pvtest.h"
 #include "raw.h"
+#include "vuser.h"
 #include "virtio_net.h"
 
 #define IMG_BYTES (1u << 20)
@@ -57,6 +63,7 @@ FIXTURE(backreq)
 	char img[2][128];
 	char sock[2][128];
 	char net_sock[128];
+	char c_img[128], c_sock[128];
 	struct pvt_pviod pv;
 	struct raw fe[2];
 	int chan[2][2]; /* per disk: [0] pviod's end (sent), [1] ours */
@@ -153,10 +160,10 @@ static long setup_fe(FIXTURE_DATA(backreq) * self, int i)
 FIXTURE_SETUP(backreq)
 {
 	char spec[2][512], log[128];
-	char net[256];
-	const char *const args[] = { "--workers", "1",	   "--rpc",    self->rpc,
-				     "--device",  spec[0], "--device", spec[1],
-				     "--device",  net,	   NULL };
+	char net[256], c[512];
+	const char *const args[] = { "--workers", "1",	      "--rpc", self->rpc,  "--device",
+				     spec[0],	  "--device", spec[1], "--device", net,
+				     "--device",  c,	      NULL };
 	int i, fd, ret;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -176,6 +183,13 @@ FIXTURE_SETUP(backreq)
 		self->chan[i][1] = -1;
 		self->fe[i].sock = -1;
 	}
+	snprintf(self->c_img, sizeof(self->c_img), "%s/c.img", self->dir);
+	snprintf(self->c_sock, sizeof(self->c_sock), "%s/c.sock", self->dir);
+	fd = open(self->c_img, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
+	close(fd);
+	snprintf(c, sizeof(c), "blk,id=c,socket=%s,file=%s", self->c_sock, self->c_img);
 	snprintf(self->net_sock, sizeof(self->net_sock), "%s/n.sock", self->dir);
 	snprintf(net, sizeof(net), "net,id=n,socket=%s,backend=loop", self->net_sock);
 	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
@@ -307,6 +321,42 @@ TEST_F(backreq, bad_fd_rejected)
 	close(dgram[1]);
 	ASSERT_EQ(0, raw_get_u64(&self->fe[0], VHOST_USER_GET_FEATURES, &f));
 	EXPECT_TRUE(f & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+}
+
+TEST_F(backreq, data_path_follows)
+{
+	struct vuser_blk_opts o = { .socket_path = self->c_sock,
+				    .buf_bytes = 8192,
+				    .timeout_ms = 10000 };
+	struct vuser_blk blk;
+	uint8_t *w, *r;
+	int fd;
+
+	ASSERT_EQ(0, vuser_blk_open(&blk, &o));
+	w = vuser_blk_alloc(&blk, 4096);
+	r = vuser_blk_alloc(&blk, 4096);
+	ASSERT_NE(NULL, w);
+	ASSERT_NE(NULL, r);
+	memset(w, 0x5a, 4096);
+	EXPECT_EQ(-EIO, vuser_blk_sync(&blk, 0, PVIO_BLK_T_OUT, IMG_BYTES, w, 4096));
+	ASSERT_EQ(0, grow(self->c_img, 2 * IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh c"));
+	EXPECT_EQ(0, vuser_blk_sync(&blk, 0, PVIO_BLK_T_OUT, IMG_BYTES, w, 4096));
+	EXPECT_EQ(0, vuser_blk_sync(&blk, 0, PVIO_BLK_T_IN, IMG_BYTES, r, 4096));
+	EXPECT_EQ(0, memcmp(w, r, 4096));
+	EXPECT_EQ(0, vuser_blk_sync(&blk, 0, PVIO_BLK_T_FLUSH, 0, NULL, 0));
+	fd = open(self->c_img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	memset(r, 0, 4096);
+	EXPECT_EQ(4096, pread(fd, r, 4096, IMG_BYTES));
+	EXPECT_EQ(0, memcmp(w, r, 4096));
+	close(fd);
+	/* Shrunk: past the new end fails, before it still reads. */
+	ASSERT_EQ(0, grow(self->c_img, IMG_BYTES));
+	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "refresh c"));
+	EXPECT_EQ(-EIO, vuser_blk_sync(&blk, 0, PVIO_BLK_T_IN, IMG_BYTES, r, 4096));
+	EXPECT_EQ(0, vuser_blk_sync(&blk, 0, PVIO_BLK_T_IN, IMG_BYTES - 4096, r, 4096));
+	vuser_blk_close(&blk);
 }
 
 /* The net config's status (virtio 1.2 5.1.4: after the 6-byte MAC), or -errno. */

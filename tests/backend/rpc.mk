@@ -16,9 +16,10 @@ $(RPC_TEST): $(TEST_LIB) $(VUSER_LIB)
 $(RPC_TEST): TEST_LDLIBS := -ljson-c
 
 # The back-end channel (SET_BACKEND_REQ_FD, CONFIG_CHANGE_MSG): raw front-ends
-# on two disks of one pviod, resized through pvioctl refresh.
+# on two disks of one pviod, resized through pvioctl refresh; the data path
+# after a resize through the userspace driver on a third.
 BACKREQ_TEST := $(BACKEND_TEST_DIR)/backreq_test
 INTEGRATION_TESTS += $(BACKREQ_TEST)
 PROGS += $(BACKREQ_TEST)
 
-$(BACKREQ_TEST): $(TEST_LIB) | $(O)/pviod $(O)/pvioctl
+$(BACKREQ_TEST): $(VUSER_LIB) $(TEST_LIB) | $(O)/pviod $(O)/pvioctl
