@@ -347,7 +347,7 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 		ret = __pvring_dev_one_packed(vr, d, flags, c, seg, max_seg, &id);
 	} else {
 		/* Their own variables: the fast path's stay out of memory. */
-		u16 walk_ndesc, walk_id;
+		u16 walk_ndesc = 0, walk_id = 0;
 
 		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &walk_ndesc,
 					     &walk_id);
