@@ -25,7 +25,7 @@ PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vrin
 	dirty.o backreq.o conn.o)
 PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o rbd.o)
 PVIOD_NET_OBJS := $(addprefix $(O)/backend/net/, device.o rx.o tx.o ctrl.o loop.o hdr.o gso.o \
-	filter.o fdb.o tap.o switch.o stats.o)
+	filter.o fdb.o tap.o switch.o stats.o announce.o)
 PVIOD_CONSOLE_OBJS := $(addprefix $(O)/backend/console/, device.o sink.o)
 
 PVIOD_DAEMON_OBJS := $(addprefix $(O)/backend/daemon/, daemon.o stats.o config.o)

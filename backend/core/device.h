@@ -107,6 +107,13 @@ struct pviod_device_ops {
 	 * Return: 1 when the config space changed, 0 when not, -errno.
 	 */
 	int (*refresh)(struct pviod_device *dev);
+	/*
+	 * Optional: tell the network that the guest with address @mac (6
+	 * bytes, unicast: checked) is reachable here now, after a migration
+	 * (vhost-user SEND_RARP).  A device type that has it offers
+	 * PROTOCOL_F_RARP.  Failures are the type's to log: the session goes on.
+	 */
+	void (*announce)(struct pviod_device *dev, const uint8_t *mac);
 	/* Free the type's state (dev->priv); also after a failed create. */
 	void (*destroy)(struct pviod_device *dev);
 };

@@ -206,6 +206,7 @@ static const struct pviod_device_ops pviod_net_ops = {
 	.queue_serve = pviod_net_queue_serve,
 	.queue_stats = pviod_net_queue_stats,
 	.queue_counters = pviod_net_queue_counters,
+	.announce = pviod_net_announce,
 	.destroy = pviod_net_destroy,
 };
 

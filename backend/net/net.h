@@ -238,6 +238,10 @@ int pviod_net_create(const struct pviod_env *env, const char *name, const char *
 int pviod_net_link_set(struct pviod_device *dev, bool up);
 bool pviod_net_link_up(struct pviod_device *dev);
 
+/* announce.c: the ->announce op (SEND_RARP after a migration). */
+#define PVIOD_NET_RARP_FRAME_LEN 60 /* Ethernet's minimum: 14 + 28 bytes of RARP + padding */
+void pviod_net_announce(struct pviod_device *dev, const uint8_t *mac);
+
 /* rx.c */
 size_t pviod_net_copy(struct pviod_net_cursor *src, const struct pvring_seg *seg, unsigned int nseg,
 		      size_t n);

@@ -32,15 +32,19 @@
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                                   \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | PVIO_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	 PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                                        \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |                                             \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ))
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) | PVIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ))
 
 /**
- * vu_msg_protocol_features - the protocol features pviod offers
+ * vu_msg_protocol_features - the protocol features pviod offers a device
+ * @vu: the device's vhost-user side
+ *
+ * Every device gets VU_PROTOCOL_FEATURES; RARP only a device type that can
+ * announce a guest (net).
  */
-uint64_t vu_msg_protocol_features(void)
+uint64_t vu_msg_protocol_features(const struct vu_dev *vu)
 {
-	return VU_PROTOCOL_FEATURES;
+	return VU_PROTOCOL_FEATURES |
+	       (vu->dev->ops->announce ? PVIO_BIT(VHOST_USER_PROTOCOL_F_RARP) : 0);
 }
 
 /*
@@ -102,19 +106,18 @@ static int vu_set_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *f
 static int vu_get_protocol_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 				    unsigned int nfds)
 {
-	vu_reply_u64(msg, VU_PROTOCOL_FEATURES);
+	vu_reply_u64(msg, vu_msg_protocol_features(vu));
 	return 0;
 }
 
 static int vu_set_protocol_features(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds,
 				    unsigned int nfds)
 {
-	uint64_t f = msg->payload.u64;
+	uint64_t f = msg->payload.u64, offered = vu_msg_protocol_features(vu);
 
-	if (f & ~VU_PROTOCOL_FEATURES) {
+	if (f & ~offered) {
 		pr_err("%s: SET_PROTOCOL_FEATURES 0x%llx: bits 0x%llx were not offered",
-		       vu->dev->name, (unsigned long long)f,
-		       (unsigned long long)(f & ~VU_PROTOCOL_FEATURES));
+		       vu->dev->name, (unsigned long long)f, (unsigned long long)(f & ~offered));
 		return -EINVAL;
 	}
 	vu->s.protocol_features = f;
@@ -346,6 +349,34 @@ static int vu_set_log_base(struct vu_dev *vu, struct vhost_user_msg *msg, int *f
 	return 0;
 }
 
+/*
+ * SEND_RARP: the guest's MAC in the payload's first 6 bytes (the u64's
+ * bytes in memory order; the last two are padding).  Only a unicast
+ * address names one guest: anything else is a malformed request.
+ */
+static int vu_send_rarp_check(const struct vu_dev *vu, const struct vhost_user_msg *msg,
+			      unsigned int nfds)
+{
+	static const uint8_t zero[6];
+	uint8_t mac[6];
+
+	memcpy(mac, &msg->payload.u64, sizeof(mac));
+	if (!(mac[0] & 1) && memcmp(mac, zero, sizeof(mac)))
+		return 0;
+	pr_err("%s: SEND_RARP for %02x:%02x:%02x:%02x:%02x:%02x: not a unicast address, nothing to announce",
+	       vu->dev->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return -EINVAL;
+}
+
+static int vu_send_rarp(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds)
+{
+	uint8_t mac[6];
+
+	memcpy(mac, &msg->payload.u64, sizeof(mac));
+	vu->dev->ops->announce(vu->dev, mac);
+	return 0;
+}
+
 /* --- the table ---------------------------------------------------------------- */
 
 #define VU_RULE(req, sz, fl, nfd, pf, chk, fn)   \
@@ -386,6 +417,8 @@ static const struct vu_msg_rule vu_msg_rules[VHOST_USER_REQUEST_MAX] = {
 	VU_RULE(SET_VRING_ENABLE, 8, VU_MSG_QUEUE_STATE, 0, VU_MSG_NO_PROTO, NULL,
 		vu_vring_set_enable),
 	/* The back-end channel: a Unix socket (backreq.c checks it). */
+	/* After a migration, for a guest without GUEST_ANNOUNCE (only net offers RARP). */
+	VU_RULE(SEND_RARP, 8, 0, 0, VHOST_USER_PROTOCOL_F_RARP, vu_send_rarp_check, vu_send_rarp),
 	VU_RULE(SET_BACKEND_REQ_FD, 0, VU_MSG_SIZE_MIN, 1, VHOST_USER_PROTOCOL_F_BACKEND_REQ, NULL,
 		vu_backreq_set_fd),
 	VU_RULE(GET_CONFIG, 12, VU_MSG_SIZE_MIN | VU_MSG_REPLY, 0, VHOST_USER_PROTOCOL_F_CONFIG,

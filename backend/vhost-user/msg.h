@@ -46,7 +46,7 @@ const struct vu_msg_rule *vu_msg_rule_get(uint32_t request);
 int vu_msg_check(const struct vu_dev *vu, const struct vhost_user_msg *msg, int *fds,
 		 unsigned int nfds, const struct vu_msg_rule **rule);
 int vu_msg_dispatch(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);
-uint64_t vu_msg_protocol_features(void);
+uint64_t vu_msg_protocol_features(const struct vu_dev *vu);
 
 /* vu_vring.c: the per-queue requests. */
 int vu_vring_set_num(struct vu_dev *vu, struct vhost_user_msg *msg, int *fds, unsigned int nfds);

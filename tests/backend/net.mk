@@ -11,6 +11,9 @@
 #                   (its integration test is tests/user/vuser_net_filter_test)
 #   net_loop.sh     integration: pvio-bench net reflect --verify against backend=loop
 #   net_dpdk.sh     integration: dpdk-testpmd virtio_user (io, txonly) against loop
+#   net_announce_test  integration: SEND_RARP after a migration, raw front-ends
+#                   on a loop device and three switch ports (the RARP's bytes,
+#                   the switch learning the port, malformed payloads refused)
 #   vuser_net_switch_test  integration (tests/user/): two userspace drivers on
 #                   one switch: a TSO super-frame segmented for a receiver without
 #                   GUEST_TSO4/6, flows spread over the receiver's active pairs
@@ -36,3 +39,11 @@ PROGS += $(NET_TEST_VUSER)
 
 $(NET_TEST_UNIT): $(PVIOD_OBJS) $(TEST_LIB)
 $(NET_TEST_UNIT): TEST_LDLIBS := $(PVIOD_LIBS)
+
+# SEND_RARP (the announce after a migration): raw front-ends on a loop device
+# and three ports of one switch.
+ANNOUNCE_TEST := $(BACKEND_TEST_DIR)/net_announce_test
+INTEGRATION_TESTS += $(ANNOUNCE_TEST)
+PROGS += $(ANNOUNCE_TEST)
+
+$(ANNOUNCE_TEST): $(TEST_LIB) | $(O)/pviod
