@@ -5,7 +5,8 @@
  * handling one message at a time.  The central check (sizes, fds, queue
  * index, unknown requests), REPLY_ACK without double replies, and a whole
  * session that maps memory, starts a ring and serves virtio-blk requests
- * from a memfd "guest" into a temporary image.
+ * from a memfd "guest" into a temporary image; dirty logging with both
+ * ring formats.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -759,6 +760,142 @@ TEST_F(vu, dirty_log_bad_logs_refused)
 	EXPECT_EQ(0, log_base(_metadata, self, lfd, 32, 0));
 	EXPECT_EQ(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
 	EXPECT_TRUE(self->dev->queues[0].running);
+	munmap(log, LOG_BYTES);
+	close(lfd);
+	guest_stop(&g);
+}
+
+/*
+ * One blk request in a packed ring: header, data, status in three
+ * consecutive descriptors from @pos, buffer id @id; the head's flags are
+ * stored last, with release, as a driver makes a chain available.
+ */
+static void guest_req_packed(struct guest *g, uint16_t pos, uint16_t id, uint32_t type,
+			     uint64_t sector, uint64_t data_gpa, uint32_t len, bool data_writable)
+{
+	struct pvring_desc_packed *d = (void *)(g->mem + DESC_GPA);
+	struct pvio_blk_req_hdr *hdr = (void *)(g->mem + BUF_GPA + id * 0x100);
+	const uint16_t avail = PVRING_DESC_F_AVAIL; /* the driver's wrap counter is 1 */
+	uint16_t f[3] = { avail | PVRING_DESC_F_NEXT,
+			  avail | PVRING_DESC_F_NEXT | (data_writable ? PVRING_DESC_F_WRITE : 0),
+			  avail | PVRING_DESC_F_WRITE };
+	uint64_t addr[3] = { BUF_GPA + id * 0x100, data_gpa, BUF_GPA + id * 0x100 + 0x80 };
+	uint32_t l[3] = { 16, len, 1 };
+	int i;
+
+	hdr->type = cpu_to_le32(type);
+	hdr->ioprio = 0;
+	hdr->sector = cpu_to_le64(sector);
+	g->mem[BUF_GPA + id * 0x100 + 0x80] = 0xff;
+	for (i = 2; i >= 0; i--) {
+		d[pos + i].addr = cpu_to_le64(addr[i]);
+		d[pos + i].len = cpu_to_le32(l[i]);
+		d[pos + i].id = cpu_to_le16(id);
+		if (i)
+			d[pos + i].flags = cpu_to_le16(f[i]);
+	}
+	pvring_store_release(&d[pos].flags, cpu_to_le16(f[0]));
+}
+
+/* Has the device used the descriptor at @pos (first pass: AVAIL and USED both 1)? */
+static bool guest_packed_used(struct guest *g, uint16_t pos)
+{
+	struct pvring_desc_packed *d = (void *)(g->mem + DESC_GPA);
+	uint16_t both = PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if ((le16_to_cpu(pvring_load_acquire(&d[pos].flags)) & both) == both)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * The packed ring: exactly the pages pviod wrote are marked, and the ring
+ * areas it writes: the descriptor ring (used descriptors go over available
+ * ones) and the device event area, at log_guest_addr; not the driver event
+ * area, nor what it only read.
+ */
+TEST_F(vu, dirty_log_packed_ring)
+{
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		     PVIO_BIT(PVIO_F_RING_PACKED);
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	/* Descriptors, device events, headers and status bytes, the reads' data. */
+	const uint64_t want[] = { DESC_GPA >> 12, USED_GPA >> 12, BUF_GPA >> 12, 0x30, 0x51, 0x52 };
+	struct vhost_user_memory t = { .nregions = 1 };
+	struct vhost_user_vring_state st;
+	struct vhost_user_vring_addr a;
+	struct vhost_user_msg m;
+	uint64_t pages[64], v = 0;
+	unsigned int n, i;
+	struct guest g;
+	uint8_t *log;
+	int lfd;
+
+	memset(&g, 0, sizeof(g));
+	g.memfd = memfd_create("guest", MFD_CLOEXEC);
+	ASSERT_EQ(0, ftruncate(g.memfd, GUEST_SIZE));
+	g.mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g.memfd, 0);
+	ASSERT_NE(MAP_FAILED, g.mem);
+	g.kick = eventfd(0, EFD_CLOEXEC);
+	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	lfd = log_fd_new(&log);
+	ASSERT_LE(0, lfd);
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, features_acked(_metadata, self, f));
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
+			  8 + 32, &g.memfd, 1));
+	ASSERT_EQ(0, reply(self, &m));
+	ASSERT_EQ(0, u64_of(&m));
+	ASSERT_EQ(0, log_base(_metadata, self, lfd, LOG_BYTES, 0));
+	ASSERT_EQ(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
+	st = (struct vhost_user_vring_state){ 0, RING_NUM };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+	st.num = 1u << 15; /* descriptor 0, the driver's wrap counter 1: a new ring */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0));
+	/* Packed: descriptors, the driver's event area, the device's (what is logged). */
+	a = (struct vhost_user_vring_addr){ .index = 0,
+					    .flags = VHOST_USER_VRING_F_LOG,
+					    .desc_user_addr = GUEST_UVA + DESC_GPA,
+					    .avail_user_addr = GUEST_UVA + AVAIL_GPA,
+					    .used_user_addr = GUEST_UVA + USED_GPA,
+					    .log_guest_addr = USED_GPA };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &g.call, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &g.kick, 1));
+	st = (struct vhost_user_vring_state){ 0, 1 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
+	ASSERT_TRUE(self->dev->queues[0].running);
+
+	memset(g.mem + 0x40000, 0x5a, 4096);
+	guest_req_packed(&g, 0, 0, PVIO_BLK_T_OUT, 16, 0x40000, 4096, false); /* 0x40 clean */
+	eventfd_write(g.kick, 1);
+	/* Used descriptors go in order, each chain's at its first slot. */
+	ASSERT_TRUE(guest_packed_used(&g, 0));
+	/* The reads after the write (requests in one kick run in any order). */
+	guest_req_packed(&g, 3, 1, PVIO_BLK_T_IN, 16, 0x30000, 4096, true);
+	guest_req_packed(&g, 6, 2, PVIO_BLK_T_IN, 16, 0x51f00, 512, true); /* 0x51 and 0x52 */
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_packed_used(&g, 3));
+	ASSERT_TRUE(guest_packed_used(&g, 6));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 1));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 2));
+	EXPECT_EQ(0x5a, g.mem[0x30000]);
+	EXPECT_EQ(0x5a, g.mem[0x51f00 + 511]);
+	/* GET_VRING_BASE: the ring stops, and the log holds all it wrote. */
+	st = (struct vhost_user_vring_state){ 0, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0));
+	ASSERT_EQ(0, reply(self, &m));
+	n = log_pages(log, pages, 64);
+	ASSERT_EQ(sizeof(want) / sizeof(want[0]), n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(want[i], pages[i]);
 	munmap(log, LOG_BYTES);
 	close(lfd);
 	guest_stop(&g);
