@@ -14,6 +14,8 @@
 #   net_announce_test  integration: SEND_RARP after a migration, raw front-ends
 #                   on a loop device and three switch ports (the RARP's bytes,
 #                   the switch learning the port, malformed payloads refused)
+#   net_announce_qemu.sh  integration: QEMU 7.2 and 10.0 (firmware only, no
+#                   guest disk) send SEND_RARP on QMP announce-self, pviod announces
 #   vuser_net_switch_test  integration (tests/user/): two userspace drivers on
 #                   one switch: a TSO super-frame segmented for a receiver without
 #                   GUEST_TSO4/6, flows spread over the receiver's active pairs
@@ -41,9 +43,9 @@ $(NET_TEST_UNIT): $(PVIOD_OBJS) $(TEST_LIB)
 $(NET_TEST_UNIT): TEST_LDLIBS := $(PVIOD_LIBS)
 
 # SEND_RARP (the announce after a migration): raw front-ends on a loop device
-# and three ports of one switch.
+# and three ports of one switch; QEMU sending it (QMP announce-self).
 ANNOUNCE_TEST := $(BACKEND_TEST_DIR)/net_announce_test
-INTEGRATION_TESTS += $(ANNOUNCE_TEST)
+INTEGRATION_TESTS += $(ANNOUNCE_TEST) tests/backend/net_announce_qemu.sh
 PROGS += $(ANNOUNCE_TEST)
 
 $(ANNOUNCE_TEST): $(TEST_LIB) | $(O)/pviod
