@@ -28,6 +28,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vmt_init pviod_migrate
+# shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
+. "$VMT_DIR/migrate_lib.sh"
 
 if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
@@ -56,16 +58,10 @@ echo "# pviod $pviod, seed $seed, $migrations migrations"
 	--device "blk,socket=$VMT_TMP/b.sock,file=$disk,queues=2,id=b" \
 	--workers 2 </dev/null >"$plog" 2>&1 &
 pviod_pid=$!
-declare -A qemu_pid=()
-mig_total=
-mig_down=
 # shellcheck disable=SC2317 # run by the EXIT trap
 migrate_cleanup()
 {
-	local s
-	for s in "${!qemu_pid[@]}"; do
-		vm_stop_pid "${qemu_pid[$s]}" 5
-	done
+	mig_stop_all
 	vm_stop_pid "$pviod_pid" 5
 	vmt_cleanup
 }
@@ -89,29 +85,16 @@ cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
 cmdline+=" CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))"
 cmdline+=" CW_CTRL_SECTORS=$(((1 << 20) / 512))"
 
-# qemu_start S [ARGS...]: a QEMU on pviod's socket S (a or b), its QMP
-# monitor at $VMT_TMP/S.qmp.  Both ends of a migration must describe the
-# same machine: only the socket and the extra ARGS (-incoming) differ.
-qemu_start()
-{
-	local s=$1
-	shift
-	rm -f "$VMT_TMP/$s.qmp"
-	# shellcheck disable=SC2054 # the commas are QEMU's
-	qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1 \
-		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" \
-		-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none \
-		-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline" \
-		-chardev "file,id=con,path=$console,append=on" -serial chardev:con \
-		-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap \
-		-chardev "socket,id=vu,path=$VMT_TMP/$s.sock,reconnect=1" \
-		-device vhost-user-blk-pci,chardev=vu,id=vublk0,num-queues=2 \
-		-drive "file=$ctrl,if=none,id=drive-ctrl,format=raw,cache=writeback,file.locking=off" \
-		-device virtio-blk-pci,drive=drive-ctrl,id=ctrl \
-		-qmp "unix:$VMT_TMP/$s.qmp,server=on,wait=off" "$@" \
-		</dev/null >>"$VMT_TMP/qemu-$s.out" 2>&1 &
-	qemu_pid[$s]=$!
-}
+# shellcheck disable=SC2054 # the commas are QEMU's
+MIG_QEMU_ARGS=(-accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1
+	-object "memory-backend-memfd,id=mem,size=${mem}M,share=on"
+	-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none
+	-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline"
+	-chardev "file,id=con,path=$console,append=on" -serial chardev:con
+	-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
+	-device vhost-user-blk-pci,chardev=vu,id=vublk0,num-queues=2
+	-drive "file=$ctrl,if=none,id=drive-ctrl,format=raw,cache=writeback,file.locking=off"
+	-device virtio-blk-pci,drive=drive-ctrl,id=ctrl)
 
 # The guest's last progress figure (crash_writer's writes completed).
 progress()
@@ -130,49 +113,7 @@ wait_progress()
 	return 1
 }
 
-# A field of query-migrate's answer on stdin ("status", "total-time", "downtime").
-mig_field()
-{
-	python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
-}
-
-# migrate FROM TO: FROM's guest to a new QEMU on TO; sets mig_total and
-# mig_down (ms, as QEMU reports them).  0 once TO runs the guest and FROM
-# quit.  Not in a subshell: it keeps qemu_pid up to date.
-migrate()
-{
-	local from=$1 to=$2 q st="" i
-	qemu_start "$to" -incoming "unix:$VMT_TMP/mig.sock"
-	pvg_qmp "$VMT_TMP/$to.qmp" query-status >/dev/null || return 1
-	pvg_qmp "$VMT_TMP/$from.qmp" migrate-set-parameters \
-		'{"max-bandwidth": 17179869184, "downtime-limit": 300}' >/dev/null || return 1
-	pvg_qmp "$VMT_TMP/$from.qmp" migrate "{\"uri\": \"unix:$VMT_TMP/mig.sock\"}" \
-		>/dev/null || return 1
-	for ((i = 0; i < 1200; i++)); do
-		q=$(pvg_qmp "$VMT_TMP/$from.qmp" query-migrate) || return 1
-		st=$(mig_field status <<<"$q")
-		case $st in
-		completed | failed | cancelled) break ;;
-		esac
-		sleep 0.1
-	done
-	if [ "$st" != completed ]; then
-		echo "# migration $from -> $to: $st" >&2
-		return 1
-	fi
-	mig_total=$(mig_field total-time <<<"$q")
-	mig_down=$(mig_field downtime <<<"$q")
-	# The destination runs once the stream is in.
-	for ((i = 0; i < 100; i++)); do
-		pvg_qmp "$VMT_TMP/$to.qmp" query-status | grep -q '"running"' && break
-		sleep 0.1
-	done
-	pvg_qmp "$VMT_TMP/$from.qmp" quit >/dev/null || true
-	wait "${qemu_pid[$from]}" 2>/dev/null || true
-	unset "qemu_pid[$from]"
-}
-
-qemu_start a
+mig_qemu_start a
 if ! wait_progress 0 150; then
 	sed 's/^/# console: /' "$console" | tail -20
 	vm_die "the guest's writes did not start"
@@ -187,7 +128,7 @@ for ((m = 1; m <= migrations; m++)); do
 	[ "$cur" = a ] || next=a
 	sleep 1
 	before=$(progress)
-	if ! migrate "$cur" "$next"; then
+	if ! mig_migrate "$cur" "$next"; then
 		echo "# migration $m ($cur -> $next) failed"
 		sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
 		break
@@ -212,11 +153,11 @@ echo "# guest progress before STOP: $(progress) writes"
 printf 'STOP' | dd of="$ctrl" conv=notrunc status=none
 rc=0
 for ((i = 0; i < 1200; i++)); do
-	kill -0 "${qemu_pid[$cur]}" 2>/dev/null || break
+	kill -0 "${mig_pid[$cur]}" 2>/dev/null || break
 	sleep 0.1
 done
-wait "${qemu_pid[$cur]}" || rc=$?
-unset "qemu_pid[$cur]"
+wait "${mig_pid[$cur]}" || rc=$?
+unset "mig_pid[$cur]"
 tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
 exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
 grep -a -v -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" >"$VMT_TMP/tap.guest" || true

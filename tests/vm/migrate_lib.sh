@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The live-migration VM tests' QEMU pair (pviod_migrate.sh,
+# pviod_migrate_net.sh; source it after lib.sh): one guest, two QEMU
+# processes on this machine, each on its own socket of one pviod
+# (Documentation/migration.rst).
+#
+#   MIG_QEMU_ARGS       the machine and its devices (array, set by the test):
+#                       everything but the pviod socket's chardev, which is
+#                       "vu" (the vhost-user device takes chardev=vu)
+#   mig_qemu_start S [ARGS...]  a QEMU on pviod's socket $VMT_TMP/S.sock,
+#                       its QMP monitor $VMT_TMP/S.qmp, output in
+#                       $VMT_TMP/qemu-S.out; ARGS (-incoming) appended.
+#                       Both ends of a migration describe the same machine:
+#                       only the socket and ARGS differ.
+#   mig_migrate FROM TO  FROM's guest to a new QEMU on TO over QMP (migrate,
+#                       query-migrate until it completes); sets mig_total
+#                       and mig_down (ms, as QEMU reports them); 0 once TO
+#                       runs the guest and FROM quit.  Not in a subshell: it
+#                       keeps mig_pid up to date.
+#   mig_pid[S]          the QEMU on socket S
+#   mig_stop_all        stop every QEMU still running (EXIT traps)
+
+MIG_QEMU_ARGS=()
+declare -A mig_pid=()
+# shellcheck disable=SC2034 # read by the tests
+mig_total=
+# shellcheck disable=SC2034 # read by the tests
+mig_down=
+
+mig_qemu_start()
+{
+	local s=$1
+	shift
+	rm -f "$VMT_TMP/$s.qmp"
+	qemu-system-x86_64 "${MIG_QEMU_ARGS[@]}" \
+		-chardev "socket,id=vu,path=$VMT_TMP/$s.sock,reconnect=1" \
+		-qmp "unix:$VMT_TMP/$s.qmp,server=on,wait=off" "$@" \
+		</dev/null >>"$VMT_TMP/qemu-$s.out" 2>&1 &
+	mig_pid[$s]=$!
+}
+
+# A field of query-migrate's answer on stdin ("status", "total-time", "downtime").
+mig_field()
+{
+	python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
+
+mig_migrate()
+{
+	local from=$1 to=$2 q st="" i
+	mig_qemu_start "$to" -incoming "unix:$VMT_TMP/mig.sock"
+	pvg_qmp "$VMT_TMP/$to.qmp" query-status >/dev/null || return 1
+	pvg_qmp "$VMT_TMP/$from.qmp" migrate-set-parameters \
+		'{"max-bandwidth": 17179869184, "downtime-limit": 300}' >/dev/null || return 1
+	pvg_qmp "$VMT_TMP/$from.qmp" migrate "{\"uri\": \"unix:$VMT_TMP/mig.sock\"}" \
+		>/dev/null || return 1
+	for ((i = 0; i < 1200; i++)); do
+		q=$(pvg_qmp "$VMT_TMP/$from.qmp" query-migrate) || return 1
+		st=$(mig_field status <<<"$q")
+		case $st in
+		completed | failed | cancelled) break ;;
+		esac
+		sleep 0.1
+	done
+	if [ "$st" != completed ]; then
+		echo "# migration $from -> $to: $st" >&2
+		return 1
+	fi
+	# shellcheck disable=SC2034 # read by the tests
+	mig_total=$(mig_field total-time <<<"$q")
+	# shellcheck disable=SC2034 # read by the tests
+	mig_down=$(mig_field downtime <<<"$q")
+	# The destination runs once the stream is in.
+	for ((i = 0; i < 100; i++)); do
+		pvg_qmp "$VMT_TMP/$to.qmp" query-status | grep -q '"running"' && break
+		sleep 0.1
+	done
+	pvg_qmp "$VMT_TMP/$from.qmp" quit >/dev/null || true
+	wait "${mig_pid[$from]}" 2>/dev/null || true
+	unset "mig_pid[$from]"
+}
+
+mig_stop_all()
+{
+	local s
+	for s in "${!mig_pid[@]}"; do
+		vm_stop_pid "${mig_pid[$s]}" 5
+	done
+}
