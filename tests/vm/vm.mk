@@ -12,7 +12,8 @@
 #   pvio_con_*  pvio_con.ko: the guest modules, on QEMU's devices or on a
 #               vhost-user back-end (qemu-storage-daemon, pviod)
 #
-# Beside them: lib.sh (the VM test library, on scripts/vm/), the shell
+# Beside them: lib.sh (the VM test library, on scripts/vm/), migrate_lib.sh
+# (the live-migration tests' QEMU pair), the shell
 # libraries and host-side peers of some tests (pvio_net_lib.sh, *_peer.py),
 # vhost_user_blk.sh (the body of the vhost-user-blk tests, run by their
 # wrappers).  tests/vm/guest/ holds what runs inside the guest: static C
@@ -60,9 +61,11 @@ VM_TESTS += tests/vm/pviod_blk_nbd.sh tests/vm/pviod_blk_rbd.sh
 # Crash recovery (pviod SIGKILLed under the guest's writes) on those engines.
 VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_rbd.sh
 
-# Live migration: a guest's pviod disk under verified writes, migrated six
-# times between two QEMUs on one pviod (two sockets, one image).
-VM_TESTS += tests/vm/pviod_migrate.sh
+# Live migration (migrate_lib.sh: the QEMU pair and QMP steps): a guest's
+# pviod disk under verified writes, migrated six times between two QEMUs on
+# one pviod (two sockets, one image); a guest's pviod NIC (two taps on a
+# bridge) receiving a TCP stream (md5) across four migrations.
+VM_TESTS += tests/vm/pviod_migrate.sh tests/vm/pviod_migrate_net.sh
 # A disk grown under a running guest (pvioctl refresh; the back-end channel's
 # CONFIG_CHANGE_MSG): the stock virtio_blk and pvio_blk see the new size.
 VM_TESTS += tests/vm/pviod_blk_resize.sh tests/vm/pvio_blk_resize.sh

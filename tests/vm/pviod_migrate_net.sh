@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# VM test: live migration of a guest whose NIC pviod serves, with a TCP
+# stream open across the migrations (Documentation/migration.rst).
+#
+# One pviod in a network namespace made for the test serves two net devices
+# (backend=tap:pvmiga, tap:pvmigb), one socket each; both taps are ports of
+# a bridge that has the host's address (10.98.3.1/24; the guest is
+# 10.98.3.2), as two hosts on one LAN would be.  A guest with the stock
+# virtio_net (virtio-net-pci on a vhost-user netdev, vectors=0: see
+# pviod_net_tap.sh) connects to the host's peer (pviod_migrate_net_peer.py),
+# which sends it random bytes at about 3 MB/s; the guest keeps their md5.
+# The host live-migrates the guest between two QEMU processes on this
+# machine (tests/vm/migrate_lib.sh), MIGRATIONS times (default 4) back and
+# forth, and after each checks that the stream goes on (the peer's bytes
+# sent, its send buffer kept small, move on by 1 MiB).  Then the peer
+# closes; the guest's md5 of what it received must be the peer's of what
+# it sent.  pviod writes every received frame into guest memory: the pages
+# it dirtied reach the destination through the dirty log, or the md5 (or
+# the guest) breaks.
+#
+# Announcing the guest: pviod offers neither VIRTIO_NET_F_GUEST_ANNOUNCE nor
+# VHOST_USER_PROTOCOL_F_RARP (yet), so after a migration nothing tells the
+# bridge the guest's MAC moved to the other tap: it sends the guest's
+# frames to the old port until the guest sends one of its own.  A guest
+# receiving a stream usually has an ACK due when it resumes (with
+# MIG_NET_PING=0 the stream went on within 1 s here), but a stalled stream
+# leaves it nothing to answer; so the guest also pings the host every
+# 0.2 s, as a guest with any traffic of its own would.
+#
+# timeout=300
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vmt_init pviod_migrate_net
+# shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
+. "$VMT_DIR/migrate_lib.sh"
+
+if ! why=$(vm_backend_can pviod); then
+	echo "1..0 # SKIP $why"
+	exit 4
+fi
+for t in ip python3; do
+	command -v "$t" >/dev/null 2>&1 || {
+		echo "1..0 # SKIP $t not installed"
+		exit 4
+	}
+done
+[ -c /dev/net/tun ] || {
+	echo "1..0 # SKIP no /dev/net/tun"
+	exit 4
+}
+migrations=${MIGRATIONS:-4}
+mem=256
+pviod=$(vm_pviod)
+ns=pvio-mignet-$$
+console=$VMT_TMP/console.log
+tap=$VMT_TMP/tap.log
+plog=$VMT_TMP/pviod.log
+stop=$VMT_TMP/stop
+progress=$VMT_TMP/progress
+: >"$console"
+: >"$tap"
+t0=$(date +%s)
+echo "# pviod $pviod, $migrations migrations"
+
+ip netns add "$ns" || {
+	echo "1..0 # SKIP cannot create a network namespace (root?)"
+	exit 4
+}
+pviod_pid=
+peer_pid=
+# shellcheck disable=SC2317 # run by the EXIT trap
+migrate_net_cleanup()
+{
+	mig_stop_all
+	[ -z "$peer_pid" ] || vm_stop_pid "$peer_pid" 5
+	[ -z "$pviod_pid" ] || vm_stop_pid "$pviod_pid" 5
+	ip netns del "$ns" 2>/dev/null || true
+	vmt_cleanup
+}
+trap migrate_net_cleanup EXIT
+ip -n "$ns" link set lo up
+ip netns exec "$ns" "$pviod" \
+	--device "net,socket=$VMT_TMP/a.sock,backend=tap:pvmiga,id=a" \
+	--device "net,socket=$VMT_TMP/b.sock,backend=tap:pvmigb,id=b" \
+	--workers 2 </dev/null >"$plog" 2>&1 &
+pviod_pid=$!
+for s in a b; do
+	vm_wait_socket "$VMT_TMP/$s.sock" 10 "$pviod_pid" || {
+		sed 's/^/# pviod: /' "$plog"
+		vm_die "pviod did not create its sockets"
+	}
+done
+ip -n "$ns" link add br0 type bridge
+ip -n "$ns" link set pvmiga master br0 up
+ip -n "$ns" link set pvmigb master br0 up
+ip -n "$ns" addr add 10.98.3.1/24 dev br0
+ip -n "$ns" link set br0 up
+
+ip netns exec "$ns" timeout 280 python3 "$VMT_DIR/pviod_migrate_net_peer.py" \
+	10.98.3.1 5000 200 "$stop" "$progress" >"$VMT_TMP/peer.log" 2>&1 &
+peer_pid=$!
+
+vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_net \
+	-t "$VMT_GUEST/pviod_migrate_net.sh"
+kver=$(vm_kver)
+kernel=$(vm_kernel "$kver")
+accel=$(vm_accel)
+cpu=max
+[ "$accel" != kvm ] || cpu=host
+cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
+cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
+cmdline+=" MIG_NET_IP=10.98.3.2 MIG_NET_PEER=10.98.3.1 MIG_NET_PING=${MIG_NET_PING:-1}"
+
+# shellcheck disable=SC2054 # the commas are QEMU's
+MIG_QEMU_ARGS=(-accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1
+	-object "memory-backend-memfd,id=mem,size=${mem}M,share=on"
+	-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none
+	-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline"
+	-chardev "file,id=con,path=$console,append=on" -serial chardev:con
+	-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
+	-netdev type=vhost-user,id=net0,chardev=vu
+	-device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:98:03:02,vectors=0)
+
+# The bytes the peer sent so far.
+sent()
+{
+	local p
+	p=$(cat "$progress" 2>/dev/null || true)
+	[[ $p =~ ^[0-9]+$ ]] || p=0
+	echo "$p"
+}
+
+# wait_sent FROM LIMIT_S: until the peer sent 1 MiB more than FROM; 1 on timeout.
+wait_sent()
+{
+	local from=$1 limit=$2 i
+	for ((i = 0; i < limit * 10; i++)); do
+		[ "$(sent)" -le $((from + (1 << 20))) ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+mig_qemu_start a
+if ! wait_sent 0 150; then
+	tr -d '\r' <"$tap" | sed 's/^/# guest: /'
+	tail -20 "$console" | sed 's/^/# console: /'
+	vm_die "the stream did not start"
+fi
+
+done_n=0
+cur=a
+totals=()
+downs=()
+for ((m = 1; m <= migrations; m++)); do
+	next=b
+	[ "$cur" = a ] || next=a
+	sleep 1
+	if ! mig_migrate "$cur" "$next"; then
+		echo "# migration $m ($cur -> $next) failed"
+		sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
+		break
+	fi
+	totals+=("$mig_total")
+	downs+=("$mig_down")
+	before=$(sent)
+	t1=$SECONDS
+	if ! wait_sent "$before" 30; then
+		echo "# migration $m: $cur -> $next, total $mig_total ms, downtime $mig_down ms;" \
+			"the stream did not go on within 30 s"
+		break
+	fi
+	echo "# migration $m: $cur -> $next, total $mig_total ms, downtime $mig_down ms;" \
+		"stream on again within $((SECONDS - t1)) s, $(sent) bytes sent"
+	cur=$next
+	done_n=$m
+done
+tap_check "$done_n of $migrations migrations completed, the TCP stream went on after each" \
+	[ "$done_n" = "$migrations" ]
+if [ "${#totals[@]}" -gt 0 ]; then
+	echo "# total time (ms): ${totals[*]}; downtime (ms): ${downs[*]}"
+fi
+
+: >"$stop"
+prc=0
+wait "$peer_pid" || prc=$?
+peer_pid=
+echo "# peer (exit $prc): $(cat "$VMT_TMP/peer.log")"
+rc=0
+for ((i = 0; i < 600; i++)); do
+	kill -0 "${mig_pid[$cur]}" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "${mig_pid[$cur]}" 2>/dev/null; then
+	echo "# the guest did not power off within 60 s"
+	vm_stop_pid "${mig_pid[$cur]}" 5
+	rc=timeout
+else
+	wait "${mig_pid[$cur]}" || rc=$?
+fi
+unset "mig_pid[$cur]"
+tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
+exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
+grep -a -v -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" >"$VMT_TMP/tap.guest" || true
+tap_merge "$VMT_TMP/tap.guest" "guest: "
+guest_rc=${exit_line##* }
+tap_check "guest powered off, /test exit ${guest_rc:-missing} (QEMU exit $rc)" \
+	[ "$rc$guest_rc" = 00 ]
+bad=$(grep -a -n -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|Call Trace|Kernel panic|kernel BUG|blocked for more than' "$console" || true)
+tap_check "guest kernel log clean across the migrations" [ -z "$bad" ]
+[ -z "$bad" ] || head -n 20 <<<"$bad" | sed 's/^/# console: /'
+host_md5=$(sed -n 's/^sent [0-9]* //p' "$VMT_TMP/peer.log")
+guest_md5=$(sed -n 's/^# guest-rx-md5 //p' "$VMT_TMP/tap.guest" | tail -n 1)
+tap_check "the guest received every byte the host sent, in order (md5 ${guest_md5:-none})" \
+	[ -n "$host_md5" ] && [ "$host_md5" = "$guest_md5" ]
+
+kill -TERM "$pviod_pid"
+prc=0
+wait "$pviod_pid" || prc=$?
+pviod_pid=
+tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+tap_check "host: pviod logged no error" bash -c "! grep -q 'error:' '$plog'"
+if [ "$rc" != 0 ] || [ "$prc" != 0 ] || [ "$done_n" != "$migrations" ]; then
+	sed 's/^/# pviod: /' "$plog" | tail -40
+	tail -n 20 "$console" | tr -d '\r' | sed 's/^/# console: /'
+fi
+echo "# $done_n migrations in $(($(date +%s) - t0)) s"
+tap_end
