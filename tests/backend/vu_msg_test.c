@@ -5,8 +5,9 @@
  * handling one message at a time.  The central check (sizes, fds, queue
  * index, unknown requests), REPLY_ACK without double replies, and a whole
  * session that maps memory, starts a ring and serves virtio-blk requests
- * from a memfd "guest" into a temporary image; dirty logging with both
- * ring formats.
+ * from a memfd "guest" into a temporary image; the dirty log of blk with
+ * both ring formats and of net receive (a net device with backend=loop in
+ * the blk one's place).
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include "kselftest_harness.h"
 #include "blk/blk.h"
 #include "core/worker.h"
+#include "net/net.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
 #include "pvtest.h"
@@ -898,6 +900,127 @@ TEST_F(vu, dirty_log_packed_ring)
 		EXPECT_EQ(want[i], pages[i]);
 	munmap(log, LOG_BYTES);
 	close(lfd);
+	guest_stop(&g);
+}
+
+/*
+ * The net device's receive path logs too: pviod's net device with
+ * backend=loop copies a frame the guest transmits (ring 1) into a receive
+ * buffer (ring 0).  Exactly the pages written are marked: the receive
+ * buffer's first page (header and frame), and both used rings; not the
+ * transmitted frame's page (only read) nor the second receive buffer
+ * (not used).
+ */
+#define NET_TX_DESC 0x3000
+#define NET_TX_AVAIL 0x4000
+#define NET_TX_USED 0x5000
+
+TEST_F(vu, dirty_log_marks_net_receive)
+{
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	const uint64_t want[] = { USED_GPA >> 12, NET_TX_USED >> 12, 0x30 };
+	struct pvring_desc *tdesc;
+	struct pvring_avail *tavail;
+	struct pvring_used *tused;
+	struct vhost_user_vring_state st;
+	struct vhost_user_vring_addr a;
+	struct vhost_user_msg m;
+	uint64_t pages[64], v = 0;
+	unsigned int n, i;
+	char opts[128];
+	struct guest g;
+	uint8_t *log;
+	int lfd, tkick, tcall;
+
+	/* The fixture's blk device gives way to a net device on the same socket pair. */
+	vu_session_reset(self->dev->vu);
+	self->dev->vu->conn_fd = -1;
+	vu_dev_detach(self->dev);
+	pviod_device_free(self->dev);
+	snprintf(opts, sizeof(opts), "socket=%s/n,backend=loop", self->dir);
+	ASSERT_EQ(0, pviod_net_create(&self->env, "net0", opts, &self->dev));
+	ASSERT_EQ(0, vu_dev_new(self->dev));
+	self->dev->vu->conn_fd = self->sv[0];
+
+	/* Ring 0 (rx0) as guest_start_with() sets it up; then ring 1 (tx0). */
+	guest_start_with(_metadata, self, &g, -1, PVIO_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+	tdesc = (void *)(g.mem + NET_TX_DESC);
+	tavail = (void *)(g.mem + NET_TX_AVAIL);
+	tused = (void *)(g.mem + NET_TX_USED);
+	tkick = eventfd(0, EFD_CLOEXEC);
+	tcall = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	st = (struct vhost_user_vring_state){ 1, RING_NUM };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
+	st.num = 0;
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0));
+	a = (struct vhost_user_vring_addr){ .index = 1,
+					    .desc_user_addr = GUEST_UVA + NET_TX_DESC,
+					    .used_user_addr = GUEST_UVA + NET_TX_USED,
+					    .avail_user_addr = GUEST_UVA + NET_TX_AVAIL };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+	v = 1; /* the fd message's payload: the ring index */
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &tcall, 1));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_KICK, 0, &v, 8, &tkick, 1));
+	st = (struct vhost_user_vring_state){ 1, 1 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
+	ASSERT_TRUE(self->dev->queues[1].running);
+
+	lfd = log_fd_new(&log);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, log_base(_metadata, self, lfd, LOG_BYTES, 0));
+	ASSERT_EQ(0, features_acked(_metadata, self, f | PVIO_BIT(VHOST_F_LOG_ALL)));
+	for (i = 0; i < 2; i++) {
+		a = (struct vhost_user_vring_addr){
+			.index = i,
+			.flags = VHOST_USER_VRING_F_LOG,
+			.desc_user_addr = GUEST_UVA + (i ? NET_TX_DESC : DESC_GPA),
+			.used_user_addr = GUEST_UVA + (i ? NET_TX_USED : USED_GPA),
+			.avail_user_addr = GUEST_UVA + (i ? NET_TX_AVAIL : AVAIL_GPA),
+			.log_guest_addr = i ? NET_TX_USED : USED_GPA
+		};
+		ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
+		ASSERT_TRUE(self->dev->queues[i].running);
+	}
+	EXPECT_EQ(0, log_pages(log, pages, 64));
+
+	/* Two receive buffers, one frame: broadcast, 60 bytes, after its 12-byte header. */
+	for (i = 0; i < 2; i++) {
+		g.desc[i] = (struct pvring_desc){ cpu_to_le64(0x30000 + i * 0x10000),
+						  cpu_to_le32(2048),
+						  cpu_to_le16(PVRING_DESC_F_WRITE), 0 };
+		g.avail->ring[i] = cpu_to_le16(i);
+	}
+	pvring_store_release(&g.avail->idx, cpu_to_le16(2));
+	eventfd_write(g.kick, 1);
+	memset(g.mem + 0x20000, 0, 12);
+	memset(g.mem + 0x2000c, 0xff, 6);
+	memset(g.mem + 0x20012, 0x5a, 54);
+	tdesc[0] = (struct pvring_desc){ cpu_to_le64(0x20000), cpu_to_le32(72), 0, 0 };
+	tavail->ring[0] = 0;
+	pvring_store_release(&tavail->idx, cpu_to_le16(1));
+	eventfd_write(tkick, 1);
+	for (i = 0; i < 2000 && (le16_to_cpu(pvring_load_acquire(&tused->idx)) != 1 ||
+				 le16_to_cpu(pvring_load_acquire(&g.used->idx)) != 1);
+	     i++)
+		usleep(1000);
+	ASSERT_EQ(1, le16_to_cpu(tused->idx));
+	ASSERT_EQ(1, le16_to_cpu(g.used->idx));
+	EXPECT_EQ(72, le32_to_cpu(g.used->ring[0].len));
+	EXPECT_EQ(0, memcmp(g.mem + 0x3000c, g.mem + 0x2000c, 60));
+
+	for (i = 0; i < 2; i++) {
+		st = (struct vhost_user_vring_state){ i, 0 };
+		ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0));
+		ASSERT_EQ(0, reply(self, &m));
+	}
+	n = log_pages(log, pages, 64);
+	ASSERT_EQ(sizeof(want) / sizeof(want[0]), n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(want[i], pages[i]);
+	munmap(log, LOG_BYTES);
+	close(lfd);
+	close(tkick);
+	close(tcall);
 	guest_stop(&g);
 }
 
