@@ -277,6 +277,12 @@ int pvcon_port_console_add(struct pvcon_port *port)
 	/* pvcon_rx_done() kicks hvc from now on (khvcd exists: hvc_alloc() made it). */
 	WRITE_ONCE(port->hvc, hvc);
 	port->host_open = true;
+	if (port->hvc_line >= 0)
+		dev_info(&port->con->pdev->dev, "port %u: console on hvc%d\n", port->id,
+			 port->hvc_line);
+	else
+		dev_info(&port->con->pdev->dev, "port %u: console on hvc, no line below %d free\n",
+			 port->id, PVCON_HVC_LINES);
 	return 0;
 }
 

@@ -258,12 +258,27 @@ tap=$work/tap.log
 : >"$console"
 : >"$tap"
 
-cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
+# A test's console= words go before ttyS0: the last console= is /dev/console,
+# /init's stdin and stdout, and that must stay ttyS0.  On a kernel with
+# virtio_console built in (Debian's 6.12), hvc0 exists before /init runs;
+# were it /dev/console, /init would hold the stock driver's tty open, and
+# after /init unbinds the device for pvio_core that dead tty would keep
+# line 0 (pvio_con's console would land on hvc1, the kernel log nowhere).
+consoles=
+rest=
+read -r -a words <<<"$append"
+for w in ${words[@]+"${words[@]}"}; do
+	case $w in
+	console=*) consoles+="$w " ;;
+	*) rest+=" $w" ;;
+	esac
+done
+cmdline="${consoles}console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
 cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
 if [ "$oops_panic" = 1 ]; then
 	cmdline+=" oops=panic panic_on_warn=1"
 fi
-cmdline+="$append"
+cmdline+="$rest"
 
 if [ "$accel" = kvm ]; then
 	cpu=host

@@ -13,11 +13,9 @@
 #   pvio_blk_pviod.sh     pvio_blk on pviod's vhost-user-blk
 #   pvio_net_pviod.sh     pvio_net on pviod's vhost-user net, with MSI-X
 #                         (QEMU 7.2 needs INTx there, scripts/vm/run.sh)
-#   (pvio_con.sh, pvio_con on QEMU's virtio-serial-pci, is not in the list
-#   yet: on 6.12 its ports, names, hot-plug and MSI-X pass but the hvc0
-#   console (shell, kernel log, host -> guest bytes) does not, with the
-#   stock virtio_console built into that kernel; MATRIX_TESTS=pvio_con
-#   runs it)
+#   pvio_con.sh           pvio_con on QEMU's virtio-serial-pci: hvc0 console
+#                         (with virtio_console built into 6.12: run.sh keeps
+#                         console=hvc0 off /dev/console), ports, hot-plug
 #   pviod_crash_recovery.sh  stock virtio_blk, pviod killed mid-I/O
 #                         (MATRIX_KILLS times, default 3) and at every step of
 #                         QEMU's reconnect handshake, which QEMU before 8.2
@@ -34,7 +32,7 @@ set -euo pipefail
 mtop=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PVIO_QEMU=${MATRIX_QEMU:-10}
 export PVIO_GUEST_KERNEL=${MATRIX_KERNEL:-6.12}
-tests=${MATRIX_TESTS:-pvio_blk_builtin pvio_blk_pviod pvio_net_pviod pviod_crash_recovery}
+tests=${MATRIX_TESTS:-pvio_blk_builtin pvio_blk_pviod pvio_net_pviod pvio_con pviod_crash_recovery}
 export CRASH_KILLS=${MATRIX_KILLS:-3} CRASH_TERMS=1
 
 tap_begin

@@ -60,8 +60,8 @@ mkdir -p "$VM_TOP/build/vm/pvio_con"
 cp "$console" "$VMT_TMP"/hvc.log "$VM_TOP/build/vm/pvio_con/" 2>/dev/null || true
 tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
-tap_check "hvc0 carried the kernel log (pvio_con's probe line)" \
-	grep -a -q "pvio_con\|console: .* port" "$VMT_TMP/hvc.log"
+tap_check "hvc0 carried the kernel log (pvio_con's 'console on hvc0')" \
+	grep -a -q "pvio_con .*console on hvc0" "$VMT_TMP/hvc.log"
 tap_check "hvc0 shell answered" grep -a -q "shell-says-hvc-42" "$VMT_TMP/hvc.log"
 tap_check "guest -> host echo of $bytes bytes has the md5 sent" \
 	[ "$(cat "$VMT_TMP/port.md5" 2>/dev/null)" = "$md5" ]
