@@ -201,6 +201,7 @@ int pvcon_port_buffers_setup(struct pvcon_port *port);
 int pvcon_port_buffers_post(struct pvcon_port *port);
 int pvcon_rx_post(struct pvcon_port *port, u8 *buf);
 void pvcon_tx_reclaim(struct pvcon_port *port);
+bool pvcon_rx_pending_locked(struct pvcon_port *port);
 
 /* pvio_con_port.c */
 int __init pvcon_chrdev_init(void);

@@ -226,6 +226,10 @@ void pvcon_ctrl_work(struct work_struct *work)
 			spin_unlock_irqrestore(&con->ctrl_rx_lock, flags);
 			pvio_device_broken(con->pdev, "control ring broken");
 			return;
+		} else if (!pvring_drv_enable_cb(&vq->ring)) {
+			/* Used while the interrupt was re-armed: no callback for it. */
+			spin_unlock_irqrestore(&con->ctrl_rx_lock, flags);
+			continue;
 		}
 		spin_unlock_irqrestore(&con->ctrl_rx_lock, flags);
 		if (!buf)

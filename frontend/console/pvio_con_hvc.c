@@ -45,6 +45,9 @@ static int pvcon_rx_take_locked(struct pvcon_port *port, u8 *buf, int count)
 		u32 n;
 
 		if (!port->rx_cur) {
+			/* Nothing used: the interrupt is re-armed, hvc_kick() comes. */
+			if (!pvcon_rx_pending_locked(port))
+				break;
 			port->rx_cur = pvring_drv_get_used(&port->rxvq->ring, &port->rx_len);
 			if (!port->rx_cur)
 				break;

@@ -58,14 +58,40 @@ int pvcon_rx_post(struct pvcon_port *port, u8 *buf)
 /**
  * pvcon_tx_reclaim - put the used transmit buffers back on the free stack
  * @port: the port, with tx_lock held
+ *
+ * Re-arms the queue's interrupt once nothing is left to reap (under
+ * EVENT_IDX the used event moves up to what was reaped; without it, the
+ * device interrupts for every buffer anyway), so the next used buffer wakes
+ * a writer that waits for room.  Buffers used meanwhile are reaped too.
  */
 void pvcon_tx_reclaim(struct pvcon_port *port)
 {
+	struct pvring_drv *ring = &port->txvq->ring;
 	u32 len;
 	u8 *buf;
 
-	while ((buf = pvring_drv_get_used(&port->txvq->ring, &len)))
-		port->tx_free[port->tx_nfree++] = (buf - (u8 *)port->tx_mem) / PVCON_TX_BUF;
+	do {
+		while ((buf = pvring_drv_get_used(ring, &len)))
+			port->tx_free[port->tx_nfree++] = (buf - (u8 *)port->tx_mem) / PVCON_TX_BUF;
+	} while (!pvring_drv_enable_cb(ring));
+}
+
+/**
+ * pvcon_rx_pending_locked - is a received buffer there to read?
+ * @port: the port, with rx_lock held
+ *
+ * A partly read buffer, or a used one.  When there is none, re-arms the
+ * queue's interrupt (see pvcon_tx_reclaim()) before saying so, so whoever
+ * then waits is woken by the next buffer the device uses.
+ *
+ * Return: true when pvring_drv_get_used() has a buffer (or @rx_cur is set);
+ * false on a broken ring.
+ */
+bool pvcon_rx_pending_locked(struct pvcon_port *port)
+{
+	struct pvring_drv *ring = &port->rxvq->ring;
+
+	return port->rx_cur || pvring_drv_more_used(ring) || !pvring_drv_enable_cb(ring);
 }
 
 /**
@@ -467,7 +493,7 @@ static struct pvio_driver pvcon_driver = {
 	.driver.name = "pvio_con",
 	.type = PVIO_ID_CONSOLE,
 	.features = PVIO_BIT(PVIO_CONSOLE_F_SIZE) | PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT) |
-		    PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE),
+		    PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE) | PVIO_BIT(PVIO_F_EVENT_IDX),
 	.probe = pvcon_probe,
 	.remove = pvcon_remove,
 	.config_changed = pvcon_config_changed,

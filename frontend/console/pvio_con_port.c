@@ -128,8 +128,13 @@ static bool pvcon_gone(struct pvcon_port *port)
 
 static bool pvcon_rx_ready(struct pvcon_port *port)
 {
-	return !READ_ONCE(port->con->frozen) &&
-	       (port->rx_cur || pvring_drv_more_used(&port->rxvq->ring));
+	unsigned long flags;
+	bool ready;
+
+	spin_lock_irqsave(&port->rx_lock, flags);
+	ready = !port->con->frozen && pvcon_rx_pending_locked(port);
+	spin_unlock_irqrestore(&port->rx_lock, flags);
+	return ready;
 }
 
 /* What ends a blocking read's wait: data, the port gone, or the host closed. */
