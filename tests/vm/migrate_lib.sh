@@ -6,9 +6,15 @@
 # processes on this machine, each on its own socket of one pviod
 # (Documentation/migration.rst).
 #
-#   MIG_QEMU_ARGS       the machine and its devices (array, set by the test):
-#                       everything but the pviod socket's chardev, which is
-#                       "vu" (the vhost-user device takes chardev=vu)
+#   MIG_QEMU_ARGS       the machine and its devices (array, set by
+#                       mig_machine): everything but the pviod socket's
+#                       chardev, which is "vu" (the vhost-user device takes
+#                       chardev=vu)
+#   mig_machine MEM CONSOLE TAP APPEND DEVICE...
+#                       sets MIG_QEMU_ARGS: a guest of MEM MiB in shared
+#                       memfd RAM booting $VMT_TMP/initrd, serial ports to
+#                       the files CONSOLE and TAP, APPEND added to the
+#                       kernel's command line, DEVICE... (QEMU options) last
 #   mig_qemu_start S [ARGS...]  a QEMU on pviod's socket $VMT_TMP/S.sock,
 #                       its QMP monitor $VMT_TMP/S.qmp, output in
 #                       $VMT_TMP/qemu-S.out; ARGS (-incoming) appended.
@@ -28,6 +34,24 @@ declare -A mig_pid=()
 mig_total=
 # shellcheck disable=SC2034 # read by the tests
 mig_down=
+
+mig_machine()
+{
+	local mem=$1 console=$2 tap=$3 append=$4 accel cpu=max cmdline
+	shift 4
+	accel=$(vm_accel)
+	[ "$accel" != kvm ] || cpu=host
+	cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
+	cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd $append"
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	MIG_QEMU_ARGS=(-accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1
+		-object "memory-backend-memfd,id=mem,size=${mem}M,share=on"
+		-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none
+		-no-reboot -kernel "$(vm_kernel "$(vm_kver)")" -initrd "$VMT_TMP/initrd"
+		-append "$cmdline"
+		-chardev "file,id=con,path=$console,append=on" -serial chardev:con
+		-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap "$@")
+}
 
 mig_qemu_start()
 {

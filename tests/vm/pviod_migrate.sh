@@ -75,26 +75,12 @@ done
 
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
 	-a "$cw" -t "$VMT_GUEST/pviod_crash_recovery.sh"
-kver=$(vm_kver)
-kernel=$(vm_kernel "$kver")
-accel=$(vm_accel)
-cpu=max
-[ "$accel" != kvm ] || cpu=host
-cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
-cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
-cmdline+=" CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))"
-cmdline+=" CW_CTRL_SECTORS=$(((1 << 20) / 512))"
-
-# shellcheck disable=SC2054 # the commas are QEMU's
-MIG_QEMU_ARGS=(-accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1
-	-object "memory-backend-memfd,id=mem,size=${mem}M,share=on"
-	-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none
-	-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline"
-	-chardev "file,id=con,path=$console,append=on" -serial chardev:con
-	-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
-	-device vhost-user-blk-pci,chardev=vu,id=vublk0,num-queues=2
-	-drive "file=$ctrl,if=none,id=drive-ctrl,format=raw,cache=writeback,file.locking=off"
-	-device virtio-blk-pci,drive=drive-ctrl,id=ctrl)
+cw_args="CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))"
+cw_args+=" CW_CTRL_SECTORS=$(((1 << 20) / 512))"
+mig_machine "$mem" "$console" "$tap" "$cw_args" \
+	-device vhost-user-blk-pci,chardev=vu,id=vublk0,num-queues=2 \
+	-drive "file=$ctrl,if=none,id=drive-ctrl,format=raw,cache=writeback,file.locking=off" \
+	-device virtio-blk-pci,drive=drive-ctrl,id=ctrl
 
 # The guest's last progress figure (crash_writer's writes completed).
 progress()

@@ -106,24 +106,10 @@ peer_pid=$!
 
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_net \
 	-t "$VMT_GUEST/pviod_migrate_net.sh"
-kver=$(vm_kver)
-kernel=$(vm_kernel "$kver")
-accel=$(vm_accel)
-cpu=max
-[ "$accel" != kvm ] || cpu=host
-cmdline="console=ttyS0 panic=-1 mitigations=off random.trust_cpu=on"
-cmdline+=" i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd"
-cmdline+=" MIG_NET_IP=10.98.3.2 MIG_NET_PEER=10.98.3.1 MIG_NET_PING=${MIG_NET_PING:-1}"
-
-# shellcheck disable=SC2054 # the commas are QEMU's
-MIG_QEMU_ARGS=(-accel "$accel" -cpu "$cpu" -machine pc -m "$mem" -smp 1
-	-object "memory-backend-memfd,id=mem,size=${mem}M,share=on"
-	-numa node,memdev=mem -nodefaults -no-user-config -nographic -monitor none
-	-no-reboot -kernel "$kernel" -initrd "$VMT_TMP/initrd" -append "$cmdline"
-	-chardev "file,id=con,path=$console,append=on" -serial chardev:con
-	-chardev "file,id=tap,path=$tap,append=on" -serial chardev:tap
-	-netdev type=vhost-user,id=net0,chardev=vu
-	-device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:98:03:02,vectors=0)
+mig_machine "$mem" "$console" "$tap" \
+	"MIG_NET_IP=10.98.3.2 MIG_NET_PEER=10.98.3.1 MIG_NET_PING=${MIG_NET_PING:-1}" \
+	-netdev type=vhost-user,id=net0,chardev=vu \
+	-device virtio-net-pci,netdev=net0,id=nic0,mac=52:54:00:98:03:02,vectors=0
 
 # The bytes the peer sent so far.
 sent()
