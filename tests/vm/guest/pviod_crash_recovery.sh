@@ -3,15 +3,16 @@
 #
 # Guest side of tests/vm/pviod_crash_recovery.sh and pviod_migrate.sh (/test
 # in the initramfs, busybox sh; its output is the TAP stream): find the pviod
-# disk and the host's control disk by size and run crash_writer until the
-# host writes STOP into the control disk.
+# disk and the host's control disk by size (virtio_blk's vd* or pvio_blk's
+# pvd*) and run crash_writer until the host writes STOP into the control
+# disk.
 
 echo "1..1"
 data=
 ctrl=
 i=0
 while [ "$i" -lt 50 ]; do
-	for s in /sys/block/vd*; do
+	for s in /sys/block/vd* /sys/block/pvd*; do
 		[ -e "$s/size" ] || continue
 		case $(cat "$s/size") in
 		"$CW_DATA_SECTORS") data=/dev/${s##*/} ;;
