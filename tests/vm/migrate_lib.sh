@@ -73,14 +73,15 @@ mig_field()
 
 mig_migrate()
 {
-	local from=$1 to=$2 q st="" i
+	local from=$1 to=$2 q st="" i end
 	mig_qemu_start "$to" -incoming "unix:$VMT_TMP/mig.sock"
 	pvg_qmp "$VMT_TMP/$to.qmp" query-status >/dev/null || return 1
 	pvg_qmp "$VMT_TMP/$from.qmp" migrate-set-parameters \
 		'{"max-bandwidth": 17179869184, "downtime-limit": 300}' >/dev/null || return 1
 	pvg_qmp "$VMT_TMP/$from.qmp" migrate "{\"uri\": \"unix:$VMT_TMP/mig.sock\"}" \
 		>/dev/null || return 1
-	for ((i = 0; i < 1200; i++)); do
+	end=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$end" ]; do
 		q=$(pvg_qmp "$VMT_TMP/$from.qmp" query-migrate) || return 1
 		st=$(mig_field status <<<"$q")
 		case $st in
@@ -89,7 +90,7 @@ mig_migrate()
 		sleep 0.1
 	done
 	if [ "$st" != completed ]; then
-		echo "# migration $from -> $to: $st" >&2
+		echo "# migration $from -> $to: $st (query-migrate: $q)"
 		return 1
 	fi
 	# shellcheck disable=SC2034 # read by the tests
@@ -98,11 +99,17 @@ mig_migrate()
 	mig_down=$(mig_field downtime <<<"$q")
 	# The destination runs once the stream is in.
 	for ((i = 0; i < 100; i++)); do
-		pvg_qmp "$VMT_TMP/$to.qmp" query-status | grep -q '"running"' && break
+		q=$(pvg_qmp "$VMT_TMP/$to.qmp" query-status) || true
+		grep -q '"running"' <<<"$q" && break
 		sleep 0.1
 	done
+	grep -q '"running"' <<<"$q" || echo "# migration $from -> $to: the destination is not running after 10 s ($q)"
 	pvg_qmp "$VMT_TMP/$from.qmp" quit >/dev/null || true
-	wait "${mig_pid[$from]}" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "${mig_pid[$from]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	vm_stop_pid "${mig_pid[$from]}" 5
 	unset "mig_pid[$from]"
 }
 

@@ -155,7 +155,13 @@ for ((i = 0; i < 1200; i++)); do
 	kill -0 "${mig_pid[$cur]}" 2>/dev/null || break
 	sleep 0.1
 done
-wait "${mig_pid[$cur]}" || rc=$?
+if kill -0 "${mig_pid[$cur]}" 2>/dev/null; then
+	echo "# the guest did not power off within 120 s: $(pvg_qmp "$VMT_TMP/$cur.qmp" query-status)"
+	vm_stop_pid "${mig_pid[$cur]}" 5
+	rc=timeout
+else
+	wait "${mig_pid[$cur]}" || rc=$?
+fi
 unset "mig_pid[$cur]"
 tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
 exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
