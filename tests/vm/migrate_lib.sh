@@ -25,6 +25,11 @@
 #                       and mig_down (ms, as QEMU reports them); 0 once TO
 #                       runs the guest and FROM quit.  Not in a subshell: it
 #                       keeps mig_pid up to date.
+#   mig_guest_end S SECS  the guest on S's QEMU powers off within SECS (else
+#                       it is killed): its TAP (serial file $tap) merged as
+#                       "guest: " points and kept in $VMT_TMP/tap.guest, then
+#                       two points: it powered off with /test's exit 0, and
+#                       the kernel log ($console) is clean
 #   mig_pid[S]          the QEMU on socket S
 #   mig_stop_all        stop every QEMU still running (EXIT traps)
 
@@ -119,4 +124,32 @@ mig_stop_all()
 	for s in "${!mig_pid[@]}"; do
 		vm_stop_pid "${mig_pid[$s]}" 5
 	done
+}
+
+mig_guest_end()
+{
+	local s=$1 secs=$2 rc=0 i exit_line guest_rc bad
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "${mig_pid[$s]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "${mig_pid[$s]}" 2>/dev/null; then
+		echo "# the guest did not power off within $secs s: $(pvg_qmp "$VMT_TMP/$s.qmp" query-status)"
+		vm_stop_pid "${mig_pid[$s]}" 5
+		rc=timeout
+	else
+		wait "${mig_pid[$s]}" || rc=$?
+	fi
+	unset "mig_pid[$s]"
+	tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
+	exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
+	grep -a -v -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" >"$VMT_TMP/tap.guest" || true
+	tap_merge "$VMT_TMP/tap.guest" "guest: "
+	guest_rc=${exit_line##* }
+	tap_check "guest powered off, /test exit ${guest_rc:-missing} (QEMU exit $rc)" \
+		[ "$rc$guest_rc" = 00 ]
+	bad=$(grep -a -n -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|Call Trace|Kernel panic|kernel BUG|blocked for more than' "$console" || true)
+	tap_check "guest kernel log clean across the migrations" [ -z "$bad" ]
+	[ -z "$bad" ] || head -n 20 <<<"$bad" | sed 's/^/# console: /'
+	[ "$rc$guest_rc" = 00 ]
 }

@@ -176,28 +176,7 @@ wait "$peer_pid" || prc=$?
 peer_pid=
 echo "# peer (exit $prc): $(cat "$VMT_TMP/peer.log")"
 rc=0
-for ((i = 0; i < 600; i++)); do
-	kill -0 "${mig_pid[$cur]}" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "${mig_pid[$cur]}" 2>/dev/null; then
-	echo "# the guest did not power off within 60 s"
-	vm_stop_pid "${mig_pid[$cur]}" 5
-	rc=timeout
-else
-	wait "${mig_pid[$cur]}" || rc=$?
-fi
-unset "mig_pid[$cur]"
-tr -d '\r' <"$tap" >"$VMT_TMP/tap.clean"
-exit_line=$(grep -a -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" | tail -n 1 || true)
-grep -a -v -E '^# pvio-vm-exit: [0-9]+$' "$VMT_TMP/tap.clean" >"$VMT_TMP/tap.guest" || true
-tap_merge "$VMT_TMP/tap.guest" "guest: "
-guest_rc=${exit_line##* }
-tap_check "guest powered off, /test exit ${guest_rc:-missing} (QEMU exit $rc)" \
-	[ "$rc$guest_rc" = 00 ]
-bad=$(grep -a -n -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|Call Trace|Kernel panic|kernel BUG|blocked for more than' "$console" || true)
-tap_check "guest kernel log clean across the migrations" [ -z "$bad" ]
-[ -z "$bad" ] || head -n 20 <<<"$bad" | sed 's/^/# console: /'
+mig_guest_end "$cur" 60 || rc=$?
 host_md5=$(sed -n 's/^sent [0-9]* //p' "$VMT_TMP/peer.log")
 guest_md5=$(sed -n 's/^# guest-rx-md5 //p' "$VMT_TMP/tap.guest" | tail -n 1)
 tap_check "the guest received every byte the host sent, in order (md5 ${guest_md5:-none})" \
