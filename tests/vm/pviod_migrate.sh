@@ -126,7 +126,6 @@ for ((m = 1; m <= migrations; m++)); do
 	next=b
 	[ "$cur" = a ] || next=a
 	sleep 1
-	before=$(progress)
 	if ! mig_migrate "$cur" "$next"; then
 		echo "# migration $m ($cur -> $next) failed"
 		sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
@@ -136,6 +135,8 @@ for ((m = 1; m <= migrations; m++)); do
 	downs+=("$mig_down")
 	echo "# migration $m: $cur -> $next, total $mig_total ms, downtime $mig_down ms"
 	cur=$next
+	# Only the destination writes the control disk now: the source quit.
+	before=$(progress)
 	if ! wait_progress "$before" 30; then
 		echo "# migration $m: the guest's I/O did not go on within 30 s"
 		break
