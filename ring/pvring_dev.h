@@ -233,29 +233,53 @@ static inline pvring_always_inline int pvring_dev_pop(struct pvring_dev *vr, str
 }
 
 /**
+ * pvring_dev_popped_desc - copy out a descriptor of the chain popped last
+ * @vr: the ring, right after a pvring_dev_pop() that gave a valid head
+ * @i: which of the chain's ring descriptors, from 0
+ * @d: out: descriptor @i, when below the return value
+ *
+ * For in-flight tracking: what pvring_dev_walk_head() will need to walk the
+ * chain again.  Each field is read once more from the ring, after the pop
+ * read it: a driver that changes a chain it made available only changes
+ * what a recovery would serve for it.
+ *
+ * Return: how many descriptors the chain takes in the ring; 0 where the
+ * ring itself keeps a chain until it is used (split: its descriptor table).
+ */
+static inline unsigned int pvring_dev_popped_desc(const struct pvring_dev *vr, unsigned int i,
+						  struct pvring_desc_packed *d)
+{
+	if (pvring_dev_is_packed(vr))
+		return pvring_dev_popped_desc_packed(vr, i, d);
+	return 0;
+}
+
+/**
  * pvring_dev_walk_head - walk the chain at @c->head again
  * @vr: the ring
  * @c: in: a head popped before and not given back (in-flight recovery);
  *     out: as pvring_dev_pop()
  * @seg: out: its host segments
  * @max_seg: room in @seg
+ * @saved: its descriptors as pvring_dev_popped_desc() copied them, when it
+ *         gave a count; NULL otherwise
+ * @nsaved: how many
  *
- * The driver cannot have reused a chain it never saw completed, so it is
- * still where it was.  Nothing moves in the ring.
+ * The driver cannot have reused a chain it never saw completed, so a split
+ * chain is still where it was; a packed one is walked from @saved, since
+ * used descriptors may have been written over it.  Nothing moves in the ring.
  *
  * Return: 0, or pvring_dev_pop()'s chain errors (the head stays valid).
  */
-static inline pvring_always_inline int pvring_dev_walk_head(struct pvring_dev *vr,
-							    struct pvring_chain *c,
-							    struct pvring_seg *seg,
-							    unsigned int max_seg)
+static inline int pvring_dev_walk_head(struct pvring_dev *vr, struct pvring_chain *c,
+				       struct pvring_seg *seg, unsigned int max_seg,
+				       const struct pvring_desc_packed *saved, unsigned int nsaved)
 {
 	c->head_valid = c->head < vr->num;
 	if (unlikely(!c->head_valid))
 		return -EINVAL;
-	/* A packed chain is found by its place, not its id: in-flight state keeps a copy. */
 	if (pvring_dev_is_packed(vr))
-		return -EOPNOTSUPP;
+		return pvring_dev_walk_saved_packed(vr, c, seg, max_seg, saved, nsaved);
 	return pvring_dev_walk_split(vr, c, seg, max_seg);
 }
 
@@ -403,21 +427,28 @@ static inline pvring_always_inline u32 pvring_dev_base(const struct pvring_dev *
 /**
  * pvring_dev_set_base - resume popping elsewhere, before the first pop
  * @vr: the ring, just initialised
- * @base: as pvring_dev_base() encodes it (packed: the avail half only; an
- *        offset out of range is ignored)
+ * @base: as pvring_dev_base() encodes it (packed: both halves; offsets out
+ *        of range, or more descriptors between the two than the ring has,
+ *        are ignored)
  *
- * In-flight recovery resumes past the chains it resubmits itself.
+ * In-flight recovery resumes past the chains it resubmits itself (packed:
+ * publishing from the used position it recorded).
  */
 static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *vr, u32 base)
 {
 	if (pvring_dev_is_packed(vr)) {
 		int seq = pvring_packed_seq((u16)base, vr->num);
+		int used = pvring_packed_seq((u16)(base >> 16), vr->num);
+		/* Both agree with the sides' counters modulo 2 * num only. */
+		u16 held = (u16)(seq - used) & (2 * vr->num - 1);
 
-		if (seq >= 0) {
+		if (seq >= 0 && used >= 0 && held <= vr->num) {
+			seq = (u16)(used + held);
 			vr->packed.last_avail = (u16)seq;
 			vr->packed.avail_bits = pvring_packed_avail_bits((u16)seq, vr->num);
 			vr->packed.avail_end = (u16)seq;
 			vr->packed.avail_cnt = 0;
+			vr->packed.used_seq = (u16)used;
 		}
 		return;
 	}
@@ -436,6 +467,30 @@ static inline pvring_always_inline u16 pvring_dev_used_index(const struct pvring
 	if (pvring_dev_is_packed(vr))
 		return pvring_packed_off_wrap(vr->packed.used_seq, vr->num);
 	return vr->split.used_idx;
+}
+
+/**
+ * pvring_dev_used_published - did a used element at @pos reach the driver?
+ * @vr: the ring, stopped
+ * @pos: a position as pvring_dev_used_index() encodes it
+ *
+ * In-flight recovery asks whether a device that died publishing a batch
+ * from @pos got as far as the ring: split, used->idx moved from @pos;
+ * packed, the descriptor at @pos is no longer available for its lap (the
+ * batch's first flags are what publish stores last).
+ */
+static inline bool pvring_dev_used_published(const struct pvring_dev *vr, u16 pos)
+{
+	if (pvring_dev_is_packed(vr)) {
+		int seq = pvring_packed_seq(pos, vr->num);
+		u16 flags;
+
+		if (seq < 0)
+			return false;
+		flags = le16_to_cpu(READ_ONCE(vr->packed.desc[seq & vr->mask].flags));
+		return !pvring_packed_is_avail(flags, (u16)seq, vr->num);
+	}
+	return le16_to_cpu(READ_ONCE(vr->split.used->idx)) != pos;
 }
 
 #endif /* PVRING_DEV_H */

@@ -153,6 +153,46 @@ static inline int __pvring_dev_table_packed(struct pvring_dev *vr, struct __pvri
 	return 0;
 }
 
+/* The walk's totals into @c. */
+static inline void __pvring_walk_out(const struct __pvring_walk *w, struct pvring_chain *c)
+{
+	c->nseg = w->nseg;
+	c->nout = w->nout;
+	c->ndesc = w->ndesc;
+	c->max_len = w->max_len;
+	c->out_len = w->out_len;
+	c->in_len = w->in_len;
+}
+
+/*
+ * Descriptor @count of a chain (@d copied, its @flags read once): a buffer
+ * or an indirect table.  The first error is kept in @err, after which no
+ * more segments are taken (the walk goes on for the chain's end only).
+ */
+static inline void __pvring_dev_desc_packed(struct pvring_dev *vr, struct __pvring_walk *w,
+					    const struct pvring_desc_packed *d, u16 flags,
+					    unsigned int count, struct pvring_seg *seg,
+					    unsigned int *max_seg, int *err)
+{
+	int e;
+
+	if (flags & PVRING_DESC_F_INDIRECT) {
+		/* §2.8.7: alone in its list, and negotiated. */
+		if (unlikely(!vr->indirect || count || (flags & PVRING_DESC_F_NEXT)))
+			e = -EINVAL;
+		else
+			e = __pvring_dev_table_packed(vr, w, le64_to_cpu(d->addr),
+						      le32_to_cpu(d->len), seg, *max_seg);
+	} else {
+		e = __pvring_dev_buf_packed(vr, w, le64_to_cpu(d->addr), le32_to_cpu(d->len),
+					    flags & PVRING_DESC_F_WRITE, seg, *max_seg);
+	}
+	if (unlikely(e) && !*err) {
+		*err = e;
+		*max_seg = w->nseg;
+	}
+}
+
 /*
  * pvring_dev_walk_packed - the chain whose head is at @seq
  * @vr: the ring
@@ -179,7 +219,7 @@ static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, u16 fla
 	struct __pvring_walk w = { 0 };
 	unsigned int room = __pvring_dev_room_packed(vr, seq), count = 0;
 	struct pvring_desc_packed d;
-	int err = 0, e;
+	int err = 0;
 
 	for (;;) {
 		u16 s = (u16)(seq + count);
@@ -191,23 +231,7 @@ static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, u16 fla
 				return -EIO;
 		}
 		pvring_desc_copy_packed(&d, &ring[s & vr->mask]);
-		count++;
-		if (flags & PVRING_DESC_F_INDIRECT) {
-			/* §2.8.7: alone in its list, and negotiated. */
-			if (unlikely(!vr->indirect || count > 1 || (flags & PVRING_DESC_F_NEXT)))
-				e = -EINVAL;
-			else
-				e = __pvring_dev_table_packed(vr, &w, le64_to_cpu(d.addr),
-							      le32_to_cpu(d.len), seg, max_seg);
-		} else {
-			e = __pvring_dev_buf_packed(vr, &w, le64_to_cpu(d.addr), le32_to_cpu(d.len),
-						    flags & PVRING_DESC_F_WRITE, seg, max_seg);
-		}
-		if (unlikely(e) && !err) {
-			err = e;
-			/* No more segments: the walk goes on for the chain's end only. */
-			max_seg = w.nseg;
-		}
+		__pvring_dev_desc_packed(vr, &w, &d, flags, count++, seg, &max_seg, &err);
 		if (!(flags & PVRING_DESC_F_NEXT))
 			break;
 		/* A chain that does not end where it may: the next one's place is lost. */
@@ -218,13 +242,68 @@ static inline int pvring_dev_walk_packed(struct pvring_dev *vr, u16 seq, u16 fla
 	if (unlikely(*id >= vr->num))
 		return -EIO;
 	*ndesc = (u16)count;
-	c->nseg = w.nseg;
-	c->nout = w.nout;
-	c->ndesc = w.ndesc;
-	c->max_len = w.max_len;
-	c->out_len = w.out_len;
-	c->in_len = w.in_len;
+	__pvring_walk_out(&w, c);
 	return err ? err : 1;
+}
+
+/*
+ * pvring_dev_walk_saved_packed - walk again a chain popped before, from
+ * copies of its @n ring descriptors (pvring_dev_popped_desc()): the ring's
+ * own may have been overwritten by used descriptors since.
+ * @c: in: its buffer id; out: as pvring_dev_pop()
+ *
+ * The copies are checked as the ring's are: NEXT on all but the last, the
+ * last one's id @c->head.  Its used descriptor will skip @n descriptors
+ * (@c->head is below the ring size: pvring_dev_walk_head() checked).
+ *
+ * Return: 0, or pop's chain errors; -EINVAL also for copies that are not
+ * one chain of that id.
+ */
+static inline int pvring_dev_walk_saved_packed(struct pvring_dev *vr, struct pvring_chain *c,
+					       struct pvring_seg *seg, unsigned int max_seg,
+					       const struct pvring_desc_packed *saved,
+					       unsigned int n)
+{
+	struct __pvring_walk w = { 0 };
+	unsigned int i;
+	int err = 0;
+
+	if (unlikely(!n || n > vr->num))
+		return -EINVAL;
+	vr->packed.id_ndesc[c->head] = (u16)n;
+	if (unlikely(le16_to_cpu(saved[n - 1].id) != c->head))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		u16 flags = le16_to_cpu(saved[i].flags);
+
+		if (unlikely(!(flags & PVRING_DESC_F_NEXT) != (i == n - 1)))
+			return -EINVAL;
+		__pvring_dev_desc_packed(vr, &w, &saved[i], flags, i, seg, &max_seg, &err);
+	}
+	__pvring_walk_out(&w, c);
+	return err;
+}
+
+/*
+ * The ring descriptor @i of the chain popped last, copied (each field read
+ * once): what in-flight tracking records of it, since used descriptors may
+ * overwrite it before it is used.  Return: how many it takes.
+ */
+static inline unsigned int pvring_dev_popped_desc_packed(const struct pvring_dev *vr,
+							 unsigned int i,
+							 struct pvring_desc_packed *d)
+{
+	const struct pvring_dev_packed *p = &vr->packed;
+	u16 n = p->pop_ndesc[(u16)(p->last_avail - 1) & vr->mask];
+
+	if (i < n) {
+		const struct pvring_desc_packed *s =
+			&p->desc[(u16)(p->last_avail - n + i) & vr->mask];
+
+		pvring_desc_copy_packed(d, s);
+		d->flags = READ_ONCE(s->flags);
+	}
+	return n;
 }
 
 /*

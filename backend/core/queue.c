@@ -486,7 +486,7 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 	c->head = q->resubmit[q->resubmit_pos++];
 	if (q->resubmit_pos == q->resubmit_num)
 		pviod_queue_resubmit_free(q);
-	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg);
+	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg, NULL, 0);
 	if (c->head_valid) {
 		q->held[c->head / 64] |= 1ULL << (c->head % 64);
 		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;
