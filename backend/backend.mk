@@ -20,7 +20,7 @@
 # prerequisites are expanded when the rule is read.
 
 PVIOD_CORE_OBJS := $(addprefix $(O)/backend/core/, log.o options.o event.o worker.o queue.o dirty.o \
-	device.o peermem.o)
+	inflight.o device.o peermem.o)
 PVIOD_VU_OBJS := $(addprefix $(O)/backend/vhost-user/, socket.o msg.o mem.o vring.o inflight.o \
 	dirty.o backreq.o conn.o)
 PVIOD_BLK_OBJS := $(addprefix $(O)/backend/blk/, device.o request.o file.o lock.o nbd.o rbd.o)

@@ -199,6 +199,8 @@ int pviod_queue_setup(struct pviod_queue *q, unsigned int size)
 void pviod_queue_fini(struct pviod_queue *q)
 {
 	pviod_queue_log_free(q);
+	pviod_queue_resubmit_free(q);
+	pviod_inflight_packed_forget(q);
 	free(q->held);
 	free(q->popped);
 	free(q->staged);
@@ -342,8 +344,9 @@ void pviod_queue_break(struct pviod_queue *q, const char *why, int err)
 
 /*
  * Publish what was put (the spec's steps 2-4 of "supplying used buffers"
- * with a region: the used index, then the batch's heads no longer in
- * flight, then the region's used_idx).
+ * with a split region: the used index, then the batch's heads no longer in
+ * flight, then the region's used_idx; a packed region's steps go around
+ * the ring's publish, core/inflight.c).
  */
 static void __pviod_queue_publish(struct pviod_queue *q)
 {
@@ -356,7 +359,11 @@ static void __pviod_queue_publish(struct pviod_queue *q)
 	/* The chains' pages before the used index: the driver may read them from then on. */
 	if (unlikely(q->log))
 		__pviod_queue_log_staged(q);
+	if (q->iflp.r)
+		__pviod_inflight_publish_packed(q);
 	pvring_dev_publish(&q->ring);
+	if (q->iflp.r)
+		__pviod_inflight_published_packed(q);
 	/* The ring's pages after it, so that the index store is among what they stand for. */
 	if (unlikely(q->log))
 		pviod_queue_log_ring(q);
@@ -468,6 +475,9 @@ void pviod_queue_flush(struct pviod_queue *q)
 void pviod_queue_resubmit_free(struct pviod_queue *q)
 {
 	free(q->resubmit);
+	free(q->iflp.saved);
+	q->iflp.saved = NULL;
+	q->iflp.saved_pos = 0;
 	q->resubmit = NULL;
 	q->resubmit_num = 0;
 	q->resubmit_pos = 0;
@@ -476,17 +486,22 @@ void pviod_queue_resubmit_free(struct pviod_queue *q)
 /*
  * pviod_queue_pop() for a chain a dead pviod left in flight: walked again
  * from the descriptor table (the driver cannot have reused it: it never
- * saw it completed), still marked in flight with its old counter.
+ * saw it completed) or, packed, from the region's copy of its descriptors,
+ * still marked in flight with its old counter.
  */
 int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 			       struct pvring_seg *seg, unsigned int max_seg)
 {
+	const struct pvring_desc_packed *saved = NULL;
+	unsigned int nsaved = 0;
 	int ret;
 
 	c->head = q->resubmit[q->resubmit_pos++];
+	if (q->iflp.saved)
+		saved = __pviod_inflight_saved_packed(q, c->head, &nsaved);
+	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg, saved, nsaved);
 	if (q->resubmit_pos == q->resubmit_num)
 		pviod_queue_resubmit_free(q);
-	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg, NULL, 0);
 	if (c->head_valid) {
 		q->held[c->head / 64] |= 1ULL << (c->head % 64);
 		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;

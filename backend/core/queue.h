@@ -15,10 +15,10 @@
  * worker, when it asked for it.
  *
  * In-flight tracking (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD): while the queue
- * has a region (q->ifl), every pop and every publish updates it in the order
- * the spec's steps give, so that whatever instruction pviod dies at, the
- * region says exactly which chains to serve again (vhost-user/inflight.c
- * reads it back).
+ * has a region (q->ifl, split; q->iflp.r, packed: core/inflight.c), every
+ * pop and every publish updates it in the order the spec's steps give, so
+ * that whatever instruction pviod dies at, the region says exactly which
+ * chains to serve again (vhost-user/inflight.c reads it back).
  *
  * Threads: everything below runs on q->worker while the queue runs; the
  * transport (vhost-user/) sets up the fds and the ring while it is stopped,
@@ -35,6 +35,7 @@
 #include "vhost_user_inflight.h"
 #include "core/dirty.h"
 #include "core/event.h"
+#include "core/inflight.h"
 #include "core/log.h"
 
 struct pviod_device;
@@ -170,9 +171,10 @@ struct pviod_queue {
 	 * In-flight tracking: set up by the transport while the queue is
 	 * stopped (vhost-user/inflight.c), then the worker's.
 	 */
-	struct vhost_user_inflight_region *ifl; /* NULL: untracked */
+	struct vhost_user_inflight_region *ifl; /* split; NULL: untracked */
+	struct pviod_inflight_packed iflp; /* packed */
 	uint64_t ifl_counter; /* the next pop's counter */
-	uint16_t *resubmit; /* heads to serve again first, by counter */
+	uint16_t *resubmit; /* heads (packed: buffer ids) to serve again first, by counter */
 	unsigned int resubmit_num;
 	unsigned int resubmit_pos; /* next one to pop */
 
@@ -265,6 +267,8 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
 			r->desc[c->head].counter = q->ifl_counter++;
 			pviod_inflight_barrier();
 			r->desc[c->head].inflight = 1;
+		} else if (q->iflp.r) {
+			__pviod_inflight_pop_packed(q, c->head);
 		}
 		if (unlikely(q->log))
 			__pviod_queue_log_pop(q, c, ret > 0 ? seg : NULL);
@@ -279,13 +283,16 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
  * @q: the queue (worker)
  * @n: how many
  *
- * The next pops take them again.  A region keeps them marked in flight:
- * they are exactly the chains recovery would resume with.
+ * The next pops take them again.  A split region keeps them marked in
+ * flight: they are exactly the chains recovery would resume with.  A packed
+ * one gives their entries back: the next pops record them afresh.
  */
 static inline void pviod_queue_unpop(struct pviod_queue *q, unsigned int n)
 {
 	unsigned int i;
 
+	if (q->iflp.r)
+		__pviod_inflight_unpop_packed(q, n);
 	for (i = 0; i < n; i++) {
 		uint16_t head = q->popped[--q->pop_seq & (q->held_size - 1)];
 
@@ -302,8 +309,9 @@ static inline void pviod_queue_unpop(struct pviod_queue *q, unsigned int n)
  * @len: bytes written into its writable part
  *
  * pviod_queue_publish() makes what was put visible; pviod_queue_complete()
- * does both, at the end of the worker's batch.  With a region, @head joins
- * the batch list first (the spec's step 1 of "supplying used buffers").
+ * does both, at the end of the worker's batch.  With a split region, @head
+ * joins the batch list first (the spec's step 1 of "supplying used
+ * buffers"); a packed region takes the whole batch when it is published.
  */
 static inline void pviod_queue_put(struct pviod_queue *q, uint16_t head, uint32_t len)
 {

@@ -3,18 +3,20 @@
  * inflight.c - GET_INFLIGHT_FD / SET_INFLIGHT_FD and crash recovery.
  *
  * QEMU asks once per device life (GET_INFLIGHT_FD, with its queue count and
- * size); we create a memfd laid out as the spec's split-ring regions, one per
- * queue, VHOST_USER_INFLIGHT_ALIGN apart, and reply with its fd.  Before every
+ * size, after SET_FEATURES); we create a memfd laid out as the spec's regions
+ * for the negotiated ring format (split or packed), one per queue,
+ * VHOST_USER_INFLIGHT_ALIGN apart, and reply with its fd.  Before every
  * start of the rings QEMU sends it back (SET_INFLIGHT_FD): after a reconnect
  * that is the area a dead pviod left behind.
  *
  * When a queue starts with a region, vu_inflight_queue_recover() reads it
- * before the worker gets the queue: it finishes an interrupted used-batch
- * update, lists the heads still in flight in counter order for
+ * before the worker gets the queue.  Split: it finishes an interrupted
+ * used-batch update, lists the heads still in flight in counter order for
  * pviod_queue_pop() to hand out again before anything new, and resumes
  * popping at used->idx + that count (the front-end's SET_VRING_BASE after a
  * crash is its used->idx, which would lose nothing but re-pop chains we are
- * resubmitting anyway; after a clean stop both agree).
+ * resubmitting anyway; after a clean stop both agree).  Packed:
+ * core/inflight.c, which takes both positions from the region.
  *
  * Threads: the control thread's, with the queues concerned stopped; a
  * running queue keeps its region up to date itself (core/queue.h).
@@ -30,16 +32,23 @@
 #include "vhost-user/inflight.h"
 #include "vhost_user_inflight.h"
 
-static struct vhost_user_inflight_region *vu_inflight_region_of(const struct vu_dev *vu,
-								unsigned int index)
+/* Bytes a queue's region takes for the ring format negotiated. */
+static uint64_t vu_inflight_stride(const struct vu_dev *vu, uint16_t queue_size)
+{
+	if (vu->s.features & PVIO_BIT(PVIO_F_RING_PACKED))
+		return vhost_user_inflight_region_size_packed(queue_size);
+	return vhost_user_inflight_region_size(queue_size);
+}
+
+/* Queue @index's region, split or packed; NULL when the area has none for it. */
+static void *vu_inflight_region_of(const struct vu_dev *vu, unsigned int index)
 {
 	const struct vu_inflight_area *a = &vu->s.inflight;
-	uint64_t off;
+	uint64_t stride = vu_inflight_stride(vu, a->queue_size);
 
-	if (!a->addr || index >= a->num_queues)
+	if (!a->addr || index >= a->num_queues || (index + 1) * stride > a->size)
 		return NULL;
-	off = index * vhost_user_inflight_region_size(a->queue_size);
-	return (struct vhost_user_inflight_region *)((char *)a->addr + off);
+	return (char *)a->addr + index * stride;
 }
 
 /**
@@ -53,6 +62,7 @@ void vu_inflight_clear(struct vu_dev *vu)
 
 	for (i = 0; i < vu->dev->nqueues; i++) {
 		pviod_queue_resubmit_free(&vu->dev->queues[i]);
+		pviod_inflight_packed_forget(&vu->dev->queues[i]);
 		vu->dev->queues[i].ifl = NULL;
 	}
 	if (a->addr) {
@@ -119,7 +129,7 @@ int vu_inflight_get(struct vu_dev *vu, struct vhost_user_inflight *inf, int *fd)
 	ret = vu_inflight_geometry_check(vu, "GET_INFLIGHT_FD", inf);
 	if (ret)
 		return ret;
-	rsize = vhost_user_inflight_region_size(inf->queue_size);
+	rsize = vu_inflight_stride(vu, inf->queue_size);
 	size = rsize * inf->num_queues;
 	mfd = memfd_create("pviod-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
@@ -168,7 +178,7 @@ int vu_inflight_set(struct vu_dev *vu, const struct vhost_user_inflight *inf, in
 	ret = vu_inflight_geometry_check(vu, "SET_INFLIGHT_FD", inf);
 	if (ret)
 		return ret;
-	need = vhost_user_inflight_region_size(inf->queue_size) * inf->num_queues;
+	need = vu_inflight_stride(vu, inf->queue_size) * inf->num_queues;
 	if (inf->mmap_size < need || inf->mmap_offset % (uint64_t)sysconf(_SC_PAGESIZE) ||
 	    inf->mmap_offset > UINT64_MAX - inf->mmap_size) {
 		pr_err("%s: SET_INFLIGHT_FD: %llu bytes at offset %llu for %u queues of %u, need %llu page-aligned",
@@ -225,20 +235,20 @@ int vu_inflight_queue_recover(struct vu_dev *vu, unsigned int index)
 	uint64_t max = 0;
 
 	pviod_queue_resubmit_free(q);
+	pviod_inflight_packed_forget(q);
 	q->ifl = NULL;
-	if (!r)
+	if (!vu->s.inflight.addr)
 		return 0;
-	/* The area is laid out for split rings (DescStateSplit). */
-	if (pvring_dev_is_packed(&q->ring)) {
-		pr_warn("%s: queue %u: packed ring: in-flight requests are not tracked", dev->name,
-			index);
-		return 0;
-	}
-	if (vu->s.inflight.queue_size != num) {
-		pr_warn("%s: queue %u: %u entries, the in-flight area was made for %u: not tracked",
-			dev->name, index, num, vu->s.inflight.queue_size);
+	if (!r || vu->s.inflight.queue_size != num) {
+		pr_warn("%s: queue %u: %u entries (%s), the in-flight area was made for %u queues of %u in %llu bytes: not tracked",
+			dev->name, index, num, pvring_dev_is_packed(&q->ring) ? "packed" : "split",
+			vu->s.inflight.num_queues, vu->s.inflight.queue_size,
+			(unsigned long long)vu->s.inflight.size);
 		return 0;
 	}
+	/* DescStatePacked: core/inflight.c. */
+	if (pvring_dev_is_packed(&q->ring))
+		return pviod_inflight_packed_adopt(q, (void *)r);
 	if (r->version != VHOST_USER_INFLIGHT_VERSION || r->desc_num != num) {
 		/*
 		 * A new area (a fresh session, the destination of a migration)
