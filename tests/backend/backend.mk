@@ -14,7 +14,7 @@ BACKEND_TEST_DIR := $(O)/tests/backend
 $(BACKEND_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/backend -I$(CURDIR)/frontend/virtio-user
 
 BACKEND_UNIT_TESTS := $(BACKEND_TEST_DIR)/vu_msg_test $(BACKEND_TEST_DIR)/vu_mem_test \
-	$(BACKEND_TEST_DIR)/blk_req_test
+	$(BACKEND_TEST_DIR)/blk_req_test $(BACKEND_TEST_DIR)/inflight_test
 
 UNIT_TESTS += $(BACKEND_UNIT_TESTS)
 PROGS += $(BACKEND_UNIT_TESTS)
@@ -22,6 +22,8 @@ INTEGRATION_TESTS += tests/backend/docs_check.sh tests/backend/cli_check.sh \
 	tests/backend/install_check.sh tests/backend/inuse_check.sh
 
 $(BACKEND_UNIT_TESTS): $(PVIOD_OBJS) $(TEST_LIB)
+# inflight_test drives the ring's driver side too.
+$(BACKEND_TEST_DIR)/inflight_test: $(O)/ring/pvring_drv.o
 $(BACKEND_UNIT_TESTS): TEST_LDLIBS := $(PVIOD_LIBS)
 
 # The storage engines against real servers the tests start (nbdkit,
