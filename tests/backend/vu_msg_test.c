@@ -424,21 +424,9 @@ static bool guest_wait_used(struct guest *g, uint16_t n)
 	return false;
 }
 
-/*
- * Negotiate, map the guest's memory and start ring 0 (its ERR fd @err when
- * >= 0), as a driver's front-end would.
- */
-static void guest_start_with(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self,
-			     struct guest *g, int err, uint64_t pf_more)
+/* The guest's memory (a memfd), its split ring areas' places, its kick and call fds. */
+static void guest_mem_new(struct __test_metadata *_metadata, struct guest *g)
 {
-	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | pf_more;
-	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
-	struct vhost_user_memory t = { .nregions = 1 };
-	struct vhost_user_vring_state st;
-	struct vhost_user_vring_addr a;
-	struct vhost_user_msg m;
-	uint64_t v = 0;
-
 	memset(g, 0, sizeof(*g));
 	g->memfd = memfd_create("guest", MFD_CLOEXEC);
 	ASSERT_EQ(0, ftruncate(g->memfd, GUEST_SIZE));
@@ -449,22 +437,25 @@ static void guest_start_with(struct __test_metadata *_metadata, FIXTURE_DATA(vu)
 	g->used = (void *)(g->mem + USED_GPA);
 	g->kick = eventfd(0, EFD_CLOEXEC);
 	g->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
 
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0));
-	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
-	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
-			  8 + 32, &g->memfd, 1));
-	ASSERT_EQ(0, reply(self, &m));
-	ASSERT_EQ(0, u64_of(&m));
-	st = (struct vhost_user_vring_state){ 0, RING_NUM };
+/*
+ * Ring 0 of RING_NUM entries from @base, at the guest's addresses, with its
+ * fds (ERR @err when >= 0), then enabled: running.
+ */
+static void ring0_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, struct guest *g,
+			uint32_t base, int err)
+{
+	struct vhost_user_vring_state st = { 0, RING_NUM };
+	struct vhost_user_vring_addr a = { .index = 0,
+					   .desc_user_addr = GUEST_UVA + DESC_GPA,
+					   .used_user_addr = GUEST_UVA + USED_GPA,
+					   .avail_user_addr = GUEST_UVA + AVAIL_GPA };
+	uint64_t v = 0;
+
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0));
-	st.num = 0;
+	st.num = base;
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0));
-	a = (struct vhost_user_vring_addr){ .index = 0,
-					    .desc_user_addr = GUEST_UVA + DESC_GPA,
-					    .used_user_addr = GUEST_UVA + USED_GPA,
-					    .avail_user_addr = GUEST_UVA + AVAIL_GPA };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ADDR, 0, &a, 40, NULL, 0));
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_CALL, 0, &v, 8, &g->call, 1));
 	if (err >= 0)
@@ -475,6 +466,30 @@ static void guest_start_with(struct __test_metadata *_metadata, FIXTURE_DATA(vu)
 	st = (struct vhost_user_vring_state){ 0, 1 };
 	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_VRING_ENABLE, 0, &st, 8, NULL, 0));
 	EXPECT_TRUE(self->dev->queues[0].running);
+}
+
+/*
+ * Negotiate, map the guest's memory and start ring 0 (its ERR fd @err when
+ * >= 0), as a driver's front-end would.
+ */
+static void guest_start_with(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self,
+			     struct guest *g, int err, uint64_t pf_more)
+{
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | pf_more;
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	struct vhost_user_memory t = { .nregions = 1 };
+	struct vhost_user_msg m;
+
+	guest_mem_new(_metadata, g);
+
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0));
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
+	ASSERT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, VHOST_USER_FLAG_NEED_REPLY, &t,
+			  8 + 32, &g->memfd, 1));
+	ASSERT_EQ(0, reply(self, &m));
+	ASSERT_EQ(0, u64_of(&m));
+	ring0_start(_metadata, self, g, 0, err);
 }
 
 static void guest_start(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self, struct guest *g,
@@ -838,13 +853,7 @@ TEST_F(vu, dirty_log_packed_ring)
 	uint8_t *log;
 	int lfd;
 
-	memset(&g, 0, sizeof(g));
-	g.memfd = memfd_create("guest", MFD_CLOEXEC);
-	ASSERT_EQ(0, ftruncate(g.memfd, GUEST_SIZE));
-	g.mem = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g.memfd, 0);
-	ASSERT_NE(MAP_FAILED, g.mem);
-	g.kick = eventfd(0, EFD_CLOEXEC);
-	g.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	guest_mem_new(_metadata, &g);
 	lfd = log_fd_new(&log);
 	ASSERT_LE(0, lfd);
 
@@ -900,6 +909,138 @@ TEST_F(vu, dirty_log_packed_ring)
 		EXPECT_EQ(want[i], pages[i]);
 	munmap(log, LOG_BYTES);
 	close(lfd);
+	guest_stop(&g);
+}
+
+/* --- in-flight tracking on a packed ring (QueueRegionPacked) ------------------------ */
+
+/*
+ * A packed session with an in-flight area, as QEMU runs one: INFLIGHT_SHMFD,
+ * packed features, memory, the area (@area_fd >= 0: SET_INFLIGHT_FD with it,
+ * as after a reconnect; else GET_INFLIGHT_FD, its fd returned), ring 0 of
+ * RING_NUM at @base, started.
+ */
+static int packed_session(struct __test_metadata *_metadata, FIXTURE_DATA(vu) * self,
+			  struct guest *g, int area_fd, uint32_t base, uint64_t *area_size)
+{
+	uint64_t f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		     PVIO_BIT(PVIO_F_RING_PACKED);
+	uint64_t pf = PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		      PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	struct vhost_user_inflight inf = { .num_queues = 2, .queue_size = RING_NUM };
+	struct vhost_user_memory t = { .nregions = 1 };
+	struct vhost_user_msg m;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned int nfds;
+
+	EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8, NULL, 0));
+	EXPECT_EQ(0, features_acked(_metadata, self, f));
+	t.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
+	EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_MEM_TABLE, 0, &t, 8 + 32, &g->memfd, 1));
+	if (area_fd < 0) {
+		EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_GET_INFLIGHT_FD, 0, &inf, sizeof(inf),
+				  NULL, 0));
+		EXPECT_EQ(0, vu_socket_recv(self->sv[1], &m, fds, &nfds));
+		EXPECT_EQ(1, nfds);
+		memcpy(&inf, &m.payload, sizeof(inf));
+		area_fd = fds[0];
+		*area_size = inf.mmap_size;
+	} else {
+		inf.mmap_size = *area_size;
+		EXPECT_EQ(0, xfer(_metadata, self, VHOST_USER_SET_INFLIGHT_FD, 0, &inf, sizeof(inf),
+				  &area_fd, 1));
+	}
+	ring0_start(_metadata, self, g, base, -1);
+	return area_fd;
+}
+
+/*
+ * GET_INFLIGHT_FD after packed rings were negotiated lays the area out for
+ * them; a session records its requests there and frees them when used.
+ * Then pviod "dies" with a request it popped (the region as the dead one
+ * left it: the chain's copies, its ring slot since written over by a used
+ * descriptor) and a reconnect with QEMU's stale base resubmits exactly that
+ * one, from the copies, at the region's used position.
+ */
+TEST_F(vu, inflight_packed_area_and_recovery)
+{
+	struct vhost_user_inflight_region_packed *r;
+	struct pvring_desc_packed *d;
+	uint64_t area_size = 0;
+	unsigned int i, e[3];
+	struct guest g;
+	int area_fd, fd;
+
+	guest_mem_new(_metadata, &g);
+	d = (void *)(g.mem + DESC_GPA);
+	fd = open(self->img, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(512, pwrite(fd, memset(g.mem + 0x60000, 0xa5, 512), 512, 24 * 512));
+
+	area_fd = packed_session(_metadata, self, &g, -1, 1u << 15 | 1u << 31, &area_size);
+	ASSERT_LE(0, area_fd);
+	EXPECT_EQ(2 * vhost_user_inflight_region_size_packed(RING_NUM), area_size);
+	r = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	EXPECT_EQ(VHOST_USER_INFLIGHT_VERSION, r->version);
+	EXPECT_EQ(RING_NUM, r->desc_num);
+	for (i = 0; i < 3; i++)
+		guest_req_packed(&g, 3 * i, i, PVIO_BLK_T_IN, 8, 0x30000 + i * 0x1000, 512, true);
+	eventfd_write(g.kick, 1);
+	ASSERT_TRUE(guest_packed_used(&g, 0));
+	ASSERT_TRUE(guest_packed_used(&g, 3));
+	ASSERT_TRUE(guest_packed_used(&g, 6));
+	for (i = 0; i < 100 && (r->used_idx != 9 || r->old_used_idx != 9); i++)
+		usleep(1000);
+	EXPECT_EQ(9, r->used_idx);
+	EXPECT_EQ(9, r->old_used_idx);
+	EXPECT_EQ(1, r->used_wrap_counter);
+	for (i = 0; i < RING_NUM; i++)
+		EXPECT_EQ(0, r->desc[i].inflight);
+
+	/* The next request, popped by a pviod that died: three entries from the free list. */
+	vu_session_reset(self->dev->vu);
+	guest_req_packed(&g, 9, 3, PVIO_BLK_T_IN, 24, 0x40000, 512, true);
+	e[0] = r->free_head;
+	e[1] = r->desc[e[0]].next;
+	e[2] = r->desc[e[1]].next;
+	ASSERT_LT(e[2], RING_NUM);
+	for (i = 0; i < 3; i++) {
+		r->desc[e[i]].addr = le64_to_cpu(d[9 + i].addr);
+		r->desc[e[i]].len = le32_to_cpu(d[9 + i].len);
+		r->desc[e[i]].id = le16_to_cpu(d[9 + i].id);
+		r->desc[e[i]].flags = le16_to_cpu(d[9 + i].flags);
+	}
+	r->desc[e[0]].num = 3;
+	r->desc[e[0]].last = (uint16_t)e[2];
+	r->desc[e[0]].counter = 1000;
+	r->desc[e[0]].inflight = 1;
+	r->free_head = r->desc[e[2]].next;
+	r->old_free_head = r->free_head;
+	/* Its first ring descriptor, written over as a used descriptor would. */
+	d[9].addr = cpu_to_le64(0xdead0000);
+	d[9].id = cpu_to_le16(2);
+	ASSERT_EQ(area_fd,
+		  packed_session(_metadata, self, &g, area_fd, 1u << 15 | 1u << 31, &area_size));
+	/* Resubmitted: served from the copies, used at 9; nothing else used. */
+	for (i = 0;
+	     i < 2000 && !(le16_to_cpu(pvring_load_acquire(&d[9].flags)) & PVRING_DESC_F_USED); i++)
+		usleep(1000);
+	EXPECT_EQ(3, le16_to_cpu(d[9].id));
+	EXPECT_EQ(513, le32_to_cpu(d[9].len));
+	EXPECT_EQ(PVIO_BLK_S_OK, guest_status(&g, 3));
+	EXPECT_EQ(0xa5, g.mem[0x40000]);
+	EXPECT_EQ(0xa5, g.mem[0x40000 + 511]);
+	usleep(20 * 1000);
+	EXPECT_EQ(0, le16_to_cpu(d[12].flags));
+	for (i = 0; i < 100 && r->old_used_idx != 12; i++)
+		usleep(1000);
+	EXPECT_EQ(12, r->used_idx);
+	EXPECT_EQ(12, r->old_used_idx);
+	EXPECT_EQ(0, r->desc[e[0]].inflight);
+	munmap(r, area_size);
+	close(area_fd);
+	close(fd);
 	guest_stop(&g);
 }
 
