@@ -6,18 +6,23 @@
  *
  * The area is the peer's memory: after a crash it holds whatever the dead
  * pviod (or a hostile front-end) left there.  The input is
- *   u8   log2 of the queue size (taken modulo 8, plus 1: 2..256 entries)
- *   u16  used->idx in the guest's used ring, and the SET_VRING_BASE value
- *   u16  avail->idx in the guest's avail ring
- *   then the queue's in-flight region (header and descriptor states), the
- *   descriptor table and the avail ring entries, in that order, each
- *   zero-filled where the input ends first.
+ *   u8   bits 0-2: log2 of the queue size, minus 1 (2..256 entries);
+ *        bit 7: a packed ring (VIRTIO_F_RING_PACKED), else split
+ *   u16  split: used->idx in the guest's used ring, and the SET_VRING_BASE
+ *        value; packed: the used half of SET_VRING_BASE (off_wrap)
+ *   u16  split: avail->idx in the guest's avail ring; packed: the avail half
+ *   then the queue's in-flight region (header and descriptor states, the
+ *   split or the packed layout), the descriptor table (or ring) and, split,
+ *   the avail ring entries, in that order, each zero-filled where the
+ *   input ends first.
  * The harness negotiates INFLIGHT_SHMFD, sends the guest memory (a memfd
  * with the rings), the area, the ring and its kick, so pviod recovers the
  * region and serves what it resubmits and what is available, then stops
  * the ring with GET_VRING_BASE.  Checked afterwards: nothing is left in
- * flight in the region, its used_idx is the used ring's, and no fd leaked
- * across the session's reset.
+ * flight in the region, its used position is the ring's (split: used->idx;
+ * packed: the used half of the base pviod stopped at, before the batch as
+ * well as after), a packed region's free list holds every entry once, and
+ * no fd leaked across the session's reset.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +84,42 @@ static void fuzz_take(void *dst, size_t len, const uint8_t **data, size_t *size)
 	*size -= n;
 }
 
+/* A packed region adopted by pviod (version set) is whole again, its used position the ring's. */
+static void fuzz_check_packed(const struct vhost_user_inflight_region_packed *r, uint16_t num,
+			      uint32_t base)
+{
+	uint8_t seen[256] = { 0 };
+	unsigned int i, n = 0;
+	uint16_t f, used = (uint16_t)(base >> 16);
+
+	if (r->version != VHOST_USER_INFLIGHT_VERSION || r->desc_num != num)
+		return;
+	for (i = 0; i < num; i++) {
+		if (r->desc[i].inflight) {
+			fprintf(stderr, "entry %u still in flight after the ring stopped\n", i);
+			abort();
+		}
+	}
+	for (f = r->free_head; f < num && n <= num; f = r->desc[f].next, n++) {
+		if (seen[f]++) {
+			fprintf(stderr, "entry %u twice in the free list\n", f);
+			abort();
+		}
+	}
+	if (n != num || r->old_free_head != r->free_head) {
+		fprintf(stderr, "free list of %u entries (from %u, old %u), %u in the ring\n", n,
+			r->free_head, r->old_free_head, num);
+		abort();
+	}
+	if ((r->used_idx | r->used_wrap_counter << 15) != used ||
+	    (r->old_used_idx | r->old_used_wrap_counter << 15) != used) {
+		fprintf(stderr, "region used %u/%u (old %u/%u), the ring stopped at 0x%x\n",
+			r->used_idx, r->used_wrap_counter, r->old_used_idx,
+			r->old_used_wrap_counter, used);
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vhost_user_memory table = { .nregions = 1 };
@@ -91,10 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int sv[2], mem_fd, area_fd, kick_fd, call_fd, floor = fuzz_fd_lowest();
 	unsigned int i;
 	uint8_t *mem;
+	bool packed;
 
 	if (size < 5)
 		return 0;
 	num = (uint16_t)(2u << (data[0] % 8));
+	packed = data[0] & 0x80;
 	memcpy(&used_idx, data + 1, 2);
 	memcpy(&avail_idx, data + 3, 2);
 	data += 5;
@@ -111,23 +154,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	used = (uint16_t *)(mem + USED_GPA);
 
 	/* The area, as pviod's GET_INFLIGHT_FD lays it out, holding the input. */
-	area_size = vhost_user_inflight_region_size(num);
+	area_size = packed ? vhost_user_inflight_region_size_packed(num) :
+			     vhost_user_inflight_region_size(num);
 	area_fd = memfd_create("fuzz-inflight", MFD_CLOEXEC);
 	if (area_fd < 0 || ftruncate(area_fd, (off_t)area_size))
 		abort();
 	r = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
 	if (r == MAP_FAILED)
 		abort();
-	fuzz_take(r, sizeof(*r) + num * sizeof(r->desc[0]), &data, &size);
-	fuzz_take(mem + DESC_GPA, num * sizeof(struct pvring_desc), &data, &size);
-	fuzz_take(avail + 2, num * sizeof(uint16_t), &data, &size);
-	avail[1] = avail_idx;
-	used[1] = used_idx;
+	if (packed) {
+		/*
+		 * A base pviod takes (every message here is well-formed): offsets
+		 * below the ring size, avail no further than a ring from used.
+		 */
+		used_idx = (used_idx & 0x8000) | (used_idx & 0x7fff) % num;
+		avail_idx = (avail_idx & 0x8000) | (avail_idx & 0x7fff) % num;
+		if ((uint16_t)(pvring_packed_seq(avail_idx, num) -
+			       pvring_packed_seq(used_idx, num)) > num)
+			avail_idx = used_idx;
+		/* The ring's 16-byte descriptors, the event areas where avail and used were. */
+		fuzz_take(r,
+			  sizeof(struct vhost_user_inflight_region_packed) +
+				  num * sizeof(struct vhost_user_inflight_desc_packed),
+			  &data, &size);
+		fuzz_take(mem + DESC_GPA, num * sizeof(struct pvring_desc_packed), &data, &size);
+	} else {
+		fuzz_take(r, sizeof(*r) + num * sizeof(r->desc[0]), &data, &size);
+		fuzz_take(mem + DESC_GPA, num * sizeof(struct pvring_desc), &data, &size);
+		fuzz_take(avail + 2, num * sizeof(uint16_t), &data, &size);
+		avail[1] = avail_idx;
+		used[1] = used_idx;
+	}
 
+	/* Whether the ring ran (a packed base can be refused): the device is idle here. */
+	fuzz_dev->queues[0].stats.runs = 0;
 	fuzz_vu_conn_open(fuzz_dev, sv);
 	f = PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
 	fuzz_msg(sv[1], VHOST_USER_SET_PROTOCOL_FEATURES, &f, 8, NULL, 0);
-	f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	f = PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	    (packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0);
 	fuzz_msg(sv[1], VHOST_USER_SET_FEATURES, &f, 8, NULL, 0);
 	fuzz_msg(sv[1], VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
 	table.regions[0] = (struct vhost_user_mem_region){ 0, GUEST_SIZE, GUEST_UVA, 0 };
@@ -137,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_msg(sv[1], VHOST_USER_SET_INFLIGHT_FD, &inf, sizeof(inf), &area_fd, 1);
 	st.num = num;
 	fuzz_msg(sv[1], VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
-	st.num = used_idx;
+	st.num = packed ? avail_idx | (uint32_t)used_idx << 16 : used_idx;
 	fuzz_msg(sv[1], VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
 	addr.desc_user_addr = GUEST_UVA + DESC_GPA;
 	addr.avail_user_addr = GUEST_UVA + AVAIL_GPA;
@@ -157,7 +222,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_msg(sv[1], VHOST_USER_GET_VRING_BASE, &st, sizeof(st), NULL, 0);
 
 	/* A region pviod adopted (version set) has nothing left in flight. */
-	if (r->version == VHOST_USER_INFLIGHT_VERSION && r->desc_num == num) {
+	if (packed) {
+		if (fuzz_dev->queues[0].stats.runs)
+			fuzz_check_packed((void *)r, num, fuzz_dev->vu->vring[0].base);
+	} else if (r->version == VHOST_USER_INFLIGHT_VERSION && r->desc_num == num) {
 		for (i = 0; i < num; i++) {
 			if (r->desc[i].inflight) {
 				fprintf(stderr, "head %u still in flight after the ring stopped\n",

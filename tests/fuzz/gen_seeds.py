@@ -207,6 +207,53 @@ put("inflight", "batch-lag", inflight_seed(1, 1, [(1, 0, 1), (0, 0, 0), (0, 0, 0
 put("inflight", "noise", inflight_seed(7, 9, [(3, 9, 5), (1, 1, 0), (1, 2, 1 << 63), (255, 0, 2)],
                                        batch_head=3, region_used=60000))
 
+# --- inflight, packed: [0x80 | log2 size - 1][used off_wrap u16][avail off_wrap u16] region, ring ---
+P_AVAIL, P_USED = 0x80, 0x8000
+
+
+def packed_chain(base, flags_extra=P_AVAIL):
+    """A blk read (header, data, status) as packed descriptors, buffer id 0."""
+    return [(base, 16, 0, 1 | flags_extra), (base + 0x100, 512, 0, 3 | flags_extra),
+            (base + 0x800, 1, 0, 2 | flags_extra)]
+
+
+def inflight_packed_seed(used, avail, hdr, entries, ring):
+    num = 4
+    out = bytes([0x80 | 1]) + struct.pack("<HH", used, avail)
+    free_head, old_free, used_idx, old_used, wrap, old_wrap = hdr
+    out += struct.pack("<QHHHHHHBB10x", 0, 1, num, free_head, old_free, used_idx, old_used, wrap,
+                       old_wrap)
+    for infl, nxt, last, n, counter, (addr, ln, did, fl) in entries:
+        out += struct.pack("<BxHHHQHHIQ", infl, nxt, last, n, counter, did, fl, ln, addr)
+    out += bytes(32 + 4 * 32 - (len(out) - 5))
+    for addr, ln, did, fl in ring:
+        out += struct.pack("<QIHH", addr, ln, did, fl)
+    return out + bytes(4 * 16 - 16 * len(ring))
+
+
+NO_DESC = (0, 0, 0, 0)
+chain = packed_chain(0x3000)
+free4 = [(0, i + 1, 0, 0, 0, NO_DESC) for i in range(4)]
+put("inflight", "packed-fresh", inflight_packed_seed(P_USED, P_USED, (0, 0, 0, 0, 1, 1), [], chain))
+# A chain of three in flight in entries 0-2, its ring slots as the driver wrote them.
+in_flight = [(1, 1, 2, 3, 1, chain[0]), (0, 2, 0, 0, 0, chain[1]), (0, 3, 0, 0, 0, chain[2]),
+             (0, 4, 0, 0, 0, NO_DESC)]
+put("inflight", "packed-one-in-flight",
+    inflight_packed_seed(P_USED, P_USED, (3, 3, 0, 0, 1, 1), in_flight, chain))
+# Died publishing it: used_idx moved, and the ring's slot 0 says used: committed.
+used_slot = [(0x3000, 513, 0, 0x80 | 0x8000 | 2)] + chain[1:]
+put("inflight", "packed-batch-reached-ring",
+    inflight_packed_seed(P_USED, P_USED, (0, 3, 3, 0, 1, 1),
+                         [(1, 1, 2, 3, 1, chain[0]), (0, 2, 0, 0, 0, chain[1]),
+                          (0, 3, 0, 0, 0, chain[2]), (0, 4, 0, 0, 0, NO_DESC)], used_slot))
+# Died before the ring's store: rolled back, resubmitted.
+put("inflight", "packed-batch-rolled-back",
+    inflight_packed_seed(P_USED, P_USED, (0, 3, 3, 0, 1, 1), in_flight, chain))
+put("inflight", "packed-noise",
+    inflight_packed_seed(0x1234, 0xffff, (7, 2, 9, 1, 5, 0),
+                         [(1, 0, 0, 9, 2, chain[0]), (3, 1, 1, 1, 1 << 63, chain[1])] + free4[2:],
+                         chain))
+
 # --- mem: [op] operands (see fuzz_mem.c) ---
 def mem_region(gpa, pages, uva, off, file_pages):
     return bytes([0]) + struct.pack("<HBHBB", gpa, pages - 1, uva, off, file_pages - 1)
