@@ -19,6 +19,10 @@
 # wrote and powers off; the host replays the guest's writes and checks that
 # the image holds every write the guest saw complete.
 #
+# CRASH_PACKED=1 puts the disk on packed rings (packed=on; the guest checks
+# that VIRTIO_F_RING_PACKED was negotiated, and the host that pviod tracked
+# the rings' requests: pviod_crash_recovery_packed.sh).
+#
 # CRASH_BACKEND=nbd keeps the disk on an NBD server (nbdkit's file plugin
 # on the same image, pviod with nbd=); CRASH_BACKEND=rbd in a throwaway
 # Ceph cluster (tests/lib/ceph.sh; the image is checked through `rbd
@@ -74,6 +78,9 @@ t0=$(date +%s)
 echo "# pviod $pviod, seed $seed, $kills SIGKILLs, $terms SIGTERMs"
 
 backend=${CRASH_BACKEND:-file}
+packed=${CRASH_PACKED:-0}
+vub_opts=num-queues=2
+[ "$packed" != 1 ] || vub_opts+=,packed=on
 # shellcheck disable=SC2317 # run by the EXIT trap
 crash_cleanup()
 {
@@ -150,8 +157,8 @@ vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 280 --tap "$VMT_TMP/tap" \
 	--console "$console" \
-	--vhost-user-blk "$sock,num-queues=2" --blk-builtin "$ctrl" \
-	--append "CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))" \
+	--vhost-user-blk "$sock,$vub_opts" --blk-builtin "$ctrl" \
+	--append "CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512)) CW_PACKED=$packed" \
 	--append "CW_CTRL_SECTORS=$(((1 << 20) / 512))" >"$VMT_TMP/run.out" &
 vm_pid=$!
 
@@ -242,6 +249,11 @@ pviod_pid=
 tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
 resub=$(grep -c 'resubmitting' "$plog" || true)
 echo "# pviod resubmitted in-flight requests after $resub of the restarts"
+if [ "$packed" = 1 ]; then
+	untracked=$(grep -c -e 'not tracked' -e 'does not add up' -e 'no longer tracked' "$plog" || true)
+	tap_check "host: pviod tracked the packed rings' requests in flight ($untracked regions untracked or reset)" \
+		[ "$untracked" = 0 ]
+fi
 
 if [ "$backend" = rbd ]; then
 	rm -f "$disk"

@@ -73,8 +73,10 @@ VM_TESTS += tests/vm/pviod_migrate.sh tests/vm/pviod_migrate_net.sh
 # CONFIG_CHANGE_MSG): the stock virtio_blk and pvio_blk see the new size.
 VM_TESTS += tests/vm/pviod_blk_resize.sh tests/vm/pvio_blk_resize.sh
 
-# The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod.
-VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh
+# The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod;
+# crash recovery on packed rings (the packed in-flight region).
+VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh \
+	tests/vm/pviod_crash_recovery_packed.sh
 
 # pvio_blk against a device that lies (pviod --fault, a test-only mode).
 VM_TESTS += tests/vm/pvio_blk_fault.sh

@@ -5,9 +5,14 @@
 # in the initramfs, busybox sh; its output is the TAP stream): find the pviod
 # disk and the host's control disk by size (virtio_blk's vd* or pvio_blk's
 # pvd*) and run crash_writer until the host writes STOP into the control
-# disk.
+# disk.  With CW_PACKED=1 the data disk must have negotiated
+# VIRTIO_F_RING_PACKED first (bit 34: the 35th character of its features).
 
-echo "1..1"
+if [ "${CW_PACKED:-0}" = 1 ]; then
+	echo "1..2"
+else
+	echo "1..1"
+fi
 data=
 ctrl=
 i=0
@@ -28,5 +33,13 @@ if [ -z "$data" ] || [ -z "$ctrl" ]; then
 	exit 1
 fi
 echo "# data $data, control $ctrl, seed $CW_SEED, $CW_NPROC writers"
+if [ "${CW_PACKED:-0}" = 1 ]; then
+	features=$(cat "/sys/block/${data#/dev/}/device/features" 2>/dev/null)
+	if [ "$(echo "$features" | cut -c35)" = 1 ]; then
+		echo "ok 1 $data: VIRTIO_F_RING_PACKED negotiated (features $features)"
+	else
+		echo "not ok 1 $data: VIRTIO_F_RING_PACKED not negotiated (features $features)"
+	fi
+fi
 # The first line was the plan: crash_writer's own plan line is not printed.
 /bin/crash_writer run "$data" "$ctrl" "$CW_SEED" "$CW_NPROC"
