@@ -56,9 +56,11 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	p->id_ndesc = cfg->state;
 	p->pop_ndesc = p->id_ndesc + cfg->num;
 	p->staged = (struct pvring_dev_used_elem *)(p->pop_ndesc + cfg->num);
+	p->id_inlen = (u32 *)(p->staged + cfg->num);
 	for (i = 0; i < cfg->num; i++) {
 		p->id_ndesc[i] = 1;
 		p->pop_ndesc[i] = 1;
+		p->id_inlen[i] = 0;
 	}
 	return 0;
 }
@@ -91,6 +93,7 @@ int pvring_dev_init(struct pvring_dev *vr, const struct pvring_dev_config *cfg)
 	vr->mask = cfg->num - 1;
 	vr->event_idx = cfg->event_idx;
 	vr->indirect = cfg->indirect;
+	vr->in_order = cfg->in_order;
 	if (cfg->format == PVRING_PACKED)
 		return pvring_dev_init_packed(vr, cfg);
 	return pvring_dev_init_split(vr, cfg);

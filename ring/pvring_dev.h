@@ -71,6 +71,7 @@ struct pvring_dev_packed {
 	u16 *id_ndesc; /* descriptors the chain of each buffer id takes */
 	u16 *pop_ndesc; /* descriptors of each recent pop, at its last one's place (unpop) */
 	struct pvring_dev_used_elem *staged; /* puts not yet published, in order */
+	u32 *id_inlen; /* writable bytes of each buffer id's chain (IN_ORDER batches) */
 };
 
 struct pvring_dev {
@@ -81,6 +82,7 @@ struct pvring_dev {
 	u8 format; /* enum pvring_format */
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool in_order; /* VIRTIO_F_IN_ORDER negotiated: the caller puts in pop order */
 	bool broken; /* the driver broke the protocol */
 	/* The format's view of the shared areas. */
 	union {
@@ -94,6 +96,12 @@ struct pvring_dev_config {
 	unsigned int num; /* queue size the format allows (pvring_layout()) */
 	bool event_idx;
 	bool indirect;
+	/*
+	 * VIRTIO_F_IN_ORDER: the caller promises to put chains in the order
+	 * it popped them; a packed ring then publishes a run of puts as one
+	 * used descriptor where the driver can tell the lengths (§2.8.23).
+	 */
+	bool in_order;
 	void *desc; /* host addresses of the three areas */
 	void *driver;
 	void *device;

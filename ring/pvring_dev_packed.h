@@ -457,6 +457,8 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 	if (pvring_packed_lap_moved(seq, end, num))
 		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	p->id_ndesc[id] = ndesc;
+	/* What a batch's used descriptor implies for it (IN_ORDER); u32 is all a put carries. */
+	p->id_inlen[id] = c->in_len < 0xffffffffu ? (u32)c->in_len : 0xffffffffu;
 	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
 	p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
 	c->head = id;
@@ -506,6 +508,45 @@ static inline pvring_always_inline u16 __pvring_dev_id_ndesc_packed(const u16 *i
 	return id < num ? id_ndesc[id] : 1;
 }
 
+/*
+ * __pvring_dev_publish_in_order_packed - publish the staged puts under
+ * IN_ORDER: the caller put them in pop order, so a run of them may go out
+ * as one used descriptor naming the run's last id, at the run's first
+ * place, skipping every chain of the run (§2.8.23).  The driver takes the
+ * chains before the named one as used whole, so a put joins the next one's
+ * descriptor only when its length is its chain's writable size (a sent
+ * frame: 0 of 0; a read: all of it); any other ends a run.
+ */
+static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	struct pvring_desc_packed *ring = p->desc;
+	const struct pvring_dev_used_elem *st = p->staged;
+	const u16 *id_ndesc = p->id_ndesc;
+	const u32 *id_inlen = p->id_inlen;
+	unsigned int n = p->nstaged, num = vr->num, mask = vr->mask, i;
+	u16 seq = p->used_seq, first = seq, pos = seq, first_flags = 0;
+
+	for (i = 0; i < n; i++) {
+		u16 id = st[i].id < num ? st[i].id : 0, flags;
+
+		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[i].id, num));
+		if (i + 1 < n && st[i].len == id_inlen[id])
+			continue;
+		flags = __pvring_dev_used_write_packed(&ring[pos & mask], &st[i], pos, num);
+		/* The first one's flags are stored last, below. */
+		if (pos == first)
+			first_flags = flags;
+		else
+			WRITE_ONCE(ring[pos & mask].flags, cpu_to_le16(flags));
+		pos = seq;
+	}
+	p->nstaged = 0;
+	p->used_seq = seq;
+	/* PV2, as in pvring_dev_publish_packed(). */
+	pvring_store_release(&ring[first & mask].flags, cpu_to_le16(first_flags));
+}
+
 static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_dev *vr)
 {
 	/*
@@ -522,6 +563,10 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 
 	if (!n)
 		return;
+	if (vr->in_order) {
+		__pvring_dev_publish_in_order_packed(vr);
+		return;
+	}
 	/* The first one's flags are stored last, below. */
 	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
 	seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[0].id, num));

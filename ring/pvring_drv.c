@@ -32,7 +32,8 @@ int pvring_drv_init_split(struct pvring_drv *vr, const struct pvring_drv_config 
 		vr->slot[i].token = NULL;
 		vr->slot[i].in_len = 0;
 		vr->slot[i].ndesc = 0;
-		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
+		/* Ring order; the last link is followed only in order (back to 0). */
+		vr->slot[i].next = (u16)((i + 1) & vr->mask);
 	}
 	return 0;
 }
@@ -56,7 +57,8 @@ int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config
 		vr->slot[i].token = NULL;
 		vr->slot[i].in_len = 0;
 		vr->slot[i].ndesc = 0;
-		vr->slot[i].next = (u16)(i + 1); /* the last link is never followed */
+		/* Ring order; the last link is followed only in order (back to 0). */
+		vr->slot[i].next = (u16)((i + 1) & vr->mask);
 	}
 	return 0;
 }
@@ -94,6 +96,7 @@ int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg)
 	vr->mask = cfg->num - 1;
 	vr->num_free = cfg->num;
 	vr->event_idx = cfg->event_idx;
+	vr->in_order = cfg->in_order;
 	if (cfg->format == PVRING_PACKED)
 		return pvring_drv_init_packed(vr, cfg);
 	return pvring_drv_init_split(vr, cfg);
@@ -117,7 +120,14 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 		token = vr->slot[i].token;
 		if (!token)
 			continue;
-		if (pvring_drv_is_packed(vr)) {
+		if (vr->in_order) {
+			/* Not relinked: the run from ord_head is all that is ever freed. */
+			vr->num_free += vr->slot[i].ndesc;
+			vr->slot[i].token = NULL;
+			if (pvring_drv_is_packed(vr) && vr->num_free == vr->num)
+				__pvring_drv_packed_set_pos(vr, vr->packed.avail_seq,
+							    vr->packed.avail_seq);
+		} else if (pvring_drv_is_packed(vr)) {
 			__pvring_drv_detach_packed(vr, (u16)i);
 			/* Nothing in flight: the next used one is the next made available. */
 			if (vr->num_free == vr->num)
@@ -125,6 +135,11 @@ void *pvring_drv_detach_unused(struct pvring_drv *vr)
 							    vr->packed.avail_seq);
 		} else {
 			__pvring_drv_detach_split(vr, (u16)i);
+		}
+		/* In order: nothing in flight, the next chain is the oldest. */
+		if (vr->num_free == vr->num) {
+			vr->ord_head = vr->free_head;
+			vr->batch_left = 0;
 		}
 		return token;
 	}
@@ -157,8 +172,8 @@ bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 	u16 pending = (u16)(vr->num - vr->num_free), ahead = (u16)(pending * 3 / 4);
-	u16 event = (u16)(p->last_used + ahead), seq = p->last_used, flags;
-	unsigned int i;
+	u16 event = (u16)(p->last_used + ahead), seq = p->last_used, flags, ord = vr->ord_head;
+	unsigned int i, steps = 0;
 	u32 id;
 
 	p->event_flags = PVRING_EVENT_F_DESC;
@@ -167,6 +182,9 @@ bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr)
 	pvring_mb();
 	if (unlikely(vr->broken))
 		return true;
+	/* A batch being reaped: its chains are there now. */
+	if (vr->batch_left)
+		return false;
 	/*
 	 * Has the device already used the descriptor at @event?  Not only when
 	 * that descriptor reads used: a chain used at an earlier position may
@@ -183,7 +201,21 @@ bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr)
 		id = le16_to_cpu(READ_ONCE(d->id));
 		if (id >= vr->num || !vr->slot[id].token)
 			return false;
-		seq = (u16)(seq + vr->slot[id].ndesc);
+		if (vr->in_order) {
+			/* A batch: every chain from the next one in order up to @id. */
+			for (;;) {
+				/* @id behind what was followed: get_used() breaks on it. */
+				if (!vr->slot[ord].token || ++steps > vr->num)
+					return false;
+				seq = (u16)(seq + vr->slot[ord].ndesc);
+				if (ord == id)
+					break;
+				ord = (u16)((ord + 1) & vr->mask);
+			}
+			ord = (u16)((ord + 1) & vr->mask);
+		} else {
+			seq = (u16)(seq + vr->slot[id].ndesc);
+		}
 		if ((u16)(seq - p->last_used) > ahead)
 			return false;
 	}

@@ -85,6 +85,16 @@ struct pvring_drv {
 	u8 format; /* enum pvring_format */
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool broken; /* the device broke the protocol: all calls fail */
+	/*
+	 * VIRTIO_F_IN_ORDER (§2.7.9, §2.8.23): descriptors (split) and buffer
+	 * ids (packed) are handed out in ring order and never relinked, so
+	 * the chains in flight are one run from ord_head; one used element
+	 * may stand for every chain up to the one it names (a batch).
+	 */
+	bool in_order;
+	u16 ord_head; /* in order: the oldest chain in flight (split head / packed id) */
+	u16 batch_left; /* in order: chains of a batch still to reap before its named one */
+	u32 batch_len; /* in order: the length the named one was used with */
 	/* The format's view of the shared areas. */
 	union {
 		struct pvring_drv_split split;
@@ -96,6 +106,7 @@ struct pvring_drv_config {
 	enum pvring_format format;
 	unsigned int num; /* queue size the format allows (pvring_layout()) */
 	bool event_idx;
+	bool in_order; /* VIRTIO_F_IN_ORDER negotiated */
 	void *desc; /* the three areas, as pvring_layout() sizes and aligns them */
 	void *driver;
 	void *device;
@@ -108,6 +119,45 @@ struct pvring_drv_config {
 	u64 indirect_addr;
 	unsigned int indirect_max; /* 2..PVRING_MAX_SIZE */
 };
+
+/*
+ * IN_ORDER (§2.7.9, §2.8.23) reaping, shared by both formats.  A used
+ * element names the oldest chain in flight, or a later one: then it stands
+ * for the batch of every chain up to that one, reaped one by one without
+ * looking at the ring again (batch_left); the chains before the named one
+ * report the writable length they were offered ("used whole"), the named
+ * one the length of the element.
+ */
+
+/* A used element naming a later chain: start a batch of @n; the oldest's length. */
+static inline u32 __pvring_drv_batch_start(struct pvring_drv *vr, u16 n, u32 l)
+{
+	vr->batch_left = n - 1;
+	vr->batch_len = l;
+	return vr->slot[vr->ord_head].in_len;
+}
+
+/* The length of the next chain of the batch being reaped (batch_left != 0). */
+static inline pvring_always_inline u32 __pvring_drv_batch_next(struct pvring_drv *vr)
+{
+	return --vr->batch_left ? vr->slot[vr->ord_head].in_len : vr->batch_len;
+}
+
+/*
+ * Take chain @id, used with length @l: its descriptors (split) or id
+ * (packed) go back as a run, never relinked (they stay in ring order).
+ */
+static inline pvring_always_inline void *__pvring_drv_take_in_order(struct pvring_drv *vr, u16 id,
+								    u32 l, u32 *len)
+{
+	struct pvring_drv_slot *s = &vr->slot[id];
+	void *token = s->token;
+
+	*len = l < s->in_len ? l : s->in_len;
+	vr->num_free += s->ndesc;
+	s->token = NULL;
+	return token;
+}
 
 #include "pvring_drv_split.h"
 #include "pvring_drv_packed.h"

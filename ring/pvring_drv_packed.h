@@ -214,31 +214,90 @@ __pvring_drv_used_next_packed(const struct pvring_drv *vr, const struct pvring_d
 	return (flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) == vr->packed.used_bits;
 }
 
-/* Is the descriptor at last_used used? */
+/*
+ * Is the descriptor at last_used used, or (IN_ORDER) a batch's chains
+ * left to reap?  batch_left is 0 without IN_ORDER.
+ */
 static inline pvring_always_inline bool pvring_drv_more_used_packed(struct pvring_drv *vr)
 {
 	const struct pvring_drv_packed *p = &vr->packed;
 
-	return __pvring_drv_used_next_packed(vr, &p->desc[p->last_used & vr->mask]);
+	return vr->batch_left ||
+	       __pvring_drv_used_next_packed(vr, &p->desc[p->last_used & vr->mask]);
+}
+
+/*
+ * __pvring_drv_used_read_packed - read the used descriptor at last_used,
+ * once: false when there is none, or when its id is not a chain in flight
+ * (the ring is then broken).
+ */
+static inline pvring_always_inline bool __pvring_drv_used_read_packed(struct pvring_drv *vr,
+								      u32 *id, u32 *l)
+{
+	const struct pvring_drv_packed *p = &vr->packed;
+	const struct pvring_desc_packed *d = &p->desc[p->last_used & vr->mask];
+
+	if (!__pvring_drv_used_next_packed(vr, d))
+		return false;
+	*id = le16_to_cpu(READ_ONCE(d->id));
+	*l = le32_to_cpu(READ_ONCE(d->len));
+	if (unlikely(*id >= vr->num || !vr->slot[*id].token)) {
+		vr->broken = true;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * __pvring_drv_batch_packed - how many chains a used descriptor naming @id
+ * stands for under IN_ORDER: ids are handed out in ring order, so those
+ * in flight are the run from ord_head, and @id (in flight) ends a batch of
+ * (@id - ord_head) mod num + 1 (§2.8.23).
+ */
+static inline pvring_always_inline u16 __pvring_drv_batch_packed(const struct pvring_drv *vr,
+								 u16 id)
+{
+	return (u16)(((id - vr->ord_head) & vr->mask) + 1);
+}
+
+/* pvring_drv_get_used_packed() under IN_ORDER: chains come back oldest first. */
+static inline pvring_always_inline void *
+__pvring_drv_get_used_in_order_packed(struct pvring_drv *vr, u32 *len)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	u16 seq = p->last_used, h = vr->ord_head;
+	u32 id, l;
+
+	if (vr->batch_left) {
+		/* The batch's used descriptor was read and checked already. */
+		l = __pvring_drv_batch_next(vr);
+	} else {
+		/* In flight: within the run from ord_head, so the batch is all in flight. */
+		if (!__pvring_drv_used_read_packed(vr, &id, &l))
+			return NULL;
+		if (id != h)
+			l = __pvring_drv_batch_start(vr, __pvring_drv_batch_packed(vr, (u16)id), l);
+	}
+	/* The device skipped the batch's chains: so do we, one by one (§2.8.23). */
+	p->last_used = (u16)(seq + vr->slot[h].ndesc);
+	if (pvring_packed_lap_moved(seq, p->last_used, vr->num))
+		p->used_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
+	vr->ord_head = (u16)((h + 1) & vr->mask);
+	return __pvring_drv_take_in_order(vr, h, l, len);
 }
 
 static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_packed *p = &vr->packed;
 	u16 seq = p->last_used;
-	struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
 	struct pvring_drv_slot *s;
 	void *token;
 	u32 id, l;
 
-	if (!__pvring_drv_used_next_packed(vr, d))
+	if (unlikely(vr->in_order))
+		return __pvring_drv_get_used_in_order_packed(vr, len);
+	if (!__pvring_drv_used_read_packed(vr, &id, &l))
 		return NULL;
-	id = le16_to_cpu(READ_ONCE(d->id));
-	l = le32_to_cpu(READ_ONCE(d->len));
-	if (unlikely(id >= vr->num || !vr->slot[id].token)) {
-		vr->broken = true;
-		return NULL;
-	}
 	s = &vr->slot[id];
 	/* The device skipped the rest of the chain: so do we (§2.8.6). */
 	p->last_used = (u16)(seq + s->ndesc);

@@ -191,6 +191,60 @@ static inline pvring_always_inline bool pvring_drv_more_used_split(struct pvring
 	return s->used_idx != s->last_used;
 }
 
+/*
+ * __pvring_drv_batch_split - how many chains a used element naming @id
+ * stands for under IN_ORDER: those from the oldest in flight up to @id
+ * (§2.7.9), all of which must have been published used (used->idx moved
+ * by as many).  @id is a head in flight: the run from ord_head reaches it.
+ * Return: the count, or 0 when used->idx does not cover it.
+ */
+static inline u16 __pvring_drv_batch_split(const struct pvring_drv *vr, u16 id)
+{
+	u16 h = vr->ord_head, n = 1, ready = (u16)(vr->split.used_idx - vr->split.last_used);
+
+	while (h != id) {
+		h = (u16)((h + vr->slot[h].ndesc) & vr->mask);
+		if (++n > ready)
+			return 0;
+	}
+	return n;
+}
+
+/* pvring_drv_get_used_split() under IN_ORDER: chains come back oldest first. */
+static inline pvring_always_inline void *__pvring_drv_get_used_in_order_split(struct pvring_drv *vr,
+									      u32 *len)
+{
+	struct pvring_drv_split *s = &vr->split;
+	u16 h = vr->ord_head, n;
+	u32 id, l;
+
+	if (!pvring_drv_more_used_split(vr))
+		return NULL;
+	if (vr->batch_left) {
+		l = __pvring_drv_batch_next(vr);
+	} else {
+		struct pvring_used_elem *e = &s->used->ring[s->last_used & vr->mask];
+
+		id = le32_to_cpu(READ_ONCE(e->id));
+		l = le32_to_cpu(READ_ONCE(e->len));
+		if (unlikely(id >= vr->num || !vr->slot[id].token)) {
+			vr->broken = true;
+			return NULL;
+		}
+		if (id != h) {
+			n = __pvring_drv_batch_split(vr, (u16)id);
+			if (unlikely(!n)) {
+				vr->broken = true;
+				return NULL;
+			}
+			l = __pvring_drv_batch_start(vr, n, l);
+		}
+	}
+	s->last_used++;
+	vr->ord_head = (u16)((h + vr->slot[h].ndesc) & vr->mask);
+	return __pvring_drv_take_in_order(vr, h, l, len);
+}
+
 static inline pvring_always_inline void *pvring_drv_get_used_split(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_split *s = &vr->split;
@@ -198,6 +252,8 @@ static inline pvring_always_inline void *pvring_drv_get_used_split(struct pvring
 	void *token;
 	u32 id, l;
 
+	if (unlikely(vr->in_order))
+		return __pvring_drv_get_used_in_order_split(vr, len);
 	if (!pvring_drv_more_used_split(vr))
 		return NULL;
 	e = &s->used->ring[s->last_used & vr->mask];

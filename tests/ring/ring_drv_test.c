@@ -24,6 +24,7 @@ FIXTURE_VARIANT(drv)
 	bool event_idx;
 	unsigned int indirect_max; /* 0: no indirect tables */
 	u16 start; /* where the free-running indices begin */
+	bool in_order; /* VIRTIO_F_IN_ORDER */
 };
 
 /* clang-format would glue the brace to the macro, which checkpatch rejects. */
@@ -46,12 +47,22 @@ FIXTURE_VARIANT_ADD(drv, packed_n256_ev_wrap) { .format = PVRING_PACKED, .num = 
 						.event_idx = true, .start = 65535 };
 FIXTURE_VARIANT_ADD(drv, packed_n32768_ev_ind) { .format = PVRING_PACKED, .num = 32768,
 						 .event_idx = true, .indirect_max = 2 };
+FIXTURE_VARIANT_ADD(drv, io_n1) { .num = 1, .in_order = true };
+FIXTURE_VARIANT_ADD(drv, io_n8_ev) { .num = 8, .event_idx = true, .in_order = true };
+FIXTURE_VARIANT_ADD(drv, io_n256_ind_wrap) { .num = 256, .indirect_max = 8, .start = 65500,
+					     .in_order = true };
+FIXTURE_VARIANT_ADD(drv, packed_io_n1) { .format = PVRING_PACKED, .num = 1, .in_order = true };
+FIXTURE_VARIANT_ADD(drv, packed_io_n8_ev) { .format = PVRING_PACKED, .num = 8, .event_idx = true,
+					    .in_order = true };
+FIXTURE_VARIANT_ADD(drv, packed_io_n256_ind_wrap) { .format = PVRING_PACKED, .num = 256,
+						    .indirect_max = 8, .start = 65500,
+						    .in_order = true };
 /* clang-format on */
 
 FIXTURE_SETUP(drv)
 {
-	ASSERT_EQ(0, tring_init_fmt(&self->t, variant->format, variant->num, variant->event_idx,
-				    variant->indirect_max, POOL));
+	ASSERT_EQ(0, tring_init_ord(&self->t, variant->format, variant->num, variant->event_idx,
+				    variant->indirect_max, POOL, variant->in_order));
 	if (variant->start)
 		tring_start_at(&self->t, variant->start);
 }
@@ -196,8 +207,8 @@ TEST_F(drv, full_enospc_and_recycle)
 			heads[i] = c.head;
 		}
 		EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
-		/* Used out of order: the free list must cope. */
-		for (i = t->num - 1; i > 0; i--) {
+		/* Used out of order: the free list must cope (in order: in order). */
+		for (i = t->num - 1; i > 0 && !t->in_order; i--) {
 			unsigned int j = tring_rand(&rnd) % (i + 1);
 			u16 h = heads[i];
 
@@ -746,6 +757,188 @@ TEST_F(drv, used_len_clamped)
 	tring_used_put(t, c.head, 51);
 	EXPECT_EQ(tok(2), pvring_drv_get_used(&t->drv, &len));
 	EXPECT_EQ(0, len);
+}
+
+/*
+ * IN_ORDER: one used element for a batch (§2.7.9, §2.8.23) completes every
+ * chain up to the one it names, in order, the earlier ones with the
+ * writable size they were offered; the ring goes on after it.
+ */
+TEST_F(drv, in_order_batch)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[3] = { { tring_gpa(t, 0), 16 },
+				   { tring_gpa(t, 64), 100 },
+				   { tring_gpa(t, 256), 50 } };
+	unsigned int round;
+	struct pvring_chain c;
+	u16 last = 0;
+	bool big;
+	u32 len;
+
+	if (!t->in_order)
+		SKIP(return, "IN_ORDER variants only");
+	if (t->num < 4)
+		SKIP(return, "a batch of three and one more needs a ring of four");
+	/* Twice, so that the second round starts mid-ring (and across a lap). */
+	for (round = 0; round < 2 * t->num / 4 + 1; round++) {
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(1))); /* out only */
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg + 1, 0, 1, tok(2))); /* 100 writable */
+		/* 150 writable: three descriptors, or one from a table; 50 in a small ring. */
+		big = t->num >= 8 || t->indirect;
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, big ? sg : sg + 2, big, big ? 2 : 1, tok(3)));
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(4)));
+		for (unsigned int i = 0; i < 4; i++) {
+			ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+			if (i == 2)
+				last = c.head;
+		}
+		/* One element for the first three, named by the third. */
+		tring_used_put_batch(t, last, 7, 3);
+		EXPECT_TRUE(pvring_drv_more_used(&t->drv));
+		EXPECT_EQ(tok(1), pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(0, len);
+		EXPECT_FALSE(pvring_drv_enable_cb(&t->drv)); /* the batch is there to reap */
+		EXPECT_EQ(tok(2), pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(100, len);
+		EXPECT_EQ(tok(3), pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(7, len);
+		EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+		EXPECT_FALSE(pvring_drv_broken(&t->drv));
+		/* The fourth, alone. */
+		tring_used_put_batch(t, c.head, 0, 1);
+		EXPECT_EQ(tok(4), pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+		EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	}
+	pvring_drv_disable_cb(&t->drv);
+	EXPECT_TRUE(pvring_drv_enable_cb(&t->drv));
+}
+
+/* IN_ORDER, the device side's batches read back by the driver (real device). */
+TEST_F(drv, in_order_device_batches)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[2] = { { tring_gpa(t, 0), 16 }, { tring_gpa(t, 64), 32 } };
+	struct pvring_chain c[8];
+	unsigned int i, n = t->num < 8 ? t->num : 8;
+	u16 seq;
+	u32 len;
+
+	if (!t->in_order)
+		SKIP(return, "IN_ORDER variants only");
+	/* Even: out only (sent whole, batchable); odd: 32 writable, 5 used (not). */
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg + (i & 1), i & 1 ? 0 : 1, i & 1 ? 1 : 0,
+					    tok(i)));
+	seq = t->format == PVRING_PACKED ? t->dev.packed.used_seq : 0;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[i], self->seg, 64));
+		pvring_dev_put(&t->dev, c[i].head, i & 1 ? 5 : 0);
+	}
+	pvring_dev_publish(&t->dev);
+	if (t->format == PVRING_PACKED) {
+		/*
+		 * A used descriptor per odd put, named by it, the even one
+		 * before it riding along; and one for the last put.
+		 */
+		u16 pos = seq;
+
+		for (i = 0; i < n; i++) {
+			seq++;
+			if (!(i & 1) && i + 1 < n)
+				continue;
+			EXPECT_EQ(c[i].head, le16_to_cpu(t->pdesc[pos & (t->num - 1)].id));
+			EXPECT_EQ(i & 1 ? 5 : 0, le32_to_cpu(t->pdesc[pos & (t->num - 1)].len));
+			pos = seq;
+		}
+		EXPECT_EQ(seq, t->dev.packed.used_seq);
+	}
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(tok(i), pvring_drv_get_used(&t->drv, &len));
+		EXPECT_EQ(i & 1 ? 5 : 0, len);
+	}
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+}
+
+/* Two 8-byte writable buffers (tokens 1 and 2) added, and popped as @a, @b. */
+static void two_popped(struct __test_metadata *_metadata, struct tring *t, struct pvring_seg *seg,
+		       struct pvring_chain *a, struct pvring_chain *b)
+{
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 8 } };
+
+	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 0, 1, tok(1)));
+	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 0, 1, tok(2)));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, a, seg, 64));
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, b, seg, 64));
+}
+
+/* IN_ORDER, hostile: the second chain used first, then the first: broken. */
+TEST_F(drv, in_order_id_out_of_order)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 8 } };
+	struct pvring_chain a, b;
+	u32 len;
+
+	if (!t->in_order)
+		SKIP(return, "IN_ORDER variants only");
+	if (t->num < 2)
+		SKIP(return, "two chains need a ring of two");
+	two_popped(_metadata, t, self->seg, &a, &b);
+	tring_used_put_batch(t, b.head, 3, 2);
+	tring_used_put_batch(t, a.head, 4, 1);
+	/* b's element is read as the batch a, b; then a is not in flight. */
+	EXPECT_EQ(tok(1), pvring_drv_get_used(&t->drv, &len));
+	EXPECT_EQ(8, len);
+	EXPECT_EQ(tok(2), pvring_drv_get_used(&t->drv, &len));
+	EXPECT_EQ(3, len);
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_TRUE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(-EIO, pvring_drv_add(&t->drv, sg, 0, 1, tok(3)));
+}
+
+/* IN_ORDER split, hostile: the element names the second chain, the index moved by one. */
+TEST_F(drv, in_order_split_index_short)
+{
+	struct tring *t = &self->t;
+	struct pvring_chain a, b;
+	u32 len;
+
+	if (!t->in_order || t->format != PVRING_SPLIT)
+		SKIP(return, "IN_ORDER split variants only");
+	if (t->num < 2)
+		SKIP(return, "two chains need a ring of two");
+	two_popped(_metadata, t, self->seg, &a, &b);
+	tring_used_put_batch(t, b.head, 3, 1);
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_TRUE(pvring_drv_broken(&t->drv));
+}
+
+/* IN_ORDER split, hostile: a batch's index says two, the element names the first. */
+TEST_F(drv, in_order_split_index_past_named)
+{
+	struct tring *t = &self->t;
+	struct pvring_chain a, b;
+	u32 len;
+
+	if (!t->in_order || t->format != PVRING_SPLIT)
+		SKIP(return, "IN_ORDER split variants only");
+	if (t->num < 2)
+		SKIP(return, "two chains need a ring of two");
+	two_popped(_metadata, t, self->seg, &a, &b);
+	/* a's element with the index moved by two: the driver takes a, then reads past it. */
+	tring_used_put_batch(t, a.head, 1, 2);
+	EXPECT_EQ(tok(1), pvring_drv_get_used(&t->drv, &len));
+	EXPECT_EQ(1, len);
+	/* The second entry was never written: what it holds (a's id again) is not in flight. */
+	t->used->ring[(le16_to_cpu(t->used->idx) - 1) & (t->num - 1)].id = cpu_to_le32(a.head);
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_TRUE(pvring_drv_broken(&t->drv));
 }
 
 /* Set-up: every valid size works, in both notification modes. */

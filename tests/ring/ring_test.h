@@ -33,6 +33,7 @@ struct tring {
 	unsigned int num;
 	bool event_idx;
 	bool indirect;
+	bool in_order; /* VIRTIO_F_IN_ORDER on both sides */
 	unsigned int indirect_max;
 	void *area; /* desc, avail and used, page aligned */
 	struct pvring_desc *desc;
@@ -60,12 +61,14 @@ static inline size_t tring_align(size_t x, size_t a)
 }
 
 /*
- * tring_init_fmt - allocate and initialise both sides of a ring of @format.
+ * tring_init_ord - allocate and initialise both sides of a ring of @format.
  * @indirect_max 0 means no indirect tables; the device negotiates
- * INDIRECT_DESC exactly when the driver has them.  Return: 0 or -errno.
+ * INDIRECT_DESC exactly when the driver has them.  @in_order: both sides
+ * negotiated VIRTIO_F_IN_ORDER.  Return: 0 or -errno.
  */
-static inline int tring_init_fmt(struct tring *t, enum pvring_format format, unsigned int num,
-				 bool event_idx, unsigned int indirect_max, size_t pool_size)
+static inline int tring_init_ord(struct tring *t, enum pvring_format format, unsigned int num,
+				 bool event_idx, unsigned int indirect_max, size_t pool_size,
+				 bool in_order)
 {
 	size_t desc_sz, avail_sz, used_sz, ind_sz;
 	struct pvring_drv_config dcfg;
@@ -81,6 +84,7 @@ static inline int tring_init_fmt(struct tring *t, enum pvring_format format, uns
 	t->event_idx = event_idx;
 	t->indirect = indirect_max != 0;
 	t->indirect_max = indirect_max;
+	t->in_order = in_order;
 	desc_sz = tring_align(l.desc_bytes, 64);
 	avail_sz = tring_align(l.driver_bytes, 64);
 	used_sz = tring_align(l.device_bytes, 64);
@@ -127,6 +131,7 @@ static inline int tring_init_fmt(struct tring *t, enum pvring_format format, uns
 	dcfg.format = format;
 	dcfg.num = num;
 	dcfg.event_idx = event_idx;
+	dcfg.in_order = in_order;
 	dcfg.desc = t->desc;
 	dcfg.driver = t->avail;
 	dcfg.device = t->used;
@@ -145,6 +150,7 @@ static inline int tring_init_fmt(struct tring *t, enum pvring_format format, uns
 	vcfg.num = num;
 	vcfg.event_idx = event_idx;
 	vcfg.indirect = t->indirect;
+	vcfg.in_order = in_order;
 	vcfg.desc = t->desc;
 	vcfg.driver = t->avail;
 	vcfg.device = t->used;
@@ -152,6 +158,13 @@ static inline int tring_init_fmt(struct tring *t, enum pvring_format format, uns
 	vcfg.state = t->dev_state;
 	vcfg.base = format == PVRING_PACKED ? 0x8000 : 0;
 	return pvring_dev_init(&t->dev, &vcfg);
+}
+
+/* tring_init_ord() without IN_ORDER. */
+static inline int tring_init_fmt(struct tring *t, enum pvring_format format, unsigned int num,
+				 bool event_idx, unsigned int indirect_max, size_t pool_size)
+{
+	return tring_init_ord(t, format, num, event_idx, indirect_max, pool_size, false);
 }
 
 /* A split ring (the tests written before there was a choice). */
@@ -213,6 +226,7 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 	vcfg.num = t->num;
 	vcfg.event_idx = t->event_idx;
 	vcfg.indirect = t->indirect;
+	vcfg.in_order = t->in_order;
 	vcfg.desc = t->desc;
 	vcfg.driver = t->avail;
 	vcfg.device = t->used;
@@ -265,13 +279,16 @@ static inline void tring_pused_put(struct tring *t, u16 seq, u16 id, u32 len)
 }
 
 /*
- * Hostile device: publish a used element, bypassing pvring_dev_push_used().
- * Packed: at the hostile device's own position (pused_seq, which starts
- * where the driver reaps), skipping the chain the driver has under @id.
+ * Hostile (or in-order) device: one used element for a batch of @n chains
+ * ending with @id (IN_ORDER, §2.7.9 / §2.8.23): split, one entry and the
+ * index moved by @n; packed, one descriptor at the hostile device's
+ * position, skipping the chains of the ids before @id too (an in-order
+ * driver hands ids out in ring order).
  */
-static inline void tring_used_put(struct tring *t, u32 id, u32 len)
+static inline void tring_used_put_batch(struct tring *t, u32 id, u32 len, unsigned int n)
 {
-	u16 idx, n;
+	unsigned int k;
+	u16 idx, skip = 0;
 
 	if (t->format == PVRING_PACKED) {
 		if (!t->pused_valid) {
@@ -279,18 +296,32 @@ static inline void tring_used_put(struct tring *t, u32 id, u32 len)
 			t->pused_valid = true;
 		}
 		tring_pused_put(t, t->pused_seq, (u16)id, len);
-		n = id < t->num && t->slot[id].ndesc ? t->slot[id].ndesc : 1;
-		/* Written where the device side would have: it stands in for it. */
-		if (t->dev.packed.used_seq == t->pused_seq)
-			t->dev.packed.used_seq += n;
-		t->pused_seq += n;
+		for (k = 0; k < n; k++) {
+			u32 i = n == 1 ? id : (id - (n - 1) + k) & (t->num - 1);
+
+			/* A hostile id names no chain: one descriptor. */
+			skip += i < t->num && t->slot[i].ndesc ? t->slot[i].ndesc : 1;
+		}
+		/* The device counts from its base: the same place modulo 2 * num. */
+		if (!((u16)(t->dev.packed.used_seq - t->pused_seq) & (2 * t->num - 1)))
+			t->dev.packed.used_seq += skip;
+		t->pused_seq += skip;
 		return;
 	}
 	idx = le16_to_cpu(t->used->idx);
-
 	t->used->ring[idx & (t->num - 1)].id = cpu_to_le32(id);
 	t->used->ring[idx & (t->num - 1)].len = cpu_to_le32(len);
-	pvring_store_release(&t->used->idx, cpu_to_le16((u16)(idx + 1)));
+	pvring_store_release(&t->used->idx, cpu_to_le16((u16)(idx + n)));
+}
+
+/*
+ * Hostile device: publish a used element, bypassing pvring_dev_push_used().
+ * Packed: at the hostile device's own position (pused_seq, which starts
+ * where the driver reaps), skipping the chain the driver has under @id.
+ */
+static inline void tring_used_put(struct tring *t, u32 id, u32 len)
+{
+	tring_used_put_batch(t, id, len, 1);
 }
 
 /*
