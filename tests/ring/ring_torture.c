@@ -2,7 +2,7 @@
 /*
  * ring_torture.c - driver and device on two threads (two cores), hammering one
  * ring with random chains and checking every byte end to end, every run for
- * both ring formats (split and packed).
+ * both ring formats (split and packed), some with VIRTIO_F_IN_ORDER.
  *
  * Each request is a chain of 0-3 readable and 0-3 writable segments (at
  * least one), direct or indirect, scattered over a buffer pool that the
@@ -56,6 +56,7 @@ struct torture_cfg {
 	unsigned int indirect_max; /* 0: direct only */
 	bool notify; /* eventfds; else both sides poll */
 	unsigned int weight; /* share of the requests */
+	bool in_order; /* VIRTIO_F_IN_ORDER: the device batches runs of used-whole chains */
 };
 
 /*
@@ -64,18 +65,24 @@ struct torture_cfg {
  * cheap, so those get more of the requests.
  */
 static const struct torture_cfg runs[] = {
-	{ "event_idx, indirect, notify", PVRING_SPLIT, 256, true, 4, true, 12 },
-	{ "flags, indirect, notify", PVRING_SPLIT, 128, false, 4, true, 6 },
-	{ "event_idx, direct, notify", PVRING_SPLIT, 64, true, 0, true, 2 },
-	{ "flags, direct, notify", PVRING_SPLIT, 16, false, 0, true, 1 },
-	{ "event_idx, indirect, poll", PVRING_SPLIT, 256, true, 6, false, 20 },
-	{ "flags, direct, poll", PVRING_SPLIT, 32, false, 0, false, 9 },
-	{ "packed, event_idx, indirect, notify", PVRING_PACKED, 256, true, 4, true, 12 },
-	{ "packed, flags, indirect, notify", PVRING_PACKED, 128, false, 4, true, 6 },
-	{ "packed, event_idx, direct, notify", PVRING_PACKED, 64, true, 0, true, 2 },
-	{ "packed, flags, direct, notify", PVRING_PACKED, 16, false, 0, true, 1 },
-	{ "packed, event_idx, indirect, poll", PVRING_PACKED, 256, true, 6, false, 20 },
-	{ "packed, flags, direct, poll", PVRING_PACKED, 32, false, 0, false, 9 },
+	{ "event_idx, indirect, notify", PVRING_SPLIT, 256, true, 4, true, 12, false },
+	{ "flags, indirect, notify", PVRING_SPLIT, 128, false, 4, true, 6, false },
+	{ "event_idx, direct, notify", PVRING_SPLIT, 64, true, 0, true, 2, false },
+	{ "flags, direct, notify", PVRING_SPLIT, 16, false, 0, true, 1, false },
+	{ "event_idx, indirect, poll", PVRING_SPLIT, 256, true, 6, false, 20, false },
+	{ "flags, direct, poll", PVRING_SPLIT, 32, false, 0, false, 9, false },
+	{ "packed, event_idx, indirect, notify", PVRING_PACKED, 256, true, 4, true, 12, false },
+	{ "packed, flags, indirect, notify", PVRING_PACKED, 128, false, 4, true, 6, false },
+	{ "packed, event_idx, direct, notify", PVRING_PACKED, 64, true, 0, true, 2, false },
+	{ "packed, flags, direct, notify", PVRING_PACKED, 16, false, 0, true, 1, false },
+	{ "packed, event_idx, indirect, poll", PVRING_PACKED, 256, true, 6, false, 20, false },
+	{ "packed, flags, direct, poll", PVRING_PACKED, 32, false, 0, false, 9, false },
+	{ "in_order, event_idx, indirect, notify", PVRING_SPLIT, 128, true, 4, true, 4, true },
+	{ "in_order, flags, direct, poll", PVRING_SPLIT, 32, false, 0, false, 6, true },
+	{ "packed, in_order, event_idx, indirect, notify", PVRING_PACKED, 128, true, 4, true, 4,
+	  true },
+	{ "packed, in_order, event_idx, direct, poll", PVRING_PACKED, 32, true, 0, false, 6, true },
+	{ "packed, in_order, flags, direct, notify", PVRING_PACKED, 16, false, 0, true, 1, true },
 };
 
 /* What the driver remembers about a request in flight. */
@@ -488,8 +495,8 @@ static int torture_run(const struct torture_cfg *cfg, u64 count, u64 seed, int n
 	tt->count = count;
 	tt->seed = seed * 0x9e3779b97f4a7c15ULL + (u64)n + 1;
 	pool = (size_t)cfg->num * AREA;
-	if (tring_init_fmt(&tt->t, cfg->format, cfg->num, cfg->event_idx, cfg->indirect_max,
-			   pool)) {
+	if (tring_init_ord(&tt->t, cfg->format, cfg->num, cfg->event_idx, cfg->indirect_max, pool,
+			   cfg->in_order)) {
 		printf("not ok %d - %s: set-up failed\n", n, cfg->name);
 		return 0;
 	}
