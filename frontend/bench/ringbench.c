@@ -83,6 +83,7 @@ struct bench_result {
 
 static double tsc_ghz;
 static enum pvring_format bench_format = PVRING_SPLIT;
+static bool bench_in_order; /* --in-order: VIRTIO_F_IN_ORDER on both sides */
 
 static void bench_pin(int cpu)
 {
@@ -277,7 +278,8 @@ static int bench_serial_case(unsigned int num, unsigned int batch, bool event_id
 	if (posix_memalign((void **)&b, 64, sizeof(*b)))
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
-	if (tring_init_fmt(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF))
+	if (tring_init_ord(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF,
+			   bench_in_order))
 		return -ENOMEM;
 	b->batch = batch;
 	b->requests = requests - requests % batch;
@@ -319,7 +321,8 @@ static int bench_case(unsigned int num, unsigned int batch, bool event_idx, u64 
 	if (posix_memalign((void **)&b, 64, sizeof(*b)))
 		return -ENOMEM;
 	memset(b, 0, sizeof(*b));
-	if (tring_init_fmt(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF))
+	if (tring_init_ord(&b->t, bench_format, num, event_idx, 0, (size_t)num * BENCH_BUF,
+			   bench_in_order))
 		return -ENOMEM;
 	b->batch = batch;
 	b->requests = requests - requests % batch;
@@ -444,9 +447,10 @@ static void bench_print_rte(double cyc, double base)
 /* One JSON object per case, on one line. */
 static void bench_print_json(const struct bench_result *b, unsigned int num)
 {
-	printf("{\"format\": \"%s\", \"batch\": %u, \"event_idx\": %s, \"ns_per_req\": %.2f,",
-	       bench_format == PVRING_PACKED ? "packed" : "split", b->batch,
-	       b->event_idx ? "true" : "false", b->ns);
+	printf("{\"format\": \"%s\", \"in_order\": %s, \"batch\": %u, \"event_idx\": %s,",
+	       bench_format == PVRING_PACKED ? "packed" : "split",
+	       bench_in_order ? "true" : "false", b->batch, b->event_idx ? "true" : "false");
+	printf(" \"ns_per_req\": %.2f,", b->ns);
 	printf(" \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,", b->cycles, b->kicks);
 	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns,
 	       num);
@@ -456,7 +460,7 @@ static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--json] [--compare-rte-ring] [--serial] [--requests N] [--num N] [--reps N]\n"
-		"          [--batch B] [--event-idx 0|1] [--packed]\n"
+		"          [--batch B] [--event-idx 0|1] [--packed] [--in-order]\n"
 		"  --json              one JSON object per case\n"
 		"  --compare-rte-ring  also measure DPDK rte_ring SP/SC bulk-32\n"
 		"  --requests N        requests per case (default 2000000)\n"
@@ -465,7 +469,9 @@ static void print_usage(const char *prog)
 		"  --serial            both sides on one thread, taking turns (for callgrind)\n"
 		"  --batch B           only batch size B (default 1, 8, 32 and 128)\n"
 		"  --event-idx 0|1     only without / with EVENT_IDX (default both)\n"
-		"  --packed            a packed ring (virtio 1.2 §2.8) instead of a split one\n",
+		"  --packed            a packed ring (virtio 1.2 §2.8) instead of a split one\n"
+		"  --in-order          VIRTIO_F_IN_ORDER: the device publishes a batch as one used\n"
+		"                      descriptor (packed), the driver reaps batches\n",
 		prog);
 }
 
@@ -494,6 +500,8 @@ int main(int argc, char **argv)
 			reps = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--packed")) {
 			bench_format = PVRING_PACKED;
+		} else if (!strcmp(argv[i], "--in-order")) {
+			bench_in_order = true;
 		} else if (!strcmp(argv[i], "--serial")) {
 			serial = true;
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < (unsigned int)argc) {
@@ -515,8 +523,9 @@ int main(int argc, char **argv)
 	tsc_ghz = bench_calibrate();
 
 	if (!json) {
-		printf("pvio-ringbench: %s ring of %u, %" PRIu64 " requests per case,",
-		       bench_format == PVRING_PACKED ? "packed" : "split", num, requests);
+		printf("pvio-ringbench: %s ring%s of %u, %" PRIu64 " requests per case,",
+		       bench_format == PVRING_PACKED ? "packed" : "split",
+		       bench_in_order ? " (in order)" : "", num, requests);
 		printf(" best of %u, TSC %.3f GHz\n\n", reps, tsc_ghz);
 		printf("%6s %9s %10s %12s %10s %10s %10s\n", "batch", "event_idx", "ns/req",
 		       "cycles/req", "kicks/req", "irqs/req", "rtt_ns");
