@@ -271,6 +271,25 @@ static inline pvring_always_inline bool pvring_drv_kick_prepare(struct pvring_dr
 }
 
 /**
+ * pvring_drv_notify_pos - where the driver has published up to, for a kick
+ * @vr: the ring, after pvring_drv_kick_prepare() (which publishes)
+ *
+ * VIRTIO_F_NOTIFICATION_DATA (virtio 1.2 §2.9) sends this with the queue
+ * number: split, the next available index (next_idx); packed, the offset
+ * of the next descriptor to be made available in bits 0-14 (next_off) and
+ * the driver's ring wrap counter there in bit 15 (next_wrap).
+ */
+static inline pvring_always_inline u16 pvring_drv_notify_pos(const struct pvring_drv *vr)
+{
+	const struct pvring_drv_packed *p = &vr->packed;
+
+	/* Packed: the first head staged and not published is where it stops. */
+	if (pvring_drv_is_packed(vr))
+		return pvring_packed_off_wrap(p->staged ? p->first_seq : p->avail_seq, vr->num);
+	return vr->split.published_idx;
+}
+
+/**
  * pvring_drv_more_used - are there used buffers to reap?
  * @vr: the ring
  *

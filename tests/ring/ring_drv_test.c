@@ -941,6 +941,42 @@ TEST_F(drv, in_order_split_index_past_named)
 	EXPECT_TRUE(pvring_drv_broken(&t->drv));
 }
 
+/*
+ * NOTIFICATION_DATA's position (§2.9): what the device has been shown, as
+ * next_idx (split) or next_off | next_wrap << 15 (packed), laps included.
+ */
+TEST_F(drv, notify_pos)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 8 } };
+	struct pvring_chain c;
+	unsigned int i;
+	u16 pos;
+	u32 len;
+
+	for (i = 0; i < 3 * t->num + 1; i++) {
+		pos = pvring_drv_notify_pos(&t->drv);
+		ASSERT_EQ(0, pvring_drv_stage(&t->drv, sg, 1, 0, tok(i)));
+		/* Staged is not shown. */
+		EXPECT_EQ(pos, pvring_drv_notify_pos(&t->drv));
+		pvring_drv_kick_prepare(&t->drv);
+		if (t->format == PVRING_PACKED) {
+			u16 seq = t->drv.packed.avail_seq;
+
+			EXPECT_EQ(pvring_packed_off_wrap(seq, t->num),
+				  pvring_drv_notify_pos(&t->drv));
+			EXPECT_EQ(seq & (t->num - 1), pvring_drv_notify_pos(&t->drv) & 0x7fff);
+			EXPECT_EQ(!(seq & t->num), pvring_drv_notify_pos(&t->drv) >> 15);
+		} else {
+			EXPECT_EQ(le16_to_cpu(t->avail->idx), pvring_drv_notify_pos(&t->drv));
+			EXPECT_EQ((u16)(pos + 1), pvring_drv_notify_pos(&t->drv));
+		}
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		pvring_dev_push_used(&t->dev, c.head, 0);
+		ASSERT_EQ(tok(i), pvring_drv_get_used(&t->drv, &len));
+	}
+}
+
 /* Set-up: every valid size works, in both notification modes. */
 TEST(init_sizes)
 {
