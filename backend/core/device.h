@@ -75,6 +75,13 @@ struct pviod_device_ops {
 	uint32_t config_size;
 	/* Before the queue goes to its worker: set up per-queue state. */
 	int (*queue_start)(struct pviod_device *dev, struct pviod_queue *q);
+	/*
+	 * Optional, asked only when VIRTIO_F_IN_ORDER was negotiated: may the
+	 * ring of queue @index publish a run of puts as one used element
+	 * (§2.8.23)?  Only where every driver in the field reads it so; NULL
+	 * or false: one used element per chain.
+	 */
+	bool (*queue_batch_used)(struct pviod_device *dev, unsigned int index);
 	/* After the worker drained it. */
 	void (*queue_stop)(struct pviod_device *dev, struct pviod_queue *q);
 	/*

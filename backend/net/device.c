@@ -52,6 +52,19 @@ static int pviod_net_queue_start(struct pviod_device *dev, struct pviod_queue *q
 	return 0;
 }
 
+/*
+ * Transmit queues only: DPDK's in-order receive paths read a used element
+ * per chain, its transmit clean-up follows a batch's id (as Linux does
+ * everywhere).  A sent chain is used whole (length 0 of 0), so every run
+ * of them batches.
+ */
+static bool pviod_net_queue_batch_used(struct pviod_device *dev, unsigned int index)
+{
+	struct pviod_net *net = pviod_net_of(dev);
+
+	return index & 1 && index < 2 * net->npairs;
+}
+
 static void pviod_net_queue_stop(struct pviod_device *dev, struct pviod_queue *q)
 {
 	struct pviod_net *net = pviod_net_of(dev);
@@ -202,6 +215,7 @@ static const struct pviod_device_ops pviod_net_ops = {
 	.config_write = pviod_net_config_write,
 	.config_size = sizeof(struct pvio_net_config),
 	.queue_start = pviod_net_queue_start,
+	.queue_batch_used = pviod_net_queue_batch_used,
 	.queue_stop = pviod_net_queue_stop,
 	.queue_serve = pviod_net_queue_serve,
 	.queue_stats = pviod_net_queue_stats,

@@ -122,6 +122,9 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 		       vr->num);
 		return -EFAULT;
 	}
+	/* IN_ORDER is offered only by devices that complete in order. */
+	cfg.in_order = (vu->s.features & PVIO_BIT(PVIO_F_IN_ORDER)) && dev->ops->queue_batch_used &&
+		       dev->ops->queue_batch_used(dev, index);
 	ret = pviod_queue_setup(q, vr->num);
 	if (ret)
 		return ret;
@@ -159,8 +162,9 @@ static int vu_vring_start(struct vu_dev *vu, unsigned int index)
 	if (ret)
 		goto err_device_stop;
 	q->running = true;
-	pr_debug("%s: queue %u started at 0x%x (%s)", dev->name, index, pvring_dev_base(&q->ring),
-		 cfg.format == PVRING_PACKED ? "packed" : "split");
+	pr_debug("%s: queue %u started at 0x%x (%s%s)", dev->name, index, pvring_dev_base(&q->ring),
+		 cfg.format == PVRING_PACKED ? "packed" : "split",
+		 cfg.in_order && cfg.format == PVRING_PACKED ? ", used in order batches" : "");
 	return 0;
 
 err_device_stop:

@@ -69,7 +69,11 @@ echo "# io, packed_vq=1: testpmd exit $rc, RX-packets ${rx:-?}, TX-packets ${tx:
 [ "$rc" = 0 ] || sed 's/^/# testpmd: /' "$PVT_TMP/testpmd.io$VDEV_EXTRA" | tail -20
 tap_check "io packed_vq=1: testpmd ran and exited 0" [ "$rc" = 0 ]
 tap_check "io packed_vq=1: pviod started the queues packed (RING_PACKED negotiated)" \
-	grep -q 'queue 1 started at .* (packed)' "$PVT_TMP/pviod.log"
+	grep -q 'queue 1 started at .* (packed' "$PVT_TMP/pviod.log"
+tap_check "io packed_vq=1: IN_ORDER negotiated, the tx ring publishes used batches" \
+	grep -q 'queue 1 started at .* (packed, used in order batches)' "$PVT_TMP/pviod.log"
+tap_check "io packed_vq=1: the rx ring writes a used descriptor per chain" \
+	grep -q 'queue 0 started at .* (packed)' "$PVT_TMP/pviod.log"
 tap_check "io packed_vq=1: frames flow both ways, every frame sent came back" \
 	[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && [ $((${tx:-0} - ${rx:-0})) -le 512 ]
 VDEV_EXTRA=
