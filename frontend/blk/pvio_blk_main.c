@@ -548,7 +548,7 @@ static struct pvio_driver pvblk_driver = {
 		    PVIO_BIT(PVIO_BLK_F_TOPOLOGY) | PVIO_BIT(PVIO_BLK_F_CONFIG_WCE) |
 		    PVIO_BIT(PVIO_BLK_F_MQ) | PVIO_BIT(PVIO_BLK_F_DISCARD) |
 		    PVIO_BIT(PVIO_BLK_F_WRITE_ZEROES) | PVIO_BIT(PVIO_F_INDIRECT_DESC) |
-		    PVIO_BIT(PVIO_F_EVENT_IDX),
+		    PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_F_IN_ORDER),
 	.probe = pvblk_probe,
 	.remove = pvblk_remove,
 	.config_changed = pvblk_config_changed,

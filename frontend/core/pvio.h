@@ -60,6 +60,10 @@ struct pvio_device;
  * @index: queue index on the device
  * @num: ring size (descriptors)
  * @notify: address to write @index to, to kick the device
+ * @notify_data: with @notify_with_data, the 32-bit value to write instead
+ *	(virtio 1.2 §4.1.5.2: @index, and the ring position in bits 16-31),
+ *	set by pvio_vq_kick_prepare()
+ * @notify_with_data: VIRTIO_F_NOTIFICATION_DATA negotiated
  * @vector: MSI-X vector index, or PVIO_PCI_NO_VECTOR with INTx
  * @irq: Linux irq number of @vector (0 with INTx)
  * @ring_mem: CPU address of the ring's three areas (one coherent block)
@@ -81,6 +85,8 @@ struct pvio_vq {
 	unsigned int index;
 	unsigned int num;
 	void __iomem *notify;
+	u32 notify_data;
+	bool notify_with_data;
 	u16 vector;
 	unsigned int irq;
 	void *ring_mem;
@@ -248,7 +254,16 @@ void pvio_cwrite32(struct pvio_device *dev, unsigned int off, u32 val);
  */
 static inline bool pvio_vq_kick_prepare(struct pvio_vq *vq)
 {
-	return pvring_drv_kick_prepare(&vq->ring);
+	bool kick = pvring_drv_kick_prepare(&vq->ring);
+
+	/*
+	 * NOTIFICATION_DATA: what was published, taken under the lock;
+	 * pvio_vq_notify() may run after it, with a later kick's value.
+	 */
+	if (vq->notify_with_data && kick)
+		WRITE_ONCE(vq->notify_data, vq->index | (u32)pvring_drv_notify_pos(&vq->ring)
+								<< 16);
+	return kick;
 }
 
 void pvio_vq_notify(struct pvio_vq *vq);

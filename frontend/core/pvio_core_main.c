@@ -72,10 +72,20 @@ MODULE_PARM_DESC(types, "bitmask of device types to bind (default 0: those with 
 
 static DEFINE_IDA(pvio_index_ida);
 
-/* Feature bits the transport itself implements. */
-#define PVIO_TRANSPORT_FEATURES (PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_ACCESS_PLATFORM))
-/* Ring features a frontend may ask for in pvio_driver.features. */
-#define PVIO_RING_FEATURES (PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_EVENT_IDX))
+/*
+ * Feature bits the transport itself implements.  NOTIFICATION_DATA (§2.9):
+ * a kick carries the ring position (pvio_vq_notify()).
+ */
+#define PVIO_TRANSPORT_FEATURES                                          \
+	(PVIO_BIT(PVIO_F_VERSION_1) | PVIO_BIT(PVIO_F_ACCESS_PLATFORM) | \
+	 PVIO_BIT(PVIO_F_NOTIFICATION_DATA))
+/*
+ * Ring features a frontend may ask for in pvio_driver.features.  IN_ORDER:
+ * the ring reaps batches (ring/pvring_drv.h); a frontend asks for it when
+ * nothing of its own assumes one used element per buffer.
+ */
+#define PVIO_RING_FEATURES \
+	(PVIO_BIT(PVIO_F_INDIRECT_DESC) | PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_F_IN_ORDER))
 
 /*
  * The packed ring format (virtio 1.2 §2.8) is the ring's, not a frontend's:

@@ -110,7 +110,10 @@ void pvio_vq_notify(struct pvio_vq *vq)
 	if (unlikely(pvio_device_is_broken(vq->dev)))
 		return;
 	/* The ring's kick_prepare() already ordered the ring stores before this. */
-	iowrite16(vq->index, vq->notify);
+	if (vq->notify_with_data)
+		iowrite32(READ_ONCE(vq->notify_data), vq->notify);
+	else
+		iowrite16(vq->index, vq->notify);
 }
 EXPORT_SYMBOL_GPL(pvio_vq_notify);
 
@@ -190,6 +193,7 @@ static struct pvio_vq *pvio_vq_alloc(struct pvio_device *dev, unsigned int index
 	}
 
 	cfg.event_idx = pvio_has_feature(dev, PVIO_F_EVENT_IDX);
+	cfg.in_order = pvio_has_feature(dev, PVIO_F_IN_ORDER);
 	cfg.desc = vq->ring_mem;
 	cfg.driver = vq->ring_mem + vq->driver_off;
 	cfg.device = vq->ring_mem + vq->device_off;
@@ -235,7 +239,9 @@ static int pvio_vq_program(struct pvio_device *dev, struct pvio_vq *vq)
 	}
 	/* The notify address comes from the device: keep it inside the mapping. */
 	notify_off = (u64)ioread16(&dev->common->queue_notify_off) * dev->notify_mult;
-	if (notify_off + sizeof(u16) > dev->notify_len) {
+	/* NOTIFICATION_DATA: a 32-bit write (§4.1.4.4.1 sizes the area for it). */
+	vq->notify_with_data = pvio_has_feature(dev, PVIO_F_NOTIFICATION_DATA);
+	if (notify_off + (vq->notify_with_data ? sizeof(u32) : sizeof(u16)) > dev->notify_len) {
 		dev_err(&dev->dev, "queue %u: notify offset %llu is beyond the notify area (%zu)\n",
 			vq->index, notify_off, dev->notify_len);
 		return -EINVAL;
