@@ -54,6 +54,7 @@ struct blk_cfg {
 	unsigned int poll_us; /* --poll-budget: the longest window (0: the default) */
 	bool no_indirect;
 	bool packed;
+	bool in_order;
 	bool hugetlb;
 	uint64_t seed;
 	unsigned int rwmixread; /* percent reads for randrw */
@@ -263,6 +264,7 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		{ "no-indirect", no_argument, NULL, 'I' },
 		{ "hugetlb", no_argument, NULL, 'H' },
 		{ "packed", no_argument, NULL, 'K' },
+		{ "in-order", no_argument, NULL, 'O' },
 		{ "seed", required_argument, NULL, 'e' },
 		{ "rwmixread", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
@@ -357,6 +359,9 @@ static int blk_parse(int argc, char **argv, struct blk_cfg *c)
 		case 'K':
 			c->packed = true;
 			break;
+		case 'O':
+			c->in_order = true;
+			break;
 		case 'e':
 			c->seed = strtoull(optarg, NULL, 0);
 			break;
@@ -419,6 +424,7 @@ int bench_blk_main(int argc, char **argv)
 	bo.hugetlb = c.hugetlb;
 	bo.no_indirect = c.no_indirect;
 	bo.packed = c.packed;
+	bo.in_order = c.in_order;
 	bo.timeout_ms = c.timeout_ms;
 	r = vuser_blk_open(&blk, &bo);
 	if (r) {

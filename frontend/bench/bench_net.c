@@ -196,6 +196,7 @@ int bench_net_main(int argc, char **argv)
 		{ "poll", no_argument, NULL, 'p' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
 		{ "packed", no_argument, NULL, 'K' },
+		{ "in-order", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const modes[] = { "tx", "rx", "reflect" };
@@ -258,6 +259,9 @@ int bench_net_main(int argc, char **argv)
 			break;
 		case 'K':
 			no.packed = true;
+			break;
+		case 'O':
+			no.in_order = true;
 			break;
 		default:
 			return 2;

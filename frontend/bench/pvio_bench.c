@@ -116,10 +116,11 @@ static void print_usage(FILE *f)
 		"                      [--bs 4k] [--iodepth N] [--queues N] [--runtime SEC]\n"
 		"                      [--size BYTES] [--verify | --verify-existing] [--seed N]\n"
 		"                      [--rwmixread PCT] [--poll[=adaptive|on|off]] [--poll-budget US]\n"
-		"                      [--no-indirect] [--hugetlb] [--packed] [--timeout-ms MS] [--json]\n"
+		"                      [--no-indirect] [--hugetlb] [--packed] [--in-order]\n"
+		"                      [--timeout-ms MS] [--json]\n"
 		"       pvio-bench net --socket PATH [--mode tx|rx|reflect] [--frame-size 64[,1514,...]]\n"
-		"                      [--burst N] [--runtime SEC] [--verify] [--packed] [--timeout-ms MS]\n"
-		"                      [--json]\n"
+		"                      [--burst N] [--runtime SEC] [--verify] [--packed] [--in-order]\n"
+		"                      [--timeout-ms MS] [--json]\n"
 		"       pvio-bench idle --pid PID [--blk SOCK]... [--net SOCK]... [--console SOCK]...\n"
 		"                      [--runtime SEC] [--json]\n");
 }

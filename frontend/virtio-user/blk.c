@@ -79,6 +79,8 @@ int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts)
 	dopts.queue_size = qsize < 4 ? 4 : qsize;
 	if (opts->no_indirect)
 		dopts.features &= ~PVIO_BIT(PVIO_F_INDIRECT_DESC);
+	if (opts->in_order)
+		dopts.features |= PVIO_BIT(PVIO_F_IN_ORDER);
 	if (opts->packed) {
 		dopts.features |= PVIO_BIT(PVIO_F_RING_PACKED);
 		dopts.required |= PVIO_BIT(PVIO_F_RING_PACKED);

@@ -51,7 +51,8 @@ int vuser_net_open(struct vuser_net *net, const struct vuser_net_opts *opts)
 		.features = PVIO_BIT(PVIO_F_EVENT_IDX) |
 			    (opts->no_mrg_rxbuf ? 0 : PVIO_BIT(PVIO_NET_F_MRG_RXBUF)) |
 			    (opts->ctrl_vq ? VUSER_NET_CTRL_FEATURES : 0) |
-			    (opts->packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0),
+			    (opts->packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0) |
+			    (opts->in_order ? PVIO_BIT(PVIO_F_IN_ORDER) : 0),
 		.required = (opts->ctrl_vq ? PVIO_BIT(PVIO_NET_F_CTRL_VQ) : 0) |
 			    (opts->packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0),
 		.num_queues = opts->ctrl_vq ? 3 : 2,

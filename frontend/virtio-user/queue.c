@@ -46,6 +46,7 @@ int vuser_queue_init(struct vuser_queue *q, struct vuser_dev *dev, unsigned int 
 	q->call_fd = -1;
 	pvring_poll_init(&q->poll, PVRING_POLL_ADAPTIVE, PVRING_POLL_MAX_NS_DEFAULT, 0, 0);
 	cfg.event_idx = vuser_dev_has(dev, PVIO_F_EVENT_IDX);
+	cfg.in_order = vuser_dev_has(dev, PVIO_F_IN_ORDER);
 	cfg.format = vuser_dev_has(dev, PVIO_F_RING_PACKED) ? PVRING_PACKED : PVRING_SPLIT;
 	r = pvring_layout(cfg.format, num, &l);
 	if (r)

@@ -202,6 +202,7 @@ struct vuser_blk_opts {
 	bool hugetlb;
 	bool no_indirect;
 	bool packed; /* require VIRTIO_F_RING_PACKED: packed rings (virtio 1.2 §2.8) */
+	bool in_order; /* offer VIRTIO_F_IN_ORDER: the rings reap batches of used buffers */
 	int timeout_ms;
 };
 
@@ -245,6 +246,7 @@ struct vuser_net_opts {
 	bool no_mrg_rxbuf;
 	bool hugetlb;
 	bool packed; /* require VIRTIO_F_RING_PACKED: packed rings (virtio 1.2 §2.8) */
+	bool in_order; /* offer VIRTIO_F_IN_ORDER: the rings reap batches of used buffers */
 	int timeout_ms;
 	/* Negotiate the control queue (CTRL_RX, CTRL_RX_EXTRA, CTRL_MAC_ADDR, CTRL_VLAN). */
 	bool ctrl_vq;
