@@ -24,6 +24,8 @@
 #                   from the kernel source tarball into $(O)/ringtest
 #   poll-bench      issue 19's table: default against --poll on, fixed
 #                   buffers against none, idle CPU, net and ring rows
+#   bench_lib.sh    shell helpers of these scripts (median, min-max, load
+#                   average), sourced
 #
 # BENCHES (make bench, scripts/bench.sh) lists the commands that run them.
 #
