@@ -5,19 +5,39 @@
 # against qemu-storage-daemon (--blockdev driver=nbd / driver=rbd, exported
 # as vhost-user-blk) and fio's own nbd and rbd engines, on the same back-end
 # in the same run: 4 KiB randread and randwrite at QD1 and QD32, pvio-bench
-# as the client of both vhost-user daemons.
+# as the client of the vhost-user daemons.
 #
 #   nbd  an nbdkit memory export on a Unix socket (multi-conn)
 #   rbd  an image in a throwaway one-mon one-OSD memstore cluster
 #        (tests/lib/ceph.sh; it takes flock /tmp/pvio-global.lock itself)
 #
-# Prints one table (IOPS) with the ratios pviod/qsd (target >= 1.0) and
-# pviod/fio (target >= 0.9), and writes it to OUT/storage.txt.
+# The contenders:
+#   pviod        pviod and pvio-bench as users start them (the defaults)
+#   pviod-tuned  pviod's best mode (Documentation/pvio-bench.rst):
+#                pviod --poll on --poll-budget 200 on the last CPU,
+#                pvio-bench --poll-budget 200 on CPU 0
+#   qsd          qemu-storage-daemon, pvio-bench by default
+#   fio          fio's nbd / rbd engine
 #
-#   frontend/bench/storage_bench.sh                       3 s per cell, nbd and rbd
-#   frontend/bench/storage_bench.sh --runtime 1 --backends nbd   a quick sanity run
+# Every round runs every contender on all four cells, the order of the
+# contenders rotating by one from round to round.  The export and the Ceph
+# cluster stay up for the whole run (filled once); each vhost-user daemon is
+# started afresh for its turn in every round and stopped after it, as fio
+# connects afresh for every cell: all contenders start alike, and only the
+# one measured runs (an idle tuned pviod would keep polling otherwise).
+#
+# Prints the median IOPS per cell and contender, the ratios pviod/qsd
+# (target >= 1.0) and pviod/fio (target >= 0.9) for the default and the
+# tuned pviod, each marked ok or NO, then the spread (min-max over the
+# rounds), and the load average at the start and the end; the table also
+# goes to OUT/storage.txt.  A pvio-bench run that fails (e.g. a request
+# not completed within 30 s) is left out of the medians and listed.
+#
+#   frontend/bench/storage_bench.sh             5 rounds of 3 s per cell, nbd and rbd
+#   frontend/bench/storage_bench.sh --runtime 1 --rounds 2 --backends nbd   a sanity run
 #
 # Options:
+#   --rounds N         rounds (default 5)
 #   --runtime SEC      seconds per cell (default 3)
 #   --backends "LIST"  nbd and/or rbd (default "nbd rbd"; rbd only with ceph installed)
 #   --size BYTES       export / image size (default 256M)
@@ -27,7 +47,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build}
 BUILD=$ROOT/$O
+ROUNDS=5
 RUNTIME=3
+BUDGET=200
+CONTENDERS=(pviod pviod-tuned qsd fio)
 BACKENDS="nbd rbd"
 SIZE=256M
 OUT=$BUILD/bench
@@ -40,19 +63,23 @@ die()
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--rounds) ROUNDS=${2:?}; shift ;;
 	--runtime) RUNTIME=${2:?}; shift ;;
 	--backends) BACKENDS=${2:?}; shift ;;
 	--size) SIZE=${2:?}; shift ;;
 	--out) OUT=${2:?}; shift ;;
-	-h | --help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
 done
+case $ROUNDS in '' | *[!0-9]* | 0) die "--rounds $ROUNDS: want a positive integer" ;; esac
 
+# shellcheck source=bench_lib.sh
+. "$ROOT/frontend/bench/bench_lib.sh"
 make -C "$ROOT" --no-print-directory -s "O=$O" "$O/pviod" "$O/pvio-bench" >&2 ||
 	die "make failed"
-for c in nbdkit qemu-storage-daemon fio; do
+for c in nbdkit qemu-storage-daemon fio taskset; do
 	command -v "$c" >/dev/null 2>&1 || die "$c not installed (scripts/deps.sh)"
 done
 mkdir -p "$OUT"
@@ -70,6 +97,10 @@ cleanup()
 trap cleanup EXIT
 
 RESULTS=()
+FAILS=()
+RAN=()
+NCPU=$(nproc)
+LOAD0=$(bench_load)
 
 # daemon_up LOG SOCKET CMD...: start a vhost-user daemon, wait for its socket.
 daemon_up()
@@ -99,18 +130,27 @@ daemon_down()
 cell()
 {
 	RESULTS+=("$1 $2 $3 $4 $5")
-	printf '# %-4s %-6s %-9s QD%-3s %10.0f IOPS\n' "$@" >&2
+	printf '# %-4s %-11s %-9s QD%-3s %10.0f IOPS\n' "$@" >&2
 }
 
-# vhost_runs BACKEND WHO SOCKET: the four cells through pvio-bench.
+# vhost_runs BACKEND WHO SOCKET [CLIENT-PREFIX...]: the four cells through
+# pvio-bench (run under CLIENT-PREFIX, with $CLIENT_ARGS).
 vhost_runs()
 {
-	local be=$1 who=$2 sock=$3 rw qd iops
+	local be=$1 who=$2 sock=$3 rw qd iops out
+	shift 3
 	for rw in randread randwrite; do
 		for qd in 1 32; do
-			iops=$("$BUILD/pvio-bench" blk --socket "$sock" --rw "$rw" --bs 4k \
-				--iodepth "$qd" --runtime "$RUNTIME" --json --timeout-ms 30000 |
-				sed -n 's/.*"iops":\([0-9.]*\).*/\1/p')
+			# shellcheck disable=SC2086 # CLIENT_ARGS: words
+			if ! out=$("$@" "$BUILD/pvio-bench" blk --socket "$sock" --rw "$rw" \
+				--bs 4k --iodepth "$qd" --runtime "$RUNTIME" --json \
+				--timeout-ms 30000 ${CLIENT_ARGS:-} 2>"$T/bench.err"); then
+				# Left out of the medians, and listed under the table.
+				FAILS+=("$be $who $rw QD$qd: $(tail -n 1 "$T/bench.err")")
+				echo "# ${FAILS[-1]}" >&2
+				continue
+			fi
+			iops=$(sed -n 's/.*"iops":\([0-9.]*\).*/\1/p' <<<"$out")
 			cell "$be" "$who" "$rw" "$qd" "${iops:-0}"
 		done
 	done
@@ -135,6 +175,47 @@ print(j["read"]["iops"] + j["write"]["iops"])' "$T/fio.json")
 	done
 }
 
+# contender BACKEND WHO: WHO's four cells on BACKEND's export ($PVIOD_DEV,
+# $QSD_DEV, FIO_ARGS), a vhost-user daemon started for them alone.
+contender()
+{
+	local be=$1 who=$2 sock=$T/vu.sock
+	case $who in
+	pviod)
+		daemon_up "$T/pviod.log" "$sock" "$BUILD/pviod" --device "blk,socket=$sock,$PVIOD_DEV"
+		vhost_runs "$be" "$who" "$sock"
+		;;
+	pviod-tuned)
+		daemon_up "$T/pviod.log" "$sock" taskset -c $((NCPU - 1)) "$BUILD/pviod" \
+			--poll on --poll-budget "$BUDGET" --device "blk,socket=$sock,$PVIOD_DEV"
+		CLIENT_ARGS="--poll-budget $BUDGET" vhost_runs "$be" "$who" "$sock" taskset -c 0
+		;;
+	qsd)
+		daemon_up "$T/qsd.log" "$sock" qemu-storage-daemon --blockdev "node-name=d0,$QSD_DEV" \
+			--export "type=vhost-user-blk,id=e0,node-name=d0,addr.type=unix,addr.path=$sock,writable=on,num-queues=1"
+		vhost_runs "$be" "$who" "$sock"
+		;;
+	fio)
+		fio_runs "$be" "${FIO_ARGS[@]}"
+		return
+		;;
+	esac
+	daemon_down
+}
+
+# rounds BACKEND: ROUNDS rounds of every contender, the order rotating.
+rounds()
+{
+	local be=$1 r i n=${#CONTENDERS[@]}
+	for ((r = 0; r < ROUNDS; r++)); do
+		echo "# $be round $((r + 1))/$ROUNDS, load $(bench_load)" >&2
+		for ((i = 0; i < n; i++)); do
+			contender "$be" "${CONTENDERS[(r + i) % n]}"
+		done
+	done
+	RAN+=("$be")
+}
+
 bench_nbd()
 {
 	local uri="nbd+unix:///?socket=$T/nbd.sock"
@@ -145,22 +226,19 @@ bench_nbd()
 		sleep 0.05
 	done
 	PIDS+=("$(cat "$T/nbdkit.pid")")
+	PVIOD_DEV="nbd=$uri"
+	QSD_DEV="driver=nbd,server.type=unix,server.path=$T/nbd.sock"
+	FIO_ARGS=(--ioengine=nbd --uri="$uri")
 	# Fill it, so that reads are of data, for everybody alike.
 	daemon_up "$T/pviod.log" "$T/vu.sock" "$BUILD/pviod" \
-		--device "blk,socket=$T/vu.sock,nbd=$uri"
+		--device "blk,socket=$T/vu.sock,$PVIOD_DEV"
 	"$BUILD/pvio-bench" blk --socket "$T/vu.sock" --rw write --bs 1m --iodepth 8 \
 		--runtime 600 --size "$SIZE" --json >/dev/null 2>&1 &
 	sleep 1
 	kill $! 2>/dev/null || true
 	wait $! 2>/dev/null || true
-	vhost_runs nbd pviod "$T/vu.sock"
 	daemon_down
-	daemon_up "$T/qsd.log" "$T/vu.sock" qemu-storage-daemon \
-		--blockdev "driver=nbd,node-name=n0,server.type=unix,server.path=$T/nbd.sock" \
-		--export "type=vhost-user-blk,id=e0,node-name=n0,addr.type=unix,addr.path=$T/vu.sock,writable=on,num-queues=1"
-	vhost_runs nbd qsd "$T/vu.sock"
-	daemon_down
-	fio_runs nbd --ioengine=nbd --uri="$uri"
+	rounds nbd
 }
 
 bench_rbd()
@@ -174,21 +252,15 @@ bench_rbd()
 	exec 9>/tmp/pvio-global.lock
 	flock 9
 	ceph_start "$T/ceph" || die "the Ceph cluster did not come up (logs: $T/ceph/log)"
+	export CEPH_CONF
 	ceph_rbd create --size "$SIZE" rbd/bench
 	# Every object written once, so that no one pays for creating them.
 	ceph_rbd bench --io-type write --io-size 4M --io-pattern seq --io-total "$SIZE" \
 		rbd/bench >/dev/null
-	daemon_up "$T/pviod.log" "$T/vu.sock" "$BUILD/pviod" \
-		--device "blk,socket=$T/vu.sock,rbd=rbd/bench,ceph-conf=$CEPH_CONF"
-	vhost_runs rbd pviod "$T/vu.sock"
-	daemon_down
-	daemon_up "$T/qsd.log" "$T/vu.sock" qemu-storage-daemon \
-		--blockdev "driver=rbd,node-name=r0,pool=rbd,image=bench,conf=$CEPH_CONF" \
-		--export "type=vhost-user-blk,id=e0,node-name=r0,addr.type=unix,addr.path=$T/vu.sock,writable=on,num-queues=1"
-	vhost_runs rbd qsd "$T/vu.sock"
-	daemon_down
-	CEPH_CONF=$CEPH_CONF fio_runs rbd --ioengine=rbd --clientname=admin --pool=rbd \
-		--rbdname=bench
+	PVIOD_DEV="rbd=rbd/bench,ceph-conf=$CEPH_CONF"
+	QSD_DEV="driver=rbd,pool=rbd,image=bench,conf=$CEPH_CONF"
+	FIO_ARGS=(--ioengine=rbd --clientname=admin --pool=rbd --rbdname=bench)
+	rounds rbd
 	ceph_stop
 	CEPH_DIR=
 	flock -u 9
@@ -201,20 +273,55 @@ for be in $BACKENDS; do
 	*) die "unknown back-end '$be' (nbd or rbd)" ;;
 	esac
 done
+LOAD1=$(bench_load)
 
-# The table: one line per back-end, rw and depth.
+# stats BACKEND WHO RW QD: "median min max" of that cell over the rounds.
+stats()
 {
-	printf '%-4s %-9s %-4s %10s %10s %10s %8s %8s\n' backend rw qd pviod qsd fio \
-		pviod/qsd pviod/fio
-	printf '%s\n' "${RESULTS[@]}" | python3 -c '
-import sys
-r = {}
-for line in sys.stdin:
-    be, who, rw, qd, iops = line.split()
-    r.setdefault((be, rw, int(qd)), {})[who] = float(iops)
-for (be, rw, qd), v in sorted(r.items()):
-    p, q, f = v.get("pviod", 0), v.get("qsd", 0), v.get("fio", 0)
-    print("%-4s %-9s %-4d %10.0f %10.0f %10.0f %8.2f %8.2f" % (be, rw, qd, p, q, f,
-          p / q if q else 0, p / f if f else 0))'
-	echo "targets: pviod/qsd >= 1.0, pviod/fio >= 0.9; $RUNTIME s per cell, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	# shellcheck disable=SC2046 # the IOPS: words
+	bench_stats $(printf '%s\n' "${RESULTS[@]}" |
+		awk -v k="$1 $2 $3 $4" '$1 " " $2 " " $3 " " $4 == k { print $5 }')
+}
+
+# ratio A B TARGET: A / B, marked ok or NO against TARGET.
+ratio()
+{
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) { print "-"; exit }
+		printf "%.2f %s\n", a / b, (a / b >= t) ? "ok" : "NO" }'
+}
+
+# The tables: medians and ratios, then the spread, per back-end, rw and depth.
+{
+	echo "# 4 KiB IOPS, median of $ROUNDS rounds of $RUNTIME s per cell; load average $LOAD0 at the start, $LOAD1 at the end"
+	echo "# targets: pviod/qsd >= 1.0, pviod/fio >= 0.9 (ok: met, NO: missed); tuned: pviod-tuned"
+	printf '%-4s %-9s %-3s %9s %11s %9s %9s  %-9s %-9s %-9s %s\n' backend rw qd \
+		pviod pviod-tuned qsd fio pviod/qsd pviod/fio tuned/qsd tuned/fio
+	spread=()
+	for be in "${RAN[@]}"; do
+		for rw in randread randwrite; do
+			for qd in 1 32; do
+				declare -A med=() rng=()
+				for who in "${CONTENDERS[@]}"; do
+					read -r m lo hi < <(stats "$be" "$who" "$rw" "$qd")
+					med[$who]=$m
+					rng[$who]=$(printf '%.0f-%.0f' "$lo" "$hi")
+				done
+				printf '%-4s %-9s %-3s %9.0f %11.0f %9.0f %9.0f  %-9s %-9s %-9s %s\n' \
+					"$be" "$rw" "$qd" "${med[pviod]}" "${med[pviod-tuned]}" \
+					"${med[qsd]}" "${med[fio]}" \
+					"$(ratio "${med[pviod]}" "${med[qsd]}" 1.0)" \
+					"$(ratio "${med[pviod]}" "${med[fio]}" 0.9)" \
+					"$(ratio "${med[pviod-tuned]}" "${med[qsd]}" 1.0)" \
+					"$(ratio "${med[pviod-tuned]}" "${med[fio]}" 0.9)"
+				spread+=("$(printf '%-4s %-9s %-3s %15s %15s %15s %15s' "$be" "$rw" "$qd" \
+					"${rng[pviod]}" "${rng[pviod-tuned]}" "${rng[qsd]}" "${rng[fio]}")")
+				unset med rng
+			done
+		done
+	done
+	echo "# spread: min-max IOPS over the rounds"
+	printf '%-4s %-9s %-3s %15s %15s %15s %15s\n' backend rw qd pviod pviod-tuned qsd fio
+	printf '%s\n' "${spread[@]}"
+	[ ${#FAILS[@]} -eq 0 ] || printf '# failed, left out: %s\n' "${FAILS[@]}"
 } | tee "$OUT/storage.txt"
