@@ -26,6 +26,11 @@
  *   net_link
  *       pvioctl link on a loop net device: CONFIG_CHANGE_MSG each way, the
  *       config's status follows; on a blk device pvioctl fails.
+ *   console_resize
+ *       a console device on a pty: the test sets the window size on the
+ *       pty's slave (TIOCSWINSZ, as a terminal emulator does); pviod sees it
+ *       on its next tick, sends CONFIG_CHANGE_MSG, GET_CONFIG has the new
+ *       cols and rows (F_SIZE); the same size again tells nothing.
  *
  * tap-run: timeout=60
  */
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -46,6 +52,7 @@
 #include "pvtest.h"
 #include "raw.h"
 #include "vuser.h"
+#include "virtio_console.h"
 #include "virtio_net.h"
 
 #define IMG_BYTES (1u << 20)
@@ -63,10 +70,11 @@ FIXTURE(backreq)
 	char img[2][128];
 	char sock[2][128];
 	char net_sock[128];
+	char con_sock[128], con_pty[128];
 	char c_img[128], c_sock[128];
 	struct pvt_pviod pv;
 	struct raw fe[2];
-	int chan[2][2]; /* per disk: [0] pviod's end (sent), [1] ours */
+	int chan[2][2]; /* per disk: [0] pviod's end (-1 once sent), [1] ours */
 };
 
 /* pvioctl -s RPC ARGS...; its exit status. */
@@ -139,31 +147,40 @@ static int chan_ack(int fd, uint64_t v)
 	return send(fd, &m, 12 + 8, MSG_NOSIGNAL) == 20 ? 0 : -errno;
 }
 
+/*
+ * Connect @r to @path, negotiate @features, hand over a channel (acked):
+ * 0 and our end in *@ours, or an error.
+ */
+static long connect_listening(struct raw *r, const char *path, uint64_t features, int *ours)
+{
+	int chan[2];
+	long ret;
+
+	raw_init(r);
+	if (raw_connect(r, path) || raw_negotiate(r, PROTO, features))
+		return -EPROTO;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan))
+		return -errno;
+	ret = raw_ack(r, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &chan[0], 1);
+	/* pviod has its end now: ours sees EOF when pviod closes it. */
+	close(chan[0]);
+	*ours = chan[1];
+	return ret;
+}
+
 /* Connect front-end @i, negotiate, hand over a channel (acked). */
 static long setup_fe(FIXTURE_DATA(backreq) * self, int i)
 {
-	long ret;
-
-	raw_init(&self->fe[i]);
-	if (raw_connect(&self->fe[i], self->sock[i]) ||
-	    raw_negotiate(&self->fe[i], PROTO, FEATURES))
-		return -EPROTO;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, self->chan[i]))
-		return -errno;
-	ret = raw_ack(&self->fe[i], VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &self->chan[i][0], 1);
-	/* pviod has its end now: ours sees EOF when pviod closes it. */
-	close(self->chan[i][0]);
-	self->chan[i][0] = -1;
-	return ret;
+	return connect_listening(&self->fe[i], self->sock[i], FEATURES, &self->chan[i][1]);
 }
 
 FIXTURE_SETUP(backreq)
 {
 	char spec[2][512], log[128];
-	char net[256], c[512];
-	const char *const args[] = { "--workers", "1",	      "--rpc", self->rpc,  "--device",
-				     spec[0],	  "--device", spec[1], "--device", net,
-				     "--device",  c,	      NULL };
+	char net[256], c[512], con[320];
+	const char *const args[] = { "--workers", "1",	      "--rpc",	  self->rpc,  "--device",
+				     spec[0],	  "--device", spec[1],	  "--device", net,
+				     "--device",  c,	      "--device", con,	      NULL };
 	int i, fd, ret;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -192,6 +209,10 @@ FIXTURE_SETUP(backreq)
 	snprintf(c, sizeof(c), "blk,id=c,socket=%s,file=%s", self->c_sock, self->c_img);
 	snprintf(self->net_sock, sizeof(self->net_sock), "%s/n.sock", self->dir);
 	snprintf(net, sizeof(net), "net,id=n,socket=%s,backend=loop", self->net_sock);
+	snprintf(self->con_sock, sizeof(self->con_sock), "%s/t.sock", self->dir);
+	snprintf(self->con_pty, sizeof(self->con_pty), "%s/t.pty", self->dir);
+	snprintf(con, sizeof(con), "console,id=t,socket=%s,out=pty:%s", self->con_sock,
+		 self->con_pty);
 	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
 	ret = pvt_pviod_start(&self->pv, log, args, 10000);
 	if (ret == -ENOENT)
@@ -372,31 +393,74 @@ TEST_F(backreq, net_link)
 {
 	struct vhost_user_msg m;
 	struct raw n;
-	int chan[2];
+	int ch;
 
-	raw_init(&n);
-	ASSERT_EQ(0, raw_connect(&n, self->net_sock));
-	ASSERT_EQ(0, raw_negotiate(&n, PROTO, FEATURES | PVIO_BIT(PVIO_NET_F_STATUS)));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan));
-	ASSERT_EQ(0, raw_ack(&n, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &chan[0], 1));
-	close(chan[0]);
+	ASSERT_EQ(0, connect_listening(&n, self->net_sock, FEATURES | PVIO_BIT(PVIO_NET_F_STATUS),
+				       &ch));
 	EXPECT_EQ(PVIO_NET_S_LINK_UP, get_net_status(&n));
 	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n down"));
-	ASSERT_EQ(1, chan_recv(chan[1], &m, 2000));
+	ASSERT_EQ(1, chan_recv(ch, &m, 2000));
 	EXPECT_EQ(0, get_net_status(&n));
-	ASSERT_EQ(0, chan_ack(chan[1], 0));
+	ASSERT_EQ(0, chan_ack(ch, 0));
 	/* Already down: nothing to tell. */
 	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n down"));
-	EXPECT_EQ(-ETIMEDOUT, chan_recv(chan[1], &m, 300));
+	EXPECT_EQ(-ETIMEDOUT, chan_recv(ch, &m, 300));
 	ASSERT_EQ(0, run_pvioctl(&self->pv, self->rpc, "link n up"));
-	ASSERT_EQ(1, chan_recv(chan[1], &m, 2000));
+	ASSERT_EQ(1, chan_recv(ch, &m, 2000));
 	EXPECT_EQ(PVIO_NET_S_LINK_UP, get_net_status(&n));
-	ASSERT_EQ(0, chan_ack(chan[1], 0));
+	ASSERT_EQ(0, chan_ack(ch, 0));
 	/* Not a net device; not a state. */
 	EXPECT_EQ(1, run_pvioctl(&self->pv, self->rpc, "link a down 2>/dev/null"));
 	EXPECT_EQ(2, run_pvioctl(&self->pv, self->rpc, "link n sideways 2>/dev/null"));
-	close(chan[1]);
+	close(ch);
 	raw_close(&n);
+}
+
+/* The console config's cols and rows as cols << 16 | rows, or -errno. */
+static long get_con_size(struct raw *r)
+{
+	struct pvio_console_config c;
+	int ret = get_config(r, 0, 4, &c);
+
+	return ret ? ret : (long)le16_to_cpu(c.cols) << 16 | le16_to_cpu(c.rows);
+}
+
+static int set_winsize(int fd, unsigned short cols, unsigned short rows)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	return ioctl(fd, TIOCSWINSZ, &ws) ? -errno : 0;
+}
+
+TEST_F(backreq, console_resize)
+{
+	struct vhost_user_msg m;
+	struct raw t;
+	int ch, tty;
+
+	ASSERT_EQ(0, connect_listening(&t, self->con_sock, FEATURES | PVIO_BIT(PVIO_CONSOLE_F_SIZE),
+				       &ch));
+	/* A new pty is 0x0 until someone sets it. */
+	EXPECT_EQ(0, get_con_size(&t));
+	tty = open(self->con_pty, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_LE(0, tty);
+	ASSERT_EQ(0, set_winsize(tty, 132, 43));
+	ASSERT_EQ(1, chan_recv(ch, &m, 2000));
+	EXPECT_EQ(VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, m.hdr.request);
+	EXPECT_EQ(VHOST_USER_VERSION | VHOST_USER_FLAG_NEED_REPLY, m.hdr.flags);
+	EXPECT_EQ(132L << 16 | 43, get_con_size(&t));
+	ASSERT_EQ(0, chan_ack(ch, 0));
+	/* The same size again: no change, nothing told (pviod ticks every 200 ms). */
+	ASSERT_EQ(0, set_winsize(tty, 132, 43));
+	EXPECT_EQ(-ETIMEDOUT, chan_recv(ch, &m, 600));
+	/* Smaller: told again, the ack was taken. */
+	ASSERT_EQ(0, set_winsize(tty, 80, 24));
+	ASSERT_EQ(1, chan_recv(ch, &m, 2000));
+	EXPECT_EQ(80L << 16 | 24, get_con_size(&t));
+	ASSERT_EQ(0, chan_ack(ch, 0));
+	close(tty);
+	close(ch);
+	raw_close(&t);
 }
 
 TEST_HARNESS_MAIN
