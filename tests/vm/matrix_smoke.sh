@@ -13,6 +13,8 @@
 #   pvio_blk_pviod.sh     pvio_blk on pviod's vhost-user-blk
 #   pvio_net_pviod.sh     pvio_net on pviod's vhost-user net, with MSI-X
 #                         (QEMU 7.2 needs INTx there, scripts/vm/run.sh)
+#   pvio_net_auto.sh      pvio_core and pvio_net with no parameter beside a
+#                         virtio-rng the built-in virtio_pci keeps
 #   pvio_con.sh           pvio_con on QEMU's virtio-serial-pci: hvc0 console
 #                         (with virtio_console built into 6.12: run.sh keeps
 #                         console=hvc0 off /dev/console), ports, hot-plug
@@ -32,7 +34,8 @@ set -euo pipefail
 mtop=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PVIO_QEMU=${MATRIX_QEMU:-10}
 export PVIO_GUEST_KERNEL=${MATRIX_KERNEL:-6.12}
-tests=${MATRIX_TESTS:-pvio_blk_builtin pvio_blk_pviod pvio_net_pviod pvio_con pviod_crash_recovery}
+tests=${MATRIX_TESTS:-pvio_blk_builtin pvio_blk_pviod pvio_net_pviod pvio_net_auto pvio_con
+	pviod_crash_recovery}
 export CRASH_KILLS=${MATRIX_KILLS:-3} CRASH_TERMS=1
 
 tap_begin

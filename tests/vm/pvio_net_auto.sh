@@ -6,7 +6,10 @@
 # gives a working eth0 (TCP both ways, sha256 verified at both ends).  A
 # virtio-rng-pci beside it, a type pvio does not drive, is left alone (a
 # dmesg line says so) and taken by the stock virtio_pci loaded afterwards;
-# writing pvio_core's types parameter unbinds and rebinds the net device; a
+# with virtio_pci built in (Debian's 6.12, which owns every device from boot;
+# /init frees the net one for pvio_core), the rng device is unbound from it,
+# refused by pvio_pci (bind fails with that dmesg line) and re-probed back
+# to virtio-pci, and nothing loads or unloads virtio_pci.  Writing pvio_core's types parameter unbinds and rebinds the net device; a
 # net device virtio_pci owns is left to it (a dmesg line says so), then
 # moved to pvio with driver_override (Documentation/frontend.rst).
 # Guest side: guest/pvio_net.sh, PVG_MODE=auto.  QEMU runs in a network
