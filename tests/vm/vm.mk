@@ -73,6 +73,11 @@ VM_TESTS += tests/vm/pviod_migrate.sh tests/vm/pviod_migrate_net.sh
 # CONFIG_CHANGE_MSG): the stock virtio_blk and pvio_blk see the new size.
 VM_TESTS += tests/vm/pviod_blk_resize.sh tests/vm/pvio_blk_resize.sh
 
+# A pviod NIC's link taken down and up through QMP set_link (QEMU stops and
+# restarts pviod's rings): the stock virtio_net and pvio_net see the carrier
+# follow and traffic resume, verified.
+VM_TESTS += tests/vm/pviod_net_link.sh
+
 # The stock virtio_blk and virtio_net on packed rings (packed=on) served by pviod;
 # crash recovery on packed rings (the packed in-flight region).
 VM_TESTS += tests/vm/pviod_blk_packed.sh tests/vm/pviod_net_tap_packed.sh \

@@ -6,16 +6,18 @@
 # server on port 8000), the guest 10.98.0.2/24.  Environment (run.sh
 # --append):
 #
-#   PVG_MODE=func|auto|bench|peer  functional test (QEMU tap), loading
+#   PVG_MODE=func|auto|bench|peer|link  functional test (QEMU tap), loading
 #                       without parameters (pvio_net_auto.sh), throughput of
-#                       pvio_net vs virtio_net, or the functional subset
-#                       against another back-end (pviod)
+#                       pvio_net vs virtio_net, the functional subset
+#                       against another back-end (pviod), or the link taken
+#                       down and up by the host (pviod_net_link.sh)
 #   PVG_SHA=HEX         sha256 of /blob (the host serves the same file)
 #   PVG_QUEUES=N        queue pairs of the device (ethtool -l, -L)
 #   PVG_PACKED=1        the device offers packed rings: pvio_core must have
 #                       negotiated them (bit 34 of the pvio bus's features)
 #   PVG_BENCH_MB=N      MiB per throughput run (bench mode, default 64)
 #   PVG_DRIVER=stock    peer mode with the stock virtio_net instead
+#   PVG_LINK_CYCLES=N   link mode: down/up cycles per driver (default 2)
 #
 # VLAN 5: the guest's eth0.5 is 10.98.5.2/24; the host's side, 10.98.5.1, is
 # the peer's raw-socket responder on the TAP (the host kernel needs no 8021q).
@@ -627,12 +629,84 @@ peer()
 	fi
 }
 
+carrier_is() { [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = "$1" ]; }
+operstate_is() { [ "$(cat /sys/class/net/eth0/operstate)" = "$1" ]; }
+no_answer() { ! ping -c 2 -W 1 "$HOST" >/dev/null 2>&1; }
+# ping_all N: N pings 0.1 s apart, every one answered.
+ping_all()
+{
+	ping -c "$1" -i 0.1 -W 3 "$HOST" >/tmp/ping.out 2>&1
+	grep -q " $1 packets received" /tmp/ping.out || { sed 's/^/# /' /tmp/ping.out; return 1; }
+}
+
+# link_cycle DRIVER N: the host takes the link down (QMP set_link on the
+# vhost-user netdev; QEMU stops the back-end's rings) when the kernel log
+# asks for it, then up (the rings restart where they stopped); eth0's
+# carrier and operstate follow.  Once the host answers again, no packet is
+# lost and TCP carries data, verified (both ways on the last cycle).
+link_cycle()
+{
+	tag="$1 cycle $2"
+	echo "pvio-test: link down $1 $2" >/dev/kmsg
+	check "$tag: carrier 0 after set_link up=false" wait_for 30 carrier_is 0
+	check "$tag: operstate down (linkwatch, within 5 s)" wait_for 5 operstate_is down
+	check "$tag: no answer from the host while down" no_answer
+	echo "pvio-test: link up $1 $2" >/dev/kmsg
+	check "$tag: carrier 1 after set_link up=true" wait_for 30 carrier_is 1
+	check "$tag: operstate up" wait_for 5 operstate_is up
+	check "$tag: the host answers again" wait_for 10 ping_host
+	check "$tag: then 15 pings, none lost" ping_all 15
+	check "$tag: TCP host -> guest, sha256 verified" blob_down
+	if [ "$2" = "${PVG_LINK_CYCLES:-2}" ]; then
+		check "$tag: TCP guest -> host, sha256 verified by the host" blob_up
+	fi
+}
+
+# link: the stock virtio_net, then pvio_net (no parameter), on one device.
+# A built-in virtio_pci (6.12) has no module to load: /init freed the net
+# device for pvio_core, virtio-pci takes it back for the stock phase.
+link()
+{
+	vpci=module
+	virtio_pci_builtin && vpci=builtin
+	# shellcheck disable=SC2086 # the id list is split on purpose
+	bdf=$(pci_bdf_of $NET_IDS)
+	for drv in stock pvio; do
+		if [ $drv = stock ] && [ "$vpci" = builtin ]; then
+			check "drivers_probe: the built-in virtio_pci takes the net device, modprobe virtio_net" \
+				sh -c "echo $bdf > /sys/bus/pci/drivers_probe && modprobe virtio_net"
+		elif [ $drv = stock ]; then
+			check "modprobe virtio_pci virtio_net" \
+				sh -c "modprobe virtio_pci && modprobe virtio_net"
+		else
+			check "insmod pvio_core pvio_net" \
+				sh -c "insmod $(ko pvio_core) && insmod $(ko pvio_net)"
+		fi
+		wait_for 10 have_eth0 || { echo "Bail out! no eth0 with $drv"; exit 1; }
+		check "$drv: eth0's driver" driver_is "$([ $drv = stock ] && echo virtio_net ||
+			echo pvio_net)"
+		check "$drv: link up, host answers ping" up_eth0
+		for c in $(seq 1 "${PVG_LINK_CYCLES:-2}"); do
+			link_cycle $drv "$c"
+		done
+		if [ $drv = stock ] && [ "$vpci" = builtin ]; then
+			check "rmmod virtio_net, unbind the net device from virtio-pci" \
+				sh -c "rmmod virtio_net && echo $bdf > /sys/bus/pci/drivers/virtio-pci/unbind"
+		elif [ $drv = stock ]; then
+			check "rmmod virtio_net virtio_pci" rmmod virtio_net virtio_pci
+		else
+			check "rmmod pvio_net pvio_core" rmmod pvio_net pvio_core
+		fi
+	done
+}
+
 echo "TAP version 13"
 case $MODE in
 func) functional ;;
 auto) auto ;;
 bench) bench ;;
 peer) peer ;;
+link) link ;;
 *) echo "Bail out! unknown PVG_MODE=$MODE"; exit 1 ;;
 esac
 echo "1..$n"
