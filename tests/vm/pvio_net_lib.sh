@@ -5,6 +5,7 @@
 # and vmt_init):
 #
 #   pvn_need             SKIP (exit 4) without ip, python3 or root
+#   pvn_need_pviod       SKIP (exit 4) without a built pviod
 #   pvn_netns_up QUEUES  a network namespace with a multi-queue TAP device
 #                        $PVN_TAP, 10.98.0.1/24, mtu 9000; removed on exit
 #   pvn_in_ns CMD...     run CMD in the namespace
@@ -13,6 +14,11 @@
 #                        its log is $VMT_TMP/peer.log.  It also answers ARP
 #                        and ping as 10.98.5.1 on VLAN 5 of the TAP (a raw
 #                        socket: the host kernel needs no 8021q)
+#   pvn_pviod_start SOCK ARGS...  pviod ARGS in the namespace (a net
+#                        device on SOCK; log $VMT_TMP/pviod.log), and a test
+#                        point that it listens on SOCK; killed on exit
+#   pvn_pviod_stop [RC]  SIGTERM, a test point that pviod exited 0, and
+#                        its log's tail when not or when RC (the guest's) != 0
 #   pvn_initrd MODE      $VMT_TMP/initrd: pvio modules (not loaded), stock
 #                        virtio_pci/virtio_net/8021q (with garp, mrp, stp,
 #                        llc)/macvlan (not loaded), ethtool and
@@ -23,6 +29,7 @@ PVN_NS=
 PVN_TAP=pvtap0
 PVN_SHA=
 PVN_PEER_PID=
+PVN_PVIOD_PID=
 
 pvn_need()
 {
@@ -39,8 +46,20 @@ pvn_need()
 	}
 }
 
+pvn_need_pviod()
+{
+	vm_pviod >/dev/null || {
+		echo "1..0 # SKIP pviod not built (make)"
+		exit 4
+	}
+}
+
 pvn_cleanup()
 {
+	if [ -n "$PVN_PVIOD_PID" ]; then
+		kill "$PVN_PVIOD_PID" 2>/dev/null || true
+		wait "$PVN_PVIOD_PID" 2>/dev/null || true
+	fi
 	if [ -n "$PVN_PEER_PID" ]; then
 		kill "$PVN_PEER_PID" 2>/dev/null || true
 		wait "$PVN_PEER_PID" 2>/dev/null || true
@@ -82,6 +101,30 @@ pvn_peer_start()
 		--dev "$PVN_TAP" --vlan 5 \
 		</dev/null >/dev/null 2>"$VMT_TMP/peer.log" &
 	PVN_PEER_PID=$!
+}
+
+pvn_pviod_start()
+{
+	local sock=$1 pviod
+	shift
+	pviod=$(vm_pviod) || vm_die "pviod not built (make)"
+	# Not through pvn_in_ns: $! must be pviod itself, for pvn_cleanup.
+	ip netns exec "$PVN_NS" "$pviod" "$@" </dev/null >"$VMT_TMP/pviod.log" 2>&1 &
+	PVN_PVIOD_PID=$!
+	vm_wait_socket "$sock" 10 "$PVN_PVIOD_PID" || true
+	tap_check "pviod listens on $sock" [ -S "$sock" ]
+}
+
+pvn_pviod_stop()
+{
+	local prc=0
+	kill "$PVN_PVIOD_PID" 2>/dev/null || true
+	wait "$PVN_PVIOD_PID" || prc=$?
+	PVN_PVIOD_PID=
+	tap_check "pviod exits cleanly on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+	if [ "${1:-0}" != 0 ] || [ "$prc" != 0 ]; then
+		sed 's/^/# pviod: /' "$VMT_TMP/pviod.log" | tail -n 20
+	fi
 }
 
 pvn_initrd()

@@ -20,10 +20,7 @@ pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
 . "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
-pviod=$(vm_pviod) || {
-	echo "1..0 # SKIP pviod not built (make)"
-	exit 4
-}
+pvn_need_pviod
 
 queues=${PVG_QUEUES:-1}
 # pviod opens the TAP multi-queue: create it so.
@@ -32,11 +29,7 @@ pvn_peer_start
 pvn_initrd peer
 
 sock=$VMT_TMP/net.sock
-ip netns exec "$PVN_NS" "$pviod" --device "net,socket=$sock,backend=tap:$PVN_TAP,queues=$queues" \
-	</dev/null >"$VMT_TMP/pviod.log" 2>&1 &
-PVN_PVIOD_PID=$!
-vm_wait_socket "$sock" 10 "$PVN_PVIOD_PID" || true
-tap_check "pviod listens on $sock" [ -S "$sock" ]
+pvn_pviod_start "$sock" --device "net,socket=$sock,backend=tap:$PVN_TAP,queues=$queues"
 
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
@@ -48,11 +41,5 @@ tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 tap_check "the host received the guest's upload with the right sha256" \
 	grep -q "sha256 $PVN_SHA" "$VMT_TMP/peer.log"
-kill "$PVN_PVIOD_PID" 2>/dev/null || true
-prc=0
-wait "$PVN_PVIOD_PID" || prc=$?
-tap_check "pviod exits cleanly on SIGTERM (exit $prc)" [ "$prc" = 0 ]
-if [ "$rc" != 0 ] || [ "$prc" != 0 ]; then
-	sed 's/^/# pviod: /' "$VMT_TMP/pviod.log" | tail -n 20
-fi
+pvn_pviod_stop "$rc"
 tap_end

@@ -25,10 +25,7 @@ pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
 . "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
-pviod=$(vm_pviod) || {
-	echo "1..0 # SKIP pviod not built (make)"
-	exit 4
-}
+pvn_need_pviod
 
 cycles=${PVG_LINK_CYCLES:-2}
 console=$VMT_TMP/console
@@ -39,12 +36,7 @@ pvn_netns_up 2
 pvn_peer_start
 pvn_initrd link
 
-ip netns exec "$PVN_NS" "$pviod" --log-level debug \
-	--device "net,socket=$sock,backend=tap:$PVN_TAP" \
-	</dev/null >"$VMT_TMP/pviod.log" 2>&1 &
-pviod_pid=$!
-vm_wait_socket "$sock" 10 "$pviod_pid" || true
-tap_check "pviod listens on $sock" [ -S "$sock" ]
+pvn_pviod_start "$sock" --log-level debug --device "net,socket=$sock,backend=tap:$PVN_TAP"
 
 # The netdev of run.sh's first --net-vhost-user: net-vunet0.
 : >"$console"
@@ -68,10 +60,7 @@ tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 tap_check "the host received the guest's uploads with the right sha256" \
 	grep -q "sha256 $PVN_SHA" "$VMT_TMP/peer.log"
-kill "$pviod_pid" 2>/dev/null || true
-prc=0
-wait "$pviod_pid" || prc=$?
-tap_check "pviod exits cleanly on SIGTERM (exit $prc)" [ "$prc" = 0 ]
+pvn_pviod_stop "$rc"
 # Each link change stops both rings (GET_VRING_BASE) or starts them again;
 # one session per driver, 2 * cycles changes each, the drivers' unloads too.
 stops=$(grep -c 'GET_VRING_BASE' "$VMT_TMP/pviod.log" || true)
@@ -79,7 +68,4 @@ echo "# pviod: $stops GET_VRING_BASE"
 tap_check "pviod: its rings were stopped at every link down ($stops GET_VRING_BASE >= $((4 * cycles)))" \
 	[ "$stops" -ge $((4 * cycles)) ]
 tap_check "pviod logged no error" bash -c "! grep -qE 'error:|bad header \\(' '$VMT_TMP/pviod.log'"
-if [ "$rc" != 0 ] || [ "$prc" != 0 ]; then
-	grep -v 'pviod.*debug' "$VMT_TMP/pviod.log" | sed 's/^/# pviod: /' | tail -n 20
-fi
 tap_end
