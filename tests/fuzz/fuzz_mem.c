@@ -15,7 +15,10 @@
  * A region is u8 flags, then either (flags bit 0) four raw u64s (gpa, size,
  * uva, mmap_offset) and a u8 file size in pages, or u16 gpa, u8 size,
  * u16 uva, u8 mmap_offset (pages each) and a u8 file size in pages; each
- * comes with a memfd of that size.
+ * comes with a memfd of that size.  The memfds are made once a process, one
+ * a size, and lent to every region of that size: pviod never consumes the
+ * fd, nothing writes their contents, and a memfd_create() and close() a
+ * region were most of an input's time.
  *
  * Checked after every operation: regions never overlap, each lies inside
  * its own mapping, and its first and last byte can be read and written
@@ -49,12 +52,15 @@ static uint64_t fuzz_u(struct fuzz_in *in, unsigned int bytes)
 	return v;
 }
 
-/* A region and a memfd of the size the input asks for (the caller closes it). */
+/* The memfd of 1..256 pages each region of that size is lent; made on first use. */
+static int fuzz_memfd[256];
+
+/* A region and a memfd of the size the input asks for (fuzz_memfd's: never closed). */
 static int fuzz_region(struct fuzz_in *in, struct vhost_user_mem_region *r)
 {
 	uint8_t flags = (uint8_t)fuzz_u(in, 1);
 	uint64_t pages;
-	int fd;
+	int *fd;
 
 	if (flags & 1) {
 		r->guest_phys_addr = fuzz_u(in, 8);
@@ -68,10 +74,13 @@ static int fuzz_region(struct fuzz_in *in, struct vhost_user_mem_region *r)
 		r->mmap_offset = fuzz_u(in, 1) * PAGE;
 	}
 	pages = fuzz_u(in, 1) + 1;
-	fd = memfd_create("fuzz-mem", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, (off_t)(pages * PAGE)))
+	fd = &fuzz_memfd[pages - 1];
+	if (*fd > 0)
+		return *fd;
+	*fd = memfd_create("fuzz-mem", MFD_CLOEXEC);
+	if (*fd <= 0 || ftruncate(*fd, (off_t)(pages * PAGE)))
 		abort();
-	return fd;
+	return *fd;
 }
 
 static void fuzz_check_table(const struct vu_mem *mem)
@@ -128,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.left) {
 		struct vhost_user_memory t = { 0 };
 		struct vhost_user_mem_region r;
-		int fds[VHOST_USER_MEM_REGIONS_MAX + 1], fd, n;
+		int fds[VHOST_USER_MEM_REGIONS_MAX + 1], n;
 		struct pvring_seg seg[8];
 		uint64_t gpa, len, sum;
 		unsigned int i;
@@ -140,13 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (i = 0; i < t.nregions && i < VHOST_USER_MEM_REGIONS_MAX; i++)
 				fds[i] = fuzz_region(&in, &t.regions[i]);
 			vu_mem_table_set(&mem, &t, fds, i);
-			while (i--)
-				close(fds[i]);
 			break;
 		case 1:
-			fd = fuzz_region(&in, &r);
-			vu_mem_region_add(&mem, &r, fd);
-			close(fd);
+			vu_mem_region_add(&mem, &r, fuzz_region(&in, &r));
 			break;
 		case 2:
 			i = (unsigned int)fuzz_u(&in, 1);
@@ -157,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (vu_mem_region_remove(&mem, &r))
 					abort(); /* an exact match must go */
 			} else {
-				close(fuzz_region(&in, &r));
+				fuzz_region(&in, &r);
 				vu_mem_region_remove(&mem, &r);
 			}
 			break;
