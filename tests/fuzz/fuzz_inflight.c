@@ -52,7 +52,7 @@ static struct pviod_device *fuzz_dev;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fuzz_dev = fuzz_vu_blk_create("queues=1,direct=off");
+	fuzz_dev = fuzz_vu_create(FUZZ_VU_BLK, "queues=1,direct=off");
 	return 0;
 }
 

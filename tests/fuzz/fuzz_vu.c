@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz_vu.c - the set-up and the session of the fuzz targets that drive a
- * real pviod device over vhost-user (fuzz_vu_msg, fuzz_inflight); see
+ * fuzz_vu.c - the set-up and the session of the fuzz targets that drive
+ * real pviod devices over vhost-user (fuzz_vu_msg, fuzz_inflight); see
  * fuzz_vu.h.  Every failure here is the harness's, not pviod's: abort().
  */
 #include <fcntl.h>
@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include "blk/blk.h"
+#include "console/console.h"
+#include "net/net.h"
 #include "core/worker.h"
 #include "vhost-user/msg.h"
 #include "vhost-user/socket.h"
@@ -21,36 +23,64 @@ static struct pviod_workers fuzz_workers;
 static struct pviod_env fuzz_env;
 
 /**
- * fuzz_vu_blk_create - a virtio-blk device "blk0" with its vhost-user side
- * @opts: the device options after socket= and file= (queues=...)
+ * fuzz_vu_create - a device and its vhost-user side
+ * @kind: virtio-blk ("blk0", on a 1 MiB image), virtio-net ("net0", on the
+ *        loop back-end) or console ("con0", its ports writing to /dev/null)
+ * @opts: the device options after socket= and file=, backend= or out=
+ *        (queues=..., ports=...)
  *
- * One worker, pviod's log quiet unless FUZZ_VU_LOG is set.  The image stays
- * open; its name and directory are gone before this returns.
+ * The devices of a process share one worker, started with the first; pviod's
+ * log is quiet unless FUZZ_VU_LOG is set.  The image and the sinks stay open;
+ * their names and directory are gone before this returns.
  *
  * Return: the device; aborts on any failure.
  */
-struct pviod_device *fuzz_vu_blk_create(const char *opts)
+struct pviod_device *fuzz_vu_create(enum fuzz_vu_kind kind, const char *opts)
 {
 	struct pviod_worker_config wc = { .nworkers = 1 };
-	char dir[] = "/tmp/pvio-fuzz.XXXXXX", img[64], all[256];
+	char dir[] = "/tmp/pvio-fuzz.XXXXXX", path[3][64], all[320];
 	struct pviod_device *dev;
-	int fd;
+	unsigned int i;
+	int fd, ret;
 
 	pviod_log_level = getenv("FUZZ_VU_LOG") ? PVIOD_LOG_DEBUG : PVIOD_LOG_ERR - 1;
 	if (!mkdtemp(dir))
 		abort();
-	snprintf(img, sizeof(img), "%s/img", dir);
-	fd = open(img, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, 1 << 20))
+	/* The image; the console's sinks: port 0 and port k >= 1 at PATH.k. */
+	snprintf(path[0], sizeof(path[0]), "%s/img", dir);
+	snprintf(path[1], sizeof(path[1]), "%s/con", dir);
+	snprintf(path[2], sizeof(path[2]), "%s/con.1", dir);
+	if (!fuzz_workers.n) {
+		if (pviod_workers_start(&fuzz_workers, &wc))
+			abort();
+		fuzz_env.workers = &fuzz_workers;
+	}
+	switch (kind) {
+	case FUZZ_VU_BLK:
+		fd = open(path[0], O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, 1 << 20))
+			abort();
+		close(fd);
+		snprintf(all, sizeof(all), "socket=%s/s,file=%s,%s", dir, path[0], opts);
+		ret = pviod_blk_create(&fuzz_env, "blk0", all, &dev);
+		break;
+	case FUZZ_VU_NET:
+		snprintf(all, sizeof(all), "socket=%s/s,backend=loop,%s", dir, opts);
+		ret = pviod_net_create(&fuzz_env, "net0", all, &dev);
+		break;
+	case FUZZ_VU_CONSOLE:
+		if (symlink("/dev/null", path[1]) || symlink("/dev/null", path[2]))
+			abort();
+		snprintf(all, sizeof(all), "socket=%s/s,out=file:%s,%s", dir, path[1], opts);
+		ret = pviod_console_create(&fuzz_env, "con0", all, &dev);
+		break;
+	default:
 		abort();
-	close(fd);
-	if (pviod_workers_start(&fuzz_workers, &wc))
+	}
+	if (ret || vu_dev_new(dev))
 		abort();
-	fuzz_env.workers = &fuzz_workers;
-	snprintf(all, sizeof(all), "socket=%s/s,file=%s,%s", dir, img, opts);
-	if (pviod_blk_create(&fuzz_env, "blk0", all, &dev) || vu_dev_new(dev))
-		abort();
-	unlink(img);
+	for (i = 0; i < 3; i++)
+		unlink(path[i]);
 	rmdir(dir);
 	return dev;
 }
@@ -76,6 +106,7 @@ void fuzz_vu_conn_open(struct pviod_device *dev, int sv[2])
 void fuzz_vu_conn_close(struct pviod_device *dev, int sv[2])
 {
 	vu_session_reset(dev->vu);
+	vu_rx_reset(&dev->vu->rx);
 	dev->vu->conn_fd = -1;
 	close(sv[0]);
 	close(sv[1]);

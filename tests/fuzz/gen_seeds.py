@@ -22,14 +22,23 @@ def put(target, name, data):
         f.write(data)
 
 
-# --- vu_msg: [fd spec][request u32][flags u32][size u32][payload] ---
+# --- vu_msg: [device] then messages: [fd spec]([u16 n][n bytes of memfd])
+#     [request u32][flags u32][size u32][payload] ---
 VER = 1
 NEED_REPLY = 1 << 3
-MEMFD, EVENTFD, KICK = 0x00, 0x10, 0x40
+MEMFD, EVENTFD, KICK, FILL = 0x00, 0x10, 0x40, 0x80
+BLK, NET, CONSOLE = 0, 1, 2
 
 
-def msg(req, payload=b"", fds=0, kind=MEMFD, flags=VER):
-    return bytes([fds | kind]) + struct.pack("<III", req, flags, len(payload)) + payload
+def msg(req, payload=b"", fds=0, kind=MEMFD, flags=VER, fill=None):
+    spec = bytes([fds | kind | (FILL if fill is not None else 0)])
+    if fill is not None:
+        spec += struct.pack("<H", len(fill)) + fill
+    return spec + struct.pack("<III", req, flags, len(payload)) + payload
+
+
+def put_vu(name, data, dev=BLK):
+    put("vu_msg", name, bytes([dev]) + data)
 
 
 def u64(v):
@@ -57,21 +66,79 @@ def session(region_size=0x10000, num=16, extra=b"", ring=0):
     return s + extra
 
 
-put("vu_msg", "session", session())
-put("vu_msg", "session-status-config",
-    session(extra=msg(39, u64(15)) + msg(40) + msg(24, struct.pack("<III", 0, 60, 0) +
-            bytes(60)) + msg(11, state(0, 0)) + msg(34)))
+put_vu("session", session())
+put_vu("session-status-config",
+       session(extra=msg(39, u64(15)) + msg(40) + msg(24, struct.pack("<III", 0, 60, 0) +
+               bytes(60)) + msg(11, state(0, 0)) + msg(34)))
 # A region larger than the memfd behind it, the rings past the file's end.
-put("vu_msg", "regress-region-past-eof", session(region_size=0x100000, ring=0x80000))
-put("vu_msg", "session-memslots",
-    msg(16, u64(PF)) + msg(36) + msg(37, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
-        UVA + 0x100000, 0), 1) + msg(38, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
-        UVA + 0x100000, 0)))
-put("vu_msg", "queue-num-bad", msg(16, u64(PF)) + msg(17) + msg(8, state(1, 3)) +
-    msg(8, state(5, 8)) + msg(8, state(0, 65536)))
-put("vu_msg", "unknown", msg(16, u64(PF)) + msg(99, flags=VER | NEED_REPLY) + msg(6))
-put("vu_msg", "too-many-fds", msg(3, b"", 9, EVENTFD))
-put("vu_msg", "cut-mid-message", msg(1) + bytes([0]) + struct.pack("<III", 2, VER, 8) + b"\1\2")
+put_vu("regress-region-past-eof", session(region_size=0x100000, ring=0x80000))
+put_vu("session-memslots",
+       msg(16, u64(PF)) + msg(36) + msg(37, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
+           UVA + 0x100000, 0), 1) + msg(38, u64(0) + struct.pack("<QQQQ", 0x100000, 0x4000,
+           UVA + 0x100000, 0)))
+put_vu("queue-num-bad", msg(16, u64(PF)) + msg(17) + msg(8, state(1, 3)) +
+       msg(8, state(5, 8)) + msg(8, state(0, 65536)))
+put_vu("unknown", msg(16, u64(PF)) + msg(99, flags=VER | NEED_REPLY) + msg(6))
+put_vu("too-many-fds", msg(3, b"", 9, EVENTFD))
+put_vu("cut-mid-message", msg(1) + bytes([0]) + struct.pack("<III", 2, VER, 8) + b"\1\2")
+
+
+def ring_mem(chains, num=16):
+    """Guest memory with one split ring: the descriptor table at 0, avail at
+    0x100, used at 0x200, the chains' buffers from 0x300.  A chain is a list
+    of (bytes, device-writable) buffers."""
+    mem = bytearray(0x300)
+    d, buf, heads = 0, 0x300, []
+    for chain in chains:
+        heads.append(d)
+        for k, (data, wr) in enumerate(chain):
+            more = k + 1 < len(chain)
+            struct.pack_into("<QIHH", mem, 16 * d, buf, len(data),
+                             (1 if more else 0) | (2 if wr else 0), d + 1 if more else 0)
+            mem.extend(data)
+            buf += len(data)
+            d += 1
+    struct.pack_into("<HH", mem, 0x100, 0, len(heads))
+    for i, h in enumerate(heads):
+        struct.pack_into("<H", mem, 0x104 + 2 * i, h)
+    return bytes(mem)
+
+
+def vu_ring(index, fill, num=16, kick=True):
+    """The messages that start ring @index on guest memory @fill (ring_mem's)."""
+    s = msg(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x1000, UVA, 0), 1,
+            MEMFD | 0x20, fill=fill)
+    s += msg(8, state(index, num)) + msg(10, state(index, 0))
+    s += msg(9, struct.pack("<IIQQQQ", index, 0, UVA, UVA + 0x200, UVA + 0x100, 0))
+    s += msg(13, u64(index), 1, EVENTFD) + msg(12, u64(index), 1, EVENTFD | (KICK if kick else 0))
+    return s + msg(18, state(index, 1))
+
+
+# Net: MTU, MAC, STATUS, CTRL_VQ, CTRL_RX, MQ; RARP (NET_MTU and GUEST_ANNOUNCE are not offered).
+NET_FEAT = FEAT | (1 << 3) | (1 << 5) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 22)
+NET_PF = PF | (1 << 2)
+net_start = msg(15) + msg(16, u64(NET_PF)) + msg(1) + msg(2, u64(NET_FEAT))
+ACK = (b"\xff", True)
+put_vu("net-rarp", net_start +
+       msg(19, bytes([2, 0x70, 0x76, 1, 2, 3, 0, 0])) +
+       msg(24, struct.pack("<III", 0, 12, 0) + bytes(12)), NET)
+# The control queue (index 4 of two pairs): promiscuous, two pairs, a MAC.
+put_vu("net-ctrl", net_start + vu_ring(4, ring_mem([
+    [(b"\0\0", False), (b"\1", False), ACK],
+    [(b"\4\0", False), (struct.pack("<H", 2), False), ACK],
+    [(b"\1\1", False), (bytes([2, 0, 0, 0, 0, 1]), False), ACK],
+    [(b"\3\0", False), ACK]])), NET)
+# A frame on pair 0's transmit queue (index 1): header and an Ethernet frame.
+put_vu("net-tx", net_start + vu_ring(1, ring_mem([
+    [(bytes(12), False), (b"\xff" * 6 + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00" + bytes(46),
+                          False)]])), NET)
+# Console: MULTIPORT (bit 1), the driver's DEVICE_READY on control transmit (index 3).
+put_vu("console-ready", msg(15) + msg(16, u64(PF)) + msg(1) + msg(2, u64(FEAT | 2)) +
+       vu_ring(3, ring_mem([[(struct.pack("<IHH", 0, 0, 1), False)]])), CONSOLE)
+# A blk GET_ID request through the worker.
+put_vu("blk-get-id", msg(15) + msg(16, u64(PF)) + msg(1) + msg(2, u64(FEAT)) +
+       vu_ring(0, ring_mem([[(struct.pack("<IIQ", 8, 0, 0), False), (bytes(20), True),
+                              (b"\xff", True)]])))
 
 # --- ring: [mode][max_seg][last_avail u16] then guest memory from gpa 0 ---
 # avail at gpa 0, descriptor table at 0x800, buffers from 0x1000.
