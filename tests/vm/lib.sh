@@ -13,6 +13,7 @@
 #                       tests/vm/guest/ (what runs in the guest)
 #   vmt_initramfs ARGS...  scripts/vm/mkinitramfs.sh ARGS, with the in-guest
 #                       scripts' TAP helpers (guest/tap.sh as /lib/pvio/tap.sh)
+#                       and fio helpers (guest/fio.sh as /lib/pvio/fio.sh)
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
@@ -87,7 +88,8 @@ vmt_prog()
 
 vmt_initramfs()
 {
-	"$VM_TOP/scripts/vm/mkinitramfs.sh" -a "$VMT_GUEST/tap.sh:/lib/pvio/tap.sh" "$@"
+	"$VM_TOP/scripts/vm/mkinitramfs.sh" -a "$VMT_GUEST/tap.sh:/lib/pvio/tap.sh" \
+		-a "$VMT_GUEST/fio.sh:/lib/pvio/fio.sh" "$@"
 }
 
 vmt_cw_progress()

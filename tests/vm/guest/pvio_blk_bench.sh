@@ -12,6 +12,8 @@
 
 # shellcheck source=tap.sh
 . /lib/pvio/tap.sh
+# shellcheck source=fio.sh
+. /lib/pvio/fio.sh
 wait_dev()
 {
 	t=100
@@ -44,15 +46,11 @@ run()
 	drv=$1 qd=$2
 	dev=/dev/pvda
 	[ "$drv" = stock ] && dev=/dev/vda
-	out=$(fio --name=bench --filename="$dev" --direct=1 --ioengine=libaio --rw=randread \
-		--bs=4k --iodepth="$qd" --size=128M --time_based --runtime="${PVG_RUNTIME:-8}" \
-		--ramp_time=1 --output-format=terse --terse-version=3 2>&1)
-	iops=$(echo "$out" | awk -F';' 'NF > 8 { print $8; exit }')
-	if [ -n "$iops" ]; then
+	if iops=$(fio_randread "$dev" "$qd"); then
 		echo "# bench: $drv qd$qd $iops"
 		ok "fio 4k randread QD$qd with $drv: $iops IOPS"
 	else
-		echo "$out" | sed 's/^/# fio: /'
+		echo "$iops"
 		not_ok "fio 4k randread QD$qd with $drv"
 	fi
 }
