@@ -6,6 +6,8 @@
 # by the KIND argument alone:
 #
 #   vm_backend_blk_start KIND SOCKET IMAGE [readonly=on] [queues=N]
+#                        [poll=MODE] [rpc=PATH]    (the last two: pviod's
+#                        --poll MODE and --rpc PATH, its control socket)
 #   ...boot the guest with run.sh --vhost-user-blk SOCKET,num-queues=N...
 #   vm_backend_stop_all            (also call it from the test's EXIT trap)
 #
@@ -54,12 +56,19 @@ vm_backend_can()
 vm_backend_blk_start()
 {
 	local kind=$1 sock=$2 img=$3 o ro=off queues=1 pid
-	local cmd=()
+	local cmd=() opts=()
 	shift 3
 	for o in "$@"; do
 		case $o in
 		readonly=on | readonly=off) ro=${o#readonly=} ;;
 		queues=*) queues=${o#queues=} ;;
+		poll=* | rpc=*)
+			[ "$kind" = pviod ] || {
+				vm_log "vm_backend_blk_start: $o is pviod's"
+				return 2
+			}
+			opts+=("--${o%%=*}" "${o#*=}")
+			;;
 		*)
 			vm_log "vm_backend_blk_start: unknown option '$o'"
 			return 2
@@ -88,7 +97,7 @@ vm_backend_blk_start()
 		}
 		local dev="blk,socket=$sock,file=$img,queues=$queues"
 		[ "$ro" = on ] && dev+=",readonly=on"
-		cmd=("$bin" --device "$dev")
+		cmd=("$bin" --device "$dev" "${opts[@]}")
 		;;
 	*)
 		vm_log "unknown back-end '$kind' (qsd or pviod)"
