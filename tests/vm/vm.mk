@@ -127,6 +127,9 @@ VM_TESTS += tests/vm/matrix_smoke.sh
 # The guest benchmarks (make bench): each module against the stock driver on
 # the same device, same guest boot; under TCG only the ratio counts.
 BENCHES += tests/vm/pvio_con_bench.sh tests/vm/pvio_blk_bench.sh tests/vm/pvio_net_bench.sh
+# Issue 19's in-guest row: the stock virtio_blk on pviod's default polling
+# against --poll off, kicks per request from pviod's counters.
+BENCHES += tests/vm/pviod_poll_bench.sh
 
 .PHONY: vm-progs
 vm-progs: $(VM_GUEST_PROGS)
