@@ -14,6 +14,17 @@
 #   vmt_initramfs ARGS...  scripts/vm/mkinitramfs.sh ARGS, with the in-guest
 #                       scripts' TAP helpers (guest/tap.sh as /lib/pvio/tap.sh)
 #                       and fio helpers (guest/fio.sh as /lib/pvio/fio.sh)
+#   vmt_driver TEST     the guest's block driver, from $DRIVER: stock (the
+#                       guest's virtio_blk, the default) or pvio (pvio_blk);
+#                       anything else exits 2 (TEST, the script's name, in
+#                       the message).  Sets VMT_DRIVER (stock or pvio),
+#                       VMT_DRIVER_MODS (the vmt_initramfs options that load
+#                       it) and VMT_VD (its disks' name but the letter:
+#                       /dev/vd, /dev/pvd).  Before vmt_init, whose NAME
+#                       says the driver
+#   vmt_driver_modules  after the test's SKIP checks: pvio's guest modules
+#                       built (pvg_modules; SKIP without kernel headers);
+#                       nothing for stock
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
@@ -90,6 +101,34 @@ vmt_initramfs()
 {
 	"$VM_TOP/scripts/vm/mkinitramfs.sh" -a "$VMT_GUEST/tap.sh:/lib/pvio/tap.sh" \
 		-a "$VMT_GUEST/fio.sh:/lib/pvio/fio.sh" "$@"
+}
+
+VMT_DRIVER=
+VMT_DRIVER_MODS=()
+VMT_VD=
+
+vmt_driver()
+{
+	VMT_DRIVER=${DRIVER:-stock}
+	case $VMT_DRIVER in
+	stock)
+		VMT_DRIVER_MODS=(-m virtio_pci -m virtio_blk)
+		VMT_VD=/dev/vd
+		;;
+	pvio)
+		VMT_DRIVER_MODS=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
+		VMT_VD=/dev/pvd
+		;;
+	*)
+		echo "$1: DRIVER is stock or pvio, not '$VMT_DRIVER'" >&2
+		exit 2
+		;;
+	esac
+}
+
+vmt_driver_modules()
+{
+	[ "$VMT_DRIVER" != pvio ] || pvg_modules
 }
 
 vmt_cw_progress()

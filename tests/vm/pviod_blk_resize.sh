@@ -17,21 +17,13 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-driver=${DRIVER:-stock}
-case $driver in
-stock) guest_mods=(-m virtio_pci -m virtio_blk) dev=/dev/vda ;;
-pvio) guest_mods=() dev=/dev/pvda ;;
-*) echo "pviod_blk_resize.sh: DRIVER is stock or pvio, not '$driver'" >&2; exit 2 ;;
-esac
-vmt_init "pviod_blk_resize_$driver"
+vmt_driver pviod_blk_resize.sh
+vmt_init "pviod_blk_resize_$VMT_DRIVER"
 if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-if [ "$driver" = pvio ]; then
-	pvg_modules
-	guest_mods=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
-fi
+vmt_driver_modules
 pviod=$(vm_pviod)
 pvioctl=$(dirname "$pviod")/pvioctl
 [ -x "$pvioctl" ] || vm_die "pvioctl not built beside $pviod"
@@ -50,14 +42,14 @@ trap 'stop_pviod; vmt_cleanup' EXIT
 vm_wait_socket "$VMT_TMP/d0.sock" 10 "$pviod_pid" || vm_die "pviod did not create its socket"
 vm_wait_socket "$rpc" 10 "$pviod_pid" || vm_die "pviod did not create its control socket"
 
-vmt_initramfs -o "$VMT_TMP/initrd" "${guest_mods[@]}" -t "$VMT_GUEST/blk_resize.sh"
+vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_DRIVER_MODS[@]}" -t "$VMT_GUEST/blk_resize.sh"
 console=$VMT_TMP/console.log
 : >"$console"
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 200 --tap "$VMT_TMP/tap" \
 	--console "$console" \
 	--vhost-user-blk "$VMT_TMP/d0.sock,num-queues=1" \
-	--append "PVIO_BLK_DEV=$dev PVIO_BLK_SIZE=$old PVIO_BLK_NEW=$new" >/dev/null &
+	--append "PVIO_BLK_DEV=${VMT_VD}a PVIO_BLK_SIZE=$old PVIO_BLK_NEW=$new" >/dev/null &
 vm_pid=$!
 
 # The guest has seen the old size: grow the image, have pviod say so.

@@ -30,13 +30,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-driver=${DRIVER:-stock}
-case $driver in
-stock) guest_mods=(-m virtio_pci -m virtio_blk) ;;
-pvio) guest_mods=() ;;
-*) echo "pviod_migrate.sh: DRIVER is stock or pvio, not '$driver'" >&2; exit 2 ;;
-esac
-vmt_init "pviod_migrate_$driver"
+vmt_driver pviod_migrate.sh
+vmt_init "pviod_migrate_$VMT_DRIVER"
 # shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
 . "$VMT_DIR/migrate_lib.sh"
 
@@ -44,10 +39,7 @@ if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-if [ "$driver" = pvio ]; then
-	pvg_modules
-	guest_mods=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
-fi
+vmt_driver_modules
 migrations=${MIGRATIONS:-6}
 nproc=2
 mem=256
@@ -65,7 +57,7 @@ truncate -s $((1 << 20)) "$ctrl"
 : >"$tap"
 seed=$(vmt_seed)
 t0=$(date +%s)
-echo "# pviod $pviod, seed $seed, $migrations migrations, guest driver $driver"
+echo "# pviod $pviod, seed $seed, $migrations migrations, guest driver $VMT_DRIVER"
 
 "$pviod" --device "blk,socket=$VMT_TMP/a.sock,file=$disk,queues=2,id=a" \
 	--device "blk,socket=$VMT_TMP/b.sock,file=$disk,queues=2,id=b" \
@@ -86,7 +78,7 @@ for s in a b; do
 	}
 done
 
-vmt_initramfs -o "$VMT_TMP/initrd" "${guest_mods[@]}" \
+vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_DRIVER_MODS[@]}" \
 	-a "$cw" -t "$VMT_GUEST/pviod_crash_recovery.sh"
 cw_args="CW_SEED=$seed CW_NPROC=$nproc CW_DATA_SECTORS=$((size / 512))"
 cw_args+=" CW_CTRL_SECTORS=$(((1 << 20) / 512))"

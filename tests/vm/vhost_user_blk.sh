@@ -20,12 +20,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 backend=${BACKEND:-qsd}
-driver=${DRIVER:-stock}
-case $driver in
-stock) guest_mods=(-m virtio_blk -m virtio_pci) dev=/dev/vda ro_dev=/dev/vdb ;;
-pvio) guest_mods=() dev=/dev/pvda ro_dev=/dev/pvdb ;;
-*) echo "vhost_user_blk.sh: DRIVER is stock or pvio, not '$driver'" >&2; exit 2 ;;
-esac
+vmt_driver vhost_user_blk.sh
 packed=${PACKED:-off}
 dopt=
 test=(-t "$VMT_GUEST/blk.sh")
@@ -33,15 +28,12 @@ if [ "$packed" = on ]; then
 	dopt=,packed=on
 	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh")
 fi
-vmt_init "vhost_user_blk_${driver}_$backend${dopt:+_packed}"
+vmt_init "vhost_user_blk_${VMT_DRIVER}_$backend${dopt:+_packed}"
 if ! why=$(vm_backend_can "$backend"); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-if [ "$driver" = pvio ]; then
-	pvg_modules
-	guest_mods=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
-fi
+vmt_driver_modules
 
 bv=$(vmt_prog blk_verify)
 disk=$VMT_TMP/disk.img
@@ -65,14 +57,14 @@ if command -v fio >/dev/null 2>&1; then
 	fio_env=PVIO_FIO=1
 fi
 vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
-	"${guest_mods[@]}" -a "$bv" "${test[@]}"
+	"${VMT_DRIVER_MODS[@]}" -a "$bv" "${test[@]}"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
 	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2$dopt" \
 	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1$dopt" \
-	--append "PVIO_BLK_DEV=$dev PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
-	--append "PVIO_BLK_RO_DEV=$ro_dev PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
+	--append "PVIO_BLK_DEV=${VMT_VD}a PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_RO_DEV=${VMT_VD}b PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
 [ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
