@@ -16,7 +16,8 @@
 # checks that SKIP a test, a temp dir and exit trap, pviod started and
 # stopped); for the storage tests blk.sh (one blk device driven by
 # pvio-bench, start-up refusals), nbd.sh (nbdkit servers) and ceph.sh (a
-# throwaway cluster); tcp_sink.py, the host's end of the VM tests' TCP
+# throwaway cluster); for the net VM tests netns.sh (a network namespace
+# of the test's own); tcp_sink.py, the host's end of the VM tests' TCP
 # uploads.
 #
 # Built per $(O) with the tests' flags (sanitizers included); a fragment

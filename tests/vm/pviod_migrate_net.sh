@@ -36,21 +36,14 @@ set -euo pipefail
 vmt_init pviod_migrate_net
 # shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
 . "$VMT_DIR/migrate_lib.sh"
+# shellcheck source=../lib/netns.sh
+. "$VM_TOP/tests/lib/netns.sh"
 
 if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-for t in ip python3; do
-	command -v "$t" >/dev/null 2>&1 || {
-		echo "1..0 # SKIP $t not installed"
-		exit 4
-	}
-done
-[ -c /dev/net/tun ] || {
-	echo "1..0 # SKIP no /dev/net/tun"
-	exit 4
-}
+netns_need ip python3
 migrations=${MIGRATIONS:-4}
 mem=256
 pviod=$(vm_pviod)
@@ -65,10 +58,7 @@ progress=$VMT_TMP/progress
 t0=$(date +%s)
 echo "# pviod $pviod, $migrations migrations"
 
-ip netns add "$ns" || {
-	echo "1..0 # SKIP cannot create a network namespace (root?)"
-	exit 4
-}
+netns_add "$ns"
 pviod_pid=
 peer_pid=
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -81,7 +71,6 @@ migrate_net_cleanup()
 	vmt_cleanup
 }
 trap migrate_net_cleanup EXIT
-ip -n "$ns" link set lo up
 ip netns exec "$ns" "$pviod" \
 	--device "net,socket=$VMT_TMP/a.sock,backend=tap:pvmiga,id=a" \
 	--device "net,socket=$VMT_TMP/b.sock,backend=tap:pvmigb,id=b" \

@@ -23,24 +23,22 @@ set -euo pipefail
 pvt_init pviod_net_reconnect
 # shellcheck source=../../scripts/vm/lib.sh
 . "$PVT_TOP/scripts/vm/lib.sh"
+# shellcheck source=../lib/netns.sh
+. "$PVT_TOP/tests/lib/netns.sh"
 
 if ! why=$(vm_can_run); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-for t in ip ping python3; do
-	command -v "$t" >/dev/null 2>&1 || tap_skip_all "$t not installed"
-done
-[ -c /dev/net/tun ] || tap_skip_all "no /dev/net/tun"
+netns_need ip ping python3
 
 kills=${NET_KILLS:-4}
 ns=pvio-netrc-$$
 size=$((4 << 20))
 sock=$PVT_TMP/net.sock
 pviod=$(pvt_bin pviod)
-ip netns add "$ns" || tap_skip_all "cannot create a network namespace (root?)"
+netns_add "$ns"
 pvt_at_exit "ip netns del $ns"
-ip -n "$ns" link set lo up
 
 mkdir -p "$PVT_TMP/www"
 head -c "$size" /dev/urandom >"$PVT_TMP/www/tx.bin"

@@ -33,31 +33,20 @@ if [ "${PVG_PACKED:-off}" = on ]; then
 fi
 # shellcheck source=../../scripts/vm/lib.sh
 . "$PVT_TOP/scripts/vm/lib.sh"
+# shellcheck source=../lib/netns.sh
+. "$PVT_TOP/tests/lib/netns.sh"
 
 if ! why=$(vm_can_run); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-for t in ip python3; do
-	command -v "$t" >/dev/null 2>&1 || {
-		echo "1..0 # SKIP $t not installed"
-		exit 4
-	}
-done
-[ -c /dev/net/tun ] || {
-	echo "1..0 # SKIP no /dev/net/tun"
-	exit 4
-}
+netns_need ip python3
 
 ns=pvio-net-$$
 size=$((4 << 20))
 sock=$PVT_TMP/net.sock
-ip netns add "$ns" || {
-	echo "1..0 # SKIP cannot create a network namespace (root?)"
-	exit 4
-}
+netns_add "$ns"
 pvt_at_exit "ip netns del $ns"
-ip -n "$ns" link set lo up
 
 mkdir -p "$PVT_TMP/www"
 head -c "$size" /dev/urandom >"$PVT_TMP/www/tx.bin"
