@@ -25,6 +25,17 @@
 #                       and mig_down (ms, as QEMU reports them); 0 once TO
 #                       runs the guest and FROM quit.  Not in a subshell: it
 #                       keeps mig_pid up to date.
+#   mig_loop N WHAT WENT_ON
+#                       N migrations back and forth between the QEMUs on
+#                       sockets a and b, from a's (running the guest), a
+#                       second apart; after each, WENT_ON M (the test's
+#                       function: 0 once the guest's work went on after
+#                       migration M, else 1 with the reason printed).
+#                       Stops at the first failure; one test point: N migrations
+#                       completed, WHAT went on after each.  Prints each
+#                       one's total time and downtime.  Sets mig_cur (the
+#                       socket whose QEMU runs the guest) and mig_done (the
+#                       migrations that completed and WENT_ON)
 #   mig_guest_end S SECS  the guest on S's QEMU powers off within SECS (else
 #                       it is killed): its TAP (serial file $tap) merged as
 #                       "guest: " points and kept in $VMT_TMP/tap.guest, then
@@ -39,6 +50,9 @@ declare -A mig_pid=()
 mig_total=
 # shellcheck disable=SC2034 # read by the tests
 mig_down=
+mig_cur=a
+# shellcheck disable=SC2034 # read by the tests
+mig_done=0
 
 mig_machine()
 {
@@ -116,6 +130,34 @@ mig_migrate()
 	done
 	vm_stop_pid "${mig_pid[$from]}" 5
 	unset "mig_pid[$from]"
+}
+
+mig_loop()
+{
+	local n=$1 what=$2 went_on=$3 m next totals=() downs=()
+	mig_cur=a
+	mig_done=0
+	for ((m = 1; m <= n; m++)); do
+		next=b
+		[ "$mig_cur" = a ] || next=a
+		sleep 1
+		if ! mig_migrate "$mig_cur" "$next"; then
+			echo "# migration $m ($mig_cur -> $next) failed"
+			sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
+			break
+		fi
+		totals+=("$mig_total")
+		downs+=("$mig_down")
+		echo "# migration $m: $mig_cur -> $next, total $mig_total ms, downtime $mig_down ms"
+		mig_cur=$next
+		"$went_on" "$m" || break
+		mig_done=$m
+	done
+	tap_check "$mig_done of $n migrations completed, $what went on after each" \
+		[ "$mig_done" = "$n" ]
+	if [ "${#totals[@]}" -gt 0 ]; then
+		echo "# total time (ms): ${totals[*]}; downtime (ms): ${downs[*]}"
+	fi
 }
 
 mig_stop_all()

@@ -110,41 +110,24 @@ if ! wait_progress 0 150; then
 	vm_die "the guest's writes did not start"
 fi
 
-done_n=0
-cur=a
-totals=()
-downs=()
-for ((m = 1; m <= migrations; m++)); do
-	next=b
-	[ "$cur" = a ] || next=a
-	sleep 1
-	if ! mig_migrate "$cur" "$next"; then
-		echo "# migration $m ($cur -> $next) failed"
-		sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
-		break
-	fi
-	totals+=("$mig_total")
-	downs+=("$mig_down")
-	echo "# migration $m: $cur -> $next, total $mig_total ms, downtime $mig_down ms"
-	cur=$next
-	# Only the destination writes the control disk now: the source quit.
+# went_on M: the guest's I/O went on after migration M (its progress
+# passed the figure read once the destination runs: only the destination
+# writes the control disk now, the source quit).
+# shellcheck disable=SC2317 # called by mig_loop
+went_on()
+{
+	local before
 	before=$(progress)
-	if ! wait_progress "$before" 30; then
-		echo "# migration $m: the guest's I/O did not go on within 30 s"
-		break
-	fi
-	done_n=$m
-done
-tap_check "$done_n of $migrations migrations completed, the guest's I/O went on after each" \
-	[ "$done_n" = "$migrations" ]
-if [ "${#totals[@]}" -gt 0 ]; then
-	echo "# total time (ms): ${totals[*]}; downtime (ms): ${downs[*]}"
-fi
+	wait_progress "$before" 30 && return 0
+	echo "# migration $1: the guest's I/O did not go on within 30 s"
+	return 1
+}
+mig_loop "$migrations" "the guest's I/O" went_on
 echo "# guest progress before STOP: $(progress) writes"
 
 printf 'STOP' | dd of="$ctrl" conv=notrunc status=none
 rc=0
-mig_guest_end "$cur" 120 || rc=$?
+mig_guest_end "$mig_cur" 120 || rc=$?
 
 kill -TERM "$pviod_pid"
 prc=0
@@ -155,9 +138,9 @@ counts=$(sed -n 's/^# counts: //p' "$VMT_TMP/tap.guest" | tail -n 1)
 # shellcheck disable=SC2086 # one argument per writer
 tap_check "host: the image holds every write the guest saw complete" \
 	"$cw" check "$disk" "$seed" "$nproc" $counts
-if [ "$rc" != 0 ] || [ "$prc" != 0 ] || [ "$done_n" != "$migrations" ]; then
+if [ "$rc" != 0 ] || [ "$prc" != 0 ] || [ "$mig_done" != "$migrations" ]; then
 	sed 's/^/# pviod: /' "$plog" | tail -40
 	tail -n 20 "$console" | tr -d '\r' | sed 's/^/# console: /'
 fi
-echo "# $done_n migrations in $(($(date +%s) - t0)) s"
+echo "# $mig_done migrations in $(($(date +%s) - t0)) s"
 tap_end
