@@ -225,7 +225,7 @@ FIXTURE_SETUP(backreq)
 
 FIXTURE_TEARDOWN(backreq)
 {
-	char log[128], cmd[160];
+	char log[128];
 	int i, status;
 
 	for (i = 0; i < 2; i++) {
@@ -242,8 +242,7 @@ FIXTURE_TEARDOWN(backreq)
 	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) || _metadata->passed == 0)
 		pvt_dump_log(log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	if (system(cmd))
+	if (pvt_rmtree(self->dir))
 		TH_LOG("could not remove %s", self->dir);
 }
 

@@ -240,8 +240,7 @@ TEST(add_and_remove_while_another_device_serves)
 	EXPECT_LT(0, io.rounds);
 	TH_LOG("%u add/remove cycles; the other disk did %lu verified write+read rounds meanwhile",
 	       CYCLES, io.rounds);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
+	if (pvt_rmtree(dir))
 		TH_LOG("could not remove %s", dir);
 }
 

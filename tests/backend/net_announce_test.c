@@ -105,7 +105,6 @@ FIXTURE_SETUP(announce)
 
 FIXTURE_TEARDOWN(announce)
 {
-	char cmd[160];
 	int i, status;
 
 	for (i = 0; i < DEVS; i++)
@@ -116,8 +115,7 @@ FIXTURE_TEARDOWN(announce)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		pvt_dump_log(self->log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	if (system(cmd))
+	if (pvt_rmtree(self->dir))
 		TH_LOG("could not remove %s", self->dir);
 }
 

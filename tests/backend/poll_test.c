@@ -111,7 +111,6 @@ FIXTURE_SETUP(poll)
 
 FIXTURE_TEARDOWN(poll)
 {
-	char cmd[160];
 	unsigned int i;
 
 	for (i = 0; i < 2; i++)
@@ -123,11 +122,8 @@ FIXTURE_TEARDOWN(poll)
 		vuser_console_close(&self->con);
 	if (self->pviod.pid > 0)
 		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cannot remove %s", self->dir);
-	}
+	if (self->dir[0] && pvt_rmtree(self->dir))
+		TH_LOG("cannot remove %s", self->dir);
 }
 
 static int blk_open(struct _test_data_poll *self, unsigned int i)

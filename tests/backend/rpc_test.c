@@ -203,7 +203,7 @@ FIXTURE_SETUP(pviod)
 
 FIXTURE_TEARDOWN(pviod)
 {
-	char log[128], cmd[160];
+	char log[128];
 	int status;
 
 	if (!self->pv.pid)
@@ -215,8 +215,7 @@ FIXTURE_TEARDOWN(pviod)
 	snprintf(log, sizeof(log), "%s/pviod.log", self->dir);
 	if (self->io.err || !WIFEXITED(status) || WEXITSTATUS(status))
 		pvt_dump_log(log);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	if (system(cmd))
+	if (pvt_rmtree(self->dir))
 		TH_LOG("could not remove %s", self->dir);
 }
 

@@ -82,15 +82,10 @@ FIXTURE_SETUP(stats)
 
 FIXTURE_TEARDOWN(stats)
 {
-	char cmd[160];
-
 	if (self->pviod.pid > 0)
 		pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cannot remove %s", self->dir);
-	}
+	if (self->dir[0] && pvt_rmtree(self->dir))
+		TH_LOG("cannot remove %s", self->dir);
 }
 
 /* The three drivers, one session each. */

@@ -73,8 +73,6 @@ FIXTURE_SETUP(vu)
 
 FIXTURE_TEARDOWN(vu)
 {
-	char cmd[128];
-
 	vu_session_reset(self->dev->vu);
 	self->dev->vu->conn_fd = -1; /* the test's, closed below */
 	vu_dev_detach(self->dev);
@@ -82,8 +80,7 @@ FIXTURE_TEARDOWN(vu)
 	pviod_device_free(self->dev);
 	close(self->sv[0]);
 	close(self->sv[1]);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-	if (system(cmd))
+	if (pvt_rmtree(self->dir))
 		TH_LOG("could not remove %s", self->dir);
 }
 

@@ -491,12 +491,7 @@ int main(void)
 	fflush(stdout);
 	if (failed)
 		pvt_dump_log(logpath);
-	{
-		char cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd))
-			fprintf(stderr, "# could not remove %s\n", dir);
-	}
+	if (pvt_rmtree(dir))
+		fprintf(stderr, "# could not remove %s\n", dir);
 	return failed ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #   raw.c     the raw vhost-user front-end of the bad-input tests (raw.h)
 #   blk_io.c  a thread of the userspace driver keeping a disk busy with
 #             verified I/O (its users link $(VUSER_LIB) too)
+#   dir.c     a test's temporary directory removed (rm -rf without a shell)
 #
 # and the shell tests' library: tap.sh (TAP output), lib.sh (tap.sh, the
 # checks that SKIP a test, a temp dir and exit trap, pviod started and
@@ -24,7 +25,7 @@
 # whose programs use it names $(TEST_LIB) (tests/tests.mk) among their
 # prerequisites.
 
-TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o frame.o raw.o blk_io.o)
+TEST_LIB_OBJS := $(addprefix $(O)/tests/lib/,proc.o pviod.o fd.o frame.o raw.o blk_io.o dir.o)
 
 $(O)/tests/lib/blk_io.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user
 

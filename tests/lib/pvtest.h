@@ -2,8 +2,9 @@
 /*
  * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
  * processes a test runs as its peers, pviod among them, and what they
- * hold; file descriptors over a unix socket; frames and checksums.  The raw
- * vhost-user front-end has its own header, raw.h.
+ * hold; file descriptors over a unix socket; frames and checksums; a
+ * temporary directory removed.  The raw vhost-user front-end has its own
+ * header, raw.h.
  *
  * Every function here is for tests: it prints nothing on success (but
  * pvt_growth_check()'s TAP comment line), returns 0 / -errno, and leaves
@@ -83,6 +84,10 @@ int pvt_fd_send_flags(int sock, const void *buf, size_t len, const int *fds, uns
 		      int flags);
 int pvt_fd_send(int sock, const void *buf, size_t len, const int *fds, unsigned int nfds);
 int pvt_fd_recv(int sock, void *buf, size_t len, int *fds, unsigned int max, unsigned int *nfds);
+
+/* --- directories (dir.c) ---------------------------------------------------------------- */
+
+int pvt_rmtree(const char *path);
 
 /* --- frames (frame.c) -------------------------------------------------------------------- */
 

@@ -183,16 +183,11 @@ FIXTURE_SETUP(con)
 
 FIXTURE_TEARDOWN(con)
 {
-	char cmd[160];
-
 	if (self->open)
 		vuser_console_close(&self->con);
 	pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cannot remove %s", self->dir);
-	}
+	if (self->dir[0] && pvt_rmtree(self->dir))
+		TH_LOG("cannot remove %s", self->dir);
 }
 
 TEST_F_TIMEOUT(con, names, 30)
@@ -489,16 +484,11 @@ FIXTURE_SETUP(port0)
 
 FIXTURE_TEARDOWN(port0)
 {
-	char cmd[160];
-
 	if (self->open)
 		vuser_console_close(&self->con);
 	pvt_pviod_stop(&self->pviod, PVT_STOP_MS);
-	if (self->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cannot remove %s", self->dir);
-	}
+	if (self->dir[0] && pvt_rmtree(self->dir))
+		TH_LOG("cannot remove %s", self->dir);
 }
 
 TEST_F_TIMEOUT(port0, echo, 120)
