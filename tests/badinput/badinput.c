@@ -34,13 +34,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "badinput.h"
@@ -55,13 +55,6 @@ static uint8_t *witness_buf;
 static unsigned int witness_round;
 
 /* --- the checks after every test ------------------------------------------------------- */
-
-static bool pviod_alive(void)
-{
-	int status;
-
-	return waitpid(pviod.pid, &status, WNOHANG) == 0 && kill(pviod.pid, 0) == 0;
-}
 
 static struct pvt_growth growth; /* pviod's fds and RSS across the repeated runs */
 
@@ -159,7 +152,7 @@ static const char *repeated(unsigned int i, unsigned int repeat, char *why, size
 		raw_init(&r);
 		err = tests[i].fn(&r);
 		raw_close(&r);
-		if (err || !pviod_alive()) {
+		if (err || !pvt_pviod_alive(&pviod)) {
 			snprintf(why, len, "run %u of %u: %s", k + 1, repeat, err ?: "pviod died");
 			return why;
 		}
@@ -246,7 +239,7 @@ int main(void)
 		err = tests[i].fn(&r);
 
 		raw_close(&r);
-		if (!err && !pviod_alive())
+		if (!err && !pvt_pviod_alive(&pviod))
 			err = "pviod died";
 		if (!err && !witness_ok(why, sizeof(why)))
 			err = why;
@@ -262,7 +255,7 @@ int main(void)
 			       tests[i].name, tests[i].outcome, raw_inputs - before);
 		}
 		fflush(stdout);
-		if (!pviod_alive()) {
+		if (!pvt_pviod_alive(&pviod)) {
 			pvt_dump_log(logpath);
 			printf("Bail out! pviod died\n");
 			return 1;

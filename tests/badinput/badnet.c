@@ -56,11 +56,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "badnet.h"
@@ -266,13 +266,6 @@ static const struct {
 
 /* --- the checks after every case ----------------------------------------------------------- */
 
-static bool pviod_alive(void)
-{
-	int status;
-
-	return waitpid(pviod.pid, &status, WNOHANG) == 0 && kill(pviod.pid, 0) == 0;
-}
-
 /* Device w reflects a fresh frame, byte-exact. */
 static bool witness_ok(char *why, size_t len)
 {
@@ -353,7 +346,7 @@ static const char *run_case(unsigned int c, const struct variant *v, struct cnt 
 			cnt_print("counters moved by", &after, &before);
 	}
 	raw_close(&nt.r);
-	if (!err && !pviod_alive())
+	if (!err && !pvt_pviod_alive(&pviod))
 		err = "pviod died";
 	if (!err && !witness_ok(why, len))
 		err = why;
@@ -465,7 +458,7 @@ int main(void)
 				       raw_inputs - before);
 			}
 			fflush(stdout);
-			if (!pviod_alive()) {
+			if (!pvt_pviod_alive(&pviod)) {
 				fflush(stdout);
 				pvt_dump_log(logpath);
 				printf("Bail out! pviod died\n");

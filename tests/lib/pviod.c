@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pviod.c - pviod as a test's peer: which binary, started with the test's
- * arguments, ready once every socket it was told to create exists; stopped
- * with its exit status.
+ * arguments, ready once every socket it was told to create exists; still
+ * running or not; stopped with its exit status.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pvtest.h"
@@ -78,6 +80,22 @@ int pvt_pviod_start(struct pvt_pviod *p, const char *log, const char *const args
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * pvt_pviod_alive - pviod is still running
+ * @p: the pviod, started (p->pid > 0)
+ *
+ * A pviod that exited is reaped here (its status is lost: the test bails
+ * out on a dead peer anyway).
+ *
+ * Return: true while it runs.
+ */
+bool pvt_pviod_alive(const struct pvt_pviod *p)
+{
+	int status;
+
+	return waitpid(p->pid, &status, WNOHANG) == 0 && kill(p->pid, 0) == 0;
 }
 
 /**
