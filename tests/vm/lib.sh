@@ -25,6 +25,12 @@
 #   vmt_driver_modules  after the test's SKIP checks: pvio's guest modules
 #                       built (pvg_modules; SKIP without kernel headers);
 #                       nothing for stock
+#   vmt_fio             the guest's fio verify job (guest/blk.sh), when fio is
+#                       installed here: sets VMT_FIO_OPT (vmt_initramfs's
+#                       --fio, or nothing) and VMT_FIO_ENV (PVIO_FIO=1 for
+#                       the guest's command line, or nothing)
+#   vmt_fio_skipped     after the guest's points are merged: without fio,
+#                       the job's point, skipped
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
@@ -131,6 +137,24 @@ vmt_driver_modules()
 	[ "$VMT_DRIVER" != pvio ] || pvg_modules
 }
 
+VMT_FIO_OPT=()
+VMT_FIO_ENV=
+
+vmt_fio()
+{
+	VMT_FIO_OPT=()
+	VMT_FIO_ENV=
+	if command -v fio >/dev/null 2>&1; then
+		VMT_FIO_OPT=(--fio)
+		VMT_FIO_ENV=PVIO_FIO=1
+	fi
+}
+
+vmt_fio_skipped()
+{
+	[ -n "$VMT_FIO_ENV" ] || tap_skip "guest: fio verify job" "fio not installed"
+}
+
 vmt_cw_progress()
 {
 	local p
@@ -154,8 +178,7 @@ vmt_pviod_stop()
 
 vmt_blk_engine_guest()
 {
-	local target=$1 size=$2 seed=$3 sock_secs=$4 run_secs=$5 pid rc=0 fio_env=
-	local fio_opt=()
+	local target=$1 size=$2 seed=$3 sock_secs=$4 run_secs=$5 pid rc=0
 	"$(vm_pviod)" --device "blk,socket=$VMT_TMP/blk.sock,$target,queues=2" \
 		--workers 2 >"$VMT_TMP/pviod.log" 2>&1 &
 	pid=$!
@@ -163,18 +186,15 @@ vmt_blk_engine_guest()
 		sed 's/^/# pviod: /' "$VMT_TMP/pviod.log"
 		vm_die "pviod did not create its socket"
 	}
-	if command -v fio >/dev/null 2>&1; then
-		fio_opt=(--fio)
-		fio_env=PVIO_FIO=1
-	fi
+	vmt_fio
 	vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-		"${fio_opt[@]}" -a "$(vmt_prog blk_verify)" -t "$VMT_GUEST/blk.sh"
+		"${VMT_FIO_OPT[@]}" -a "$(vmt_prog blk_verify)" -t "$VMT_GUEST/blk.sh"
 	"$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout "$run_secs" \
 		--tap "$VMT_TMP/tap" --vhost-user-blk "$VMT_TMP/blk.sock,num-queues=2" \
-		--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+		--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $VMT_FIO_ENV" \
 		--append "PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 	tap_merge "$VMT_TMP/tap" "guest: "
-	[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+	vmt_fio_skipped
 	tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 	vmt_pviod_stop "$pid" "$rc" "$VMT_TMP/pviod.log"
 }

@@ -37,12 +37,7 @@ ro_sum=$(sha256sum <"$ro")
 seed=$(vmt_seed)
 echo "# stamp seed $seed"
 
-fio_opt=()
-fio_env=
-if command -v fio >/dev/null 2>&1; then
-	fio_opt=(--fio)
-	fio_env=PVIO_FIO=1
-fi
+vmt_fio
 extra=
 [ "$intx" = 1 ] && extra=pci=nomsi
 dopt=
@@ -51,17 +46,17 @@ if [ "$packed" = 1 ]; then
 	dopt=,packed=on
 	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh")
 fi
-vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
+vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_FIO_OPT[@]}" \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$bv" "${test[@]}"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
 	--blk-builtin "$disk,num-queues=2$dopt" --blk-builtin "$ro,readonly=on$dopt" \
-	--append "PVIO_BLK_DEV=/dev/pvda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env $extra" \
+	--append "PVIO_BLK_DEV=/dev/pvda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $VMT_FIO_ENV $extra" \
 	--append "PVIO_BLK_RO_DEV=/dev/pvdb PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
-[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+vmt_fio_skipped
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 tap_check "host: the guest's stamp is in the image after power-off" \
 	"$bv" check "$disk" "$seed"

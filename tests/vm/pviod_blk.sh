@@ -53,14 +53,9 @@ for s in rw ro dz; do
 	}
 done
 
-fio_opt=()
-fio_env=
-if command -v fio >/dev/null 2>&1; then
-	fio_opt=(--fio)
-	fio_env=PVIO_FIO=1
-fi
+vmt_fio
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-	"${fio_opt[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
+	"${VMT_FIO_OPT[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
 	-t "$VMT_GUEST/pviod_blk.sh"
 
 rc=0
@@ -68,12 +63,12 @@ rc=0
 	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2" \
 	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1" \
 	--vhost-user-blk "$VMT_TMP/dz.sock,num-queues=1" \
-	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $VMT_FIO_ENV" \
 	--append "PVIO_BLK_RO_DEV=/dev/vdb PVIO_DZ_DEV=/dev/vdc PVIO_STAMP_SEED=$seed" \
 	>/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
-[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+vmt_fio_skipped
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 
 # SIGTERM: drain, flush, exit 0.

@@ -59,14 +59,9 @@ vm_wait_socket "$VMT_TMP/blk.sock" 20 "$pviod_pid" || {
 	vm_die "pviod did not create its socket"
 }
 
-fio_opt=()
-fio_env=
-if command -v fio >/dev/null 2>&1; then
-	fio_opt=(--fio)
-	fio_env=PVIO_FIO=1
-fi
+vmt_fio
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-	"${fio_opt[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
+	"${VMT_FIO_OPT[@]}" -a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" \
 	-t "$VMT_GUEST/blk_resize.sh"
 
 console=$VMT_TMP/console.log
@@ -75,7 +70,7 @@ rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 230 --tap "$VMT_TMP/tap" \
 	--console "$console" \
 	--vhost-user-blk "$VMT_TMP/blk.sock,num-queues=2" \
-	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $VMT_FIO_ENV" \
 	--append "PVIO_STAMP_SEED=$seed PVIO_BLK_FIRST=1 PVIO_BLK_NEW=$new" >/dev/null &
 vm_pid=$!
 # The guest has run the block checks and seen 64 MiB: resize the image.
@@ -92,7 +87,7 @@ wait "$vm_pid" || rc=$?
 tap_check "host: rbd resize --size 72M rbd/vm while the guest runs" [ "$resized" = 0 ]
 
 tap_merge "$VMT_TMP/tap" "guest: "
-[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+vmt_fio_skipped
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 
 vmt_pviod_stop "$pviod_pid" "$rc" "$VMT_TMP/pviod.log"

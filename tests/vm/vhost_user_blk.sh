@@ -50,24 +50,19 @@ vm_backend_blk_start "$backend" "$VMT_TMP/rw.sock" "$disk" queues=2 ||
 vm_backend_blk_start "$backend" "$VMT_TMP/ro.sock" "$ro" readonly=on ||
 	vm_die "cannot start a read-only $backend on $ro"
 
-fio_opt=()
-fio_env=
-if command -v fio >/dev/null 2>&1; then
-	fio_opt=(--fio)
-	fio_env=PVIO_FIO=1
-fi
-vmt_initramfs -o "$VMT_TMP/initrd" "${fio_opt[@]}" \
+vmt_fio
+vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_FIO_OPT[@]}" \
 	"${VMT_DRIVER_MODS[@]}" -a "$bv" "${test[@]}"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 220 --tap "$VMT_TMP/tap" \
 	--vhost-user-blk "$VMT_TMP/rw.sock,num-queues=2$dopt" \
 	--vhost-user-blk "$VMT_TMP/ro.sock,num-queues=1$dopt" \
-	--append "PVIO_BLK_DEV=${VMT_VD}a PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $fio_env" \
+	--append "PVIO_BLK_DEV=${VMT_VD}a PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2 $VMT_FIO_ENV" \
 	--append "PVIO_BLK_RO_DEV=${VMT_VD}b PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
-[ -n "$fio_env" ] || tap_skip "guest: fio verify job" "fio not installed"
+vmt_fio_skipped
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
 be_rc=0
 vm_backend_stop_all || be_rc=1
