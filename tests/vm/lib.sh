@@ -31,6 +31,10 @@
 #                       the guest's command line, or nothing)
 #   vmt_fio_skipped     after the guest's points are merged: without fio,
 #                       the job's point, skipped
+#   vmt_wait_logged CONSOLE PATTERN PID SECS
+#                       0 once the guest's kernel log CONSOLE has a line
+#                       with PATTERN (grep's basic regex); 1 when the
+#                       guest's run (PID) ended first, or after SECS
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
@@ -153,6 +157,17 @@ vmt_fio()
 vmt_fio_skipped()
 {
 	[ -n "$VMT_FIO_ENV" ] || tap_skip "guest: fio verify job" "fio not installed"
+}
+
+vmt_wait_logged()
+{
+	local console=$1 pattern=$2 pid=$3 secs=$4 i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q -- "$pattern" "$console" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
 }
 
 vmt_cw_progress()

@@ -75,14 +75,9 @@ rc=0
 vm_pid=$!
 # The guest has run the block checks and seen 64 MiB: resize the image.
 resized=1
-for ((i = 0; i < 2000; i++)); do
-	if grep -q 'pvio-resize: ready' "$console" 2>/dev/null; then
-		ceph_rbd resize --size 72M rbd/vm && resized=0
-		break
-	fi
-	kill -0 "$vm_pid" 2>/dev/null || break
-	sleep 0.1
-done
+if vmt_wait_logged "$console" 'pvio-resize: ready' "$vm_pid" 200; then
+	ceph_rbd resize --size 72M rbd/vm && resized=0
+fi
 wait "$vm_pid" || rc=$?
 tap_check "host: rbd resize --size 72M rbd/vm while the guest runs" [ "$resized" = 0 ]
 

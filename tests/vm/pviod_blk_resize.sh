@@ -54,14 +54,7 @@ vm_pid=$!
 
 # The guest has seen the old size: grow the image, have pviod say so.
 ready=0
-for ((i = 0; i < 1500; i++)); do
-	if grep -q 'pvio-resize: ready' "$console" 2>/dev/null; then
-		ready=1
-		break
-	fi
-	kill -0 "$vm_pid" 2>/dev/null || break
-	sleep 0.1
-done
+vmt_wait_logged "$console" 'pvio-resize: ready' "$vm_pid" 150 && ready=1
 refreshed=1
 if [ "$ready" = 1 ]; then
 	truncate -s "$new" "$disk"
