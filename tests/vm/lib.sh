@@ -35,6 +35,13 @@
 #                       0 once the guest's kernel log CONSOLE has a line
 #                       with PATTERN (grep's basic regex); 1 when the
 #                       guest's run (PID) ended first, or after SECS
+#   vmt_blk_images      the two disks of the blk tests with a read-only one:
+#                       VMT_DISK ($VMT_TMP/disk.img, VMT_BLK_SIZE: 64 MiB,
+#                       sparse) and VMT_RO ($VMT_TMP/ro.img, 8 MiB of random
+#                       bytes); VMT_SEED, the guest's stamp seed (printed);
+#                       VMT_BV, blk_verify (vmt_prog)
+#   vmt_blk_images_check  after the guest powered off, two points: its
+#                       stamp is in VMT_DISK, VMT_RO is unchanged
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
 #                       sector every second), 0 before the first
@@ -168,6 +175,33 @@ vmt_wait_logged()
 		sleep 0.1
 	done
 	return 1
+}
+
+VMT_BV=
+VMT_DISK=
+VMT_RO=
+VMT_RO_SUM=
+VMT_BLK_SIZE=$((64 << 20))
+VMT_SEED=
+
+vmt_blk_images()
+{
+	VMT_BV=$(vmt_prog blk_verify)
+	VMT_DISK=$VMT_TMP/disk.img
+	VMT_RO=$VMT_TMP/ro.img
+	truncate -s "$VMT_BLK_SIZE" "$VMT_DISK"
+	head -c $((8 << 20)) /dev/urandom >"$VMT_RO"
+	VMT_RO_SUM=$(sha256sum <"$VMT_RO")
+	VMT_SEED=$(vmt_seed)
+	echo "# stamp seed $VMT_SEED"
+}
+
+vmt_blk_images_check()
+{
+	tap_check "host: the guest's stamp is in the image after power-off" \
+		"$VMT_BV" check "$VMT_DISK" "$VMT_SEED"
+	tap_check "host: the read-only image is unchanged" \
+		[ "$(sha256sum <"$VMT_RO")" = "$VMT_RO_SUM" ]
 }
 
 vmt_cw_progress()
