@@ -181,7 +181,7 @@ FIXTURE_SETUP(backreq)
 	const char *const args[] = { "--workers", "1",	      "--rpc",	  self->rpc,  "--device",
 				     spec[0],	  "--device", spec[1],	  "--device", net,
 				     "--device",  c,	      "--device", con,	      NULL };
-	int i, fd, ret;
+	int i, ret;
 
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-backreq.XXXXXX");
@@ -190,10 +190,7 @@ FIXTURE_SETUP(backreq)
 	for (i = 0; i < 2; i++) {
 		snprintf(self->img[i], sizeof(self->img[i]), "%s/%c.img", self->dir, 'a' + i);
 		snprintf(self->sock[i], sizeof(self->sock[i]), "%s/%c.sock", self->dir, 'a' + i);
-		fd = open(self->img[i], O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
-		close(fd);
+		ASSERT_EQ(0, pvt_image_create(self->img[i], IMG_BYTES));
 		snprintf(spec[i], sizeof(spec[i]), "blk,id=%c,socket=%s,file=%s,direct=off",
 			 'a' + i, self->sock[i], self->img[i]);
 		self->chan[i][0] = -1;
@@ -202,10 +199,7 @@ FIXTURE_SETUP(backreq)
 	}
 	snprintf(self->c_img, sizeof(self->c_img), "%s/c.img", self->dir);
 	snprintf(self->c_sock, sizeof(self->c_sock), "%s/c.sock", self->dir);
-	fd = open(self->c_img, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
-	close(fd);
+	ASSERT_EQ(0, pvt_image_create(self->c_img, IMG_BYTES));
 	snprintf(c, sizeof(c), "blk,id=c,socket=%s,file=%s", self->c_sock, self->c_img);
 	snprintf(self->net_sock, sizeof(self->net_sock), "%s/n.sock", self->dir);
 	snprintf(net, sizeof(net), "net,id=n,socket=%s,backend=loop", self->net_sock);

@@ -166,18 +166,6 @@ static unsigned int doomed_expected(void)
 	return n;
 }
 
-static int make_image(const char *path)
-{
-	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = ftruncate(fd, IMG_BYTES) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 TEST(add_and_remove_while_another_device_serves)
 {
 	/* pviod's default polling: the workers adapt their windows throughout. */
@@ -201,9 +189,9 @@ TEST(add_and_remove_while_another_device_serves)
 
 	ASSERT_NE(NULL, mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/a.img", dir);
-	ASSERT_EQ(0, make_image(path));
+	ASSERT_EQ(0, pvt_image_create(path, IMG_BYTES));
 	snprintf(path, sizeof(path), "%s/b.img", dir);
-	ASSERT_EQ(0, make_image(path));
+	ASSERT_EQ(0, pvt_image_create(path, IMG_BYTES));
 	ASSERT_EQ(0, pviod_init(&p, &wcfg, NULL));
 
 	snprintf(io.sock, sizeof(io.sock), "%s/a.sock", dir);

@@ -74,7 +74,7 @@ FIXTURE_SETUP(announce)
 	const char *const args[] = { "--workers", "2",	      "--device", spec[0],    "--device",
 				     spec[1],	  "--device", spec[2],	  "--device", spec[3],
 				     "--device",  blk,	      NULL };
-	int i, fd, ret;
+	int i, ret;
 
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-announce.XXXXXX");
@@ -87,10 +87,7 @@ FIXTURE_SETUP(announce)
 	}
 	snprintf(self->img, sizeof(self->img), "%s/d.img", self->dir);
 	snprintf(self->blk_sock, sizeof(self->blk_sock), "%s/d.sock", self->dir);
-	fd = open(self->img, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
-	close(fd);
+	ASSERT_EQ(0, pvt_image_create(self->img, 1 << 20));
 	snprintf(blk, sizeof(blk), "blk,id=d,socket=%s,file=%s,direct=off", self->blk_sock,
 		 self->img);
 	snprintf(self->log, sizeof(self->log), "%s/pviod.log", self->dir);

@@ -67,7 +67,6 @@ FIXTURE_SETUP(poll)
 	static char b0[PATH_MAX + 400], b1[PATH_MAX + 400], n[PATH_MAX], c[PATH_MAX + 400];
 	const char *args[16];
 	unsigned int na = 0, i;
-	int fd;
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pviod_poll.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
@@ -78,10 +77,7 @@ FIXTURE_SETUP(poll)
 	for (i = 0; i < 2; i++) {
 		snprintf(self->img[i], sizeof(self->img[i]), "%s/img%u", self->dir, i);
 		snprintf(self->bsock[i], sizeof(self->bsock[i]), "%s/blk%u.sock", self->dir, i);
-		fd = open(self->img[i], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
-		close(fd);
+		ASSERT_EQ(0, pvt_image_create(self->img[i], IMG_BYTES));
 	}
 	if (pvt_pviod_find(&self->pviod))
 		SKIP(return, "pviod not built (%.200s); set PVIOD=path", self->pviod.bin);

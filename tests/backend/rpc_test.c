@@ -41,18 +41,6 @@
 #define IMG_BYTES (4u << 20)
 #define BLOCK 4096u
 
-static int make_image(const char *path)
-{
-	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = ftruncate(fd, IMG_BYTES) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 /* --- JSON-RPC ---------------------------------------------------------------------------- */
 
 static int rpc_connect(const char *path)
@@ -184,9 +172,9 @@ FIXTURE_SETUP(pviod)
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pvio-rpc.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(img, sizeof(img), "%s/busy.img", self->dir);
-	ASSERT_EQ(0, make_image(img));
+	ASSERT_EQ(0, pvt_image_create(img, IMG_BYTES));
 	snprintf(img, sizeof(img), "%s/b.img", self->dir);
-	ASSERT_EQ(0, make_image(img));
+	ASSERT_EQ(0, pvt_image_create(img, IMG_BYTES));
 	snprintf(self->rpc, sizeof(self->rpc), "%s/control.sock", self->dir);
 	snprintf(self->io.sock, sizeof(self->io.sock), "%s/busy.sock", self->dir);
 	snprintf(spec, sizeof(spec), "blk,id=busy,socket=%s,file=%s/busy.img,direct=off",

@@ -50,7 +50,6 @@ FIXTURE(stats)
 FIXTURE_SETUP(stats)
 {
 	static char b[PATH_MAX + 400], n[PATH_MAX], c[PATH_MAX + 400];
-	int fd;
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/pviod_stats.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
@@ -60,10 +59,7 @@ FIXTURE_SETUP(stats)
 	snprintf(self->bsock, sizeof(self->bsock), "%s/blk.sock", self->dir);
 	snprintf(self->nsock, sizeof(self->nsock), "%s/net.sock", self->dir);
 	snprintf(self->csock, sizeof(self->csock), "%s/con.sock", self->dir);
-	fd = open(self->img, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, IMG_BYTES));
-	close(fd);
+	ASSERT_EQ(0, pvt_image_create(self->img, IMG_BYTES));
 
 	if (pvt_pviod_find(&self->pviod))
 		SKIP(return, "pviod not built (%.200s); set PVIOD=path", self->pviod.bin);

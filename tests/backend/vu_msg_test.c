@@ -49,16 +49,12 @@ FIXTURE_SETUP(vu)
 	struct pviod_worker_config wc = { .nworkers = 1 };
 	struct timeval tv = { .tv_sec = 2 };
 	char opts[256];
-	int fd;
 
 	pviod_log_level = PVIOD_LOG_ERR - 1; /* quiet: errors are expected here */
 	strcpy(self->dir, "/tmp/pviod-test.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->img, sizeof(self->img), "%s/img", self->dir);
-	fd = open(self->img, O_CREAT | O_RDWR, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
-	close(fd);
+	ASSERT_EQ(0, pvt_image_create(self->img, 1 << 20));
 	ASSERT_EQ(0, pviod_workers_start(&self->workers, &wc));
 	/* No control loop: the test hands each message to vu_conn_handle(). */
 	self->env.workers = &self->workers;

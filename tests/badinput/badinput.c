@@ -164,17 +164,8 @@ static const char *repeated(unsigned int i, unsigned int repeat, char *why, size
 
 static int image(const char *dir, const char *name, char *path, size_t len)
 {
-	int fd;
-
 	snprintf(path, len, "%s/%s.img", dir, name);
-	fd = open(path, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, DISK_SECTORS * 512)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return pvt_image_create(path, DISK_SECTORS * 512) ? -1 : 0;
 }
 
 int main(void)

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dir.c - a test's temporary directory removed with all it holds (the
- * peers' sockets, logs and images), without a shell.
+ * dir.c - what a test keeps in its temporary directory: disk images made
+ * there, and the directory removed with all it holds (the peers' sockets,
+ * logs and images) without a shell.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "pvtest.h"
 
@@ -29,4 +32,23 @@ int pvt_rmtree(const char *path)
 	if (nftw(path, pvt_rmtree_one, 16, FTW_DEPTH | FTW_PHYS) == 0)
 		return 0;
 	return errno == ENOENT ? 0 : -errno;
+}
+
+/**
+ * pvt_image_create - a sparse disk image of @bytes zeros
+ * @path: the file, created (or emptied first when it exists), mode 0600
+ * @bytes: its size
+ *
+ * Return: 0, or -errno.
+ */
+int pvt_image_create(const char *path, off_t bytes)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ftruncate(fd, bytes) ? -errno : 0;
+	close(fd);
+	return ret;
 }

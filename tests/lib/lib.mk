@@ -11,7 +11,8 @@
 #   raw.c     the raw vhost-user front-end of the bad-input tests (raw.h)
 #   blk_io.c  a thread of the userspace driver keeping a disk busy with
 #             verified I/O (its users link $(VUSER_LIB) too)
-#   dir.c     a test's temporary directory removed (rm -rf without a shell)
+#   dir.c     a test's temporary directory: disk images made in it, and
+#             the whole removed (rm -rf without a shell)
 #
 # and the shell tests' library: tap.sh (TAP output), lib.sh (tap.sh, the
 # checks that SKIP a test, a temp dir and exit trap, pviod started and

@@ -3,7 +3,8 @@
  * pvtest.h - what several tests share (libpvtest.a, tests/lib/): the
  * processes a test runs as its peers, pviod among them, and what they
  * hold; file descriptors over a unix socket; frames and checksums; a
- * temporary directory removed.  The raw vhost-user front-end has its own
+ * temporary directory's disk
+ * images, and the directory removed.  The raw vhost-user front-end has its own
  * header, raw.h.
  *
  * Every function here is for tests: it prints nothing on success (but
@@ -89,6 +90,7 @@ int pvt_fd_recv(int sock, void *buf, size_t len, int *fds, unsigned int max, uns
 /* --- directories (dir.c) ---------------------------------------------------------------- */
 
 int pvt_rmtree(const char *path);
+int pvt_image_create(const char *path, off_t bytes);
 
 /* --- frames (frame.c) -------------------------------------------------------------------- */
 

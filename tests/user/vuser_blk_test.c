@@ -78,14 +78,13 @@ static int start_backend(struct _test_data_blk *self, const struct _fixture_vari
 {
 	char arg[512], nq[16];
 	struct pvt_pviod pviod;
-	int fd;
+	int ret;
 
-	fd = open(self->img, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, IMG_BYTES) < 0) {
-		snprintf(why, whylen, "cannot create %s: %s", self->img, strerror(errno));
+	ret = pvt_image_create(self->img, IMG_BYTES);
+	if (ret) {
+		snprintf(why, whylen, "cannot create %s: %s", self->img, strerror(-ret));
 		return -1;
 	}
-	close(fd);
 	snprintf(nq, sizeof(nq), "%u", variant->queues);
 	if (variant->backend == BE_QSD) {
 		char bd[300], exp[400];
