@@ -77,7 +77,10 @@ mig_qemu_start()
 	local s=$1
 	shift
 	rm -f "$VMT_TMP/$s.qmp"
+	# QEMU's vhost device start and stop, traced into the output: which
+	# QEMU ran the device when, if a migration goes wrong.
 	qemu-system-x86_64 "${MIG_QEMU_ARGS[@]}" \
+		-trace enable=vhost_dev_start -trace enable=vhost_dev_stop \
 		-chardev "socket,id=vu,path=$VMT_TMP/$s.sock,reconnect=1" \
 		-qmp "unix:$VMT_TMP/$s.qmp,server=on,wait=off" "$@" \
 		</dev/null >>"$VMT_TMP/qemu-$s.out" 2>&1 &
@@ -150,7 +153,10 @@ mig_loop()
 		downs+=("$mig_down")
 		echo "# migration $m: $mig_cur -> $next, total $mig_total ms, downtime $mig_down ms"
 		mig_cur=$next
-		"$went_on" "$m" || break
+		if ! "$went_on" "$m"; then
+			grep -h vhost_dev_ "$VMT_TMP"/qemu-*.out | sed 's/^/# qemu: /' | tail -8
+			break
+		fi
 		mig_done=$m
 	done
 	tap_check "$mig_done of $n migrations completed, $what went on after each" \
