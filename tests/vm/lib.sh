@@ -14,8 +14,10 @@
 #   vmt_initramfs ARGS...  scripts/vm/mkinitramfs.sh ARGS, with the in-guest
 #                       scripts' TAP helpers (guest/tap.sh as /lib/pvio/tap.sh)
 #                       and fio helpers (guest/fio.sh as /lib/pvio/fio.sh)
-#   vmt_driver TEST     the guest's block driver, from $DRIVER: stock (the
-#                       guest's virtio_blk, the default) or pvio (pvio_blk);
+#   vmt_driver TEST [KIND]  the guest's driver for KIND (blk, the default,
+#                       or net), from $DRIVER: stock (the guest's virtio_blk
+#                       or virtio_net, the default) or pvio (pvio_blk or
+#                       pvio_net);
 #                       anything else exits 2 (TEST, the script's name, in
 #                       the message).  Sets VMT_DRIVER (stock or pvio),
 #                       VMT_DRIVER_MODS (the vmt_initramfs options that load
@@ -126,14 +128,15 @@ VMT_VD=
 
 vmt_driver()
 {
+	local kind=${2:-blk}
 	VMT_DRIVER=${DRIVER:-stock}
 	case $VMT_DRIVER in
 	stock)
-		VMT_DRIVER_MODS=(-m virtio_pci -m virtio_blk)
+		VMT_DRIVER_MODS=(-m virtio_pci -m "virtio_$kind")
 		VMT_VD=/dev/vd
 		;;
 	pvio)
-		VMT_DRIVER_MODS=(--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO")
+		VMT_DRIVER_MODS=(--ko "$PVG_CORE_KO" --ko "$(vm_ko "pvio_$kind")")
 		VMT_VD=/dev/pvd
 		;;
 	*)

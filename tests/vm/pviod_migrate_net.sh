@@ -9,7 +9,9 @@
 # a bridge that has the host's address (10.98.3.1/24; the guest is
 # 10.98.3.2), as two hosts on one LAN would be.  A guest with the stock
 # virtio_net (virtio-net-pci on a vhost-user netdev, vectors=0: see
-# pviod_net_tap.sh) connects to the host's peer (pviod_migrate_net_peer.py),
+# pviod_net_tap.sh; DRIVER=pvio: pvio_net instead, which
+# tests/vm/pvio_net_migrate.sh runs) connects to the host's peer
+# (pviod_migrate_net_peer.py),
 # which sends it random bytes at about 3 MB/s; the guest keeps their md5.
 # The host live-migrates the guest between two QEMU processes on this
 # machine (tests/vm/migrate_lib.sh), MIGRATIONS times (default 4) back and
@@ -33,7 +35,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vmt_init pviod_migrate_net
+vmt_driver pviod_migrate_net.sh net
+vmt_init "pviod_migrate_net_$VMT_DRIVER"
 # shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
 . "$VMT_DIR/migrate_lib.sh"
 # shellcheck source=../lib/netns.sh
@@ -44,6 +47,7 @@ if ! why=$(vm_backend_can pviod); then
 	exit 4
 fi
 netns_need ip python3
+vmt_driver_modules
 migrations=${MIGRATIONS:-4}
 mem=256
 pviod=$(vm_pviod)
@@ -56,7 +60,7 @@ progress=$VMT_TMP/progress
 : >"$console"
 : >"$tap"
 t0=$(date +%s)
-echo "# pviod $pviod, $migrations migrations"
+echo "# pviod $pviod, $migrations migrations, guest driver $VMT_DRIVER"
 
 netns_add "$ns"
 pviod_pid=
@@ -92,7 +96,7 @@ ip netns exec "$ns" timeout 280 python3 "$VMT_DIR/pviod_migrate_net_peer.py" \
 	10.98.3.1 5000 200 "$stop" "$progress" >"$VMT_TMP/peer.log" 2>&1 &
 peer_pid=$!
 
-vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_net \
+vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_DRIVER_MODS[@]}" \
 	-t "$VMT_GUEST/pviod_migrate_net.sh"
 mig_machine "$mem" "$console" "$tap" \
 	"MIG_NET_IP=10.98.3.2 MIG_NET_PEER=10.98.3.1 MIG_NET_PING=${MIG_NET_PING:-0}" \

@@ -19,7 +19,7 @@ while ! ip link show eth0 >/dev/null 2>&1 && [ "$i" -lt 50 ]; do
 	i=$((i + 1))
 done
 ip link show eth0 >/dev/null 2>&1
-point $? "eth0 (virtio_net) present"
+point $? "eth0 present"
 ip addr add "$MIG_NET_IP/24" dev eth0 && ip link set eth0 up
 point $? "eth0 up, $MIG_NET_IP/24"
 i=0
