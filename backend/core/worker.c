@@ -33,6 +33,7 @@
  * pins it at --poll-max-us, --poll off at 0.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 
+#include "core/device.h"
 #include "core/queue.h"
 #include "core/worker.h"
 
@@ -48,6 +50,8 @@
 #define PVIOD_WORKER_CQ_ENTRIES 4096
 #define PVIOD_WORKER_REAP_BATCH 64 /* CQEs taken per look at the queue */
 #define PVIOD_WORKER_IDLE_POLLS 64 /* empty polls between looks at the clock */
+#define PVIOD_WORKER_STOP_WARN_S 10 /* a queue draining longer is reported */
+#define PVIOD_WORKER_STOP_GRACE_S 5 /* the drain a pending SIGTERM still waits for */
 
 enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_CALL };
 
@@ -603,6 +607,57 @@ static void *pviod_worker_main(void *arg)
 	return NULL;
 }
 
+/* Is SIGTERM or SIGINT waiting for the control loop's signalfd? */
+static bool pviod_worker_exit_pending(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set))
+		return false;
+	return sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1;
+}
+
+/*
+ * Wait, lock held, for a stop command: the queue drains as fast as the
+ * engine completes what it has in flight, which may take long (an NBD
+ * server that is being reconnected), so there is no bound on it as such;
+ * but the control thread waiting here is the one that reads SIGTERM, and
+ * a request that never completes would make pviod deaf to it.  So: a
+ * warning once the drain has taken PVIOD_WORKER_STOP_WARN_S, and once a
+ * SIGTERM or SIGINT is pending (blocked in every thread, it stays pending
+ * until the signalfd reads it), at most PVIOD_WORKER_STOP_GRACE_S more
+ * before pviod exits with an error rather than hang.
+ */
+static void pviod_worker_stop_wait(struct pviod_worker *w, struct pviod_cmd *c)
+{
+	uint64_t start = pviod_now_ns(), now, signalled = 0;
+	bool warned = false;
+	const struct pviod_queue *q = c->q;
+	struct timespec ts;
+
+	while (!c->done) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		/* Woken: done, or another command's; looked at again above. */
+		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
+			continue;
+		now = pviod_now_ns();
+		if (!warned && now - start >= PVIOD_WORKER_STOP_WARN_S * 1000000000ull) {
+			pr_warn("%s: queue %u has not drained in %u s (worker %u): requests stuck in the engine?",
+				q->dev->name, q->index, PVIOD_WORKER_STOP_WARN_S, w->id);
+			warned = true;
+		}
+		if (!signalled && pviod_worker_exit_pending())
+			signalled = now;
+		if (!c->done && signalled &&
+		    now - signalled >= PVIOD_WORKER_STOP_GRACE_S * 1000000000ull) {
+			pr_err("%s: queue %u still has requests in flight %u s after SIGTERM (worker %u); exiting without draining it",
+			       q->dev->name, q->index, PVIOD_WORKER_STOP_GRACE_S, w->id);
+			_exit(EXIT_FAILURE);
+		}
+	}
+}
+
 /* Post a command and wait until the worker has done it. */
 static int pviod_worker_cmd(struct pviod_worker *w, struct pviod_cmd *c)
 {
@@ -616,6 +671,8 @@ static int pviod_worker_cmd(struct pviod_worker *w, struct pviod_cmd *c)
 	pthread_mutex_unlock(&w->lock);
 	eventfd_write(w->cmd_fd, 1);
 	pthread_mutex_lock(&w->lock);
+	if (c->type == PVIOD_CMD_STOP)
+		pviod_worker_stop_wait(w, c);
 	while (!c->done)
 		pthread_cond_wait(&w->cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
@@ -807,6 +864,7 @@ static void pviod_worker_destroy(struct pviod_worker *w)
 int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_config *cfg)
 {
 	struct io_uring_params p;
+	pthread_condattr_t cattr;
 	pthread_attr_t attr;
 	char name[24], cpus[128];
 	unsigned int i;
@@ -825,7 +883,11 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 				 cfg->poll_shrink);
 		w->cmd_io.complete = pviod_worker_cmd_done;
 		pthread_mutex_init(&w->lock, NULL);
-		pthread_cond_init(&w->cond, NULL);
+		/* Timed waits (pviod_worker_stop_wait()) count on the monotonic clock. */
+		pthread_condattr_init(&cattr);
+		pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cond, &cattr);
+		pthread_condattr_destroy(&cattr);
 		w->cmd_fd = eventfd(0, EFD_CLOEXEC);
 		if (w->cmd_fd < 0) {
 			ret = -errno;

@@ -12,7 +12,8 @@
  *
  * Exit status: 0 after SIGTERM/SIGINT (in-flight requests drained, images
  * flushed); 1 when a device cannot be set up (the message names the file
- * and errno); 2 for a bad argument.  SIGUSR1 logs every device's counters.
+ * and errno), or when a queue still had requests in flight 5 s after
+ * SIGTERM/SIGINT; 2 for a bad argument.  SIGUSR1 logs every device's counters.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -118,6 +119,7 @@ static void pviod_usage(FILE *f)
 		"\n"
 		"Signals:\n"
 		"  SIGTERM, SIGINT    drain in-flight requests, flush the images, exit 0\n"
+		"                     (exit 1 when a queue has not drained 5 s after it)\n"
 		"  SIGHUP             --config: read FILE again, add and remove devices to match\n"
 		"  SIGUSR1            log every device's counters: blk per queue (requests,\n"
 		"                     bytes, errors), net per queue pair (frames, bytes,\n"
