@@ -22,8 +22,12 @@
 # Both QEMUs use the same serial log files (append=on), so the guest's TAP
 # stream and kernel log read as one.
 #
-#   DRIVER  stock (the guest's virtio_blk, the default) or pvio (pvio_blk
-#           for both disks); tests/vm/pvio_blk_migrate.sh runs the latter
+#   DRIVER      stock (the guest's virtio_blk, the default) or pvio
+#               (pvio_blk for both disks); tests/vm/pvio_blk_migrate.sh runs
+#               the latter
+#   MIG_SHARED  nbd: two pviods on shared storage instead, one per socket,
+#               both on an NBD export of the image (nbdkit's file plugin);
+#               tests/vm/pviod_migrate_shared.sh runs it
 #
 # timeout=300
 set -euo pipefail
@@ -31,7 +35,12 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 vmt_driver pviod_migrate.sh
-vmt_init "pviod_migrate_$VMT_DRIVER"
+shared=${MIG_SHARED:-}
+case $shared in
+'' | nbd) ;;
+*) echo "pviod_migrate.sh: MIG_SHARED is nbd or empty, not '$shared'" >&2; exit 2 ;;
+esac
+vmt_init "pviod_migrate_$VMT_DRIVER${shared:+_$shared}"
 # shellcheck source-path=SCRIPTDIR source=migrate_lib.sh
 . "$VMT_DIR/migrate_lib.sh"
 
@@ -49,7 +58,6 @@ disk=$VMT_TMP/disk.img
 ctrl=$VMT_TMP/ctrl.img
 console=$VMT_TMP/console.log
 tap=$VMT_TMP/tap.log
-plog=$VMT_TMP/pviod.log
 size=$((32 << 20))
 truncate -s "$size" "$disk"
 truncate -s $((1 << 20)) "$ctrl"
@@ -57,23 +65,44 @@ truncate -s $((1 << 20)) "$ctrl"
 : >"$tap"
 seed=$(vmt_seed)
 t0=$(date +%s)
-echo "# pviod $pviod, seed $seed, $migrations migrations, guest driver $VMT_DRIVER"
+echo "# pviod $pviod, seed $seed, $migrations migrations, guest driver $VMT_DRIVER${shared:+, two pviods on $shared}"
 
-"$pviod" --device "blk,socket=$VMT_TMP/a.sock,file=$disk,queues=2,id=a" \
-	--device "blk,socket=$VMT_TMP/b.sock,file=$disk,queues=2,id=b" \
-	--workers 2 </dev/null >"$plog" 2>&1 &
-pviod_pid=$!
+# pviods[S]: the pviod serving socket S; plogs: their logs.
+declare -A pviods=()
+plogs=()
 # shellcheck disable=SC2317 # run by the EXIT trap
 migrate_cleanup()
 {
+	local s
 	mig_stop_all
-	vm_stop_pid "$pviod_pid" 5
+	for s in "${!pviods[@]}"; do
+		vm_stop_pid "${pviods[$s]}" 5
+	done
+	[ -z "$shared" ] || nbd_stop
 	vmt_cleanup
 }
 trap migrate_cleanup EXIT
+if [ -z "$shared" ]; then
+	plogs=("$VMT_TMP/pviod.log")
+	"$pviod" --device "blk,socket=$VMT_TMP/a.sock,file=$disk,queues=2,id=a" \
+		--device "blk,socket=$VMT_TMP/b.sock,file=$disk,queues=2,id=b" \
+		--workers 2 </dev/null >"${plogs[0]}" 2>&1 &
+	pviods[a]=$!
+	pviods[b]=${pviods[a]}
+else
+	# shellcheck source=../lib/nbd.sh
+	. "$VM_TOP/tests/lib/nbd.sh"
+	nbd_start "$VMT_TMP/nbd.sock" file "$disk" || vm_die "nbdkit did not start"
+	for s in a b; do
+		plogs+=("$VMT_TMP/pviod-$s.log")
+		"$pviod" --device "blk,socket=$VMT_TMP/$s.sock,nbd=nbd+unix:///?socket=$VMT_TMP/nbd.sock,queues=2,id=$s" \
+			--workers 2 </dev/null >"$VMT_TMP/pviod-$s.log" 2>&1 &
+		pviods[$s]=$!
+	done
+fi
 for s in a b; do
-	vm_wait_socket "$VMT_TMP/$s.sock" 10 "$pviod_pid" || {
-		sed 's/^/# pviod: /' "$plog"
+	vm_wait_socket "$VMT_TMP/$s.sock" 10 "${pviods[$s]}" || {
+		cat "${plogs[@]}" | sed 's/^/# pviod: /'
 		vm_die "pviod did not create its sockets"
 	}
 done
@@ -129,17 +158,23 @@ printf 'STOP' | dd of="$ctrl" conv=notrunc status=none
 rc=0
 mig_guest_end "$mig_cur" 120 || rc=$?
 
-kill -TERM "$pviod_pid"
 prc=0
-wait "$pviod_pid" || prc=$?
+for pid in $(printf '%s\n' "${pviods[@]}" | sort -u); do
+	kill -TERM "$pid"
+	r=0
+	wait "$pid" || r=$?
+	[ "$r" = 0 ] || prc=$r
+done
+pviods=()
+[ -z "$shared" ] || nbd_stop
 tap_check "host: pviod exited 0 on SIGTERM (exit $prc)" [ "$prc" = 0 ]
-tap_check "host: pviod logged no error" bash -c "! grep -q 'error:' '$plog'"
+tap_check "host: pviod logged no error" bash -c '! grep -q "error:" "$@"' - "${plogs[@]}"
 counts=$(sed -n 's/^# counts: //p' "$VMT_TMP/tap.guest" | tail -n 1)
 # shellcheck disable=SC2086 # one argument per writer
 tap_check "host: the image holds every write the guest saw complete" \
 	"$cw" check "$disk" "$seed" "$nproc" $counts
 if [ "$rc" != 0 ] || [ "$prc" != 0 ] || [ "$mig_done" != "$migrations" ]; then
-	sed 's/^/# pviod: /' "$plog" | tail -40
+	cat "${plogs[@]}" | sed 's/^/# pviod: /' | tail -40
 	tail -n 20 "$console" | tr -d '\r' | sed 's/^/# console: /'
 fi
 echo "# $mig_done migrations in $(($(date +%s) - t0)) s"

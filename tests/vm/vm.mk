@@ -65,9 +65,11 @@ VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_r
 # pviod disk under verified writes, migrated six times between two QEMUs on
 # one pviod (two sockets, one image); a guest's pviod NIC (two taps on a
 # bridge) receiving a TCP stream (md5) across four migrations; both again
-# with pvio_blk and pvio_net as the guest's drivers.
+# with pvio_blk and pvio_net as the guest's drivers; the disk between two
+# pviods, one per QEMU, on one NBD export (shared storage).
 VM_TESTS += tests/vm/pviod_migrate.sh tests/vm/pviod_migrate_net.sh \
-	tests/vm/pvio_blk_migrate.sh tests/vm/pvio_net_migrate.sh
+	tests/vm/pvio_blk_migrate.sh tests/vm/pvio_net_migrate.sh \
+	tests/vm/pviod_migrate_shared.sh
 # A disk grown under a running guest (pvioctl refresh; the back-end channel's
 # CONFIG_CHANGE_MSG): the stock virtio_blk and pvio_blk see the new size.
 VM_TESTS += tests/vm/pviod_blk_resize.sh tests/vm/pvio_blk_resize.sh
