@@ -39,12 +39,22 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	int avail = pvring_packed_seq((u16)cfg->base, cfg->num);
 	int used = cfg->base >> 16 ? pvring_packed_seq((u16)(cfg->base >> 16), cfg->num) : avail;
 	unsigned int i;
+	u16 held;
 
 	if ((uintptr_t)cfg->desc % PVRING_PACKED_DESC_ALIGN ||
 	    (uintptr_t)cfg->driver % PVRING_EVENT_ALIGN ||
-	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state || avail < 0 || used < 0 ||
-	    (u16)(avail - used) > cfg->num)
+	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state || avail < 0 || used < 0)
 		return -EINVAL;
+	/*
+	 * The halves agree with the sides' counters modulo 2 * num only: the
+	 * chains held are counted that way (avail may have wrapped past the
+	 * end of the sequence space while used has not), and avail is taken
+	 * as used plus them.
+	 */
+	held = (u16)(avail - used) & (2 * cfg->num - 1);
+	if (held > cfg->num)
+		return -EINVAL;
+	avail = (u16)(used + held);
 	p->desc = cfg->desc;
 	p->driver = cfg->driver;
 	p->device = cfg->device;

@@ -1123,6 +1123,20 @@ TEST_F(pdev, init_invalid)
 		ASSERT_EQ(0, pvring_dev_init(&vr, &cfg));
 		EXPECT_EQ(0x80008001u, pvring_dev_base(&vr));
 	}
+	/*
+	 * Two chains held across the end of the sequence space: used at the
+	 * last slot of a lap with the wrap counter 0, avail one slot into the
+	 * next lap (counter 1).
+	 */
+	cfg.base = (0x8000u | 1) | ((u32)t->num - 1) << 16;
+	if (t->num > 2) {
+		ASSERT_EQ(0, pvring_dev_init(&vr, &cfg));
+		EXPECT_EQ(cfg.base, pvring_dev_base(&vr));
+	}
+	/* Avail a slot behind used: more held than the ring holds. */
+	cfg.base = (0x8000u | 1) | (0x8000u | 2) << 16;
+	if (t->num > 2)
+		EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
 }
 
 TEST_HARNESS_MAIN
