@@ -11,7 +11,7 @@
 # New inputs go to build-fuzz/corpus/<target>/, crashes to
 # build-fuzz/crashes/; the committed seeds (and regression inputs) are in
 # tests/fuzz/corpus/<target>/.  `make check` runs tests/fuzz/fuzz_run.sh, a
-# short smoke of every target (FUZZ_SMOKE_SECONDS, default 10), as TAP.
+# short smoke of every target (FUZZ_SMOKE_SECONDS, default 5), as TAP.
 # Documentation/fuzzing.rst has the details.
 
 FUZZ_O := build-fuzz

@@ -4,7 +4,7 @@
 # fuzz_run.sh - run every libFuzzer target for a while, as TAP: one test point
 # per target, its execution count and coverage in a diagnostic.
 #
-#   tests/fuzz/fuzz_run.sh                 smoke: FUZZ_SMOKE_SECONDS (10) each
+#   tests/fuzz/fuzz_run.sh                 smoke: FUZZ_SMOKE_SECONDS (5) each
 #   tests/fuzz/fuzz_run.sh --seconds 600   what `make fuzz FUZZ_SECONDS=600` runs
 #
 # FUZZ_TARGETS="ring vu_msg" limits the targets.  The committed seeds in
@@ -16,7 +16,7 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
-seconds=${FUZZ_SMOKE_SECONDS:-10}
+seconds=${FUZZ_SMOKE_SECONDS:-5}
 if [ "${1:-}" = --seconds ]; then
 	seconds=$2
 fi
