@@ -45,13 +45,8 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	    (uintptr_t)cfg->driver % PVRING_EVENT_ALIGN ||
 	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state || avail < 0 || used < 0)
 		return -EINVAL;
-	/*
-	 * The halves agree with the sides' counters modulo 2 * num only: the
-	 * chains held are counted that way (avail may have wrapped past the
-	 * end of the sequence space while used has not), and avail is taken
-	 * as used plus them.
-	 */
-	held = (u16)(avail - used) & (2 * cfg->num - 1);
+	/* Avail may have wrapped past the end of the sequence space, used not. */
+	held = pvring_packed_held(avail, used, cfg->num);
 	if (held > cfg->num)
 		return -EINVAL;
 	avail = (u16)(used + held);

@@ -447,8 +447,7 @@ static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *v
 	if (pvring_dev_is_packed(vr)) {
 		int seq = pvring_packed_seq((u16)base, vr->num);
 		int used = pvring_packed_seq((u16)(base >> 16), vr->num);
-		/* Both agree with the sides' counters modulo 2 * num only. */
-		u16 held = (u16)(seq - used) & (2 * vr->num - 1);
+		u16 held = pvring_packed_held(seq, used, vr->num);
 
 		if (seq >= 0 && used >= 0 && held <= vr->num) {
 			seq = (u16)(used + held);

@@ -145,6 +145,16 @@ static inline int pvring_packed_seq(u16 v, unsigned int num)
 }
 
 /*
+ * The descriptors between used sequence number @used and avail sequence
+ * number @avail (both from pvring_packed_seq()): they agree with the sides'
+ * counters modulo 2 * num only, so the distance is taken that way.
+ */
+static inline u16 pvring_packed_held(int avail, int used, unsigned int num)
+{
+	return (u16)(avail - used) & (2 * num - 1);
+}
+
+/*
  * pvring_packed_need_event - the EVENT_IDX test for a packed ring.
  * @off_wrap: the descriptor the other side asked to be told about
  * @new_seq: our sequence number after the update
