@@ -138,6 +138,9 @@ static inline int __pvring_dev_table_packed(struct pvring_dev *vr, struct __pvri
 	table = pvring_mem_ptr(vr->mem, addr, len);
 	if (unlikely(!table))
 		return -EFAULT;
+	/* A memory table may map it off the host's alignment. */
+	if (unlikely((uintptr_t)table % 8))
+		return -EINVAL;
 	n = len / sizeof(*table);
 	for (i = 0; i < n; i++) {
 		struct pvring_desc_packed d;

@@ -156,6 +156,9 @@ static inline int __pvring_dev_walk_split(struct pvring_dev *vr, struct pvring_c
 			table = pvring_mem_ptr(vr->mem, addr, len);
 			if (unlikely(!table))
 				return -EFAULT;
+			/* A memory table may map it off the host's alignment. */
+			if (unlikely((uintptr_t)table % 8))
+				return -EINVAL;
 			table_num = len / sizeof(struct pvring_desc);
 			in_indirect = true;
 			count = 0;

@@ -406,6 +406,11 @@ TEST_F(dev, bad_indirect_outside_memory)
 	/* Misaligned: the table is read as 8-byte fields. */
 	tring_desc_set(t, NULL, 1, self->itab_gpa + 4, 16, PVRING_DESC_F_INDIRECT, 0);
 	expect_bad_chain(_metadata, self, 1, -EINVAL);
+	/* Aligned in the guest, mapped 4 bytes off in the host: refused, not read. */
+	tring_skew_indirect(t, 4);
+	tring_desc_set(t, NULL, 1, self->itab_gpa, 16, PVRING_DESC_F_INDIRECT, 0);
+	expect_bad_chain(_metadata, self, 1, -EINVAL);
+	tring_skew_indirect(t, 0);
 }
 
 TEST_F(dev, bad_indirect_entries)
@@ -982,6 +987,13 @@ TEST_F(pdev, indirect)
 			(u32)t->mem.region[1].size + 16, 0,
 			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
 	pexpect_bad(_metadata, self, 0, -EFAULT);
+	/* Aligned in the guest, mapped 4 bytes off in the host: refused, not read. */
+	self->start = P(1);
+	tring_skew_indirect(t, 4);
+	tring_pdesc_set(t, NULL, P(0) & (t->num - 1), TRING_IND_GPA, 32, 0,
+			PVRING_DESC_F_INDIRECT | tring_pavail(t, P(0)));
+	pexpect_bad(_metadata, self, 0, -EINVAL);
+	tring_skew_indirect(t, 0);
 }
 
 /* Puts stay out of the ring until published; unput and unpop leave it intact. */

@@ -235,6 +235,19 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 	pvring_dev_init(&t->dev, &vcfg);
 }
 
+/*
+ * tring_skew_indirect - map the indirect region @by bytes past its host
+ * allocation (a memory table whose guest and host addresses differ modulo
+ * 8), shrunk to stay inside it; 0 restores it.
+ */
+static inline void tring_skew_indirect(struct tring *t, unsigned int by)
+{
+	struct pvring_mem_region *r = &t->mem.region[1];
+
+	r->hva = (u8 *)t->ind + by;
+	r->size = (u64)t->num * t->indirect_max * sizeof(struct pvring_desc) - (by ? 8 : 0);
+}
+
 /* Guest-physical address of pool offset @off, and back. */
 static inline u64 tring_gpa(const struct tring *t, size_t off)
 {
