@@ -500,16 +500,30 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 	if (q->iflp.saved)
 		saved = __pviod_inflight_saved_packed(q, c->head, &nsaved);
 	ret = pvring_dev_walk_head(&q->ring, c, seg, max_seg, saved, nsaved);
-	if (q->resubmit_pos == q->resubmit_num)
-		pviod_queue_resubmit_free(q);
 	if (c->head_valid) {
 		q->held[c->head / 64] |= 1ULL << (c->head % 64);
-		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head;
+		q->popped[q->pop_seq++ & (q->held_size - 1)] = c->head | PVIOD_POPPED_RESUBMIT;
 		q->inflight++;
 		if (q->log)
 			__pviod_queue_log_pop(q, c, ret >= 0 ? seg : NULL);
 	}
 	return ret < 0 ? ret : 1;
+}
+
+/*
+ * pviod_queue_unpop() for a chain __pviod_queue_pop_resubmit() gave: the
+ * list takes it back (the last taken first), and a packed region's copy of
+ * its descriptors is where the next resubmission reads it again.
+ */
+void __pviod_queue_unpop_resubmit(struct pviod_queue *q, uint16_t head)
+{
+	unsigned int nsaved;
+
+	q->resubmit_pos--;
+	if (q->iflp.saved) {
+		nsaved = head < q->iflp.num ? q->iflp.ndesc[head] : 0;
+		q->iflp.saved_pos -= nsaved;
+	}
 }
 
 /* --- watches: what a device or engine waits for on the queue's worker -------- */

@@ -41,6 +41,13 @@
 struct pviod_device;
 struct pviod_worker;
 
+/*
+ * In q->popped: the chain came from the resubmit list, not the ring (heads
+ * are below the largest ring size, 32768, so bit 15 is free).
+ */
+#define PVIOD_POPPED_RESUBMIT 0x8000u
+#define PVIOD_POPPED_HEAD 0x7fffu
+
 /* Why ->queue_serve returned. */
 enum pviod_serve {
 	/* The ring is empty: ask the driver for kicks (unless the worker polls). */
@@ -174,7 +181,11 @@ struct pviod_queue {
 	struct vhost_user_inflight_region *ifl; /* split; NULL: untracked */
 	struct pviod_inflight_packed iflp; /* packed */
 	uint64_t ifl_counter; /* the next pop's counter */
-	uint16_t *resubmit; /* heads (packed: buffer ids) to serve again first, by counter */
+	/*
+	 * Heads (packed: buffer ids) to serve again first, by counter; kept
+	 * until the queue stops, since pviod_queue_unpop() may give some back.
+	 */
+	uint16_t *resubmit;
 	unsigned int resubmit_num;
 	unsigned int resubmit_pos; /* next one to pop */
 
@@ -183,8 +194,10 @@ struct pviod_queue {
 	 * not yet published as used (a bit each).  The driver reuses a head
 	 * only after it saw it used, so one popped while its bit is set breaks
 	 * the queue instead of completing twice.  @popped keeps the heads in
-	 * pop order for pviod_queue_unpop(), @staged the heads put and not yet
-	 * published.  Sized by pviod_queue_setup() for the ring, the worker's.
+	 * pop order for pviod_queue_unpop(), each with PVIOD_POPPED_RESUBMIT
+	 * when it came from @resubmit rather than the ring; @staged the heads
+	 * put and not yet published.  Sized by pviod_queue_setup() for the
+	 * ring, the worker's.
 	 */
 	uint64_t *held;
 	uint16_t *popped; /* held_size entries, by @pop_seq */
@@ -219,6 +232,7 @@ void pviod_queue_flush(struct pviod_queue *q);
 void pviod_queue_resubmit_free(struct pviod_queue *q);
 int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 			       struct pvring_seg *seg, unsigned int max_seg);
+void __pviod_queue_unpop_resubmit(struct pviod_queue *q, uint16_t head);
 bool __pviod_queue_fault(struct pviod_queue *q, uint16_t *head, uint32_t *len);
 void __pviod_queue_dirty(struct pviod_queue *q);
 
@@ -251,7 +265,7 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
 {
 	int ret;
 
-	if (unlikely(q->resubmit))
+	if (unlikely(q->resubmit_pos < q->resubmit_num))
 		return __pviod_queue_pop_resubmit(q, c, seg, max_seg);
 	ret = pvring_dev_pop(&q->ring, c, seg, max_seg);
 	if (likely(c->head_valid)) {
@@ -283,22 +297,35 @@ static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
  * @q: the queue (worker)
  * @n: how many
  *
- * The next pops take them again.  A split region keeps them marked in
- * flight: they are exactly the chains recovery would resume with.  A packed
- * one gives their entries back: the next pops record them afresh.
+ * The next pops take them again, in the same order.  Each goes back where
+ * it came from: a chain popped from the ring to the ring, a resubmitted
+ * one (in-flight recovery) to the resubmit list, which is served first
+ * again, so the ring is rewound only by the chains it gave.  Resubmitted
+ * chains come before any chain of the ring in pop order, so the last @n
+ * are some of the list's, then the ring's.  A split region keeps them all
+ * marked in flight: they are exactly the chains recovery would resume
+ * with.  A packed one gives the ring's chains' entries back (the next pops
+ * record them afresh) and keeps the resubmitted ones': the ring no longer
+ * has those to pop again.
  */
 static inline void pviod_queue_unpop(struct pviod_queue *q, unsigned int n)
 {
-	unsigned int i;
+	unsigned int i, nring = 0, mask = q->held_size - 1;
 
-	if (q->iflp.r)
-		__pviod_inflight_unpop_packed(q, n);
+	for (i = 0; i < n; i++)
+		if (!(q->popped[(q->pop_seq - 1 - i) & mask] & PVIOD_POPPED_RESUBMIT))
+			nring++;
+	if (nring && q->iflp.r)
+		__pviod_inflight_unpop_packed(q, nring);
 	for (i = 0; i < n; i++) {
-		uint16_t head = q->popped[--q->pop_seq & (q->held_size - 1)];
+		uint16_t e = q->popped[--q->pop_seq & mask], head = e & PVIOD_POPPED_HEAD;
 
 		q->held[head / 64] &= ~(1ULL << (head % 64));
+		if (e & PVIOD_POPPED_RESUBMIT)
+			__pviod_queue_unpop_resubmit(q, head);
 	}
-	pvring_dev_unpop(&q->ring, n);
+	if (nring)
+		pvring_dev_unpop(&q->ring, nring);
 	q->inflight -= n;
 }
 

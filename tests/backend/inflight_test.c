@@ -17,6 +17,11 @@
  * SIGKILLed at random moments of random pops, puts, publishes and unpops,
  * hundreds of times, each recovery checked against the driver's view.
  * Variants: ring sizes 8 and 64.
+ *
+ * And for split and packed rings alike (fixture unpop): chains resubmitted
+ * after a recovery and given back with pviod_queue_unpop(), alone or with
+ * chains of the ring popped after them, go back where they came from and
+ * are served again once each, also across one more crash.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@
 #include "core/inflight.h"
 #include "core/queue.h"
 #include "pvring_drv.h"
+#include "vhost-user/inflight.h"
+#include "vhost-user/vu.h"
 
 #define MEM_SIZE (1u << 20)
 #define RING_BYTES 0x8000 /* the descriptor ring and the event areas, below */
@@ -50,13 +57,14 @@ struct req {
 
 struct rig {
 	unsigned int num;
+	bool split; /* the format: split, else packed */
 	uint8_t *mem; /* shared: a forked device writes it */
 	struct pvring_mem pm;
 	struct pvring_drv drv;
 	struct pvring_drv_slot slot[MAX_NUM];
 	struct req req[MAX_NUM]; /* by page */
 	unsigned int free_page[MAX_NUM], nfree_page;
-	struct vhost_user_inflight_region_packed *r; /* shared too */
+	struct vhost_user_inflight_region_packed *r; /* shared too (split: the split layout) */
 	size_t rsize;
 	uint8_t *done; /* by tag: completions seen */
 	uint64_t next_tag;
@@ -77,15 +85,18 @@ static uint64_t gpa_page(unsigned int page)
 	return BUF_GPA + (uint64_t)page * 0x1000;
 }
 
-static void rig_init(struct rig *g, unsigned int num)
+static void rig_init(struct rig *g, unsigned int num, bool split)
 {
-	struct pvring_drv_config dc = { .format = PVRING_PACKED, .num = num };
+	struct pvring_drv_config dc = { .format = split ? PVRING_SPLIT : PVRING_PACKED,
+					.num = num };
 	unsigned int i;
 
 	memset(g, 0, sizeof(*g));
 	g->num = num;
+	g->split = split;
 	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	g->rsize = vhost_user_inflight_region_size_packed(num);
+	g->rsize = split ? vhost_user_inflight_region_size(num) :
+			   vhost_user_inflight_region_size_packed(num);
 	g->r = mmap(NULL, g->rsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	g->done = calloc(MAX_TAGS, 1);
 	if (g->mem == MAP_FAILED || g->r == MAP_FAILED || !g->done)
@@ -157,20 +168,42 @@ static int drv_reap(struct rig *g)
 	return pvring_drv_broken(&g->drv) ? -1 : n;
 }
 
-/* A new device queue on the ring, as a restarted pviod starts it: stale base, then the region. */
+/*
+ * A split ring's recovery, as pviod's vhost-user side runs it when the
+ * front-end hands the area back: from the region and the ring's used index.
+ */
+static int dev_recover_split(struct rig *g, void *r)
+{
+	struct vu_dev *vu = calloc(1, sizeof(*vu) + sizeof(struct vu_vring));
+	int ret;
+
+	if (!vu)
+		return -ENOMEM;
+	vu->dev = &g->dev;
+	vu->s.inflight = (struct vu_inflight_area){ r, g->rsize, 1, (uint16_t)g->num };
+	ret = vu_inflight_queue_recover(vu, 0);
+	free(vu);
+	return ret;
+}
+
+/*
+ * A new device queue on the ring, as a restarted pviod starts it: stale base
+ * (split: the used index, QEMU's guess), then the region.
+ */
 static int dev_open(struct rig *g, uint8_t *mem, struct vhost_user_inflight_region_packed *r)
 {
-	struct pvring_dev_config cfg = { .format = PVRING_PACKED,
+	const struct pvring_used *used = (const void *)(mem + DEV_EV_GPA);
+	struct pvring_dev_config cfg = { .format = g->split ? PVRING_SPLIT : PVRING_PACKED,
 					 .num = g->num,
-					 .base = STALE_BASE };
+					 .base = g->split ? le16_to_cpu(used->idx) : STALE_BASE };
 	struct pvring_layout l = { 0 };
 
 	memset(&g->q, 0, sizeof(g->q));
 	pviod_queue_init(&g->q, &g->dev, 0);
 	if (pviod_queue_setup(&g->q, g->num))
 		return -ENOMEM;
-	pvring_layout(PVRING_PACKED, g->num, &l);
-	g->q.ring_state = malloc(l.dev_state_bytes);
+	pvring_layout(cfg.format, g->num, &l);
+	g->q.ring_state = l.dev_state_bytes ? malloc(l.dev_state_bytes) : NULL;
 	g->q.ring_state_bytes = l.dev_state_bytes;
 	cfg.desc = mem;
 	cfg.driver = mem + DRV_EV_GPA;
@@ -182,6 +215,8 @@ static int dev_open(struct rig *g, uint8_t *mem, struct vhost_user_inflight_regi
 	g->q_open = true;
 	g->nheld = 0;
 	g->since_put = 0;
+	if (g->split)
+		return dev_recover_split(g, r);
 	return pviod_inflight_packed_adopt(&g->q, r);
 }
 
@@ -192,12 +227,21 @@ static void dev_crash(struct rig *g)
 	g->q_open = false;
 }
 
+/* The end of a test: the device gone, the driver's memory and region freed. */
+static void rig_fini(struct rig *g)
+{
+	if (g->q_open)
+		dev_crash(g);
+	munmap(g->mem, MEM_SIZE);
+	munmap(g->r, g->rsize);
+	free(g->done);
+}
+
 /* The device pops one chain and does its work: the tag into every writable part. */
 static int dev_pop(struct rig *g)
 {
 	struct pvring_seg seg[8];
 	struct pvring_chain c = { 0 };
-	bool resubmit = g->q.resubmit;
 	unsigned int s;
 	uint64_t tag;
 	int ret;
@@ -216,7 +260,7 @@ static int dev_pop(struct rig *g)
 	}
 	g->held[g->nheld] = c.head;
 	g->held_len[g->nheld++] = (uint32_t)c.in_len;
-	g->since_put = resubmit ? 0 : g->since_put + 1;
+	g->since_put++;
 	return 1;
 }
 
@@ -277,16 +321,12 @@ FIXTURE_SETUP(ifl)
 	pviod_log_level = getenv("IFL_DEBUG") ?
 				  PVIOD_LOG_DEBUG :
 				  PVIOD_LOG_ERR - 1; /* recovery's notices are expected */
-	rig_init(&self->g, variant->num);
+	rig_init(&self->g, variant->num, false);
 }
 
 FIXTURE_TEARDOWN(ifl)
 {
-	if (self->g.q_open)
-		dev_crash(&self->g);
-	munmap(self->g.mem, MEM_SIZE);
-	munmap(self->g.r, self->g.rsize);
-	free(self->g.done);
+	rig_fini(&self->g);
 }
 
 /*
@@ -677,6 +717,151 @@ TEST_F(ifl, sigkill_anywhere)
 	       (unsigned long long)g->next_tag);
 	free(r_copy);
 	free(ring_copy);
+}
+
+/* Split and packed rings: resubmitted chains given back with pviod_queue_unpop(). */
+FIXTURE(unpop)
+{
+	struct rig g;
+};
+
+FIXTURE_VARIANT(unpop)
+{
+	unsigned int num;
+	bool split;
+};
+
+/* clang-format off */
+FIXTURE_VARIANT_ADD(unpop, split8) { .num = 8, .split = true };
+FIXTURE_VARIANT_ADD(unpop, split64) { .num = 64, .split = true };
+FIXTURE_VARIANT_ADD(unpop, packed8) { .num = 8, .split = false };
+FIXTURE_VARIANT_ADD(unpop, packed64) { .num = 64, .split = false };
+/* clang-format on */
+
+FIXTURE_SETUP(unpop)
+{
+	pviod_log_level = getenv("IFL_DEBUG") ? PVIOD_LOG_DEBUG : PVIOD_LOG_ERR - 1;
+	rig_init(&self->g, variant->num, variant->split);
+}
+
+FIXTURE_TEARDOWN(unpop)
+{
+	rig_fini(&self->g);
+}
+
+/*
+ * A, B, C popped, C used, crash: A and B are resubmitted.  The driver adds
+ * D.  The recovered device pops A, B (the list) and D (the ring), gives
+ * back all three, then B and D again, as a net receive burst that found
+ * too few buffers does: every pop takes them again in the same order, the
+ * ring rewound only by D.  Then a crash with A popped and B, D given back,
+ * and a last device serves all: each chain completes once, with its data.
+ */
+TEST_F(unpop, resubmitted_go_back_to_the_list)
+{
+	struct rig *g = &self->g;
+	uint16_t a, b, d;
+
+	ASSERT_EQ(0, dev_open(g, g->mem, g->r));
+	ASSERT_TRUE(drv_add(g, 1)); /* A */
+	ASSERT_TRUE(drv_add(g, 2)); /* B */
+	ASSERT_TRUE(drv_add(g, 0)); /* C */
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	a = g->held[0];
+	b = g->held[1];
+	dev_put(g, 2);
+	pviod_queue_notify(&g->q);
+	ASSERT_EQ(1, drv_reap(g));
+	dev_crash(g);
+
+	ASSERT_EQ(0, dev_open(g, g->mem, g->r));
+	ASSERT_EQ(2, g->q.resubmit_num);
+	ASSERT_TRUE(drv_add(g, 1)); /* D */
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	EXPECT_EQ(a, g->held[0]);
+	EXPECT_EQ(b, g->held[1]);
+	d = g->held[2];
+	EXPECT_EQ(3, g->q.inflight);
+
+	pviod_queue_unpop(&g->q, 3);
+	g->nheld = 0;
+	EXPECT_EQ(0, g->q.inflight);
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	EXPECT_EQ(a, g->held[0]);
+	EXPECT_EQ(b, g->held[1]);
+	EXPECT_EQ(d, g->held[2]);
+	/* Nothing more: the ring was not rewound past D. */
+	EXPECT_EQ(0, dev_pop(g));
+
+	pviod_queue_unpop(&g->q, 2);
+	g->nheld = 1;
+	ASSERT_EQ(1, dev_pop(g));
+	ASSERT_EQ(1, dev_pop(g));
+	EXPECT_EQ(b, g->held[1]);
+	EXPECT_EQ(d, g->held[2]);
+	EXPECT_EQ(0, dev_pop(g));
+
+	/* Given back again, then a crash: the recovery still has all three. */
+	pviod_queue_unpop(&g->q, 2);
+	g->nheld = 1;
+	dev_crash(g);
+	ASSERT_EQ(0, dev_open(g, g->mem, g->r));
+	ASSERT_EQ(0, dev_drain(g));
+	EXPECT_EQ(3, drv_reap(g));
+	EXPECT_EQ(0, g->outstanding);
+}
+
+/*
+ * Random pops, puts, publishes and unpops of any chain not put (resubmitted
+ * or not) with a crash every round: every chain completes exactly once.
+ */
+TEST_F(unpop, random_with_crashes)
+{
+	struct rig *g = &self->g;
+	unsigned int round, step, seed = 7;
+
+	ASSERT_EQ(0, dev_open(g, g->mem, g->r));
+	for (round = 0; round < 200; round++) {
+		while (rand_r(&seed) % 4 && drv_add(g, rand_r(&seed) % 3))
+			;
+		for (step = 0; step < 40; step++) {
+			unsigned int n;
+
+			switch (rand_r(&seed) % 6) {
+			case 0:
+			case 1:
+				ASSERT_LE(0, dev_pop(g));
+				break;
+			case 2:
+				if (g->nheld)
+					dev_put(g, rand_r(&seed) % g->nheld);
+				break;
+			case 3:
+				pviod_queue_notify(&g->q);
+				break;
+			default:
+				if (!g->since_put)
+					break;
+				n = 1 + rand_r(&seed) % g->since_put;
+				pviod_queue_unpop(&g->q, n);
+				g->nheld -= n;
+				g->since_put -= n;
+				break;
+			}
+		}
+		ASSERT_LE(0, drv_reap(g));
+		dev_crash(g);
+		ASSERT_EQ(0, dev_open(g, g->mem, g->r));
+	}
+	ASSERT_EQ(0, dev_drain(g));
+	ASSERT_LE(0, drv_reap(g));
+	EXPECT_EQ(0, g->outstanding);
 }
 
 TEST_HARNESS_MAIN
