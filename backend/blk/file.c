@@ -83,6 +83,8 @@ struct pviod_blk_file_op {
 	unsigned int pending; /* SQEs not yet completed */
 	int err; /* the first failure */
 	uint64_t done; /* READ/WRITE bytes transferred so far */
+	/* READ/WRITE/FLUSH: its next SQE waits for room on the worker's ring. */
+	struct pviod_sqe_wait wait;
 	struct pviod_blk_file_range range[PVIOD_BLK_DISCARD_SEG_MAX];
 };
 
@@ -242,8 +244,7 @@ static void pviod_blk_file_rw_submit(struct pviod_blk_file_op *op)
 	}
 	sqe = pviod_worker_sqe(bio->q->worker);
 	if (!sqe) {
-		pviod_blk_file_fail(op, -EBUSY);
-		pviod_blk_file_finish(op);
+		pviod_worker_sqe_wait(bio->q->worker, &op->wait);
 		return;
 	}
 	/* The slots are of the ring they were registered on: a moved queue has none. */
@@ -315,8 +316,7 @@ static void pviod_blk_file_flush_submit(struct pviod_blk_file_op *op)
 	struct io_uring_sqe *sqe = pviod_worker_sqe(op->bio->q->worker);
 
 	if (!sqe) {
-		pviod_blk_file_fail(op, -EBUSY);
-		pviod_blk_file_finish(op);
+		pviod_worker_sqe_wait(op->bio->q->worker, &op->wait);
 		return;
 	}
 	io_uring_prep_fsync(sqe, op->f->fd, IORING_FSYNC_DATASYNC);
@@ -412,6 +412,18 @@ static void pviod_blk_file_discard(struct pviod_blk_file_op *op)
 
 /* --- the engine ------------------------------------------------------------------ */
 
+/* Room on the ring again: the READ/WRITE/FLUSH that found none goes on. */
+static void pviod_blk_file_op_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_blk_file_op *op =
+		(struct pviod_blk_file_op *)((char *)sw - offsetof(struct pviod_blk_file_op, wait));
+
+	if (op->bio->op == PVIOD_BLK_FLUSH)
+		pviod_blk_file_flush_submit(op);
+	else
+		pviod_blk_file_rw_submit(op);
+}
+
 static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_io *bio)
 {
 	struct pviod_blk_file *f = e->priv;
@@ -420,6 +432,7 @@ static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_i
 
 	op->bio = bio;
 	op->f = f;
+	op->wait.retry = pviod_blk_file_op_retry;
 	op->pending = 0;
 	op->err = 0;
 	op->done = 0;

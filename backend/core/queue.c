@@ -31,7 +31,8 @@ static void pviod_queue_kick_arm(struct pviod_queue *q);
  * pviod_fault_parse - --fault MODE[:N] (test only)
  * @f: where to put it
  * @spec: used-id, used-dup, used-len or worker-die, optionally ":N"
- *        completions first; or die-at-msg:N, N a vhost-user request number
+ *        completions first; or die-at-msg:N, N a vhost-user request number;
+ *        or sq-full (the workers' submission queues, worker.c)
  *
  * Return: 0 or -EINVAL.
  */
@@ -40,7 +41,7 @@ int pviod_fault_parse(struct pviod_fault *f, const char *spec)
 	static const char *const names[] = {
 		[PVIOD_FAULT_USED_ID] = "used-id",	 [PVIOD_FAULT_USED_DUP] = "used-dup",
 		[PVIOD_FAULT_USED_LEN] = "used-len",	 [PVIOD_FAULT_WORKER_DIE] = "worker-die",
-		[PVIOD_FAULT_DIE_AT_MSG] = "die-at-msg",
+		[PVIOD_FAULT_DIE_AT_MSG] = "die-at-msg", [PVIOD_FAULT_SQ_FULL] = "sq-full",
 	};
 	const char *colon = strchr(spec, ':');
 	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
@@ -72,8 +73,11 @@ int pviod_fault_parse(struct pviod_fault *f, const char *spec)
 bool __pviod_queue_fault(struct pviod_queue *q, uint16_t *head, uint32_t *len)
 {
 	struct pviod_fault *f = (struct pviod_fault *)q->fault;
-	unsigned long n = __atomic_fetch_add(&f->count, 1, __ATOMIC_RELAXED);
+	unsigned long n;
 
+	if (f->mode == PVIOD_FAULT_SQ_FULL)
+		return false;
+	n = __atomic_fetch_add(&f->count, 1, __ATOMIC_RELAXED);
 	if (f->mode == PVIOD_FAULT_WORKER_DIE) {
 		/* Once; this element itself is put honestly. */
 		if (n == f->after) {
@@ -132,18 +136,55 @@ static void pviod_queue_kick_done(struct pviod_io *io, int res)
 	}
 }
 
-/* Keep one 8-byte read of the kick eventfd in flight on the worker's ring. */
+/*
+ * Keep one 8-byte read of the kick eventfd in flight on the worker's ring.
+ * With no room it waits: kicks meanwhile add up in the eventfd, which the
+ * read takes once armed, so none is lost.
+ */
 static void pviod_queue_kick_arm(struct pviod_queue *q)
 {
 	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
 
-	if (!sqe) {
-		pviod_queue_break(q, "no room to read the kick eventfd", -EBUSY);
+	if (unlikely(!sqe)) {
+		pviod_worker_sqe_wait(q->worker, &q->kick_wait);
 		return;
 	}
 	io_uring_prep_read(sqe, q->kick_fd, &q->kick_val, sizeof(q->kick_val), 0);
 	io_uring_sqe_set_data(sqe, &q->kick_io);
 	q->kick_armed = true;
+}
+
+/**
+ * pviod_queue_kick_cancel - cancel the kick read of a stopping queue
+ * @q: the queue (worker), stopping, its kick read armed
+ *
+ * With no room the cancel waits: the stop is not done while the read is
+ * in flight (worker.c).
+ */
+void pviod_queue_kick_cancel(struct pviod_queue *q)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
+
+	if (unlikely(!sqe)) {
+		pviod_worker_sqe_wait(q->worker, &q->kick_wait);
+		return;
+	}
+	io_uring_prep_cancel64(sqe, (uintptr_t)&q->kick_io, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}
+
+/* Room again: the kick read, or the cancel a stop needs. */
+static void pviod_queue_kick_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_queue *q =
+		(struct pviod_queue *)((char *)sw - offsetof(struct pviod_queue, kick_wait));
+
+	if (q->stopping) {
+		if (q->kick_armed)
+			pviod_queue_kick_cancel(q);
+	} else if (!q->kick_armed && !q->broken) {
+		pviod_queue_kick_arm(q);
+	}
 }
 
 /**
@@ -160,6 +201,7 @@ void pviod_queue_init(struct pviod_queue *q, struct pviod_device *dev, unsigned 
 	q->call_fd = -1;
 	q->err_fd = -1;
 	q->kick_io.complete = pviod_queue_kick_done;
+	q->kick_wait.retry = pviod_queue_kick_retry;
 }
 
 /**
@@ -243,6 +285,12 @@ void pviod_queue_started(struct pviod_queue *q)
 	q->blocked = false;
 	q->idle = false;
 	q->notify_pending = false;
+	/*
+	 * Not armed after a stop; what says otherwise is a dead worker's (the
+	 * queue moved, pviod_worker_queue_start()), which runs nothing again.
+	 */
+	q->kick_armed = false;
+	q->kick_wait.waiting = false;
 	pviod_queue_kick_arm(q);
 	if (!q->broken)
 		pviod_queue_run(q);
@@ -540,10 +588,66 @@ static void pviod_watch_done(struct pviod_io *io, int res)
 	}
 	w->armed = false;
 	w->cancelled = false;
+	w->cancel_queued = false;
 	/* A timer that ran its course completes with -ETIME. */
 	if (res == -ETIME)
 		res = 0;
 	w->fire(w, res);
+}
+
+/* The watch's own SQE; false when there is no room (it waits for some). */
+static bool pviod_watch_submit(struct pviod_watch *w)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(w->q->worker);
+
+	if (unlikely(!sqe)) {
+		w->queued = true;
+		pviod_worker_sqe_wait(w->q->worker, &w->wait);
+		return false;
+	}
+	w->queued = false;
+	if (w->timer)
+		io_uring_prep_timeout(sqe, &w->ts, 0, 0);
+	else
+		io_uring_prep_poll_add(sqe, w->fd, w->events);
+	io_uring_sqe_set_data(sqe, &w->io);
+	return true;
+}
+
+/* The cancel's SQE; with no room it waits for some. */
+static void pviod_watch_cancel_submit(struct pviod_watch *w)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(w->q->worker);
+
+	if (unlikely(!sqe)) {
+		w->cancel_queued = true;
+		pviod_worker_sqe_wait(w->q->worker, &w->wait);
+		return;
+	}
+	w->cancel_queued = false;
+	io_uring_prep_cancel64(sqe, (uintptr_t)&w->io, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}
+
+/*
+ * Room again: a watch not on the ring yet goes there (or fires cancelled,
+ * never having been), a cancel waiting goes out.
+ */
+static void pviod_watch_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_watch *w =
+		(struct pviod_watch *)((char *)sw - offsetof(struct pviod_watch, wait));
+
+	if (w->queued) {
+		if (!w->cancelled) {
+			pviod_watch_submit(w);
+			return;
+		}
+		w->queued = false;
+		pviod_watch_done(&w->io, -ECANCELED);
+	} else if (w->cancel_queued && w->armed) {
+		pviod_watch_cancel_submit(w);
+	}
 }
 
 /**
@@ -557,25 +661,27 @@ void pviod_watch_init(struct pviod_watch *w, struct pviod_queue *q,
 {
 	memset(w, 0, sizeof(*w));
 	w->io.complete = pviod_watch_done;
+	w->wait.retry = pviod_watch_retry;
 	w->q = q;
 	w->fire = fire;
 }
 
-static struct io_uring_sqe *pviod_watch_sqe(struct pviod_watch *w)
+/*
+ * Arm the watch as set up: on the ring now, or as soon as it has room
+ * (armed either way: it fires once).
+ */
+static int pviod_watch_arm(struct pviod_watch *w)
 {
 	struct pviod_queue *q = w->q;
-	struct io_uring_sqe *sqe;
 
-	if (w->armed || (q->stopping && !q->inflight))
-		return NULL;
-	sqe = pviod_worker_sqe(q->worker);
-	if (!sqe)
-		return NULL;
-	io_uring_sqe_set_data(sqe, &w->io);
+	if (q->stopping && !q->inflight)
+		return -ESHUTDOWN;
 	w->armed = true;
+	w->cancelled = false;
 	w->next = q->watches;
 	q->watches = w;
-	return sqe;
+	pviod_watch_submit(w);
+	return 0;
 }
 
 /**
@@ -584,20 +690,19 @@ static struct io_uring_sqe *pviod_watch_sqe(struct pviod_watch *w)
  * @fd: the descriptor
  * @events: poll(2) events
  *
- * Return: 0; -EBUSY when it is armed already or the ring is full; -ESHUTDOWN
- * when the queue is stopping with nothing in flight.
+ * A full ring delays the poll, never loses it.
+ *
+ * Return: 0; -EBUSY when it is armed already; -ESHUTDOWN when the queue is
+ * stopping with nothing in flight.
  */
 int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events)
 {
-	struct io_uring_sqe *sqe;
-
-	if (w->q->stopping && !w->q->inflight)
-		return -ESHUTDOWN;
-	sqe = pviod_watch_sqe(w);
-	if (!sqe)
+	if (w->armed)
 		return -EBUSY;
-	io_uring_prep_poll_add(sqe, fd, events);
-	return 0;
+	w->timer = false;
+	w->fd = fd;
+	w->events = events;
+	return pviod_watch_arm(w);
 }
 
 /**
@@ -609,37 +714,28 @@ int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events)
  */
 int pviod_watch_timer(struct pviod_watch *w, uint64_t ns)
 {
-	struct io_uring_sqe *sqe;
-
-	if (w->q->stopping && !w->q->inflight)
-		return -ESHUTDOWN;
+	if (w->armed)
+		return -EBUSY;
+	w->timer = true;
 	w->ts.tv_sec = (long long)(ns / 1000000000u);
 	w->ts.tv_nsec = (long long)(ns % 1000000000u);
-	sqe = pviod_watch_sqe(w);
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_timeout(sqe, &w->ts, 0, 0);
-	return 0;
+	return pviod_watch_arm(w);
 }
 
 /**
  * pviod_watch_cancel - ask for an armed watch to fire with -ECANCELED
  * @w: the watch (its queue's worker); nothing happens when it is not armed
  *
- * It may still fire with its event if that came first.
+ * It may still fire with its event if that came first.  One still waiting
+ * for room on the ring fires cancelled at the worker's next turn.
  */
 void pviod_watch_cancel(struct pviod_watch *w)
 {
-	struct io_uring_sqe *sqe;
-
 	if (!w->armed || w->cancelled)
 		return;
-	sqe = pviod_worker_sqe(w->q->worker);
-	if (!sqe)
-		return;
-	io_uring_prep_cancel64(sqe, (uintptr_t)&w->io, 0);
-	io_uring_sqe_set_data(sqe, NULL);
 	w->cancelled = true;
+	if (!w->queued)
+		pviod_watch_cancel_submit(w);
 }
 
 /* The queue stops with nothing in flight: every watch left is cancelled (worker.c). */

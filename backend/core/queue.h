@@ -37,6 +37,7 @@
 #include "core/event.h"
 #include "core/inflight.h"
 #include "core/log.h"
+#include "core/worker.h"
 
 struct pviod_device;
 struct pviod_worker;
@@ -79,6 +80,7 @@ enum pviod_fault_mode {
 	PVIOD_FAULT_USED_LEN, /* len 0xffffffff */
 	PVIOD_FAULT_WORKER_DIE, /* once: the queue's worker acts as if its io_uring failed */
 	PVIOD_FAULT_DIE_AT_MSG, /* SIGKILL ourselves on receiving vhost-user request N */
+	PVIOD_FAULT_SQ_FULL, /* every other SQE taken finds no room (struct pviod_worker) */
 };
 
 struct pviod_fault {
@@ -99,8 +101,14 @@ int pviod_fault_parse(struct pviod_fault *f, const char *spec);
  *        expired, or -errno (-ECANCELED: cancelled); the watch is disarmed
  *        by then and may be armed again from @fire
  * @ts: the timer's interval (core's)
- * @armed: in flight on the worker's ring
- * @cancelled: a cancel was issued for it
+ * @wait: its SQE, or its cancel's, waits for room on the ring (core's)
+ * @fd: what a poll watches (core's)
+ * @events: for which events
+ * @timer: a timer, not a poll
+ * @armed: in flight on the worker's ring, or waiting to be
+ * @queued: armed, its SQE waiting for room (not on the ring yet)
+ * @cancelled: a cancel was asked for
+ * @cancel_queued: the cancel's SQE waits for room
  * @next: the queue's armed watches
  *
  * One-shot: armed with pviod_watch_poll() or pviod_watch_timer(), it fires
@@ -115,8 +123,14 @@ struct pviod_watch {
 	struct pviod_queue *q;
 	void (*fire)(struct pviod_watch *w, int res);
 	struct __kernel_timespec ts;
+	struct pviod_sqe_wait wait;
+	int fd;
+	unsigned int events;
+	bool timer;
 	bool armed;
+	bool queued;
 	bool cancelled;
+	bool cancel_queued;
 	struct pviod_watch *next;
 };
 
@@ -158,6 +172,8 @@ struct pviod_queue {
 	struct pviod_io kick_io; /* the read on kick_fd */
 	uint64_t kick_val; /* its buffer */
 	bool kick_armed; /* kick_io is in flight */
+	/* The kick read, or its cancel when stopping, waits for room on the ring. */
+	struct pviod_sqe_wait kick_wait;
 	bool stopping; /* draining for pviod_worker_queue_stop() */
 	bool broken; /* the ring or a request broke the protocol */
 	bool blocked; /* ->queue_serve said PVIOD_SERVE_BLOCKED */
@@ -224,6 +240,7 @@ int pviod_queue_setup(struct pviod_queue *q, unsigned int size);
 void pviod_queue_fini(struct pviod_queue *q);
 int __pviod_queue_pop_twice(struct pviod_queue *q, struct pvring_chain *c);
 void pviod_queue_started(struct pviod_queue *q);
+void pviod_queue_kick_cancel(struct pviod_queue *q);
 void pviod_queue_run(struct pviod_queue *q);
 void pviod_queue_break(struct pviod_queue *q, const char *why, int err);
 void pviod_queue_publish(struct pviod_queue *q);

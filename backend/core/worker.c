@@ -17,6 +17,15 @@
  * mutex hand-off orders everything the poster set up before the worker
  * touches it, and everything the worker did before the poster reuses it.
  *
+ * Room on the ring: pviod_worker_sqe() submits when the submission queue
+ * is full, which empties it unless the kernel takes nothing (out of memory,
+ * or completions it cannot post).  What still finds no room waits for it
+ * (pviod_worker_sqe_wait()) and is retried, in order, at the loop's next
+ * turn; while anything waits the worker sleeps at most
+ * PVIOD_WORKER_SQE_RETRY_NS, and reaps meanwhile, which is what frees the
+ * kernel.  The command and kick reads wait like anything else: an eventfd
+ * keeps its count, so a read armed late still sees every wake-up.
+ *
  * Polling (--poll, ring/pvring_poll.h): once idle, the worker keeps
  * looking at its rings' avail indices and its completion queue, with no
  * system call unless it has SQEs to submit, for the worker's poll window;
@@ -52,6 +61,7 @@
 #define PVIOD_WORKER_IDLE_POLLS 64 /* empty polls between looks at the clock */
 #define PVIOD_WORKER_STOP_WARN_S 10 /* a queue draining longer is reported */
 #define PVIOD_WORKER_STOP_GRACE_S 5 /* the drain a pending SIGTERM still waits for */
+#define PVIOD_WORKER_SQE_RETRY_NS 1000000 /* the longest sleep while something waits for room */
 
 enum pviod_cmd_type { PVIOD_CMD_START, PVIOD_CMD_STOP, PVIOD_CMD_EXIT, PVIOD_CMD_CALL };
 
@@ -67,22 +77,81 @@ struct pviod_cmd {
 
 static void pviod_worker_cmd_arm(struct pviod_worker *w);
 
+/* --fault sq-full: every other call finds the submission queue full. */
+static bool pviod_worker_fault_sq_full(struct pviod_worker *w)
+{
+	return w->fault_sq_full && (w->fault_sq_calls++ & 1);
+}
+
 /**
  * pviod_worker_sqe - an SQE on the worker's ring, submitting if it is full
  * @w: the worker (called on its thread)
  *
- * Return: the SQE, or NULL when even a submit freed none (the caller fails
- * the request).
+ * Return: the SQE, or NULL when even a submit freed none: the caller waits
+ * for room with pviod_worker_sqe_wait() (or, for what may be dropped, drops
+ * it), and never dereferences it.
  */
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	struct io_uring_sqe *sqe;
 
+	if (unlikely(pviod_worker_fault_sq_full(w))) {
+		w->sqe_full++;
+		return NULL;
+	}
+	sqe = io_uring_get_sqe(&w->ring);
 	if (unlikely(!sqe)) {
 		io_uring_submit(&w->ring);
 		sqe = io_uring_get_sqe(&w->ring);
+		if (!sqe)
+			w->sqe_full++;
 	}
 	return sqe;
+}
+
+/**
+ * pviod_worker_sqe_wait - wait for room on the worker's ring
+ * @w: the worker (on its thread)
+ * @sw: what waits, its ->retry set; not waiting already
+ *
+ * @sw->retry runs at the worker loop's next turn, after everything that
+ * waited before it, and before the worker sleeps for long.
+ */
+void pviod_worker_sqe_wait(struct pviod_worker *w, struct pviod_sqe_wait *sw)
+{
+	if (sw->waiting)
+		return;
+	sw->waiting = true;
+	sw->next = NULL;
+	*w->sqe_wait_tail = sw;
+	w->sqe_wait_tail = &sw->next;
+}
+
+/*
+ * Retry what waits for room, in order; the first that finds none again
+ * goes back to the head of the list, and the rest stay behind it.
+ */
+static void pviod_worker_sqe_retry(struct pviod_worker *w)
+{
+	struct pviod_sqe_wait *list = w->sqe_wait, *sw;
+
+	if (io_uring_sq_ready(&w->ring))
+		io_uring_submit(&w->ring);
+	w->sqe_wait = NULL;
+	w->sqe_wait_tail = &w->sqe_wait;
+	while ((sw = list)) {
+		list = sw->next;
+		sw->next = NULL;
+		sw->waiting = false;
+		sw->retry(sw);
+		if (sw->waiting && list) {
+			/* Still full: the rest keep their turn behind it. */
+			*w->sqe_wait_tail = list;
+			while (*w->sqe_wait_tail)
+				w->sqe_wait_tail = &(*w->sqe_wait_tail)->next;
+			break;
+		}
+	}
 }
 
 /**
@@ -323,7 +392,8 @@ static void pviod_worker_reap_stops(struct pviod_worker *w)
 	while ((c = *pp)) {
 		struct pviod_queue *q = c->q;
 
-		if (q->inflight || q->kick_armed || q->dirty || q->ready || q->watches) {
+		if (q->inflight || q->kick_armed || q->kick_wait.waiting || q->dirty || q->ready ||
+		    q->watches) {
 			/* Nothing in flight: what the device still waits for is moot. */
 			if (!q->inflight && q->watches)
 				__pviod_queue_watches_cancel(q);
@@ -347,7 +417,6 @@ static void pviod_worker_reap_stops(struct pviod_worker *w)
 static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 {
 	struct pviod_queue *q = c->q;
-	struct io_uring_sqe *sqe;
 
 	switch (c->type) {
 	case PVIOD_CMD_START:
@@ -358,13 +427,8 @@ static void pviod_worker_cmd_run(struct pviod_worker *w, struct pviod_cmd *c)
 		break;
 	case PVIOD_CMD_STOP:
 		q->stopping = true;
-		if (q->kick_armed) {
-			sqe = pviod_worker_sqe(w);
-			if (sqe) {
-				io_uring_prep_cancel64(sqe, (uintptr_t)&q->kick_io, 0);
-				io_uring_sqe_set_data(sqe, NULL);
-			}
-		}
+		if (q->kick_armed)
+			pviod_queue_kick_cancel(q);
 		c->next = w->stopping;
 		w->stopping = c;
 		break;
@@ -407,13 +471,30 @@ static void pviod_worker_cmd_done(struct pviod_io *io, int res)
 		pviod_worker_cmd_arm(w);
 }
 
+/*
+ * Keep the read of the command eventfd in flight.  With no room it waits:
+ * a command posted meanwhile leaves its count in the eventfd, which the
+ * read takes as soon as it is armed.
+ */
 static void pviod_worker_cmd_arm(struct pviod_worker *w)
 {
 	struct io_uring_sqe *sqe = pviod_worker_sqe(w);
 
-	/* The ring was just submitted by pviod_worker_sqe(): there is room. */
+	if (unlikely(!sqe)) {
+		pviod_worker_sqe_wait(w, &w->cmd_wait);
+		return;
+	}
 	io_uring_prep_read(sqe, w->cmd_fd, &w->cmd_val, sizeof(w->cmd_val), 0);
 	io_uring_sqe_set_data(sqe, &w->cmd_io);
+}
+
+static void pviod_worker_cmd_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_worker *w =
+		(struct pviod_worker *)((char *)sw - offsetof(struct pviod_worker, cmd_wait));
+
+	if (!w->exit)
+		pviod_worker_cmd_arm(w);
 }
 
 /*
@@ -536,6 +617,17 @@ static void pviod_worker_die(struct pviod_worker *w)
 	}
 }
 
+/* Sleep, but not past the next retry of what waits for room (-ETIME is no error). */
+static int pviod_worker_wait_short(struct pviod_worker *w)
+{
+	struct __kernel_timespec ts = { 0, PVIOD_WORKER_SQE_RETRY_NS };
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+	return ret == -ETIME ? 0 : ret;
+}
+
 static void *pviod_worker_main(void *arg)
 {
 	struct pviod_worker *w = arg;
@@ -545,6 +637,8 @@ static void *pviod_worker_main(void *arg)
 
 	pviod_worker_cmd_arm(w);
 	while (!w->exit) {
+		if (unlikely(w->sqe_wait))
+			pviod_worker_sqe_retry(w);
 		pviod_worker_flush_dirty(w);
 		pviod_worker_run_ready(w);
 		pviod_worker_flush_dirty(w);
@@ -587,6 +681,8 @@ static void *pviod_worker_main(void *arg)
 		w->sleeps++;
 		if (unlikely(w->fault_die))
 			ret = -EIO;
+		else if (unlikely(w->sqe_wait))
+			ret = pviod_worker_wait_short(w);
 		else
 			ret = io_uring_submit_and_wait(&w->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
@@ -882,6 +978,9 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 		pvring_poll_init(&w->poll, cfg->poll, cfg->poll_max_us * 1000u, cfg->poll_grow,
 				 cfg->poll_shrink);
 		w->cmd_io.complete = pviod_worker_cmd_done;
+		w->cmd_wait.retry = pviod_worker_cmd_retry;
+		w->sqe_wait_tail = &w->sqe_wait;
+		w->fault_sq_full = cfg->fault_sq_full;
 		pthread_mutex_init(&w->lock, NULL);
 		/* Timed waits (pviod_worker_stop_wait()) count on the monotonic clock. */
 		pthread_condattr_init(&cattr);

@@ -29,6 +29,25 @@
 struct pviod_queue;
 struct pviod_cmd;
 
+/**
+ * struct pviod_sqe_wait - something that found no room on its worker's ring
+ * @retry: run on the worker at its loop's next turn, after a submit: takes
+ *         its SQE with pviod_worker_sqe() again and, finding none again,
+ *         waits again with pviod_worker_sqe_wait()
+ * @next: the worker's list of waiters, in the order they came
+ * @waiting: on that list
+ *
+ * A read that must stay armed (a command, a kick), a cancel, a watch or a
+ * request: each would be lost, or fail, if the caller gave up on a full
+ * submission queue, so it waits for room instead.  Embedded in what waits,
+ * which must live until @retry ran.
+ */
+struct pviod_sqe_wait {
+	void (*retry)(struct pviod_sqe_wait *sw);
+	struct pviod_sqe_wait *next;
+	bool waiting;
+};
+
 struct pviod_worker_config {
 	unsigned int nworkers;
 	enum pvring_poll_mode poll; /* --poll: adaptive (the default), on or off */
@@ -38,6 +57,7 @@ struct pviod_worker_config {
 	/* --cpus: worker i runs on cpus[i % ncpus]; ncpus 0: where the scheduler likes */
 	cpu_set_t *cpus;
 	unsigned int ncpus;
+	bool fault_sq_full; /* --fault sq-full (test only) */
 };
 
 struct pviod_worker {
@@ -74,17 +94,27 @@ struct pviod_worker {
 	int cmd_fd; /* eventfd: a command was posted */
 	struct pviod_io cmd_io;
 	uint64_t cmd_val;
+	struct pviod_sqe_wait cmd_wait; /* the read of cmd_fd, waiting for room */
 
 	/* The worker's own. */
 	struct pviod_cmd *stopping; /* stop commands waiting for their queue to drain */
 	struct pviod_queue *queues; /* running queues */
 	struct pviod_queue *dirty; /* queues to publish and signal after this batch */
 	struct pviod_queue *ready; /* queues to run again before sleeping */
+	/* What found the submission queue full, retried in order (pviod_worker_sqe_wait()). */
+	struct pviod_sqe_wait *sqe_wait, **sqe_wait_tail;
+	uint64_t sqe_full; /* times pviod_worker_sqe() found no room */
 	bool exit;
 	/* Its io_uring failed: every command fails at once with -EIO (lock). */
 	bool dead;
 	/* --fault worker-die: fail the next wait as if the ring had (test only). */
 	bool fault_die;
+	/*
+	 * --fault sq-full (test only): every other pviod_worker_sqe() finds no
+	 * room, as when a submit cannot empty the submission queue.
+	 */
+	bool fault_sq_full;
+	unsigned int fault_sq_calls;
 };
 
 /* Every worker of a daemon; queues are spread over them round-robin. */
@@ -103,6 +133,7 @@ void pviod_worker_queue_stop(struct pviod_queue *q);
 int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue *q, void *arg),
 			    void *arg);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
+void pviod_worker_sqe_wait(struct pviod_worker *w, struct pviod_sqe_wait *sw);
 void pviod_worker_submit(struct pviod_worker *w);
 void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q);
 int pviod_worker_file_register(struct pviod_worker *w, int fd);

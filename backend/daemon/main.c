@@ -132,7 +132,8 @@ static void pviod_usage(FILE *f)
 		"                         (len 0xffffffff); or worker-die: the worker of that\n"
 		"                         queue acts as if its io_uring failed; or die-at-msg:N:\n"
 		"                         SIGKILL on receiving vhost-user request N (a crash at\n"
-		"                         that step of the handshake)\n"
+		"                         that step of the handshake); or sq-full: every other\n"
+		"                         SQE a worker takes finds its submission queue full\n"
 		"\n"
 		"QEMU: -chardev socket,id=c0,path=PATH\n"
 		"      -device vhost-user-blk-pci,chardev=c0,num-queues=N\n"
@@ -299,10 +300,11 @@ int main(int argc, char **argv)
 		case 'F':
 			if (pviod_fault_parse(&fault, optarg)) {
 				fprintf(stderr,
-					"pviod: --fault %s: expected used-id, used-dup, used-len or worker-die, optionally :N, or die-at-msg:N\n",
+					"pviod: --fault %s: expected used-id, used-dup, used-len or worker-die, optionally :N, die-at-msg:N, or sq-full\n",
 					optarg);
 				return PVIOD_EXIT_USAGE;
 			}
+			wcfg.fault_sq_full = fault.mode == PVIOD_FAULT_SQ_FULL;
 			fprintf(stderr,
 				"pviod: --fault %s: TEST MODE, the devices will corrupt their used rings\n",
 				optarg);

@@ -555,25 +555,29 @@ void pviod_net_src_ready(struct pviod_io *io, int res)
 	pviod_queue_run(p->rxq);
 }
 
-static void pviod_net_src_arm(struct pviod_net_pair *p)
+/* Return: false when the worker's ring has no room for the poll. */
+static bool pviod_net_src_arm(struct pviod_net_pair *p)
 {
 	struct io_uring_sqe *sqe;
 
 	if (p->src_armed || p->src_fd < 0)
-		return;
+		return true;
 	sqe = pviod_worker_sqe(p->rxq->worker);
 	if (!sqe)
-		return; /* retried on the next rx kick */
+		return false;
 	io_uring_prep_poll_add(sqe, p->src_fd, POLLIN);
 	io_uring_sqe_set_data(sqe, &p->src_io);
 	p->src_armed = true;
+	return true;
 }
 
 /*
  * Move what the source holds into the driver's buffers, a bounded amount per
  * call.  Return: PVIOD_SERVE_EMPTY when the driver has no buffer for the
  * next frame (its kick, or a busy-poll, brings us back); PVIOD_SERVE_IDLE
- * otherwise, with the source's poll armed when frames may come.
+ * otherwise, with the source's poll armed when frames may come;
+ * PVIOD_SERVE_MORE when the poll found no room on the ring: no kick may
+ * come (the driver has buffers), so the worker comes back to arm it.
  */
 static enum pviod_serve pviod_net_src_drain(struct pviod_net_pair *p)
 {
@@ -607,7 +611,10 @@ static enum pviod_serve pviod_net_src_drain(struct pviod_net_pair *p)
 		if (p->rx_staged >= PVIOD_NET_BATCH)
 			pviod_net_rx_flush(p);
 	}
-	pviod_net_src_arm(p);
+	if (!pviod_net_src_arm(p)) {
+		pviod_net_rx_flush(p);
+		return PVIOD_SERVE_MORE;
+	}
 out_flush:
 	pviod_net_rx_flush(p);
 	return PVIOD_SERVE_IDLE;

@@ -34,6 +34,8 @@ INTEGRATION_TESTS += tests/backend/blk_nbd.sh tests/backend/blk_rbd.sh
 
 # A front-end stalled mid-message must not hold the other devices.
 INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker_die.sh
+# A worker whose submission queue stays full neither crashes nor loses a wake-up.
+INTEGRATION_TESTS += tests/backend/fault_sq_full.sh
 # SIGTERM ends pviod even when a request never completes (nbdkit's delay filter).
 INTEGRATION_TESTS += tests/backend/stop_stuck.sh
 
