@@ -46,7 +46,7 @@
 #                       stamp is in VMT_DISK, VMT_RO is unchanged
 #   vmt_cw_progress CTRL  the guest crash_writer's progress (writes completed,
 #                       which it puts in the control disk CTRL's second
-#                       sector every second), 0 before the first
+#                       sector every 250 ms), 0 before the first
 #   vmt_pviod_stop PID RC LOG
 #                       SIGTERM to pviod PID, wait; two test points: it
 #                       exited 0, LOG has no "error:" (LOG's tail printed

@@ -120,7 +120,7 @@ pviod_start()
 }
 
 # The guest's last progress figure (writes completed, which it writes into
-# the control disk's second sector every second), 0 before the first.
+# the control disk's second sector every 250 ms), 0 before the first.
 progress()
 {
 	vmt_cw_progress "$ctrl"

@@ -10,7 +10,7 @@
  *	holds its last generation.  They stop when the first sector of CTRL
  *	(a disk the host writes) starts with "STOP", then re-read every block
  *	they wrote.  Prints TAP, and "# counts: N0 N1 ..." for the host: the
- *	number of writes each process saw complete.  Every second the total
+ *	number of writes each process saw complete.  Every 250 ms the total
  *	so far goes to CTRL's second sector ("progress N"), for the host.
  *   crash_writer check IMAGE SEED NPROC N0 N1 ...
  *	on the host: replay each process's sequence up to its count and check
@@ -160,7 +160,7 @@ static int cw_run(const char *dev, const char *ctrl_dev, uint64_t seed, unsigned
 	struct cw_shared *sh;
 	pid_t pids[CW_NPROC_MAX];
 	uint64_t total = 0, last = 0;
-	unsigned int w, secs = 0;
+	unsigned int w, ticks = 0;
 	int ctrl, st, failed = 0;
 	char *pbuf;
 	void *cbuf;
@@ -180,17 +180,19 @@ static int cw_run(const char *dev, const char *ctrl_dev, uint64_t seed, unsigned
 	}
 	while (!cw_stop_requested(ctrl, cbuf)) {
 		usleep(250000);
-		if (++secs % 4)
-			continue;
+		ticks++;
 		for (total = 0, w = 0; w < nproc; w++)
 			total += __atomic_load_n(&sh->count[w], __ATOMIC_RELAXED);
-		/* The host reads this to see that I/O resumed after a restart. */
+		/*
+		 * Each tick: the host waits for this to move after every
+		 * restart of pviod, to see that I/O resumed.
+		 */
 		memset(pbuf, 0, 512);
 		snprintf(pbuf, 512, "progress %" PRIu64 "\n", total);
 		if (pwrite(ctrl, pbuf, 512, 512) != 512)
 			printf("# progress to the control disk: %s\n", strerror(errno));
-		if (secs % 40 == 0) {
-			printf("# %u s: %" PRIu64 " writes completed (+%" PRIu64 ")\n", secs / 4,
+		if (ticks % 40 == 0) {
+			printf("# %u s: %" PRIu64 " writes completed (+%" PRIu64 ")\n", ticks / 4,
 			       total, total - last);
 			last = total;
 		}
