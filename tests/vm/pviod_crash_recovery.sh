@@ -8,7 +8,7 @@
 # (vhost-user-blk-pci, QEMU's chardev with reconnect=1, 2 queues): 4
 # processes writing 4 KiB blocks with O_DIRECT and reading each back.  The
 # host kills pviod with SIGKILL at random moments CRASH_KILLS times
-# (default 20), restarting it each time and waiting until the guest's
+# (default 10), restarting it each time and waiting until the guest's
 # progress (in its kernel log) moves again; then once at each step of
 # QEMU's reconnect handshake (CRASH_HANDSHAKE, a list of vhost-user request
 # numbers: a pviod started with --fault die-at-msg:R dies on receiving R,
@@ -40,7 +40,7 @@ if ! why=$(vm_backend_can pviod); then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-kills=${CRASH_KILLS:-20}
+kills=${CRASH_KILLS:-10}
 # vhost-user requests of QEMU's handshake to die at (protocol/vhost_user.h):
 # GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, GET_QUEUE_NUM,
 # SET_OWNER, GET_CONFIG, SET_FEATURES, GET_INFLIGHT_FD, SET_INFLIGHT_FD,
