@@ -73,6 +73,18 @@ vm_qemu_at_least()
 	[ -n "$v" ] && [ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -n 1)" = "$1" ]
 }
 
+# vm_chardev_reconnect: the option of a vhost-user chardev that reconnects
+# after the back-end went away: every 250 ms where QEMU takes reconnect-ms
+# (9.2 on), else every second (reconnect=1, the shortest before 9.2).
+vm_chardev_reconnect()
+{
+	if vm_qemu_at_least 9.2; then
+		echo reconnect-ms=250
+	else
+		echo reconnect=1
+	fi
+}
+
 # vm_ko NAME: the path of the guest kernel module NAME.ko (pvio_core,
 # pvio_blk, pvio_net or pvio_con) as `make modules` builds it, whether or not
 # it is built yet.  The one place that knows where the modules are built:

@@ -23,7 +23,9 @@
 #                            '{"device": "drive-vblk0", "size": BYTES}',
 #                            qmp.py SOCK device_del '{"id": "vblk0"}'.
 #   --vhost-user-blk SOCK[,opt=v...]  vhost-user-blk-pci on a back-end's
-#                            socket (num-queues=, id=..., default id vublkN)
+#                            socket (num-queues=, id=..., default id vublkN);
+#                            this and --net-vhost-user reconnect to a
+#                            back-end that went away (vm_chardev_reconnect)
 #   --net-vhost-user SOCK[,queues=N][,opt=v...]  virtio-net-pci on a
 #                            vhost-user netdev (default id vunetN; on QEMU
 #                            before 10.0 vectors=0 unless given: 7.2 crashes
@@ -135,7 +137,7 @@ add_vhost_user_blk()
 		*) dev_opts+=",$o" ;;
 		esac
 	done
-	qemu_dev+=(-chardev "socket,id=$chr,path=$spec_path,reconnect=1"
+	qemu_dev+=(-chardev "socket,id=$chr,path=$spec_path,$(vm_chardev_reconnect)"
 		-device "vhost-user-blk-pci,chardev=$chr,id=$id$dev_opts")
 	n_vublk=$((n_vublk + 1))
 	n_chr=$((n_chr + 1))
@@ -168,7 +170,7 @@ add_net_vhost_user()
 		*) dev_opts+=",vectors=0" ;;
 		esac
 	fi
-	qemu_dev+=(-chardev "socket,id=$chr,path=$spec_path,reconnect=1"
+	qemu_dev+=(-chardev "socket,id=$chr,path=$spec_path,$(vm_chardev_reconnect)"
 		-netdev "type=vhost-user,id=net-$id,chardev=$chr$net_opts"
 		-device "virtio-net-pci,netdev=net-$id,id=$id$dev_opts")
 	n_net=$((n_net + 1))

@@ -4,20 +4,20 @@
 # VM test: pviod crash recovery with in-flight tracking
 # (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, Documentation/reliability.rst).
 #
-# A guest with the stock virtio_blk runs crash_writer on a pviod disk
-# (vhost-user-blk-pci, QEMU's chardev with reconnect=1, 2 queues): 4
-# processes writing 4 KiB blocks with O_DIRECT and reading each back.  The
-# host kills pviod with SIGKILL at random moments CRASH_KILLS times
-# (default 10), restarting it each time and waiting until the guest's
-# progress (in its kernel log) moves again; then once at each step of
-# QEMU's reconnect handshake (CRASH_HANDSHAKE, a list of vhost-user request
-# numbers: a pviod started with --fault die-at-msg:R dies on receiving R,
-# and the next one must let the guest's I/O go on); then CRASH_TERMS times (default
-# 3) with SIGTERM (pviod must exit 0).  The guest reports its progress in
-# the control disk.  Then it writes STOP into a small
-# control disk (QEMU's own virtio-blk); the guest re-reads every block it
-# wrote and powers off; the host replays the guest's writes and checks that
-# the image holds every write the guest saw complete.
+# A guest with the stock virtio_blk runs crash_writer on a pviod
+# disk (vhost-user-blk-pci, 2 queues, QEMU's chardev reconnecting:
+# vm_chardev_reconnect): 4 processes writing 4 KiB blocks with O_DIRECT and
+# reading each back.  The host kills pviod with SIGKILL at random moments
+# CRASH_KILLS times (default 10), restarting it each time and waiting
+# until the guest's progress (in its kernel log) moves again; then once
+# at each step of QEMU's reconnect handshake (CRASH_HANDSHAKE, a list of
+# vhost-user request numbers: a pviod started with --fault die-at-msg:R
+# dies on receiving R, and the next one must let the guest's I/O go on);
+# then CRASH_TERMS times (default 3) with SIGTERM (pviod must exit 0).
+# The guest reports its progress in the control disk.  Then it writes STOP
+# into a small control disk (QEMU's own virtio-blk); the guest re-reads
+# every block it wrote and powers off; the host replays the guest's writes
+# and checks that the image holds every write the guest saw complete.
 #
 # CRASH_PACKED=1 puts the disk on packed rings (packed=on; the guest checks
 # that VIRTIO_F_RING_PACKED was negotiated, and the host that pviod tracked
