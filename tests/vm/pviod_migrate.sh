@@ -9,7 +9,7 @@
 # stock virtio_blk runs crash_writer on that disk (vhost-user-blk-pci, 2
 # queues): writers that write 4 KiB blocks with O_DIRECT, read each back at
 # once and re-read older ones.  The host live-migrates the guest between two
-# QEMU processes on this machine, MIGRATIONS times (default 6) back and
+# QEMU processes on this machine, MIGRATIONS times (default 4) back and
 # forth: each time a new QEMU starts with -incoming on the other socket, the
 # running one migrates to it over QMP (migrate, then query-migrate until it
 # completes) and quits.  The guest's I/O must go on after each migration
@@ -49,7 +49,7 @@ if ! why=$(vm_backend_can pviod); then
 	exit 4
 fi
 vmt_driver_modules
-migrations=${MIGRATIONS:-6}
+migrations=${MIGRATIONS:-4}
 nproc=2
 mem=256
 pviod=$(vm_pviod)

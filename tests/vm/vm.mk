@@ -62,7 +62,7 @@ VM_TESTS += tests/vm/pviod_blk_nbd.sh tests/vm/pviod_blk_rbd.sh
 VM_TESTS += tests/vm/pviod_crash_recovery_nbd.sh tests/vm/pviod_crash_recovery_rbd.sh
 
 # Live migration (migrate_lib.sh: the QEMU pair and QMP steps): a guest's
-# pviod disk under verified writes, migrated six times between two QEMUs on
+# pviod disk under verified writes, migrated four times between two QEMUs on
 # one pviod (two sockets, one image); a guest's pviod NIC (two taps on a
 # bridge) receiving a TCP stream (md5) across four migrations; both again
 # with pvio_blk and pvio_net as the guest's drivers; the disk between two
