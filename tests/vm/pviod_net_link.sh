@@ -8,7 +8,7 @@
 # netdev, which also stops the back-end's rings (GET_VRING_BASE) while down
 # and starts them again where they stopped.  One boot, the stock virtio_net
 # then pvio_net (no module parameter), each through PVG_LINK_CYCLES down/up
-# cycles (default 2): the guest (guest/pvio_net.sh, PVG_MODE=link) asks for
+# cycles (default 1): the guest (guest/pvio_net.sh, PVG_MODE=link) asks for
 # each change through its kernel log, sees carrier and operstate follow, no
 # answer while down, then no ping lost and TCP with sha256 verified (host to
 # guest each cycle, both ways on the last) once the host answers again.  pviod logs its messages (debug):
@@ -27,7 +27,7 @@ pvg_modules
 pvn_need
 pvn_need_pviod
 
-cycles=${PVG_LINK_CYCLES:-2}
+cycles=${PVG_LINK_CYCLES:-1}
 console=$VMT_TMP/console
 qmp=$VMT_TMP/qmp.sock
 sock=$VMT_TMP/net.sock
