@@ -580,6 +580,12 @@ static void pviod_watch_done(struct pviod_io *io, int res)
 {
 	struct pviod_watch *w = (struct pviod_watch *)io, **pp;
 
+	if (w->multishot && (w->q->worker->cqe_flags & IORING_CQE_F_MORE)) {
+		/* Still armed; an event that beat the cancel is not wanted any more. */
+		if (!w->cancelled)
+			w->fire(w, res);
+		return;
+	}
 	for (pp = &w->q->watches; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -589,6 +595,7 @@ static void pviod_watch_done(struct pviod_io *io, int res)
 	w->armed = false;
 	w->cancelled = false;
 	w->cancel_queued = false;
+	w->multishot = false;
 	/* A timer that ran its course completes with -ETIME. */
 	if (res == -ETIME)
 		res = 0;
@@ -608,6 +615,8 @@ static bool pviod_watch_submit(struct pviod_watch *w)
 	w->queued = false;
 	if (w->timer)
 		io_uring_prep_timeout(sqe, &w->ts, 0, 0);
+	else if (w->multishot)
+		io_uring_prep_poll_multishot(sqe, w->fd, w->events);
 	else
 		io_uring_prep_poll_add(sqe, w->fd, w->events);
 	io_uring_sqe_set_data(sqe, &w->io);
@@ -684,6 +693,17 @@ static int pviod_watch_arm(struct pviod_watch *w)
 	return 0;
 }
 
+static int __pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events, bool multishot)
+{
+	if (w->armed)
+		return -EBUSY;
+	w->timer = false;
+	w->fd = fd;
+	w->events = events;
+	w->multishot = multishot;
+	return pviod_watch_arm(w);
+}
+
 /**
  * pviod_watch_poll - fire once @fd has one of @events (POLLIN, POLLOUT)
  * @w: the watch, not armed (its queue's worker)
@@ -697,12 +717,27 @@ static int pviod_watch_arm(struct pviod_watch *w)
  */
 int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events)
 {
-	if (w->armed)
-		return -EBUSY;
-	w->timer = false;
-	w->fd = fd;
-	w->events = events;
-	return pviod_watch_arm(w);
+	return __pviod_watch_poll(w, fd, events, false);
+}
+
+/**
+ * pviod_watch_poll_multi - fire whenever @fd is woken with one of @events
+ * @w: the watch, not armed (its queue's worker)
+ * @fd: the descriptor
+ * @events: poll(2) events
+ *
+ * For a descriptor waited on for every request (a socket's replies, a
+ * completion eventfd): one io_uring poll serves them all, where a one-shot
+ * watch costs a submission per request.  It fires on wake-ups, not on a
+ * level: @fire must take everything that is ready (read the socket until it
+ * would block, take the whole completion list), and one wake-up may come
+ * after what it announced was taken already.
+ *
+ * Return: pviod_watch_poll()'s.
+ */
+int pviod_watch_poll_multi(struct pviod_watch *w, int fd, unsigned int events)
+{
+	return __pviod_watch_poll(w, fd, events, true);
 }
 
 /**

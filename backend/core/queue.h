@@ -109,14 +109,18 @@ int pviod_fault_parse(struct pviod_fault *f, const char *spec);
  * @queued: armed, its SQE waiting for room (not on the ring yet)
  * @cancelled: a cancel was asked for
  * @cancel_queued: the cancel's SQE waits for room
+ * @multishot: armed by pviod_watch_poll_multi()
  * @next: the queue's armed watches
  *
  * One-shot: armed with pviod_watch_poll() or pviod_watch_timer(), it fires
- * once.  The queue does not finish stopping while a watch is armed: once
- * its last request completed, the core cancels the watches that are left
- * and waits for their completions, so the memory of a watch may be freed
- * once the queue is stopped.  While the queue stops with nothing in flight,
- * arming fails.
+ * once.  Armed with pviod_watch_poll_multi(), it fires on every wake-up of
+ * the descriptor and stays armed (@armed still true in @fire), with no
+ * system call to re-arm it, until it is cancelled or the kernel ends it
+ * (then it fires disarmed, like a one-shot watch).  The queue does not
+ * finish stopping while a watch is armed: once its last request completed,
+ * the core cancels the watches that are left and waits for their
+ * completions, so the memory of a watch may be freed once the queue is
+ * stopped.  While the queue stops with nothing in flight, arming fails.
  */
 struct pviod_watch {
 	struct pviod_io io;
@@ -131,12 +135,14 @@ struct pviod_watch {
 	bool queued;
 	bool cancelled;
 	bool cancel_queued;
+	bool multishot;
 	struct pviod_watch *next;
 };
 
 void pviod_watch_init(struct pviod_watch *w, struct pviod_queue *q,
 		      void (*fire)(struct pviod_watch *w, int res));
 int pviod_watch_poll(struct pviod_watch *w, int fd, unsigned int events);
+int pviod_watch_poll_multi(struct pviod_watch *w, int fd, unsigned int events);
 int pviod_watch_timer(struct pviod_watch *w, uint64_t ns);
 void pviod_watch_cancel(struct pviod_watch *w);
 void __pviod_queue_watches_cancel(struct pviod_queue *q);

@@ -510,8 +510,10 @@ static unsigned int pviod_worker_reap(struct pviod_worker *w)
 		for (i = 0; i < got; i++) {
 			struct pviod_io *io = io_uring_cqe_get_data(cqes[i]);
 
-			if (io)
+			if (io) {
+				w->cqe_flags = cqes[i]->flags;
 				io->complete(io, cqes[i]->res);
+			}
 		}
 		io_uring_cq_advance(&w->ring, got);
 		n += got;

@@ -104,6 +104,11 @@ struct pviod_worker {
 	/* What found the submission queue full, retried in order (pviod_worker_sqe_wait()). */
 	struct pviod_sqe_wait *sqe_wait, **sqe_wait_tail;
 	uint64_t sqe_full; /* times pviod_worker_sqe() found no room */
+	/*
+	 * The flags of the CQE whose completion runs now (IORING_CQE_F_MORE:
+	 * a multishot request stays armed), for the completions that ask.
+	 */
+	unsigned int cqe_flags;
 	bool exit;
 	/* Its io_uring failed: every command fails at once with -EIO (lock). */
 	bool dead;
