@@ -395,6 +395,21 @@ int pviod_blk_rbd_open(struct pviod_blk_engine *e, const char *dev_name,
 	rados_conf_set(r->cluster, "client_mount_timeout", "10");
 	rados_conf_set(r->cluster, "rados_osd_op_timeout", tmo);
 	rados_conf_set(r->cluster, "rados_mon_op_timeout", tmo);
+	/*
+	 * No librbd cache, whatever ceph.conf says: a write completes once
+	 * the OSDs have it.  librbd's default (rbd_cache on, write-through
+	 * until the first flush, then write-around) would complete writes
+	 * that live only in this process; a pviod that crashes or is killed
+	 * under a running guest, which never learns of it (pviod restarts
+	 * and resubmits only what had not completed), would lose them, and
+	 * the guest's next FLUSH would vouch for them all the same.
+	 */
+	ret = rados_conf_set(r->cluster, "rbd_cache", "false");
+	if (ret < 0) {
+		pr_err("%s: rbd=%s: cannot turn librbd's cache off (rbd_cache): %s", dev_name,
+		       o->spec, strerror(-ret));
+		goto err;
+	}
 	rados_conf_get(r->cluster, "mon_host", mons, sizeof(mons));
 	ret = rados_connect(r->cluster);
 	if (ret < 0) {
