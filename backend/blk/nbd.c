@@ -632,6 +632,31 @@ static void pviod_nbd_queue_free(struct pviod_blk_engine *e, void *eq)
 	free(nq);
 }
 
+/* SIGUSR1, the queue's worker: where its connection stands. */
+static void pviod_nbd_queue_stats(struct pviod_blk_engine *e, struct pviod_queue *q, void *eq)
+{
+	static const char *const state[] = { "idle", "connecting", "ready", "backoff" };
+	struct pviod_nbd_queue *nq = eq;
+	unsigned int dir;
+
+	if (!nq)
+		return;
+	if (!nq->h) {
+		pr_info("%s: queue %u: nbd: %s, no connection", nq->n->dev_name, q->index,
+			state[nq->state]);
+		return;
+	}
+	dir = nbd_aio_get_direction(nq->h);
+	pr_info("%s: queue %u: nbd: %s, libnbd %s with %lld commands in flight, waiting to%s%s; watches%s%s",
+		nq->n->dev_name, q->index, state[nq->state],
+		nbd_aio_is_ready(nq->h) == 1	  ? "ready" :
+		nbd_aio_is_processing(nq->h) == 1 ? "processing" :
+						    "not ready",
+		(long long)nbd_aio_in_flight(nq->h), dir & LIBNBD_AIO_DIRECTION_READ ? " read" : "",
+		dir & LIBNBD_AIO_DIRECTION_WRITE ? " write" : "", nq->rd.armed ? " read" : "",
+		nq->wr.armed ? " write" : "");
+}
+
 /* Control thread: run @h until command @cookie completed, @ms at most. */
 static int pviod_nbd_wait_cmd(struct nbd_handle *h, int64_t cookie, int ms)
 {
@@ -726,6 +751,7 @@ static const struct pviod_blk_engine_ops pviod_blk_nbd_ops = {
 	.name = "nbd",
 	.queue_init = pviod_nbd_queue_init,
 	.queue_free = pviod_nbd_queue_free,
+	.queue_stats = pviod_nbd_queue_stats,
 	.submit = pviod_nbd_submit,
 	.flush = pviod_nbd_flush,
 	.close = pviod_nbd_close,
