@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <libnbd.h>
 
 #include "blk/blk.h"
@@ -79,6 +80,7 @@ struct pviod_nbd_queue {
 	uint64_t lost_ns; /* when the connection went; 0 while it is up */
 	uint64_t retry_ns; /* the next back-off */
 	bool failed_logged;
+	uint64_t spurious; /* read wake-ups with nothing to read, not passed to libnbd */
 	struct pviod_nbd_op *waiting; /* operations for the next connection */
 	struct pviod_nbd_op **waiting_tail;
 	struct pviod_nbd_op *finished; /* commands done, not yet handed back */
@@ -504,6 +506,30 @@ static void pviod_nbd_process(struct pviod_nbd_queue *nq)
 	pviod_nbd_arm(nq);
 }
 
+/*
+ * A read wake-up with no reply awaited: is the socket empty after all?
+ * libnbd starts reading a new reply on every read notification it gets
+ * when idle, and when that read would block it stays at the start of a
+ * reply (REPLY.START, not READY) until the socket is readable; a command
+ * issued meanwhile waits for READY unsent, so no reply comes to end the
+ * wait, and the queue hangs.  Such wake-ups come (a poll completes with
+ * the wake-up's events, and the bytes that woke it may have been read
+ * since), rarely: the peek costs a system call only then.  A hang-up or
+ * bytes the server sent unasked go to libnbd as usual.
+ */
+static bool pviod_nbd_spurious(struct pviod_nbd_queue *nq)
+{
+	char c;
+
+	if (nbd_aio_is_ready(nq->h) != 1 || nbd_aio_in_flight(nq->h) != 0)
+		return false;
+	if (recv(nbd_aio_get_fd(nq->h), &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK))
+		return false;
+	nq->spurious++;
+	return true;
+}
+
 static void pviod_nbd_notify(struct pviod_nbd_queue *nq, bool write, int res)
 {
 	if (!nq->h)
@@ -520,7 +546,7 @@ static void pviod_nbd_notify(struct pviod_nbd_queue *nq, bool write, int res)
 	}
 	if (write)
 		nbd_aio_notify_write(nq->h);
-	else
+	else if (!pviod_nbd_spurious(nq))
 		nbd_aio_notify_read(nq->h);
 	pviod_nbd_process(nq);
 }
@@ -647,14 +673,14 @@ static void pviod_nbd_queue_stats(struct pviod_blk_engine *e, struct pviod_queue
 		return;
 	}
 	dir = nbd_aio_get_direction(nq->h);
-	pr_info("%s: queue %u: nbd: %s, libnbd %s with %lld commands in flight, waiting to%s%s; watches%s%s",
+	pr_info("%s: queue %u: nbd: %s, libnbd %s with %lld commands in flight, waiting to%s%s; watches%s%s; %llu empty read wake-ups",
 		nq->n->dev_name, q->index, state[nq->state],
 		nbd_aio_is_ready(nq->h) == 1	  ? "ready" :
 		nbd_aio_is_processing(nq->h) == 1 ? "processing" :
 						    "not ready",
 		(long long)nbd_aio_in_flight(nq->h), dir & LIBNBD_AIO_DIRECTION_READ ? " read" : "",
 		dir & LIBNBD_AIO_DIRECTION_WRITE ? " write" : "", nq->rd.armed ? " read" : "",
-		nq->wr.armed ? " write" : "");
+		nq->wr.armed ? " write" : "", (unsigned long long)nq->spurious);
 }
 
 /* Control thread: run @h until command @cookie completed, @ms at most. */
