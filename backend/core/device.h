@@ -39,6 +39,8 @@ struct pviod_queue_counters {
 	uint64_t errors; /* requests completed with an error, bad chains or headers */
 	/* The core's: kick reads, interrupts sent, polls that found work. */
 	uint64_t kicks, calls, polls;
+	uint64_t poll_misses; /* poll windows that ended with nothing (then kicks, sleep) */
+	uint64_t runs; /* times the queue was served (a kick, a poll hit, a retry) */
 	uint64_t in_flight; /* popped, not yet given back */
 	unsigned int ndrops;
 	struct {

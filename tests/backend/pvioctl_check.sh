@@ -9,6 +9,8 @@
 #   - list --json and stats --json are JSON with numbers; --prometheus is
 #     the text exposition format;
 #   - the SIGUSR1 dump shows the same counters as device_stats;
+#   - the busy disk's runs and poll misses move while it works (--poll on:
+#     every window that ends with nothing, the last one at least, is a miss);
 #   - the I/O verified, pviod exits 0 on SIGTERM and removes its sockets.
 #
 # timeout=120
@@ -25,7 +27,7 @@ S=$T/control.sock
 truncate -s 16M "$T/busy.img"
 truncate -s 4M "$T/b.img"
 
-pvt_pviod_start "$T/pviod.log" --workers 2 --rpc "$S" \
+pvt_pviod_start "$T/pviod.log" --workers 2 --rpc "$S" --poll on --poll-max-us 20 \
 	--device "blk,id=busy,socket=$T/busy.sock,file=$T/busy.img,direct=off" ||
 	{ tap_fail "pviod did not start"; tap_end; }
 pvt_wait_sockets 10 "$PVT_PVIOD_PID" "$S" || { tap_fail "no control socket"; tap_end; }
@@ -103,7 +105,8 @@ json_stats_ok()
 	python3 - "$T/out" <<'EOF'
 import json, sys
 d = {x["id"]: x for x in json.load(open(sys.argv[1]))["devices"]}
-keys = ["requests", "bytes", "errors", "kicks", "calls", "polls", "in_flight"]
+keys = ["requests", "bytes", "errors", "kicks", "calls", "polls", "poll_misses", "runs",
+        "in_flight"]
 for dev in d.values():
     for q in dev["queues"]:
         for k in keys:
@@ -116,6 +119,7 @@ assert len(d["n1"]["queues"]) == 5
 EOF
 }
 tap_check "stats --json: per-queue counters are numbers, the busy disk's moved" json_stats_ok
+cp "$T/out" "$T/busy.json"
 run "stats busy --prometheus" 0 ctl stats busy --prometheus
 # shellcheck disable=SC2317 # called through tap_check
 prometheus_ok()
@@ -136,7 +140,8 @@ for line in open(sys.argv[1]):
     assert m, line
     assert m.group(1) in typed, line
     samples += 1
-assert "pviod_queue_requests_total" in typed and samples >= 7, samples
+assert "pviod_queue_requests_total" in typed and samples >= 9, samples
+assert "pviod_queue_poll_misses_total" in typed and "pviod_queue_runs_total" in typed
 EOF
 }
 tap_check "stats --prometheus is the text exposition format" prometheus_ok
@@ -178,13 +183,28 @@ same_counters()
 	python3 - "$T/idle.json" "$T/pviod.log" <<'EOF'
 import json, re, sys
 q = json.load(open(sys.argv[1]))["devices"][0]["queues"][0]
-want = "busy: queue 0: requests %d bytes %d errors %d kicks %d calls %d polls %d in_flight %d" % (
-    q["requests"], q["bytes"], q["errors"], q["kicks"], q["calls"], q["polls"], q["in_flight"])
+want = ("busy: queue 0: requests %d bytes %d errors %d kicks %d calls %d polls %d poll_misses %d"
+        " runs %d in_flight %d") % (
+    q["requests"], q["bytes"], q["errors"], q["kicks"], q["calls"], q["polls"], q["poll_misses"],
+    q["runs"], q["in_flight"])
 log = open(sys.argv[2]).read()
 assert want in log, (want, [l for l in log.splitlines() if "busy: queue 0" in l])
 EOF
 }
 tap_check "the SIGUSR1 dump shows device_stats's counters" same_counters
+# shellcheck disable=SC2317 # called through tap_check
+runs_misses_moved()
+{
+	python3 - "$T/busy.json" "$T/idle.json" <<'EOF'
+import json, sys
+a, b = ({x["id"]: x for x in json.load(open(f))["devices"]}["busy"]["queues"][0]
+        for f in sys.argv[1:3])
+assert b["requests"] > a["requests"], (a, b)
+assert b["runs"] > a["runs"] > 0, (a["runs"], b["runs"])
+assert b["poll_misses"] > a["poll_misses"], (a["poll_misses"], b["poll_misses"])
+EOF
+}
+tap_check "stats: the busy disk's runs and poll misses moved while it worked" runs_misses_moved
 
 if pvt_pviod_stop; then
 	tap_ok "pviod exits 0 on SIGTERM"
