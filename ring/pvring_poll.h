@@ -28,6 +28,21 @@
  * come close together: idle costs nothing.  This is QEMU's iothread policy
  * (poll-max-ns, poll-grow, poll-shrink), per poller.
  *
+ * That policy assumes that the other side's events come when they come,
+ * polling or not.  When the two sides share CPUs (a TCG guest, a client on
+ * the poller's CPU) the poll can be what delays the event: the other side
+ * gets the CPU only once the poller sleeps, so every event comes just after
+ * the window ended, the window grows to max, and every window is spent for
+ * nothing, with the other side's notifications off meanwhile and asked for
+ * again just before it runs.  So the poller also reports how windows end
+ * (pvring_poll_hit(), pvring_poll_missed()): after PVRING_POLL_MISS_LIMIT
+ * windows in a row that found nothing, the window goes back to 0 and stays
+ * there for a number of sleeps (the hold: from PVRING_POLL_HOLD_START,
+ * doubled each time it ends in the same way, up to PVRING_POLL_HOLD_MAX),
+ * during which the poller behaves as PVRING_POLL_OFF.  A hit ends the
+ * streak and resets the hold.  A poller that never reports keeps the plain
+ * policy.
+ *
  * PVRING_POLL_ON pins the window at max (no adaptation), PVRING_POLL_OFF
  * at 0: the poller never polls, and sleeps as soon as it is idle.
  */
@@ -47,6 +62,11 @@ enum pvring_poll_mode {
 #define PVRING_POLL_MAX_NS_LIMIT 1000000000u /* a second: no window is longer */
 #define PVRING_POLL_GROW_DEFAULT 2u
 #define PVRING_POLL_SHRINK_DEFAULT 0u /* back to 0 */
+/* Windows in a row that found nothing before the window is held at 0. */
+#define PVRING_POLL_MISS_LIMIT 8u
+/* Sleeps the window is held at 0 the first time, and at most. */
+#define PVRING_POLL_HOLD_START 8u
+#define PVRING_POLL_HOLD_MAX 1024u
 
 struct pvring_poll {
 	u32 ns; /* the window: poll this long when idle; 0: do not poll */
@@ -54,9 +74,13 @@ struct pvring_poll {
 	u32 grow; /* factor, >= 2 */
 	u32 shrink; /* divisor, >= 2; 0: back to 0 */
 	enum pvring_poll_mode mode;
+	u32 missed; /* windows in a row that found nothing (no hit since) */
+	u32 hold; /* sleeps left with the window held at 0 */
+	u32 next_hold; /* the next hold's length */
 	/* Counters, the poller's. */
 	u64 grows; /* windows grown */
 	u64 shrinks; /* windows shrunk */
+	u64 holds; /* times the window was held at 0 after PVRING_POLL_MISS_LIMIT misses */
 };
 
 /**
@@ -80,8 +104,12 @@ static inline void pvring_poll_init(struct pvring_poll *p, enum pvring_poll_mode
 	p->grow = grow < 2 ? PVRING_POLL_GROW_DEFAULT : grow;
 	p->shrink = shrink == 1 ? 2 : shrink;
 	p->ns = mode == PVRING_POLL_ON ? p->max_ns : 0;
+	p->missed = 0;
+	p->hold = 0;
+	p->next_hold = PVRING_POLL_HOLD_START;
 	p->grows = 0;
 	p->shrinks = 0;
+	p->holds = 0;
 }
 
 /**
@@ -106,6 +134,41 @@ static inline bool pvring_poll_expired(const struct pvring_poll *p, u64 idle_ns)
 }
 
 /**
+ * pvring_poll_hit - polling found work
+ * @p: the window
+ *
+ * Polling pays: the streak of empty windows ends and the next hold, should
+ * one come, is short again.
+ */
+static inline void pvring_poll_hit(struct pvring_poll *p)
+{
+	p->missed = 0;
+	p->next_hold = PVRING_POLL_HOLD_START;
+}
+
+/**
+ * pvring_poll_missed - a window ended with nothing found (the poller sleeps)
+ * @p: the window
+ *
+ * The PVRING_POLL_MISS_LIMIT-th in a row (adaptive only) takes the window
+ * to 0 and holds it there for the next hold's number of sleeps.
+ *
+ * Return: the new window.
+ */
+static inline u32 pvring_poll_missed(struct pvring_poll *p)
+{
+	if (p->mode != PVRING_POLL_ADAPTIVE || ++p->missed < PVRING_POLL_MISS_LIMIT)
+		return p->ns;
+	p->missed = 0;
+	p->ns = 0;
+	p->hold = p->next_hold;
+	if (p->next_hold < PVRING_POLL_HOLD_MAX)
+		p->next_hold *= 2;
+	p->holds++;
+	return 0;
+}
+
+/**
  * pvring_poll_woke - adapt the window after a sleep
  * @p: the window
  * @idle_ns: from the end of the last work to the event that ended the
@@ -119,6 +182,11 @@ static inline u32 pvring_poll_woke(struct pvring_poll *p, u64 idle_ns)
 
 	if (p->mode != PVRING_POLL_ADAPTIVE || idle_ns <= p->ns)
 		return p->ns;
+	if (p->hold) {
+		/* Held at 0 after windows that found nothing: no growth yet. */
+		p->hold--;
+		return p->ns;
+	}
 	if (idle_ns > p->max_ns) {
 		if (p->ns) {
 			p->ns = p->shrink ? p->ns / p->shrink : 0;

@@ -2,7 +2,8 @@
 /*
  * ring_poll_test.c - the adaptive polling window (ring/pvring_poll.h) that
  * pviod's workers and the userspace driver poll by: it grows, shrinks and
- * stays within its bounds as the sleeps say, and the fixed modes never move.
+ * stays within its bounds as the sleeps say, windows that keep finding
+ * nothing hold it at 0 for a while, and the fixed modes never move.
  */
 #include "kselftest_harness.h"
 
@@ -180,6 +181,103 @@ TEST(simulated_poller)
 	EXPECT_EQ(0, pvring_poll_woke(&p, 10000000ull * US));
 	/* Idle from now on: a window of 0 does not poll at all. */
 	EXPECT_TRUE(pvring_poll_expired(&p, 0));
+}
+
+/*
+ * PVRING_POLL_MISS_LIMIT windows in a row that found nothing: back to 0,
+ * held there for PVRING_POLL_HOLD_START sleeps however soon events come,
+ * then free to grow again.
+ */
+TEST(misses_hold_at_zero)
+{
+	struct pvring_poll p;
+	unsigned int i;
+
+	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	while (pvring_poll_window(&p) < 50 * US)
+		pvring_poll_woke(&p, 40 * US);
+	for (i = 1; i < PVRING_POLL_MISS_LIMIT; i++)
+		EXPECT_EQ(50 * US, pvring_poll_missed(&p));
+	EXPECT_EQ(0, p.holds);
+	EXPECT_EQ(0, pvring_poll_missed(&p));
+	EXPECT_EQ(1, p.holds);
+	for (i = 0; i < PVRING_POLL_HOLD_START; i++)
+		EXPECT_EQ(0, pvring_poll_woke(&p, 10 * US));
+	EXPECT_EQ(PVRING_POLL_START_NS, pvring_poll_woke(&p, 10 * US));
+}
+
+/* Each hold ended by misses again is twice as long, up to the bound; a hit resets it. */
+TEST(hold_doubles_hit_resets)
+{
+	struct pvring_poll p;
+	unsigned int i, want = PVRING_POLL_HOLD_START, n;
+
+	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	for (n = 0; n < 12; n++) {
+		pvring_poll_woke(&p, 40 * US);
+		ASSERT_NE(0, pvring_poll_window(&p));
+		for (i = 0; i < PVRING_POLL_MISS_LIMIT; i++)
+			pvring_poll_missed(&p);
+		ASSERT_EQ(0, pvring_poll_window(&p));
+		EXPECT_EQ(want, p.hold);
+		for (i = 0; i < want; i++)
+			pvring_poll_woke(&p, 40 * US);
+		want = want * 2 > PVRING_POLL_HOLD_MAX ? PVRING_POLL_HOLD_MAX : want * 2;
+	}
+	EXPECT_EQ(PVRING_POLL_HOLD_MAX, p.next_hold);
+	/* Misses short of the limit, then a hit: the streak and the hold start over. */
+	pvring_poll_woke(&p, 40 * US);
+	for (i = 1; i < PVRING_POLL_MISS_LIMIT; i++)
+		pvring_poll_missed(&p);
+	pvring_poll_hit(&p);
+	EXPECT_EQ(0, p.missed);
+	EXPECT_EQ(PVRING_POLL_HOLD_START, p.next_hold);
+	for (i = 1; i < PVRING_POLL_MISS_LIMIT; i++)
+		pvring_poll_missed(&p);
+	EXPECT_NE(0, pvring_poll_window(&p));
+}
+
+/* --poll on and off never hold. */
+TEST(fixed_modes_ignore_misses)
+{
+	struct pvring_poll p;
+	unsigned int i;
+
+	pvring_poll_init(&p, PVRING_POLL_ON, 50 * US, 0, 0);
+	for (i = 0; i < 4 * PVRING_POLL_MISS_LIMIT; i++)
+		EXPECT_EQ(50 * US, pvring_poll_missed(&p));
+	EXPECT_EQ(0, p.holds);
+	pvring_poll_init(&p, PVRING_POLL_OFF, 50 * US, 0, 0);
+	for (i = 0; i < 4 * PVRING_POLL_MISS_LIMIT; i++)
+		EXPECT_EQ(0, pvring_poll_missed(&p));
+	EXPECT_EQ(0, p.holds);
+}
+
+/*
+ * The other side runs only once the poller sleeps (one CPU for both, a TCG
+ * guest): every event comes 1 us after the window ended, so the plain
+ * policy grows the window to max and every window is spent for nothing.
+ * With the misses reported, few sleeps follow a window at all.
+ */
+TEST(poll_delays_the_event)
+{
+	struct pvring_poll p;
+	unsigned int i, polled = 0, events = 10000;
+
+	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	for (i = 0; i < events; i++) {
+		u32 window = pvring_poll_window(&p);
+
+		if (window) {
+			polled++;
+			pvring_poll_missed(&p);
+		}
+		pvring_poll_woke(&p, (u64)window + 1 * US);
+	}
+	TH_LOG("%u of %u sleeps after a window, %llu holds", polled, events,
+	       (unsigned long long)p.holds);
+	/* At the bound: PVRING_POLL_MISS_LIMIT windows per PVRING_POLL_HOLD_MAX sleeps. */
+	EXPECT_LT(polled * 50, events);
 }
 
 TEST_HARNESS_MAIN
