@@ -39,7 +39,11 @@
  * every sleep to how long the worker was idle: it grows while events come
  * within --poll-max-us of the last work, and shrinks (to 0 by default) when
  * one comes later, so an idle worker sleeps and costs nothing; --poll on
- * pins it at --poll-max-us, --poll off at 0.
+ * pins it at --poll-max-us, --poll off at 0.  A worker whose windows keep
+ * finding nothing (PVRING_POLL_MISS_LIMIT in a row) holds its window at 0
+ * for a while, so polling that does not pay costs no more kicks than
+ * --poll off: under a front-end that shares the CPUs, the poll itself
+ * delays the requests it waits for.
  */
 #include <errno.h>
 #include <signal.h>
@@ -499,7 +503,8 @@ static void pviod_worker_cmd_retry(struct pviod_sqe_wait *sw)
 
 /*
  * Run every completion, including those that the handlers' own submissions
- * post meanwhile, until the completion queue is empty.
+ * post meanwhile, until the completion queue is empty.  Return: how many
+ * had a handler (those without, a call's write or a cancel, are no work).
  */
 static unsigned int pviod_worker_reap(struct pviod_worker *w)
 {
@@ -513,10 +518,10 @@ static unsigned int pviod_worker_reap(struct pviod_worker *w)
 			if (io) {
 				w->cqe_flags = cqes[i]->flags;
 				io->complete(io, cqes[i]->res);
+				n++;
 			}
 		}
 		io_uring_cq_advance(&w->ring, got);
-		n += got;
 	}
 	return n;
 }
@@ -563,6 +568,8 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 		io_uring_submit(&w->ring);
 	if (io_uring_cq_ready(&w->ring) && pviod_worker_reap(w))
 		busy = true;
+	if (busy)
+		pvring_poll_hit(&w->poll);
 	return busy;
 }
 
@@ -677,6 +684,12 @@ static void *pviod_worker_main(void *arg)
 				continue;
 			if (!pviod_worker_poll_stop(w))
 				continue;
+			/*
+			 * Kicks are on again for every ring: the window may go
+			 * to 0 (held there after windows that found nothing
+			 * in a row), as it may only before a sleep.
+			 */
+			pvring_poll_missed(&w->poll);
 		}
 		if (!idle_since)
 			idle_since = pviod_now_ns();
