@@ -80,6 +80,14 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
+# Each pviod's worker at the end (SIGUSR1): its window, sleeps, poll hits and misses.
+for i in "${!setups[@]}"; do
+	kill -USR1 "${VM_BACKEND_PIDS[$i]}" 2>/dev/null || true
+done
+sleep 0.5
+for s in "${setups[@]}"; do
+	grep -h "poll misses" "$VMT_TMP/$s.sock.log" 2>/dev/null | tail -n 1 | sed "s/^/# bench: $s: /"
+done
 tap_check "host: both pviods exited 0 on SIGTERM" vm_backend_stop_all
 
 # One line per fio run: SETUP QD ROUND IOPS kicks/req calls/req hits/req,
