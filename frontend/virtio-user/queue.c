@@ -204,6 +204,7 @@ static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t dead
 	for (;;) {
 		if (pvring_drv_more_used(&q->ring)) {
 			q->poll_hits++;
+			pvring_poll_hit(&q->poll);
 			return true;
 		}
 		if (++spins % 64)
@@ -230,7 +231,8 @@ static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t dead
  * that lands between our check and the sleep is never missed.
  * Notifications are disabled again before returning: a busy caller reaps
  * without them.  After a sleep the window adapts to how long we waited
- * (pvring_poll_woke()).
+ * (pvring_poll_woke()), and to how its polls ended (pvring_poll_hit(),
+ * pvring_poll_missed()).
  *
  * Return: 0 when used buffers are ready to reap, -ETIMEDOUT, -ECONNRESET when
  * the back-end closed its socket, -EIO when it broke the ring.
@@ -253,9 +255,15 @@ int vuser_queue_wait(struct vuser_queue *q, int timeout_ms)
 	if (pvring_drv_more_used(&q->ring))
 		return 0;
 	since = vuser_queue_now_ns();
-	if (pvring_poll_window(&q->poll) && vuser_queue_poll(q, since, deadline) &&
-	    !pvring_drv_broken(&q->ring))
-		return 0;
+	if (pvring_poll_window(&q->poll)) {
+		if (vuser_queue_poll(q, since, deadline)) {
+			if (!pvring_drv_broken(&q->ring))
+				return 0;
+		} else {
+			/* A window that found nothing: enough in a row hold it at 0. */
+			pvring_poll_missed(&q->poll);
+		}
+	}
 	for (;;) {
 		if (pvring_drv_more_used(&q->ring)) {
 			if (slept)
