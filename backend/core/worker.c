@@ -637,6 +637,51 @@ static int pviod_worker_wait_short(struct pviod_worker *w)
 	return ret == -ETIME ? 0 : ret;
 }
 
+/*
+ * Did the wait end with an event: a completion with a handler (a kick, a
+ * device's I/O, a command)?  Those without one are the worker's own writes
+ * (a call to a driver, a cancel): submitted by the wait itself, they end
+ * it at once and say nothing of how soon work comes.
+ */
+static bool pviod_worker_woke_for_work(struct pviod_worker *w)
+{
+	struct io_uring_cqe *cqes[PVIOD_WORKER_REAP_BATCH];
+	unsigned int i, n;
+
+	/* Looked at, not taken; past the first batch, the reap below tells. */
+	n = io_uring_peek_batch_cqe(&w->ring, cqes, PVIOD_WORKER_REAP_BATCH);
+	for (i = 0; i < n; i++)
+		if (io_uring_cqe_get_data(cqes[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Submit what is queued and sleep until an event.  Without this loop the
+ * call written after the last request would end the sleep it was submitted
+ * with, and an adaptive window at 0 would grow on it (an idle time of a few
+ * microseconds) after every request, to poll for nothing.  While something
+ * waits for room on the ring, the sleep is short and ends the loop.
+ */
+static int pviod_worker_sleep(struct pviod_worker *w)
+{
+	int ret;
+
+	for (;;) {
+		w->sleeps++;
+		if (unlikely(w->fault_die))
+			return -EIO;
+		if (unlikely(w->sqe_wait))
+			return pviod_worker_wait_short(w);
+		ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (ret < 0 || pviod_worker_woke_for_work(w))
+			return ret;
+		/* A handler among what it takes: its work comes first. */
+		if (pviod_worker_reap(w))
+			return 0;
+	}
+}
+
 static void *pviod_worker_main(void *arg)
 {
 	struct pviod_worker *w = arg;
@@ -693,13 +738,7 @@ static void *pviod_worker_main(void *arg)
 		}
 		if (!idle_since)
 			idle_since = pviod_now_ns();
-		w->sleeps++;
-		if (unlikely(w->fault_die))
-			ret = -EIO;
-		else if (unlikely(w->sqe_wait))
-			ret = pviod_worker_wait_short(w);
-		else
-			ret = io_uring_submit_and_wait(&w->ring, 1);
+		ret = pviod_worker_sleep(w);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
 			pr_err("worker %u: io_uring_submit_and_wait: %s; its queues stop being served",
 			       w->id, strerror(-ret));
