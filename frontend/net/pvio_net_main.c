@@ -37,6 +37,16 @@ static bool mergeable = true;
 module_param(mergeable, bool, 0444);
 MODULE_PARM_DESC(mergeable, "use mergeable receive buffers when offered (default yes)");
 
+/*
+ * QEMU 9.1 to 10.0.3's own virtio-net with in_order=on loses a receive
+ * buffer when a frame's mergeable buffers cross the end of the ring (its
+ * virtqueue_ordered_fill() reads one entry past its array and gives up;
+ * fixed in 10.0.4 and 10.1) and the queue stalls: in_order=0 there.
+ */
+static bool in_order = true;
+module_param(in_order, bool, 0444);
+MODULE_PARM_DESC(in_order, "use VIRTIO_F_IN_ORDER when offered (default yes; no: QEMU 9.1-10.0.3)");
+
 /**
  * pvnet_refill_schedule - retry filling the receive rings from process context
  * @net: the device
@@ -729,13 +739,7 @@ static struct pvio_driver pvnet_driver = {
 		    PVIO_BIT(PVIO_NET_F_CTRL_VQ) | PVIO_BIT(PVIO_NET_F_MQ) |
 		    PVIO_BIT(PVIO_NET_F_CTRL_RX) | PVIO_BIT(PVIO_NET_F_CTRL_VLAN) |
 		    PVIO_BIT(PVIO_NET_F_CTRL_MAC_ADDR) | PVIO_BIT(PVIO_F_INDIRECT_DESC) |
-		    PVIO_BIT(PVIO_F_EVENT_IDX),
-	/*
-	 * Not VIRTIO_F_IN_ORDER yet: with QEMU 10.0's virtio-net in_order=on
-	 * (split or packed) a TCP download hangs after the first packets;
-	 * the ring's in-order side passes DPDK's vhost PMD, the device's is
-	 * unexplained.
-	 */
+		    PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_F_IN_ORDER),
 	.probe = pvnet_probe,
 	.remove = pvnet_remove,
 	.config_changed = pvnet_config_changed,
@@ -748,6 +752,8 @@ static int __init pvnet_init(void)
 {
 	if (!mergeable)
 		pvnet_driver.features &= ~PVIO_BIT(PVIO_NET_F_MRG_RXBUF);
+	if (!in_order)
+		pvnet_driver.features &= ~PVIO_BIT(PVIO_F_IN_ORDER);
 	return pvio_register_driver(&pvnet_driver);
 }
 
