@@ -12,6 +12,8 @@
 # to virtio-pci, and nothing loads or unloads virtio_pci.  Writing pvio_core's types parameter unbinds and rebinds the net device; a
 # net device virtio_pci owns is left to it (a dmesg line says so), then
 # moved to pvio with driver_override (Documentation/frontend.rst).
+# PVG_IN_ORDER=on: the device with in_order=on (pvn_in_order; the matrix,
+# tests/vm/matrix_smoke.sh), and the guest checks it was negotiated.
 # Guest side: guest/pvio_net.sh, PVG_MODE=auto.  QEMU runs in a network
 # namespace with a TAP (pvio_net_lib.sh).
 #
@@ -25,6 +27,7 @@ pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
 . "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
+pvn_in_order
 
 pvn_netns_up 1
 pvn_peer_start
@@ -33,9 +36,10 @@ pvn_initrd auto
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 260 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--append "PVG_MODE=auto PVG_SHA=$PVN_SHA PVG_QUEUES=1" -- \
+	--append "PVG_MODE=auto PVG_SHA=$PVN_SHA PVG_QUEUES=1 $PVN_IN_ORDER_ENV" -- \
 	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off" \
-	-device "virtio-net-pci,netdev=n0" -device virtio-rng-pci \
+	-device "virtio-net-pci,netdev=n0$PVN_IN_ORDER_DEV${PVN_IN_ORDER_MRG:+,mrg_rxbuf=$PVN_IN_ORDER_MRG}" \
+	-device virtio-rng-pci \
 	>/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "

@@ -9,6 +9,12 @@
 #
 #   PVG_QUEUES=N   queue pairs of pviod's device (default 1)
 #   PVG_DRIVER=stock  the stock virtio_net in the guest instead (comparison)
+#   PVG_IN_ORDER=on  QEMU's device with in_order=on (pvn_in_order): pviod
+#                  offers VIRTIO_F_IN_ORDER; the guest checks pvio_net
+#                  negotiated it
+#   PVG_PACKED=on  QEMU's device with packed=on; the guest checks packed
+#                  rings were negotiated (with IN_ORDER, pviod publishes
+#                  runs of sent frames as one used descriptor)
 #
 # timeout=400
 set -euo pipefail
@@ -21,8 +27,11 @@ pvg_modules
 . "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
 pvn_need_pviod
+pvn_in_order
 
 queues=${PVG_QUEUES:-1}
+packed_env=PVG_PACKED=0
+[ "${PVG_PACKED:-off}" = on ] && packed_env=PVG_PACKED=1
 # pviod opens the TAP multi-queue: create it so.
 pvn_netns_up 2
 pvn_peer_start
@@ -34,8 +43,9 @@ pvn_pviod_start "$sock" --device "net,socket=$sock,backend=tap:$PVN_TAP,queues=$
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--net-vhost-user "$sock,queues=$queues" \
-	--append "PVG_MODE=peer PVG_SHA=$PVN_SHA PVG_QUEUES=$queues PVG_DRIVER=${PVG_DRIVER:-pvio}" >/dev/null || rc=$?
+	--net-vhost-user "$sock,queues=$queues,packed=${PVG_PACKED:-off}$PVN_IN_ORDER_DEV" \
+	--append "PVG_MODE=peer PVG_SHA=$PVN_SHA PVG_QUEUES=$queues PVG_DRIVER=${PVG_DRIVER:-pvio} $packed_env $PVN_IN_ORDER_ENV" \
+	>/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]

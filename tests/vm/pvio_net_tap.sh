@@ -13,6 +13,11 @@
 #   PVG_MRG=off   the device without mergeable receive buffers (big buffers)
 #   PVG_PACKED=on the device with packed rings (pvio_net_tap_packed.sh): the
 #                 guest also checks pvio_core negotiated them
+#   PVG_IN_ORDER=on  the device with in_order=on (QEMU 9.1 or newer, else
+#                 SKIP; tests/vm/matrix_smoke.sh): the guest also checks
+#                 pvio_net negotiated VIRTIO_F_IN_ORDER (pvn_in_order)
+#   PVG_TAP_MODE=peer  the guest's shorter peer mode (ping, TCP both ways,
+#                 unload) instead of func
 #
 # timeout=400
 set -euo pipefail
@@ -26,6 +31,7 @@ pvg_modules
 # shellcheck source-path=SCRIPTDIR source=pvio_net_lib.sh
 . "$VMT_DIR/pvio_net_lib.sh"
 pvn_need
+pvn_in_order
 
 queues=2
 pvn_netns_up "$queues"
@@ -35,9 +41,9 @@ pvn_initrd func
 rc=0
 pvn_in_ns "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 360 --mem 768 \
 	--tap "$VMT_TMP/tap" --console "$VMT_TMP/console" \
-	--append "PVG_MODE=func PVG_SHA=$PVN_SHA PVG_QUEUES=$queues $packed_env" -- \
+	--append "PVG_MODE=${PVG_TAP_MODE:-func} PVG_SHA=$PVN_SHA PVG_QUEUES=$queues $packed_env $PVN_IN_ORDER_ENV" -- \
 	-netdev "tap,id=n0,ifname=$PVN_TAP,script=no,downscript=no,vhost=off,queues=$queues" \
-	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVG_MRG:-on},packed=${PVG_PACKED:-off}" \
+	-device "virtio-net-pci,netdev=n0,mq=on,vectors=$((2 * queues + 2)),mrg_rxbuf=${PVN_IN_ORDER_MRG:-${PVG_MRG:-on}},packed=${PVG_PACKED:-off}$PVN_IN_ORDER_DEV" \
 	>/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "

@@ -15,6 +15,8 @@
 #   PVG_QUEUES=N        queue pairs of the device (ethtool -l, -L)
 #   PVG_PACKED=1        the device offers packed rings: pvio_core must have
 #                       negotiated them (bit 34 of the pvio bus's features)
+#   PVG_IN_ORDER=1      the device offers VIRTIO_F_IN_ORDER: pvio_net must
+#                       have negotiated it (bit 35), in func, peer and auto
 #   PVG_BENCH_MB=N      MiB per throughput run (bench mode, default 64)
 #   PVG_DRIVER=stock    peer mode with the stock virtio_net instead
 #   PVG_LINK_CYCLES=N   link mode: down/up cycles per driver (default 1)
@@ -69,14 +71,24 @@ tx_kicks()
 	ethtool -S eth0 | awk '$1 ~ /^tx_queue_[0-9]+_kicks:$/ { s += $2 } END { print s + 0 }'
 }
 
-# packed_on: every pvio device negotiated VIRTIO_F_RING_PACKED (bit 34).
-packed_on()
+# feature_on BIT: every pvio device negotiated feature BIT.
+feature_on()
 {
 	for f in /sys/bus/pvio/devices/*/features; do
 		v=$(cat "$f")
 		echo "# ${f%/features}: features $v"
-		[ $(((v >> 34) & 1)) = 1 ] || return 1
+		[ $(((v >> $1) & 1)) = 1 ] || return 1
 	done
+}
+# VIRTIO_F_RING_PACKED (bit 34)
+packed_on() { feature_on 34; }
+# VIRTIO_F_IN_ORDER (bit 35)
+in_order_on() { feature_on 35; }
+# in_order_check: when the device offers IN_ORDER, pvio_net negotiated it.
+in_order_check()
+{
+	[ "${PVG_IN_ORDER:-0}" = 1 ] || return 0
+	check "pvio_net negotiated VIRTIO_F_IN_ORDER (bit 35)" in_order_on
 }
 
 # centiseconds of uptime
@@ -337,6 +349,7 @@ functional()
 	fi
 	check "eth0 is driven by pvio_net" driver_is pvio_net
 	[ "${PVG_PACKED:-0}" = 1 ] && check "pvio_core negotiated packed rings (bit 34)" packed_on
+	in_order_check
 	dmesg | grep "queue pairs" | sed "s/^/# /"
 	ethtool -i eth0 | sed 's/^/# /'
 	check "ethtool -i names pvio_net" sh -c 'ethtool -i eth0 | grep -q "^driver: pvio_net"'
@@ -561,6 +574,7 @@ auto()
 	fi
 	check "eth0 is driven by pvio_net" driver_is pvio_net
 	check "the net PCI function is bound to pvio_pci" net_pci_is pvio_pci
+	in_order_check
 	check "link up, host answers ping" up_eth0
 	check "TCP host -> guest, sha256 verified in the guest" blob_down
 	check "TCP guest -> host, sha256 verified by the host" blob_up
@@ -618,6 +632,8 @@ peer()
 		check "insmod pvio_net" insmod "$(ko pvio_net)"
 	fi
 	wait_for 10 have_eth0 || { echo "Bail out! no eth0"; exit 1; }
+	[ "${PVG_PACKED:-0}" = 1 ] && check "packed rings negotiated (bit 34)" packed_on
+	[ "${PVG_DRIVER:-pvio}" = stock ] || in_order_check
 	check "link up, host answers ping" up_eth0
 	check "ping -c 5" ping -c 5 -W 5 "$HOST"
 	check "TCP host -> guest, sha256 verified" blob_down
