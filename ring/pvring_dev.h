@@ -82,8 +82,19 @@ struct pvring_dev {
 	u8 format; /* enum pvring_format */
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect; /* VIRTIO_F_INDIRECT_DESC negotiated */
-	bool in_order; /* VIRTIO_F_IN_ORDER negotiated: the caller puts in pop order */
-	bool broken; /* the driver broke the protocol */
+	/*
+	 * What takes a pop off its fast path, read together (off_fast != 0):
+	 * a ring that is neither broken nor in order pays the one test it
+	 * paid for broken alone.
+	 */
+	union {
+		struct {
+			bool broken; /* the driver broke the protocol */
+			/* VIRTIO_F_IN_ORDER negotiated: the caller puts in pop order */
+			bool in_order;
+		};
+		u16 off_fast;
+	};
 	/* The format's view of the shared areas. */
 	union {
 		struct pvring_dev_split split;
@@ -233,10 +244,16 @@ static inline pvring_always_inline int pvring_dev_pop(struct pvring_dev *vr, str
 						      struct pvring_seg *seg, unsigned int max_seg)
 {
 	c->head_valid = false;
-	if (unlikely(vr->broken))
-		return -EIO;
+	/* One test for broken and in order: the common ring goes straight on. */
+	if (unlikely(vr->off_fast)) {
+		if (vr->broken)
+			return -EIO;
+		if (pvring_dev_is_packed(vr))
+			return pvring_dev_pop_packed(vr, c, seg, max_seg, true);
+		return pvring_dev_pop_split(vr, c, seg, max_seg);
+	}
 	if (pvring_dev_is_packed(vr))
-		return pvring_dev_pop_packed(vr, c, seg, max_seg);
+		return pvring_dev_pop_packed(vr, c, seg, max_seg, false);
 	return pvring_dev_pop_split(vr, c, seg, max_seg);
 }
 

@@ -396,10 +396,14 @@ __pvring_dev_one_packed(struct pvring_dev *vr, const struct pvring_desc_packed *
 	return 1;
 }
 
+/*
+ * @in_order: vr->in_order, a constant in each caller so that a ring
+ * without it does not even test it.
+ */
 static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *vr,
 							     struct pvring_chain *c,
 							     struct pvring_seg *seg,
-							     unsigned int max_seg)
+							     unsigned int max_seg, bool in_order)
 {
 	/*
 	 * Locals: the stores below are u16 like the ring's fields, and the
@@ -461,7 +465,8 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	p->id_ndesc[id] = ndesc;
 	/* What a batch's used descriptor implies for it (IN_ORDER); u32 is all a put carries. */
-	p->id_inlen[id] = c->in_len < 0xffffffffu ? (u32)c->in_len : 0xffffffffu;
+	if (in_order)
+		p->id_inlen[id] = c->in_len < 0xffffffffu ? (u32)c->in_len : 0xffffffffu;
 	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
 	p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
 	c->head = id;

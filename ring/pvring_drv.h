@@ -84,14 +84,25 @@ struct pvring_drv {
 	u16 num_free; /* free descriptors in the main table / ring */
 	u8 format; /* enum pvring_format */
 	bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
-	bool broken; /* the device broke the protocol: all calls fail */
 	/*
-	 * VIRTIO_F_IN_ORDER (§2.7.9, §2.8.23): descriptors (split) and buffer
-	 * ids (packed) are handed out in ring order and never relinked, so
-	 * the chains in flight are one run from ord_head; one used element
-	 * may stand for every chain up to the one it names (a batch).
+	 * The two things that take a call off its fast path, read together
+	 * (off_fast != 0) where a call tests both: a ring that is neither
+	 * broken nor in order pays the one test it paid for broken alone.
 	 */
-	bool in_order;
+	union {
+		struct {
+			bool broken; /* the device broke the protocol: all calls fail */
+			/*
+			 * VIRTIO_F_IN_ORDER (§2.7.9, §2.8.23): descriptors (split)
+			 * and buffer ids (packed) are handed out in ring order and
+			 * never relinked, so the chains in flight are one run from
+			 * ord_head; one used element may stand for every chain up
+			 * to the one it names (a batch).
+			 */
+			bool in_order;
+		};
+		u16 off_fast;
+	};
 	u16 ord_head; /* in order: the oldest chain in flight (split head / packed id) */
 	u16 batch_left; /* in order: chains of a batch still to reap before its named one */
 	u32 batch_len; /* in order: the length the named one was used with */
@@ -323,8 +334,14 @@ static inline pvring_always_inline bool pvring_drv_more_used(struct pvring_drv *
 static inline pvring_always_inline void *pvring_drv_get_used(struct pvring_drv *vr, u32 *len)
 {
 	*len = 0;
-	if (unlikely(vr->broken))
-		return NULL;
+	/* One test for broken and in order: the common ring goes straight on. */
+	if (unlikely(vr->off_fast)) {
+		if (vr->broken)
+			return NULL;
+		if (pvring_drv_is_packed(vr))
+			return __pvring_drv_get_used_in_order_packed(vr, len);
+		return __pvring_drv_get_used_in_order_split(vr, len);
+	}
 	if (pvring_drv_is_packed(vr))
 		return pvring_drv_get_used_packed(vr, len);
 	return pvring_drv_get_used_split(vr, len);

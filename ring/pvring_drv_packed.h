@@ -286,6 +286,7 @@ __pvring_drv_get_used_in_order_packed(struct pvring_drv *vr, u32 *len)
 	return __pvring_drv_take_in_order(vr, h, l, len);
 }
 
+/* Without IN_ORDER: pvring_drv_get_used() sends an in-order ring to the function above. */
 static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_packed *p = &vr->packed;
@@ -294,8 +295,6 @@ static inline pvring_always_inline void *pvring_drv_get_used_packed(struct pvrin
 	void *token;
 	u32 id, l;
 
-	if (unlikely(vr->in_order))
-		return __pvring_drv_get_used_in_order_packed(vr, len);
 	if (!__pvring_drv_used_read_packed(vr, &id, &l))
 		return NULL;
 	s = &vr->slot[id];

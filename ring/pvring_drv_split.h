@@ -245,6 +245,7 @@ static inline pvring_always_inline void *__pvring_drv_get_used_in_order_split(st
 	return __pvring_drv_take_in_order(vr, h, l, len);
 }
 
+/* Without IN_ORDER: pvring_drv_get_used() sends an in-order ring to the function above. */
 static inline pvring_always_inline void *pvring_drv_get_used_split(struct pvring_drv *vr, u32 *len)
 {
 	struct pvring_drv_split *s = &vr->split;
@@ -252,8 +253,6 @@ static inline pvring_always_inline void *pvring_drv_get_used_split(struct pvring
 	void *token;
 	u32 id, l;
 
-	if (unlikely(vr->in_order))
-		return __pvring_drv_get_used_in_order_split(vr, len);
 	if (!pvring_drv_more_used_split(vr))
 		return NULL;
 	e = &s->used->ring[s->last_used & vr->mask];
