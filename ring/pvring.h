@@ -79,7 +79,7 @@ static inline int pvring_layout(enum pvring_format format, unsigned int num,
 		l->desc_align = PVRING_PACKED_DESC_ALIGN;
 		l->driver_align = PVRING_EVENT_ALIGN;
 		l->device_align = PVRING_EVENT_ALIGN;
-		/* id_ndesc, pop_ndesc (u16 each), staged (8 bytes), id_inlen (u32): num each. */
+		/* staged (8 bytes), id_inlen (u32), id_ndesc, pop_ndesc (u16 each): num each. */
 		l->dev_state_bytes = (size_t)num * 16;
 		return 0;
 	}

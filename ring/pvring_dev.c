@@ -43,7 +43,8 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 
 	if ((uintptr_t)cfg->desc % PVRING_PACKED_DESC_ALIGN ||
 	    (uintptr_t)cfg->driver % PVRING_EVENT_ALIGN ||
-	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state || avail < 0 || used < 0)
+	    (uintptr_t)cfg->device % PVRING_EVENT_ALIGN || !cfg->state ||
+	    (uintptr_t)cfg->state % 8 || avail < 0 || used < 0)
 		return -EINVAL;
 	/* Avail may have wrapped past the end of the sequence space, used not. */
 	held = pvring_packed_held(avail, used, cfg->num);
@@ -58,10 +59,11 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	p->avail_end = (u16)avail;
 	p->used_seq = (u16)used;
 	p->event_flags = 0xffff;
-	p->id_ndesc = cfg->state;
-	p->pop_ndesc = p->id_ndesc + cfg->num;
-	p->staged = (struct pvring_dev_used_elem *)(p->pop_ndesc + cfg->num);
+	/* The widest first: each array stays aligned whatever num is. */
+	p->staged = cfg->state;
 	p->id_inlen = (u32 *)(p->staged + cfg->num);
+	p->id_ndesc = (u16 *)(p->id_inlen + cfg->num);
+	p->pop_ndesc = p->id_ndesc + cfg->num;
 	for (i = 0; i < cfg->num; i++) {
 		p->id_ndesc[i] = 1;
 		p->pop_ndesc[i] = 1;

@@ -43,11 +43,19 @@ struct pvring_dev_split {
 	bool no_notify; /* we wrote NO_NOTIFY to used->flags and nothing since */
 };
 
-/* A put not yet published (packed): written into the ring by the publish. */
+/*
+ * A put not yet published (packed): the tail of its used descriptor as the
+ * publish writes it, little-endian, without the lap's AVAIL/USED bits.
+ */
 struct pvring_dev_used_elem {
-	u32 len;
-	u16 id;
-	u16 pad;
+	union {
+		struct {
+			__le32 len;
+			__le16 id;
+			__le16 flags; /* WRITE when len is not 0 */
+		};
+		__le64 tail; /* the three, for one store */
+	};
 };
 
 /*
@@ -118,7 +126,7 @@ struct pvring_dev_config {
 	void *device;
 	const struct pvring_mem *mem;
 	u32 base; /* where to resume popping: pvring_dev_base() of a stopped ring */
-	/* Private state of pvring_layout()'s dev_state_bytes (packed only). */
+	/* Private state of pvring_layout()'s dev_state_bytes, 8-byte aligned (packed only). */
 	void *state;
 };
 

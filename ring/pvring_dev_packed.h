@@ -503,9 +503,9 @@ static inline pvring_always_inline u16
 __pvring_dev_used_write_packed(struct pvring_desc_packed *d, const struct pvring_dev_used_elem *st,
 			       u16 seq, unsigned int num)
 {
-	WRITE_ONCE(d->id, cpu_to_le16(st->id));
-	WRITE_ONCE(d->len, cpu_to_le32(st->len));
-	return pvring_packed_used_bits(seq, num) | (st->len ? PVRING_DESC_F_WRITE : 0);
+	WRITE_ONCE(d->id, st->id);
+	WRITE_ONCE(d->len, st->len);
+	return pvring_packed_used_bits(seq, num) | le16_to_cpu(st->flags);
 }
 
 /* How far the used descriptor of buffer @id moves the used position. */
@@ -536,10 +536,10 @@ static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(str
 	u16 seq = p->used_seq, first = seq, pos = seq, first_flags = 0;
 
 	for (i = 0; i < n; i++) {
-		u16 id = st[i].id < num ? st[i].id : 0, flags;
+		u16 sid = le16_to_cpu(st[i].id), id = sid < num ? sid : 0, flags;
 
-		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[i].id, num));
-		if (i + 1 < n && st[i].len == id_inlen[id])
+		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, sid, num));
+		if (i + 1 < n && le32_to_cpu(st[i].len) == id_inlen[id])
 			continue;
 		flags = __pvring_dev_used_write_packed(&ring[pos & mask], &st[i], pos, num);
 		/* The first one's flags are stored last, below. */
@@ -577,13 +577,17 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 	}
 	/* The first one's flags are stored last, below. */
 	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
-	seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[0].id, num));
+	seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, le16_to_cpu(st[0].id), num));
 	for (i = 1; i < n; i++) {
-		struct pvring_desc_packed *d = &ring[seq & mask];
-		u16 flags = __pvring_dev_used_write_packed(d, &st[i], seq, num);
+		__le64 bits = pvring_packed_tail_flags(pvring_packed_used_bits(seq, num));
 
-		WRITE_ONCE(d->flags, cpu_to_le16(flags));
-		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, st[i].id, num));
+		/*
+		 * Length, id and flags in one store: the driver reads none of
+		 * them before the first one's flags say "used".
+		 */
+		WRITE_ONCE(ring[seq & mask].tail, st[i].tail | bits);
+		seq = (u16)(seq +
+			    __pvring_dev_id_ndesc_packed(id_ndesc, le16_to_cpu(st[i].id), num));
 	}
 	p->nstaged = 0;
 	p->used_seq = seq;
@@ -606,8 +610,9 @@ static inline pvring_always_inline void pvring_dev_put_packed(struct pvring_dev 
 	if (unlikely(p->nstaged == vr->num))
 		pvring_dev_publish_packed(vr);
 	st = &p->staged[p->nstaged++];
-	st->id = head;
-	st->len = len;
+	st->len = cpu_to_le32(len);
+	st->id = cpu_to_le16(head);
+	st->flags = cpu_to_le16(len ? PVRING_DESC_F_WRITE : 0);
 }
 
 static inline void pvring_dev_unput_packed(struct pvring_dev *vr, unsigned int n)

@@ -41,9 +41,15 @@
 /* struct pvirtq_desc: the same 16 bytes as a split descriptor, in another order. */
 struct pvring_desc_packed {
 	__le64 addr; /* available: the buffer; used: unused */
-	__le32 len; /* available: its length; used: bytes written */
-	__le16 id; /* buffer id (in the last descriptor of a list) */
-	__le16 flags; /* PVRING_DESC_F_* */
+	union {
+		struct {
+			__le32 len; /* available: its length; used: bytes written */
+			__le16 id; /* buffer id (in the last descriptor of a list) */
+			__le16 flags; /* PVRING_DESC_F_* */
+		};
+		/* The three as one word: the device writes a used descriptor with one store. */
+		__le64 tail;
+	};
 };
 
 /* struct pvirtq_event_suppress, read and written as one 32-bit word. */
@@ -100,6 +106,12 @@ static inline u16 pvring_packed_avail_bits(u16 seq, unsigned int num)
 static inline u16 pvring_packed_used_bits(u16 seq, unsigned int num)
 {
 	return pvring_packed_wrap(seq, num) ? PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED : 0;
+}
+
+/* Descriptor flags @flags where they sit in a descriptor's tail word. */
+static inline __le64 pvring_packed_tail_flags(u16 flags)
+{
+	return cpu_to_le64((u64)flags << 48);
 }
 
 /* Is @flags of the descriptor at @seq available (device view, §2.8.1)? */

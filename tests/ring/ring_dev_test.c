@@ -1122,6 +1122,8 @@ TEST_F(pdev, init_invalid)
 	cfg.base = 0x8000;
 	cfg.state = NULL;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
+	cfg.state = (u8 *)t->dev_state + 4; /* the staged puts are 8-byte words */
+	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
 	cfg.state = t->dev_state;
 	cfg.driver = (u8 *)t->drv_event + 2;
 	EXPECT_EQ(-EINVAL, pvring_dev_init(&vr, &cfg));
