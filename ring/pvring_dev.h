@@ -75,6 +75,13 @@ struct pvring_dev_packed {
 	u16 nstaged; /* puts not yet published */
 	u16 event_flags; /* shadow of device->flags; 0xffff: unknown */
 	bool signalled_valid; /* signalled_seq means something */
+	/*
+	 * A chain of more than one descriptor was popped (or walked again)
+	 * since set-up.  Until then id_ndesc and pop_ndesc hold 1 everywhere,
+	 * as set up: pops need not record a length and used descriptors
+	 * follow each other.
+	 */
+	bool multi;
 	/* Private state, pvring_dev_config.state (num entries each): */
 	u16 *id_ndesc; /* descriptors the chain of each buffer id takes */
 	u16 *pop_ndesc; /* descriptors of each recent pop, at its last one's place (unpop) */

@@ -274,6 +274,8 @@ static inline int pvring_dev_walk_saved_packed(struct pvring_dev *vr, struct pvr
 	if (unlikely(!n || n > vr->num))
 		return -EINVAL;
 	vr->packed.id_ndesc[c->head] = (u16)n;
+	if (n > 1)
+		vr->packed.multi = true;
 	if (unlikely(le16_to_cpu(saved[n - 1].id) != c->head))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
@@ -439,6 +441,8 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 					     &walk_id);
 		ndesc = walk_ndesc;
 		id = walk_id;
+		if (ndesc > 1)
+			p->multi = true;
 	}
 	if (unlikely(ret == -EIO)) {
 		vr->broken = true;
@@ -463,12 +467,15 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 	p->last_avail = end;
 	if (pvring_packed_lap_moved(seq, end, num))
 		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
-	p->id_ndesc[id] = ndesc;
 	/* What a batch's used descriptor implies for it (IN_ORDER); u32 is all a put carries. */
 	if (in_order)
 		p->id_inlen[id] = c->in_len < 0xffffffffu ? (u32)c->in_len : 0xffffffffu;
-	/* The pop log, by the chain's last descriptor: unpop walks back from there. */
-	p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
+	/* Every chain one descriptor so far: both records hold 1 already. */
+	if (unlikely(p->multi)) {
+		p->id_ndesc[id] = ndesc;
+		/* The pop log, by the chain's last descriptor: unpop walks back from there. */
+		p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
+	}
 	c->head = id;
 	c->head_valid = true;
 	return ret;
@@ -577,6 +584,22 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 	}
 	/* The first one's flags are stored last, below. */
 	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
+	if (likely(!p->multi)) {
+		/* Chains of one descriptor: the used ones follow each other. */
+		struct pvring_desc_packed *d = &ring[seq & mask], *end = ring + num;
+		__le64 bits = pvring_packed_tail_flags(pvring_packed_used_bits(seq, num));
+
+		for (i = 1; i < n; i++) {
+			if (unlikely(++d == end)) {
+				d = ring;
+				bits ^= pvring_packed_tail_flags(PVRING_DESC_F_AVAIL |
+								 PVRING_DESC_F_USED);
+			}
+			WRITE_ONCE(d->tail, st[i].tail | bits);
+		}
+		seq = (u16)(seq + n);
+		goto out;
+	}
 	seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, le16_to_cpu(st[0].id), num));
 	for (i = 1; i < n; i++) {
 		__le64 bits = pvring_packed_tail_flags(pvring_packed_used_bits(seq, num));
@@ -589,6 +612,7 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 		seq = (u16)(seq +
 			    __pvring_dev_id_ndesc_packed(id_ndesc, le16_to_cpu(st[i].id), num));
 	}
+out:
 	p->nstaged = 0;
 	p->used_seq = seq;
 	/*

@@ -1044,6 +1044,89 @@ TEST_F(pdev, put_unput_unpop)
 	EXPECT_EQ(pvring_packed_off_wrap(P(3), t->num) * 0x10001u, pvring_dev_base(&t->dev));
 }
 
+/*
+ * A full ring of one-descriptor chains, put in reverse and published at
+ * once: the used descriptors follow each other across the ring's end,
+ * each with its lap's bits.
+ */
+TEST_F(pdev, one_descriptor_chains_publish_across_the_end)
+{
+	struct tring *t = &self->t;
+	unsigned int i, num = t->num;
+
+	for (i = 0; i < num; i++)
+		pput(self, i, (i % 16) * 64, 64, (u16)i, PVRING_DESC_F_WRITE);
+	for (i = 0; i < num; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+		ASSERT_EQ(i, self->c.head);
+	}
+	for (i = 0; i < num; i++)
+		pvring_dev_put(&t->dev, (u16)(num - 1 - i), i);
+	pvring_dev_publish(&t->dev);
+	for (i = 0; i < num; i++) {
+		const struct pvring_desc_packed *d = &t->pdesc[P(i) & (num - 1)];
+		u16 flags = le16_to_cpu(d->flags);
+
+		EXPECT_TRUE(pvring_packed_is_used(flags, P(i), num));
+		EXPECT_EQ(num - 1 - i, le16_to_cpu(d->id));
+		EXPECT_EQ(i, le32_to_cpu(d->len));
+		EXPECT_EQ(i ? PVRING_DESC_F_WRITE : 0, flags & PVRING_DESC_F_WRITE);
+	}
+	EXPECT_EQ(pvring_packed_off_wrap(P(num), num), (u16)(pvring_dev_base(&t->dev) >> 16));
+}
+
+/*
+ * One-descriptor chains in flight when the first longer one comes (the
+ * device records chain lengths from then on): unpop still gives back
+ * whole chains, and used descriptors put out of order still skip each
+ * chain's own length.
+ */
+TEST_F(pdev, one_descriptor_chains_then_a_longer_one)
+{
+	struct tring *t = &self->t;
+
+	if (t->num < 4)
+		SKIP(return, "needs four descriptors");
+	pput(self, 0, 0, 64, 1, PVRING_DESC_F_WRITE);
+	pput(self, 1, 100, 64, 0, PVRING_DESC_F_WRITE);
+	pput(self, 3, 300, 16, 3, PVRING_DESC_F_WRITE);
+	pput(self, 2, 200, 16, 3, PVRING_DESC_F_NEXT);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(1, self->c.head);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(0, self->c.head);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(3, self->c.head);
+	EXPECT_EQ(2, self->c.ndesc);
+	/* The longer chain and the single one before it, given back and popped again. */
+	pvring_dev_unpop(&t->dev, 2);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(0, self->c.head);
+	EXPECT_EQ(tring_hva(t, 100), self->seg[0].base);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	EXPECT_EQ(3, self->c.head);
+	EXPECT_EQ(2, self->c.ndesc);
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &self->c, self->seg, NSEG));
+	/* The longer chain used first: at P(0), taking two; then 1 at P(2), 0 at P(3). */
+	pvring_dev_put(&t->dev, 3, 5);
+	pvring_dev_put(&t->dev, 1, 6);
+	pvring_dev_put(&t->dev, 0, 7);
+	pvring_dev_publish(&t->dev);
+	EXPECT_EQ(3, le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].id));
+	EXPECT_EQ(5, le32_to_cpu(t->pdesc[P(0) & (t->num - 1)].len));
+	EXPECT_EQ(1, le16_to_cpu(t->pdesc[P(2) & (t->num - 1)].id));
+	EXPECT_EQ(6, le32_to_cpu(t->pdesc[P(2) & (t->num - 1)].len));
+	EXPECT_EQ(0, le16_to_cpu(t->pdesc[P(3) & (t->num - 1)].id));
+	EXPECT_EQ(7, le32_to_cpu(t->pdesc[P(3) & (t->num - 1)].len));
+	EXPECT_TRUE(pvring_packed_is_used(le16_to_cpu(t->pdesc[P(0) & (t->num - 1)].flags), P(0),
+					  t->num));
+	EXPECT_TRUE(pvring_packed_is_used(le16_to_cpu(t->pdesc[P(2) & (t->num - 1)].flags), P(2),
+					  t->num));
+	EXPECT_TRUE(pvring_packed_is_used(le16_to_cpu(t->pdesc[P(3) & (t->num - 1)].flags), P(3),
+					  t->num));
+	EXPECT_EQ(pvring_packed_off_wrap(P(4), t->num), (u16)(pvring_dev_base(&t->dev) >> 16));
+}
+
 /* Event suppression from the device's side: its own, and the driver's. */
 TEST_F(pdev, notify_decisions)
 {
