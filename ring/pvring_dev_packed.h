@@ -399,57 +399,18 @@ __pvring_dev_one_packed(struct pvring_dev *vr, const struct pvring_desc_packed *
 }
 
 /*
- * @in_order: vr->in_order, a constant in each caller so that a ring
- * without it does not even test it.
+ * __pvring_dev_popped_packed - what a pop that took @ndesc descriptors at
+ * @seq for buffer @id records, returning @ret: always inlined, so that the
+ * common chain's path (@ret 1, @ndesc 1) carries constants, not tests.
  */
-static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *vr,
-							     struct pvring_chain *c,
-							     struct pvring_seg *seg,
-							     unsigned int max_seg, bool in_order)
+static inline pvring_always_inline int __pvring_dev_popped_packed(struct pvring_dev *vr,
+								  struct pvring_chain *c, u16 seq,
+								  u16 ndesc, u16 id, int ret,
+								  bool in_order)
 {
-	/*
-	 * Locals: the stores below are u16 like the ring's fields, and the
-	 * compiler would reload each of them after every store.
-	 */
 	struct pvring_dev_packed *p = &vr->packed;
-	unsigned int num = vr->num, mask = vr->mask;
-	u16 seq = p->last_avail, ndesc = 1, id, walked, cnt, end, flags;
-	const struct pvring_desc_packed *d = &p->desc[seq & mask];
-	int ret;
+	u16 end = (u16)(seq + ndesc), cnt = p->avail_cnt, walked;
 
-	/*
-	 * PV1: the chain, its tables and the payload are read only after the
-	 * head's flags.  Pairs with PD1, the driver's store-release in
-	 * pvring_drv_publish_packed().  As __pvring_dev_head_avail_packed(),
-	 * at the place computed once for the copy below too, with the lap's
-	 * bits kept in avail_bits instead of worked out from seq.
-	 */
-	flags = le16_to_cpu(pvring_load_acquire(&d->flags));
-	if ((flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) != p->avail_bits ||
-	    (u16)(seq - p->used_seq) >= num) {
-		/* Nothing there, whatever an earlier count said: start afresh. */
-		p->avail_cnt = 0;
-		return 0;
-	}
-	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT)))) {
-		ret = __pvring_dev_one_packed(vr, d, flags, c, seg, max_seg, &id);
-	} else {
-		/* Their own variables: the fast path's stay out of memory. */
-		u16 walk_ndesc = 0, walk_id = 0;
-
-		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &walk_ndesc,
-					     &walk_id);
-		ndesc = walk_ndesc;
-		id = walk_id;
-		if (ndesc > 1)
-			p->multi = true;
-	}
-	if (unlikely(ret == -EIO)) {
-		vr->broken = true;
-		return -EIO;
-	}
-	end = (u16)(seq + ndesc);
-	cnt = p->avail_cnt;
 	/* No count: avail_end is not looked at (__pvring_dev_avail_end_packed()). */
 	if (unlikely(cnt)) {
 		walked = (u16)(p->avail_end - seq);
@@ -465,7 +426,7 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 			p->avail_cnt = 0;
 	}
 	p->last_avail = end;
-	if (pvring_packed_lap_moved(seq, end, num))
+	if (pvring_packed_lap_moved(seq, end, vr->num))
 		p->avail_bits ^= PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED;
 	/* What a batch's used descriptor implies for it (IN_ORDER); u32 is all a put carries. */
 	if (in_order)
@@ -474,11 +435,64 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 	if (unlikely(p->multi)) {
 		p->id_ndesc[id] = ndesc;
 		/* The pop log, by the chain's last descriptor: unpop walks back from there. */
-		p->pop_ndesc[(u16)(end - 1) & mask] = ndesc;
+		p->pop_ndesc[(u16)(end - 1) & vr->mask] = ndesc;
 	}
 	c->head = id;
 	c->head_valid = true;
 	return ret;
+}
+
+/*
+ * @in_order: vr->in_order, a constant in each caller so that a ring
+ * without it does not even test it.
+ */
+static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *vr,
+							     struct pvring_chain *c,
+							     struct pvring_seg *seg,
+							     unsigned int max_seg, bool in_order)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	u16 seq = p->last_avail, id, flags;
+	const struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
+	int ret;
+
+	/*
+	 * PV1: the chain, its tables and the payload are read only after the
+	 * head's flags.  Pairs with PD1, the driver's store-release in
+	 * pvring_drv_publish_packed().  As __pvring_dev_head_avail_packed(),
+	 * at the place computed once for the copy below too, with the lap's
+	 * bits kept in avail_bits instead of worked out from seq.
+	 */
+	flags = le16_to_cpu(pvring_load_acquire(&d->flags));
+	if ((flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) != p->avail_bits ||
+	    (u16)(seq - p->used_seq) >= vr->num) {
+		/* Nothing there, whatever an earlier count said: start afresh. */
+		p->avail_cnt = 0;
+		return 0;
+	}
+	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT)))) {
+		ret = __pvring_dev_one_packed(vr, d, flags, c, seg, max_seg, &id);
+		if (likely(ret == 1))
+			return __pvring_dev_popped_packed(vr, c, seq, 1, id, 1, in_order);
+		if (ret == -EIO)
+			goto broken;
+		return __pvring_dev_popped_packed(vr, c, seq, 1, id, ret, in_order);
+	}
+	{
+		/* Their own variables: the fast path's stay out of memory. */
+		u16 walk_ndesc = 0, walk_id = 0;
+
+		ret = pvring_dev_walk_packed(vr, seq, flags, c, seg, max_seg, &walk_ndesc,
+					     &walk_id);
+		if (unlikely(ret == -EIO))
+			goto broken;
+		if (walk_ndesc > 1)
+			p->multi = true;
+		return __pvring_dev_popped_packed(vr, c, seq, walk_ndesc, walk_id, ret, in_order);
+	}
+broken:
+	vr->broken = true;
+	return -EIO;
 }
 
 static inline void pvring_dev_unpop_packed(struct pvring_dev *vr, unsigned int n)
