@@ -366,39 +366,6 @@ static inline void pvring_dev_prefetch_used_packed(const struct pvring_dev *vr, 
 }
 
 /*
- * The common chain, one direct buffer, inline: as pvring_dev_walk_packed()
- * for a head without NEXT or INDIRECT.
- */
-static inline pvring_always_inline int
-__pvring_dev_one_packed(struct pvring_dev *vr, const struct pvring_desc_packed *desc, u16 flags,
-			struct pvring_chain *c, struct pvring_seg *seg, unsigned int max_seg,
-			u16 *id)
-{
-	bool write = flags & PVRING_DESC_F_WRITE;
-	struct pvring_desc_packed d;
-	int n;
-
-	pvring_desc_copy_packed(&d, desc);
-	*id = le16_to_cpu(d.id);
-	if (unlikely(*id >= vr->num))
-		return -EIO;
-	n = pvring_mem_xlate(vr->mem, le64_to_cpu(d.addr), le32_to_cpu(d.len), seg, max_seg);
-	c->ndesc = 1;
-	c->max_len = le32_to_cpu(d.len);
-	c->out_len = write ? 0 : c->max_len;
-	c->in_len = write ? c->max_len : 0;
-	/* A bad buffer: the lengths as described, no segments (as the walk). */
-	if (unlikely(n < 0)) {
-		c->nseg = 0;
-		c->nout = 0;
-		return n;
-	}
-	c->nseg = n;
-	c->nout = write ? 0 : n;
-	return 1;
-}
-
-/*
  * __pvring_dev_popped_packed - what a pop that took @ndesc descriptors at
  * @seq for buffer @id records, returning @ret: always inlined, so that the
  * common chain's path (@ret 1, @ndesc 1) carries constants, not tests.
@@ -471,12 +438,32 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 		return 0;
 	}
 	if (likely(!(flags & (PVRING_DESC_F_NEXT | PVRING_DESC_F_INDIRECT)))) {
-		ret = __pvring_dev_one_packed(vr, d, flags, c, seg, max_seg, &id);
-		if (likely(ret == 1))
-			return __pvring_dev_popped_packed(vr, c, seq, 1, id, 1, in_order);
-		if (ret == -EIO)
+		/* The common chain, one direct buffer: as the walk, inline. */
+		bool write = flags & PVRING_DESC_F_WRITE;
+		struct pvring_desc_packed one;
+		u32 len;
+
+		pvring_desc_copy_packed(&one, d);
+		id = le16_to_cpu(one.id);
+		if (unlikely(id >= vr->num))
 			goto broken;
-		return __pvring_dev_popped_packed(vr, c, seq, 1, id, ret, in_order);
+		len = le32_to_cpu(one.len);
+		c->ndesc = 1;
+		c->max_len = len;
+		c->out_len = write ? 0 : len;
+		c->in_len = write ? len : 0;
+		/* Recorded before the buffer is translated: nothing is kept across that. */
+		__pvring_dev_popped_packed(vr, c, seq, 1, id, 1, in_order);
+		ret = pvring_mem_xlate(vr->mem, le64_to_cpu(one.addr), len, seg, max_seg);
+		/* A bad buffer: the lengths as described, no segments (as the walk). */
+		if (unlikely(ret < 0)) {
+			c->nseg = 0;
+			c->nout = 0;
+			return ret;
+		}
+		c->nseg = ret;
+		c->nout = write ? 0 : ret;
+		return 1;
 	}
 	{
 		/* Their own variables: the fast path's stay out of memory. */
