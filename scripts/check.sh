@@ -4,13 +4,19 @@
 # The whole test suite: what `make check` runs (after scripts/deps.sh).
 #
 #   1. make, then $(UNIT_TESTS) and $(SCRIPT_TESTS)         natively
-#   2. $(UNIT_TESTS) again from `make SAN=asan` (ASan+UBSan) and
+#   2. $(INTEGRATION_TESTS)
+#   3. $(UNIT_TESTS) again from `make SAN=asan` (ASan+UBSan) and
 #      `make SAN=tsan` builds, with PVIO_SANITIZER=asan|tsan in the
 #      environment so a test can scale its counts down
-#   3. make modules (with -Werror), when a Kbuild with objects exists, and
+#   4. make modules (with -Werror), when a Kbuild with objects exists, and
 #      the same for the 6.12 guest kernel (scripts/vm/modules.sh)
-#   4. $(INTEGRATION_TESTS)
 #   5. $(VM_TESTS)
+#
+# The builds of phases 3 and 4 start at nice 19 in the background once
+# phase 1's build is done, so they overlap the tests of phases 1 and 2.  A
+# build directory is only ever in one make's hands: a phase waits for its
+# background build to end before its own make, which then finds the work
+# done (or prints the errors again) and decides pass or fail as before.
 #
 # The lists come from the fragments (`make print-VAR`).  A build that fails
 # (make -k) counts as one failed test; the tests that did build still run,
@@ -35,7 +41,17 @@ JOBS=${JOBS:-$(nproc)}
 MAKE=(make --no-print-directory)
 
 results=$(mktemp -d "${TMPDIR:-/tmp}/pvio-check.XXXXXX")
-trap 'rm -rf "$results"' EXIT
+prebuild_pid=
+# shellcheck disable=SC2317 # run by the EXIT trap
+cleanup()
+{
+	if [ -n "$prebuild_pid" ]; then
+		kill -- "-$prebuild_pid" 2>/dev/null || kill "$prebuild_pid" 2>/dev/null || true
+		wait "$prebuild_pid" 2>/dev/null || true
+	fi
+	rm -rf "$results"
+}
+trap cleanup EXIT
 
 want_phase() {
 	case " $PHASES " in
@@ -112,6 +128,55 @@ run_tests() {
 	"$TAP_RUN" --results-dir "$results" --phase "$phase" "$@" || true
 }
 
+has_modules()
+{
+	[ -f Kbuild ] && grep -Eq '^[[:space:]]*obj-(y|m|\$\()' Kbuild
+}
+
+# prebuild_start: phases 3 and 4's builds, one after the other, at nice 19
+# in the background; each step leaves $results/prebuild/STEP.done.
+prebuild_start()
+{
+	local dir=$results/prebuild san
+	mkdir -p "$dir"
+	set -m
+	(
+		set +e
+		if want_phase san; then
+			for san in $SANITIZERS; do
+				tests_of UNIT_TESTS "SAN=$san"
+				targets_of "${tests[@]}"
+				[ "${#targets[@]}" -eq 0 ] ||
+					nice -n 19 "${MAKE[@]}" -k -j"$JOBS" "SAN=$san" "${targets[@]}" \
+						>"$dir/$san.log" 2>&1
+				: >"$dir/$san.done"
+			done
+		fi
+		if want_phase modules && has_modules; then
+			nice -n 19 "${MAKE[@]}" -k -j"$JOBS" modules KCFLAGS=-Werror >"$dir/modules.log" 2>&1
+			: >"$dir/modules.done"
+			PVIO_GUEST_KERNEL=6.12 nice -n 19 scripts/vm/modules.sh >"$dir/modules-6.12.log" 2>&1
+			: >"$dir/modules-6.12.done"
+		fi
+	) &
+	prebuild_pid=$!
+	set +m
+}
+
+# prebuild_wait STEP: until the background build's STEP is done (or it
+# died).  Nothing else runs meanwhile, so the build gets its normal priority
+# until then, and nice 19 again for what it builds while the tests run.
+prebuild_wait()
+{
+	[ -n "$prebuild_pid" ] || return 0
+	[ ! -e "$results/prebuild/$1.done" ] || return 0
+	renice -n 0 -g "$prebuild_pid" >/dev/null 2>&1 || true
+	while [ ! -e "$results/prebuild/$1.done" ] && kill -0 "$prebuild_pid" 2>/dev/null; do
+		sleep 1
+	done
+	renice -n 19 -g "$prebuild_pid" >/dev/null 2>&1 || true
+}
+
 # Make sure the Makefile has the print-% rule this script relies on.
 if ! "${MAKE[@]}" -s print-O >/dev/null 2>&1; then
 	echo "check.sh: error: 'make print-O' failed; the top-level Makefile needs" \
@@ -124,20 +189,32 @@ if want_phase unit; then
 	tests_of UNIT_TESTS
 	targets_of "${tests[@]}"
 	build unit "build (make)" all "${targets[@]}" || true
+	prebuild_start
 	run_tests unit "${tests[@]}"
 	tests_of SCRIPT_TESTS
 	run_tests scripts "${tests[@]}"
 fi
 
+if want_phase integration; then
+	banner "2. integration tests"
+	tests_of INTEGRATION_TESTS
+	targets_of "${tests[@]}"
+	if [ "${#targets[@]}" -gt 0 ]; then
+		build integration "build (integration)" "${targets[@]}" || true
+	fi
+	run_tests integration "${tests[@]}"
+fi
+
 if want_phase san; then
 	for san in $SANITIZERS; do
-		banner "2. unit tests under $san"
+		banner "3. unit tests under $san"
 		tests_of UNIT_TESTS "SAN=$san"
 		targets_of "${tests[@]}"
 		if [ "${#targets[@]}" -eq 0 ]; then
 			echo "# check: no unit tests to build under $san"
 			continue
 		fi
+		prebuild_wait "$san"
 		build "$san" "build (make SAN=$san)" "SAN=$san" "${targets[@]}" || true
 		wrap=()
 		if [ "$san" = tsan ] && setarch -R true 2>/dev/null; then
@@ -155,8 +232,9 @@ if want_phase san; then
 fi
 
 if want_phase modules; then
-	banner "3. kernel modules"
-	if [ -f Kbuild ] && grep -Eq '^[[:space:]]*obj-(y|m|\$\()' Kbuild; then
+	banner "4. kernel modules"
+	if has_modules; then
+		prebuild_wait modules
 		kdir=$("${MAKE[@]}" -s print-KDIR)
 		if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 			"$TAP_RUN" --results-dir "$results" --phase modules --record "make modules" fail \
@@ -168,6 +246,7 @@ if want_phase modules; then
 		# The matrix's other guest kernel (PVIO_GUEST_KERNEL=6.12, from
 		# scripts/deps.sh), built apart in build/kmod/<version>/.
 		name="make modules (guest kernel 6.12)"
+		prebuild_wait modules-6.12
 		if PVIO_GUEST_KERNEL=6.12 scripts/vm/modules.sh; then
 			"$TAP_RUN" --results-dir "$results" --phase modules --record "$name" pass \
 				"built with -Werror in build/kmod/"
@@ -178,16 +257,6 @@ if want_phase modules; then
 	else
 		echo "# check: no Kbuild with objects yet; nothing to build"
 	fi
-fi
-
-if want_phase integration; then
-	banner "4. integration tests"
-	tests_of INTEGRATION_TESTS
-	targets_of "${tests[@]}"
-	if [ "${#targets[@]}" -gt 0 ]; then
-		build integration "build (integration)" "${targets[@]}" || true
-	fi
-	run_tests integration "${tests[@]}"
 fi
 
 if want_phase vm; then
