@@ -84,6 +84,7 @@ static int vuser_console_ctrl_handle(struct vuser_console *con, const uint8_t *b
 	p = &con->ports[id];
 	switch (le16_to_cpu(c.event)) {
 	case PVIO_CONSOLE_DEVICE_ADD:
+		/* A port added already is answered again, as Linux does. */
 		p->added = true;
 		return vuser_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_READY, 1);
 	case PVIO_CONSOLE_DEVICE_REMOVE:
@@ -91,6 +92,9 @@ static int vuser_console_ctrl_handle(struct vuser_console *con, const uint8_t *b
 		p->host_open = false;
 		return 0;
 	case PVIO_CONSOLE_CONSOLE_PORT:
+		/* As Linux: a repeat (after a back-end restart) changes nothing. */
+		if (p->console)
+			return 0;
 		p->console = true;
 		/* As Linux: a console port is open on the guest side from the start. */
 		return vuser_console_ctrl_send(con, id, PVIO_CONSOLE_PORT_OPEN, 1);
@@ -169,6 +173,27 @@ int vuser_console_wait_ctrl(struct vuser_console *con, int timeout_ms)
 	return r ? r : vuser_console_ctrl_poll(con);
 }
 
+/* What open and reconnect ask of the device layer. */
+static void vuser_console_dev_opts(const struct vuser_console_opts *opts,
+				   struct vuser_dev_opts *dopts)
+{
+	unsigned int qsize = opts->queue_size ? opts->queue_size : 128;
+	unsigned int bufsz = opts->buf_size ? opts->buf_size : 4096;
+
+	memset(dopts, 0, sizeof(*dopts));
+	dopts->socket_path = opts->socket_path;
+	dopts->device_id = PVIO_ID_CONSOLE;
+	dopts->timeout_ms = opts->timeout_ms;
+	dopts->features = PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
+			  PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE) |
+			  (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT));
+	dopts->num_queues = opts->no_multiport ? 2 : 0;
+	dopts->queue_size = qsize;
+	dopts->config_size = sizeof(struct pvio_console_config);
+	/* Enough for 2 x (VUSER_MAX_QUEUES / 2) data queues' buffers plus control. */
+	dopts->mem_size = (size_t)VUSER_MAX_QUEUES * qsize * bufsz + (4u << 20);
+}
+
 /**
  * vuser_console_open - connect to a vhost-user console and bring its ports up
  * @con: filled in
@@ -182,26 +207,14 @@ int vuser_console_wait_ctrl(struct vuser_console *con, int timeout_ms)
  */
 int vuser_console_open(struct vuser_console *con, const struct vuser_console_opts *opts)
 {
-	unsigned int qsize = opts->queue_size ? opts->queue_size : 128, i, j, added;
-	unsigned int bufsz = opts->buf_size ? opts->buf_size : 4096;
-	struct vuser_dev_opts dopts = {
-		.socket_path = opts->socket_path,
-		.device_id = PVIO_ID_CONSOLE,
-		.timeout_ms = opts->timeout_ms,
-		.features = PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
-			    PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE) |
-			    (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT)),
-		.num_queues = opts->no_multiport ? 2 : 0,
-		.queue_size = qsize,
-		.config_size = sizeof(struct pvio_console_config),
-	};
+	unsigned int bufsz = opts->buf_size ? opts->buf_size : 4096, i, j, added;
+	struct vuser_dev_opts dopts;
 	size_t ctx_bytes;
 	int r;
 
 	memset(con, 0, sizeof(*con));
 	con->buf_size = bufsz;
-	/* Enough for 2 x (VUSER_MAX_QUEUES / 2) data queues' buffers plus control. */
-	dopts.mem_size = (size_t)VUSER_MAX_QUEUES * qsize * bufsz + (4u << 20);
+	vuser_console_dev_opts(opts, &dopts);
 	r = vuser_dev_open(&con->dev, &dopts);
 	if (r)
 		return r;
@@ -289,6 +302,30 @@ err_free_ports:
 err_close_dev:
 	vuser_dev_close(&con->dev);
 	return r;
+}
+
+/**
+ * vuser_console_reconnect - carry on with a restarted back-end
+ * @con: an open console whose back-end went away
+ * @opts: the options it was opened with
+ * @wait_ms: how long to wait for the new back-end to listen
+ *
+ * Like a guest whose vhost-user back-end restarts: the rings, buffers and
+ * ports are kept and resumed (vuser_dev_reconnect()); the driver does not
+ * repeat DEVICE_READY, PORT_READY or PORT_OPEN.  The device re-announces
+ * its ports (DEVICE_ADD, answered with PORT_READY as Linux does) and says
+ * again whether each host side is open; those messages are taken as the
+ * caller reads, writes or waits.
+ *
+ * Return: 0 or -errno; vuser_dev_errmsg(&con->dev) says why.
+ */
+int vuser_console_reconnect(struct vuser_console *con, const struct vuser_console_opts *opts,
+			    int wait_ms)
+{
+	struct vuser_dev_opts dopts;
+
+	vuser_console_dev_opts(opts, &dopts);
+	return vuser_dev_reconnect(&con->dev, &dopts, wait_ms);
 }
 
 /**

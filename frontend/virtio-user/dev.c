@@ -17,6 +17,9 @@
  *   SET_VRING_KICK, and [SET_VRING_ENABLE 1] once all queues are set up.
  * With REPLY_ACK every request without a reply of its own carries
  * NEED_REPLY, so each step is confirmed before the next.
+ *
+ * vuser_dev_reconnect() has the same conversation with a restarted back-end,
+ * resuming each ring where the dead one left it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -493,6 +496,9 @@ int vuser_dev_negotiate(struct vuser_dev *dev, const struct vuser_dev_opts *opts
 	 */
 	if (dev->dev_features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 		dev->features |= PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	/* A net device's control queue follows its queue pairs (not in GET_QUEUE_NUM). */
+	if (opts->queue_pairs && vuser_dev_has(dev, PVIO_NET_F_CTRL_VQ))
+		dev->max_queues++;
 	return vuser_msg_set_u64(dev, VHOST_USER_SET_FEATURES, dev->features);
 }
 
@@ -581,7 +587,8 @@ static int vuser_dev_set_mem_table(struct vuser_dev *dev)
 	return vuser_msg_call(dev, &msg, &dev->mem.fd, 1);
 }
 
-static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q)
+/* Set up one ring on the back-end, resuming at @base (SET_VRING_BASE). */
+static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q, unsigned int base)
 {
 	struct vhost_user_msg msg;
 	int r;
@@ -589,12 +596,7 @@ static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q)
 	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_NUM, q->index, q->num);
 	if (r)
 		return r;
-	/*
-	 * A fresh ring: the first descriptor; a packed ring's wrap counters
-	 * start at 1 (bit 15 of each half of the packed encoding).
-	 */
-	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index,
-				vuser_dev_has(dev, PVIO_F_RING_PACKED) ? 0x80008000u : 0);
+	r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_BASE, q->index, base);
 	if (r)
 		return r;
 	vuser_msg_init(&msg, VHOST_USER_SET_VRING_ADDR, sizeof(msg.payload.addr));
@@ -620,6 +622,22 @@ static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q)
 	return vuser_msg_call(dev, &msg, &q->kick_fd, 1);
 }
 
+/* SET_VRING_ENABLE 1 on every queue, once all are set up (PROTOCOL_FEATURES only). */
+static int vuser_dev_enable(struct vuser_dev *dev)
+{
+	unsigned int i;
+	int r;
+
+	if (!(dev->features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		return 0;
+	for (i = 0; i < dev->nqueues; i++) {
+		r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_ENABLE, dev->queues[i].index, 1);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /**
  * vuser_dev_start - share memory, set up and enable the queues
  * @dev: a negotiated device whose guest memory and queues are initialised
@@ -635,17 +653,123 @@ int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
+	/*
+	 * Fresh rings: the first descriptor; a packed ring's wrap counters
+	 * start at 1 (bit 15 of each half of the packed encoding).
+	 */
 	for (i = 0; i < dev->nqueues; i++) {
-		r = vuser_dev_queue_start(dev, &dev->queues[i]);
+		r = vuser_dev_queue_start(dev, &dev->queues[i],
+					  vuser_dev_has(dev, PVIO_F_RING_PACKED) ? 0x80008000u : 0);
 		if (r)
 			return r;
 	}
-	if (!(dev->features & PVIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
-		return 0;
+	return vuser_dev_enable(dev);
+}
+
+/*
+ * Where a restarted back-end resumes popping a split ring: the used index in
+ * guest memory, as QEMU does after a back-end crash.  Chains made available
+ * after it were not completed (or their completion never reached the used
+ * ring), so the back-end pops them again; what it completed is never seen
+ * twice.  This assumes the back-end completed in order; a chain completed out
+ * of order before the crash could be popped again (the in-flight area,
+ * VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, is what removes that doubt; see
+ * Documentation/reliability.rst).
+ */
+static unsigned int vuser_queue_resume_base(const struct vuser_queue *q)
+{
+	const struct pvring_used *used = q->area[2];
+
+	/* Acquire: pairs with the dead back-end's release store of used->idx. */
+	return le16_to_cpu(pvring_load_acquire(&used->idx));
+}
+
+static int vuser_dev_connect_retry(struct vuser_dev *dev, const char *path, int wait_ms)
+{
+	int64_t deadline = vuser_now_ms() + wait_ms;
+	int r;
+
+	for (;;) {
+		r = vuser_dev_connect(dev, path, dev->timeout_ms);
+		if (r != -ENOENT && r != -ECONNREFUSED)
+			return r;
+		if (vuser_now_ms() >= deadline)
+			return r;
+		usleep(20000);
+	}
+}
+
+/**
+ * vuser_dev_reconnect - resume a device on a restarted back-end
+ * @dev: an open device whose back-end went away (its socket hung up)
+ * @opts: the options it was opened with (the same features are asked for)
+ * @wait_ms: how long to keep trying to connect while nobody listens yet
+ *
+ * What QEMU does when its vhost-user chardev reconnects: a new connection,
+ * the same negotiation, which must end with exactly the features the rings
+ * run with, then the same guest memory and, for each ring, its size, the
+ * index to resume at (vuser_queue_resume_base()), its addresses and its
+ * call and kick eventfds.  Guest memory, rings, buffers and everything the
+ * device layer remembers are kept: to the caller the device never went
+ * away.  Every queue is kicked afterwards, because the new back-end has not
+ * seen the kicks the old one swallowed.
+ *
+ * Packed rings are refused: finding the device's position needs a walk of
+ * the descriptor ring that the driver does not do yet.
+ *
+ * Return: 0; -EOPNOTSUPP for packed rings; -EPROTO when the back-end now
+ * offers other features or fewer queues; the error of connect() or of a
+ * message exchange.
+ */
+int vuser_dev_reconnect(struct vuser_dev *dev, const struct vuser_dev_opts *opts, int wait_ms)
+{
+	uint64_t features = dev->features;
+	char path[sizeof(dev->path)];
+	unsigned int i;
+	int r;
+
+	if (vuser_dev_has(dev, PVIO_F_RING_PACKED))
+		return vuser_dev_err(dev, -EOPNOTSUPP,
+				     "cannot reconnect packed rings (only split rings resume)");
+	memcpy(path, dev->path, sizeof(path));
+	if (dev->sock >= 0)
+		close(dev->sock);
+	dev->sock = -1;
+	r = vuser_dev_connect_retry(dev, path, wait_ms);
+	if (r)
+		return r;
+	/* The old back-end's protocol features do not hold for the new one. */
+	dev->protocol_features = 0;
+	r = vuser_dev_negotiate(dev, opts);
+	if (r)
+		return r;
+	/* clang-format off */
+	if (dev->features != features || dev->max_queues < dev->nqueues)
+		return vuser_dev_err(dev, -EPROTO,
+				     "the new back-end agreed to features 0x%llx and %u queues; the rings run with 0x%llx and %u",
+				     (unsigned long long)dev->features, dev->max_queues,
+				     (unsigned long long)features, dev->nqueues);
+	/* clang-format on */
+	r = vuser_dev_set_mem_table(dev);
+	if (r)
+		return r;
 	for (i = 0; i < dev->nqueues; i++) {
-		r = vuser_msg_set_state(dev, VHOST_USER_SET_VRING_ENABLE, dev->queues[i].index, 1);
+		struct vuser_queue *q = &dev->queues[i];
+
+		r = vuser_dev_queue_start(dev, q, vuser_queue_resume_base(q));
 		if (r)
 			return r;
+	}
+	r = vuser_dev_enable(dev);
+	if (r)
+		return r;
+	for (i = 0; i < dev->nqueues; i++) {
+		uint64_t one = 1;
+
+		dev->queues[i].kicks++;
+		/* EAGAIN: the counter is huge already, the back-end looks anyway. */
+		if (write(dev->queues[i].kick_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return vuser_dev_err(dev, -errno, "kick queue %u: %s", i, strerror(errno));
 	}
 	return 0;
 }
@@ -677,9 +801,6 @@ int vuser_dev_open(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	if (r)
 		goto err_close_sock;
 
-	/* A net device's control queue follows its queue pairs (not in GET_QUEUE_NUM). */
-	if (opts->queue_pairs && vuser_dev_has(dev, PVIO_NET_F_CTRL_VQ))
-		dev->max_queues++;
 	nq = opts->num_queues ? opts->num_queues : dev->max_queues;
 	if (nq > dev->max_queues || nq > VUSER_MAX_QUEUES) {
 		r = vuser_dev_err(dev, -EINVAL, "%u queues asked, the back-end has %u", nq,

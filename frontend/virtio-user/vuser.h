@@ -119,6 +119,7 @@ int vuser_dev_config_write(struct vuser_dev *dev, uint32_t offset, const void *b
 int vuser_dev_connect(struct vuser_dev *dev, const char *path, int timeout_ms);
 int vuser_dev_negotiate(struct vuser_dev *dev, const struct vuser_dev_opts *opts);
 int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts);
+int vuser_dev_reconnect(struct vuser_dev *dev, const struct vuser_dev_opts *opts, int wait_ms);
 bool vuser_dev_has(const struct vuser_dev *dev, unsigned int feature);
 
 /* mem.c */
@@ -311,6 +312,8 @@ struct vuser_console_opts {
 
 int vuser_console_open(struct vuser_console *con, const struct vuser_console_opts *opts);
 void vuser_console_close(struct vuser_console *con);
+int vuser_console_reconnect(struct vuser_console *con, const struct vuser_console_opts *opts,
+			    int wait_ms);
 int vuser_console_ctrl_poll(struct vuser_console *con);
 int vuser_console_port_open(struct vuser_console *con, unsigned int port, bool open);
 int vuser_console_write(struct vuser_console *con, unsigned int port, const void *buf, size_t len);
