@@ -93,6 +93,7 @@ struct pviod_con {
 	pthread_mutex_t lock; /* ports' buffers and state, ctrl, wake_fd, config */
 	int *wake_fd; /* per queue: dup of its kick eventfd, -1 when stopped */
 	bool multiport; /* negotiated */
+	bool resumed; /* the ports were re-announced to a driver with history */
 	bool exit; /* destroy asks the I/O thread to end */
 	struct pviod_con_msg *ctrl; /* control messages for the driver, a ring */
 	unsigned int ctrl_head, ctrl_len;

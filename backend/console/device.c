@@ -355,6 +355,42 @@ static enum pviod_serve pviod_con_queue_serve(struct pviod_queue *q)
 
 /* --- control thread ------------------------------------------------------------------ */
 
+/*
+ * The control transmit queue starts past its first entry: the driver sent
+ * DEVICE_READY to a back-end before us (we were restarted, or it
+ * reconnected), and a guest driver never sends it again, nor PORT_READY or
+ * PORT_OPEN for a port it already has.  So re-announce every port: DEVICE_ADD
+ * for a port the driver has is answered with PORT_READY again (Linux's
+ * virtio_console does so), which brings CONSOLE_PORT, PORT_NAME (both
+ * ignored when repeated) and our PORT_OPEN; and take every port as open on
+ * the guest side, which is what a driver with history most likely has.  A
+ * port the guest had closed gets input it discards, as for any closed port.
+ * See Documentation/console.rst, "Back-end restarts".  Lock held.
+ */
+static void pviod_con_resume(struct pviod_con *con)
+{
+	unsigned int i;
+
+	pr_info("%s: the driver set up the ports with an earlier back-end: announcing them again",
+		con->dev->name);
+	for (i = 0; i < con->nports; i++) {
+		con->ports[i].guest_open = true;
+		pviod_con_ctrl_send(con, i, PVIO_CONSOLE_DEVICE_ADD, 0, NULL, 0);
+	}
+	pviod_con_io_wake(con);
+}
+
+/*
+ * Does a starting ring resume past its first entry?  A fresh one starts at
+ * 0 (split) or at 0 with both wrap counters set (packed).  A split ring
+ * that took exactly a multiple of 65536 entries looks fresh: for the
+ * control queue, that many control messages before a restart.
+ */
+static bool pviod_con_ring_used(const struct pvring_dev *r)
+{
+	return pvring_dev_base(r) != (pvring_dev_is_packed(r) ? 0x80008000u : 0);
+}
+
 static int pviod_con_queue_start(struct pviod_device *dev, struct pviod_queue *q)
 {
 	struct pviod_con *con = pviod_con_of(dev);
@@ -364,6 +400,10 @@ static int pviod_con_queue_start(struct pviod_device *dev, struct pviod_queue *q
 		return -errno;
 	pthread_mutex_lock(&con->lock);
 	con->wake_fd[q->index] = fd;
+	if (q->index == 3 && con->multiport && pviod_con_ring_used(&q->ring) && !con->resumed) {
+		con->resumed = true;
+		pviod_con_resume(con);
+	}
 	pthread_mutex_unlock(&con->lock);
 	return 0;
 }
@@ -395,6 +435,7 @@ static int pviod_con_features_set(struct pviod_device *dev, uint64_t features)
 	pthread_mutex_lock(&con->lock);
 	con->multiport = features & PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT);
 	con->ctrl_len = 0;
+	con->resumed = false;
 	for (i = 0; i < con->nports; i++) {
 		struct pviod_con_port *p = &con->ports[i];
 
