@@ -12,9 +12,10 @@
 #   vuser_net_filter_test  integration: pviod's receive filter on two switch
 #                   ports, programmed through the control queue
 #
-# Built by tests/tests.mk's rules (kselftest harness).  vuser_console_test and
-# vuser_net_switch_test are linked here too; tests/backend/console.mk and
-# net.mk list them, beside the pviod devices they drive.
+# Built by tests/tests.mk's rules (kselftest harness).  vuser_console_test,
+# vuser_console_reconnect_test and vuser_net_switch_test are linked here too;
+# tests/backend/console.mk and net.mk list them, beside the pviod devices
+# they drive.
 
 VUSER_TEST_DIR := $(O)/tests/user
 
@@ -27,6 +28,7 @@ $(VUSER_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user -I$(CUR
 # libpvbench.a (frontend/bench): the histogram, patterns and test frames;
 # libpvtest.a (tests/lib): the peers they start.
 $(VUSER_INTEGRATION_TESTS) $(VUSER_TEST_DIR)/vuser_console_test \
+	$(VUSER_TEST_DIR)/vuser_console_reconnect_test \
 	$(VUSER_TEST_DIR)/vuser_net_switch_test: $(VUSER_LIB) $(BENCH_LIB) $(TEST_LIB)
 $(VUSER_UNIT_TESTS): $(BENCH_LIB)
 
