@@ -119,8 +119,12 @@ mig_migrate()
 	mig_total=$(mig_field total-time <<<"$q")
 	# shellcheck disable=SC2034 # read by the tests
 	mig_down=$(mig_field downtime <<<"$q")
-	# The destination runs once the stream is in.
+	# The destination runs once the stream is in (unless it quit: then say why).
 	for ((i = 0; i < 100; i++)); do
+		if ! kill -0 "${mig_pid[$to]}" 2>/dev/null; then
+			echo "# migration $from -> $to: the destination QEMU exited after the stream"
+			return 1
+		fi
 		q=$(pvg_qmp "$VMT_TMP/$to.qmp" query-status) || true
 		grep -q '"running"' <<<"$q" && break
 		sleep 0.1
@@ -146,7 +150,7 @@ mig_loop()
 		sleep 1
 		if ! mig_migrate "$mig_cur" "$next"; then
 			echo "# migration $m ($mig_cur -> $next) failed"
-			sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -5
+			sed 's/^/# qemu: /' "$VMT_TMP/qemu-$next.out" | tail -8
 			break
 		fi
 		totals+=("$mig_total")
