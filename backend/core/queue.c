@@ -163,14 +163,7 @@ static void pviod_queue_kick_arm(struct pviod_queue *q)
  */
 void pviod_queue_kick_cancel(struct pviod_queue *q)
 {
-	struct io_uring_sqe *sqe = pviod_worker_sqe(q->worker);
-
-	if (unlikely(!sqe)) {
-		pviod_worker_sqe_wait(q->worker, &q->kick_wait);
-		return;
-	}
-	io_uring_prep_cancel64(sqe, (uintptr_t)&q->kick_io, 0);
-	io_uring_sqe_set_data(sqe, NULL);
+	pviod_worker_cancel(q->worker, &q->kick_io, &q->kick_wait);
 }
 
 /* Room again: the kick read, or the cancel a stop needs. */
@@ -626,16 +619,7 @@ static bool pviod_watch_submit(struct pviod_watch *w)
 /* The cancel's SQE; with no room it waits for some. */
 static void pviod_watch_cancel_submit(struct pviod_watch *w)
 {
-	struct io_uring_sqe *sqe = pviod_worker_sqe(w->q->worker);
-
-	if (unlikely(!sqe)) {
-		w->cancel_queued = true;
-		pviod_worker_sqe_wait(w->q->worker, &w->wait);
-		return;
-	}
-	w->cancel_queued = false;
-	io_uring_prep_cancel64(sqe, (uintptr_t)&w->io, 0);
-	io_uring_sqe_set_data(sqe, NULL);
+	w->cancel_queued = !pviod_worker_cancel(w->q->worker, &w->io, &w->wait);
 }
 
 /*

@@ -131,6 +131,29 @@ void pviod_worker_sqe_wait(struct pviod_worker *w, struct pviod_sqe_wait *sw)
 	w->sqe_wait_tail = &sw->next;
 }
 
+/**
+ * pviod_worker_cancel - ask for the request of @io to be cancelled
+ * @w: the worker (on its thread)
+ * @io: what the request completes to
+ * @sw: what waits for room when there is none; its ->retry cancels again
+ *
+ * The cancel's own completion has no handler.
+ *
+ * Return: true when the cancel is on the ring, false when @sw waits.
+ */
+bool pviod_worker_cancel(struct pviod_worker *w, struct pviod_io *io, struct pviod_sqe_wait *sw)
+{
+	struct io_uring_sqe *sqe = pviod_worker_sqe(w);
+
+	if (unlikely(!sqe)) {
+		pviod_worker_sqe_wait(w, sw);
+		return false;
+	}
+	io_uring_prep_cancel64(sqe, (uintptr_t)io, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+	return true;
+}
+
 /*
  * Retry what waits for room, in order; the first that finds none again
  * goes back to the head of the list, and the rest stay behind it.

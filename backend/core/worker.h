@@ -139,6 +139,7 @@ int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue
 			    void *arg);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
 void pviod_worker_sqe_wait(struct pviod_worker *w, struct pviod_sqe_wait *sw);
+bool pviod_worker_cancel(struct pviod_worker *w, struct pviod_io *io, struct pviod_sqe_wait *sw);
 void pviod_worker_submit(struct pviod_worker *w);
 void pviod_worker_ready(struct pviod_worker *w, struct pviod_queue *q);
 int pviod_worker_file_register(struct pviod_worker *w, int fd);
