@@ -195,14 +195,20 @@ if want_phase unit; then
 	run_tests scripts "${tests[@]}"
 fi
 
-if want_phase integration; then
-	banner "2. integration tests"
-	tests_of INTEGRATION_TESTS
+# build_and_run PHASE VAR NAME: build what $(VAR) needs built, then run it.
+build_and_run()
+{
+	tests_of "$2"
 	targets_of "${tests[@]}"
 	if [ "${#targets[@]}" -gt 0 ]; then
-		build integration "build (integration)" "${targets[@]}" || true
+		build "$1" "build ($3)" "${targets[@]}" || true
 	fi
-	run_tests integration "${tests[@]}"
+	run_tests "$1" "${tests[@]}"
+}
+
+if want_phase integration; then
+	banner "2. integration tests"
+	build_and_run integration INTEGRATION_TESTS integration
 fi
 
 if want_phase san; then
@@ -261,12 +267,7 @@ fi
 
 if want_phase vm; then
 	banner "5. VM tests"
-	tests_of VM_TESTS
-	targets_of "${tests[@]}"
-	if [ "${#targets[@]}" -gt 0 ]; then
-		build vm "build (VM tests)" "${targets[@]}" || true
-	fi
-	run_tests vm "${tests[@]}"
+	build_and_run vm VM_TESTS "VM tests"
 fi
 
 banner "summary"
