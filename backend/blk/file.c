@@ -72,6 +72,7 @@ struct pviod_blk_file_range {
 	uint64_t len;
 	int mode; /* fallocate mode */
 	bool relinked; /* the punch + allocate fallback already ran */
+	struct pviod_sqe_wait wait; /* that fallback waits for room on the ring */
 };
 
 /* The engine's state of one operation in flight (its queue's slot). */
@@ -83,7 +84,8 @@ struct pviod_blk_file_op {
 	unsigned int pending; /* SQEs not yet completed */
 	int err; /* the first failure */
 	uint64_t done; /* READ/WRITE bytes transferred so far */
-	/* READ/WRITE/FLUSH: its next SQE waits for room on the worker's ring. */
+	unsigned int next_range; /* DISCARD/WRITE_ZEROES: the first range not yet submitted */
+	/* Its next SQE (or range's SQEs) waits for room on the worker's ring. */
 	struct pviod_sqe_wait wait;
 	struct pviod_blk_file_range range[PVIOD_BLK_DISCARD_SEG_MAX];
 };
@@ -327,7 +329,57 @@ static void pviod_blk_file_flush_submit(struct pviod_blk_file_op *op)
 
 /* --- DISCARD, WRITE_ZEROES ------------------------------------------------------ */
 
-static bool pviod_blk_file_range_submit(struct pviod_blk_file_range *r, int mode, bool link);
+/*
+ * A range is one fallocate, or, where the file system has no ZERO_RANGE, a
+ * punch linked to an allocate: both SQEs go on the ring together
+ * (pviod_worker_sqe_room()), so the allocate never runs unordered.  What
+ * finds no room waits for it: the operation's next range on the
+ * operation, a range's fallback pair on the range.
+ */
+
+static void pviod_blk_file_range_done(struct pviod_io *io, int res);
+
+/* @r's fallocate in @mode, linked to an allocate when @pair; room was made. */
+static void pviod_blk_file_range_prep(struct pviod_blk_file_range *r, int mode, bool pair)
+{
+	struct pviod_blk_file_op *op = r->op;
+	struct pviod_worker *w = op->bio->q->worker;
+	struct io_uring_sqe *sqe = pviod_worker_sqe_reserved(w);
+
+	io_uring_prep_fallocate(sqe, op->f->fd, mode, (off_t)r->off, (off_t)r->len);
+	io_uring_sqe_set_data(sqe, &r->io);
+	r->io.complete = pviod_blk_file_range_done;
+	r->mode = mode;
+	op->pending++;
+	if (!pair)
+		return;
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = pviod_worker_sqe_reserved(w);
+	io_uring_prep_fallocate(sqe, op->f->fd, FALLOC_FL_KEEP_SIZE, (off_t)r->off, (off_t)r->len);
+	io_uring_sqe_set_data(sqe, &r->io);
+	op->pending++;
+}
+
+/* No ZERO_RANGE after all: a hole, then allocate it again, in order. */
+static void pviod_blk_file_range_relink(struct pviod_blk_file_range *r)
+{
+	if (pviod_worker_sqe_room(r->op->bio->q->worker, 2)) {
+		pviod_blk_file_range_prep(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, true);
+		return;
+	}
+	r->op->pending++; /* the pair to come: the operation is not done */
+	pviod_worker_sqe_wait(r->op->bio->q->worker, &r->wait);
+}
+
+static void pviod_blk_file_range_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_blk_file_range *r =
+		(struct pviod_blk_file_range *)((char *)sw -
+						offsetof(struct pviod_blk_file_range, wait));
+
+	r->op->pending--;
+	pviod_blk_file_range_relink(r);
+}
 
 static void pviod_blk_file_range_done(struct pviod_io *io, int res)
 {
@@ -339,72 +391,48 @@ static void pviod_blk_file_range_done(struct pviod_io *io, int res)
 		/* DISCARD is a hint: a file system without holes simply keeps the data. */
 		res = 0;
 	} else if (res == -EOPNOTSUPP && (r->mode & FALLOC_FL_ZERO_RANGE) && !r->relinked) {
-		/* No ZERO_RANGE here: a hole, then allocate it again, in order. */
 		__atomic_store_n(&op->f->no_zero_range, true, __ATOMIC_RELAXED);
 		r->relinked = true;
-		if (pviod_blk_file_range_submit(r, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-						true) &&
-		    pviod_blk_file_range_submit(r, FALLOC_FL_KEEP_SIZE, false))
-			return;
-		res = -EBUSY;
+		pviod_blk_file_range_relink(r);
+		return;
 	} else if (res == -ECANCELED && r->relinked) {
 		/* The allocate half of a failed link: the punch reported the error. */
 		res = 0;
 	}
 	if (res < 0)
 		pviod_blk_file_fail(op, res);
-	if (!op->pending)
+	if (!op->pending && op->next_range == op->bio->nrange)
 		pviod_blk_file_finish(op);
 }
 
-static bool pviod_blk_file_range_submit(struct pviod_blk_file_range *r, int mode, bool link)
-{
-	struct pviod_blk_file_op *op = r->op;
-	struct io_uring_sqe *sqe = pviod_worker_sqe(op->bio->q->worker);
-
-	if (!sqe)
-		return false;
-	io_uring_prep_fallocate(sqe, op->f->fd, mode, (off_t)r->off, (off_t)r->len);
-	io_uring_sqe_set_data(sqe, &r->io);
-	if (link)
-		sqe->flags |= IOSQE_IO_LINK;
-	r->io.complete = pviod_blk_file_range_done;
-	r->mode = mode;
-	op->pending++;
-	return true;
-}
-
+/* Submit the ranges from op->next_range on, waiting for room where there is none. */
 static void pviod_blk_file_discard(struct pviod_blk_file_op *op)
 {
 	struct pviod_blk_io *bio = op->bio;
 	bool zero_range = !__atomic_load_n(&op->f->no_zero_range, __ATOMIC_RELAXED);
-	unsigned int i;
 
-	for (i = 0; i < bio->nrange; i++) {
+	for (; op->next_range < bio->nrange; op->next_range++) {
+		unsigned int i = op->next_range;
 		struct pviod_blk_file_range *r = &op->range[i];
 		int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-		bool ok;
+		bool pair = false;
 
+		if (bio->op == PVIOD_BLK_WRITE_ZEROES && !bio->range[i].unmap) {
+			if (zero_range)
+				mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+			else
+				pair = true;
+		}
+		if (!pviod_worker_sqe_room(bio->q->worker, pair ? 2 : 1)) {
+			pviod_worker_sqe_wait(bio->q->worker, &op->wait);
+			return;
+		}
 		r->op = op;
 		r->off = bio->range[i].offset;
 		r->len = bio->range[i].len;
-		r->relinked = false;
-		if (bio->op == PVIOD_BLK_WRITE_ZEROES && !bio->range[i].unmap) {
-			if (zero_range) {
-				mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-				ok = pviod_blk_file_range_submit(r, mode, false);
-			} else {
-				r->relinked = true;
-				ok = pviod_blk_file_range_submit(r, mode, true) &&
-				     pviod_blk_file_range_submit(r, FALLOC_FL_KEEP_SIZE, false);
-			}
-		} else {
-			ok = pviod_blk_file_range_submit(r, mode, false);
-		}
-		if (!ok) {
-			pviod_blk_file_fail(op, -EBUSY);
-			break;
-		}
+		r->relinked = pair;
+		r->wait.retry = pviod_blk_file_range_retry;
+		pviod_blk_file_range_prep(r, mode, pair);
 	}
 	if (!op->pending)
 		pviod_blk_file_finish(op);
@@ -412,16 +440,23 @@ static void pviod_blk_file_discard(struct pviod_blk_file_op *op)
 
 /* --- the engine ------------------------------------------------------------------ */
 
-/* Room on the ring again: the READ/WRITE/FLUSH that found none goes on. */
+/* Room on the ring again: the operation that found none goes on. */
 static void pviod_blk_file_op_retry(struct pviod_sqe_wait *sw)
 {
 	struct pviod_blk_file_op *op =
 		(struct pviod_blk_file_op *)((char *)sw - offsetof(struct pviod_blk_file_op, wait));
 
-	if (op->bio->op == PVIOD_BLK_FLUSH)
+	switch (op->bio->op) {
+	case PVIOD_BLK_FLUSH:
 		pviod_blk_file_flush_submit(op);
-	else
+		break;
+	case PVIOD_BLK_DISCARD:
+	case PVIOD_BLK_WRITE_ZEROES:
+		pviod_blk_file_discard(op);
+		break;
+	default:
 		pviod_blk_file_rw_submit(op);
+	}
 }
 
 static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_io *bio)
@@ -436,6 +471,7 @@ static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_i
 	op->pending = 0;
 	op->err = 0;
 	op->done = 0;
+	op->next_range = 0;
 	switch (bio->op) {
 	case PVIOD_BLK_READ:
 	case PVIOD_BLK_WRITE:

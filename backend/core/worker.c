@@ -114,6 +114,32 @@ struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w)
 }
 
 /**
+ * pviod_worker_sqe_room - room for @n SQEs in a row, submitting if need be
+ * @w: the worker (called on its thread)
+ * @n: how many, at most the ring's size
+ *
+ * For a linked chain, whose SQEs must all go on the ring together: a link
+ * cut by a full queue would run its second half unordered.
+ *
+ * Return: true when the next @n io_uring_get_sqe() on the worker's ring
+ * all succeed; false when even a submit freed too few (the caller waits
+ * with pviod_worker_sqe_wait(), having taken none).
+ */
+bool pviod_worker_sqe_room(struct pviod_worker *w, unsigned int n)
+{
+	if (unlikely(pviod_worker_fault_sq_full(w)))
+		goto full;
+	if (io_uring_sq_space_left(&w->ring) >= n)
+		return true;
+	io_uring_submit(&w->ring);
+	if (io_uring_sq_space_left(&w->ring) >= n)
+		return true;
+full:
+	w->sqe_full++;
+	return false;
+}
+
+/**
  * pviod_worker_sqe_wait - wait for room on the worker's ring
  * @w: the worker (on its thread)
  * @sw: what waits, its ->retry set; not waiting already

@@ -138,6 +138,7 @@ void pviod_worker_queue_stop(struct pviod_queue *q);
 int pviod_worker_queue_call(struct pviod_queue *q, void (*fn)(struct pviod_queue *q, void *arg),
 			    void *arg);
 struct io_uring_sqe *pviod_worker_sqe(struct pviod_worker *w);
+bool pviod_worker_sqe_room(struct pviod_worker *w, unsigned int n);
 void pviod_worker_sqe_wait(struct pviod_worker *w, struct pviod_sqe_wait *sw);
 bool pviod_worker_cancel(struct pviod_worker *w, struct pviod_io *io, struct pviod_sqe_wait *sw);
 void pviod_worker_submit(struct pviod_worker *w);
@@ -146,6 +147,15 @@ int pviod_worker_file_register(struct pviod_worker *w, int fd);
 void pviod_worker_file_unregister(struct pviod_worker *w, int slot);
 int pviod_worker_buf_register(struct pviod_worker *w, void *base, uint64_t len);
 void pviod_worker_buf_unregister(struct pviod_worker *w, int first);
+
+/**
+ * pviod_worker_sqe_reserved - one of the SQEs pviod_worker_sqe_room() made room for
+ * @w: the worker (on its thread), right after pviod_worker_sqe_room() said true
+ */
+static inline struct io_uring_sqe *pviod_worker_sqe_reserved(struct pviod_worker *w)
+{
+	return io_uring_get_sqe(&w->ring);
+}
 
 /**
  * pviod_worker_polling - does the worker poll its rings when idle?
