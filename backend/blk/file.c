@@ -278,10 +278,14 @@ static void pviod_blk_file_rw_submit(struct pviod_blk_file_op *op)
 	op->io.complete = pviod_blk_file_rw_done;
 	op->pending++;
 	/*
-	 * Now, not with the batch: one io_uring_enter() for a batch plugs the
-	 * block layer until every request of it is set up, so the device
-	 * starts on the first only after the last (fio submits one by one
-	 * too).  4 KiB randread at QD32 on a virtio disk: 51k -> 65k IOPS.
+	 * Soon, not with the whole batch: one io_uring_enter() for a batch
+	 * plugs the block layer until every request of it is set up, so the
+	 * device starts on the first only after the last (4 KiB randread at
+	 * QD32 on a virtio disk, interrupt mode: 51k IOPS with ~30 requests
+	 * per enter, 65k with one).  One per request costs a system call and
+	 * a plug flush each, on top of the block layer's submission (2/3 of
+	 * pviod's CPU per I/O): groups of a few (worker.c) keep the device
+	 * fed at a fraction of that.
 	 */
 	pviod_worker_submit(bio->q->worker);
 }
