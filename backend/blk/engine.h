@@ -129,7 +129,7 @@ struct pviod_blk_file_opts {
 	bool direct; /* O_DIRECT, with a buffered fd for what it cannot take */
 	bool inline_rw; /* reads and writes of an in-memory image on the worker */
 	bool lock; /* take QEMU's image locks (lock.c) */
-	bool fixed; /* register guest memory as io_uring fixed buffers (O_DIRECT) */
+	bool fixed; /* io_uring fixed files, and guest memory as fixed buffers (O_DIRECT) */
 };
 
 int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,

@@ -31,11 +31,11 @@
  * memory and the file; FLUSH, DISCARD and WRITE_ZEROES keep going through
  * io_uring.
  *
- * io_uring's fixed resources: each queue registers the image's fds as fixed
- * files of its worker's ring (IOSQE_FIXED_FILE: no file-table lookup and
- * reference per request), and, for an O_DIRECT image (fixed=auto), the
- * guest's memory regions as fixed buffers, cut into buffers of at most
- * 1 GiB (worker.c).  A READ or WRITE of one segment then goes out as
+ * io_uring's fixed resources (fixed=auto; fixed=off: none of them): each
+ * queue registers the image's fds as fixed files of its worker's ring
+ * (IOSQE_FIXED_FILE: no file-table lookup and reference per request), and,
+ * for an O_DIRECT image, the guest's memory regions as fixed buffers, cut
+ * into buffers of at most 1 GiB (worker.c).  A READ or WRITE of one segment then goes out as
  * READ_FIXED / WRITE_FIXED, whose pages were pinned once at registration,
  * instead of being pinned and released by the block layer on every request;
  * several segments still take readv / writev (io_uring has no fixed-buffer
@@ -121,6 +121,7 @@ struct pviod_blk_file {
 	uint32_t dio_align; /* memory and offset alignment for O_DIRECT */
 	bool no_zero_range; /* FALLOC_FL_ZERO_RANGE said EOPNOTSUPP (atomic) */
 	bool rw_inline; /* READ/WRITE with preadv/pwritev on the worker */
+	bool fixed_files; /* register the fds as fixed files (fixed=auto) */
 	bool fixed_bufs; /* register guest memory as fixed buffers (fixed=auto, O_DIRECT) */
 	bool fixed_warned; /* said once that registering failed (atomic: any worker) */
 	char *dev_name; /* for messages */
@@ -516,8 +517,8 @@ struct pviod_blk_file_reg {
 };
 
 /*
- * On the queue's worker, the queue stopped: the image's fds as fixed files
- * and, when asked, every guest memory region as fixed buffers.  Whatever
+ * On the queue's worker, the queue stopped: when asked, the image's fds as
+ * fixed files and every guest memory region as fixed buffers.  Whatever
  * fails is done without.
  */
 static void pviod_blk_file_register(struct pviod_queue *q, void *arg)
@@ -530,9 +531,11 @@ static void pviod_blk_file_register(struct pviod_queue *q, void *arg)
 	int first;
 
 	fq->w = q->worker;
-	fq->file_slot[0] = pviod_worker_file_register(fq->w, f->fd);
+	fq->file_slot[0] = -1;
 	fq->file_slot[1] = -1;
-	if (f->fd_buffered != f->fd)
+	if (f->fixed_files)
+		fq->file_slot[0] = pviod_worker_file_register(fq->w, f->fd);
+	if (f->fixed_files && f->fd_buffered != f->fd)
 		fq->file_slot[1] = pviod_worker_file_register(fq->w, f->fd_buffered);
 	fq->buf_err = 0;
 	for (i = 0; f->fixed_bufs && mem && i < mem->nregions; i++) {
@@ -802,6 +805,7 @@ int pviod_blk_file_open(struct pviod_blk_engine *e, const char *dev_name,
 	}
 	f->rw_inline = o->inline_rw && pviod_blk_file_inline_probe(f);
 	/* Buffered I/O copies without pinning: fixed buffers pay for O_DIRECT only. */
+	f->fixed_files = o->fixed;
 	f->fixed_bufs = o->fixed && f->direct && !f->rw_inline;
 	f->dio_align = pviod_blk_file_dio_align(f->fd, f->is_blkdev);
 	if (f->dio_align < PVIO_BLK_SECTOR_SIZE || f->dio_align & (f->dio_align - 1))

@@ -3,13 +3,13 @@
 #
 # The file engine's io_uring fixed resources (backend/blk/file.c), with the
 # data checked end to end by pvio-bench --verify on an O_DIRECT image:
-#   - fixed=auto: reads and writes go out as READ_FIXED / WRITE_FIXED (the
-#     SIGUSR1 counters say how many), 4 KiB and 64 KiB, and every read
-#     matches what was written;
+#   - fixed=auto: reads and writes go out as READ_FIXED / WRITE_FIXED on
+#     fixed files (the SIGUSR1 counters say so), 4 KiB and 64 KiB, and
+#     every read matches what was written;
 #   - a second session brings a new memory table (a new memfd at other
 #     addresses): it is registered anew, and the data written before reads
 #     back through it;
-#   - fixed=off registers nothing, same data;
+#   - fixed=off registers nothing (no fixed files either), same data;
 #   - without CAP_IPC_LOCK and with a tiny RLIMIT_MEMLOCK the registration
 #     fails: pviod says so once and serves every request without.
 #
@@ -49,6 +49,24 @@ more()
 	[ "$1" != none ] && [ "$1" -gt "$2" ]
 }
 
+# files_in_session LOG N: "yes" or "no", whether the Nth SIGUSR1 dump, taken
+# while a session runs (a stopped queue has nothing registered), shows the
+# image's fd as a fixed file of queue 0's ring.
+files_in_session()
+{
+	local tries=50 pid
+	nice "$bench" blk --socket "$sock" --runtime 1.5 --size 8M --rw randread --bs 4k \
+		--iodepth 8 >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.7
+	kill -USR1 "$PVT_PVIOD_PID"
+	while [ $((tries -= 1)) -ge 0 ] && [ "$(grep -c 'file engine:' "$1")" -lt "$2" ]; do
+		sleep 0.1
+	done
+	wait "$pid" || true
+	grep 'file engine:' "$1" | sed -n "$2p" | sed -n 's/.*fixed files \([a-z]*\),.*/\1/p'
+}
+
 # no_failure LOG: the log reports no failed registration.
 no_failure()
 {
@@ -86,6 +104,8 @@ n2=$(counter "$log" 2)
 tap_check "64 KiB, second session: more fixed-buffer reads and writes ($n1 -> $n2)" \
 	more "$n2" "$n1"
 tap_check "no registration failure reported" no_failure "$log"
+f=$(files_in_session "$log" 3)
+tap_check "fixed=auto: the image's fd is a fixed file ($f)" [ "$f" = yes ]
 pvt_pviod_stop
 tap_ok "pviod exits 0"
 
@@ -93,6 +113,8 @@ log=$PVT_TMP/off.log
 pvt_pviod_start "$log" --device "blk,socket=$sock,file=$img,fixed=off"
 verify "fixed=off" --rw randrw --bs 4k --iodepth 8 --verify-existing
 tap_check "fixed=off: no fixed-buffer reads or writes" [ "$(counter "$log" 1)" = 0 ]
+f=$(files_in_session "$log" 2)
+tap_check "fixed=off: no fixed files ($f)" [ "$f" = no ]
 pvt_pviod_stop
 
 if setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock true 2>/dev/null; then
