@@ -49,3 +49,13 @@ INTEGRATION_TESTS += $(ANNOUNCE_TEST) tests/backend/net_announce_qemu.sh
 PROGS += $(ANNOUNCE_TEST)
 
 $(ANNOUNCE_TEST): $(TEST_LIB) | $(O)/pviod
+
+# The loop back-end's fast path in one process, driven by the ring's driver
+# side shaped like DPDK's virtio_user: a unit test (every frame back, in
+# order, intact; split and packed, with and without IN_ORDER), and with
+# arguments the harness for instruction counts per frame (see its header).
+NET_LOOP_COST := $(BACKEND_TEST_DIR)/net_loop_cost
+UNIT_TESTS += $(NET_LOOP_COST)
+PROGS += $(NET_LOOP_COST)
+$(NET_LOOP_COST): $(PVIOD_OBJS) $(TEST_LIB) $(O)/ring/pvring_drv.o
+$(NET_LOOP_COST): TEST_LDLIBS := $(PVIOD_LIBS)
