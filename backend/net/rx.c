@@ -535,6 +535,17 @@ void pviod_net_rx_prefetch(struct pviod_net_pair *p, unsigned int n, bool bufs)
 		pviod_net_rx_reserve(p, n);
 		return;
 	}
+	/*
+	 * Packed: no count, whose walk would read every head's flags once
+	 * more than the pops do.  The next chains' descriptors are the lines
+	 * their used descriptors go to (everything put was published), so
+	 * owning those lines loads the descriptors too, a line per four.
+	 */
+	if (pvring_dev_is_packed(vr)) {
+		pvring_dev_prefetch_used(vr, n);
+		return;
+	}
+	/* Split: one index read says whether there is anything. */
 	if (pvring_dev_avail(vr) <= 0)
 		return;
 	for (i = 0; i < n; i++)

@@ -145,19 +145,28 @@ static void pviod_net_tx_publish(struct pviod_net_pair *p, struct pviod_queue *q
  * burst.
  *
  * Return: how many were popped (their heads are valid); fewer than @n
- * (and *@err set) when the avail ring is corrupt.
+ * when a packed ring ran out of chains, or (and *@err set) when the avail
+ * ring is corrupt.
  */
 static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvring_dev *vr,
 					   unsigned int n, int *err)
 {
 	const struct pviod_net_backend_ops *be = p->net->be;
 	bool hdr_read = pviod_net_features_get(p->net) & PVIOD_NET_TX_HDR_OFFLOADS;
+	bool counted = !pvring_dev_is_packed(vr);
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < n; i++)
-		pvring_dev_prefetch_desc(vr, i);
-	pvring_dev_prefetch_used(vr, n);
+	/*
+	 * Packed: @n is only a bound (pviod_net_tx_queue_serve()), and the
+	 * descriptors the pops read are the lines their used descriptors go
+	 * to: nothing to load ahead but the receive side.
+	 */
+	if (counted) {
+		for (i = 0; i < n; i++)
+			pvring_dev_prefetch_desc(vr, i);
+		pvring_dev_prefetch_used(vr, n);
+	}
 	if (be->tx_prefetch)
 		be->tx_prefetch(p, n, false);
 	for (i = 0; i < n; i++) {
@@ -174,13 +183,19 @@ static unsigned int pviod_net_tx_pop_burst(struct pviod_net_pair *p, struct pvri
 		}
 		b->ret = ret;
 		if (unlikely(ret <= 0 && !b->c.head_valid)) {
-			*err = ret ? ret : -EIO;
-			return i;
+			/* Uncounted (packed), the burst ends where the ring does. */
+			if (!ret && !counted)
+				n = i;
+			else
+				*err = ret ? ret : -EIO;
+			break;
 		}
 		/* The header, when pviod_net_tx_one() will read it. */
 		if (hdr_read && likely(ret > 0 && !b->big && b->c.nout))
 			pvring_prefetch(b->seg[0].base);
 	}
+	if (unlikely(*err))
+		return i;
 	if (be->tx_prefetch)
 		be->tx_prefetch(p, n, true);
 	return n;
@@ -196,13 +211,22 @@ enum pviod_serve pviod_net_tx_queue_serve(struct pviod_queue *q)
 	int avail, err = 0;
 
 	for (;;) {
-		/* One look at avail->idx per burst; the pops below use the cached index. */
-		avail = pvring_dev_avail(vr);
-		if (unlikely(avail < 0)) {
-			pviod_queue_break(q, "the avail index jumped", avail);
-			return PVIOD_SERVE_EMPTY;
+		/*
+		 * Split: one look at avail->idx per burst; the pops below use
+		 * the cached index.  Packed: no count, whose walk would read
+		 * every head's flags once more than the pops do; the burst pops
+		 * until the ring has nothing, at most a batch.
+		 */
+		if (pvring_dev_is_packed(vr)) {
+			n = PVIOD_NET_BATCH;
+		} else {
+			avail = pvring_dev_avail(vr);
+			if (unlikely(avail < 0)) {
+				pviod_queue_break(q, "the avail index jumped", avail);
+				return PVIOD_SERVE_EMPTY;
+			}
+			n = avail < PVIOD_NET_BATCH ? (unsigned int)avail : PVIOD_NET_BATCH;
 		}
-		n = avail < PVIOD_NET_BATCH ? (unsigned int)avail : PVIOD_NET_BATCH;
 		got = pviod_net_tx_pop_burst(p, vr, n, &err);
 		/* Pass 2: serve them in order. */
 		if (be->tx_burst) {
@@ -218,7 +242,8 @@ enum pviod_serve pviod_net_tx_queue_serve(struct pviod_queue *q)
 			pviod_net_tx_publish(p, q, got);
 		if (unlikely(err))
 			return PVIOD_SERVE_EMPTY; /* the queue broke */
-		if (!got)
+		/* A packed burst short of its bound emptied the ring. */
+		if (!got || (got < n && pvring_dev_is_packed(vr)))
 			return PVIOD_SERVE_EMPTY;
 		total += got;
 		/* Then the worker's other queues' turn. */
