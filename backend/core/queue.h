@@ -283,8 +283,9 @@ void __pviod_queue_dirty(struct pviod_queue *q);
  * Return: 1 with a chain, 0 when none is waiting, or a negative errno
  * (-EIO: the queue is broken; others: a bad chain to complete with len 0).
  */
-static inline int pviod_queue_pop(struct pviod_queue *q, struct pvring_chain *c,
-				  struct pvring_seg *seg, unsigned int max_seg)
+static inline pvring_always_inline int pviod_queue_pop(struct pviod_queue *q,
+						       struct pvring_chain *c,
+						       struct pvring_seg *seg, unsigned int max_seg)
 {
 	int ret;
 
