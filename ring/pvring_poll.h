@@ -43,6 +43,23 @@
  * streak and resets the hold.  A poller that never reports keeps the plain
  * policy.
  *
+ * On CPUs shared with more runnable threads than they have (the storage
+ * server, other guests), the poll takes CPU time the other side needs and
+ * is preempted while it polls: its windows find work, but only because it
+ * was not running while the other side made it, so they count as hits and
+ * never reach the miss limit.  So the poller also reports the gaps between
+ * its reads of the clock while it polls (pvring_poll_gap(), including the
+ * last one, up to the hit): one far longer than a turn of its poll loop
+ * (PVRING_POLL_PREEMPT_NS) means it was preempted.  A preemption now and
+ * then is the machine's load, which polling rides out better than a sleep
+ * would (a thread woken on a busy CPU waits its turn); but when
+ * PVRING_POLL_PREEMPT_LIMIT windows in a row were preempted, with no hit in
+ * a window that was not, the poll is what stands in the other side's way:
+ * the next window ends at once and the window is held at 0 as after the
+ * miss limit.  Only a hit in a window that was not preempted resets the
+ * streak and the hold, so preemptions that come back each time polling
+ * resumes hold the window for longer and longer.
+ *
  * PVRING_POLL_ON pins the window at max (no adaptation), PVRING_POLL_OFF
  * at 0: the poller never polls, and sleeps as soon as it is idle.
  */
@@ -67,6 +84,14 @@ enum pvring_poll_mode {
 /* Sleeps the window is held at 0 the first time, and at most. */
 #define PVRING_POLL_HOLD_START 8u
 #define PVRING_POLL_HOLD_MAX 1024u
+/*
+ * A gap between two reads of the clock in one window longer than this: the
+ * poller was preempted (a turn of a poll loop between reads takes a few
+ * microseconds at most; an interrupt, a fraction of one).
+ */
+#define PVRING_POLL_PREEMPT_NS 10000u
+/* Windows in a row preempted before the window is held at 0. */
+#define PVRING_POLL_PREEMPT_LIMIT 4u
 
 struct pvring_poll {
 	u32 ns; /* the window: poll this long when idle; 0: do not poll */
@@ -77,10 +102,13 @@ struct pvring_poll {
 	u32 missed; /* windows in a row that found nothing (no hit since) */
 	u32 hold; /* sleeps left with the window held at 0 */
 	u32 next_hold; /* the next hold's length */
+	bool preempted; /* a gap showed preemption since the last window ended */
+	u32 preempted_row; /* windows in a row preempted (no clean hit since) */
 	/* Counters, the poller's. */
 	u64 grows; /* windows grown */
 	u64 shrinks; /* windows shrunk */
-	u64 holds; /* times the window was held at 0 after PVRING_POLL_MISS_LIMIT misses */
+	u64 holds; /* times the window was held at 0 (misses or preemption) */
+	u64 preempts; /* gaps that showed the poller preempted while it polled */
 };
 
 /**
@@ -107,9 +135,12 @@ static inline void pvring_poll_init(struct pvring_poll *p, enum pvring_poll_mode
 	p->missed = 0;
 	p->hold = 0;
 	p->next_hold = PVRING_POLL_HOLD_START;
+	p->preempted = false;
+	p->preempted_row = 0;
 	p->grows = 0;
 	p->shrinks = 0;
 	p->holds = 0;
+	p->preempts = 0;
 }
 
 /**
@@ -127,22 +158,62 @@ static inline u32 pvring_poll_window(const struct pvring_poll *p)
  * pvring_poll_expired - has an idle poller polled long enough?
  * @p: the window
  * @idle_ns: since the end of its last work
+ *
+ * After PVRING_POLL_PREEMPT_LIMIT windows in a row preempted, the next
+ * has: pvring_poll_missed() then holds the window at 0.
  */
 static inline bool pvring_poll_expired(const struct pvring_poll *p, u64 idle_ns)
 {
-	return idle_ns >= p->ns;
+	return idle_ns >= p->ns || p->preempted_row >= PVRING_POLL_PREEMPT_LIMIT;
+}
+
+/**
+ * pvring_poll_gap - the poller read its clock while polling
+ * @p: the window
+ * @gap_ns: since its previous read in the same idle stretch (when it read
+ *          none since its last work: since the stretch began)
+ *
+ * Called at every read of the clock while polling, and once more when a
+ * poll finds work, before that work runs, so that a preemption that let
+ * the other side make that work is seen too.  A gap longer than
+ * PVRING_POLL_PREEMPT_NS (adaptive only) marks the window preempted.
+ *
+ * Return: true when the gap showed a preemption.
+ */
+static inline bool pvring_poll_gap(struct pvring_poll *p, u64 gap_ns)
+{
+	if (p->mode != PVRING_POLL_ADAPTIVE || gap_ns <= PVRING_POLL_PREEMPT_NS)
+		return false;
+	p->preempted = true;
+	p->preempts++;
+	return true;
+}
+
+/* A window ends (work found, or nothing): was it preempted? */
+static inline void __pvring_poll_end(struct pvring_poll *p)
+{
+	if (p->preempted)
+		p->preempted_row++;
+	p->preempted = false;
 }
 
 /**
  * pvring_poll_hit - polling found work
  * @p: the window
  *
- * Polling pays: the streak of empty windows ends and the next hold, should
- * one come, is short again.
+ * Polling pays: the streak of empty windows ends; and, unless the poller
+ * was preempted in this window (when the work may have come only because
+ * it was not polling), so does the streak of preempted ones, and the next
+ * hold, should one come, is short again.
  */
 static inline void pvring_poll_hit(struct pvring_poll *p)
 {
 	p->missed = 0;
+	if (p->preempted) {
+		__pvring_poll_end(p);
+		return;
+	}
+	p->preempted_row = 0;
 	p->next_hold = PVRING_POLL_HOLD_START;
 }
 
@@ -150,16 +221,23 @@ static inline void pvring_poll_hit(struct pvring_poll *p)
  * pvring_poll_missed - a window ended with nothing found (the poller sleeps)
  * @p: the window
  *
- * The PVRING_POLL_MISS_LIMIT-th in a row (adaptive only) takes the window
- * to 0 and holds it there for the next hold's number of sleeps.
+ * The PVRING_POLL_MISS_LIMIT-th in a row, or the window after
+ * PVRING_POLL_PREEMPT_LIMIT preempted ones (adaptive only), takes the
+ * window to 0 and holds it there for the next hold's number of sleeps.
+ * The window goes to 0 here only, as the poller is about to sleep with
+ * notifications on.
  *
  * Return: the new window.
  */
 static inline u32 pvring_poll_missed(struct pvring_poll *p)
 {
-	if (p->mode != PVRING_POLL_ADAPTIVE || ++p->missed < PVRING_POLL_MISS_LIMIT)
+	if (p->mode != PVRING_POLL_ADAPTIVE)
+		return p->ns;
+	__pvring_poll_end(p);
+	if (p->preempted_row < PVRING_POLL_PREEMPT_LIMIT && ++p->missed < PVRING_POLL_MISS_LIMIT)
 		return p->ns;
 	p->missed = 0;
+	p->preempted_row = 0;
 	p->ns = 0;
 	p->hold = p->next_hold;
 	if (p->next_hold < PVRING_POLL_HOLD_MAX)
