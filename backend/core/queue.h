@@ -152,6 +152,7 @@ struct pviod_queue_stats {
 	uint64_t calls; /* used-buffer notifications sent */
 	uint64_t poll_hits; /* polls of the ring that found chains (no kick needed) */
 	uint64_t poll_misses; /* poll windows that ended with nothing: kicks asked for, slept */
+	uint64_t poll_preempts; /* preemptions of the worker seen while it polled */
 	uint64_t runs; /* pviod_queue_run() calls */
 };
 

@@ -43,7 +43,11 @@
  * finding nothing (PVRING_POLL_MISS_LIMIT in a row) holds its window at 0
  * for a while, so polling that does not pay costs no more kicks than
  * --poll off: under a front-end that shares the CPUs, the poll itself
- * delays the requests it waits for.
+ * delays the requests it waits for.  So does a worker whose windows are
+ * preempted PVRING_POLL_PREEMPT_LIMIT times in a row (a gap between its
+ * reads of the clock, up to the work it finds: pviod_worker_poll_gap()):
+ * on CPUs oversubscribed, polling takes the time the storage server or the
+ * driver needs to make that work.
  */
 #include <errno.h>
 #include <signal.h>
@@ -598,11 +602,31 @@ static bool pviod_worker_pollable(const struct pviod_queue *q)
 	return !q->stopping && !q->broken && !q->blocked && !q->idle;
 }
 
-/* One poll: did any ring or the completion queue have work? */
-static bool pviod_worker_poll_once(struct pviod_worker *w)
+/*
+ * A gap between two reads of the clock while polling: one that shows the
+ * worker preempted (pvring_poll_gap()) is counted on every ring it polls.
+ */
+static void pviod_worker_poll_gap(struct pviod_worker *w, uint64_t gap_ns)
 {
 	struct pviod_queue *q;
-	bool busy = false;
+
+	if (likely(!pvring_poll_gap(&w->poll, gap_ns)))
+		return;
+	for (q = w->queues; q; q = q->worker_next)
+		if (pviod_worker_pollable(q))
+			q->stats.poll_preempts++;
+}
+
+/*
+ * One poll: did any ring or the completion queue have work?  @last: the
+ * worker's last read of the clock in this idle stretch; the first work
+ * found is timed against it before it runs (pviod_worker_poll_gap()): a
+ * preemption that let the other side make that work shows there.
+ */
+static bool pviod_worker_poll_once(struct pviod_worker *w, uint64_t last)
+{
+	struct pviod_queue *q;
+	bool busy = false, timed = false;
 	int n;
 
 	/* Rings first, so what they add is submitted in this same pass. */
@@ -611,6 +635,10 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 			continue;
 		n = pvring_dev_avail(&q->ring);
 		if (n > 0) {
+			if (!timed) {
+				pviod_worker_poll_gap(w, pviod_now_ns() - last);
+				timed = true;
+			}
 			q->stats.poll_hits++;
 			pviod_queue_run(q);
 			busy = true;
@@ -624,8 +652,12 @@ static bool pviod_worker_poll_once(struct pviod_worker *w)
 	 */
 	if (io_uring_sq_ready(&w->ring))
 		io_uring_submit(&w->ring);
-	if (io_uring_cq_ready(&w->ring) && pviod_worker_reap(w))
-		busy = true;
+	if (io_uring_cq_ready(&w->ring)) {
+		if (!timed)
+			pviod_worker_poll_gap(w, pviod_now_ns() - last);
+		if (pviod_worker_reap(w))
+			busy = true;
+	}
 	if (busy)
 		pvring_poll_hit(&w->poll);
 	return busy;
@@ -743,7 +775,7 @@ static int pviod_worker_sleep(struct pviod_worker *w)
 static void *pviod_worker_main(void *arg)
 {
 	struct pviod_worker *w = arg;
-	uint64_t idle_since = 0, now;
+	uint64_t idle_since = 0, poll_last = 0, now;
 	unsigned int idle_polls = 0;
 	int ret;
 
@@ -762,12 +794,19 @@ static void *pviod_worker_main(void *arg)
 			io_uring_submit(&w->ring);
 			pviod_worker_reap(w);
 			idle_since = 0;
+			poll_last = 0;
 			idle_polls = 0;
 			continue;
 		}
 		if (pviod_worker_polling(w) && w->queues) {
-			if (pviod_worker_poll_once(w)) {
+			/* Idle counts from the first look, and so do the gaps. */
+			if (!poll_last) {
+				poll_last = pviod_now_ns();
+				idle_since = poll_last;
+			}
+			if (pviod_worker_poll_once(w, poll_last)) {
 				idle_since = 0;
+				poll_last = 0;
 				idle_polls = 0;
 				continue;
 			}
@@ -775,14 +814,16 @@ static void *pviod_worker_main(void *arg)
 			 * The clock once per PVIOD_WORKER_IDLE_POLLS empty
 			 * polls: a clock_gettime() per poll would make the
 			 * empty poll, and so our reaction to new chains, several
-			 * times slower.  Idle counts from the first look.
+			 * times slower.  A window that ends at once (after
+			 * windows preempted in a row) waits for none.
 			 */
-			if (++idle_polls < PVIOD_WORKER_IDLE_POLLS)
+			if (++idle_polls < PVIOD_WORKER_IDLE_POLLS &&
+			    !pvring_poll_expired(&w->poll, 0))
 				continue;
 			idle_polls = 0;
 			now = pviod_now_ns();
-			if (!idle_since)
-				idle_since = now;
+			pviod_worker_poll_gap(w, now - poll_last);
+			poll_last = now;
 			if (!pvring_poll_expired(&w->poll, now - idle_since))
 				continue;
 			if (!pviod_worker_poll_stop(w))
@@ -790,7 +831,8 @@ static void *pviod_worker_main(void *arg)
 			/*
 			 * Kicks are on again for every ring: the window may go
 			 * to 0 (held there after windows that found nothing
-			 * in a row), as it may only before a sleep.
+			 * in a row, or one preempted), as it may only before
+			 * a sleep.
 			 */
 			pvring_poll_missed(&w->poll);
 		}
@@ -809,6 +851,7 @@ static void *pviod_worker_main(void *arg)
 		 */
 		pvring_poll_woke(&w->poll, pviod_now_ns() - idle_since);
 		idle_since = 0;
+		poll_last = 0;
 		idle_polls = 0;
 		pviod_worker_reap(w);
 	}
