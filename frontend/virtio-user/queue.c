@@ -193,16 +193,22 @@ static bool vuser_queue_peer_gone(struct vuser_dev *dev)
 
 /*
  * Poll the used ring for the queue's window (used-buffer notifications are
- * off), looking at the clock once per 64 empty looks.  Return: true when
- * used buffers came (or the ring broke) meanwhile.
+ * off), looking at the clock once per 64 empty looks, and once more when
+ * used buffers come: the gaps between those reads tell whether we were
+ * preempted meanwhile (pvring_poll_gap()).  Return:
+ * true when used buffers came (or the ring broke) meanwhile.
  */
 static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t deadline_ms)
 {
 	unsigned int spins = 0;
-	uint64_t now;
+	uint64_t now, last = since;
 
+	/* After windows preempted in a row, this one ends at once. */
+	if (pvring_poll_expired(&q->poll, 0))
+		return false;
 	for (;;) {
 		if (pvring_drv_more_used(&q->ring)) {
+			pvring_poll_gap(&q->poll, vuser_queue_now_ns() - last);
 			q->poll_hits++;
 			pvring_poll_hit(&q->poll);
 			return true;
@@ -212,6 +218,8 @@ static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t dead
 		if (pvring_drv_broken(&q->ring))
 			return true;
 		now = vuser_queue_now_ns();
+		pvring_poll_gap(&q->poll, now - last);
+		last = now;
 		if (pvring_poll_expired(&q->poll, now - since) ||
 		    (int64_t)(now / 1000000u) >= deadline_ms)
 			return false;
@@ -231,8 +239,8 @@ static bool vuser_queue_poll(struct vuser_queue *q, uint64_t since, int64_t dead
  * that lands between our check and the sleep is never missed.
  * Notifications are disabled again before returning: a busy caller reaps
  * without them.  After a sleep the window adapts to how long we waited
- * (pvring_poll_woke()), and to how its polls ended (pvring_poll_hit(),
- * pvring_poll_missed()).
+ * (pvring_poll_woke()), to how its polls ended (pvring_poll_hit(),
+ * pvring_poll_missed()) and to whether they were preempted (pvring_poll_gap()).
  *
  * Return: 0 when used buffers are ready to reap, -ETIMEDOUT, -ECONNRESET when
  * the back-end closed its socket, -EIO when it broke the ring.
