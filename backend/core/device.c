@@ -182,6 +182,7 @@ static void pviod_device_queue_counters(struct pviod_queue *q, void *arg)
 	c->calls = q->stats.calls;
 	c->polls = q->stats.poll_hits;
 	c->poll_misses = q->stats.poll_misses;
+	c->poll_preempts = q->stats.poll_preempts;
 	c->runs = q->stats.runs;
 	/*
 	 * In flight: the heads held, while the queue runs on this worker (a
@@ -220,21 +221,21 @@ static void pviod_device_queue_stats(struct pviod_queue *q, void *arg)
 	for (i = 0; i < c.ndrops && len < sizeof(drops); i++)
 		len += (size_t)snprintf(drops + len, sizeof(drops) - len, " drops_%s %llu",
 					c.drops[i].reason, (unsigned long long)c.drops[i].count);
-	pr_info("%s: queue %u: requests %llu bytes %llu errors %llu kicks %llu calls %llu polls %llu poll_misses %llu runs %llu in_flight %llu%s",
+	pr_info("%s: queue %u: requests %llu bytes %llu errors %llu kicks %llu calls %llu polls %llu poll_misses %llu poll_preempts %llu runs %llu in_flight %llu%s",
 		q->dev->name, q->index, (unsigned long long)c.requests, (unsigned long long)c.bytes,
 		(unsigned long long)c.errors, (unsigned long long)c.kicks,
 		(unsigned long long)c.calls, (unsigned long long)c.polls,
-		(unsigned long long)c.poll_misses, (unsigned long long)c.runs,
-		(unsigned long long)c.in_flight, drops);
+		(unsigned long long)c.poll_misses, (unsigned long long)c.poll_preempts,
+		(unsigned long long)c.runs, (unsigned long long)c.in_flight, drops);
 	if (st->kicks || st->calls || st->poll_hits || st->poll_misses || st->runs)
-		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps, %llu holds",
+		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps, %llu holds, %llu preempts",
 			q->dev->name, q->index, (unsigned long long)st->kicks,
 			(unsigned long long)st->calls, (unsigned long long)st->poll_hits,
 			(unsigned long long)st->poll_misses, (unsigned long long)st->runs,
 			pviod_queue_runs_here(q) && q->broken ? ", broken" : "", w->id,
 			pviod_poll_mode_names[w->poll.mode], pvring_poll_window(&w->poll),
 			w->poll.max_ns, (unsigned long long)w->sleeps,
-			(unsigned long long)w->poll.holds);
+			(unsigned long long)w->poll.holds, (unsigned long long)w->poll.preempts);
 	if (q->dev->ops->queue_stats)
 		q->dev->ops->queue_stats(q);
 }

@@ -40,6 +40,7 @@ struct pviod_queue_counters {
 	/* The core's: kick reads, interrupts sent, polls that found work. */
 	uint64_t kicks, calls, polls;
 	uint64_t poll_misses; /* poll windows that ended with nothing (then kicks, sleep) */
+	uint64_t poll_preempts; /* preemptions of the worker seen while it polled */
 	uint64_t runs; /* times the queue was served (a kick, a poll hit, a retry) */
 	uint64_t in_flight; /* popped, not yet given back */
 	unsigned int ndrops;

@@ -246,6 +246,8 @@ static const struct {
 	{ "polls", "pviod_queue_polls_total", "counter", "Busy-polls that found requests." },
 	{ "poll_misses", "pviod_queue_poll_misses_total", "counter",
 	  "Poll windows that ended with nothing found (kicks asked for again, then a sleep)." },
+	{ "poll_preempts", "pviod_queue_poll_preempts_total", "counter",
+	  "Preemptions of the worker seen while it polled (in a row, they stop its polling)." },
 	{ "runs", "pviod_queue_runs_total", "counter",
 	  "Times the queue was served (on a kick, a poll that found requests, or a retry)." },
 	{ "in_flight", "pviod_queue_in_flight", "gauge",
@@ -353,9 +355,9 @@ static void pvioctl_text_stats(json_object *result)
 	size_t i, k;
 
 	json_object_object_get_ex(result, "devices", &devs);
-	printf("%-16s %5s %12s %14s %8s %10s %10s %10s %10s %10s %9s  %s\n", "DEVICE", "QUEUE",
-	       "REQUESTS", "BYTES", "ERRORS", "KICKS", "CALLS", "POLLS", "MISSES", "RUNS",
-	       "INFLIGHT", "DROPS");
+	printf("%-16s %5s %12s %14s %8s %10s %10s %10s %10s %8s %10s %9s  %s\n", "DEVICE", "QUEUE",
+	       "REQUESTS", "BYTES", "ERRORS", "KICKS", "CALLS", "POLLS", "MISSES", "PREEMPTS",
+	       "RUNS", "INFLIGHT", "DROPS");
 	for (i = 0; devs && i < json_object_array_length(devs); i++) {
 		json_object *d = json_object_array_get_idx(devs, i), *qs = NULL;
 
@@ -365,14 +367,14 @@ static void pvioctl_text_stats(json_object *result)
 			bool any = false;
 
 			printf("%-16s %5" PRIu64 " %12" PRIu64 " %14" PRIu64 " %8" PRIu64
-			       " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
-			       " %9" PRIu64 " ",
+			       " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64
+			       " %10" PRIu64 " %9" PRIu64 " ",
 			       pvioctl_str(d, "id"), pvioctl_u64(q, "index"),
 			       pvioctl_u64(q, "requests"), pvioctl_u64(q, "bytes"),
 			       pvioctl_u64(q, "errors"), pvioctl_u64(q, "kicks"),
 			       pvioctl_u64(q, "calls"), pvioctl_u64(q, "polls"),
-			       pvioctl_u64(q, "poll_misses"), pvioctl_u64(q, "runs"),
-			       pvioctl_u64(q, "in_flight"));
+			       pvioctl_u64(q, "poll_misses"), pvioctl_u64(q, "poll_preempts"),
+			       pvioctl_u64(q, "runs"), pvioctl_u64(q, "in_flight"));
 			json_object_object_get_ex(q, "drops", &dr);
 			if (dr) {
 				json_object_object_foreach(dr, reason, count)

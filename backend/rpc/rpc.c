@@ -229,6 +229,7 @@ static json_object *rpc_queue_json(unsigned int index, const struct pviod_queue_
 	json_object_object_add(q, "calls", rpc_u64(c->calls));
 	json_object_object_add(q, "polls", rpc_u64(c->polls));
 	json_object_object_add(q, "poll_misses", rpc_u64(c->poll_misses));
+	json_object_object_add(q, "poll_preempts", rpc_u64(c->poll_preempts));
 	json_object_object_add(q, "runs", rpc_u64(c->runs));
 	json_object_object_add(q, "in_flight", rpc_u64(c->in_flight));
 	for (i = 0; i < c->ndrops; i++)

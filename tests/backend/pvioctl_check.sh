@@ -105,8 +105,8 @@ json_stats_ok()
 	python3 - "$T/out" <<'EOF'
 import json, sys
 d = {x["id"]: x for x in json.load(open(sys.argv[1]))["devices"]}
-keys = ["requests", "bytes", "errors", "kicks", "calls", "polls", "poll_misses", "runs",
-        "in_flight"]
+keys = ["requests", "bytes", "errors", "kicks", "calls", "polls", "poll_misses",
+        "poll_preempts", "runs", "in_flight"]
 for dev in d.values():
     for q in dev["queues"]:
         for k in keys:
@@ -142,6 +142,7 @@ for line in open(sys.argv[1]):
     samples += 1
 assert "pviod_queue_requests_total" in typed and samples >= 9, samples
 assert "pviod_queue_poll_misses_total" in typed and "pviod_queue_runs_total" in typed
+assert "pviod_queue_poll_preempts_total" in typed
 EOF
 }
 tap_check "stats --prometheus is the text exposition format" prometheus_ok
@@ -184,9 +185,9 @@ same_counters()
 import json, re, sys
 q = json.load(open(sys.argv[1]))["devices"][0]["queues"][0]
 want = ("busy: queue 0: requests %d bytes %d errors %d kicks %d calls %d polls %d poll_misses %d"
-        " runs %d in_flight %d") % (
+        " poll_preempts %d runs %d in_flight %d") % (
     q["requests"], q["bytes"], q["errors"], q["kicks"], q["calls"], q["polls"], q["poll_misses"],
-    q["runs"], q["in_flight"])
+    q["poll_preempts"], q["runs"], q["in_flight"])
 log = open(sys.argv[2]).read()
 assert want in log, (want, [l for l in log.splitlines() if "busy: queue 0" in l])
 EOF

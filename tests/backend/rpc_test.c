@@ -278,9 +278,9 @@ static unsigned int connected_in_list(int fd, const char *id)
 /* The counters of a queue are JSON numbers; the busy disk's moved, without errors. */
 static int check_counters(json_object *q)
 {
-	static const char *const keys[] = { "requests",	   "bytes", "errors",
-					    "kicks",	   "calls", "polls",
-					    "poll_misses", "runs",  "in_flight" };
+	static const char *const keys[] = { "requests", "bytes",    "errors",	   "kicks",
+					    "calls",	"polls",    "poll_misses", "poll_preempts",
+					    "runs",	"in_flight" };
 	json_object *v;
 	unsigned int k;
 
