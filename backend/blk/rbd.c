@@ -340,6 +340,57 @@ static const struct pviod_blk_engine_ops pviod_blk_rbd_ops = {
 
 /* --- opening -------------------------------------------------------------------- */
 
+/*
+ * rbd_cache=false on the client does not bind the image: librbd (16.2)
+ * applies the pool's and the image's own config over it, as an admin sets
+ * them with `rbd config pool|image set ... rbd_cache true` (or `rbd
+ * image-meta set IMG conf_rbd_cache true`), and the image then has the
+ * cache the client turned off.  There is no turning it off again once the
+ * image is open, so such an image is refused, writable at least (a
+ * read-only one has no writes to lose), with what set it and how to undo
+ * it.  Return: 0, or -EOPNOTSUPP (reported), -ENOMEM.
+ */
+static int pviod_rbd_check_cache(struct pviod_blk_rbd *r, const char *dev_name, const char *spec,
+				 const char *pool, const char *image)
+{
+	rbd_config_option_t *opts = NULL;
+	int n = 256, i, ret;
+
+	for (;;) {
+		opts = calloc((size_t)n, sizeof(*opts));
+		if (!opts)
+			return -ENOMEM;
+		ret = rbd_config_image_list(r->image, opts, &n);
+		if (ret != -ERANGE)
+			break;
+		free(opts);
+	}
+	if (ret < 0) {
+		/* Listed since librbd 14: nothing to check against otherwise. */
+		pr_warn("%s: rbd=%s: cannot list the image's config to check rbd_cache: %s",
+			dev_name, spec, strerror(-ret));
+		free(opts);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(opts[i].name, "rbd_cache") || strcmp(opts[i].value, "true"))
+			continue;
+		if (opts[i].source == RBD_CONFIG_SOURCE_IMAGE)
+			pr_err("%s: rbd=%s: the image's config turns librbd's cache on (rbd_cache=true); pviod completes a write only once the OSDs have it: remove it with 'rbd config image remove %s/%s rbd_cache'",
+			       dev_name, spec, pool, image);
+		else if (opts[i].source == RBD_CONFIG_SOURCE_POOL)
+			pr_err("%s: rbd=%s: the pool's config turns librbd's cache on (rbd_cache=true); pviod completes a write only once the OSDs have it: remove it with 'rbd config pool remove %s rbd_cache'",
+			       dev_name, spec, pool);
+		else
+			pr_err("%s: rbd=%s: librbd's cache is on (rbd_cache=true) although pviod turned it off",
+			       dev_name, spec);
+		ret = -EOPNOTSUPP;
+	}
+	rbd_config_image_list_cleanup(opts, n);
+	free(opts);
+	return ret < 0 ? ret : 0;
+}
+
 /**
  * pviod_blk_rbd_open - open a Ceph RBD image as an engine
  * @e: the engine to fill in
@@ -438,6 +489,11 @@ int pviod_blk_rbd_open(struct pviod_blk_engine *e, const char *dev_name,
 		goto err;
 	}
 	r->have_image = true;
+	if (!o->readonly) {
+		ret = pviod_rbd_check_cache(r, dev_name, o->spec, pool, image);
+		if (ret < 0)
+			goto err;
+	}
 	ret = rbd_get_size(r->image, &size);
 	if (ret < 0) {
 		pr_err("%s: rbd=%s: its size: %s", dev_name, o->spec, strerror(-ret));

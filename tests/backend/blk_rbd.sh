@@ -14,7 +14,10 @@
 #   - readonly=on: the device is RO, reads see the data, writes fail with
 #     IOERR;
 #   - errors at start-up name the option, the cluster and what it said: a
-#     missing pool, a missing image, a missing ceph.conf, no monitor.
+#     missing pool, a missing image, a missing ceph.conf, no monitor;
+#   - an image or a pool whose own config turns librbd's cache on (librbd
+#     applies it over pviod's rbd_cache=false) is refused, with the command
+#     that removes it; read-only, it is served.
 set -uo pipefail
 
 # shellcheck source=../lib/lib.sh
@@ -144,6 +147,23 @@ printf '[global]\nmon host = 127.0.0.1:%s\nauth client required = none\n' "$port
 blkt_refused "no monitor answers: the monitors it tried, the error" \
 	"cannot connect to the cluster (monitors 127.0.0.1:$port" \
 	--device "blk,socket=$T/e.sock,rbd=rbd/img,ceph-conf=$T/dead.conf"
+# librbd applies an image's own config over the client's rbd_cache=false.
+ceph_rbd create --size 4M rbd/cached && ceph_rbd config image set rbd/cached rbd_cache true
+tap_point $? "rbd config image set rbd/cached rbd_cache true"
+blkt_refused "an image whose config turns librbd's cache on: refused, with the way out" \
+	"rbd=rbd/cached: the image's config turns librbd's cache on .*'rbd config image remove rbd/cached rbd_cache'" \
+	--device "blk,socket=$T/e.sock,rbd=rbd/cached,ceph-conf=$CEPH_CONF"
+ceph_rbd config image remove rbd/cached rbd_cache && ceph_rbd config pool set rbd rbd_cache true
+tap_point $? "rbd config pool set rbd rbd_cache true"
+blkt_refused "a pool whose config turns librbd's cache on: refused, with the way out" \
+	"rbd=rbd/cached: the pool's config turns librbd's cache on .*'rbd config pool remove rbd rbd_cache'" \
+	--device "blk,socket=$T/e.sock,rbd=rbd/cached,ceph-conf=$CEPH_CONF"
+blkt_served "rbd=rbd/cached,ceph-conf=$CEPH_CONF,readonly=on"
+tap_check "readonly=on: the cache does not matter, the image is served" \
+	[ "$("$op" "$T/blk.sock" size)" = $((4 << 20)) ]
+pvt_pviod_stop
+ceph_rbd config pool remove rbd rbd_cache
+tap_point $? "rbd config pool remove rbd rbd_cache"
 rc=0
 "$pviod" --device "blk,socket=$T/e.sock,rbd=img" >"$T/out" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "rbd=img: expected POOL/IMAGE" "$T/out"
