@@ -9,10 +9,18 @@
  * reap.  For each batch size the driver adds a batch whenever that many
  * descriptors are free, decides about a kick once per batch, and reaps
  * whatever is used; the device pops everything available and pushes it back
- * with one index update.  Both sides poll, but behave as if they slept:
- * when idle they enable notifications (with the race-free re-check) and
- * disable them again on finding work, so kick_prepare() and should_notify()
- * give the notification counts a sleeping pair would see.
+ * with one index update.  Both sides poll, but by default behave as if
+ * they slept: when idle they enable notifications (with the race-free
+ * re-check) and disable them again on finding work, so kick_prepare() and
+ * should_notify() give the notification counts a sleeping pair would see.
+ *
+ * --notify none polls and nothing else, as Linux's tools/virtio/ringtest
+ * does without --sleep: the driver publishes without deciding about a kick,
+ * the device publishes without deciding about an interrupt, and neither
+ * enables or disables notifications, so the suppression fields (avail_event,
+ * used_event, the two flags) are never written.  Pop (chain walk, address
+ * translation, every check), put, publish and reap are the same calls as
+ * in the default mode; kicks/req and irqs/req print as 0.
  *
  *   ns_per_req, cycles_per_req  steady-state cost per request: the median
  *                               over chunks of 8192 requests
@@ -83,6 +91,7 @@ struct bench_result {
 
 static double tsc_ghz;
 static enum pvring_format bench_format = PVRING_SPLIT;
+static bool bench_notify = true; /* false: --notify none, pure polling */
 static bool bench_in_order; /* --in-order: VIRTIO_F_IN_ORDER on both sides */
 
 static void bench_pin(int cpu)
@@ -126,7 +135,8 @@ static void *bench_device(void *arg)
 	int r;
 
 	bench_pin(1);
-	pvring_dev_disable_notify(vr);
+	if (bench_notify)
+		pvring_dev_disable_notify(vr);
 	while (atomic_load_explicit(&b->go, memory_order_acquire) == 0)
 		_mm_pause();
 	for (;;) {
@@ -146,12 +156,13 @@ static void *bench_device(void *arg)
 		if (n) {
 			pvring_dev_publish(vr);
 			n = 0;
-			b->irqs += pvring_dev_should_notify(vr);
+			if (bench_notify)
+				b->irqs += pvring_dev_should_notify(vr);
 			continue;
 		}
 		if (atomic_load_explicit(&b->go, memory_order_relaxed) == 2)
 			break;
-		if (!notify_on) {
+		if (bench_notify && !notify_on) {
 			/* Going idle: this is where a real device would sleep. */
 			notify_on = true;
 			pvring_dev_enable_notify(vr);
@@ -176,7 +187,10 @@ static inline void bench_add(struct bench *b, unsigned int n)
 			exit(1);
 		}
 	}
-	b->kicks += pvring_drv_kick_prepare(vr);
+	if (bench_notify)
+		b->kicks += pvring_drv_kick_prepare(vr);
+	else
+		pvring_drv_publish(vr);
 }
 
 static void bench_driver(struct bench *b)
@@ -212,7 +226,7 @@ static void bench_driver(struct bench *b)
 				pvring_drv_disable_cb(vr);
 				cb_on = false;
 			}
-		} else if (!cb_on && pvring_drv_num_free(vr) < b->batch) {
+		} else if (bench_notify && !cb_on && pvring_drv_num_free(vr) < b->batch) {
 			/* Nothing to do but wait: a real driver would sleep here. */
 			cb_on = true;
 			pvring_drv_enable_cb(vr);
@@ -248,22 +262,29 @@ static __attribute__((noinline)) int bench_serial(struct bench *b)
 	u32 len;
 	int r;
 
-	pvring_dev_disable_notify(dev);
-	pvring_drv_disable_cb(drv);
+	if (bench_notify) {
+		pvring_dev_disable_notify(dev);
+		pvring_drv_disable_cb(drv);
+	}
 	while (done < b->requests) {
 		bench_add(b, b->batch);
-		pvring_dev_disable_notify(dev);
+		if (bench_notify)
+			pvring_dev_disable_notify(dev);
 		while ((r = pvring_dev_pop(dev, &c, seg, 2)) == 1)
 			pvring_dev_put(dev, c.head, 0);
 		if (r)
 			return -EIO;
 		pvring_dev_publish(dev);
-		b->irqs += pvring_dev_should_notify(dev);
-		pvring_dev_enable_notify(dev);
+		if (bench_notify) {
+			b->irqs += pvring_dev_should_notify(dev);
+			pvring_dev_enable_notify(dev);
+		}
 		while (pvring_drv_get_used(drv, &len))
 			done++;
-		pvring_drv_enable_cb(drv);
-		pvring_drv_disable_cb(drv);
+		if (bench_notify) {
+			pvring_drv_enable_cb(drv);
+			pvring_drv_disable_cb(drv);
+		}
 	}
 	return 0;
 }
@@ -447,9 +468,10 @@ static void bench_print_rte(double cyc, double base)
 /* One JSON object per case, on one line. */
 static void bench_print_json(const struct bench_result *b, unsigned int num)
 {
-	printf("{\"format\": \"%s\", \"in_order\": %s, \"batch\": %u, \"event_idx\": %s,",
+	printf("{\"format\": \"%s\", \"in_order\": %s, \"notify\": \"%s\",",
 	       bench_format == PVRING_PACKED ? "packed" : "split",
-	       bench_in_order ? "true" : "false", b->batch, b->event_idx ? "true" : "false");
+	       bench_in_order ? "true" : "false", bench_notify ? "sleep" : "none");
+	printf(" \"batch\": %u, \"event_idx\": %s,", b->batch, b->event_idx ? "true" : "false");
 	printf(" \"ns_per_req\": %.2f,", b->ns);
 	printf(" \"cycles_per_req\": %.2f, \"kicks_per_req\": %.5f,", b->cycles, b->kicks);
 	printf(" \"irqs_per_req\": %.5f, \"rtt_ns\": %.1f, \"num\": %u}\n", b->irqs, b->rtt_ns,
@@ -460,7 +482,7 @@ static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--json] [--compare-rte-ring] [--serial] [--requests N] [--num N] [--reps N]\n"
-		"          [--batch B] [--event-idx 0|1] [--packed] [--in-order]\n"
+		"          [--batch B] [--event-idx 0|1] [--notify sleep|none] [--packed] [--in-order]\n"
 		"  --json              one JSON object per case\n"
 		"  --compare-rte-ring  also measure DPDK rte_ring SP/SC bulk-32\n"
 		"  --requests N        requests per case (default 2000000)\n"
@@ -469,6 +491,9 @@ static void print_usage(const char *prog)
 		"  --serial            both sides on one thread, taking turns (for callgrind)\n"
 		"  --batch B           only batch size B (default 1, 8, 32 and 128)\n"
 		"  --event-idx 0|1     only without / with EVENT_IDX (default both)\n"
+		"  --notify sleep|none sleep (default): both sides poll but decide kicks and\n"
+		"                      interrupts and enable / disable them as if they slept;\n"
+		"                      none: pure polling, no notification decisions at all\n"
 		"  --packed            a packed ring (virtio 1.2 §2.8) instead of a split one\n"
 		"  --in-order          VIRTIO_F_IN_ORDER: the device publishes a batch as one used\n"
 		"                      descriptor (packed), the driver reaps batches\n",
@@ -508,6 +533,9 @@ int main(int argc, char **argv)
 			only_batch = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--event-idx") && i + 1 < (unsigned int)argc) {
 			only_ev = !!strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--notify") && i + 1 < (unsigned int)argc &&
+			   (!strcmp(argv[i + 1], "sleep") || !strcmp(argv[i + 1], "none"))) {
+			bench_notify = !strcmp(argv[++i], "sleep");
 		} else {
 			print_usage(argv[0]);
 			return 2;
@@ -526,7 +554,8 @@ int main(int argc, char **argv)
 		printf("pvio-ringbench: %s ring%s of %u, %" PRIu64 " requests per case,",
 		       bench_format == PVRING_PACKED ? "packed" : "split",
 		       bench_in_order ? " (in order)" : "", num, requests);
-		printf(" best of %u, TSC %.3f GHz\n\n", reps, tsc_ghz);
+		printf(" best of %u, notify %s, TSC %.3f GHz\n\n", reps,
+		       bench_notify ? "sleep" : "none", tsc_ghz);
 		printf("%6s %9s %10s %12s %10s %10s %10s\n", "batch", "event_idx", "ns/req",
 		       "cycles/req", "kicks/req", "irqs/req", "rtt_ns");
 	}
