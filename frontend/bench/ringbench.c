@@ -71,16 +71,27 @@
 #define BENCH_CHUNK 8192 /* requests per timed chunk */
 #define BENCH_RTT 2000 /* batches timed alone */
 
+/*
+ * What each thread writes during a run is on cache lines of its own: a
+ * counter of one side next to the other's would bounce between the CPUs
+ * on every request and be charged to the ring.
+ */
 struct bench {
 	struct tring t;
 	unsigned int batch;
 	u64 requests;
-	atomic_int go; /* 1: run; 2: stop */
-	u64 kicks; /* driver thread only */
-	u64 irqs; /* device thread only */
+
+	/* Written by the main thread at start and stop, polled by the device. */
+	_Alignas(64) atomic_int go; /* 1: run; 2: stop */
+
+	/* The driver thread's, from kicks to rtt[]. */
+	_Alignas(64) u64 kicks;
 	u64 *chunk; /* TSC cycles of each BENCH_CHUNK requests */
 	u64 nchunk;
 	u64 rtt[BENCH_RTT]; /* TSC cycles of each lone batch */
+
+	/* The device thread's. */
+	_Alignas(64) u64 irqs;
 };
 
 struct bench_result {

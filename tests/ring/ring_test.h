@@ -50,9 +50,17 @@ struct tring {
 	struct pvring_desc *ind; /* num * indirect_max, or NULL */
 	u8 *pool;
 	size_t pool_size;
-	struct pvring_mem mem;
-	struct pvring_drv drv;
-	struct pvring_dev dev;
+	/*
+	 * The device's state and the driver's each on cache lines of their
+	 * own, as they would be in two address spaces: the driver writes its
+	 * indices on every request and the device reads its configuration
+	 * (mem, num, mask) on every pop; sharing a line would bounce it
+	 * between the two CPUs of a two-thread test and charge that to the
+	 * ring.
+	 */
+	struct pvring_mem mem __attribute__((aligned(64)));
+	struct pvring_drv drv __attribute__((aligned(64)));
+	struct pvring_dev dev __attribute__((aligned(64)));
 };
 
 static inline size_t tring_align(size_t x, size_t a)
