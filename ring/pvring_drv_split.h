@@ -279,8 +279,14 @@ static inline pvring_always_inline void pvring_drv_disable_cb_split(struct pvrin
 
 	if (!(s->avail_flags & PVRING_AVAIL_F_NO_INTERRUPT)) {
 		s->avail_flags |= PVRING_AVAIL_F_NO_INTERRUPT;
-		/* Ignored by the device under EVENT_IDX; used_event is not moved. */
-		WRITE_ONCE(s->avail->flags, cpu_to_le16(s->avail_flags));
+		/*
+		 * Under EVENT_IDX the flags stay 0 (virtio 1.2 §2.7.7.1: the
+		 * driver MUST set them to 0) and used_event is not moved: the
+		 * shadow alone remembers.  A store here would also dirty the
+		 * line of avail->idx, which the device polls.
+		 */
+		if (!vr->event_idx)
+			WRITE_ONCE(s->avail->flags, cpu_to_le16(s->avail_flags));
 	}
 }
 
