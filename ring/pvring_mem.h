@@ -97,9 +97,12 @@ static inline int pvring_mem_xlate(const struct pvring_mem *mem, u64 gpa, u64 le
 		if (unlikely(n == max))
 			return -ENOBUFS;
 		chunk = r->size - (gpa - r->gpa);
-		if (chunk > len)
-			chunk = len;
 		seg[n].base = r->hva + (gpa - r->gpa);
+		/* The rest fits in this region: the common case, one segment. */
+		if (likely(chunk >= len)) {
+			seg[n].len = (size_t)len;
+			return (int)n + 1;
+		}
 		seg[n].len = (size_t)chunk;
 		n++;
 		gpa += chunk;
