@@ -516,6 +516,21 @@ __pvring_dev_used_write_packed(struct pvring_desc_packed *d, const struct pvring
 	return pvring_packed_used_bits(seq, num) | le16_to_cpu(st->flags);
 }
 
+/*
+ * Write @n staged puts @st as used descriptors @d on, all with the lap's
+ * @bits: length, id and flags in one store each, which the driver reads
+ * only after the batch's first one says "used".
+ */
+static inline pvring_always_inline void
+__pvring_dev_used_run_packed(struct pvring_desc_packed *d, const struct pvring_dev_used_elem *st,
+			     unsigned int n, __le64 bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(d[i].tail, st[i].tail | bits);
+}
+
 /* How far the used descriptor of buffer @id moves the used position. */
 static inline pvring_always_inline u16 __pvring_dev_id_ndesc_packed(const u16 *id_ndesc, u16 id,
 								    unsigned int num)
@@ -586,17 +601,21 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 	/* The first one's flags are stored last, below. */
 	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
 	if (likely(!p->multi)) {
-		/* Chains of one descriptor: the used ones follow each other. */
-		struct pvring_desc_packed *d = &ring[seq & mask], *end = ring + num;
-		__le64 bits = pvring_packed_tail_flags(pvring_packed_used_bits(seq, num));
+		/*
+		 * Chains of one descriptor: the used ones follow each other,
+		 * up to the ring's end with this lap's bits, then from its
+		 * start with the next lap's: two runs without a test each.
+		 */
+		unsigned int at = (seq & mask) + 1, run = num - at;
+		__le64 bits;
 
-		for (i = 1; i < n; i++) {
-			if (unlikely(++d == end)) {
-				d = ring;
-				bits ^= pvring_packed_tail_flags(PVRING_DESC_F_AVAIL |
-								 PVRING_DESC_F_USED);
-			}
-			WRITE_ONCE(d->tail, st[i].tail | bits);
+		if (n > 1) {
+			bits = pvring_packed_tail_flags(pvring_packed_used_bits(seq, num));
+			if (run > n - 1)
+				run = n - 1;
+			__pvring_dev_used_run_packed(ring + at, st + 1, run, bits);
+			bits ^= pvring_packed_tail_flags(PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED);
+			__pvring_dev_used_run_packed(ring, st + 1 + run, n - 1 - run, bits);
 		}
 		seq = (u16)(seq + n);
 		goto out;
@@ -635,9 +654,9 @@ static inline pvring_always_inline void pvring_dev_put_packed(struct pvring_dev 
 	if (unlikely(p->nstaged == vr->num))
 		pvring_dev_publish_packed(vr);
 	st = &p->staged[p->nstaged++];
-	st->len = cpu_to_le32(len);
-	st->id = cpu_to_le16(head);
-	st->flags = cpu_to_le16(len ? PVRING_DESC_F_WRITE : 0);
+	/* The three fields as the tail word they become: one store. */
+	st->tail = cpu_to_le64((u64)len | (u64)head << 32 |
+			       (u64)(len ? PVRING_DESC_F_WRITE : 0) << 48);
 }
 
 static inline void pvring_dev_unput_packed(struct pvring_dev *vr, unsigned int n)
