@@ -76,6 +76,22 @@ static inline pvring_always_inline bool __pvring_dev_head_avail_packed(const str
 	       (u16)(seq - vr->packed.used_seq) < vr->num;
 }
 
+/*
+ * Is the descriptor at @seq, the next to pop, a head the driver made
+ * available?  As __pvring_dev_head_avail_packed(), with the lap's bits
+ * kept in avail_bits instead of worked out from @seq.
+ */
+static inline pvring_always_inline bool __pvring_dev_head_next_packed(const struct pvring_dev *vr,
+								      u16 seq, u16 *flags)
+{
+	const struct pvring_dev_packed *p = &vr->packed;
+
+	/* PV1, as in __pvring_dev_head_avail_packed(). */
+	*flags = le16_to_cpu(pvring_load_acquire(&p->desc[seq & vr->mask].flags));
+	return (*flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) == p->avail_bits &&
+	       (u16)(seq - p->used_seq) < vr->num;
+}
+
 /* Copy one descriptor out of shared memory, each field read exactly once. */
 static inline void pvring_desc_copy_packed(struct pvring_desc_packed *dst,
 					   const struct pvring_desc_packed *src)
@@ -709,6 +725,7 @@ static inline void pvring_dev_disable_notify_packed(struct pvring_dev *vr)
 static inline pvring_always_inline bool pvring_dev_enable_notify_packed(struct pvring_dev *vr)
 {
 	struct pvring_dev_packed *p = &vr->packed;
+	u16 flags;
 
 	if (vr->event_idx) {
 		p->event_flags = PVRING_EVENT_F_DESC;
@@ -727,7 +744,12 @@ static inline pvring_always_inline bool pvring_dev_enable_notify_packed(struct p
 	 * request or we see its head.
 	 */
 	pvring_mb();
-	return pvring_dev_avail_packed(vr) == 0;
+	/*
+	 * A chain counted before, or a head at last_avail, is work: what
+	 * follows it is pop's to check, as for any head, so the re-check
+	 * looks at one descriptor rather than counting.
+	 */
+	return !p->avail_cnt && !__pvring_dev_head_next_packed(vr, p->last_avail, &flags);
 }
 
 #endif /* PVRING_DEV_PACKED_H */
