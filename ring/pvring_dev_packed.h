@@ -606,7 +606,8 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 	const struct pvring_dev_used_elem *st = p->staged;
 	const u16 *id_ndesc = p->id_ndesc;
 	unsigned int n = p->nstaged, num = vr->num, mask = vr->mask, i;
-	u16 seq = p->used_seq, first = seq, first_flags;
+	u16 seq = p->used_seq, first_flags;
+	struct pvring_desc_packed *first = &ring[seq & mask];
 
 	if (!n)
 		return;
@@ -615,7 +616,7 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 		return;
 	}
 	/* The first one's flags are stored last, below. */
-	first_flags = __pvring_dev_used_write_packed(&ring[seq & mask], &st[0], seq, num);
+	first_flags = __pvring_dev_used_write_packed(first, &st[0], seq, num);
 	if (likely(!p->multi)) {
 		/*
 		 * Chains of one descriptor: the used ones follow each other,
@@ -657,7 +658,7 @@ out:
 	 * Pairs with PD2, the driver's load-acquire in
 	 * pvring_drv_more_used_packed().
 	 */
-	pvring_store_release(&p->desc[first & vr->mask].flags, cpu_to_le16(first_flags));
+	pvring_store_release(&first->flags, cpu_to_le16(first_flags));
 }
 
 static inline pvring_always_inline void pvring_dev_put_packed(struct pvring_dev *vr, u16 head,
