@@ -69,19 +69,32 @@ struct pvring_dev_packed {
 	u16 last_avail; /* next descriptor to pop */
 	u16 avail_bits; /* pvring_packed_avail_bits(last_avail): kept, not computed per pop */
 	u16 avail_end; /* how far pvring_dev_avail() has looked (with avail_cnt only) */
-	u16 avail_cnt; /* chains it found in [last_avail, avail_end) */
 	u16 used_seq; /* next used descriptor to write (published up to here) */
 	u16 signalled_seq; /* used_seq when we last decided to notify */
 	u16 nstaged; /* puts not yet published */
 	u16 event_flags; /* shadow of device->flags; 0xffff: unknown */
 	bool signalled_valid; /* signalled_seq means something */
 	/*
-	 * A chain of more than one descriptor was popped (or walked again)
-	 * since set-up.  Until then id_ndesc and pop_ndesc hold 1 everywhere,
-	 * as set up: pops need not record a length and used descriptors
-	 * follow each other.
+	 * What a pop must record beyond its position, read together
+	 * (pop_slow != 0): a ring whose chains are one descriptor each and
+	 * that nobody counts pays one test per pop for both.
 	 */
-	bool multi;
+	union {
+		struct {
+			/* Chains pvring_dev_avail() found in [last_avail, avail_end). */
+			u16 avail_cnt;
+			/*
+			 * A chain of more than one descriptor was popped (or
+			 * walked again) since set-up.  Until then id_ndesc and
+			 * pop_ndesc hold 1 everywhere, as set up: pops need
+			 * not record a length and used descriptors follow each
+			 * other.
+			 */
+			bool multi;
+			u8 pop_zero; /* 0: pop_slow is the two above */
+		};
+		u32 pop_slow;
+	};
 	/* Private state, pvring_dev_config.state (num entries each): */
 	u16 *id_ndesc; /* descriptors the chain of each buffer id takes */
 	u16 *pop_ndesc; /* descriptors of each recent pop, at its last one's place (unpop) */

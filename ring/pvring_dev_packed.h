@@ -392,21 +392,32 @@ static inline pvring_always_inline int __pvring_dev_popped_packed(struct pvring_
 								  bool in_order)
 {
 	struct pvring_dev_packed *p = &vr->packed;
-	u16 end = (u16)(seq + ndesc), cnt = p->avail_cnt, walked;
+	u16 end = (u16)(seq + ndesc);
 
-	/* No count: avail_end is not looked at (__pvring_dev_avail_end_packed()). */
-	if (unlikely(cnt)) {
-		walked = (u16)(p->avail_end - seq);
-		/*
-		 * The count stays right only if this chain is the first it
-		 * walked: the rest must still take at least a descriptor
-		 * each, and exactly what was walked when it was the last one.
-		 */
-		if (ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= cnt &&
-		    (cnt > 1 || ndesc == walked))
-			p->avail_cnt = cnt - 1;
-		else
-			p->avail_cnt = 0;
+	if (unlikely(p->pop_slow)) {
+		u16 cnt = p->avail_cnt, walked;
+
+		/* No count: avail_end is not looked at (__pvring_dev_avail_end_packed()). */
+		if (cnt) {
+			walked = (u16)(p->avail_end - seq);
+			/*
+			 * The count stays right only if this chain is the
+			 * first it walked: the rest must still take at least
+			 * a descriptor each, and exactly what was walked when
+			 * it was the last one.
+			 */
+			if (ndesc <= walked && (unsigned int)(walked - ndesc) + 1 >= cnt &&
+			    (cnt > 1 || ndesc == walked))
+				p->avail_cnt = cnt - 1;
+			else
+				p->avail_cnt = 0;
+		}
+		/* Every chain one descriptor so far: both records hold 1 already. */
+		if (p->multi) {
+			p->id_ndesc[id] = ndesc;
+			/* The pop log, by the chain's last descriptor: unpop walks back. */
+			p->pop_ndesc[(u16)(end - 1) & vr->mask] = ndesc;
+		}
 	}
 	p->last_avail = end;
 	if (pvring_packed_lap_moved(seq, end, vr->num))
@@ -414,12 +425,6 @@ static inline pvring_always_inline int __pvring_dev_popped_packed(struct pvring_
 	/* What a batch's used descriptor implies for it (IN_ORDER); u32 is all a put carries. */
 	if (in_order)
 		p->id_inlen[id] = c->in_len < 0xffffffffu ? (u32)c->in_len : 0xffffffffu;
-	/* Every chain one descriptor so far: both records hold 1 already. */
-	if (unlikely(p->multi)) {
-		p->id_ndesc[id] = ndesc;
-		/* The pop log, by the chain's last descriptor: unpop walks back from there. */
-		p->pop_ndesc[(u16)(end - 1) & vr->mask] = ndesc;
-	}
 	c->head = id;
 	c->head_valid = true;
 	return ret;
