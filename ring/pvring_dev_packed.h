@@ -735,10 +735,12 @@ static inline pvring_always_inline bool pvring_dev_enable_notify_packed(struct p
 
 	if (vr->event_idx) {
 		p->event_flags = PVRING_EVENT_F_DESC;
-		pvring_event_write(p->device,
-				   pvring_packed_off_wrap(__pvring_dev_avail_end_packed(p),
-							  vr->num),
-				   PVRING_EVENT_F_DESC);
+		/* Without a count, where pop looks next, whose lap's bits are kept. */
+		u16 off_wrap = p->avail_cnt ? pvring_packed_off_wrap(p->avail_end, vr->num) :
+					      pvring_packed_off_wrap_bits(p->last_avail,
+									  p->avail_bits, vr->num);
+
+		pvring_event_write(p->device, off_wrap, PVRING_EVENT_F_DESC);
 	} else {
 		p->event_flags = PVRING_EVENT_F_ENABLE;
 		pvring_event_write(p->device, 0, PVRING_EVENT_F_ENABLE);

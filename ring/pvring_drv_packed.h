@@ -328,7 +328,8 @@ static inline pvring_always_inline bool pvring_drv_enable_cb_packed(struct pvrin
 
 	if (vr->event_idx) {
 		p->event_flags = PVRING_EVENT_F_DESC;
-		pvring_event_write(p->driver, pvring_packed_off_wrap(p->last_used, vr->num),
+		pvring_event_write(p->driver,
+				   pvring_packed_off_wrap_bits(p->last_used, p->used_bits, vr->num),
 				   PVRING_EVENT_F_DESC);
 	} else if (p->event_flags != PVRING_EVENT_F_ENABLE) {
 		p->event_flags = PVRING_EVENT_F_ENABLE;

@@ -144,6 +144,18 @@ static inline u16 pvring_packed_off_wrap(u16 seq, unsigned int num)
 }
 
 /*
+ * pvring_packed_off_wrap() from the bits a side keeps for @seq's lap
+ * (@bits: pvring_packed_avail_bits() or pvring_packed_used_bits() of
+ * @seq): AVAIL says the wrap counter in either, and moves to bit 15.
+ */
+static inline u16 pvring_packed_off_wrap_bits(u16 seq, u16 bits, unsigned int num)
+{
+	u16 wrap = (bits & PVRING_DESC_F_AVAIL) << (PVRING_EVENT_WRAP_SHIFT - 7);
+
+	return (u16)((seq & (num - 1)) | wrap);
+}
+
+/*
  * The sequence number of off_wrap / base value @v, as a u16 that agrees with
  * the sides' counters modulo 2 * num.  -1 when the offset is not below @num.
  */
