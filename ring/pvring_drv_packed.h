@@ -94,10 +94,9 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 		head_flags = PVRING_DESC_F_INDIRECT | p->avail_bits;
 		ndesc = 1;
 	} else {
-		if (unlikely(total > num))
-			return -EINVAL;
+		/* num_free <= num: a chain that fits is never too long. */
 		if (unlikely(vr->num_free < total))
-			return -ENOSPC;
+			return total > num ? -EINVAL : -ENOSPC;
 		head_flags = p->avail_bits | (out ? 0 : PVRING_DESC_F_WRITE) |
 			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
 		__pvring_drv_fill_packed(&ring[seq & mask], sg[0].addr, sg[0].len, id);
@@ -124,12 +123,12 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 	 * pvring_drv_publish(); the later ones' heads may go out now, the
 	 * device looks at none of them before the first.
 	 */
-	if (!p->staged) {
+	if (likely(p->staged)) {
+		WRITE_ONCE(ring[seq & mask].flags, cpu_to_le16(head_flags));
+	} else {
 		p->staged = true;
 		p->first_seq = seq;
 		p->first_flags = head_flags;
-	} else {
-		WRITE_ONCE(ring[seq & mask].flags, cpu_to_le16(head_flags));
 	}
 	vr->free_head = slot[id].next;
 	vr->num_free -= ndesc;
