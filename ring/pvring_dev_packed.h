@@ -444,16 +444,8 @@ static inline pvring_always_inline int pvring_dev_pop_packed(struct pvring_dev *
 	const struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
 	int ret;
 
-	/*
-	 * PV1: the chain, its tables and the payload are read only after the
-	 * head's flags.  Pairs with PD1, the driver's store-release in
-	 * pvring_drv_publish_packed().  As __pvring_dev_head_avail_packed(),
-	 * at the place computed once for the copy below too, with the lap's
-	 * bits kept in avail_bits instead of worked out from seq.
-	 */
-	flags = le16_to_cpu(pvring_load_acquire(&d->flags));
-	if ((flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) != p->avail_bits ||
-	    (u16)(seq - p->used_seq) >= vr->num) {
+	/* PV1 is in there: the chain is read below, after the head's flags. */
+	if (!__pvring_dev_head_next_packed(vr, seq, &flags)) {
 		/* Nothing there, whatever an earlier count said: start afresh. */
 		p->avail_cnt = 0;
 		return 0;
