@@ -70,14 +70,14 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 	struct pvring_desc_packed *ring = p->desc;
 	struct pvring_drv_slot *slot = vr->slot;
 	unsigned int total = out + in, i, num = vr->num, mask = vr->mask;
-	u16 id = vr->free_head, seq = p->avail_seq, head_flags, ndesc;
+	u16 id = vr->free_head, seq = p->avail_seq, num_free = vr->num_free, head_flags, ndesc;
 	u32 in_len = 0;
 
 	if (total > 1 && vr->indirect && total <= vr->indirect_max) {
 		struct pvring_desc_packed *table =
 			(struct pvring_desc_packed *)vr->indirect + (size_t)id * vr->indirect_max;
 
-		if (unlikely(vr->num_free < 1))
+		if (unlikely(num_free < 1))
 			return -ENOSPC;
 		/* In a table only WRITE counts (§2.8.7): no NEXT, no id. */
 		for (i = 0; i < total; i++) {
@@ -95,7 +95,7 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 		ndesc = 1;
 	} else {
 		/* num_free <= num: a chain that fits is never too long. */
-		if (unlikely(vr->num_free < total))
+		if (unlikely(num_free < total))
 			return total > num ? -EINVAL : -ENOSPC;
 		head_flags = p->avail_bits | (out ? 0 : PVRING_DESC_F_WRITE) |
 			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
@@ -131,7 +131,7 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 		p->first_flags = head_flags;
 	}
 	vr->free_head = slot[id].next;
-	vr->num_free -= ndesc;
+	vr->num_free = (u16)(num_free - ndesc);
 	slot[id].token = token;
 	slot[id].in_len = in_len;
 	slot[id].ndesc = ndesc;
