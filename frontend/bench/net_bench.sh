@@ -35,6 +35,12 @@
 # PVIO_NET_BENCH_SECS each (default 5), and the medians are compared.
 set -euo pipefail
 
+case "${1:-}" in
+-h | --help) sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+"") ;;
+*) echo "net_bench.sh: takes no arguments, only the PVIO_NET_BENCH_* variables (see --help)" >&2; exit 2 ;;
+esac
+
 # shellcheck source=../../tests/lib/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/lib.sh"
 pvt_init net_bench
