@@ -439,6 +439,20 @@ static void simulate(struct pvring_poll *p, unsigned int requests, u64 reply_ns,
 }
 
 /*
+ * The same run twice from a 50 us adaptive window: @plain under the policy
+ * without gap reports (@a), @p with them (@b).
+ */
+static void simulate_both(struct pvring_poll *plain, struct pvring_poll *p, unsigned int requests,
+			  u64 reply_ns, unsigned int shared, struct sim_result *a,
+			  struct sim_result *b)
+{
+	pvring_poll_init(plain, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	pvring_poll_init(p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	simulate(plain, requests, reply_ns, shared, false, a);
+	simulate(p, requests, reply_ns, shared, true, b);
+}
+
+/*
  * The server on a CPU of its own, replying in 20 us: the window grows to
  * catch every reply, no poll is preempted, and reporting the gaps changes
  * nothing (the idle machine: polling as before).
@@ -448,10 +462,7 @@ TEST(own_cpu_polls_as_before)
 	struct pvring_poll plain, p;
 	struct sim_result a, b;
 
-	pvring_poll_init(&plain, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	simulate(&plain, 10000, 20 * US, 0, false, &a);
-	simulate(&p, 10000, 20 * US, 0, true, &b);
+	simulate_both(&plain, &p, 10000, 20 * US, 0, &a, &b);
 	TH_LOG("plain: %u hits %u sleeps; gaps reported: %u hits %u sleeps", a.hits, a.sleeps,
 	       b.hits, b.sleeps);
 	EXPECT_EQ(0, p.preempts);
@@ -477,10 +488,7 @@ TEST(shared_cpu_preemption_stops_polling)
 	struct sim_result a, b;
 	unsigned int n = 10000;
 
-	pvring_poll_init(&plain, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	simulate(&plain, n, 30 * US, 1, false, &a);
-	simulate(&p, n, 30 * US, 1, true, &b);
+	simulate_both(&plain, &p, n, 30 * US, 1, &a, &b);
 	TH_LOG("plain: %u of %u polled (%u hits); reported: %u polled, %llu preempts, %llu holds",
 	       a.polled, n, a.hits, b.polled, (unsigned long long)p.preempts,
 	       (unsigned long long)p.holds);
@@ -504,10 +512,7 @@ TEST(occasional_preemption_polls_as_before)
 	struct pvring_poll plain, p;
 	struct sim_result a, b;
 
-	pvring_poll_init(&plain, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	simulate(&plain, 10000, 30 * US, 16, false, &a);
-	simulate(&p, 10000, 30 * US, 16, true, &b);
+	simulate_both(&plain, &p, 10000, 30 * US, 16, &a, &b);
 	TH_LOG("plain: %u hits %u sleeps; gaps reported: %u hits %u sleeps, %llu preempts", a.hits,
 	       a.sleeps, b.hits, b.sleeps, (unsigned long long)p.preempts);
 	EXPECT_GT(p.preempts, 500);
