@@ -186,6 +186,14 @@ TEST(simulated_poller)
 	EXPECT_TRUE(pvring_poll_expired(&p, 0));
 }
 
+/* An adaptive 50 us window, grown to its bound by events 40 us apart. */
+static void poll_at_max(struct pvring_poll *p)
+{
+	pvring_poll_init(p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
+	while (pvring_poll_window(p) < 50 * US)
+		pvring_poll_woke(p, 40 * US);
+}
+
 /*
  * PVRING_POLL_MISS_LIMIT windows in a row that found nothing: back to 0,
  * held there for PVRING_POLL_HOLD_START sleeps however soon events come,
@@ -196,9 +204,7 @@ TEST(misses_hold_at_zero)
 	struct pvring_poll p;
 	unsigned int i;
 
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	while (pvring_poll_window(&p) < 50 * US)
-		pvring_poll_woke(&p, 40 * US);
+	poll_at_max(&p);
 	for (i = 1; i < PVRING_POLL_MISS_LIMIT; i++)
 		EXPECT_EQ(50 * US, pvring_poll_missed(&p));
 	EXPECT_EQ(0, p.holds);
@@ -289,9 +295,7 @@ TEST(short_gaps_are_no_preemption)
 	struct pvring_poll p;
 	unsigned int i;
 
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	while (pvring_poll_window(&p) < 50 * US)
-		pvring_poll_woke(&p, 40 * US);
+	poll_at_max(&p);
 	for (i = 0; i < 4 * PVRING_POLL_PREEMPT_LIMIT; i++) {
 		EXPECT_FALSE(pvring_poll_gap(&p, 0));
 		EXPECT_FALSE(pvring_poll_gap(&p, 2 * US));
@@ -325,9 +329,7 @@ TEST(preempted_windows_hold)
 	struct pvring_poll p;
 	unsigned int i;
 
-	pvring_poll_init(&p, PVRING_POLL_ADAPTIVE, 50 * US, 2, 0);
-	while (pvring_poll_window(&p) < 50 * US)
-		pvring_poll_woke(&p, 40 * US);
+	poll_at_max(&p);
 	for (i = 0; i < PVRING_POLL_PREEMPT_LIMIT; i++) {
 		EXPECT_FALSE(pvring_poll_expired(&p, 0));
 		EXPECT_TRUE(pvring_poll_gap(&p, PVRING_POLL_PREEMPT_NS + 1));
