@@ -445,13 +445,14 @@ static void pviod_blk_file_discard(struct pviod_blk_file_op *op)
 
 /* --- the engine ------------------------------------------------------------------ */
 
-/* Room on the ring again: the operation that found none goes on. */
-static void pviod_blk_file_op_retry(struct pviod_sqe_wait *sw)
+/* Put the operation's (next) SQEs on the ring: at the start, and when room comes. */
+static void pviod_blk_file_op_go(struct pviod_blk_file_op *op)
 {
-	struct pviod_blk_file_op *op =
-		(struct pviod_blk_file_op *)((char *)sw - offsetof(struct pviod_blk_file_op, wait));
-
 	switch (op->bio->op) {
+	case PVIOD_BLK_READ:
+	case PVIOD_BLK_WRITE:
+		pviod_blk_file_rw_submit(op);
+		break;
 	case PVIOD_BLK_FLUSH:
 		pviod_blk_file_flush_submit(op);
 		break;
@@ -459,9 +460,16 @@ static void pviod_blk_file_op_retry(struct pviod_sqe_wait *sw)
 	case PVIOD_BLK_WRITE_ZEROES:
 		pviod_blk_file_discard(op);
 		break;
-	default:
-		pviod_blk_file_rw_submit(op);
 	}
+}
+
+/* Room on the ring again: the operation that found none goes on. */
+static void pviod_blk_file_op_retry(struct pviod_sqe_wait *sw)
+{
+	struct pviod_blk_file_op *op =
+		(struct pviod_blk_file_op *)((char *)sw - offsetof(struct pviod_blk_file_op, wait));
+
+	pviod_blk_file_op_go(op);
 }
 
 static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_io *bio)
@@ -477,20 +485,9 @@ static void pviod_blk_file_submit(struct pviod_blk_engine *e, struct pviod_blk_i
 	op->err = 0;
 	op->done = 0;
 	op->next_range = 0;
-	switch (bio->op) {
-	case PVIOD_BLK_READ:
-	case PVIOD_BLK_WRITE:
+	if (bio->op == PVIOD_BLK_READ || bio->op == PVIOD_BLK_WRITE)
 		op->fd = f->direct && !pviod_blk_file_dio_ok(f, bio) ? f->fd_buffered : f->fd;
-		pviod_blk_file_rw_submit(op);
-		break;
-	case PVIOD_BLK_FLUSH:
-		pviod_blk_file_flush_submit(op);
-		break;
-	case PVIOD_BLK_DISCARD:
-	case PVIOD_BLK_WRITE_ZEROES:
-		pviod_blk_file_discard(op);
-		break;
-	}
+	pviod_blk_file_op_go(op);
 }
 
 /* On the queue's worker: drop what pviod_blk_file_register() took. */
