@@ -34,6 +34,17 @@
 # connects afresh for every cell: all contenders start alike, and only the
 # one measured runs (an idle tuned pviod would keep polling otherwise).
 #
+# Placement (--pin): unpinned, the scheduler puts the client, the daemon and
+# the server where it likes, and on 2 CPUs that decides the QD1 cells (which
+# of the three shares a CPU with which).  --pin runs every round once more
+# per placement asked for, every contender alike: the client (pvio-bench,
+# or fio, which is its own client) on CPU 0, the vhost-user daemon on the
+# last CPU, and nbdkit (every thread of it) on the client's CPU
+# ("nbdkit-client"), on the daemon's ("nbdkit-daemon"), or each in turn
+# ("both"); pviod-tuned is pinned so in every placement.  On rbd the Ceph
+# daemons are not moved: one pinned placement, "server free".  Each
+# placement gets its own table, the unpinned one first.
+#
 # Prints the median IOPS per cell and contender, the ratios pviod/qsd
 # (target >= 1.0) and pviod/fio (target >= 0.9) for the default and the
 # tuned pviod, each marked ok or NO, then the spread (min-max over the
@@ -50,6 +61,8 @@
 #   --backends "LIST"  nbd and/or rbd (default "nbd rbd"; rbd only with ceph installed)
 #   --size BYTES       export / image size (default 256M)
 #   --out DIR          where storage.txt goes (default build/bench)
+#   --pin WHERE        also run pinned (see Placement): nbdkit-client,
+#                      nbdkit-daemon or both (default: unpinned only)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,6 +75,7 @@ CONTENDERS=(pviod pviod-tuned qsd fio)
 BACKENDS="nbd rbd"
 SIZE=256M
 OUT=$BUILD/bench
+PIN=
 
 die()
 {
@@ -76,12 +90,23 @@ while [ $# -gt 0 ]; do
 	--backends) BACKENDS=${2:?}; shift ;;
 	--size) SIZE=${2:?}; shift ;;
 	--out) OUT=${2:?}; shift ;;
-	-h | --help) sed -n '3,52p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--pin) PIN=${2:?}; shift ;;
+	-h | --help)
+		sed -n '3,/^set -euo pipefail$/{/^set /d;p}' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
 	*) die "unknown option '$1'" ;;
 	esac
 	shift
 done
 case $ROUNDS in '' | *[!0-9]* | 0) die "--rounds $ROUNDS: want a positive integer" ;; esac
+case $PIN in
+'') PLACES_NBD=(free) ;;
+nbdkit-client) PLACES_NBD=(free srv-client) ;;
+nbdkit-daemon) PLACES_NBD=(free srv-daemon) ;;
+both) PLACES_NBD=(free srv-client srv-daemon) ;;
+*) die "--pin $PIN: want nbdkit-client, nbdkit-daemon or both" ;;
+esac
 
 # shellcheck source=bench_lib.sh
 . "$ROOT/frontend/bench/bench_lib.sh"
@@ -108,7 +133,15 @@ RESULTS=()
 FAILS=()
 RAN=()
 NCPU=$(nproc)
+LAST=$((NCPU - 1))
+[ -z "$PIN" ] || [ "$NCPU" -ge 2 ] || die "--pin needs 2 CPUs or more, this machine has $NCPU"
 LOAD0=$(bench_load)
+# The placement being run (set_place), and what it prefixes the client's and
+# the daemon's commands with.
+PLACE=free
+CLIENT_PIN=()
+DAEMON_PIN=()
+SERVER_PID=
 
 # daemon_up LOG SOCKET CMD...: start a vhost-user daemon, wait for its socket.
 daemon_up()
@@ -134,11 +167,42 @@ daemon_down()
 	wait "$DAEMON" 2>/dev/null || true
 }
 
-# cell BACKEND WHO RW QD IOPS
+# cell BACKEND WHO RW QD IOPS (in the current placement)
 cell()
 {
-	RESULTS+=("$1 $2 $3 $4 $5")
-	printf '# %-4s %-11s %-9s QD%-3s %10.0f IOPS\n' "$@" >&2
+	RESULTS+=("$1:$PLACE $2 $3 $4 $5")
+	printf '# %-4s %-10s %-11s %-9s QD%-3s %10.0f IOPS\n' "$1" "$PLACE" "${@:2}" >&2
+}
+
+# place_text BACKEND PLACE: where everything ran, for the tables.
+place_text()
+{
+	case $2 in
+	free) echo "unpinned" ;;
+	srv-client) echo "pinned: client CPU 0, daemon CPU $LAST, nbdkit CPU 0 (with the client)" ;;
+	srv-daemon) echo "pinned: client CPU 0, daemon CPU $LAST, nbdkit CPU $LAST (with the daemon)" ;;
+	srv-free) echo "pinned: client CPU 0, daemon CPU $LAST, the Ceph daemons unpinned" ;;
+	esac
+}
+
+# set_place PLACE: pin (or free) what runs from now on, nbdkit at once.
+set_place()
+{
+	local cpus=0-$LAST
+	PLACE=$1
+	CLIENT_PIN=()
+	DAEMON_PIN=()
+	[ "$PLACE" = free ] || {
+		CLIENT_PIN=(taskset -c 0)
+		DAEMON_PIN=(taskset -c "$LAST")
+	}
+	case $PLACE in
+	srv-client) cpus=0 ;;
+	srv-daemon) cpus=$LAST ;;
+	esac
+	# -a: every thread nbdkit has (it starts them all at once).
+	[ -z "$SERVER_PID" ] || taskset -a -p -c "$cpus" "$SERVER_PID" >/dev/null ||
+		die "cannot move nbdkit ($SERVER_PID) to CPU $cpus"
 }
 
 # vhost_runs BACKEND WHO SOCKET [CLIENT-PREFIX...]: the four cells through
@@ -154,7 +218,7 @@ vhost_runs()
 				--bs 4k --iodepth "$qd" --runtime "$RUNTIME" --json \
 				--timeout-ms 30000 ${CLIENT_ARGS:-} 2>"$T/bench.err"); then
 				# Left out of the medians, and listed under the table.
-				FAILS+=("$be $who $rw QD$qd: $(tail -n 1 "$T/bench.err")")
+				FAILS+=("$be $PLACE $who $rw QD$qd: $(tail -n 1 "$T/bench.err")")
 				echo "# ${FAILS[-1]}" >&2
 				continue
 			fi
@@ -172,7 +236,7 @@ fio_runs()
 	for rw in randread randwrite; do
 		for qd in 1 32; do
 			# Its engines print to stdout too: the JSON goes to a file.
-			fio --name=bench --rw="$rw" --bs=4k --iodepth="$qd" --time_based \
+			"${CLIENT_PIN[@]}" fio --name=bench --rw="$rw" --bs=4k --iodepth="$qd" --time_based \
 				--runtime="$RUNTIME" --size="$SIZE" --output-format=json \
 				--output="$T/fio.json" "$@" >/dev/null
 			iops=$(python3 -c 'import json, sys
@@ -190,8 +254,9 @@ contender()
 	local be=$1 who=$2 sock=$T/vu.sock
 	case $who in
 	pviod)
-		daemon_up "$T/pviod.log" "$sock" "$BUILD/pviod" --device "blk,socket=$sock,$PVIOD_DEV"
-		vhost_runs "$be" "$who" "$sock"
+		daemon_up "$T/pviod.log" "$sock" "${DAEMON_PIN[@]}" "$BUILD/pviod" \
+			--device "blk,socket=$sock,$PVIOD_DEV"
+		vhost_runs "$be" "$who" "$sock" "${CLIENT_PIN[@]}"
 		;;
 	pviod-tuned)
 		daemon_up "$T/pviod.log" "$sock" taskset -c $((NCPU - 1)) "$BUILD/pviod" \
@@ -199,9 +264,10 @@ contender()
 		CLIENT_ARGS="--poll-budget $BUDGET" vhost_runs "$be" "$who" "$sock" taskset -c 0
 		;;
 	qsd)
-		daemon_up "$T/qsd.log" "$sock" qemu-storage-daemon --blockdev "node-name=d0,$QSD_DEV" \
+		daemon_up "$T/qsd.log" "$sock" "${DAEMON_PIN[@]}" qemu-storage-daemon \
+			--blockdev "node-name=d0,$QSD_DEV" \
 			--export "type=vhost-user-blk,id=e0,node-name=d0,addr.type=unix,addr.path=$sock,writable=on,num-queues=1"
-		vhost_runs "$be" "$who" "$sock"
+		vhost_runs "$be" "$who" "$sock" "${CLIENT_PIN[@]}"
 		;;
 	fio)
 		fio_runs "$be" "${FIO_ARGS[@]}"
@@ -211,17 +277,25 @@ contender()
 	daemon_down
 }
 
-# rounds BACKEND: ROUNDS rounds of every contender, the order rotating.
+# rounds BACKEND PLACE...: ROUNDS rounds of every contender in every
+# placement, the order of the contenders rotating.
 rounds()
 {
-	local be=$1 r i n=${#CONTENDERS[@]}
+	local be=$1 r i p n=${#CONTENDERS[@]}
+	shift
 	for ((r = 0; r < ROUNDS; r++)); do
-		echo "# $be round $((r + 1))/$ROUNDS, load $(bench_load)" >&2
-		for ((i = 0; i < n; i++)); do
-			contender "$be" "${CONTENDERS[(r + i) % n]}"
+		for p in "$@"; do
+			set_place "$p"
+			echo "# $be round $((r + 1))/$ROUNDS, $(place_text "$be" "$p"), load $(bench_load)" >&2
+			for ((i = 0; i < n; i++)); do
+				contender "$be" "${CONTENDERS[(r + i) % n]}"
+			done
 		done
 	done
-	RAN+=("$be")
+	set_place free
+	for p in "$@"; do
+		RAN+=("$be:$p")
+	done
 }
 
 bench_nbd()
@@ -233,7 +307,8 @@ bench_nbd()
 		[ -s "$T/nbdkit.pid" ] && [ -S "$T/nbd.sock" ] && break
 		sleep 0.05
 	done
-	PIDS+=("$(cat "$T/nbdkit.pid")")
+	SERVER_PID=$(cat "$T/nbdkit.pid")
+	PIDS+=("$SERVER_PID")
 	PVIOD_DEV="nbd=$uri"
 	QSD_DEV="driver=nbd,server.type=unix,server.path=$T/nbd.sock"
 	FIO_ARGS=(--ioengine=nbd --uri="$uri")
@@ -246,7 +321,8 @@ bench_nbd()
 	kill $! 2>/dev/null || true
 	wait $! 2>/dev/null || true
 	daemon_down
-	rounds nbd
+	rounds nbd "${PLACES_NBD[@]}"
+	SERVER_PID=
 }
 
 bench_rbd()
@@ -270,7 +346,11 @@ bench_rbd()
 	PVIOD_DEV="rbd=rbd/bench,ceph-conf=$CEPH_CONF"
 	QSD_DEV="driver=rbd,pool=rbd,image=bench,conf=$CEPH_CONF,cache.direct=on"
 	FIO_ARGS=(--ioengine=rbd --clientname=admin --pool=rbd --rbdname=bench)
-	rounds rbd
+	if [ "${#PLACES_NBD[@]}" -gt 1 ]; then
+		rounds rbd free srv-free
+	else
+		rounds rbd free
+	fi
 	ceph_stop
 	CEPH_DIR=
 	flock -u 9
@@ -305,15 +385,18 @@ ratio()
 {
 	echo "# 4 KiB IOPS, median of $ROUNDS rounds of $RUNTIME s per cell; load average $LOAD0 at the start, $LOAD1 at the end"
 	echo "# targets: pviod/qsd >= 1.0, pviod/fio >= 0.9 (ok: met, NO: missed); tuned: pviod-tuned"
-	printf '%-4s %-9s %-3s %9s %11s %9s %9s  %-9s %-9s %-9s %s\n' backend rw qd \
-		pviod pviod-tuned qsd fio pviod/qsd pviod/fio tuned/qsd tuned/fio
 	spread=()
-	for be in "${RAN[@]}"; do
+	for key in "${RAN[@]}"; do
+		be=${key%%:*}
+		echo "# $be, $(place_text "$be" "${key#*:}")"
+		printf '%-4s %-9s %-3s %9s %11s %9s %9s  %-9s %-9s %-9s %s\n' backend rw qd \
+			pviod pviod-tuned qsd fio pviod/qsd pviod/fio tuned/qsd tuned/fio
+		spread+=("# $be, $(place_text "$be" "${key#*:}")")
 		for rw in randread randwrite; do
 			for qd in 1 32; do
 				declare -A med=() rng=()
 				for who in "${CONTENDERS[@]}"; do
-					read -r m lo hi < <(stats "$be" "$who" "$rw" "$qd")
+					read -r m lo hi < <(stats "$key" "$who" "$rw" "$qd")
 					med[$who]=$m
 					rng[$who]=$(printf '%.0f-%.0f' "$lo" "$hi")
 				done
