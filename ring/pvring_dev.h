@@ -70,6 +70,12 @@ struct pvring_dev_packed {
 	u16 avail_bits; /* pvring_packed_avail_bits(last_avail): kept, not computed per pop */
 	u16 avail_end; /* how far pvring_dev_avail() has looked (with avail_cnt only) */
 	u16 used_seq; /* next used descriptor to write (published up to here) */
+	/*
+	 * used_seq + num: pops stop here until more is published (a chain
+	 * popped and not yet used still holds its descriptors), kept so that
+	 * the next pop's room test is one comparison.
+	 */
+	u16 pop_end;
 	u16 signalled_seq; /* used_seq when we last decided to notify */
 	u16 nstaged; /* puts not yet published */
 	u16 event_flags; /* shadow of device->flags; 0xffff: unknown */
@@ -501,6 +507,7 @@ static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *v
 			vr->packed.avail_end = (u16)seq;
 			vr->packed.avail_cnt = 0;
 			vr->packed.used_seq = (u16)used;
+			vr->packed.pop_end = (u16)(used + vr->num);
 		}
 		return;
 	}

@@ -79,7 +79,9 @@ static inline pvring_always_inline bool __pvring_dev_head_avail_packed(const str
 /*
  * Is the descriptor at @seq, the next to pop, a head the driver made
  * available?  As __pvring_dev_head_avail_packed(), with the lap's bits
- * kept in avail_bits instead of worked out from @seq.
+ * kept in avail_bits instead of worked out from @seq, and the room test
+ * against pop_end: pops and publishes keep last_avail within num of
+ * used_seq, so "seq - used_seq < num" is "seq != pop_end" there.
  */
 static inline pvring_always_inline bool __pvring_dev_head_next_packed(const struct pvring_dev *vr,
 								      u16 seq, u16 *flags)
@@ -89,7 +91,7 @@ static inline pvring_always_inline bool __pvring_dev_head_next_packed(const stru
 	/* PV1, as in __pvring_dev_head_avail_packed(). */
 	*flags = le16_to_cpu(pvring_load_acquire(&p->desc[seq & vr->mask].flags));
 	return (*flags & (PVRING_DESC_F_AVAIL | PVRING_DESC_F_USED)) == p->avail_bits &&
-	       (u16)(seq - p->used_seq) < vr->num;
+	       seq != p->pop_end;
 }
 
 /* Copy one descriptor out of shared memory, each field read exactly once. */
@@ -592,6 +594,7 @@ static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(str
 	}
 	p->nstaged = 0;
 	p->used_seq = seq;
+	p->pop_end = (u16)(seq + num);
 	/* PV2, as in pvring_dev_publish_packed(). */
 	pvring_store_release(&ring[first & mask].flags, cpu_to_le16(first_flags));
 }
@@ -654,6 +657,7 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 out:
 	p->nstaged = 0;
 	p->used_seq = seq;
+	p->pop_end = (u16)(seq + num);
 	/*
 	 * PV2: the used descriptors after the first and every byte written
 	 * into the buffers are visible before the first one says "used".

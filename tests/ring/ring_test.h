@@ -324,8 +324,10 @@ static inline void tring_used_put_batch(struct tring *t, u32 id, u32 len, unsign
 			skip += i < t->num && t->slot[i].ndesc ? t->slot[i].ndesc : 1;
 		}
 		/* The device counts from its base: the same place modulo 2 * num. */
-		if (!((u16)(t->dev.packed.used_seq - t->pused_seq) & (2 * t->num - 1)))
+		if (!((u16)(t->dev.packed.used_seq - t->pused_seq) & (2 * t->num - 1))) {
 			t->dev.packed.used_seq += skip;
+			t->dev.packed.pop_end += skip;
+		}
 		t->pused_seq += skip;
 		return;
 	}
