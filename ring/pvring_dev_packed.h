@@ -599,6 +599,31 @@ static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(str
 	pvring_store_release(&ring[first & mask].flags, cpu_to_le16(first_flags));
 }
 
+/*
+ * __pvring_dev_publish_one_packed - publish a batch of one put: its used
+ * descriptor goes at used_seq whatever the ring (under IN_ORDER a run of
+ * one is that same descriptor) and skips its chain's descriptors (1 until
+ * a longer chain was popped).  Only what that needs is loaded, and before
+ * the descriptor stores, which may alias the ring's u16 fields as far as
+ * the compiler knows.
+ */
+static inline pvring_always_inline void __pvring_dev_publish_one_packed(struct pvring_dev *vr)
+{
+	struct pvring_dev_packed *p = &vr->packed;
+	const struct pvring_dev_used_elem *st = p->staged;
+	unsigned int num = vr->num;
+	u16 seq = p->used_seq, flags;
+	u16 next = (u16)(seq + __pvring_dev_id_ndesc_packed(p->id_ndesc, le16_to_cpu(st->id), num));
+	struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
+
+	p->nstaged = 0;
+	p->used_seq = next;
+	p->pop_end = (u16)(next + num);
+	flags = __pvring_dev_used_write_packed(d, st, seq, num);
+	/* PV2, as in pvring_dev_publish_packed(). */
+	pvring_store_release(&d->flags, cpu_to_le16(flags));
+}
+
 static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_dev *vr)
 {
 	/*
@@ -616,6 +641,10 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 
 	if (!n)
 		return;
+	if (n == 1) {
+		__pvring_dev_publish_one_packed(vr);
+		return;
+	}
 	if (vr->in_order) {
 		__pvring_dev_publish_in_order_packed(vr);
 		return;
