@@ -560,7 +560,7 @@ static inline pvring_always_inline u16 __pvring_dev_id_ndesc_packed(const u16 *i
 }
 
 /*
- * __pvring_dev_publish_in_order_packed - publish the staged puts under
+ * __pvring_dev_in_order_runs_packed - publish the staged puts under
  * IN_ORDER: the caller put them in pop order, so a run of them may go out
  * as one used descriptor naming the run's last id, at the run's first
  * place, skipping every chain of the run (§2.8.23).  The driver takes the
@@ -568,7 +568,8 @@ static inline pvring_always_inline u16 __pvring_dev_id_ndesc_packed(const u16 *i
  * descriptor only when its length is its chain's writable size (a sent
  * frame: 0 of 0; a read: all of it); any other ends a run.
  */
-static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(struct pvring_dev *vr)
+static inline pvring_always_inline void __pvring_dev_in_order_runs_packed(struct pvring_dev *vr,
+									  bool multi)
 {
 	struct pvring_dev_packed *p = &vr->packed;
 	struct pvring_desc_packed *ring = p->desc;
@@ -581,7 +582,8 @@ static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(str
 	for (i = 0; i < n; i++) {
 		u16 sid = le16_to_cpu(st[i].id), id = sid < num ? sid : 0, flags;
 
-		seq = (u16)(seq + __pvring_dev_id_ndesc_packed(id_ndesc, sid, num));
+		/* Until a longer chain was popped, id_ndesc holds 1 everywhere. */
+		seq = (u16)(seq + (multi ? __pvring_dev_id_ndesc_packed(id_ndesc, sid, num) : 1));
 		if (i + 1 < n && le32_to_cpu(st[i].len) == id_inlen[id])
 			continue;
 		flags = __pvring_dev_used_write_packed(&ring[pos & mask], &st[i], pos, num);
@@ -597,6 +599,19 @@ static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(str
 	p->pop_end = (u16)(seq + num);
 	/* PV2, as in pvring_dev_publish_packed(). */
 	pvring_store_release(&ring[first & mask].flags, cpu_to_le16(first_flags));
+}
+
+/*
+ * __pvring_dev_publish_in_order_packed - the above with @multi p->multi,
+ * a constant in each copy, so that a ring whose chains are one descriptor
+ * each does not look each put's chain up.
+ */
+static inline pvring_always_inline void __pvring_dev_publish_in_order_packed(struct pvring_dev *vr)
+{
+	if (unlikely(vr->packed.multi))
+		__pvring_dev_in_order_runs_packed(vr, true);
+	else
+		__pvring_dev_in_order_runs_packed(vr, false);
 }
 
 /*
