@@ -245,3 +245,196 @@ bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr)
 }
 
 PVRING_EXPORT(pvring_drv_enable_cb_delayed);
+
+/*
+ * A resume walk counts each id in flight once: it marks it in bit 15 of
+ * its slot's next, which an id in flight does not use (its free-list link
+ * is rewritten when it is freed; in order it is (id + 1) & mask, below
+ * 32768, and restored by clearing the bit).  False when already marked.
+ */
+#define PVRING_DRV_RESUME_MARK 0x8000
+
+static bool pvring_drv_resume_mark(struct pvring_drv *vr, u16 id)
+{
+	if (vr->slot[id].next & PVRING_DRV_RESUME_MARK)
+		return false;
+	vr->slot[id].next |= PVRING_DRV_RESUME_MARK;
+	return true;
+}
+
+/*
+ * Parse the chains the driver made available from @s to @end (the unused
+ * part of a packed ring): each descriptor available for its lap (a staged
+ * head's flags are the ones held back), naming one id in flight and not
+ * yet counted throughout, NEXT on all but its last one, as long as its
+ * slot says.  Return: the chains found, or -1 where the descriptors are
+ * not that.
+ */
+static int pvring_drv_resume_chains_packed(struct pvring_drv *vr, u16 s, u16 end)
+{
+	const struct pvring_drv_packed *p = &vr->packed;
+	int chains = 0;
+
+	while (s != end) {
+		const struct pvring_desc_packed *d = &p->desc[s & vr->mask];
+		u16 id = le16_to_cpu(READ_ONCE(d->id)), j, n, flags;
+
+		if (id >= vr->num || !vr->slot[id].token || !pvring_drv_resume_mark(vr, id))
+			return -1;
+		n = vr->slot[id].ndesc;
+		if (!n || n > (u16)(end - s))
+			return -1;
+		for (j = 0; j < n; j++, s++) {
+			d = &p->desc[s & vr->mask];
+			if (p->staged && s == p->first_seq)
+				flags = p->first_flags;
+			else
+				flags = le16_to_cpu(READ_ONCE(d->flags));
+			if (le16_to_cpu(READ_ONCE(d->id)) != id ||
+			    !(flags & PVRING_DESC_F_NEXT) != (j == n - 1) ||
+			    !pvring_packed_is_avail(flags, s, vr->num))
+				return -1;
+		}
+		chains++;
+	}
+	return chains;
+}
+
+/*
+ * The packed half of pvring_drv_resume_base(): follow the used descriptors
+ * from last_used to the device's used position, then check (untracked) or
+ * tidy (tracked) the rest.
+ */
+static int pvring_drv_resume_packed(struct pvring_drv *vr, bool tracked, u32 *base)
+{
+	struct pvring_drv_packed *p = &vr->packed;
+	u16 pos = p->last_used, h = vr->ord_head, left, id, n, c;
+	/* A staged batch's first head is held back: the device saw nothing from there. */
+	u16 seen = p->staged ? p->first_seq : p->avail_seq;
+	int used = 0, avail, inflight = 0, ret = 0;
+	unsigned int i;
+
+	/* A batch half reaped (in order): its used descriptor is behind last_used. */
+	for (i = 0; i < vr->batch_left; i++, h = (u16)((h + 1) & vr->mask)) {
+		pvring_drv_resume_mark(vr, h);
+		pos = (u16)(pos + vr->slot[h].ndesc);
+		used++;
+	}
+	left = (u16)(seen - pos);
+	if (left > vr->num) {
+		ret = -EIO;
+		goto out;
+	}
+	/*
+	 * The used descriptors the device wrote, in order (PD2's acquire on
+	 * each one's flags), each moving the used position by its chain's
+	 * descriptors, or (in order) by those of every chain up to it.  An id
+	 * not in flight, named twice, or a chain past what was made available
+	 * breaks the ring, as reaping it would.
+	 */
+	while (left) {
+		const struct pvring_desc_packed *d = &p->desc[pos & vr->mask];
+		u16 flags = le16_to_cpu(pvring_load_acquire(&d->flags));
+
+		if (!pvring_packed_is_used(flags, pos, vr->num))
+			break;
+		id = le16_to_cpu(READ_ONCE(d->id));
+		ret = -EIO;
+		if (id >= vr->num || !vr->slot[id].token)
+			goto out;
+		c = 1;
+		if (vr->in_order) {
+			c = (u16)(((id - h) & vr->mask) + 1);
+			for (i = 0, n = 0; i < c; i++, h = (u16)((h + 1) & vr->mask)) {
+				if (!vr->slot[h].token || !pvring_drv_resume_mark(vr, h))
+					goto out;
+				n = (u16)(n + vr->slot[h].ndesc);
+			}
+		} else {
+			if (!pvring_drv_resume_mark(vr, id))
+				goto out;
+			n = vr->slot[id].ndesc;
+		}
+		if (n > left)
+			goto out;
+		ret = 0;
+		pos = (u16)(pos + n);
+		left = (u16)(left - n);
+		used += c;
+	}
+	*base = pvring_packed_off_wrap(pos, vr->num) | (u32)pvring_packed_off_wrap(pos, vr->num)
+							       << 16;
+	if (tracked) {
+		/*
+		 * The device resumes popping past every chain its region
+		 * holds, whose descriptors it kept: the ring there is never
+		 * read again.  But a used batch torn by the crash (its later
+		 * descriptors written, its first not) would read as used once
+		 * last_used gets there: make those read as the last lap's.
+		 */
+		for (n = pos; n != seen; n++) {
+			struct pvring_desc_packed *d = &p->desc[n & vr->mask];
+			u16 last_lap = pvring_packed_used_bits((u16)(n + vr->num), vr->num);
+
+			if (pvring_packed_is_used(le16_to_cpu(READ_ONCE(d->flags)), n, vr->num))
+				WRITE_ONCE(d->flags, cpu_to_le16(last_lap));
+		}
+		goto out;
+	}
+	/*
+	 * Untracked, the device pops again from the used position: right only
+	 * when the chains from there are whole, as made available, none of
+	 * them used already, and with those used they are every chain in
+	 * flight.  A device that used chains out of order wrote its used
+	 * descriptors over the heads of others, and one torn by the crash
+	 * left some over chains still available: neither can be resumed from
+	 * the ring alone.
+	 */
+	avail = pvring_drv_resume_chains_packed(vr, pos, p->avail_seq);
+	for (i = 0; i < vr->num; i++)
+		inflight += !!vr->slot[i].token;
+	if (avail < 0 || used + avail != inflight)
+		ret = -ESTALE;
+out:
+	for (i = 0; i < vr->num; i++)
+		vr->slot[i].next &= PVRING_DRV_RESUME_MARK - 1;
+	if (ret == -EIO)
+		vr->broken = true;
+	return ret;
+}
+
+/**
+ * pvring_drv_resume_base - where a device that lost its state resumes
+ * @vr: the ring, its device gone (nothing writes the ring meanwhile)
+ * @tracked: the new device recovers what was in flight from an in-flight
+ *           region the old one kept (vhost-user INFLIGHT_SHMFD)
+ * @base: out: vhost-user's SET_VRING_BASE value
+ *
+ * Split: the used index, so chains made available after it are popped
+ * again, as QEMU resumes after a back-end crash (chains the device
+ * completed out of order before it died are served twice: only a region
+ * removes that doubt).  Packed: the position after the last used
+ * descriptor the device wrote, found by following them from last_used,
+ * for both halves of the packed encoding (bits 0-14 the offset, bit 15 the
+ * wrap counter; the next avail descriptor in bits 0-15, the next used one
+ * in bits 16-31).  Used descriptors not yet reaped stay where they are,
+ * reaped once; a device with a region resumes where its region says and
+ * resubmits the rest.
+ *
+ * Return: 0; -ESTALE when (untracked, packed) the ring no longer holds the
+ * chains in flight whole, so no device could resume from it; -EIO when the
+ * used descriptors name ids not in flight, or one twice (the ring is then
+ * broken).
+ */
+int pvring_drv_resume_base(struct pvring_drv *vr, bool tracked, u32 *base)
+{
+	if (vr->broken)
+		return -EIO;
+	if (pvring_drv_is_packed(vr))
+		return pvring_drv_resume_packed(vr, tracked, base);
+	/* Acquire: pairs with the dead device's release store of used->idx (D2). */
+	*base = le16_to_cpu(pvring_load_acquire(&vr->split.used->idx));
+	return 0;
+}
+
+PVRING_EXPORT(pvring_drv_resume_base);

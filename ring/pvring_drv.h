@@ -181,6 +181,7 @@ static inline pvring_always_inline bool pvring_drv_is_packed(const struct pvring
 int pvring_drv_init(struct pvring_drv *vr, const struct pvring_drv_config *cfg);
 void *pvring_drv_detach_unused(struct pvring_drv *vr);
 bool pvring_drv_enable_cb_delayed(struct pvring_drv *vr);
+int pvring_drv_resume_base(struct pvring_drv *vr, bool tracked, u32 *base);
 
 static inline pvring_always_inline bool pvring_drv_broken(const struct pvring_drv *vr)
 {

@@ -372,6 +372,227 @@ TEST_F(drv, detach_unused)
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(9)));
 }
 
+/* A new device side at SET_VRING_BASE value @base (the old one died). */
+static void dev_restart(struct tring *t, u32 base)
+{
+	struct pvring_dev_config vcfg;
+
+	memset(&vcfg, 0, sizeof(vcfg));
+	vcfg.format = t->format;
+	vcfg.num = t->num;
+	vcfg.event_idx = t->event_idx;
+	vcfg.indirect = t->indirect;
+	vcfg.in_order = t->in_order;
+	vcfg.desc = t->desc;
+	vcfg.driver = t->avail;
+	vcfg.device = t->used;
+	vcfg.mem = &t->mem;
+	vcfg.state = t->dev_state;
+	vcfg.base = base;
+	pvring_dev_init(&t->dev, &vcfg);
+}
+
+/* Where the driver will make the next chain available (split: avail index). */
+static u16 drv_next(const struct tring *t)
+{
+	return t->format == PVRING_PACKED ? t->drv.packed.avail_seq : t->drv.split.avail_idx;
+}
+
+/* The packed SET_VRING_BASE value for both positions at @seq. */
+static u32 packed_base(const struct tring *t, u16 seq)
+{
+	u16 ow = pvring_packed_off_wrap(seq, t->num);
+
+	return ow | (u32)ow << 16;
+}
+
+/*
+ * The device dies with chains used (some reaped, some not) and chains
+ * popped but not used; a new one resumes at pvring_drv_resume_base()
+ * without a region: every chain comes back exactly once.
+ */
+TEST_F(drv, resume_base)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[2] = { { tring_gpa(t, 0), 16 }, { tring_gpa(t, 64), 32 } };
+	unsigned int i, n = t->num < 6 ? t->num : 6, k = n / 2, got = 0;
+	u16 start = drv_next(t), used_end;
+	struct pvring_chain c;
+	u8 seen[6] = { 0 };
+	u32 base, len;
+	void *tk;
+
+	/* Two-segment chains (two descriptors without tables) where they fit. */
+	for (i = 0; i < n; i++) {
+		unsigned int two = t->num >= 2 * n && (i & 1);
+
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, two, tok(i)));
+	}
+	pvring_drv_kick_prepare(&t->drv);
+	used_end = start;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		if (i < k) {
+			pvring_dev_push_used(&t->dev, c.head, 0);
+			used_end =
+				(u16)(used_end +
+				      (t->format == PVRING_PACKED ? t->drv.slot[c.head].ndesc : 1));
+		}
+	}
+	for (i = 0; i < k / 2; i++) {
+		tk = pvring_drv_get_used(&t->drv, &len);
+		ASSERT_NE(NULL, tk);
+		seen[(unsigned long)tk - 0x1000]++;
+		got++;
+	}
+	/* The device is gone: where does the next one start? */
+	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, false, &base));
+	EXPECT_EQ(t->format == PVRING_PACKED ? packed_base(t, used_end) : used_end, base);
+	dev_restart(t, base);
+	for (i = k; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		ASSERT_TRUE(c.head_valid);
+		pvring_dev_push_used(&t->dev, c.head, 0);
+	}
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+	while ((tk = pvring_drv_get_used(&t->drv, &len))) {
+		ASSERT_LT((unsigned long)tk - 0x1000, n);
+		seen[(unsigned long)tk - 0x1000]++;
+		got++;
+	}
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(n, got);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(1, seen[i]) TH_LOG("chain %u", i);
+	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+	/* The ring goes on: one more round trip. */
+	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(9)));
+	pvring_drv_kick_prepare(&t->drv);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+	pvring_dev_push_used(&t->dev, c.head, 0);
+	EXPECT_EQ(tok(9), pvring_drv_get_used(&t->drv, &len));
+}
+
+/*
+ * Packed, a device that used a later chain first: its used descriptor
+ * covers the head of the one it overtook, which the ring no longer holds.
+ * Only a device with a region resumes; the driver says so, and the ring is
+ * not broken for it.
+ */
+TEST_F(drv, resume_base_out_of_order)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 16 } };
+	struct pvring_chain c[3];
+	u16 start = drv_next(t);
+	unsigned int i;
+	u32 base;
+
+	if (t->format != PVRING_PACKED || t->in_order || t->num < 4)
+		SKIP(return, "packed rings of 4 or more, used out of order");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(i)));
+	pvring_drv_kick_prepare(&t->drv);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[i], self->seg, 64));
+	pvring_dev_push_used(&t->dev, c[1].head, 0);
+	EXPECT_EQ(-ESTALE, pvring_drv_resume_base(&t->drv, false, &base));
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, true, &base));
+	EXPECT_EQ(packed_base(t, (u16)(start + 1)), base);
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+}
+
+/*
+ * Packed, a device that died writing a batch of used descriptors: the
+ * second written, the first not.  Without a region that cannot resume;
+ * with one the driver resumes before the batch and the torn descriptor
+ * no longer reads as used when reaping gets there.
+ */
+TEST_F(drv, resume_base_torn)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 16 } };
+	struct pvring_chain c[3];
+	u16 start = drv_next(t);
+	unsigned int i;
+	u32 base, len;
+
+	if (t->format != PVRING_PACKED || t->num < 4)
+		SKIP(return, "packed rings of 4 or more");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(i)));
+	pvring_drv_kick_prepare(&t->drv);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[i], self->seg, 64));
+	tring_pused_put(t, (u16)(start + 1), c[1].head, 0);
+	EXPECT_FALSE(pvring_drv_more_used(&t->drv));
+	EXPECT_EQ(-ESTALE, pvring_drv_resume_base(&t->drv, false, &base));
+	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, true, &base));
+	EXPECT_EQ(packed_base(t, start), base);
+	/* The new device (from its region) completes the first chain at start... */
+	tring_pused_put(t, start, c[0].head, 0);
+	EXPECT_EQ(tok(0), pvring_drv_get_used(&t->drv, &len));
+	/* ...and the torn descriptor after it is no used one. */
+	EXPECT_FALSE(pvring_drv_more_used(&t->drv));
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+}
+
+/*
+ * IN_ORDER: the device died after one used element for a batch of three
+ * chains, the driver half way through reaping it; a fourth was popped and
+ * not used.  The new device resumes after the whole batch and serves the
+ * fourth; the driver reaps the rest of the batch, then the fourth.
+ */
+TEST_F(drv, resume_base_in_order_batch)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[2] = { { tring_gpa(t, 0), 16 }, { tring_gpa(t, 64), 32 } };
+	u16 start = drv_next(t), end = start;
+	struct pvring_chain c[4];
+	unsigned int i;
+	u32 base, len;
+
+	if (!t->in_order || t->num < 8)
+		SKIP(return, "IN_ORDER rings of 8 or more");
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, i & 1, tok(i)));
+	pvring_drv_kick_prepare(&t->drv);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[i], self->seg, 64));
+	for (i = 0; i < 3; i++)
+		end = (u16)(end + (t->format == PVRING_PACKED ? t->drv.slot[c[i].head].ndesc : 1));
+	tring_used_put_batch(t, c[2].head, 0, 3);
+	EXPECT_EQ(tok(0), pvring_drv_get_used(&t->drv, &len));
+	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, false, &base));
+	EXPECT_EQ(t->format == PVRING_PACKED ? packed_base(t, end) : end, base);
+	dev_restart(t, base);
+	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[3], self->seg, 64));
+	pvring_dev_push_used(&t->dev, c[3].head, 0);
+	for (i = 1; i < 4; i++)
+		EXPECT_EQ(tok(i), pvring_drv_get_used(&t->drv, &len));
+	EXPECT_EQ(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+}
+
+/* A used descriptor naming an id not in flight breaks the ring at resume too. */
+TEST_F(drv, resume_base_bad_id)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 16 } };
+	u32 base;
+
+	if (t->format != PVRING_PACKED || t->num < 2)
+		SKIP(return, "packed rings of 2 or more");
+	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(0)));
+	pvring_drv_kick_prepare(&t->drv);
+	tring_pused_put(t, drv_next(t) - 1, (u16)(t->num - 1), 0);
+	EXPECT_EQ(-EIO, pvring_drv_resume_base(&t->drv, false, &base));
+	EXPECT_TRUE(pvring_drv_broken(&t->drv));
+}
+
 /* Kick suppression, flags-based: the device's NO_NOTIFY flag decides. */
 TEST_F(drv, kick_flags)
 {
