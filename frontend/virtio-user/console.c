@@ -186,7 +186,9 @@ static void vuser_console_dev_opts(const struct vuser_console_opts *opts,
 	dopts->timeout_ms = opts->timeout_ms;
 	dopts->features = PVIO_BIT(PVIO_F_EVENT_IDX) | PVIO_BIT(PVIO_CONSOLE_F_SIZE) |
 			  PVIO_BIT(PVIO_CONSOLE_F_EMERG_WRITE) |
-			  (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT));
+			  (opts->no_multiport ? 0 : PVIO_BIT(PVIO_CONSOLE_F_MULTIPORT)) |
+			  (opts->packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0);
+	dopts->required = opts->packed ? PVIO_BIT(PVIO_F_RING_PACKED) : 0;
 	dopts->num_queues = opts->no_multiport ? 2 : 0;
 	dopts->queue_size = qsize;
 	dopts->config_size = sizeof(struct pvio_console_config);

@@ -12,7 +12,8 @@
  *
  * Order of the conversation (what QEMU does for a vhost-user device):
  *   SET_OWNER, GET_FEATURES, [GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES],
- *   [GET_QUEUE_NUM], [GET_CONFIG], SET_FEATURES, SET_MEM_TABLE, then per
+ *   [GET_QUEUE_NUM], [GET_CONFIG], SET_FEATURES, [GET_INFLIGHT_FD, or
+ *   reconnecting SET_INFLIGHT_FD], SET_MEM_TABLE, then per
  *   queue SET_VRING_NUM, SET_VRING_BASE, SET_VRING_ADDR, SET_VRING_CALL,
  *   SET_VRING_KICK, and [SET_VRING_ENABLE 1] once all queues are set up.
  * With REPLY_ACK every request without a reply of its own carries
@@ -51,6 +52,8 @@ static const char *const vuser_msg_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
 	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
 	[VHOST_USER_SET_STATUS] = "SET_STATUS",
+	[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+	[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
 };
 
 static const char *vuser_msg_name(unsigned int req)
@@ -62,12 +65,14 @@ static const char *vuser_msg_name(unsigned int req)
 
 /*
  * Protocol features we implement.  Everything else (LOG_SHMFD, BACKEND_REQ,
- * INFLIGHT_SHMFD, ...) needs machinery a benchmark client has no use for, and
- * leaving it off keeps the back-end from expecting it.
+ * ...) needs machinery a benchmark client has no use for, and leaving it off
+ * keeps the back-end from expecting it.  With INFLIGHT_SHMFD the back-end
+ * keeps an in-flight region (vuser_dev_inflight_get()) that makes a
+ * reconnect exact.
  */
 #define VUSER_PROTOCOL_FEATURES                                                           \
 	(PVIO_BIT(VHOST_USER_PROTOCOL_F_MQ) | PVIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
-	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG))
+	 PVIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | PVIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 /**
  * vuser_dev_err - record an error for the user
@@ -149,7 +154,8 @@ static int vuser_sock_wait(struct vuser_dev *dev, short events, int64_t deadline
 	}
 }
 
-static void vuser_close_fds(const struct msghdr *mh)
+/* Close the fds that came with a message, but the first when @keep wants one. */
+static void vuser_close_fds(const struct msghdr *mh, int *keep)
 {
 	struct cmsghdr *c;
 
@@ -161,8 +167,12 @@ static void vuser_close_fds(const struct msghdr *mh)
 			continue;
 		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		fds = (int *)CMSG_DATA(c);
-		for (i = 0; i < n; i++)
-			close(fds[i]);
+		for (i = 0; i < n; i++) {
+			if (keep && *keep < 0)
+				*keep = fds[i];
+			else
+				close(fds[i]);
+		}
 	}
 }
 
@@ -226,9 +236,13 @@ static int vuser_msg_send(struct vuser_dev *dev, struct vhost_user_msg *msg, con
 	return 0;
 }
 
-/* Receive exactly @len bytes before the deadline; fds that come along are closed. */
+/*
+ * Receive exactly @len bytes before the deadline; fds that come along are
+ * closed, but the first one when @fd is not NULL: it lands in *@fd (which
+ * must be -1), for the caller to close.
+ */
 static int vuser_sock_recv(struct vuser_dev *dev, void *buf, size_t len, int64_t deadline,
-			   const char *name)
+			   const char *name, int *fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
@@ -265,8 +279,8 @@ static int vuser_sock_recv(struct vuser_dev *dev, void *buf, size_t len, int64_t
 		if (n < 0)
 			return vuser_dev_err(dev, -errno, "receiving the reply to %s: %s", name,
 					     strerror(errno));
-		/* No reply of ours carries fds: whatever came is the peer's mistake. */
-		vuser_close_fds(&mh);
+		/* Only GET_INFLIGHT_FD's reply has one: any other is the peer's mistake. */
+		vuser_close_fds(&mh, fd);
 		/* clang-format off */
 		if (n == 0)
 			return vuser_dev_err(dev, -ECONNRESET,
@@ -282,38 +296,59 @@ static int vuser_sock_recv(struct vuser_dev *dev, void *buf, size_t len, int64_t
  * Receive the reply to @req and check its header: the request code must be
  * the one we sent, the REPLY flag and version 1 set, and the size exactly
  * @size (every reply we take has a fixed size).  The payload lands in
- * msg->payload.
+ * msg->payload; with @fd, the first fd that came with it in *@fd (-1 when
+ * none did; closed again when the reply is refused).
  */
-static int vuser_msg_recv_reply(struct vuser_dev *dev, unsigned int req, struct vhost_user_msg *msg,
-				size_t size)
+static int vuser_msg_recv_reply_fd(struct vuser_dev *dev, unsigned int req,
+				   struct vhost_user_msg *msg, size_t size, int *fd)
 {
 	int64_t deadline = vuser_now_ms() + dev->timeout_ms;
 	const char *name = vuser_msg_name(req);
 	int r;
 
-	r = vuser_sock_recv(dev, &msg->hdr, sizeof(msg->hdr), deadline, name);
+	if (fd)
+		*fd = -1;
+	r = vuser_sock_recv(dev, &msg->hdr, sizeof(msg->hdr), deadline, name, fd);
 	if (r)
-		return r;
+		goto err_close_fd;
 	/* clang-format off */
-	if (msg->hdr.request != req)
-		return vuser_dev_err(dev, -EPROTO,
-				     "reply to %s (%u) carries request code %u: the back-end is out of step",
-				     name, req, msg->hdr.request);
+	if (msg->hdr.request != req) {
+		r = vuser_dev_err(dev, -EPROTO,
+				  "reply to %s (%u) carries request code %u: the back-end is out of step",
+				  name, req, msg->hdr.request);
+		goto err_close_fd;
+	}
 	/* clang-format on */
 	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
-	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY))
-		return vuser_dev_err(dev, -EPROTO,
-				     "reply to %s has flags 0x%x, want version 1 and REPLY (0x%x)",
-				     name, msg->hdr.flags,
-				     VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY);
+	    !(msg->hdr.flags & VHOST_USER_FLAG_REPLY)) {
+		r = vuser_dev_err(dev, -EPROTO,
+				  "reply to %s has flags 0x%x, want version 1 and REPLY (0x%x)",
+				  name, msg->hdr.flags, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY);
+		goto err_close_fd;
+	}
 	if (msg->hdr.size != size) {
 		/* Drain a sane-sized payload so the stream stays in step for the message. */
 		if (msg->hdr.size <= VHOST_USER_PAYLOAD_MAX)
-			vuser_sock_recv(dev, &msg->payload, msg->hdr.size, deadline, name);
-		return vuser_dev_err(dev, -EPROTO, "reply to %s has %u payload bytes, expected %zu",
-				     name, msg->hdr.size, size);
+			vuser_sock_recv(dev, &msg->payload, msg->hdr.size, deadline, name, fd);
+		r = vuser_dev_err(dev, -EPROTO, "reply to %s has %u payload bytes, expected %zu",
+				  name, msg->hdr.size, size);
+		goto err_close_fd;
 	}
-	return vuser_sock_recv(dev, &msg->payload, size, deadline, name);
+	r = vuser_sock_recv(dev, &msg->payload, size, deadline, name, fd);
+	if (!r)
+		return 0;
+err_close_fd:
+	if (fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+static int vuser_msg_recv_reply(struct vuser_dev *dev, unsigned int req, struct vhost_user_msg *msg,
+				size_t size)
+{
+	return vuser_msg_recv_reply_fd(dev, req, msg, size, NULL);
 }
 
 static void vuser_msg_init(struct vhost_user_msg *msg, unsigned int req, size_t size)
@@ -587,6 +622,68 @@ static int vuser_dev_set_mem_table(struct vuser_dev *dev)
 	return vuser_msg_call(dev, &msg, &dev->mem.fd, 1);
 }
 
+/*
+ * Does the device keep an in-flight region?  Whenever the back-end can, as
+ * QEMU's vhost-user-blk asks: neither format resumes exactly from the ring
+ * alone once the device used chains out of order.  Split: the avail entries
+ * from used->idx are popped again, chains used out of order are served
+ * twice and those they overtook never.  Packed: used descriptors written
+ * over the heads of other chains destroy them.
+ */
+static bool vuser_dev_wants_inflight(const struct vuser_dev *dev)
+{
+	return vuser_dev_has_proto(dev, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+}
+
+/*
+ * GET_INFLIGHT_FD: the back-end makes the region (QEMU's "Inflight I/O
+ * tracking": the ring format's layout, one region per queue) and hands us
+ * its fd, which we keep for the device's life and give to every back-end
+ * that follows (vuser_dev_inflight_set()).  The back-end tracks from now.
+ */
+static int vuser_dev_inflight_get(struct vuser_dev *dev)
+{
+	struct vhost_user_msg msg;
+	int r, fd;
+
+	vuser_msg_init(&msg, VHOST_USER_GET_INFLIGHT_FD, sizeof(msg.payload.inflight));
+	memset(&msg.payload.inflight, 0, sizeof(msg.payload.inflight));
+	msg.payload.inflight.num_queues = (uint16_t)dev->nqueues;
+	msg.payload.inflight.queue_size = (uint16_t)dev->queues[0].num;
+	r = vuser_msg_send(dev, &msg, NULL, 0);
+	if (r)
+		return r;
+	r = vuser_msg_recv_reply_fd(dev, VHOST_USER_GET_INFLIGHT_FD, &msg,
+				    sizeof(msg.payload.inflight), &fd);
+	if (r)
+		return r;
+	if (fd < 0 || !msg.payload.inflight.mmap_size) {
+		if (fd >= 0)
+			close(fd);
+		/* clang-format off */
+		return vuser_dev_err(dev, -EPROTO,
+				     "GET_INFLIGHT_FD reply has %s and %llu bytes: want an fd and a size",
+				     fd < 0 ? "no fd" : "an fd",
+				     (unsigned long long)msg.payload.inflight.mmap_size);
+		/* clang-format on */
+	}
+	dev->inflight_fd = fd;
+	dev->inflight = msg.payload.inflight;
+	dev->inflight.num_queues = (uint16_t)dev->nqueues;
+	dev->inflight.queue_size = (uint16_t)dev->queues[0].num;
+	return 0;
+}
+
+/* SET_INFLIGHT_FD: a restarted back-end adopts the region its predecessor kept. */
+static int vuser_dev_inflight_set(struct vuser_dev *dev)
+{
+	struct vhost_user_msg msg;
+
+	vuser_msg_init(&msg, VHOST_USER_SET_INFLIGHT_FD, sizeof(msg.payload.inflight));
+	msg.payload.inflight = dev->inflight;
+	return vuser_msg_call(dev, &msg, &dev->inflight_fd, 1);
+}
+
 /* Set up one ring on the back-end, resuming at @base (SET_VRING_BASE). */
 static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q, unsigned int base)
 {
@@ -650,6 +747,12 @@ int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	unsigned int i;
 	int r;
 
+	/* After SET_FEATURES (its layout depends on the format), before any ring starts. */
+	if (dev->inflight_fd < 0 && vuser_dev_wants_inflight(dev)) {
+		r = vuser_dev_inflight_get(dev);
+		if (r)
+			return r;
+	}
 	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
@@ -664,24 +767,6 @@ int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 			return r;
 	}
 	return vuser_dev_enable(dev);
-}
-
-/*
- * Where a restarted back-end resumes popping a split ring: the used index in
- * guest memory, as QEMU does after a back-end crash.  Chains made available
- * after it were not completed (or their completion never reached the used
- * ring), so the back-end pops them again; what it completed is never seen
- * twice.  This assumes the back-end completed in order; a chain completed out
- * of order before the crash could be popped again (the in-flight area,
- * VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, is what removes that doubt; see
- * Documentation/reliability.rst).
- */
-static unsigned int vuser_queue_resume_base(const struct vuser_queue *q)
-{
-	const struct pvring_used *used = q->area[2];
-
-	/* Acquire: pairs with the dead back-end's release store of used->idx. */
-	return le16_to_cpu(pvring_load_acquire(&used->idx));
 }
 
 static int vuser_dev_connect_retry(struct vuser_dev *dev, const char *path, int wait_ms)
@@ -707,30 +792,33 @@ static int vuser_dev_connect_retry(struct vuser_dev *dev, const char *path, int 
  *
  * What QEMU does when its vhost-user chardev reconnects: a new connection,
  * the same negotiation, which must end with exactly the features the rings
- * run with, then the same guest memory and, for each ring, its size, the
- * index to resume at (vuser_queue_resume_base()), its addresses and its
- * call and kick eventfds.  Guest memory, rings, buffers and everything the
- * device layer remembers are kept: to the caller the device never went
- * away.  Every queue is kicked afterwards, because the new back-end has not
- * seen the kicks the old one swallowed.
+ * run with, then the in-flight region the old back-end kept
+ * (SET_INFLIGHT_FD), the same guest memory and, for each ring, its size,
+ * where to resume (pvring_drv_resume_base(): split, the used index; packed,
+ * the position after the last used descriptor, both halves of the packed
+ * encoding), its addresses and its call and kick eventfds.  A back-end
+ * with the region resubmits what was in flight from it and resumes where
+ * it says; used buffers not yet reaped stay in the ring, reaped once.
+ * Guest memory, rings, buffers and everything the device layer remembers
+ * are kept: to the caller the device never went away.  Every queue is
+ * kicked afterwards, because the new back-end has not seen the kicks the
+ * old one swallowed.
  *
- * Packed rings are refused: finding the device's position needs a walk of
- * the descriptor ring that the driver does not do yet.
- *
- * Return: 0; -EOPNOTSUPP for packed rings; -EPROTO when the back-end now
- * offers other features or fewer queues; the error of connect() or of a
- * message exchange.
+ * Return: 0; -EPROTO when the back-end now offers other features or fewer
+ * queues; -ESTALE when a packed ring cannot be resumed without a region
+ * (the old back-end used chains out of order, or died writing used ones)
+ * and the new back-end takes none; -EIO when the old one broke a ring; the
+ * error of connect() or of a message exchange.
  */
 int vuser_dev_reconnect(struct vuser_dev *dev, const struct vuser_dev_opts *opts, int wait_ms)
 {
 	uint64_t features = dev->features;
 	char path[sizeof(dev->path)];
+	bool tracked;
 	unsigned int i;
+	uint32_t base;
 	int r;
 
-	if (vuser_dev_has(dev, PVIO_F_RING_PACKED))
-		return vuser_dev_err(dev, -EOPNOTSUPP,
-				     "cannot reconnect packed rings (only split rings resume)");
 	memcpy(path, dev->path, sizeof(path));
 	if (dev->sock >= 0)
 		close(dev->sock);
@@ -750,13 +838,36 @@ int vuser_dev_reconnect(struct vuser_dev *dev, const struct vuser_dev_opts *opts
 				     (unsigned long long)dev->features, dev->max_queues,
 				     (unsigned long long)features, dev->nqueues);
 	/* clang-format on */
+	/*
+	 * The region goes to the new back-end before any ring starts; one
+	 * that never had a region (the old back-end offered none) gets a
+	 * fresh one, which tracks from here.
+	 */
+	tracked = dev->inflight_fd >= 0 && vuser_dev_wants_inflight(dev);
+	if (tracked)
+		r = vuser_dev_inflight_set(dev);
+	else if (vuser_dev_wants_inflight(dev))
+		r = vuser_dev_inflight_get(dev);
+	if (r)
+		return r;
 	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
 	for (i = 0; i < dev->nqueues; i++) {
 		struct vuser_queue *q = &dev->queues[i];
 
-		r = vuser_dev_queue_start(dev, q, vuser_queue_resume_base(q));
+		/* The dead back-end no longer writes the ring: it is ours to read. */
+		r = pvring_drv_resume_base(&q->ring, tracked, &base);
+		/* clang-format off */
+		if (r == -ESTALE)
+			return vuser_dev_err(dev, r,
+					     "queue %u: the old back-end used packed descriptors out of order or died writing them, and the new one keeps no in-flight region: cannot resume",
+					     q->index);
+		/* clang-format on */
+		if (r)
+			return vuser_dev_err(dev, r, "queue %u: the old back-end broke the ring",
+					     q->index);
+		r = vuser_dev_queue_start(dev, q, base);
 		if (r)
 			return r;
 	}
@@ -794,6 +905,7 @@ int vuser_dev_open(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	memset(dev, 0, sizeof(*dev));
 	dev->sock = -1;
 	dev->mem.fd = -1;
+	dev->inflight_fd = -1;
 	r = vuser_dev_connect(dev, opts->socket_path, opts->timeout_ms);
 	if (r)
 		return r;
@@ -843,6 +955,9 @@ int vuser_dev_open(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	return 0;
 
 err_destroy_queues:
+	if (dev->inflight_fd >= 0)
+		close(dev->inflight_fd);
+	dev->inflight_fd = -1;
 	for (i = 0; i < dev->nqueues; i++)
 		vuser_queue_destroy(&dev->queues[i]);
 	free(dev->queues);
@@ -870,6 +985,9 @@ void vuser_dev_close(struct vuser_dev *dev)
 	if (dev->sock >= 0)
 		close(dev->sock);
 	dev->sock = -1;
+	if (dev->inflight_fd >= 0)
+		close(dev->inflight_fd);
+	dev->inflight_fd = -1;
 	for (i = 0; i < dev->nqueues; i++)
 		vuser_queue_destroy(&dev->queues[i]);
 	free(dev->queues);

@@ -105,6 +105,8 @@ struct vuser_dev {
 	unsigned int nqueues;
 	uint8_t config[VHOST_USER_CONFIG_SIZE_MAX]; /* device config, GET_CONFIG */
 	size_t config_len; /* bytes valid in config, 0 without CONFIG */
+	int inflight_fd; /* the in-flight region (INFLIGHT_SHMFD), or -1 */
+	struct vhost_user_inflight inflight; /* its geometry, for SET_INFLIGHT_FD */
 	char errmsg[512]; /* last error, for the user */
 };
 
@@ -307,6 +309,7 @@ struct vuser_console_opts {
 	unsigned int queue_size; /* 0: 128 */
 	unsigned int buf_size; /* bytes per data buffer; 0: 4096 */
 	bool no_multiport; /* do not negotiate MULTIPORT */
+	bool packed; /* require VIRTIO_F_RING_PACKED: packed rings (virtio 1.2 §2.8) */
 	int timeout_ms;
 };
 
