@@ -46,6 +46,41 @@ _Static_assert(sizeof(struct vuser_blk_shared) == 64, "one cache line per reques
  */
 #define VUSER_BLK_CONFIG_BYTES offsetof(struct pvio_blk_config, max_secure_erase_sectors)
 
+/* What open and reconnect ask of the device layer; -EINVAL for a depth too deep. */
+static int vuser_blk_dev_opts(const struct vuser_blk_opts *opts, struct vuser_dev_opts *dopts)
+{
+	unsigned int depth = opts->depth ? opts->depth : 32;
+	unsigned int nq = opts->num_queues ? opts->num_queues : 1;
+	unsigned int qsize = 1;
+
+	memset(dopts, 0, sizeof(*dopts));
+	dopts->socket_path = opts->socket_path;
+	dopts->device_id = PVIO_ID_BLOCK;
+	dopts->timeout_ms = opts->timeout_ms;
+	dopts->hugetlb = opts->hugetlb;
+	dopts->features = VUSER_BLK_FEATURES;
+	dopts->num_queues = nq;
+	dopts->indirect_max = opts->no_indirect ? 0 : 4;
+	dopts->config_size = VUSER_BLK_CONFIG_BYTES;
+	/* Without indirect tables a request takes up to 3 descriptors. */
+	while (qsize < depth * (opts->no_indirect ? 3 : 1))
+		qsize <<= 1;
+	if (qsize > PVRING_MAX_SIZE)
+		return -EINVAL;
+	dopts->queue_size = qsize < 4 ? 4 : qsize;
+	if (opts->no_indirect)
+		dopts->features &= ~PVIO_BIT(PVIO_F_INDIRECT_DESC);
+	if (opts->in_order)
+		dopts->features |= PVIO_BIT(PVIO_F_IN_ORDER);
+	if (opts->packed) {
+		dopts->features |= PVIO_BIT(PVIO_F_RING_PACKED);
+		dopts->required |= PVIO_BIT(PVIO_F_RING_PACKED);
+	}
+	dopts->mem_size =
+		opts->buf_bytes + (size_t)nq * depth * sizeof(struct vuser_blk_shared) + (1u << 20);
+	return 0;
+}
+
 /**
  * vuser_blk_open - connect to a vhost-user-blk back-end and set up its queues
  * @blk: filled in
@@ -57,36 +92,14 @@ int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts)
 {
 	unsigned int depth = opts->depth ? opts->depth : 32;
 	unsigned int nq = opts->num_queues ? opts->num_queues : 1;
-	struct vuser_dev_opts dopts = {
-		.socket_path = opts->socket_path,
-		.device_id = PVIO_ID_BLOCK,
-		.timeout_ms = opts->timeout_ms,
-		.hugetlb = opts->hugetlb,
-		.features = VUSER_BLK_FEATURES,
-		.num_queues = nq,
-		.indirect_max = opts->no_indirect ? 0 : 4,
-		.config_size = VUSER_BLK_CONFIG_BYTES,
-	};
-	unsigned int qsize = 1, i, j;
+	struct vuser_dev_opts dopts;
+	unsigned int i, j;
 	int r;
 
 	memset(blk, 0, sizeof(*blk));
-	/* Without indirect tables a request takes up to 3 descriptors. */
-	while (qsize < depth * (opts->no_indirect ? 3 : 1))
-		qsize <<= 1;
-	if (qsize > PVRING_MAX_SIZE)
-		return -EINVAL;
-	dopts.queue_size = qsize < 4 ? 4 : qsize;
-	if (opts->no_indirect)
-		dopts.features &= ~PVIO_BIT(PVIO_F_INDIRECT_DESC);
-	if (opts->in_order)
-		dopts.features |= PVIO_BIT(PVIO_F_IN_ORDER);
-	if (opts->packed) {
-		dopts.features |= PVIO_BIT(PVIO_F_RING_PACKED);
-		dopts.required |= PVIO_BIT(PVIO_F_RING_PACKED);
-	}
-	dopts.mem_size =
-		opts->buf_bytes + (size_t)nq * depth * sizeof(struct vuser_blk_shared) + (1u << 20);
+	r = vuser_blk_dev_opts(opts, &dopts);
+	if (r)
+		return r;
 	r = vuser_dev_open(&blk->dev, &dopts);
 	if (r)
 		return r;
@@ -142,6 +155,30 @@ err_free_queues:
 err_close_dev:
 	vuser_dev_close(&blk->dev);
 	return r;
+}
+
+/**
+ * vuser_blk_reconnect - carry on with a restarted back-end
+ * @blk: an open block device whose back-end went away
+ * @opts: the options it was opened with
+ * @wait_ms: how long to wait for the new back-end to listen
+ *
+ * Requests in flight stay in flight: the new back-end serves them (again,
+ * or from its in-flight region) and they complete through
+ * vuser_blk_reap() / vuser_blk_wait() as if nothing happened
+ * (vuser_dev_reconnect()).
+ *
+ * Return: 0 or -errno; vuser_dev_errmsg(&blk->dev) says why.
+ */
+int vuser_blk_reconnect(struct vuser_blk *blk, const struct vuser_blk_opts *opts, int wait_ms)
+{
+	struct vuser_dev_opts dopts;
+	int r;
+
+	r = vuser_blk_dev_opts(opts, &dopts);
+	if (r)
+		return r;
+	return vuser_dev_reconnect(&blk->dev, &dopts, wait_ms);
 }
 
 /**

@@ -211,6 +211,7 @@ struct vuser_blk_opts {
 
 int vuser_blk_open(struct vuser_blk *blk, const struct vuser_blk_opts *opts);
 void vuser_blk_close(struct vuser_blk *blk);
+int vuser_blk_reconnect(struct vuser_blk *blk, const struct vuser_blk_opts *opts, int wait_ms);
 void *vuser_blk_alloc(struct vuser_blk *blk, size_t size);
 struct vuser_blk_req *vuser_blk_req_get(struct vuser_blk *blk, unsigned int qi);
 void vuser_blk_req_put(struct vuser_blk *blk, unsigned int qi, struct vuser_blk_req *req);

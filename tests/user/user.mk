@@ -8,6 +8,8 @@
 #   vuser_fault_test  integration (in-process fake back-ends): a peer that
 #                   closes, stays silent, or answers nonsense
 #   vuser_blk_test  integration: qemu-storage-daemon and pviod
+#   vuser_blk_reconnect_test  integration: pviod SIGKILLed and restarted under
+#                   verified block I/O, split and packed rings
 #   vuser_net_test  integration: DPDK testpmd (net_vhost) loopback
 #   vuser_net_filter_test  integration: pviod's receive filter on two switch
 #                   ports, programmed through the control queue
@@ -21,7 +23,8 @@ VUSER_TEST_DIR := $(O)/tests/user
 
 VUSER_UNIT_TESTS := $(VUSER_TEST_DIR)/bench_lib_test
 VUSER_INTEGRATION_TESTS := $(VUSER_TEST_DIR)/vuser_fault_test $(VUSER_TEST_DIR)/vuser_blk_test \
-	$(VUSER_TEST_DIR)/vuser_net_test $(VUSER_TEST_DIR)/vuser_net_filter_test
+	$(VUSER_TEST_DIR)/vuser_blk_reconnect_test $(VUSER_TEST_DIR)/vuser_net_test \
+	$(VUSER_TEST_DIR)/vuser_net_filter_test
 
 $(VUSER_TEST_DIR)/%.o: TEST_INCLUDES := -I$(CURDIR)/frontend/virtio-user -I$(CURDIR)/frontend/bench
 
