@@ -228,14 +228,15 @@ static void pviod_device_queue_stats(struct pviod_queue *q, void *arg)
 		(unsigned long long)c.poll_misses, (unsigned long long)c.poll_preempts,
 		(unsigned long long)c.runs, (unsigned long long)c.in_flight, drops);
 	if (st->kicks || st->calls || st->poll_hits || st->poll_misses || st->runs)
-		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps, %llu holds, %llu preempts",
+		pr_info("%s: queue %u: %llu kicks, %llu calls, %llu poll hits, %llu poll misses, %llu runs%s; worker %u: poll %s, window %u ns of %u, %llu sleeps (%llu for an engine), %llu holds, %llu preempts",
 			q->dev->name, q->index, (unsigned long long)st->kicks,
 			(unsigned long long)st->calls, (unsigned long long)st->poll_hits,
 			(unsigned long long)st->poll_misses, (unsigned long long)st->runs,
 			pviod_queue_runs_here(q) && q->broken ? ", broken" : "", w->id,
 			pviod_poll_mode_names[w->poll.mode], pvring_poll_window(&w->poll),
 			w->poll.max_ns, (unsigned long long)w->sleeps,
-			(unsigned long long)w->poll.holds, (unsigned long long)w->poll.preempts);
+			(unsigned long long)w->engine_sleeps, (unsigned long long)w->poll.holds,
+			(unsigned long long)w->poll.preempts);
 	if (q->dev->ops->queue_stats)
 		q->dev->ops->queue_stats(q);
 }

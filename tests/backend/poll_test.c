@@ -15,6 +15,13 @@
  *                     --poll off, where every request is kicked; the
  *                     driver, in the same mode (vuser_queue_set_poll()),
  *                     counts its own poll hits and sleeps likewise
+ *   engine_sleeps     blk0 sent FLUSHes one at a time (an fsync, which
+ *                     io_uring always completes from another thread): an
+ *                     adaptive worker that has nothing but such a
+ *                     completion to wait for sleeps instead of polling
+ *                     (the dump's "sleeps (N for an engine)"); --poll on
+ *                     polls through and --poll off never polls, so
+ *                     neither counts one
  *
  * Variants: pviod's default (adaptive), --poll on, --poll off.
  *
@@ -33,6 +40,7 @@
 #define IMG_BYTES (4u << 20)
 #define IDLE_SECS 3
 #define BUSY_MS 1000
+#define ENGINE_FLUSHES 200
 /* The core's counters of blk0's queue in the SIGUSR1 dump. */
 #define QUEUE_LINE "blk0: queue 0: %llu kicks, %llu calls, %llu poll hits, %llu poll misses"
 
@@ -52,12 +60,13 @@ FIXTURE_VARIANT(poll)
 	const char *mode; /* --poll MODE, NULL: the default */
 	enum pvring_poll_mode client; /* the driver's */
 	bool hits; /* busy_queue_polls must see poll hits */
+	bool engine_sleeps; /* engine_sleeps must see sleeps for an engine */
 };
 
 /* clang-format would glue the brace to the macro, which checkpatch rejects. */
 /* clang-format off */
 FIXTURE_VARIANT_ADD(poll, adaptive_default) {
-	.mode = NULL, .client = PVRING_POLL_ADAPTIVE, .hits = true };
+	.mode = NULL, .client = PVRING_POLL_ADAPTIVE, .hits = true, .engine_sleeps = true };
 FIXTURE_VARIANT_ADD(poll, on) { .mode = "on", .client = PVRING_POLL_ON, .hits = true };
 FIXTURE_VARIANT_ADD(poll, off) { .mode = "off", .client = PVRING_POLL_OFF, .hits = false };
 /* clang-format on */
@@ -308,6 +317,64 @@ TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 		/* pviod answers within 50 us at times, even on a busy machine. */
 		EXPECT_LT(0, q->poll_hits);
 	}
+}
+
+/* The worker's sleeps, and those for an engine, in the @nth SIGUSR1 dump. */
+static int dump_engine_sleeps(const char *log, int nth, unsigned long long *sleeps,
+			      unsigned long long *engine)
+{
+	long end = pvt_ms() + 10000;
+	char line[1024];
+	const char *p;
+	int seen;
+	FILE *f;
+
+	do {
+		f = fopen(log, "r");
+		if (!f)
+			return -errno;
+		seen = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (strstr(line, "SIGUSR1: counters")) {
+				seen++;
+				continue;
+			}
+			if (seen != nth || !strstr(line, "blk0: queue 0: "))
+				continue;
+			p = strstr(line, " ns of ");
+			if (p)
+				p = strchr(p, ',');
+			if (!p)
+				continue;
+			fclose(f);
+			if (sscanf(p, ", %llu sleeps (%llu for an engine)", sleeps, engine) != 2)
+				return -EPROTO;
+			return 0;
+		}
+		fclose(f);
+		usleep(20000);
+	} while (pvt_ms() < end);
+	return -ETIMEDOUT;
+}
+
+TEST_F_TIMEOUT(poll, engine_sleeps, 60)
+{
+	unsigned long long sleeps, engine;
+	unsigned int i;
+
+	if (!self->up)
+		SKIP(return, "pviod did not start");
+	ASSERT_EQ(0, blk_open(self, 0));
+	for (i = 0; i < ENGINE_FLUSHES; i++)
+		ASSERT_EQ(0, vuser_blk_sync(&self->blk[0], 0, PVIO_BLK_T_FLUSH, 0, NULL, 0));
+	kill(self->pviod.pid, SIGUSR1);
+	ASSERT_EQ(0, dump_engine_sleeps(self->log, 1, &sleeps, &engine))
+	pvt_dump_log(self->log);
+	TH_LOG("%u flushes at depth 1: %llu sleeps, %llu of them for an engine", ENGINE_FLUSHES,
+	       sleeps, engine);
+	EXPECT_LE(engine, sleeps);
+	/* Some for the default; none when polling is pinned on or off. */
+	EXPECT_EQ(variant->engine_sleeps, engine > 0);
 }
 
 TEST_HARNESS_MAIN
