@@ -235,14 +235,13 @@ TEST_F_TIMEOUT(poll, idle_sleeps, 60)
 	EXPECT_LE(sw1 - sw0, IDLE_SECS);
 }
 
-/* The "blk0: queue 0:" counters of the nth SIGUSR1 dump. */
-static int dump_counters(const char *log, int nth, unsigned long long *kicks,
-			 unsigned long long *calls, unsigned long long *hits,
-			 unsigned long long *misses)
+/*
+ * The "blk0: queue 0:" line of the @nth SIGUSR1 dump that also holds
+ * @mark, copied to @line; waits up to 10 s for pviod to write it.
+ */
+static int dump_line(const char *log, int nth, const char *mark, char *line, size_t size)
 {
 	long end = pvt_ms() + 10000;
-	char line[1024];
-	const char *p;
 	int seen;
 	FILE *f;
 
@@ -251,24 +250,36 @@ static int dump_counters(const char *log, int nth, unsigned long long *kicks,
 		if (!f)
 			return -errno;
 		seen = 0;
-		while (fgets(line, sizeof(line), f)) {
+		while (fgets(line, (int)size, f)) {
 			if (strstr(line, "SIGUSR1: counters")) {
 				seen++;
 				continue;
 			}
-			p = strstr(line, "blk0: queue 0: ");
-			if (seen != nth || !p || !strstr(p, " kicks, "))
-				continue;
-			fclose(f);
-			fprintf(stderr, "# %s", line);
-			if (sscanf(p, QUEUE_LINE, kicks, calls, hits, misses) != 4)
-				return -EPROTO;
-			return 0;
+			if (seen == nth && strstr(line, "blk0: queue 0: ") && strstr(line, mark)) {
+				fclose(f);
+				return 0;
+			}
 		}
 		fclose(f);
 		usleep(20000);
 	} while (pvt_ms() < end);
 	return -ETIMEDOUT;
+}
+
+/* The "blk0: queue 0:" counters of the nth SIGUSR1 dump. */
+static int dump_counters(const char *log, int nth, unsigned long long *kicks,
+			 unsigned long long *calls, unsigned long long *hits,
+			 unsigned long long *misses)
+{
+	char line[1024];
+	int ret = dump_line(log, nth, " kicks, ", line, sizeof(line));
+
+	if (ret)
+		return ret;
+	fprintf(stderr, "# %s", line);
+	if (sscanf(strstr(line, "blk0: queue 0: "), QUEUE_LINE, kicks, calls, hits, misses) != 4)
+		return -EPROTO;
+	return 0;
 }
 
 TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
@@ -323,38 +334,18 @@ TEST_F_TIMEOUT(poll, busy_queue_polls, 60)
 static int dump_engine_sleeps(const char *log, int nth, unsigned long long *sleeps,
 			      unsigned long long *engine)
 {
-	long end = pvt_ms() + 10000;
 	char line[1024];
 	const char *p;
-	int seen;
-	FILE *f;
+	int ret = dump_line(log, nth, " for an engine)", line, sizeof(line));
 
-	do {
-		f = fopen(log, "r");
-		if (!f)
-			return -errno;
-		seen = 0;
-		while (fgets(line, sizeof(line), f)) {
-			if (strstr(line, "SIGUSR1: counters")) {
-				seen++;
-				continue;
-			}
-			if (seen != nth || !strstr(line, "blk0: queue 0: "))
-				continue;
-			p = strstr(line, " ns of ");
-			if (p)
-				p = strchr(p, ',');
-			if (!p)
-				continue;
-			fclose(f);
-			if (sscanf(p, ", %llu sleeps (%llu for an engine)", sleeps, engine) != 2)
-				return -EPROTO;
-			return 0;
-		}
-		fclose(f);
-		usleep(20000);
-	} while (pvt_ms() < end);
-	return -ETIMEDOUT;
+	if (ret)
+		return ret;
+	p = strstr(line, " ns of ");
+	if (p)
+		p = strchr(p, ',');
+	if (!p || sscanf(p, ", %llu sleeps (%llu for an engine)", sleeps, engine) != 2)
+		return -EPROTO;
+	return 0;
 }
 
 TEST_F_TIMEOUT(poll, engine_sleeps, 60)
