@@ -112,3 +112,21 @@ int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms)
 	p->pid = 0;
 	return status;
 }
+
+/**
+ * pvt_pviod_kill - SIGKILL pviod at once, as a crash would; reap it
+ * @p: the pviod; p->pid is 0 afterwards
+ *
+ * Return: 0, or -errno when it could not be signalled or reaped.
+ */
+int pvt_pviod_kill(struct pvt_pviod *p)
+{
+	int status;
+
+	if (kill(p->pid, SIGKILL))
+		return -errno;
+	if (waitpid(p->pid, &status, 0) != p->pid)
+		return -errno;
+	p->pid = 0;
+	return 0;
+}

@@ -63,6 +63,7 @@ int pvt_pviod_find(struct pvt_pviod *p);
 int pvt_pviod_start(struct pvt_pviod *p, const char *log, const char *const args[], int timeout_ms);
 bool pvt_pviod_alive(const struct pvt_pviod *p);
 int pvt_pviod_stop(struct pvt_pviod *p, int grace_ms);
+int pvt_pviod_kill(struct pvt_pviod *p);
 
 /* --- a front-end under verified I/O (blk_io.c; with libvuser.a) ------------------------ */
 

@@ -106,18 +106,6 @@ static int start_pviod(FIXTURE_DATA(brecon) * self, unsigned int n)
 	return pvt_pviod_start(&self->pviod, log, args, 5000);
 }
 
-static int kill_pviod(struct pvt_pviod *p)
-{
-	int st;
-
-	if (kill(p->pid, SIGKILL))
-		return -errno;
-	if (waitpid(p->pid, &st, 0) != p->pid)
-		return -errno;
-	p->pid = 0;
-	return 0;
-}
-
 /* Lines of pviod's logs 1..@n that say it resubmitted requests from its region. */
 static unsigned int resubmissions(const char *dir, unsigned int n)
 {
@@ -303,7 +291,7 @@ TEST_F_TIMEOUT(brecon, crash, 60)
 			ASSERT_EQ(0, submit_some(self));
 			unserved += self->blk.bq[0].inflight - before;
 		}
-		ASSERT_EQ(0, kill_pviod(&self->pviod));
+		ASSERT_EQ(0, pvt_pviod_kill(&self->pviod));
 		/* What the dead pviod completed is reaped now or later: once either way. */
 		r = vuser_blk_reap(&self->blk, 0, done,
 				   (unsigned int)(rand_r(&self->seed) % 2) * DEPTH);

@@ -221,18 +221,6 @@ static int start_pviod(struct pvt_pviod *p, const char *dir, const char *sock, u
 	return pvt_pviod_start(p, log, args, 5000);
 }
 
-static int kill_pviod(struct pvt_pviod *p)
-{
-	int st;
-
-	if (kill(p->pid, SIGKILL))
-		return -errno;
-	if (waitpid(p->pid, &st, 0) != p->pid)
-		return -errno;
-	p->pid = 0;
-	return 0;
-}
-
 FIXTURE(recon)
 {
 	char dir[64], sock[128], why[256];
@@ -388,7 +376,7 @@ TEST_F_TIMEOUT(recon, crash, 40)
 	ASSERT_TRUE(traffic_moves(_metadata, self, TRAFFIC_MS));
 
 	for (i = 1; i <= CRASHES; i++) {
-		ASSERT_EQ(0, kill_pviod(&self->pviod));
+		ASSERT_EQ(0, pvt_pviod_kill(&self->pviod));
 		/*
 		 * What the dead pviod completed is still in our rings: take it
 		 * (and queue more: the new pviod finds it), then forget its
