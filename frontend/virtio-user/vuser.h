@@ -5,8 +5,8 @@
  * The driver plays the part QEMU plays for a guest: it connects to a
  * vhost-user back-end's Unix socket, hands it "guest memory" (a memfd mapped
  * into this process, guest-physical address = offset in the memfd), sets up
- * split virtqueues over ring/pvring_drv.h in that memory and then drives a
- * block, net or console device without any VM.
+ * split or packed virtqueues over ring/pvring_drv.h in that memory and then
+ * drives a block, net or console device without any VM.
  *
  * Split into one file per concern:
  *   dev.c      socket, message exchange with timeouts, negotiation
