@@ -684,6 +684,25 @@ static int vuser_dev_inflight_set(struct vuser_dev *dev)
 	return vuser_msg_call(dev, &msg, &dev->inflight_fd, 1);
 }
 
+/*
+ * Before any ring starts (after SET_FEATURES: the layout depends on the
+ * format): hand the back-end the region we keep (SET_INFLIGHT_FD), or have
+ * it make one (GET_INFLIGHT_FD) when we keep none yet.  Return: 1 when the
+ * back-end took a kept region, whose chains in flight it resubmits; 0 when
+ * it tracks from now, or keeps no region; or the error of the exchange.
+ */
+static int vuser_dev_inflight_setup(struct vuser_dev *dev)
+{
+	int r;
+
+	if (!vuser_dev_wants_inflight(dev))
+		return 0;
+	if (dev->inflight_fd < 0)
+		return vuser_dev_inflight_get(dev);
+	r = vuser_dev_inflight_set(dev);
+	return r ? r : 1;
+}
+
 /* Set up one ring on the back-end, resuming at @base (SET_VRING_BASE). */
 static int vuser_dev_queue_start(struct vuser_dev *dev, struct vuser_queue *q, unsigned int base)
 {
@@ -747,12 +766,9 @@ int vuser_dev_start(struct vuser_dev *dev, const struct vuser_dev_opts *opts)
 	unsigned int i;
 	int r;
 
-	/* After SET_FEATURES (its layout depends on the format), before any ring starts. */
-	if (dev->inflight_fd < 0 && vuser_dev_wants_inflight(dev)) {
-		r = vuser_dev_inflight_get(dev);
-		if (r)
-			return r;
-	}
+	r = vuser_dev_inflight_setup(dev);
+	if (r < 0)
+		return r;
 	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
@@ -839,17 +855,14 @@ int vuser_dev_reconnect(struct vuser_dev *dev, const struct vuser_dev_opts *opts
 				     (unsigned long long)features, dev->nqueues);
 	/* clang-format on */
 	/*
-	 * The region goes to the new back-end before any ring starts; one
-	 * that never had a region (the old back-end offered none) gets a
-	 * fresh one, which tracks from here.
+	 * The region goes to the new back-end; one that never had a region
+	 * (the old back-end offered none) gets a fresh one, which tracks from
+	 * here.
 	 */
-	tracked = dev->inflight_fd >= 0 && vuser_dev_wants_inflight(dev);
-	if (tracked)
-		r = vuser_dev_inflight_set(dev);
-	else if (vuser_dev_wants_inflight(dev))
-		r = vuser_dev_inflight_get(dev);
-	if (r)
+	r = vuser_dev_inflight_setup(dev);
+	if (r < 0)
 		return r;
+	tracked = r;
 	r = vuser_dev_set_mem_table(dev);
 	if (r)
 		return r;
