@@ -799,11 +799,12 @@ static void *pviod_worker_main(void *arg)
 	struct pviod_worker *w = arg;
 	uint64_t idle_since = 0, poll_last = 0, now;
 	unsigned int idle_polls = 0;
-	bool engine_wait = false;
 	int ret;
 
 	pviod_worker_cmd_arm(w);
 	while (!w->exit) {
+		bool engine_wait;
+
 		if (unlikely(w->sqe_wait))
 			pviod_worker_sqe_retry(w);
 		pviod_worker_flush_dirty(w);
@@ -882,7 +883,6 @@ static void *pviod_worker_main(void *arg)
 		 */
 		if (!engine_wait)
 			pvring_poll_woke(&w->poll, pviod_now_ns() - idle_since);
-		engine_wait = false;
 		idle_since = 0;
 		poll_last = 0;
 		idle_polls = 0;
