@@ -372,26 +372,6 @@ TEST_F(drv, detach_unused)
 	ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(9)));
 }
 
-/* A new device side at SET_VRING_BASE value @base (the old one died). */
-static void dev_restart(struct tring *t, u32 base)
-{
-	struct pvring_dev_config vcfg;
-
-	memset(&vcfg, 0, sizeof(vcfg));
-	vcfg.format = t->format;
-	vcfg.num = t->num;
-	vcfg.event_idx = t->event_idx;
-	vcfg.indirect = t->indirect;
-	vcfg.in_order = t->in_order;
-	vcfg.desc = t->desc;
-	vcfg.driver = t->avail;
-	vcfg.device = t->used;
-	vcfg.mem = &t->mem;
-	vcfg.state = t->dev_state;
-	vcfg.base = base;
-	pvring_dev_init(&t->dev, &vcfg);
-}
-
 /* Where the driver will make the next chain available (split: avail index). */
 static u16 drv_next(const struct tring *t)
 {
@@ -448,7 +428,8 @@ TEST_F(drv, resume_base)
 	/* The device is gone: where does the next one start? */
 	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, false, &base));
 	EXPECT_EQ(t->format == PVRING_PACKED ? packed_base(t, used_end) : used_end, base);
-	dev_restart(t, base);
+	/* A new device side (the old one died). */
+	ASSERT_EQ(0, tring_dev_init(t, base));
 	for (i = k; i < n; i++) {
 		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
 		ASSERT_TRUE(c.head_valid);
@@ -567,7 +548,8 @@ TEST_F(drv, resume_base_in_order_batch)
 	EXPECT_EQ(tok(0), pvring_drv_get_used(&t->drv, &len));
 	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, false, &base));
 	EXPECT_EQ(t->format == PVRING_PACKED ? packed_base(t, end) : end, base);
-	dev_restart(t, base);
+	/* A new device side (the old one died). */
+	ASSERT_EQ(0, tring_dev_init(t, base));
 	ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c[3], self->seg, 64));
 	pvring_dev_push_used(&t->dev, c[3].head, 0);
 	for (i = 1; i < 4; i++)

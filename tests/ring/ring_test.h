@@ -68,6 +68,26 @@ static inline size_t tring_align(size_t x, size_t a)
 	return (x + a - 1) & ~(a - 1);
 }
 
+/* (Re)start the device side of @t at SET_VRING_BASE value @base. */
+static inline int tring_dev_init(struct tring *t, u32 base)
+{
+	struct pvring_dev_config vcfg;
+
+	memset(&vcfg, 0, sizeof(vcfg));
+	vcfg.format = t->format;
+	vcfg.num = t->num;
+	vcfg.event_idx = t->event_idx;
+	vcfg.indirect = t->indirect;
+	vcfg.in_order = t->in_order;
+	vcfg.desc = t->desc;
+	vcfg.driver = t->avail;
+	vcfg.device = t->used;
+	vcfg.mem = &t->mem;
+	vcfg.state = t->dev_state;
+	vcfg.base = base;
+	return pvring_dev_init(&t->dev, &vcfg);
+}
+
 /*
  * tring_init_ord - allocate and initialise both sides of a ring of @format.
  * @indirect_max 0 means no indirect tables; the device negotiates
@@ -80,7 +100,6 @@ static inline int tring_init_ord(struct tring *t, enum pvring_format format, uns
 {
 	size_t desc_sz, avail_sz, used_sz, ind_sz;
 	struct pvring_drv_config dcfg;
-	struct pvring_dev_config vcfg;
 	struct pvring_layout l;
 	int ret;
 
@@ -153,19 +172,7 @@ static inline int tring_init_ord(struct tring *t, enum pvring_format format, uns
 	if (ret)
 		return ret;
 
-	memset(&vcfg, 0, sizeof(vcfg));
-	vcfg.format = format;
-	vcfg.num = num;
-	vcfg.event_idx = event_idx;
-	vcfg.indirect = t->indirect;
-	vcfg.in_order = in_order;
-	vcfg.desc = t->desc;
-	vcfg.driver = t->avail;
-	vcfg.device = t->used;
-	vcfg.mem = &t->mem;
-	vcfg.state = t->dev_state;
-	vcfg.base = format == PVRING_PACKED ? 0x8000 : 0;
-	return pvring_dev_init(&t->dev, &vcfg);
+	return tring_dev_init(t, format == PVRING_PACKED ? 0x8000 : 0);
 }
 
 /* tring_init_ord() without IN_ORDER. */
@@ -201,10 +208,9 @@ static inline void tring_fini(struct tring *t)
  */
 static inline void tring_start_at(struct tring *t, u16 idx)
 {
-	struct pvring_dev_config vcfg;
 	unsigned int i;
+	u32 base;
 
-	memset(&vcfg, 0, sizeof(vcfg));
 	if (t->format == PVRING_PACKED) {
 		/*
 		 * The ring as the last lap left it: every descriptor used, by
@@ -217,7 +223,7 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 		}
 		__pvring_drv_packed_set_pos(&t->drv, idx, idx);
 		t->drv.packed.kicked_seq = idx;
-		vcfg.base = pvring_packed_off_wrap(idx, t->num);
+		base = pvring_packed_off_wrap(idx, t->num);
 	} else {
 		t->avail->idx = cpu_to_le16(idx);
 		t->used->idx = cpu_to_le16(idx);
@@ -228,19 +234,9 @@ static inline void tring_start_at(struct tring *t, u16 idx)
 		t->drv.split.kicked_idx = idx;
 		t->drv.split.last_used = idx;
 		t->drv.split.used_idx = idx;
-		vcfg.base = idx;
+		base = idx;
 	}
-	vcfg.format = t->format;
-	vcfg.num = t->num;
-	vcfg.event_idx = t->event_idx;
-	vcfg.indirect = t->indirect;
-	vcfg.in_order = t->in_order;
-	vcfg.desc = t->desc;
-	vcfg.driver = t->avail;
-	vcfg.device = t->used;
-	vcfg.mem = &t->mem;
-	vcfg.state = t->dev_state;
-	pvring_dev_init(&t->dev, &vcfg);
+	tring_dev_init(t, base);
 }
 
 /*
