@@ -57,8 +57,7 @@ int pvring_dev_init_packed(struct pvring_dev *vr, const struct pvring_dev_config
 	p->last_avail = (u16)avail;
 	p->avail_bits = pvring_packed_avail_bits((u16)avail, cfg->num);
 	p->avail_end = (u16)avail;
-	p->used_seq = (u16)used;
-	p->pop_end = (u16)(used + cfg->num);
+	__pvring_dev_used_seq_packed(p, (u16)used, cfg->num);
 	p->event_flags = 0xffff;
 	/* The widest first: each array stays aligned whatever num is. */
 	p->staged = cfg->state;

@@ -108,6 +108,14 @@ struct pvring_dev_packed {
 	u32 *id_inlen; /* writable bytes of each buffer id's chain (IN_ORDER batches) */
 };
 
+/* Published up to @seq: used_seq moves there, and pop_end with it. */
+static inline pvring_always_inline void __pvring_dev_used_seq_packed(struct pvring_dev_packed *p,
+								     u16 seq, unsigned int num)
+{
+	p->used_seq = seq;
+	p->pop_end = (u16)(seq + num);
+}
+
 struct pvring_dev {
 	/* Private, every format. */
 	const struct pvring_mem *mem; /* translates descriptor addresses */
@@ -506,8 +514,7 @@ static inline pvring_always_inline void pvring_dev_set_base(struct pvring_dev *v
 			vr->packed.avail_bits = pvring_packed_avail_bits((u16)seq, vr->num);
 			vr->packed.avail_end = (u16)seq;
 			vr->packed.avail_cnt = 0;
-			vr->packed.used_seq = (u16)used;
-			vr->packed.pop_end = (u16)(used + vr->num);
+			__pvring_dev_used_seq_packed(&vr->packed, (u16)used, vr->num);
 		}
 		return;
 	}

@@ -595,8 +595,7 @@ static inline pvring_always_inline void __pvring_dev_in_order_runs_packed(struct
 		pos = seq;
 	}
 	p->nstaged = 0;
-	p->used_seq = seq;
-	p->pop_end = (u16)(seq + num);
+	__pvring_dev_used_seq_packed(p, seq, num);
 	/* PV2, as in pvring_dev_publish_packed(). */
 	pvring_store_release(&ring[first & mask].flags, cpu_to_le16(first_flags));
 }
@@ -632,8 +631,7 @@ static inline pvring_always_inline void __pvring_dev_publish_one_packed(struct p
 	struct pvring_desc_packed *d = &p->desc[seq & vr->mask];
 
 	p->nstaged = 0;
-	p->used_seq = next;
-	p->pop_end = (u16)(next + num);
+	__pvring_dev_used_seq_packed(p, next, num);
 	flags = __pvring_dev_used_write_packed(d, st, seq, num);
 	/* PV2, as in pvring_dev_publish_packed(). */
 	pvring_store_release(&d->flags, cpu_to_le16(flags));
@@ -700,8 +698,7 @@ static inline pvring_always_inline void pvring_dev_publish_packed(struct pvring_
 	}
 out:
 	p->nstaged = 0;
-	p->used_seq = seq;
-	p->pop_end = (u16)(seq + num);
+	__pvring_dev_used_seq_packed(p, seq, num);
 	/*
 	 * PV2: the used descriptors after the first and every byte written
 	 * into the buffers are visible before the first one says "used".

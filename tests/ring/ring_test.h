@@ -321,8 +321,8 @@ static inline void tring_used_put_batch(struct tring *t, u32 id, u32 len, unsign
 		}
 		/* The device counts from its base: the same place modulo 2 * num. */
 		if (!((u16)(t->dev.packed.used_seq - t->pused_seq) & (2 * t->num - 1))) {
-			t->dev.packed.used_seq += skip;
-			t->dev.packed.pop_end += skip;
+			__pvring_dev_used_seq_packed(&t->dev.packed,
+						     (u16)(t->dev.packed.used_seq + skip), t->num);
 		}
 		t->pused_seq += skip;
 		return;
