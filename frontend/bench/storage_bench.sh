@@ -174,10 +174,10 @@ cell()
 	printf '# %-4s %-10s %-11s %-9s QD%-3s %10.0f IOPS\n' "$1" "$PLACE" "${@:2}" >&2
 }
 
-# place_text BACKEND PLACE: where everything ran, for the tables.
+# place_text PLACE: where everything ran, for the tables.
 place_text()
 {
-	case $2 in
+	case $1 in
 	free) echo "unpinned" ;;
 	srv-client) echo "pinned: client CPU 0, daemon CPU $LAST, nbdkit CPU 0 (with the client)" ;;
 	srv-daemon) echo "pinned: client CPU 0, daemon CPU $LAST, nbdkit CPU $LAST (with the daemon)" ;;
@@ -286,7 +286,7 @@ rounds()
 	for ((r = 0; r < ROUNDS; r++)); do
 		for p in "$@"; do
 			set_place "$p"
-			echo "# $be round $((r + 1))/$ROUNDS, $(place_text "$be" "$p"), load $(bench_load)" >&2
+			echo "# $be round $((r + 1))/$ROUNDS, $(place_text "$p"), load $(bench_load)" >&2
 			for ((i = 0; i < n; i++)); do
 				contender "$be" "${CONTENDERS[(r + i) % n]}"
 			done
@@ -388,10 +388,10 @@ ratio()
 	spread=()
 	for key in "${RAN[@]}"; do
 		be=${key%%:*}
-		echo "# $be, $(place_text "$be" "${key#*:}")"
+		echo "# $be, $(place_text "${key#*:}")"
 		printf '%-4s %-9s %-3s %9s %11s %9s %9s  %-9s %-9s %-9s %s\n' backend rw qd \
 			pviod pviod-tuned qsd fio pviod/qsd pviod/fio tuned/qsd tuned/fio
-		spread+=("# $be, $(place_text "$be" "${key#*:}")")
+		spread+=("# $be, $(place_text "${key#*:}")")
 		for rw in randread randwrite; do
 			for qd in 1 32; do
 				declare -A med=() rng=()
