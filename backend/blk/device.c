@@ -148,7 +148,7 @@ static void pviod_blk_io_done(struct pviod_blk_io *io, int err)
 	};
 	struct pviod_blk_req *req = (struct pviod_blk_req *)io;
 
-	pviod_worker_engine_done(req->q->worker);
+	pviod_queue_engine_done(req->q);
 	if (err)
 		pviod_blk_req_fail(req, what[io->op], err);
 	else if (io->op == PVIOD_BLK_READ || io->op == PVIOD_BLK_WRITE)
@@ -163,7 +163,7 @@ static void pviod_blk_submit(struct pviod_blk *blk, struct pviod_blk_req *req, e
 	io->op = op;
 	io->q = req->q;
 	io->eq = ((struct pviod_blk_queue *)req->q->priv)->eq;
-	pviod_worker_engine_start(req->q->worker);
+	pviod_queue_engine_start(req->q);
 	blk->engine.ops->submit(&blk->engine, io);
 }
 

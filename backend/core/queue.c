@@ -279,6 +279,13 @@ void pviod_queue_started(struct pviod_queue *q)
 	q->idle = false;
 	q->notify_pending = false;
 	/*
+	 * None in flight after a stop (it drained); what says otherwise is a
+	 * dead worker's, whose ring completes nothing again.  Busy from the
+	 * start: the driver just set the ring up.
+	 */
+	q->engine_inflight = 0;
+	q->busy_wake = q->worker->wakes;
+	/*
 	 * Not armed after a stop; what says otherwise is a dead worker's (the
 	 * queue moved, pviod_worker_queue_start()), which runs nothing again.
 	 */
@@ -317,6 +324,7 @@ void pviod_queue_run(struct pviod_queue *q)
 	unsigned int i;
 
 	q->stats.runs++;
+	q->busy_wake = q->worker->wakes;
 	q->blocked = false;
 	for (i = 0; i < PVIOD_QUEUE_RECHECKS; i++) {
 		enum pviod_serve r;

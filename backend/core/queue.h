@@ -189,6 +189,13 @@ struct pviod_queue {
 	bool dirty; /* on the worker's dirty list */
 	bool ready; /* on the worker's ready list */
 	unsigned int inflight; /* chains popped and not yet put */
+	/* Of those, device requests in a storage engine (pviod_queue_engine_start()). */
+	unsigned int engine_inflight;
+	/*
+	 * The worker's wake-up (w->wakes) at the queue's last run: a kick, a
+	 * poll hit, work left over, room back (pviod_worker_engine_wait()).
+	 */
+	uint64_t busy_wake;
 	struct pviod_watch *watches; /* armed watches (struct pviod_watch) */
 	struct pviod_queue *worker_next; /* the worker's running queues */
 	struct pviod_queue *dirty_next; /* to publish and signal after the batch */
@@ -259,6 +266,31 @@ int __pviod_queue_pop_resubmit(struct pviod_queue *q, struct pvring_chain *c,
 void __pviod_queue_unpop_resubmit(struct pviod_queue *q, uint16_t head);
 bool __pviod_queue_fault(struct pviod_queue *q, uint16_t *head, uint32_t *len);
 void __pviod_queue_dirty(struct pviod_queue *q);
+
+/**
+ * pviod_queue_engine_start - a device request went to its storage engine
+ * @q: the request's queue (worker)
+ *
+ * Until the matching pviod_queue_engine_done(), the queue's next event is
+ * that completion: an idle adaptive worker whose busy rings all wait for
+ * one sleeps instead of polling (pviod_worker_engine_wait(), worker.c),
+ * which would spin through the whole of the device's latency.
+ */
+static inline void pviod_queue_engine_start(struct pviod_queue *q)
+{
+	q->engine_inflight++;
+	q->worker->engine_inflight++;
+}
+
+/**
+ * pviod_queue_engine_done - the engine completed a request
+ * @q: the request's queue (worker)
+ */
+static inline void pviod_queue_engine_done(struct pviod_queue *q)
+{
+	q->engine_inflight--;
+	q->worker->engine_inflight--;
+}
 
 /*
  * The area is read only by the next back-end process, after we died: what

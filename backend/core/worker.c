@@ -41,7 +41,8 @@
  * one comes later, so an idle worker sleeps and costs nothing; --poll on
  * pins it at --poll-max-us, --poll off at 0.  An adaptive worker whose
  * rings are empty while device requests are in flight in a storage engine
- * sleeps at once (pviod_worker_engine_wait()): it waits for the device.
+ * sleeps at once (pviod_worker_engine_wait()): it waits for the device;
+ * unless a busy ring beside them has nothing in an engine, which it polls.
  * A worker whose windows keep finding nothing (PVRING_POLL_MISS_LIMIT in a
  * row) holds its window at 0 for a while, so polling that does not pay
  * costs no more kicks than --poll off: under a front-end that shares the
@@ -697,20 +698,36 @@ static bool pviod_worker_poll_stop(struct pviod_worker *w, bool missed)
 /*
  * Is all the idle worker waits for its engines' completions, so that it
  * sleeps rather than poll on?  Its rings were just found empty, while
- * device requests are in flight in an engine (pviod_worker_engine_start()):
- * the next event is most likely such a completion (at depth 1 always: the
- * driver waits for it), and polling for one spins through the device's
- * whole latency: at depth 1 on a virtio disk (4 KiB randread, O_DIRECT)
- * 1.7x the CPU time per request of a sleep, for no more IOPS on a shared
- * machine, and against an NBD server sharing the CPUs the spin delayed
- * the server itself.  The sleep is an ordinary one, kicks on: a chain the
- * driver adds meanwhile wakes the worker as a completion does.  The
- * window still serves the driver: once the completions are in, the
- * worker polls for its next requests as before.  --poll on polls through.
+ * device requests are in flight in an engine (pviod_queue_engine_start()):
+ * for a queue with such requests the next event is most likely their
+ * completion (at depth 1 always: the driver waits for it), and polling for
+ * one spins through the device's whole latency: at depth 1 on a virtio
+ * disk (4 KiB randread, O_DIRECT) 1.7x the CPU time per request of a
+ * sleep, for no more IOPS on a shared machine, and against an NBD server
+ * sharing the CPUs the spin delayed the server itself.  The sleep is an
+ * ordinary one, kicks on: a chain the driver adds meanwhile wakes the
+ * worker as a completion does.  The window still serves the driver: once
+ * the completions are in, the worker polls for its next requests as
+ * before.  --poll on polls through.
+ *
+ * Only when every busy ring the worker polls waits for its engine: a ring
+ * beside them with nothing in an engine (a net or console queue, a disk
+ * queue served inline) that ran since the worker's last-but-one wake-up
+ * (pviod_queue_run(): kicked, polled, re-run) keeps the window, or it
+ * would pay a kick and a wake-up for every chain while the disk works.  A
+ * ring quiet for longer does not: a connected, idle net device must not
+ * make its worker spin for the disk beside it.
  */
 static bool pviod_worker_engine_wait(const struct pviod_worker *w)
 {
-	return w->engine_inflight && w->poll.mode == PVRING_POLL_ADAPTIVE;
+	const struct pviod_queue *q;
+
+	if (!w->engine_inflight || w->poll.mode != PVRING_POLL_ADAPTIVE)
+		return false;
+	for (q = w->queues; q; q = q->worker_next)
+		if (pviod_worker_pollable(q) && !q->engine_inflight && w->wakes - q->busy_wake <= 1)
+			return false;
+	return true;
 }
 
 /*
@@ -869,6 +886,7 @@ static void *pviod_worker_main(void *arg)
 		if (!idle_since)
 			idle_since = pviod_now_ns();
 		ret = pviod_worker_sleep(w);
+		w->wakes++;
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
 			pr_err("worker %u: io_uring_submit_and_wait: %s; its queues stop being served",
 			       w->id, strerror(-ret));

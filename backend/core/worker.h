@@ -71,12 +71,17 @@ struct pviod_worker {
 	struct pvring_poll poll;
 	uint64_t sleeps; /* io_uring waits (the worker's) */
 	/*
-	 * Device requests in flight in a storage engine (the worker's:
-	 * pviod_worker_engine_start()), and the sleeps that waited for
-	 * nothing but them (pviod_worker_main()).
+	 * Device requests in flight in a storage engine, over all its queues
+	 * (the worker's: pviod_queue_engine_start()), and the sleeps that
+	 * waited for nothing but them (pviod_worker_main()).
 	 */
 	unsigned int engine_inflight;
 	uint64_t engine_sleeps;
+	/*
+	 * Wake-ups from the worker's sleeps (the worker's): a queue that ran
+	 * since the last-but-one (q->busy_wake) is busy.
+	 */
+	uint64_t wakes;
 
 	/*
 	 * io_uring's fixed resources, the worker's (register them on its
@@ -176,29 +181,6 @@ static inline struct io_uring_sqe *pviod_worker_sqe_reserved(struct pviod_worker
 static inline bool pviod_worker_polling(const struct pviod_worker *w)
 {
 	return pvring_poll_window(&w->poll) != 0;
-}
-
-/**
- * pviod_worker_engine_start - a device request went to its storage engine
- * @w: the queue's worker (on its thread)
- *
- * Until the matching pviod_worker_engine_done(), an idle adaptive worker
- * that finds its rings empty sleeps instead of polling (worker.c): what
- * it waits for is the engine's completion, which polling would spin for
- * the whole of the device's latency.
- */
-static inline void pviod_worker_engine_start(struct pviod_worker *w)
-{
-	w->engine_inflight++;
-}
-
-/**
- * pviod_worker_engine_done - the engine completed a request
- * @w: the queue's worker (on its thread)
- */
-static inline void pviod_worker_engine_done(struct pviod_worker *w)
-{
-	w->engine_inflight--;
 }
 
 #endif /* PVIOD_CORE_WORKER_H */
