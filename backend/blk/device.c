@@ -14,6 +14,12 @@
  * 256)): a guest that never reaps completions stalls its own queue, not
  * pviod's memory.  The pool's slot numbers are the engine's too, so an
  * engine keeps per-operation state without allocating.
+ *
+ * in-order=on offers VIRTIO_F_IN_ORDER (§2.7.9, §2.8.23): once it is
+ * negotiated, a queue gives chains back in the order it popped them (from
+ * the in-flight region first after a restart, then the ring), a request
+ * done early waiting, its slot held, behind an earlier one still in its
+ * engine.  The driver may then reap used buffers in batches.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +37,8 @@ struct pviod_blk_req {
 	struct pviod_queue *q;
 	struct pviod_blk_req *next_free;
 	uint16_t head;
+	bool finished; /* in order: done, waiting for the requests popped before it */
+	uint32_t used_len; /* what its used element says, once finished */
 	uint8_t status; /* PVIO_BLK_S_* so far */
 	uint64_t done; /* data bytes moved: the used length beside the status byte */
 	struct pviod_blk_parsed p;
@@ -43,6 +51,13 @@ struct pviod_blk_queue {
 	struct pviod_blk_req *free;
 	unsigned int nreqs;
 	void *eq; /* the engine's state for this queue */
+	/*
+	 * VIRTIO_F_IN_ORDER negotiated: the requests popped and not yet given
+	 * back, oldest first (nreqs entries, a ring from @order_first).
+	 */
+	bool in_order;
+	struct pviod_blk_req **order;
+	unsigned int order_first, order_num;
 };
 
 /*
@@ -64,6 +79,8 @@ struct pviod_blk {
 	char serial[PVIO_BLK_ID_BYTES];
 	struct pviod_blk_engine engine;
 	bool engine_open;
+	bool offer_in_order; /* in-order=on */
+	bool in_order; /* VIRTIO_F_IN_ORDER negotiated (control thread) */
 	struct pviod_blk_limits lim;
 	struct pvio_blk_config config;
 	struct pviod_blk_stats *stats; /* [dev->nqueues] */
@@ -104,10 +121,46 @@ static void pviod_blk_count(struct pviod_queue *q, uint32_t type, uint8_t status
 	}
 }
 
-static void pviod_blk_req_finish(struct pviod_blk_req *req)
+/* The request's chain goes back to the driver, @len bytes used, and its slot to the pool. */
+static void pviod_blk_req_release(struct pviod_blk_req *req, uint32_t len)
 {
 	struct pviod_queue *q = req->q;
 	struct pviod_blk_queue *bq = q->priv;
+
+	req->finished = false;
+	req->next_free = bq->free;
+	bq->free = req;
+	pviod_queue_complete(q, req->head, len);
+	/* The data, if any, from the chain's start; the status byte was marked already. */
+	if (len)
+		pviod_queue_log_prefix(q, req->head, len - 1);
+}
+
+/*
+ * Worker: the request is done, @len bytes used.  In order, it goes back
+ * only with, and after, every request popped before it.
+ */
+static void pviod_blk_req_used(struct pviod_blk_req *req, uint32_t len)
+{
+	struct pviod_blk_queue *bq = req->q->priv;
+	struct pviod_blk_req *first;
+
+	if (!bq->in_order) {
+		pviod_blk_req_release(req, len);
+		return;
+	}
+	req->used_len = len;
+	req->finished = true;
+	while (bq->order_num && (first = bq->order[bq->order_first])->finished) {
+		bq->order_first = (bq->order_first + 1) % bq->nreqs;
+		bq->order_num--;
+		pviod_blk_req_release(first, first->used_len);
+	}
+}
+
+static void pviod_blk_req_finish(struct pviod_blk_req *req)
+{
+	struct pviod_queue *q = req->q;
 	uint32_t len = 1;
 
 	/* The data and the status byte are written before the used entry (V2). */
@@ -121,11 +174,7 @@ static void pviod_blk_req_finish(struct pviod_blk_req *req)
 		 q->index, req->head, req->p.type, (unsigned long long)req->p.sector, len,
 		 req->status);
 	pviod_blk_count(q, req->p.type, req->status, req->done);
-	req->next_free = bq->free;
-	bq->free = req;
-	pviod_queue_complete(q, req->head, len);
-	/* The data, if any, from the chain's start; the status byte was marked above. */
-	pviod_queue_log_prefix(q, req->head, len - 1);
+	pviod_blk_req_used(req, len);
 }
 
 static void pviod_blk_req_fail(struct pviod_blk_req *req, const char *what, int err)
@@ -222,15 +271,11 @@ static void pviod_blk_req_start(struct pviod_blk *blk, struct pviod_blk_req *req
 	st = pviod_blk_req_parse(&req->p, req->seg, c, &blk->lim);
 	if (st < 0) {
 		/* No byte to put a status in: give the chain back empty. */
-		struct pviod_blk_queue *bq = req->q->priv;
-
 		if (pviod_ratelimit_ok(&req->q->rl))
 			pr_err("%s: queue %u: request without a status byte", req->q->dev->name,
 			       req->q->index);
 		pviod_blk_count(req->q, 0, PVIO_BLK_S_IOERR, 0);
-		req->next_free = bq->free;
-		bq->free = req;
-		pviod_queue_complete(req->q, c->head, 0);
+		pviod_blk_req_used(req, 0);
 		return;
 	}
 	if (st) {
@@ -279,18 +324,19 @@ static enum pviod_serve pviod_blk_queue_serve(struct pviod_queue *q)
 		if (ret == -EIO)
 			return PVIOD_SERVE_EMPTY; /* the queue broke */
 		bq->free = req->next_free;
+		req->q = q;
+		req->head = c.head;
+		if (bq->in_order)
+			bq->order[(bq->order_first + bq->order_num++) % bq->nreqs] = req;
 		if (ret < 0) {
 			/* A bad chain with a good head: return it empty, go on. */
 			if (pviod_ratelimit_ok(&q->rl))
 				pr_err("%s: queue %u: bad descriptor chain at head %u: %s",
 				       q->dev->name, q->index, c.head, strerror(-ret));
 			pviod_blk_count(q, 0, PVIO_BLK_S_IOERR, 0);
-			req->next_free = bq->free;
-			bq->free = req;
-			pviod_queue_complete(q, c.head, 0);
+			pviod_blk_req_used(req, 0);
 			continue;
 		}
-		req->q = q;
 		pviod_blk_req_start(blk, req, &c);
 	}
 	/* Every request slot is taken: a completion gives one back and runs us again. */
@@ -313,16 +359,23 @@ static int pviod_blk_queue_start(struct pviod_device *dev, struct pviod_queue *q
 	}
 	if (bq->nreqs != n) {
 		free(bq->reqs);
+		free(bq->order);
 		bq->nreqs = 0;
 		bq->reqs = calloc(n, sizeof(*bq->reqs));
-		if (!bq->reqs)
+		bq->order = calloc(n, sizeof(*bq->order));
+		if (!bq->reqs || !bq->order)
 			return -ENOMEM;
 		bq->nreqs = n;
 	}
+	/* Stopped, the queue had drained: nothing is waiting for its turn. */
+	bq->in_order = blk->in_order;
+	bq->order_first = 0;
+	bq->order_num = 0;
 	bq->free = NULL;
 	for (i = 0; i < n; i++) {
 		struct pviod_blk_req *req = &bq->reqs[i];
 
+		req->finished = false;
 		req->io.slot = i;
 		req->io.done = pviod_blk_io_done;
 		req->next_free = bq->free;
@@ -351,6 +404,8 @@ static uint64_t pviod_blk_features(struct pviod_device *dev)
 		     PVIO_BIT(PVIO_BLK_F_SEG_MAX) | PVIO_BIT(PVIO_BLK_F_BLK_SIZE) |
 		     PVIO_BIT(PVIO_BLK_F_TOPOLOGY) | PVIO_BIT(PVIO_BLK_F_MQ);
 
+	if (blk->offer_in_order)
+		f |= PVIO_BIT(PVIO_F_IN_ORDER);
 	if (blk->lim.flush)
 		f |= PVIO_BIT(PVIO_BLK_F_FLUSH);
 	if (blk->lim.readonly)
@@ -358,6 +413,13 @@ static uint64_t pviod_blk_features(struct pviod_device *dev)
 	else if (blk->lim.discard)
 		f |= PVIO_BIT(PVIO_BLK_F_DISCARD) | PVIO_BIT(PVIO_BLK_F_WRITE_ZEROES);
 	return f;
+}
+
+/* The driver's features: in order, the queues started from now on give chains back in order. */
+static int pviod_blk_features_set(struct pviod_device *dev, uint64_t f)
+{
+	pviod_blk_of(dev)->in_order = f & PVIO_BIT(PVIO_F_IN_ORDER);
+	return 0;
 }
 
 static int pviod_blk_config_read(struct pviod_device *dev, uint32_t off, void *buf, uint32_t len)
@@ -471,6 +533,7 @@ static void pviod_blk_destroy(struct pviod_device *dev)
 		if (bq->eq)
 			blk->engine.ops->queue_free(&blk->engine, bq->eq);
 		free(bq->reqs);
+		free(bq->order);
 		free(bq);
 		dev->queues[i].priv = NULL;
 	}
@@ -484,6 +547,7 @@ static void pviod_blk_destroy(struct pviod_device *dev)
 static const struct pviod_device_ops pviod_blk_ops = {
 	.name = "blk",
 	.features = pviod_blk_features,
+	.features_set = pviod_blk_features_set,
 	.config_read = pviod_blk_config_read,
 	.config_size = sizeof(struct pvio_blk_config),
 	.queue_start = pviod_blk_queue_start,
@@ -533,7 +597,7 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
 
 #define PVIOD_BLK_OPTIONS                                                                \
 	"socket, file, nbd, rbd, ceph-conf, ceph-id, queues, readonly, direct, inline, " \
-	"fixed, locking, reconnect-timeout, serial"
+	"fixed, locking, reconnect-timeout, serial, in-order"
 
 /**
  * pviod_blk_create - a block device from its --device options
@@ -541,7 +605,7 @@ static void pviod_blk_config_init(struct pviod_device *dev, struct pviod_blk *bl
  * @name: its name, for messages
  * @opts: "socket=PATH,file=IMAGE|nbd=URI|rbd=POOL/IMAGE[,ceph-conf=FILE][,ceph-id=ID]
  *        [,queues=N][,readonly=on][,direct=on|off][,inline=auto|off][,fixed=auto|off]
- *        [,reconnect-timeout=SECS][,serial=ID]"
+ *        [,reconnect-timeout=SECS][,serial=ID][,in-order=on]"
  *        (what follows "blk,")
  * @out: the device, listening on its socket
  *
@@ -556,6 +620,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 	const char *serial = "";
 	unsigned long queues = 1, reconnect = 15;
 	bool readonly = false, direct = true, inline_rw = true, locking = true, fixed = true;
+	bool in_order = false;
 	struct pviod_blk_file_opts fo;
 	struct pviod_blk_nbd_opts no;
 	struct pviod_blk_rbd_opts ro;
@@ -596,6 +661,9 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 				goto err_free_copy;
 		} else if (!strcmp(tok, "locking")) {
 			if (pviod_opt_bool("blk", tok, val, &locking))
+				goto err_free_copy;
+		} else if (!strcmp(tok, "in-order")) {
+			if (pviod_opt_bool("blk", tok, val, &in_order))
 				goto err_free_copy;
 		} else if (!strcmp(tok, "inline")) {
 			if (!strcmp(val, "auto")) {
@@ -649,6 +717,7 @@ int pviod_blk_create(const struct pviod_env *env, const char *name, const char *
 		goto err_free_dev;
 	}
 	dev->priv = blk;
+	blk->offer_in_order = in_order;
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec has it. */
 	strncpy(blk->serial, serial, sizeof(blk->serial));
 	ret = pviod_device_init(dev, env, &pviod_blk_ops, name, socket_path, (unsigned int)queues);

@@ -5,7 +5,7 @@
  *   pviod --device blk[,id=NAME],socket=PATH,file=IMAGE|nbd=URI|rbd=POOL/IMAGE[,queues=N]
  *                     [,readonly=on][,ceph-conf=FILE][,ceph-id=ID]
  *                     [,direct=on|off][,inline=auto|off][,fixed=auto|off][,locking=on|off]
- *                     [,reconnect-timeout=SECS][,serial=ID]
+ *                     [,reconnect-timeout=SECS][,serial=ID][,in-order=on|off]
  *                     [--device ...]
  *         [--workers=N] [--cpus=LIST] [--poll=adaptive|on|off] [--poll-max-us=US]
  *         [--poll-grow=N] [--poll-shrink=N] [--log-level=LEVEL]
@@ -73,6 +73,9 @@ static void pviod_usage(FILE *f)
 		"                     back before failing its I/O; rbd=: how long an operation\n"
 		"                     may wait for the cluster (default 15)\n"
 		"  serial=ID          GET_ID answer, up to 20 bytes\n"
+		"  in-order=on|off    offer VIRTIO_F_IN_ORDER: requests complete in the order\n"
+		"                     they were made available, a fast one waiting behind a\n"
+		"                     slow one (default off)\n"
 		"\n"
 		"Net device options (--device net,...; see Documentation/net.rst):\n"
 		"  socket=PATH        the vhost-user socket to create (required)\n"
