@@ -11,8 +11,11 @@
  * socket and image, and the driver reconnects (vuser_blk_reconnect())
  * with its requests still in flight, as a guest does; pviod resubmits what
  * was in flight from the in-flight region the driver hands on.  Variants:
- * split and packed rings (packed checks that VIRTIO_F_RING_PACKED, bit 34,
- * was negotiated).
+ * split and packed rings, each with and without VIRTIO_F_IN_ORDER (pviod's
+ * in-order=on; each checks that VIRTIO_F_RING_PACKED, bit 34, and
+ * VIRTIO_F_IN_ORDER, bit 35, were negotiated as asked: with IN_ORDER the
+ * driver reaps used buffers in batches, oldest first, and pviod gives them
+ * back in the order it popped them, across every restart).
  *
  *   crash   every request submitted completes exactly once, successfully
  *           (a completion seen twice breaks the ring: its id is no longer
@@ -88,20 +91,24 @@ FIXTURE(brecon)
 FIXTURE_VARIANT(brecon)
 {
 	bool packed; /* VIRTIO_F_RING_PACKED */
+	bool in_order; /* VIRTIO_F_IN_ORDER */
 };
 
 /* clang-format would glue the brace to the macro, which checkpatch rejects. */
 /* clang-format off */
 FIXTURE_VARIANT_ADD(brecon, split) { .packed = false };
 FIXTURE_VARIANT_ADD(brecon, packed) { .packed = true };
+FIXTURE_VARIANT_ADD(brecon, split_in_order) { .packed = false, .in_order = true };
+FIXTURE_VARIANT_ADD(brecon, packed_in_order) { .packed = true, .in_order = true };
 /* clang-format on */
 
-static int start_pviod(FIXTURE_DATA(brecon) * self, unsigned int n)
+static int start_pviod(FIXTURE_DATA(brecon) * self, bool in_order, unsigned int n)
 {
 	char arg[400], log[160];
 	const char *const args[] = { "--device", arg, NULL };
 
-	snprintf(arg, sizeof(arg), "blk,socket=%s,file=%s", self->sock, self->img);
+	snprintf(arg, sizeof(arg), "blk,socket=%s,file=%s%s", self->sock, self->img,
+		 in_order ? ",in-order=on" : "");
 	snprintf(log, sizeof(log), "%s/pviod.%u.log", self->dir, n);
 	return pvt_pviod_start(&self->pviod, log, args, 5000);
 }
@@ -139,17 +146,19 @@ FIXTURE_SETUP(brecon)
 		return;
 	}
 	ASSERT_EQ(0, pvt_image_create(self->img, (off_t)BLOCKS * BLOCK));
-	ASSERT_EQ(0, start_pviod(self, 0));
+	ASSERT_EQ(0, start_pviod(self, variant->in_order, 0));
 	self->opts.socket_path = self->sock;
 	self->opts.depth = DEPTH;
 	self->opts.buf_bytes = (size_t)DEPTH * BLOCK + BLOCK;
 	self->opts.timeout_ms = 5000;
 	self->opts.packed = variant->packed;
+	self->opts.in_order = variant->in_order;
 	ASSERT_EQ(0, vuser_blk_open(&self->blk, &self->opts))
 	TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 	self->open = true;
 	/* The ring format asked for is the one the rings run with. */
 	ASSERT_EQ(variant->packed, vuser_dev_has(&self->blk.dev, PVIO_F_RING_PACKED));
+	ASSERT_EQ(variant->in_order, vuser_dev_has(&self->blk.dev, PVIO_F_IN_ORDER));
 	/* Rings resume exactly only with the region pviod keeps. */
 	ASSERT_EQ(true, self->blk.dev.inflight_fd >= 0);
 	self->bufs = vuser_blk_alloc(&self->blk, (size_t)DEPTH * BLOCK);
@@ -298,9 +307,11 @@ TEST_F_TIMEOUT(brecon, crash, 60)
 		ASSERT_LE(0, r) TH_LOG("%s", vuser_dev_errmsg(&self->blk.dev));
 		ASSERT_EQ(0, complete(_metadata, self, done, r));
 		held += self->blk.bq[0].inflight;
-		ASSERT_EQ(0, start_pviod(self, k));
+		ASSERT_EQ(0, start_pviod(self, variant->in_order, k));
 		ASSERT_EQ(0, vuser_blk_reconnect(&self->blk, &self->opts, 5000))
 		TH_LOG("kill %u: %s", k, vuser_dev_errmsg(&self->blk.dev));
+		/* Resumed with the features the rings run with (else reconnect fails). */
+		ASSERT_EQ(variant->in_order, vuser_dev_has(&self->blk.dev, PVIO_F_IN_ORDER));
 		ASSERT_EQ(0, run(_metadata, self, OPS_BETWEEN))
 		TH_LOG("kill %u: %s", k, vuser_dev_errmsg(&self->blk.dev));
 	}
