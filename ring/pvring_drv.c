@@ -45,6 +45,7 @@ int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config
 	unsigned int i;
 
 	p->desc = cfg->desc;
+	p->line_skew = (u16)((uintptr_t)p->desc / sizeof(*p->desc) % PVRING_PACKED_LINE_DESCS);
 	p->driver = cfg->driver;
 	p->device = cfg->device;
 	/* Zeroed: no descriptor is available to a device whose counter is 1. */
@@ -270,13 +271,24 @@ static bool pvring_drv_resume_mark(struct pvring_drv *vr, u16 id)
  * slot says.  Return: the chains found, or -1 where the descriptors are
  * not that.
  */
-static int pvring_drv_resume_chains_packed(struct pvring_drv *vr, u16 s, u16 end)
+static const struct pvring_desc_packed *pvring_drv_resume_desc_packed(const struct pvring_drv *vr,
+								      u16 s)
 {
 	const struct pvring_drv_packed *p = &vr->packed;
+	u16 k = (u16)(s - p->first_seq);
+
+	/* A staged batch's first line is still in held[]. */
+	if (k < (u16)(p->avail_seq - p->first_seq) && k < p->held_n)
+		return &p->held[k];
+	return &p->desc[s & vr->mask];
+}
+
+static int pvring_drv_resume_chains_packed(struct pvring_drv *vr, u16 s, u16 end)
+{
 	int chains = 0;
 
 	while (s != end) {
-		const struct pvring_desc_packed *d = &p->desc[s & vr->mask];
+		const struct pvring_desc_packed *d = pvring_drv_resume_desc_packed(vr, s);
 		u16 id = le16_to_cpu(READ_ONCE(d->id)), j, n, flags;
 
 		if (id >= vr->num || !vr->slot[id].token || !pvring_drv_resume_mark(vr, id))
@@ -285,11 +297,8 @@ static int pvring_drv_resume_chains_packed(struct pvring_drv *vr, u16 s, u16 end
 		if (!n || n > (u16)(end - s))
 			return -1;
 		for (j = 0; j < n; j++, s++) {
-			d = &p->desc[s & vr->mask];
-			if (p->staged && s == p->first_seq)
-				flags = p->first_flags;
-			else
-				flags = le16_to_cpu(READ_ONCE(d->flags));
+			d = pvring_drv_resume_desc_packed(vr, s);
+			flags = le16_to_cpu(READ_ONCE(d->flags));
 			if (le16_to_cpu(READ_ONCE(d->id)) != id ||
 			    !(flags & PVRING_DESC_F_NEXT) != (j == n - 1) ||
 			    !pvring_packed_is_avail(flags, s, vr->num))
@@ -310,7 +319,7 @@ static int pvring_drv_resume_packed(struct pvring_drv *vr, bool tracked, u32 *ba
 	struct pvring_drv_packed *p = &vr->packed;
 	u16 pos = p->last_used, h = vr->ord_head, left, id, n, c;
 	/* A staged batch's first head is held back: the device saw nothing from there. */
-	u16 seen = p->staged ? p->first_seq : p->avail_seq;
+	u16 seen = p->first_seq;
 	int used = 0, avail, inflight = 0, ret = 0;
 	unsigned int i;
 

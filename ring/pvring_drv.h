@@ -66,10 +66,22 @@ struct pvring_drv_packed {
 	u16 used_bits; /* pvring_packed_used_bits(last_used), kept as it moves */
 	u16 kicked_seq; /* avail_seq when we last decided about a kick */
 	u16 last_used; /* next used descriptor to reap */
-	u16 first_seq; /* head of the first chain staged and not yet published */
-	u16 first_flags; /* its flags, which publishing stores */
+	/*
+	 * Where the next batch starts: the head of the first chain staged and
+	 * not yet published, or avail_seq when nothing is staged.
+	 */
+	u16 first_seq;
+	u16 held_n; /* descriptors from first_seq to the end of its cache line */
+	u16 line_skew; /* desc's offset in its cache line, in descriptors */
 	u16 event_flags; /* shadow of driver->flags */
-	bool staged; /* first_seq / first_flags are valid */
+	/*
+	 * The staged descriptors in first_seq's cache line, first_seq's own
+	 * flags included.  A device waiting for work polls that line for the
+	 * head, so the ring gets them when the batch is published, in one
+	 * burst: written one by one as they are staged, the line would go back
+	 * and forth between the two CPUs at every store.
+	 */
+	struct pvring_desc_packed held[PVRING_PACKED_LINE_DESCS];
 };
 
 struct pvring_drv {
@@ -297,7 +309,7 @@ static inline pvring_always_inline u16 pvring_drv_notify_pos(const struct pvring
 
 	/* Packed: the first head staged and not published is where it stops. */
 	if (pvring_drv_is_packed(vr))
-		return pvring_packed_off_wrap(p->staged ? p->first_seq : p->avail_seq, vr->num);
+		return pvring_packed_off_wrap(p->first_seq, vr->num);
 	return vr->split.published_idx;
 }
 

@@ -35,6 +35,23 @@ int pvring_drv_init_packed(struct pvring_drv *vr, const struct pvring_drv_config
 bool pvring_drv_enable_cb_delayed_packed(struct pvring_drv *vr);
 
 /*
+ * __pvring_drv_packed_batch_at - the next batch starts at @seq: its
+ * descriptors in @seq's cache line go to held[] as they are staged.
+ */
+static inline pvring_always_inline void __pvring_drv_packed_batch_at(struct pvring_drv_packed *p,
+								     u16 seq)
+{
+	/*
+	 * desc[] is 16-byte aligned: line_skew says where its line boundaries
+	 * fall (in rings of fewer descriptors than a line, only roughly:
+	 * any held_n from 1 to PVRING_PACKED_LINE_DESCS is correct).
+	 */
+	p->first_seq = seq;
+	p->held_n =
+		(u16)(PVRING_PACKED_LINE_DESCS - ((seq + p->line_skew) % PVRING_PACKED_LINE_DESCS));
+}
+
+/*
  * __pvring_drv_packed_set_pos - set both positions, nothing staged or in
  * flight: set-up, pvring_drv_detach_unused() and a test that starts a ring
  * elsewhere use it.  The fast paths keep avail_bits and used_bits along
@@ -44,6 +61,7 @@ static inline void __pvring_drv_packed_set_pos(struct pvring_drv *vr, u16 avail_
 {
 	struct pvring_drv_packed *p = &vr->packed;
 
+	__pvring_drv_packed_batch_at(p, avail_seq);
 	p->avail_seq = avail_seq;
 	p->avail_bits = pvring_packed_avail_bits(avail_seq, vr->num);
 	p->last_used = last_used;
@@ -55,6 +73,23 @@ static inline void __pvring_drv_fill_packed(struct pvring_desc_packed *d, u64 ad
 	d->addr = cpu_to_le64(addr);
 	d->len = cpu_to_le32(len);
 	d->id = cpu_to_le16(id);
+}
+
+/*
+ * Where the driver stages the descriptor at @s: held[] for those in the
+ * batch's first cache line, the ring for the rest.  held_n is at least 1,
+ * so a batch's first descriptor always goes to held[].
+ */
+static inline pvring_always_inline struct pvring_desc_packed *
+__pvring_drv_staged_desc_packed(struct pvring_drv_packed *p, struct pvring_desc_packed *ring, u16 s,
+				unsigned int mask)
+{
+	u16 k = (u16)(s - p->first_seq);
+
+	/* A branch, not a select: past the first line only the ring's address is worked out. */
+	if (likely(k >= p->held_n))
+		return &ring[s & mask];
+	return &p->held[k];
 }
 
 static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv *vr,
@@ -71,8 +106,10 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 	struct pvring_drv_slot *slot = vr->slot;
 	unsigned int total = out + in, i, num = vr->num, mask = vr->mask;
 	u16 id = vr->free_head, seq = p->avail_seq, num_free = vr->num_free, head_flags, ndesc;
+	struct pvring_desc_packed *hd;
 	u32 in_len = 0;
 
+	hd = __pvring_drv_staged_desc_packed(p, ring, seq, mask);
 	if (total > 1 && vr->indirect && total <= vr->indirect_max) {
 		struct pvring_desc_packed *table =
 			(struct pvring_desc_packed *)vr->indirect + (size_t)id * vr->indirect_max;
@@ -86,7 +123,7 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 			if (i >= out)
 				in_len += sg[i].len;
 		}
-		__pvring_drv_fill_packed(&ring[seq & mask],
+		__pvring_drv_fill_packed(hd,
 					 vr->indirect_addr +
 						 (u64)id * vr->indirect_max *
 							 sizeof(struct pvring_desc_packed),
@@ -99,13 +136,14 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 			return total > num ? -EINVAL : -ENOSPC;
 		head_flags = p->avail_bits | (out ? 0 : PVRING_DESC_F_WRITE) |
 			     (total > 1 ? PVRING_DESC_F_NEXT : 0);
-		__pvring_drv_fill_packed(&ring[seq & mask], sg[0].addr, sg[0].len, id);
+		__pvring_drv_fill_packed(hd, sg[0].addr, sg[0].len, id);
 		if (!out)
 			in_len = sg[0].len;
 		/* The rest of the chain first: the head's flags expose it all. */
 		for (i = 1; i < total; i++) {
 			u16 s = (u16)(seq + i), f = pvring_packed_avail_bits(s, num);
-			struct pvring_desc_packed *d = &ring[s & mask];
+			struct pvring_desc_packed *d =
+				__pvring_drv_staged_desc_packed(p, ring, s, mask);
 
 			if (i >= out) {
 				f |= PVRING_DESC_F_WRITE;
@@ -119,17 +157,11 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 		ndesc = (u16)total;
 	}
 	/*
-	 * The first chain of a batch keeps its head's flags back for
-	 * pvring_drv_publish(); the later ones' heads may go out now, the
-	 * device looks at none of them before the first.
+	 * The first chain's head is in held[], published last; the later
+	 * ones' heads may go out now, the device looks at none of them before
+	 * the first.
 	 */
-	if (likely(p->staged)) {
-		WRITE_ONCE(ring[seq & mask].flags, cpu_to_le16(head_flags));
-	} else {
-		p->staged = true;
-		p->first_seq = seq;
-		p->first_flags = head_flags;
-	}
+	WRITE_ONCE(hd->flags, cpu_to_le16(head_flags));
 	vr->free_head = slot[id].next;
 	vr->num_free = (u16)(num_free - ndesc);
 	slot[id].token = token;
@@ -144,16 +176,33 @@ static inline pvring_always_inline int pvring_drv_stage_packed(struct pvring_drv
 static inline pvring_always_inline void pvring_drv_publish_packed(struct pvring_drv *vr)
 {
 	struct pvring_drv_packed *p = &vr->packed;
+	u16 first = p->first_seq, n = (u16)(p->avail_seq - first), i;
+	struct pvring_desc_packed *d;
 
-	if (!p->staged)
+	if (!n)
 		return;
-	p->staged = false;
+	if (n > p->held_n)
+		n = p->held_n;
+	/*
+	 * The held line in one burst, its first head last: the device reads
+	 * none of the others before that one's flags.
+	 */
+	for (i = n - 1; i > 0; i--) {
+		d = &p->desc[(u16)(first + i) & vr->mask];
+		WRITE_ONCE(d->addr, p->held[i].addr);
+		WRITE_ONCE(d->tail, p->held[i].tail);
+	}
+	d = &p->desc[first & vr->mask];
+	WRITE_ONCE(d->addr, p->held[0].addr);
+	WRITE_ONCE(d->len, p->held[0].len);
+	WRITE_ONCE(d->id, p->held[0].id);
 	/*
 	 * PD1: every descriptor, table and byte of payload of the batch is
 	 * visible before the first head says "available".  Pairs with PV1,
 	 * the device's load-acquire of a head's flags.
 	 */
-	pvring_store_release(&p->desc[p->first_seq & vr->mask].flags, cpu_to_le16(p->first_flags));
+	pvring_store_release(&d->flags, p->held[0].flags);
+	__pvring_drv_packed_batch_at(p, p->avail_seq);
 }
 
 static inline pvring_always_inline bool pvring_drv_kick_prepare_packed(struct pvring_drv *vr)

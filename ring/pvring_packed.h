@@ -80,6 +80,8 @@ static inline void pvring_event_write(struct pvring_event *e, u16 off_wrap, u16 
 #define pvring_event_flags(w) ((u16)((w) >> 16) & 3)
 
 #define PVRING_PACKED_DESC_ALIGN 16
+/* Descriptors in a 64-byte cache line. */
+#define PVRING_PACKED_LINE_DESCS (64 / sizeof(struct pvring_desc_packed))
 #define PVRING_EVENT_ALIGN 4
 
 /*

@@ -455,6 +455,36 @@ TEST_F(drv, resume_base)
 }
 
 /*
+ * A device gone while a batch is staged and not published: it saw nothing
+ * of the batch, which a new device pops whole once it is published (packed:
+ * the batch's first line is still the driver's, not in the ring).
+ */
+TEST_F(drv, resume_base_staged)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[1] = { { tring_gpa(t, 0), 16 } };
+	unsigned int i, n = t->num < 6 ? t->num : 6;
+	u16 start = drv_next(t);
+	struct pvring_chain c;
+	u32 base, len;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, pvring_drv_stage(&t->drv, sg, 1, 0, tok(i)));
+	ASSERT_EQ(0, pvring_drv_resume_base(&t->drv, false, &base));
+	EXPECT_EQ(t->format == PVRING_PACKED ? packed_base(t, start) : start, base);
+	ASSERT_EQ(0, tring_dev_init(t, base));
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+	pvring_drv_publish(&t->drv);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		pvring_dev_push_used(&t->dev, c.head, 0);
+		EXPECT_EQ(tok(i), pvring_drv_get_used(&t->drv, &len));
+	}
+	EXPECT_FALSE(pvring_drv_broken(&t->drv));
+	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+}
+
+/*
  * Packed, a device that used a later chain first: its used descriptor
  * covers the head of the one it overtook, which the ring no longer holds.
  * Only a device with a region resumes; the driver says so, and the ring is
@@ -1182,6 +1212,68 @@ TEST_F(drv, notify_pos)
 		pvring_dev_push_used(&t->dev, c.head, 0);
 		ASSERT_EQ(tok(i), pvring_drv_get_used(&t->drv, &len));
 	}
+}
+
+/*
+ * A batch of staged chains is hidden from the device until it is published,
+ * wherever in the ring (which cache lines, which lap) it lies, and comes out
+ * whole; a first stage that is refused (too long, no room) publishes
+ * nothing.
+ */
+TEST_F(drv, stage_batch)
+{
+	struct tring *t = &self->t;
+	struct pvring_sg sg[3] = {
+		{ tring_gpa(t, 0), 16 },
+		{ tring_gpa(t, 64), 32 },
+		{ tring_gpa(t, 128), 48 },
+	};
+	unsigned int round, i, k, total, ndesc[8], heads[8];
+	struct pvring_chain c;
+	u32 len;
+	int ret;
+
+	for (round = 0; round < 3 * t->num + 40; round++) {
+		/* 1 to 8 chains of 1 to 3 descriptors, as many as are taken. */
+		for (k = 0; k < 1 + round % 8; k++) {
+			total = 1 + (round + k) % 3;
+			ret = pvring_drv_stage(&t->drv, sg, total, 0, tok(round * 8 + k));
+			if (ret) {
+				EXPECT_TRUE(ret == -ENOSPC || ret == -EINVAL);
+				break;
+			}
+			ndesc[k] = total;
+		}
+		EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		pvring_drv_publish(&t->drv);
+		for (i = 0; i < k; i++) {
+			ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+			EXPECT_EQ(ndesc[i], c.nseg);
+			EXPECT_EQ(sum_len(sg, 0, ndesc[i]), c.out_len);
+			EXPECT_EQ(0, c.in_len);
+			heads[i] = c.head;
+		}
+		EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		for (i = 0; i < k; i++) {
+			pvring_dev_push_used(&t->dev, heads[i], 0);
+			EXPECT_EQ(tok(round * 8 + i), pvring_drv_get_used(&t->drv, &len));
+		}
+		EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
+	}
+	/* A full ring: the refused stage leaves nothing to publish. */
+	for (i = 0; i < t->num; i++)
+		ASSERT_EQ(0, pvring_drv_add(&t->drv, sg, 1, 0, tok(i)));
+	EXPECT_EQ(-ENOSPC, pvring_drv_stage(&t->drv, sg, 1, 0, tok(t->num)));
+	EXPECT_EQ(false, pvring_drv_broken(&t->drv));
+	pvring_drv_publish(&t->drv);
+	for (i = 0; i < t->num; i++) {
+		ASSERT_EQ(1, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+		pvring_dev_push_used(&t->dev, c.head, 0);
+	}
+	EXPECT_EQ(0, pvring_dev_pop(&t->dev, &c, self->seg, 64));
+	for (i = 0; i < t->num; i++)
+		EXPECT_NE(NULL, pvring_drv_get_used(&t->drv, &len));
+	EXPECT_EQ(t->num, pvring_drv_num_free(&t->drv));
 }
 
 /* Set-up: every valid size works, in both notification modes. */
