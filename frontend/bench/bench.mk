@@ -24,6 +24,11 @@
 #                   from the kernel source tarball into $(O)/ringtest
 #   poll-bench      issue 19's table: default against --poll on, fixed
 #                   buffers against none, idle CPU, net and ring rows
+#   ring_bench.sh   issue 18's table: pvio-ringbench packed against split
+#                   (and each with --in-order), batches 1/8/32/128, notify
+#                   sleep and none, interleaved rounds, rtt_ns and ns/req
+#                   medians, ratios, the target's verdict (smoke-tested by
+#                   tests/scripts/ring_bench_test.sh)
 #   bench_lib.sh    shell helpers of these scripts (median, min-max, load
 #                   average), sourced
 #
@@ -81,4 +86,5 @@ BENCHES += frontend/bench/storage_bench.sh
 BENCHES += frontend/bench/net_bench.sh \
 	$(O)/pvio-ringbench --compare-rte-ring \
 	frontend/bench/bench-compare \
-	frontend/bench/poll-bench
+	frontend/bench/poll-bench \
+	frontend/bench/ring_bench.sh
