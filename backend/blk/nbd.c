@@ -81,6 +81,8 @@ struct pviod_nbd_queue {
 	uint64_t retry_ns; /* the next back-off */
 	bool failed_logged;
 	uint64_t spurious; /* read wake-ups with nothing to read, not passed to libnbd */
+	uint64_t read_wakeups; /* read wake-ups passed to libnbd */
+	uint64_t replies; /* read notifications given to libnbd, in those wake-ups */
 	struct pviod_nbd_op *waiting; /* operations for the next connection */
 	struct pviod_nbd_op **waiting_tail;
 	struct pviod_nbd_op *finished; /* commands done, not yet handed back */
@@ -530,8 +532,31 @@ static bool pviod_nbd_spurious(struct pviod_nbd_queue *nq)
 	return true;
 }
 
+/*
+ * Another reply to read at once, with the last one done?  libnbd reads one
+ * reply per read notification and then waits in READY; at a queue depth
+ * above one the next replies are often in the socket already.  Reading
+ * them now, in the same pass, completes them under one used-ring publish
+ * and one signal of the driver, where a poll re-armed per reply would cost
+ * an io_uring round, a signal and a wake-up of the driver each.  The peek
+ * is needed: libnbd, told to read from an empty socket, would leave READY
+ * and hold every new command unsent until the next reply
+ * (pviod_nbd_spurious()).
+ */
+static bool pviod_nbd_more(struct pviod_nbd_queue *nq)
+{
+	char c;
+
+	if (!nq->h || nq->state != PVIOD_NBD_READY || nbd_aio_is_ready(nq->h) != 1 ||
+	    nbd_aio_in_flight(nq->h) <= 0)
+		return false;
+	return recv(nbd_aio_get_fd(nq->h), &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static void pviod_nbd_notify(struct pviod_nbd_queue *nq, bool write, int res)
 {
+	unsigned int n;
+
 	if (!nq->h)
 		return;
 	if (res == -ECANCELED) {
@@ -544,11 +569,23 @@ static void pviod_nbd_notify(struct pviod_nbd_queue *nq, bool write, int res)
 		       strerror(-res));
 		return;
 	}
-	if (write)
+	if (write) {
 		nbd_aio_notify_write(nq->h);
-	else if (!pviod_nbd_spurious(nq))
+		pviod_nbd_process(nq);
+		return;
+	}
+	if (pviod_nbd_spurious(nq)) {
+		pviod_nbd_process(nq);
+		return;
+	}
+	nq->read_wakeups++;
+	/* At most a ring's worth per wake-up: the worker's other queues wait meanwhile. */
+	n = 0;
+	do {
 		nbd_aio_notify_read(nq->h);
-	pviod_nbd_process(nq);
+		pviod_nbd_process(nq);
+		nq->replies++;
+	} while (++n < nq->nslots && pviod_nbd_more(nq));
 }
 
 static void pviod_nbd_rd_fire(struct pviod_watch *w, int res)
@@ -673,14 +710,15 @@ static void pviod_nbd_queue_stats(struct pviod_blk_engine *e, struct pviod_queue
 		return;
 	}
 	dir = nbd_aio_get_direction(nq->h);
-	pr_info("%s: queue %u: nbd: %s, libnbd %s with %lld commands in flight, waiting to%s%s; watches%s%s; %llu empty read wake-ups",
+	pr_info("%s: queue %u: nbd: %s, libnbd %s with %lld commands in flight, waiting to%s%s; watches%s%s; %llu empty read wake-ups, %llu reads in %llu wake-ups",
 		nq->n->dev_name, q->index, state[nq->state],
 		nbd_aio_is_ready(nq->h) == 1	  ? "ready" :
 		nbd_aio_is_processing(nq->h) == 1 ? "processing" :
 						    "not ready",
 		(long long)nbd_aio_in_flight(nq->h), dir & LIBNBD_AIO_DIRECTION_READ ? " read" : "",
 		dir & LIBNBD_AIO_DIRECTION_WRITE ? " write" : "", nq->rd.armed ? " read" : "",
-		nq->wr.armed ? " write" : "", (unsigned long long)nq->spurious);
+		nq->wr.armed ? " write" : "", (unsigned long long)nq->spurious,
+		(unsigned long long)nq->replies, (unsigned long long)nq->read_wakeups);
 }
 
 /* Control thread: run @h until command @cookie completed, @ms at most. */
