@@ -54,6 +54,8 @@
 #
 #   frontend/bench/storage_bench.sh             5 rounds of 3 s per cell, nbd and rbd
 #   frontend/bench/storage_bench.sh --runtime 1 --rounds 2 --backends nbd   a sanity run
+#   frontend/bench/storage_bench.sh --backends nbd --contenders "pviod fio" --rw randread --qd 32
+#                                               one cell, while working on it
 #
 # Options:
 #   --rounds N         rounds (default 5)
@@ -63,6 +65,10 @@
 #   --out DIR          where storage.txt goes (default build/bench)
 #   --pin WHERE        also run pinned (see Placement): nbdkit-client,
 #                      nbdkit-daemon or both (default: unpinned only)
+#   --contenders "LIST"  run only these (default "pviod pviod-tuned qsd fio");
+#                      the others' columns read nan, their ratios -
+#   --rw "LIST"        randread and/or randwrite (default both)
+#   --qd "LIST"        queue depths (default "1 32")
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -72,6 +78,9 @@ ROUNDS=5
 RUNTIME=3
 BUDGET=200
 CONTENDERS=(pviod pviod-tuned qsd fio)
+RUN=("${CONTENDERS[@]}")
+RWS="randread randwrite"
+QDS="1 32"
 BACKENDS="nbd rbd"
 SIZE=256M
 OUT=$BUILD/bench
@@ -91,6 +100,9 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=${2:?}; shift ;;
 	--out) OUT=${2:?}; shift ;;
 	--pin) PIN=${2:?}; shift ;;
+	--contenders) read -r -a RUN <<<"${2:?}"; shift ;;
+	--rw) RWS=${2:?}; shift ;;
+	--qd) QDS=${2:?}; shift ;;
 	-h | --help)
 		sed -n '3,/^set -euo pipefail$/{/^set /d;p}' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
@@ -100,6 +112,22 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $ROUNDS in '' | *[!0-9]* | 0) die "--rounds $ROUNDS: want a positive integer" ;; esac
+[ ${#RUN[@]} -gt 0 ] || die "--contenders: want one of ${CONTENDERS[*]} at least"
+for c in "${RUN[@]}"; do
+	case " ${CONTENDERS[*]} " in
+	*" $c "*) ;;
+	*) die "--contenders: unknown '$c' (want some of ${CONTENDERS[*]})" ;;
+	esac
+done
+if [ -z "$RWS" ] || [ -z "$QDS" ]; then
+	die "--rw and --qd want one value at least"
+fi
+for rw in $RWS; do
+	case $rw in randread | randwrite) ;; *) die "--rw: unknown '$rw' (randread, randwrite)" ;; esac
+done
+for qd in $QDS; do
+	case $qd in *[!0-9]* | 0) die "--qd: '$qd' is no queue depth" ;; esac
+done
 case $PIN in
 '') PLACES_NBD=(free) ;;
 nbdkit-client) PLACES_NBD=(free srv-client) ;;
@@ -211,8 +239,8 @@ vhost_runs()
 {
 	local be=$1 who=$2 sock=$3 rw qd iops out
 	shift 3
-	for rw in randread randwrite; do
-		for qd in 1 32; do
+	for rw in $RWS; do
+		for qd in $QDS; do
 			# shellcheck disable=SC2086 # CLIENT_ARGS: words
 			if ! out=$("$@" "$BUILD/pvio-bench" blk --socket "$sock" --rw "$rw" \
 				--bs 4k --iodepth "$qd" --runtime "$RUNTIME" --json \
@@ -233,8 +261,8 @@ fio_runs()
 {
 	local be=$1 rw qd iops
 	shift
-	for rw in randread randwrite; do
-		for qd in 1 32; do
+	for rw in $RWS; do
+		for qd in $QDS; do
 			# Its engines print to stdout too: the JSON goes to a file.
 			"${CLIENT_PIN[@]}" fio --name=bench --rw="$rw" --bs=4k --iodepth="$qd" --time_based \
 				--runtime="$RUNTIME" --size="$SIZE" --output-format=json \
@@ -281,14 +309,14 @@ contender()
 # placement, the order of the contenders rotating.
 rounds()
 {
-	local be=$1 r i p n=${#CONTENDERS[@]}
+	local be=$1 r i p n=${#RUN[@]}
 	shift
 	for ((r = 0; r < ROUNDS; r++)); do
 		for p in "$@"; do
 			set_place "$p"
 			echo "# $be round $((r + 1))/$ROUNDS, $(place_text "$p"), load $(bench_load)" >&2
 			for ((i = 0; i < n; i++)); do
-				contender "$be" "${CONTENDERS[(r + i) % n]}"
+				contender "$be" "${RUN[(r + i) % n]}"
 			done
 		done
 	done
@@ -392,8 +420,8 @@ ratio()
 		printf '%-4s %-9s %-3s %9s %11s %9s %9s  %-9s %-9s %-9s %s\n' backend rw qd \
 			pviod pviod-tuned qsd fio pviod/qsd pviod/fio tuned/qsd tuned/fio
 		spread+=("# $be, $(place_text "${key#*:}")")
-		for rw in randread randwrite; do
-			for qd in 1 32; do
+		for rw in $RWS; do
+			for qd in $QDS; do
 				declare -A med=() rng=()
 				for who in "${CONTENDERS[@]}"; do
 					read -r m lo hi < <(stats "$key" "$who" "$rw" "$qd")
