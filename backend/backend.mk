@@ -45,5 +45,10 @@ INSTALL_CONF += Documentation/pviod.conf
 
 $(O)/backend/%.o: ALL_CFLAGS += -I$(CURDIR)/backend
 
+# Under valgrind a worker sleeps in poll(), not io_uring_enter() (core/worker.c):
+# it asks valgrind.h whether it runs there, when the header is installed.
+$(O)/backend/core/worker.o: ALL_CFLAGS += $(shell [ -f /usr/include/valgrind/valgrind.h ] && \
+	echo -DPVIOD_HAVE_VALGRIND)
+
 $(O)/pviod: $(O)/backend/daemon/main.o $(PVIOD_RPC_OBJS) $(PVIOD_OBJS)
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PVIOD_LIBS) -ljson-c -lsystemd

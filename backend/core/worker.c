@@ -53,6 +53,7 @@
  * time the storage server or the driver needs to make that work.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,11 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#ifdef PVIOD_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "core/device.h"
 #include "core/queue.h"
@@ -755,6 +761,33 @@ static void pviod_worker_die(struct pviod_worker *w)
 	}
 }
 
+/*
+ * Under valgrind: submit, then sleep in poll() on the ring's fd (readable
+ * while completions wait), for @ms at most (-1: no bound).  Valgrind
+ * (3.19) runs one thread at a time and lets go of its lock only around the
+ * system calls it knows may block; io_uring_enter() is not one of them, so
+ * a worker asleep in it would hold every other thread of pviod (the
+ * control thread never got to open its socket).  poll() is, and a task_work
+ * completion interrupts it as it would io_uring_enter().  Never taken
+ * outside valgrind: it costs a system call more per sleep.
+ */
+static int pviod_worker_wait_valgrind(struct pviod_worker *w, int ms)
+{
+	struct pollfd pfd = { .fd = w->ring.ring_fd, .events = POLLIN };
+	int ret;
+
+	ret = io_uring_submit(&w->ring);
+	if (ret < 0)
+		return ret;
+	if (io_uring_cq_ready(&w->ring))
+		return 0;
+	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+		return -errno;
+	/* Completions the kernel could not post in the ring (CQ overflow) come in now. */
+	io_uring_get_events(&w->ring);
+	return 0;
+}
+
 /* Sleep, but not past the next retry of what waits for room (-ETIME is no error). */
 static int pviod_worker_wait_short(struct pviod_worker *w)
 {
@@ -762,6 +795,8 @@ static int pviod_worker_wait_short(struct pviod_worker *w)
 	struct io_uring_cqe *cqe;
 	int ret;
 
+	if (unlikely(w->valgrind))
+		return pviod_worker_wait_valgrind(w, PVIOD_WORKER_SQE_RETRY_NS / 1000000 + 1);
 	ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
 	return ret == -ETIME ? 0 : ret;
 }
@@ -802,7 +837,10 @@ static int pviod_worker_sleep(struct pviod_worker *w)
 			return -EIO;
 		if (unlikely(w->sqe_wait))
 			return pviod_worker_wait_short(w);
-		ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (unlikely(w->valgrind))
+			ret = pviod_worker_wait_valgrind(w, -1);
+		else
+			ret = io_uring_submit_and_wait(&w->ring, 1);
 		if (ret < 0 || pviod_worker_woke_for_work(w))
 			return ret;
 		/* A handler among what it takes: its work comes first. */
@@ -1187,6 +1225,7 @@ int pviod_workers_start(struct pviod_workers *ws, const struct pviod_worker_conf
 		w->cmd_wait.retry = pviod_worker_cmd_retry;
 		w->sqe_wait_tail = &w->sqe_wait;
 		w->fault_sq_full = cfg->fault_sq_full;
+		w->valgrind = RUNNING_ON_VALGRIND;
 		pthread_mutex_init(&w->lock, NULL);
 		/* Timed waits (pviod_worker_stop_wait()) count on the monotonic clock. */
 		pthread_condattr_init(&cattr);

@@ -132,6 +132,8 @@ struct pviod_worker {
 	 */
 	bool fault_sq_full;
 	unsigned int fault_sq_calls;
+	/* Under valgrind: sleep in poll(), not io_uring_enter() (pviod_worker_sleep()). */
+	bool valgrind;
 };
 
 /* Every worker of a daemon; queues are spread over them round-robin. */
