@@ -82,6 +82,11 @@ struct pviod_nbd_queue {
 	 * was ~400 instructions a request).
 	 */
 	int fd;
+	/*
+	 * Commands issued on h whose callback has not run: what
+	 * nbd_aio_in_flight() says, without a call into libnbd.
+	 */
+	unsigned int cmds;
 	enum pviod_nbd_state state;
 	struct pviod_watch rd, wr, timer;
 	uint64_t lost_ns; /* when the connection went; 0 while it is up */
@@ -160,6 +165,7 @@ static int pviod_nbd_cmd_done(void *user_data, int *error)
 {
 	struct pviod_nbd_op *op = user_data;
 
+	op->nq->cmds--;
 	if (*error && !op->err)
 		op->err = -*error;
 	if (--op->pending == 0) {
@@ -174,6 +180,7 @@ static void pviod_nbd_issued(struct pviod_nbd_op *op, int64_t cookie)
 {
 	if (cookie >= 0) {
 		op->pending++;
+		op->nq->cmds++;
 		return;
 	}
 	if (pviod_nbd_gone(op->nq->h) || !nbd_aio_is_ready(op->nq->h))
@@ -358,6 +365,7 @@ static void pviod_nbd_lost(struct pviod_nbd_queue *nq, const char *why)
 		nbd_close(nq->h);
 		nq->h = NULL;
 		nq->fd = -1;
+		nq->cmds = 0;
 	}
 	nq->finished = NULL;
 	for (i = 0; i < nq->nslots; i++) {
@@ -429,6 +437,7 @@ static void pviod_nbd_connect(struct pviod_nbd_queue *nq)
 
 	nq->state = PVIOD_NBD_CONNECTING;
 	nq->fd = -1;
+	nq->cmds = 0;
 	nq->h = pviod_nbd_create();
 	if (!nq->h) {
 		pviod_nbd_lost(nq, "cannot create a libnbd handle");
@@ -501,7 +510,8 @@ static void pviod_nbd_process(struct pviod_nbd_queue *nq)
 {
 	for (;;) {
 		struct pviod_nbd_op *op, *list = nq->finished;
-		bool gone = nq->h && pviod_nbd_gone(nq->h);
+		/* A READY connection is alive: one call into libnbd, not two. */
+		bool gone = nq->h && nbd_aio_is_ready(nq->h) != 1 && pviod_nbd_gone(nq->h);
 
 		nq->finished = NULL;
 		while ((op = list)) {
@@ -526,6 +536,7 @@ static void pviod_nbd_process(struct pviod_nbd_queue *nq)
 				nbd_close(nq->h);
 				nq->h = NULL;
 				nq->fd = -1;
+				nq->cmds = 0;
 				nq->lost_ns = nq->lost_ns ? nq->lost_ns : pviod_nbd_now_ns();
 				pviod_nbd_lost(nq, "the export changed");
 				return;
@@ -555,7 +566,7 @@ static bool pviod_nbd_spurious(struct pviod_nbd_queue *nq)
 {
 	char c;
 
-	if (nq->fd < 0 || nbd_aio_is_ready(nq->h) != 1 || nbd_aio_in_flight(nq->h) != 0)
+	if (nq->cmds || nq->fd < 0 || nbd_aio_is_ready(nq->h) != 1 || nbd_aio_in_flight(nq->h) != 0)
 		return false;
 	if (recv(nq->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
 	    (errno != EAGAIN && errno != EWOULDBLOCK))
@@ -579,8 +590,7 @@ static bool pviod_nbd_more(struct pviod_nbd_queue *nq)
 {
 	char c;
 
-	if (!nq->h || nq->state != PVIOD_NBD_READY || nbd_aio_is_ready(nq->h) != 1 ||
-	    nbd_aio_in_flight(nq->h) <= 0)
+	if (!nq->h || nq->state != PVIOD_NBD_READY || !nq->cmds || nbd_aio_is_ready(nq->h) != 1)
 		return false;
 	return recv(nq->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
