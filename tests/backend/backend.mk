@@ -38,6 +38,8 @@ INTEGRATION_TESTS += tests/backend/fault_slow_peer.sh tests/backend/fault_worker
 INTEGRATION_TESTS += tests/backend/fault_sq_full.sh
 # SIGTERM ends pviod even when a request never completes (nbdkit's delay filter).
 INTEGRATION_TESTS += tests/backend/stop_stuck.sh
+# pviod runs under valgrind (callgrind counts its instructions per request).
+INTEGRATION_TESTS += tests/backend/valgrind_check.sh
 
 # Devices added and removed while another serves verified I/O: pviod's
 # objects and the userspace driver (frontend/virtio-user) in one process,
