@@ -6,8 +6,9 @@
 # by the KIND argument alone:
 #
 #   vm_backend_blk_start KIND SOCKET IMAGE [readonly=on] [queues=N]
-#                        [poll=MODE] [rpc=PATH]    (the last two: pviod's
-#                        --poll MODE and --rpc PATH, its control socket)
+#                        [poll=MODE] [rpc=PATH] [in-order=on]   (the last
+#                        three pviod's: --poll MODE, --rpc PATH, its control
+#                        socket, and the device's in-order=on, VIRTIO_F_IN_ORDER)
 #   ...boot the guest with run.sh --vhost-user-blk SOCKET,num-queues=N...
 #   vm_backend_stop_all            (also call it from the test's EXIT trap)
 #
@@ -55,13 +56,20 @@ vm_backend_can()
 
 vm_backend_blk_start()
 {
-	local kind=$1 sock=$2 img=$3 o ro=off queues=1 pid
+	local kind=$1 sock=$2 img=$3 o ro=off queues=1 inorder='' pid
 	local cmd=() opts=()
 	shift 3
 	for o in "$@"; do
 		case $o in
 		readonly=on | readonly=off) ro=${o#readonly=} ;;
 		queues=*) queues=${o#queues=} ;;
+		in-order=on | in-order=off)
+			[ "$kind" = pviod ] || {
+				vm_log "vm_backend_blk_start: $o is pviod's"
+				return 2
+			}
+			inorder=,$o
+			;;
 		poll=* | rpc=*)
 			[ "$kind" = pviod ] || {
 				vm_log "vm_backend_blk_start: $o is pviod's"
@@ -97,6 +105,7 @@ vm_backend_blk_start()
 		}
 		local dev="blk,socket=$sock,file=$img,queues=$queues"
 		[ "$ro" = on ] && dev+=",readonly=on"
+		dev+=$inorder
 		cmd=("$bin" --device "$dev" "${opts[@]}")
 		;;
 	*)

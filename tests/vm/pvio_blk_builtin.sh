@@ -36,7 +36,8 @@ dopt=
 test=(-t "$VMT_GUEST/blk.sh")
 if [ "$packed" = 1 ]; then
 	dopt=,packed=on
-	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh")
+	test=(-a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/features_blk.sh")
+	extra+="${extra:+ }PVIO_FEATURES=34"
 fi
 vmt_initramfs -o "$VMT_TMP/initrd" "${VMT_FIO_OPT[@]}" \
 	--ko "$PVG_CORE_KO" --ko "$PVG_BLK_KO" -a "$VMT_BV" "${test[@]}"

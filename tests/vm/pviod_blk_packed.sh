@@ -38,13 +38,13 @@ vm_wait_socket "$VMT_TMP/blk.sock" 10 "$pviod_pid" || {
 }
 
 vmt_initramfs -o "$VMT_TMP/initrd" -m virtio_pci -m virtio_blk \
-	-a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/packed_blk.sh"
+	-a "$bv" -a "$VMT_GUEST/blk.sh:/bin/blk.sh" -t "$VMT_GUEST/features_blk.sh"
 
 rc=0
 "$VM_TOP/scripts/vm/run.sh" -i "$VMT_TMP/initrd" --timeout 180 --tap "$VMT_TMP/tap" \
 	--vhost-user-blk "$VMT_TMP/blk.sock,num-queues=2,packed=on" \
 	--append "PVIO_BLK_DEV=/dev/vda PVIO_BLK_SIZE=$size PVIO_BLK_QUEUES=2" \
-	--append "PVIO_STAMP_SEED=$seed" >/dev/null || rc=$?
+	--append "PVIO_STAMP_SEED=$seed PVIO_FEATURES=34" >/dev/null || rc=$?
 
 tap_merge "$VMT_TMP/tap" "guest: "
 tap_check "guest ran to the end, kernel log clean (run.sh exit $rc)" [ "$rc" = 0 ]
