@@ -39,7 +39,6 @@ nbd_start "$T/nbd.sock" --filter=delay memory 16M rdelay=120 ||
 pvt_pviod_start "$T/pviod.log" \
 	--device "blk,socket=$T/vu.sock,nbd=nbd+unix:///?socket=$T/nbd.sock" ||
 	{ echo "Bail out! pviod did not start"; exit 1; }
-pid=$PVT_PVIOD_PID
 
 rc=0
 "$bench" blk --socket "$T/vu.sock" --rw randread --bs 4k --iodepth 1 --runtime 1 \
@@ -54,22 +53,10 @@ done
 tap_check "the stuck drain is reported" grep -q "queue 0 has not drained" "$T/pviod.log"
 
 t0=$(date +%s%N)
-kill -TERM "$pid"
-for _ in $(seq 1 150); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-alive=0
-kill -0 "$pid" 2>/dev/null && alive=1
+pvt_pviod_term 150
 ms=$((($(date +%s%N) - t0) / 1000000))
-if [ "$alive" = 1 ]; then
-	kill -KILL "$pid"
-fi
-rc=0
-wait "$pid" || rc=$?
-PVT_PVIOD_PID=
-tap_check "SIGTERM ends pviod with a request stuck in flight (${ms} ms)" [ "$alive" = 0 ]
-tap_check "the exit is a failure (status $rc)" [ "$rc" = 1 ]
+tap_check "SIGTERM ends pviod with a request stuck in flight (${ms} ms)" [ "$PVT_PVIOD_LINGERED" = 0 ]
+tap_check "the exit is a failure (status $PVT_PVIOD_STATUS)" [ "$PVT_PVIOD_STATUS" = 1 ]
 tap_check "pviod says which queue it gave up on" \
 	grep -q "queue 0 still has requests in flight .* after SIGTERM" "$T/pviod.log"
 [ "$TAP_FAILED" = 0 ] || sed 's/^/# pviod: /' "$T/pviod.log"

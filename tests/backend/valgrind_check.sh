@@ -46,19 +46,9 @@ timeout 60 "$bench" blk --socket "$T/vu.sock" --rw randrw --bs 4k --iodepth 4 --
 	--verify --timeout-ms 30000 >"$T/bench.out" 2>&1 || rc=$?
 tap_check "it serves verified reads and writes (pvio-bench rc $rc)" [ "$rc" = 0 ]
 
-kill -TERM "$pid" 2>/dev/null
-for _ in $(seq 1 300); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-alive=0
-kill -0 "$pid" 2>/dev/null && alive=1
-[ "$alive" = 0 ] || kill -KILL "$pid" 2>/dev/null
-rc=0
-wait "$pid" || rc=$?
-PVT_PVIOD_PID=
-tap_check "SIGTERM ends it within 30 s" [ "$alive" = 0 ]
-tap_check "it exits 0 (status $rc)" [ "$rc" = 0 ]
+pvt_pviod_term 300
+tap_check "SIGTERM ends it within 30 s" [ "$PVT_PVIOD_LINGERED" = 0 ]
+tap_check "it exits 0 (status $PVT_PVIOD_STATUS)" [ "$PVT_PVIOD_STATUS" = 0 ]
 if [ "$TAP_FAILED" != 0 ]; then
 	sed 's/^/# pviod: /' "$T/pviod.log"
 	sed 's/^/# pvio-bench: /' "$T/bench.out"

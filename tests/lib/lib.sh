@@ -130,6 +130,30 @@ pvt_pviod_stop()
 	return "$rc"
 }
 
+# pvt_pviod_term TENTHS: SIGTERM the pviod of pvt_pviod_start(), SIGKILL it
+# if it still runs TENTHS tenths of a second later, and reap it.  Sets
+# PVT_PVIOD_LINGERED (1: SIGTERM did not end it in time) and
+# PVT_PVIOD_STATUS (its exit status).
+# shellcheck disable=SC2034 # the two are the caller's to read
+pvt_pviod_term()
+{
+	local pid=$PVT_PVIOD_PID i
+
+	PVT_PVIOD_LINGERED=0
+	PVT_PVIOD_STATUS=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < $1; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		PVT_PVIOD_LINGERED=1
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" || PVT_PVIOD_STATUS=$?
+	PVT_PVIOD_PID=
+}
+
 pvt_testpmd_can()
 {
 	command -v dpdk-testpmd >/dev/null 2>&1 || {
