@@ -28,7 +28,12 @@
 #   fio          fio's nbd / rbd engine
 #
 # Every round runs every contender on all four cells, the order of the
-# contenders rotating by one from round to round.  The export and the Ceph
+# contenders rotating by one from round to round (so each goes first
+# equally often when the rounds are a multiple of the contenders).  A
+# warm-up round (--warmup) comes first and is not counted: the first
+# round after the fill ran up to 2x faster than the later ones (RBD
+# randwrite QD32: 9566 IOPS, then about 5200), a gift to whoever the
+# rotation put first.  The export and the Ceph
 # cluster stay up for the whole run (filled once); each vhost-user daemon is
 # started afresh for its turn in every round and stopped after it, as fio
 # connects afresh for every cell: all contenders start alike, and only the
@@ -59,6 +64,7 @@
 #
 # Options:
 #   --rounds N         rounds (default 5)
+#   --warmup N         rounds run first and not counted (default 1)
 #   --runtime SEC      seconds per cell (default 3)
 #   --backends "LIST"  nbd and/or rbd (default "nbd rbd"; rbd only with ceph installed)
 #   --size BYTES       export / image size (default 256M)
@@ -75,6 +81,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build}
 BUILD=$ROOT/$O
 ROUNDS=5
+WARMUP=1
 RUNTIME=3
 BUDGET=200
 CONTENDERS=(pviod pviod-tuned qsd fio)
@@ -95,6 +102,7 @@ die()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) ROUNDS=${2:?}; shift ;;
+	--warmup) WARMUP=${2:?}; shift ;;
 	--runtime) RUNTIME=${2:?}; shift ;;
 	--backends) BACKENDS=${2:?}; shift ;;
 	--size) SIZE=${2:?}; shift ;;
@@ -112,6 +120,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $ROUNDS in '' | *[!0-9]* | 0) die "--rounds $ROUNDS: want a positive integer" ;; esac
+case $WARMUP in '' | *[!0-9]*) die "--warmup $WARMUP: want a number of rounds" ;; esac
 [ ${#RUN[@]} -gt 0 ] || die "--contenders: want one of ${CONTENDERS[*]} at least"
 for c in "${RUN[@]}"; do
 	case " ${CONTENDERS[*]} " in
@@ -158,6 +167,7 @@ cleanup()
 trap cleanup EXIT
 
 RESULTS=()
+WARMING= # set during a warm-up round (rounds())
 FAILS=()
 RAN=()
 NCPU=$(nproc)
@@ -195,11 +205,13 @@ daemon_down()
 	wait "$DAEMON" 2>/dev/null || true
 }
 
-# cell BACKEND WHO RW QD IOPS (in the current placement)
+# cell BACKEND WHO RW QD IOPS (in the current placement; in a warm-up
+# round only printed)
 cell()
 {
-	RESULTS+=("$1:$PLACE $2 $3 $4 $5")
-	printf '# %-4s %-10s %-11s %-9s QD%-3s %10.0f IOPS\n' "$1" "$PLACE" "${@:2}" >&2
+	[ -n "$WARMING" ] || RESULTS+=("$1:$PLACE $2 $3 $4 $5")
+	printf '# %-4s %-10s %-11s %-9s QD%-3s %10.0f IOPS%s\n' "$1" "$PLACE" "${@:2}" \
+		"${WARMING:+ (warm-up, not counted)}" >&2
 }
 
 # place_text PLACE: where everything ran, for the tables.
@@ -305,21 +317,29 @@ contender()
 	daemon_down
 }
 
-# rounds BACKEND PLACE...: ROUNDS rounds of every contender in every
-# placement, the order of the contenders rotating.
+# rounds BACKEND PLACE...: WARMUP rounds not counted, then ROUNDS rounds,
+# of every contender in every placement, the order of the contenders
+# rotating from the first counted round.
 rounds()
 {
-	local be=$1 r i p n=${#RUN[@]}
+	local be=$1 r i p n=${#RUN[@]} name
 	shift
-	for ((r = 0; r < ROUNDS; r++)); do
+	for ((r = -WARMUP; r < ROUNDS; r++)); do
+		WARMING=
+		name="round $((r + 1))/$ROUNDS"
+		if [ "$r" -lt 0 ]; then
+			WARMING=1
+			name="warm-up round $((r + WARMUP + 1))/$WARMUP"
+		fi
 		for p in "$@"; do
 			set_place "$p"
-			echo "# $be round $((r + 1))/$ROUNDS, $(place_text "$p"), load $(bench_load)" >&2
+			echo "# $be $name, $(place_text "$p"), load $(bench_load)" >&2
 			for ((i = 0; i < n; i++)); do
-				contender "$be" "${RUN[(r + i) % n]}"
+				contender "$be" "${RUN[((r % n) + n + i) % n]}"
 			done
 		done
 	done
+	WARMING=
 	set_place free
 	for p in "$@"; do
 		RAN+=("$be:$p")
@@ -411,7 +431,7 @@ ratio()
 
 # The tables: medians and ratios, then the spread, per back-end, rw and depth.
 {
-	echo "# 4 KiB IOPS, median of $ROUNDS rounds of $RUNTIME s per cell; load average $LOAD0 at the start, $LOAD1 at the end"
+	echo "# 4 KiB IOPS, median of $ROUNDS rounds of $RUNTIME s per cell (after $WARMUP warm-up round(s) not counted); load average $LOAD0 at the start, $LOAD1 at the end"
 	echo "# targets: pviod/qsd >= 1.0, pviod/fio >= 0.9 (ok: met, NO: missed); tuned: pviod-tuned"
 	spread=()
 	for key in "${RAN[@]}"; do
