@@ -149,6 +149,18 @@ static struct nbd_handle *pviod_nbd_create(void)
 	return h;
 }
 
+/*
+ * Close the queue's handle: no socket, no command in flight (callbacks
+ * libnbd still runs in nbd_close() only count down).
+ */
+static void pviod_nbd_drop(struct pviod_nbd_queue *nq)
+{
+	nbd_close(nq->h);
+	nq->h = NULL;
+	nq->fd = -1;
+	nq->cmds = 0;
+}
+
 /* Is the connection gone for good (it must be replaced)? */
 static bool pviod_nbd_gone(struct nbd_handle *h)
 {
@@ -362,10 +374,7 @@ static void pviod_nbd_lost(struct pviod_nbd_queue *nq, const char *why)
 		pviod_watch_cancel(&nq->rd);
 		pviod_watch_cancel(&nq->wr);
 		/* Callbacks libnbd still runs here only count down; every op is requeued below. */
-		nbd_close(nq->h);
-		nq->h = NULL;
-		nq->fd = -1;
-		nq->cmds = 0;
+		pviod_nbd_drop(nq);
 	}
 	nq->finished = NULL;
 	for (i = 0; i < nq->nslots; i++) {
@@ -436,8 +445,6 @@ static void pviod_nbd_connect(struct pviod_nbd_queue *nq)
 	struct pviod_blk_nbd *n = nq->n;
 
 	nq->state = PVIOD_NBD_CONNECTING;
-	nq->fd = -1;
-	nq->cmds = 0;
 	nq->h = pviod_nbd_create();
 	if (!nq->h) {
 		pviod_nbd_lost(nq, "cannot create a libnbd handle");
@@ -533,10 +540,7 @@ static void pviod_nbd_process(struct pviod_nbd_queue *nq)
 		}
 		if (nq->state == PVIOD_NBD_CONNECTING && nbd_aio_is_ready(nq->h)) {
 			if (!pviod_nbd_check(nq)) {
-				nbd_close(nq->h);
-				nq->h = NULL;
-				nq->fd = -1;
-				nq->cmds = 0;
+				pviod_nbd_drop(nq);
 				nq->lost_ns = nq->lost_ns ? nq->lost_ns : pviod_nbd_now_ns();
 				pviod_nbd_lost(nq, "the export changed");
 				return;
